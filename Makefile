@@ -1,0 +1,37 @@
+# hdrpatch: every target installs what it needs on a fresh Debian machine (root, or sudo when not root).
+SHELL := /bin/bash
+APT_PACKAGES := libopenblas-dev libopenexr-dev pkg-config
+SWIFT ?= swift
+export PATH := $(PATH):/opt/swift/usr/bin
+
+.PHONY: setup build test train clean help
+
+help:
+	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES))"
+	@echo "make build  - release build of hdrpatch (.build/release/hdrpatch)"
+	@echo "make test   - setup, build and run every test"
+	@echo "make train  - the main training job (not available yet, see README)"
+
+setup:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -ne 0 ] && sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
+	    || { echo "error: could not install$$missing (need root or sudo, and apt access)"; exit 1; }; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: a Swift 6 toolchain is required"; exit 1; }
+
+build: setup
+	$(SWIFT) build -c release --product hdrpatch
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+train: setup
+	@echo "error: training is not implemented yet (see README, 'Status'); nothing was run" >&2; exit 2
+
+clean:
+	rm -rf .build

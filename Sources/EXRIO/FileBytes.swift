@@ -1,0 +1,71 @@
+// Whole-file reads and atomic writes (temp file + rename) with one-line, path-naming errors.
+
+import Glibc
+
+enum FileBytes {
+    /// Reads a regular file completely. FIFOs, devices and directories are refused so a read never blocks.
+    static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw ImageIOError(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw ImageIOError(path: path, reason: errnoText()) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw ImageIOError(path: path, reason: "is a directory") }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw ImageIOError(path: path, reason: "not a regular file") }
+        let size = Int(st.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buf in
+            while done < size {
+                let n = Glibc.read(fd, buf.baseAddress! + done, size - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ImageIOError(path: path, reason: errnoText())
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if done < size { bytes.removeLast(size - done) }
+        return bytes
+    }
+
+    /// Writes through `body` into a temporary file beside `path`, then renames it over `path`,
+    /// so readers see either the old file or the complete new one, never a partial file.
+    static func atomicWrite(_ path: String, _ body: (_ tempPath: String) throws -> Void) throws {
+        let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try body(temp)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+        if rename(temp, path) != 0 {
+            let reason = errnoText()
+            unlink(temp)
+            throw ImageIOError(path: path, reason: reason)
+        }
+    }
+
+    static func atomicWrite(_ path: String, bytes: [UInt8]) throws {
+        try atomicWrite(path) { temp in
+            let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if fd < 0 { throw ImageIOError(path: path, reason: errnoText()) }
+            defer { close(fd) }
+            var done = 0
+            try bytes.withUnsafeBytes { buf in
+                while done < buf.count {
+                    let n = write(fd, buf.baseAddress! + done, buf.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw ImageIOError(path: path, reason: errnoText())
+                    }
+                    done += n
+                }
+            }
+            if fsync(fd) != 0 { throw ImageIOError(path: path, reason: errnoText()) }
+        }
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
