@@ -375,18 +375,49 @@ Imf::Header makeHeader(const hp_exr_part_desc& d, bool multipart) {
     return hdr;
 }
 
-Imf::FrameBuffer frameBuffer(const hp_exr_part_desc& d, const std::vector<const float*>& planes,
-                             const Imath::Box2i& box) {
+// Imf converts pixel types when reading but not when writing, so each channel is stored in a buffer of
+// its own type: half by round-to-nearest (callers clamp to the half range first), uint by truncation
+// after clamping to [0, 2^32 - 1] with NaN as 0.
+struct TypedPlanes {
+    std::vector<std::vector<Imath::half>> halves;
+    std::vector<std::vector<uint32_t>> uints;
     Imf::FrameBuffer fb;
-    for (int c = 0; c < d.channel_count; ++c)
-        fb.insert(d.channel_names[c], Imf::Slice::Make(Imf::FLOAT, planes[size_t(c)], box));
-    return fb;
-}
+
+    TypedPlanes(const hp_exr_part_desc& d, const std::vector<const float*>& planes, const Imath::Box2i& box) {
+        const size_t n = size_t(box.max.x - box.min.x + 1) * size_t(box.max.y - box.min.y + 1);
+        for (int c = 0; c < d.channel_count; ++c) {
+            const float* src = planes[size_t(c)];
+            const char* name = d.channel_names[c];
+            switch (d.pixel_types[c]) {
+            case HP_PIXEL_HALF: {
+                halves.emplace_back(n);
+                auto& dst = halves.back();
+                for (size_t i = 0; i < n; ++i) dst[i] = Imath::half(src[i]);
+                fb.insert(name, Imf::Slice::Make(Imf::HALF, dst.data(), box));
+                break;
+            }
+            case HP_PIXEL_UINT: {
+                uints.emplace_back(n);
+                auto& dst = uints.back();
+                for (size_t i = 0; i < n; ++i) {
+                    float v = src[i];
+                    dst[i] = !(v > 0) ? 0u : (v >= 4294967295.f ? 4294967295u : uint32_t(v));
+                }
+                fb.insert(name, Imf::Slice::Make(Imf::UINT, dst.data(), box));
+                break;
+            }
+            default:
+                fb.insert(name, Imf::Slice::Make(Imf::FLOAT, src, box));
+            }
+        }
+    }
+};
 
 template <class Out>
 void writeScanlines(Out& out, const hp_exr_part_desc& d) {
     std::vector<const float*> planes(d.planes, d.planes + d.channel_count);
-    out.setFrameBuffer(frameBuffer(d, planes, out.header().dataWindow()));
+    TypedPlanes typed(d, planes, out.header().dataWindow());
+    out.setFrameBuffer(typed.fb);
     out.writePixels(d.height);
 }
 
@@ -420,7 +451,8 @@ void writeTiles(Out& out, const hp_exr_part_desc& d) {
                 }
             planes[size_t(c)] = level.data();
         }
-        out.setFrameBuffer(frameBuffer(d, planes, box));
+        TypedPlanes typed(d, planes, box);
+        out.setFrameBuffer(typed.fb);
         out.writeTiles(0, out.numXTiles(lx) - 1, 0, out.numYTiles(ly) - 1, lx, ly);
     }
 }
@@ -469,6 +501,24 @@ int hp_exr_write(const char* path, const hp_exr_part_desc* parts, int count, int
                 writeScanlines(out, parts[p]);
             }
         }
+        return 0;
+    } catch (const std::exception& e) {
+        setError(err, err_len, e.what());
+    } catch (...) {
+        setError(err, err_len, "unknown error while writing");
+    }
+    return 1;
+}
+
+int hp_exr_write_luminance_chroma(const char* path, int width, int height, const float* r, const float* g,
+                                  const float* b, char* err, size_t err_len) {
+    try {
+        std::vector<Imf::Rgba> px(size_t(width) * size_t(height));
+        for (size_t i = 0; i < px.size(); ++i) px[i] = Imf::Rgba(r[i], g[i], b[i], 1.f);
+        Imf::RgbaOutputFile out(path, width, height, Imf::WRITE_YC, 1.f, Imath::V2f(0, 0), 1.f,
+                                Imf::INCREASING_Y, Imf::ZIP_COMPRESSION);
+        out.setFrameBuffer(px.data(), 1, size_t(width));
+        out.writePixels(height);
         return 0;
     } catch (const std::exception& e) {
         setError(err, err_len, e.what());

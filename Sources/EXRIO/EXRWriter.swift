@@ -135,6 +135,23 @@ public enum EXRWriter {
         }
     }
 
+    /// Writes a luminance/chroma file (Y full resolution, RY and BY subsampled 2x2, half, ZIP), the
+    /// layout of OpenEXR's WRITE_YC mode. Chroma is lossy by design.
+    public static func writeLuminanceChroma(_ image: HDRImage, to path: String) throws {
+        guard image.width > 0, image.height > 0 else {
+            throw ImageIOError(path: path, reason: "image size \(image.width) x \(image.height) is empty")
+        }
+        let n = image.planeCount
+        try FileBytes.atomicWrite(path) { temp in
+            var err = [CChar](repeating: 0, count: 512)
+            let status = image.pixels.withUnsafeBufferPointer { p in
+                hp_exr_write_luminance_chroma(temp, Int32(image.width), Int32(image.height), p.baseAddress!,
+                                              p.baseAddress! + n, p.baseAddress! + 2 * n, &err, err.count)
+            }
+            if status != 0 { throw ImageIOError(path: path, reason: EXRDecoder.message(err)) }
+        }
+    }
+
     private static func validate(_ parts: [EXRPart], path: String) throws {
         guard !parts.isEmpty else { throw ImageIOError(path: path, reason: "nothing to write") }
         var names = Set<String>()

@@ -83,6 +83,10 @@ void hp_exr_set_global_threads(int threads);
 int hp_exr_write(const char* path, const hp_exr_part_desc* parts, int count, int threads,
                  char* err, size_t err_len);
 
+/// Writes RGB planes as a luminance/chroma (Y, RY, BY) file through Imf's RGBA interface.
+int hp_exr_write_luminance_chroma(const char* path, int width, int height, const float* r, const float* g,
+                                  const float* b, char* err, size_t err_len);
+
 #ifdef __cplusplus
 }
 #endif
