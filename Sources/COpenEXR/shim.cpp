@@ -238,20 +238,19 @@ int hp_exr_get_channel(const hp_exr_handle* h, int part, int index, hp_exr_chann
 
 namespace {
 
-// Locates every chunk of level 0 through Core, which checks offsets, chunk headers and packed sizes
-// against the file, so that Imf is never handed a chunk table pointing outside the file.
+// Locates every chunk of every level of `part` through Core, which checks offsets, chunk headers and
+// packed sizes against the file, so Imf is never handed a chunk table pointing outside the file, and a
+// truncated file is reported even when the damage lies in a level or part that is not decoded.
 bool validateChunks(hp_exr_handle* h, int part, char* err, size_t err_len) {
     hp_exr_part_info info;
     if (hp_exr_get_part_info(h, part, &info, err, err_len) != 0) return false;
-    if (info.storage == HP_STORAGE_DEEP_SCANLINE || info.storage == HP_STORAGE_DEEP_TILED) {
-        setError(err, err_len, "deep data is not supported");
-        return false;
-    }
+    if (info.storage == HP_STORAGE_DEEP_SCANLINE || info.storage == HP_STORAGE_DEEP_TILED) return true;
+    const std::string where = h->parts > 1 ? "part " + std::to_string(part) + ": " : "";
     exr_chunk_info_t ci;
     exr_result_t rv;
     auto checkExtent = [&](const exr_chunk_info_t& c) {
         if (c.data_offset > h->src.size || c.packed_size > h->src.size - c.data_offset) {
-            setError(err, err_len, "chunk " + std::to_string(c.idx) + " extends past the end of the file");
+            setError(err, err_len, where + "chunk " + std::to_string(c.idx) + " extends past the end of the file");
             return false;
         }
         return true;
@@ -259,28 +258,41 @@ bool validateChunks(hp_exr_handle* h, int part, char* err, size_t err_len) {
     if (info.storage == HP_STORAGE_SCANLINE) {
         int32_t lines = 1;
         if ((rv = exr_get_scanlines_per_chunk(h->core, part, &lines)) != EXR_ERR_SUCCESS || lines < 1) {
-            setError(err, err_len, coreFailure("invalid scanline chunking", rv));
+            setError(err, err_len, where + coreFailure("invalid scanline chunking", rv));
             return false;
         }
         for (int64_t y = info.dw_min_y; y <= info.dw_max_y; y += lines) {
             if ((rv = exr_read_scanline_chunk_info(h->core, part, int(y), &ci)) != EXR_ERR_SUCCESS) {
-                setError(err, err_len, coreFailure(("scanline chunk at y=" + std::to_string(y)).c_str(), rv));
+                setError(err, err_len, where + coreFailure(("scanline chunk at y=" + std::to_string(y)).c_str(), rv));
                 return false;
             }
             if (!checkExtent(ci)) return false;
         }
-    } else {
-        if (info.tile_x < 1 || info.tile_y < 1) {
-            setError(err, err_len, "invalid tile size");
+        return true;
+    }
+    std::vector<std::pair<int, int>> levels;
+    if (info.level_mode == HP_LEVEL_MIPMAP)
+        for (int l = 0; l < std::min(info.levels_x, info.levels_y); ++l) levels.push_back({l, l});
+    else
+        // Ripmaps: OpenEXRCore 3.1.5 rejects valid files written by Imf at levels (lx, ly > 0)
+        // ("bad tile mip/rip level"), so only level (0, 0), the one decoded, is located for them.
+        levels.push_back({0, 0});
+    for (auto [lx, ly] : levels) {
+        int32_t lw = 0, lh = 0, tw = 0, th = 0;
+        if ((rv = exr_get_level_sizes(h->core, part, lx, ly, &lw, &lh)) != EXR_ERR_SUCCESS ||
+            (rv = exr_get_tile_sizes(h->core, part, lx, ly, &tw, &th)) != EXR_ERR_SUCCESS || tw < 1 || th < 1) {
+            setError(err, err_len, where + coreFailure("invalid tile description", rv));
             return false;
         }
-        int64_t w = int64_t(info.dw_max_x) - info.dw_min_x + 1, ht = int64_t(info.dw_max_y) - info.dw_min_y + 1;
-        int64_t nx = (w + info.tile_x - 1) / info.tile_x, ny = (ht + info.tile_y - 1) / info.tile_y;
+        const int64_t nx = (int64_t(lw) + tw - 1) / tw, ny = (int64_t(lh) + th - 1) / th;
         for (int64_t ty = 0; ty < ny; ++ty)
             for (int64_t tx = 0; tx < nx; ++tx) {
-                if ((rv = exr_read_tile_chunk_info(h->core, part, int(tx), int(ty), 0, 0, &ci)) != EXR_ERR_SUCCESS) {
+                if ((rv = exr_read_tile_chunk_info(h->core, part, int(tx), int(ty), lx, ly, &ci)) != EXR_ERR_SUCCESS) {
                     setError(err, err_len,
-                             coreFailure(("tile (" + std::to_string(tx) + ", " + std::to_string(ty) + ")").c_str(), rv));
+                             where + coreFailure(("tile (" + std::to_string(tx) + ", " + std::to_string(ty) +
+                                                  ") of level (" + std::to_string(lx) + ", " + std::to_string(ly) + ")")
+                                                     .c_str(),
+                                                 rv));
                     return false;
                 }
                 if (!checkExtent(ci)) return false;
@@ -300,7 +312,8 @@ int hp_exr_read_planes(hp_exr_handle* h, int part, int count, const char* const*
             setError(err, err_len, "no part " + std::to_string(part));
             return 1;
         }
-        if (!validateChunks(h, part, err, err_len)) return 1;
+        for (int p = 0; p < h->parts; ++p)
+            if (!validateChunks(h, p, err, err_len)) return 1;
         MemIStream stream(h->src.data, h->src.size);
         Imf::MultiPartInputFile file(stream, std::max(threads, 0), false);
         Imf::InputPart in(file, part);
@@ -331,7 +344,8 @@ int hp_exr_read_luminance_chroma(hp_exr_handle* h, int part, float* r, float* g,
             setError(err, err_len, "luminance/chroma data is only supported in part 0");
             return 1;
         }
-        if (!validateChunks(h, part, err, err_len)) return 1;
+        for (int p = 0; p < h->parts; ++p)
+            if (!validateChunks(h, p, err, err_len)) return 1;
         MemIStream stream(h->src.data, h->src.size);
         Imf::RgbaInputFile in(stream, std::max(threads, 0));
         const Imath::Box2i dw = in.dataWindow();
