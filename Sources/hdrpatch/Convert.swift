@@ -6,7 +6,7 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write an EXR or Radiance image as EXR (half or float, any compression, scanline or tiled).",
         discussion: """
-            Half output never holds an infinity made by overflow: values beyond 65504 are clamped to +-65504
+            Half output never holds an infinity made by overflow: values beyond 65504 are clamped to +-65504 \
             and counted, or refused with --strict. The output is written atomically (temp file + rename).
             """
     )
@@ -17,7 +17,7 @@ struct Convert: ParsableCommand {
     @Argument(help: "Output EXR file.")
     var output: String
 
-    @Flag(help: "Stored pixel type (default: half).")
+    @Flag(help: "Stored pixel type.")
     var pixelType: StoredType = .half
 
     @Option(help: "Compression: \(EXRCompression.allCases.map(\.description).joined(separator: ", ")).")

@@ -9,9 +9,9 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print size, windows, channels, compression, luminance range and pixel problems of image files.",
         discussion: """
-            Exit status is 0 when every file was read, 1 otherwise; unreadable files are reported as
-            `error: <path>: <reason>` on standard error and the others are still reported.
-            Luminance is Rec. 709 (0.2126 R + 0.7152 G + 0.0722 B) over finite pixels, after negative values
+            Exit status is 0 when every file was read, 1 otherwise; unreadable files are reported as \
+            `error: <path>: <reason>` on standard error and the others are still reported. \
+            Luminance is Rec. 709 (0.2126 R + 0.7152 G + 0.0722 B) over finite pixels, after negative values \
             are clamped to 0; dynamic range is log2(max / smallest positive) in stops.
             """
     )
