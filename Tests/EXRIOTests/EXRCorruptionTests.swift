@@ -101,10 +101,16 @@ struct EXRCorruptionTests {
         var rng = TestRNG(seed: 0x5EED)
         var total = 0, images = 0, errors = 0
         var reasons: [String: Int] = [:]
+        // tools/fuzz/run.sh sets this to memory-check the same variants outside Swift.
+        let dump = ProcessInfo.processInfo.environment["HDRPATCH_CORRUPT_DUMP"]
         for base in try Self.bases() {
-            for v in Self.variants(of: base, rng: &rng) {
+            if let dump { try Data(base.bytes).write(to: URL(fileURLWithPath: "\(dump)/\(base.name)-base.exr")) }
+            for (k, v) in Self.variants(of: base, rng: &rng).enumerated() {
                 total += 1
                 let name = "\(base.name)[\(v.label)]"
+                if let dump {
+                    try Data(v.bytes).write(to: URL(fileURLWithPath: "\(dump)/\(base.name)-\(String(format: "%03d", k)).exr"))
+                }
                 do {
                     let loaded = try ImageReader.read(bytes: v.bytes, path: name, options: ReadOptions(maxPixels: 1 << 24))
                     images += 1

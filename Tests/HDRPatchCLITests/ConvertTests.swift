@@ -46,3 +46,21 @@ struct ConvertTests {
         #expect(r.stderr == "error: \(dir.file("none.exr")): No such file or directory\n")
     }
 }
+
+struct RadianceCLITests {
+    @Test func inspectAndConvertRadiance() throws {
+        let dir = TempDir()
+        var img = HDRImage(width: 64, height: 16)
+        for i in img.pixels.indices { img.pixels[i] = Float(1 + i % 97) * 0.25 }
+        try RadianceWriter.write(img, to: dir.file("sky.hdr"))
+        let r = try CLI.run(["inspect", dir.file("sky.hdr")])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("\(dir.file("sky.hdr")): Radiance 64 x 16, scanline, rle"))
+        #expect(r.stdout.contains("channels        R rgbe, G rgbe, B rgbe"))
+        let c = try CLI.run(["convert", "--float", "--compression", "piz", dir.file("sky.hdr"), dir.file("sky.exr")])
+        #expect(c.status == 0, "\(c.stderr)")
+        let hdr = try ImageReader.read(path: dir.file("sky.hdr")).image
+        let exr = try ImageReader.read(path: dir.file("sky.exr")).image
+        #expect(exr == hdr)
+    }
+}
