@@ -20,6 +20,9 @@
 #include <openexr.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -303,81 +306,108 @@ bool validateChunks(hp_exr_handle* h, int part, char* err, size_t err_len) {
 
 // Decodes level 0 of a part with OpenEXRCore, chunk by chunk. Core checks every decompressed size
 // against the header, so a corrupt chunk is an error; Imf 3.1 instead may copy bytes its decompressor
-// never wrote (seen with valgrind on fuzzed files). Names not in the part are left to the caller.
+// never wrote (seen with valgrind on fuzzed files). Chunks are split over `threads` threads, each with
+// its own decode pipeline (a Core read context may be used from several threads at once).
+struct ChunkJob {
+    int64_t tx, ty;  // tile coordinates, or (0, y) for a scanline chunk starting at absolute y
+};
+
 bool coreDecode(hp_exr_handle* h, int part, const hp_exr_part_info& info, int count, const char* const* names,
-                float* const* planes, char* err, size_t err_len) {
+                float* const* planes, int threads, char* err, size_t err_len) {
     const int64_t width = int64_t(info.dw_max_x) - info.dw_min_x + 1;
     const int64_t height = int64_t(info.dw_max_y) - info.dw_min_y + 1;
     const std::string where = h->parts > 1 ? "part " + std::to_string(part) + ": " : "";
-    exr_decode_pipeline_t decoder = EXR_DECODE_PIPELINE_INITIALIZER;
-    bool initialized = false, ok = true;
-    exr_result_t rv = EXR_ERR_SUCCESS;
+    const bool tiled = info.storage == HP_STORAGE_TILED;
 
-    // x0, y0: the chunk's top-left pixel relative to the data window.
-    auto decodeChunk = [&](const exr_chunk_info_t& ci, int64_t x0, int64_t y0, const std::string& what) {
-        rv = initialized ? exr_decoding_update(h->core, part, &ci, &decoder)
-                         : exr_decoding_initialize(h->core, part, &ci, &decoder);
-        if (rv != EXR_ERR_SUCCESS) {
-            setError(err, err_len, where + coreFailure(what.c_str(), rv));
-            return false;
-        }
-        const bool first = !initialized;
-        initialized = true;
-        if (x0 < 0 || y0 < 0 || x0 + ci.width > width || y0 + ci.height > height) {
-            setError(err, err_len, where + what + ": chunk lies outside the data window");
-            return false;
-        }
-        for (int c = 0; c < decoder.channel_count; ++c) {
-            exr_coding_channel_info_t& ch = decoder.channels[c];
-            ch.decode_to_ptr = nullptr;
-            for (int i = 0; i < count; ++i)
-                if (std::strcmp(ch.channel_name, names[i]) == 0) {
-                    ch.decode_to_ptr = reinterpret_cast<uint8_t*>(planes[i] + y0 * width + x0);
-                    ch.user_pixel_stride = 4;
-                    ch.user_line_stride = int32_t(4 * width);
-                    ch.user_data_type = EXR_PIXEL_FLOAT;
-                    ch.user_bytes_per_element = 4;
-                }
-        }
-        if (first && (rv = exr_decoding_choose_default_routines(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
-            setError(err, err_len, where + coreFailure(what.c_str(), rv));
-            return false;
-        }
-        if ((rv = exr_decoding_run(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
-            setError(err, err_len, where + coreFailure(what.c_str(), rv));
-            return false;
-        }
-        return true;
-    };
-
-    exr_chunk_info_t ci;
-    if (info.storage == HP_STORAGE_SCANLINE) {
+    std::vector<ChunkJob> jobs;
+    if (!tiled) {
         int32_t lines = 1;
         exr_get_scanlines_per_chunk(h->core, part, &lines);
-        for (int64_t y = info.dw_min_y; ok && y <= info.dw_max_y; y += lines) {
-            const std::string what = "scanline chunk at y=" + std::to_string(y);
-            if ((rv = exr_read_scanline_chunk_info(h->core, part, int(y), &ci)) != EXR_ERR_SUCCESS) {
-                setError(err, err_len, where + coreFailure(what.c_str(), rv));
-                ok = false;
-            } else {
-                ok = decodeChunk(ci, int64_t(ci.start_x) - info.dw_min_x, int64_t(ci.start_y) - info.dw_min_y, what);
-            }
-        }
+        for (int64_t y = info.dw_min_y; y <= info.dw_max_y; y += lines) jobs.push_back({0, y});
     } else {
         const int64_t nx = (width + info.tile_x - 1) / info.tile_x, ny = (height + info.tile_y - 1) / info.tile_y;
-        for (int64_t ty = 0; ok && ty < ny; ++ty)
-            for (int64_t tx = 0; ok && tx < nx; ++tx) {
-                const std::string what = "tile (" + std::to_string(tx) + ", " + std::to_string(ty) + ")";
-                if ((rv = exr_read_tile_chunk_info(h->core, part, int(tx), int(ty), 0, 0, &ci)) != EXR_ERR_SUCCESS) {
-                    setError(err, err_len, where + coreFailure(what.c_str(), rv));
-                    ok = false;
-                } else {
-                    ok = decodeChunk(ci, tx * info.tile_x, ty * info.tile_y, what);
-                }
-            }
+        for (int64_t ty = 0; ty < ny; ++ty)
+            for (int64_t tx = 0; tx < nx; ++tx) jobs.push_back({tx, ty});
     }
-    if (initialized) exr_decoding_destroy(h->core, &decoder);
-    return ok;
+
+    std::mutex failureLock;
+    std::string failure;
+    std::atomic<bool> failed{false};
+    auto fail = [&](const std::string& msg) {
+        std::lock_guard<std::mutex> guard(failureLock);
+        if (!failed.exchange(true)) failure = msg;
+    };
+
+    auto worker = [&](size_t first, size_t stride) {
+        exr_decode_pipeline_t decoder = EXR_DECODE_PIPELINE_INITIALIZER;
+        bool initialized = false;
+        for (size_t j = first; j < jobs.size() && !failed.load(); j += stride) {
+            exr_chunk_info_t ci;
+            exr_result_t rv;
+            int64_t x0, y0;
+            std::string what;
+            if (tiled) {
+                what = "tile (" + std::to_string(jobs[j].tx) + ", " + std::to_string(jobs[j].ty) + ")";
+                rv = exr_read_tile_chunk_info(h->core, part, int(jobs[j].tx), int(jobs[j].ty), 0, 0, &ci);
+                x0 = jobs[j].tx * info.tile_x;
+                y0 = jobs[j].ty * info.tile_y;
+            } else {
+                what = "scanline chunk at y=" + std::to_string(jobs[j].ty);
+                rv = exr_read_scanline_chunk_info(h->core, part, int(jobs[j].ty), &ci);
+                x0 = 0;
+                y0 = int64_t(ci.start_y) - info.dw_min_y;
+            }
+            if (rv == EXR_ERR_SUCCESS)
+                rv = initialized ? exr_decoding_update(h->core, part, &ci, &decoder)
+                                 : exr_decoding_initialize(h->core, part, &ci, &decoder);
+            if (rv != EXR_ERR_SUCCESS) {
+                fail(where + coreFailure(what.c_str(), rv));
+                break;
+            }
+            const bool first = !initialized;
+            initialized = true;
+            if (y0 < 0 || x0 + ci.width > width || y0 + ci.height > height) {
+                fail(where + what + ": chunk lies outside the data window");
+                break;
+            }
+            for (int c = 0; c < decoder.channel_count; ++c) {
+                exr_coding_channel_info_t& ch = decoder.channels[c];
+                ch.decode_to_ptr = nullptr;
+                for (int i = 0; i < count; ++i)
+                    if (std::strcmp(ch.channel_name, names[i]) == 0) {
+                        ch.decode_to_ptr = reinterpret_cast<uint8_t*>(planes[i] + y0 * width + x0);
+                        ch.user_pixel_stride = 4;
+                        ch.user_line_stride = int32_t(4 * width);
+                        ch.user_data_type = EXR_PIXEL_FLOAT;
+                        ch.user_bytes_per_element = 4;
+                    }
+            }
+            if (first && (rv = exr_decoding_choose_default_routines(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
+                fail(where + coreFailure(what.c_str(), rv));
+                break;
+            }
+            if ((rv = exr_decoding_run(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
+                fail(where + coreFailure(what.c_str(), rv));
+                break;
+            }
+        }
+        if (initialized) exr_decoding_destroy(h->core, &decoder);
+    };
+
+    const size_t n = size_t(std::max(1, std::min(threads, int(jobs.size()))));
+    std::vector<std::thread> pool;
+    try {
+        for (size_t t = 1; t < n; ++t) pool.emplace_back(worker, t, n);
+    } catch (...) {
+        fail("could not start decoding threads");
+    }
+    worker(0, n);  // after a failed thread start, `failed` is set and this returns at once
+    for (auto& t : pool) t.join();
+    if (failed.load()) {
+        setError(err, err_len, failure);
+        return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -415,7 +445,7 @@ int hp_exr_read_planes(hp_exr_handle* h, int part, int count, const char* const*
         case EXR_COMPRESSION_DWAB:
             break;
         default:
-            return coreDecode(h, part, info, count, names, planes, err, err_len) ? 0 : 1;
+            return coreDecode(h, part, info, count, names, planes, threads, err, err_len) ? 0 : 1;
         }
         MemIStream stream(h->src.data, h->src.size);
         Imf::MultiPartInputFile file(stream, std::max(threads, 0), false);
