@@ -1,5 +1,6 @@
 // The `hdrpatch` command line: a thin layer over the library targets, one file per subcommand.
 import ArgumentParser
+import EXRIO
 import Foundation
 
 @main
@@ -19,7 +20,7 @@ func printError(_ text: String) {
 }
 
 /// Parses `--part`: a number selects by index, anything else by part name.
-func partSelector(_ text: String) -> ReadOptionsPart {
+func partSelector(_ text: String) -> ReadOptions.Part {
     if let i = Int(text) { return .index(i) }
     return .name(text)
 }

@@ -3,8 +3,6 @@ import ArgumentParser
 import EXRIO
 import Foundation
 
-typealias ReadOptionsPart = ReadOptions.Part
-
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print size, windows, channels, compression, luminance range and pixel problems of image files.",
