@@ -4,14 +4,18 @@ import PackageDescription
 // OpenEXR's headers live under /usr/include/OpenEXR and /usr/include/Imath on Debian (libopenexr-dev).
 let openEXRFlags: [CXXSetting] = [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/usr/include/Imath"])]
 
+// Targets depend one way: CLI -> Data/Model -> Numerics/EXRIO -> C shims.
 let package = Package(
     name: "hdrpatch",
     products: [
         .executable(name: "hdrpatch", targets: ["hdrpatch"]),
         .library(name: "EXRIO", targets: ["EXRIO"]),
+        .library(name: "Data", targets: ["Data"]),
+        .library(name: "Model", targets: ["Model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -23,12 +27,18 @@ let package = Package(
             ]
         ),
         .target(name: "EXRIO", dependencies: ["COpenEXR"]),
+        .target(name: "Numerics"),
+        .target(name: "Model", dependencies: ["Numerics"]),
+        .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Yams"]),
         .executableTarget(
             name: "hdrpatch",
-            dependencies: ["EXRIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["EXRIO", "Data", "Model", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO"]),
-        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Data"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -1,0 +1,66 @@
+// Log normalization of a batch of linear HDR patches: the network's input and the residual head's bounds.
+import Glibc
+import Numerics
+
+/// The result of `LogNorm` for a batch of N samples.
+public struct LogNormalized: Sendable {
+    /// log(x + eps), (N, C, H, W).
+    public var logImage: Tensor
+    /// (logImage - lo) / denom per sample, in [0, 1], (N, C, H, W).
+    public var normalized: Tensor
+    /// Per-sample minimum and maximum of logImage over all C*H*W values, (N).
+    public var lo: [Float]
+    public var hi: [Float]
+    /// max(hi - lo, denomFloor), (N). Data for the residual head: no gradient flows through it.
+    public var denom: [Float]
+}
+
+/// log_img = log(x + eps); lo, hi = min, max of log_img over each sample (all channels and pixels);
+/// denom = max(hi - lo, denomFloor); xn = (log_img - lo) / denom.
+///
+/// Arithmetic follows PyTorch's float32 order: `x + eps` and the normalization are float32 operations;
+/// the logarithm is computed in Double and rounded once, so it is correctly rounded (torch's is within
+/// one ulp). Inputs are expected to be >= 0 (the image readers clamp negatives); a NaN input propagates.
+public struct LogNorm: Sendable, Equatable {
+    /// Added before the logarithm so that black pixels have a finite log: log(1e-4) = -9.21, about
+    /// 13.3 stops below 1.0, under the darkest 8-bit code of a typical capture.
+    public var eps: Float
+    /// Smallest denominator, so that a flat patch (hi == lo) normalizes to 0 instead of dividing by 0.
+    public var denomFloor: Float
+
+    public static let defaultEps: Float = 1e-4
+    public static let defaultDenomFloor: Float = 1e-2
+
+    public init(eps: Float = LogNorm.defaultEps, denomFloor: Float = LogNorm.defaultDenomFloor) {
+        self.eps = eps
+        self.denomFloor = denomFloor
+    }
+
+    /// - Parameter x: linear values, (N, C, H, W) or any shape whose first axis is the sample.
+    public func callAsFunction(_ x: Tensor) -> LogNormalized {
+        let n = x.shape.first ?? 0
+        let m = x.sampleCount
+        var logImage = Tensor(zeros: x.shape)
+        var normalized = Tensor(zeros: x.shape)
+        var lo = [Float](repeating: 0, count: n), hi = lo, denom = lo
+        x.storage.withUnsafeBufferPointer { src in
+            logImage.storage.withUnsafeMutableBufferPointer { logs in
+                normalized.storage.withUnsafeMutableBufferPointer { out in
+                    for s in 0..<n {
+                        var mn = Float.infinity, mx = -Float.infinity
+                        for i in (s * m)..<((s + 1) * m) {
+                            let v = Float(log(Double(src[i] + eps)))
+                            logs[i] = v
+                            mn = min(mn, v)
+                            mx = max(mx, v)
+                        }
+                        let d = max(mx - mn, denomFloor)
+                        lo[s] = mn; hi[s] = mx; denom[s] = d
+                        for i in (s * m)..<((s + 1) * m) { out[i] = (logs[i] - mn) / d }
+                    }
+                }
+            }
+        }
+        return LogNormalized(logImage: logImage, normalized: normalized, lo: lo, hi: hi, denom: denom)
+    }
+}
