@@ -35,6 +35,8 @@ struct Inspect: ParsableCommand {
         var info: ImageInfo
         var luminance: LuminanceStats?
         var pixels: PixelCounts
+        /// Wall time of the read (file and decode), shown in the text report only: JSON stays reproducible.
+        var readMilliseconds: Double = 0
         enum CodingKeys: String, CodingKey { case path, fileBytes = "file_bytes", info, luminance, pixels }
     }
 
@@ -44,10 +46,13 @@ struct Inspect: ParsableCommand {
         var failed = false
         for path in files {
             do {
+                let start = DispatchTime.now().uptimeNanoseconds
                 let loaded = try ImageReader.read(path: path, options: options)
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                 let record = Record(path: path, fileBytes: size, info: loaded.info,
-                                    luminance: LuminanceStats(loaded.image), pixels: loaded.counts)
+                                    luminance: LuminanceStats(loaded.image), pixels: loaded.counts,
+                                    readMilliseconds: elapsed)
                 if json { records.append(record) } else { print(Self.text(record)) }
             } catch let e as ImageIOError {
                 printError(e.description)
@@ -87,6 +92,7 @@ struct Inspect: ParsableCommand {
         }
         let c = r.pixels
         lines.append("  pixels          \(c.negativeClamped) negative (clamped to 0), \(c.nan) NaN, \(c.inf) Inf")
+        lines.append("  read            " + String(format: "%.1f ms", r.readMilliseconds) + " (file and decode)")
         return lines.joined(separator: "\n")
     }
 }

@@ -26,6 +26,7 @@ struct InspectTests {
         #expect(r.stdout.contains("channels        B float, G float, R float   (read as RGB: R, G, B)"))
         #expect(r.stdout.contains("pixels          1 negative (clamped to 0), 1 NaN, 0 Inf"))
         #expect(r.stdout.contains("dynamic range   "))
+        #expect(r.stdout.contains(" ms (file and decode)"))
     }
 
     struct Record: Decodable {
