@@ -5,7 +5,8 @@ import Glibc
 enum FileBytes {
     /// Reads a regular file completely. FIFOs, devices and directories are refused so a read never blocks.
     static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below as not a regular file.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw ImageIOError(path: path, reason: errnoText()) }
         defer { close(fd) }
         var st = stat()

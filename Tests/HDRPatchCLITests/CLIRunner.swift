@@ -18,7 +18,9 @@ enum CLI {
         return products
     }
 
-    static func run(_ args: [String]) throws -> CLIResult {
+    /// Runs the CLI. A run longer than `timeout` seconds (a hang) is killed. Death by a signal, a crash or
+    /// that kill, is reported as minus the signal number, so it can never pass for an exit status.
+    static func run(_ args: [String], timeout: Double = 300) throws -> CLIResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
@@ -27,11 +29,15 @@ enum CLI {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         try p.run()
+        let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+        defer { watchdog.cancel() }
         // Drain both pipes before waiting so a large output cannot block the child.
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        let status = p.terminationReason == .uncaughtSignal ? -p.terminationStatus : p.terminationStatus
+        return CLIResult(status: status, stdout: String(decoding: o, as: UTF8.self),
                          stderr: String(decoding: e, as: UTF8.self))
     }
 }

@@ -82,6 +82,15 @@ struct InspectTests {
         #expect(lines[3] == "error: \(dir.path): is a directory")
     }
 
+    @Test func fifoIsRefusedWithoutWaitingForAWriter() throws {
+        let dir = TempDir()
+        let fifo = dir.file("pipe.exr")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let r = try CLI.run(["inspect", fifo], timeout: 20)
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: \(fifo): not a regular file\n")
+    }
+
     @Test func partAndLayerOptions() throws {
         let dir = TempDir()
         let path = dir.file("mp.exr")
