@@ -37,6 +37,10 @@ enum FileBytes {
         let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try body(temp)
+        } catch let error as ImageIOError {
+            unlink(temp)
+            // Libraries name the file they were writing: the user knows it by its final name.
+            throw ImageIOError(path: path, reason: error.reason.replacing(temp, with: path))
         } catch {
             unlink(temp)
             throw error
