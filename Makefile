@@ -4,12 +4,14 @@ APT_PACKAGES := libopenblas-dev libopenexr-dev pkg-config
 SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup build test train clean help
+.PHONY: setup build test train data sample clean help
 
 help:
 	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES))"
 	@echo "make build  - release build of hdrpatch (.build/release/hdrpatch)"
 	@echo "make test   - setup, build and run every test"
+	@echo "make data   - build data/real from Blender's CC0 HDRIs (falls back to data/sample without apt)"
+	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
 	@echo "make train  - the main training job (not available yet, see README)"
 
 setup:
@@ -29,6 +31,14 @@ build: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+data: build
+	tools/data/make_data.sh .build/release/hdrpatch
+
+sample: build
+	rm -rf data/sample
+	.build/release/hdrpatch synth --from procedural --recipe configs/degrade/default.yaml --out data/sample/train --patch 64 --count 40 --seed 11
+	.build/release/hdrpatch synth --from procedural --recipe configs/degrade/default.yaml --out data/sample/val --patch 64 --count 8 --seed 12
 
 train: setup
 	@echo "error: training is not implemented yet (see README, 'Status'); nothing was run" >&2; exit 2
