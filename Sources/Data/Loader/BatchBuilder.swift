@@ -13,7 +13,7 @@ struct BatchBuilder: Sendable {
     /// Batch `index` of `epoch`: samples index*B ..< (index+1)*B of the sampler.
     func batch(epoch: Int, index: Int) throws -> Batch {
         let b = sampler.batchSize
-        let specs = sampler.samples(epoch: epoch, range: (index * b)..<((index + 1) * b))
+        let specs = try sampler.samples(epoch: epoch, range: (index * b)..<((index + 1) * b))
         let patches = specs.map { s in
             (pair: s.pair, origin: PatchOrigin(file: dataset.pairs[s.pair].name, x: s.x, y: s.y,
                                                flipH: s.flipH, flipV: s.flipV, rot90: s.rot90))

@@ -71,13 +71,17 @@ public struct EpochSampler: Sendable {
         return order
     }
 
-    /// Sample `index` (0..<samplesPerEpoch) of `epoch`.
-    public func sample(epoch: Int, index: Int) -> SampleSpec {
-        samples(epoch: epoch, range: index..<(index + 1))[0]
+    /// Sample `index` (0..<samplesPerEpoch) of `epoch` (>= 0).
+    public func sample(epoch: Int, index: Int) throws -> SampleSpec {
+        try samples(epoch: epoch, range: index..<(index + 1))[0]
     }
 
-    /// Samples `range` of `epoch`; each permutation is computed once per call.
-    public func samples(epoch: Int, range: Range<Int>) -> [SampleSpec] {
+    /// Samples `range` (within 0..<samplesPerEpoch) of `epoch` (>= 0); each permutation is computed once
+    /// per call.
+    public func samples(epoch: Int, range: Range<Int>) throws -> [SampleSpec] {
+        guard epoch >= 0, range.lowerBound >= 0, range.upperBound <= samplesPerEpoch else {
+            throw LoaderError("samples \(range) of epoch \(epoch) are outside epochs >= 0 of \(samplesPerEpoch) samples")
+        }
         let n = sizes.count
         var passOrder: (pass: Int, order: [Int]) = (-1, [])
         return range.map { i in
