@@ -1,0 +1,14 @@
+// The loader's one error type: a single line that names the files involved.
+
+/// A dataset, sampling or prefetching failure. Image decoding failures stay `ImageIOError`s (they already
+/// name their file); everything the loader itself detects is one of these.
+public struct LoaderError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+
+    public init(_ message: String) {
+        // One line, whatever was interpolated into it.
+        self.message = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,128 @@
+// A data root of paired input/target images: pairing, size and pixel checks on open, decoded access later.
+import EXRIO
+
+/// `root/input/NAME` (degraded) and `root/target/NAME` (clean) for every NAME in both directories.
+///
+/// Opening reads every pair once: to learn its size and to count NaN/Inf pixels. A pair with such pixels is
+/// skipped with a warning (`warning: <path>: N NaN and M Inf pixels; pair skipped`) or, with `strict`, is an
+/// error. Unpaired files, size mismatches and images smaller than the patch are always errors, as is a root
+/// with no usable pair. Immutable after `init`, so any number of threads may call `images(_:)` at once.
+public final class PairedDataset: Sendable {
+    /// One usable pair.
+    public struct Pair: Sendable, Equatable {
+        /// File name shared by input and target (what `PatchOrigin.file` holds).
+        public let name: String
+        public let inputPath: String
+        public let targetPath: String
+        public let width: Int
+        public let height: Int
+    }
+
+    public let root: String
+    /// Usable pairs, sorted by name; sample and validation indices refer to this order.
+    public let pairs: [Pair]
+    /// Names of pairs skipped for NaN/Inf pixels, sorted.
+    public let skipped: [String]
+    /// Every warning line emitted while opening, in order (also passed to `warn` as it happened).
+    public let warnings: [String]
+    /// Side of the square patches the set was checked against (every pair is at least this big).
+    public let patchSize: Int
+    public let readOptions: ReadOptions
+    /// Decoded (input, target) per pair when opened with `cache`; nil re-reads files on demand.
+    private let cache: [(input: HDRImage, target: HDRImage)]?
+
+    public var isCached: Bool { cache != nil }
+
+    /// Opens `root` with the patch size, `strict` and `cache` of `config` (validated first).
+    /// - Parameter warn: receives each warning line as it is found (they are also kept in `warnings`).
+    public init(root: String, config: LoaderConfig, readOptions: ReadOptions = ReadOptions(),
+                warn: (@Sendable (String) -> Void)? = nil) throws {
+        try config.validate()
+        let inputDir = ImageDirectory.join(root, "input"), targetDir = ImageDirectory.join(root, "target")
+        let names = try Self.pairedNames(inputDir: inputDir, targetDir: targetDir)
+
+        var pairs: [Pair] = [], skipped: [String] = [], warnings: [String] = []
+        var cache: [(input: HDRImage, target: HDRImage)] = []
+        for name in names {
+            let inPath = ImageDirectory.join(inputDir, name), tgPath = ImageDirectory.join(targetDir, name)
+            let input = try ImageReader.read(path: inPath, options: readOptions)
+            let target = try ImageReader.read(path: tgPath, options: readOptions)
+            let (w, h) = (input.image.width, input.image.height)
+            if w != target.image.width || h != target.image.height {
+                throw LoaderError("size mismatch: \(inPath) is \(w)x\(h) but \(tgPath) is \(target.image.width)x\(target.image.height)")
+            }
+            if w < config.patchSize || h < config.patchSize {
+                throw LoaderError("\(inPath): \(w)x\(h) is smaller than patch_size \(config.patchSize)")
+            }
+            var bad = false
+            for (path, counts) in [(inPath, input.counts), (tgPath, target.counts)] where counts.nan + counts.inf > 0 {
+                let what = "\(counts.nan) NaN and \(counts.inf) Inf pixels"
+                if config.strict { throw LoaderError("\(path): \(what); strict mode refuses the pair") }
+                let line = "warning: \(path): \(what); pair skipped"
+                warnings.append(line)
+                warn?(line)
+                bad = true
+            }
+            if bad {
+                skipped.append(name)
+                continue
+            }
+            pairs.append(Pair(name: name, inputPath: inPath, targetPath: tgPath, width: w, height: h))
+            if config.cache { cache.append((input.image, target.image)) }
+        }
+        if pairs.isEmpty {
+            let why = names.isEmpty ? "no .exr or .hdr files in \(inputDir) and \(targetDir)"
+                                    : "all \(names.count) pairs skipped for NaN/Inf pixels"
+            throw LoaderError("data root \(root): no usable pairs (\(why))")
+        }
+        self.root = root
+        self.pairs = pairs
+        self.skipped = skipped
+        self.warnings = warnings
+        self.patchSize = config.patchSize
+        self.readOptions = readOptions
+        self.cache = config.cache ? cache : nil
+    }
+
+    /// Names present in both directories; anything in only one of them is an error naming the file and the
+    /// counterpart it lacks (the first in sorted order; the count says how many more).
+    static func pairedNames(inputDir: String, targetDir: String) throws -> [String] {
+        let inputs = try ImageDirectory.list(inputDir), targets = try ImageDirectory.list(targetDir)
+        let inSet = Set(inputs), tgSet = Set(targets)
+        var unpaired: [(have: String, missing: String)] = []
+        for n in inputs where !tgSet.contains(n) {
+            unpaired.append((ImageDirectory.join(inputDir, n), ImageDirectory.join(targetDir, n)))
+        }
+        for n in targets where !inSet.contains(n) {
+            unpaired.append((ImageDirectory.join(targetDir, n), ImageDirectory.join(inputDir, n)))
+        }
+        if let first = unpaired.min(by: { $0.have < $1.have }) {
+            let more = unpaired.count > 1 ? " (\(unpaired.count) unpaired files in all)" : ""
+            throw LoaderError("unpaired file: \(first.have) has no counterpart \(first.missing)\(more)")
+        }
+        return inputs
+    }
+
+    /// Decoded input and target of pair `index`, each (3, H, W): from the cache, or read again. A re-read
+    /// file that changed size or gained NaN/Inf pixels since `init` is an error, never used silently.
+    public func images(_ index: Int) throws -> (input: HDRImage, target: HDRImage) {
+        guard pairs.indices.contains(index) else {
+            throw LoaderError("pair index \(index) out of range 0..<\(pairs.count)")
+        }
+        if let cache { return cache[index] }
+        let p = pairs[index]
+        return (try reread(p.inputPath, p), try reread(p.targetPath, p))
+    }
+
+    private func reread(_ path: String, _ pair: Pair) throws -> HDRImage {
+        let loaded = try ImageReader.read(path: path, options: readOptions)
+        let (w, h) = (loaded.image.width, loaded.image.height)
+        if w != pair.width || h != pair.height {
+            throw LoaderError("\(path): now \(w)x\(h), was \(pair.width)x\(pair.height) when the dataset was opened")
+        }
+        if loaded.counts.nan + loaded.counts.inf > 0 {
+            throw LoaderError("\(path): \(loaded.counts.nan) NaN and \(loaded.counts.inf) Inf pixels appeared since the dataset was opened")
+        }
+        return loaded.image
+    }
+}
