@@ -1,0 +1,169 @@
+// `hdrpatch bench`: timings measured side by side in one run (EXR decoding, the prefetching loader).
+import ArgumentParser
+import Data
+import EXRIO
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time EXR decoding (--what exr) or the prefetching patch loader (--what loader).",
+        discussion: """
+            Timings are medians over repeats after a warm-up, measured in this one process; compare ratios \
+            from the same run rather than absolute times across runs on a shared machine.
+            """
+    )
+
+    enum What: String, ExpressibleByArgument, CaseIterable {
+        case exr, loader
+    }
+
+    @Option(help: "What to time: \(What.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var what: What
+
+    @Option(name: .customLong("file"), help: "EXR or .hdr file to decode (repeatable; --what exr).")
+    var files: [String] = []
+
+    @Option(help: "Paired data root with input/ and target/ (--what loader).")
+    var data: String = "data/real/train"
+
+    @Option(help: "Patch size (--what loader).")
+    var patch: Int = 64
+
+    @Option(help: "Batch size (--what loader).")
+    var batch: Int = 16
+
+    @Option(parsing: .upToNextOption, help: "Thread counts to compare, e.g. --threads 1 2.")
+    var threads: [Int] = [1, 2]
+
+    @Option(help: "Batches timed per thread count (--what loader), or reads per file (--what exr).")
+    var repeats: Int = 100
+
+    @Flag(help: "Keep decoded images in memory (--what loader).")
+    var cache = false
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
+        if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
+    }
+
+    func run() throws {
+        do {
+            let rows = what == .exr ? try exrRows() : try loaderRows()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(["what": AnyRows.text(what.rawValue), "rows": .rows(rows)]), as: UTF8.self))
+            } else {
+                for r in rows { print(r.line) }
+            }
+        } catch let e as ImageIOError {
+            printError(e.description)
+            throw ExitCode(1)
+        } catch let e as LoaderError {
+            printError(e.description)
+            throw ExitCode(1)
+        }
+    }
+
+    struct Row: Encodable {
+        var name: String
+        var threads: Int
+        var medianMs: Double
+        var minMs: Double
+        var maxMs: Double
+        var perSecond: Double
+        var unit: String
+        var line: String
+        enum CodingKeys: String, CodingKey {
+            case name, threads, medianMs = "median_ms", minMs = "min_ms", maxMs = "max_ms", perSecond = "per_second", unit
+        }
+    }
+
+    enum AnyRows: Encodable {
+        case text(String)
+        case rows([Row])
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .text(let s): try c.encode(s)
+            case .rows(let r): try c.encode(r)
+            }
+        }
+    }
+
+    static func summary(_ times: [Double]) -> (median: Double, min: Double, max: Double) {
+        let s = times.sorted()
+        return (s[s.count / 2], s[0], s[s.count - 1])
+    }
+
+    /// Decode time per file from memory (file I/O excluded), for each thread count.
+    func exrRows() throws -> [Row] {
+        var rows: [Row] = []
+        for path in files {
+            let bytes = try FileManager.default.contents(atPath: path).map { Array($0) }
+                ?? { throw ImageIOError(path: path, reason: "cannot read file") }()
+            for t in threads {
+                let options = ReadOptions(threads: t)
+                let first = try ImageReader.read(bytes: bytes, path: path, options: options)
+                var times: [Double] = []
+                for _ in 0..<repeats {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = try ImageReader.read(bytes: bytes, path: path, options: options)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                }
+                let s = Self.summary(times)
+                let mpix = Double(first.image.planeCount) / 1e6
+                let name = (path as NSString).lastPathComponent
+                rows.append(Row(
+                    name: name, threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
+                    perSecond: mpix / (s.median / 1e3), unit: "Mpixel/s",
+                    line: String(format: "exr  %@ %dx%d %@: %d thread(s): median %.2f ms (min %.2f, max %.2f), %.1f Mpixel/s, %.1f MB/s of file",
+                                 name, first.image.width, first.image.height, first.info.compression, t, s.median, s.min, s.max,
+                                 mpix / (s.median / 1e3), Double(bytes.count) / 1e6 / (s.median / 1e3))))
+            }
+        }
+        return rows
+    }
+
+    /// Patches per second delivered by the prefetching loader, for each worker count.
+    func loaderRows() throws -> [Row] {
+        let config = LoaderConfig(patchSize: patch, batchSize: batch, cache: cache, augment: .all)
+        let openStart = DispatchTime.now().uptimeNanoseconds
+        let dataset = try PairedDataset(root: data, config: config, readOptions: ReadOptions(), warn: nil)
+        let openMs = Double(DispatchTime.now().uptimeNanoseconds - openStart) / 1e6
+        if !json {
+            print(String(format: "loader %@: %d pairs, opened in %.0f ms; patch %d, batch %d, cache %@",
+                         data, dataset.pairs.count, openMs, patch, batch, cache ? "on" : "off"))
+        }
+        var rows: [Row] = []
+        for t in threads {
+            var c = config
+            c.workers = t
+            c.samplesPerEpoch = max(dataset.pairs.count, batch * (repeats + 5))
+            let loader = try PrefetchLoader(dataset: dataset, config: c)
+            defer { loader.close() }
+            for _ in 0..<5 { _ = try loader.next() }  // warm-up: threads started, first images decoded
+            var times: [Double] = []
+            let waitBefore = loader.waitSeconds
+            let total = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try loader.next()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - total) / 1e9
+            let s = Self.summary(times)
+            let rate = Double(repeats * batch) / seconds
+            rows.append(Row(
+                name: "loader", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max, perSecond: rate,
+                unit: "patches/s",
+                line: String(format: "loader %d worker(s): %.0f patches/s (%d batches in %.2f s; next() median %.2f ms, waited %.2f s)",
+                             t, rate, repeats, seconds, s.median, loader.waitSeconds - waitBefore)))
+        }
+        return rows
+    }
+}

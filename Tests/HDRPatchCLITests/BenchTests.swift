@@ -1,0 +1,50 @@
+// `hdrpatch bench`: EXR and loader timings run, report their units, and fail cleanly on bad input.
+import EXRIO
+import Foundation
+import Testing
+
+struct BenchTests {
+    struct Report: Decodable {
+        struct Row: Decodable { var name: String; var threads: Int; var median_ms: Double; var per_second: Double; var unit: String }
+        var what: String
+        var rows: [Row]
+    }
+
+    @Test func exrTimingsPerThreadCount() throws {
+        let dir = TempDir()
+        let path = dir.file("a.exr")
+        try EXRWriter.write(HDRImage(width: 64, height: 32, fill: 0.5), to: path, options: EXRWriteOptions(compression: .dwab))
+        let r = try CLI.run(["bench", "--what", "exr", "--file", path, "--threads", "0", "2", "--repeats", "3", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        #expect(report.what == "exr")
+        #expect(report.rows.map(\.threads) == [0, 2])
+        #expect(report.rows.allSatisfy { $0.unit == "Mpixel/s" && $0.per_second > 0 && $0.median_ms > 0 })
+    }
+
+    @Test func loaderTimingsOnASmallSet() throws {
+        let dir = TempDir()
+        for sub in ["input", "target"] {
+            try FileManager.default.createDirectory(atPath: dir.file(sub), withIntermediateDirectories: true)
+            for i in 0..<3 {
+                try EXRWriter.write(HDRImage(width: 40, height: 40, fill: Float(i + 1)), to: dir.file("\(sub)/p\(i).exr"))
+            }
+        }
+        let r = try CLI.run(["bench", "--what", "loader", "--data", dir.path, "--patch", "16", "--batch", "4",
+                             "--threads", "0", "1", "--repeats", "5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("loader \(dir.path): 3 pairs"))
+        #expect(r.stdout.contains("loader 0 worker(s): "))
+        #expect(r.stdout.contains("loader 1 worker(s): "))
+    }
+
+    @Test func badInputIsOneErrorLine() throws {
+        let dir = TempDir()
+        let r = try CLI.run(["bench", "--what", "loader", "--data", dir.file("none")])
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: cannot open directory \(dir.file("none"))/input: No such file or directory\n")
+        let e = try CLI.run(["bench", "--what", "exr"])
+        #expect(e.status == 64)
+        #expect(e.stderr.contains("--what exr needs at least one --file"))
+    }
+}
