@@ -1,0 +1,49 @@
+// Configurable parts by their `type:` name: unknown names fail listing the known ones, duplicates fail at setup.
+
+/// A table of constructors keyed by the `type` value of a config mapping.
+public struct Registry<Product>: Sendable {
+    public struct Entry: Sendable {
+        public let type: String
+        /// Keys the part reads besides `type` (for suggestions and documentation).
+        public let keys: [String]
+        public let make: @Sendable (ConfigMapping) throws -> Product
+
+        public init(type: String, keys: [String], make: @escaping @Sendable (ConfigMapping) throws -> Product) {
+            self.type = type; self.keys = keys; self.make = make
+        }
+    }
+
+    /// What the parts are, for messages: "degradation step".
+    public let kind: String
+    /// Sorted by type.
+    public let entries: [Entry]
+
+    /// - Throws: RegistryError when two entries share a type name.
+    public init(kind: String, _ entries: [Entry]) throws {
+        var seen = Set<String>()
+        for e in entries where !seen.insert(e.type).inserted {
+            throw RegistryError(description: "duplicate \(kind) type '\(e.type)' in the registry")
+        }
+        self.kind = kind
+        self.entries = entries.sorted { $0.type < $1.type }
+    }
+
+    public var types: [String] { entries.map(\.type) }
+
+    /// Builds the part named by `config["type"]`, then requires every other key of the mapping to have been read.
+    public func make(_ config: ConfigMapping) throws -> Product {
+        let type = try config.required("type", String.self)
+        guard let entry = entries.first(where: { $0.type == type }) else {
+            let hint = DidYouMean.suggest(type, among: types).map { " (did you mean '\($0)'?)" } ?? ""
+            throw config.error("type", "unknown \(kind) '\(type)'\(hint); known: \(types.joined(separator: ", "))")
+        }
+        let product = try entry.make(config)
+        try config.finish(known: entry.keys + ["type"])
+        return product
+    }
+}
+
+/// A programming error in a registry table (not a user's config error).
+public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+}

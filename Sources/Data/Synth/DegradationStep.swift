@@ -1,0 +1,51 @@
+// One stage of a degradation recipe, and the registry of all stages keyed by their `type:` name.
+import EXRIO
+import Numerics
+
+/// A step turns a (clean target, capture-so-far input) pair into the next pair.
+/// The "scene" step (`exposure`) transforms both images alike; every other step degrades the input only,
+/// because the target is what a perfect capture of the same scene would have recorded.
+public protocol DegradationStep: Sendable {
+    /// The `type:` name in recipes.
+    static var type: String { get }
+    /// Keys the step reads besides `type`.
+    static var keys: [String] { get }
+    /// Reads the step's keys; the registry checks for leftovers afterwards.
+    init(config: ConfigMapping) throws
+    /// - Parameters:
+    ///   - input: (3, H, W) linear capture, modified in place.
+    ///   - target: (3, H, W) linear clean image, same size, modified in place by scene steps only.
+    ///   - rng: this step's own stream for this pair (see `SynthStreams.step`); steps without randomness ignore it.
+    func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG)
+    /// Every parameter as used, defaults filled in (for the manifest).
+    var parameters: [String: JSONValue] { get }
+}
+
+extension DegradationStep {
+    public static var registryEntry: Registry<any DegradationStep>.Entry {
+        Registry.Entry(type: type, keys: keys) { try Self(config: $0) }
+    }
+}
+
+public enum DegradationSteps {
+    /// Every step type a recipe may name.
+    public static let registry: Registry<any DegradationStep> = {
+        do {
+            return try Registry(kind: "degradation step", [
+                ExposureStep.registryEntry, NoiseStep.registryEntry, ClipStep.registryEntry,
+                CRFQuantizeStep.registryEntry, BlurStep.registryEntry, ShiftStep.registryEntry,
+            ])
+        } catch {
+            fatalError("\(error)")
+        }
+    }()
+}
+
+extension HDRImage {
+    /// Applies `f` to every value of all three planes.
+    mutating func mapValues(_ f: (Float) -> Float) {
+        pixels.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = f(p[i]) }
+        }
+    }
+}

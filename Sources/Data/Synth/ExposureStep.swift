@@ -1,0 +1,61 @@
+// `exposure`: the scene stage, scaling the clean image so a luminance percentile lands on a chosen value.
+import EXRIO
+import Numerics
+
+/// Multiplies target and input by value / P, where P is the `percentile`-th percentile of the target's Rec. 709
+/// luminance (0.2126 R + 0.7152 G + 0.0722 B), interpolated linearly between order statistics (rank
+/// p/100 * (n-1), numpy's default). Scaling is linear, so afterwards the target's percentile is `value`.
+/// When P is 0 (an all-black patch, or one where more than (100 - percentile)% of pixels are black) no
+/// scale can reach `value` and both images are left as they are.
+public struct ExposureStep: DegradationStep {
+    public static let type = "exposure"
+    public static let keys = ["percentile", "value"]
+
+    /// In [0, 100].
+    public var percentile: Double
+    /// Linear luminance the percentile is mapped to, > 0.
+    public var value: Double
+
+    public init(percentile: Double = 50, value: Double = 0.18) {
+        self.percentile = percentile
+        self.value = value
+    }
+
+    public init(config: ConfigMapping) throws {
+        percentile = try config.value("percentile", default: 50.0, in: .within(0...100))
+        value = try config.value("value", default: 0.18, in: .greaterThan(0))
+    }
+
+    public var parameters: [String: JSONValue] { ["percentile": .number(percentile), "value": .number(value)] }
+
+    /// The factor the step applies to this target (1 when its percentile luminance is 0).
+    public func scale(for target: HDRImage) -> Double {
+        let p = Self.luminancePercentile(target, percentile)
+        return p > 0 ? value / p : 1
+    }
+
+    public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
+        let s = scale(for: target)
+        guard s != 1 else { return }
+        target.mapValues { Float(Double($0) * s) }
+        input.mapValues { Float(Double($0) * s) }
+    }
+
+    /// Percentile (0...100) of Rec. 709 luminance over all pixels, with linear interpolation between ranks.
+    /// - Parameter image: (3, H, W), finite values.
+    public static func luminancePercentile(_ image: HDRImage, _ percentile: Double) -> Double {
+        let n = image.planeCount
+        guard n > 0 else { return 0 }
+        var lum = [Double](repeating: 0, count: n)
+        image.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<n {
+                lum[i] = 0.2126 * Double(p[i]) + 0.7152 * Double(p[n + i]) + 0.0722 * Double(p[2 * n + i])
+            }
+        }
+        lum.sort()
+        let rank = percentile / 100 * Double(n - 1)
+        let lo = Int(rank.rounded(.down)), hi = min(lo + 1, n - 1)
+        let f = rank - Double(lo)
+        return lum[lo] + (lum[hi] - lum[lo]) * f
+    }
+}

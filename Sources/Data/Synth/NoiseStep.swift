@@ -1,0 +1,43 @@
+// `noise`: Poisson-Gaussian sensor noise on the input, photon shot noise plus read noise.
+import EXRIO
+import Numerics
+
+/// Per channel value x (linear, white = 1): x' = max(0, Poisson(x * k) / k + read_sigma * N(0, 1)),
+/// k = `photons_at_white`. So Var(x') = x / k + read_sigma^2 where the clamp is inactive. Channels are
+/// independent (each sensel counts its own photons). Read noise can push dark values below 0; they are
+/// clamped to 0 because negative light cannot be stored as a capture and the log domain downstream needs
+/// x >= 0. That clamp biases the mean of near-black pixels up by at most ~0.4 read_sigma.
+public struct NoiseStep: DegradationStep {
+    public static let type = "noise"
+    public static let keys = ["photons_at_white", "read_sigma"]
+
+    /// Photon count that a value of 1.0 collects, > 0; higher means cleaner.
+    public var photonsAtWhite: Double
+    /// Standard deviation of the additive Gaussian read noise, in linear units, >= 0.
+    public var readSigma: Double
+
+    public init(photonsAtWhite: Double, readSigma: Double = 0) {
+        self.photonsAtWhite = photonsAtWhite
+        self.readSigma = readSigma
+    }
+
+    public init(config: ConfigMapping) throws {
+        photonsAtWhite = try config.required("photons_at_white", in: .greaterThan(0.0))
+        readSigma = try config.value("read_sigma", default: 0.0, in: .atLeast(0))
+    }
+
+    public var parameters: [String: JSONValue] {
+        ["photons_at_white": .number(photonsAtWhite), "read_sigma": .number(readSigma)]
+    }
+
+    public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
+        let k = photonsAtWhite, sigma = readSigma
+        input.pixels.withUnsafeMutableBufferPointer { p in
+            for i in p.indices {
+                var x = PoissonSampler.sample(mean: Double(max(p[i], 0)) * k, rng: &rng) / k
+                if sigma > 0 { x += sigma * rng.normal() }
+                p[i] = Float(max(x, 0))
+            }
+        }
+    }
+}

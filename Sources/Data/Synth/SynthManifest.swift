@@ -1,0 +1,82 @@
+// `manifest.json` of a synthesized dataset: how it was made and where every pair came from.
+import Foundation
+import Glibc
+
+/// Written last, atomically, so its presence marks a complete dataset. Keys in the file are snake_case:
+/// `version, recipe_file, recipe, seed, patch (null with full), full, pairs: [{id, source, crop: {x, y, width, height}}]`.
+/// Pair `id` names `input/<id>.exr` and `target/<id>.exr`; `crop` is in the source image's pixels.
+public struct SynthManifest: Codable, Sendable, Equatable {
+    public struct Crop: Codable, Sendable, Equatable {
+        public var x, y, width, height: Int
+        public init(x: Int, y: Int, width: Int, height: Int) {
+            self.x = x; self.y = y; self.width = width; self.height = height
+        }
+    }
+
+    public struct Pair: Codable, Sendable, Equatable {
+        public var id: String
+        /// The source path as given (directory entries joined to the directory), or `procedural:<j>`.
+        public var source: String
+        public var crop: Crop
+        public init(id: String, source: String, crop: Crop) { self.id = id; self.source = source; self.crop = crop }
+    }
+
+    public static let fileName = "manifest.json"
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var recipeFile: String
+    /// `DegradationRecipe.json`: every step with its defaults filled in.
+    public var recipe: JSONValue
+    public var seed: UInt64
+    /// Patch side in pixels; nil for full images.
+    public var patch: Int?
+    public var full: Bool
+    public var pairs: [Pair]
+
+    public init(recipeFile: String, recipe: JSONValue, seed: UInt64, patch: Int?, full: Bool, pairs: [Pair]) {
+        self.version = Self.currentVersion
+        self.recipeFile = recipeFile; self.recipe = recipe; self.seed = seed
+        self.patch = patch; self.full = full; self.pairs = pairs
+    }
+
+    enum CodingKeys: String, CodingKey { case version, recipeFile = "recipe_file", recipe, seed, patch, full, pairs }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(recipeFile, forKey: .recipeFile)
+        try c.encode(recipe, forKey: .recipe)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(patch, forKey: .patch)  // explicit null for full images rather than a missing key
+        try c.encode(full, forKey: .full)
+        try c.encode(pairs, forKey: .pairs)
+    }
+
+    public static func read(path: String) throws -> SynthManifest {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SynthError(path: path, reason: "cannot read the manifest")
+        }
+        do {
+            return try JSONDecoder().decode(SynthManifest.self, from: data)
+        } catch {
+            throw SynthError(path: path, reason: "not a synth manifest: \(error)")
+        }
+    }
+
+    /// Writes pretty, key-sorted JSON to a temporary file beside `path`, then renames it over `path`.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(self) + Data("\n".utf8)
+        let temp = "\(path).tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temp, contents: data) else {
+            throw SynthError(path: path, reason: "cannot write \(temp)")
+        }
+        if rename(temp, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw SynthError(path: path, reason: reason)
+        }
+    }
+}
