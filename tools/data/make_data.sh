@@ -43,8 +43,12 @@ for f in "$world"/*.exr; do
     cp "$f" "$real/sources/$split/"
 done
 
-"$bin" synth --from "$real/sources/train" --from procedural --recipe "$recipe" --out "$real/train" \
-    --patch 128 --count 768 --seed 1
+# Procedural scenes (sky, sun, lamps, textured shadows) join the train sources as clean images.
+"$bin" synth --from procedural --full --count 4 --recipe configs/degrade/identity.yaml --out "$real/procedural" --seed 3
+for f in "$real"/procedural/target/*.exr; do cp "$f" "$real/sources/train/procedural-$(basename "$f")"; done
+rm -rf "$real/procedural"
+
+"$bin" synth --from "$real/sources/train" --recipe "$recipe" --out "$real/train" --patch 128 --count 768 --seed 1
 "$bin" synth --from "$real/sources/val" --recipe "$recipe" --out "$real/val" --full --seed 2
 echo "blender-data $(basename "$deb")" > "$real/.complete"
 echo "data: $real/train ($(ls "$real/train/input" | wc -l) pairs), $real/val ($(ls "$real/val/input" | wc -l) full images)"
