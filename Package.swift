@@ -34,11 +34,12 @@ let package = Package(
             name: "hdrpatch",
             dependencies: ["EXRIO", "Data", "Model", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "EXRIOTests", dependencies: ["EXRIO"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Data"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"]),
+        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Data", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -1,5 +1,6 @@
 // PairedDataset: pairing rules, size checks, NaN/Inf skipping and strictness, cached and re-read access.
 import Foundation
+import TestSupport
 import Testing
 import EXRIO
 @testable import Data
@@ -13,7 +14,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func pairsAreSortedAndHiddenAndOtherFilesIgnored() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, pairs: [("b.exr", 40, 30), ("a.exr", 20, 10)])
         try LoaderFixture.write(LoaderFixture.image(file: 5, role: 0, width: 9, height: 9), root + "/input/.hidden.exr")
         try Data("notes".utf8).write(to: URL(fileURLWithPath: root + "/target/notes.txt"))
@@ -25,21 +26,21 @@ struct LoaderDatasetTests {
     }
 
     @Test func trailingSlashOnRootGivesCleanPaths() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 1)
         let ds = try PairedDataset(root: root + "//", config: config)
         #expect(ds.pairs[0].inputPath == root + "/input/p0.exr")
     }
 
     @Test func missingDirectoryIsAnError() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         try FileManager.default.createDirectory(atPath: s.path + "/target", withIntermediateDirectories: true)
         #expect(message { _ = try PairedDataset(root: s.path, config: config) }
             == "cannot open directory \(s.path)/input: No such file or directory")
     }
 
     @Test func unpairedFileNamesItselfAndTheMissingCounterpart() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 2)
         try LoaderFixture.write(LoaderFixture.image(file: 3, role: 0, width: 40, height: 30), root + "/input/extra.exr")
         #expect(message { _ = try PairedDataset(root: root, config: config) }
@@ -53,7 +54,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func sameNameDifferentExtensionIsUnpaired() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 0)
         try LoaderFixture.write(LoaderFixture.image(file: 0, role: 0, width: 9, height: 9), root + "/input/a.exr")
         try RadianceWriter.write(LoaderFixture.image(file: 0, role: 1, width: 9, height: 9), to: root + "/target/a.hdr")
@@ -62,7 +63,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func sizeMismatchNamesBothFilesAndSizes() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 1)
         try LoaderFixture.write(LoaderFixture.image(file: 0, role: 1, width: 40, height: 31), root + "/target/p0.exr")
         #expect(message { _ = try PairedDataset(root: root, config: config) }
@@ -70,21 +71,21 @@ struct LoaderDatasetTests {
     }
 
     @Test func imageSmallerThanThePatchIsAnError() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, pairs: [("a.exr", 40, 30), ("b.exr", 40, 7)])
         #expect(message { _ = try PairedDataset(root: root, config: config) }
             == "\(root)/input/b.exr: 40x7 is smaller than patch_size 8")
     }
 
     @Test func emptyRootHasNoUsablePairs() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 0)
         #expect(message { _ = try PairedDataset(root: root, config: config) }
             == "data root \(root): no usable pairs (no .exr or .hdr files in \(root)/input and \(root)/target)")
     }
 
     /// p1's input gets 2 NaN pixels (one with two NaN channels) and its target 1 Inf pixel.
-    func rootWithBadPair(_ s: LoaderScratch) throws -> String {
+    func rootWithBadPair(_ s: ScratchDir) throws -> String {
         let root = try LoaderFixture.makeRoot(s.path, count: 3)
         var input = LoaderFixture.image(file: 1, role: 0, width: 40, height: 30)
         input[0, 3, 4] = .nan; input[2, 3, 4] = .nan; input[1, 20, 30] = .nan
@@ -96,7 +97,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func nanAndInfPairIsSkippedWithWarningsAndCounted() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try rootWithBadPair(s)
         let sink = LineSink()
         let ds = try PairedDataset(root: root, config: config, warn: sink.closure)
@@ -109,7 +110,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func strictMakesNanAnError() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try rootWithBadPair(s)
         var strict = config
         strict.strict = true
@@ -118,7 +119,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func allPairsSkippedIsAnError() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 0)
         var img = LoaderFixture.image(file: 0, role: 0, width: 9, height: 9)
         img[0, 0, 0] = .infinity
@@ -129,7 +130,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func cachedAndRereadImagesAreTheSameAndExact() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 2)
         var cached = config
         cached.cache = true
@@ -144,7 +145,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func radiancePairsAreReadWhateverTheExtensionCase() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 0)
         try RadianceWriter.write(HDRImage(width: 12, height: 9, fill: 1), to: root + "/input/a.HDR")
         try RadianceWriter.write(HDRImage(width: 12, height: 9, fill: 2), to: root + "/target/a.HDR")
@@ -153,7 +154,7 @@ struct LoaderDatasetTests {
     }
 
     @Test func rereadFileThatChangedIsAnError() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 1)
         let ds = try PairedDataset(root: root, config: config)
         try LoaderFixture.write(LoaderFixture.image(file: 0, role: 1, width: 20, height: 30), root + "/target/p0.exr")

@@ -1,6 +1,7 @@
 // PrefetchLoader: ordered, bit-identical batches for any worker count; exact patch content; bounded
 // prefetch; prompt close; worker errors surface from next().
 import Foundation
+import TestSupport
 import Testing
 import EXRIO
 @testable import Data
@@ -27,7 +28,7 @@ struct LoaderPrefetchTests {
     }
 
     @Test func batchesAreBitIdenticalForAnyWorkerCountAndRun() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 5)
         let reference = try batches(root, config(workers: 0), count: 12)  // 3 epochs of 4 batches
         #expect(reference.map(\.epoch) == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
@@ -41,7 +42,7 @@ struct LoaderPrefetchTests {
     }
 
     @Test func patchesAreTheSourceCropsWithTheRecordedAugmentation() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, pairs: [("p0.exr", 40, 30), ("p1.exr", 21, 13), ("p2.exr", 8, 9)])
         let sizes = [(40, 30), (21, 13), (8, 9)]
         var c = config(workers: 2)
@@ -64,7 +65,7 @@ struct LoaderPrefetchTests {
     }
 
     @Test func everyPairAppearsOncePerEpoch() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 8)
         let c = LoaderConfig(patchSize: 8, batchSize: 4, seed: 3, workers: 2)
         let all = try batches(root, c, count: 6)
@@ -75,7 +76,7 @@ struct LoaderPrefetchTests {
     }
 
     @Test func workersNeverRunMoreThanPrefetchAhead() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 5)
         var c = config(workers: 4, cache: true)
         c.prefetch = 2
@@ -95,7 +96,7 @@ struct LoaderPrefetchTests {
     }
 
     @Test func closeReturnsPromptlyWhileWorkersAreBlocked() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 5)
         var c = config(workers: 4)
         c.prefetch = 1
@@ -116,7 +117,7 @@ struct LoaderPrefetchTests {
 
     @Test(arguments: [0, 2])
     func aWorkerErrorSurfacesFromNextInOrder(workers: Int) throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 4)
         let c = LoaderConfig(patchSize: 8, batchSize: 1, seed: 5, workers: workers, prefetch: 2)
         let dataset = try PairedDataset(root: root, config: c)
@@ -133,7 +134,7 @@ struct LoaderPrefetchTests {
     }
 
     @Test func waitTimeAndCountersAreKept() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 5)
         let c = config(workers: 0)
         let loader = try PrefetchLoader(dataset: try PairedDataset(root: root, config: c), config: c, startEpoch: 3)
@@ -145,7 +146,7 @@ struct LoaderPrefetchTests {
     }
 
     @Test func patchSizeMustMatchTheDataset() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let root = try LoaderFixture.makeRoot(s.path, count: 5)
         let ds = try PairedDataset(root: root, config: config(workers: 0))
         var c = config(workers: 1)

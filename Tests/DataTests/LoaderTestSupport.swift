@@ -6,16 +6,6 @@ import EXRIO
 import Numerics
 @testable import Data
 
-/// A fresh directory under the system temp dir, removed when the value is deinitialised.
-final class LoaderScratch {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "hdrpatch-loader-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Collects warning lines from any thread.
 final class LineSink: Sendable {
     private let lines = Mutex<[String]>([])

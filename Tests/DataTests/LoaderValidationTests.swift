@@ -1,18 +1,19 @@
 // ValidationSet: fixed centred crops or edge-aligned tiles, identical on every call, covering every pixel.
 import Testing
+import TestSupport
 import EXRIO
 @testable import Data
 
 struct LoaderValidationTests {
     let sizes = [(40, 32), (21, 13), (8, 8)]
 
-    func dataset(_ s: LoaderScratch, cache: Bool = false) throws -> PairedDataset {
+    func dataset(_ s: ScratchDir, cache: Bool = false) throws -> PairedDataset {
         let root = try LoaderFixture.makeRoot(s.path, pairs: sizes.enumerated().map { ("v\($0.offset).exr", $0.element.0, $0.element.1) })
         return try PairedDataset(root: root, config: LoaderConfig(patchSize: 8, batchSize: 1, cache: cache))
     }
 
     @Test func cropModeTakesOneCentredPatchPerPairTheSameEveryTime() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let v = try ValidationSet(dataset: try dataset(s), batchSize: 2, mode: .crop)
         #expect(v.origins == [PatchOrigin(file: "v0.exr", x: 16, y: 12), PatchOrigin(file: "v1.exr", x: 6, y: 2),
                               PatchOrigin(file: "v2.exr", x: 0, y: 0)])
@@ -37,7 +38,7 @@ struct LoaderValidationTests {
     }
 
     @Test func tilesCoverEveryPixelAndHoldTheRightValues() throws {
-        let s = LoaderScratch()
+        let s = ScratchDir()
         let v = try ValidationSet(dataset: try dataset(s, cache: true), batchSize: 5, mode: .tiles)
         #expect(v.origins.count == 5 * 4 + 3 * 2 + 1)
         var cover = sizes.map { [Int](repeating: 0, count: $0.0 * $0.1) }

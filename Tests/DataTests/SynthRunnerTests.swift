@@ -1,20 +1,10 @@
 // The synthesis run: crops that re-cut from their source, sorted directory sources, determinism, refusals.
 import EXRIO
+import TestSupport
 import Foundation
 import Numerics
 import Testing
 @testable import Data
-
-/// A fresh scratch directory, removed when released.
-final class SynthScratch {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "hdrpatch-synth-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> String { path + "/" + name }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 struct SynthRunnerTests {
     let float = EXRWriteOptions(pixelType: .float, compression: .zip)
@@ -28,7 +18,7 @@ struct SynthRunnerTests {
     func identity() throws -> DegradationRecipe { try DegradationRecipe.parse("name: none\nsteps: []\n") }
 
     @Test func cropsInTheManifestReCutFromSortedDirectorySources() throws {
-        let dir = SynthScratch()
+        let dir = ScratchDir()
         try FileManager.default.createDirectory(atPath: dir.file("src"), withIntermediateDirectories: true)
         let a = testImage(width: 20, height: 13, seed: 1), b = testImage(width: 9, height: 30, seed: 2)
         try EXRWriter.write(b, to: dir.file("src/b.exr"), options: float)
@@ -65,7 +55,7 @@ struct SynthRunnerTests {
     }
 
     @Test func sameSeedSameDatasetWhateverTheThreadsOtherSeedDiffers() throws {
-        let dir = SynthScratch()
+        let dir = ScratchDir()
         let recipe = try DegradationRecipe.load(path: recipePath("default.yaml"))
         func make(_ name: String, seed: UInt64, threads: Int) throws -> (SynthManifest, [HDRImage]) {
             _ = try SynthRunner.run(options(.procedural, recipe, out: dir.file(name), patch: 16, count: 6, seed: seed, threads: threads))
@@ -89,7 +79,7 @@ struct SynthRunnerTests {
     }
 
     @Test func proceduralUsesOneSceneForEvery16PatchesAndFullRendersCountScenes() throws {
-        let dir = SynthScratch()
+        let dir = ScratchDir()
         let s = try SynthRunner.run(options(.procedural, try identity(), out: dir.file("p"), patch: 4, count: 17))
         #expect(s.sources == 2)
         let m = try SynthManifest.read(path: dir.file("p/manifest.json"))
@@ -107,7 +97,7 @@ struct SynthRunnerTests {
     }
 
     @Test func fullKeepsEveryFileAndRefusesACount() throws {
-        let dir = SynthScratch()
+        let dir = ScratchDir()
         try EXRWriter.write(testImage(width: 5, height: 3, seed: 1), to: dir.file("x.exr"), options: float)
         try EXRWriter.write(testImage(width: 7, height: 4, seed: 2), to: dir.file("y.exr"), options: float)
         let files = SynthSources.files([dir.file("y.exr"), dir.file("x.exr")])
@@ -122,7 +112,7 @@ struct SynthRunnerTests {
     }
 
     @Test func badSourcesAreRefusedByNameAndLeaveNoPairs() throws {
-        let dir = SynthScratch()
+        let dir = ScratchDir()
         try EXRWriter.write(testImage(width: 32, height: 32, seed: 1), to: dir.file("ok.exr"), options: float)
         try EXRWriter.write(testImage(width: 32, height: 6, seed: 1), to: dir.file("thin.exr"), options: float)
         var nan = testImage(width: 32, height: 32, seed: 1)
@@ -151,7 +141,7 @@ struct SynthRunnerTests {
     }
 
     @Test func anExistingDatasetIsReplacedOnlyWithForce() throws {
-        let dir = SynthScratch()
+        let dir = ScratchDir()
         let r = try identity()
         let out = dir.file("o")
         _ = try SynthRunner.run(options(.procedural, r, out: out, patch: 4, count: 3))

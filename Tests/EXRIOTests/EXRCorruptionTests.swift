@@ -1,6 +1,7 @@
 // Hundreds of corrupt variants of valid files: every read must end in an image or an ImageIOError,
 // in this process (a crash or trap would take the whole test run down).
 import Foundation
+import TestSupport
 import Testing
 @testable import EXRIO
 

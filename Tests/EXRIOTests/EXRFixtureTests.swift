@@ -1,5 +1,6 @@
 // A real DWAB file written by another encoder (Blender), checked against an independent decoder's values.
 import Foundation
+import TestSupport
 import Testing
 @testable import EXRIO
 

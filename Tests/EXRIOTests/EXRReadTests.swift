@@ -1,5 +1,6 @@
 // Reader features: tiles with levels, data windows, parts, layers, luminance files, pixel types and problems.
 import Foundation
+import TestSupport
 import Testing
 @testable import EXRIO
 

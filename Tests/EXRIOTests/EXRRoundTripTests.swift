@@ -1,5 +1,6 @@
 // Round trips through our writer and reader: every compression x half/float x scanline/tiled.
 import Foundation
+import TestSupport
 import Testing
 @testable import EXRIO
 

@@ -2,17 +2,6 @@
 import Foundation
 @testable import EXRIO
 
-/// A fresh directory under the system temp dir, removed when the value is deinitialised.
-final class ScratchDir {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "hdrpatch-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> String { path + "/" + name }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Deterministic 64-bit generator (SplitMix64) for reproducible test data.
 struct TestRNG {
     var state: UInt64

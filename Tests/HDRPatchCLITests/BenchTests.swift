@@ -1,5 +1,6 @@
 // `hdrpatch bench`: EXR and loader timings run, report their units, and fail cleanly on bad input.
 import EXRIO
+import TestSupport
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ struct BenchTests {
     }
 
     @Test func exrTimingsPerThreadCount() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let path = dir.file("a.exr")
         try EXRWriter.write(HDRImage(width: 64, height: 32, fill: 0.5), to: path, options: EXRWriteOptions(compression: .dwab))
         let r = try CLI.run(["bench", "--what", "exr", "--file", path, "--threads", "0", "2", "--repeats", "3", "--json"])
@@ -23,7 +24,7 @@ struct BenchTests {
     }
 
     @Test func loaderTimingsOnASmallSet() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         for sub in ["input", "target"] {
             try FileManager.default.createDirectory(atPath: dir.file(sub), withIntermediateDirectories: true)
             for i in 0..<3 {
@@ -39,7 +40,7 @@ struct BenchTests {
     }
 
     @Test func badInputIsOneErrorLine() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let r = try CLI.run(["bench", "--what", "loader", "--data", dir.file("none")])
         #expect(r.status == 1)
         #expect(r.stderr == "error: cannot open directory \(dir.file("none"))/input: No such file or directory\n")

@@ -1,11 +1,12 @@
 // `hdrpatch convert`: written output, half-overflow clamping and --strict refusal, option errors.
 import EXRIO
+import TestSupport
 import Foundation
 import Testing
 
 struct ConvertTests {
     @Test func clampsHalfOverflowAndReportsIt() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         var img = HDRImage(width: 16, height: 8, fill: 0.5)
         img[0, 1, 1] = 1e6
         img[2, 3, 3] = 70_000
@@ -20,7 +21,7 @@ struct ConvertTests {
     }
 
     @Test func strictRefusesAndWritesNothing() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         var img = HDRImage(width: 16, height: 8, fill: 0.5)
         img[1, 2, 2] = 1e5
         try EXRWriter.write(img, to: dir.file("in.exr"), options: EXRWriteOptions(pixelType: .float))
@@ -40,7 +41,7 @@ struct ConvertTests {
     }
 
     @Test func missingInputIsOneErrorLine() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let r = try CLI.run(["convert", dir.file("none.exr"), dir.file("out.exr")])
         #expect(r.status == 1)
         #expect(r.stderr == "error: \(dir.file("none.exr")): No such file or directory\n")
@@ -49,7 +50,7 @@ struct ConvertTests {
 
 struct RadianceCLITests {
     @Test func inspectAndConvertRadiance() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         var img = HDRImage(width: 64, height: 16)
         for i in img.pixels.indices { img.pixels[i] = Float(1 + i % 97) * 0.25 }
         try RadianceWriter.write(img, to: dir.file("sky.hdr"))

@@ -1,5 +1,6 @@
 // `hdrpatch inspect`: its report, its JSON, and its exit status and error lines for bad files.
 import EXRIO
+import TestSupport
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ struct InspectTests {
     }
 
     @Test func textReportOfGoodFile() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let path = dir.file("a.exr")
         try EXRWriter.write(Self.makeImage(), to: path, options: EXRWriteOptions(pixelType: .float, compression: .piz))
         let r = try CLI.run(["inspect", path])
@@ -37,7 +38,7 @@ struct InspectTests {
     }
 
     @Test func jsonReport() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let path = dir.file("t.exr")
         try EXRWriter.write(Self.makeImage(), to: path, options: EXRWriteOptions(
             pixelType: .float, compression: .zip, tiling: EXRTiling(width: 16, height: 16)))
@@ -62,7 +63,7 @@ struct InspectTests {
     }
 
     @Test func badFilesGiveOneErrorLineEachAndExitOneWhileGoodOnesAreReported() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let good = dir.file("good.exr")
         try EXRWriter.write(Self.makeImage(), to: good)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
@@ -83,7 +84,7 @@ struct InspectTests {
     }
 
     @Test func fifoIsRefusedWithoutWaitingForAWriter() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let fifo = dir.file("pipe.exr")
         #expect(mkfifo(fifo, 0o644) == 0)
         let r = try CLI.run(["inspect", fifo], timeout: 20)
@@ -92,7 +93,7 @@ struct InspectTests {
     }
 
     @Test func partAndLayerOptions() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let path = dir.file("mp.exr")
         let n = 8 * 4
         let ones = [Float](repeating: 1, count: n), twos = [Float](repeating: 2, count: n)
@@ -110,13 +111,3 @@ struct InspectTests {
     }
 }
 
-/// A scratch directory removed when released.
-final class TempDir {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "hdrpatch-cli-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> String { path + "/" + name }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}

@@ -1,5 +1,6 @@
 // `hdrpatch synth`: written pairs and manifest, crops that re-cut from the source, one-line errors, exit codes.
 import Data
+import TestSupport
 import EXRIO
 import Foundation
 import Testing
@@ -7,13 +8,13 @@ import Testing
 struct SynthCLITests {
     let float = EXRWriteOptions(pixelType: .float, compression: .zip)
 
-    func writeRecipe(_ dir: TempDir, _ name: String, _ text: String) throws -> String {
+    func writeRecipe(_ dir: ScratchDir, _ name: String, _ text: String) throws -> String {
         try text.write(toFile: dir.file(name), atomically: true, encoding: .utf8)
         return dir.file(name)
     }
 
     @Test func writesPairsWhoseManifestCropsReCutTheTarget() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         var a = HDRImage(width: 40, height: 24), b = HDRImage(width: 24, height: 40)
         for i in a.pixels.indices { a.pixels[i] = Float(i % 251) * 0.37 + 0.01 }
         for i in b.pixels.indices { b.pixels[i] = Float(i % 241) * 90 + 0.5 }  // beyond the half range
@@ -39,7 +40,7 @@ struct SynthCLITests {
     }
 
     @Test func defaultRecipeOnProceduralScenes() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("configs/degrade/default.yaml").path
         let r = try CLI.run(["synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("p"), "--count", "3"])
@@ -60,7 +61,7 @@ struct SynthCLITests {
     }
 
     @Test func badRecipeKeyIsOneConfigErrorLine() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let recipe = try writeRecipe(dir, "bad.yaml", "name: x\nsteps:\n  - type: blur\n    sigmaa: 1.5\n")
         let r = try CLI.run(["synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("o")])
         #expect(r.status == 1)
@@ -75,7 +76,7 @@ struct SynthCLITests {
     }
 
     @Test func missingSourceIsOneErrorLine() throws {
-        let dir = TempDir()
+        let dir = ScratchDir()
         let recipe = try writeRecipe(dir, "none.yaml", "name: none\nsteps: []\n")
         let r = try CLI.run(["synth", "--from", dir.file("gone.exr"), "--recipe", recipe, "--out", dir.file("o")])
         #expect(r.status == 1)
