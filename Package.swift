@@ -4,7 +4,7 @@ import PackageDescription
 // OpenEXR's headers live under /usr/include/OpenEXR and /usr/include/Imath on Debian (libopenexr-dev).
 let openEXRFlags: [CXXSetting] = [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/usr/include/Imath"])]
 
-// Targets depend one way: CLI -> Data/Model -> Numerics/EXRIO -> C shims.
+// Targets depend one way: CLI -> Training -> Losses/Model/Data -> Numerics/EXRIO/Config -> C shims.
 let package = Package(
     name: "hdrpatch",
     products: [
@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "EXRIO", targets: ["EXRIO"]),
         .library(name: "Data", targets: ["Data"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "Losses", targets: ["Losses"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,20 +28,27 @@ let package = Package(
                 .linkedLibrary("IlmThread-3_1"), .linkedLibrary("Imath-3_1"),
             ]
         ),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "EXRIO", dependencies: ["COpenEXR"]),
-        .target(name: "Numerics"),
-        .target(name: "Model", dependencies: ["Numerics"]),
-        .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Yams"]),
+        .target(name: "Config", dependencies: ["Yams"]),
+        .target(name: "Numerics", dependencies: ["CBLAS"]),
+        .target(name: "Model", dependencies: ["Numerics", "Config"]),
+        .target(name: "Losses", dependencies: ["Numerics", "Config"]),
+        .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Config"]),
+        .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config"]),
         .executableTarget(
             name: "hdrpatch",
-            dependencies: ["EXRIO", "Data", "Model", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["EXRIO", "Config", "Data", "Model", "Losses", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"]),
-        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Data", "TestSupport"]),
+        .testTarget(name: "LossesTests", dependencies: ["Losses"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
+        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

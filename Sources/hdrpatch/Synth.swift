@@ -1,4 +1,5 @@
 // `hdrpatch synth`: make a paired training set (degraded input, clean target) from clean HDR sources.
+import Config
 import ArgumentParser
 import Data
 import EXRIO

@@ -1,4 +1,5 @@
 // Recipes: the step registry's errors, parsing of every step's keys, determinism, and the default recipe's effect.
+import Config
 import EXRIO
 import Foundation
 import Numerics

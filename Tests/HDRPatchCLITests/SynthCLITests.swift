@@ -1,4 +1,5 @@
 // `hdrpatch synth`: written pairs and manifest, crops that re-cut from the source, one-line errors, exit codes.
+import Config
 import Data
 import TestSupport
 import EXRIO

@@ -1,4 +1,5 @@
 // `blur`: optical softness of the capture, a separable Gaussian on the input.
+import Config
 import EXRIO
 import Glibc
 import Numerics

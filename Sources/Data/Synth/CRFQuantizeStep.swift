@@ -1,4 +1,5 @@
 // `crf_quantize`: what an 8-bit (or N-bit) image file does to a capture, undone back to linear.
+import Config
 import EXRIO
 import Numerics
 

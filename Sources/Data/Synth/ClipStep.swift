@@ -1,4 +1,5 @@
 // `clip`: sensor saturation, every channel value above the white level becomes the white level.
+import Config
 import EXRIO
 import Numerics
 

@@ -1,4 +1,5 @@
 // A degradation recipe: a named list of steps that turns a clean HDR image into an (input, target) pair.
+import Config
 import EXRIO
 import Numerics
 

@@ -1,4 +1,5 @@
 // One stage of a degradation recipe, and the registry of all stages keyed by their `type:` name.
+import Config
 import EXRIO
 import Numerics
 

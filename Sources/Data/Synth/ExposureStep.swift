@@ -1,4 +1,5 @@
 // `exposure`: the scene stage, scaling the clean image so a luminance percentile lands on a chosen value.
+import Config
 import EXRIO
 import Numerics
 

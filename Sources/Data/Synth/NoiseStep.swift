@@ -1,4 +1,5 @@
 // `noise`: Poisson-Gaussian sensor noise on the input, photon shot noise plus read noise.
+import Config
 import EXRIO
 import Numerics
 

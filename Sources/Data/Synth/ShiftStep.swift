@@ -1,4 +1,5 @@
 // `shift`: frame-extrapolation style misalignment, a random small warp of the input against the target.
+import Config
 import EXRIO
 import Numerics
 

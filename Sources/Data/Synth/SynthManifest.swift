@@ -1,4 +1,5 @@
 // `manifest.json` of a synthesized dataset: how it was made and where every pair came from.
+import Config
 import Foundation
 import Glibc
 

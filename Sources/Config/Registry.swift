@@ -46,4 +46,5 @@ public struct Registry<Product>: Sendable {
 /// A programming error in a registry table (not a user's config error).
 public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }

@@ -1,6 +1,6 @@
 // Strict config reading: exact messages for unknown keys, wrong types, missing keys, nested paths, bad YAML.
 import Testing
-@testable import Data
+@testable import Config
 
 struct StrictYAMLTests {
     /// The message a throwing body produces, or "no error".

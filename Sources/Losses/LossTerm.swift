@@ -1,0 +1,41 @@
+// The contract every loss term implements; terms are built from config by a registry keyed by `type`.
+import Config
+import Numerics
+
+/// The domain a loss term compares in; reported next to each term's value.
+public enum LossDomain: String, Sendable, Codable {
+    case delta, log, linear
+    case muLaw = "mu_law"
+    case pu21
+}
+
+/// What a loss term sees for one batch. Every tensor is (N, 3, H, W) float32 and NCHW contiguous.
+public struct LossInputs: Sendable {
+    /// The residual after the head's safety clamp: ln_hat = logImage + delta.
+    public var delta: Tensor
+    /// log(target + eps) - logImage: the residual that would reproduce the target exactly.
+    public var gtDelta: Tensor
+    /// log(input + eps).
+    public var logImage: Tensor
+    /// exp(logImage + delta) - eps, the linear reconstruction. d output / d delta = output + eps.
+    public var output: Tensor
+    /// The clean linear target.
+    public var target: Tensor
+    public var eps: Float
+
+    public init(delta: Tensor, gtDelta: Tensor, logImage: Tensor, output: Tensor, target: Tensor, eps: Float) {
+        self.delta = delta; self.gtDelta = gtDelta; self.logImage = logImage
+        self.output = output; self.target = target; self.eps = eps
+    }
+}
+
+/// One term of the total loss. The total is sum(weight_i * term_i); each term is logged on its own.
+public protocol LossTerm: Sendable {
+    /// The registry key (`type:` in the config).
+    static var type: String { get }
+    var domain: LossDomain { get }
+    /// Returns the term's value (reduction as documented by the term; default: mean over every element of
+    /// the batch, accumulated in Double) and accumulates `weight` * d(term)/d(delta) into `gradDelta`
+    /// ((N, 3, H, W), +=, never overwritten). Terms on the linear output chain through output + eps.
+    func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double
+}

@@ -1,0 +1,78 @@
+// All trainable parameters, their gradients and the optimizer's state in one contiguous buffer with named
+// views: zero-grad is one fill, an optimizer step one loop, a checkpoint one write.
+
+/// Layout: `[values | grads | state 0 | state 1 | ...]`, each region `count` floats, parameters packed in
+/// registration order inside each region. Parameter shapes follow PyTorch (e.g. conv weight (out, in, kh, kw)).
+/// A reference type: networks, optimizer and checkpoint code share one store. Not thread-safe for writes.
+public final class ParameterStore: @unchecked Sendable {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        /// Offset of the first value inside each region.
+        public let offset: Int
+        public let count: Int
+    }
+
+    public let entries: [Entry]
+    /// Parameters (floats) in each region.
+    public let count: Int
+    /// Optimizer state regions after values and grads (AdamW: 2, SGD with momentum: 1, plain SGD: 0).
+    public let stateSlots: Int
+    private let base: UnsafeMutablePointer<Float>
+    private let index: [String: Int]
+
+    /// Allocates the store zero-filled. Duplicate or empty names and negative dimensions are refused.
+    public init(layout: [(name: String, shape: [Int])], stateSlots: Int = 0) throws {
+        var entries: [Entry] = [], index: [String: Int] = [:], offset = 0
+        for (name, shape) in layout {
+            guard !name.isEmpty else { throw ParameterStoreError("parameter with an empty name") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw ParameterStoreError("\(name): negative dimension in \(shape)") }
+            guard index[name] == nil else { throw ParameterStoreError("duplicate parameter name '\(name)'") }
+            let n = shape.reduce(1, *)
+            index[name] = entries.count
+            entries.append(Entry(name: name, shape: shape, offset: offset, count: n))
+            offset += n
+        }
+        guard stateSlots >= 0 else { throw ParameterStoreError("negative optimizer state slots") }
+        self.entries = entries
+        self.index = index
+        self.count = offset
+        self.stateSlots = stateSlots
+        let total = max(1, (2 + stateSlots) * offset)
+        base = .allocate(capacity: total)
+        base.initialize(repeating: 0, count: total)
+    }
+
+    deinit { base.deallocate() }
+
+    private func region(_ r: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: base + r * count, count: count)
+    }
+
+    /// Every parameter value, `count` floats.
+    public var values: UnsafeMutableBufferPointer<Float> { region(0) }
+    /// Every gradient, same layout as `values`. Backward passes accumulate into it (+=).
+    public var grads: UnsafeMutableBufferPointer<Float> { region(1) }
+    /// Optimizer state slot `k` (0 ..< stateSlots), same layout as `values`.
+    public func state(_ k: Int) -> UnsafeMutableBufferPointer<Float> {
+        precondition(k >= 0 && k < stateSlots, "state slot \(k) of \(stateSlots)")
+        return region(2 + k)
+    }
+
+    public func entry(named name: String) -> Entry? { index[name].map { entries[$0] } }
+
+    public func values(_ e: Entry) -> UnsafeMutableBufferPointer<Float> { slice(region(0), e) }
+    public func grads(_ e: Entry) -> UnsafeMutableBufferPointer<Float> { slice(region(1), e) }
+
+    private func slice(_ r: UnsafeMutableBufferPointer<Float>, _ e: Entry) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(rebasing: r[e.offset..<(e.offset + e.count)])
+    }
+
+    /// Sets every gradient to 0 (one fill).
+    public func zeroGrads() { grads.update(repeating: 0) }
+}
+
+public struct ParameterStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
