@@ -1,0 +1,122 @@
+// The residual head: network output p -> bounded log-domain residual delta, with the safety clamp.
+import Glibc
+import Numerics
+
+/// delta = clamp(coef[n] * tanh(p), -c, c), coef per mode (see `ResidualMode`), then ln_hat = log_img + delta.
+///
+/// Gradients follow PyTorch: tanh' = 1 - t^2 from the saved t; clamp passes the gradient where
+/// -c <= x <= c (inclusive, like torch.clamp) and blocks it outside; denom is data (no gradient); the
+/// learnable scale gets sum(dDelta_pre * t * scale). Backward accumulates (+=).
+public struct ResidualHead: Sendable {
+    public let config: ResidualConfig
+    /// Name of the trainable scalar in the parameter store (mode learnable only).
+    public static let scaleName = "head.scale"
+
+    public init(config: ResidualConfig) { self.config = config }
+
+    /// Parameters the head adds to the model: `head.scale` (shape []) in learnable mode, else none.
+    public var parameterLayout: [(name: String, shape: [Int])] {
+        if case .learnable = config.mode { return [(Self.scaleName, [])] }
+        return []
+    }
+
+    /// The initial value of each head parameter, in `parameterLayout` order.
+    public var initialValues: [Float] {
+        if case .learnable(let s0) = config.mode { return [s0] }
+        return []
+    }
+
+    /// What forward saves for backward and what the monitor reads.
+    public struct Cache: Sendable {
+        /// tanh(p), (N, 3, H, W).
+        public var t: Tensor
+        /// delta before the clamp, (N, 3, H, W).
+        public var preClamp: Tensor
+        /// The per-sample coefficient multiplying t, (N).
+        public var coef: [Float]
+        public init() { t = Tensor(zeros: [0]); preClamp = Tensor(zeros: [0]); coef = [] }
+    }
+
+    /// Per-sample coefficient of tanh(p).
+    /// - Parameter denom: (N) from LogNorm. - Parameter learnedScale: `head.scale` (learnable mode).
+    public func coefficients(denom: [Float], learnedScale: Float?) -> [Float] {
+        let s = config.scale
+        switch config.mode {
+        case .fixedCap(let cap, let alpha): return [Float](repeating: alpha * cap * s, count: denom.count)
+        case .adaptive(let k): return denom.map { k * $0 * s }
+        case .learnable:
+            precondition(learnedScale != nil, "ResidualHead: learnable mode needs the value of head.scale")
+            return [Float](repeating: learnedScale! * s, count: denom.count)
+        }
+    }
+
+    /// - Parameter delta: output, (N, 3, H, W), overwritten.
+    /// - Parameter p: network output, (N, 3, H, W).
+    /// - Parameter cache: filled with t, the pre-clamp delta and the coefficients.
+    /// - Parameter denom: (N), LogNorm's per-sample denominator.
+    /// - Parameter learnedScale: the current `head.scale` (required in learnable mode).
+    public func forward(delta: inout Tensor, p: Tensor, cache: inout Cache, denom: [Float], learnedScale: Float?) {
+        let n = p.shape[0], m = p.sampleCount
+        precondition(denom.count == n, "ResidualHead: \(denom.count) denominators for \(n) samples")
+        if delta.shape != p.shape { delta = Tensor(zeros: p.shape) }
+        if cache.t.shape != p.shape { cache.t = Tensor(zeros: p.shape); cache.preClamp = Tensor(zeros: p.shape) }
+        cache.coef = coefficients(denom: denom, learnedScale: learnedScale)
+        let c = config.clamp
+        p.storage.withUnsafeBufferPointer { src in
+            cache.t.storage.withUnsafeMutableBufferPointer { t in
+                cache.preClamp.storage.withUnsafeMutableBufferPointer { pre in
+                    delta.storage.withUnsafeMutableBufferPointer { out in
+                        for s in 0..<n {
+                            let k = cache.coef[s]
+                            for i in (s * m)..<((s + 1) * m) {
+                                let ti = Float(tanh(Double(src[i])))  // correctly rounded, like LogNorm's log
+                                t[i] = ti
+                                let d = k * ti
+                                pre[i] = d
+                                out[i] = c.map { Swift.min(Swift.max(d, -$0), $0) } ?? d
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// - Parameter dP: (N, 3, H, W), accumulated (+=).
+    /// - Parameter dScale: accumulated (+=) gradient of `head.scale`; ignored unless learnable.
+    /// - Parameter dDelta: (N, 3, H, W), gradient of the loss w.r.t. the clamped delta.
+    /// - Parameter cache: what forward saved.
+    public func backward(dP: inout Tensor, dScale: inout Float, dDelta: Tensor, cache: Cache) {
+        let n = dDelta.shape[0], m = dDelta.sampleCount
+        let c = config.clamp
+        let learnable: Bool = { if case .learnable = config.mode { return true }; return false }()
+        var ds = 0.0
+        dDelta.storage.withUnsafeBufferPointer { g in
+            cache.t.storage.withUnsafeBufferPointer { t in
+                cache.preClamp.storage.withUnsafeBufferPointer { pre in
+                    dP.storage.withUnsafeMutableBufferPointer { dp in
+                        for s in 0..<n {
+                            let k = cache.coef[s]
+                            for i in (s * m)..<((s + 1) * m) {
+                                // torch.clamp: gradient flows where min <= x <= max.
+                                let gi: Float = c.map { abs(pre[i]) <= $0 ? g[i] : 0 } ?? g[i]
+                                dp[i] += gi * k * (1 - t[i] * t[i])
+                                if learnable { ds += Double(gi) * Double(t[i]) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if learnable { dScale += Float(ds * Double(config.scale)) }
+    }
+
+    /// Monitor counts over a forward's cache: clamp hits (|delta before clamp| >= c, DESIGN.md's definition)
+    /// and tanh saturation (|t| > `saturation`).
+    public func counts(_ cache: Cache, saturation: Float) -> (clampHits: Int, saturated: Int) {
+        var hits = 0, sat = 0
+        if let c = config.clamp { for v in cache.preClamp.storage where abs(v) >= c { hits += 1 } }
+        for v in cache.t.storage where abs(v) > saturation { sat += 1 }
+        return (hits, sat)
+    }
+}
