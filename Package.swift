@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Config"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "TestSupport"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
