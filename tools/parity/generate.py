@@ -72,9 +72,78 @@ def heads():
             })
 
 
+PU21_BANDING_GLARE = [0.353487901, 0.3734658629, 8.277049286e-05, 0.9062562627, 0.09150303166,
+                      0.9099517204, 596.3148142]  # gfxdisp/pu21 pu21_encoder, type 'banding_glare'
+
+
+def pu21(y):
+    p = PU21_BANDING_GLARE
+    yp = y ** p[3]
+    return torch.clamp(p[6] * (((p[0] + p[1] * yp) / (1 + p[2] * yp)) ** p[4] - p[5]), min=0)
+
+
+def loss_value(kind, params, delta, gt_delta, out, target):
+    """The loss terms exactly as DESIGN.md and issue 4 define them (mean over the batch by default)."""
+    n = delta.shape[0]
+    if kind == "huber":
+        return torch.nn.functional.huber_loss(delta, gt_delta, delta=params["delta"])
+    if kind == "l1":
+        return torch.nn.functional.l1_loss(delta, gt_delta)
+    if kind == "mse":
+        return torch.nn.functional.mse_loss(delta, gt_delta)
+    if kind == "histogram":
+        sp = torch.sort(delta.reshape(n, -1), dim=1).values
+        sg = torch.sort(gt_delta.reshape(n, -1), dim=1).values
+        return (sp - sg).abs().mean(dim=1).mean()
+    if kind == "moment":
+        p, g = delta.reshape(n, -1), gt_delta.reshape(n, -1)
+        return ((p.mean(1) - g.mean(1)).abs() + (p.var(1, unbiased=False) - g.var(1, unbiased=False)).abs()).mean()
+    if kind == "sparsity":
+        return delta.abs().mean()
+    if kind == "mu_law_l1":
+        mu = params["mu"]
+        q = torch.quantile(target.reshape(n, -1), 0.99, dim=1).clamp_min(1e-8).view(n, 1, 1, 1).detach()
+        def t(x):
+            return torch.log(1 + mu * torch.tanh(torch.clamp(x, min=0) / q)) / torch.log(torch.tensor(1.0 + mu))
+        return (t(out) - t(target)).abs().mean()
+    if kind == "pu21_l1":
+        s = (4000.0 / target.reshape(n, -1).max(dim=1).values).view(n, 1, 1, 1).detach()
+        def v(x):
+            return pu21(torch.clamp(s * x, 0.005, 10000.0))
+        return (v(out) - v(target)).abs().mean()
+    raise ValueError(kind)
+
+
+def losses():
+    g = torch.Generator().manual_seed(99)
+    eps = 1e-4
+    shape = (2, 3, 6, 7)
+    # An HDR input over ~16 stops, a target brighter in places (clipped highlights), a predicted residual.
+    inp = torch.exp(torch.randn(shape, generator=g) * 2.5 - 1)
+    target = inp * torch.exp(torch.randn(shape, generator=g) * 0.7 + 0.3)
+    log_img = torch.log(inp + eps)
+    gt_delta = torch.log(target + eps) - log_img
+    base_delta = gt_delta + torch.randn(shape, generator=g) * 0.8
+    cases = [("huber", {"delta": 1.0}), ("huber", {"delta": 0.25}), ("l1", {}), ("mse", {}), ("histogram", {}),
+             ("moment", {}), ("sparsity", {}), ("mu_law_l1", {"mu": 5000.0}), ("pu21_l1", {})]
+    for kind, params in cases:
+        delta = base_delta.clone().requires_grad_(True)
+        out = torch.exp(log_img + delta) - eps
+        value = loss_value(kind, params, delta, gt_delta, out, target)
+        value.backward()
+        name = kind + "".join(f"_{k}{v:g}" for k, v in params.items() if kind == "huber")
+        write(f"loss_{name}", {
+            "type": kind, "params": params, "eps": eps,
+            "log_image": tensor(log_img), "delta": tensor(delta), "target": tensor(target),
+            "value": float(value.detach()), "grad_delta": tensor(delta.grad),
+        })
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)
-    what = sys.argv[1:] or ["heads"]
+    what = sys.argv[1:] or ["heads", "losses"]
     if "heads" in what:
         heads()
+    if "losses" in what:
+        losses()
