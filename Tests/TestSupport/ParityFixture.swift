@@ -1,10 +1,24 @@
 // Reading the PyTorch parity fixtures written by tools/parity/generate.py (Tests/Fixtures/parity/*.json).
 import Foundation
 
-/// A tensor as the generator writes it: shape and row-major float32 values.
+/// A tensor as the generator writes it: shape and row-major float32 values (base64 of little-endian bytes).
 public struct FixtureTensor: Decodable, Sendable {
     public let shape: [Int]
     public let data: [Float]
+
+    enum CodingKeys: String, CodingKey { case shape, f32le }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        shape = try c.decode([Int].self, forKey: .shape)
+        let text = try c.decode(String.self, forKey: .f32le)
+        guard let bytes = Data(base64Encoded: text), bytes.count == 4 * shape.reduce(1, *) else {
+            throw DecodingError.dataCorruptedError(forKey: .f32le, in: c, debugDescription: "bad f32le payload for shape \(shape)")
+        }
+        data = bytes.withUnsafeBytes { raw in
+            (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+    }
 }
 
 public enum ParityFixture {

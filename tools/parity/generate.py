@@ -4,8 +4,9 @@ Regenerate (torch from the local wheel, never needed by CI):
     python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install --find-links /opt/wheels torch==2.13.0+cpu
     /tmp/torchvenv/bin/python tools/parity/generate.py
 Writes Tests/Fixtures/parity/*.json. Every file says it is generated and how to regenerate it. Tensors are
-stored as {"shape": [...], "data": [...]} with float32 values written exactly (Python floats of float32s).
+stored as {"shape": [...], "f32le": base64 of the little-endian float32 bytes}: exact and compact.
 """
+import base64
 import json
 import os
 import sys
@@ -21,8 +22,10 @@ HEADER = {
 
 
 def tensor(t):
+    """Exact and compact: the float32 values' little-endian bytes, base64-encoded."""
     t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(v) for v in t.flatten().tolist()]}
+    raw = t.numpy().astype("<f4").tobytes()
+    return {"shape": list(t.shape), "f32le": base64.b64encode(raw).decode("ascii")}
 
 
 def write(name, body):
@@ -139,11 +142,137 @@ def losses():
         })
 
 
+class Plain(torch.nn.Module):
+    """`arch: plain`: depth conv3x3 (padding 1), LeakyReLU(0.2) between, last conv to 3 channels, no activation.
+    Parameters `layers.<i>.weight` (out, in, 3, 3) and `layers.<i>.bias` (out)."""
+
+    def __init__(self, depth, width):
+        super().__init__()
+        chans = [3] + [width] * (depth - 1) + [3]
+        self.layers = torch.nn.ModuleList(torch.nn.Conv2d(chans[i], chans[i + 1], 3, padding=1) for i in range(depth))
+
+    def forward(self, x):
+        for i, conv in enumerate(self.layers):
+            x = conv(x)
+            if i < len(self.layers) - 1:
+                x = torch.nn.functional.leaky_relu(x, 0.2)
+        return x
+
+
+class Block(torch.nn.Module):
+    """conv3x3(stride) -> LeakyReLU(0.2) -> conv3x3 -> LeakyReLU(0.2); names conv1, conv2."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+        self.conv2 = torch.nn.Conv2d(cout, cout, 3, padding=1)
+
+    def forward(self, x):
+        x = torch.nn.functional.leaky_relu(self.conv1(x), 0.2)
+        return torch.nn.functional.leaky_relu(self.conv2(x), 0.2)
+
+
+class UNet(torch.nn.Module):
+    """`arch: unet` with `width` w and `levels` L (H and W divisible by 2^L):
+    enc.0 = Block(3 -> w, stride 1); enc.l = Block(w*2^(l-1) -> w*2^l, stride 2) for l = 1..L;
+    for l = L-1 .. 0: x = nearest-upsample x2 of x, concat [x, enc.l output] on channels,
+    dec.l = Block(w*2^(l+1) + w*2^l -> w*2^l, stride 1); out = conv1x1(w -> 3), no activation.
+    Parameters: enc.<l>.conv{1,2}.{weight,bias}, dec.<l>.conv{1,2}.{weight,bias}, out.{weight,bias}."""
+
+    def __init__(self, width, levels):
+        super().__init__()
+        self.levels = levels
+        w = [width * 2 ** l for l in range(levels + 1)]
+        self.enc = torch.nn.ModuleList([Block(3, w[0], 1)] + [Block(w[l - 1], w[l], 2) for l in range(1, levels + 1)])
+        self.dec = torch.nn.ModuleList(Block(w[l + 1] + w[l], w[l], 1) for l in range(levels))
+        self.out = torch.nn.Conv2d(w[0], 3, 1)
+
+    def forward(self, x):
+        skips = []
+        for l, block in enumerate(self.enc):
+            x = block(x)
+            skips.append(x)
+        for l in reversed(range(self.levels)):
+            x = torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+            x = self.dec[l](torch.cat([x, skips[l]], dim=1))
+        return self.out(x)
+
+
+class Head(torch.nn.Module):
+    def __init__(self, mode, cfg):
+        super().__init__()
+        self.mode, self.cfg = mode, cfg
+        if mode == "learnable":
+            self.scale = torch.nn.Parameter(torch.tensor(cfg["learnable_init"]))
+
+    def forward(self, p, denom):
+        return head_forward(p, denom, getattr(self, "scale", None), self.mode, self.cfg)
+
+
+def pipeline(net, head, x, target, eps, floor):
+    """LogNorm -> network -> head -> reconstruction -> 2.0 * Huber(delta, gt_delta), as DESIGN.md."""
+    log_img = torch.log(x + eps)
+    n = x.shape[0]
+    lo = log_img.reshape(n, -1).amin(1).view(n, 1, 1, 1)
+    hi = log_img.reshape(n, -1).amax(1).view(n, 1, 1, 1)
+    denom = torch.clamp(hi - lo, min=floor)
+    xn = (log_img - lo) / denom
+    p = net(xn)
+    delta = head(p, denom.view(-1))
+    out = torch.exp(log_img + delta) - eps
+    gt_delta = torch.log(target + eps) - log_img
+    loss = 2.0 * torch.nn.functional.huber_loss(delta, gt_delta, delta=1.0)
+    return loss, {"xn": xn, "p": p, "delta": delta, "out": out}
+
+
+def networks():
+    eps, floor = 1e-4, 1e-2
+    modes = {"fixed_cap": {"cap": 6.0, "alpha": 1.0}, "adaptive": {"k": 0.9}, "learnable": {"learnable_init": 6.0}}
+    for arch in ("plain", "unet"):
+        for mode, keys in modes.items():
+            for clamp in (None, 8.0):
+                g = torch.Generator().manual_seed(7)
+                torch.manual_seed(7)
+                net = Plain(depth=3, width=6) if arch == "plain" else UNet(width=4, levels=2)
+                cfg = {**keys, "scale": 1.0, "clamp": clamp}
+                head = Head(mode, cfg)
+                x = torch.exp(torch.randn(2, 3, 12, 12, generator=g) * 2 - 1)
+                target = x * torch.exp(torch.randn(2, 3, 12, 12, generator=g) * 0.5 + 0.2)
+                params = dict(net.named_parameters())
+                params.update({"head." + k: v for k, v in head.named_parameters()})
+                weights = {k: tensor(v) for k, v in params.items()}
+                loss, acts = pipeline(net, head, x, target, eps, floor)
+                loss.backward()
+                grads = {k: tensor(v.grad) for k, v in params.items()}
+                # 20 AdamW steps on the same batch from the same start; the loss before each update.
+                opt = torch.optim.AdamW(list(params.values()), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+                opt.zero_grad()
+                trajectory = []
+                for _ in range(20):
+                    opt.zero_grad()
+                    l, _ = pipeline(net, head, x, target, eps, floor)
+                    l.backward()
+                    trajectory.append(float(l.detach()))
+                    opt.step()
+                write(f"net_{arch}_{mode}_{'clamp' if clamp else 'noclamp'}", {
+                    "arch": arch, "model": {"depth": 3, "width": 6} if arch == "plain" else {"width": 4, "levels": 2},
+                    "mode": mode, "residual": cfg, "eps": eps, "denom_floor": floor,
+                    "loss": {"type": "huber", "weight": 2.0, "delta": 1.0},
+                    "optim": {"type": "adamw", "lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.01},
+                    "parameter_order": list(params.keys()),
+                    "input": tensor(x), "target": tensor(target), "weights": weights,
+                    "activations": {k: tensor(v) for k, v in acts.items()},
+                    "loss_value": float(loss.detach()), "grads": grads, "trajectory": trajectory,
+                })
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)
-    what = sys.argv[1:] or ["heads", "losses"]
+    what = sys.argv[1:] or ["heads", "losses", "networks"]
     if "heads" in what:
         heads()
     if "losses" in what:
         losses()
+    if "networks" in what:
+        networks()
