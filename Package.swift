@@ -45,8 +45,6 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "TestSupport"]),
-        .testTarget(name: "LossesTests", dependencies: ["Losses"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
         .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "TestSupport"]),
     ],
