@@ -17,6 +17,13 @@ struct LossRegistryTests {
         #expect(LossTerms.registry.types == ["histogram", "huber", "l1", "moment", "mse", "mu_law_l1", "pu21_l1", "sparsity"])
     }
 
+    @Test func duplicateTypeInTheTableFailsAtSetup() {
+        #expect(throws: RegistryError(description: "duplicate loss term type 'l1' in the registry")) {
+            try Registry(kind: "loss term", [LossTerms.entry(L1Loss.self), LossTerms.entry(HuberLoss.self),
+                                             LossTerms.entry(L1Loss.self)])
+        }
+    }
+
     @Test func everyTypeBuildsWithItsDomain() throws {
         let loss = try CompositeLoss.parse("""
             loss:
