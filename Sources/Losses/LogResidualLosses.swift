@@ -2,11 +2,11 @@
 import Config
 import Numerics
 
-/// ln_hat - log(target + eps) = delta - gtDelta, so comparing in the log domain is comparing the deltas.
-/// Reduction of all three: mean over all N*C*H*W elements, accumulated in Double.
+// ln_hat - log(target + eps) = delta - gtDelta, so comparing in the log domain is comparing the deltas.
+// Reduction of all three: mean over all N*C*H*W elements, accumulated in Double.
 
 /// PyTorch `HuberLoss(delta:)`: 0.5 e^2 where |e| < delta, else delta * (|e| - 0.5 delta).
-/// Gradient: e inside, delta * sign(e) outside (the two agree at |e| == delta).
+/// Gradient: e inside, delta * sign(e) outside (the two agree at |e| == delta). Mean over all N*C*H*W elements.
 public struct HuberLoss: ConfigurableLossTerm {
     public static let type = "huber"
     public static let keys = ["delta"]
@@ -34,7 +34,7 @@ public struct HuberLoss: ConfigurableLossTerm {
     }
 }
 
-/// |e|, gradient sign(e) (0 at e == 0, as torch).
+/// |e|, gradient sign(e) (0 at e == 0, as torch). Mean over all N*C*H*W elements.
 public struct L1Loss: ConfigurableLossTerm {
     public static let type = "l1"
     public static let keys: [String] = []
@@ -49,7 +49,7 @@ public struct L1Loss: ConfigurableLossTerm {
     }
 }
 
-/// e^2, gradient 2e.
+/// e^2, gradient 2e. Mean over all N*C*H*W elements.
 public struct MSELoss: ConfigurableLossTerm {
     public static let type = "mse"
     public static let keys: [String] = []
