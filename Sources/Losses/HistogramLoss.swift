@@ -1,0 +1,47 @@
+// Distribution matching of residuals: L1 between the sorted values of predicted and ground-truth delta.
+import Config
+import Numerics
+
+/// Per sample s with M = C*H*W values: sort pred delta and gt delta ascending,
+/// term_s = (1/M) sum_k |sorted_p[k] - sorted_g[k]|; value = mean over the batch of term_s.
+/// It ignores where a value sits, only which values occur (DESIGN.md, Phase 3).
+///
+/// Gradient flows back through the sort permutation of pred: the element that landed at rank k gets
+/// sign(sorted_p[k] - sorted_g[k]) / (M * N); gt carries no gradient. Ties are ordered by position and
+/// -0 sorts before +0 (IEEE total order), so the permutation, and hence the gradient, is deterministic.
+public struct HistogramLoss: ConfigurableLossTerm {
+    public static let type = "histogram"
+    public static let keys: [String] = []
+    public var domain: LossDomain { .delta }
+
+    public init() {}
+    public init(config: ConfigMapping) throws {}
+    public var parameters: [String: JSONValue] { [:] }
+
+    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+        inputs.checkShapes(gradDelta, term: Self.type)
+        let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
+        let scale = Float(weight / Double(m * n))
+        var batchSum = 0.0
+        inputs.delta.storage.withUnsafeBufferPointer { p in
+            inputs.gtDelta.storage.withUnsafeBufferPointer { t in
+                gradDelta.storage.withUnsafeMutableBufferPointer { g in
+                    for s in 0..<n {
+                        let base = s * m
+                        let order = argsort(p, base..<(base + m))
+                        let gtSorted = sortedValues(t, base..<(base + m))
+                        var sum = 0.0
+                        for k in 0..<m {
+                            let i = base + order[k]
+                            let e = p[i] - gtSorted[k]
+                            sum += Double(abs(e))
+                            g[i] += scale * torchSign(e)
+                        }
+                        batchSum += sum / Double(m)
+                    }
+                }
+            }
+        }
+        return batchSum / Double(n)
+    }
+}

@@ -1,0 +1,48 @@
+// Loss terms by their `type:` name, each configured entry carrying its `weight`.
+import Config
+
+/// A loss term that can be built from one entry of the `loss:` list.
+public protocol ConfigurableLossTerm: LossTerm {
+    /// Keys the term reads besides `type` and `weight`.
+    static var keys: [String] { get }
+    /// Reads the term's own keys; the registry reads `type` and `weight` and checks for leftovers.
+    init(config: ConfigMapping) throws
+    /// Every parameter as used, defaults filled in (for run records).
+    var parameters: [String: JSONValue] { get }
+}
+
+/// One configured entry of the `loss:` list: the term and its weight in the total.
+public struct WeightedLossTerm: Sendable {
+    /// >= 0. A weight of 0 keeps the term evaluated and reported (a metric) without moving the total or the gradient.
+    public var weight: Double
+    public var term: any ConfigurableLossTerm
+
+    public init(weight: Double, term: any ConfigurableLossTerm) {
+        precondition(weight >= 0 && weight.isFinite, "loss weight must be finite and >= 0, got \(weight)")
+        self.weight = weight
+        self.term = term
+    }
+}
+
+public enum LossTerms {
+    /// Every term type a `loss:` entry may name.
+    public static let registry: Registry<WeightedLossTerm> = {
+        do {
+            return try Registry(kind: "loss term", [
+                entry(HuberLoss.self), entry(L1Loss.self), entry(MSELoss.self),
+                entry(HistogramLoss.self), entry(MomentLoss.self), entry(SparsityLoss.self),
+                entry(MuLawL1Loss.self), entry(PU21L1Loss.self),
+            ])
+        } catch {
+            fatalError("\(error)")
+        }
+    }()
+
+    /// The registry entry of a term type: reads `weight` (required, >= 0), then the term's own keys.
+    public static func entry<T: ConfigurableLossTerm>(_: T.Type) -> Registry<WeightedLossTerm>.Entry {
+        Registry.Entry(type: T.type, keys: ["weight"] + T.keys) { config in
+            let weight = try config.required("weight", in: .atLeast(0.0))
+            return WeightedLossTerm(weight: weight, term: try T(config: config))
+        }
+    }
+}

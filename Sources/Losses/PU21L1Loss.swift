@@ -1,0 +1,62 @@
+// L1 between PU21-encoded output and target, with each image scaled to absolute luminance.
+import Config
+import Glibc
+import Numerics
+
+/// Per sample: s = 4000 / max(target's C*H*W values), a constant (no gradient): the target's brightest value
+/// becomes 4000 cd/m^2, a bright HDR display's peak. If that maximum is <= 0 (an all-black target) s = 1
+/// instead, so the term stays finite (no division by 0, no NaN); the output is still compared in
+/// the clamped range. Y(x) = clamp(s x, 0.005, 10000), each of R, G, B read as an absolute luminance;
+/// zero gradient strictly outside the range, passed at the bounds (torch.clamp).
+/// Value: mean over all N*C*H*W elements of |V(Y(output)) - V(Y(target))| with V = `PU21.encode`, in PU units
+/// (V spans about 0 to 595, so pick the weight accordingly), accumulated in Double.
+/// Chain to delta: d output / d delta = output + eps. Per-element math in Double (V is O(100) and its
+/// differences are small; float32 would lose them to cancellation).
+public struct PU21L1Loss: ConfigurableLossTerm {
+    public static let type = "pu21_l1"
+    public static let keys: [String] = []
+    public var domain: LossDomain { .pu21 }
+    /// The luminance the target's maximum is scaled to, cd/m^2.
+    public static let peakLuminance = 4000.0
+
+    public init() {}
+    public init(config: ConfigMapping) throws {}
+    public var parameters: [String: JSONValue] { [:] }
+
+    /// The scale to absolute luminance of one target sample: 4000 / max, or 1 when max <= 0.
+    static func luminanceScale(_ target: some Collection<Float>) -> Double {
+        var mx = -Float.infinity
+        for v in target { mx = max(mx, v) }
+        return mx > 0 ? peakLuminance / Double(mx) : 1
+    }
+
+    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+        inputs.checkShapes(gradDelta, term: Self.type)
+        let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
+        let scale = weight / Double(n * m)
+        let eps = Double(inputs.eps)
+        let lo = PU21.minLuminance, hi = PU21.maxLuminance
+        var sum = 0.0
+        inputs.output.storage.withUnsafeBufferPointer { out in
+            inputs.target.storage.withUnsafeBufferPointer { tgt in
+                gradDelta.storage.withUnsafeMutableBufferPointer { g in
+                    for s in 0..<n {
+                        let r = (s * m)..<((s + 1) * m)
+                        let lum = Self.luminanceScale(tgt[r])
+                        for i in r {
+                            let x = Double(out[i])
+                            let yo = lum * x
+                            let inside = yo >= lo && yo <= hi
+                            let (vo, slope) = PU21.encodeWithSlope(min(max(yo, lo), hi))
+                            let vt = PU21.encode(min(max(lum * Double(tgt[i]), lo), hi))
+                            let e = vo - vt
+                            sum += abs(e)
+                            if inside { g[i] += Float(scale * torchSign(e) * slope * lum * (x + eps)) }
+                        }
+                    }
+                }
+            }
+        }
+        return sum / Double(n * m)
+    }
+}
