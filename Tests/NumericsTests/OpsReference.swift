@@ -138,8 +138,8 @@ enum Ref {
     }
 }
 
-/// The convolution cases every conv test runs: kernels 1, 3, 5 and 3x1; stride 1 and 2; padding 0, 1, 2;
-/// odd and even sizes; N = 2.
+/// The convolution cases every conv test runs: kernels 1, 3, 5, 3x1 and 3x2; stride 1, 2 and 3; padding 0, 1,
+/// 2 (including padding larger than the kernel's reach); odd and even sizes; N = 2.
 let convCases: [ConvCase] = [
     ConvCase(n: 2, cin: 3, cout: 4, h: 7, w: 6, kh: 3, kw: 3, s: 1, p: 1),
     ConvCase(n: 2, cin: 3, cout: 2, h: 5, w: 5, kh: 1, kw: 1, s: 1, p: 0),
@@ -150,4 +150,5 @@ let convCases: [ConvCase] = [
     ConvCase(n: 2, cin: 2, cout: 3, h: 7, w: 9, kh: 3, kw: 3, s: 2, p: 0),
     ConvCase(n: 2, cin: 2, cout: 2, h: 8, w: 6, kh: 3, kw: 3, s: 2, p: 1),
     ConvCase(n: 2, cin: 1, cout: 2, h: 3, w: 4, kh: 3, kw: 3, s: 1, p: 2),
+    ConvCase(n: 2, cin: 2, cout: 2, h: 8, w: 7, kh: 3, kw: 2, s: 3, p: 1),
 ]

@@ -10,7 +10,8 @@
 /// recomputed from `input` rather than kept, because keeping them costs Cin*kh*kw*Ho*Wo floats per image.
 ///
 /// Workspace: Cin*kh*kw*Ho*Wo floats, grown on the first call for the largest image and then reused; pass one
-/// `Workspace` to several layers to share it (they must not run concurrently).
+/// `Workspace` to several layers to share it (they must not run concurrently). Sendable so a network can be
+/// handed to its training task; it is not safe to call from two threads at once.
 public final class Conv2D: @unchecked Sendable {
     public let inChannels, outChannels, kernelHeight, kernelWidth, stride, padding: Int
     public let workspace: Workspace
@@ -122,9 +123,10 @@ public final class Conv2D: @unchecked Sendable {
                     if let dBias {
                         for co in 0..<outChannels {
                             let r = dyi + co * l
-                            var s: Float = 0
-                            for j in 0..<l { s += r[j] }
-                            dBias[co] += s
+                            // Ho*Wo can reach 10^4 terms: a Double sum keeps the bias gradient to float precision.
+                            var s = 0.0
+                            for j in 0..<l { s += Double(r[j]) }
+                            dBias[co] += Float(s)
                         }
                     }
                     let columns: UnsafePointer<Float>

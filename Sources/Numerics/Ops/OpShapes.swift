@@ -9,8 +9,3 @@ func requireSameShape(_ a: Tensor, _ b: Tensor, _ what: @autoclosure () -> Strin
 func requireShape(_ t: Tensor, _ shape: [Int], _ what: @autoclosure () -> String) {
     precondition(t.shape == shape, "\(what()): expected shape \(shape), got \(t.shape)")
 }
-
-@inline(__always)
-func requireNCHW(_ t: Tensor, _ what: @autoclosure () -> String) {
-    precondition(t.rank == 4, "\(what()): expected an NCHW tensor, got shape \(t.shape)")
-}
