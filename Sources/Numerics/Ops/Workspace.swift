@@ -1,0 +1,33 @@
+// A scratch buffer that grows to the largest size asked of it and is then reused, so steady-state
+// training allocates nothing per call (im2col columns live here).
+
+/// Float scratch memory owned by whoever creates it: one op instance, or several layers that run one after
+/// another and share it (e.g. every `Conv2D` of a network). Contents are undefined between calls: an op
+/// fills what it reads. Never shrinks. Not thread-safe: one workspace per concurrently running network.
+public final class Workspace: @unchecked Sendable {
+    public private(set) var pointer: UnsafeMutablePointer<Float>
+    /// Floats available at `pointer`.
+    public private(set) var capacity: Int
+    /// How many times the buffer has been (re)allocated, including the first; constant in steady state.
+    public private(set) var allocations: Int = 0
+
+    public init(capacity: Int = 0) {
+        self.capacity = max(1, capacity)
+        pointer = .allocate(capacity: self.capacity)
+        allocations = 1
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Makes at least `count` floats available and returns the start. Reallocates only when `count` exceeds the
+    /// current capacity; old contents are not kept (callers refill).
+    public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            pointer = .allocate(capacity: count)
+            capacity = count
+            allocations += 1
+        }
+        return pointer
+    }
+}

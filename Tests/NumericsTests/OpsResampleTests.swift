@@ -1,0 +1,58 @@
+// x2 upsampling (nearest, bilinear) and channel concat against the references and PyTorch's known outputs.
+import Testing
+import Numerics
+
+struct OpsResampleTests {
+    static let tolerance = 1e-5
+
+    @Test func pyTorchValuesOnA2x2Image() {
+        let x = Tensor(shape: [1, 1, 2, 2], storage: [1, 2, 3, 4])
+        var y = Tensor(zeros: [1, 1, 4, 4])
+        UpsampleNearest2x.forward(output: &y, input: x)
+        #expect(y.storage == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+        // torch.nn.functional.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False)
+        UpsampleBilinear2x.forward(output: &y, input: x)
+        #expect(y.storage == [1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4])
+    }
+
+    @Test(arguments: [false, true])
+    func upsampleMatchesTheReferenceAndAccumulates(bilinear: Bool) {
+        for shape in [[2, 3, 4, 5], [2, 1, 1, 3], [1, 2, 3, 1], [2, 2, 7, 6]] {
+            let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+            let outShape = [shape[0], shape[1], 2 * h, 2 * w]
+            let x = randomTensor(shape, seed: 80), dy = randomTensor(outShape, seed: 81)
+            var y = Tensor(zeros: outShape), dx = randomTensor(shape, seed: 82)
+            let prefill = doubles(dx)
+            if bilinear {
+                UpsampleBilinear2x.forward(output: &y, input: x)
+                UpsampleBilinear2x.backward(dInput: &dx, dOutput: dy)
+                UpsampleBilinear2x.backward(dInput: &dx, dOutput: dy)
+            } else {
+                UpsampleNearest2x.forward(output: &y, input: x)
+                UpsampleNearest2x.backward(dInput: &dx, dOutput: dy)
+                UpsampleNearest2x.backward(dInput: &dx, dOutput: dy)
+            }
+            let yRef = Ref.upsample2x(doubles(x), planes: planes, h: h, w: w, bilinear: bilinear)
+            let gRef = Ref.upsample2xBackward(dy: doubles(dy), planes: planes, h: h, w: w, bilinear: bilinear)
+            #expect(relativeToMax(doubles(y), yRef) <= Self.tolerance, "forward \(shape)")
+            #expect(relativeToMax(doubles(dx), zip(prefill, gRef).map { $0 + 2 * $1 }) <= Self.tolerance, "backward \(shape)")
+        }
+    }
+
+    @Test func concatCopiesAndSplitsAccumulating() {
+        let a = randomTensor([2, 3, 4, 5], seed: 83), b = randomTensor([2, 1, 4, 5], seed: 84)
+        #expect(ChannelConcat.outputShape(a: a.shape, b: b.shape) == [2, 4, 4, 5])
+        var y = Tensor(zeros: [2, 4, 4, 5])
+        ChannelConcat.forward(output: &y, a: a, b: b)
+        #expect(doubles(y) == Ref.concat(doubles(a), doubles(b), n: 2, ca: 3, cb: 1, hw: 20))
+
+        let dy = randomTensor([2, 4, 4, 5], seed: 85)
+        var da = randomTensor(a.shape, seed: 86), db = Tensor(zeros: b.shape)
+        let da0 = doubles(da)
+        ChannelConcat.backward(dA: &da, dB: &db, dOutput: dy)
+        ChannelConcat.backward(dA: &da, dB: &db, dOutput: dy)
+        let (gaRef, gbRef) = Ref.concatBackward(dy: doubles(dy), n: 2, ca: 3, cb: 1, hw: 20)
+        #expect(relativeToMax(doubles(da), zip(da0, gaRef).map { $0 + 2 * $1 }) <= Self.tolerance)
+        #expect(doubles(db) == gbRef.map { 2 * $0 })
+    }
+}
