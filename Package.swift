@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Config", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
         .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "TestSupport"]),

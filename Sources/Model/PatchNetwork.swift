@@ -1,0 +1,66 @@
+// The contract of patch networks, and what they share: PyTorch-default initialisation, reusable buffers.
+import Numerics
+
+/// Maps the normalized log image xn (N, 3, H, W) to p (N, 3, H, W), no final activation (the residual head
+/// applies tanh). Parameters live in a `ParameterStore` under PyTorch names and layouts.
+///
+/// forward saves what backward needs (inputs and pre-activations of every layer); backward accumulates (+=)
+/// into `store.grads`; call them in pairs. Buffers are allocated on the first call for a shape and reused.
+public protocol PatchNetwork: AnyObject {
+    /// (name, shape) of every parameter, in registration order.
+    var parameterLayout: [(name: String, shape: [Int])] { get }
+    /// - Parameter x: (N, 3, H, W). - Returns: p, (N, 3, H, W).
+    func forward(_ x: Tensor, store: ParameterStore) -> Tensor
+    /// - Parameter dOut: d loss / d p, (N, 3, H, W).
+    func backward(_ dOut: Tensor, store: ParameterStore)
+}
+
+extension PatchNetwork {
+    /// PyTorch's default nn.Conv2d initialisation, seeded: weight and bias uniform in [-b, b] with
+    /// b = 1 / sqrt(fan_in), fan_in = in_channels * kh * kw (kaiming_uniform with a = sqrt(5)). Parameter i
+    /// draws from SeededRNG(seed, i), so adding a parameter never changes the others. Parameters whose name
+    /// is not a conv weight or bias (e.g. head.scale) are left as they are.
+    public func initialize(_ store: ParameterStore, seed: UInt64) {
+        let layout = parameterLayout
+        var fanIn: [String: Int] = [:]
+        for (name, shape) in layout where name.hasSuffix(".weight") && shape.count == 4 {
+            fanIn[String(name.dropLast(".weight".count))] = shape[1] * shape[2] * shape[3]
+        }
+        for (i, (name, _)) in layout.enumerated() {
+            guard let entry = store.entry(named: name) else { continue }
+            let layer = name.hasSuffix(".weight") ? String(name.dropLast(7)) : (name.hasSuffix(".bias") ? String(name.dropLast(5)) : nil)
+            guard let layer, let fan = fanIn[layer] else { continue }
+            let bound = 1 / Double(fan).squareRoot()
+            var rng = SeededRNG(seed: seed, UInt64(i))
+            let values = store.values(entry)
+            for j in values.indices { values[j] = Float((rng.uniform() * 2 - 1) * bound) }
+        }
+    }
+}
+
+/// Keeps `t` if it already has `shape` (so its storage is reused), otherwise replaces it with zeros.
+@inline(__always)
+func ensure(_ t: inout Tensor, _ shape: [Int]) {
+    if t.shape != shape { t = Tensor(zeros: shape) }
+}
+
+/// `ensure`, then fill with zeros: gradient buffers that backward passes accumulate into.
+@inline(__always)
+func zeroed(_ t: inout Tensor, _ shape: [Int]) {
+    if t.shape != shape { t = Tensor(zeros: shape) } else { t.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+}
+
+/// A parameter's value and gradient pointers, looked up by name.
+struct ParameterPointers {
+    let value: UnsafeMutablePointer<Float>
+    let grad: UnsafeMutablePointer<Float>
+
+    init(_ store: ParameterStore, _ name: String) {
+        guard let e = store.entry(named: name) else { preconditionFailure("parameter '\(name)' is not in the store") }
+        value = store.values(e).baseAddress!
+        grad = store.grads(e).baseAddress!
+    }
+}
+
+/// The leaky slope between layers (PyTorch LeakyReLU(0.2)).
+let leakySlope: Float = 0.2

@@ -1,0 +1,145 @@
+// `arch: unet`: a small U-Net (stride-2 encoder, nearest-upsampling decoder, concatenated skips).
+import Numerics
+
+/// With width w and levels L (H and W divisible by 2^L):
+///   enc.0 = Block(3 -> w, stride 1); enc.l = Block(w*2^(l-1) -> w*2^l, stride 2), l = 1 ... L
+///   for l = L-1 ... 0: x = nearest-upsample x2 of x; x = cat([x, enc.l output], channels);
+///                      x = dec.l = Block(w*2^(l+1) + w*2^l -> w*2^l, stride 1)
+///   out = conv1x1(w -> 3), no activation.
+/// Block(cin -> cout, s) = conv3x3(stride s, padding 1) -> LeakyReLU(0.2) -> conv3x3(padding 1) -> LeakyReLU(0.2).
+/// Parameter names (PyTorch modules `enc`, `dec` as ModuleLists of blocks with `conv1`, `conv2`; `out`):
+/// enc.<l>.conv{1,2}.{weight,bias}, dec.<l>.conv{1,2}.{weight,bias}, out.{weight,bias}; registration order
+/// enc.0 ... enc.L, dec.0 ... dec.L-1, out (the order of `named_parameters()` in the reference module,
+/// tools/parity/generate.py).
+public final class UNet: PatchNetwork {
+    public let width: Int
+    public let levels: Int
+    private let enc: [ConvBlock]
+    private let dec: [ConvBlock]
+    private let out: ConvLayer
+    private var upsampled: [Tensor]
+    private var concatenated: [Tensor]
+    /// Gradient accumulators: d enc.l output, d (upsampled l), d (concat l), d dec.l output.
+    private var dEncOut: [Tensor]
+    private var dUp: [Tensor]
+    private var dDecOut: [Tensor]
+
+    public init(width: Int, levels: Int) {
+        precondition(width >= 1 && levels >= 1, "UNet: width and levels must be >= 1")
+        self.width = width
+        self.levels = levels
+        let workspace = Workspace()
+        let w = (0...levels).map { width << $0 }
+        enc = (0...levels).map { l in
+            ConvBlock("enc.\(l)", inChannels: l == 0 ? 3 : w[l - 1], outChannels: w[l], stride: l == 0 ? 1 : 2, workspace: workspace)
+        }
+        dec = (0..<levels).map { l in
+            ConvBlock("dec.\(l)", inChannels: w[l + 1] + w[l], outChannels: w[l], stride: 1, workspace: workspace)
+        }
+        out = ConvLayer("out", inChannels: w[0], outChannels: 3, kernel: 1, stride: 1, padding: 0, workspace: workspace)
+        let empty = Tensor(zeros: [0])
+        upsampled = [Tensor](repeating: empty, count: levels)
+        concatenated = upsampled
+        dEncOut = [Tensor](repeating: empty, count: levels + 1)
+        dUp = upsampled
+        dDecOut = upsampled
+    }
+
+    public var parameterLayout: [(name: String, shape: [Int])] {
+        enc.flatMap(\.layout) + dec.flatMap(\.layout) + out.layout
+    }
+
+    public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
+        let n = x.shape[0], h = x.shape[2], wd = x.shape[3], f = 1 << levels
+        precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")
+        var t = x
+        for block in enc { t = block.forward(t, store: store) }
+        for l in stride(from: levels - 1, through: 0, by: -1) {
+            let skip = enc[l].output
+            ensure(&upsampled[l], [n, t.shape[1], 2 * t.shape[2], 2 * t.shape[3]])
+            UpsampleNearest2x.forward(output: &upsampled[l], input: t)
+            ensure(&concatenated[l], ChannelConcat.outputShape(a: upsampled[l].shape, b: skip.shape))
+            ChannelConcat.forward(output: &concatenated[l], a: upsampled[l], b: skip)
+            t = dec[l].forward(concatenated[l], store: store)
+        }
+        return out.forward(t, store: store)
+    }
+
+    public func backward(_ dOut: Tensor, store: ParameterStore) {
+        for l in 0...levels { zeroed(&dEncOut[l], enc[l].output.shape) }
+        zeroed(&dDecOut[0], dec[0].output.shape)
+        var d0: Tensor? = dDecOut[0]
+        dDecOut[0] = Tensor(zeros: [0])  // hand the buffer over without a copy
+        out.backward(dOut, dInput: &d0, store: store)
+        dDecOut[0] = d0!
+        for l in 0..<levels {
+            // dec.l's output gradient is complete: out (l = 0) or the upsampling of level l - 1 feeds it.
+            let dCat = dec[l].backward(dDecOut[l], store: store, inputGradient: true)!
+            zeroed(&dUp[l], upsampled[l].shape)
+            ChannelConcat.backward(dA: &dUp[l], dB: &dEncOut[l], dOutput: dCat)
+            // The upsampled tensor came from dec.(l+1), or from the bottom encoder block at the last level.
+            if l + 1 < levels {
+                zeroed(&dDecOut[l + 1], dec[l + 1].output.shape)
+                UpsampleNearest2x.backward(dInput: &dDecOut[l + 1], dOutput: dUp[l])
+            } else {
+                UpsampleNearest2x.backward(dInput: &dEncOut[levels], dOutput: dUp[l])
+            }
+        }
+        for l in stride(from: levels, through: 0, by: -1) {
+            if let dIn = enc[l].backward(dEncOut[l], store: store, inputGradient: l > 0) {
+                // enc.l's input is enc.(l-1)'s output: add to what its skip connection already gave it.
+                dEncOut[l - 1].storage.withUnsafeMutableBufferPointer { acc in
+                    dIn.storage.withUnsafeBufferPointer { g in for i in acc.indices { acc[i] += g[i] } }
+                }
+            }
+        }
+    }
+}
+
+/// conv1 (stride s) -> LeakyReLU -> conv2 -> LeakyReLU, parameters <name>.conv1.*, <name>.conv2.*.
+final class ConvBlock {
+    let conv1: ConvLayer
+    let conv2: ConvLayer
+    private var a1 = Tensor(zeros: [0])
+    /// The block's output (after the second LeakyReLU).
+    private(set) var output = Tensor(zeros: [0])
+    private var dZ2 = Tensor(zeros: [0]), dA1: Tensor? = Tensor(zeros: [0]), dZ1 = Tensor(zeros: [0])
+    private var dIn: Tensor? = Tensor(zeros: [0])
+
+    init(_ name: String, inChannels: Int, outChannels: Int, stride: Int, workspace: Workspace) {
+        conv1 = ConvLayer(name + ".conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride,
+                          padding: 1, workspace: workspace)
+        conv2 = ConvLayer(name + ".conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, stride: 1,
+                          padding: 1, workspace: workspace)
+    }
+
+    var layout: [(name: String, shape: [Int])] { conv1.layout + conv2.layout }
+
+    func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
+        let z1 = conv1.forward(x, store: store)
+        ensure(&a1, z1.shape)
+        LeakyReLU.forward(output: &a1, input: conv1.output, slope: leakySlope)
+        let z2 = conv2.forward(a1, store: store)
+        ensure(&output, z2.shape)
+        LeakyReLU.forward(output: &output, input: conv2.output, slope: leakySlope)
+        return output
+    }
+
+    /// Accumulates parameter gradients; returns d input (a buffer owned by the block) when asked.
+    func backward(_ dOut: Tensor, store: ParameterStore, inputGradient: Bool) -> Tensor? {
+        zeroed(&dZ2, conv2.output.shape)
+        LeakyReLU.backward(dInput: &dZ2, dOutput: dOut, input: conv2.output, slope: leakySlope)
+        zeroed(&dA1!, conv2.input.shape)
+        conv2.backward(dZ2, dInput: &dA1, store: store)
+        zeroed(&dZ1, conv1.output.shape)
+        LeakyReLU.backward(dInput: &dZ1, dOutput: dA1!, input: conv1.output, slope: leakySlope)
+        if inputGradient {
+            zeroed(&dIn!, conv1.input.shape)
+            conv1.backward(dZ1, dInput: &dIn, store: store)
+            return dIn
+        }
+        var none: Tensor? = nil
+        conv1.backward(dZ1, dInput: &none, store: store)
+        return nil
+    }
+}
