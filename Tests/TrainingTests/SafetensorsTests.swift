@@ -55,6 +55,33 @@ import TestSupport
         #expect(f.metadata == ["config": #"{"a":"x\"y\n"}"#, "step": "12"])
     }
 
+    /// `safetensors.torch.save({"weight": tensor([[1.5, -2.0, 3.25]]), "bias": tensor([0.125])}, metadata={"step": "7"})`
+    /// (safetensors 0.8.0): we read it, and writing the same tensors in its (sorted) order gives the same bytes.
+    @Test func readsAndReproducesAFileWrittenByTheReferenceLibrary() throws {
+        let hex = [
+        "98000000000000007b225f5f6d657461646174615f5f223a7b2273746570223a2237227d2c2262696173223a7b226474",
+        "797065223a22463332222c227368617065223a5b315d2c22646174615f6f666673657473223a5b302c345d7d2c227765",
+        "69676874223a7b226474797065223a22463332222c227368617065223a5b312c335d2c22646174615f6f666673657473",
+        "223a5b342c31365d7d7d2020202020200000003e0000c03f000000c000005040",
+        ].joined()
+        let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+            let start = hex.index(hex.startIndex, offsetBy: i)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+        }
+        let f = try SafetensorsFile(bytes: bytes, path: "torch.safetensors")
+        #expect(f.metadata == ["step": "7"])
+        #expect(f.tensors.map(\.name) == ["bias", "weight"] && f.tensors.map(\.shape) == [[1], [1, 3]])
+        #expect(f.floats(f.tensor(named: "weight")!) == [1.5, -2, 3.25] && f.floats(f.tensor(named: "bias")!) == [0.125])
+        let bias: [Float] = [0.125], weight: [Float] = [1.5, -2, 3.25]
+        let ours = bias.withUnsafeBufferPointer { b in
+            weight.withUnsafeBufferPointer { w in
+                Safetensors.encode([.init(name: "bias", shape: [1], values: b), .init(name: "weight", shape: [1, 3], values: w)],
+                                   metadata: ["step": "7"])
+            }
+        }
+        #expect(ours == bytes)
+    }
+
     @Test func everyCorruptionNamesTheFile() {
         let data = [UInt8](repeating: 0, count: 8)
         func t(_ fields: String) -> String { #"{"w":{"# + fields + "}}" }

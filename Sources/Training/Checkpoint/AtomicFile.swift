@@ -12,14 +12,15 @@ enum AtomicFile {
         do {
             try body(fd)
             if fsync(fd) != 0 { throw CheckpointError(path: path, reason: "fsync: \(errnoText())") }
-            if close(fd) != 0 {
-                unlink(temp)
-                throw CheckpointError(path: path, reason: "close: \(errnoText())")
-            }
         } catch {
             close(fd)
             unlink(temp)
             throw error
+        }
+        if close(fd) != 0 {
+            let reason = errnoText()
+            unlink(temp)
+            throw CheckpointError(path: path, reason: "close: \(reason)")
         }
         if rename(temp, path) != 0 {
             let reason = errnoText()

@@ -46,7 +46,11 @@ public enum Safetensors {
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
         for t in tensors {
+            #if _endian(little)
+            out.append(contentsOf: UnsafeRawBufferPointer(t.values))
+            #else
             for x in t.values { withUnsafeBytes(of: x.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+            #endif
         }
         return out
     }
