@@ -6,6 +6,7 @@ import Model
 import Numerics
 import Testing
 import TestSupport
+import Training
 
 struct PipelineParityTests {
     struct Fixture: Decodable {
@@ -96,5 +97,21 @@ struct PipelineParityTests {
         let details = "\(name) diverges; first: \(failures.first?.0 ?? "")\n" + text.joined(separator: "\n")
         #expect(failures.isEmpty, Comment(rawValue: details))
         print("parity \(name): worst forward \(report.prefix(5).map(\.1).max()!), worst grad \(report.dropFirst(5).map(\.1).max()!)")
+    }
+
+    @Test(arguments: names)
+    func twentyAdamWStepsFollowPyTorchsLossTrajectory(_ name: String) throws {
+        let f = try ParityFixture.load(name, as: Fixture.self)
+        let (net, head, store) = try Self.build(f)
+        let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0, delta: 1.0}")
+        let adamw = AdamW(lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weightDecay: 0.01)
+        var ours: [Double] = []
+        for _ in 0..<20 {
+            ours.append(Self.step(net, head, store, f, loss: loss).loss)
+            adamw.step(store, lr: 1e-3)
+        }
+        let worst = zip(ours, f.trajectory).map { abs($0 - $1) / abs($1) }.max()!
+        print("trajectory \(name): worst relative difference over 20 steps \(worst)")
+        #expect(worst <= 1e-4, "\(name): ours \(ours) vs torch \(f.trajectory)")
     }
 }
