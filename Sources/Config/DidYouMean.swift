@@ -1,9 +1,9 @@
 // "did you mean ...?" for unknown keys and names: the closest candidate within a small edit distance.
 
-enum DidYouMean {
+public enum DidYouMean {
     /// The candidate nearest to `word` by optimal-string-alignment distance (a swap of neighbours counts 1),
     /// if that distance is at most `maxDistance`; ties go to the first candidate in the given order.
-    static func suggest(_ word: String, among candidates: [String], maxDistance: Int = 2) -> String? {
+    public static func suggest(_ word: String, among candidates: [String], maxDistance: Int = 2) -> String? {
         var best: (String, Int)?
         for c in candidates where c != word {
             let d = distance(word, c)

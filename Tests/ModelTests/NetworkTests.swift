@@ -1,0 +1,76 @@
+// Networks: parameter names and shapes in PyTorch layout, seeded PyTorch-default initialisation, config.
+import Config
+import Numerics
+import Testing
+@testable import Model
+
+struct NetworkTests {
+    @Test func plainLayoutFollowsPyTorchNames() {
+        let net = PlainNet(depth: 3, width: 8)
+        #expect(net.parameterLayout.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
+                                                  "layers.2.weight", "layers.2.bias"])
+        #expect(net.parameterLayout.map(\.shape) == [[8, 3, 3, 3], [8], [8, 8, 3, 3], [8], [3, 8, 3, 3], [3]])
+    }
+
+    @Test func unetLayoutAndShapes() {
+        let net = UNet(width: 4, levels: 2)
+        let shapes = Dictionary(uniqueKeysWithValues: net.parameterLayout.map { ($0.name, $0.shape) })
+        #expect(shapes["enc.0.conv1.weight"] == [4, 3, 3, 3] && shapes["enc.2.conv2.weight"] == [16, 16, 3, 3])
+        #expect(shapes["dec.1.conv1.weight"] == [8, 24, 3, 3] && shapes["dec.0.conv1.weight"] == [4, 12, 3, 3])
+        #expect(shapes["out.weight"] == [3, 4, 1, 1] && net.parameterLayout.last?.name == "out.bias")
+        let store = try! ParameterStore(layout: net.parameterLayout)
+        let p = net.forward(Tensor(zeros: [2, 3, 8, 12]), store: store)
+        #expect(p.shape == [2, 3, 8, 12])
+    }
+
+    @Test func initialisationIsSeededAndWithinPyTorchsDefaultBounds() throws {
+        let net = PlainNet(depth: 3, width: 8)
+        let a = try ParameterStore(layout: net.parameterLayout), b = try ParameterStore(layout: net.parameterLayout)
+        let c = try ParameterStore(layout: net.parameterLayout)
+        net.initialize(a, seed: 11); net.initialize(b, seed: 11); net.initialize(c, seed: 12)
+        #expect(Array(a.values) == Array(b.values))
+        #expect(Array(a.values) != Array(c.values))
+        for e in a.entries {
+            let fanIn = e.name.hasPrefix("layers.0") ? 27 : 72
+            let bound = Float(1 / Double(fanIn).squareRoot())
+            let v = a.values(e)
+            #expect(v.allSatisfy { abs($0) <= bound }, "\(e.name)")
+            if v.count >= 64 { #expect(v.max()! > bound * 0.5 && v.min()! < -bound * 0.5, "\(e.name) should fill its range") }
+        }
+    }
+
+    @Test func forwardIsDeterministicAndBatchIndependent() throws {
+        let net = UNet(width: 4, levels: 1)
+        let store = try ParameterStore(layout: net.parameterLayout)
+        net.initialize(store, seed: 3)
+        var r = SeededRNG(seed: 5)
+        let x = Tensor(shape: [2, 3, 6, 6], storage: (0..<216).map { _ in Float(r.uniform()) })
+        let both = net.forward(x, store: store)
+        let first = net.forward(Tensor(shape: [1, 3, 6, 6], storage: Array(x.storage[0..<108])), store: store)
+        #expect(Array(both.storage[0..<108]) == first.storage)
+    }
+
+    static let badConfigs: [(String, String)] = [
+        ("arch: plian", "config error: model.arch: unknown architecture 'plian' (did you mean 'plain'?); known: plain, unet"),
+        ("arch: plain\nlevels: 2", "config error: model.levels: not used by arch plain (it belongs to arch unet)"),
+        ("arch: unet\ndepth: 5", "config error: model.depth: not used by arch unet (it belongs to arch plain)"),
+        ("arch: plain\nwidht: 8", "config error: model.widht: unknown key (did you mean 'width'?)"),
+        ("arch: plain\ndepth: 0", "config error: model.depth: must be in [1, 64], got 0"),
+    ]
+
+    @Test(arguments: badConfigs)
+    func badModelConfigs(_ yaml: String, _ message: String) throws {
+        let section = try StrictYAML.parse("model:\n" + yaml.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")).mapping("model")
+        do {
+            _ = try ModelConfig(config: section)
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect("\(error)" == message)
+        }
+    }
+
+    @Test func defaults() throws {
+        #expect(try ModelConfig(config: StrictYAML.parse("model: {arch: plain}").mapping("model")) == .plain(depth: 5, width: 32))
+        #expect(try ModelConfig(config: StrictYAML.parse("model: {arch: unet}").mapping("model")) == .unet(width: 16, levels: 2))
+    }
+}
