@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 # Interoperability check (never run by CI): loads a safetensors file hdrpatch wrote with the reference library and
 # prints what PyTorch sees. Needs `pip install safetensors numpy torch`.
-# Usage: python tools/parity/check_safetensors.py FILE [FILE.state.safetensors]
+# Usage: python tools/parity/check_safetensors.py [--reference] FILE [FILE.state.safetensors]
+#   --reference: also build the documented network (tools/parity/generate.py's Plain / UNet) from the file's
+#   metadata config `model` and load the weights into it with strict=True, then run it once.
+#   Network samples: HDRPATCH_NETWORK_SAMPLES=/tmp/nets swift test --skip-build --filter NetworkCheckpointTests
 #   A sample weights file: HDRPATCH_SAFETENSORS_SAMPLE=/tmp/w.safetensors swift test --skip-build \
 #       --filter WeightsFileTests/roundTripIsBitExactWithConfigAndStep
 import json
@@ -12,7 +15,18 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 
-def main(paths):
+def reference_module(metadata):
+    """The PyTorch reference architecture named by the metadata's model config."""
+    import os
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from generate import Plain, UNet
+    model = json.loads(metadata["config"])["model"]
+    if model["arch"] == "plain":
+        return Plain(depth=model["depth"], width=model["width"])
+    return UNet(width=model["width"], levels=model["levels"])
+
+
+def main(paths, reference):
     for path in paths:
         tensors = load_file(path)  # the reference reader validates header, dtype and offsets
         with safe_open(path, framework="pt") as f:
@@ -36,9 +50,16 @@ def main(paths):
             owner.register_parameter(leaf, torch.nn.Parameter(torch.zeros_like(t)))
         result = module.load_state_dict(tensors, strict=True)
         print(f"  load_state_dict(strict=True): {result}")
+        if reference:
+            net = reference_module(metadata)
+            print(f"  reference {type(net).__name__}.load_state_dict(strict=True): {net.load_state_dict(tensors, strict=True)}")
+            with torch.no_grad():
+                out = net(torch.full((1, 3, 16, 16), 0.5))
+            print(f"  reference forward on a constant 16x16 patch: shape {list(out.shape)}, mean {out.mean().item():.6g}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: check_safetensors.py FILE [FILE ...]")
-    main(sys.argv[1:])
+    args = [a for a in sys.argv[1:] if a != "--reference"]
+    if not args:
+        sys.exit("usage: check_safetensors.py [--reference] FILE [FILE ...]")
+    main(args, "--reference" in sys.argv[1:])
