@@ -1,0 +1,79 @@
+// The model a run trains and a checkpoint restores: LogNorm -> network -> residual head -> reconstruction.
+import Glibc
+import Losses
+import Model
+import Numerics
+
+/// Owns the network, the head and the parameter store (network parameters, then `head.scale` if learnable).
+public final class PatchModel: @unchecked Sendable {
+    public let model: ModelConfig
+    public let residual: ResidualConfig
+    public let logNorm: LogNorm
+    public let network: any PatchNetwork
+    public let head: ResidualHead
+    public let store: ParameterStore
+
+    /// Everything one forward pass computed; backward and the monitor read it.
+    public struct Pass: Sendable {
+        public var norm: LogNormalized
+        /// Network output, (N, 3, H, W).
+        public var p: Tensor
+        /// Residual after the clamp, (N, 3, H, W).
+        public var delta: Tensor
+        public var headCache: ResidualHead.Cache
+        /// exp(logImage + delta) - eps, (N, 3, H, W): the restored linear image.
+        public var output: Tensor
+    }
+
+    /// Allocates the store (with `stateSlots` optimizer slots) and initialises it: the network from `seed`
+    /// (PyTorch's default Conv2d init), `head.scale` to `learnable_init`.
+    public init(model: ModelConfig, residual: ResidualConfig, logNorm: LogNorm, stateSlots: Int, seed: UInt64) throws {
+        self.model = model
+        self.residual = residual
+        self.logNorm = logNorm
+        network = model.makeNetwork()
+        head = ResidualHead(config: residual)
+        store = try ParameterStore(layout: network.parameterLayout + head.parameterLayout, stateSlots: stateSlots)
+        network.initialize(store, seed: seed)
+        for ((name, _), value) in zip(head.parameterLayout, head.initialValues) {
+            store.values(store.entry(named: name)!)[0] = value
+        }
+    }
+
+    /// The current `head.scale` (learnable mode), else nil.
+    public var learnedScale: Float? {
+        store.entry(named: ResidualHead.scaleName).map { store.values($0)[0] }
+    }
+
+    /// - Parameter input: linear HDR patches (N, 3, H, W), >= 0.
+    public func forward(_ input: Tensor) -> Pass {
+        let norm = logNorm(input)
+        let p = network.forward(norm.normalized, store: store)
+        var delta = Tensor(zeros: [0]), cache = ResidualHead.Cache()
+        head.forward(delta: &delta, p: p, cache: &cache, denom: norm.denom, learnedScale: learnedScale)
+        var output = Tensor(zeros: delta.shape)
+        let eps = logNorm.eps
+        // Same arithmetic as LossInputs: float32 sum, exp in Double rounded once, float32 subtraction.
+        norm.logImage.storage.withUnsafeBufferPointer { l in
+            delta.storage.withUnsafeBufferPointer { d in
+                output.storage.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<o.count { o[i] = Float(exp(Double(l[i] + d[i]))) - eps }
+                }
+            }
+        }
+        return Pass(norm: norm, p: p, delta: delta, headCache: cache, output: output)
+    }
+
+    /// Loss inputs for `pass` against `target` (N, 3, H, W).
+    public func lossInputs(_ pass: Pass, target: Tensor) -> LossInputs {
+        LossInputs(delta: pass.delta, logImage: pass.norm.logImage, target: target, eps: logNorm.eps)
+    }
+
+    /// Accumulates (+=) every parameter gradient into `store.grads` from d loss / d delta.
+    public func backward(_ pass: Pass, gradDelta: Tensor) {
+        var dP = Tensor(zeros: pass.p.shape), dScale: Float = 0
+        head.backward(dP: &dP, dScale: &dScale, dDelta: gradDelta, cache: pass.headCache)
+        if let e = store.entry(named: ResidualHead.scaleName) { store.grads(e)[0] += dScale }
+        network.backward(dP, store: store)
+    }
+}

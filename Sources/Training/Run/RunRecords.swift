@@ -1,0 +1,138 @@
+// The records a training run writes into its run directory; the report and ablation read them back.
+// metrics.jsonl and monitor.jsonl hold one JSON object per line; incidents.csv one incident per row.
+
+/// Validation (or `evaluate`) metrics of one predictor on a fixed set.
+public struct EvalMetrics: Codable, Sendable, Equatable {
+    /// NTIRE PSNR-mu: normalise by the reference's 99th percentile, tanh, mu-law (mu = 5000), PSNR with peak 1.
+    public var psnrMu: Double
+    /// PU21-PSNR: banding_glare encoding, reference maximum -> 4000 cd/m2, peak 256.
+    public var pu21Psnr: Double
+    /// Mean |log(out + eps) - log(target + eps)|.
+    public var logL1: Double
+    /// Every configured loss term's value, by term name, and their weighted total.
+    public var terms: [String: Double]
+    public var loss: Double
+    public var overflowPixels: Int
+    public var overflowIncidents: Int
+    public var patches: Int
+
+    public init(psnrMu: Double, pu21Psnr: Double, logL1: Double, terms: [String: Double], loss: Double,
+                overflowPixels: Int, overflowIncidents: Int, patches: Int) {
+        self.psnrMu = psnrMu; self.pu21Psnr = pu21Psnr; self.logL1 = logL1; self.terms = terms; self.loss = loss
+        self.overflowPixels = overflowPixels; self.overflowIncidents = overflowIncidents; self.patches = patches
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case psnrMu = "psnr_mu", pu21Psnr = "pu21_psnr", logL1 = "log_l1", terms, loss
+        case overflowPixels = "overflow_pixels", overflowIncidents = "overflow_incidents", patches
+    }
+}
+
+/// One line of metrics.jsonl: `kind` "train" (every log_every steps) or "val" (every val_every steps).
+public struct MetricsRecord: Codable, Sendable, Equatable {
+    public var kind: String
+    public var step: Int
+    public var epoch: Int
+    /// Wall-clock seconds since the run (or its first segment) started.
+    public var wallSeconds: Double
+    /// train: learning rate, total loss, per-term values, speed and data wait (fraction of wall time).
+    public var lr: Double?
+    public var loss: Double?
+    public var terms: [String: Double]?
+    public var stepsPerSecond: Double?
+    public var dataWaitFraction: Double?
+    /// val: the model and the identity baseline (input as output) on the same patches.
+    public var model: EvalMetrics?
+    public var identity: EvalMetrics?
+
+    public init(kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
+                terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
+                model: EvalMetrics? = nil, identity: EvalMetrics? = nil) {
+        self.kind = kind; self.step = step; self.epoch = epoch; self.wallSeconds = wallSeconds; self.lr = lr
+        self.loss = loss; self.terms = terms; self.stepsPerSecond = stepsPerSecond
+        self.dataWaitFraction = dataWaitFraction; self.model = model; self.identity = identity
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, step, epoch, wallSeconds = "wall_seconds", lr, loss, terms, stepsPerSecond = "steps_per_second"
+        case dataWaitFraction = "data_wait_fraction", model, identity
+    }
+}
+
+/// One line of monitor.jsonl per training step, with DESIGN.md's definitions.
+public struct MonitorRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    public var patches: Int
+    /// Pixels (any channel) whose output is non-finite or above monitor.overflow_limit.
+    public var overflowPixels: Int
+    /// Patches with at least one overflow pixel.
+    public var overflowIncidents: Int
+    /// Fraction of delta elements with |delta before clamp| >= clamp (0 without a clamp).
+    public var clampHitRate: Double
+    /// Fraction of elements with |tanh(p)| > monitor.saturation.
+    public var saturationRate: Double
+    /// delta (after the clamp): min, max and percentiles keyed "p1", "p5", "p50", "p95", "p99".
+    public var deltaMin: Double
+    public var deltaMax: Double
+    public var deltaPercentiles: [String: Double]
+    /// LogNorm denominators of the batch.
+    public var denomMean: Double
+    public var denomStd: Double
+    public var denomCV: Double
+    public var denomMin: Double
+    public var denomMax: Double
+    /// head.scale (learnable mode only).
+    public var learnableScale: Double?
+    /// Global gradient norm before clipping.
+    public var gradNorm: Double
+    /// Std over the batch of per-patch mean delta: near 0 means the network ignores its input.
+    public var collapse: Double
+    /// The step was skipped because the loss or a gradient was not finite.
+    public var skipped: Bool
+
+    public init(step: Int, patches: Int, overflowPixels: Int, overflowIncidents: Int, clampHitRate: Double,
+                saturationRate: Double, deltaMin: Double, deltaMax: Double, deltaPercentiles: [String: Double],
+                denomMean: Double, denomStd: Double, denomCV: Double, denomMin: Double, denomMax: Double,
+                learnableScale: Double?, gradNorm: Double, collapse: Double, skipped: Bool) {
+        self.step = step; self.patches = patches; self.overflowPixels = overflowPixels
+        self.overflowIncidents = overflowIncidents; self.clampHitRate = clampHitRate
+        self.saturationRate = saturationRate; self.deltaMin = deltaMin; self.deltaMax = deltaMax
+        self.deltaPercentiles = deltaPercentiles; self.denomMean = denomMean; self.denomStd = denomStd
+        self.denomCV = denomCV; self.denomMin = denomMin; self.denomMax = denomMax
+        self.learnableScale = learnableScale; self.gradNorm = gradNorm; self.collapse = collapse; self.skipped = skipped
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case step, patches, overflowPixels = "overflow_pixels", overflowIncidents = "overflow_incidents"
+        case clampHitRate = "clamp_hit_rate", saturationRate = "saturation_rate", deltaMin = "delta_min"
+        case deltaMax = "delta_max", deltaPercentiles = "delta_percentiles", denomMean = "denom_mean"
+        case denomStd = "denom_std", denomCV = "denom_cv", denomMin = "denom_min", denomMax = "denom_max"
+        case learnableScale = "learnable_scale", gradNorm = "grad_norm", collapse, skipped
+    }
+}
+
+/// One row of incidents.csv: `step,kind,file,x,y,value,detail`.
+public struct Incident: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// A patch with overflow pixels; value = overflow pixel count, detail = largest output value.
+        case overflow
+        /// The loss was not finite; detail names the loss term(s).
+        case nonfiniteLoss = "nonfinite_loss"
+        /// A gradient was not finite; detail names the first parameter.
+        case nonfiniteGradient = "nonfinite_grad"
+    }
+
+    public var step: Int
+    public var kind: Kind
+    public var file: String
+    public var x: Int
+    public var y: Int
+    public var value: Double
+    public var detail: String
+
+    public init(step: Int, kind: Kind, file: String, x: Int, y: Int, value: Double, detail: String) {
+        self.step = step; self.kind = kind; self.file = file; self.x = x; self.y = y; self.value = value; self.detail = detail
+    }
+
+    public static let csvHeader = "step,kind,file,x,y,value,detail"
+}
