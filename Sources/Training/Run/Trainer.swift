@@ -1,0 +1,217 @@
+// The training loop: steps, the monitor, non-finite handling, validation, checkpoints and exact resume.
+import Config
+import Data
+import Dispatch
+import Losses
+import Numerics
+import Synchronization
+
+/// Where a run's records go (metrics.jsonl, monitor.jsonl, incidents.csv, TensorBoard).
+public protocol RunSink: AnyObject {
+    func metrics(_ record: MetricsRecord) throws
+    func monitor(_ record: MonitorRecord) throws
+    func incident(_ incident: Incident) throws
+    func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws
+}
+
+public struct TrainerSettings: Sendable {
+    public enum NonfinitePolicy: String, Sendable { case skip, stop }
+    public var steps: Int
+    public var logEvery: Int
+    public var valEvery: Int
+    public var checkpointEvery: Int
+    public var gradClip: Double?
+    public var monitor: MonitorSettings
+    public var onNonfinite: NonfinitePolicy
+    /// Consecutive skipped steps after which the run stops.
+    public var maxNonfinite: Int
+
+    public init(steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double? = nil,
+                monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10) {
+        self.steps = steps; self.logEvery = logEvery; self.valEvery = valEvery; self.checkpointEvery = checkpointEvery
+        self.gradClip = gradClip; self.monitor = monitor; self.onNonfinite = onNonfinite; self.maxNonfinite = maxNonfinite
+    }
+}
+
+/// What the progress display gets after every step.
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    public var steps: Int
+    public var loss: Double
+    public var stepsPerSecond: Double
+    public var overflowIncidents: Int
+    public var skipped: Int
+}
+
+/// How a run ended.
+public struct TrainingOutcome: Sendable, Equatable {
+    public enum End: Sendable, Equatable { case finished, interrupted, stoppedOnNonfinite(String) }
+    public var end: End
+    public var step: Int
+    public var bestPsnrMu: Double?
+    public var lastValidation: MetricsRecord?
+    public var overflowIncidents: Int
+    public var skippedSteps: Int
+}
+
+public final class Trainer: @unchecked Sendable {
+    public let settings: TrainerSettings
+    public let model: PatchModel
+    public let loss: CompositeLoss
+    public let optimizer: any ConfigurableOptimizer
+    public let schedule: any LRSchedule
+    public let config: JSONValue
+    public let checkpointDirectory: String
+    private let makeLoader: @Sendable (_ startEpoch: Int) throws -> PrefetchLoader
+    private let validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?
+    private let sink: RunSink
+    private let stop = Atomic<Bool>(false)
+    public var progress: ((TrainingProgress) -> Void)?
+
+    public init(settings: TrainerSettings, model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
+                schedule: any LRSchedule, config: JSONValue, checkpointDirectory: String, sink: RunSink,
+                makeLoader: @escaping @Sendable (_ startEpoch: Int) throws -> PrefetchLoader,
+                validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?) {
+        self.settings = settings; self.model = model; self.loss = loss; self.optimizer = optimizer
+        self.schedule = schedule; self.config = config; self.checkpointDirectory = checkpointDirectory
+        self.sink = sink; self.makeLoader = makeLoader; self.validate = validate
+    }
+
+    /// Asks the loop to save a checkpoint and return after the current step (SIGINT handler).
+    public func requestStop() { stop.store(true, ordering: .relaxed) }
+
+    public var latest: CheckpointPair { CheckpointPair(directory: checkpointDirectory, name: "latest") }
+
+    /// Runs from step 0, or from the latest checkpoint when `resume` (bit-exact: the model, optimizer,
+    /// schedule, loader position and counters continue as if never interrupted).
+    public func run(resume: Bool) throws -> TrainingOutcome {
+        var step = 0, streak = 0, best = -Double.infinity, wallOffset = 0.0
+        if resume {
+            let (state, s) = try latest.load(model: model, optimizer: optimizer)
+            step = s
+            streak = state.resume["nonfinite_streak"].flatMap(Int.init) ?? 0
+            best = state.resume["best_psnr_mu"].flatMap(Double.init) ?? -.infinity
+            wallOffset = state.resume["wall_seconds"].flatMap(Double.init) ?? 0
+        }
+        var loader = try makeLoader(0)
+        if step >= loader.batchesPerEpoch {
+            let epoch = step / loader.batchesPerEpoch
+            loader.close()
+            loader = try makeLoader(epoch)
+        }
+        defer { loader.close() }
+        // The loader starts at an epoch boundary: skip to this step's batch (batch g belongs to step g).
+        for _ in 0..<(step % loader.batchesPerEpoch) { _ = try loader.next() }
+
+        let start = DispatchTime.now().uptimeNanoseconds
+        func wall() -> Double { wallOffset + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        var intervalLoss = 0.0, intervalTerms: [String: Double] = [:], intervalSteps = 0, intervalStart = wall()
+        var waitBefore = loader.waitSeconds, totalIncidents = 0, totalSkipped = 0
+        var lastValidation: MetricsRecord?
+        var end = TrainingOutcome.End.finished
+
+        func saveLatest() throws {
+            let state = TrainingState(optimizerType: type(of: optimizer).type, optimizerStep: optimizer.stepCount,
+                                      scheduleStep: step, resume: ["step": String(step), "nonfinite_streak": String(streak),
+                                                                   "best_psnr_mu": String(best), "wall_seconds": String(wall())])
+            try latest.save(model: model, optimizer: optimizer, state: state, config: config, step: step)
+        }
+
+        while step < settings.steps {
+            if stop.load(ordering: .relaxed) { end = .interrupted; break }
+            let batch = try loader.next()
+            let pass = model.forward(batch.input)
+            let inputs = model.lossInputs(pass, target: batch.target)
+            var gradDelta = Tensor(zeros: pass.delta.shape)
+            let report = loss.evaluate(inputs, gradDelta: &gradDelta)
+            var skipped = false, gradNorm = Double.nan
+            let files = batch.origins.map(\.file)
+            if !report.total.isFinite {
+                let bad = report.terms.filter { !$0.value.isFinite }.map(\.name)
+                try sink.incident(Incident(step: step, kind: .nonfiniteLoss, file: files.first ?? "", x: batch.origins.first?.x ?? 0,
+                                           y: batch.origins.first?.y ?? 0, value: report.total,
+                                           detail: "terms: \(bad.joined(separator: " ")); files: \(files.joined(separator: " "))"))
+                skipped = true
+            } else {
+                model.store.zeroGrads()
+                model.backward(pass, gradDelta: gradDelta)
+                gradNorm = settings.gradClip.map { clipGradNorm(model.store, maxNorm: $0) } ?? globalGradNorm(model.store)
+                if !gradNorm.isFinite {
+                    let name = model.store.entries.first { e in !model.store.grads(e).allSatisfy { $0.isFinite } }?.name ?? "?"
+                    try sink.incident(Incident(step: step, kind: .nonfiniteGradient, file: files.first ?? "",
+                                               x: batch.origins.first?.x ?? 0, y: batch.origins.first?.y ?? 0, value: gradNorm,
+                                               detail: "parameter \(name); files: \(files.joined(separator: " "))"))
+                    skipped = true
+                } else {
+                    let lr = schedule.lr(step: step, base: optimizer.baseLR, totalSteps: settings.steps)
+                    optimizer.step(model.store, lr: lr)
+                }
+            }
+            let (record, perPatch) = StepMonitor.record(step: step, pass: pass, head: model.head, settings: settings.monitor,
+                                                        learnedScale: model.learnedScale, gradNorm: gradNorm, skipped: skipped)
+            try sink.monitor(record)
+            if record.overflowIncidents > 0 {
+                let peaks = StepMonitor.maxOutput(pass.output)
+                for (i, k) in perPatch.enumerated() where k > 0 {
+                    let o = batch.origins[i]
+                    try sink.incident(Incident(step: step, kind: .overflow, file: o.file, x: o.x, y: o.y, value: Double(k),
+                                               detail: "max \(peaks[i])"))
+                }
+                totalIncidents += record.overflowIncidents
+            }
+            step += 1
+            if skipped {
+                streak += 1
+                totalSkipped += 1
+                if settings.onNonfinite == .stop || streak >= settings.maxNonfinite {
+                    // The weights were not updated by skipped steps: the last checkpoint stays the last good one.
+                    end = .stoppedOnNonfinite("\(streak) non-finite step(s) in a row at step \(step - 1)")
+                    break
+                }
+            } else {
+                streak = 0
+                intervalLoss += report.total
+                for t in report.terms { intervalTerms[t.name, default: 0] += t.value }
+                intervalSteps += 1
+            }
+            let now = wall()
+            progress?(TrainingProgress(step: step, steps: settings.steps, loss: report.total,
+                                       stepsPerSecond: Double(intervalSteps) / max(now - intervalStart, 1e-9),
+                                       overflowIncidents: totalIncidents, skipped: totalSkipped))
+            if step % settings.logEvery == 0 || step == settings.steps {
+                let elapsed = max(now - intervalStart, 1e-9), n = Double(max(intervalSteps, 1))
+                let wait = loader.waitSeconds - waitBefore
+                let lr = schedule.lr(step: step - 1, base: optimizer.baseLR, totalSteps: settings.steps)
+                let terms = intervalTerms.mapValues { $0 / n }
+                try sink.metrics(MetricsRecord(kind: "train", step: step, epoch: (step - 1) / loader.batchesPerEpoch,
+                                               wallSeconds: now, lr: lr, loss: intervalLoss / n, terms: terms,
+                                               stepsPerSecond: Double(intervalSteps) / elapsed,
+                                               dataWaitFraction: wait / elapsed))
+                var scalars = ["train/loss": intervalLoss / n, "train/lr": lr, "monitor/overflow_incidents": Double(record.overflowIncidents),
+                               "monitor/clamp_hit_rate": record.clampHitRate, "monitor/saturation_rate": record.saturationRate,
+                               "monitor/grad_norm": record.gradNorm, "monitor/collapse": record.collapse]
+                for (k, v) in terms { scalars["train/" + k] = v }
+                if let s = record.learnableScale { scalars["monitor/learnable_scale"] = s }
+                try sink.scalars(step: step, scalars, wallTime: now)
+                intervalLoss = 0; intervalTerms = [:]; intervalSteps = 0; intervalStart = now; waitBefore = loader.waitSeconds
+            }
+            if let validate, step % settings.valEvery == 0 || step == settings.steps {
+                let (m, id) = try validate(model)
+                let rec = MetricsRecord(kind: "val", step: step, epoch: (step - 1) / loader.batchesPerEpoch, wallSeconds: wall(),
+                                        model: m, identity: id)
+                try sink.metrics(rec)
+                try sink.scalars(step: step, ["val/psnr_mu": m.psnrMu, "val/pu21_psnr": m.pu21Psnr, "val/log_l1": m.logL1,
+                                              "val/identity_psnr_mu": id.psnrMu], wallTime: wall())
+                lastValidation = rec
+                if m.psnrMu > best {
+                    best = m.psnrMu
+                    try WeightsFile.save(model.store, to: checkpointDirectory + "/best.safetensors", config: config, step: step)
+                }
+            }
+            if step % settings.checkpointEvery == 0 || step == settings.steps { try saveLatest() }
+        }
+        if end == .interrupted { try saveLatest() }
+        return TrainingOutcome(end: end, step: step, bestPsnrMu: best.isFinite ? best : nil, lastValidation: lastValidation,
+                               overflowIncidents: totalIncidents, skippedSteps: totalSkipped)
+    }
+}

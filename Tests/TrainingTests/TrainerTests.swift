@@ -1,0 +1,125 @@
+// The training loop on the committed sample set: it learns, it resumes bit for bit, it survives NaN.
+import Config
+import Data
+import Foundation
+import Losses
+import Model
+import Numerics
+import Synchronization
+import Testing
+import TestSupport
+@testable import Training
+
+/// Collects everything a run writes, in memory.
+final class MemorySink: RunSink, @unchecked Sendable {
+    var metrics: [MetricsRecord] = []
+    var monitors: [MonitorRecord] = []
+    var incidents: [Incident] = []
+    var scalarCount = 0
+    func metrics(_ record: MetricsRecord) throws { metrics.append(record) }
+    func monitor(_ record: MonitorRecord) throws { monitors.append(record) }
+    func incident(_ incident: Incident) throws { incidents.append(incident) }
+    func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws { scalarCount += 1 }
+    var trainLosses: [Double] { metrics.filter { $0.kind == "train" }.map { $0.loss! } }
+}
+
+struct TrainerTests {
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("data/sample/train").path
+
+    static func makeTrainer(dir: ScratchDir, sink: RunSink, steps: Int, lossYAML: String = "loss:\n  - {type: huber, weight: 2.0}",
+                            data: String = sample) throws -> Trainer {
+        let model = try PatchModel(model: .plain(depth: 2, width: 4),
+                                   residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
+                                   logNorm: LogNorm(), stateSlots: 2, seed: 1)
+        let config = LoaderConfig(patchSize: 32, batchSize: 4, seed: 3, workers: 1, augment: .all)
+        let dataset = try PairedDataset(root: data, config: config)
+        let loss = try CompositeLoss.parse(lossYAML)
+        return Trainer(settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 5),
+                       model: model, loss: loss, optimizer: AdamW(lr: 3e-3), schedule: CosineSchedule(warmupSteps: 2),
+                       config: .object(["name": .string("test")]), checkpointDirectory: dir.path, sink: sink,
+                       makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
+                       validate: nil)
+    }
+
+    @Test func lossFallsOnTheSampleSet() throws {
+        let dir = ScratchDir(), sink = MemorySink()
+        let outcome = try Self.makeTrainer(dir: dir, sink: sink, steps: 30).run(resume: false)
+        #expect(outcome.end == .finished && outcome.step == 30)
+        let l = sink.trainLosses
+        #expect(l.count == 30 && sink.monitors.count == 30)
+        let first = l.prefix(5).reduce(0, +) / 5, last = l.suffix(5).reduce(0, +) / 5
+        #expect(last < first, "loss \(first) -> \(last)")
+        #expect(CheckpointPair(directory: dir.path, name: "latest").exists)
+    }
+
+    /// Interrupted after 7 steps (not a checkpoint boundary: the stop request saves), resumed to 20:
+    /// every loss after the resume equals the uninterrupted run's, bit for bit.
+    @Test func resumeIsBitExact() throws {
+        let full = MemorySink(), a = ScratchDir()
+        _ = try Self.makeTrainer(dir: a, sink: full, steps: 20).run(resume: false)
+
+        let b = ScratchDir(), first = MemorySink()
+        let t1 = try Self.makeTrainer(dir: b, sink: first, steps: 20)
+        t1.progress = { p in if p.step == 7 { t1.requestStop() } }
+        let o1 = try t1.run(resume: false)
+        #expect(o1.end == .interrupted && o1.step == 7)
+        let second = MemorySink()
+        let o2 = try Self.makeTrainer(dir: b, sink: second, steps: 20).run(resume: true)
+        #expect(o2.end == .finished && o2.step == 20)
+        #expect(first.trainLosses + second.trainLosses == full.trainLosses)
+        #expect(Array(full.monitors.map(\.gradNorm).suffix(13)) == second.monitors.map(\.gradNorm))
+    }
+
+    /// A loss term that is NaN on the calls whose index is in `poisoned` (shared counter: one run at a time).
+    final class PoisonLoss: ConfigurableLossTerm, @unchecked Sendable {
+        static let type = "poison"
+        static let keys: [String] = []
+        let domain = LossDomain.delta
+        var parameters: [String: JSONValue] { [:] }
+        let poisoned: (Int) -> Bool
+        private let calls = Mutex(0)
+        init(poisoned: @escaping (Int) -> Bool) { self.poisoned = poisoned }
+        required init(config: ConfigMapping) throws { poisoned = { _ in false } }
+        func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+            let k = calls.withLock { c in defer { c += 1 }; return c }
+            return poisoned(k) ? .nan : 0
+        }
+    }
+
+    static func poisonedTrainer(dir: ScratchDir, sink: MemorySink, steps: Int, policy: TrainerSettings.NonfinitePolicy,
+                                poisoned: @escaping (Int) -> Bool) throws -> Trainer {
+        let model = try PatchModel(model: .plain(depth: 2, width: 4), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: 8),
+                                   logNorm: LogNorm(), stateSlots: 2, seed: 1)
+        let config = LoaderConfig(patchSize: 32, batchSize: 4, seed: 3, workers: 0)
+        let dataset = try PairedDataset(root: sample, config: config)
+        let loss = CompositeLoss([WeightedLossTerm(weight: 2, term: HuberLoss()), WeightedLossTerm(weight: 1, term: PoisonLoss(poisoned: poisoned))])
+        return Trainer(settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 1000,
+                                                 onNonfinite: policy, maxNonfinite: 3),
+                       model: model, loss: loss, optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(),
+                       config: .object([:]), checkpointDirectory: dir.path, sink: sink,
+                       makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) }, validate: nil)
+    }
+
+    @Test func nonFiniteLossIsSkippedRecordedAndNeverReachesTheWeights() throws {
+        let dir = ScratchDir(), sink = MemorySink()
+        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 12, policy: .skip, poisoned: { $0 % 4 == 1 })
+        let outcome = try t.run(resume: false)
+        #expect(outcome.end == .finished && outcome.skippedSteps == 3)
+        let bad = sink.incidents.filter { $0.kind == .nonfiniteLoss }
+        #expect(bad.map(\.step) == [1, 5, 9])
+        #expect(bad.allSatisfy { $0.detail.hasPrefix("terms: poison; files: ") && $0.file.hasSuffix(".exr") })
+        #expect(sink.monitors.filter(\.skipped).map(\.step) == [1, 5, 9])
+        #expect(t.model.store.values.allSatisfy { $0.isFinite })
+        #expect(sink.trainLosses.count == 12 && sink.trainLosses.allSatisfy { $0.isFinite })
+    }
+
+    @Test func tooManyNonFiniteStepsInARowStopTheRun() throws {
+        let dir = ScratchDir(), sink = MemorySink()
+        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 20, policy: .skip, poisoned: { $0 >= 4 })
+        let outcome = try t.run(resume: false)
+        #expect(outcome.end == .stoppedOnNonfinite("3 non-finite step(s) in a row at step 6"))
+        let stopAtOnce = try Self.poisonedTrainer(dir: ScratchDir(), sink: MemorySink(), steps: 20, policy: .stop, poisoned: { $0 == 2 })
+        #expect(try stopAtOnce.run(resume: false).end == .stoppedOnNonfinite("1 non-finite step(s) in a row at step 2"))
+    }
+}
