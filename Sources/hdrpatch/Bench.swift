@@ -1,12 +1,17 @@
 // `hdrpatch bench`: timings measured side by side in one run (EXR decoding, the prefetching loader).
 import ArgumentParser
+import CBLAS
 import Data
 import EXRIO
 import Foundation
+import Losses
+import Model
+import Numerics
+import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time EXR decoding (--what exr) or the prefetching patch loader (--what loader).",
+        abstract: "Time a training step (--what step), EXR decoding (--what exr) or the patch loader (--what loader).",
         discussion: """
             Timings are medians over repeats after a warm-up, measured in this one process; compare ratios \
             from the same run rather than absolute times across runs on a shared machine.
@@ -14,7 +19,7 @@ struct Bench: ParsableCommand {
     )
 
     enum What: String, ExpressibleByArgument, CaseIterable {
-        case exr, loader
+        case exr, loader, step
     }
 
     @Option(help: "What to time: \(What.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -26,11 +31,23 @@ struct Bench: ParsableCommand {
     @Option(help: "Paired data root with input/ and target/ (--what loader).")
     var data: String = "data/real/train"
 
-    @Option(help: "Patch size (--what loader).")
+    @Option(help: "Patch size (--what loader, step).")
     var patch: Int = 64
 
-    @Option(help: "Batch size (--what loader).")
+    @Option(help: "Batch size (--what loader, step).")
     var batch: Int = 16
+
+    @Option(help: "Network for --what step: plain or unet.")
+    var arch: String = "plain"
+
+    @Option(help: "Layers of the plain network (--what step).")
+    var depth: Int = 5
+
+    @Option(help: "Channels of the network (--what step).")
+    var width: Int = 32
+
+    @Option(help: "U-Net levels (--what step).")
+    var levels: Int = 2
 
     @Option(parsing: .upToNextOption, help: "Thread counts to compare, e.g. --threads 1 2.")
     var threads: [Int] = [1, 2]
@@ -52,7 +69,12 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         do {
-            let rows = what == .exr ? try exrRows() : try loaderRows()
+            let rows: [Row]
+            switch what {
+            case .exr: rows = try exrRows()
+            case .loader: rows = try loaderRows()
+            case .step: rows = try stepRows()
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -163,6 +185,51 @@ struct Bench: ParsableCommand {
                 unit: "patches/s",
                 line: String(format: "loader %d worker(s): %.0f patches/s (%d batches in %.2f s; next() median %.2f ms, waited %.2f s)",
                              t, rate, repeats, seconds, s.median, loader.waitSeconds - waitBefore)))
+        }
+        return rows
+    }
+
+    /// Full training step (forward, Huber loss, backward, AdamW) and forward alone on synthetic HDR patches,
+    /// with OpenBLAS limited to each thread count in turn.
+    func stepRows() throws -> [Row] {
+        let model: ModelConfig = arch == "unet" ? .unet(width: width, levels: levels) : .plain(depth: depth, width: width)
+        let pm = try PatchModel(model: model, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
+                                logNorm: LogNorm(), stateSlots: 2, seed: 0)
+        let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}")
+        let adamw = AdamW(lr: 1e-4)
+        var rng = SeededRNG(seed: 1)
+        let shape = [batch, 3, patch, patch]
+        let count = shape.reduce(1, *)
+        let input = Tensor(shape: shape, storage: (0..<count).map { _ in Float(exp(rng.normal() * 2 - 1)) })
+        let target = Tensor(shape: shape, storage: input.storage.map { $0 * 1.5 })
+        var rows: [Row] = []
+        for t in threads {
+            openblas_set_num_threads(Int32(max(t, 1)))
+            func trainStep() {
+                let pass = pm.forward(input)
+                var g = Tensor(zeros: pass.delta.shape)
+                _ = loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &g)
+                pm.store.zeroGrads()
+                pm.backward(pass, gradDelta: g)
+                adamw.step(pm.store, lr: 1e-4)
+            }
+            for _ in 0..<3 { trainStep() }
+            var times: [Double] = [], fwd: [Double] = []
+            for _ in 0..<repeats {
+                let a = DispatchTime.now().uptimeNanoseconds
+                trainStep()
+                let b = DispatchTime.now().uptimeNanoseconds
+                _ = pm.forward(input)
+                let c = DispatchTime.now().uptimeNanoseconds
+                times.append(Double(b - a) / 1e6)
+                fwd.append(Double(c - b) / 1e6)
+            }
+            let s = Self.summary(times), f = Self.summary(fwd)
+            let name = arch == "unet" ? "unet w\(width) l\(levels)" : "plain d\(depth) w\(width)"
+            rows.append(Row(name: "step " + name, threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
+                            perSecond: 1000 / s.median, unit: "steps/s",
+                            line: String(format: "step %@ batch %d x %dx%d, %d thread(s): train step median %.1f ms (min %.1f), forward %.1f ms",
+                                         name, batch, patch, patch, t, s.median, s.min, f.median)))
         }
         return rows
     }
