@@ -52,12 +52,9 @@ public enum StepMonitor {
         let perPatch = overflowPixels(pass.output, limit: settings.overflowLimit)
         let counts = head.counts(pass.headCache, saturation: settings.saturation)
         let total = Double(max(pass.delta.count, 1))
-        let sorted = pass.delta.storage.sorted()
-        func percentile(_ q: Double) -> Double {
-            guard !sorted.isEmpty else { return .nan }
-            let pos = q * Double(sorted.count - 1), lo = Int(pos), hi = min(lo + 1, sorted.count - 1)
-            return Double(sorted[lo]) + (pos - Double(lo)) * Double(sorted[hi] - sorted[lo])
-        }
+        // Exact percentiles (linear interpolation between order statistics) by selection, not a full sort.
+        var values = pass.delta.storage
+        let quantiles = Self.percentiles(&values, [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1])
         let denom = pass.norm.denom.map(Double.init)
         let mean = denom.reduce(0, +) / Double(max(denom.count, 1))
         let variance = denom.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(denom.count, 1))
@@ -70,12 +67,50 @@ public enum StepMonitor {
         let record = MonitorRecord(
             step: step, patches: n, overflowPixels: perPatch.reduce(0, +), overflowIncidents: perPatch.filter { $0 > 0 }.count,
             clampHitRate: Double(counts.clampHits) / total, saturationRate: Double(counts.saturated) / total,
-            deltaMin: Double(sorted.first ?? .nan), deltaMax: Double(sorted.last ?? .nan),
-            deltaPercentiles: ["p1": percentile(0.01), "p5": percentile(0.05), "p50": percentile(0.5),
-                               "p95": percentile(0.95), "p99": percentile(0.99)],
+            deltaMin: quantiles[0], deltaMax: quantiles[6],
+            deltaPercentiles: ["p1": quantiles[1], "p5": quantiles[2], "p50": quantiles[3], "p95": quantiles[4], "p99": quantiles[5]],
             denomMean: mean, denomStd: std, denomCV: mean > 0 ? std / mean : 0,
             denomMin: denom.min() ?? .nan, denomMax: denom.max() ?? .nan,
             learnableScale: learnedScale.map(Double.init), gradNorm: gradNorm, collapse: collapse, skipped: skipped)
         return (record, perPatch)
+    }
+
+    /// Percentiles with linear interpolation (numpy's default) for ascending `qs`; reorders `values`.
+    /// Each needs the order statistics at floor and ceil of q * (n - 1): selected in turn, each selection
+    /// restricted to the part right of the previous one.
+    static func percentiles(_ values: inout [Float], _ qs: [Double]) -> [Double] {
+        guard !values.isEmpty else { return qs.map { _ in .nan } }
+        let n = values.count
+        var lowerBound = 0
+        return values.withUnsafeMutableBufferPointer { v in
+            qs.map { q in
+                let pos = q * Double(n - 1), k = Int(pos), k2 = min(k + 1, n - 1)
+                select(v, k, from: lowerBound)
+                let a = v[k]
+                var b = a
+                if k2 != k {
+                    // The (k+1)-th is the minimum of everything right of k after selecting k.
+                    b = v[(k + 1)...].min()!
+                }
+                lowerBound = k
+                return Double(a) + (pos - Double(k)) * Double(b - a)
+            }
+        }
+    }
+
+    /// Places the k-th smallest of v[lo...] at index k (Hoare partition, median-of-three pivot).
+    private static func select(_ v: UnsafeMutableBufferPointer<Float>, _ k: Int, from start: Int) {
+        var lo = start, hi = v.count - 1
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            let pivot = max(min(v[lo], v[mid]), min(max(v[lo], v[mid]), v[hi]))
+            var i = lo, j = hi
+            while i <= j {
+                while v[i] < pivot { i += 1 }
+                while v[j] > pivot { j -= 1 }
+                if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
     }
 }
