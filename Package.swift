@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config"]),
         .executableTarget(
             name: "hdrpatch",
-            dependencies: ["EXRIO", "Config", "Data", "Model", "Losses", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),

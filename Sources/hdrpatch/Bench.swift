@@ -203,6 +203,7 @@ struct Bench: ParsableCommand {
         let input = Tensor(shape: shape, storage: (0..<count).map { _ in Float(exp(rng.normal() * 2 - 1)) })
         let target = Tensor(shape: shape, storage: input.storage.map { $0 * 1.5 })
         var rows: [Row] = []
+        if !json { print("OpenBLAS: \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename()))") }
         for t in threads {
             openblas_set_num_threads(Int32(max(t, 1)))
             func trainStep() {

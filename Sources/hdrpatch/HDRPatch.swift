@@ -4,6 +4,13 @@ import EXRIO
 import Foundation
 
 @main
+struct Entry {
+    static func main() {
+        BLASCore.ensureNativeKernels()
+        HDRPatch.main()
+    }
+}
+
 struct HDRPatch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hdrpatch",

@@ -1,0 +1,30 @@
+// Makes OpenBLAS use the kernels this CPU supports: Debian's OpenBLAS 0.3.21 falls back to its generic
+// "Prescott" (SSE3) kernels on CPUs it does not recognise (seen on an AVX-512 Xeon VM: 31 GFLOP/s single-thread
+// sgemm instead of 116-147), and it picks its kernels once, when it is loaded.
+import CBLAS
+import Foundation
+
+enum BLASCore {
+    /// If OpenBLAS chose its generic fallback although the CPU has AVX2/FMA or AVX-512, re-executes this
+    /// program once with OPENBLAS_CORETYPE set from the CPU's flags. A user's OPENBLAS_CORETYPE is respected
+    /// (and also stops any loop); if the re-exec fails, the program goes on with the slow kernels.
+    static func ensureNativeKernels() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
+        let chosen = String(cString: openblas_get_corename()).lowercased()
+        guard chosen == "prescott" || chosen == "core2" || chosen == "katmai", let core = nativeCore() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        let args = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", args)
+        // Only reached if exec failed: keep going with the generic kernels.
+        unsetenv("OPENBLAS_CORETYPE")
+    }
+
+    /// The OpenBLAS core name for the CPU's instruction-set flags (from /proc/cpuinfo), or nil to keep the default.
+    static func nativeCore(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
+        guard let text = cpuinfo, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        if ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains) { return "SkylakeX" }
+        if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }
+        return nil
+    }
+}
