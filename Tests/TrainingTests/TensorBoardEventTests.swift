@@ -183,3 +183,30 @@ enum TestEventFile {
         return e
     }
 }
+
+@Suite struct TensorBoardSampleRunTests {
+    /// A two-segment run (steps 1-6, killed, resumed at 4 for 5-8) whose event files tools/tb/read_events.py reads
+    /// with TensorBoard itself. Set HDRPATCH_TB_SAMPLE_DIR to keep the directory; otherwise it is a scratch dir.
+    @Test func resumedRunShowsEachStepOnceAcrossEventFiles() throws {
+        let scratch = ScratchDir()
+        let dir = ProcessInfo.processInfo.environment["HDRPATCH_TB_SAMPLE_DIR"] ?? scratch.file("run")
+        do {
+            let log = try RunLog.open(dir: dir, resumeFromStep: nil, wallTime: 1_700_000_000, hostname: "sample")
+            for step in 1...6 {
+                try log.writeScalars(step: step, values: ["train/loss": 1 / Double(step), "train/lr": 1e-3],
+                                     wallTime: 1_700_000_000 + Double(step))
+            }
+        }
+        let log = try RunLog.open(dir: dir, resumeFromStep: 4, wallTime: 1_700_000_100, hostname: "sample")
+        for step in 5...8 {
+            try log.writeScalars(step: step, values: ["train/loss": 0.5 / Double(step), "train/lr": 5e-4],
+                                 wallTime: 1_700_000_100 + Double(step))
+        }
+        log.close()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("events.out") }.sorted()
+        #expect(files == ["events.out.tfevents.1700000000.sample", "events.out.tfevents.1700000100.sample"])
+        let steps = try files.flatMap { try TestEventFile.parse(Data(contentsOf: URL(fileURLWithPath: "\(dir)/\($0)"))) }
+            .filter { $0.fileVersion.isEmpty }.map(\.step)
+        #expect(steps == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+}
