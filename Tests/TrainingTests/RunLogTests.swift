@@ -182,6 +182,19 @@ enum RunLogSamples {
         #expect(try RunLogReader.metrics(path: dir.file("metrics.jsonl")).isEmpty)
     }
 
+    @Test func badArgumentsThrowInsteadOfTrapping() throws {
+        let dir = ScratchDir()
+        #expect(throws: RunLogError(path: dir.path, reason: "resume step -1 is negative")) {
+            try RunLog.open(dir: dir.path, resumeFromStep: -1)
+        }
+        #expect(throws: RunLogError.self) { try RunLog.open(dir: dir.path, resumeFromStep: nil, wallTime: .nan) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)  // refused before touching it
+        #expect(throws: RunLogError.self) { try TensorBoardWriter(dir: dir.path, wallTime: 1e300) }
+        let closed = try RunLog.open(dir: dir.file("closed"), resumeFromStep: nil)
+        closed.close()
+        #expect(throws: RunLogError.self) { try closed.append(S.train(1)) }
+    }
+
     @Test func resumeRefusesACorruptMiddleLineNamingIt() throws {
         let dir = ScratchDir()
         do {

@@ -35,6 +35,12 @@ public final class RunLog {
     /// - Parameter wallTime: unix seconds for the event file's name and first record (default: now).
     /// - Parameter hostname: for the event file's name (default: this host's).
     public static func open(dir: String, resumeFromStep: Int?, wallTime: Double? = nil, hostname: String? = nil) throws -> RunLog {
+        if let step = resumeFromStep, step < 0 {
+            throw RunLogError(path: dir, reason: "resume step \(step) is negative")
+        }
+        // Checked before any file is touched, so a refused open leaves the directory as it was.
+        let wallTime = wallTime ?? Date().timeIntervalSince1970
+        try TensorBoardWriter.checkWallTime(wallTime, dir: dir)
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
@@ -61,7 +67,7 @@ public final class RunLog {
         if try readAll(incidentsPath).isEmpty { try incidents.write(IncidentsCSV.headerLine()) }
         return RunLog(dir: dir, metrics: try AppendFile(path: metricsPath), monitor: try AppendFile(path: monitorPath),
                       incidents: incidents,
-                      tensorBoard: try TensorBoardWriter(dir: dir, wallTime: wallTime ?? Date().timeIntervalSince1970,
+                      tensorBoard: try TensorBoardWriter(dir: dir, wallTime: wallTime,
                                                          hostname: hostname ?? TensorBoardWriter.hostname()))
     }
 

@@ -11,6 +11,7 @@ public final class TensorBoardWriter {
     /// Creates `events.out.tfevents.<unix seconds>.<hostname>` in `dir` (with ".1", ".2"... appended if that name
     /// exists, e.g. a resume within the same second) and writes the file-version record.
     public init(dir: String, wallTime: Double, hostname: String = TensorBoardWriter.hostname()) throws {
+        try Self.checkWallTime(wallTime, dir: dir)
         let base = "\(dir)/events.out.tfevents.\(Int(wallTime)).\(hostname)"
         var candidate = base, n = 0
         while access(candidate, F_OK) == 0 { n += 1; candidate = "\(base).\(n)" }
@@ -22,6 +23,13 @@ public final class TensorBoardWriter {
     /// One Event with every value as a scalar under its tag (sorted), at `step`, stamped `wallTime` (unix seconds).
     public func writeScalars(step: Int, values: [String: Double], wallTime: Double) throws {
         try file.write(TFRecord.frame(TensorBoardEvent.scalarsEvent(step: step, values: values, wallTime: wallTime)))
+    }
+
+    /// Int(_:) traps on NaN or out-of-range values; a bad clock must not take the run down.
+    static func checkWallTime(_ wallTime: Double, dir: String) throws {
+        guard wallTime.isFinite, abs(wallTime) < 1e15 else {
+            throw RunLogError(path: dir, reason: "event file wall time \(wallTime) is not a plausible unix time")
+        }
     }
 
     public func sync() { file.sync() }
