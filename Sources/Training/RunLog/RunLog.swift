@@ -137,3 +137,13 @@ public final class RunLog {
         try replace(path, with: out)
     }
 }
+
+/// The trainer writes through this.
+extension RunLog: RunSink {
+    public func metrics(_ record: MetricsRecord) throws { try append(record) }
+    public func monitor(_ record: MonitorRecord) throws { try append(record) }
+    public func incident(_ incident: Incident) throws { try append(incident) }
+    public func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws {
+        try writeScalars(step: step, values: values, wallTime: wallTime)
+    }
+}
