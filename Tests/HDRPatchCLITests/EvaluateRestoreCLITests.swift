@@ -132,6 +132,13 @@ struct EvaluateRestoreCLITests {
         }
     }
 
+    @Test(arguments: ["evaluate", "restore"])
+    func helpIsListedAndShown(_ name: String) throws {
+        #expect(try CLI.run(["--help"]).stdout.contains(name))
+        let r = try CLI.run([name, "--help"])
+        #expect(r.status == 0 && r.stdout.contains("USAGE: hdrpatch \(name)") && r.stdout.contains("--checkpoint"))
+    }
+
     @Test func overlapNotBelowTheTileIsRefused() throws {
         let r = try CLI.run(["restore", "--checkpoint", "x", "in.exr", "out.exr", "--tile", "8", "--overlap", "8"])
         #expect(r.status != 0 && r.stderr.contains("--overlap"))

@@ -40,12 +40,14 @@ public final class Evaluator {
     /// Runs the batch through the model, as training does, and scores model and identity.
     public func add(_ batch: Batch) {
         let pass = model.forward(batch.input)
-        let identityInputs = LossInputs(delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
+        var modelInputs: LossInputs?, identityInputs: LossInputs?
+        if loss != nil {
+            modelInputs = model.lossInputs(pass, target: batch.target)
+            identityInputs = LossInputs(delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
                                         target: batch.target, eps: model.logNorm.eps)
-        score(into: &modelSums, output: pass.output, target: batch.target,
-              lossInputs: loss == nil ? nil : model.lossInputs(pass, target: batch.target))
-        score(into: &identitySums, output: batch.input, target: batch.target,
-              lossInputs: loss == nil ? nil : identityInputs)
+        }
+        score(into: &modelSums, output: pass.output, target: batch.target, lossInputs: modelInputs)
+        score(into: &identitySums, output: batch.input, target: batch.target, lossInputs: identityInputs)
     }
 
     /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W).
