@@ -110,6 +110,29 @@ struct InferenceTiledRestoreTests {
         }
     }
 
+    @Test func overlappingTilesAreBlendedWithTheRampWeights() throws {
+        // Tile 8, overlap 2, width 14: tiles at x = 0 and 6; columns 6 and 7 mix left (2/3, 1/3) and right.
+        let model = try PatchModel(model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
+                                   logNorm: LogNorm(), stateSlots: 0, seed: 8)
+        let image = testImage(width: 14, height: 8, seed: 4)
+        let restorer = try TiledRestore(model: model, tile: 8, overlap: 2, batchSize: 1)
+        let out = restorer.restore(image)
+        let left = model.forward(restorer.crop(image, x: 0, y: 0, width: 8, height: 8)).output
+        let right = model.forward(restorer.crop(image, x: 6, y: 0, width: 8, height: 8)).output
+        for c in 0..<3 {
+            for y in 0..<8 {
+                for x in 0..<14 {
+                    let l = x < 8 ? Double(left[0, c, y, x]) : 0, r = x >= 6 ? Double(right[0, c, y, x - 6]) : 0
+                    let wr = x < 6 ? 0 : x == 6 ? 1.0 / 3 : x == 7 ? 2.0 / 3 : 1
+                    let expected = (1 - wr) * l + wr * r
+                    #expect(abs(Double(out[0, c, y, x]) - expected) <= 1e-6 * abs(expected), "c \(c) y \(y) x \(x)")
+                }
+            }
+        }
+        // Not vacuous: the two tiles disagree in the overlap (each has its own LogNorm and borders).
+        #expect((0..<8).contains { y in abs(left[0, 0, y, 6] - right[0, 0, y, 0]) > 1e-3 * abs(left[0, 0, y, 6]) })
+    }
+
     @Test func badTilingIsAnError() throws {
         let model = try identityModel(.plain(depth: 1, width: 1))
         #expect(throws: InferenceError("overlap must be in 0..<tile (16), got 16")) {
