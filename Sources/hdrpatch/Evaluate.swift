@@ -44,7 +44,7 @@ struct Evaluate: ParsableCommand {
                 let (input, target) = try dataset.images(i)
                 let shape = [1, 3, input.height, input.width]
                 let x = Tensor(shape: shape, storage: input.pixels)
-                evaluator.add(input: x, target: Tensor(shape: shape, storage: target.pixels), output: restorer.restore(x))
+                evaluator.add(image: x, target: Tensor(shape: shape, storage: target.pixels), restorer: restorer)
             }
             let (model, identity) = evaluator.result()
             if json {

@@ -67,6 +67,11 @@ public final class Evaluator {
         score(into: &identitySums, output: input, target: target, lossInputs: identityInputs)
     }
 
+    /// Restores one full image (1, 3, H, W) with `restorer` (tiled like `restore`) and scores it.
+    public func add(image input: Tensor, target: Tensor, restorer: TiledRestore) {
+        add(input: input, target: target, output: restorer.restore(input))
+    }
+
     /// Means over the samples seen; precondition: at least one sample.
     public func result() -> (model: EvalMetrics, identity: EvalMetrics) {
         precondition(samples > 0, "Evaluator.result: no samples")
