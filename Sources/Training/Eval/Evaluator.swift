@@ -1,0 +1,118 @@
+// Validation and `evaluate`: the metrics of the model and of the identity baseline (input as output) on one set.
+import Data
+import Glibc
+import Losses
+import Numerics
+
+/// Feed it batches (patches through `PatchModel.forward`) or samples restored elsewhere (tiled full images),
+/// then read `result()`. Not thread-safe (the model keeps activations).
+///
+/// Reductions: every metric is computed per sample (patch or full image) in Double, then averaged over
+/// samples, so each image counts once whatever its size (NTIRE's mean of per-image PSNRs).
+/// Loss terms: a batch's term value is its mean over samples (every term's reduction), weighted by the
+/// batch's sample count; a sample restored elsewhere is scored as a batch of 1, its delta recovered as
+/// log(output + eps) - log(input + eps). `loss` is the weighted total; with no CompositeLoss `terms` is
+/// empty and `loss` is 0.
+/// Identity: output = input for the metrics; its loss terms use delta = 0 (output = exp(log(input + eps)) - eps).
+/// Overflow: a pixel overflows when a channel is non-finite or > `overflowLimit`; an incident is a sample
+/// with >= 1 overflow pixel.
+public final class Evaluator {
+    public let model: PatchModel
+    public let loss: CompositeLoss?
+    /// eps of log-L1 and of the delta recovered from restored outputs: the model's LogNorm eps.
+    public let eps: Float
+    public let overflowLimit: Float
+
+    private var modelSums = Sums()
+    private var identitySums = Sums()
+
+    public init(model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
+                overflowLimit: Float = ImageMetrics.defaultOverflowLimit) {
+        self.model = model
+        self.loss = loss
+        self.eps = eps ?? model.logNorm.eps
+        self.overflowLimit = overflowLimit
+    }
+
+    /// Samples seen so far.
+    public var samples: Int { modelSums.samples }
+
+    /// Runs the batch through the model, as training does, and scores model and identity.
+    public func add(_ batch: Batch) {
+        let pass = model.forward(batch.input)
+        var modelInputs: LossInputs?, identityInputs: LossInputs?
+        if loss != nil {
+            modelInputs = model.lossInputs(pass, target: batch.target)
+            identityInputs = LossInputs(delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
+                                        target: batch.target, eps: model.logNorm.eps)
+        }
+        score(into: &modelSums, output: pass.output, target: batch.target, lossInputs: modelInputs)
+        score(into: &identitySums, output: batch.input, target: batch.target, lossInputs: identityInputs)
+    }
+
+    /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W).
+    public func add(input: Tensor, target: Tensor, output: Tensor) {
+        precondition(input.shape == target.shape && output.shape == target.shape && input.rank == 4,
+                     "Evaluator.add: shapes input \(input.shape), target \(target.shape), output \(output.shape)")
+        var modelInputs: LossInputs?, identityInputs: LossInputs?
+        if loss != nil {
+            let e = model.logNorm.eps
+            let logImage = Tensor(shape: input.shape, storage: input.storage.map { Float(log(Double($0 + e))) })
+            var delta = Tensor(zeros: input.shape)
+            for i in 0..<delta.count { delta.storage[i] = Float(log(Double(output.storage[i] + e))) - logImage.storage[i] }
+            modelInputs = LossInputs(delta: delta, logImage: logImage, target: target, eps: e)
+            identityInputs = LossInputs(delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e)
+        }
+        score(into: &modelSums, output: output, target: target, lossInputs: modelInputs)
+        score(into: &identitySums, output: input, target: target, lossInputs: identityInputs)
+    }
+
+    /// Restores one full image (1, 3, H, W) with `restorer` (tiled like `restore`) and scores it.
+    public func add(image input: Tensor, target: Tensor, restorer: TiledRestore) {
+        add(input: input, target: target, output: restorer.restore(input))
+    }
+
+    /// Means over the samples seen; precondition: at least one sample.
+    public func result() -> (model: EvalMetrics, identity: EvalMetrics) {
+        precondition(samples > 0, "Evaluator.result: no samples")
+        return (modelSums.metrics, identitySums.metrics)
+    }
+
+    private func score(into sums: inout Sums, output: Tensor, target: Tensor, lossInputs: LossInputs?) {
+        let n = target.shape[0], m = target.sampleCount, channels = target.shape[1]
+        output.storage.withUnsafeBufferPointer { o in
+            target.storage.withUnsafeBufferPointer { t in
+                for s in 0..<n {
+                    let r = (s * m)..<((s + 1) * m)
+                    let out = UnsafeBufferPointer(rebasing: o[r]), ref = UnsafeBufferPointer(rebasing: t[r])
+                    sums.psnrMu += ImageMetrics.psnrMu(output: out, reference: ref)
+                    sums.pu21Psnr += ImageMetrics.pu21Psnr(output: out, reference: ref)
+                    sums.logL1 += ImageMetrics.logL1(output: out, reference: ref, eps: eps)
+                    let over = ImageMetrics.overflowPixels(out, channels: channels, limit: overflowLimit)
+                    sums.overflowPixels += over
+                    if over > 0 { sums.overflowIncidents += 1 }
+                }
+            }
+        }
+        sums.samples += n
+        if let loss, let lossInputs {
+            let report = loss.evaluate(lossInputs).report
+            for term in report.terms { sums.terms[term.name, default: 0] += term.value * Double(n) }
+            sums.loss += report.total * Double(n)
+        }
+    }
+
+    /// Running sums over samples (loss terms weighted by batch size).
+    private struct Sums {
+        var psnrMu = 0.0, pu21Psnr = 0.0, logL1 = 0.0, loss = 0.0
+        var terms: [String: Double] = [:]
+        var overflowPixels = 0, overflowIncidents = 0, samples = 0
+
+        var metrics: EvalMetrics {
+            let n = Double(samples)
+            return EvalMetrics(psnrMu: psnrMu / n, pu21Psnr: pu21Psnr / n, logL1: logL1 / n,
+                               terms: terms.mapValues { $0 / n }, loss: loss / n, overflowPixels: overflowPixels,
+                               overflowIncidents: overflowIncidents, patches: samples)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// Builds the model a checkpoint was trained as: its config (from the checkpoint metadata or a YAML file),
+// then its weights.
+import Config
+import Losses
+import Model
+
+/// The parts of a run config that inference needs. Read from the root of a config document:
+/// `model:` and `residual:` (required, strict), `data.eps` and `data.denom_floor` (optional, LogNorm's
+/// defaults otherwise) and `loss:` (optional; `evaluate` reports its terms). Every other section and the
+/// other keys of `data:` belong to training and are not read here, so they are neither checked nor an error.
+public struct InferenceConfig {
+    public var model: ModelConfig
+    public var residual: ResidualConfig
+    public var logNorm: LogNorm
+    public var loss: CompositeLoss?
+
+    /// - Throws: ConfigError.
+    public init(root: ConfigMapping) throws {
+        model = try ModelConfig(config: try root.mapping("model"))
+        residual = try ResidualConfig(config: try root.mapping("residual"))
+        if let data = try root.optionalMapping("data") {
+            let eps: Double = try data.value("eps", default: Double(LogNorm.defaultEps), in: .greaterThan(0.0))
+            let floor: Double = try data.value("denom_floor", default: Double(LogNorm.defaultDenomFloor),
+                                               in: .greaterThan(0.0))
+            logNorm = LogNorm(eps: Float(eps), denomFloor: Float(floor))
+        } else {
+            logNorm = LogNorm()
+        }
+        loss = root.contains("loss") ? try CompositeLoss(config: root) : nil
+    }
+}
+
+public enum CheckpointModel {
+    /// Where the config came from, for messages.
+    public enum ConfigSource: Sendable, Equatable {
+        case metadata
+        case file(String)
+    }
+
+    /// A model ready for inference, with the loss and step the checkpoint carries.
+    public struct Loaded {
+        public var model: PatchModel
+        public var loss: CompositeLoss?
+        /// `step` from the metadata, when present and an integer.
+        public var step: Int?
+        public var configSource: ConfigSource
+    }
+
+    /// Reads `checkpoint` (safetensors weights). The config is `configPath` when given (it wins over the
+    /// metadata: the caller asked for it explicitly), else the metadata's `config` (JSON, parsed as YAML,
+    /// which is a superset of JSON).
+    /// - Throws: CheckpointError `<ckpt>: no config in the checkpoint metadata; pass --config` when neither
+    ///   has one, or when names/shapes differ (the error lists every mismatch); ConfigError for a bad config
+    ///   (its `file` is the YAML file, or `<ckpt> (metadata config)`); nothing else.
+    public static func load(checkpoint: String, configPath: String? = nil) throws -> Loaded {
+        let file = try SafetensorsFile.read(path: checkpoint)
+        let root: ConfigMapping, source: ConfigSource
+        if let configPath {
+            root = try StrictYAML.load(path: configPath)
+            source = .file(configPath)
+        } else if let text = file.metadata["config"] {
+            root = try StrictYAML.parse(text, file: "\(checkpoint) (metadata config)")
+            source = .metadata
+        } else {
+            throw CheckpointError(path: checkpoint, reason: "no config in the checkpoint metadata; pass --config")
+        }
+        let config = try InferenceConfig(root: root)
+        let model = try PatchModel(model: config.model, residual: config.residual, logNorm: config.logNorm,
+                                   stateSlots: 0, seed: 0)
+        let metadata = try WeightsFile.load(into: model.store, from: checkpoint)
+        return Loaded(model: model, loss: config.loss, step: metadata["step"].flatMap { Int($0) },
+                      configSource: source)
+    }
+}

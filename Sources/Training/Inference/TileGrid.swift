@@ -1,0 +1,80 @@
+// Where the tiles of a tiled restoration go, and how much each tile counts at each pixel (blending weights).
+
+/// Tiles of `tileWidth` x `tileHeight` (the tile size, or the image side where the image is smaller) on a
+/// grid of stride tile - overlap, the last column (row) aligned to the right (bottom) edge, so every pixel
+/// is covered and tiles never leave the image.
+///
+/// Blending: along each axis a tile's raw weight at position x is the smaller of its two ramps, each a
+/// linear ramp over the tile's actual overlap with that neighbour (ov pixels; the edge-aligned last tile may
+/// overlap more than `overlap`): rising (x - start + 1) / (ov + 1) over the overlap with the previous tile,
+/// falling (end - x) / (ov + 1) over the overlap with the next; 1 elsewhere and where there is no neighbour.
+/// Raw weights are > 0 wherever the tile is, then divided by their sum over tiles at each position, so the
+/// weights of one axis sum to 1 (in exact arithmetic two overlapping ramps already do; the division covers
+/// overlaps wider than half a tile, where three tiles meet). The 2-D weight is the product of the axis
+/// weights, so it sums to 1 over the grid as well. Weights are Double.
+public struct TileGrid: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public let tileWidth: Int
+    public let tileHeight: Int
+    /// Tile origins along x and y; the grid is every (x, y) pair.
+    public let xStarts: [Int]
+    public let yStarts: [Int]
+    /// xWeights[i][k]: weight of the tile starting at xStarts[i] at image column xStarts[i] + k.
+    public let xWeights: [[Double]]
+    public let yWeights: [[Double]]
+
+    /// - Precondition: width, height, tile >= 1 and 0 <= overlap < tile (callers validate user input).
+    public init(width: Int, height: Int, tile: Int, overlap: Int) {
+        precondition(width >= 1 && height >= 1 && tile >= 1 && overlap >= 0 && overlap < tile,
+                     "TileGrid: \(width) x \(height), tile \(tile), overlap \(overlap)")
+        self.width = width
+        self.height = height
+        tileWidth = min(tile, width)
+        tileHeight = min(tile, height)
+        xStarts = Self.starts(length: width, tile: tile, overlap: overlap)
+        yStarts = Self.starts(length: height, tile: tile, overlap: overlap)
+        xWeights = Self.weights(length: width, size: tileWidth, starts: xStarts)
+        yWeights = Self.weights(length: height, size: tileHeight, starts: yStarts)
+    }
+
+    public var tileCount: Int { xStarts.count * yStarts.count }
+
+    /// Origins along an axis: [0] when length <= tile; else 0, s, 2s, ... (s = tile - overlap) while the tile
+    /// fits, then length - tile if those stop short of the edge. E.g. length 600, tile 256, overlap 16:
+    /// 0, 240, 344.
+    public static func starts(length: Int, tile: Int, overlap: Int) -> [Int] {
+        if length <= tile { return [0] }
+        let stride = tile - overlap
+        var s = [0]
+        while s.last! + tile < length {
+            let next = s.last! + stride
+            s.append(next + tile <= length ? next : length - tile)
+        }
+        return s
+    }
+
+    /// Normalised 1-D weights (see the type's comment) of tiles of `size` at `starts` on an axis of `length`.
+    public static func weights(length: Int, size: Int, starts: [Int]) -> [[Double]] {
+        var raw: [[Double]] = starts.indices.map { i in
+            let a = starts[i], b = a + size
+            return (0..<size).map { k in
+                let x = a + k
+                var w = 1.0
+                if i > 0, starts[i - 1] + size > a {
+                    let ov = starts[i - 1] + size - a
+                    if x < a + ov { w = min(w, Double(x - a + 1) / Double(ov + 1)) }
+                }
+                if i + 1 < starts.count, starts[i + 1] < b {
+                    let ov = b - starts[i + 1]
+                    if x >= starts[i + 1] { w = min(w, Double(b - x) / Double(ov + 1)) }
+                }
+                return w
+            }
+        }
+        var sum = [Double](repeating: 0, count: length)
+        for (i, a) in starts.enumerated() { for k in 0..<size { sum[a + k] += raw[i][k] } }
+        for (i, a) in starts.enumerated() { for k in 0..<size { raw[i][k] /= sum[a + k] } }
+        return raw
+    }
+}

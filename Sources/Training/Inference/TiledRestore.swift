@@ -1,0 +1,114 @@
+// Restores a full image of any size with a patch model: overlapping tiles, each through PatchModel.forward,
+// blended with TileGrid's weights.
+import Numerics
+
+/// A bad tiling request, printed as its one-line reason.
+public struct InferenceError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Tiled inference. Each tile is a patch as in training: LogNorm's lo/hi/denom are the tile's own.
+///
+/// - An image with width <= tile and height <= tile is one forward pass on the whole image: the output is
+///   bit for bit `model.forward(image).output` (when no padding is needed, see below).
+/// - Otherwise tiles (`TileGrid`) go through the model `batchSize` at a time and are blended in Double with
+///   weights that sum to 1 at every pixel, rounded to float32 once.
+/// - U-Net sides must be multiples of 2^levels: a tile that is not is padded by edge replication (its own
+///   last row and column repeated) to the next multiple, and the output cropped back. Replication adds no
+///   new value, so the tile's LogNorm lo/hi/denom are unchanged; only the network sees the extra border.
+/// Not thread-safe: the model keeps activations.
+public struct TiledRestore {
+    public let model: PatchModel
+    public let tile: Int
+    public let overlap: Int
+    public let batchSize: Int
+
+    public static let defaultTile = 256
+    public static let defaultOverlap = 16
+
+    /// - Throws: InferenceError unless tile >= 1, 0 <= overlap < tile and batchSize >= 1.
+    public init(model: PatchModel, tile: Int = defaultTile, overlap: Int = defaultOverlap, batchSize: Int = 4) throws {
+        guard tile >= 1 else { throw InferenceError("tile must be >= 1 (got \(tile))") }
+        guard overlap >= 0 && overlap < tile else {
+            throw InferenceError("overlap must be in 0..<tile (\(tile)), got \(overlap)")
+        }
+        guard batchSize >= 1 else { throw InferenceError("batch size must be >= 1 (got \(batchSize))") }
+        self.model = model
+        self.tile = tile
+        self.overlap = overlap
+        self.batchSize = batchSize
+    }
+
+    /// - Parameter image: linear HDR, (1, 3, H, W), >= 0.
+    /// - Returns: the restored linear image, (1, 3, H, W); non-finite values are kept for the caller to count.
+    public func restore(_ image: Tensor) -> Tensor {
+        precondition(image.rank == 4 && image.shape[0] == 1 && image.shape[1] == 3,
+                     "TiledRestore: expected (1, 3, H, W), got \(image.shape)")
+        let h = image.shape[2], w = image.shape[3]
+        let grid = TileGrid(width: w, height: h, tile: tile, overlap: overlap)
+        if grid.tileCount == 1 { return run([image], width: w, height: h)[0] }
+
+        let th = grid.tileHeight, tw = grid.tileWidth, plane = h * w
+        var acc = [Double](repeating: 0, count: 3 * plane)
+        let origins = grid.yStarts.indices.flatMap { j in grid.xStarts.indices.map { i in (i, j) } }
+        for first in Swift.stride(from: 0, to: origins.count, by: batchSize) {
+            let chunk = origins[first..<min(first + batchSize, origins.count)]
+            let tiles = chunk.map { crop(image, x: grid.xStarts[$0.0], y: grid.yStarts[$0.1], width: tw, height: th) }
+            let outs = run(tiles, width: tw, height: th)
+            for (out, (i, j)) in zip(outs, chunk) {
+                let x0 = grid.xStarts[i], y0 = grid.yStarts[j]
+                let wx = grid.xWeights[i], wy = grid.yWeights[j]
+                for c in 0..<3 {
+                    for y in 0..<th {
+                        let src = (c * th + y) * tw, dst = c * plane + (y0 + y) * w + x0
+                        for x in 0..<tw { acc[dst + x] += wy[y] * wx[x] * Double(out.storage[src + x]) }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [1, 3, h, w], storage: acc.map { Float($0) })
+    }
+
+    /// Forward passes of same-sized (1, 3, height, width) tiles as one batch, padded for the network
+    /// and cropped back. - Returns: one (1, 3, height, width) output per tile.
+    func run(_ tiles: [Tensor], width: Int, height: Int) -> [Tensor] {
+        let m = model.model.sizeMultiple
+        let pw = (width + m - 1) / m * m, ph = (height + m - 1) / m * m
+        if tiles.count == 1 && pw == width && ph == height { return [model.forward(tiles[0]).output] }
+        let per = 3 * ph * pw
+        var batch = Tensor(zeros: [tiles.count, 3, ph, pw])
+        for (n, t) in tiles.enumerated() {
+            for c in 0..<3 {
+                for y in 0..<ph {
+                    let src = (c * height + min(y, height - 1)) * width
+                    for x in 0..<pw { batch.storage[n * per + (c * ph + y) * pw + x] = t.storage[src + min(x, width - 1)] }
+                }
+            }
+        }
+        let out = model.forward(batch).output
+        return tiles.indices.map { n in
+            var storage = [Float](); storage.reserveCapacity(3 * height * width)
+            for c in 0..<3 {
+                for y in 0..<height {
+                    let row = n * per + (c * ph + y) * pw
+                    storage.append(contentsOf: out.storage[row..<(row + width)])
+                }
+            }
+            return Tensor(shape: [1, 3, height, width], storage: storage)
+        }
+    }
+
+    /// The (1, 3, height, width) window of `image` at (x, y).
+    func crop(_ image: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {
+        let h = image.shape[2], w = image.shape[3]
+        var storage = [Float](); storage.reserveCapacity(3 * height * width)
+        for c in 0..<3 {
+            for r in 0..<height {
+                let row = (c * h + y + r) * w + x
+                storage.append(contentsOf: image.storage[row..<(row + width)])
+            }
+        }
+        return Tensor(shape: [1, 3, height, width], storage: storage)
+    }
+}

@@ -1,0 +1,88 @@
+// `hdrpatch evaluate`: validation metrics of a checkpoint on a paired set of full images, model vs identity.
+import ArgumentParser
+import Data
+import Foundation
+import Numerics
+import Training
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a checkpoint on a paired set (DIR/input, DIR/target) against the identity baseline.",
+        discussion: """
+            Every image is restored whole, tiled exactly like `restore`. Metrics are per image, then the mean \
+            over images: PSNR-mu (NTIRE: 99th percentile of the reference, tanh, mu-law mu = 5000, peak 1), \
+            PU21-PSNR (banding_glare, reference maximum -> 4000 cd/m2, peak 256), log-L1, each loss term of \
+            the config's loss: section when it has one; PSNRs are capped at 100 dB per image. Overflow pixels \
+            (a channel non-finite or above 65504) and incidents (images with any) are counted. The identity \
+            baseline uses the input as the output. --json prints {"model": {...}, "identity": {...}}; \
+            non-finite numbers are written as the strings "inf", "-inf", "nan".
+            """
+    )
+
+    @Option(help: "Weights file (.safetensors) written by train.")
+    var checkpoint: String
+
+    @Option(help: "Paired data root with input/ and target/ (full images of any size).")
+    var data: String
+
+    @OptionGroup var tiling: TilingOptions
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    @Option(help: "YAML config with model: and residual: for a checkpoint without embedded config.")
+    var config: String?
+
+    func run() throws {
+        try withOneLineErrors(checkpoint: checkpoint, config: config) {
+            let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config)
+            let restorer = try TiledRestore(model: loaded.model, tile: tiling.tile, overlap: tiling.overlap)
+            let dataset = try PairedDataset(root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
+                                            warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })
+            let evaluator = Evaluator(model: loaded.model, loss: loaded.loss)
+            for i in dataset.pairs.indices {
+                let (input, target) = try dataset.images(i)
+                let shape = [1, 3, input.height, input.width]
+                let x = Tensor(shape: shape, storage: input.pixels)
+                evaluator.add(image: x, target: Tensor(shape: shape, storage: target.pixels), restorer: restorer)
+            }
+            let (model, identity) = evaluator.result()
+            if json {
+                print(try Self.jsonText(model: model, identity: identity))
+            } else {
+                print(Self.table(model: model, identity: identity, images: dataset.pairs.count, step: loaded.step))
+            }
+        }
+    }
+
+    /// `{"identity": {...}, "model": {...}}` with EvalMetrics' keys, sorted, on one line.
+    static func jsonText(model: EvalMetrics, identity: EvalMetrics) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(["model": model, "identity": identity]), as: UTF8.self)
+    }
+
+    static func table(model: EvalMetrics, identity: EvalMetrics, images: Int, step: Int?) -> String {
+        func row(_ name: String, _ m: String, _ i: String) -> String {
+            name.padding(toLength: 22, withPad: " ", startingAt: 0) + m.leftPad(14) + i.leftPad(14)
+        }
+        func f(_ v: Double) -> String { String(format: "%.4f", v) }
+        var lines = ["\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? ""),
+                     row("metric", "model", "identity"),
+                     row("psnr_mu (dB)", f(model.psnrMu), f(identity.psnrMu)),
+                     row("pu21_psnr (dB)", f(model.pu21Psnr), f(identity.pu21Psnr)),
+                     row("log_l1", f(model.logL1), f(identity.logL1))]
+        for name in model.terms.keys.sorted() {
+            lines.append(row("loss: \(name)", f(model.terms[name]!), f(identity.terms[name] ?? .nan)))
+        }
+        if !model.terms.isEmpty { lines.append(row("loss (weighted total)", f(model.loss), f(identity.loss))) }
+        lines.append(row("overflow_pixels", "\(model.overflowPixels)", "\(identity.overflowPixels)"))
+        lines.append(row("overflow_incidents", "\(model.overflowIncidents)", "\(identity.overflowIncidents)"))
+        return lines.joined(separator: "\n")
+    }
+}
+
+private extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? " " + self : String(repeating: " ", count: n - count) + self }
+}

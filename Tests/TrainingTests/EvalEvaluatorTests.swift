@@ -1,0 +1,77 @@
+// Evaluator: per-sample means, the identity baseline, loss terms, overflow counting.
+import Data
+import Foundation
+import Losses
+import Model
+import Numerics
+import Testing
+import Training
+
+struct EvalEvaluatorTests {
+    /// Two samples (N = 2, 3 x 4 x 5): targets and inputs that differ.
+    static func pair() -> (input: Tensor, target: Tensor) {
+        let target = Tensor(shape: [2, 3, 4, 5], storage: (0..<120).map { Float(0.05 + 0.3 * Double(($0 * 17) % 41)) })
+        let input = Tensor(shape: [2, 3, 4, 5], storage: target.storage.enumerated().map { i, v in
+            v * Float(0.6 + 0.02 * Double(i % 11))
+        })
+        return (input, target)
+    }
+
+    static func sample(_ t: Tensor, _ s: Int) -> ArraySlice<Float> { t.storage[(s * 60)..<((s + 1) * 60)] }
+
+    @Test func identityEqualsTheMetricsOfInputAgainstTargetAveragedOverSamples() throws {
+        let (input, target) = Self.pair()
+        let evaluator = Evaluator(model: try identityModel(.plain(depth: 2, width: 3)), loss: nil)
+        var output = input
+        output.storage[7] = .infinity      // sample 0: one overflow pixel
+        output.storage[70] = 1e6           // sample 1: one
+        output.storage[71 + 20] = 7e4      // sample 1: another pixel (channel 1)
+        evaluator.add(input: input, target: target, output: output)
+        let (model, identity) = evaluator.result()
+        func mean(_ f: (ArraySlice<Float>, ArraySlice<Float>) -> Double, _ o: Tensor) -> Double {
+            (f(Self.sample(o, 0), Self.sample(target, 0)) + f(Self.sample(o, 1), Self.sample(target, 1))) / 2
+        }
+        #expect(identity.psnrMu == mean({ ImageMetrics.psnrMu(output: $0, reference: $1) }, input))
+        #expect(identity.pu21Psnr == mean({ ImageMetrics.pu21Psnr(output: $0, reference: $1) }, input))
+        #expect(identity.logL1 == mean({ ImageMetrics.logL1(output: $0, reference: $1, eps: 1e-4) }, input))
+        #expect(identity.overflowPixels == 0 && identity.overflowIncidents == 0 && identity.patches == 2)
+        #expect(model.psnrMu == mean({ ImageMetrics.psnrMu(output: $0, reference: $1) }, output))
+        #expect(model.logL1 == .infinity)
+        #expect(model.overflowPixels == 3 && model.overflowIncidents == 2 && model.patches == 2)
+        #expect(model.terms.isEmpty && model.loss == 0)
+    }
+
+    @Test func batchesRunTheModelAndReportEveryLossTerm() throws {
+        let (input, target) = Self.pair()
+        let loss = try CompositeLoss.parse("loss:\n  - type: l1\n    weight: 2.0\n  - type: mu_law_l1\n    weight: 0.5\n")
+        let net = try identityModel(.plain(depth: 2, width: 3))
+        let evaluator = Evaluator(model: net, loss: loss)
+        evaluator.add(Batch(input: input, target: target, origins: [], epoch: 0, index: 0))
+        let (model, identity) = evaluator.result()
+        // The identity network (delta = 0) and the identity baseline agree on every term.
+        #expect(Set(model.terms.keys) == ["l1", "mu_law_l1"])
+        for (name, v) in model.terms { #expect(abs(v - identity.terms[name]!) <= 1e-12 * max(1, abs(v))) }
+        #expect(abs(model.loss - (2 * model.terms["l1"]! + 0.5 * model.terms["mu_law_l1"]!)) < 1e-12)
+        // With delta = 0, the log-domain l1 term is mean |log(target + eps) - log(input + eps)|: log-L1.
+        #expect(abs(identity.terms["l1"]! - identity.logL1) < 1e-5 * identity.logL1)
+        #expect(abs(model.logL1 - identity.logL1) < 1e-5 * identity.logL1)
+    }
+
+    @Test func samplesScoredOneByOneMatchTheSameSamplesAsABatch() throws {
+        let (input, target) = Self.pair()
+        let loss = try CompositeLoss.parse("loss:\n  - type: l1\n    weight: 1.0\n")
+        let net = try PatchModel(model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
+                                 logNorm: LogNorm(), stateSlots: 0, seed: 4)
+        let batched = Evaluator(model: net, loss: loss)
+        batched.add(input: input, target: target, output: net.forward(input).output)
+        let single = Evaluator(model: net, loss: loss)
+        for s in 0..<2 {
+            let x = Tensor(shape: [1, 3, 4, 5], storage: Array(Self.sample(input, s)))
+            let t = Tensor(shape: [1, 3, 4, 5], storage: Array(Self.sample(target, s)))
+            single.add(input: x, target: t, output: net.forward(x).output)
+        }
+        let a = batched.result().model, b = single.result().model
+        #expect(abs(a.psnrMu - b.psnrMu) < 1e-9 && abs(a.logL1 - b.logL1) < 1e-9 && a.patches == b.patches)
+        #expect(abs(a.terms["l1"]! - b.terms["l1"]!) < 1e-9)
+    }
+}

@@ -1,0 +1,79 @@
+// ImageMetrics against plain Double formulas written out here, on hand-made 3 x 2 x 2 samples.
+import Foundation
+import Losses
+import Testing
+import Training
+
+struct EvalMetricsTests {
+    /// Reference: 1 ... 12 (3 channels x 2 x 2); output: a perturbed copy.
+    static let reference: [Float] = (1...12).map { Float($0) }
+    static let output: [Float] = [1.5, 2, 2.5, 4, 5, 7, 7, 8, 9.5, 10, 11, 15]
+
+    @Test func psnrMuFollowsNTIREWithAHandComputedPercentile() {
+        // 99th percentile of 1...12: h = 0.99 * 11 = 10.89 -> 11 + 0.89 * (12 - 11) = 11.89.
+        let q = 11.89, mu = 5000.0
+        func t(_ x: Double) -> Double { log(1 + mu * tanh(max(x, 0) / q)) / log(1 + mu) }
+        var mse = 0.0
+        for (o, r) in zip(Self.output, Self.reference) { mse += pow(t(Double(o)) - t(Double(r)), 2) }
+        mse /= 12
+        let expected = 10 * log10(1 / mse)
+        let got = ImageMetrics.psnrMu(output: Self.output, reference: Self.reference)
+        #expect(abs(got - expected) < 1e-9, "\(got) vs \(expected)")
+    }
+
+    @Test func psnrMuClampsNegativeOutputsAtZero() {
+        let neg: [Float] = Self.output.enumerated().map { $0.offset == 0 ? -1e-4 : $0.element }
+        let zero: [Float] = Self.output.enumerated().map { $0.offset == 0 ? 0 : $0.element }
+        #expect(ImageMetrics.psnrMu(output: neg, reference: Self.reference)
+            == ImageMetrics.psnrMu(output: zero, reference: Self.reference))
+    }
+
+    @Test func pu21PsnrScalesTheReferenceMaximumTo4000AndUsesPeak256() {
+        let s = 4000.0 / 12
+        func v(_ x: Double) -> Double { PU21.encode(min(max(s * x, 0.005), 10000)) }
+        var mse = 0.0
+        for (o, r) in zip(Self.output, Self.reference) { mse += pow(v(Double(o)) - v(Double(r)), 2) }
+        mse /= 12
+        let expected = 10 * log10(256 * 256 / mse)
+        let got = ImageMetrics.pu21Psnr(output: Self.output, reference: Self.reference)
+        #expect(abs(got - expected) < 1e-9, "\(got) vs \(expected)")
+        // 15 * 4000 / 12 = 5000 cd/m2 is inside the range; a much larger value is clamped at 10000.
+        var far = Self.output; far[11] = 1e6
+        var atTop = Self.output; atTop[11] = 30
+        #expect(ImageMetrics.pu21Psnr(output: far, reference: Self.reference)
+            == ImageMetrics.pu21Psnr(output: atTop, reference: Self.reference))
+    }
+
+    @Test func logL1IsTheMeanAbsoluteLogDifference() {
+        let eps = 1e-4
+        var sum = 0.0
+        for (o, r) in zip(Self.output, Self.reference) { sum += abs(log(Double(o) + eps) - log(Double(r) + eps)) }
+        let got = ImageMetrics.logL1(output: Self.output, reference: Self.reference, eps: 1e-4)
+        #expect(abs(got - sum / 12) < 1e-12)
+    }
+
+    @Test func identicalImagesHitThePSNRCap() {
+        #expect(ImageMetrics.psnrMu(output: Self.reference, reference: Self.reference) == ImageMetrics.psnrCap)
+        #expect(ImageMetrics.pu21Psnr(output: Self.reference, reference: Self.reference) == 100)
+        #expect(ImageMetrics.logL1(output: Self.reference, reference: Self.reference, eps: 1e-4) == 0)
+    }
+
+    @Test func nanOutputsAreNotHidden() {
+        var o = Self.output; o[3] = .nan
+        #expect(ImageMetrics.psnrMu(output: o, reference: Self.reference).isNaN)
+        #expect(ImageMetrics.pu21Psnr(output: o, reference: Self.reference).isNaN)
+        #expect(ImageMetrics.logL1(output: o, reference: Self.reference, eps: 1e-4).isNaN)
+    }
+
+    @Test func overflowCountsPixelsWithAnyNonFiniteOrOverLimitChannel() {
+        // 3 planes of 4 pixels. Pixel 0: R 70000 (over). Pixel 1: G inf and B NaN (one pixel). Pixel 2: R
+        // exactly 65504 (not over). Pixel 3: B -inf (non-finite).
+        let sample: [Float] = [70000, 1, 65504, 1,
+                               1, .infinity, 1, 1,
+                               1, .nan, 1, -.infinity]
+        let n = sample.withUnsafeBufferPointer { ImageMetrics.overflowPixels($0, channels: 3, limit: 65504) }
+        #expect(n == 3)
+        let strict = sample.withUnsafeBufferPointer { ImageMetrics.overflowPixels($0, channels: 3, limit: 1) }
+        #expect(strict == 4)
+    }
+}
