@@ -2,7 +2,7 @@
 import Testing
 
 struct HelpTests {
-    static let subcommands = ["inspect", "convert", "synth", "bench"]
+    static let subcommands = ["inspect", "convert", "synth", "bench", "evaluate", "restore"]
 
     @Test func rootHelpListsSubcommands() throws {
         let r = try CLI.run(["--help"])
