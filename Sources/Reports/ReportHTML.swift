@@ -10,7 +10,7 @@ enum ReportHTML {
         th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
         .verdict{background:#f6f8fa;border-left:4px solid #0072B2;padding:8px 12px}
         .note{color:#555;font-size:13px}.keys{font-size:12px;color:#444;margin:2px 0 0 0;padding-left:18px}
-        pre{background:#f6f8fa;padding:8px;font-size:12px;overflow-x:auto}svg{max-width:100%;height:auto}
+        pre{background:#f6f8fa;padding:8px;font-size:12px;overflow-x:auto}svg{max-width:100%;height:auto}figure{margin:8px 0}
         """
 
     static func render(_ r: RunReport) -> String {
@@ -42,7 +42,10 @@ enum ReportHTML {
         if sec.title == "Validation" { return "" }
         var s = sec.title.hasPrefix("Validation") ? "" : "<h2>\(ReportText.html(sec.title))</h2>\n"
         if let note = sec.note { s += "<p class=\"note\">\(ReportText.html(note))</p>\n" }
-        if let chart = sec.chart { s += "<figure>\n\(chart.render())\n</figure>\n" }
+        if var chart = sec.chart {
+            chart.showTitle = sec.title.hasPrefix("Validation")
+            s += "<figure>\n\(chart.render())\n</figure>\n"
+        }
         if !sec.keyNumbers.isEmpty {
             s += "<ul class=\"keys\">" + sec.keyNumbers.map { "<li>\(ReportText.html($0))</li>" }.joined() + "</ul>\n"
         }

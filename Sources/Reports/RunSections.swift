@@ -4,11 +4,16 @@ import Foundation
 import Training
 
 struct RunSections {
-    let run: RunFiles
     let stats: RunStats
+    /// Sorted once: every series below walks them again.
+    let monitor: [MonitorRecord]
+    let train: [MetricsRecord]
 
-    var monitor: [MonitorRecord] { run.monitor.sorted { $0.step < $1.step } }
-    var train: [MetricsRecord] { run.metrics.filter { $0.kind == "train" }.sorted { $0.step < $1.step } }
+    init(run: RunFiles, stats: RunStats) {
+        self.stats = stats
+        monitor = run.monitor.sorted { $0.step < $1.step }
+        train = run.metrics.filter { $0.kind == "train" }.sorted { $0.step < $1.step }
+    }
 
     var all: [ReportSection] {
         var out = [trainLoss]
@@ -23,14 +28,15 @@ struct RunSections {
         ChartSeries(name, monitor.compactMap { r in value(r).map { ChartPoint(Double(r.step), $0) } }, dashed: dashed)
     }
 
-    func section(_ title: String, yLabel: String, logY: Bool = false, note: String? = nil,
+    func section(_ title: String, yLabel: String, logY: Bool = false, includeZero: Bool = false, note: String? = nil,
                  _ series: [ChartSeries], percent: Bool = false) -> ReportSection {
         let drawn = series.filter { !$0.points.isEmpty }
         guard !drawn.isEmpty else {
             return ReportSection(title: title, note: note ?? "No records.", chart: nil, keyNumbers: [])
         }
-        return ReportSection(title: title, note: note,
-                             chart: SVGChart(title: title, yLabel: yLabel, series: drawn, logY: logY),
+        var chart = SVGChart(title: title, yLabel: yLabel, series: drawn, logY: logY)
+        chart.includeZero = includeZero
+        return ReportSection(title: title, note: note, chart: chart,
                              keyNumbers: drawn.map { Self.keyNumbers($0, percent: percent) })
     }
 
@@ -73,17 +79,17 @@ struct RunSections {
     }
 
     var overflowIncidents: ReportSection {
-        section("Overflow incidents per step", yLabel: "patches",
+        section("Overflow incidents per step", yLabel: "patches", includeZero: true,
                 note: "Patches with at least one output pixel that is non-finite or above the overflow limit.",
                 [series("incidents") { Double($0.overflowIncidents) }])
     }
 
     var overflowPixels: ReportSection {
-        section("Overflow pixels per step", yLabel: "pixels", [series("pixels") { Double($0.overflowPixels) }])
+        section("Overflow pixels per step", yLabel: "pixels", includeZero: true, [series("pixels") { Double($0.overflowPixels) }])
     }
 
     var clampAndSaturation: ReportSection {
-        section("Clamp hits and tanh saturation", yLabel: "% of elements",
+        section("Clamp hits and tanh saturation", yLabel: "% of elements", includeZero: true,
                 note: "Both kill gradients: a clamped element gets none, a saturated tanh almost none.",
                 [series("clamp hit") { $0.clampHitRate * 100 }, series("saturation") { $0.saturationRate * 100 }],
                 percent: true)
@@ -107,7 +113,7 @@ struct RunSections {
     }
 
     var denomCV: ReportSection {
-        section("Denominator coefficient of variation", yLabel: "std / mean", [series("CV") { $0.denomCV }])
+        section("Denominator coefficient of variation", yLabel: "std / mean", includeZero: true, [series("CV") { $0.denomCV }])
     }
 
     var learnableScale: ReportSection {
@@ -119,7 +125,7 @@ struct RunSections {
     }
 
     var collapse: ReportSection {
-        section("Collapse indicator", yLabel: "std of patch mean delta",
+        section("Collapse indicator", yLabel: "std of patch mean delta", includeZero: true,
                 note: "Std over the batch of per-patch mean delta; staying below \(ReportText.number(RunStats.collapseThreshold)) "
                     + "means the network ignores its input.",
                 [series("collapse") { $0.collapse }])

@@ -25,6 +25,10 @@ public struct SVGChart: Sendable {
     public var series: [ChartSeries]
     /// Log y axis; values <= 0 cannot be placed on it and break the line like non-finite ones.
     public var logY: Bool
+    /// Force 0 onto a linear y axis, for indicators whose distance from 0 is the message (collapse, CV).
+    public var includeZero = false
+    /// Off when the page already heads the chart with the same title; the SVG <title> stays for tooltips.
+    public var showTitle = true
     public var width = 760.0
     public var height = 280.0
 
@@ -35,7 +39,8 @@ public struct SVGChart: Sendable {
     /// Colour-blind-safe (Okabe-Ito) order; series beyond eight reuse colours.
     static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
-    let left = 68.0, right = 16.0, top = 30.0
+    let left = 68.0, right = 16.0
+    var top: Double { showTitle ? 30 : 10 }
     var legendRows: Int { (series.count + 3) / 4 }
     var bottom: Double { 40 + 18 * Double(legendRows) }
     var plotWidth: Double { width - left - right }
@@ -49,7 +54,9 @@ public struct SVGChart: Sendable {
         let ns = standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : ""
         var s = "<svg\(ns) viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">\n"
         s += "<title>\(ReportText.html(title))</title>\n"
-        s += "<text x=\"\(f(left))\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(ReportText.html(title))</text>\n"
+        if showTitle {
+            s += "<text x=\"\(f(left))\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(ReportText.html(title))</text>\n"
+        }
         let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
         let ys = series.flatMap { $0.points.map(\.y) }.filter(drawable)
         guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
@@ -57,7 +64,8 @@ public struct SVGChart: Sendable {
             return s
         }
         let xTicks = ChartScale.niceTicks(x0, x1, target: 8)
-        let yTicks = logY ? ChartScale.logTicks(y0, y1) : ChartScale.niceTicks(y0, y1, target: 5)
+        let zero = includeZero && !logY
+        let yTicks = logY ? ChartScale.logTicks(y0, y1) : ChartScale.niceTicks(zero ? min(y0, 0) : y0, zero ? max(y1, 0) : y1, target: 5)
         let (xa, xb) = (xTicks.first!, xTicks.last!)
         let (ya, yb) = logY ? (log10(yTicks.first!), log10(yTicks.last!)) : (yTicks.first!, yTicks.last!)
         let px = { (x: Double) in self.left + (x - xa) / (xb - xa) * self.plotWidth }

@@ -28,6 +28,13 @@ struct ReportCLITests {
         #expect(md.contains("No validation yet."))
     }
 
+    @Test func listedInHelpWithItsOwnHelp() throws {
+        let top = try CLI.run(["--help"])
+        #expect(top.status == 0 && top.stdout.contains("report"))
+        let own = try CLI.run(["report", "--help"])
+        #expect(own.status == 0 && own.stdout.contains("report.html") && own.stdout.contains("<run-dir>"))
+    }
+
     @Test func missingDirectoryIsOneErrorLineAndExitOne() throws {
         let dir = ScratchDir()
         let missing = dir.file("no-such-run")

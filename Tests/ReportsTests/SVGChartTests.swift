@@ -46,6 +46,11 @@ struct SVGChartTests {
         let svg = SVGChart(title: "loss", series: [ChartSeries("l", [ChartPoint(1, 0), ChartPoint(2, 0.1), ChartPoint(3, 0.01)])],
                            logY: true).render()
         #expect(svg.contains(">0.01</text>") && svg.contains(">0.1</text>"))
+        var collapse = SVGChart(title: "collapse", series: [ChartSeries("c", [ChartPoint(1, 0.05), ChartPoint(2, 0.07)])])
+        #expect(!collapse.render().contains(">0</text>"))
+        collapse.includeZero = true
+        collapse.showTitle = false
+        #expect(collapse.render().contains(">0</text>") && !collapse.render().contains("font-weight=\"bold\""))
         let empty = SVGChart(title: "none", series: [ChartSeries("l", [])]).render()
         #expect(empty.contains(">no data</text>") && empty.hasSuffix("</svg>"))
     }
