@@ -4,7 +4,8 @@ import Foundation
 import Training
 
 public struct RunStats: Sendable {
-    /// Number of steps seen (monitor records, else train metrics); first and last step number.
+    /// Number of steps seen (monitor records, else train metrics; 0 with incidents alone); first and last step
+    /// number (of the incidents when there is nothing else).
     public var steps: Int
     public var firstStep: Int
     public var lastStep: Int
@@ -35,7 +36,9 @@ public struct RunStats: Sendable {
         let mon = run.monitor.sorted { $0.step < $1.step }
         let train = run.metrics.filter { $0.kind == "train" }
         let stepNumbers = mon.isEmpty ? train.map(\.step) : mon.map(\.step)
-        let first = stepNumbers.min() ?? 0, last = stepNumbers.max() ?? 0, count = Set(stepNumbers).count
+        // With incidents alone the run's length is unknown; their own steps still bound "early".
+        let bounds = stepNumbers.isEmpty ? run.incidents.map(\.step) : stepNumbers
+        let first = bounds.min() ?? 0, last = bounds.max() ?? 0, count = Set(stepNumbers).count
         firstStep = first
         lastStep = last
         steps = count
@@ -83,14 +86,14 @@ public struct RunStats: Sendable {
     /// Plain sentences, most important first; the CLI prints the first.
     public var verdict: [String] {
         var out: [String] = []
-        let stepsText = plural(steps, "step")
+        let stepsText = steps > 0 ? "in \(plural(steps, "step"))" : "by step \(lastStep)"
         if overflowIncidents == 0 {
-            out.append("No overflow incidents in \(stepsText).")
+            out.append("No overflow incidents \(stepsText).")
         } else {
             let early = ReportText.percent(Double(earlyIncidents) / Double(overflowIncidents))
             let k = earlyLimit - firstStep
             let earlySteps = k == 1 ? "step" : "\(ReportText.count(k)) steps"
-            out.append("\(plural(overflowIncidents, "overflow incident")) (\(plural(overflowPixels, "overflow pixel"))) in "
+            out.append("\(plural(overflowIncidents, "overflow incident")) (\(plural(overflowPixels, "overflow pixel"))) "
                 + "\(stepsText), \(early) of them in the first \(earlySteps).")
         }
         let recorded = overflowByFile.reduce(0) { $0 + $1.count }

@@ -73,6 +73,18 @@ struct RunReportTests {
         #expect(r.sections.contains { $0.title == "Training loss" && $0.chart != nil })
     }
 
+    @Test func incidentsOnlyRunStillReports() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.csv(Array(SyntheticRun.records().incidents.prefix(3)))
+            .write(toFile: dir.file("incidents.csv"), atomically: false, encoding: .utf8)
+        let r = try RunReport.load(dir.path)
+        #expect(r.stats.verdict.first == "3 overflow incidents (33 overflow pixels) by step 1, 100% of them in the first step.")
+        #expect(r.sections.first { $0.title == "Collapse indicator" }?.chart == nil)
+        let html = r.html()
+        #expect(!html.contains("<svg") && html.contains("No records."))
+        #expect(r.name == (dir.path as NSString).lastPathComponent)
+    }
+
     @Test func sameRecordsGiveSameBytes() throws {
         let (r, dir) = try Self.report()
         let first = try r.write()
