@@ -52,6 +52,9 @@ public struct RunFiles: Sendable {
 
     static func readIfPresent(_ path: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        // A FIFO would block the read forever waiting for a writer.
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        guard type == .typeRegular else { throw ReportError(path: path, reason: "not a regular file") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReportError(path: path, reason: "cannot read")
         }

@@ -70,6 +70,14 @@ struct RunFilesTests {
         }
     }
 
+    @Test func fifoIsRefusedWithoutBlocking() throws {
+        let dir = ScratchDir()
+        #expect(mkfifo(dir.file("monitor.jsonl"), 0o644) == 0)
+        #expect(throws: ReportError(path: dir.file("monitor.jsonl"), reason: "not a regular file")) {
+            try RunFiles.load(dir.path)
+        }
+    }
+
     @Test func missingOrEmptyDirectoryIsAnError() throws {
         let dir = ScratchDir()
         #expect(throws: ReportError(path: dir.file("nope"), reason: "no such run directory")) {
