@@ -36,9 +36,10 @@ let package = Package(
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),
         .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Config"]),
         .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config"]),
+        .target(name: "Reports", dependencies: ["Training", "Config"]),
         .executableTarget(
             name: "hdrpatch",
-            dependencies: ["CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Training", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Training", "TestSupport"]),
         .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -2,7 +2,7 @@
 import Testing
 
 struct HelpTests {
-    static let subcommands = ["inspect", "convert", "synth", "bench", "evaluate", "restore"]
+    static let subcommands = ["inspect", "convert", "synth", "bench", "evaluate", "restore", "report"]
 
     @Test func rootHelpListsSubcommands() throws {
         let r = try CLI.run(["--help"])

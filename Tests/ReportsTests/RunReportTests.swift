@@ -1,0 +1,97 @@
+// The report as written: incident order and cap, well-formed offline HTML, Markdown tables, determinism.
+import Foundation
+import Reports
+import TestSupport
+import Testing
+import Training
+
+struct RunReportTests {
+    static func report(validation: Bool = true) throws -> (RunReport, ScratchDir) {
+        let dir = ScratchDir()
+        try SyntheticRun.write(into: dir.path, validation: validation)
+        return (try RunReport.load(dir.path), dir)
+    }
+
+    @Test func incidentsWorstFirstAndCapped() throws {
+        let (r, _) = try Self.report()
+        #expect(r.worstIncidents.count == RunReport.incidentCap)
+        #expect(r.incidentsNotShown == 124 - RunReport.incidentCap)
+        // Non-finite first by step, then overflow by pixel count: step 30's four 40-pixel patches, then step 29's.
+        #expect(r.worstIncidents.prefix(2).map(\.kind) == [.nonfiniteLoss, .nonfiniteGradient])
+        #expect(r.worstIncidents[2...5].allSatisfy { $0.step == 30 && $0.value == 40 })
+        #expect(r.worstIncidents[6].step == 29)
+        let values = r.worstIncidents.dropFirst(2).map(\.value)
+        #expect(values == values.sorted(by: >))
+        #expect(r.byFile.map(\.file) == ["sunrise.exr", SyntheticRun.lake, "a.exr"])
+        #expect(r.byFile[0] == FileIncidents(file: "sunrise.exr", overflow: 120, overflowPixels: 3060, nonfinite: 1,
+                                             firstStep: 1, lastStep: 50))
+    }
+
+    @Test func htmlIsSelfContainedClosedAndEscaped() throws {
+        let (r, dir) = try Self.report()
+        let paths = try r.write()
+        #expect(paths.html == dir.path + "/report.html" && paths.markdown == dir.path + "/report.md")
+        let html = try String(contentsOfFile: paths.html, encoding: .utf8)
+        let opened = html.components(separatedBy: "<svg").count - 1
+        #expect(opened == r.sections.filter { $0.chart != nil }.count && opened >= 12)
+        #expect(html.components(separatedBy: "</svg>").count - 1 == opened)
+        for tag in ["table", "figure", "ul", "pre", "html", "body"] {
+            #expect(html.components(separatedBy: "<\(tag)").count == html.components(separatedBy: "</\(tag)>").count, "\(tag)")
+        }
+        #expect(!html.lowercased().contains("http"))
+        #expect(!html.lowercased().contains("<script"))
+        #expect(html.contains("lake &lt;&amp;&gt;.exr"))
+        #expect(!html.contains("lake <&>"))
+        #expect(html.contains("<title>Run report: synth-run</title>"))
+        #expect(html.contains("74 more not shown (see incidents.csv)."))
+        #expect(html.contains("Learnable scale"))
+        // No stray temp files are left beside the report.
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(names == ["config.yaml", "incidents.csv", "metrics.jsonl", "monitor.jsonl", "report.html", "report.md"])
+    }
+
+    @Test func markdownHasTablesAndKeyNumbers() throws {
+        let (r, _) = try Self.report()
+        let md = r.markdown()
+        #expect(md.hasPrefix("# Run report: synth-run\n"))
+        #expect(md.contains("| File | Overflow | Overflow pixels | Non-finite | Steps |\n| --- | --- | --- | --- | --- |\n"
+            + "| sunrise.exr | 120 | 3,060 | 1 | 1 to 50 |\n| lake <&>.exr | 2 | 14 | 0 | 100 to 200 |\n| a.exr | 0 | 0 | 1 | 51 to 51 |"))
+        #expect(md.contains("| PSNR-mu (dB) | 32.50 | 28.40 | +4.10 dB | 32.50 (step 300) |"))
+        #expect(md.contains("| log-L1 | 0.08 | 0.12 | -33% | 0.08 (step 300) |"))
+        #expect(md.contains("| 50 | nonfinite_loss | sunrise.exr | 0 | 0 | NaN | log_huber |"))
+        #expect(md.contains("- incidents: last 0 (step 300), min 0 (step 31), max 4 (step 1)"))
+        #expect(md.contains("- grad norm: last 1.007 (step 300)"))
+        #expect(md.contains("- clamp hit: last 0.12% (step 300), min 0.12% (step 31), max 5% (step 1)"))
+        #expect(md.contains("## Verdict\n\n122 overflow incidents"))
+        #expect(!md.contains("<svg"))
+    }
+
+    @Test func runWithoutValidationStillReports() throws {
+        let (r, _) = try Self.report(validation: false)
+        #expect(r.markdown().contains("## Validation\n\nNo validation yet.\n"))
+        #expect(r.html().contains("<h2>Validation</h2>\n<p class=\"note\">No validation yet.</p>"))
+        #expect(r.sections.contains { $0.title == "Training loss" && $0.chart != nil })
+    }
+
+    @Test func incidentsOnlyRunStillReports() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.csv(Array(SyntheticRun.records().incidents.prefix(3)))
+            .write(toFile: dir.file("incidents.csv"), atomically: false, encoding: .utf8)
+        let r = try RunReport.load(dir.path)
+        #expect(r.stats.verdict.first == "3 overflow incidents (33 overflow pixels) by step 1, 100% of them in the first step.")
+        #expect(r.sections.first { $0.title == "Collapse indicator" }?.chart == nil)
+        let html = r.html()
+        #expect(!html.contains("<svg") && html.contains("No records."))
+        #expect(r.name == (dir.path as NSString).lastPathComponent)
+    }
+
+    @Test func sameRecordsGiveSameBytes() throws {
+        let (r, dir) = try Self.report()
+        let first = try r.write()
+        let html1 = try Data(contentsOf: URL(fileURLWithPath: first.html))
+        let md1 = try Data(contentsOf: URL(fileURLWithPath: first.markdown))
+        let again = try RunReport.load(dir.path).write()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: again.html)) == html1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: again.markdown)) == md1)
+    }
+}
