@@ -56,6 +56,8 @@ import Testing
         (["a..b=1"], "config error: --set a..b=1: empty key in 'a..b' (expected key.path=value)"),
         (["seed="], "config error: --set seed=: no value after '=' (write null for null)"),
         (["loss.5.weight=2"], "config error: --set loss.5.weight: list has 1 item"),
+        (["loss=[{type: huber, weight: 2.0}, {type: l1, weight: 1}]", "loss.5.weight=2"],
+         "config error: --set loss.5.weight: list has 2 items"),
         (["loss.x.weight=2"], "config error: --set loss.x.weight: 'loss' is a list; 'x' is not an item index"),
         (["name.first=1"], "config error: --set name.first: 'name' is a string, not a mapping or list"),
         (["seed=[1"], "config error: --set seed: value '[1' is not valid YAML"),

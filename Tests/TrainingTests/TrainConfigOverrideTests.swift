@@ -29,6 +29,16 @@ import Testing
         #expect(c.data.augment == LoaderConfig.Augment(flipH: true, flipV: true, rot90: false))
     }
 
+    /// `schedule:` with nothing after it is null: a path through it makes it a mapping; without an override
+    /// it is a type error (a section is a mapping or absent).
+    @Test func nullIntermediateBecomesAMapping() throws {
+        let text = fx.minimal + "\nschedule:\n"
+        let c = try TrainConfig.parse(text: text, overrides: ["schedule.type=step", "schedule.step_size=5", "schedule.gamma=0.5"])
+        let s = try #require(c.schedule as? StepSchedule)
+        #expect(s.stepSize == 5 && s.gamma == 0.5)
+        #expect(configMessage { try TrainConfig.parse(text: text) } == "config error: schedule: expected a mapping, found null")
+    }
+
     @Test func flowValuesReplaceWholeSections() throws {
         let c = try fx.parse(["model={arch: unet, width: 8}", "data.augment.flip_h=false"])
         #expect(c.model == .unet(width: 8, levels: 2))
