@@ -1,0 +1,29 @@
+// Path-valued config keys: a directory or file named in a config must exist when the config is read, so a
+// typo stops the run before any training instead of an hour later.
+import Config
+import Foundation
+
+extension ConfigMapping {
+    /// The required string at `key`, which must name an existing directory (relative paths are taken from
+    /// the current directory, not the config file's: `make train` runs from the repository root).
+    func existingDirectory(_ key: String) throws -> String {
+        let path: String = try required(key)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw error(key, "no such directory '\(path)'")
+        }
+        guard isDir.boolValue else { throw error(key, "'\(path)' is a file, expected a directory") }
+        return path
+    }
+
+    /// The optional string at `key` (absent or null: nil), which must name an existing regular file.
+    func optionalExistingFile(_ key: String) throws -> String? {
+        guard let path: String = try optional(key) else { return nil }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw error(key, "no such file '\(path)'")
+        }
+        guard !isDir.boolValue else { throw error(key, "'\(path)' is a directory, expected a file") }
+        return path
+    }
+}

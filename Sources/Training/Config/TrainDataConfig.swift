@@ -1,0 +1,85 @@
+// The `data:` section of a training config: where the pairs are, how patches are cut, batched and normalised.
+import Config
+import Data
+import Model
+
+/// Every key with its default; see configs/README.md for units and the errors.
+public struct TrainDataConfig: Sendable, Equatable {
+    /// `train`, `val`: directories holding `input/` and `target/` (required; must exist).
+    public var train: String
+    public var val: String
+    /// `patch_size` (64, a multiple of the model's size multiple), `batch_size` (16), `workers` (2),
+    /// `prefetch` (4), `cache` (false), `strict` (false), `samples_per_epoch` (null: one per pair),
+    /// `augment` ({flip_h, flip_v, rot90}, each true by default).
+    public var patchSize: Int
+    public var batchSize: Int
+    public var workers: Int
+    public var prefetch: Int
+    public var cache: Bool
+    public var strict: Bool
+    public var samplesPerEpoch: Int?
+    public var augment: LoaderConfig.Augment
+    /// `eps` (1e-4), `denom_floor` (1e-2): LogNorm's constants, kept as read (Double) so the resolved
+    /// record shows what was written.
+    public var eps: Double
+    public var denomFloor: Double
+
+    public static let keys = ["train", "val", "patch_size", "batch_size", "eps", "denom_floor", "augment", "workers",
+                              "prefetch", "cache", "strict", "samples_per_epoch"]
+    public static let augmentKeys = ["flip_h", "flip_v", "rot90"]
+
+    /// - Parameter sizeMultiple: the model's `sizeMultiple`; `patch_size` must be a multiple of it.
+    public init(config c: ConfigMapping, sizeMultiple: Int, modelName: String) throws {
+        train = try c.existingDirectory("train")
+        val = try c.existingDirectory("val")
+        patchSize = try c.value("patch_size", default: 64, in: .within(1...LoaderConfig.maxPatchSize))
+        if patchSize % sizeMultiple != 0 {
+            throw c.error("patch_size", "must be a multiple of \(sizeMultiple) for \(modelName), got \(patchSize)")
+        }
+        batchSize = try c.value("batch_size", default: 16, in: .atLeast(1))
+        // LogNorm.defaultEps / defaultDenomFloor written as decimal (their Float values print as 9.99e-05).
+        eps = try c.value("eps", default: 1e-4, in: .greaterThan(0.0))
+        denomFloor = try c.value("denom_floor", default: 1e-2, in: .greaterThan(0.0))
+        if let a = try c.optionalMapping("augment") {
+            augment = LoaderConfig.Augment(flipH: try a.value("flip_h", default: true),
+                                           flipV: try a.value("flip_v", default: true),
+                                           rot90: try a.value("rot90", default: true))
+            try a.finish(known: Self.augmentKeys)
+        } else {
+            augment = .all
+        }
+        workers = try c.value("workers", default: 2, in: .within(0...LoaderConfig.maxWorkers))
+        prefetch = try c.value("prefetch", default: 4, in: .atLeast(1))
+        cache = try c.value("cache", default: false)
+        strict = try c.value("strict", default: false)
+        samplesPerEpoch = try c.optional("samples_per_epoch", in: .atLeast(1))
+        if let s = samplesPerEpoch, s < batchSize {
+            throw c.error("samples_per_epoch", "must be >= data.batch_size (\(batchSize)), got \(s): an epoch would hold no full batch")
+        }
+        try c.finish(known: Self.keys)
+        // The loader's own limits (e.g. values per batch tensor) stay the loader's to state.
+        do {
+            try loaderConfig(seed: 0).validate()
+        } catch let e as LoaderError {
+            throw ConfigError(keyPath: c.path, reason: "\(e)", file: c.file, line: c.line)
+        }
+    }
+
+    public func loaderConfig(seed: UInt64, workers: Int? = nil) -> LoaderConfig {
+        LoaderConfig(patchSize: patchSize, batchSize: batchSize, seed: seed, workers: workers ?? self.workers,
+                     prefetch: prefetch, cache: cache, augment: augment, strict: strict,
+                     samplesPerEpoch: samplesPerEpoch)
+    }
+
+    public var logNorm: LogNorm { LogNorm(eps: Float(eps), denomFloor: Float(denomFloor)) }
+
+    public var json: JSONValue {
+        .object([
+            "train": .string(train), "val": .string(val), "patch_size": .integer(patchSize),
+            "batch_size": .integer(batchSize), "eps": .number(eps), "denom_floor": .number(denomFloor),
+            "augment": .object(["flip_h": .bool(augment.flipH), "flip_v": .bool(augment.flipV), "rot90": .bool(augment.rot90)]),
+            "workers": .integer(workers), "prefetch": .integer(prefetch), "cache": .bool(cache), "strict": .bool(strict),
+            "samples_per_epoch": samplesPerEpoch.map(JSONValue.integer) ?? .null,
+        ])
+    }
+}
