@@ -12,7 +12,7 @@ help:
 	@echo "make test   - setup, build and run every test"
 	@echo "make data   - build data/real from Blender's CC0 HDRIs (falls back to data/sample without apt)"
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
-	@echo "make train  - the main training job (not available yet, see README)"
+	@echo "make train  - setup, build, data, train configs/default.yaml, write the report"
 
 setup:
 	@missing=""; \
@@ -40,8 +40,8 @@ sample: build
 	.build/release/hdrpatch synth --from procedural --recipe configs/degrade/default.yaml --out data/sample/train --patch 64 --count 40 --seed 11
 	.build/release/hdrpatch synth --from procedural --recipe configs/degrade/default.yaml --out data/sample/val --patch 64 --count 8 --seed 12
 
-train: setup
-	@echo "error: training is not implemented yet (see README, 'Status'); nothing was run" >&2; exit 2
+train: data
+	.build/release/hdrpatch train --config configs/default.yaml --run-dir runs/default-$$(date -u +%Y%m%d-%H%M%S)
 
 clean:
 	rm -rf .build

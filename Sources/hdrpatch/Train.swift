@@ -1,0 +1,176 @@
+// `hdrpatch train`: a config-driven run into a run directory, with the monitor, checkpoints and a report.
+import ArgumentParser
+import Config
+import Data
+import Foundation
+import Losses
+import Model
+import Reports
+import Training
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a patch network from a YAML config; write metrics, monitor, checkpoints and a report.",
+        discussion: """
+            Writes the run directory (default runs/<name>-<timestamp>): config.yaml (the resolved config), \
+            metrics.jsonl, monitor.jsonl, incidents.csv, a TensorBoard event file, checkpoints/latest.safetensors \
+            (+ .state.safetensors), checkpoints/best.safetensors, report.html and report.md. --resume DIR continues \
+            a run exactly where its last checkpoint left it. Ctrl-C saves a checkpoint and exits (status 130). \
+            Config keys: configs/README.md.
+            """
+    )
+
+    @Option(help: "Training config (YAML).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override a config key: key.path=value (repeatable; list items by index).")
+    var overrides: [String] = []
+
+    @Option(help: "Run directory (default: runs/<name>-<timestamp>).")
+    var runDir: String?
+
+    @Option(help: "Continue the run in this directory from its latest checkpoint.")
+    var resume: String?
+
+    @Option(help: "Loader worker threads (overrides data.workers).")
+    var workers: Int?
+
+    func validate() throws {
+        if resume == nil && config == nil { throw ValidationError("give --config FILE, or --resume RUN_DIR") }
+        if resume != nil && (config != nil || !overrides.isEmpty || runDir != nil) {
+            throw ValidationError("--resume takes the run's own config: drop --config, --set and --run-dir")
+        }
+    }
+
+    func run() throws {
+        do {
+            try execute()
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func execute() throws {
+        let cfg: TrainConfig
+        let dir: String
+        if let resume {
+            dir = resume
+            cfg = try TrainConfig.load(path: resume + "/config.yaml")
+        } else {
+            cfg = try TrainConfig.load(path: config!, overrides: overrides)
+            dir = runDir ?? Self.defaultRunDir(name: cfg.name)
+            if FileManager.default.fileExists(atPath: dir + "/config.yaml") {
+                throw TrainCLIError("\(dir): already holds a run; continue it with --resume \(dir) or choose another --run-dir")
+            }
+            try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
+            try Self.atomicWrite(dir + "/config.yaml", cfg.resolvedJSONText + "\n")
+        }
+        let checkpoints = dir + "/checkpoints"
+        let latest = CheckpointPair(directory: checkpoints, name: "latest")
+        var resumeStep: Int? = nil
+        if resume != nil {
+            guard latest.exists else { throw TrainCLIError("\(checkpoints): no latest checkpoint to resume from") }
+            resumeStep = try SafetensorsFile.read(path: latest.weightsPath).metadata["step"].flatMap(Int.init)
+        }
+
+        let optimizer = cfg.makeOptimizer()
+        let model = try PatchModel(model: cfg.model, residual: cfg.residual, logNorm: cfg.logNorm,
+                                   stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed))
+        if resume == nil, let initFrom = cfg.train.initFrom {
+            try WeightsFile.load(into: model.store, from: initFrom)
+        }
+        let loaderConfig = cfg.loaderConfig(workers: workers)
+        let warnings = WarningPrinter()
+        let trainSet = try PairedDataset(root: cfg.data.train, config: loaderConfig, warn: warnings.closure)
+        var valLoaderConfig = loaderConfig
+        valLoaderConfig.cache = true
+        let valSet = try PairedDataset(root: cfg.data.val, config: valLoaderConfig, warn: warnings.closure)
+        let validation = try ValidationSet(dataset: valSet, batchSize: cfg.data.batchSize, mode: .tiles)
+        let valBatches = try validation.batches()
+        let overflowLimit = Float(cfg.monitor.overflowLimit)
+        // The identity baseline does not change during the run: scored along with every validation.
+        let validate = { (m: PatchModel) -> (model: EvalMetrics, identity: EvalMetrics) in
+            let evaluator = Evaluator(model: m, loss: cfg.loss, eps: cfg.logNorm.eps, overflowLimit: overflowLimit)
+            for b in valBatches { evaluator.add(b) }
+            return evaluator.result()
+        }
+
+        let log = try RunLog.open(dir: dir, resumeFromStep: resumeStep)
+        defer { log.close() }
+        let onNonfinite: TrainerSettings.NonfinitePolicy
+        let maxNonfinite: Int
+        switch cfg.monitor.onNonFinite {
+        case .skip(let max): onNonfinite = .skip; maxNonfinite = max
+        case .stop: onNonfinite = .stop; maxNonfinite = 1
+        }
+        let settings = TrainerSettings(
+            steps: cfg.train.steps, logEvery: cfg.train.logEvery, valEvery: cfg.train.valEvery,
+            checkpointEvery: cfg.train.checkpointEvery, gradClip: cfg.train.gradClip,
+            monitor: MonitorSettings(overflowLimit: Float(cfg.monitor.overflowLimit), saturation: Float(cfg.monitor.saturation)),
+            onNonfinite: onNonfinite, maxNonfinite: maxNonfinite)
+        let trainer = Trainer(
+            settings: settings, model: model, loss: cfg.loss, optimizer: optimizer, schedule: cfg.schedule,
+            config: cfg.resolved, checkpointDirectory: checkpoints, sink: log,
+            makeLoader: { epoch in try PrefetchLoader(dataset: trainSet, config: loaderConfig, startEpoch: epoch) },
+            validate: validate)
+        let display = ProgressDisplay(every: cfg.train.logEvery)
+        trainer.progress = { display.update($0) }
+        let interrupt = InterruptHandler { trainer.requestStop() }
+        // Through FileHandle like the progress display, so the lines come out in order.
+        FileHandle.standardOutput.write(Data(("run \(dir): \(cfg.name), \(trainSet.pairs.count) train pairs, " +
+            "\(valSet.pairs.count) val images, \(cfg.train.steps) steps" +
+            (resumeStep.map { ", resuming at step \($0)" } ?? "") + "\n").utf8))
+        let outcome = try trainer.run(resume: resume != nil)
+        withExtendedLifetime(interrupt) {}
+        display.finish()
+        log.sync()
+
+        let report = try RunReport.load(dir)
+        let paths = try report.write()
+        FileHandle.standardOutput.write(Data("report: \(paths.html)\n\(Self.summary(outcome))\n".utf8))
+        switch outcome.end {
+        case .finished: return
+        case .interrupted: throw ExitCode(130)
+        case .stoppedOnNonfinite(let why):
+            printError("\(dir): stopped: \(why); the last good checkpoint is \(latest.weightsPath)")
+            throw ExitCode(2)
+        }
+    }
+
+    static func summary(_ o: TrainingOutcome) -> String {
+        var parts = ["step \(o.step)"]
+        if let v = o.lastValidation, let m = v.model, let id = v.identity {
+            parts.append(String(format: "val PSNR-mu %.2f dB (identity %.2f, %+.2f)", m.psnrMu, id.psnrMu, m.psnrMu - id.psnrMu))
+            parts.append(String(format: "PU21-PSNR %.2f dB (identity %.2f)", m.pu21Psnr, id.pu21Psnr))
+        }
+        parts.append("\(o.overflowIncidents) overflow incident(s)")
+        if o.skippedSteps > 0 { parts.append("\(o.skippedSteps) skipped step(s)") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func defaultRunDir(name: String) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return "runs/\(name)-\(f.string(from: Date()))"
+    }
+
+    static func atomicWrite(_ path: String, _ text: String) throws {
+        let temp = path + ".tmp-\(getpid())"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
+        guard rename(temp, path) == 0 else { throw TrainCLIError("\(path): \(String(cString: strerror(errno)))") }
+    }
+}
+
+struct TrainCLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Prints loader warnings (skipped pairs) on standard error as they come.
+final class WarningPrinter: Sendable {
+    var closure: @Sendable (String) -> Void { { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+}
