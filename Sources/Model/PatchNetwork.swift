@@ -9,6 +9,8 @@ import Numerics
 public protocol PatchNetwork: AnyObject {
     /// (name, shape) of every parameter, in registration order.
     var parameterLayout: [(name: String, shape: [Int])] { get }
+    /// The layer producing p (its `.weight` and `.bias`), e.g. `layers.4` or `out`.
+    var outputLayer: String { get }
     /// - Parameter x: (N, 3, H, W). - Returns: p, (N, 3, H, W).
     func forward(_ x: Tensor, store: ParameterStore) -> Tensor
     /// - Parameter dOut: d loss / d p, (N, 3, H, W).

@@ -30,6 +30,7 @@ public final class PlainNet: PatchNetwork {
     }
 
     public var parameterLayout: [(name: String, shape: [Int])] { layers.flatMap(\.layout) }
+    public var outputLayer: String { "layers.\(depth - 1)" }
 
     public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
         var h = x

@@ -49,6 +49,8 @@ public final class UNet: PatchNetwork {
         enc.flatMap(\.layout) + dec.flatMap(\.layout) + out.layout
     }
 
+    public var outputLayer: String { "out" }
+
     public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
         let n = x.shape[0], h = x.shape[2], wd = x.shape[3], f = 1 << levels
         precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")

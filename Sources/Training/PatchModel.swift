@@ -26,8 +26,12 @@ public final class PatchModel: @unchecked Sendable {
     }
 
     /// Allocates the store (with `stateSlots` optimizer slots) and initialises it: the network from `seed`
-    /// (PyTorch's default Conv2d init), `head.scale` to `learnable_init`.
-    public init(model: ModelConfig, residual: ResidualConfig, logNorm: LogNorm, stateSlots: Int, seed: UInt64) throws {
+    /// (PyTorch's default Conv2d init), `head.scale` to `learnable_init`. With `zeroOutputLayer` (training's
+    /// choice) the network's output layer starts at zero, so p = 0, delta = 0 and the untrained model is exactly
+    /// the identity baseline (output = input up to exp/log rounding): training starts from what it must beat
+    /// instead of from a random multiplicative residual of up to e^(cap * tanh(p)).
+    public init(model: ModelConfig, residual: ResidualConfig, logNorm: LogNorm, stateSlots: Int, seed: UInt64,
+                zeroOutputLayer: Bool = false) throws {
         self.model = model
         self.residual = residual
         self.logNorm = logNorm
@@ -35,6 +39,11 @@ public final class PatchModel: @unchecked Sendable {
         head = ResidualHead(config: residual)
         store = try ParameterStore(layout: network.parameterLayout + head.parameterLayout, stateSlots: stateSlots)
         network.initialize(store, seed: seed)
+        if zeroOutputLayer {
+            for suffix in [".weight", ".bias"] {
+                if let e = store.entry(named: network.outputLayer + suffix) { store.values(e).update(repeating: 0) }
+            }
+        }
         for ((name, _), value) in zip(head.parameterLayout, head.initialValues) {
             store.values(store.entry(named: name)!)[0] = value
         }

@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
 
         let optimizer = cfg.makeOptimizer()
         let model = try PatchModel(model: cfg.model, residual: cfg.residual, logNorm: cfg.logNorm,
-                                   stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed))
+                                   stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed), zeroOutputLayer: true)
         if resume == nil, let initFrom = cfg.train.initFrom {
             try WeightsFile.load(into: model.store, from: initFrom)
         }
