@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Training", "TestSupport"]),
-        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "TestSupport"]),
+        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "Training", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -18,6 +18,18 @@ enum CLI {
         return products
     }
 
+    /// Starts the CLI without waiting (output discarded), for tests that signal it.
+    static func start(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
     /// Runs the CLI. A run longer than `timeout` seconds (a hang) is killed. Death by a signal, a crash or
     /// that kill, is reported as minus the signal number, so it can never pass for an exit status.
     static func run(_ args: [String], timeout: Double = 300) throws -> CLIResult {

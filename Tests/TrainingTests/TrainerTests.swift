@@ -107,9 +107,9 @@ struct TrainerTests {
         let outcome = try t.run(resume: false)
         #expect(outcome.end == .finished && outcome.skippedSteps == 3)
         let bad = sink.incidents.filter { $0.kind == .nonfiniteLoss }
-        #expect(bad.map(\.step) == [1, 5, 9])
+        #expect(bad.map(\.step) == [2, 6, 10])
         #expect(bad.allSatisfy { $0.detail.hasPrefix("terms: poison; files: ") && $0.file.hasSuffix(".exr") })
-        #expect(sink.monitors.filter(\.skipped).map(\.step) == [1, 5, 9])
+        #expect(sink.monitors.filter(\.skipped).map(\.step) == [2, 6, 10])
         #expect(t.model.store.values.allSatisfy { $0.isFinite })
         #expect(sink.trainLosses.count == 12 && sink.trainLosses.allSatisfy { $0.isFinite })
     }
@@ -118,8 +118,8 @@ struct TrainerTests {
         let dir = ScratchDir(), sink = MemorySink()
         let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 20, policy: .skip, poisoned: { $0 >= 4 })
         let outcome = try t.run(resume: false)
-        #expect(outcome.end == .stoppedOnNonfinite("3 non-finite step(s) in a row at step 6"))
+        #expect(outcome.end == .stoppedOnNonfinite("3 non-finite step(s) in a row, the last at step 7"))
         let stopAtOnce = try Self.poisonedTrainer(dir: ScratchDir(), sink: MemorySink(), steps: 20, policy: .stop, poisoned: { $0 == 2 })
-        #expect(try stopAtOnce.run(resume: false).end == .stoppedOnNonfinite("1 non-finite step(s) in a row at step 2"))
+        #expect(try stopAtOnce.run(resume: false).end == .stoppedOnNonfinite("1 non-finite step(s) in a row, the last at step 3"))
     }
 }

@@ -120,6 +120,9 @@ public final class Trainer: @unchecked Sendable {
         while step < settings.steps {
             if stop.load(ordering: .relaxed) { end = .interrupted; break }
             let batch = try loader.next()
+            // Records number a step by how many steps have completed with it (1...steps), like checkpoints,
+            // metrics and TensorBoard, so resuming at a checkpoint of step s keeps exactly the records <= s.
+            let number = step + 1
             let pass = model.forward(batch.input)
             let inputs = model.lossInputs(pass, target: batch.target)
             var gradDelta = Tensor(zeros: pass.delta.shape)
@@ -128,7 +131,7 @@ public final class Trainer: @unchecked Sendable {
             let files = batch.origins.map(\.file)
             if !report.total.isFinite {
                 let bad = report.terms.filter { !$0.value.isFinite }.map(\.name)
-                try sink.incident(Incident(step: step, kind: .nonfiniteLoss, file: files.first ?? "", x: batch.origins.first?.x ?? 0,
+                try sink.incident(Incident(step: number, kind: .nonfiniteLoss, file: files.first ?? "", x: batch.origins.first?.x ?? 0,
                                            y: batch.origins.first?.y ?? 0, value: report.total,
                                            detail: "terms: \(bad.joined(separator: " ")); files: \(files.joined(separator: " "))"))
                 skipped = true
@@ -138,7 +141,7 @@ public final class Trainer: @unchecked Sendable {
                 gradNorm = settings.gradClip.map { clipGradNorm(model.store, maxNorm: $0) } ?? globalGradNorm(model.store)
                 if !gradNorm.isFinite {
                     let name = model.store.entries.first { e in !model.store.grads(e).allSatisfy { $0.isFinite } }?.name ?? "?"
-                    try sink.incident(Incident(step: step, kind: .nonfiniteGradient, file: files.first ?? "",
+                    try sink.incident(Incident(step: number, kind: .nonfiniteGradient, file: files.first ?? "",
                                                x: batch.origins.first?.x ?? 0, y: batch.origins.first?.y ?? 0, value: gradNorm,
                                                detail: "parameter \(name); files: \(files.joined(separator: " "))"))
                     skipped = true
@@ -147,14 +150,14 @@ public final class Trainer: @unchecked Sendable {
                     optimizer.step(model.store, lr: lr)
                 }
             }
-            let (record, perPatch) = StepMonitor.record(step: step, pass: pass, head: model.head, settings: settings.monitor,
+            let (record, perPatch) = StepMonitor.record(step: number, pass: pass, head: model.head, settings: settings.monitor,
                                                         learnedScale: model.learnedScale, gradNorm: gradNorm, skipped: skipped)
             try sink.monitor(record)
             if record.overflowIncidents > 0 {
                 let peaks = StepMonitor.maxOutput(pass.output)
                 for (i, k) in perPatch.enumerated() where k > 0 {
                     let o = batch.origins[i]
-                    try sink.incident(Incident(step: step, kind: .overflow, file: o.file, x: o.x, y: o.y, value: Double(k),
+                    try sink.incident(Incident(step: number, kind: .overflow, file: o.file, x: o.x, y: o.y, value: Double(k),
                                                detail: "max \(peaks[i])"))
                 }
                 totalIncidents += record.overflowIncidents
@@ -165,7 +168,7 @@ public final class Trainer: @unchecked Sendable {
                 totalSkipped += 1
                 if settings.onNonfinite == .stop || streak >= settings.maxNonfinite {
                     // The weights were not updated by skipped steps: the last checkpoint stays the last good one.
-                    end = .stoppedOnNonfinite("\(streak) non-finite step(s) in a row at step \(step - 1)")
+                    end = .stoppedOnNonfinite("\(streak) non-finite step(s) in a row, the last at step \(step)")
                     break
                 }
             } else {

@@ -1,0 +1,116 @@
+// `hdrpatch train` as a user runs it: config errors, a full small run, Ctrl-C, kill -9 and --resume.
+import Foundation
+import Testing
+import TestSupport
+import Training
+
+struct TrainCLITests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// A run of `steps` tiny steps on the committed sample set.
+    static func writeConfig(_ dir: ScratchDir, steps: Int = 24, checkpointEvery: Int = 4) throws -> String {
+        let yaml = """
+            name: tiny
+            seed: 5
+            data: {train: \(repo)/data/sample/train, val: \(repo)/data/sample/val, patch_size: 32, batch_size: 4, workers: 1}
+            model: {arch: plain, depth: 2, width: 4}
+            residual: {mode: learnable, clamp: 8}
+            loss:
+              - {type: huber, weight: 2.0}
+            optim: {type: adamw, lr: 3.0e-3}
+            schedule: {type: cosine, warmup_steps: 2}
+            train: {steps: \(steps), log_every: 2, val_every: 8, checkpoint_every: \(checkpointEvery), grad_clip: 1.0}
+            """
+        let path = dir.file("tiny.yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aSmallRunWritesEverythingAndAReport() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir)
+        let run = dir.file("run")
+        let r = try CLI.run(["train", "--config", config, "--run-dir", run], timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        for f in ["config.yaml", "metrics.jsonl", "monitor.jsonl", "incidents.csv", "report.html", "report.md",
+                  "checkpoints/latest.safetensors", "checkpoints/latest.state.safetensors", "checkpoints/best.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: run + "/" + f), "missing \(f)")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: run)
+        #expect(files.contains { $0.hasPrefix("events.out.tfevents.") })
+        #expect(r.stdout.contains("report: \(run)/report.html"))
+        #expect(r.stdout.contains("step 24, val PSNR-mu "))
+        let log = try RunLogReader.read(dir: run)
+        #expect(log.monitor.map(\.step) == Array(1...24))
+        #expect(log.metrics.filter { $0.kind == "val" }.map(\.step) == [8, 16, 24])
+        // The same directory again is refused: a run is continued with --resume, never overwritten.
+        let again = try CLI.run(["train", "--config", config, "--run-dir", run])
+        #expect(again.status == 1 && again.stderr.contains("already holds a run; continue it with --resume"))
+    }
+
+    @Test func configErrorsAreOneLineAndNothingRuns() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir)
+        let r = try CLI.run(["train", "--config", config, "--set", "residual.k=0.9", "--run-dir", dir.file("run")])
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: config error: residual.k: not used by mode learnable (it belongs to mode adaptive)\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("run")))
+        let typo = try CLI.run(["train", "--config", config, "--set", "trian.steps=3"])
+        #expect(typo.status == 1 && typo.stderr.contains("trian: unknown key (did you mean 'train'?)"))
+    }
+
+    /// Kill -9 at random moments (checkpoints are written every step), resume each time: the final weights
+    /// equal those of a run never interrupted, and the logs hold every step exactly once.
+    @Test func killNineAtAnyMomentLeavesAResumableRun() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 30, checkpointEvery: 1)
+        let clean = dir.file("clean")
+        #expect(try CLI.run(["train", "--config", config, "--run-dir", clean], timeout: 240).status == 0)
+
+        let run = dir.file("killed")
+        var rng = SystemRandomNumberGenerator()
+        var kills = 0, started = false
+        for _ in 0..<8 {
+            let args = started ? ["train", "--resume", run] : ["train", "--config", config, "--run-dir", run]
+            let p = try CLI.start(args)
+            Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.5, using: &rng))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            p.waitUntilExit()
+            if FileManager.default.fileExists(atPath: run + "/checkpoints/latest.safetensors") {
+                started = true
+            } else {
+                try? FileManager.default.removeItem(atPath: run)  // killed before the first checkpoint: start over
+            }
+        }
+        let final = try CLI.run(started ? ["train", "--resume", run] : ["train", "--config", config, "--run-dir", run], timeout: 240)
+        #expect(final.status == 0, "\(final.stderr)")
+        let a = try SafetensorsFile.read(path: clean + "/checkpoints/latest.safetensors")
+        let b = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors")
+        #expect(a.metadata["step"] == "30" && b.metadata["step"] == "30")
+        for t in a.tensors { #expect(a.floats(t) == b.floats(b.tensor(named: t.name)!), "\(t.name) differs after \(kills) kill(s)") }
+        let log = try RunLogReader.read(dir: run)
+        #expect(log.monitor.map(\.step) == Array(1...30))
+        print("kill -9: \(kills) kill(s), final weights identical to the uninterrupted run")
+    }
+
+    @Test func ctrlCSavesACheckpointAndExits130ThenResumeFinishes() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 400, checkpointEvery: 1000)
+        let run = dir.file("run")
+        let p = try CLI.start(["train", "--config", config, "--run-dir", run])
+        // Wait until training is under way (a few monitor lines), then interrupt.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0) < 5 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let step = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"].flatMap(Int.init)
+        #expect(step != nil && step! > 0 && step! < 400)
+        #expect(FileManager.default.fileExists(atPath: run + "/report.html"))
+        let resumed = try CLI.run(["train", "--resume", run, "--set", "train.steps=10"])
+        #expect(resumed.status == 64)  // --resume takes the run's own config
+    }
+}
