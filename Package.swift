@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["Numerics", "Config"]),
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),
         .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Config"]),
-        .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config"]),
+        .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO"]),
         .target(name: "Reports", dependencies: ["Training", "Config"]),
         .executableTarget(
             name: "hdrpatch",
@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Config", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "EXRIO", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Training", "TestSupport"]),

@@ -2,9 +2,10 @@
 
 import Glibc
 
-enum FileBytes {
+/// Shared by every target that reads or replaces files: image I/O, checkpoints, run logs.
+public enum FileBytes {
     /// Reads a regular file completely. FIFOs, devices and directories are refused so a read never blocks.
-    static func read(_ path: String) throws -> [UInt8] {
+    public static func read(_ path: String) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below as not a regular file.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { throw ImageIOError(path: path, reason: errnoText()) }
@@ -33,7 +34,7 @@ enum FileBytes {
 
     /// Writes through `body` into a temporary file beside `path`, then renames it over `path`,
     /// so readers see either the old file or the complete new one, never a partial file.
-    static func atomicWrite(_ path: String, _ body: (_ tempPath: String) throws -> Void) throws {
+    public static func atomicWrite(_ path: String, _ body: (_ tempPath: String) throws -> Void) throws {
         let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try body(temp)
@@ -50,12 +51,20 @@ enum FileBytes {
             unlink(temp)
             throw ImageIOError(path: path, reason: reason)
         }
+        // The rename is durable only once the directory entry is: fsync the directory (best effort).
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
     }
 
-    static func atomicWrite(_ path: String, bytes: [UInt8]) throws {
+    public static func atomicWrite(_ path: String, bytes: [UInt8]) throws {
         try atomicWrite(path) { temp in
             let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if fd < 0 { throw ImageIOError(path: path, reason: errnoText()) }
+            if fd < 0 { throw ImageIOError(path: path, reason: "cannot create: " + errnoText()) }
             defer { close(fd) }
             var done = 0
             try bytes.withUnsafeBytes { buf in
@@ -72,5 +81,5 @@ enum FileBytes {
         }
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    public static func errnoText() -> String { String(cString: strerror(errno)) }
 }

@@ -2,6 +2,7 @@
 // and atomic replacement.
 import Foundation
 import Numerics
+import EXRIO
 import Testing
 import TestSupport
 @testable import Training
@@ -130,8 +131,8 @@ import TestSupport
         try AtomicFile.write(path, bytes: old)
         struct Boom: Error {}
         #expect(throws: Boom.self) {
-            try AtomicFile.write(path) { fd in
-                try AtomicFile.writeAll(fd, [UInt8](repeating: 7, count: 1000), path: path)
+            try FileBytes.atomicWrite(path) { temp in
+                try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: temp))
                 throw Boom()
             }
         }

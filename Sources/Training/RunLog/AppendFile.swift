@@ -1,5 +1,6 @@
 // An append-only file descriptor: each write is one write(2) call, so what a write returned is in the kernel and
 // survives a kill -9 of the process (not a power loss: we do not fsync per line, that would cost a disk flush a step).
+import EXRIO
 import Glibc
 
 final class AppendFile {
@@ -11,7 +12,7 @@ final class AppendFile {
     init(path: String) throws {
         self.path = path
         fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        if fd < 0 { throw RunLogError(path: path, reason: "cannot open for appending: \(AtomicFile.errnoText())") }
+        if fd < 0 { throw RunLogError(path: path, reason: "cannot open for appending: \(FileBytes.errnoText())") }
     }
 
     /// Writes all of `bytes`; a short write is retried, so only a kill or a full disk can leave a partial line.
@@ -23,7 +24,7 @@ final class AppendFile {
                 let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw RunLogError(path: path, reason: "write: \(AtomicFile.errnoText())")
+                    throw RunLogError(path: path, reason: "write: \(FileBytes.errnoText())")
                 }
                 done += n
             }
