@@ -4,7 +4,7 @@ APT_PACKAGES := libopenblas-dev libopenexr-dev pkg-config
 SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup build test train data sample clean help
+.PHONY: setup build test train data sample ablate ablate-quick clean help
 
 help:
 	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES))"
@@ -13,6 +13,7 @@ help:
 	@echo "make data   - build data/real from Blender's CC0 HDRIs (falls back to data/sample without apt)"
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
 	@echo "make train  - setup, build, data, train configs/default.yaml, write the report"
+	@echo "make ablate - the strategy ablation (configs/ablation.yaml, 7 variants x 3 seeds); ablate-quick: a few-minute demo"
 
 setup:
 	@missing=""; \
@@ -42,6 +43,12 @@ sample: build
 
 train: data
 	.build/release/hdrpatch train --config configs/default.yaml --run-dir runs/default-$$(date -u +%Y%m%d-%H%M%S)
+
+ablate: data
+	.build/release/hdrpatch ablate --config configs/ablation.yaml --jobs 2
+
+ablate-quick: data
+	.build/release/hdrpatch ablate --config configs/ablation.yaml --jobs 2 --quick --seeds 2
 
 clean:
 	rm -rf .build
