@@ -28,7 +28,7 @@ public struct SeedStats: Sendable, Equatable {
 /// - clamp-hit and saturation: mean over the last 10% of monitor records (at least one);
 /// - learnable scale: the last monitor record's (nil when the head's scale is fixed);
 /// - wall time: the last train record's wall_seconds; steps/s = that record's step / its wall time.
-public struct AblationRunNumbers: Sendable, Equatable {
+public struct AblationRunNumbers: Sendable {
     public var seed: Int
     public var finalModel: EvalMetrics?
     public var finalIdentity: EvalMetrics?
@@ -69,11 +69,6 @@ public struct AblationRunNumbers: Sendable, Equatable {
         valPsnrMu = logs.metrics.compactMap { r in r.kind == "val" ? r.model.map { ChartPoint(Double(r.step), $0.psnrMu) } : nil }
         trainLoss = logs.metrics.compactMap { r in r.kind == "train" ? r.loss.map { ChartPoint(Double(r.step), $0) } : nil }
         incidentsByStep = logs.monitor.map { ($0.step, $0.overflowIncidents) }
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.seed == b.seed && a.finalModel == b.finalModel && a.patches == b.patches && a.overflowIncidents == b.overflowIncidents
-            && a.overflowPixels == b.overflowPixels && a.wallSeconds == b.wallSeconds && a.steps == b.steps
     }
 }
 

@@ -1,7 +1,7 @@
 // The ablation comparison on synthetic runs whose every number is known by construction: table, claims and
 // verdicts, missing and failed runs, the three files, determinism.
 import Foundation
-import Reports
+@testable import Reports
 import TestSupport
 import Testing
 import Training
@@ -233,5 +233,16 @@ struct AblationReportTests {
             #expect(FileManager.default.contents(atPath: x) == FileManager.default.contents(atPath: y))
         }
         #expect(!FileManager.default.fileExists(atPath: pa.html + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"))
+    }
+
+    @Test func chartCurvesAreMeansOverSeedsAndBinned() throws {
+        let (c, _) = try Self.compare(Self.specs(), order: ["legacy_mode_a", "phase1", "learnable"])
+        let legacy = c.table[0].runs
+        #expect(AblationHTML.binWidth(c) == 1)
+        // Step 1 holds 40 and 80 incidents: mean 60 per step; in bins of 5 steps that is 12 per step, then 0.
+        #expect(AblationHTML.binnedIncidents(legacy, width: 1).prefix(2) == [ChartPoint(1, 60), ChartPoint(2, 0)])
+        #expect(AblationHTML.binnedIncidents(legacy, width: 5) == [ChartPoint(5, 12), ChartPoint(10, 0)])
+        #expect(AblationHTML.meanCurve(legacy.map(\.valPsnrMu)) == [ChartPoint(5, 30.75), ChartPoint(10, 30.75)])
+        #expect(AblationHTML.meanCurve(legacy.map(\.trainLoss)) == [ChartPoint(5, 0.4), ChartPoint(10, 0.2)])
     }
 }
