@@ -1,0 +1,108 @@
+// The ablation table: per-run numbers read from a run's logs, and their mean +- std over seeds per variant.
+// Definitions live here, next to the arithmetic, so the report's text and the numbers cannot drift apart.
+import Foundation
+import Training
+
+/// Mean and sample standard deviation (n - 1) over seeds; `std` is nil for fewer than two values ("n/a").
+public struct SeedStats: Sendable, Equatable {
+    public var mean: Double
+    public var std: Double?
+    public var n: Int
+
+    public init(mean: Double, std: Double?, n: Int) { self.mean = mean; self.std = std; self.n = n }
+
+    /// nil for no values: an empty variant has no mean, not a mean of 0.
+    public init?(_ values: [Double]) {
+        guard !values.isEmpty else { return nil }
+        n = values.count
+        // Sum in array order so the same runs always give the same bits.
+        mean = values.reduce(0, +) / Double(n)
+        let m = mean
+        std = n < 2 ? nil : (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)).squareRoot()
+    }
+}
+
+/// One finished run's numbers.
+/// - final validation: the last `val` record (model and identity);
+/// - overflow totals: monitor.jsonl summed over all steps; per 1000 patches = 1000 * total / patches seen;
+/// - clamp-hit and saturation: mean over the last 10% of monitor records (at least one);
+/// - learnable scale: the last monitor record's (nil when the head's scale is fixed);
+/// - wall time: the last train record's wall_seconds; steps/s = that record's step / its wall time.
+public struct AblationRunNumbers: Sendable {
+    public var seed: Int
+    public var finalModel: EvalMetrics?
+    public var finalIdentity: EvalMetrics?
+    public var patches: Int
+    public var overflowPixels: Int
+    public var overflowIncidents: Int
+    public var clampHitRate: Double?
+    public var saturationRate: Double?
+    public var learnableScale: Double?
+    public var wallSeconds: Double?
+    public var steps: Int?
+    /// (step, value) curves for the charts.
+    public var valPsnrMu: [ChartPoint]
+    public var trainLoss: [ChartPoint]
+    public var incidentsByStep: [(step: Int, incidents: Int)]
+
+    public var pixelsPer1000: Double? { patches > 0 ? 1000 * Double(overflowPixels) / Double(patches) : nil }
+    public var incidentsPer1000: Double? { patches > 0 ? 1000 * Double(overflowIncidents) / Double(patches) : nil }
+    public var stepsPerSecond: Double? {
+        guard let w = wallSeconds, let s = steps, w > 0 else { return nil }
+        return Double(s) / w
+    }
+
+    public init(seed: Int, logs: RunLogContents) {
+        self.seed = seed
+        let val = logs.metrics.last { $0.kind == "val" }
+        finalModel = val?.model; finalIdentity = val?.identity
+        patches = logs.monitor.reduce(0) { $0 + $1.patches }
+        overflowPixels = logs.monitor.reduce(0) { $0 + $1.overflowPixels }
+        overflowIncidents = logs.monitor.reduce(0) { $0 + $1.overflowIncidents }
+        let tailCount = max(1, Int((Double(logs.monitor.count) / 10).rounded(.up)))
+        let tail = logs.monitor.suffix(tailCount)
+        clampHitRate = tail.isEmpty ? nil : tail.reduce(0) { $0 + $1.clampHitRate } / Double(tail.count)
+        saturationRate = tail.isEmpty ? nil : tail.reduce(0) { $0 + $1.saturationRate } / Double(tail.count)
+        learnableScale = logs.monitor.last?.learnableScale
+        let lastTrain = logs.metrics.last { $0.kind == "train" }
+        wallSeconds = lastTrain?.wallSeconds; steps = lastTrain?.step
+        valPsnrMu = logs.metrics.compactMap { r in r.kind == "val" ? r.model.map { ChartPoint(Double(r.step), $0.psnrMu) } : nil }
+        trainLoss = logs.metrics.compactMap { r in r.kind == "train" ? r.loss.map { ChartPoint(Double(r.step), $0) } : nil }
+        incidentsByStep = logs.monitor.map { ($0.step, $0.overflowIncidents) }
+    }
+}
+
+/// One row of the comparison: a variant's numbers over its finished seeds. A field is nil when no finished run has it.
+public struct VariantSummary: Sendable {
+    public var variant: String
+    /// Finished runs, in seed order.
+    public var runs: [AblationRunNumbers]
+    public var failed: [(seed: Int, error: String)]
+    public var missingSeeds: [Int]
+
+    public var seeds: [Int] { runs.map(\.seed) }
+    public var valLogL1: SeedStats? { stat { $0.finalModel?.logL1 } }
+    public var valLoss: SeedStats? { stat { $0.finalModel?.loss } }
+    public var psnrMu: SeedStats? { stat { $0.finalModel?.psnrMu } }
+    public var pu21Psnr: SeedStats? { stat { $0.finalModel?.pu21Psnr } }
+    /// Model minus identity on the same validation patches, per seed, then over seeds.
+    public var psnrMuGain: SeedStats? { stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.psnrMu - $0.psnrMu } } } }
+    public var pu21PsnrGain: SeedStats? { stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.pu21Psnr - $0.pu21Psnr } } } }
+    public var overflowPixels: SeedStats? { stat { Double($0.overflowPixels) } }
+    public var overflowIncidents: SeedStats? { stat { Double($0.overflowIncidents) } }
+    public var pixelsPer1000: SeedStats? { stat(\.pixelsPer1000) }
+    public var incidentsPer1000: SeedStats? { stat(\.incidentsPer1000) }
+    public var clampHitRate: SeedStats? { stat(\.clampHitRate) }
+    public var saturationRate: SeedStats? { stat(\.saturationRate) }
+    public var learnableScale: SeedStats? { stat(\.learnableScale) }
+    public var wallSeconds: SeedStats? { stat(\.wallSeconds) }
+    public var stepsPerSecond: SeedStats? { stat(\.stepsPerSecond) }
+
+    /// Final validation loss terms by name, sorted by name.
+    public var valTerms: [(name: String, stats: SeedStats)] {
+        let names = Set(runs.flatMap { $0.finalModel?.terms.keys.map { $0 } ?? [] }).sorted()
+        return names.compactMap { n in stat { $0.finalModel?.terms[n] }.map { (n, $0) } }
+    }
+
+    public func stat(_ value: (AblationRunNumbers) -> Double?) -> SeedStats? { SeedStats(runs.compactMap(value)) }
+}

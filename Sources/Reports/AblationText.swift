@@ -1,0 +1,120 @@
+// comparison.md and comparison.csv, and the table rows comparison.html shares with the Markdown.
+import Foundation
+
+enum AblationText {
+    /// "0.08 +- 0.01"; std "n/a" with one seed, "n/a" overall when no finished run has the value.
+    static func stat(_ s: SeedStats?, _ format: (Double) -> String = ReportText.number) -> String {
+        guard let s else { return "n/a" }
+        return format(s.mean) + " +- " + (s.std.map(format) ?? "n/a")
+    }
+
+    static func db(_ v: Double) -> String { String(format: "%.2f", v) }
+    static func percent(_ v: Double) -> String { ReportText.percent(v) }
+
+    static let tableHeader = ["Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu (dB)", "PSNR-mu gain (dB)",
+                              "PU21-PSNR (dB)", "PU21 gain (dB)", "Overflow incidents", "Incidents / 1000 patches",
+                              "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
+                              "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s"]
+
+    static func tableRows(_ c: AblationComparison) -> [[String]] {
+        c.table.map { v in
+            [v.variant, v.runs.isEmpty ? "none" : v.seeds.map(String.init).joined(separator: ", "),
+             stat(v.valLogL1), stat(v.valLoss), stat(v.psnrMu, db), stat(v.psnrMuGain, db), stat(v.pu21Psnr, db),
+             stat(v.pu21PsnrGain, db), stat(v.overflowIncidents), stat(v.incidentsPer1000), stat(v.overflowPixels),
+             stat(v.pixelsPer1000), stat(v.clampHitRate, percent), stat(v.saturationRate, percent),
+             v.learnableScale == nil ? "fixed" : stat(v.learnableScale), stat(v.wallSeconds), stat(v.stepsPerSecond)]
+        }
+    }
+
+    /// Every term any variant logged, sorted; a variant without the term shows "-".
+    static func termNames(_ c: AblationComparison) -> [String] {
+        Set(c.table.flatMap { $0.valTerms.map(\.name) }).sorted()
+    }
+
+    static func termRows(_ c: AblationComparison) -> [[String]] {
+        let names = termNames(c)
+        return c.table.map { v in
+            let terms = Dictionary(v.valTerms.map { ($0.name, $0.stats) }, uniquingKeysWith: { a, _ in a })
+            return [v.variant] + names.map { terms[$0].map { stat($0) } ?? "-" }
+        }
+    }
+
+    static func claimMeasured(_ cl: Claim) -> String {
+        guard let m = cl.measured else { return "not measured" }
+        return "\(stat(m, percent)) (n = \(m.n)); per seed: " + cl.perSeed.map(percent).joined(separator: ", ")
+    }
+
+    static func runRows(_ c: AblationComparison) -> [[String]] {
+        c.runs.map { r in
+            let status: String
+            switch r.status {
+            case .finished: status = "finished"
+            case .failed(let e): status = "failed: " + e
+            case .missing: status = "missing"
+            }
+            return [r.variant, String(r.seed), status, r.dir]
+        }
+    }
+
+    static let definitions = [
+        "Mean +- sample std (n - 1) over finished seeds; std n/a with one seed.",
+        "Validation: each run's last val record. Gains are model minus identity on the same patches.",
+        "Overflow: training monitor summed over all steps; per 1000 patches = 1000 x total / patches seen.",
+        "Clamp-hit and saturation: mean over the last 10% of steps. Learnable scale: the last step's (fixed when not learnable).",
+        "Wall time: the last train record's; steps/s = its step / its wall time.",
+        "Verdicts: supported when every seed's effect lies in the claimed range; not supported when the mean lies "
+            + "outside it and so do all but at most one seed; otherwise inconclusive. Effects are paired by seed when "
+            + "both variants finished the same seeds. Phase 3: helps / hurts / inconclusive by the same rule on the direction.",
+    ]
+
+    static func markdown(_ c: AblationComparison) -> String {
+        var s = "# Ablation comparison\n\n" + ReportText.markdownTable(tableHeader, tableRows(c)) + "\n\n"
+        if !termNames(c).isEmpty {
+            s += "## Final validation loss terms\n\n" + ReportText.markdownTable(["Variant"] + termNames(c), termRows(c)) + "\n\n"
+        }
+        s += "## Claims\n\n"
+        for cl in c.claims {
+            s += "### \(cl.name): **\(cl.verdict.rawValue)**\n\n\(cl.statement)\n\n"
+            s += "Measured: \(claimMeasured(cl))\(cl.note.isEmpty ? "" : " (" + cl.note + ")").\n\n"
+        }
+        s += "## Runs\n\n" + ReportText.markdownTable(["Variant", "Seed", "Status", "Directory"], runRows(c)) + "\n\n"
+        s += "## Definitions\n\n" + definitions.map { "- " + $0 }.joined(separator: "\n") + "\n"
+        return s
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// Full precision (Swift's shortest round-trip form) so a spreadsheet recomputes exactly what the page shows.
+    static func csvColumns(_ c: AblationComparison) -> [(name: String, value: (VariantSummary) -> SeedStats?)] {
+        var cols: [(name: String, value: (VariantSummary) -> SeedStats?)] = [
+            ("val_log_l1", \.valLogL1), ("val_loss", \.valLoss), ("val_psnr_mu_db", \.psnrMu),
+            ("val_psnr_mu_gain_db", \.psnrMuGain), ("val_pu21_psnr_db", \.pu21Psnr), ("val_pu21_psnr_gain_db", \.pu21PsnrGain),
+            ("overflow_incidents_total", \.overflowIncidents), ("overflow_incidents_per_1000_patches", \.incidentsPer1000),
+            ("overflow_pixels_total", \.overflowPixels), ("overflow_pixels_per_1000_patches", \.pixelsPer1000),
+            ("clamp_hit_rate_fraction", \.clampHitRate), ("saturation_rate_fraction", \.saturationRate),
+            ("learnable_scale", \.learnableScale), ("wall_seconds", \.wallSeconds), ("steps_per_second", \.stepsPerSecond),
+        ]
+        for n in termNames(c) {
+            cols.append(("val_term_\(n)", { v in v.valTerms.first { $0.name == n }?.stats }))
+        }
+        return cols
+    }
+
+    static func csv(_ c: AblationComparison) -> String {
+        let cols = csvColumns(c)
+        var header = ["variant", "finished_runs", "failed_runs", "missing_runs"]
+        for col in cols { header += [col.name + "_mean", col.name + "_std"] }
+        var lines = [header.map(csvField).joined(separator: ",")]
+        for v in c.table {
+            var row = [v.variant, String(v.runs.count), String(v.failed.count), String(v.missingSeeds.count)]
+            for col in cols {
+                let s = col.value(v)
+                row += [s.map { "\($0.mean)" } ?? "n/a", s?.std.map { "\($0)" } ?? "n/a"]
+            }
+            lines.append(row.map(csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,248 @@
+// The ablation comparison on synthetic runs whose every number is known by construction: table, claims and
+// verdicts, missing and failed runs, the three files, determinism.
+import Foundation
+@testable import Reports
+import TestSupport
+import Testing
+import Training
+
+/// One synthetic run: 10 steps of 100 patches (1,000 patches, so incidents per 1000 patches = total incidents),
+/// all `incidents` at step 1 with 3 pixels each; clamp-hit 0.5 and saturation 0.25 except at step 10 (the last 10%),
+/// where they are `clamp` and 0.1; train records at steps 5 and 10 (wall 2.5 s and 5 s: 2 steps/s);
+/// val at 5 (log-L1 1, never final) and 10 (log-L1 `logL1`, PSNR-mu `psnr` vs identity 30, PU21 40 vs 38).
+struct SyntheticAblationRun {
+    var variant: String
+    var seed: Int
+    var incidents = 0
+    var logL1 = 0.1
+    var psnr = 32.0
+    var clamp = 0.01
+    var scale: Double? = nil
+
+    func write(under root: String) throws -> AblationRun {
+        let dir = "\(root)/\(variant)-\(seed)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        func lines<T: Encodable>(_ xs: [T]) throws -> String {
+            try xs.map { String(decoding: try enc.encode($0), as: UTF8.self) + "\n" }.joined()
+        }
+        var monitor: [MonitorRecord] = []
+        for step in 1...10 {
+            let inc = step == 1 ? incidents : 0
+            monitor.append(MonitorRecord(step: step, patches: 100, overflowPixels: 3 * inc, overflowIncidents: inc,
+                                         clampHitRate: step == 10 ? clamp : 0.5, saturationRate: step == 10 ? 0.1 : 0.25,
+                                         deltaMin: -1, deltaMax: 1, deltaPercentiles: [:], denomMean: 8, denomStd: 1,
+                                         denomCV: 0.125, denomMin: 6, denomMax: 10, learnableScale: scale, gradNorm: 1,
+                                         collapse: 0.1, skipped: false))
+        }
+        func val(_ step: Int, _ l: Double) -> MetricsRecord {
+            let model = EvalMetrics(psnrMu: psnr, pu21Psnr: 40, logL1: l, terms: ["l1": 2 * l, "sparsity": 0.5], loss: 2 * l + 0.05,
+                                    overflowPixels: 0, overflowIncidents: 0, patches: 64)
+            let identity = EvalMetrics(psnrMu: 30, pu21Psnr: 38, logL1: 0.5, terms: [:], loss: 1, overflowPixels: 0,
+                                       overflowIncidents: 0, patches: 64)
+            return MetricsRecord(kind: "val", step: step, epoch: 0, wallSeconds: Double(step) / 2 + 0.1, model: model, identity: identity)
+        }
+        let metrics = [
+            MetricsRecord(kind: "train", step: 5, epoch: 0, wallSeconds: 2.5, lr: 1e-3, loss: 0.4, terms: [:], stepsPerSecond: 2),
+            val(5, 1),
+            MetricsRecord(kind: "train", step: 10, epoch: 0, wallSeconds: 5, lr: 1e-3, loss: 0.2, terms: [:], stepsPerSecond: 2),
+            val(10, logL1),
+        ]
+        try lines(metrics).write(toFile: dir + "/metrics.jsonl", atomically: false, encoding: .utf8)
+        try lines(monitor).write(toFile: dir + "/monitor.jsonl", atomically: false, encoding: .utf8)
+        try (Incident.csvHeader + "\n").write(toFile: dir + "/incidents.csv", atomically: false, encoding: .utf8)
+        return AblationRun(variant: variant, seed: seed, dir: dir, status: .finished)
+    }
+}
+
+struct AblationReportTests {
+    static let order = ["legacy_mode_a", "phase1", "learnable", "phase3_histogram", "phase3_moment", "phase3_sparsity"]
+
+    /// legacy 40 / 80 incidents, phase1 4 / 12 (reductions 90% and 85%); phase1 log-L1 0.1 / 0.2,
+    /// learnable 0.092 / 0.186 (8% and 7% lower); Phase 3: sparsity lower, moment higher, histogram mixed.
+    static func specs() -> [SyntheticAblationRun] {
+        [SyntheticAblationRun(variant: "legacy_mode_a", seed: 1, incidents: 40, logL1: 0.3, psnr: 31, clamp: 0),
+         SyntheticAblationRun(variant: "legacy_mode_a", seed: 2, incidents: 80, logL1: 0.4, psnr: 30.5, clamp: 0),
+         SyntheticAblationRun(variant: "phase1", seed: 1, incidents: 4, logL1: 0.1, psnr: 32, clamp: 0.02),
+         SyntheticAblationRun(variant: "phase1", seed: 2, incidents: 12, logL1: 0.2, psnr: 31, clamp: 0.04),
+         SyntheticAblationRun(variant: "learnable", seed: 1, logL1: 0.092, psnr: 33, scale: 5.5),
+         SyntheticAblationRun(variant: "learnable", seed: 2, logL1: 0.186, psnr: 32, scale: 6.5)]
+    }
+
+    static func phase3() -> [SyntheticAblationRun] {
+        [SyntheticAblationRun(variant: "phase3_sparsity", seed: 1, logL1: 0.0874, scale: 6),
+         SyntheticAblationRun(variant: "phase3_sparsity", seed: 2, logL1: 0.1767, scale: 6),
+         SyntheticAblationRun(variant: "phase3_moment", seed: 1, logL1: 0.1, scale: 6),
+         SyntheticAblationRun(variant: "phase3_moment", seed: 2, logL1: 0.2, scale: 6),
+         SyntheticAblationRun(variant: "phase3_histogram", seed: 1, logL1: 0.0874, scale: 6),
+         SyntheticAblationRun(variant: "phase3_histogram", seed: 2, logL1: 0.19, scale: 6)]
+    }
+
+    static func compare(_ specs: [SyntheticAblationRun], extra: [AblationRun] = [], order: [String] = order)
+        throws -> (AblationComparison, ScratchDir) {
+        let dir = ScratchDir()
+        let runs = try specs.map { try $0.write(under: dir.path) } + extra
+        return (try AblationComparison(runs: runs, variantOrder: order), dir)
+    }
+
+    func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) <= 1e-12 * max(1, abs(b)) } ?? false }
+
+    @Test func tableHasMeansAndSampleStds() throws {
+        let (c, _) = try Self.compare(Self.specs(), order: ["legacy_mode_a", "phase1", "learnable"])
+        #expect(c.table.map(\.variant) == ["legacy_mode_a", "phase1", "learnable"])
+        let legacy = c.table[0], p1 = c.table[1], learn = c.table[2]
+        #expect(legacy.seeds == [1, 2])
+        #expect(legacy.overflowIncidents?.mean == 60 && legacy.overflowIncidents?.n == 2)
+        #expect(legacy.overflowIncidents?.std == 800.0.squareRoot())
+        #expect(legacy.incidentsPer1000?.mean == 60)
+        #expect(legacy.overflowPixels?.mean == 180)
+        #expect(legacy.pixelsPer1000?.mean == 180)
+        #expect(close(legacy.valLogL1?.mean, 0.35))
+        #expect(close(legacy.valLogL1?.std, 0.1 / 2.0.squareRoot()))
+        #expect(legacy.psnrMu?.mean == 30.75)
+        #expect(legacy.psnrMuGain?.mean == 0.75)
+        #expect(legacy.pu21PsnrGain == SeedStats(mean: 2, std: 0, n: 2))
+        // Only the last 10% of steps (step 10) counts: the 0.5 of steps 1...9 must not show.
+        #expect(close(p1.clampHitRate?.mean, 0.03))
+        #expect(p1.saturationRate?.mean == 0.1)
+        #expect(legacy.learnableScale == nil)
+        #expect(learn.learnableScale == SeedStats(mean: 6, std: 0.5.squareRoot(), n: 2))
+        #expect(learn.wallSeconds == SeedStats(mean: 5, std: 0, n: 2))
+        #expect(learn.stepsPerSecond?.mean == 2)
+        #expect(close(p1.valLoss?.mean, 0.35))
+        #expect(p1.valTerms.map(\.name) == ["l1", "sparsity"])
+        #expect(close(p1.valTerms[0].stats.mean, 0.3))
+    }
+
+    @Test func supportedClaimsWithExactNumbers() throws {
+        let (c, _) = try Self.compare(Self.specs() + Self.phase3())
+        let overflow = c.claims[0]
+        #expect(overflow.verdict == .supported)
+        #expect(close(overflow.perSeed[0], 0.9) && close(overflow.perSeed[1], 0.85))
+        #expect(close(overflow.measured?.mean, 0.875))
+        #expect(close(overflow.measured?.std, 0.05 / 2.0.squareRoot()))
+        #expect(overflow.note.hasPrefix("paired by seed"))
+        let loss = c.claims[1]
+        #expect(loss.verdict == .supported)
+        #expect(close(loss.perSeed[0], 0.08) && close(loss.perSeed[1], 0.07))
+        #expect(loss.statement.contains("log-L1"))
+        #expect(loss.note.contains("PSNR-mu difference +1.00 dB +- 0.00 dB"))
+        let p3 = Dictionary(c.claims.dropFirst(2).map { ($0.name, $0.verdict) }, uniquingKeysWith: { a, _ in a })
+        #expect(p3 == ["Phase 3: phase3_histogram vs learnable": .inconclusive, "Phase 3: phase3_moment vs learnable": .hurts,
+                       "Phase 3: phase3_sparsity vs learnable": .helps])
+    }
+
+    @Test func notSupportedAndInconclusiveVerdicts() throws {
+        var specs = Self.specs()
+        specs[4].logL1 = 0.099; specs[5].logL1 = 0.198   // 1% and 1% lower: both outside 5-10%
+        #expect(try Self.compare(specs).0.claims[1].verdict == .notSupported)
+        specs[4].logL1 = 0.088; specs[5].logL1 = 0.194   // 12% and 3%: mean 7.5% inside, no seed inside
+        let inconclusive = try Self.compare(specs).0.claims[1]
+        #expect(inconclusive.verdict == .inconclusive)
+        #expect(close(inconclusive.measured?.mean, 0.075))
+        specs[2].incidents = 39; specs[3].incidents = 80   // reductions 2.5% and 0%
+        #expect(try Self.compare(specs).0.claims[0].verdict == .notSupported)
+        specs[2].incidents = 0; specs[3].incidents = 0   // 100% fewer: beyond the claimed 80-95%
+        let beyond = try Self.compare(specs).0.claims[0]
+        #expect(beyond.verdict == .notSupported)
+        #expect(beyond.note.contains("above the claimed range"))
+    }
+
+    @Test func oneSeedIsWeakEvidenceAndUnequalSeedsUnpaired() throws {
+        let one = try Self.compare(Array(Self.specs().filter { $0.seed == 1 })).0.claims[0]
+        #expect(one.verdict == .supported)
+        #expect(one.measured == SeedStats(mean: 0.9, std: nil, n: 1))
+        #expect(one.note.contains("one seed only, the evidence is weak"))
+        // phase1 seed 1 only against legacy's mean of 60 incidents: 1 - 4/60.
+        let unpaired = try Self.compare(Self.specs().filter { !($0.variant == "phase1" && $0.seed == 2) }).0.claims[0]
+        #expect(unpaired.note.hasPrefix("unpaired"))
+        #expect(close(unpaired.perSeed.first, 1 - 4.0 / 60))
+        #expect(unpaired.verdict == .supported)
+    }
+
+    @Test func zeroIncidentLegacyIsInconclusive() throws {
+        var specs = Self.specs()
+        specs[0].incidents = 0; specs[1].incidents = 0
+        let claim = try Self.compare(specs).0.claims[0]
+        #expect(claim.verdict == .inconclusive)
+        #expect(claim.measured == nil)
+        #expect(claim.note.contains("no incidents to reduce"))
+    }
+
+    @Test func missingAndFailedRunsAreNamed() throws {
+        let extra = [AblationRun(variant: "phase1", seed: 1, dir: "/nowhere/p1-1", status: .failed("bad <tag> & \"oom\"")),
+                     AblationRun(variant: "phase1", seed: 2, dir: "/nowhere/p1-2", status: .missing)]
+        let (c, dir) = try Self.compare(Self.specs().filter { $0.variant != "phase1" && $0.variant != "learnable" }, extra: extra)
+        #expect(c.table[1].failed.map(\.seed) == [1] && c.table[1].missingSeeds == [2])
+        #expect(c.claims[0].verdict == .inconclusive)
+        #expect(c.claims[0].note == "missing runs: phase1 (no finished run: failed seeds 1; missing seeds 2)")
+        #expect(c.claims[1].note.contains("learnable (no finished run)"))
+        #expect(c.claims[1].note.contains("phase1 (no finished run"))
+        let paths = try c.write(to: dir.path + "/out")
+        let md = try String(contentsOfFile: paths.markdown, encoding: .utf8)
+        #expect(md.contains("| phase1 | 1 | failed: bad <tag> & \"oom\" | /nowhere/p1-1 |"))
+        #expect(md.contains("| phase1 | 2 | missing | /nowhere/p1-2 |"))
+        let html = try String(contentsOfFile: paths.html, encoding: .utf8)
+        #expect(html.contains("failed: bad &lt;tag&gt; &amp; &quot;oom&quot;"))
+        #expect(!html.contains("<tag>"))
+    }
+
+    @Test func finishedRunWithoutLogsThrows() throws {
+        let run = AblationRun(variant: "phase1", seed: 1, dir: "/nowhere/at/all", status: .finished)
+        #expect(throws: ReportError.self) { try AblationComparison(runs: [run], variantOrder: ["phase1"]) }
+    }
+
+    @Test func csvHeaderAndRows() throws {
+        let (c, _) = try Self.compare(Self.specs(), order: ["legacy_mode_a", "phase1", "learnable"])
+        let lines = c.csv().split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        let header = lines[0].split(separator: ",").map(String.init)
+        #expect(Array(header.prefix(8)) == ["variant", "finished_runs", "failed_runs", "missing_runs",
+                                            "val_log_l1_mean", "val_log_l1_std", "val_loss_mean", "val_loss_std"])
+        #expect(header.suffix(4) == ["val_term_l1_mean", "val_term_l1_std", "val_term_sparsity_mean", "val_term_sparsity_std"])
+        let legacy = lines[1].split(separator: ",").map(String.init)
+        let col = { (name: String) in legacy[header.firstIndex(of: name)!] }
+        #expect(legacy[0...3] == ["legacy_mode_a", "2", "0", "0"])
+        #expect(col("overflow_incidents_total_mean") == "60.0")
+        #expect(col("overflow_incidents_per_1000_patches_std") == "\(800.0.squareRoot())")
+        #expect(col("learnable_scale_mean") == "n/a")
+        #expect(col("steps_per_second_mean") == "2.0")
+        #expect(lines[3].hasPrefix("learnable,2,0,0,"))
+    }
+
+    @Test func htmlIsSelfContainedAndClosed() throws {
+        let (c, _) = try Self.compare(Self.specs() + Self.phase3())
+        let html = c.html()
+        #expect(!html.contains("http") && !html.contains("<script") && !html.contains("src="))
+        let opened = html.components(separatedBy: "<svg").count - 1
+        #expect(opened == 3 && html.components(separatedBy: "</svg>").count - 1 == opened)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
+        // Verdicts in words, not colour alone.
+        #expect(html.contains("Overflow incidents: phase1 vs legacy_mode_a: supported</strong>"))
+        #expect(html.contains("class=\"claim hurts\""))
+    }
+
+    @Test func sameInputSameBytes() throws {
+        let dir = ScratchDir()
+        let runs = try (Self.specs() + Self.phase3()).map { try $0.write(under: dir.path) }
+        let a = try AblationComparison(runs: runs, variantOrder: Self.order)
+        let b = try AblationComparison(runs: runs.reversed(), variantOrder: Self.order)
+        let pa = try a.write(to: dir.path + "/a"), pb = try b.write(to: dir.path + "/b")
+        for (x, y) in [(pa.markdown, pb.markdown), (pa.html, pb.html), (pa.csv, pb.csv)] {
+            #expect(FileManager.default.contents(atPath: x) == FileManager.default.contents(atPath: y))
+        }
+        #expect(!FileManager.default.fileExists(atPath: pa.html + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"))
+    }
+
+    @Test func chartCurvesAreMeansOverSeedsAndBinned() throws {
+        let (c, _) = try Self.compare(Self.specs(), order: ["legacy_mode_a", "phase1", "learnable"])
+        let legacy = c.table[0].runs
+        #expect(AblationHTML.binWidth(c) == 1)
+        // Step 1 holds 40 and 80 incidents: mean 60 per step; in bins of 5 steps that is 12 per step, then 0.
+        #expect(AblationHTML.binnedIncidents(legacy, width: 1).prefix(2) == [ChartPoint(1, 60), ChartPoint(2, 0)])
+        #expect(AblationHTML.binnedIncidents(legacy, width: 5) == [ChartPoint(5, 12), ChartPoint(10, 0)])
+        #expect(AblationHTML.meanCurve(legacy.map(\.valPsnrMu)) == [ChartPoint(5, 30.75), ChartPoint(10, 30.75)])
+        #expect(AblationHTML.meanCurve(legacy.map(\.trainLoss)) == [ChartPoint(5, 0.4), ChartPoint(10, 0.2)])
+    }
+}
