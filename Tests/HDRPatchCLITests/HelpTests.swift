@@ -2,7 +2,7 @@
 import Testing
 
 struct HelpTests {
-    static let subcommands = ["inspect", "convert", "synth", "bench", "evaluate", "restore", "report"]
+    static let subcommands = ["inspect", "convert", "synth", "bench", "evaluate", "restore", "report", "ablate"]
 
     @Test func rootHelpListsSubcommands() throws {
         let r = try CLI.run(["--help"])
