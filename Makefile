@@ -4,7 +4,7 @@ APT_PACKAGES := libopenblas-dev libopenexr-dev pkg-config
 SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup build test train data sample ablate ablate-quick clean help
+.PHONY: setup build test train data sample ablate ablate-quick bench clean help
 
 help:
 	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES))"
@@ -13,6 +13,7 @@ help:
 	@echo "make data   - build data/real from Blender's CC0 HDRIs (falls back to data/sample without apt)"
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
 	@echo "make train  - setup, build, data, train configs/default.yaml, write the report"
+	@echo "make bench  - training step and forward times; side by side with PyTorch when torch is importable"
 	@echo "make ablate - the strategy ablation (configs/ablation.yaml, 7 variants x 3 seeds); ablate-quick: a few-minute demo"
 
 setup:
@@ -49,6 +50,16 @@ ablate: data
 
 ablate-quick: data
 	.build/release/hdrpatch ablate --config configs/ablation.yaml --jobs 2 --quick --seeds 2
+
+PYTHON ?= python3
+BENCH_NET ?= --depth 5 --width 32
+
+bench: build
+	.build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2
+	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
+	  { .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --json | tr -d '\n'; echo; \
+	    $(PYTHON) bench/torch_reference.py $(BENCH_NET) --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
+	else echo "(torch not importable with $(PYTHON): no side-by-side; e.g. make bench PYTHON=/tmp/torchvenv/bin/python)"; fi
 
 clean:
 	rm -rf .build

@@ -80,7 +80,7 @@ struct Bench: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(["what": AnyRows.text(what.rawValue), "rows": .rows(rows)]), as: UTF8.self))
             } else {
-                for r in rows { print(r.line) }
+                for r in rows where !r.line.isEmpty { print(r.line) }
             }
         } catch let e as ImageIOError {
             printError(e.description)
@@ -231,6 +231,8 @@ struct Bench: ParsableCommand {
                             perSecond: 1000 / s.median, unit: "steps/s",
                             line: String(format: "step %@ batch %d x %dx%d, %d thread(s): train step median %.1f ms (min %.1f), forward %.1f ms",
                                          name, batch, patch, patch, t, s.median, s.min, f.median)))
+            rows.append(Row(name: "forward " + name, threads: t, medianMs: f.median, minMs: f.min, maxMs: f.max,
+                            perSecond: 1000 / f.median, unit: "forwards/s", line: ""))
         }
         return rows
     }

@@ -39,6 +39,16 @@ struct BenchTests {
         #expect(r.stdout.contains("loader 1 worker(s): "))
     }
 
+    @Test func trainingStepAndForwardRowsPerThreadCount() throws {
+        let r = try CLI.run(["bench", "--what", "step", "--depth", "2", "--width", "4", "--patch", "16", "--batch", "2",
+                             "--threads", "1", "2", "--repeats", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        #expect(report.rows.map(\.name) == ["step plain d2 w4", "forward plain d2 w4", "step plain d2 w4", "forward plain d2 w4"])
+        #expect(report.rows.map(\.threads) == [1, 1, 2, 2])
+        #expect(report.rows.allSatisfy { $0.median_ms > 0 })
+    }
+
     @Test func badInputIsOneErrorLine() throws {
         let dir = ScratchDir()
         let r = try CLI.run(["bench", "--what", "loader", "--data", dir.file("none")])
