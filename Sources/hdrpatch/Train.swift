@@ -78,7 +78,8 @@ struct Train: ParsableCommand {
 
         let optimizer = cfg.makeOptimizer()
         let model = try PatchModel(model: cfg.model, residual: cfg.residual, logNorm: cfg.logNorm,
-                                   stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed), zeroOutputLayer: true)
+                                   stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed),
+                                   zeroOutputLayer: cfg.train.zeroInitOutput)
         if resume == nil, let initFrom = cfg.train.initFrom {
             try WeightsFile.load(into: model.store, from: initFrom)
         }

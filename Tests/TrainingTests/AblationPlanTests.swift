@@ -26,6 +26,7 @@ struct AblationPlanTests {
             seeds: [3, 4]
             steps: 1000
             quick_steps: 90
+            set: ["train.zero_init_output=false"]
             variants:
               - {name: a}
               - {name: c4, set: ["residual.clamp=4"]}
@@ -33,7 +34,7 @@ struct AblationPlanTests {
         let runs = plan.runs(out: "o", quick: true, seedCount: 1)
         #expect(runs.map(\.dir) == ["o/a/seed-3", "o/c4/seed-3"])
         #expect(runs[1].config == "b.yaml")
-        #expect(runs[1].overrides == ["residual.clamp=4", "seed=3", "train.steps=90", "train.val_every=90",
+        #expect(runs[1].overrides == ["train.zero_init_output=false", "residual.clamp=4", "seed=3", "train.steps=90", "train.val_every=90",
                                       "train.checkpoint_every=30", "schedule.warmup_steps=9"])
     }
 

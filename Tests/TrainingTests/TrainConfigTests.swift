@@ -78,7 +78,8 @@ import Testing
         #expect(o["loss"] == .array([.object(["type": .string("huber"), "weight": .number(2), "delta": .number(1)])]))
         #expect(o["schedule"] == .object(["type": .string("constant"), "warmup_steps": .integer(0)]))
         #expect(o["train"] == .object(["steps": .integer(10), "log_every": .integer(10), "val_every": .integer(100),
-                                       "checkpoint_every": .integer(200), "grad_clip": .null, "init_from": .null]))
+                                       "checkpoint_every": .integer(200), "grad_clip": .null, "init_from": .null,
+                                       "zero_init_output": .bool(true)]))
         #expect(o["monitor"] == .object(["overflow_limit": .number(65504), "saturation": .number(0.99),
                                          "on_nonfinite": .string("skip"), "max_nonfinite": .integer(10)]))
     }

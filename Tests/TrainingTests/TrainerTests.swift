@@ -122,4 +122,20 @@ struct TrainerTests {
         let stopAtOnce = try Self.poisonedTrainer(dir: ScratchDir(), sink: MemorySink(), steps: 20, policy: .stop, poisoned: { $0 == 2 })
         #expect(try stopAtOnce.run(resume: false).end == .stoppedOnNonfinite("1 non-finite step(s) in a row, the last at step 3"))
     }
+
+    @Test func zeroInitialisedOutputMakesTheUntrainedModelTheIdentity() throws {
+        let x = Tensor(shape: [1, 3, 8, 8], storage: (0..<192).map { Float($0 % 17) * 0.37 + 0.01 })
+        for zero in [true, false] {
+            let m = try PatchModel(model: .plain(depth: 3, width: 4), residual: ResidualConfig(mode: .fixedCap(cap: 16, alpha: 1.2), clamp: nil),
+                                   logNorm: LogNorm(), stateSlots: 0, seed: 2, zeroOutputLayer: zero)
+            let pass = m.forward(x)
+            let maxDelta = pass.delta.storage.map { abs($0) }.max()!
+            if zero {
+                #expect(maxDelta == 0)
+                for i in x.storage.indices { #expect(abs(pass.output.storage[i] - x.storage[i]) <= 1e-6 * max(1, x.storage[i])) }
+            } else {
+                #expect(maxDelta > 0.01, "PyTorch's default init gives a random initial residual")
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ import Config
 /// seeds: [0, 1, 2]
 /// steps: 1500                       # every run's train.steps
 /// quick_steps: 150                  # with --quick
+/// set: ["train.zero_init_output=false"]   # overrides for every variant (applied before the variant's own)
 /// variants:
 ///   - {name: phase1, config: configs/phase1.yaml}
 ///   - {name: clamp4, set: ["residual.clamp=4"]}   # base + overrides
@@ -25,7 +26,7 @@ public struct AblationPlan: Sendable, Equatable {
         public var seed: Int
         public var dir: String
         public var config: String
-        /// `--set` overrides, in order: the variant's, then seed and step budget.
+        /// `--set` overrides, in order: the file's common ones, the variant's, then seed and step budget.
         public var overrides: [String]
     }
 
@@ -34,6 +35,8 @@ public struct AblationPlan: Sendable, Equatable {
     public var seeds: [Int]
     public var steps: Int
     public var quickSteps: Int
+    /// Overrides applied to every variant, before its own.
+    public var commonOverrides: [String]
 
     public init(config c: ConfigMapping) throws {
         name = try c.required("name")
@@ -43,6 +46,7 @@ public struct AblationPlan: Sendable, Equatable {
         guard Set(seeds).count == seeds.count else { throw c.error("seeds", "seeds repeat") }
         steps = try c.required("steps", in: .atLeast(1))
         quickSteps = try c.value("quick_steps", default: max(1, steps / 10), in: .atLeast(1))
+        commonOverrides = try c.contains("set") ? c.values("set", String.self) : []
         var seen = Set<String>()
         variants = try c.mappings("variants").map { v in
             let name: String = try v.required("name")
@@ -59,7 +63,7 @@ public struct AblationPlan: Sendable, Equatable {
             return Variant(name: name, config: config, overrides: overrides)
         }
         guard !variants.isEmpty else { throw c.error("variants", "list at least one variant") }
-        try c.finish(known: ["name", "base", "seeds", "steps", "quick_steps", "variants"])
+        try c.finish(known: ["name", "base", "seeds", "steps", "quick_steps", "set", "variants"])
     }
 
     public static func load(path: String) throws -> AblationPlan {
@@ -81,7 +85,7 @@ public struct AblationPlan: Sendable, Equatable {
         return variants.flatMap { v in
             chosen.map { seed in
                 Run(variant: v.name, seed: seed, dir: "\(out)/\(v.name)/seed-\(seed)", config: v.config,
-                    overrides: v.overrides + ["seed=\(seed)"] + budgetOverrides)
+                    overrides: commonOverrides + v.overrides + ["seed=\(seed)"] + budgetOverrides)
             }
         }
     }
