@@ -2,12 +2,43 @@
 import Glibc
 import Numerics
 
+/// The model's two element-wise formulas, in one place for training, evaluation and the loss terms.
+/// Float32 arithmetic in PyTorch's order, like `LogNorm`: the sums are float32, log and exp are computed in Double
+/// and rounded once (correctly rounded; torch's are within an ulp), the final subtraction is float32.
+public enum Reconstruction {
+    /// output = exp(logImage + delta) - eps; exp overflow gives +inf, left for the monitor to count.
+    /// - Parameters: logImage, delta: (N, C, H, W), the same shape.
+    public static func output(logImage: Tensor, delta: Tensor, eps: Float) -> Tensor {
+        precondition(logImage.shape == delta.shape, "Reconstruction: logImage \(logImage.shape) vs delta \(delta.shape)")
+        var output = Tensor(zeros: delta.shape)
+        delta.storage.withUnsafeBufferPointer { d in
+            logImage.storage.withUnsafeBufferPointer { l in
+                output.storage.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<d.count { o[i] = Float(exp(Double(l[i] + d[i]))) - eps }
+                }
+            }
+        }
+        return output
+    }
+
+    /// gtDelta = log(target + eps) - logImage: the residual that reproduces the target exactly.
+    /// - Parameters: target (expected >= 0), logImage: (N, C, H, W), the same shape.
+    public static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float) -> Tensor {
+        precondition(logImage.shape == target.shape, "Reconstruction: logImage \(logImage.shape) vs target \(target.shape)")
+        var gtDelta = Tensor(zeros: target.shape)
+        target.storage.withUnsafeBufferPointer { t in
+            logImage.storage.withUnsafeBufferPointer { l in
+                gtDelta.storage.withUnsafeMutableBufferPointer { g in
+                    for i in 0..<t.count { g[i] = Float(log(Double(t[i] + eps))) - l[i] }
+                }
+            }
+        }
+        return gtDelta
+    }
+}
+
 extension LossInputs {
-    /// gtDelta = log(target + eps) - logImage and output = exp(logImage + delta) - eps, element by element.
-    ///
-    /// Float32 arithmetic in PyTorch's order, like `LogNorm`: `target + eps` and `logImage + delta` are float32
-    /// sums, log and exp are computed in Double and rounded once (correctly rounded; torch's are within an ulp),
-    /// and the final subtraction is float32. exp overflow gives output = +inf, left for the monitor to count.
+    /// gtDelta and output from `Reconstruction`, element by element.
     /// - Parameters:
     ///   - delta: residual after the head's safety clamp, (N, C, H, W).
     ///   - logImage: log(input + eps), (N, C, H, W), as `LogNorm` produced it.
@@ -16,22 +47,8 @@ extension LossInputs {
     public init(delta: Tensor, logImage: Tensor, target: Tensor, eps: Float) {
         precondition(logImage.shape == delta.shape && target.shape == delta.shape,
                      "LossInputs: shapes differ: delta \(delta.shape), logImage \(logImage.shape), target \(target.shape)")
-        var gtDelta = Tensor(zeros: delta.shape)
-        var output = Tensor(zeros: delta.shape)
-        delta.storage.withUnsafeBufferPointer { d in
-            logImage.storage.withUnsafeBufferPointer { l in
-                target.storage.withUnsafeBufferPointer { t in
-                    gtDelta.storage.withUnsafeMutableBufferPointer { g in
-                        output.storage.withUnsafeMutableBufferPointer { o in
-                            for i in 0..<d.count {
-                                g[i] = Float(log(Double(t[i] + eps))) - l[i]
-                                o[i] = Float(exp(Double(l[i] + d[i]))) - eps
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        self.init(delta: delta, gtDelta: gtDelta, logImage: logImage, output: output, target: target, eps: eps)
+        self.init(delta: delta, gtDelta: Reconstruction.groundTruthDelta(target: target, logImage: logImage, eps: eps),
+                  logImage: logImage, output: Reconstruction.output(logImage: logImage, delta: delta, eps: eps),
+                  target: target, eps: eps)
     }
 }

@@ -1,5 +1,4 @@
 // The model a run trains and a checkpoint restores: LogNorm -> network -> residual head -> reconstruction.
-import Glibc
 import Losses
 import Model
 import Numerics
@@ -60,22 +59,16 @@ public final class PatchModel: @unchecked Sendable {
         let p = network.forward(norm.normalized, store: store)
         var delta = Tensor(zeros: [0]), cache = ResidualHead.Cache()
         head.forward(delta: &delta, p: p, cache: &cache, denom: norm.denom, learnedScale: learnedScale)
-        var output = Tensor(zeros: delta.shape)
-        let eps = logNorm.eps
-        // Same arithmetic as LossInputs: float32 sum, exp in Double rounded once, float32 subtraction.
-        norm.logImage.storage.withUnsafeBufferPointer { l in
-            delta.storage.withUnsafeBufferPointer { d in
-                output.storage.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<o.count { o[i] = Float(exp(Double(l[i] + d[i]))) - eps }
-                }
-            }
-        }
+        let output = Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps)
         return Pass(norm: norm, p: p, delta: delta, headCache: cache, output: output)
     }
 
-    /// Loss inputs for `pass` against `target` (N, 3, H, W).
+    /// Loss inputs for `pass` against `target` (N, 3, H, W); the reconstruction is the pass's, not redone.
     public func lossInputs(_ pass: Pass, target: Tensor) -> LossInputs {
-        LossInputs(delta: pass.delta, logImage: pass.norm.logImage, target: target, eps: logNorm.eps)
+        let eps = logNorm.eps
+        return LossInputs(delta: pass.delta,
+                          gtDelta: Reconstruction.groundTruthDelta(target: target, logImage: pass.norm.logImage, eps: eps),
+                          logImage: pass.norm.logImage, output: pass.output, target: target, eps: eps)
     }
 
     /// Accumulates (+=) every parameter gradient into `store.grads` from d loss / d delta.
