@@ -206,6 +206,7 @@ struct Bench: ParsableCommand {
         if !json { print("OpenBLAS: \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename()))") }
         for t in threads {
             openblas_set_num_threads(Int32(max(t, 1)))
+            Parallel.threads = t
             func trainStep() {
                 let pass = pm.forward(input)
                 var g = Tensor(zeros: pass.delta.shape)

@@ -1,4 +1,4 @@
-// Conv2D (im2col + sgemm) against the naive 7-loop reference: forward, every gradient, accumulation,
+// Conv2D (im2col + sgemm, and the direct 3x3 kernels where they apply) against the naive 7-loop reference: forward, every gradient, accumulation,
 // the first-layer and no-bias variants, and workspace reuse.
 import Testing
 import Numerics
@@ -74,6 +74,7 @@ struct OpsConvTests {
         let c = convCases[0]
         let p = try Params(c, seed: 40)
         let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernel: 3, padding: 1)
+        conv.algorithm = .im2col
         let x = randomTensor(c.inputShape, seed: 41), dy = randomTensor(c.outputShape, seed: 42)
         var y = Tensor(zeros: c.outputShape), dx = Tensor(zeros: c.inputShape)
         func step() {
@@ -99,6 +100,7 @@ struct OpsConvTests {
         let ws = Workspace()
         let small = Conv2D(inChannels: 2, outChannels: 2, kernel: 1, stride: 2, workspace: ws)
         let large = Conv2D(inChannels: 2, outChannels: 2, kernel: 3, padding: 1, workspace: ws)
+        large.algorithm = .im2col
         let w = [Float](repeating: 0.5, count: 2 * 2 * 9)
         let x = randomTensor([1, 2, 6, 6], seed: 50)
         var ySmall = Tensor(zeros: small.outputShape(input: x.shape)), yLarge = Tensor(zeros: large.outputShape(input: x.shape))

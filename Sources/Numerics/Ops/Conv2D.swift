@@ -1,4 +1,5 @@
-// 2-D convolution with PyTorch nn.Conv2d semantics, computed as im2col + one sgemm per image.
+// 2-D convolution with PyTorch nn.Conv2d semantics: direct vectorised kernels for 3x3 / stride 1 / padding 1
+// (Conv2DDirect.swift), im2col + one sgemm per image for every other geometry.
 
 /// A convolution layer's geometry and scratch space; the parameters live in a `ParameterStore` and come in
 /// as pointers, so one op instance serves any batch size and image size.
@@ -15,6 +16,10 @@
 public final class Conv2D: @unchecked Sendable {
     public let inChannels, outChannels, kernelHeight, kernelWidth, stride, padding: Int
     public let workspace: Workspace
+    /// `.automatic` (the default) takes the direct kernels where they apply; tests pin either path.
+    public var algorithm: ConvAlgorithm = .automatic
+    /// Instruction set of the direct kernels (default: the best this CPU runs; lower it to test the others).
+    public var simdLevel: SIMDLevel = .best
 
     public init(
         inChannels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
@@ -62,6 +67,15 @@ public final class Conv2D: @unchecked Sendable {
         let g = geometry(input: input.shape)
         let n = input.shape[0], k = g.columnRows, l = g.columnCount
         requireShape(output, [n, outChannels, g.outHeight, g.outWidth], "Conv2D.forward output")
+        if directApplies {
+            input.storage.withUnsafeBufferPointer { x in
+                output.storage.withUnsafeMutableBufferPointer { y in
+                    guard let x = x.baseAddress, let y = y.baseAddress else { return }
+                    directForward(output: y, input: x, n: n, height: g.height, width: g.width, weight: weight, bias: bias)
+                }
+            }
+            return
+        }
         let cols = g.isPointwise ? nil : workspace.reserve(k * l)
         input.storage.withUnsafeBufferPointer { x in
             output.storage.withUnsafeMutableBufferPointer { y in
@@ -114,6 +128,16 @@ public final class Conv2D: @unchecked Sendable {
         let g = geometry(input: input.shape)
         let n = input.shape[0], k = g.columnRows, l = g.columnCount, imageSize = inChannels * g.height * g.width
         requireShape(dOutput, [n, outChannels, g.outHeight, g.outWidth], "Conv2D.backward dOutput")
+        if directApplies {
+            input.storage.withUnsafeBufferPointer { x in
+                dOutput.storage.withUnsafeBufferPointer { dy in
+                    guard let x = x.baseAddress, let dy = dy.baseAddress else { return }
+                    directBackward(dInput: dInput, dWeight: dWeight, dBias: dBias, dOutput: dy, input: x, n: n,
+                                   height: g.height, width: g.width, weight: weight)
+                }
+            }
+            return
+        }
         let cols = g.isPointwise ? nil : workspace.reserve(k * l)
         input.storage.withUnsafeBufferPointer { x in
             dOutput.storage.withUnsafeBufferPointer { dy in

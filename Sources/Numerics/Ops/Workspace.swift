@@ -21,6 +21,17 @@ public final class Workspace: @unchecked Sendable {
 
     /// Makes at least `count` floats available and returns the start. Reallocates only when `count` exceeds the
     /// current capacity; old contents are not kept (callers refill).
+    /// Per-thread workspaces for kernels that split a batch over threads; created on first use, then kept.
+    /// Call from one thread only (before splitting work).
+    public func ensureSlots(_ count: Int) {
+        while children.count < count { children.append(Workspace()) }
+    }
+
+    /// Slot `i` (< the count given to `ensureSlots`).
+    public func slot(_ i: Int) -> Workspace { children[i] }
+
+    private var children: [Workspace] = []
+
     public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
             pointer.deallocate()

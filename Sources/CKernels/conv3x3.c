@@ -1,0 +1,193 @@
+// Run-time dispatch over the instruction-set variants of conv3x3_body.h, weight packing, padding.
+#include "hp_kernels.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#pragma clang fp contract(fast)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define HP_X86 1
+#endif
+
+// Plain C: 4-float vectors (SSE2 / NEON registers, or scalar code elsewhere).
+typedef float hp_v4 __attribute__((vector_size(16)));
+#define HP_SUFFIX generic
+#define HP_TARGET
+#define HP_VEC hp_v4
+#define HP_VW 4
+#define HP_MB 4
+#define HP_V 2
+#define HP_MBW 1
+#include "conv3x3_body.h"
+#undef HP_SUFFIX
+#undef HP_TARGET
+#undef HP_VEC
+#undef HP_VW
+#undef HP_MB
+#undef HP_V
+#undef HP_MBW
+
+#ifdef HP_X86
+typedef float hp_v8 __attribute__((vector_size(32)));
+#define HP_SUFFIX avx2
+#define HP_TARGET __attribute__((target("avx2,fma")))
+#define HP_VEC hp_v8
+#define HP_VW 8
+#define HP_MB 4
+#define HP_V 3
+#define HP_MBW 1
+#include "conv3x3_body.h"
+#undef HP_SUFFIX
+#undef HP_TARGET
+#undef HP_VEC
+#undef HP_VW
+#undef HP_MB
+#undef HP_V
+#undef HP_MBW
+
+typedef float hp_v16 __attribute__((vector_size(64)));
+#define HP_SUFFIX avx512
+#define HP_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define HP_VEC hp_v16
+#define HP_VW 16
+#define HP_MB 8
+#define HP_V 3
+#define HP_MBW 2
+#include "conv3x3_body.h"
+#undef HP_SUFFIX
+#undef HP_TARGET
+#undef HP_VEC
+#undef HP_VW
+#undef HP_MB
+#undef HP_V
+#undef HP_MBW
+#endif
+
+int hp_cpu_level(void) {
+#ifdef HP_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return HP_LEVEL_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return HP_LEVEL_AVX2;
+#endif
+    return HP_LEVEL_GENERIC;
+}
+
+static int clamp_level(int level) {
+    const int best = hp_cpu_level();
+    return level < 0 ? 0 : (level > best ? best : level);
+}
+
+static int block_channels(int level) { return level == HP_LEVEL_AVX512 ? 8 : 4; }
+
+int hp_conv3x3_block(int level) {
+    switch (clamp_level(level)) {
+    case HP_LEVEL_AVX512: return 16 * 3;
+    case HP_LEVEL_AVX2: return 8 * 3;
+    default: return 4 * 2;
+    }
+}
+
+int hp_conv3x3_lanes(int level) {
+    switch (clamp_level(level)) {
+    case HP_LEVEL_AVX512: return 16;
+    case HP_LEVEL_AVX2: return 8;
+    default: return 4;
+    }
+}
+
+int hp_conv3x3_slack(int width) {
+    // Forward reads up to one block (48) plus 2 rows + 2 past the last output index; the weight gradient one
+    // vector (16) past it. Rounded up generously.
+    (void)width;
+    return 64 + 16;
+}
+
+size_t hp_conv3x3_packed_count(int level, int cout, int cin) {
+    const int mb = block_channels(clamp_level(level));
+    return (size_t)((cout + mb - 1) / mb * mb) * (size_t)cin * 9;
+}
+
+void hp_conv3x3_pack(int level, const float *w, int cout, int cin, int adjoint, float *packed) {
+    const int mb = block_channels(clamp_level(level));
+    // The packed convolution maps pcin -> pcout channels.
+    const int pcout = adjoint ? cin : cout, pcin = adjoint ? cout : cin;
+    const int coutp = (pcout + mb - 1) / mb * mb;
+    size_t i = 0;
+    for (int cb = 0; cb < coutp; cb += mb)
+        for (int ci = 0; ci < pcin; ci++)
+            for (int k = 0; k < 9; k++)
+                for (int m = 0; m < mb; m++) {
+                    const int co = cb + m;
+                    float v = 0.0f;
+                    if (co < pcout) {
+                        v = adjoint ? w[((size_t)ci * cin + co) * 9 + (8 - k)] : w[((size_t)co * cin + ci) * 9 + k];
+                    }
+                    packed[i++] = v;
+                }
+}
+
+void hp_conv3x3_forward(int level, const float *packed, const float *bias, int cout, int cin, const float *x,
+                        size_t plane, int wp, float *y, size_t ystride, int j0, int j1) {
+    switch (clamp_level(level)) {
+#ifdef HP_X86
+    case HP_LEVEL_AVX512: forward_avx512(packed, bias, cout, cin, x, plane, wp, y, ystride, j0, j1); return;
+    case HP_LEVEL_AVX2: forward_avx2(packed, bias, cout, cin, x, plane, wp, y, ystride, j0, j1); return;
+#endif
+    default: forward_generic(packed, bias, cout, cin, x, plane, wp, y, ystride, j0, j1); return;
+    }
+}
+
+void hp_conv3x3_weight_grad(int level, const float *dy, size_t dystride, int cout, const float *x, size_t plane,
+                            int cin, int wp, int j0, int j1, float *acc) {
+    switch (clamp_level(level)) {
+#ifdef HP_X86
+    case HP_LEVEL_AVX512: weight_grad_avx512(dy, dystride, cout, x, plane, cin, wp, j0, j1, acc); return;
+    case HP_LEVEL_AVX2: weight_grad_avx2(dy, dystride, cout, x, plane, cin, wp, j0, j1, acc); return;
+#endif
+    default: weight_grad_generic(dy, dystride, cout, x, plane, cin, wp, j0, j1, acc); return;
+    }
+}
+
+void hp_reduce_lanes(int level, const float *acc, size_t count, float *dw) {
+    const int lanes = hp_conv3x3_lanes(level);
+    for (size_t i = 0; i < count; i++) {
+        float s = 0.0f;
+        for (int l = 0; l < lanes; l++) s += acc[i * lanes + l];
+        dw[i] += s;
+    }
+}
+
+void hp_pad(const float *x, int c, int h, int w, float *xp, size_t plane) {
+    const int wp = w + 2;
+    for (int ch = 0; ch < c; ch++) {
+        const float *src = x + (size_t)ch * h * w;
+        float *dst = xp + (size_t)ch * plane;
+        memset(dst, 0, sizeof(float) * (size_t)(wp + 1));
+        for (int r = 0; r < h; r++) {
+            float *row = dst + (size_t)(r + 1) * wp + 1;
+            memcpy(row, src + (size_t)r * w, sizeof(float) * (size_t)w);
+            row[w] = 0.0f;      // right border
+            row[w + 1] = 0.0f;  // left border of the next row
+        }
+        const size_t used = (size_t)(h + 1) * wp + 1;
+        memset(dst + used, 0, sizeof(float) * (plane - used));
+    }
+}
+
+void hp_unpad(const float *y, size_t ystride, int c, int h, int w, float *out, int accumulate) {
+    const int wp = w + 2;
+    for (int ch = 0; ch < c; ch++) {
+        const float *src = y + (size_t)ch * ystride;
+        float *dst = out + (size_t)ch * h * w;
+        for (int r = 0; r < h; r++) {
+            const float *s = src + (size_t)r * wp;
+            float *d = dst + (size_t)r * w;
+            if (accumulate) {
+                for (int i = 0; i < w; i++) d[i] += s[i];
+            } else {
+                memcpy(d, s, sizeof(float) * (size_t)w);
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+// Direct 3x3 convolution kernels (stride 1, zero padding 1) on a padded-width grid, vectorised for AVX-512,
+// AVX2+FMA or plain C, chosen at run time.
+//
+// The padded-width grid: an image (C, H, W) is stored padded as (C, plane) with plane >= (H + 2) * (W + 2) +
+// slack: row r of channel c at c * plane + r * (W + 2), a zero border one pixel wide, zeros after the last row.
+// Output pixel (y, x) of a 3x3 convolution then reads the nine values at j + (ky * (W + 2) + kx), where
+// j = y * (W + 2) + x, so every output index j in [0, H * (W + 2)) is one dot product over (ci, ky, kx)
+// without bounds checks (j with x >= W are junk, discarded by hp_unpad).
+#ifndef HP_KERNELS_H
+#define HP_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels: 0 plain C (any CPU), 1 AVX2 + FMA, 2 AVX-512F.
+enum { HP_LEVEL_GENERIC = 0, HP_LEVEL_AVX2 = 1, HP_LEVEL_AVX512 = 2 };
+
+/// The best level this CPU runs.
+int hp_cpu_level(void);
+
+/// Output indices computed per block at `level` (hp_conv3x3_forward's j0 must be a multiple of it).
+int hp_conv3x3_block(int level);
+/// Floats of slack a padded plane needs after (H + 2) * (W + 2) for every kernel at any level (zeroed).
+int hp_conv3x3_slack(int width);
+
+/// Floats the packed weights of a (cout, cin, 3, 3) convolution take at `level`.
+size_t hp_conv3x3_packed_count(int level, int cout, int cin);
+/// Packs w (cout, cin, 3, 3) for hp_conv3x3_forward. With `adjoint`, packs instead the weights of the
+/// convolution that computes d input from d output: cout' = cin, cin' = cout, w'[a][b][ky][kx] =
+/// w[b][a][2 - ky][2 - kx] (hp_conv3x3_packed_count(level, cin, cout) floats).
+void hp_conv3x3_pack(int level, const float *w, int cout, int cin, int adjoint, float *packed);
+
+/// y[co * ystride + j] = bias[co] + sum over ci, ky, kx of w[co][ci][ky][kx] * x[ci * plane + j + ky * wp + kx],
+/// for co < cout and j in [j0, j1) (j0 a multiple of the block; writes run on to the next block boundary, so
+/// ystride must leave room). bias may be NULL.
+void hp_conv3x3_forward(int level, const float *packed, const float *bias, int cout, int cin,
+                        const float *x, size_t plane, int wp, float *y, size_t ystride, int j0, int j1);
+
+/// Vector floats per accumulator of hp_conv3x3_weight_grad at `level`.
+int hp_conv3x3_lanes(int level);
+/// acc[((co * cin + ci) * 9 + k) * lanes + l] += partial sums of dy[co * dystride + j] * x[ci * plane + j + off(k)]
+/// over j in [j0, j1) (j0, j1 multiples of lanes; dy must be zero at junk and slack indices).
+void hp_conv3x3_weight_grad(int level, const float *dy, size_t dystride, int cout, const float *x, size_t plane,
+                            int cin, int wp, int j0, int j1, float *acc);
+/// dw[i] += sum over lanes of acc[i * lanes + l], i < count.
+void hp_reduce_lanes(int level, const float *acc, size_t count, float *dw);
+
+/// Writes x (c, h, w) into xp (c, plane) on the padded grid, zero border and zero slack up to `plane`.
+void hp_pad(const float *x, int c, int h, int w, float *xp, size_t plane);
+/// out[ch][yy][xx] (=, or += with accumulate) y[ch * ystride + yy * (w + 2) + xx], for xx < w.
+void hp_unpad(const float *y, size_t ystride, int c, int h, int w, float *out, int accumulate);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,146 @@
+// The direct path of Conv2D for 3x3, stride 1, padding 1 (every convolution of the plain network and most of
+// the U-Net): vectorised kernels on a padded-width grid (CKernels/hp_kernels.h), no im2col, no col2im, the
+// batch split over `Parallel.threads`.
+import CKernels
+
+/// Which algorithm a `Conv2D` uses.
+public enum ConvAlgorithm: Sendable {
+    /// `direct` where the geometry allows (3x3, stride 1, padding 1), else `im2col`.
+    case automatic
+    /// im2col + sgemm per image (any geometry).
+    case im2col
+    /// The direct kernels; only for 3x3, stride 1, padding 1 (other geometries fall back to im2col).
+    case direct
+}
+
+/// Instruction-set levels of the direct kernels.
+public enum SIMDLevel: Int32, Sendable, CaseIterable, Comparable {
+    case generic = 0, avx2 = 1, avx512 = 2
+
+    /// The best level this CPU runs.
+    public static let best = SIMDLevel(rawValue: hp_cpu_level()) ?? .generic
+
+    public static func < (a: SIMDLevel, b: SIMDLevel) -> Bool { a.rawValue < b.rawValue }
+    public var name: String { ["generic", "avx2", "avx512"][Int(rawValue)] }
+}
+
+/// Buffer sizes of the direct path for one image size.
+struct DirectGeometry {
+    let height, width, wp, outCount, plane, block, blockEnd, lanes, laneEnd: Int
+
+    init(height: Int, width: Int, level: SIMDLevel) {
+        self.height = height; self.width = width
+        wp = width + 2
+        outCount = height * wp
+        block = Int(hp_conv3x3_block(level.rawValue))
+        blockEnd = (outCount + block - 1) / block * block
+        lanes = Int(hp_conv3x3_lanes(level.rawValue))
+        laneEnd = (outCount + lanes - 1) / lanes * lanes
+        let needed = max((height + 2) * wp + Int(hp_conv3x3_slack(Int32(width))), blockEnd)
+        plane = (needed + 15) / 16 * 16
+    }
+}
+
+extension Conv2D {
+    var directApplies: Bool {
+        algorithm != .im2col && kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1
+    }
+
+    func directForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, n: Int, height: Int,
+                       width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
+        let level = simdLevel, g = DirectGeometry(height: height, width: width, level: level)
+        let packedCount = hp_conv3x3_packed_count(level.rawValue, Int32(outChannels), Int32(inChannels))
+        let threads = max(1, Parallel.threads)
+        workspace.ensureSlots(threads)
+        let packed = workspace.reserve(packedCount)
+        hp_conv3x3_pack(level.rawValue, weight, Int32(outChannels), Int32(inChannels), 0, packed)
+        let cin = inChannels, cout = outChannels, imageIn = cin * height * width, imageOut = cout * height * width
+        let perSlot = cin * g.plane + cout * g.plane
+        if n >= threads {
+            for t in 0..<threads { _ = workspace.slot(t).reserve(perSlot) }
+            Parallel.run(threads) { t in
+                let buffer = workspace.slot(t).pointer
+                let xp = buffer, yp = buffer + cin * g.plane
+                for i in Parallel.share(t, of: threads, total: n) {
+                    hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
+                    hp_conv3x3_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
+                                       yp, g.plane, 0, Int32(g.outCount))
+                    hp_unpad(yp, g.plane, Int32(cout), Int32(height), Int32(width), y + i * imageOut, 0)
+                }
+            }
+        } else {
+            // Fewer images than threads (inference on a large tile): split each image's output rows instead.
+            let buffer = workspace.slot(0).reserve(perSlot)
+            let xp = buffer, yp = buffer + cin * g.plane
+            let blocks = g.blockEnd / g.block
+            for i in 0..<n {
+                hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
+                Parallel.run(min(threads, blocks)) { t in
+                    let r = Parallel.share(t, of: min(threads, blocks), total: blocks)
+                    hp_conv3x3_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
+                                       yp, g.plane, Int32(r.lowerBound * g.block),
+                                       Int32(min(r.upperBound * g.block, g.outCount)))
+                }
+                hp_unpad(yp, g.plane, Int32(cout), Int32(height), Int32(width), y + i * imageOut, 0)
+            }
+        }
+    }
+
+    func directBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
+                        dBias: UnsafeMutablePointer<Float>?, dOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
+                        n: Int, height: Int, width: Int, weight: UnsafePointer<Float>?) {
+        let level = simdLevel, g = DirectGeometry(height: height, width: width, level: level)
+        let cin = inChannels, cout = outChannels, imageIn = cin * height * width, imageOut = cout * height * width
+        let threads = max(1, min(Parallel.threads, n))
+        workspace.ensureSlots(threads)
+        let packedCount = hp_conv3x3_packed_count(level.rawValue, Int32(cin), Int32(cout))
+        let packed = workspace.reserve(packedCount)
+        if dInput != nil, let weight {
+            hp_conv3x3_pack(level.rawValue, weight, Int32(cout), Int32(cin), 1, packed)
+        }
+        let accCount = cout * cin * 9 * g.lanes
+        // Per slot: padded input, padded d output, d input on the grid, weight-gradient lanes, bias sums.
+        let perSlot = cin * g.plane + cout * g.plane + (dInput == nil ? 0 : cin * g.plane) + accCount + 2 * cout
+        for t in 0..<threads { _ = workspace.slot(t).reserve(perSlot) }
+        Parallel.run(threads) { t in
+            let buffer = workspace.slot(t).pointer
+            let xp = buffer, dyp = xp + cin * g.plane, dxp = dyp + cout * g.plane
+            let acc = dxp + (dInput == nil ? 0 : cin * g.plane)
+            let biasSums = UnsafeMutableRawPointer(acc + accCount).bindMemory(to: Double.self, capacity: cout)
+            acc.update(repeating: 0, count: accCount)
+            biasSums.update(repeating: 0, count: cout)
+            for i in Parallel.share(t, of: threads, total: n) {
+                let dyi = dy + i * imageOut
+                if dBias != nil {
+                    for co in 0..<cout {
+                        let r = dyi + co * height * width
+                        var s = 0.0
+                        for j in 0..<(height * width) { s += Double(r[j]) }
+                        biasSums[co] += s
+                    }
+                }
+                hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
+                hp_pad(dyi, Int32(cout), Int32(height), Int32(width), dyp, g.plane)
+                // d output on the output grid is the padded d output shifted by one row and one column: zero
+                // exactly at the junk columns and past the last row.
+                hp_conv3x3_weight_grad(level.rawValue, dyp + g.wp + 1, g.plane, Int32(cout), xp, g.plane, Int32(cin),
+                                       Int32(g.wp), 0, Int32(g.laneEnd), acc)
+                if let dInput {
+                    hp_conv3x3_forward(level.rawValue, packed, nil, Int32(cin), Int32(cout), dyp, g.plane, Int32(g.wp),
+                                       dxp, g.plane, 0, Int32(g.outCount))
+                    hp_unpad(dxp, g.plane, Int32(cin), Int32(height), Int32(width), dInput + i * imageIn, 1)
+                }
+            }
+        }
+        // Threads' partial sums, added in slot order: deterministic for a given thread count.
+        for t in 0..<threads {
+            let buffer = workspace.slot(t).pointer
+            let acc = buffer + cin * g.plane + cout * g.plane + (dInput == nil ? 0 : cin * g.plane)
+            hp_reduce_lanes(level.rawValue, acc, cout * cin * 9, dWeight)
+            if let dBias {
+                let sums = UnsafeMutableRawPointer(acc + accCount).bindMemory(to: Double.self, capacity: cout)
+                for co in 0..<cout { dBias[co] += Float(sums[co]) }
+            }
+        }
+    }
+}

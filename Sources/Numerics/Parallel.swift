@@ -1,0 +1,44 @@
+// How many threads the compute kernels split a batch over, and the one place that splits work.
+import Dispatch
+import Glibc
+import Synchronization
+
+/// Compute threads for the convolution kernels (and OpenBLAS, which callers configure separately).
+/// Default: `HDRPATCH_THREADS`, else `OPENBLAS_NUM_THREADS`, else the number of active processors.
+public enum Parallel {
+    private static let configured = Atomic<Int>(Parallel.defaultThreads())
+
+    public static var threads: Int {
+        get { configured.load(ordering: .relaxed) }
+        set { configured.store(max(1, newValue), ordering: .relaxed) }
+    }
+
+    static func defaultThreads() -> Int {
+        for name in ["HDRPATCH_THREADS", "OPENBLAS_NUM_THREADS"] {
+            if let raw = getenv(name), let n = Int(String(cString: raw)), n >= 1 { return n }
+        }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Runs body(0) ..< body(count - 1), concurrently when count > 1; returns when all are done.
+    @inline(__always)
+    static func run(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 1 {
+            body(0)
+        } else {
+            // The parts touch disjoint memory (the callers' contract); concurrentPerform returns only when all ran.
+            withoutActuallyEscaping(body) { body in
+                let parts = unsafeBitCast(body, to: (@Sendable (Int) -> Void).self)
+                DispatchQueue.concurrentPerform(iterations: count, execute: parts)
+            }
+        }
+    }
+
+    /// The share of 0 ..< total that part `part` of `parts` takes: contiguous, sizes differ by at most one.
+    @inline(__always)
+    static func share(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
+        let base = total / parts, extra = total % parts
+        let lo = part * base + min(part, extra)
+        return lo..<(lo + base + (part < extra ? 1 : 0))
+    }
+}
