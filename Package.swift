@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "EXRIO", dependencies: ["COpenEXR"]),
         .target(name: "Config", dependencies: ["Yams"]),
         // The convolution kernels are hot loops: optimised in debug builds too, so tests run at speed.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-omit-frame-pointer"])]),
         .target(name: "Numerics", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Model", dependencies: ["Numerics", "Config"]),
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),

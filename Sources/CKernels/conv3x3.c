@@ -20,13 +20,6 @@ typedef float hp_v4 __attribute__((vector_size(16)));
 #define HP_V 2
 #define HP_MBW 1
 #include "conv3x3_body.h"
-#undef HP_SUFFIX
-#undef HP_TARGET
-#undef HP_VEC
-#undef HP_VW
-#undef HP_MB
-#undef HP_V
-#undef HP_MBW
 
 #ifdef HP_X86
 typedef float hp_v8 __attribute__((vector_size(32)));
@@ -38,13 +31,6 @@ typedef float hp_v8 __attribute__((vector_size(32)));
 #define HP_V 3
 #define HP_MBW 1
 #include "conv3x3_body.h"
-#undef HP_SUFFIX
-#undef HP_TARGET
-#undef HP_VEC
-#undef HP_VW
-#undef HP_MB
-#undef HP_V
-#undef HP_MBW
 
 typedef float hp_v16 __attribute__((vector_size(64)));
 #define HP_SUFFIX avx512
@@ -55,13 +41,6 @@ typedef float hp_v16 __attribute__((vector_size(64)));
 #define HP_V 3
 #define HP_MBW 2
 #include "conv3x3_body.h"
-#undef HP_SUFFIX
-#undef HP_TARGET
-#undef HP_VEC
-#undef HP_VW
-#undef HP_MB
-#undef HP_V
-#undef HP_MBW
 #endif
 
 int hp_cpu_level(void) {
@@ -189,5 +168,55 @@ void hp_unpad(const float *y, size_t ystride, int c, int h, int w, float *out, i
                 memcpy(d, s, sizeof(float) * (size_t)w);
             }
         }
+    }
+}
+
+static void zero_outside_interior(float *p, int h, int w, size_t plane) {
+    const int wp = w + 2;
+    memset(p, 0, sizeof(float) * (size_t)(wp + 1));
+    for (int r = 1; r <= h; r++) {
+        p[(size_t)r * wp + w + 1] = 0.0f;  // right border
+        p[(size_t)(r + 1) * wp] = 0.0f;    // left border of the next row
+    }
+    const size_t used = (size_t)(h + 1) * wp + 1;
+    memset(p + used, 0, sizeof(float) * (plane - used));
+}
+
+void hp_finish_padded(float *yp, int c, int h, int w, size_t plane, int activate, float slope) {
+    const int wp = w + 2;
+    for (int ch = 0; ch < c; ch++) {
+        float *p = yp + (size_t)ch * plane;
+        if (activate) {
+            for (int r = 1; r <= h; r++) {
+                float *row = p + (size_t)r * wp + 1;
+                for (int i = 0; i < w; i++) row[i] = row[i] > 0.0f ? row[i] : slope * row[i];
+            }
+        }
+        zero_outside_interior(p, h, w, plane);
+    }
+}
+
+void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, size_t plane, float slope) {
+    const int wp = w + 2;
+    for (int ch = 0; ch < c; ch++) {
+        float *g = gp + (size_t)ch * plane;
+        const float *a = act + (size_t)ch * plane;
+        for (int r = 1; r <= h; r++) {
+            float *row = g + (size_t)r * wp + 1;
+            const float *ar = a + (size_t)r * wp + 1;
+            for (int i = 0; i < w; i++) row[i] = ar[i] > 0.0f ? row[i] : slope * row[i];
+        }
+        zero_outside_interior(g, h, w, plane);
+    }
+}
+
+void hp_plane_sums(const float *p, int c, size_t plane, double *sums) {
+    for (int ch = 0; ch < c; ch++) {
+        const float *q = p + (size_t)ch * plane;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        size_t i = 0;
+        for (; i + 4 <= plane; i += 4) { s0 += q[i]; s1 += q[i + 1]; s2 += q[i + 2]; s3 += q[i + 3]; }
+        for (; i < plane; i++) s0 += q[i];
+        sums[ch] += (s0 + s1) + (s2 + s3);
     }
 }

@@ -1,4 +1,4 @@
-// One instruction-set variant of the direct 3x3 kernels, included by conv3x3.c with
+// One instruction-set variant of the direct 3x3 kernels, included by conv3x3.c (undefined again at the end) with
 //   HP_SUFFIX (name suffix), HP_TARGET (function attribute), HP_VEC (vector type of HP_VW floats),
 //   HP_MB x HP_V (forward register block: output channels x vectors), HP_MBW (weight-gradient channels).
 #define HP_CAT2(a, b) a##b
@@ -96,6 +96,13 @@ static HP_TARGET void HP_FN(weight_grad_)(const float *dy, size_t dystride, int 
     }
 }
 
+#undef HP_SUFFIX
+#undef HP_TARGET
+#undef HP_VEC
+#undef HP_VW
+#undef HP_MB
+#undef HP_V
+#undef HP_MBW
 #undef HP_FN
 #undef HP_CAT
 #undef HP_CAT2

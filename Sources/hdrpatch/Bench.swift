@@ -55,6 +55,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Batches timed per thread count (--what loader), or reads per file (--what exr).")
     var repeats: Int = 100
 
+    @Option(help: "Timed training steps (and forward passes) per thread count after 3 warm-up steps (--what step).")
+    var steps: Int = 20
+
     @Flag(help: "Keep decoded images in memory (--what loader).")
     var cache = false
 
@@ -63,6 +66,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
     }
@@ -100,8 +104,12 @@ struct Bench: ParsableCommand {
         var perSecond: Double
         var unit: String
         var line: String
+        /// Direct-convolution GFLOP per second at the median time, and its share of the sgemm peak (step rows).
+        var gflops: Double? = nil
+        var percentOfPeak: Double? = nil
         enum CodingKeys: String, CodingKey {
             case name, threads, medianMs = "median_ms", minMs = "min_ms", maxMs = "max_ms", perSecond = "per_second", unit
+            case gflops = "gflop_per_s", percentOfPeak = "percent_of_sgemm_peak"
         }
     }
 
@@ -189,8 +197,42 @@ struct Bench: ParsableCommand {
         return rows
     }
 
+    /// OpenBLAS sgemm GFLOP/s on 2048 x 2048 x 2048 (best of 3) with the current thread count: the peak the
+    /// step's convolution FLOPs are compared with.
+    static func sgemmPeak() -> (gflops: Double, ms: Double) {
+        let n = 2048
+        var rng = SeededRNG(seed: 3)
+        let a = (0..<(n * n)).map { _ in Float(rng.uniform()) }, b = (0..<(n * n)).map { _ in Float(rng.uniform()) }
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<2 {  // warm-up: OpenBLAS's buffers and threads, the pages of c
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n), 1, a, blasint(n),
+                        b, blasint(n), 0, &c, blasint(n))
+        }
+        for _ in 0..<4 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n), 1, a, blasint(n),
+                        b, blasint(n), 0, &c, blasint(n))
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return (2 * Double(n * n * n) / (best / 1e3) / 1e9, best)
+    }
+
+    /// Direct-convolution FLOPs of one forward pass and of one training step (forward, d input of every layer
+    /// but the first, d weight of every layer), counted from the network's weight shapes at full resolution
+    /// (plain network; nil for the U-Net, whose layers run at several resolutions).
+    func convolutionFLOPs(_ layout: [(name: String, shape: [Int])]) -> (forward: Double, step: Double)? {
+        guard arch == "plain" else { return nil }
+        let perLayer = layout.filter { $0.name.hasSuffix(".weight") }.map { w in
+            2 * Double(w.shape.reduce(1, *)) * Double(batch * patch * patch)
+        }
+        guard let first = perLayer.first else { return nil }
+        let forward = perLayer.reduce(0, +)
+        return (forward, 3 * forward - first)
+    }
+
     /// Full training step (forward, Huber loss, backward, AdamW) and forward alone on synthetic HDR patches,
-    /// with OpenBLAS limited to each thread count in turn.
+    /// with the convolution kernels and OpenBLAS limited to each thread count in turn.
     func stepRows() throws -> [Row] {
         let model: ModelConfig = arch == "unet" ? .unet(width: width, levels: levels) : .plain(depth: depth, width: width)
         let pm = try PatchModel(model: model, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
@@ -202,22 +244,32 @@ struct Bench: ParsableCommand {
         let count = shape.reduce(1, *)
         let input = Tensor(shape: shape, storage: (0..<count).map { _ in Float(exp(rng.normal() * 2 - 1)) })
         let target = Tensor(shape: shape, storage: input.storage.map { $0 * 1.5 })
+        let flops = convolutionFLOPs(pm.network.parameterLayout)
+        let name = arch == "unet" ? "unet w\(width) l\(levels)" : "plain d\(depth) w\(width)"
         var rows: [Row] = []
-        if !json { print("OpenBLAS: \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename()))") }
+        if !json {
+            print("OpenBLAS \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())); "
+                  + "convolution kernels: \(SIMDLevel.best.name)")
+        }
         for t in threads {
             openblas_set_num_threads(Int32(max(t, 1)))
             Parallel.threads = t
+            let peak = Self.sgemmPeak()
+            rows.append(Row(name: "sgemm 2048", threads: t, medianMs: peak.ms, minMs: peak.ms, maxMs: peak.ms,
+                            perSecond: peak.gflops, unit: "GFLOP/s",
+                            line: String(format: "sgemm 2048^3, %d thread(s): %.1f GFLOP/s (best of 4)", t, peak.gflops)))
+            var gradDelta = Tensor(zeros: shape)
             func trainStep() {
                 let pass = pm.forward(input)
-                var g = Tensor(zeros: pass.delta.shape)
-                _ = loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &g)
+                gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                _ = loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta)
                 pm.store.zeroGrads()
-                pm.backward(pass, gradDelta: g)
+                pm.backward(pass, gradDelta: gradDelta)
                 adamw.step(pm.store, lr: 1e-4)
             }
             for _ in 0..<3 { trainStep() }
             var times: [Double] = [], fwd: [Double] = []
-            for _ in 0..<repeats {
+            for _ in 0..<steps {
                 let a = DispatchTime.now().uptimeNanoseconds
                 trainStep()
                 let b = DispatchTime.now().uptimeNanoseconds
@@ -226,14 +278,15 @@ struct Bench: ParsableCommand {
                 times.append(Double(b - a) / 1e6)
                 fwd.append(Double(c - b) / 1e6)
             }
-            let s = Self.summary(times), f = Self.summary(fwd)
-            let name = arch == "unet" ? "unet w\(width) l\(levels)" : "plain d\(depth) w\(width)"
-            rows.append(Row(name: "step " + name, threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
-                            perSecond: 1000 / s.median, unit: "steps/s",
-                            line: String(format: "step %@ batch %d x %dx%d, %d thread(s): train step median %.1f ms (min %.1f), forward %.1f ms",
-                                         name, batch, patch, patch, t, s.median, s.min, f.median)))
-            rows.append(Row(name: "forward " + name, threads: t, medianMs: f.median, minMs: f.min, maxMs: f.max,
-                            perSecond: 1000 / f.median, unit: "forwards/s", line: ""))
+            for (kind, s, f) in [("step", Self.summary(times), flops?.step), ("forward", Self.summary(fwd), flops?.forward)] {
+                let gflops = f.map { $0 / (s.median / 1e3) / 1e9 }
+                let rate = gflops.map { String(format: ", %.1f GFLOP/s (%.0f%% of sgemm peak)", $0, 100 * $0 / peak.gflops) } ?? ""
+                rows.append(Row(name: "\(kind) \(name)", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
+                                perSecond: 1000 / s.median, unit: kind == "step" ? "steps/s" : "forwards/s",
+                                line: String(format: "%@ %@ batch %d x %dx%d, %d thread(s): median %.1f ms (min %.1f, max %.1f)%@",
+                                             kind, name, batch, patch, patch, t, s.median, s.min, s.max, rate),
+                                gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops }))
+            }
         }
         return rows
     }

@@ -53,6 +53,16 @@ void hp_pad(const float *x, int c, int h, int w, float *xp, size_t plane);
 /// out[ch][yy][xx] (=, or += with accumulate) y[ch * ystride + yy * (w + 2) + xx], for xx < w.
 void hp_unpad(const float *y, size_t ystride, int c, int h, int w, float *out, int accumulate);
 
+/// After a kernel wrote a padded plane's interior from row 1, column 1 (y = plane + w + 3): applies
+/// LeakyReLU(slope) to the h x w interior when `activate`, and restores the zero border, junk columns and
+/// slack (everything in [0, plane) outside the interior), for c planes `plane` apart.
+void hp_finish_padded(float *yp, int c, int h, int w, size_t plane, int activate, float slope);
+/// The same for a gradient plane: multiplies the interior by (act > 0 ? 1 : slope) (LeakyReLU's derivative
+/// from its saved output, which has the sign of its input) and restores the zeros.
+void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, size_t plane, float slope);
+/// sums[ch] += sum of plane ch (c planes `plane` apart), accumulated in double.
+void hp_plane_sums(const float *p, int c, size_t plane, double *sums);
+
 #ifdef __cplusplus
 }
 #endif

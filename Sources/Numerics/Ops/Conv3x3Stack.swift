@@ -1,0 +1,171 @@
+// A stack of 3x3 convolutions (stride 1, padding 1) with LeakyReLU between them, run image by image on the
+// padded-width grid of the direct kernels: activations stay padded from layer to layer (no pad/unpad, no
+// separate activation pass), and each thread takes whole images through every layer, so one image's
+// activations stay in its core's cache.
+import CKernels
+
+/// channels[0] -> channels[1] -> ... -> channels.last, LeakyReLU(slope) after every layer but the last.
+///
+/// forward saves every layer's padded input for backward; call them in pairs. Buffers grow on the first
+/// call for a batch shape and are reused; a steady-state call allocates nothing. The weight and bias
+/// gradients of a step are summed per thread and then added in thread order, so results are bit-identical
+/// run to run for a given `Parallel.threads`.
+public final class Conv3x3Stack: @unchecked Sendable {
+    public let channels: [Int]
+    public let slope: Float
+    /// Instruction set of the kernels (default: the best this CPU runs).
+    public var simdLevel: SIMDLevel = .best
+
+    private var layers: Int { channels.count - 1 }
+    private var geometry: DirectGeometry?
+    private var batch = 0
+    /// acts[l]: padded inputs of layer l, (N, channels[l], plane).
+    private let acts: [Workspace]
+    private let packed: Workspace, packedAdjoint: Workspace
+    /// Per-thread scratch.
+    private let scratch = Workspace()
+    private var threadsUsed = 1
+
+    public init(channels: [Int], slope: Float) {
+        precondition(channels.count >= 2 && channels.allSatisfy { $0 >= 1 }, "Conv3x3Stack: bad channels \(channels)")
+        self.channels = channels
+        self.slope = slope
+        acts = (0..<(channels.count - 1)).map { _ in Workspace() }
+        packed = Workspace()
+        packedAdjoint = Workspace()
+    }
+
+    private func packedOffsets(adjoint: Bool) -> (offsets: [Int], total: Int) {
+        var offsets: [Int] = [], total = 0
+        for l in 0..<layers {
+            offsets.append(total)
+            let (a, b) = adjoint ? (channels[l], channels[l + 1]) : (channels[l + 1], channels[l])
+            total += hp_conv3x3_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
+        }
+        return (offsets, total)
+    }
+
+    /// Weight-gradient lanes and bias sums of every layer, per thread.
+    private func gradientLayout(_ g: DirectGeometry) -> (acc: [Int], sums: [Int], floats: Int) {
+        var acc: [Int] = [], sums: [Int] = [], total = 0
+        for l in 0..<layers {
+            acc.append(total)
+            total += channels[l + 1] * channels[l] * 9 * g.lanes
+        }
+        for l in 0..<layers {
+            sums.append(total)
+            total += 2 * channels[l + 1]  // doubles
+        }
+        return (acc, sums, total)
+    }
+
+    /// - Parameter input: (N, channels[0], H, W).
+    /// - Parameter output: (N, channels.last, H, W), overwritten (reallocated only if its shape differs).
+    /// - Parameter weights: layer l's (channels[l+1], channels[l], 3, 3). - Parameter biases: layer l's (channels[l+1]).
+    public func forward(input: Tensor, output: inout Tensor, weights: [UnsafePointer<Float>], biases: [UnsafePointer<Float>]) {
+        precondition(input.rank == 4 && input.shape[1] == channels[0], "Conv3x3Stack: input \(input.shape), expected (N, \(channels[0]), H, W)")
+        precondition(weights.count == layers && biases.count == layers)
+        let n = input.shape[0], h = input.shape[2], w = input.shape[3]
+        let cOut = channels[layers]
+        if output.shape != [n, cOut, h, w] { output = Tensor(zeros: [n, cOut, h, w]) }
+        if geometry?.height != h || geometry?.width != w || batch != n || geometry?.block != Int(hp_conv3x3_block(simdLevel.rawValue)) {
+            geometry = DirectGeometry(height: h, width: w, level: simdLevel)
+            batch = n
+        }
+        let g = geometry!, level = simdLevel.rawValue, plane = g.plane
+        for l in 0..<layers { _ = acts[l].reserve(n * channels[l] * plane) }
+        let (offsets, total) = packedOffsets(adjoint: false)
+        let pk = packed.reserve(total)
+        for l in 0..<layers {
+            hp_conv3x3_pack(level, weights[l], Int32(channels[l + 1]), Int32(channels[l]), 0, pk + offsets[l])
+        }
+        let threads = max(1, min(Parallel.threads, n))
+        threadsUsed = threads
+        scratch.ensureSlots(threads)
+        for t in 0..<threads { _ = scratch.slot(t).reserve(cOut * plane) }
+        let imageIn = channels[0] * h * w, imageOut = cOut * h * w
+        input.storage.withUnsafeBufferPointer { xb in
+            output.storage.withUnsafeMutableBufferPointer { yb in
+                guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
+                Parallel.run(threads) { t in
+                    let last = self.scratch.slot(t).pointer
+                    for i in Parallel.share(t, of: threads, total: n) {
+                        hp_pad(x + i * imageIn, Int32(self.channels[0]), Int32(h), Int32(w),
+                               self.acts[0].pointer + i * self.channels[0] * plane, plane)
+                        for l in 0..<self.layers {
+                            let cin = self.channels[l], cout = self.channels[l + 1]
+                            let src = self.acts[l].pointer + i * cin * plane
+                            if l + 1 < self.layers {
+                                let dst = self.acts[l + 1].pointer + i * cout * plane
+                                hp_conv3x3_forward(level, pk + offsets[l], biases[l], Int32(cout), Int32(cin), src, plane,
+                                                   Int32(g.wp), dst + g.wp + 1, plane, 0, Int32(g.outCount))
+                                hp_finish_padded(dst, Int32(cout), Int32(h), Int32(w), plane, 1, self.slope)
+                            } else {
+                                hp_conv3x3_forward(level, pk + offsets[l], biases[l], Int32(cout), Int32(cin), src, plane,
+                                                   Int32(g.wp), last, plane, 0, Int32(g.outCount))
+                                hp_unpad(last, plane, Int32(cout), Int32(h), Int32(w), y + i * imageOut, 0)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Accumulates (+=) every layer's weight and bias gradient from d output (N, channels.last, H, W), for the
+    /// last `forward`. The stack's input gets no gradient (it is data).
+    public func backward(dOutput: Tensor, weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>],
+                         dBiases: [UnsafeMutablePointer<Float>]) {
+        guard let g = geometry else { preconditionFailure("Conv3x3Stack.backward before forward") }
+        let n = batch, h = g.height, w = g.width, plane = g.plane, level = simdLevel.rawValue
+        precondition(dOutput.shape == [n, channels[layers], h, w], "Conv3x3Stack.backward: d output \(dOutput.shape)")
+        let (offsets, total) = packedOffsets(adjoint: true)
+        let pk = packedAdjoint.reserve(total)
+        for l in 1..<max(1, layers) {
+            hp_conv3x3_pack(level, weights[l], Int32(channels[l + 1]), Int32(channels[l]), 1, pk + offsets[l])
+        }
+        let threads = threadsUsed
+        let widest = channels.max()!
+        let layout = gradientLayout(g)
+        let perThread = 2 * widest * plane + layout.floats
+        for t in 0..<threads { _ = scratch.slot(t).reserve(perThread) }
+        let imageOut = channels[layers] * h * w
+        dOutput.storage.withUnsafeBufferPointer { db in
+            guard let dy = db.baseAddress else { return }
+            Parallel.run(threads) { t in
+                let base = self.scratch.slot(t).pointer
+                var gCur = base, gNext = base + widest * plane
+                let grads = base + 2 * widest * plane
+                grads.update(repeating: 0, count: layout.floats)
+                for i in Parallel.share(t, of: threads, total: n) {
+                    gCur = base; gNext = base + widest * plane
+                    hp_pad(dy + i * imageOut, Int32(self.channels[self.layers]), Int32(h), Int32(w), gCur, plane)
+                    for l in stride(from: self.layers - 1, through: 0, by: -1) {
+                        let cin = self.channels[l], cout = self.channels[l + 1]
+                        let act = self.acts[l].pointer + i * cin * plane
+                        let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
+                        hp_plane_sums(gCur, Int32(cout), plane, sums)
+                        // d output on the output grid = the padded gradient shifted by one row and one column.
+                        hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
+                                               Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
+                        if l > 0 {
+                            hp_conv3x3_forward(level, pk + offsets[l], nil, Int32(cin), Int32(cout), gCur, plane,
+                                               Int32(g.wp), gNext + g.wp + 1, plane, 0, Int32(g.outCount))
+                            hp_finish_padded_grad(gNext, act, Int32(cin), Int32(h), Int32(w), plane, self.slope)
+                            swap(&gCur, &gNext)
+                        }
+                    }
+                }
+            }
+        }
+        for t in 0..<threads {
+            let grads = scratch.slot(t).pointer + 2 * widest * plane
+            for l in 0..<layers {
+                let cin = channels[l], cout = channels[l + 1]
+                hp_reduce_lanes(level, grads + layout.acc[l], cout * cin * 9, dWeights[l])
+                let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
+                for co in 0..<cout { dBiases[l][co] += Float(sums[co]) }
+            }
+        }
+    }
+}
