@@ -39,7 +39,7 @@ typedef float hp_v16 __attribute__((vector_size(64)));
 #define HP_VW 16
 #define HP_MB 8
 #define HP_V 3
-#define HP_MBW 2
+#define HP_MBW 3
 #include "conv3x3_body.h"
 #endif
 

@@ -46,9 +46,12 @@ static HP_TARGET void HP_FN(forward_)(const float *packed, const float *bias, in
                 }
             }
             const int valid = cout - cb < HP_MB ? cout - cb : HP_MB;
-            for (int m = 0; m < valid; m++) {
 #pragma clang loop unroll(full)
-                for (int v = 0; v < HP_V; v++) HP_FN(store_)(y + (size_t)(cb + m) * ystride + j + v * HP_VW, acc[m][v]);
+            for (int m = 0; m < HP_MB; m++) {
+                if (m < valid) {
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < HP_V; v++) HP_FN(store_)(y + (size_t)(cb + m) * ystride + j + v * HP_VW, acc[m][v]);
+                }
             }
         }
     }
@@ -67,13 +70,17 @@ static HP_TARGET void HP_FN(weight_grad_)(const float *dy, size_t dystride, int 
             const float *d[HP_MBW];
             for (int m = 0; m < HP_MBW; m++) d[m] = dy + (size_t)(co + (m < valid ? m : valid - 1)) * dystride;
             for (int ci = 0; ci < cin; ci++) {
-                float *ap = acc + (size_t)co * rowStride + (size_t)ci * 9 * HP_VW;
+                // Rows past the last channel re-read the last valid row and are never stored (keeps a[][] in
+                // registers: every index below is a constant after unrolling).
+                float *ap[HP_MBW];
+#pragma clang loop unroll(full)
+                for (int m = 0; m < HP_MBW; m++)
+                    ap[m] = acc + (size_t)(co + (m < valid ? m : valid - 1)) * rowStride + (size_t)ci * 9 * HP_VW;
                 HP_VEC a[HP_MBW][9];
 #pragma clang loop unroll(full)
                 for (int m = 0; m < HP_MBW; m++) {
 #pragma clang loop unroll(full)
-                    for (int k = 0; k < 9; k++)
-                        a[m][k] = m < valid ? HP_FN(load_)(ap + m * rowStride + k * HP_VW) : (HP_VEC){0};
+                    for (int k = 0; k < 9; k++) a[m][k] = HP_FN(load_)(ap[m] + k * HP_VW);
                 }
                 const float *xc = x + (size_t)ci * plane;
                 for (int j = jc; j < je; j += HP_VW) {
@@ -87,9 +94,12 @@ static HP_TARGET void HP_FN(weight_grad_)(const float *dy, size_t dystride, int 
                         for (int m = 0; m < HP_MBW; m++) a[m][k] += dv[m] * xv;
                     }
                 }
-                for (int m = 0; m < valid; m++) {
 #pragma clang loop unroll(full)
-                    for (int k = 0; k < 9; k++) HP_FN(store_)(ap + m * rowStride + k * HP_VW, a[m][k]);
+                for (int m = HP_MBW - 1; m >= 0; m--) {
+                    if (m < valid) {
+#pragma clang loop unroll(full)
+                        for (int k = 0; k < 9; k++) HP_FN(store_)(ap[m] + k * HP_VW, a[m][k]);
+                    }
                 }
             }
         }

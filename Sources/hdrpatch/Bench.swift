@@ -197,6 +197,12 @@ struct Bench: ParsableCommand {
         return rows
     }
 
+    /// The allocation counter of tools/alloc/libcount_alloc.so when it is preloaded (LD_PRELOAD), else nil.
+    static let allocationCount: (@convention(c) () -> UInt)? = {
+        guard let symbol = dlsym(nil, "hp_alloc_count") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) () -> UInt).self)
+    }()
+
     /// OpenBLAS sgemm GFLOP/s on 2048 x 2048 x 2048 (best of 3) with the current thread count: the peak the
     /// step's convolution FLOPs are compared with.
     static func sgemmPeak() -> (gflops: Double, ms: Double) {
@@ -269,10 +275,13 @@ struct Bench: ParsableCommand {
             }
             for _ in 0..<3 { trainStep() }
             var times: [Double] = [], fwd: [Double] = []
+            var allocations: UInt = 0
             for _ in 0..<steps {
+                let before = Self.allocationCount?() ?? 0
                 let a = DispatchTime.now().uptimeNanoseconds
                 trainStep()
                 let b = DispatchTime.now().uptimeNanoseconds
+                allocations += (Self.allocationCount?() ?? 0) - before
                 _ = pm.forward(input)
                 let c = DispatchTime.now().uptimeNanoseconds
                 times.append(Double(b - a) / 1e6)
@@ -286,6 +295,12 @@ struct Bench: ParsableCommand {
                                 line: String(format: "%@ %@ batch %d x %dx%d, %d thread(s): median %.1f ms (min %.1f, max %.1f)%@",
                                              kind, name, batch, patch, patch, t, s.median, s.min, s.max, rate),
                                 gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops }))
+            }
+            if Self.allocationCount != nil {
+                let perStep = Double(allocations) / Double(steps)
+                rows.append(Row(name: "allocations per step " + name, threads: t, medianMs: 0, minMs: 0, maxMs: 0,
+                                perSecond: perStep, unit: "allocations",
+                                line: String(format: "heap allocations per training step after warm-up, %d thread(s): %.1f", t, perStep)))
             }
         }
         return rows
