@@ -70,6 +70,9 @@ struct Ablate: ParsableCommand {
         while !pending.isEmpty || !running.isEmpty {
             while running.count < jobs, !pending.isEmpty, !interrupted.get() {
                 let r = pending.removeFirst()
+                if case .resumable(let step) = Self.state(of: r, budget: budget) {
+                    say("\(r.variant) seed \(r.seed): resuming from step \(step) of \(budget)")
+                }
                 do {
                     running.append((r, try Self.launch(r, executable: executable, threads: threads, budget: budget), Date()))
                 } catch {
@@ -116,7 +119,7 @@ struct Ablate: ParsableCommand {
         if results.contains(where: { if case .failed = $0.status { return true } else { return false } }) { throw ExitCode(2) }
     }
 
-    enum RunState { case finished, resumable, fresh }
+    enum RunState: Equatable { case finished, resumable(step: Int), fresh }
 
     /// Finished when the latest checkpoint has the full step budget; resumable when a checkpoint exists.
     static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
@@ -124,13 +127,13 @@ struct Ablate: ParsableCommand {
         guard FileManager.default.fileExists(atPath: weights),
               let step = (try? SafetensorsFile.read(path: weights))?.metadata["step"].flatMap(Int.init)
         else { return .fresh }
-        return step >= budget ? .finished : .resumable
+        return step >= budget ? .finished : .resumable(step: step)
     }
 
     static func launch(_ r: AblationPlan.Run, executable: String, threads: Int, budget: Int) throws -> Process {
         let fm = FileManager.default
         var args: [String]
-        if state(of: r, budget: budget) == .resumable {
+        if case .resumable = state(of: r, budget: budget) {
             args = ["train", "--resume", r.dir]
         } else {
             // Started before but killed ahead of its first checkpoint: nothing to keep.
@@ -139,7 +142,7 @@ struct Ablate: ParsableCommand {
         }
         try fm.createDirectory(atPath: r.dir, withIntermediateDirectories: true)
         let logPath = r.dir + "/train.log"
-        if !fm.fileExists(atPath: logPath) { fm.createFile(atPath: logPath, contents: nil) }
+        if !fm.fileExists(atPath: logPath) { _ = fm.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try log.seekToEnd()
         let p = Process()

@@ -54,4 +54,49 @@ struct AblateCLITests {
         let again = try CLI.run(["ablate", "--config", file, "--jobs", "2", "--out", out], timeout: 300)
         #expect(again.stdout.contains("4 run(s) already finished: skipped"))
     }
+
+    /// A run killed mid-way (kill -9, after its first checkpoint) is resumed by the next `ablate`, from that
+    /// checkpoint to the full budget, and its metrics continue without repeating a step.
+    @Test func resumesARunKilledMidway() throws {
+        let dir = ScratchDir()
+        _ = try Self.files(dir)
+        let ablation = """
+            name: r
+            base: \(dir.file("base.yaml"))
+            seeds: [0]
+            steps: 600
+            set: ["train.checkpoint_every=20", "train.val_every=300", "train.log_every=20"]
+            variants:
+              - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
+            """
+        try ablation.write(toFile: dir.file("resume.yaml"), atomically: true, encoding: .utf8)
+        let out = dir.file("out"), run = out + "/phase1/seed-0"
+        // The run as ablate starts it, killed once its first checkpoint is on disk.
+        try FileManager.default.createDirectory(atPath: out + "/phase1", withIntermediateDirectories: true)
+        let child = try CLI.start(["train", "--config", dir.file("base.yaml"), "--run-dir", run,
+                                   "--set", "train.checkpoint_every=20", "--set", "train.val_every=300",
+                                   "--set", "train.log_every=20", "--set", "residual={mode: fixed_cap, cap: 6, clamp: 8}",
+                                   "--set", "seed=0", "--set", "train.steps=600"])
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: run + "/checkpoints/latest.safetensors"), child.isRunning, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.terminationReason == .uncaughtSignal, "killed before it could finish 600 steps")
+
+        let r = try CLI.run(["ablate", "--config", dir.file("resume.yaml"), "--out", out], timeout: 300)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("phase1 seed 0: resuming from step "), "\(r.stdout)")
+        let metrics = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+        let steps = metrics.split(separator: "\n").compactMap { line -> Int? in
+            guard line.contains("\"kind\":\"train\""), let range = line.range(of: "\"step\":") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(steps.last == 600)
+        #expect(steps == steps.sorted() && Set(steps).count == steps.count, "train steps logged once each: \(steps)")
+        // Finished now: a third call skips it.
+        let again = try CLI.run(["ablate", "--config", dir.file("resume.yaml"), "--out", out], timeout: 300)
+        #expect(again.stdout.contains("1 run(s) already finished: skipped"))
+    }
 }
