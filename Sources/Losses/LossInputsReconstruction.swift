@@ -14,7 +14,7 @@ public enum Reconstruction {
         delta.storage.withUnsafeBufferPointer { d in
             logImage.storage.withUnsafeBufferPointer { l in
                 output.storage.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<d.count { o[i] = Float(exp(Double(l[i] + d[i]))) - eps }
+                    Parallel.chunks(d.count) { r in for i in r { o[i] = Float(exp(Double(l[i] + d[i]))) - eps } }
                 }
             }
         }
@@ -29,7 +29,7 @@ public enum Reconstruction {
         target.storage.withUnsafeBufferPointer { t in
             logImage.storage.withUnsafeBufferPointer { l in
                 gtDelta.storage.withUnsafeMutableBufferPointer { g in
-                    for i in 0..<t.count { g[i] = Float(log(Double(t[i] + eps))) - l[i] }
+                    Parallel.chunks(t.count) { r in for i in r { g[i] = Float(log(Double(t[i] + eps))) - l[i] } }
                 }
             }
         }

@@ -46,17 +46,26 @@ public struct LogNorm: Sendable, Equatable {
         x.storage.withUnsafeBufferPointer { src in
             logImage.storage.withUnsafeMutableBufferPointer { logs in
                 normalized.storage.withUnsafeMutableBufferPointer { out in
-                    for s in 0..<n {
-                        var mn = Float.infinity, mx = -Float.infinity
-                        for i in (s * m)..<((s + 1) * m) {
-                            let v = Float(log(Double(src[i] + eps)))
-                            logs[i] = v
-                            mn = min(mn, v)
-                            mx = max(mx, v)
+                    lo.withUnsafeMutableBufferPointer { lo in
+                        hi.withUnsafeMutableBufferPointer { hi in
+                            denom.withUnsafeMutableBufferPointer { denom in
+                                // Samples are independent: split them over the compute threads.
+                                Parallel.chunks(n, minimum: 1) { samples in
+                                    for s in samples {
+                                        var mn = Float.infinity, mx = -Float.infinity
+                                        for i in (s * m)..<((s + 1) * m) {
+                                            let v = Float(log(Double(src[i] + eps)))
+                                            logs[i] = v
+                                            mn = min(mn, v)
+                                            mx = max(mx, v)
+                                        }
+                                        let d = max(mx - mn, denomFloor)
+                                        lo[s] = mn; hi[s] = mx; denom[s] = d
+                                        for i in (s * m)..<((s + 1) * m) { out[i] = (logs[i] - mn) / d }
+                                    }
+                                }
+                            }
                         }
-                        let d = max(mx - mn, denomFloor)
-                        lo[s] = mn; hi[s] = mx; denom[s] = d
-                        for i in (s * m)..<((s + 1) * m) { out[i] = (logs[i] - mn) / d }
                     }
                 }
             }

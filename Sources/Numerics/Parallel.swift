@@ -22,7 +22,7 @@ public enum Parallel {
 
     /// Runs body(0) ..< body(count - 1), concurrently when count > 1; returns when all are done.
     @inline(__always)
-    static func run(_ count: Int, _ body: (Int) -> Void) {
+    public static func run(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 {
             body(0)
         } else {
@@ -34,9 +34,16 @@ public enum Parallel {
         }
     }
 
+    /// Splits 0 ..< total into at most `Parallel.threads` contiguous chunks of at least `minimum` items and runs
+    /// body(range) for each, concurrently. For elementwise loops whose items are independent.
+    public static func chunks(_ total: Int, minimum: Int = 4096, _ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(threads, total / max(1, minimum)))
+        run(parts) { body(share($0, of: parts, total: total)) }
+    }
+
     /// The share of 0 ..< total that part `part` of `parts` takes: contiguous, sizes differ by at most one.
     @inline(__always)
-    static func share(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
+    public static func share(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
         let base = total / parts, extra = total % parts
         let lo = part * base + min(part, extra)
         return lo..<(lo + base + (part < extra ? 1 : 0))

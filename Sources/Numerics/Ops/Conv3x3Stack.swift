@@ -25,6 +25,11 @@ public final class Conv3x3Stack: @unchecked Sendable {
     /// Per-thread scratch.
     private let scratch = Workspace()
     private var threadsUsed = 1
+    /// Layouts for the current geometry and level (computed when either changes, so steady-state calls
+    /// allocate nothing).
+    private var forwardPacking: (offsets: [Int], total: Int) = ([], 0)
+    private var adjointPacking: (offsets: [Int], total: Int) = ([], 0)
+    private var gradients: (acc: [Int], sums: [Int], floats: Int) = ([], [], 0)
 
     public init(channels: [Int], slope: Float) {
         precondition(channels.count >= 2 && channels.allSatisfy { $0 >= 1 }, "Conv3x3Stack: bad channels \(channels)")
@@ -67,14 +72,18 @@ public final class Conv3x3Stack: @unchecked Sendable {
         precondition(weights.count == layers && biases.count == layers)
         let n = input.shape[0], h = input.shape[2], w = input.shape[3]
         let cOut = channels[layers]
-        if output.shape != [n, cOut, h, w] { output = Tensor(zeros: [n, cOut, h, w]) }
+        let o = output.shape
+        if o.count != 4 || o[0] != n || o[1] != cOut || o[2] != h || o[3] != w { output = Tensor(zeros: [n, cOut, h, w]) }
         if geometry?.height != h || geometry?.width != w || batch != n || geometry?.block != Int(hp_conv3x3_block(simdLevel.rawValue)) {
             geometry = DirectGeometry(height: h, width: w, level: simdLevel)
             batch = n
+            forwardPacking = packedOffsets(adjoint: false)
+            adjointPacking = packedOffsets(adjoint: true)
+            gradients = gradientLayout(geometry!)
         }
         let g = geometry!, level = simdLevel.rawValue, plane = g.plane
         for l in 0..<layers { _ = acts[l].reserve(n * channels[l] * plane) }
-        let (offsets, total) = packedOffsets(adjoint: false)
+        let (offsets, total) = forwardPacking
         let pk = packed.reserve(total)
         for l in 0..<layers {
             hp_conv3x3_pack(level, weights[l], Int32(channels[l + 1]), Int32(channels[l]), 0, pk + offsets[l])
@@ -118,15 +127,17 @@ public final class Conv3x3Stack: @unchecked Sendable {
                          dBiases: [UnsafeMutablePointer<Float>]) {
         guard let g = geometry else { preconditionFailure("Conv3x3Stack.backward before forward") }
         let n = batch, h = g.height, w = g.width, plane = g.plane, level = simdLevel.rawValue
-        precondition(dOutput.shape == [n, channels[layers], h, w], "Conv3x3Stack.backward: d output \(dOutput.shape)")
-        let (offsets, total) = packedOffsets(adjoint: true)
+        let d = dOutput.shape
+        precondition(d.count == 4 && d[0] == n && d[1] == channels[layers] && d[2] == h && d[3] == w,
+                     "Conv3x3Stack.backward: d output \(dOutput.shape)")
+        let (offsets, total) = adjointPacking
         let pk = packedAdjoint.reserve(total)
         for l in 1..<max(1, layers) {
             hp_conv3x3_pack(level, weights[l], Int32(channels[l + 1]), Int32(channels[l]), 1, pk + offsets[l])
         }
         let threads = threadsUsed
         let widest = channels.max()!
-        let layout = gradientLayout(g)
+        let layout = gradients
         let perThread = 2 * widest * plane + layout.floats
         for t in 0..<threads { _ = scratch.slot(t).reserve(perThread) }
         let imageOut = channels[layers] * h * w
