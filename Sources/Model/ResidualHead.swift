@@ -61,19 +61,22 @@ public struct ResidualHead: Sendable {
         if delta.shape != p.shape { delta = Tensor(zeros: p.shape) }
         if cache.t.shape != p.shape { cache.t = Tensor(zeros: p.shape); cache.preClamp = Tensor(zeros: p.shape) }
         cache.coef = coefficients(denom: denom, learnedScale: learnedScale)
-        let c = config.clamp
+        let c = config.clamp, coef = cache.coef
         p.storage.withUnsafeBufferPointer { src in
             cache.t.storage.withUnsafeMutableBufferPointer { t in
                 cache.preClamp.storage.withUnsafeMutableBufferPointer { pre in
                     delta.storage.withUnsafeMutableBufferPointer { out in
-                        for s in 0..<n {
-                            let k = cache.coef[s]
-                            for i in (s * m)..<((s + 1) * m) {
-                                let ti = Float(tanh(Double(src[i])))  // correctly rounded, like LogNorm's log
-                                t[i] = ti
-                                let d = k * ti
-                                pre[i] = d
-                                out[i] = c.map { Swift.min(Swift.max(d, -$0), $0) } ?? d
+                        // Samples are independent: split them over the compute threads.
+                        Parallel.chunks(n, minimum: 1) { samples in
+                            for s in samples {
+                                let k = coef[s]
+                                for i in (s * m)..<((s + 1) * m) {
+                                    let ti = Float(tanh(Double(src[i])))  // correctly rounded, like LogNorm's log
+                                    t[i] = ti
+                                    let d = k * ti
+                                    pre[i] = d
+                                    out[i] = c.map { Swift.min(Swift.max(d, -$0), $0) } ?? d
+                                }
                             }
                         }
                     }
