@@ -54,8 +54,15 @@ ablate-quick: data
 PYTHON ?= python3
 BENCH_NET ?= --depth 5 --width 32
 
-bench: build
+ALLOC_COUNTER = tools/alloc/libcount_alloc.so
+
+$(ALLOC_COUNTER): tools/alloc/count_alloc.c
+	$(or $(shell command -v cc 2>/dev/null),clang) -O2 -shared -fPIC -o $@ $<
+
+# Timings first (no preload), then the allocation count per step under the counter, then PyTorch side by side.
+bench: build $(ALLOC_COUNTER)
 	.build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2
+	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --steps 5 | grep allocations
 	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
 	  { .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --json | tr -d '\n'; echo; \
 	    $(PYTHON) bench/torch_reference.py $(BENCH_NET) --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
