@@ -9,8 +9,15 @@ public enum Reconstruction {
     /// output = exp(logImage + delta) - eps; exp overflow gives +inf, left for the monitor to count.
     /// - Parameters: logImage, delta: (N, C, H, W), the same shape.
     public static func output(logImage: Tensor, delta: Tensor, eps: Float) -> Tensor {
-        precondition(logImage.shape == delta.shape, "Reconstruction: logImage \(logImage.shape) vs delta \(delta.shape)")
         var output = Tensor(zeros: delta.shape)
+        self.output(logImage: logImage, delta: delta, eps: eps, into: &output)
+        return output
+    }
+
+    /// The same into `output` (reallocated only if its shape differs).
+    public static func output(logImage: Tensor, delta: Tensor, eps: Float, into output: inout Tensor) {
+        precondition(logImage.shape == delta.shape, "Reconstruction: logImage \(logImage.shape) vs delta \(delta.shape)")
+        if output.shape != delta.shape { output = Tensor(zeros: delta.shape) }
         delta.storage.withUnsafeBufferPointer { d in
             logImage.storage.withUnsafeBufferPointer { l in
                 output.storage.withUnsafeMutableBufferPointer { o in
@@ -18,14 +25,20 @@ public enum Reconstruction {
                 }
             }
         }
-        return output
     }
 
     /// gtDelta = log(target + eps) - logImage: the residual that reproduces the target exactly.
     /// - Parameters: target (expected >= 0), logImage: (N, C, H, W), the same shape.
     public static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float) -> Tensor {
-        precondition(logImage.shape == target.shape, "Reconstruction: logImage \(logImage.shape) vs target \(target.shape)")
         var gtDelta = Tensor(zeros: target.shape)
+        groundTruthDelta(target: target, logImage: logImage, eps: eps, into: &gtDelta)
+        return gtDelta
+    }
+
+    /// The same into `gtDelta` (reallocated only if its shape differs).
+    public static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float, into gtDelta: inout Tensor) {
+        precondition(logImage.shape == target.shape, "Reconstruction: logImage \(logImage.shape) vs target \(target.shape)")
+        if gtDelta.shape != target.shape { gtDelta = Tensor(zeros: target.shape) }
         target.storage.withUnsafeBufferPointer { t in
             logImage.storage.withUnsafeBufferPointer { l in
                 gtDelta.storage.withUnsafeMutableBufferPointer { g in
@@ -33,7 +46,6 @@ public enum Reconstruction {
                 }
             }
         }
-        return gtDelta
     }
 }
 

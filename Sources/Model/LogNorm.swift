@@ -13,6 +13,15 @@ public struct LogNormalized: Sendable {
     public var hi: [Float]
     /// max(hi - lo, denomFloor), (N). Data for the residual head: no gradient flows through it.
     public var denom: [Float]
+
+    /// Empty buffers, for `LogNorm.callAsFunction(_:into:)` to size on first use.
+    public init() {
+        logImage = Tensor(zeros: [0]); normalized = Tensor(zeros: [0]); lo = []; hi = []; denom = []
+    }
+
+    public init(logImage: Tensor, normalized: Tensor, lo: [Float], hi: [Float], denom: [Float]) {
+        self.logImage = logImage; self.normalized = normalized; self.lo = lo; self.hi = hi; self.denom = denom
+    }
 }
 
 /// log_img = log(x + eps); lo, hi = min, max of log_img over each sample (all channels and pixels);
@@ -38,17 +47,28 @@ public struct LogNorm: Sendable, Equatable {
 
     /// - Parameter x: linear values, (N, C, H, W) or any shape whose first axis is the sample.
     public func callAsFunction(_ x: Tensor) -> LogNormalized {
+        var result = LogNormalized()
+        callAsFunction(x, into: &result)
+        return result
+    }
+
+    /// The same, writing into `result`'s buffers when they already have the right sizes (a training loop's
+    /// steady state then allocates nothing here).
+    public func callAsFunction(_ x: Tensor, into result: inout LogNormalized) {
         let n = x.shape.first ?? 0
         let m = x.sampleCount
-        var logImage = Tensor(zeros: x.shape)
-        var normalized = Tensor(zeros: x.shape)
-        var lo = [Float](repeating: 0, count: n), hi = lo, denom = lo
+        if result.logImage.shape != x.shape { result.logImage = Tensor(zeros: x.shape) }
+        if result.normalized.shape != x.shape { result.normalized = Tensor(zeros: x.shape) }
+        if result.lo.count != n { result.lo = [Float](repeating: 0, count: n) }
+        if result.hi.count != n { result.hi = [Float](repeating: 0, count: n) }
+        if result.denom.count != n { result.denom = [Float](repeating: 0, count: n) }
+        let eps = eps, denomFloor = denomFloor
         x.storage.withUnsafeBufferPointer { src in
-            logImage.storage.withUnsafeMutableBufferPointer { logs in
-                normalized.storage.withUnsafeMutableBufferPointer { out in
-                    lo.withUnsafeMutableBufferPointer { lo in
-                        hi.withUnsafeMutableBufferPointer { hi in
-                            denom.withUnsafeMutableBufferPointer { denom in
+            result.logImage.storage.withUnsafeMutableBufferPointer { logs in
+                result.normalized.storage.withUnsafeMutableBufferPointer { out in
+                    result.lo.withUnsafeMutableBufferPointer { lo in
+                        result.hi.withUnsafeMutableBufferPointer { hi in
+                            result.denom.withUnsafeMutableBufferPointer { denom in
                                 // Samples are independent: split them over the compute threads.
                                 Parallel.chunks(n, minimum: 1) { samples in
                                     for s in samples {
@@ -70,6 +90,5 @@ public struct LogNorm: Sendable, Equatable {
                 }
             }
         }
-        return LogNormalized(logImage: logImage, normalized: normalized, lo: lo, hi: hi, denom: denom)
     }
 }

@@ -50,6 +50,18 @@ public struct ResidualHead: Sendable {
         }
     }
 
+    /// Sample `index`'s coefficient (nil only in adaptive mode for an index past `denom`).
+    func coefficients(denom: [Float], learnedScale: Float?, index: Int) -> Float? {
+        let s = config.scale
+        switch config.mode {
+        case .fixedCap(let cap, let alpha): return alpha * cap * s
+        case .adaptive(let k): return index < denom.count ? k * denom[index] * s : nil
+        case .learnable:
+            precondition(learnedScale != nil, "ResidualHead: learnable mode needs the value of head.scale")
+            return learnedScale! * s
+        }
+    }
+
     /// - Parameter delta: output, (N, 3, H, W), overwritten.
     /// - Parameter p: network output, (N, 3, H, W).
     /// - Parameter cache: filled with t, the pre-clamp delta and the coefficients.
@@ -60,7 +72,11 @@ public struct ResidualHead: Sendable {
         precondition(denom.count == n, "ResidualHead: \(denom.count) denominators for \(n) samples")
         if delta.shape != p.shape { delta = Tensor(zeros: p.shape) }
         if cache.t.shape != p.shape { cache.t = Tensor(zeros: p.shape); cache.preClamp = Tensor(zeros: p.shape) }
-        cache.coef = coefficients(denom: denom, learnedScale: learnedScale)
+        if cache.coef.count == n {
+            for s in 0..<n { cache.coef[s] = coefficients(denom: denom, learnedScale: learnedScale, index: s)! }
+        } else {
+            cache.coef = coefficients(denom: denom, learnedScale: learnedScale)
+        }
         let c = config.clamp, coef = cache.coef
         p.storage.withUnsafeBufferPointer { src in
             cache.t.storage.withUnsafeMutableBufferPointer { t in

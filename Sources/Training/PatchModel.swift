@@ -11,6 +11,12 @@ public final class PatchModel: @unchecked Sendable {
     public let network: any PatchNetwork
     public let head: ResidualHead
     public let store: ParameterStore
+    /// Buffers reused from pass to pass: a pass's tensors share them until the next `forward` writes, so a
+    /// caller that still holds the previous pass keeps its values (the write then copies), and a training
+    /// loop that drops it allocates nothing here.
+    private var norm = LogNormalized()
+    private var delta = Tensor(zeros: [0]), headCache = ResidualHead.Cache(), output = Tensor(zeros: [0])
+    private var gtDelta = Tensor(zeros: [0]), dP = Tensor(zeros: [0])
 
     /// Everything one forward pass computed; backward and the monitor read it.
     public struct Pass: Sendable {
@@ -55,25 +61,27 @@ public final class PatchModel: @unchecked Sendable {
 
     /// - Parameter input: linear HDR patches (N, 3, H, W), >= 0.
     public func forward(_ input: Tensor) -> Pass {
-        let norm = logNorm(input)
+        logNorm(input, into: &norm)
         let p = network.forward(norm.normalized, store: store)
-        var delta = Tensor(zeros: [0]), cache = ResidualHead.Cache()
-        head.forward(delta: &delta, p: p, cache: &cache, denom: norm.denom, learnedScale: learnedScale)
-        let output = Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps)
-        return Pass(norm: norm, p: p, delta: delta, headCache: cache, output: output)
+        head.forward(delta: &delta, p: p, cache: &headCache, denom: norm.denom, learnedScale: learnedScale)
+        Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps, into: &output)
+        return Pass(norm: norm, p: p, delta: delta, headCache: headCache, output: output)
     }
 
     /// Loss inputs for `pass` against `target` (N, 3, H, W); the reconstruction is the pass's, not redone.
     public func lossInputs(_ pass: Pass, target: Tensor) -> LossInputs {
         let eps = logNorm.eps
-        return LossInputs(delta: pass.delta,
-                          gtDelta: Reconstruction.groundTruthDelta(target: target, logImage: pass.norm.logImage, eps: eps),
-                          logImage: pass.norm.logImage, output: pass.output, target: target, eps: eps)
+        Reconstruction.groundTruthDelta(target: target, logImage: pass.norm.logImage, eps: eps, into: &gtDelta)
+        return LossInputs(delta: pass.delta, gtDelta: gtDelta, logImage: pass.norm.logImage, output: pass.output,
+                          target: target, eps: eps)
     }
 
     /// Accumulates (+=) every parameter gradient into `store.grads` from d loss / d delta.
     public func backward(_ pass: Pass, gradDelta: Tensor) {
-        var dP = Tensor(zeros: pass.p.shape), dScale: Float = 0
+        if dP.shape != pass.p.shape { dP = Tensor(zeros: pass.p.shape) } else {
+            dP.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
+        var dScale: Float = 0
         head.backward(dP: &dP, dScale: &dScale, dDelta: gradDelta, cache: pass.headCache)
         if let e = store.entry(named: ResidualHead.scaleName) { store.grads(e)[0] += dScale }
         network.backward(dP, store: store)

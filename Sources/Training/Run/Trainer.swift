@@ -117,6 +117,7 @@ public final class Trainer: @unchecked Sendable {
             try latest.save(model: model, optimizer: optimizer, state: state, config: config, step: step)
         }
 
+        var gradDelta = Tensor(zeros: [0])  // reused step to step
         while step < settings.steps {
             if stop.load(ordering: .relaxed) { end = .interrupted; break }
             let batch = try loader.next()
@@ -125,7 +126,9 @@ public final class Trainer: @unchecked Sendable {
             let number = step + 1
             let pass = model.forward(batch.input)
             let inputs = model.lossInputs(pass, target: batch.target)
-            var gradDelta = Tensor(zeros: pass.delta.shape)
+            if gradDelta.shape != pass.delta.shape { gradDelta = Tensor(zeros: pass.delta.shape) } else {
+                gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            }
             let report = loss.evaluate(inputs, gradDelta: &gradDelta)
             var skipped = false, gradNorm = Double.nan
             let files = batch.origins.map(\.file)
