@@ -28,6 +28,12 @@ public final class PlainNet: PatchNetwork {
         set { stack.simdLevel = newValue }
     }
 
+    /// Threads of the convolution kernels; nil (the default) follows `Parallel.threads`.
+    public var threads: Int? {
+        get { stack.threads }
+        set { stack.threads = newValue }
+    }
+
     public var parameterLayout: [(name: String, shape: [Int])] {
         (0..<depth).flatMap { i -> [(name: String, shape: [Int])] in
             [("layers.\(i).weight", [stack.channels[i + 1], stack.channels[i], 3, 3]), ("layers.\(i).bias", [stack.channels[i + 1]])]

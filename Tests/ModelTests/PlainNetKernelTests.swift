@@ -57,13 +57,11 @@ struct PlainNetKernelTests {
         let n = 3
         let x = Tensor(shape: [n, 3, c.h, c.w], storage: (0..<(n * 3 * c.h * c.w)).map { _ in Float(rng.normal()) })
         let dOut = Tensor(shape: x.shape, storage: (0..<x.count).map { _ in Float(rng.normal()) })
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         for level in SIMDLevel.allCases where level <= .best {
             for threads in 1...3 {
-                Parallel.threads = threads
                 let net = PlainNet(depth: c.depth, width: c.width)
                 net.simdLevel = level
+                net.threads = threads
                 let store = try ParameterStore(layout: net.parameterLayout)
                 net.initialize(store, seed: 91)
                 let ref = Self.reference(depth: c.depth, width: c.width, store: store, x: x, dOut: dOut)
@@ -79,11 +77,9 @@ struct PlainNetKernelTests {
     @Test func sameThreadCountGivesBitIdenticalGradients() throws {
         var rng = SeededRNG(seed: 92)
         let x = Tensor(shape: [5, 3, 16, 16], storage: (0..<(5 * 3 * 256)).map { _ in Float(rng.normal()) })
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 2
         func grads() throws -> [Float] {
             let net = PlainNet(depth: 3, width: 8)
+            net.threads = 2
             let store = try ParameterStore(layout: net.parameterLayout)
             net.initialize(store, seed: 93)
             let p = net.forward(x, store: store)

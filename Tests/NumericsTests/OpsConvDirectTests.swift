@@ -25,14 +25,12 @@ struct OpsConvDirectTests {
         let wd = doubles(Array(p.weight)), bd = doubles(Array(p.bias))
         let yRef = Ref.conv2d(x: doubles(x), weight: wd, bias: bd, c)
         let (dxRef, dwRef, dbRef) = Ref.conv2dBackward(dy: doubles(dy), x: doubles(x), weight: wd, c)
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         for level in Self.levels {
             for threads in 1...3 {
-                Parallel.threads = threads
                 let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernel: 3, padding: 1)
                 conv.algorithm = .direct
                 conv.simdLevel = level
+                conv.threads = threads
                 let label = "\(level.name), \(threads) thread(s)"
                 var y = Tensor(shape: c.outputShape, storage: randomFloats(c.outputShape.reduce(1, *), seed: 63))
                 conv.forward(output: &y, input: x, weight: p.weight.baseAddress!, bias: p.bias.baseAddress!)
@@ -86,9 +84,7 @@ struct OpsConvDirectTests {
         let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernel: 3, padding: 1)
         let x = randomTensor(c.inputShape, seed: 81), dy = randomTensor(c.outputShape, seed: 82)
         var y = Tensor(zeros: c.outputShape), dx = Tensor(zeros: c.inputShape)
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 2
+        conv.threads = 2
         func step() {
             conv.forward(output: &y, input: x, weight: p.weight.baseAddress!, bias: p.bias.baseAddress!)
             conv.backward(dInput: &dx, dWeight: p.dWeight.baseAddress!, dBias: p.dBias.baseAddress!,

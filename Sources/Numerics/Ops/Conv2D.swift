@@ -20,6 +20,8 @@ public final class Conv2D: @unchecked Sendable {
     public var algorithm: ConvAlgorithm = .automatic
     /// Instruction set of the direct kernels (default: the best this CPU runs; lower it to test the others).
     public var simdLevel: SIMDLevel = .best
+    /// Threads of the direct kernels for this layer; nil (the default) follows `Parallel.threads`.
+    public var threads: Int?
 
     public init(
         inChannels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,

@@ -1,6 +1,6 @@
 // The direct path of Conv2D for 3x3, stride 1, padding 1 (every convolution of the plain network and most of
 // the U-Net): vectorised kernels on a padded-width grid (CKernels/hp_kernels.h), no im2col, no col2im, the
-// batch split over `Parallel.threads`.
+// batch split over `Parallel.threads` (or the layer's own `threads`).
 import CKernels
 
 /// Which algorithm a `Conv2D` uses.
@@ -50,7 +50,7 @@ extension Conv2D {
                        width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
         let level = simdLevel, g = DirectGeometry(height: height, width: width, level: level)
         let packedCount = hp_conv3x3_packed_count(level.rawValue, Int32(outChannels), Int32(inChannels))
-        let threads = max(1, Parallel.threads)
+        let threads = max(1, self.threads ?? Parallel.threads)
         workspace.ensureSlots(threads)
         let packed = workspace.reserve(packedCount)
         hp_conv3x3_pack(level.rawValue, weight, Int32(outChannels), Int32(inChannels), 0, packed)
@@ -91,7 +91,7 @@ extension Conv2D {
                         n: Int, height: Int, width: Int, weight: UnsafePointer<Float>?) {
         let level = simdLevel, g = DirectGeometry(height: height, width: width, level: level)
         let cin = inChannels, cout = outChannels, imageIn = cin * height * width, imageOut = cout * height * width
-        let threads = max(1, min(Parallel.threads, n))
+        let threads = max(1, min(self.threads ?? Parallel.threads, n))
         workspace.ensureSlots(threads)
         let packedCount = hp_conv3x3_packed_count(level.rawValue, Int32(cin), Int32(cout))
         let packed = workspace.reserve(packedCount)

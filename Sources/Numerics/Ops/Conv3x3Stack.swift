@@ -9,12 +9,14 @@ import CKernels
 /// forward saves every layer's padded input for backward; call them in pairs. Buffers grow on the first
 /// call for a batch shape and are reused; a steady-state call allocates nothing. The weight and bias
 /// gradients of a step are summed per thread and then added in thread order, so results are bit-identical
-/// run to run for a given `Parallel.threads`.
+/// run to run for a given thread count (a different count rounds the sums differently, within float precision).
 public final class Conv3x3Stack: @unchecked Sendable {
     public let channels: [Int]
     public let slope: Float
     /// Instruction set of the kernels (default: the best this CPU runs).
     public var simdLevel: SIMDLevel = .best
+    /// Threads for this stack; nil (the default) follows `Parallel.threads`.
+    public var threads: Int?
 
     private var layers: Int { channels.count - 1 }
     private var geometry: DirectGeometry?
@@ -88,7 +90,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
         for l in 0..<layers {
             hp_conv3x3_pack(level, weights[l], Int32(channels[l + 1]), Int32(channels[l]), 0, pk + offsets[l])
         }
-        let threads = max(1, min(Parallel.threads, n))
+        let threads = max(1, min(self.threads ?? Parallel.threads, n))
         threadsUsed = threads
         scratch.ensureSlots(threads)
         for t in 0..<threads { _ = scratch.slot(t).reserve(cOut * plane) }
