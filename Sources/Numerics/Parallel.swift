@@ -1,5 +1,4 @@
 // How many threads the compute kernels split a batch over, and the one place that splits work.
-import Dispatch
 import Glibc
 import Synchronization
 
@@ -26,11 +25,8 @@ public enum Parallel {
         if count <= 1 {
             body(0)
         } else {
-            // The parts touch disjoint memory (the callers' contract); concurrentPerform returns only when all ran.
-            withoutActuallyEscaping(body) { body in
-                let parts = unsafeBitCast(body, to: (@Sendable (Int) -> Void).self)
-                DispatchQueue.concurrentPerform(iterations: count, execute: parts)
-            }
+            // The parts touch disjoint memory (the callers' contract); run returns only when all ran.
+            WorkerPool.shared.run(count, body)
         }
     }
 

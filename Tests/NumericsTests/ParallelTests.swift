@@ -1,4 +1,5 @@
 // Parallel: how work is split over threads.
+import Dispatch
 import Synchronization
 import Testing
 import Numerics
@@ -28,5 +29,23 @@ struct ParallelTests {
         }
         #expect(seen.allSatisfy { $0 == 1 })
         #expect(calls.load(ordering: .relaxed) == min(Parallel.threads, total / 1000))
+    }
+
+    /// Sections nested in a part, or started from several threads at once, still run every part exactly once.
+    @Test func nestedAndConcurrentSectionsRunEveryPartOnce() {
+        final class Marks: @unchecked Sendable {  // each slot written by one part only
+            let slots = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4 * 2 * 3)
+            init() { slots.initialize(repeating: 0) }
+            deinit { slots.deallocate() }
+        }
+        let marks = Marks()
+        DispatchQueue.concurrentPerform(iterations: 4) { k in
+            for _ in 0..<50 {
+                Parallel.run(2) { i in
+                    Parallel.run(3) { j in marks.slots[(k * 2 + i) * 3 + j] += 1 }
+                }
+            }
+        }
+        #expect(marks.slots.allSatisfy { $0 == 50 })
     }
 }
