@@ -6,7 +6,10 @@ import Testing
 
 struct BenchTests {
     struct Report: Decodable {
-        struct Row: Decodable { var name: String; var threads: Int; var median_ms: Double; var per_second: Double; var unit: String }
+        struct Row: Decodable {
+            var name: String; var threads: Int; var median_ms: Double; var per_second: Double; var unit: String
+            var gflop_per_s: Double?; var percent_of_sgemm_peak: Double?
+        }
         var what: String
         var rows: [Row]
     }
@@ -41,12 +44,21 @@ struct BenchTests {
 
     @Test func trainingStepAndForwardRowsPerThreadCount() throws {
         let r = try CLI.run(["bench", "--what", "step", "--depth", "2", "--width", "4", "--patch", "16", "--batch", "2",
-                             "--threads", "1", "2", "--repeats", "2", "--json"])
+                             "--threads", "1", "2", "--steps", "2", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
-        #expect(report.rows.map(\.name) == ["step plain d2 w4", "forward plain d2 w4", "step plain d2 w4", "forward plain d2 w4"])
-        #expect(report.rows.map(\.threads) == [1, 1, 2, 2])
+        let names = ["sgemm 2048", "step plain d2 w4", "forward plain d2 w4"]
+        #expect(report.rows.map(\.name) == names + names)
+        #expect(report.rows.map(\.threads) == [1, 1, 1, 2, 2, 2])
         #expect(report.rows.allSatisfy { $0.median_ms > 0 })
+        let peaks = report.rows.filter { $0.name == "sgemm 2048" }
+        #expect(peaks.allSatisfy { $0.unit == "GFLOP/s" && $0.per_second > 1 })
+        // Convolution FLOPs of d2 w4 at batch 2 x 16 x 16: forward 2 * (4*3*9 + 3*4*9) * 512 = 221184 FLOP.
+        for row in report.rows where row.name.hasPrefix("forward") {
+            let expected = 221_184 / (row.median_ms / 1e3) / 1e9
+            #expect(abs((row.gflop_per_s ?? 0) - expected) <= 1e-6 * expected)
+            #expect((row.percent_of_sgemm_peak ?? 0) > 0)
+        }
     }
 
     @Test func badInputIsOneErrorLine() throws {
