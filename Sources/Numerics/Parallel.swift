@@ -1,4 +1,5 @@
 // How many threads the compute kernels split a batch over, and the one place that splits work.
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -25,8 +26,13 @@ public enum Parallel {
         if count <= 1 {
             body(0)
         } else {
-            // The parts touch disjoint memory (the callers' contract); run returns only when all ran.
-            WorkerPool.shared.run(count, body)
+            // The parts touch disjoint memory (the callers' contract); concurrentPerform returns only when all
+            // ran. (A pool of parked pthreads measured 10-25% slower per step at 2 threads here, with a wider
+            // spread: waking a parked thread costs more than Dispatch's brief spinning.)
+            withoutActuallyEscaping(body) { body in
+                let parts = unsafeBitCast(body, to: (@Sendable (Int) -> Void).self)
+                DispatchQueue.concurrentPerform(iterations: count, execute: parts)
+            }
         }
     }
 
