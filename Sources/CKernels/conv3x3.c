@@ -75,10 +75,9 @@ int hp_conv3x3_lanes(int level) {
     }
 }
 
-int hp_conv3x3_slack(int width) {
+int hp_conv3x3_slack(void) {
     // Forward reads up to one block (48) plus 2 rows + 2 past the last output index; the weight gradient one
     // vector (16) past it. Rounded up generously.
-    (void)width;
     return 64 + 16;
 }
 
@@ -128,6 +127,7 @@ void hp_conv3x3_weight_grad(int level, const float *dy, size_t dystride, int cou
     }
 }
 
+// Lanes are summed in float, in lane order, then added once: the same order at every thread count.
 void hp_reduce_lanes(int level, const float *acc, size_t count, float *dw) {
     const int lanes = hp_conv3x3_lanes(level);
     for (size_t i = 0; i < count; i++) {

@@ -40,22 +40,15 @@ public struct ResidualHead: Sendable {
     /// Per-sample coefficient of tanh(p).
     /// - Parameter denom: (N) from LogNorm. - Parameter learnedScale: `head.scale` (learnable mode).
     public func coefficients(denom: [Float], learnedScale: Float?) -> [Float] {
-        let s = config.scale
-        switch config.mode {
-        case .fixedCap(let cap, let alpha): return [Float](repeating: alpha * cap * s, count: denom.count)
-        case .adaptive(let k): return denom.map { k * $0 * s }
-        case .learnable:
-            precondition(learnedScale != nil, "ResidualHead: learnable mode needs the value of head.scale")
-            return [Float](repeating: learnedScale! * s, count: denom.count)
-        }
+        denom.indices.map { coefficient(denom: denom, learnedScale: learnedScale, sample: $0) }
     }
 
-    /// Sample `index`'s coefficient (nil only in adaptive mode for an index past `denom`).
-    func coefficients(denom: [Float], learnedScale: Float?, index: Int) -> Float? {
+    /// Sample `sample`'s coefficient: alpha * cap * scale, k * denom * scale, or head.scale * scale.
+    func coefficient(denom: [Float], learnedScale: Float?, sample: Int) -> Float {
         let s = config.scale
         switch config.mode {
         case .fixedCap(let cap, let alpha): return alpha * cap * s
-        case .adaptive(let k): return index < denom.count ? k * denom[index] * s : nil
+        case .adaptive(let k): return k * denom[sample] * s
         case .learnable:
             precondition(learnedScale != nil, "ResidualHead: learnable mode needs the value of head.scale")
             return learnedScale! * s
@@ -72,11 +65,8 @@ public struct ResidualHead: Sendable {
         precondition(denom.count == n, "ResidualHead: \(denom.count) denominators for \(n) samples")
         if delta.shape != p.shape { delta = Tensor(zeros: p.shape) }
         if cache.t.shape != p.shape { cache.t = Tensor(zeros: p.shape); cache.preClamp = Tensor(zeros: p.shape) }
-        if cache.coef.count == n {
-            for s in 0..<n { cache.coef[s] = coefficients(denom: denom, learnedScale: learnedScale, index: s)! }
-        } else {
-            cache.coef = coefficients(denom: denom, learnedScale: learnedScale)
-        }
+        if cache.coef.count != n { cache.coef = [Float](repeating: 0, count: n) }
+        for s in 0..<n { cache.coef[s] = coefficient(denom: denom, learnedScale: learnedScale, sample: s) }
         let c = config.clamp, coef = cache.coef
         p.storage.withUnsafeBufferPointer { src in
             cache.t.storage.withUnsafeMutableBufferPointer { t in

@@ -27,7 +27,7 @@ public enum Parallel {
             body(0)
         } else {
             // The parts touch disjoint memory (the callers' contract); concurrentPerform returns only when all
-            // ran. (A pool of parked pthreads measured 10-25% slower per step at 2 threads here, with a wider
+            // ran. (A pool of parked pthreads measured 10-30% slower per step at 2 threads here, with a wider
             // spread: waking a parked thread costs more than Dispatch's brief spinning.)
             withoutActuallyEscaping(body) { body in
                 let parts = unsafeBitCast(body, to: (@Sendable (Int) -> Void).self)

@@ -24,7 +24,7 @@ int hp_cpu_level(void);
 /// Output indices computed per block at `level` (hp_conv3x3_forward's j0 must be a multiple of it).
 int hp_conv3x3_block(int level);
 /// Floats of slack a padded plane needs after (H + 2) * (W + 2) for every kernel at any level (zeroed).
-int hp_conv3x3_slack(int width);
+int hp_conv3x3_slack(void);
 
 /// Floats the packed weights of a (cout, cin, 3, 3) convolution take at `level`.
 size_t hp_conv3x3_packed_count(int level, int cout, int cin);

@@ -36,7 +36,7 @@ struct DirectGeometry {
         blockEnd = (outCount + block - 1) / block * block
         lanes = Int(hp_conv3x3_lanes(level.rawValue))
         laneEnd = (outCount + lanes - 1) / lanes * lanes
-        let needed = max((height + 2) * wp + Int(hp_conv3x3_slack(Int32(width))), blockEnd)
+        let needed = max((height + 2) * wp + Int(hp_conv3x3_slack()), blockEnd)
         plane = (needed + 15) / 16 * 16
     }
 }
@@ -110,17 +110,9 @@ extension Conv2D {
             acc.update(repeating: 0, count: accCount)
             biasSums.update(repeating: 0, count: cout)
             for i in Parallel.share(t, of: threads, total: n) {
-                let dyi = dy + i * imageOut
-                if dBias != nil {
-                    for co in 0..<cout {
-                        let r = dyi + co * height * width
-                        var s = 0.0
-                        for j in 0..<(height * width) { s += Double(r[j]) }
-                        biasSums[co] += s
-                    }
-                }
                 hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
-                hp_pad(dyi, Int32(cout), Int32(height), Int32(width), dyp, g.plane)
+                hp_pad(dy + i * imageOut, Int32(cout), Int32(height), Int32(width), dyp, g.plane)
+                if dBias != nil { hp_plane_sums(dyp, Int32(cout), g.plane, biasSums) }
                 // d output on the output grid is the padded d output shifted by one row and one column: zero
                 // exactly at the junk columns and past the last row.
                 hp_conv3x3_weight_grad(level.rawValue, dyp + g.wp + 1, g.plane, Int32(cout), xp, g.plane, Int32(cin),

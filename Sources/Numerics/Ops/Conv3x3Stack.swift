@@ -46,6 +46,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
         var offsets: [Int] = [], total = 0
         for l in 0..<layers {
             offsets.append(total)
+            if adjoint && l == 0 { continue }  // the first layer's input is data: no d input, no adjoint weights
             let (a, b) = adjoint ? (channels[l], channels[l + 1]) : (channels[l + 1], channels[l])
             total += hp_conv3x3_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
         }

@@ -19,8 +19,6 @@ public final class Workspace: @unchecked Sendable {
 
     deinit { pointer.deallocate() }
 
-    /// Makes at least `count` floats available and returns the start. Reallocates only when `count` exceeds the
-    /// current capacity; old contents are not kept (callers refill).
     /// Per-thread workspaces for kernels that split a batch over threads; created on first use, then kept.
     /// Call from one thread only (before splitting work).
     public func ensureSlots(_ count: Int) {
@@ -32,6 +30,8 @@ public final class Workspace: @unchecked Sendable {
 
     private var children: [Workspace] = []
 
+    /// Makes at least `count` floats available and returns the start. Reallocates only when `count` exceeds the
+    /// current capacity; old contents are not kept (callers refill).
     public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
             pointer.deallocate()
