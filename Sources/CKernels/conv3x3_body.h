@@ -1,17 +1,7 @@
 // One instruction-set variant of the direct 3x3 kernels, included by conv3x3.c (undefined again at the end) with
 //   HP_SUFFIX (name suffix), HP_TARGET (function attribute), HP_VEC (vector type of HP_VW floats),
 //   HP_MB x HP_V (forward register block: output channels x vectors), HP_MBW (weight-gradient channels).
-#define HP_CAT2(a, b) a##b
-#define HP_CAT(a, b) HP_CAT2(a, b)
-#define HP_FN(name) HP_CAT(name, HP_SUFFIX)
-
-static inline HP_TARGET HP_VEC HP_FN(load_)(const float *p) {
-    HP_VEC v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline HP_TARGET void HP_FN(store_)(float *p, HP_VEC v) { memcpy(p, &v, sizeof v); }
+#include "simd_prelude.h"
 
 static HP_TARGET void HP_FN(forward_)(const float *packed, const float *bias, int cout, int cin, const float *x,
                                       size_t plane, int wp, float *y, size_t ystride, int j0, int j1) {

@@ -1,13 +1,18 @@
 // The `model:` config section: which patch network, and its size.
 import Config
+import Numerics
 
-/// `arch: plain` (keys `depth` default 5, `width` default 32) or `arch: unet` (`width` default 16,
-/// `levels` default 2). A key of the other architecture is a config error, not silently ignored.
+/// `arch: plain` (keys `depth` default 5, `width` default 32, `conv_algorithm` default auto) or `arch: unet`
+/// (`width` default 16, `levels` default 2). A key of the other architecture is a config error, not silently
+/// ignored.
 public enum ModelConfig: Sendable, Equatable {
-    case plain(depth: Int, width: Int)
+    /// conv: how the 3x3 convolutions are computed (auto: Winograd for width -> width layers, direct for the
+    /// 3-channel first and last; direct; winograd). Same network and parameters either way.
+    case plain(depth: Int, width: Int, conv: Conv3x3Algorithm = .automatic)
     case unet(width: Int, levels: Int)
 
-    public static let archKeys: [String: [String]] = ["plain": ["depth", "width"], "unet": ["width", "levels"]]
+    public static let archKeys: [String: [String]] = ["plain": ["depth", "width", "conv_algorithm"],
+                                                      "unet": ["width", "levels"]]
 
     public init(config c: ConfigMapping) throws {
         let arch: String = try c.required("arch")
@@ -22,8 +27,14 @@ public enum ModelConfig: Sendable, Equatable {
             }
         }
         if arch == "plain" {
+            let name: String = try c.value("conv_algorithm", default: Conv3x3Algorithm.automatic.rawValue)
+            guard let conv = Conv3x3Algorithm(rawValue: name) else {
+                let known = Conv3x3Algorithm.allCases.map(\.rawValue)
+                let hint = DidYouMean.suggest(name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+                throw c.error("conv_algorithm", "unknown algorithm '\(name)'\(hint); known: \(known.joined(separator: ", "))")
+            }
             self = .plain(depth: try c.value("depth", default: 5, in: .within(1...64)),
-                          width: try c.value("width", default: 32, in: .within(1...1024)))
+                          width: try c.value("width", default: 32, in: .within(1...1024)), conv: conv)
         } else {
             self = .unet(width: try c.value("width", default: 16, in: .within(1...1024)),
                          levels: try c.value("levels", default: 2, in: .within(1...8)))
@@ -34,7 +45,10 @@ public enum ModelConfig: Sendable, Equatable {
     /// A new network of this architecture (parameters still to be allocated and initialised).
     public func makeNetwork() -> any PatchNetwork {
         switch self {
-        case .plain(let depth, let width): return PlainNet(depth: depth, width: width)
+        case .plain(let depth, let width, let conv):
+            let net = PlainNet(depth: depth, width: width)
+            net.convAlgorithm = conv
+            return net
         case .unet(let width, let levels): return UNet(width: width, levels: levels)
         }
     }

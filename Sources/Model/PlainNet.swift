@@ -28,6 +28,12 @@ public final class PlainNet: PatchNetwork {
         set { stack.simdLevel = newValue }
     }
 
+    /// Direct or Winograd convolutions (default: Winograd for the width -> width layers).
+    public var convAlgorithm: Conv3x3Algorithm {
+        get { stack.algorithm }
+        set { stack.algorithm = newValue }
+    }
+
     /// Threads of the convolution kernels; nil (the default) follows `Parallel.threads`.
     public var threads: Int? {
         get { stack.threads }

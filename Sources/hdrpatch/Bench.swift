@@ -49,6 +49,10 @@ struct Bench: ParsableCommand {
     @Option(help: "U-Net levels (--what step).")
     var levels: Int = 2
 
+    @Option(parsing: .upToNextOption,
+            help: "Convolution algorithms of the plain network to compare (--what step): auto, direct, winograd.")
+    var conv: [String] = ["auto"]
+
     @Option(parsing: .upToNextOption, help: "Thread counts to compare, e.g. --threads 1 2.")
     var threads: [Int] = [1, 2]
 
@@ -69,6 +73,9 @@ struct Bench: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
+        for c in conv where Conv3x3Algorithm(rawValue: c) == nil {
+            throw ValidationError("--conv \(c): expected one of \(Conv3x3Algorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -107,9 +114,11 @@ struct Bench: ParsableCommand {
         /// Direct-convolution GFLOP per second at the median time, and its share of the sgemm peak (step rows).
         var gflops: Double? = nil
         var percentOfPeak: Double? = nil
+        /// The plain network's convolution algorithm (step rows).
+        var conv: String? = nil
         enum CodingKeys: String, CodingKey {
             case name, threads, medianMs = "median_ms", minMs = "min_ms", maxMs = "max_ms", perSecond = "per_second", unit
-            case gflops = "gflop_per_s", percentOfPeak = "percent_of_sgemm_peak"
+            case gflops = "gflop_per_s", percentOfPeak = "percent_of_sgemm_peak", conv
         }
     }
 
@@ -238,11 +247,13 @@ struct Bench: ParsableCommand {
     }
 
     /// Full training step (forward, Huber loss, backward, AdamW) and forward alone on synthetic HDR patches,
-    /// with the convolution kernels and OpenBLAS limited to each thread count in turn.
+    /// with the convolution kernels and OpenBLAS limited to each thread count in turn, for each --conv.
+    /// FLOP rates count direct-convolution FLOPs: Winograd's are "direct-equivalent" and may pass the sgemm peak.
     func stepRows() throws -> [Row] {
         let model: ModelConfig = arch == "unet" ? .unet(width: width, levels: levels) : .plain(depth: depth, width: width)
         let pm = try PatchModel(model: model, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
                                 logNorm: LogNorm(), stateSlots: 2, seed: 0)
+        let algorithms = arch == "plain" ? conv.compactMap { Conv3x3Algorithm(rawValue: $0) } : [.automatic]
         let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}")
         let adamw = AdamW(lr: 1e-4)
         var rng = SeededRNG(seed: 1)
@@ -251,7 +262,7 @@ struct Bench: ParsableCommand {
         let input = Tensor(shape: shape, storage: (0..<count).map { _ in Float(exp(rng.normal() * 2 - 1)) })
         let target = Tensor(shape: shape, storage: input.storage.map { $0 * 1.5 })
         let flops = convolutionFLOPs(pm.network.parameterLayout)
-        let name = arch == "unet" ? "unet w\(width) l\(levels)" : "plain d\(depth) w\(width)"
+        let baseName = arch == "unet" ? "unet w\(width) l\(levels)" : "plain d\(depth) w\(width)"
         var rows: [Row] = []
         if !json {
             print("OpenBLAS \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())); "
@@ -264,43 +275,51 @@ struct Bench: ParsableCommand {
             rows.append(Row(name: "sgemm 2048", threads: t, medianMs: peak.ms, minMs: peak.ms, maxMs: peak.ms,
                             perSecond: peak.gflops, unit: "GFLOP/s",
                             line: String(format: "sgemm 2048^3, %d thread(s): %.1f GFLOP/s (best of 4)", t, peak.gflops)))
-            var gradDelta = Tensor(zeros: shape)
-            func trainStep() {
-                let pass = pm.forward(input)
-                gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                _ = loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta)
-                pm.store.zeroGrads()
-                pm.backward(pass, gradDelta: gradDelta)
-                adamw.step(pm.store, lr: 1e-4)
-            }
-            for _ in 0..<3 { trainStep() }
-            var times: [Double] = [], fwd: [Double] = []
-            var allocations: UInt = 0
-            for _ in 0..<steps {
-                let before = Self.allocationCount?() ?? 0
-                let a = DispatchTime.now().uptimeNanoseconds
-                trainStep()
-                let b = DispatchTime.now().uptimeNanoseconds
-                allocations += (Self.allocationCount?() ?? 0) - before
-                _ = pm.forward(input)
-                let c = DispatchTime.now().uptimeNanoseconds
-                times.append(Double(b - a) / 1e6)
-                fwd.append(Double(c - b) / 1e6)
-            }
-            for (kind, s, f) in [("step", Self.summary(times), flops?.step), ("forward", Self.summary(fwd), flops?.forward)] {
-                let gflops = f.map { $0 / (s.median / 1e3) / 1e9 }
-                let rate = gflops.map { String(format: ", %.1f GFLOP/s (%.0f%% of sgemm peak)", $0, 100 * $0 / peak.gflops) } ?? ""
-                rows.append(Row(name: "\(kind) \(name)", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
-                                perSecond: 1000 / s.median, unit: kind == "step" ? "steps/s" : "forwards/s",
-                                line: String(format: "%@ %@ batch %d x %dx%d, %d thread(s): median %.1f ms (min %.1f, max %.1f)%@",
-                                             kind, name, batch, patch, patch, t, s.median, s.min, s.max, rate),
-                                gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops }))
-            }
-            if Self.allocationCount != nil {
-                let perStep = Double(allocations) / Double(steps)
-                rows.append(Row(name: "allocations per step " + name, threads: t, medianMs: 0, minMs: 0, maxMs: 0,
-                                perSecond: perStep, unit: "allocations",
-                                line: String(format: "heap allocations per training step after warm-up, %d thread(s): %.1f", t, perStep)))
+            for algorithm in algorithms {
+                (pm.network as? PlainNet)?.convAlgorithm = algorithm
+                // Rows of the default algorithm keep the plain name (bench/compare.py matches PyTorch's rows by it).
+                let name = algorithm == .automatic ? baseName : baseName + " [\(algorithm.rawValue)]"
+                var gradDelta = Tensor(zeros: shape)
+                func trainStep() {
+                    let pass = pm.forward(input)
+                    gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                    _ = loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta)
+                    pm.store.zeroGrads()
+                    pm.backward(pass, gradDelta: gradDelta)
+                    adamw.step(pm.store, lr: 1e-4)
+                }
+                for _ in 0..<3 { trainStep() }
+                var times: [Double] = [], fwd: [Double] = []
+                var allocations: UInt = 0
+                for _ in 0..<steps {
+                    let before = Self.allocationCount?() ?? 0
+                    let a = DispatchTime.now().uptimeNanoseconds
+                    trainStep()
+                    let b = DispatchTime.now().uptimeNanoseconds
+                    allocations += (Self.allocationCount?() ?? 0) - before
+                    _ = pm.forward(input)
+                    let c = DispatchTime.now().uptimeNanoseconds
+                    times.append(Double(b - a) / 1e6)
+                    fwd.append(Double(c - b) / 1e6)
+                }
+                for (kind, s, f) in [("step", Self.summary(times), flops?.step), ("forward", Self.summary(fwd), flops?.forward)] {
+                    let gflops = f.map { $0 / (s.median / 1e3) / 1e9 }
+                    let unit = algorithm == .direct || arch != "plain" ? "GFLOP/s" : "GFLOP/s direct-equivalent"
+                    let rate = gflops.map { String(format: ", %.1f %@ (%.0f%% of sgemm peak)", $0, unit, 100 * $0 / peak.gflops) } ?? ""
+                    rows.append(Row(name: "\(kind) \(name)", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
+                                    perSecond: 1000 / s.median, unit: kind == "step" ? "steps/s" : "forwards/s",
+                                    line: String(format: "%@ %@ batch %d x %dx%d, %d thread(s): median %.1f ms (min %.1f, max %.1f)%@",
+                                                 kind, name, batch, patch, patch, t, s.median, s.min, s.max, rate),
+                                    gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops },
+                                    conv: arch == "plain" ? algorithm.rawValue : nil))
+                }
+                if Self.allocationCount != nil {
+                    let perStep = Double(allocations) / Double(steps)
+                    rows.append(Row(name: "allocations per step " + name, threads: t, medianMs: 0, minMs: 0, maxMs: 0,
+                                    perSecond: perStep, unit: "allocations",
+                                    line: String(format: "heap allocations per training step after warm-up, %@, %d thread(s): %.1f",
+                                                 name, t, perStep)))
+                }
             }
         }
         return rows

@@ -56,6 +56,9 @@ struct NetworkTests {
         ("arch: unet\ndepth: 5", "config error: model.depth: not used by arch unet (it belongs to arch plain)"),
         ("arch: plain\nwidht: 8", "config error: model.widht: unknown key (did you mean 'width'?)"),
         ("arch: plain\ndepth: 0", "config error: model.depth: must be in [1, 64], got 0"),
+        ("arch: plain\nconv_algorithm: winogard",
+         "config error: model.conv_algorithm: unknown algorithm 'winogard' (did you mean 'winograd'?); known: auto, direct, winograd"),
+        ("arch: unet\nconv_algorithm: direct", "config error: model.conv_algorithm: not used by arch unet (it belongs to arch plain)"),
     ]
 
     @Test(arguments: badConfigs)
@@ -72,5 +75,13 @@ struct NetworkTests {
     @Test func defaults() throws {
         #expect(try ModelConfig(config: StrictYAML.parse("model: {arch: plain}").mapping("model")) == .plain(depth: 5, width: 32))
         #expect(try ModelConfig(config: StrictYAML.parse("model: {arch: unet}").mapping("model")) == .unet(width: 16, levels: 2))
+    }
+
+    @Test(arguments: Conv3x3Algorithm.allCases)
+    func convAlgorithmReachesTheNetwork(_ algorithm: Conv3x3Algorithm) throws {
+        let yaml = "model: {arch: plain, depth: 3, width: 8, conv_algorithm: \(algorithm.rawValue)}"
+        let config = try ModelConfig(config: StrictYAML.parse(yaml).mapping("model"))
+        #expect(config == .plain(depth: 3, width: 8, conv: algorithm))
+        #expect((config.makeNetwork() as? PlainNet)?.convAlgorithm == algorithm)
     }
 }

@@ -1,6 +1,7 @@
 // The plain network on Conv3x3Stack (padded activations, whole images per thread) against the same network
-// composed from the separately tested ops (Conv2D's im2col path + LeakyReLU), at every instruction-set level
-// this CPU runs and 1-3 threads; and its steady state allocates no new buffers.
+// composed from the separately tested ops (Conv2D's im2col path + LeakyReLU), with direct and Winograd
+// convolutions, at every instruction-set level this CPU runs and 1-3 threads; and its steady state allocates
+// no new buffers.
 import Numerics
 import Testing
 @testable import Model
@@ -51,8 +52,9 @@ struct PlainNetKernelTests {
         return zip(a, b).map { abs($0 - $1) }.max()! / scale
     }
 
-    @Test(arguments: [(1, 3, 9, 7), (3, 8, 13, 29), (4, 5, 6, 1)])
-    func everyLevelAndThreadCountMatchesTheComposedOps(_ c: (depth: Int, width: Int, h: Int, w: Int)) throws {
+    @Test(arguments: [(1, 3, 9, 7), (3, 8, 13, 29), (4, 5, 6, 1), (4, 16, 20, 70)], Conv3x3Algorithm.allCases)
+    func everyLevelAndThreadCountMatchesTheComposedOps(_ c: (depth: Int, width: Int, h: Int, w: Int),
+                                                      algorithm: Conv3x3Algorithm) throws {
         var rng = SeededRNG(seed: 90)
         let n = 3
         let x = Tensor(shape: [n, 3, c.h, c.w], storage: (0..<(n * 3 * c.h * c.w)).map { _ in Float(rng.normal()) })
@@ -62,14 +64,15 @@ struct PlainNetKernelTests {
                 let net = PlainNet(depth: c.depth, width: c.width)
                 net.simdLevel = level
                 net.threads = threads
+                net.convAlgorithm = algorithm
                 let store = try ParameterStore(layout: net.parameterLayout)
                 net.initialize(store, seed: 91)
                 let ref = Self.reference(depth: c.depth, width: c.width, store: store, x: x, dOut: dOut)
                 let p = net.forward(x, store: store)
-                #expect(Self.maxRelative(p.storage.map(Double.init), ref.p) <= 1e-5, "forward, \(level.name), \(threads) thread(s)")
+                let label = "\(algorithm.rawValue), \(level.name), \(threads) thread(s)"
+                #expect(Self.maxRelative(p.storage.map(Double.init), ref.p) <= 1e-5, "forward, \(label)")
                 net.backward(dOut, store: store)
-                #expect(Self.maxRelative(Array(store.grads).map(Double.init), ref.grads) <= 1e-5,
-                        "gradients, \(level.name), \(threads) thread(s)")
+                #expect(Self.maxRelative(Array(store.grads).map(Double.init), ref.grads) <= 1e-5, "gradients, \(label)")
             }
         }
     }

@@ -11,7 +11,7 @@ func identityModel(_ arch: ModelConfig) throws -> PatchModel {
                            logNorm: LogNorm(), stateSlots: 0, seed: 3)
     let last: String
     switch arch {
-    case .plain(let depth, _): last = "layers.\(depth - 1)."
+    case .plain(let depth, _, _): last = "layers.\(depth - 1)."
     case .unet: last = "out."
     }
     for e in m.store.entries where e.name.hasPrefix(last) { m.store.values(e).update(repeating: 0) }

@@ -17,7 +17,8 @@ struct NetworkCheckpointTests {
         net.initialize(store, seed: 21)
         let arch: JSONValue
         switch model {
-        case .plain(let d, let w): arch = .object(["arch": .string("plain"), "depth": .integer(d), "width": .integer(w)])
+        case .plain(let d, let w, let conv):
+            arch = .object(["arch": .string("plain"), "depth": .integer(d), "width": .integer(w), "conv_algorithm": .string(conv.rawValue)])
         case .unet(let w, let l): arch = .object(["arch": .string("unet"), "width": .integer(w), "levels": .integer(l)])
         }
         let name = { if case .plain = model { return "plain" } else { return "unet" } }()

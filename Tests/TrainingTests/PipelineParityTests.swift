@@ -28,11 +28,21 @@ struct PipelineParityTests {
 
     static let names = ParityFixture.names(prefix: "net_")
 
+    /// Every fixture; the plain network's with each convolution algorithm (the U-Net has one).
+    static let cases: [(String, Conv3x3Algorithm)] = names.flatMap { name in
+        name.hasPrefix("net_plain") ? [(name, .direct), (name, .winograd)] : [(name, .automatic)]
+    }
+
     /// Network, head and a store holding the fixture's weights under the same names, in the same order.
-    static func build(_ f: Fixture) throws -> (PatchNetwork, ResidualHead, ParameterStore) {
-        let net: PatchNetwork = f.arch == "plain"
-            ? PlainNet(depth: f.model["depth"]!, width: f.model["width"]!)
-            : UNet(width: f.model["width"]!, levels: f.model["levels"]!)
+    static func build(_ f: Fixture, conv: Conv3x3Algorithm = .automatic) throws -> (PatchNetwork, ResidualHead, ParameterStore) {
+        let net: PatchNetwork
+        if f.arch == "plain" {
+            let plain = PlainNet(depth: f.model["depth"]!, width: f.model["width"]!)
+            plain.convAlgorithm = conv
+            net = plain
+        } else {
+            net = UNet(width: f.model["width"]!, levels: f.model["levels"]!)
+        }
         let mode: ResidualMode
         switch f.mode {
         case "fixed_cap": mode = .fixedCap(cap: f.residual.cap!, alpha: f.residual.alpha!)
@@ -73,10 +83,10 @@ struct PipelineParityTests {
 
     @Test func twelveFixturesArePresent() { #expect(Self.names.count == 12, "\(Self.names)") }
 
-    @Test(arguments: names)
-    func forwardAndEveryGradientMatchPyTorch(_ name: String) throws {
+    @Test(arguments: cases)
+    func forwardAndEveryGradientMatchPyTorch(_ name: String, conv: Conv3x3Algorithm) throws {
         let f = try ParityFixture.load(name, as: Fixture.self)
-        let (net, head, store) = try Self.build(f)
+        let (net, head, store) = try Self.build(f, conv: conv)
         #expect(net.parameterLayout.map(\.name) + head.parameterLayout.map(\.name) == f.parameter_order)
         let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0, delta: 1.0}")
         let (acts, value) = Self.step(net, head, store, f, loss: loss)
@@ -96,7 +106,7 @@ struct PipelineParityTests {
         let text = report.map { "  \($0.0): \($0.1)" + ($0.1 > $0.2 ? "  <- over \($0.2)" : "") }
         let details = "\(name) diverges; first: \(failures.first?.0 ?? "")\n" + text.joined(separator: "\n")
         #expect(failures.isEmpty, Comment(rawValue: details))
-        print("parity \(name): worst forward \(report.prefix(5).map(\.1).max()!), worst grad \(report.dropFirst(5).map(\.1).max()!)")
+        print("parity \(name) (\(conv.rawValue)): worst forward \(report.prefix(5).map(\.1).max()!), worst grad \(report.dropFirst(5).map(\.1).max()!)")
     }
 
     @Test(arguments: names)

@@ -72,7 +72,8 @@ import Testing
             "workers": .integer(2), "prefetch": .integer(4), "cache": .bool(false), "strict": .bool(false),
             "samples_per_epoch": .null,
         ]))
-        #expect(o["model"] == .object(["arch": .string("plain"), "depth": .integer(2), "width": .integer(4)]))
+        #expect(o["model"] == .object(["arch": .string("plain"), "depth": .integer(2), "width": .integer(4),
+                                       "conv_algorithm": .string("auto")]))
         #expect(o["residual"] == .object(["mode": .string("learnable"), "learnable_init": .number(6), "scale": .number(1),
                                           "clamp": .number(8)]))
         #expect(o["loss"] == .array([.object(["type": .string("huber"), "weight": .number(2), "delta": .number(1)])]))

@@ -48,6 +48,21 @@ void hp_conv3x3_weight_grad(int level, const float *dy, size_t dystride, int cou
 /// dw[i] += sum over lanes of acc[i * lanes + l], i < count.
 void hp_reduce_lanes(int level, const float *acc, size_t count, float *dw);
 
+/// Winograd F(4x4, 3x3): the same convolution as hp_conv3x3_forward with 4x fewer multiplications in the
+/// channel sums (36 per 4x4 output tile and channel pair instead of 144), at a few times the rounding error.
+/// Floats of the transformed weights of a (cout, cin, 3, 3) convolution at `level`.
+size_t hp_wino_packed_count(int level, int cout, int cin);
+/// Transforms w (cout, cin, 3, 3), or with `adjoint` the d-input convolution's weights (as hp_conv3x3_pack),
+/// for hp_wino_forward (hp_wino_packed_count(level, cin, cout) floats with adjoint).
+void hp_wino_pack(int level, const float *w, int cout, int cin, int adjoint, float *packed);
+/// Floats of scratch hp_wino_forward needs.
+size_t hp_wino_scratch_count(int level, int cout, int cin);
+/// y[co * ystride + oy * (w + 2) + ox] = bias[co] + the 3x3 convolution of the padded input x (cin planes on the
+/// padded grid of an h x w image, zero border) at output pixel (oy, ox), for every oy < h, ox < w; nothing else
+/// of y is written. bias may be NULL.
+void hp_wino_forward(int level, const float *packed, const float *bias, int cout, int cin, const float *x,
+                     size_t plane, int h, int w, float *y, size_t ystride, float *scratch);
+
 /// Writes x (c, h, w) into xp (c, plane) on the padded grid, zero border and zero slack up to `plane`.
 void hp_pad(const float *x, int c, int h, int w, float *xp, size_t plane);
 /// out[ch][yy][xx] (=, or += with accumulate) y[ch * ystride + yy * (w + 2) + xx], for xx < w.

@@ -4,6 +4,31 @@
 // activations stay in its core's cache.
 import CKernels
 
+/// How `Conv3x3Stack` computes a layer (and the d input of its backward pass).
+public enum Conv3x3Algorithm: String, Sendable, CaseIterable {
+    /// `winograd` for layers with at least `Conv3x3Algorithm.winogradMinChannels` input and output channels,
+    /// `direct` for the rest (the 3-channel first and last layers).
+    case automatic = "auto"
+    /// The direct kernels: one dot product of 9 x cin terms per output, float rounding of a plain sum.
+    case direct
+    /// Winograd F(4x4, 3x3): 4x fewer multiplications, rounding error a few times the direct one
+    /// (measured: see OpsWinogradTests).
+    case winograd
+
+    /// Below this many channels in or out, `automatic` keeps a layer direct: its transforms would cost more
+    /// than the products they save.
+    public static let winogradMinChannels = 8
+
+    /// Whether a cin -> cout layer runs Winograd under this choice.
+    public func usesWinograd(cin: Int, cout: Int) -> Bool {
+        switch self {
+        case .direct: return false
+        case .winograd: return true
+        case .automatic: return min(cin, cout) >= Self.winogradMinChannels
+        }
+    }
+}
+
 /// channels[0] -> channels[1] -> ... -> channels.last, LeakyReLU(slope) after every layer but the last.
 ///
 /// forward saves every layer's padded input for backward; call them in pairs. Buffers grow on the first
@@ -17,6 +42,10 @@ public final class Conv3x3Stack: @unchecked Sendable {
     public var simdLevel: SIMDLevel = .best
     /// Threads for this stack; nil (the default) follows `Parallel.threads`.
     public var threads: Int?
+    /// Direct or Winograd, per layer (forward and d input alike; weight gradients are always direct).
+    public var algorithm: Conv3x3Algorithm = .automatic {
+        didSet { if algorithm != oldValue { geometry = nil } }
+    }
 
     private var layers: Int { channels.count - 1 }
     private var geometry: DirectGeometry?
@@ -42,15 +71,52 @@ public final class Conv3x3Stack: @unchecked Sendable {
         packedAdjoint = Workspace()
     }
 
+    private func winograd(_ l: Int) -> Bool { algorithm.usesWinograd(cin: channels[l], cout: channels[l + 1]) }
+
     private func packedOffsets(adjoint: Bool) -> (offsets: [Int], total: Int) {
         var offsets: [Int] = [], total = 0
         for l in 0..<layers {
             offsets.append(total)
             if adjoint && l == 0 { continue }  // the first layer's input is data: no d input, no adjoint weights
             let (a, b) = adjoint ? (channels[l], channels[l + 1]) : (channels[l + 1], channels[l])
-            total += hp_conv3x3_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
+            total += winograd(l) ? hp_wino_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
+                                 : hp_conv3x3_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
+            total = (total + 15) / 16 * 16
         }
         return (offsets, total)
+    }
+
+    /// Floats of Winograd scratch one thread needs for any layer, either direction.
+    private func winogradScratch() -> Int {
+        var most = 0
+        for l in 0..<layers where winograd(l) {
+            let (cin, cout) = (Int32(channels[l]), Int32(channels[l + 1]))
+            most = max(most, hp_wino_scratch_count(simdLevel.rawValue, cout, cin), hp_wino_scratch_count(simdLevel.rawValue, cin, cout))
+        }
+        return (most + 15) / 16 * 16
+    }
+
+    private func pack(_ l: Int, _ weights: UnsafePointer<Float>, adjoint: Bool, into p: UnsafeMutablePointer<Float>) {
+        let (cout, cin, a) = (Int32(channels[l + 1]), Int32(channels[l]), Int32(adjoint ? 1 : 0))
+        if winograd(l) {
+            hp_wino_pack(simdLevel.rawValue, weights, cout, cin, a, p)
+        } else {
+            hp_conv3x3_pack(simdLevel.rawValue, weights, cout, cin, a, p)
+        }
+    }
+
+    /// One layer (or its adjoint) on one image: src (cin planes) -> y, y at output pixel (0, 0) of its grid.
+    private func convolve(_ l: Int, adjoint: Bool, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          src: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let g = geometry!, level = simdLevel.rawValue
+        let (cin, cout) = adjoint ? (channels[l + 1], channels[l]) : (channels[l], channels[l + 1])
+        if winograd(l) {
+            hp_wino_forward(level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.height), Int32(g.width),
+                            y, g.plane, scratch)
+        } else {
+            hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.wp), y, g.plane, 0,
+                               Int32(g.outCount))
+        }
     }
 
     /// Weight-gradient lanes and bias sums of every layer, per thread.
@@ -84,23 +150,22 @@ public final class Conv3x3Stack: @unchecked Sendable {
             adjointPacking = packedOffsets(adjoint: true)
             gradients = gradientLayout(geometry!)
         }
-        let g = geometry!, level = simdLevel.rawValue, plane = g.plane
+        let g = geometry!, plane = g.plane
         for l in 0..<layers { _ = acts[l].reserve(n * channels[l] * plane) }
         let (offsets, total) = forwardPacking
         let pk = packed.reserve(total)
-        for l in 0..<layers {
-            hp_conv3x3_pack(level, weights[l], Int32(channels[l + 1]), Int32(channels[l]), 0, pk + offsets[l])
-        }
+        for l in 0..<layers { pack(l, weights[l], adjoint: false, into: pk + offsets[l]) }
         let threads = max(1, min(self.threads ?? Parallel.threads, n))
         threadsUsed = threads
         scratch.ensureSlots(threads)
-        for t in 0..<threads { _ = scratch.slot(t).reserve(cOut * plane) }
+        let winoFloats = winogradScratch()
+        for t in 0..<threads { _ = scratch.slot(t).reserve(cOut * plane + winoFloats) }
         let imageIn = channels[0] * h * w, imageOut = cOut * h * w
         input.storage.withUnsafeBufferPointer { xb in
             output.storage.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
                 Parallel.run(threads) { t in
-                    let last = self.scratch.slot(t).pointer
+                    let last = self.scratch.slot(t).pointer, wino = last + cOut * plane
                     for i in Parallel.share(t, of: threads, total: n) {
                         hp_pad(x + i * imageIn, Int32(self.channels[0]), Int32(h), Int32(w),
                                self.acts[0].pointer + i * self.channels[0] * plane, plane)
@@ -109,12 +174,12 @@ public final class Conv3x3Stack: @unchecked Sendable {
                             let src = self.acts[l].pointer + i * cin * plane
                             if l + 1 < self.layers {
                                 let dst = self.acts[l + 1].pointer + i * cout * plane
-                                hp_conv3x3_forward(level, pk + offsets[l], biases[l], Int32(cout), Int32(cin), src, plane,
-                                                   Int32(g.wp), dst + g.wp + 1, plane, 0, Int32(g.outCount))
+                                self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l], src: src,
+                                              y: dst + g.wp + 1, scratch: wino)
                                 hp_finish_padded(dst, Int32(cout), Int32(h), Int32(w), plane, 1, self.slope)
                             } else {
-                                hp_conv3x3_forward(level, pk + offsets[l], biases[l], Int32(cout), Int32(cin), src, plane,
-                                                   Int32(g.wp), last, plane, 0, Int32(g.outCount))
+                                self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l], src: src,
+                                              y: last, scratch: wino)
                                 hp_unpad(last, plane, Int32(cout), Int32(h), Int32(w), y + i * imageOut, 0)
                             }
                         }
@@ -135,13 +200,12 @@ public final class Conv3x3Stack: @unchecked Sendable {
                      "Conv3x3Stack.backward: d output \(dOutput.shape)")
         let (offsets, total) = adjointPacking
         let pk = packedAdjoint.reserve(total)
-        for l in 1..<max(1, layers) {
-            hp_conv3x3_pack(level, weights[l], Int32(channels[l + 1]), Int32(channels[l]), 1, pk + offsets[l])
-        }
+        for l in 1..<max(1, layers) { pack(l, weights[l], adjoint: true, into: pk + offsets[l]) }
         let threads = threadsUsed
         let widest = channels.max()!
         let layout = gradients
-        let perThread = 2 * widest * plane + layout.floats
+        let winoFloats = winogradScratch()
+        let perThread = 2 * widest * plane + layout.floats + winoFloats
         for t in 0..<threads { _ = scratch.slot(t).reserve(perThread) }
         let imageOut = channels[layers] * h * w
         dOutput.storage.withUnsafeBufferPointer { db in
@@ -149,7 +213,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
             Parallel.run(threads) { t in
                 let base = self.scratch.slot(t).pointer
                 var gCur = base, gNext = base + widest * plane
-                let grads = base + 2 * widest * plane
+                let grads = base + 2 * widest * plane, wino = grads + layout.floats
                 grads.update(repeating: 0, count: layout.floats)
                 for i in Parallel.share(t, of: threads, total: n) {
                     gCur = base; gNext = base + widest * plane
@@ -163,8 +227,8 @@ public final class Conv3x3Stack: @unchecked Sendable {
                         hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
                                                Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
                         if l > 0 {
-                            hp_conv3x3_forward(level, pk + offsets[l], nil, Int32(cin), Int32(cout), gCur, plane,
-                                               Int32(g.wp), gNext + g.wp + 1, plane, 0, Int32(g.outCount))
+                            self.convolve(l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur,
+                                          y: gNext + g.wp + 1, scratch: wino)
                             hp_finish_padded_grad(gNext, act, Int32(cin), Int32(h), Int32(w), plane, self.slope)
                             swap(&gCur, &gNext)
                         }

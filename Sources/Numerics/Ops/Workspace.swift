@@ -13,11 +13,17 @@ public final class Workspace: @unchecked Sendable {
 
     public init(capacity: Int = 0) {
         self.capacity = max(1, capacity)
-        pointer = .allocate(capacity: self.capacity)
+        pointer = Self.allocate(self.capacity)
         allocations = 1
     }
 
-    deinit { pointer.deallocate() }
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+
+    /// Cache-line aligned, so that a kernel's full-vector loads and stores never straddle two lines.
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+    }
 
     /// Per-thread workspaces for kernels that split a batch over threads; created on first use, then kept.
     /// Call from one thread only (before splitting work).
@@ -34,8 +40,8 @@ public final class Workspace: @unchecked Sendable {
     /// current capacity; old contents are not kept (callers refill).
     public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
-            pointer.deallocate()
-            pointer = .allocate(capacity: count)
+            UnsafeMutableRawPointer(pointer).deallocate()
+            pointer = Self.allocate(count)
             capacity = count
             allocations += 1
         }

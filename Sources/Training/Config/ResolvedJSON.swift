@@ -5,11 +5,12 @@ import Model
 import Yams
 
 extension ModelConfig {
-    /// `{arch, depth, width}` or `{arch, width, levels}`.
+    /// `{arch, depth, width, conv_algorithm}` or `{arch, width, levels}`.
     public var json: JSONValue {
         switch self {
-        case .plain(let depth, let width):
-            return .object(["arch": .string("plain"), "depth": .integer(depth), "width": .integer(width)])
+        case .plain(let depth, let width, let conv):
+            return .object(["arch": .string("plain"), "depth": .integer(depth), "width": .integer(width),
+                            "conv_algorithm": .string(conv.rawValue)])
         case .unet(let width, let levels):
             return .object(["arch": .string("unet"), "width": .integer(width), "levels": .integer(levels)])
         }

@@ -1,0 +1,130 @@
+// Winograd F(4x4, 3x3) for 3x3 / stride 1 / padding 1 convolutions on the padded-width grid: run-time dispatch
+// over the instruction-set variants of winograd_body.h, and the weight transform.
+#include "hp_kernels.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#pragma clang fp contract(fast)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define HP_X86 1
+#endif
+
+// Plain C: 4-float vectors.
+typedef float hp_w4 __attribute__((vector_size(16)));
+#define HP_SUFFIX generic
+#define HP_TARGET
+#define HP_VEC hp_w4
+#define HP_VW 4
+#define HP_MB 4
+#define HP_NB 2
+#define HP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define HP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#define HP_SHIFT(v, s, e) __builtin_shufflevector(v, s, 1, 2, 3, 4 + (e))
+#define HP_ILO(a, b) __builtin_shufflevector(a, b, 0, 4, 1, 5)
+#define HP_IHI(a, b) __builtin_shufflevector(a, b, 2, 6, 3, 7)
+#include "winograd_body.h"
+
+#ifdef HP_X86
+typedef float hp_w8 __attribute__((vector_size(32)));
+#define HP_SUFFIX avx2
+#define HP_TARGET __attribute__((target("avx2,fma")))
+#define HP_VEC hp_w8
+#define HP_VW 8
+#define HP_MB 4
+#define HP_NB 3
+#define HP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define HP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#define HP_SHIFT(v, s, e) __builtin_shufflevector(v, s, 1, 2, 3, 4, 5, 6, 7, 8 + (e))
+#define HP_ILO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define HP_IHI(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+#include "winograd_body.h"
+
+typedef float hp_w16 __attribute__((vector_size(64)));
+#define HP_SUFFIX avx512
+#define HP_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define HP_VEC hp_w16
+#define HP_VW 16
+#define HP_MB 8
+#define HP_NB 3
+#define HP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define HP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define HP_SHIFT(v, s, e) __builtin_shufflevector(v, s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 + (e))
+#define HP_ILO(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define HP_IHI(a, b) __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+#include "winograd_body.h"
+#endif
+
+static int wino_level(int level) {
+    const int best = hp_cpu_level();
+    return level < 0 ? 0 : (level > best ? best : level);
+}
+
+static int wino_mb(int level) { return wino_level(level) == HP_LEVEL_AVX512 ? 8 : 4; }
+static int wino_vw(int level) {
+    switch (wino_level(level)) {
+    case HP_LEVEL_AVX512: return 16;
+    case HP_LEVEL_AVX2: return 8;
+    default: return 4;
+    }
+}
+static int wino_nb(int level) { return wino_level(level) == HP_LEVEL_GENERIC ? 2 : 3; }
+
+size_t hp_wino_packed_count(int level, int cout, int cin) {
+    const int mb = wino_mb(level);
+    return (size_t)36 * (size_t)((cout + mb - 1) / mb * mb) * (size_t)cin;
+}
+
+size_t hp_wino_scratch_count(int level, int cout, int cin) {
+    const int mb = wino_mb(level), vw = wino_vw(level), nb = wino_nb(level);
+    const size_t coutp = (size_t)((cout + mb - 1) / mb * mb);
+    return 36 * ((size_t)cin + coutp) * (size_t)(nb * vw) + 6 * 5 * (size_t)vw + 16 * (size_t)vw + 16;
+}
+
+// G for the points 0, 1, -1, 1/2, -2, infinity (rows: the six transformed taps).
+static const double wino_g[6][3] = {
+    {1.0, 0.0, 0.0},
+    {1.0 / 3, 1.0 / 3, 1.0 / 3},
+    {-1.0 / 3, 1.0 / 3, -1.0 / 3},
+    {-16.0 / 15, -8.0 / 15, -4.0 / 15},
+    {1.0 / 15, -2.0 / 15, 4.0 / 15},
+    {0.0, 0.0, 1.0},
+};
+
+void hp_wino_pack(int level, const float *w, int cout, int cin, int adjoint, float *packed) {
+    const int mb = wino_mb(level);
+    const int pcout = adjoint ? cin : cout, pcin = adjoint ? cout : cin;
+    const int coutp = (pcout + mb - 1) / mb * mb;
+    for (int co = 0; co < coutp; co++) {
+        const int cb = co / mb * mb, m = co - cb;
+        for (int ci = 0; ci < pcin; ci++) {
+            double g[3][3] = {{0}};
+            if (co < pcout) {
+                for (int k = 0; k < 9; k++) {
+                    g[k / 3][k % 3] = adjoint ? w[((size_t)ci * cin + co) * 9 + (8 - k)] : w[((size_t)co * cin + ci) * 9 + k];
+                }
+            }
+            double t[6][3];  // G g
+            for (int a = 0; a < 6; a++)
+                for (int c = 0; c < 3; c++) t[a][c] = wino_g[a][0] * g[0][c] + wino_g[a][1] * g[1][c] + wino_g[a][2] * g[2][c];
+            for (int a = 0; a < 6; a++)
+                for (int b = 0; b < 6; b++) {
+                    const double v = t[a][0] * wino_g[b][0] + t[a][1] * wino_g[b][1] + t[a][2] * wino_g[b][2];
+                    packed[((size_t)(a * 6 + b) * coutp + cb) * pcin + (size_t)ci * mb + m] = (float)v;
+                }
+        }
+    }
+}
+
+void hp_wino_forward(int level, const float *packed, const float *bias, int cout, int cin, const float *x,
+                     size_t plane, int h, int w, float *y, size_t ystride, float *scratch) {
+    scratch = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);  // whole-line vector stores
+    switch (wino_level(level)) {
+#ifdef HP_X86
+    case HP_LEVEL_AVX512: wino_forward_avx512(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch); return;
+    case HP_LEVEL_AVX2: wino_forward_avx2(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch); return;
+#endif
+    default: wino_forward_generic(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch); return;
+    }
+}

@@ -1,0 +1,80 @@
+// Winograd F(4x4, 3x3) (CKernels/winograd.c) at every instruction-set level this CPU runs against the naive
+// Double reference: forward with bias, and the adjoint (d input) packing; sizes that are not multiples of the
+// 4x4 tiles or of a vector of tiles (edge tiles), several tile vectors per row, a 1x1 image, channel counts
+// off the register blocks. Nothing outside the output interior may be written.
+import CKernels
+import Numerics
+import Testing
+
+struct OpsWinogradTests {
+    /// F(4x4, 3x3) rounds each output through transforms of the input and the weights: its error is a few times
+    /// the direct kernels' (worst measured over these cases and levels: 2.3e-6 of the largest output). A wrong
+    /// transform coefficient gives errors of order 1.
+    static let tolerance = 5e-6
+
+    static let cases: [ConvCase] = [
+        ConvCase(n: 1, cin: 32, cout: 32, h: 64, w: 64, kh: 3, kw: 3, s: 1, p: 1),  // the benchmark layer: no edge tiles
+        ConvCase(n: 1, cin: 8, cout: 8, h: 9, w: 70, kh: 3, kw: 3, s: 1, p: 1),     // two tile vectors per row at AVX-512
+        ConvCase(n: 1, cin: 16, cout: 16, h: 40, w: 33, kh: 3, kw: 3, s: 1, p: 1),
+        ConvCase(n: 1, cin: 3, cout: 32, h: 13, w: 29, kh: 3, kw: 3, s: 1, p: 1),
+        ConvCase(n: 1, cin: 32, cout: 3, h: 8, w: 8, kh: 3, kw: 3, s: 1, p: 1),
+        ConvCase(n: 1, cin: 7, cout: 17, h: 4, w: 17, kh: 3, kw: 3, s: 1, p: 1),
+        ConvCase(n: 1, cin: 5, cout: 9, h: 1, w: 1, kh: 3, kw: 3, s: 1, p: 1),
+    ]
+
+    static var levels: [SIMDLevel] { SIMDLevel.allCases.filter { $0 <= .best } }
+
+    /// Padded planes with room for every kernel's reads, as Conv3x3Stack lays them out.
+    static func plane(_ h: Int, _ w: Int) -> Int { ((h + 2) * (w + 2) + Int(hp_conv3x3_slack()) + 15) / 16 * 16 }
+
+    /// Runs the kernel on x (c, h, w) with packed weights; returns the interior (cOut, h, w) and whether
+    /// anything outside it changed (the output starts as NaN everywhere).
+    static func run(level: SIMDLevel, packed: [Float], bias: [Float]?, cin: Int, cout: Int, x: [Float], h: Int, w: Int)
+        -> (y: [Double], strays: Int) {
+        let plane = Self.plane(h, w), wp = w + 2
+        var xp = [Float](repeating: .nan, count: cin * plane)
+        hp_pad(x, Int32(cin), Int32(h), Int32(w), &xp, plane)
+        var yp = [Float](repeating: .nan, count: cout * plane)
+        var scratch = [Float](repeating: .nan, count: hp_wino_scratch_count(level.rawValue, Int32(cout), Int32(cin)))
+        yp.withUnsafeMutableBufferPointer { yb in
+            hp_wino_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, plane, Int32(h), Int32(w),
+                            yb.baseAddress! + wp + 1, plane, &scratch)
+        }
+        var y: [Double] = [], strays = 0
+        for c in 0..<cout {
+            for j in 0..<plane {
+                let r = j / wp - 1, col = j % wp - 1
+                let v = yp[c * plane + j]
+                if r >= 0 && r < h && col >= 0 && col < w { y.append(Double(v)) } else if !v.isNaN { strays += 1 }
+            }
+        }
+        // Interior in (c, r, col) order: rows of the plane are visited in order, so y is (cout, h, w).
+        return (y, strays)
+    }
+
+    @Test(arguments: cases)
+    func forwardAndAdjointMatchTheReference(_ c: ConvCase) throws {
+        let x = randomFloats(c.cin * c.h * c.w, seed: 70)
+        let weight = randomFloats(c.cout * c.cin * 9, seed: 71, -0.3, 0.3)
+        let bias = randomFloats(c.cout, seed: 72)
+        let dy = randomFloats(c.cout * c.h * c.w, seed: 73)
+        let yRef = Ref.conv2d(x: doubles(x), weight: doubles(weight), bias: doubles(bias), c)
+        let (dxRef, _, _) = Ref.conv2dBackward(dy: doubles(dy), x: doubles(x), weight: doubles(weight), c)
+        for level in Self.levels {
+            var packed = [Float](repeating: .nan, count: hp_wino_packed_count(level.rawValue, Int32(c.cout), Int32(c.cin)))
+            hp_wino_pack(level.rawValue, weight, Int32(c.cout), Int32(c.cin), 0, &packed)
+            let f = Self.run(level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w)
+            let err = relativeToMax(f.y, yRef)
+            #expect(err <= Self.tolerance, "forward, \(level.name): \(err)")
+            #expect(f.strays == 0, "forward, \(level.name): \(f.strays) values written outside the interior")
+
+            var adjoint = [Float](repeating: .nan, count: hp_wino_packed_count(level.rawValue, Int32(c.cin), Int32(c.cout)))
+            hp_wino_pack(level.rawValue, weight, Int32(c.cout), Int32(c.cin), 1, &adjoint)
+            let b = Self.run(level: level, packed: adjoint, bias: nil, cin: c.cout, cout: c.cin, x: dy, h: c.h, w: c.w)
+            let errB = relativeToMax(b.y, dxRef)
+            #expect(errB <= Self.tolerance, "d input, \(level.name): \(errB)")
+            #expect(b.strays == 0, "d input, \(level.name): \(b.strays) values written outside the interior")
+            print("winograd \(c), \(level.name): forward \(err), d input \(errB) of the largest value")
+        }
+    }
+}
