@@ -118,13 +118,14 @@ void hp_wino_pack(int level, const float *w, int cout, int cin, int adjoint, flo
 }
 
 void hp_wino_forward(int level, const float *packed, const float *bias, int cout, int cin, const float *x,
-                     size_t plane, int h, int w, float *y, size_t ystride, float *scratch) {
+                     size_t plane, int h, int w, float *y, size_t ystride, float *scratch, int act, float slope,
+                     const float *mask) {
     scratch = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);  // whole-line vector stores
     switch (wino_level(level)) {
 #ifdef HP_X86
-    case HP_LEVEL_AVX512: wino_forward_avx512(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch); return;
-    case HP_LEVEL_AVX2: wino_forward_avx2(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch); return;
+    case HP_LEVEL_AVX512: wino_forward_avx512(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch, act, slope, mask); return;
+    case HP_LEVEL_AVX2: wino_forward_avx2(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch, act, slope, mask); return;
 #endif
-    default: wino_forward_generic(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch); return;
+    default: wino_forward_generic(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch, act, slope, mask); return;
     }
 }

@@ -10,6 +10,15 @@
 // vector's input (4 * HP_VW + 2 contiguous floats) is split into its six phases d_k[lane] = row[4 lane + k].
 #include "simd_prelude.h"
 
+typedef int HP_FN(ivec_) __attribute__((vector_size(sizeof(HP_VEC))));
+
+// LeakyReLU(slope) of v (act HP_ACT_LEAKY), or v times its derivative at `mask` (HP_ACT_LEAKY_GRAD): the same
+// select as the scalar v > 0 ? v : slope * v, bit for bit.
+static inline HP_TARGET HP_VEC HP_FN(activate_)(HP_VEC v, HP_VEC mask, float slope) {
+    const HP_FN(ivec_) m = mask > (HP_VEC){0};
+    return (HP_VEC)((m & (HP_FN(ivec_))v) | (~m & (HP_FN(ivec_))(v * slope)));
+}
+
 // X = B^T d for the interpolation points 0, 1, -1, 1/2, -2 and infinity (more accurate in float than the usual
 // 0, +-1, +-2: every coefficient of B^T and A^T is a small power of two or a sum of two).
 static inline HP_TARGET void HP_FN(wino_bt_)(HP_VEC d0, HP_VEC d1, HP_VEC d2, HP_VEC d3, HP_VEC d4, HP_VEC d5,
@@ -72,7 +81,8 @@ static inline __attribute__((always_inline)) HP_TARGET void HP_FN(wino_gemm_)(co
 
 // Scratch: V (cin x 36 x block), M (coutp x 36 x block), then the edge buffers.
 static HP_TARGET void HP_FN(wino_forward_)(const float *u, const float *bias, int cout, int cin, const float *x,
-                                           size_t plane, int h, int w, float *y, size_t ystride, float *scratch) {
+                                           size_t plane, int h, int w, float *y, size_t ystride, float *scratch,
+                                           int act, float slope, const float *mask) {
     const int wp = w + 2;
     const int th = (h + 3) / 4, tw = (w + 3) / 4;
     const int nvr = (tw + HP_VW - 1) / HP_VW;  // tile vectors per tile row
@@ -158,21 +168,37 @@ static HP_TARGET void HP_FN(wino_forward_)(const float *u, const float *bias, in
                     for (int i = 0; i < 4; i++) O[i][j] = o[i] + b;
                 }
                 const int full = r0 + 4 <= h && c0 + 4 * HP_VW <= w;
-                float *out = y + (size_t)co * ystride + (size_t)r0 * wp + c0;
+                const size_t at = (size_t)co * ystride + (size_t)r0 * wp + c0;
+                float *out = y + at;
 #pragma clang loop unroll(full)
                 for (int i = 0; i < 4; i++) {
                     // Back from phases to pixels: pixel 4 lane + j of the row is O[i][j][lane].
                     const HP_VEC alo = HP_ILO(O[i][0], O[i][2]), ahi = HP_IHI(O[i][0], O[i][2]);
                     const HP_VEC blo = HP_ILO(O[i][1], O[i][3]), bhi = HP_IHI(O[i][1], O[i][3]);
-                    float *row = full ? out + (size_t)i * wp : oedge + i * 4 * HP_VW;
-                    HP_FN(store_)(row, HP_ILO(alo, blo));
-                    HP_FN(store_)(row + HP_VW, HP_IHI(alo, blo));
-                    HP_FN(store_)(row + 2 * HP_VW, HP_ILO(ahi, bhi));
-                    HP_FN(store_)(row + 3 * HP_VW, HP_IHI(ahi, bhi));
+                    HP_VEC px[4] = {HP_ILO(alo, blo), HP_IHI(alo, blo), HP_ILO(ahi, bhi), HP_IHI(ahi, bhi)};
+                    if (full) {
+                        float *row = out + (size_t)i * wp;
+#pragma clang loop unroll(full)
+                        for (int q = 0; q < 4; q++) {
+                            if (act == HP_ACT_LEAKY) px[q] = HP_FN(activate_)(px[q], px[q], slope);
+                            if (act == HP_ACT_LEAKY_GRAD)
+                                px[q] = HP_FN(activate_)(px[q], HP_FN(load_)(mask + at + (size_t)i * wp + q * HP_VW), slope);
+                            HP_FN(store_)(row + q * HP_VW, px[q]);
+                        }
+                    } else {
+#pragma clang loop unroll(full)
+                        for (int q = 0; q < 4; q++) HP_FN(store_)(oedge + i * 4 * HP_VW + q * HP_VW, px[q]);
+                    }
                 }
                 if (!full) {
                     const int rows = h - r0 < 4 ? h - r0 : 4, cols = w - c0 < 4 * HP_VW ? w - c0 : 4 * HP_VW;
-                    for (int i = 0; i < rows; i++) memcpy(out + (size_t)i * wp, oedge + i * 4 * HP_VW, sizeof(float) * (size_t)cols);
+                    for (int i = 0; i < rows; i++) {
+                        for (int c = 0; c < cols; c++) {
+                            const float v = oedge[i * 4 * HP_VW + c];
+                            const float m = act == HP_ACT_LEAKY ? v : (act == HP_ACT_LEAKY_GRAD ? mask[at + (size_t)i * wp + c] : 1.0f);
+                            out[(size_t)i * wp + c] = (act == HP_ACT_NONE || m > 0.0f) ? v : slope * v;
+                        }
+                    }
                 }
             }
         }

@@ -1,7 +1,8 @@
 // Winograd F(4x4, 3x3) (CKernels/winograd.c) at every instruction-set level this CPU runs against the naive
 // Double reference: forward with bias, and the adjoint (d input) packing; sizes that are not multiples of the
 // 4x4 tiles or of a vector of tiles (edge tiles), several tile vectors per row, a 1x1 image, channel counts
-// off the register blocks. Nothing outside the output interior may be written.
+// off the register blocks; LeakyReLU and its derivative applied as the output is written. Nothing outside the
+// output interior may be written.
 import CKernels
 import Numerics
 import Testing
@@ -27,18 +28,22 @@ struct OpsWinogradTests {
     /// Padded planes with room for every kernel's reads, as Conv3x3Stack lays them out.
     static func plane(_ h: Int, _ w: Int) -> Int { ((h + 2) * (w + 2) + Int(hp_conv3x3_slack()) + 15) / 16 * 16 }
 
-    /// Runs the kernel on x (c, h, w) with packed weights; returns the interior (cOut, h, w) and whether
-    /// anything outside it changed (the output starts as NaN everywhere).
-    static func run(level: SIMDLevel, packed: [Float], bias: [Float]?, cin: Int, cout: Int, x: [Float], h: Int, w: Int)
-        -> (y: [Double], strays: Int) {
+    /// Runs the kernel on x (c, h, w) with packed weights (and act, with mask (cOut, h, w) for HP_ACT_LEAKY_GRAD);
+    /// returns the interior (cOut, h, w) and whether anything outside it changed (the output starts as NaN).
+    static func run(level: SIMDLevel, packed: [Float], bias: [Float]?, cin: Int, cout: Int, x: [Float], h: Int, w: Int,
+                    act: Int32 = Int32(HP_ACT_NONE), mask: [Float]? = nil) -> (y: [Double], strays: Int) {
         let plane = Self.plane(h, w), wp = w + 2
         var xp = [Float](repeating: .nan, count: cin * plane)
         hp_pad(x, Int32(cin), Int32(h), Int32(w), &xp, plane)
+        var mp = [Float](repeating: .nan, count: cout * plane)
+        if let mask { hp_pad(mask, Int32(cout), Int32(h), Int32(w), &mp, plane) }
         var yp = [Float](repeating: .nan, count: cout * plane)
         var scratch = [Float](repeating: .nan, count: hp_wino_scratch_count(level.rawValue, Int32(cout), Int32(cin)))
         yp.withUnsafeMutableBufferPointer { yb in
-            hp_wino_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, plane, Int32(h), Int32(w),
-                            yb.baseAddress! + wp + 1, plane, &scratch)
+            mp.withUnsafeBufferPointer { mb in
+                hp_wino_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, plane, Int32(h), Int32(w),
+                                yb.baseAddress! + wp + 1, plane, &scratch, act, 0.2, mb.baseAddress! + wp + 1)
+            }
         }
         var y: [Double] = [], strays = 0
         for c in 0..<cout {
@@ -75,6 +80,17 @@ struct OpsWinogradTests {
             #expect(errB <= Self.tolerance, "d input, \(level.name): \(errB)")
             #expect(b.strays == 0, "d input, \(level.name): \(b.strays) values written outside the interior")
             print("winograd \(c), \(level.name): forward \(err), d input \(errB) of the largest value")
+
+            // Activations applied as the kernel writes: the same select as the scalar LeakyReLU, on its own output.
+            let plain = f.y.map(Float.init)
+            let leaky = Self.run(level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w,
+                                 act: Int32(HP_ACT_LEAKY))
+            #expect(leaky.y == plain.map { Double($0 > 0 ? $0 : 0.2 * $0) }, "LeakyReLU, \(level.name)")
+            let mask = randomFloats(c.cout * c.h * c.w, seed: 74)
+            let grad = Self.run(level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w,
+                                act: Int32(HP_ACT_LEAKY_GRAD), mask: mask)
+            #expect(grad.y == zip(plain, mask).map { Double($1 > 0 ? $0 : 0.2 * $0) }, "LeakyReLU derivative, \(level.name)")
+            #expect(leaky.strays == 0 && grad.strays == 0)
         }
     }
 }

@@ -57,11 +57,16 @@ size_t hp_wino_packed_count(int level, int cout, int cin);
 void hp_wino_pack(int level, const float *w, int cout, int cin, int adjoint, float *packed);
 /// Floats of scratch hp_wino_forward needs.
 size_t hp_wino_scratch_count(int level, int cout, int cin);
-/// y[co * ystride + oy * (w + 2) + ox] = bias[co] + the 3x3 convolution of the padded input x (cin planes on the
-/// padded grid of an h x w image, zero border) at output pixel (oy, ox), for every oy < h, ox < w; nothing else
-/// of y is written. bias may be NULL.
+/// What hp_wino_forward applies to each output v before writing it.
+enum { HP_ACT_NONE = 0, HP_ACT_LEAKY = 1, HP_ACT_LEAKY_GRAD = 2 };
+/// y[co * ystride + oy * (w + 2) + ox] = act(bias[co] + the 3x3 convolution of the padded input x (cin planes on
+/// the padded grid of an h x w image, zero border) at output pixel (oy, ox)), for every oy < h, ox < w; nothing
+/// else of y is written. bias may be NULL. act: HP_ACT_NONE (v), HP_ACT_LEAKY (v > 0 ? v : slope * v) or
+/// HP_ACT_LEAKY_GRAD (m > 0 ? v : slope * v with m = mask at y's index: LeakyReLU's derivative from its saved
+/// output); mask may be NULL unless act is HP_ACT_LEAKY_GRAD.
 void hp_wino_forward(int level, const float *packed, const float *bias, int cout, int cin, const float *x,
-                     size_t plane, int h, int w, float *y, size_t ystride, float *scratch);
+                     size_t plane, int h, int w, float *y, size_t ystride, float *scratch, int act, float slope,
+                     const float *mask);
 
 /// Writes x (c, h, w) into xp (c, plane) on the padded grid, zero border and zero slack up to `plane`.
 void hp_pad(const float *x, int c, int h, int w, float *xp, size_t plane);

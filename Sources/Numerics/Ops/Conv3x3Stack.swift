@@ -106,17 +106,21 @@ public final class Conv3x3Stack: @unchecked Sendable {
     }
 
     /// One layer (or its adjoint) on one image: src (cin planes) -> y, y at output pixel (0, 0) of its grid.
+    /// Winograd applies `act` as it writes (mask: the saved activations, y's layout, for HP_ACT_LEAKY_GRAD) and
+    /// returns true; the direct kernels leave it to the caller's finishing pass and return false.
     private func convolve(_ l: Int, adjoint: Bool, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          src: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                          src: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                          act: Int32 = Int32(HP_ACT_NONE), mask: UnsafePointer<Float>? = nil) -> Bool {
         let g = geometry!, level = simdLevel.rawValue
         let (cin, cout) = adjoint ? (channels[l + 1], channels[l]) : (channels[l], channels[l + 1])
         if winograd(l) {
             hp_wino_forward(level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.height), Int32(g.width),
-                            y, g.plane, scratch)
-        } else {
-            hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.wp), y, g.plane, 0,
-                               Int32(g.outCount))
+                            y, g.plane, scratch, act, slope, mask)
+            return true
         }
+        hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.wp), y, g.plane, 0,
+                           Int32(g.outCount))
+        return false
     }
 
     /// Weight-gradient lanes and bias sums of every layer, per thread.
@@ -174,12 +178,12 @@ public final class Conv3x3Stack: @unchecked Sendable {
                             let src = self.acts[l].pointer + i * cin * plane
                             if l + 1 < self.layers {
                                 let dst = self.acts[l + 1].pointer + i * cout * plane
-                                self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l], src: src,
-                                              y: dst + g.wp + 1, scratch: wino)
-                                hp_finish_padded(dst, Int32(cout), Int32(h), Int32(w), plane, 1, self.slope)
+                                let activated = self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l],
+                                                              src: src, y: dst + g.wp + 1, scratch: wino, act: Int32(HP_ACT_LEAKY))
+                                hp_finish_padded(dst, Int32(cout), Int32(h), Int32(w), plane, activated ? 0 : 1, self.slope)
                             } else {
-                                self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l], src: src,
-                                              y: last, scratch: wino)
+                                _ = self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l], src: src,
+                                                  y: last, scratch: wino)
                                 hp_unpad(last, plane, Int32(cout), Int32(h), Int32(w), y + i * imageOut, 0)
                             }
                         }
@@ -227,9 +231,12 @@ public final class Conv3x3Stack: @unchecked Sendable {
                         hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
                                                Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
                         if l > 0 {
-                            self.convolve(l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur,
-                                          y: gNext + g.wp + 1, scratch: wino)
-                            hp_finish_padded_grad(gNext, act, Int32(cin), Int32(h), Int32(w), plane, self.slope)
+                            if self.convolve(l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur, y: gNext + g.wp + 1,
+                                             scratch: wino, act: Int32(HP_ACT_LEAKY_GRAD), mask: act + g.wp + 1) {
+                                hp_finish_padded(gNext, Int32(cin), Int32(h), Int32(w), plane, 0, self.slope)
+                            } else {
+                                hp_finish_padded_grad(gNext, act, Int32(cin), Int32(h), Int32(w), plane, self.slope)
+                            }
                             swap(&gCur, &gNext)
                         }
                     }
