@@ -1,6 +1,7 @@
 // One instruction-set variant of the direct 3x3 kernels, included by conv3x3.c (undefined again at the end) with
 //   HP_SUFFIX (name suffix), HP_TARGET (function attribute), HP_VEC (vector type of HP_VW floats),
-//   HP_MB x HP_V (forward register block: output channels x vectors), HP_MBW (weight-gradient channels).
+//   HP_MB x HP_V (forward register block: output channels x vectors), HP_MBW (weight-gradient channels);
+//   HP_FORWARD_ONLY leaves out the weight-gradient kernel.
 #include "simd_prelude.h"
 
 static HP_TARGET void HP_FN(forward_)(const float *packed, const float *bias, int cout, int cin, const float *x,
@@ -47,6 +48,7 @@ static HP_TARGET void HP_FN(forward_)(const float *packed, const float *bias, in
     }
 }
 
+#ifndef HP_FORWARD_ONLY
 static HP_TARGET void HP_FN(weight_grad_)(const float *dy, size_t dystride, int cout, const float *x, size_t plane,
                                           int cin, int wp, int j0, int j1, float *acc) {
     enum { chunk = 1024 };  // output indices per pass: keeps cout + cin rows of it in L2
@@ -96,6 +98,9 @@ static HP_TARGET void HP_FN(weight_grad_)(const float *dy, size_t dystride, int 
     }
 }
 
+#endif
+
+#undef HP_FORWARD_ONLY
 #undef HP_SUFFIX
 #undef HP_TARGET
 #undef HP_VEC
