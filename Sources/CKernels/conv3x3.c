@@ -64,7 +64,7 @@ int hp_cpu_level(void) {
     return HP_LEVEL_GENERIC;
 }
 
-static int clamp_level(int level) {
+int hp_clamp_level(int level) {
     const int best = hp_cpu_level();
     return level < 0 ? 0 : (level > best ? best : level);
 }
@@ -73,7 +73,7 @@ static int clamp_level(int level) {
 static int block_channels(int level, int cout) { return level == HP_LEVEL_AVX512 && cout > 4 ? 8 : 4; }
 
 int hp_conv3x3_block(int level) {
-    switch (clamp_level(level)) {
+    switch (hp_clamp_level(level)) {
     case HP_LEVEL_AVX512: return 16 * 3;
     case HP_LEVEL_AVX2: return 8 * 3;
     default: return 4 * 2;
@@ -81,7 +81,7 @@ int hp_conv3x3_block(int level) {
 }
 
 int hp_conv3x3_lanes(int level) {
-    switch (clamp_level(level)) {
+    switch (hp_clamp_level(level)) {
     case HP_LEVEL_AVX512: return 16;
     case HP_LEVEL_AVX2: return 8;
     default: return 4;
@@ -95,14 +95,14 @@ int hp_conv3x3_slack(void) {
 }
 
 size_t hp_conv3x3_packed_count(int level, int cout, int cin) {
-    const int mb = block_channels(clamp_level(level), cout);
+    const int mb = block_channels(hp_clamp_level(level), cout);
     return (size_t)((cout + mb - 1) / mb * mb) * (size_t)cin * 9;
 }
 
 void hp_conv3x3_pack(int level, const float *w, int cout, int cin, int adjoint, float *packed) {
     // The packed convolution maps pcin -> pcout channels.
     const int pcout = adjoint ? cin : cout, pcin = adjoint ? cout : cin;
-    const int mb = block_channels(clamp_level(level), pcout);
+    const int mb = block_channels(hp_clamp_level(level), pcout);
     const int coutp = (pcout + mb - 1) / mb * mb;
     size_t i = 0;
     for (int cb = 0; cb < coutp; cb += mb)
@@ -120,7 +120,7 @@ void hp_conv3x3_pack(int level, const float *w, int cout, int cin, int adjoint, 
 
 void hp_conv3x3_forward(int level, const float *packed, const float *bias, int cout, int cin, const float *x,
                         size_t plane, int wp, float *y, size_t ystride, int j0, int j1) {
-    switch (clamp_level(level)) {
+    switch (hp_clamp_level(level)) {
 #ifdef HP_X86
     case HP_LEVEL_AVX512:
         if (cout <= 4) {
@@ -137,7 +137,7 @@ void hp_conv3x3_forward(int level, const float *packed, const float *bias, int c
 
 void hp_conv3x3_weight_grad(int level, const float *dy, size_t dystride, int cout, const float *x, size_t plane,
                             int cin, int wp, int j0, int j1, float *acc) {
-    switch (clamp_level(level)) {
+    switch (hp_clamp_level(level)) {
 #ifdef HP_X86
     case HP_LEVEL_AVX512: weight_grad_avx512(dy, dystride, cout, x, plane, cin, wp, j0, j1, acc); return;
     case HP_LEVEL_AVX2: weight_grad_avx2(dy, dystride, cout, x, plane, cin, wp, j0, j1, acc); return;

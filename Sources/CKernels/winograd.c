@@ -56,20 +56,10 @@ typedef float hp_w16 __attribute__((vector_size(64)));
 #include "winograd_body.h"
 #endif
 
-static int wino_level(int level) {
-    const int best = hp_cpu_level();
-    return level < 0 ? 0 : (level > best ? best : level);
-}
-
-static int wino_mb(int level) { return wino_level(level) == HP_LEVEL_AVX512 ? 8 : 4; }
-static int wino_vw(int level) {
-    switch (wino_level(level)) {
-    case HP_LEVEL_AVX512: return 16;
-    case HP_LEVEL_AVX2: return 8;
-    default: return 4;
-    }
-}
-static int wino_nb(int level) { return wino_level(level) == HP_LEVEL_GENERIC ? 2 : 3; }
+// Register block (HP_MB x HP_NB) and vector width of the variant hp_clamp_level(level) runs.
+static int wino_mb(int level) { return hp_clamp_level(level) == HP_LEVEL_AVX512 ? 8 : 4; }
+static int wino_vw(int level) { return hp_conv3x3_lanes(level); }
+static int wino_nb(int level) { return hp_clamp_level(level) == HP_LEVEL_GENERIC ? 2 : 3; }
 
 size_t hp_wino_packed_count(int level, int cout, int cin) {
     const int mb = wino_mb(level);
@@ -121,7 +111,7 @@ void hp_wino_forward(int level, const float *packed, const float *bias, int cout
                      size_t plane, int h, int w, float *y, size_t ystride, float *scratch, int act, float slope,
                      const float *mask) {
     scratch = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);  // whole-line vector stores
-    switch (wino_level(level)) {
+    switch (hp_clamp_level(level)) {
 #ifdef HP_X86
     case HP_LEVEL_AVX512: wino_forward_avx512(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch, act, slope, mask); return;
     case HP_LEVEL_AVX2: wino_forward_avx2(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch, act, slope, mask); return;

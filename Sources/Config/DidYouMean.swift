@@ -12,6 +12,12 @@ public enum DidYouMean {
         return best?.0
     }
 
+    /// "unknown <what> '<word>' (did you mean '<nearest>'?); known: a, b": the message for a name outside `known`.
+    public static func unknown(_ what: String, _ word: String, among known: [String]) -> String {
+        let hint = suggest(word, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+        return "unknown \(what) '\(word)'\(hint); known: \(known.joined(separator: ", "))"
+    }
+
     static func distance(_ a: String, _ b: String) -> Int {
         let s = Array(a), t = Array(b)
         if s.isEmpty { return t.count }

@@ -34,8 +34,7 @@ public struct Registry<Product>: Sendable {
     public func make(_ config: ConfigMapping) throws -> Product {
         let type = try config.required("type", String.self)
         guard let entry = entries.first(where: { $0.type == type }) else {
-            let hint = DidYouMean.suggest(type, among: types).map { " (did you mean '\($0)'?)" } ?? ""
-            throw config.error("type", "unknown \(kind) '\(type)'\(hint); known: \(types.joined(separator: ", "))")
+            throw config.error("type", DidYouMean.unknown(kind, type, among: types))
         }
         let product = try entry.make(config)
         try config.finish(known: entry.keys + ["type"])

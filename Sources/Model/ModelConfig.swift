@@ -17,9 +17,7 @@ public enum ModelConfig: Sendable, Equatable {
     public init(config c: ConfigMapping) throws {
         let arch: String = try c.required("arch")
         guard let own = Self.archKeys[arch] else {
-            let known = Self.archKeys.keys.sorted()
-            let hint = DidYouMean.suggest(arch, among: known).map { " (did you mean '\($0)'?)" } ?? ""
-            throw c.error("arch", "unknown architecture '\(arch)'\(hint); known: \(known.joined(separator: ", "))")
+            throw c.error("arch", DidYouMean.unknown("architecture", arch, among: Self.archKeys.keys.sorted()))
         }
         for (other, keys) in Self.archKeys where other != arch {
             for key in keys where !own.contains(key) && c.contains(key) {
@@ -29,9 +27,7 @@ public enum ModelConfig: Sendable, Equatable {
         if arch == "plain" {
             let name: String = try c.value("conv_algorithm", default: Conv3x3Algorithm.automatic.rawValue)
             guard let conv = Conv3x3Algorithm(rawValue: name) else {
-                let known = Conv3x3Algorithm.allCases.map(\.rawValue)
-                let hint = DidYouMean.suggest(name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
-                throw c.error("conv_algorithm", "unknown algorithm '\(name)'\(hint); known: \(known.joined(separator: ", "))")
+                throw c.error("conv_algorithm", DidYouMean.unknown("algorithm", name, among: Conv3x3Algorithm.allCases.map(\.rawValue)))
             }
             self = .plain(depth: try c.value("depth", default: 5, in: .within(1...64)),
                           width: try c.value("width", default: 32, in: .within(1...1024)), conv: conv)

@@ -50,8 +50,8 @@ struct Bench: ParsableCommand {
     var levels: Int = 2
 
     @Option(parsing: .upToNextOption,
-            help: "Convolution algorithms of the plain network to compare (--what step): auto, direct, winograd.")
-    var conv: [String] = ["auto"]
+            help: "Convolution algorithms of the plain network to compare (--what step).")
+    var conv: [Conv3x3Algorithm] = [.automatic]
 
     @Option(parsing: .upToNextOption, help: "Thread counts to compare, e.g. --threads 1 2.")
     var threads: [Int] = [1, 2]
@@ -73,9 +73,6 @@ struct Bench: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
-        for c in conv where Conv3x3Algorithm(rawValue: c) == nil {
-            throw ValidationError("--conv \(c): expected one of \(Conv3x3Algorithm.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
     }
 
     func run() throws {
@@ -253,7 +250,7 @@ struct Bench: ParsableCommand {
         let model: ModelConfig = arch == "unet" ? .unet(width: width, levels: levels) : .plain(depth: depth, width: width)
         let pm = try PatchModel(model: model, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
                                 logNorm: LogNorm(), stateSlots: 2, seed: 0)
-        let algorithms = arch == "plain" ? conv.compactMap { Conv3x3Algorithm(rawValue: $0) } : [.automatic]
+        let algorithms: [Conv3x3Algorithm] = arch == "plain" ? conv : [.automatic]
         let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}")
         let adamw = AdamW(lr: 1e-4)
         var rng = SeededRNG(seed: 1)
@@ -325,3 +322,5 @@ struct Bench: ParsableCommand {
         return rows
     }
 }
+
+extension Conv3x3Algorithm: ExpressibleByArgument {}

@@ -20,6 +20,8 @@ enum { HP_LEVEL_GENERIC = 0, HP_LEVEL_AVX2 = 1, HP_LEVEL_AVX512 = 2 };
 
 /// The best level this CPU runs.
 int hp_cpu_level(void);
+/// The level the kernels run for a requested `level`: clamped to [HP_LEVEL_GENERIC, hp_cpu_level()].
+int hp_clamp_level(int level);
 
 /// Output indices computed per block at `level` (hp_conv3x3_forward's j0 must be a multiple of it).
 int hp_conv3x3_block(int level);
@@ -49,7 +51,7 @@ void hp_conv3x3_weight_grad(int level, const float *dy, size_t dystride, int cou
 void hp_reduce_lanes(int level, const float *acc, size_t count, float *dw);
 
 /// Winograd F(4x4, 3x3): the same convolution as hp_conv3x3_forward with 4x fewer multiplications in the
-/// channel sums (36 per 4x4 output tile and channel pair instead of 144), at a few times the rounding error.
+/// channel sums (36 per 4x4 output tile and channel pair instead of 144), at about 10x the worst rounding error.
 /// Floats of the transformed weights of a (cout, cin, 3, 3) convolution at `level`.
 size_t hp_wino_packed_count(int level, int cout, int cin);
 /// Transforms w (cout, cin, 3, 3), or with `adjoint` the d-input convolution's weights (as hp_conv3x3_pack),

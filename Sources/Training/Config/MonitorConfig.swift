@@ -41,8 +41,7 @@ public struct MonitorConfig: Sendable, Equatable {
             }
             onNonFinite = .stop
         default:
-            let hint = DidYouMean.suggest(policy, among: Self.policies).map { " (did you mean '\($0)'?)" } ?? ""
-            throw c.error("on_nonfinite", "unknown policy '\(policy)'\(hint); known: \(Self.policies.joined(separator: ", "))")
+            throw c.error("on_nonfinite", DidYouMean.unknown("policy", policy, among: Self.policies))
         }
         try c.finish(known: Self.keys)
     }
