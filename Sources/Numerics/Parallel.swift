@@ -1,5 +1,5 @@
 // How many threads the compute kernels split a batch over, and the one place that splits work.
-import Dispatch
+import CKernels
 import Glibc
 import Synchronization
 
@@ -21,19 +21,36 @@ public enum Parallel {
     }
 
     /// Runs body(0) ..< body(count - 1), concurrently when count > 1; returns when all are done.
+    /// Part 0 runs on the calling thread, part p on the same pool thread every time (hp_pool_run), so a part's
+    /// buffers stay on one core from one call to the next. Allocates nothing (see `pooled`).
     @inline(__always)
     public static func run(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 {
             body(0)
         } else {
-            // The parts touch disjoint memory (the callers' contract); concurrentPerform returns only when all
-            // ran. (A pool of parked pthreads measured 10-30% slower per step at 2 threads here, with a wider
-            // spread: waking a parked thread costs more than Dispatch's brief spinning.)
-            withoutActuallyEscaping(body) { body in
-                let parts = unsafeBitCast(body, to: (@Sendable (Int) -> Void).self)
-                DispatchQueue.concurrentPerform(iterations: count, execute: parts)
+            pooled(count, body)
+        }
+    }
+
+    /// The pooled path, called through a function value: the optimizer cannot clone it per call site with
+    /// the caller's closure inlined (such clones move the closure's context to the heap), so the callers'
+    /// contexts stay on their stacks; the closure is stored with its own type, not behind a generic
+    /// reabstraction thunk (another allocation).
+    nonisolated(unsafe) private static var pooled: (Int, (Int) -> Void) -> Void = { count, body in
+        // The parts touch disjoint memory (the callers' contract); hp_pool_run returns only when all ran, so
+        // the closure does not outlive this call.
+        withoutActuallyEscaping(body) { job in
+            var frame = Job(body: job)
+            withUnsafeMutablePointer(to: &frame) { ctx in
+                hp_pool_run(Int32(clamping: count), { ctx, part in
+                    ctx!.assumingMemoryBound(to: Job.self).pointee.body(Int(part))
+                }, ctx)
             }
         }
+    }
+
+    private struct Job {
+        let body: (Int) -> Void
     }
 
     /// Splits 0 ..< total into at most `Parallel.threads` contiguous chunks of at least `minimum` items and runs

@@ -2,6 +2,8 @@
 import Dispatch
 import Synchronization
 import Testing
+import CKernels
+import Glibc
 import Numerics
 
 struct ParallelTests {
@@ -47,5 +49,37 @@ struct ParallelTests {
             }
         }
         #expect(marks.slots.allSatisfy { $0 == 50 })
+    }
+
+    /// More parts than pool threads: the rest run on the caller; every part once, in any case.
+    @Test func morePartsThanWorkersRunEveryPartOnce() {
+        let parts = 300
+        let seen = UnsafeMutableBufferPointer<Int32>.allocate(capacity: parts)
+        defer { seen.deallocate() }
+        seen.initialize(repeating: 0)
+        Parallel.run(parts) { p in seen[p] += 1 }
+        #expect(seen.allSatisfy { $0 == 1 })
+    }
+
+    /// Many short jobs back to back (workers spinning), then jobs after the workers went to sleep (spin window
+    /// 0, a pause between jobs): every job's parts all run, and run() returns only after they did.
+    @Test func jobsCompleteWhetherWorkersSpinOrSleep() {
+        final class Counts: @unchecked Sendable {
+            let slots = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4)
+            init() { slots.initialize(repeating: 0) }
+            deinit { slots.deallocate() }
+        }
+        let counts = Counts()
+        for _ in 0..<5_000 {
+            Parallel.run(4) { p in counts.slots[p] += 1 }
+        }
+        #expect(counts.slots.allSatisfy { $0 == 5_000 })
+        hp_pool_set_spin(0)
+        defer { hp_pool_set_spin(2_000_000) }
+        for job in 1...200 {
+            if job % 10 == 0 { usleep(200) }
+            Parallel.run(4) { p in counts.slots[p] += 1 }
+            #expect(counts.slots.allSatisfy { $0 == 5_000 + job })
+        }
     }
 }

@@ -85,6 +85,17 @@ void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, siz
 /// sums[ch] += sum of plane ch (c planes `plane` apart), accumulated in double.
 void hp_plane_sums(const float *p, int c, size_t plane, double *sums);
 
+/// A part of a parallel job: fn(ctx, part).
+typedef void (*hp_pool_fn)(void *ctx, int part);
+/// Runs fn(ctx, 0) ..< fn(ctx, parts - 1) and returns when all are done: part 0 on the calling thread, part p on
+/// the pool's worker p (always the same thread; workers start on first use, at most 254; parts past
+/// the workers run on the calling thread). Allocates nothing
+/// after a worker's start. While a job runs, another call (a nested one, or one from another thread) runs its
+/// parts on its own thread, in order.
+void hp_pool_run(int parts, hp_pool_fn fn, void *ctx);
+/// How long an idle worker spins for the next job before it sleeps (default 2 ms).
+void hp_pool_set_spin(long nanoseconds);
+
 #ifdef __cplusplus
 }
 #endif
