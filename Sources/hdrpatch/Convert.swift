@@ -20,7 +20,7 @@ struct Convert: ParsableCommand {
     @Flag(help: "Stored pixel type.")
     var pixelType: StoredType = .half
 
-    @Option(help: "Compression: \(EXRCompression.allCases.map(\.description).joined(separator: ", ")).")
+    @Option(help: "Compression: \(EXRCompression.names).")
     var compression: String = "zip"
 
     @Option(help: "Write tiles of this size instead of scanlines.")
@@ -40,9 +40,7 @@ struct Convert: ParsableCommand {
     }
 
     func validate() throws {
-        guard EXRCompression(name: compression) != nil else {
-            throw ValidationError("unknown compression '\(compression)'; known: \(EXRCompression.allCases.map(\.description).joined(separator: ", "))")
-        }
+        _ = try EXRCompression.argument(compression)
         if let tile, tile < 1 { throw ValidationError("--tile must be at least 1") }
     }
 
@@ -65,5 +63,18 @@ struct Convert: ParsableCommand {
             printError(e.description)
             throw ExitCode(1)
         }
+    }
+}
+
+extension EXRCompression {
+    /// The help text's list of names.
+    static var names: String { allCases.map(\.description).joined(separator: ", ") }
+
+    /// A command-line value: a compression name, or a validation error that lists the known ones.
+    static func argument(_ name: String) throws -> EXRCompression {
+        guard let c = EXRCompression(name: name) else {
+            throw ValidationError("unknown compression '\(name)'; known: \(names)")
+        }
+        return c
     }
 }

@@ -61,6 +61,32 @@ struct SynthCLITests {
         #expect(try SynthManifest.read(path: dir.file("p/manifest.json")).pairs.count == 2)
     }
 
+    /// --compression picks the pair files' compression (zip by default); the pixels do not depend on it.
+    @Test func compressionOptionWritesThatCompression() throws {
+        let dir = ScratchDir()
+        var a = HDRImage(width: 40, height: 24)
+        for i in a.pixels.indices { a.pixels[i] = Float(i % 251) * 0.37 + 0.01 }
+        try EXRWriter.write(a, to: dir.file("a.exr"), options: float)
+        let recipe = try writeRecipe(dir, "none.yaml", "name: none\nsteps: []\n")
+        for c in ["none", "zip"] {
+            var args = ["synth", "--from", dir.file("a.exr"), "--recipe", recipe, "--out", dir.file(c), "--patch", "8",
+                        "--count", "3", "--seed", "2"]
+            if c == "none" { args += ["--compression", "none"] }
+            let r = try CLI.run(args)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        for id in try SynthManifest.read(path: dir.file("none/manifest.json")).pairs.map(\.id) {
+            let raw = try ImageReader.read(path: dir.file("none/target/\(id).exr"))
+            let zipped = try ImageReader.read(path: dir.file("zip/target/\(id).exr"))
+            #expect(raw.info.compression == "none" && zipped.info.compression == "zip")
+            #expect(raw.image == zipped.image)
+        }
+        let bad = try CLI.run(["synth", "--from", dir.file("a.exr"), "--recipe", recipe, "--out", dir.file("x"),
+                               "--compression", "jpeg"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("unknown compression 'jpeg'; known: none, rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab"))
+    }
+
     @Test func badRecipeKeyIsOneConfigErrorLine() throws {
         let dir = ScratchDir()
         let recipe = try writeRecipe(dir, "bad.yaml", "name: x\nsteps:\n  - type: blur\n    sigmaa: 1.5\n")

@@ -4,7 +4,9 @@ import Foundation
 
 enum SynthOutput {
     /// Float, not half: exposed targets reach thousands (a sun disk) and would clamp at 65504 in half.
-    static let writeOptions = EXRWriteOptions(pixelType: .float, compression: .zip)
+    static func writeOptions(_ compression: EXRCompression) -> EXRWriteOptions {
+        EXRWriteOptions(pixelType: .float, compression: compression)
+    }
 
     /// Creates `out` (and parents) with empty input/ and target/. An existing dataset (manifest.json), or
     /// pair folders left without a manifest by an unfinished run, is refused unless `force`, which removes them
@@ -47,8 +49,8 @@ enum SynthOutput {
         return out
     }
 
-    static func write(_ input: HDRImage, _ target: HDRImage, id: String, out: String) throws {
-        try EXRWriter.write(input, to: "\(out)/input/\(id).exr", options: writeOptions)
-        try EXRWriter.write(target, to: "\(out)/target/\(id).exr", options: writeOptions)
+    static func write(_ input: HDRImage, _ target: HDRImage, id: String, out: String, compression: EXRCompression) throws {
+        try EXRWriter.write(input, to: "\(out)/input/\(id).exr", options: writeOptions(compression))
+        try EXRWriter.write(target, to: "\(out)/target/\(id).exr", options: writeOptions(compression))
     }
 }

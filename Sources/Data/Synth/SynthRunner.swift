@@ -21,16 +21,19 @@ public struct SynthOptions: Sendable {
     public var force: Bool
     /// Worker threads; 0 uses every core. The output does not depend on it.
     public var threads: Int
+    /// EXR compression of the pair files.
+    public var compression: EXRCompression
 
     public static let defaultCount = 256
     /// Procedural patches come from ceil(count / scenePatches) scenes of 512 x 256.
     public static let scenePatches = 16
 
     public init(sources: SynthSources, recipe: DegradationRecipe, recipeFile: String, out: String, patch: Int = 64,
-                count: Int? = nil, seed: UInt64 = 0, full: Bool = false, force: Bool = false, threads: Int = 0) {
+                count: Int? = nil, seed: UInt64 = 0, full: Bool = false, force: Bool = false, threads: Int = 0,
+                compression: EXRCompression = .zip) {
         self.sources = sources; self.recipe = recipe; self.recipeFile = recipeFile; self.out = out
         self.patch = patch; self.count = count; self.seed = seed; self.full = full; self.force = force
-        self.threads = threads
+        self.threads = threads; self.compression = compression
     }
 }
 
@@ -104,7 +107,7 @@ public enum SynthRunner {
         let clean = o.full ? image : SynthOutput.cut(image, crop)
         let (input, target) = o.recipe.apply(clean: clean, seed: o.seed, pair: i)
         let id = plan.id(i)
-        try SynthOutput.write(input, target, id: id, out: o.out)
+        try SynthOutput.write(input, target, id: id, out: o.out, compression: o.compression)
         return PairResult(record: .init(id: id, source: plan.sourceNames[plan.pairs[i].source], crop: crop),
                           inputStops: LuminanceStats(input)?.dynamicRangeStops,
                           targetStops: LuminanceStats(target)?.dynamicRangeStops)
