@@ -11,6 +11,10 @@
 #define HP_X86 1
 #endif
 
+/// Tiles per chunk of the weight gradient: a chunk's transformed input and d output (36 x tiles x channels each)
+/// stay in L2, and the transformed input's rows are a compile-time stride apart (row addresses are immediates).
+#define WINO_GRAD_TILES 64
+
 // Plain C: 4-float vectors.
 typedef float hp_w4 __attribute__((vector_size(16)));
 #define HP_SUFFIX generic
@@ -19,6 +23,8 @@ typedef float hp_w4 __attribute__((vector_size(16)));
 #define HP_VW 4
 #define HP_MB 4
 #define HP_NB 2
+#define HP_WMB 4
+#define HP_WNV 2
 #define HP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
 #define HP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
 #define HP_SHIFT(v, s, e) __builtin_shufflevector(v, s, 1, 2, 3, 4 + (e))
@@ -34,6 +40,8 @@ typedef float hp_w8 __attribute__((vector_size(32)));
 #define HP_VW 8
 #define HP_MB 4
 #define HP_NB 3
+#define HP_WMB 6
+#define HP_WNV 2
 #define HP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
 #define HP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
 #define HP_SHIFT(v, s, e) __builtin_shufflevector(v, s, 1, 2, 3, 4, 5, 6, 7, 8 + (e))
@@ -48,6 +56,8 @@ typedef float hp_w16 __attribute__((vector_size(64)));
 #define HP_VW 16
 #define HP_MB 8
 #define HP_NB 3
+#define HP_WMB 12
+#define HP_WNV 2
 #define HP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
 #define HP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
 #define HP_SHIFT(v, s, e) __builtin_shufflevector(v, s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 + (e))
@@ -118,4 +128,49 @@ void hp_wino_forward(int level, const float *packed, const float *bias, int cout
 #endif
     default: wino_forward_generic(packed, bias, cout, cin, x, plane, h, w, y, ystride, scratch, act, slope, mask); return;
     }
+}
+
+// Weight gradient. acc holds the transformed-domain sums [xi][ci][coutp] (coutp = cout rounded up to the vector).
+static int wino_grad_coutp(int level, int cout) { const int vw = wino_vw(level); return (cout + vw - 1) / vw * vw; }
+
+size_t hp_wino_grad_acc_count(int level, int cout, int cin) {
+    return (size_t)36 * (size_t)cin * (size_t)wino_grad_coutp(level, cout);
+}
+
+size_t hp_wino_grad_scratch_count(int level, int cout, int cin) {
+    const size_t tiles = WINO_GRAD_TILES, coutp = (size_t)wino_grad_coutp(level, cout);
+    // V, D (xi stride padded by 16), H (16 pixel rows per 4 tile rows), the edge buffer, alignment.
+    return (size_t)cin * 36 * tiles + 36 * (tiles * coutp + 16) + 16 * tiles * coutp + 6 * 5 * (size_t)wino_vw(level) + 16;
+}
+
+void hp_wino_weight_grad(int level, const float *dy, size_t dystride, int cout, const float *x, size_t plane, int cin,
+                         int h, int w, float *scratch, float *acc) {
+    scratch = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    switch (hp_clamp_level(level)) {
+#ifdef HP_X86
+    case HP_LEVEL_AVX512: wino_grad_avx512(dy, dystride, cout, x, plane, cin, h, w, scratch, acc); return;
+    case HP_LEVEL_AVX2: wino_grad_avx2(dy, dystride, cout, x, plane, cin, h, w, scratch, acc); return;
+#endif
+    default: wino_grad_generic(dy, dystride, cout, x, plane, cin, h, w, scratch, acc); return;
+    }
+}
+
+void hp_wino_grad_finish(int level, const float *acc, int cout, int cin, float *dw) {
+    const size_t coutp = (size_t)wino_grad_coutp(level, cout);
+    for (int co = 0; co < cout; co++)
+        for (int ci = 0; ci < cin; ci++) {
+            double t[6][3];  // dU G
+            for (int a = 0; a < 6; a++)
+                for (int l = 0; l < 3; l++) {
+                    double v = 0;
+                    for (int b = 0; b < 6; b++) v += acc[((size_t)(a * 6 + b) * cin + ci) * coutp + co] * wino_g[b][l];
+                    t[a][l] = v;
+                }
+            for (int k = 0; k < 3; k++)
+                for (int l = 0; l < 3; l++) {
+                    double v = 0;
+                    for (int a = 0; a < 6; a++) v += wino_g[a][k] * t[a][l];
+                    dw[((size_t)co * cin + ci) * 9 + k * 3 + l] += (float)v;
+                }
+        }
 }

@@ -70,6 +70,21 @@ void hp_wino_forward(int level, const float *packed, const float *bias, int cout
                      size_t plane, int h, int w, float *y, size_t ystride, float *scratch, int act, float slope,
                      const float *mask);
 
+/// Winograd weight gradient of the same convolution: the gradient of hp_wino_forward's products with respect to
+/// the transformed weights, summed over tiles (acc, hp_wino_grad_acc_count floats, +=), then mapped back to the 3x3
+/// taps by hp_wino_grad_finish. In exact arithmetic it is the direct weight gradient; in float about as accurate as
+/// the Winograd forward.
+size_t hp_wino_grad_acc_count(int level, int cout, int cin);
+/// Floats of scratch hp_wino_weight_grad needs (any image size).
+size_t hp_wino_grad_scratch_count(int level, int cout, int cin);
+/// acc += the transformed-domain weight gradient of one image: dy the padded-grid gradient of the output (cout
+/// planes `dystride` apart, interior from row 1, column 1, zero elsewhere not required), x the padded input (cin
+/// planes, as hp_wino_forward reads it).
+void hp_wino_weight_grad(int level, const float *dy, size_t dystride, int cout, const float *x, size_t plane, int cin,
+                         int h, int w, float *scratch, float *acc);
+/// dw (cout, cin, 3, 3) += G^T acc G for every (co, ci), in double.
+void hp_wino_grad_finish(int level, const float *acc, int cout, int cin, float *dw);
+
 /// Writes x (c, h, w) into xp (c, plane) on the padded grid, zero border and zero slack up to `plane`.
 void hp_pad(const float *x, int c, int h, int w, float *xp, size_t plane);
 /// out[ch][yy][xx] (=, or += with accumulate) y[ch * ystride + yy * (w + 2) + xx], for xx < w.

@@ -43,7 +43,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
     public var simdLevel: SIMDLevel = .best
     /// Threads for this stack; nil (the default) follows `Parallel.threads`.
     public var threads: Int?
-    /// Direct or Winograd, per layer (forward and d input alike; weight gradients are always direct).
+    /// Direct or Winograd, per layer (forward, d input and weight gradient alike).
     public var algorithm: Conv3x3Algorithm = .automatic {
         didSet { if algorithm != oldValue { geometry = nil } }
     }
@@ -87,12 +87,14 @@ public final class Conv3x3Stack: @unchecked Sendable {
         return (offsets, total)
     }
 
-    /// Floats of Winograd scratch one thread needs for any layer, either direction.
+    /// Floats of Winograd scratch one thread needs for any layer: forward, d input or weight gradient.
     private func winogradScratch() -> Int {
         var most = 0
+        let level = simdLevel.rawValue
         for l in 0..<layers where winograd(l) {
             let (cin, cout) = (Int32(channels[l]), Int32(channels[l + 1]))
-            most = max(most, hp_wino_scratch_count(simdLevel.rawValue, cout, cin), hp_wino_scratch_count(simdLevel.rawValue, cin, cout))
+            most = max(most, hp_wino_scratch_count(level, cout, cin), hp_wino_scratch_count(level, cin, cout),
+                       hp_wino_grad_scratch_count(level, cout, cin))
         }
         return (most + 15) / 16 * 16
     }
@@ -124,12 +126,15 @@ public final class Conv3x3Stack: @unchecked Sendable {
         return false
     }
 
-    /// Weight-gradient lanes and bias sums of every layer, per thread.
+    /// Weight-gradient accumulators (direct: lanes per tap; Winograd: transformed-domain sums) and bias sums of
+    /// every layer, per thread.
     private func gradientLayout(_ g: DirectGeometry) -> (acc: [Int], sums: [Int], floats: Int) {
         var acc: [Int] = [], sums: [Int] = [], total = 0
         for l in 0..<layers {
             acc.append(total)
-            total += channels[l + 1] * channels[l] * 9 * g.lanes
+            let (cin, cout) = (channels[l], channels[l + 1])
+            total += winograd(l) ? hp_wino_grad_acc_count(simdLevel.rawValue, Int32(cout), Int32(cin)) : cout * cin * 9 * g.lanes
+            total = (total + 15) / 16 * 16
         }
         for l in 0..<layers {
             sums.append(total)
@@ -228,9 +233,14 @@ public final class Conv3x3Stack: @unchecked Sendable {
                         let act = self.acts[l].pointer + i * cin * plane
                         let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
                         hp_plane_sums(gCur, Int32(cout), plane, sums)
-                        // d output on the output grid = the padded gradient shifted by one row and one column.
-                        hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
-                                               Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
+                        if self.winograd(l) {
+                            hp_wino_weight_grad(level, gCur, plane, Int32(cout), act, plane, Int32(cin), Int32(h), Int32(w),
+                                                wino, grads + layout.acc[l])
+                        } else {
+                            // d output on the output grid = the padded gradient shifted by one row and one column.
+                            hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
+                                                   Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
+                        }
                         if l > 0 {
                             if self.convolve(l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur, y: gNext + g.wp + 1,
                                              scratch: wino, act: Int32(HP_ACT_LEAKY_GRAD), mask: act + g.wp + 1) {
@@ -248,7 +258,11 @@ public final class Conv3x3Stack: @unchecked Sendable {
             let grads = scratch.slot(t).pointer + 2 * widest * plane
             for l in 0..<layers {
                 let cin = channels[l], cout = channels[l + 1]
-                hp_reduce_lanes(level, grads + layout.acc[l], cout * cin * 9, dWeights[l])
+                if winograd(l) {
+                    hp_wino_grad_finish(level, grads + layout.acc[l], Int32(cout), Int32(cin), dWeights[l])
+                } else {
+                    hp_reduce_lanes(level, grads + layout.acc[l], cout * cin * 9, dWeights[l])
+                }
                 let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
                 for co in 0..<cout { dBiases[l][co] += Float(sums[co]) }
             }
