@@ -1,5 +1,5 @@
 // Winograd F(4x4, 3x3) for 3x3 / stride 1 / padding 1 convolutions on the padded-width grid: run-time dispatch
-// over the instruction-set variants of winograd_body.h, and the weight transform.
+// over the instruction-set variants of winograd_body.h, the weight transform and the weight gradient's inverse transform.
 #include "hp_kernels.h"
 
 #include <stdint.h>
