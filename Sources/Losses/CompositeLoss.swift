@@ -60,15 +60,27 @@ public struct CompositeLoss: Sendable {
     /// ((N, C, H, W), +=, never zeroed here). Non-finite values are reported as they are; skipping the step
     /// is the monitor's decision.
     public func evaluate(_ inputs: LossInputs, gradDelta: inout Tensor) -> LossReport {
-        var values: [LossTermValue] = []
+        var report = LossReport(terms: [], total: 0)
+        evaluate(inputs, gradDelta: &gradDelta, into: &report)
+        return report
+    }
+
+    /// The same, writing the report into `report`: a report this loss filled before is updated in place, so a
+    /// training loop that keeps one allocates nothing here.
+    public func evaluate(_ inputs: LossInputs, gradDelta: inout Tensor, into report: inout LossReport) {
+        if report.terms.count != terms.count || !zip(report.terms, terms).allSatisfy({ $0.name == $1.name }) {
+            report.terms = terms.map { t in
+                LossTermValue(name: t.name, type: type(of: t.term).type, domain: t.term.domain, weight: t.weight, value: 0)
+            }
+        }
         var total = 0.0
-        for t in terms {
+        for (i, t) in terms.enumerated() {
             let v = t.term.evaluate(inputs, weight: t.weight, gradDelta: &gradDelta)
-            values.append(LossTermValue(name: t.name, type: type(of: t.term).type, domain: t.term.domain,
-                                        weight: t.weight, value: v))
+            report.terms[i].weight = t.weight
+            report.terms[i].value = v
             total += t.weight * v
         }
-        return LossReport(terms: values, total: total)
+        report.total = total
     }
 
     /// Same, into a fresh zero gradient. - Returns: the report and d(total)/d(delta), (N, C, H, W).
@@ -105,4 +117,8 @@ public struct LossReport: Sendable, Equatable {
     public var terms: [LossTermValue]
     /// sum(weight_i * value_i), in Double.
     public var total: Double
+
+    public init(terms: [LossTermValue] = [], total: Double = 0) {
+        self.terms = terms; self.total = total
+    }
 }

@@ -277,10 +277,11 @@ struct Bench: ParsableCommand {
                 // Rows of the default algorithm keep the plain name (bench/compare.py matches PyTorch's rows by it).
                 let name = algorithm == .automatic ? baseName : baseName + " [\(algorithm.rawValue)]"
                 var gradDelta = Tensor(zeros: shape)
+                var report = LossReport(terms: [], total: 0)
                 func trainStep() {
                     let pass = pm.forward(input)
                     gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                    _ = loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta)
+                    loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta, into: &report)
                     pm.store.zeroGrads()
                     pm.backward(pass, gradDelta: gradDelta)
                     adamw.step(pm.store, lr: 1e-4)

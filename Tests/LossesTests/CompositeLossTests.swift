@@ -48,6 +48,21 @@ struct CompositeLossTests {
         }
     }
 
+    /// evaluate(into:) updates a report in place (a training loop keeps one): the same report as a fresh
+    /// evaluation, also when the report came from another loss (other terms: rebuilt).
+    @Test func reportUpdatedInPlaceEqualsAFreshOne() throws {
+        let loss = try CompositeLoss.parse("loss:\n  - {type: l1, weight: 1.0}\n  - {type: mu_law_l1, weight: 4.0}\n")
+        let other = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}\n")
+        let fresh = loss.evaluate(Self.batch.inputs).report
+        var report = other.evaluate(Self.batch.inputs).report
+        for _ in 0..<2 {
+            var g = Tensor(zeros: Self.batch.shape)
+            loss.evaluate(Self.batch.inputs, gradDelta: &g, into: &report)
+            #expect(report == fresh)
+            #expect(g == loss.evaluate(Self.batch.inputs).gradDelta)
+        }
+    }
+
     @Test func repeatedTypesAreNamedByIndex() throws {
         let loss = try CompositeLoss.parse("""
             loss:

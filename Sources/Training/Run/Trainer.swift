@@ -118,6 +118,7 @@ public final class Trainer: @unchecked Sendable {
         }
 
         var gradDelta = Tensor(zeros: [0])  // reused step to step
+        var report = LossReport(terms: [], total: 0)  // likewise, updated in place
         while step < settings.steps {
             if stop.load(ordering: .relaxed) { end = .interrupted; break }
             let batch = try loader.next()
@@ -129,7 +130,7 @@ public final class Trainer: @unchecked Sendable {
             if gradDelta.shape != pass.delta.shape { gradDelta = Tensor(zeros: pass.delta.shape) } else {
                 gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             }
-            let report = loss.evaluate(inputs, gradDelta: &gradDelta)
+            loss.evaluate(inputs, gradDelta: &gradDelta, into: &report)
             var skipped = false, gradNorm = Double.nan
             let files = batch.origins.map(\.file)
             if !report.total.isFinite {
