@@ -19,7 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { POOL_MAX = 255 };  // parts per job: the low 8 bits of the epoch word
+enum {
+    POOL_MAX = 255,    // parts per job: the low 8 bits of the epoch word
+    PAUSE_SPINS = 200, // checks an idle worker makes with a pause between them before it yields between them
+};
 
 static struct {
     pthread_mutex_t grow;          // serialises worker creation
@@ -31,9 +34,8 @@ static struct {
     hp_pool_fn fn;                 // the current job (written before epoch changes; read only by its parts)
     void *ctx;
     atomic_long spin_ns;           // how long an idle worker spins before it sleeps
-    int pause_spins;               // checks with a pause between them before it yields between them instead
     unsigned start[POOL_MAX];      // start[p]: the epoch when worker p was created (its first job is the next)
-} pool = {.grow = PTHREAD_MUTEX_INITIALIZER, .spin_ns = 2000000, .pause_spins = 200};
+} pool = {.grow = PTHREAD_MUTEX_INITIALIZER, .spin_ns = 2000000};
 
 static long futex(_Atomic unsigned *word, int op, unsigned value) {
     return syscall(SYS_futex, (unsigned *)word, op, value, NULL, NULL, 0);
@@ -69,7 +71,7 @@ static void *worker_main(void *arg) {
                     atomic_fetch_sub(&pool.sleepers, 1);
                     break;
                 }
-                if (i > pool.pause_spins) sched_yield(); else cpu_relax();
+                if (i > PAUSE_SPINS) sched_yield(); else cpu_relax();
                 e = atomic_load_explicit(&pool.epoch, memory_order_acquire);
             }
         }

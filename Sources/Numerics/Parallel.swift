@@ -22,7 +22,7 @@ public enum Parallel {
 
     /// Runs body(0) ..< body(count - 1), concurrently when count > 1; returns when all are done.
     /// Part 0 runs on the calling thread, part p on the same pool thread every time (hp_pool_run), so a part's
-    /// buffers stay on one core from one call to the next. Allocates nothing (see `pooled`).
+    /// buffers stay on one core from one call to the next.
     @inline(__always)
     public static func run(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 {
@@ -32,11 +32,12 @@ public enum Parallel {
         }
     }
 
-    /// The pooled path, called through a function value: the optimizer cannot clone it per call site with
-    /// the caller's closure inlined (such clones move the closure's context to the heap), so the callers'
-    /// contexts stay on their stacks; the closure is stored with its own type, not behind a generic
+    /// The pooled path: one small heap object per call, the wrapper `withoutActuallyEscaping` builds around the
+    /// closure (its pointer goes to C, so it is not stack-promoted). Not inlined, so the callers' closure contexts
+    /// stay on their stacks; the closure is stored with its own type in `Job`, not behind a generic
     /// reabstraction thunk (another allocation).
-    nonisolated(unsafe) private static var pooled: (Int, (Int) -> Void) -> Void = { count, body in
+    @inline(never)
+    private static func pooled(_ count: Int, _ body: (Int) -> Void) {
         // The parts touch disjoint memory (the callers' contract); hp_pool_run returns only when all ran, so
         // the closure does not outlive this call.
         withoutActuallyEscaping(body) { job in

@@ -52,7 +52,7 @@ struct Convert: ParsableCommand {
                 print("\(input): \(c.negativeClamped) negative pixel(s) clamped to 0, \(c.nan) NaN, \(c.inf) Inf")
             }
             let options = EXRWriteOptions(
-                pixelType: pixelType == .half ? .half : .float, compression: EXRCompression(name: compression)!,
+                pixelType: pixelType == .half ? .half : .float, compression: try EXRCompression.argument(compression),
                 tiling: tile.map { EXRTiling(width: $0, height: $0) }, strict: strict)
             let report = try EXRWriter.write(loaded.image, to: output, options: options)
             if report.halfOverflow > 0 {

@@ -63,7 +63,7 @@ struct Synth: ParsableCommand {
             let parsed = try DegradationRecipe.load(path: recipe)
             let options = SynthOptions(sources: try SynthSources.resolve(from), recipe: parsed, recipeFile: recipe,
                                        out: out, patch: patch, count: count, seed: seed, full: full, force: force,
-                                       threads: threads, compression: EXRCompression(name: compression) ?? .zip)
+                                       threads: threads, compression: try EXRCompression.argument(compression))
             let s = try SynthRunner.run(options)
             let size = full ? "full images" : "\(patch)x\(patch) patches"
             func stops(_ v: Double?) -> String { v.map { String(format: "%.1f stops", $0) } ?? "n/a" }
