@@ -21,7 +21,7 @@ public enum Reconstruction {
         delta.storage.withUnsafeBufferPointer { d in
             logImage.storage.withUnsafeBufferPointer { l in
                 output.storage.withUnsafeMutableBufferPointer { o in
-                    Parallel.chunks(d.count) { r in for i in r { o[i] = Float(exp(Double(l[i] + d[i]))) - eps } }
+                    Parallel.chunks(d.count, OutputJob(logImage: l, delta: d, output: o, eps: eps))
                 }
             }
         }
@@ -42,9 +42,26 @@ public enum Reconstruction {
         target.storage.withUnsafeBufferPointer { t in
             logImage.storage.withUnsafeBufferPointer { l in
                 gtDelta.storage.withUnsafeMutableBufferPointer { g in
-                    Parallel.chunks(t.count) { r in for i in r { g[i] = Float(log(Double(t[i] + eps))) - l[i] } }
+                    Parallel.chunks(t.count, GroundTruthJob(target: t, logImage: l, gtDelta: g, eps: eps))
                 }
             }
+        }
+    }
+
+    // The two loops as values (a step runs them every time: no closure, nothing allocated).
+    private struct OutputJob: ParallelChunkJob {
+        let logImage: UnsafeBufferPointer<Float>, delta: UnsafeBufferPointer<Float>
+        let output: UnsafeMutableBufferPointer<Float>, eps: Float
+        func run(_ range: Range<Int>) {
+            for i in range { output[i] = Float(exp(Double(logImage[i] + delta[i]))) - eps }
+        }
+    }
+
+    private struct GroundTruthJob: ParallelChunkJob {
+        let target: UnsafeBufferPointer<Float>, logImage: UnsafeBufferPointer<Float>
+        let gtDelta: UnsafeMutableBufferPointer<Float>, eps: Float
+        func run(_ range: Range<Int>) {
+            for i in range { gtDelta[i] = Float(log(Double(target[i] + eps))) - logImage[i] }
         }
     }
 }

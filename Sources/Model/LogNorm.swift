@@ -70,24 +70,38 @@ public struct LogNorm: Sendable, Equatable {
                         result.hi.withUnsafeMutableBufferPointer { hi in
                             result.denom.withUnsafeMutableBufferPointer { denom in
                                 // Samples are independent: split them over the compute threads.
-                                Parallel.chunks(n, minimum: 1) { samples in
-                                    for s in samples {
-                                        var mn = Float.infinity, mx = -Float.infinity
-                                        for i in (s * m)..<((s + 1) * m) {
-                                            let v = Float(log(Double(src[i] + eps)))
-                                            logs[i] = v
-                                            mn = min(mn, v)
-                                            mx = max(mx, v)
-                                        }
-                                        let d = max(mx - mn, denomFloor)
-                                        lo[s] = mn; hi[s] = mx; denom[s] = d
-                                        for i in (s * m)..<((s + 1) * m) { out[i] = (logs[i] - mn) / d }
-                                    }
-                                }
+                                Parallel.chunks(n, minimum: 1, Job(source: src, logs: logs, normalized: out, lo: lo, hi: hi,
+                                                                   denom: denom, sampleCount: m, eps: eps,
+                                                                   denomFloor: denomFloor))
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The per-sample loop as a value (run every step: no closure, nothing allocated).
+    private struct Job: ParallelChunkJob {
+        let source: UnsafeBufferPointer<Float>
+        let logs: UnsafeMutableBufferPointer<Float>, normalized: UnsafeMutableBufferPointer<Float>
+        let lo: UnsafeMutableBufferPointer<Float>, hi: UnsafeMutableBufferPointer<Float>
+        let denom: UnsafeMutableBufferPointer<Float>
+        let sampleCount: Int, eps: Float, denomFloor: Float
+
+        func run(_ samples: Range<Int>) {
+            let m = sampleCount
+            for s in samples {
+                var mn = Float.infinity, mx = -Float.infinity
+                for i in (s * m)..<((s + 1) * m) {
+                    let v = Float(log(Double(source[i] + eps)))
+                    logs[i] = v
+                    mn = min(mn, v)
+                    mx = max(mx, v)
+                }
+                let d = max(mx - mn, denomFloor)
+                lo[s] = mn; hi[s] = mx; denom[s] = d
+                for i in (s * m)..<((s + 1) * m) { normalized[i] = (logs[i] - mn) / d }
             }
         }
     }

@@ -73,17 +73,9 @@ public struct ResidualHead: Sendable {
                 cache.preClamp.storage.withUnsafeMutableBufferPointer { pre in
                     delta.storage.withUnsafeMutableBufferPointer { out in
                         // Samples are independent: split them over the compute threads.
-                        Parallel.chunks(n, minimum: 1) { samples in
-                            for s in samples {
-                                let k = coef[s]
-                                for i in (s * m)..<((s + 1) * m) {
-                                    let ti = Float(tanh(Double(src[i])))  // correctly rounded, like LogNorm's log
-                                    t[i] = ti
-                                    let d = k * ti
-                                    pre[i] = d
-                                    out[i] = c.map { Swift.min(Swift.max(d, -$0), $0) } ?? d
-                                }
-                            }
+                        coef.withUnsafeBufferPointer { coef in
+                            Parallel.chunks(n, minimum: 1, ForwardJob(p: src, coef: coef, t: t, preClamp: pre, delta: out,
+                                                                      sampleCount: m, clamp: c))
                         }
                     }
                 }
@@ -127,5 +119,27 @@ public struct ResidualHead: Sendable {
         if let c = config.clamp { for v in cache.preClamp.storage where abs(v) >= c { hits += 1 } }
         for v in cache.t.storage where abs(v) > saturation { sat += 1 }
         return (hits, sat)
+    }
+
+    /// The forward's per-sample loop as a value (run every step: no closure, nothing allocated).
+    private struct ForwardJob: ParallelChunkJob {
+        let p: UnsafeBufferPointer<Float>, coef: UnsafeBufferPointer<Float>
+        let t: UnsafeMutableBufferPointer<Float>, preClamp: UnsafeMutableBufferPointer<Float>
+        let delta: UnsafeMutableBufferPointer<Float>
+        let sampleCount: Int, clamp: Float?
+
+        func run(_ samples: Range<Int>) {
+            let m = sampleCount
+            for s in samples {
+                let k = coef[s]
+                for i in (s * m)..<((s + 1) * m) {
+                    let ti = Float(tanh(Double(p[i])))  // correctly rounded, like LogNorm's log
+                    t[i] = ti
+                    let d = k * ti
+                    preClamp[i] = d
+                    delta[i] = clamp.map { Swift.min(Swift.max(d, -$0), $0) } ?? d
+                }
+            }
+        }
     }
 }

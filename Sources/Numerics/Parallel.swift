@@ -54,6 +54,49 @@ public enum Parallel {
         let body: (Int) -> Void
     }
 
+    /// Runs job.run(part: 0) ..< job.run(part: count - 1) like `run(_:_:)`, with nothing allocated: the job is a
+    /// value on the caller's stack, reached from the pool threads through a pointer and its type. For the
+    /// sections a training step runs every time (a closure handed to the pool costs one heap object per call).
+    @inlinable
+    public static func run<Job: ParallelJob>(_ count: Int, _ job: Job) {
+        if count <= 1 {
+            job.run(part: 0)
+        } else {
+            withUnsafePointer(to: job) { pooled(count, UnsafeRawPointer($0), Job.self) }
+        }
+    }
+
+    @usableFromInline @inline(never)
+    static func pooled(_ count: Int, _ job: UnsafeRawPointer, _ type: any ParallelJob.Type) {
+        var frame = JobFrame(job: job, type: type)
+        withUnsafeMutablePointer(to: &frame) { ctx in
+            hp_pool_run(Int32(clamping: count), { ctx, part in
+                let frame = ctx!.assumingMemoryBound(to: JobFrame.self).pointee
+                frame.type.run(frame.job, part: Int(part))
+            }, ctx)
+        }
+    }
+
+    private struct JobFrame {
+        let job: UnsafeRawPointer
+        let type: any ParallelJob.Type
+    }
+
+    /// `chunks(_:minimum:_:)` for a `ParallelChunkJob`: nothing allocated.
+    @inlinable
+    public static func chunks<Job: ParallelChunkJob>(_ total: Int, minimum: Int = 4096, _ job: Job) {
+        let parts = max(1, min(threads, total / max(1, minimum)))
+        run(parts, Chunked(job: job, parts: parts, total: total))
+    }
+
+    @usableFromInline
+    struct Chunked<Job: ParallelChunkJob>: ParallelJob {
+        @usableFromInline let job: Job
+        @usableFromInline let parts: Int, total: Int
+        @inlinable init(job: Job, parts: Int, total: Int) { self.job = job; self.parts = parts; self.total = total }
+        @inlinable func run(part: Int) { job.run(Parallel.share(part, of: parts, total: total)) }
+    }
+
     /// Splits 0 ..< total into at most `Parallel.threads` contiguous chunks of at least `minimum` items and runs
     /// body(range) for each, concurrently. For elementwise loops whose items are independent.
     public static func chunks(_ total: Int, minimum: Int = 4096, _ body: (Range<Int>) -> Void) {
@@ -68,4 +111,22 @@ public enum Parallel {
         let lo = part * base + min(part, extra)
         return lo..<(lo + base + (part < extra ? 1 : 0))
     }
+}
+
+/// One parallel section as a value: `Parallel.run(count, job)` calls run(part:) once for each part, concurrently.
+/// The parts must touch disjoint memory.
+public protocol ParallelJob {
+    func run(part: Int)
+}
+
+extension ParallelJob {
+    /// Runs part `part` of the job of this type at `job` (the pool's entry point).
+    static func run(_ job: UnsafeRawPointer, part: Int) {
+        job.assumingMemoryBound(to: Self.self).pointee.run(part: part)
+    }
+}
+
+/// An elementwise section as a value: `Parallel.chunks(total, job)` calls run(_:) on contiguous chunks of 0 ..< total.
+public protocol ParallelChunkJob {
+    func run(_ range: Range<Int>)
 }

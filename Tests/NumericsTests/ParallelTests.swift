@@ -82,4 +82,42 @@ struct ParallelTests {
             #expect(counts.slots.allSatisfy { $0 == 5_000 + job })
         }
     }
+
+    /// A job as a value: every part runs once and sees the job's fields as they were passed (an array, a class
+    /// reference, a pointer), for one part (run on the caller), a few, and more parts than pool threads.
+    @Test(arguments: [1, 2, 5, 300])
+    func jobValuesRunEveryPartOnceWithTheirFields(_ parts: Int) {
+        final class Tag { let value: Int32; init(_ value: Int32) { self.value = value } }
+        struct Job: ParallelJob {
+            let seen: UnsafeMutableBufferPointer<Int32>
+            let weights: [Int32]
+            let tag: Tag
+            func run(part: Int) { seen[part] += weights[part % weights.count] + tag.value }
+        }
+        let seen = UnsafeMutableBufferPointer<Int32>.allocate(capacity: parts)
+        defer { seen.deallocate() }
+        seen.initialize(repeating: 0)
+        Parallel.run(parts, Job(seen: seen, weights: [10, 20, 30], tag: Tag(1)))
+        #expect((0..<parts).allSatisfy { seen[$0] == [11, 21, 31][$0 % 3] })
+    }
+
+    @Test func chunkJobValuesVisitEveryIndexOnce() {
+        struct Job: ParallelChunkJob {
+            let seen: UnsafeMutableBufferPointer<Int32>, calls: UnsafeMutablePointer<Atomic<Int>>
+            func run(_ range: Range<Int>) {
+                calls.pointee.add(1, ordering: .relaxed)
+                for i in range { seen[i] += 1 }
+            }
+        }
+        let total = 50_000
+        let seen = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
+        defer { seen.deallocate() }
+        seen.initialize(repeating: 0)
+        let calls = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 1)
+        calls.initialize(to: Atomic(0))
+        defer { calls.deinitialize(count: 1); calls.deallocate() }
+        Parallel.chunks(total, minimum: 1000, Job(seen: seen, calls: calls))
+        #expect(seen.allSatisfy { $0 == 1 })
+        #expect(calls.pointee.load(ordering: .relaxed) == min(Parallel.threads, total / 1000))
+    }
 }

@@ -170,30 +170,42 @@ public final class Conv3x3Stack: @unchecked Sendable {
         scratch.ensureSlots(threads)
         let winoFloats = winogradScratch()
         for t in 0..<threads { _ = scratch.slot(t).reserve(cOut * plane + winoFloats) }
-        let imageIn = channels[0] * h * w, imageOut = cOut * h * w
         input.storage.withUnsafeBufferPointer { xb in
             output.storage.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
-                Parallel.run(threads) { t in
-                    let last = self.scratch.slot(t).pointer, wino = last + cOut * plane
-                    for i in Parallel.share(t, of: threads, total: n) {
-                        hp_pad(x + i * imageIn, Int32(self.channels[0]), Int32(h), Int32(w),
-                               self.acts[0].pointer + i * self.channels[0] * plane, plane)
-                        for l in 0..<self.layers {
-                            let cin = self.channels[l], cout = self.channels[l + 1]
-                            let src = self.acts[l].pointer + i * cin * plane
-                            if l + 1 < self.layers {
-                                let dst = self.acts[l + 1].pointer + i * cout * plane
-                                let activated = self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l],
-                                                              src: src, y: dst + g.wp + 1, scratch: wino, act: Int32(HP_ACT_LEAKY))
-                                hp_finish_padded(dst, Int32(cout), Int32(h), Int32(w), plane, activated ? 0 : 1, self.slope)
-                            } else {
-                                _ = self.convolve(l, adjoint: false, packed: pk + offsets[l], bias: biases[l], src: src,
-                                                  y: last, scratch: wino)
-                                hp_unpad(last, plane, Int32(cout), Int32(h), Int32(w), y + i * imageOut, 0)
-                            }
-                        }
-                    }
+                Parallel.run(threads, ForwardJob(stack: self, threads: threads, batch: n, x: x, y: y, packed: pk,
+                                                 biases: biases))
+            }
+        }
+    }
+
+    private struct ForwardJob: ParallelJob {
+        let stack: Conv3x3Stack, threads: Int, batch: Int
+        let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, packed: UnsafeMutablePointer<Float>
+        let biases: [UnsafePointer<Float>]
+        func run(part: Int) { stack.forward(part: part, of: self) }
+    }
+
+    /// Part `part` of a forward: its share of the images through every layer.
+    private func forward(part t: Int, of job: ForwardJob) {
+        let g = geometry!, plane = g.plane, h = g.height, w = g.width
+        let cOut = channels[layers], pk = job.packed, offsets = forwardPacking.offsets
+        let imageIn = channels[0] * h * w, imageOut = cOut * h * w
+        let last = scratch.slot(t).pointer, wino = last + cOut * plane
+        for i in Parallel.share(t, of: job.threads, total: job.batch) {
+            hp_pad(job.x + i * imageIn, Int32(channels[0]), Int32(h), Int32(w), acts[0].pointer + i * channels[0] * plane, plane)
+            for l in 0..<layers {
+                let cin = channels[l], cout = channels[l + 1]
+                let src = acts[l].pointer + i * cin * plane
+                if l + 1 < layers {
+                    let dst = acts[l + 1].pointer + i * cout * plane
+                    let activated = convolve(l, adjoint: false, packed: pk + offsets[l], bias: job.biases[l],
+                                             src: src, y: dst + g.wp + 1, scratch: wino, act: Int32(HP_ACT_LEAKY))
+                    hp_finish_padded(dst, Int32(cout), Int32(h), Int32(w), plane, activated ? 0 : 1, slope)
+                } else {
+                    _ = convolve(l, adjoint: false, packed: pk + offsets[l], bias: job.biases[l], src: src, y: last,
+                                 scratch: wino)
+                    hp_unpad(last, plane, Int32(cout), Int32(h), Int32(w), job.y + i * imageOut, 0)
                 }
             }
         }
@@ -217,42 +229,9 @@ public final class Conv3x3Stack: @unchecked Sendable {
         let winoFloats = winogradScratch()
         let perThread = 2 * widest * plane + layout.floats + winoFloats
         for t in 0..<threads { _ = scratch.slot(t).reserve(perThread) }
-        let imageOut = channels[layers] * h * w
         dOutput.storage.withUnsafeBufferPointer { db in
             guard let dy = db.baseAddress else { return }
-            Parallel.run(threads) { t in
-                let base = self.scratch.slot(t).pointer
-                var gCur = base, gNext = base + widest * plane
-                let grads = base + 2 * widest * plane, wino = grads + layout.floats
-                grads.update(repeating: 0, count: layout.floats)
-                for i in Parallel.share(t, of: threads, total: n) {
-                    gCur = base; gNext = base + widest * plane
-                    hp_pad(dy + i * imageOut, Int32(self.channels[self.layers]), Int32(h), Int32(w), gCur, plane)
-                    for l in stride(from: self.layers - 1, through: 0, by: -1) {
-                        let cin = self.channels[l], cout = self.channels[l + 1]
-                        let act = self.acts[l].pointer + i * cin * plane
-                        let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
-                        hp_plane_sums(gCur, Int32(cout), plane, sums)
-                        if self.winograd(l) {
-                            hp_wino_weight_grad(level, gCur, plane, Int32(cout), act, plane, Int32(cin), Int32(h), Int32(w),
-                                                wino, grads + layout.acc[l])
-                        } else {
-                            // d output on the output grid = the padded gradient shifted by one row and one column.
-                            hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
-                                                   Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
-                        }
-                        if l > 0 {
-                            if self.convolve(l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur, y: gNext + g.wp + 1,
-                                             scratch: wino, act: Int32(HP_ACT_LEAKY_GRAD), mask: act + g.wp + 1) {
-                                hp_finish_padded(gNext, Int32(cin), Int32(h), Int32(w), plane, 0, self.slope)
-                            } else {
-                                hp_finish_padded_grad(gNext, act, Int32(cin), Int32(h), Int32(w), plane, self.slope)
-                            }
-                            swap(&gCur, &gNext)
-                        }
-                    }
-                }
-            }
+            Parallel.run(threads, BackwardJob(stack: self, threads: threads, dy: dy, packed: pk))
         }
         for t in 0..<threads {
             let grads = scratch.slot(t).pointer + 2 * widest * plane
@@ -265,6 +244,51 @@ public final class Conv3x3Stack: @unchecked Sendable {
                 }
                 let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
                 for co in 0..<cout { dBiases[l][co] += Float(sums[co]) }
+            }
+        }
+    }
+
+    private struct BackwardJob: ParallelJob {
+        let stack: Conv3x3Stack, threads: Int
+        let dy: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>
+        func run(part: Int) { stack.backward(part: part, of: self) }
+    }
+
+    /// Part `part` of a backward: its share of the images back through every layer, weight and bias gradients
+    /// summed into the part's own accumulators.
+    private func backward(part t: Int, of job: BackwardJob) {
+        let g = geometry!, n = batch, h = g.height, w = g.width, plane = g.plane, level = simdLevel.rawValue
+        let widest = channels.max()!, layout = gradients, pk = job.packed, offsets = adjointPacking.offsets
+        let imageOut = channels[layers] * h * w
+        let base = scratch.slot(t).pointer
+        var gCur = base, gNext = base + widest * plane
+        let grads = base + 2 * widest * plane, wino = grads + layout.floats
+        grads.update(repeating: 0, count: layout.floats)
+        for i in Parallel.share(t, of: job.threads, total: n) {
+            gCur = base; gNext = base + widest * plane
+            hp_pad(job.dy + i * imageOut, Int32(channels[layers]), Int32(h), Int32(w), gCur, plane)
+            for l in stride(from: layers - 1, through: 0, by: -1) {
+                let cin = channels[l], cout = channels[l + 1]
+                let act = acts[l].pointer + i * cin * plane
+                let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
+                hp_plane_sums(gCur, Int32(cout), plane, sums)
+                if winograd(l) {
+                    hp_wino_weight_grad(level, gCur, plane, Int32(cout), act, plane, Int32(cin), Int32(h), Int32(w),
+                                        wino, grads + layout.acc[l])
+                } else {
+                    // d output on the output grid = the padded gradient shifted by one row and one column.
+                    hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
+                                           Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
+                }
+                if l > 0 {
+                    if convolve(l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur, y: gNext + g.wp + 1,
+                                scratch: wino, act: Int32(HP_ACT_LEAKY_GRAD), mask: act + g.wp + 1) {
+                        hp_finish_padded(gNext, Int32(cin), Int32(h), Int32(w), plane, 0, slope)
+                    } else {
+                        hp_finish_padded_grad(gNext, act, Int32(cin), Int32(h), Int32(w), plane, slope)
+                    }
+                    swap(&gCur, &gNext)
+                }
             }
         }
     }
