@@ -244,14 +244,16 @@ bool coreDecode(hp_exr_handle* h, int part, const hp_exr_part_info& info, int co
             exr_chunk_info_t ci;
             exr_result_t rv;
             int64_t x0, y0;
-            std::string what;
+            // Named only on failure: a string per chunk would be a heap allocation per scanline.
+            auto what = [&] {
+                return tiled ? "tile (" + std::to_string(jobs[j].tx) + ", " + std::to_string(jobs[j].ty) + ")"
+                             : "scanline chunk at y=" + std::to_string(jobs[j].ty);
+            };
             if (tiled) {
-                what = "tile (" + std::to_string(jobs[j].tx) + ", " + std::to_string(jobs[j].ty) + ")";
                 rv = exr_read_tile_chunk_info(h->core, part, int(jobs[j].tx), int(jobs[j].ty), 0, 0, &ci);
                 x0 = jobs[j].tx * info.tile_x;
                 y0 = jobs[j].ty * info.tile_y;
             } else {
-                what = "scanline chunk at y=" + std::to_string(jobs[j].ty);
                 rv = exr_read_scanline_chunk_info(h->core, part, int(jobs[j].ty), &ci);
                 x0 = 0;
                 y0 = int64_t(ci.start_y) - info.dw_min_y;
@@ -260,13 +262,13 @@ bool coreDecode(hp_exr_handle* h, int part, const hp_exr_part_info& info, int co
                 rv = initialized ? exr_decoding_update(h->core, part, &ci, &decoder)
                                  : exr_decoding_initialize(h->core, part, &ci, &decoder);
             if (rv != EXR_ERR_SUCCESS) {
-                fail(where + coreFailure(what.c_str(), rv));
+                fail(where + coreFailure(what().c_str(), rv));
                 break;
             }
             const bool first = !initialized;
             initialized = true;
             if (y0 < 0 || x0 + ci.width > width || y0 + ci.height > height) {
-                fail(where + what + ": chunk lies outside the data window");
+                fail(where + what() + ": chunk lies outside the data window");
                 break;
             }
             for (int c = 0; c < decoder.channel_count; ++c) {
@@ -282,11 +284,11 @@ bool coreDecode(hp_exr_handle* h, int part, const hp_exr_part_info& info, int co
                     }
             }
             if (first && (rv = exr_decoding_choose_default_routines(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
-                fail(where + coreFailure(what.c_str(), rv));
+                fail(where + coreFailure(what().c_str(), rv));
                 break;
             }
             if ((rv = exr_decoding_run(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
-                fail(where + coreFailure(what.c_str(), rv));
+                fail(where + coreFailure(what().c_str(), rv));
                 break;
             }
         }
