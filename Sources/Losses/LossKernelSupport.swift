@@ -30,6 +30,12 @@ func totalOrderKey(_ x: Float) -> UInt32 {
     return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
 }
 
+/// The inverse of `totalOrderKey`.
+@inline(__always)
+func floatOfTotalOrderKey(_ key: UInt32) -> Float {
+    Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7fff_ffff : ~key)
+}
+
 /// Sorts `values[range]` by value; ties broken by position, so the permutation is deterministic.
 /// - Returns: the positions (relative to `range.lowerBound`) in ascending order of value, (M).
 func argsort(_ values: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> [Int] {

@@ -1,18 +1,46 @@
 // Quantiles with linear interpolation, as torch.quantile and numpy's default ("linear") compute them.
 
 public enum Quantile {
-    /// The p-quantile of `values` (M >= 1 values, p in [0, 1]): sort ascending, position h = p (M - 1),
+    /// The p-quantile of `values` (M >= 1 values, p in [0, 1]): in ascending order (IEEE total order: -NaN
+    /// < -inf < ... < -0 < +0 < ... < +inf < +NaN), position h = p (M - 1),
     /// result = v[floor h] + (h - floor h) (v[floor h + 1] - v[floor h]), in Double.
     /// E.g. p = 0.99 of 1...10 is 9 + 0.91 * (10 - 9) = 9.91.
+    ///
+    /// The two order statistics are found by radix selection on the values' total-order keys (four counting
+    /// passes each, no sort, no copy of contiguous values): O(M), and nothing allocated when `values` has
+    /// contiguous storage (an array, a buffer, a slice of either), so a loss term may call it every step.
     public static func linear(_ values: some Collection<Float>, _ p: Double) -> Double {
         precondition(!values.isEmpty, "Quantile.linear: no values")
         precondition(p >= 0 && p <= 1, "Quantile.linear: p must be in [0, 1], got \(p)")
-        var v = Array(values)
-        v.sort { totalOrderKey($0) < totalOrderKey($1) }
+        if let q = values.withContiguousStorageIfAvailable({ linear(buffer: $0, p) }) { return q }
+        return Array(values).withUnsafeBufferPointer { linear(buffer: $0, p) }
+    }
+
+    private static func linear(buffer v: UnsafeBufferPointer<Float>, _ p: Double) -> Double {
         let h = p * Double(v.count - 1)
         let lo = Int(h.rounded(.down))
         let hi = min(lo + 1, v.count - 1)
-        let a = Double(v[lo]), b = Double(v[hi])
+        let a = Double(orderStatistic(v, lo)), b = hi == lo ? a : Double(orderStatistic(v, hi))
         return a + (h - Double(lo)) * (b - a)
+    }
+
+    /// The k-th smallest value (0-based) in total order: the key's bytes from the most significant down, each
+    /// chosen by counting the values that share the bytes chosen so far.
+    static func orderStatistic(_ v: UnsafeBufferPointer<Float>, _ k: Int) -> Float {
+        precondition(k >= 0 && k < v.count, "Quantile: rank \(k) of \(v.count) values")
+        var prefix: UInt32 = 0, mask: UInt32 = 0, rank = k
+        var counts = InlineArray<256, Int>(repeating: 0)
+        for shift in stride(from: 24 as UInt32, through: 0, by: -8) {
+            for b in 0..<256 { counts[b] = 0 }
+            for x in v {
+                let key = totalOrderKey(x)
+                if key & mask == prefix { counts[Int((key >> shift) & 255)] += 1 }
+            }
+            var b = 0
+            while rank >= counts[b] { rank -= counts[b]; b += 1 }
+            prefix |= UInt32(b) << shift
+            mask |= 255 << shift
+        }
+        return floatOfTotalOrderKey(prefix)
     }
 }
