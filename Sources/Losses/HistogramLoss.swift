@@ -22,26 +22,33 @@ public struct HistogramLoss: ConfigurableLossTerm {
         inputs.checkShapes(gradDelta, term: Self.type)
         let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
         let scale = Float(weight / Double(m * n))
-        var batchSum = 0.0
-        inputs.delta.storage.withUnsafeBufferPointer { p in
+        return inputs.delta.storage.withUnsafeBufferPointer { p in
             inputs.gtDelta.storage.withUnsafeBufferPointer { t in
                 gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    for s in 0..<n {
-                        let base = s * m
-                        let order = argsort(p, base..<(base + m))
-                        let gtSorted = sortedValues(t, base..<(base + m))
-                        var sum = 0.0
-                        for k in 0..<m {
-                            let i = base + order[k]
-                            let e = p[i] - gtSorted[k]
-                            sum += Double(abs(e))
-                            g[i] += scale * torchSign(e)
-                        }
-                        batchSum += sum / Double(m)
-                    }
+                    sumOverSamples(n, SampleJob(delta: p, gtDelta: t, gradDelta: g, sampleCount: m, scale: scale))
                 }
             }
+        } / Double(n)
+    }
+
+    /// One sample: its mean |sorted delta - sorted gtDelta|, the gradient written through delta's sort order.
+    private struct SampleJob: SampleSumJob {
+        let delta: UnsafeBufferPointer<Float>, gtDelta: UnsafeBufferPointer<Float>
+        let gradDelta: UnsafeMutableBufferPointer<Float>
+        let sampleCount: Int, scale: Float
+
+        func sample(_ s: Int) -> Double {
+            let m = sampleCount, base = s * m
+            let order = argsort(delta, base..<(base + m))
+            let gtSorted = sortedValues(gtDelta, base..<(base + m))
+            var sum = 0.0
+            for k in 0..<m {
+                let i = base + order[k]
+                let e = delta[i] - gtSorted[k]
+                sum += Double(abs(e))
+                gradDelta[i] += scale * torchSign(e)
+            }
+            return sum / Double(m)
         }
-        return batchSum / Double(n)
     }
 }

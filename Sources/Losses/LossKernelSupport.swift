@@ -15,6 +15,30 @@ extension LossInputs {
     }
 }
 
+/// One sample's share of a loss term: writes the sample's gradient and returns its sum of penalties.
+protocol SampleSumJob {
+    func sample(_ s: Int) -> Double
+}
+
+/// sum over s in 0..<count of job.sample(s), the samples split over the compute threads (each writes only its
+/// own sample's gradient) and their sums added in sample order: the same value whatever the thread count.
+func sumOverSamples<Job: SampleSumJob>(_ count: Int, _ job: Job) -> Double {
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { sums in
+        Parallel.chunks(count, minimum: 1, SampleSums(job: job, sums: sums))
+        var total = 0.0
+        for v in sums { total += v }
+        return total
+    }
+}
+
+private struct SampleSums<Job: SampleSumJob>: ParallelChunkJob {
+    let job: Job
+    let sums: UnsafeMutableBufferPointer<Double>
+    func run(_ samples: Range<Int>) {
+        for s in samples { sums.initializeElement(at: s, to: job.sample(s)) }
+    }
+}
+
 /// torch.sign: -1, 0 or 1, so |e| has gradient 0 at e == 0; NaN stays NaN so a broken step is visible.
 @inline(__always)
 func torchSign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)) }
@@ -25,16 +49,7 @@ func torchSign(_ x: Double) -> Double { x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : 
 /// An unsigned key whose integer order is the IEEE total order of the float (-0 before +0, NaN at the ends),
 /// so sorting never meets an inconsistent comparison, whatever the data.
 @inline(__always)
-func totalOrderKey(_ x: Float) -> UInt32 {
-    let b = x.bitPattern
-    return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
-}
-
-/// The inverse of `totalOrderKey`.
-@inline(__always)
-func floatOfTotalOrderKey(_ key: UInt32) -> Float {
-    Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7fff_ffff : ~key)
-}
+func totalOrderKey(_ x: Float) -> UInt32 { OrderStatistics.key(x) }
 
 /// Sorts `values[range]` by value; ties broken by position, so the permutation is deterministic.
 /// - Returns: the positions (relative to `range.lowerBound`) in ascending order of value, (M).

@@ -36,29 +36,38 @@ public struct MuLawL1Loss: ConfigurableLossTerm {
         inputs.checkShapes(gradDelta, term: Self.type)
         let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
         let scale = weight / Double(n * m)
-        let invLogMu = 1 / log1p(mu)
-        let eps = Double(inputs.eps)
-        var sum = 0.0
-        inputs.output.storage.withUnsafeBufferPointer { out in
+        return inputs.output.storage.withUnsafeBufferPointer { out in
             inputs.target.storage.withUnsafeBufferPointer { tgt in
                 gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    for s in 0..<n {
-                        let r = (s * m)..<((s + 1) * m)
-                        let q = max(Quantile.linear(tgt[r], Self.percentile), Self.quantileFloor)
-                        for i in r {
-                            let x = Double(out[i])
-                            let no = tanh(max(x, 0) / q)
-                            let nt = tanh(max(Double(tgt[i]), 0) / q)
-                            let e = (log1p(mu * no) - log1p(mu * nt)) * invLogMu
-                            sum += abs(e)
-                            // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x >= 0.
-                            let dT = x >= 0 ? mu / (1 + mu * no) * invLogMu * (1 - no * no) / q : 0
-                            g[i] += Float(scale * torchSign(e) * dT * (x + eps))
-                        }
-                    }
+                    sumOverSamples(n, SampleJob(output: out, target: tgt, gradDelta: g, sampleCount: m, mu: mu,
+                                                scale: scale, eps: Double(inputs.eps)))
                 }
             }
+        } / Double(n * m)
+    }
+
+    /// One sample: its target's percentile, then every element's penalty and gradient.
+    private struct SampleJob: SampleSumJob {
+        let output: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>
+        let gradDelta: UnsafeMutableBufferPointer<Float>
+        let sampleCount: Int, mu: Double, scale: Double, eps: Double
+
+        func sample(_ s: Int) -> Double {
+            let r = (s * sampleCount)..<((s + 1) * sampleCount)
+            let q = max(Quantile.linear(target[r], MuLawL1Loss.percentile), MuLawL1Loss.quantileFloor)
+            let invLogMu = 1 / log1p(mu)
+            var sum = 0.0
+            for i in r {
+                let x = Double(output[i])
+                let no = tanh(max(x, 0) / q)
+                let nt = tanh(max(Double(target[i]), 0) / q)
+                let e = (log1p(mu * no) - log1p(mu * nt)) * invLogMu
+                sum += abs(e)
+                // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x >= 0.
+                let dT = x >= 0 ? mu / (1 + mu * no) * invLogMu * (1 - no * no) / q : 0
+                gradDelta[i] += Float(scale * torchSign(e) * dT * (x + eps))
+            }
+            return sum
         }
-        return sum / Double(n * m)
     }
 }

@@ -34,29 +34,38 @@ public struct PU21L1Loss: ConfigurableLossTerm {
         inputs.checkShapes(gradDelta, term: Self.type)
         let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
         let scale = weight / Double(n * m)
-        let eps = Double(inputs.eps)
-        let lo = PU21.minLuminance, hi = PU21.maxLuminance
-        var sum = 0.0
-        inputs.output.storage.withUnsafeBufferPointer { out in
+        return inputs.output.storage.withUnsafeBufferPointer { out in
             inputs.target.storage.withUnsafeBufferPointer { tgt in
                 gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    for s in 0..<n {
-                        let r = (s * m)..<((s + 1) * m)
-                        let lum = Self.luminanceScale(tgt[r])
-                        for i in r {
-                            let x = Double(out[i])
-                            let yo = lum * x
-                            let inside = yo >= lo && yo <= hi
-                            let (vo, slope) = PU21.encodeWithSlope(min(max(yo, lo), hi))
-                            let vt = PU21.encode(min(max(lum * Double(tgt[i]), lo), hi))
-                            let e = vo - vt
-                            sum += abs(e)
-                            if inside { g[i] += Float(scale * torchSign(e) * slope * lum * (x + eps)) }
-                        }
-                    }
+                    sumOverSamples(n, SampleJob(output: out, target: tgt, gradDelta: g, sampleCount: m, scale: scale,
+                                                eps: Double(inputs.eps)))
                 }
             }
+        } / Double(n * m)
+    }
+
+    /// One sample: its luminance scale, then every element's penalty and gradient.
+    private struct SampleJob: SampleSumJob {
+        let output: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>
+        let gradDelta: UnsafeMutableBufferPointer<Float>
+        let sampleCount: Int, scale: Double, eps: Double
+
+        func sample(_ s: Int) -> Double {
+            let r = (s * sampleCount)..<((s + 1) * sampleCount)
+            let lo = PU21.minLuminance, hi = PU21.maxLuminance
+            let lum = PU21L1Loss.luminanceScale(target[r])
+            var sum = 0.0
+            for i in r {
+                let x = Double(output[i])
+                let yo = lum * x
+                let inside = yo >= lo && yo <= hi
+                let (vo, slope) = PU21.encodeWithSlope(min(max(yo, lo), hi))
+                let vt = PU21.encode(min(max(lum * Double(target[i]), lo), hi))
+                let e = vo - vt
+                sum += abs(e)
+                if inside { gradDelta[i] += Float(scale * torchSign(e) * slope * lum * (x + eps)) }
+            }
+            return sum
         }
-        return sum / Double(n * m)
     }
 }

@@ -1,4 +1,5 @@
 // Quantiles with linear interpolation, as torch.quantile and numpy's default ("linear") compute them.
+import Numerics
 
 public enum Quantile {
     /// The p-quantile of `values` (M >= 1 values, p in [0, 1]): in ascending order (IEEE total order: -NaN
@@ -20,27 +21,7 @@ public enum Quantile {
         let h = p * Double(v.count - 1)
         let lo = Int(h.rounded(.down))
         let hi = min(lo + 1, v.count - 1)
-        let a = Double(orderStatistic(v, lo)), b = hi == lo ? a : Double(orderStatistic(v, hi))
+        let a = Double(OrderStatistics.select(v, rank: lo)), b = hi == lo ? a : Double(OrderStatistics.select(v, rank: hi))
         return a + (h - Double(lo)) * (b - a)
-    }
-
-    /// The k-th smallest value (0-based) in total order: the key's bytes from the most significant down, each
-    /// chosen by counting the values that share the bytes chosen so far.
-    static func orderStatistic(_ v: UnsafeBufferPointer<Float>, _ k: Int) -> Float {
-        precondition(k >= 0 && k < v.count, "Quantile: rank \(k) of \(v.count) values")
-        var prefix: UInt32 = 0, mask: UInt32 = 0, rank = k
-        var counts = InlineArray<256, Int>(repeating: 0)
-        for shift in stride(from: 24 as UInt32, through: 0, by: -8) {
-            for b in 0..<256 { counts[b] = 0 }
-            for x in v {
-                let key = totalOrderKey(x)
-                if key & mask == prefix { counts[Int((key >> shift) & 255)] += 1 }
-            }
-            var b = 0
-            while rank >= counts[b] { rank -= counts[b]; b += 1 }
-            prefix |= UInt32(b) << shift
-            mask |= 255 << shift
-        }
-        return floatOfTotalOrderKey(prefix)
     }
 }

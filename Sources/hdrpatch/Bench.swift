@@ -49,6 +49,15 @@ struct Bench: ParsableCommand {
     @Option(help: "U-Net levels (--what step).")
     var levels: Int = 2
 
+    @Option(help: ArgumentHelp(
+        "Time the step of this training config (--what step): its network, residual head, loss terms, optimizer, "
+            + "gradient clipping, batch and patch size, and the monitor record every step writes.",
+        discussion: "Replaces --arch, --depth, --width, --levels, --batch and --patch."))
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override a key of --config: key.path=value (repeatable).")
+    var overrides: [String] = []
+
     @Option(parsing: .upToNextOption,
             help: "Convolution algorithms of the plain network to compare (--what step).")
     var conv: [Conv3x3Algorithm] = [.automatic]
@@ -73,6 +82,8 @@ struct Bench: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
+        if config != nil && what != .step { throw ValidationError("--config times a training step: use it with --what step") }
+        if config == nil && !overrides.isEmpty { throw ValidationError("--set overrides keys of --config: give --config too") }
     }
 
     func run() throws {
@@ -90,11 +101,11 @@ struct Bench: ParsableCommand {
             } else {
                 for r in rows where !r.line.isEmpty { print(r.line) }
             }
-        } catch let e as ImageIOError {
-            printError(e.description)
-            throw ExitCode(1)
-        } catch let e as LoaderError {
-            printError(e.description)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            // Bad files, data or config: one line naming what, and a non-zero exit.
+            printError("\(error)")
             throw ExitCode(1)
         }
     }
@@ -233,8 +244,9 @@ struct Bench: ParsableCommand {
     /// Direct-convolution FLOPs of one forward pass and of one training step (forward, d input of every layer
     /// but the first, d weight of every layer), counted from the network's weight shapes at full resolution
     /// (plain network; nil for the U-Net, whose layers run at several resolutions).
-    func convolutionFLOPs(_ layout: [(name: String, shape: [Int])]) -> (forward: Double, step: Double)? {
-        guard arch == "plain" else { return nil }
+    func convolutionFLOPs(_ network: any PatchNetwork, batch: Int, patch: Int) -> (forward: Double, step: Double)? {
+        guard network is PlainNet else { return nil }
+        let layout = network.parameterLayout
         let perLayer = layout.filter { $0.name.hasSuffix(".weight") }.map { w in
             2 * Double(w.shape.reduce(1, *)) * Double(batch * patch * patch)
         }
@@ -243,23 +255,62 @@ struct Bench: ParsableCommand {
         return (forward, 3 * forward - first)
     }
 
-    /// Full training step (forward, Huber loss, backward, AdamW) and forward alone on synthetic HDR patches,
+    /// What --what step times: the network, head, loss and optimizer of --config, or of --arch/--depth/--width
+    /// with Huber loss and AdamW (the PyTorch reference's step).
+    struct StepSetup {
+        let model: PatchModel
+        let loss: CompositeLoss
+        let optimizer: any ConfigurableOptimizer
+        let batch: Int, patch: Int
+        let gradClip: Double?
+        /// The monitor record every training step computes (config steps only: the PyTorch step has none).
+        let monitor: MonitorSettings?
+        let name: String
+
+        init(_ bench: Bench) throws {
+            if let path = bench.config {
+                let cfg = try TrainConfig.load(path: path, overrides: bench.overrides)
+                optimizer = cfg.makeOptimizer()
+                model = try PatchModel(model: cfg.model, residual: cfg.residual, logNorm: cfg.logNorm,
+                                       stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed))
+                loss = cfg.loss
+                batch = cfg.data.batchSize
+                patch = cfg.data.patchSize
+                gradClip = cfg.train.gradClip
+                monitor = MonitorSettings(overflowLimit: Float(cfg.monitor.overflowLimit), saturation: Float(cfg.monitor.saturation))
+                name = "config \(cfg.name)"
+            } else {
+                let unet = bench.arch == "unet"
+                let arch: ModelConfig = unet ? .unet(width: bench.width, levels: bench.levels)
+                                             : .plain(depth: bench.depth, width: bench.width)
+                optimizer = AdamW(lr: 1e-4)
+                model = try PatchModel(model: arch, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
+                                       logNorm: LogNorm(), stateSlots: optimizer.stateSlots, seed: 0)
+                loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}")
+                batch = bench.batch
+                patch = bench.patch
+                gradClip = nil
+                monitor = nil
+                name = unet ? "unet w\(bench.width) l\(bench.levels)" : "plain d\(bench.depth) w\(bench.width)"
+            }
+        }
+    }
+
+    /// Full training step (forward, loss, backward, optimizer) and forward alone on synthetic HDR patches,
     /// with the convolution kernels and OpenBLAS limited to each thread count in turn, for each --conv.
     /// FLOP rates count direct-convolution FLOPs: Winograd's are "direct-equivalent" and may pass the sgemm peak.
     func stepRows() throws -> [Row] {
-        let model: ModelConfig = arch == "unet" ? .unet(width: width, levels: levels) : .plain(depth: depth, width: width)
-        let pm = try PatchModel(model: model, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
-                                logNorm: LogNorm(), stateSlots: 2, seed: 0)
-        let algorithms: [Conv3x3Algorithm] = arch == "plain" ? conv : [.automatic]
-        let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}")
-        let adamw = AdamW(lr: 1e-4)
+        let setup = try StepSetup(self)
+        let pm = setup.model, loss = setup.loss, optimizer = setup.optimizer
+        let batch = setup.batch, patch = setup.patch
+        let algorithms: [Conv3x3Algorithm] = pm.network is PlainNet ? conv : [.automatic]
         var rng = SeededRNG(seed: 1)
         let shape = [batch, 3, patch, patch]
         let count = shape.reduce(1, *)
         let input = Tensor(shape: shape, storage: (0..<count).map { _ in Float(exp(rng.normal() * 2 - 1)) })
         let target = Tensor(shape: shape, storage: input.storage.map { $0 * 1.5 })
-        let flops = convolutionFLOPs(pm.network.parameterLayout)
-        let baseName = arch == "unet" ? "unet w\(width) l\(levels)" : "plain d\(depth) w\(width)"
+        let flops = convolutionFLOPs(pm.network, batch: batch, patch: patch)
+        let baseName = setup.name
         var rows: [Row] = []
         if !json {
             print("OpenBLAS \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())); "
@@ -278,17 +329,29 @@ struct Bench: ParsableCommand {
                 let name = algorithm == .automatic ? baseName : baseName + " [\(algorithm.rawValue)]"
                 var gradDelta = Tensor(zeros: shape)
                 var report = LossReport(terms: [], total: 0)
+                var monitorAllocations: UInt = 0
+                // What Trainer.run does each step (loader and log writing aside).
                 func trainStep() {
                     let pass = pm.forward(input)
                     gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
                     loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta, into: &report)
                     pm.store.zeroGrads()
                     pm.backward(pass, gradDelta: gradDelta)
-                    adamw.step(pm.store, lr: 1e-4)
+                    let norm = setup.gradClip.map { clipGradNorm(pm.store, maxNorm: $0) } ?? .nan
+                    optimizer.step(pm.store, lr: optimizer.baseLR)
+                    if let monitor = setup.monitor {
+                        // Counted apart: the record (a dictionary, arrays) is data the run writes out, not compute.
+                        let before = Self.allocationCount?() ?? 0
+                        let (record, _) = StepMonitor.record(step: 0, pass: pass, head: pm.head, settings: monitor,
+                                                             learnedScale: pm.learnedScale, gradNorm: norm, skipped: false)
+                        withExtendedLifetime(record) {}
+                        monitorAllocations += (Self.allocationCount?() ?? 0) - before
+                    }
                 }
                 for _ in 0..<3 { trainStep() }
                 var times: [Double] = [], fwd: [Double] = []
                 var allocations: UInt = 0
+                monitorAllocations = 0
                 for _ in 0..<steps {
                     let before = Self.allocationCount?() ?? 0
                     let a = DispatchTime.now().uptimeNanoseconds
@@ -302,21 +365,23 @@ struct Bench: ParsableCommand {
                 }
                 for (kind, s, f) in [("step", Self.summary(times), flops?.step), ("forward", Self.summary(fwd), flops?.forward)] {
                     let gflops = f.map { $0 / (s.median / 1e3) / 1e9 }
-                    let unit = algorithm == .direct || arch != "plain" ? "GFLOP/s" : "GFLOP/s direct-equivalent"
+                    let unit = algorithm == .direct || !(pm.network is PlainNet) ? "GFLOP/s" : "GFLOP/s direct-equivalent"
                     let rate = gflops.map { String(format: ", %.1f %@ (%.0f%% of sgemm peak)", $0, unit, 100 * $0 / peak.gflops) } ?? ""
                     rows.append(Row(name: "\(kind) \(name)", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
                                     perSecond: 1000 / s.median, unit: kind == "step" ? "steps/s" : "forwards/s",
                                     line: String(format: "%@ %@ batch %d x %dx%d, %d thread(s): median %.1f ms (min %.1f, max %.1f)%@",
                                                  kind, name, batch, patch, patch, t, s.median, s.min, s.max, rate),
                                     gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops },
-                                    conv: arch == "plain" ? algorithm.rawValue : nil))
+                                    conv: pm.network is PlainNet ? algorithm.rawValue : nil))
                 }
                 if Self.allocationCount != nil {
-                    let perStep = Double(allocations) / Double(steps)
+                    let perStep = Double(allocations - monitorAllocations) / Double(steps)
+                    let monitor = setup.monitor == nil ? ""
+                        : String(format: " (the monitor record: %.1f more)", Double(monitorAllocations) / Double(steps))
                     rows.append(Row(name: "allocations per step " + name, threads: t, medianMs: 0, minMs: 0, maxMs: 0,
                                     perSecond: perStep, unit: "allocations",
-                                    line: String(format: "heap allocations per training step after warm-up, %@, %d thread(s): %.1f",
-                                                 name, t, perStep)))
+                                    line: String(format: "heap allocations per training step after warm-up, %@, %d thread(s): %.1f%@",
+                                                 name, t, perStep, monitor)))
                 }
             }
         }

@@ -16,10 +16,8 @@ struct StepMonitorTests {
         // Duplicates included: values from a small set half the time.
         let v = (0..<n).map { i in i % 2 == 0 ? Float(r.below(5)) : Float(r.normal()) }
         let qs = [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1]
-        var work = v
-        let got = StepMonitor.percentiles(&work, qs)
+        let got = v.withUnsafeBufferPointer { StepMonitor.percentiles($0, qs) }
         for (q, g) in zip(qs, got) { #expect(g == Self.reference(v, q), "n \(n) q \(q)") }
-        #expect(work.sorted() == v.sorted())
     }
 
     @Test func overflowPixelsCountPixelsNotChannels() {

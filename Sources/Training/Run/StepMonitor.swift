@@ -53,8 +53,7 @@ public enum StepMonitor {
         let counts = head.counts(pass.headCache, saturation: settings.saturation)
         let total = Double(max(pass.delta.count, 1))
         // Exact percentiles (linear interpolation between order statistics) by selection, not a full sort.
-        var values = pass.delta.storage
-        let quantiles = Self.percentiles(&values, [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1])
+        let quantiles = pass.delta.storage.withUnsafeBufferPointer { Self.percentiles($0, [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1]) }
         let denom = pass.norm.denom.map(Double.init)
         let mean = denom.reduce(0, +) / Double(max(denom.count, 1))
         let variance = denom.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(denom.count, 1))
@@ -75,42 +74,18 @@ public enum StepMonitor {
         return (record, perPatch)
     }
 
-    /// Percentiles with linear interpolation (numpy's default) for ascending `qs`; reorders `values`.
-    /// Each needs the order statistics at floor and ceil of q * (n - 1): selected in turn, each selection
-    /// restricted to the part right of the previous one.
-    static func percentiles(_ values: inout [Float], _ qs: [Double]) -> [Double] {
+    /// Percentiles with linear interpolation (numpy's default): v[k] + (pos - k) (v[k + 1] - v[k]), pos = q (n - 1),
+    /// k = floor(pos), v in ascending IEEE total order; the order statistics by radix selection
+    /// (`OrderStatistics.select`), exact and O(n) however many percentiles. NaN for empty `values`.
+    static func percentiles(_ values: UnsafeBufferPointer<Float>, _ qs: [Double]) -> [Double] {
         guard !values.isEmpty else { return qs.map { _ in .nan } }
         let n = values.count
-        var lowerBound = 0
-        return values.withUnsafeMutableBufferPointer { v in
-            qs.map { q in
-                let pos = q * Double(n - 1), k = Int(pos), k2 = min(k + 1, n - 1)
-                select(v, k, from: lowerBound)
-                let a = v[k]
-                var b = a
-                if k2 != k {
-                    // The (k+1)-th is the minimum of everything right of k after selecting k.
-                    b = v[(k + 1)...].min()!
-                }
-                lowerBound = k
-                return Double(a) + (pos - Double(k)) * Double(b - a)
-            }
-        }
-    }
-
-    /// Places the k-th smallest of v[lo...] at index k (Hoare partition, median-of-three pivot).
-    private static func select(_ v: UnsafeMutableBufferPointer<Float>, _ k: Int, from start: Int) {
-        var lo = start, hi = v.count - 1
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2
-            let pivot = max(min(v[lo], v[mid]), min(max(v[lo], v[mid]), v[hi]))
-            var i = lo, j = hi
-            while i <= j {
-                while v[i] < pivot { i += 1 }
-                while v[j] > pivot { j -= 1 }
-                if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
-            }
-            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        let positions = qs.map { $0 * Double(n - 1) }
+        let lower = positions.map { Int($0) }
+        let picked = OrderStatistics.select(values, ranks: lower + lower.map { min($0 + 1, n - 1) })
+        return positions.indices.map { i in
+            let a = picked[i], b = picked[positions.count + i]
+            return Double(a) + (positions[i] - Double(lower[i])) * Double(b - a)
         }
     }
 }
