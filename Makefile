@@ -60,10 +60,12 @@ $(ALLOC_COUNTER): tools/alloc/count_alloc.c
 	$(or $(shell command -v cc 2>/dev/null),clang) -O2 -shared -fPIC -o $@ $<
 
 # Timings first (no preload; direct and the default Winograd convolutions in one run), then the allocation count
-# per step under the counter, then PyTorch side by side.
+# per step under the counter, the default training config's own step (times and allocations), then PyTorch side
+# by side.
 bench: build $(ALLOC_COUNTER)
 	.build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --conv direct auto
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --steps 5 | grep allocations
+	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 | grep -v '^sgemm\|^OpenBLAS'
 	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
 	  { .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --json | tr -d '\n'; echo; \
 	    $(PYTHON) bench/torch_reference.py $(BENCH_NET) --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \

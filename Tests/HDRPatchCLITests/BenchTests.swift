@@ -61,6 +61,29 @@ struct BenchTests {
         }
     }
 
+    /// --config times the config's own network (here shrunk with --set): rows named after the config.
+    @Test func configStepRowsUseTheConfigsNetworkAndBatch() throws {
+        let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("configs/default.yaml").path
+        let r = try CLI.run(["bench", "--what", "step", "--config", config, "--set", "model.depth=2", "--set", "model.width=4",
+                             "--set", "data.batch_size=2", "--set", "data.patch_size=16", "--threads", "1", "--steps", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        #expect(report.rows.map(\.name) == ["sgemm 2048", "step config default", "forward config default"])
+        // The same FLOPs as plain d2 w4 at batch 2 x 16 x 16 (221184 FLOP forward): the config's network and batch.
+        let forward = try #require(report.rows.last)
+        let expected = 221_184 / (forward.median_ms / 1e3) / 1e9
+        #expect(abs((forward.gflop_per_s ?? 0) - expected) <= 1e-6 * expected)
+
+        let bad = try CLI.run(["bench", "--what", "step", "--config", config, "--set", "model.widht=4"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.hasPrefix("error: ") && bad.stderr.contains("model.widht") && bad.stderr.filter { $0 == "\n" }.count == 1,
+                "\(bad.stderr)")
+        let orphan = try CLI.run(["bench", "--what", "step", "--set", "model.width=4"])
+        #expect(orphan.status == 64)
+        #expect(orphan.stderr.contains("--set overrides keys of --config"))
+    }
+
     @Test func badInputIsOneErrorLine() throws {
         let dir = ScratchDir()
         let r = try CLI.run(["bench", "--what", "loader", "--data", dir.file("none")])
