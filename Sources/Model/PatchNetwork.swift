@@ -46,6 +46,16 @@ func ensure(_ t: inout Tensor, _ shape: [Int]) {
     if t.shape != shape { t = Tensor(zeros: shape) }
 }
 
+/// `ensure` for an (n, c, h, w) shape given by its sizes: no shape array is built unless the tensor is replaced.
+@inline(__always)
+func ensure(_ t: inout Tensor, _ n: Int, _ c: Int, _ h: Int, _ w: Int) {
+    let s = t.shape
+    if s.count != 4 || s[0] != n || s[1] != c || s[2] != h || s[3] != w { t = Tensor(zeros: [n, c, h, w]) }
+}
+
+/// A shared empty tensor: what a layer holds when it lets go of a buffer (assigning it allocates nothing).
+let emptyTensor = Tensor(zeros: [0])
+
 /// `ensure`, then fill with zeros: gradient buffers that backward passes accumulate into.
 @inline(__always)
 func zeroed(_ t: inout Tensor, _ shape: [Int]) {

@@ -54,13 +54,16 @@ public final class UNet: PatchNetwork {
     public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
         let n = x.shape[0], h = x.shape[2], wd = x.shape[3], f = 1 << levels
         precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")
+        // The layers' saved inputs from the last step would make every buffer write below a copy.
+        for block in enc + dec { block.releaseInputs() }
+        out.releaseInput()
         var t = x
         for block in enc { t = block.forward(t, store: store) }
         for l in stride(from: levels - 1, through: 0, by: -1) {
             let skip = enc[l].output
-            ensure(&upsampled[l], [n, t.shape[1], 2 * t.shape[2], 2 * t.shape[3]])
+            ensure(&upsampled[l], n, t.shape[1], 2 * t.shape[2], 2 * t.shape[3])
             UpsampleNearest2x.forward(output: &upsampled[l], input: t)
-            ensure(&concatenated[l], ChannelConcat.outputShape(a: upsampled[l].shape, b: skip.shape))
+            ensure(&concatenated[l], n, upsampled[l].shape[1] + skip.shape[1], skip.shape[2], skip.shape[3])
             ChannelConcat.forward(output: &concatenated[l], a: upsampled[l], b: skip)
             t = dec[l].forward(concatenated[l], store: store)
         }
@@ -71,7 +74,7 @@ public final class UNet: PatchNetwork {
         for l in 0...levels { zeroed(&dEncOut[l], enc[l].output.shape) }
         zeroed(&dDecOut[0], dec[0].output.shape)
         var d0: Tensor? = dDecOut[0]
-        dDecOut[0] = Tensor(zeros: [0])  // hand the buffer over without a copy
+        dDecOut[0] = emptyTensor  // hand the buffer over without a copy
         out.backward(dOut, dInput: &d0, store: store)
         dDecOut[0] = d0!
         for l in 0..<levels {
@@ -116,6 +119,11 @@ final class ConvBlock {
     }
 
     var layout: [(name: String, shape: [Int])] { conv1.layout + conv2.layout }
+
+    func releaseInputs() {
+        conv1.releaseInput()
+        conv2.releaseInput()
+    }
 
     func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
         let z1 = conv1.forward(x, store: store)

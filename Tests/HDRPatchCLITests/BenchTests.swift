@@ -63,9 +63,12 @@ struct BenchTests {
 
     /// --config times the config's own network (here shrunk with --set): rows named after the config.
     @Test func configStepRowsUseTheConfigsNetworkAndBatch() throws {
-        let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("configs/default.yaml").path
-        let r = try CLI.run(["bench", "--what", "step", "--config", config, "--set", "model.depth=2", "--set", "model.width=4",
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let config = repo + "/configs/default.yaml"
+        // The config's data directories must exist (config validation); the committed sample set stands in.
+        let data = ["--set", "data.train=\(repo)/data/sample/train", "--set", "data.val=\(repo)/data/sample/val"]
+        let r = try CLI.run(["bench", "--what", "step", "--config", config] + data + ["--set", "model.depth=2", "--set", "model.width=4",
                              "--set", "data.batch_size=2", "--set", "data.patch_size=16", "--threads", "1", "--steps", "2", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
@@ -75,7 +78,7 @@ struct BenchTests {
         let expected = 221_184 / (forward.median_ms / 1e3) / 1e9
         #expect(abs((forward.gflop_per_s ?? 0) - expected) <= 1e-6 * expected)
 
-        let bad = try CLI.run(["bench", "--what", "step", "--config", config, "--set", "model.widht=4"])
+        let bad = try CLI.run(["bench", "--what", "step", "--config", config] + data + ["--set", "model.widht=4"])
         #expect(bad.status == 1)
         #expect(bad.stderr.hasPrefix("error: ") && bad.stderr.contains("model.widht") && bad.stderr.filter { $0 == "\n" }.count == 1,
                 "\(bad.stderr)")

@@ -53,6 +53,12 @@ public final class Conv2D: @unchecked Sendable {
         return [shape[0], outChannels, g.outHeight, g.outWidth]
     }
 
+    /// The output's height and width for an (N, inChannels, H, W) input (no shape array built).
+    public func outputSize(input shape: [Int]) -> (height: Int, width: Int) {
+        let g = geometry(input: shape)
+        return (g.outHeight, g.outWidth)
+    }
+
     func geometry(input shape: [Int]) -> ConvGeometry {
         precondition(shape.count == 4 && shape[1] == inChannels, "Conv2D: input \(shape), expected (N, \(inChannels), H, W)")
         return ConvGeometry(channels: inChannels, height: shape[2], width: shape[3], kernelHeight: kernelHeight,
