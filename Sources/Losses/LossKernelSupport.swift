@@ -46,17 +46,12 @@ func torchSign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)
 @inline(__always)
 func torchSign(_ x: Double) -> Double { x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)) }
 
-/// An unsigned key whose integer order is the IEEE total order of the float (-0 before +0, NaN at the ends),
-/// so sorting never meets an inconsistent comparison, whatever the data.
-@inline(__always)
-func totalOrderKey(_ x: Float) -> UInt32 { OrderStatistics.key(x) }
-
 /// Sorts `values[range]` by value; ties broken by position, so the permutation is deterministic.
 /// - Returns: the positions (relative to `range.lowerBound`) in ascending order of value, (M).
 func argsort(_ values: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> [Int] {
     // One packed integer per element (key << 32 | index) sorts faster than a closure comparing floats.
     var packed = [UInt64](repeating: 0, count: range.count)
-    for (j, i) in range.enumerated() { packed[j] = UInt64(totalOrderKey(values[i])) << 32 | UInt64(j) }
+    for (j, i) in range.enumerated() { packed[j] = UInt64(OrderStatistics.key(values[i])) << 32 | UInt64(j) }
     packed.sort()
     return packed.map { Int($0 & 0xFFFF_FFFF) }
 }
@@ -64,6 +59,6 @@ func argsort(_ values: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> [Int]
 /// The values of `values[range]` in ascending total order, (M).
 func sortedValues(_ values: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> [Float] {
     var v = Array(values[range])
-    v.sort { totalOrderKey($0) < totalOrderKey($1) }
+    v.sort { OrderStatistics.key($0) < OrderStatistics.key($1) }
     return v
 }

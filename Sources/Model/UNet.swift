@@ -55,7 +55,8 @@ public final class UNet: PatchNetwork {
         let n = x.shape[0], h = x.shape[2], wd = x.shape[3], f = 1 << levels
         precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")
         // The layers' saved inputs from the last step would make every buffer write below a copy.
-        for block in enc + dec { block.releaseInputs() }
+        for block in enc { block.releaseInputs() }
+        for block in dec { block.releaseInputs() }
         out.releaseInput()
         var t = x
         for block in enc { t = block.forward(t, store: store) }

@@ -59,17 +59,24 @@ public enum OrderStatistics {
             ranks.indices.map { i in
                 let slot = slots.first { $0.bucket == bucketOf[i] }!
                 let keys = UnsafeBufferPointer(rebasing: g[slot.start..<(slot.start + slot.count)])
-                return value(select(keys, prefix: UInt32(slot.bucket) << 16, rank: within[i]))
+                return value(select(keys, prefix: UInt32(slot.bucket) << 16, bits: 16, rank: within[i]))
             }
         }
     }
 
-    /// The rank-th smallest of `keys`, all of which share the upper 16 bits `prefix`: the lower bytes chosen
-    /// from the most significant down by counting.
-    private static func select(_ keys: UnsafeBufferPointer<UInt32>, prefix: UInt32, rank: Int) -> UInt32 {
-        var chosen = prefix, mask: UInt32 = 0xFFFF_0000, rank = rank
+    /// The k-th smallest value (0-based, total order): four 8-bit counting passes over `values`, nothing
+    /// allocated. For one or two ranks of a small array (a per-sample quantile).
+    public static func select(_ values: UnsafeBufferPointer<Float>, rank k: Int) -> Float {
+        precondition(k >= 0 && k < values.count, "OrderStatistics: rank \(k) of \(values.count) values")
+        return value(select(values.lazy.map(key), prefix: 0, bits: 0, rank: k))
+    }
+
+    /// The rank-th smallest of `keys` among those whose upper `bits` bits equal `prefix`'s: the remaining bytes
+    /// chosen from the most significant down, each by counting the keys that share the bytes chosen so far.
+    private static func select(_ keys: some Sequence<UInt32>, prefix: UInt32, bits: UInt32, rank: Int) -> UInt32 {
+        var chosen = prefix, mask: UInt32 = bits == 0 ? 0 : ~0 << (32 - bits), rank = rank
         var counts = InlineArray<256, Int>(repeating: 0)
-        for shift: UInt32 in [8, 0] {
+        for shift in stride(from: 24 - bits, through: 0, by: -8) {
             for b in 0..<256 { counts[b] = 0 }
             for k in keys where k & mask == chosen { counts[Int((k >> shift) & 255)] += 1 }
             var b = 0
@@ -78,25 +85,5 @@ public enum OrderStatistics {
             mask |= 255 << shift
         }
         return chosen
-    }
-
-    /// The k-th smallest value (0-based, total order): four 8-bit counting passes over `values`, nothing
-    /// allocated. For one or two ranks of a small array (a per-sample quantile).
-    public static func select(_ values: UnsafeBufferPointer<Float>, rank k: Int) -> Float {
-        precondition(k >= 0 && k < values.count, "OrderStatistics: rank \(k) of \(values.count) values")
-        var chosen: UInt32 = 0, mask: UInt32 = 0, rank = k
-        var counts = InlineArray<256, Int>(repeating: 0)
-        for shift in stride(from: 24 as UInt32, through: 0, by: -8) {
-            for b in 0..<256 { counts[b] = 0 }
-            for x in values {
-                let key = key(x)
-                if key & mask == chosen { counts[Int((key >> shift) & 255)] += 1 }
-            }
-            var b = 0
-            while rank >= counts[b] { rank -= counts[b]; b += 1 }
-            chosen |= UInt32(b) << shift
-            mask |= 255 << shift
-        }
-        return value(chosen)
     }
 }

@@ -337,7 +337,9 @@ struct Bench: ParsableCommand {
                     loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta, into: &report)
                     pm.store.zeroGrads()
                     pm.backward(pass, gradDelta: gradDelta)
-                    let norm = setup.gradClip.map { clipGradNorm(pm.store, maxNorm: $0) } ?? .nan
+                    // The trainer's norm (clipping, or the monitor's global norm); the PyTorch step computes none.
+                    let norm = setup.gradClip.map { clipGradNorm(pm.store, maxNorm: $0) }
+                        ?? (setup.monitor == nil ? .nan : globalGradNorm(pm.store))
                     optimizer.step(pm.store, lr: optimizer.baseLR)
                     if let monitor = setup.monitor {
                         // Counted apart: the record (a dictionary, arrays) is data the run writes out, not compute.
