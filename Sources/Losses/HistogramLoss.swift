@@ -39,11 +39,22 @@ public struct HistogramLoss: ConfigurableLossTerm {
 
         func sample(_ s: Int) -> Double {
             let m = sampleCount, base = s * m
-            let order = argsort(delta, base..<(base + m))
-            let gtSorted = sortedValues(gtDelta, base..<(base + m))
+            let p = UnsafeBufferPointer(rebasing: delta[base..<(base + m)])
+            let t = UnsafeBufferPointer(rebasing: gtDelta[base..<(base + m)])
+            // The sorts' memory: the running thread's own scratch, kept from one call to the next.
+            let scratchCount = OrderStatistics.keyedSortScratch(m)
+            let raw = ThreadScratch.bytes(scratchCount * 8 + m * 8, for: "histogram loss, \(m) values per sample")
+            let scratch = UnsafeMutableBufferPointer(start: raw.bindMemory(to: UInt64.self, capacity: scratchCount),
+                                                     count: scratchCount)
+            let gtSorted = UnsafeMutableBufferPointer(
+                start: (raw + scratchCount * 8).bindMemory(to: Float.self, capacity: m), count: m)
+            let order = UnsafeMutableBufferPointer(
+                start: (raw + scratchCount * 8 + m * 4).bindMemory(to: Int32.self, capacity: m), count: m)
+            OrderStatistics.sorted(t, into: gtSorted, scratch: scratch)
+            OrderStatistics.argsort(p, into: order, scratch: scratch)
             var sum = 0.0
             for k in 0..<m {
-                let i = base + order[k]
+                let i = base + Int(order[k])
                 let e = delta[i] - gtSorted[k]
                 sum += Double(abs(e))
                 gradDelta[i] += scale * torchSign(e)

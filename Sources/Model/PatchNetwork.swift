@@ -15,9 +15,15 @@ public protocol PatchNetwork: AnyObject {
     func forward(_ x: Tensor, store: ParameterStore) -> Tensor
     /// - Parameter dOut: d loss / d p, (N, 3, H, W).
     func backward(_ dOut: Tensor, store: ParameterStore)
+    /// Drops what the network keeps of the last forward's input (layers that save their input for backward):
+    /// its owner can then write that buffer in place for the next forward instead of copying it.
+    func releaseInputs()
 }
 
 extension PatchNetwork {
+    /// Networks that copy their input (the plain network's padded layers) keep nothing of it.
+    public func releaseInputs() {}
+
     /// PyTorch's default nn.Conv2d initialisation, seeded: weight and bias uniform in [-b, b] with
     /// b = 1 / sqrt(fan_in), fan_in = in_channels * kh * kw (kaiming_uniform with a = sqrt(5)). Parameter i
     /// draws from SeededRNG(seed, i), so adding a parameter never changes the others. Parameters whose name

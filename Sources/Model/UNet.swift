@@ -55,9 +55,7 @@ public final class UNet: PatchNetwork {
         let n = x.shape[0], h = x.shape[2], wd = x.shape[3], f = 1 << levels
         precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")
         // The layers' saved inputs from the last step would make every buffer write below a copy.
-        for block in enc { block.releaseInputs() }
-        for block in dec { block.releaseInputs() }
-        out.releaseInput()
+        releaseInputs()
         var t = x
         for block in enc { t = block.forward(t, store: store) }
         for l in stride(from: levels - 1, through: 0, by: -1) {
@@ -69,6 +67,13 @@ public final class UNet: PatchNetwork {
             t = dec[l].forward(concatenated[l], store: store)
         }
         return out.forward(t, store: store)
+    }
+
+    /// Every layer lets go of its saved input (enc.0's is the caller's tensor).
+    public func releaseInputs() {
+        for block in enc { block.releaseInputs() }
+        for block in dec { block.releaseInputs() }
+        out.releaseInput()
     }
 
     public func backward(_ dOut: Tensor, store: ParameterStore) {

@@ -61,6 +61,8 @@ public final class PatchModel: @unchecked Sendable {
 
     /// - Parameter input: linear HDR patches (N, 3, H, W), >= 0.
     public func forward(_ input: Tensor) -> Pass {
+        // The network may still hold last step's normalized input (for its backward): let go before rewriting it.
+        network.releaseInputs()
         logNorm(input, into: &norm)
         let p = network.forward(norm.normalized, store: store)
         head.forward(delta: &delta, p: p, cache: &headCache, denom: norm.denom, learnedScale: learnedScale)

@@ -20,10 +20,13 @@ struct OpsConvTests {
         }
     }
 
-    @Test(arguments: convCases)
-    func forwardAndGradientsMatchTheReferenceAndAccumulate(_ c: ConvCase) throws {
+    /// At 1 thread the batch runs image after image (OpenBLAS keeps its threads); at 2 and 3 it is split over
+    /// the pool (at most one part per image), each part with its own columns and gradient sums.
+    @Test(arguments: convCases, [1, 2, 3])
+    func forwardAndGradientsMatchTheReferenceAndAccumulate(_ c: ConvCase, threads: Int) throws {
         let p = try Params(c, seed: 20)
         let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernelHeight: c.kh, kernelWidth: c.kw, stride: c.s, padding: c.p)
+        conv.threads = threads
         #expect(conv.weightShape == c.weightShape && conv.outputShape(input: c.inputShape) == c.outputShape)
         let x = randomTensor(c.inputShape, seed: 21), dy = randomTensor(c.outputShape, seed: 22)
         let wd = doubles(Array(p.weight)), bd = doubles(Array(p.bias))
@@ -70,11 +73,13 @@ struct OpsConvTests {
         #expect(p.dBias.allSatisfy { $0 == 0 })
     }
 
-    @Test func secondCallWithTheSameShapesAllocatesNothing() throws {
+    @Test(arguments: [1, 2])
+    func secondCallWithTheSameShapesAllocatesNothing(threads: Int) throws {
         let c = convCases[0]
         let p = try Params(c, seed: 40)
         let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernel: 3, padding: 1)
         conv.algorithm = .im2col
+        conv.threads = threads
         let x = randomTensor(c.inputShape, seed: 41), dy = randomTensor(c.outputShape, seed: 42)
         var y = Tensor(zeros: c.outputShape), dx = Tensor(zeros: c.inputShape)
         func step() {
@@ -86,13 +91,16 @@ struct OpsConvTests {
             [y.storage.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) },
              dx.storage.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }]
         }
-        step()
+        // The columns live in the layer's workspace (one part) or in one slot per part.
         let ws = conv.workspace
-        let (pointer, capacity, allocations) = (ws.pointer, ws.capacity, ws.allocations)
-        let addresses = outputAddresses()
-        #expect(capacity >= c.cin * 9 * c.ho * c.wo)
+        func buffers() -> [Workspace] { threads == 1 ? [ws] : [ws] + (0..<threads).map { ws.slot($0) } }
         step()
-        #expect(ws.pointer == pointer && ws.capacity == capacity && ws.allocations == allocations)
+        let state = buffers().map { ($0.pointer, $0.capacity, $0.allocations) }
+        let addresses = outputAddresses()
+        #expect(buffers().last!.capacity >= c.cin * 9 * c.ho * c.wo)
+        step()
+        #expect(buffers().map(\.pointer) == state.map(\.0) && buffers().map(\.capacity) == state.map(\.1)
+                && buffers().map(\.allocations) == state.map(\.2))
         #expect(outputAddresses() == addresses, "outputs written in place, not copied")
     }
 

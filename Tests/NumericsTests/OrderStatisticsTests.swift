@@ -45,4 +45,41 @@ struct OrderStatisticsTests {
         for (a, b) in zip(v, v.dropFirst()) { #expect(OrderStatistics.key(a) < OrderStatistics.key(b)) }
         for x in v + [.nan, -Float.nan] { #expect(OrderStatistics.value(OrderStatistics.key(x)).bitPattern == x.bitPattern) }
     }
+
+    /// The radix sorts against Swift's sort: `sorted` bit for bit in total order; `argsort` the permutation a
+    /// sort by (key, position) gives, so equal values (duplicates, repeated NaN payloads) keep their positions'
+    /// order. Data with every special value, data whose keys share their upper bytes (passes skipped), the
+    /// sizes 0 to 3 and an odd number of performed passes (the result copied back).
+    @Test func radixSortsMatchASortByKeyThenPosition() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, -Float.nan, Float(bitPattern: 0x7FC0_0001),
+                                 Float(bitPattern: 0x3FF), -Float(bitPattern: 0x3FF), 3.5, -7]
+        var cases: [[Float]] = [[], [2], [1, -1], [0, -0.0, 0]]
+        for size in [5, 300, 12288] {
+            cases.append((0..<size).map { i in
+                i % 11 == 0 ? specials[Int(next()) % specials.count] : Float(Int(next() % 2001) - 1000) / 16
+            })
+        }
+        // Keys differing only in their lowest byte (three passes skipped, one done: an odd count), and only in
+        // the two lowest bytes.
+        cases.append((0..<1000).map { _ in Float(bitPattern: 0x4000_0000 | UInt32(next() % 256)) })
+        cases.append((0..<1000).map { _ in Float(bitPattern: 0x4000_0000 | UInt32(next() % 65536)) })
+        for v in cases {
+            let n = v.count
+            let byKey = v.indices.sorted {
+                (OrderStatistics.key(v[$0]), $0) < (OrderStatistics.key(v[$1]), $1)
+            }
+            var order = [Int32](repeating: -1, count: n), sorted = [Float](repeating: 1, count: n)
+            var scratch = [UInt64](repeating: 0, count: OrderStatistics.keyedSortScratch(n))
+            v.withUnsafeBufferPointer { b in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    order.withUnsafeMutableBufferPointer { OrderStatistics.argsort(b, into: $0, scratch: s) }
+                    sorted.withUnsafeMutableBufferPointer { OrderStatistics.sorted(b, into: $0, scratch: s) }
+                }
+            }
+            #expect(order.map(Int.init) == byKey, "argsort, \(n) values")
+            #expect(sorted.map(\.bitPattern) == byKey.map { v[$0].bitPattern }, "sorted, \(n) values")
+        }
+    }
 }

@@ -4,16 +4,27 @@
 public enum ChannelConcat {
     /// (N, Ca + Cb, H, W) for a (N, Ca, H, W) and b (N, Cb, H, W).
     public static func outputShape(a: [Int], b: [Int]) -> [Int] {
+        let c = outputChannels(a: a, b: b)
+        return [a[0], c, a[2], a[3]]
+    }
+
+    /// Ca + Cb, after checking that a and b agree outside the channel axis.
+    static func outputChannels(a: [Int], b: [Int]) -> Int {
         precondition(a.count == 4 && b.count == 4 && a[0] == b[0] && a[2] == b[2] && a[3] == b[3] && a[1] > 0 && b[1] > 0,
                      "ChannelConcat: shapes \(a) and \(b) differ outside the channel axis (or one has no channels)")
-        return [a[0], a[1] + b[1], a[2], a[3]]
+        return a[1] + b[1]
+    }
+
+    /// Traps unless `t` is (N, Ca + Cb, H, W) for a and b; builds no array.
+    private static func requireConcatShape(_ t: Tensor, a: [Int], b: [Int], _ what: @autoclosure () -> String) {
+        requireShape(t, a[0], outputChannels(a: a, b: b), a[2], a[3], what())
     }
 
     /// - Parameter output: (N, Ca + Cb, H, W), overwritten.
     /// - Parameter a: (N, Ca, H, W)
     /// - Parameter b: (N, Cb, H, W)
     public static func forward(output: inout Tensor, a: Tensor, b: Tensor) {
-        requireShape(output, outputShape(a: a.shape, b: b.shape), "ChannelConcat.forward output")
+        requireConcatShape(output, a: a.shape, b: b.shape, "ChannelConcat.forward output")
         let n = a.shape[0], sa = a.sampleCount, sb = b.sampleCount
         if output.count == 0 { return }
         a.storage.withUnsafeBufferPointer { a in
@@ -34,7 +45,7 @@ public enum ChannelConcat {
     /// - Parameter dB: (N, Cb, H, W), added to.
     /// - Parameter dOutput: (N, Ca + Cb, H, W)
     public static func backward(dA: inout Tensor, dB: inout Tensor, dOutput: Tensor) {
-        requireShape(dOutput, outputShape(a: dA.shape, b: dB.shape), "ChannelConcat.backward dOutput")
+        requireConcatShape(dOutput, a: dA.shape, b: dB.shape, "ChannelConcat.backward dOutput")
         let n = dA.shape[0], sa = dA.sampleCount, sb = dB.sampleCount
         if dOutput.count == 0 { return }
         dOutput.storage.withUnsafeBufferPointer { dy in

@@ -73,8 +73,8 @@ public final class Conv2D: @unchecked Sendable {
     /// - Parameter bias: (Cout), or nil for none.
     public func forward(output: inout Tensor, input: Tensor, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
         let g = geometry(input: input.shape)
-        let n = input.shape[0], k = g.columnRows, l = g.columnCount
-        requireShape(output, [n, outChannels, g.outHeight, g.outWidth], "Conv2D.forward output")
+        let n = input.shape[0]
+        requireShape(output, n, outChannels, g.outHeight, g.outWidth, "Conv2D.forward output")
         if directApplies {
             input.storage.withUnsafeBufferPointer { x in
                 output.storage.withUnsafeMutableBufferPointer { y in
@@ -84,25 +84,12 @@ public final class Conv2D: @unchecked Sendable {
             }
             return
         }
-        let cols = g.isPointwise ? nil : workspace.reserve(k * l)
         input.storage.withUnsafeBufferPointer { x in
             output.storage.withUnsafeMutableBufferPointer { y in
                 guard let x = x.baseAddress, let y = y.baseAddress else { return }
-                for i in 0..<n {
-                    let xi = x + i * inChannels * g.height * g.width, yi = y + i * outChannels * l
-                    if let bias {
-                        for co in 0..<outChannels { (yi + co * l).update(repeating: bias[co], count: l) }
-                    }
-                    let b: UnsafePointer<Float>
-                    if let cols {
-                        im2col(columns: cols, image: xi, geometry: g)
-                        b = UnsafePointer(cols)
-                    } else {
-                        b = xi
-                    }
-                    // (Cout, L) = weight (Cout, K) x columns (K, L)
-                    sgemm(c: yi, a: weight, b: b, m: outChannels, n: l, k: k, beta: bias == nil ? 0 : 1)
-                }
+                let threads = im2colThreads(n)
+                let job = Im2colForwardJob(conv: self, g: g, threads: threads, n: n, x: x, y: y, weight: weight, bias: bias)
+                Parallel.run(threads, job)
             }
         }
     }
@@ -134,8 +121,8 @@ public final class Conv2D: @unchecked Sendable {
         dOutput: Tensor, input: Tensor, weight: UnsafePointer<Float>?
     ) {
         let g = geometry(input: input.shape)
-        let n = input.shape[0], k = g.columnRows, l = g.columnCount, imageSize = inChannels * g.height * g.width
-        requireShape(dOutput, [n, outChannels, g.outHeight, g.outWidth], "Conv2D.backward dOutput")
+        let n = input.shape[0], k = g.columnRows
+        requireShape(dOutput, n, outChannels, g.outHeight, g.outWidth, "Conv2D.backward dOutput")
         if directApplies {
             input.storage.withUnsafeBufferPointer { x in
                 dOutput.storage.withUnsafeBufferPointer { dy in
@@ -146,39 +133,122 @@ public final class Conv2D: @unchecked Sendable {
             }
             return
         }
-        let cols = g.isPointwise ? nil : workspace.reserve(k * l)
         input.storage.withUnsafeBufferPointer { x in
             dOutput.storage.withUnsafeBufferPointer { dy in
                 guard let x = x.baseAddress, let dy = dy.baseAddress else { return }
-                for i in 0..<n {
-                    let xi = x + i * imageSize, dyi = dy + i * outChannels * l
+                let threads = im2colThreads(n)
+                if threads == 1 {
+                    // One part: straight into dWeight and dBias, image after image.
+                    let job = Im2colBackwardJob(conv: self, g: g, threads: 1, n: n, x: x, dy: dy, dInput: dInput,
+                                                weight: weight, dWeight: dWeight, dBias: dBias)
+                    job.run(part: 0)
+                    return
+                }
+                // Several: each part sums its images' weight and bias gradients in its own slot; the slots are then
+                // added in order (deterministic for a given thread count).
+                let weightCount = outChannels * k
+                for t in 0..<threads { _ = workspace.slot(t).reserve(columnFloats(g) + weightCount + outChannels) }
+                Parallel.run(threads, Im2colBackwardJob(conv: self, g: g, threads: threads, n: n, x: x, dy: dy,
+                                                        dInput: dInput, weight: weight, dWeight: nil, dBias: dBias))
+                for t in 0..<threads {
+                    let partial = workspace.slot(t).pointer + columnFloats(g)
+                    for j in 0..<weightCount { dWeight[j] += partial[j] }
                     if let dBias {
-                        for co in 0..<outChannels {
-                            let r = dyi + co * l
-                            // Ho*Wo can reach 10^4 terms: a Double sum keeps the bias gradient to float precision.
-                            var s = 0.0
-                            for j in 0..<l { s += Double(r[j]) }
-                            dBias[co] += Float(s)
-                        }
+                        for co in 0..<outChannels { dBias[co] += partial[weightCount + co] }
                     }
-                    let columns: UnsafePointer<Float>
-                    if let cols {
-                        im2col(columns: cols, image: xi, geometry: g)
-                        columns = UnsafePointer(cols)
-                    } else {
-                        columns = xi
+                }
+            }
+        }
+    }
+
+    /// Parts the im2col path splits a batch of n images into. Several parts each call a single-threaded sgemm
+    /// (OpenBLAS limited to one thread: its threaded sgemm allocates on every call, and small per-image GEMMs gain
+    /// little from it); one part, when the batch has a single image or one thread is asked for, leaves OpenBLAS
+    /// its threads.
+    func im2colThreads(_ n: Int) -> Int {
+        let threads = max(1, self.threads ?? Parallel.threads)
+        let parts = min(threads, n)
+        BLASThreads.set(parts > 1 ? 1 : threads)
+        if parts > 1 { workspace.ensureSlots(parts) }
+        return parts
+    }
+
+    /// Floats of one image's column matrix (none for a pointwise convolution, whose columns are the image).
+    func columnFloats(_ g: ConvGeometry) -> Int { g.isPointwise ? 0 : g.columnRows * g.columnCount }
+
+    /// The columns part `t` of `parts` unfolds into: the layer's workspace for a single part, else its slot.
+    func columns(part t: Int, of parts: Int, _ g: ConvGeometry) -> UnsafeMutablePointer<Float>? {
+        if g.isPointwise { return nil }
+        return parts == 1 ? workspace.reserve(columnFloats(g)) : workspace.slot(t).reserve(columnFloats(g))
+    }
+
+    /// One image's column matrix: unfolded into `cols`, or the image itself when there are none (pointwise).
+    @inline(__always)
+    private static func columnMatrix(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>?,
+                                     _ g: ConvGeometry) -> UnsafePointer<Float> {
+        guard let cols else { return image }
+        im2col(columns: cols, image: image, geometry: g)
+        return UnsafePointer(cols)
+    }
+
+    /// The im2col forward of a share of the batch: per image, columns then one sgemm.
+    private struct Im2colForwardJob: ParallelJob {
+        let conv: Conv2D, g: ConvGeometry, threads: Int, n: Int
+        let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+        let weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+
+        func run(part t: Int) {
+            let cols = conv.columns(part: t, of: threads, g)
+            let cin = conv.inChannels, cout = conv.outChannels, k = g.columnRows, l = g.columnCount
+            for i in Parallel.share(t, of: threads, total: n) {
+                let xi = x + i * cin * g.height * g.width, yi = y + i * cout * l
+                if let bias {
+                    for co in 0..<cout { (yi + co * l).update(repeating: bias[co], count: l) }
+                }
+                // (Cout, L) = weight (Cout, K) x columns (K, L)
+                sgemm(c: yi, a: weight, b: Conv2D.columnMatrix(xi, cols, g), m: cout, n: l, k: k, beta: bias == nil ? 0 : 1)
+            }
+        }
+    }
+
+    /// The im2col backward of a share of the batch. With `dWeight` given (a single part) it accumulates into it
+    /// and into dBias directly; with nil, into the part's slot after its columns: Cout*K weight-gradient floats,
+    /// then Cout bias sums.
+    private struct Im2colBackwardJob: ParallelJob {
+        let conv: Conv2D, g: ConvGeometry, threads: Int, n: Int
+        let x: UnsafePointer<Float>, dy: UnsafePointer<Float>
+        let dInput: UnsafeMutablePointer<Float>?, weight: UnsafePointer<Float>?
+        let dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?
+
+        func run(part t: Int) {
+            let cin = conv.inChannels, cout = conv.outChannels, k = g.columnRows, l = g.columnCount
+            let imageSize = cin * g.height * g.width
+            let cols = conv.columns(part: t, of: threads, g)
+            let partial = dWeight == nil ? conv.workspace.slot(t).pointer + conv.columnFloats(g) : nil
+            if let partial { partial.update(repeating: 0, count: cout * k + cout) }
+            let dW = dWeight ?? partial!
+            let biasSums = dBias == nil ? nil : (partial.map { $0 + cout * k } ?? dBias)
+            for i in Parallel.share(t, of: threads, total: n) {
+                let xi = x + i * imageSize, dyi = dy + i * cout * l
+                if let biasSums {
+                    for co in 0..<cout {
+                        let r = dyi + co * l
+                        // Ho*Wo can reach 10^4 terms: a Double sum keeps the bias gradient to float precision.
+                        var s = 0.0
+                        for j in 0..<l { s += Double(r[j]) }
+                        biasSums[co] += Float(s)
                     }
-                    // dWeight (Cout, K) += dOutput (Cout, L) x columns^T (L, K)
-                    sgemm(c: dWeight, a: dyi, b: columns, m: outChannels, n: k, k: l, transposeB: true, beta: 1)
-                    guard let dInput, let weight else { continue }
-                    let dxi = dInput + i * imageSize
-                    if let cols {
-                        // dColumns (K, L) = weight^T (K, Cout) x dOutput (Cout, L), reusing the column buffer.
-                        sgemm(c: cols, a: weight, b: dyi, m: k, n: l, k: outChannels, transposeA: true, beta: 0)
-                        col2imAccumulate(image: dxi, columns: cols, geometry: g)
-                    } else {
-                        sgemm(c: dxi, a: weight, b: dyi, m: k, n: l, k: outChannels, transposeA: true, beta: 1)
-                    }
+                }
+                // dWeight (Cout, K) += dOutput (Cout, L) x columns^T (L, K)
+                sgemm(c: dW, a: dyi, b: Conv2D.columnMatrix(xi, cols, g), m: cout, n: k, k: l, transposeB: true, beta: 1)
+                guard let dInput, let weight else { continue }
+                let dxi = dInput + i * imageSize
+                if let cols {
+                    // dColumns (K, L) = weight^T (K, Cout) x dOutput (Cout, L), reusing the column buffer.
+                    sgemm(c: cols, a: weight, b: dyi, m: k, n: l, k: cout, transposeA: true, beta: 0)
+                    col2imAccumulate(image: dxi, columns: cols, geometry: g)
+                } else {
+                    sgemm(c: dxi, a: weight, b: dyi, m: k, n: l, k: cout, transposeA: true, beta: 1)
                 }
             }
         }

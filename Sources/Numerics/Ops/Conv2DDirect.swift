@@ -58,16 +58,8 @@ extension Conv2D {
         let perSlot = cin * g.plane + cout * g.plane
         if n >= threads {
             for t in 0..<threads { _ = workspace.slot(t).reserve(perSlot) }
-            Parallel.run(threads) { t in
-                let buffer = workspace.slot(t).pointer
-                let xp = buffer, yp = buffer + cin * g.plane
-                for i in Parallel.share(t, of: threads, total: n) {
-                    hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
-                    hp_conv3x3_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
-                                       yp, g.plane, 0, Int32(g.outCount))
-                    hp_unpad(yp, g.plane, Int32(cout), Int32(height), Int32(width), y + i * imageOut, 0)
-                }
-            }
+            Parallel.run(threads, ImagesForwardJob(workspace: workspace, level: level.rawValue, g: g, cin: cin, cout: cout,
+                                                   threads: threads, n: n, x: x, y: y, packed: packed, bias: bias))
         } else {
             // Fewer images than threads (inference on a large tile): split each image's output rows instead.
             let buffer = workspace.slot(0).reserve(perSlot)
@@ -75,12 +67,9 @@ extension Conv2D {
             let blocks = g.blockEnd / g.block
             for i in 0..<n {
                 hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
-                Parallel.run(min(threads, blocks)) { t in
-                    let r = Parallel.share(t, of: min(threads, blocks), total: blocks)
-                    hp_conv3x3_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
-                                       yp, g.plane, Int32(r.lowerBound * g.block),
-                                       Int32(min(r.upperBound * g.block, g.outCount)))
-                }
+                Parallel.run(min(threads, blocks), RowsForwardJob(level: level.rawValue, g: g, cin: cin, cout: cout,
+                                                                  parts: min(threads, blocks), blocks: blocks, xp: xp,
+                                                                  yp: yp, packed: packed, bias: bias))
                 hp_unpad(yp, g.plane, Int32(cout), Int32(height), Int32(width), y + i * imageOut, 0)
             }
         }
@@ -90,7 +79,7 @@ extension Conv2D {
                         dBias: UnsafeMutablePointer<Float>?, dOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
                         n: Int, height: Int, width: Int, weight: UnsafePointer<Float>?) {
         let level = simdLevel, g = DirectGeometry(height: height, width: width, level: level)
-        let cin = inChannels, cout = outChannels, imageIn = cin * height * width, imageOut = cout * height * width
+        let cin = inChannels, cout = outChannels
         let threads = max(1, min(self.threads ?? Parallel.threads, n))
         workspace.ensureSlots(threads)
         let packedCount = hp_conv3x3_packed_count(level.rawValue, Int32(cin), Int32(cout))
@@ -102,7 +91,66 @@ extension Conv2D {
         // Per slot: padded input, padded d output, d input on the grid, weight-gradient lanes, bias sums.
         let perSlot = cin * g.plane + cout * g.plane + (dInput == nil ? 0 : cin * g.plane) + accCount + 2 * cout
         for t in 0..<threads { _ = workspace.slot(t).reserve(perSlot) }
-        Parallel.run(threads) { t in
+        Parallel.run(threads, BackwardJob(workspace: workspace, level: level.rawValue, g: g, cin: cin, cout: cout,
+                                          threads: threads, n: n, x: x, dy: dy, packed: packed, dInput: dInput,
+                                          withBias: dBias != nil, accCount: accCount))
+        // Threads' partial sums, added in slot order: deterministic for a given thread count.
+        for t in 0..<threads {
+            let buffer = workspace.slot(t).pointer
+            let acc = buffer + cin * g.plane + cout * g.plane + (dInput == nil ? 0 : cin * g.plane)
+            hp_reduce_lanes(level.rawValue, acc, cout * cin * 9, dWeight)
+            if let dBias {
+                let sums = UnsafeMutableRawPointer(acc + accCount).bindMemory(to: Double.self, capacity: cout)
+                for co in 0..<cout { dBias[co] += Float(sums[co]) }
+            }
+        }
+    }
+
+    // The parallel sections as values (`ParallelJob`): nothing is allocated per call, unlike a closure.
+
+    /// Forward with the batch split over threads: each part pads, convolves and unpads its share of the images
+    /// in its own workspace slot.
+    private struct ImagesForwardJob: ParallelJob {
+        let workspace: Workspace, level: Int32, g: DirectGeometry, cin: Int, cout: Int, threads: Int, n: Int
+        let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+        let packed: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
+
+        func run(part t: Int) {
+            let imageIn = cin * g.height * g.width, imageOut = cout * g.height * g.width
+            let buffer = workspace.slot(t).pointer
+            let xp = buffer, yp = buffer + cin * g.plane
+            for i in Parallel.share(t, of: threads, total: n) {
+                hp_pad(x + i * imageIn, Int32(cin), Int32(g.height), Int32(g.width), xp, g.plane)
+                hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
+                                   yp, g.plane, 0, Int32(g.outCount))
+                hp_unpad(yp, g.plane, Int32(cout), Int32(g.height), Int32(g.width), y + i * imageOut, 0)
+            }
+        }
+    }
+
+    /// Forward of one padded image with its output blocks split over threads.
+    private struct RowsForwardJob: ParallelJob {
+        let level: Int32, g: DirectGeometry, cin: Int, cout: Int, parts: Int, blocks: Int
+        let xp: UnsafeMutablePointer<Float>, yp: UnsafeMutablePointer<Float>
+        let packed: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
+
+        func run(part t: Int) {
+            let r = Parallel.share(t, of: parts, total: blocks)
+            hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
+                               yp, g.plane, Int32(r.lowerBound * g.block), Int32(min(r.upperBound * g.block, g.outCount)))
+        }
+    }
+
+    /// Backward with the batch split over threads: each part sums its images' weight-gradient lanes and bias
+    /// sums into its own slot (reduced in slot order afterwards) and writes its images' d input.
+    private struct BackwardJob: ParallelJob {
+        let workspace: Workspace, level: Int32, g: DirectGeometry, cin: Int, cout: Int, threads: Int, n: Int
+        let x: UnsafePointer<Float>, dy: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>
+        let dInput: UnsafeMutablePointer<Float>?, withBias: Bool, accCount: Int
+
+        func run(part t: Int) {
+            let height = g.height, width = g.width
+            let imageIn = cin * height * width, imageOut = cout * height * width
             let buffer = workspace.slot(t).pointer
             let xp = buffer, dyp = xp + cin * g.plane, dxp = dyp + cout * g.plane
             let acc = dxp + (dInput == nil ? 0 : cin * g.plane)
@@ -112,26 +160,16 @@ extension Conv2D {
             for i in Parallel.share(t, of: threads, total: n) {
                 hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
                 hp_pad(dy + i * imageOut, Int32(cout), Int32(height), Int32(width), dyp, g.plane)
-                if dBias != nil { hp_plane_sums(dyp, Int32(cout), g.plane, biasSums) }
+                if withBias { hp_plane_sums(dyp, Int32(cout), g.plane, biasSums) }
                 // d output on the output grid is the padded d output shifted by one row and one column: zero
                 // exactly at the junk columns and past the last row.
-                hp_conv3x3_weight_grad(level.rawValue, dyp + g.wp + 1, g.plane, Int32(cout), xp, g.plane, Int32(cin),
+                hp_conv3x3_weight_grad(level, dyp + g.wp + 1, g.plane, Int32(cout), xp, g.plane, Int32(cin),
                                        Int32(g.wp), 0, Int32(g.laneEnd), acc)
                 if let dInput {
-                    hp_conv3x3_forward(level.rawValue, packed, nil, Int32(cin), Int32(cout), dyp, g.plane, Int32(g.wp),
+                    hp_conv3x3_forward(level, packed, nil, Int32(cin), Int32(cout), dyp, g.plane, Int32(g.wp),
                                        dxp, g.plane, 0, Int32(g.outCount))
                     hp_unpad(dxp, g.plane, Int32(cin), Int32(height), Int32(width), dInput + i * imageIn, 1)
                 }
-            }
-        }
-        // Threads' partial sums, added in slot order: deterministic for a given thread count.
-        for t in 0..<threads {
-            let buffer = workspace.slot(t).pointer
-            let acc = buffer + cin * g.plane + cout * g.plane + (dInput == nil ? 0 : cin * g.plane)
-            hp_reduce_lanes(level.rawValue, acc, cout * cin * 9, dWeight)
-            if let dBias {
-                let sums = UnsafeMutableRawPointer(acc + accCount).bindMemory(to: Double.self, capacity: cout)
-                for co in 0..<cout { dBias[co] += Float(sums[co]) }
             }
         }
     }
