@@ -1,4 +1,4 @@
-// Small pieces every loss kernel shares: the shape contract check, torch's sign, and a total order on floats.
+// Small pieces every loss kernel shares: the shape contract check, per-sample sums over the threads, torch's sign.
 import Numerics
 
 extension LossInputs {
@@ -45,20 +45,3 @@ func torchSign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)
 
 @inline(__always)
 func torchSign(_ x: Double) -> Double { x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)) }
-
-/// Sorts `values[range]` by value; ties broken by position, so the permutation is deterministic.
-/// - Returns: the positions (relative to `range.lowerBound`) in ascending order of value, (M).
-func argsort(_ values: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> [Int] {
-    // One packed integer per element (key << 32 | index) sorts faster than a closure comparing floats.
-    var packed = [UInt64](repeating: 0, count: range.count)
-    for (j, i) in range.enumerated() { packed[j] = UInt64(OrderStatistics.key(values[i])) << 32 | UInt64(j) }
-    packed.sort()
-    return packed.map { Int($0 & 0xFFFF_FFFF) }
-}
-
-/// The values of `values[range]` in ascending total order, (M).
-func sortedValues(_ values: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> [Float] {
-    var v = Array(values[range])
-    v.sort { OrderStatistics.key($0) < OrderStatistics.key($1) }
-    return v
-}
