@@ -21,33 +21,63 @@ public enum OrderStatistics {
     /// percentiles), about two passes over the data in all.
     /// - Parameters: ranks: each in 0 ..< values.count; result: the same count as ranks.
     public static func select(_ values: UnsafeBufferPointer<Float>, ranks: [Int]) -> [Float] {
-        let n = values.count
-        precondition(ranks.allSatisfy { $0 >= 0 && $0 < n }, "OrderStatistics: ranks \(ranks) of \(n) values")
-        precondition(n <= Int(Int32.max), "OrderStatistics: \(n) values")
-        if ranks.isEmpty { return [] }
+        ranks.withUnsafeBufferPointer { r in
+            [Float](unsafeUninitializedCapacity: r.count) { result, count in
+                select(values, ranks: r, into: result)
+                count = r.count
+            }
+        }
+    }
+
+    /// The same into `result` (ranks.count elements), with nothing allocated: the bucket counts and the
+    /// gathered keys live in the calling thread's `ThreadScratch` (so the caller must not be holding it).
+    public static func select(_ values: UnsafeBufferPointer<Float>, ranks: UnsafeBufferPointer<Int>,
+                              into result: UnsafeMutableBufferPointer<Float>) {
+        let n = values.count, r = ranks.count
+        precondition(ranks.allSatisfy { $0 >= 0 && $0 < n }, "OrderStatistics: ranks \(Array(ranks)) of \(n) values")
+        precondition(n <= Int(Int32.max) && result.count >= r, "OrderStatistics: \(n) values, \(r) ranks")
+        if r == 0 { return }
+        // Scratch: 2^16 bucket counts; per rank its bucket, its rank within it, its slot and its place in rank
+        // order; per slot its start and fill position; then the gathered keys (at most n).
+        let buckets = 1 << 16
+        let raw = ThreadScratch.bytes(buckets * 4 + 6 * r * 8 + n * 4, for: "OrderStatistics.select")
+        let counts = raw.bindMemory(to: Int32.self, capacity: buckets)
+        let ints = (raw + buckets * 4).bindMemory(to: Int.self, capacity: 6 * r)
+        let bucketOf = ints, within = ints + r, slotOf = ints + 2 * r, start = ints + 3 * r, fill = ints + 4 * r
+        let order = ints + 5 * r
+        let gathered = (raw + buckets * 4 + 6 * r * 8).bindMemory(to: UInt32.self, capacity: n)
         // Bucket counts by the upper 16 bits.
-        var counts = [Int32](repeating: 0, count: 1 << 16)
+        counts.update(repeating: 0, count: buckets)
         for x in values { counts[Int(key(x) >> 16)] += 1 }
-        // Each rank's bucket and its rank inside the bucket, the ranks visited in ascending order.
-        let order = ranks.indices.sorted { ranks[$0] < ranks[$1] }
-        var bucketOf = [Int](repeating: 0, count: ranks.count), within = bucketOf
+        // Each rank's bucket and its rank inside the bucket, in one walk over the buckets: the ranks visited in
+        // ascending order (an insertion sort of their indices; there are a handful).
+        for i in 0..<r {
+            var j = i
+            while j > 0 && ranks[order[j - 1]] > ranks[i] { order[j] = order[j - 1]; j -= 1 }
+            order[j] = i
+        }
         var bucket = 0, before = 0
-        for i in order {
+        for j in 0..<r {
+            let i = order[j]
             while before + Int(counts[bucket]) <= ranks[i] { before += Int(counts[bucket]); bucket += 1 }
             bucketOf[i] = bucket
             within[i] = ranks[i] - before
         }
-        // The wanted buckets' values, bucket after bucket, in one pass; a wanted bucket's count becomes
-        // -(slot + 1) so the pass finds its slot with the same lookup.
-        var slots: [(bucket: Int, start: Int, count: Int)] = []
-        var total = 0
-        for b in bucketOf where !slots.contains(where: { $0.bucket == b }) {
-            slots.append((b, total, Int(counts[b])))
-            total += Int(counts[b])
+        // The wanted buckets' slots in the gathered array (a bucket wanted by several ranks gets one).
+        var slots = 0, total = 0
+        for i in 0..<r {
+            if let earlier = (0..<i).first(where: { bucketOf[$0] == bucketOf[i] }) {
+                slotOf[i] = slotOf[earlier]
+                continue
+            }
+            slotOf[i] = slots
+            start[slots] = total
+            fill[slots] = total
+            total += Int(counts[bucketOf[i]])
+            slots += 1
         }
-        for (s, slot) in slots.enumerated() { counts[slot.bucket] = -Int32(s + 1) }
-        var gathered = [UInt32](repeating: 0, count: total)
-        var fill = slots.map(\.start)
+        // A wanted bucket's count becomes -(slot + 1), so the gathering pass finds its slot with the same lookup.
+        for i in 0..<r { counts[bucketOf[i]] = -Int32(slotOf[i] + 1) }
         for x in values {
             let k = key(x), c = Int(counts[Int(k >> 16)])
             if c < 0 {
@@ -55,12 +85,10 @@ public enum OrderStatistics {
                 fill[-c - 1] += 1
             }
         }
-        return gathered.withUnsafeBufferPointer { g in
-            ranks.indices.map { i in
-                let slot = slots.first { $0.bucket == bucketOf[i] }!
-                let keys = UnsafeBufferPointer(rebasing: g[slot.start..<(slot.start + slot.count)])
-                return value(select(keys, prefix: UInt32(slot.bucket) << 16, bits: 16, rank: within[i]))
-            }
+        for i in 0..<r {
+            let slot = slotOf[i], begin = start[slot]
+            let keys = UnsafeBufferPointer(start: gathered + begin, count: fill[slot] - begin)
+            result[i] = value(select(keys, prefix: UInt32(bucketOf[i]) << 16, bits: 16, rank: within[i]))
         }
     }
 

@@ -47,29 +47,60 @@ public enum StepMonitor {
     }
 
     /// The monitor record of one step. `gradNorm` is the global norm before clipping (NaN when skipped early).
+    /// Its statistics allocate nothing; the record's percentile dictionary and the returned per-patch overflow
+    /// counts are its only heap storage.
     public static func record(step: Int, pass: PatchModel.Pass, head: ResidualHead, settings: MonitorSettings,
                               learnedScale: Float?, gradNorm: Double, skipped: Bool) -> (MonitorRecord, [Int]) {
         let perPatch = overflowPixels(pass.output, limit: settings.overflowLimit)
         let counts = head.counts(pass.headCache, saturation: settings.saturation)
         let total = Double(max(pass.delta.count, 1))
         // Exact percentiles (linear interpolation between order statistics) by selection, not a full sort.
-        let quantiles = pass.delta.storage.withUnsafeBufferPointer { Self.percentiles($0, [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1]) }
-        let denom = pass.norm.denom.map(Double.init)
-        let mean = denom.reduce(0, +) / Double(max(denom.count, 1))
-        let variance = denom.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(denom.count, 1))
-        let std = variance.squareRoot()
+        // min, p1, p5, p50, p95, p99, max
+        let q = withUnsafeTemporaryAllocation(of: Double.self, capacity: 14) { buffer in
+            let qs = UnsafeMutableBufferPointer(rebasing: buffer[0..<7]), quantiles = UnsafeMutableBufferPointer(rebasing: buffer[7...])
+            for (i, p) in [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1].enumerated() { qs[i] = p }
+            pass.delta.storage.withUnsafeBufferPointer { percentiles($0, UnsafeBufferPointer(qs), into: quantiles) }
+            return (quantiles[0], quantiles[1], quantiles[2], quantiles[3], quantiles[4], quantiles[5], quantiles[6])
+        }
+        let (mean, std, lo, hi) = pass.norm.denom.withUnsafeBufferPointer { d -> (Double, Double, Double, Double) in
+            let count = Double(max(d.count, 1))
+            if d.isEmpty { return (.nan, .nan, .nan, .nan) }
+            var sum = 0.0, lo = Double.infinity, hi = -Double.infinity
+            for v in d {
+                sum += Double(v)
+                lo = min(lo, Double(v))
+                hi = max(hi, Double(v))
+            }
+            let mean = sum / count
+            var squares = 0.0
+            for v in d { squares += (Double(v) - mean) * (Double(v) - mean) }
+            return (mean, (squares / count).squareRoot(), lo, hi)
+        }
         // Collapse: std over the batch of each patch's mean delta.
         let n = pass.delta.shape[0], m = pass.delta.sampleCount
-        let patchMeans = (0..<n).map { s in pass.delta.storage[(s * m)..<((s + 1) * m)].reduce(0.0) { $0 + Double($1) } / Double(m) }
-        let pm = patchMeans.reduce(0, +) / Double(max(n, 1))
-        let collapse = (patchMeans.reduce(0) { $0 + ($1 - pm) * ($1 - pm) } / Double(max(n, 1))).squareRoot()
+        let collapse = pass.delta.storage.withUnsafeBufferPointer { v in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { patchMeans in
+                for s in 0..<n {
+                    var sum = 0.0
+                    for i in (s * m)..<((s + 1) * m) { sum += Double(v[i]) }
+                    patchMeans[s] = sum / Double(m)
+                }
+                var sum = 0.0
+                for x in patchMeans { sum += x }
+                let pm = sum / Double(max(n, 1))
+                var squares = 0.0
+                for x in patchMeans { squares += (x - pm) * (x - pm) }
+                return (squares / Double(max(n, 1))).squareRoot()
+            }
+        }
+        var overflow = 0, incidents = 0
+        for k in perPatch { overflow += k; incidents += k > 0 ? 1 : 0 }
         let record = MonitorRecord(
-            step: step, patches: n, overflowPixels: perPatch.reduce(0, +), overflowIncidents: perPatch.filter { $0 > 0 }.count,
+            step: step, patches: n, overflowPixels: overflow, overflowIncidents: incidents,
             clampHitRate: Double(counts.clampHits) / total, saturationRate: Double(counts.saturated) / total,
-            deltaMin: quantiles[0], deltaMax: quantiles[6],
-            deltaPercentiles: ["p1": quantiles[1], "p5": quantiles[2], "p50": quantiles[3], "p95": quantiles[4], "p99": quantiles[5]],
+            deltaMin: q.0, deltaMax: q.6, deltaPercentiles: ["p1": q.1, "p5": q.2, "p50": q.3, "p95": q.4, "p99": q.5],
             denomMean: mean, denomStd: std, denomCV: mean > 0 ? std / mean : 0,
-            denomMin: denom.min() ?? .nan, denomMax: denom.max() ?? .nan,
+            denomMin: lo, denomMax: hi,
             learnableScale: learnedScale.map(Double.init), gradNorm: gradNorm, collapse: collapse, skipped: skipped)
         return (record, perPatch)
     }
@@ -78,14 +109,35 @@ public enum StepMonitor {
     /// k = floor(pos), v in ascending IEEE total order; the order statistics by radix selection
     /// (`OrderStatistics.select`), exact and O(n) however many percentiles. NaN for empty `values`.
     static func percentiles(_ values: UnsafeBufferPointer<Float>, _ qs: [Double]) -> [Double] {
-        guard !values.isEmpty else { return qs.map { _ in .nan } }
-        let n = values.count
-        let positions = qs.map { $0 * Double(n - 1) }
-        let lower = positions.map { Int($0) }
-        let picked = OrderStatistics.select(values, ranks: lower + lower.map { min($0 + 1, n - 1) })
-        return positions.indices.map { i in
-            let a = picked[i], b = picked[positions.count + i]
-            return Double(a) + (positions[i] - Double(lower[i])) * Double(b - a)
+        qs.withUnsafeBufferPointer { q in
+            [Double](unsafeUninitializedCapacity: q.count) { result, count in
+                percentiles(values, q, into: result)
+                count = q.count
+            }
+        }
+    }
+
+    /// The same into `result` (qs.count elements), nothing allocated for up to 32 percentiles.
+    static func percentiles(_ values: UnsafeBufferPointer<Float>, _ qs: UnsafeBufferPointer<Double>,
+                            into result: UnsafeMutableBufferPointer<Double>) {
+        guard !values.isEmpty else {
+            for i in qs.indices { result[i] = .nan }
+            return
+        }
+        let n = values.count, count = qs.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { ranks in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * count) { picked in
+                for i in 0..<count {
+                    let lower = Int(qs[i] * Double(n - 1))
+                    ranks[i] = lower
+                    ranks[count + i] = min(lower + 1, n - 1)
+                }
+                OrderStatistics.select(values, ranks: UnsafeBufferPointer(ranks), into: picked)
+                for i in 0..<count {
+                    let position = qs[i] * Double(n - 1), a = picked[i], b = picked[count + i]
+                    result[i] = Double(a) + (position - Double(ranks[i])) * Double(b - a)
+                }
+            }
         }
     }
 }
