@@ -65,6 +65,7 @@ $(ALLOC_COUNTER): tools/alloc/count_alloc.c
 bench: build $(ALLOC_COUNTER)
 	.build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --conv direct auto
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --steps 5 | grep allocations
+	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --arch unet --threads 1 2 --steps 3 | grep allocations
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 | grep -v '^sgemm\|^OpenBLAS'
 	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
 	  { .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --json | tr -d '\n'; echo; \
