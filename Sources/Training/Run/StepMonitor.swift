@@ -46,6 +46,9 @@ public enum StepMonitor {
         }
     }
 
+    /// The delta quantiles a record keeps: min, p1, p5, p50, p95, p99, max.
+    static let deltaQuantiles: [Double] = [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1]
+
     /// The monitor record of one step. `gradNorm` is the global norm before clipping (NaN when skipped early).
     /// Its statistics allocate nothing; the record's percentile dictionary and the returned per-patch overflow
     /// counts are its only heap storage.
@@ -55,11 +58,10 @@ public enum StepMonitor {
         let counts = head.counts(pass.headCache, saturation: settings.saturation)
         let total = Double(max(pass.delta.count, 1))
         // Exact percentiles (linear interpolation between order statistics) by selection, not a full sort.
-        // min, p1, p5, p50, p95, p99, max
-        let q = withUnsafeTemporaryAllocation(of: Double.self, capacity: 14) { buffer in
-            let qs = UnsafeMutableBufferPointer(rebasing: buffer[0..<7]), quantiles = UnsafeMutableBufferPointer(rebasing: buffer[7...])
-            for (i, p) in [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1].enumerated() { qs[i] = p }
-            pass.delta.storage.withUnsafeBufferPointer { percentiles($0, UnsafeBufferPointer(qs), into: quantiles) }
+        let q = withUnsafeTemporaryAllocation(of: Double.self, capacity: deltaQuantiles.count) { quantiles in
+            deltaQuantiles.withUnsafeBufferPointer { qs in
+                pass.delta.storage.withUnsafeBufferPointer { percentiles($0, qs, into: quantiles) }
+            }
             return (quantiles[0], quantiles[1], quantiles[2], quantiles[3], quantiles[4], quantiles[5], quantiles[6])
         }
         let (mean, std, lo, hi) = pass.norm.denom.withUnsafeBufferPointer { d -> (Double, Double, Double, Double) in
