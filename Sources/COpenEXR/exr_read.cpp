@@ -4,6 +4,34 @@
 
 using namespace hp;
 
+namespace {
+
+// The compression id of the first header's `compression` attribute, or -1. Used only to explain a header Core
+// refused: codecs added after OpenEXR 3.1 (HTJ2K, ZSTD) are out of its range and fail the strict header check.
+int headerCompressionId(const char* data, size_t size) {
+    static const char key[] = "compression\0compression\0";
+    const size_t keyLen = sizeof key - 1;
+    for (size_t i = 8; i + keyLen + 5 <= size; ++i) {
+        if (std::memcmp(data + i, key, keyLen) != 0) continue;
+        int32_t len;
+        std::memcpy(&len, data + i + keyLen, 4);
+        if (len != 1) return -1;
+        return static_cast<unsigned char>(data[i + keyLen + 4]);
+    }
+    return -1;
+}
+
+std::string newerCodecMessage(int id) {
+    // Ids as OpenEXR 3.4/3.5 number them (openexr_attr.h, and the PyPI binding's Compression enum).
+    const char* name = id == 10 ? "htj2k256" : id == 11 ? "htj2k32" : id == 12 ? "lj2k" : id == 13 ? "zstd" : nullptr;
+    std::string what = name ? std::string("compression ") + name + " (id " + std::to_string(id) + ")"
+                            : "compression id " + std::to_string(id);
+    return what + " is newer than OpenEXR 3.1, which this build reads with (it knows none, rle, zips, zip, piz, "
+                  "pxr24, b44, b44a, dwaa, dwab); rewrite the file with one of those";
+}
+
+}  // namespace
+
 extern "C" {
 
 int hp_exr_open(const void* bytes, size_t size, uint64_t max_pixels, hp_exr_handle** out, char* err,
@@ -21,7 +49,9 @@ int hp_exr_open(const void* bytes, size_t size, uint64_t max_pixels, hp_exr_hand
         gCoreMessage.clear();
         exr_result_t rv = exr_start_read(&h->core, "memory", &init);
         if (rv != EXR_ERR_SUCCESS) {
-            setError(err, err_len, coreFailure("invalid header", rv));
+            const int comp = headerCompressionId(h->src.data, size_t(h->src.size));
+            setError(err, err_len, comp > EXR_COMPRESSION_DWAB ? newerCodecMessage(comp) : coreFailure("invalid header", rv));
+            gCoreMessage.clear();
             if (h->core) exr_finish(&h->core);
             delete h;
             return 1;
@@ -176,9 +206,11 @@ bool validateChunks(hp_exr_handle* h, int part, char* err, size_t err_len) {
     if (info.level_mode == HP_LEVEL_MIPMAP)
         for (int l = 0; l < std::min(info.levels_x, info.levels_y); ++l) levels.push_back({l, l});
     else
-        // Ripmaps: OpenEXRCore 3.1.5 rejects valid files written by Imf at levels (lx, ly > 0)
-        // ("bad tile mip/rip level"), so only level (0, 0), the one decoded, is located for them.
-        levels.push_back({0, 0});
+        // Ripmaps: OpenEXRCore 3.1.5 computes the chunk index of a level (lx, ly > 0) from the levels (< lx, < ly)
+        // before it instead of every level of the rows before it (validate_and_compute_tile_chunk_off), so it
+        // reads another tile's leader and rejects valid files ("bad tile mip/rip level"). Only the first row of
+        // levels, (lx, 0), whose index it gets right, is located; level (0, 0) is the one decoded.
+        for (int l = 0; l < std::max(info.levels_x, 1); ++l) levels.push_back({l, 0});
     for (auto [lx, ly] : levels) {
         int32_t lw = 0, lh = 0, tw = 0, th = 0;
         if ((rv = exr_get_level_sizes(h->core, part, lx, ly, &lw, &lh)) != EXR_ERR_SUCCESS ||
@@ -207,6 +239,15 @@ bool validateChunks(hp_exr_handle* h, int part, char* err, size_t err_len) {
 // against the header, so a corrupt chunk is an error; Imf 3.1 instead may copy bytes its decompressor
 // never wrote (seen with valgrind on fuzzed files). Chunks are split over `threads` threads, each with
 // its own decode pipeline (a Core read context may be used from several threads at once).
+//
+// Every channel of the chunk gets a destination, the unused ones (alpha, depth, other layers) one per-thread
+// scratch area of a chunk's size. Core 3.1's exr_decoding_choose_default_routines picks its 3- and 4-channel half -> float
+// unpackers (unpack_half_to_float_{3,4}chan_*) without checking that every channel is being filled or that
+// none is subsampled; given a channel with no destination, they write through its null pointer. An RGBA
+// half file read as RGB took exactly that path: unpack_half_to_float_4chan_planar stored A's row at address
+// 0 (SIGSEGV for every codec Core decodes). Upstream added both checks in 2025 (OpenEXR commit 8bc3faeb, in
+// 3.3); with 3.1 the caller must keep them true: all channels filled here, and parts with a subsampled
+// channel never reach this function (see hp_exr_read_planes).
 struct ChunkJob {
     int64_t tx, ty;  // tile coordinates, or (0, y) for a scanline chunk starting at absolute y
 };
@@ -240,6 +281,7 @@ bool coreDecode(hp_exr_handle* h, int part, const hp_exr_part_info& info, int co
     auto worker = [&](size_t first, size_t stride) {
         exr_decode_pipeline_t decoder = EXR_DECODE_PIPELINE_INITIALIZER;
         bool initialized = false;
+        std::vector<float> scratch;  // destination of the channels that are decoded but not wanted
         for (size_t j = first; j < jobs.size() && !failed.load(); j += stride) {
             exr_chunk_info_t ci;
             exr_result_t rv;
@@ -271,17 +313,28 @@ bool coreDecode(hp_exr_handle* h, int part, const hp_exr_part_info& info, int co
                 fail(where + what() + ": chunk lies outside the data window");
                 break;
             }
+            // The unwanted channels share one area: what lands there is never read.
+            const size_t chunkPixels = size_t(std::max(ci.width, 0)) * size_t(std::max(ci.height, 0));
+            if (scratch.size() < chunkPixels) {
+                try {
+                    scratch.resize(chunkPixels);
+                } catch (...) {
+                    fail(where + what() + ": out of memory");
+                    break;
+                }
+            }
             for (int c = 0; c < decoder.channel_count; ++c) {
                 exr_coding_channel_info_t& ch = decoder.channels[c];
-                ch.decode_to_ptr = nullptr;
+                ch.decode_to_ptr = reinterpret_cast<uint8_t*>(scratch.data());
+                ch.user_line_stride = int32_t(4 * ci.width);
                 for (int i = 0; i < count; ++i)
                     if (std::strcmp(ch.channel_name, names[i]) == 0) {
                         ch.decode_to_ptr = reinterpret_cast<uint8_t*>(planes[i] + y0 * width + x0);
-                        ch.user_pixel_stride = 4;
                         ch.user_line_stride = int32_t(4 * width);
-                        ch.user_data_type = EXR_PIXEL_FLOAT;
-                        ch.user_bytes_per_element = 4;
                     }
+                ch.user_pixel_stride = 4;
+                ch.user_data_type = EXR_PIXEL_FLOAT;
+                ch.user_bytes_per_element = 4;
             }
             if (first && (rv = exr_decoding_choose_default_routines(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
                 fail(where + coreFailure(what().c_str(), rv));
@@ -339,6 +392,14 @@ int hp_exr_read_planes(hp_exr_handle* h, int part, int count, const char* const*
         }
         // Core 3.1.5 cannot decode DWAA/DWAB and decodes B44/B44A FLOAT channels wrongly (measured: errors
         // of 10x on our round-trip test); those go to Imf, everything else to Core.
+        // Parts with a subsampled channel go to Imf as well: Core 3.1's fast unpackers ignore sampling (see
+        // coreDecode), and the selected channels are never subsampled, so Imf only has to skip the others.
+        bool subsampled = false;
+        for (int c = 0; c < info.channel_count; ++c) {
+            hp_exr_channel ch;
+            if (hp_exr_get_channel(h, part, c, &ch) == 0 && (ch.x_sampling != 1 || ch.y_sampling != 1))
+                subsampled = true;
+        }
         switch (info.compression) {
         case EXR_COMPRESSION_B44:
         case EXR_COMPRESSION_B44A:
@@ -346,7 +407,8 @@ int hp_exr_read_planes(hp_exr_handle* h, int part, int count, const char* const*
         case EXR_COMPRESSION_DWAB:
             break;
         default:
-            return coreDecode(h, part, info, count, names, planes, threads, err, err_len) ? 0 : 1;
+            if (!subsampled)
+                return coreDecode(h, part, info, count, names, planes, threads, err, err_len) ? 0 : 1;
         }
         MemIStream stream(h->src.data, h->src.size);
         Imf::MultiPartInputFile file(stream, std::max(threads, 0), false);

@@ -35,8 +35,21 @@ struct EXRCorruptionTests {
         }
         try EXRWriter.write(parts: parts, to: dir.file("multipart.exr"))
         out.append(Base(name: "multipart.exr", bytes: try Array(Data(contentsOf: URL(fileURLWithPath: dir.file("multipart.exr"))))))
+        // Layouts only other writers produced here (tools/fixtures/interop_matrix.py): RGBA half with an unused
+        // alpha for the codecs Core decodes, channel counts 2 and 5, mixed types, a subsampled channel, levels.
+        for name in interopBases {
+            let path = InteropManifest.directory.appendingPathComponent(name).path
+            out.append(Base(name: name, bytes: try Array(Data(contentsOf: URL(fileURLWithPath: path)))))
+        }
         return out
     }
+
+    static let interopBases = [
+        "layout-RGBA-half-piz.exr", "layout-RGBA-half-zips.exr", "storage-tiled-half-zip.exr",
+        "storage-tiled-randomY-half-rle.exr", "layout-RGBAZ-float-pxr24.exr", "layout-YA-half-none.exr",
+        "mixed-tiled-piz.exr", "subsampled-alpha-half-zip.exr", "levels-mipmap-half-piz.exr",
+        "levels-ripmap-half-b44.exr", "multipart-a.exr", "layout-RGBA-half-dwaa.exr",
+    ]
 
     /// Truncations (at every header byte region and spread over the data), single-bit flips, random byte
     /// runs, and edits of header fields and chunk offsets to extreme values.
@@ -106,6 +119,11 @@ struct EXRCorruptionTests {
         let dump = ProcessInfo.processInfo.environment["HDRPATCH_CORRUPT_DUMP"]
         for base in try Self.bases() {
             if let dump { try Data(base.bytes).write(to: URL(fileURLWithPath: "\(dump)/\(base.name)-base.exr")) }
+            // Rip-maps: only the levels (lx, 0) are located before decoding (OpenEXRCore 3.1.5 computes the chunk
+            // index of levels with y > 0 wrongly, see validateChunks), so a cut in the other levels still yields
+            // level 0 — which must then be exactly the intact file's.
+            let intact = base.name.contains("ripmap")
+                ? try ImageReader.read(bytes: base.bytes, path: base.name, options: ReadOptions(maxPixels: 1 << 24)).image : nil
             for (k, v) in Self.variants(of: base, rng: &rng).enumerated() {
                 total += 1
                 let name = "\(base.name)[\(v.label)]"
@@ -115,8 +133,11 @@ struct EXRCorruptionTests {
                 do {
                     let loaded = try ImageReader.read(bytes: v.bytes, path: name, options: ReadOptions(maxPixels: 1 << 24))
                     images += 1
-                    let mustFail = v.mustFail
-                    #expect(!mustFail, "\(name) decoded although it must not: \(loaded.info.compression)")
+                    if let intact, v.label.hasPrefix("truncate@") {
+                        #expect(loaded.image == intact, "\(name): a cut rip-map decoded other pixels than the intact file")
+                    } else {
+                        #expect(!v.mustFail, "\(name) decoded although it must not: \(loaded.info.compression)")
+                    }
                     #expect(loaded.image.pixels.count == 3 * loaded.image.width * loaded.image.height)
                 } catch let e as ImageIOError {
                     errors += 1
