@@ -109,5 +109,29 @@ struct InspectTests {
         #expect(bad.status == 1)
         #expect(bad.stderr == "error: \(path): no R, G, B or Y channel; channels found: diffuse.B, diffuse.G, diffuse.R; layers: diffuse (select one with --layer)\n")
     }
+
+    static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/interop")
+
+    /// RGBA half files written by another OpenEXR (PyPI openexr 3.5, maketx, exrmaketiled) — what renderers and
+    /// compositors write by default — used to kill `inspect` with SIGSEGV inside OpenEXRCore for every codec Core
+    /// decodes. One process reads all of them; the exit status, not a signal, says how it went.
+    @Test func inspectReadsRGBAHalfFilesFromOtherWriters() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.interop.path).filter {
+            $0.hasSuffix(".exr") && $0.contains("-half-") && !$0.hasPrefix("layout-") || $0.hasPrefix("layout-RGBA-half-")
+        }.sorted()
+        #expect(names.count >= 60)
+        let paths = names.map { Self.interop.appendingPathComponent($0).path }
+        let r = try CLI.run(["inspect", "--json"] + paths)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty)
+        let recs = try JSONDecoder().decode([Record].self, from: Data(r.stdout.utf8))
+        #expect(recs.count == paths.count)
+        for rec in recs {
+            #expect(rec.info.selectedChannels == ["R", "G", "B"], "\(rec.path)")
+            #expect(rec.info.channels.contains { $0.name == "A" && $0.type == .half }, "\(rec.path)")
+            #expect(rec.luminance.pixels > 0, "\(rec.path)")
+        }
+    }
 }
 

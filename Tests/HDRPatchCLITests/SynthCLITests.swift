@@ -125,4 +125,28 @@ struct SynthCLITests {
         #expect(u.status == 64)
         #expect(u.stderr.contains("give at least one --from"))
     }
+
+    /// Sources as renderers write them (RGBA half: PIZ scanline, ZIP tiles, a mip-mapped texture; written by PyPI
+    /// openexr and maketx) feed a synthesis run; the patches are cut from what OpenEXR decodes.
+    @Test func rgbaHalfSourcesFromOtherWritersSynthesize() throws {
+        let dir = ScratchDir()
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/interop")
+        let sources = ["layout-RGBA-half-piz.exr", "storage-tiled-half-zip.exr", "levels-mipmap-half-piz.exr"]
+            .map { fixtures.appendingPathComponent($0).path }
+        let recipe = try writeRecipe(dir, "none.yaml", "name: none\nsteps: []\n")
+        let r = try CLI.run(["synth"] + sources.flatMap { ["--from", $0] } + ["--recipe", recipe, "--out", dir.file("ds"),
+                             "--patch", "32", "--count", "6", "--seed", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty)
+        let m = try SynthManifest.read(path: dir.file("ds/manifest.json"))
+        #expect(m.pairs.count == 6)
+        for p in m.pairs {
+            let src = try ImageReader.read(path: p.source).image
+            let target = try ImageReader.read(path: dir.file("ds/target/\(p.id).exr")).image
+            var cut = HDRImage(width: 32, height: 32)
+            for c in 0..<3 { for y in 0..<32 { for x in 0..<32 { cut[c, y, x] = src[c, p.crop.y + y, p.crop.x + x] } } }
+            #expect(target == cut, "pair \(p.id) from \(p.source) at \(p.crop)")
+        }
+    }
 }
