@@ -336,6 +336,17 @@ bool coreDecode(hp_exr_handle* h, int part, const hp_exr_part_info& info, int co
                 ch.user_data_type = EXR_PIXEL_FLOAT;
                 ch.user_bytes_per_element = 4;
             }
+            // What Core is about to be asked, checked against what its 3.1 unpackers assume (see above): a
+            // destination for every channel, no subsampling. A part that breaks this is an error, not a crash.
+            for (int c = 0; c < decoder.channel_count; ++c) {
+                const exr_coding_channel_info_t& ch = decoder.channels[c];
+                if (!ch.decode_to_ptr || ch.x_samples != 1 || ch.y_samples != 1 || ch.user_bytes_per_element != 4) {
+                    fail(where + what() + ": channel " + (ch.channel_name ? ch.channel_name : "?") +
+                         " cannot be decoded safely by OpenEXRCore 3.1 (subsampled or without a destination)");
+                    break;
+                }
+            }
+            if (failed.load()) break;
             if (first && (rv = exr_decoding_choose_default_routines(h->core, part, &decoder)) != EXR_ERR_SUCCESS) {
                 fail(where + coreFailure(what().c_str(), rv));
                 break;
