@@ -1,4 +1,4 @@
-// `hdrpatch bench`: timings measured side by side in one run (EXR decoding, the prefetching loader).
+// `hdrpatch bench`: timings measured side by side in one run (training step, EXR decoding, the loader).
 import ArgumentParser
 import CBLAS
 import Data
@@ -37,8 +37,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Batch size (--what loader, step).")
     var batch: Int = 16
 
-    @Option(help: "Network for --what step: plain or unet.")
-    var arch: String = "plain"
+    enum Arch: String, ExpressibleByArgument, CaseIterable {
+        case plain, unet
+    }
+
+    @Option(help: "Network for --what step: \(Arch.allCases.map(\.rawValue).joined(separator: " or ")).")
+    var arch: Arch = .plain
 
     @Option(help: "Layers of the plain network (--what step).")
     var depth: Int = 5
@@ -220,7 +224,7 @@ struct Bench: ParsableCommand {
         return unsafeBitCast(symbol, to: (@convention(c) () -> UInt).self)
     }()
 
-    /// OpenBLAS sgemm GFLOP/s on 2048 x 2048 x 2048 (best of 3) with the current thread count: the peak the
+    /// OpenBLAS sgemm GFLOP/s on 2048 x 2048 x 2048 (best of 4 after 2 warm-up calls) with the current thread count: the peak the
     /// step's convolution FLOPs are compared with.
     static func sgemmPeak() -> (gflops: Double, ms: Double) {
         let n = 2048
@@ -255,42 +259,33 @@ struct Bench: ParsableCommand {
         return (forward, 3 * forward - first)
     }
 
-    /// What --what step times: the network, head, loss and optimizer of --config, or of --arch/--depth/--width
-    /// with Huber loss and AdamW (the PyTorch reference's step).
+    /// What --what step times: the training step of --config (`TrainConfig.makeTrainingStep`, what `train` runs),
+    /// or of --arch/--depth/--width with Huber loss and AdamW and no monitor (the PyTorch reference's step).
     struct StepSetup {
-        let model: PatchModel
-        let loss: CompositeLoss
-        let optimizer: any ConfigurableOptimizer
+        let step: TrainingStep
         let batch: Int, patch: Int
-        let gradClip: Double?
-        /// The monitor record every training step computes (config steps only: the PyTorch step has none).
-        let monitor: MonitorSettings?
         let name: String
 
         init(_ bench: Bench) throws {
             if let path = bench.config {
                 let cfg = try TrainConfig.load(path: path, overrides: bench.overrides)
-                optimizer = cfg.makeOptimizer()
-                model = try PatchModel(model: cfg.model, residual: cfg.residual, logNorm: cfg.logNorm,
-                                       stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed))
-                loss = cfg.loss
+                let optimizer = cfg.makeOptimizer()
+                step = cfg.makeTrainingStep(model: try cfg.makeModel(stateSlots: optimizer.stateSlots, zeroOutput: false),
+                                            optimizer: optimizer)
                 batch = cfg.data.batchSize
                 patch = cfg.data.patchSize
-                gradClip = cfg.train.gradClip
-                monitor = MonitorSettings(overflowLimit: Float(cfg.monitor.overflowLimit), saturation: Float(cfg.monitor.saturation))
                 name = "config \(cfg.name)"
             } else {
-                let unet = bench.arch == "unet"
+                let unet = bench.arch == .unet
                 let arch: ModelConfig = unet ? .unet(width: bench.width, levels: bench.levels)
                                              : .plain(depth: bench.depth, width: bench.width)
-                optimizer = AdamW(lr: 1e-4)
-                model = try PatchModel(model: arch, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
-                                       logNorm: LogNorm(), stateSlots: optimizer.stateSlots, seed: 0)
-                loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}")
+                let optimizer = AdamW(lr: 1e-4)
+                let model = try PatchModel(model: arch, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
+                                           logNorm: LogNorm(), stateSlots: optimizer.stateSlots, seed: 0)
+                step = TrainingStep(model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}"),
+                                    optimizer: optimizer, totalSteps: Int.max, monitor: nil)
                 batch = bench.batch
                 patch = bench.patch
-                gradClip = nil
-                monitor = nil
                 name = unet ? "unet w\(bench.width) l\(bench.levels)" : "plain d\(bench.depth) w\(bench.width)"
             }
         }
@@ -301,7 +296,7 @@ struct Bench: ParsableCommand {
     /// FLOP rates count direct-convolution FLOPs: Winograd's are "direct-equivalent" and may pass the sgemm peak.
     func stepRows() throws -> [Row] {
         let setup = try StepSetup(self)
-        let pm = setup.model, loss = setup.loss, optimizer = setup.optimizer
+        let trainingStep = setup.step, pm = trainingStep.model
         let batch = setup.batch, patch = setup.patch
         let algorithms: [Conv3x3Algorithm] = pm.network is PlainNet ? conv : [.automatic]
         var rng = SeededRNG(seed: 1)
@@ -327,33 +322,18 @@ struct Bench: ParsableCommand {
                 (pm.network as? PlainNet)?.convAlgorithm = algorithm
                 // Rows of the default algorithm keep the plain name (bench/compare.py matches PyTorch's rows by it).
                 let name = algorithm == .automatic ? baseName : baseName + " [\(algorithm.rawValue)]"
-                var gradDelta = Tensor(zeros: shape)
-                var report = LossReport(terms: [], total: 0)
-                var monitorAllocations: UInt = 0
-                // What Trainer.run does each step (loader and log writing aside).
+                var update = 0
+                // Counted apart: the monitor record (a dictionary, arrays) is data the run writes out, not compute.
+                let monitorCounter = Self.allocationCount.map(AllocationCounter.init)
+                // The step `train` runs (loader and log writing aside).
                 func trainStep() {
-                    let pass = pm.forward(input)
-                    gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                    loss.evaluate(pm.lossInputs(pass, target: target), gradDelta: &gradDelta, into: &report)
-                    pm.store.zeroGrads()
-                    pm.backward(pass, gradDelta: gradDelta)
-                    // The trainer's norm (clipping, or the monitor's global norm); the PyTorch step computes none.
-                    let norm = setup.gradClip.map { clipGradNorm(pm.store, maxNorm: $0) }
-                        ?? (setup.monitor == nil ? .nan : globalGradNorm(pm.store))
-                    optimizer.step(pm.store, lr: optimizer.baseLR)
-                    if let monitor = setup.monitor {
-                        // Counted apart: the record (a dictionary, arrays) is data the run writes out, not compute.
-                        let before = Self.allocationCount?() ?? 0
-                        let (record, _) = StepMonitor.record(step: 0, pass: pass, head: pm.head, settings: monitor,
-                                                             learnedScale: pm.learnedScale, gradNorm: norm, skipped: false)
-                        withExtendedLifetime(record) {}
-                        monitorAllocations += (Self.allocationCount?() ?? 0) - before
-                    }
+                    _ = trainingStep.run(input: input, target: target, step: update, monitorProbe: monitorCounter)
+                    update += 1
                 }
                 for _ in 0..<3 { trainStep() }
                 var times: [Double] = [], fwd: [Double] = []
                 var allocations: UInt = 0
-                monitorAllocations = 0
+                monitorCounter?.total = 0
                 for _ in 0..<steps {
                     let before = Self.allocationCount?() ?? 0
                     let a = DispatchTime.now().uptimeNanoseconds
@@ -377,8 +357,9 @@ struct Bench: ParsableCommand {
                                     conv: pm.network is PlainNet ? algorithm.rawValue : nil))
                 }
                 if Self.allocationCount != nil {
+                    let monitorAllocations = monitorCounter?.total ?? 0
                     let perStep = Double(allocations - monitorAllocations) / Double(steps)
-                    let monitor = setup.monitor == nil ? ""
+                    let monitor = trainingStep.monitor == nil ? ""
                         : String(format: " (the monitor record: %.1f more)", Double(monitorAllocations) / Double(steps))
                     rows.append(Row(name: "allocations per step " + name, threads: t, medianMs: 0, minMs: 0, maxMs: 0,
                                     perSecond: perStep, unit: "allocations",
@@ -392,3 +373,16 @@ struct Bench: ParsableCommand {
 }
 
 extension Conv3x3Algorithm: ExpressibleByArgument {}
+
+/// Heap allocations made inside what it measures (tools/alloc's counter, when preloaded).
+final class AllocationCounter: StepProbe {
+    let count: @convention(c) () -> UInt
+    var total: UInt = 0
+    init(_ count: @escaping @convention(c) () -> UInt) { self.count = count }
+
+    func measure<R>(_ body: () -> R) -> R {
+        let before = count()
+        defer { total += count() - before }
+        return body()
+    }
+}

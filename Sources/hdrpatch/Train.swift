@@ -77,9 +77,7 @@ struct Train: ParsableCommand {
         }
 
         let optimizer = cfg.makeOptimizer()
-        let model = try PatchModel(model: cfg.model, residual: cfg.residual, logNorm: cfg.logNorm,
-                                   stateSlots: optimizer.stateSlots, seed: UInt64(cfg.seed),
-                                   zeroOutputLayer: cfg.train.zeroInitOutput)
+        let model = try cfg.makeModel(stateSlots: optimizer.stateSlots)
         if resume == nil, let initFrom = cfg.train.initFrom {
             try WeightsFile.load(into: model.store, from: initFrom)
         }
@@ -101,17 +99,7 @@ struct Train: ParsableCommand {
 
         let log = try RunLog.open(dir: dir, resumeFromStep: resumeStep)
         defer { log.close() }
-        let onNonfinite: TrainerSettings.NonfinitePolicy
-        let maxNonfinite: Int
-        switch cfg.monitor.onNonFinite {
-        case .skip(let max): onNonfinite = .skip; maxNonfinite = max
-        case .stop: onNonfinite = .stop; maxNonfinite = 1
-        }
-        let settings = TrainerSettings(
-            steps: cfg.train.steps, logEvery: cfg.train.logEvery, valEvery: cfg.train.valEvery,
-            checkpointEvery: cfg.train.checkpointEvery, gradClip: cfg.train.gradClip,
-            monitor: MonitorSettings(overflowLimit: Float(cfg.monitor.overflowLimit), saturation: Float(cfg.monitor.saturation)),
-            onNonfinite: onNonfinite, maxNonfinite: maxNonfinite)
+        let settings = cfg.trainerSettings
         let trainer = Trainer(
             settings: settings, model: model, loss: cfg.loss, optimizer: optimizer, schedule: cfg.schedule,
             config: cfg.resolved, checkpointDirectory: checkpoints, sink: log,

@@ -1,5 +1,6 @@
-// The whole forward/backward pipeline against PyTorch (fixtures net_*, tools/parity/generate.py):
-// LogNorm -> network -> residual head -> reconstruction -> 2.0 * Huber, then every gradient.
+// The training step against PyTorch (fixtures net_*, tools/parity/generate.py): LogNorm -> network -> residual
+// head -> reconstruction -> 2.0 * Huber, every gradient (head.scale's through PatchModel's wiring), and 20 AdamW
+// steps, all through TrainingStep, the function `train` loops over.
 import Glibc
 import Losses
 import Model
@@ -33,52 +34,43 @@ struct PipelineParityTests {
         name.hasPrefix("net_plain") ? [(name, .direct), (name, .winograd)] : [(name, .automatic)]
     }
 
-    /// Network, head and a store holding the fixture's weights under the same names, in the same order.
-    static func build(_ f: Fixture, conv: Conv3x3Algorithm = .automatic) throws -> (PatchNetwork, ResidualHead, ParameterStore) {
-        let net: PatchNetwork
-        if f.arch == "plain" {
-            let plain = PlainNet(depth: f.model["depth"]!, width: f.model["width"]!)
-            plain.convAlgorithm = conv
-            net = plain
-        } else {
-            net = UNet(width: f.model["width"]!, levels: f.model["levels"]!)
-        }
+    /// The fixture's model as a run builds it (`PatchModel`: LogNorm, network, head, one store), holding the
+    /// fixture's weights under the same names, in the same order.
+    static func build(_ f: Fixture, conv: Conv3x3Algorithm = .automatic) throws -> PatchModel {
+        let arch: ModelConfig = f.arch == "plain" ? .plain(depth: f.model["depth"]!, width: f.model["width"]!)
+                                                  : .unet(width: f.model["width"]!, levels: f.model["levels"]!)
         let mode: ResidualMode
         switch f.mode {
         case "fixed_cap": mode = .fixedCap(cap: f.residual.cap!, alpha: f.residual.alpha!)
         case "adaptive": mode = .adaptive(k: f.residual.k!)
         default: mode = .learnable(initial: f.residual.learnable_init!)
         }
-        let head = ResidualHead(config: ResidualConfig(mode: mode, scale: f.residual.scale, clamp: f.residual.clamp))
-        let layout = net.parameterLayout + head.parameterLayout
-        let store = try ParameterStore(layout: layout, stateSlots: 2)
-        for (name, _) in layout {
-            let e = store.entry(named: name)!
-            let w = f.weights[name]!
-            #expect(w.shape == e.shape, "\(name): fixture shape \(w.shape) vs ours \(e.shape)")
-            _ = store.values(e).update(fromContentsOf: w.data)
+        let model = try PatchModel(model: arch, residual: ResidualConfig(mode: mode, scale: f.residual.scale, clamp: f.residual.clamp),
+                                   logNorm: LogNorm(eps: f.eps, denomFloor: f.denom_floor), stateSlots: 2, seed: 0)
+        (model.network as? PlainNet)?.convAlgorithm = conv
+        for e in model.store.entries {
+            let w = try #require(f.weights[e.name], "\(e.name) is not in the fixture")
+            #expect(w.shape == e.shape, "\(e.name): fixture shape \(w.shape) vs ours \(e.shape)")
+            _ = model.store.values(e).update(fromContentsOf: w.data)
         }
-        return (net, head, store)
+        return model
     }
 
-    /// One forward and backward; fills `store.grads`. Returns the activations and the loss value.
-    static func step(_ net: PatchNetwork, _ head: ResidualHead, _ store: ParameterStore, _ f: Fixture,
-                     loss: CompositeLoss) -> (acts: [String: Tensor], loss: Double) {
+    /// The training step a run takes (`TrainingStep`: forward, loss, backward, the monitor's gradient norm,
+    /// AdamW with the fixture's settings, the monitor record), with the fixture's loss: 2.0 * Huber.
+    static func trainingStep(_ model: PatchModel) throws -> TrainingStep {
+        TrainingStep(model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0, delta: 1.0}"),
+                     optimizer: AdamW(lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weightDecay: 0.01), totalSteps: 20)
+    }
+
+    /// One step on the fixture's batch; `store.grads` then holds the gradients at the weights before the update.
+    static func step(_ step: TrainingStep, _ f: Fixture, index: Int) -> (acts: [String: Tensor], loss: Double) {
         let x = Tensor(shape: f.input.shape, storage: f.input.data)
         let target = Tensor(shape: f.target.shape, storage: f.target.data)
-        let norm = LogNorm(eps: f.eps, denomFloor: f.denom_floor)(x)
-        let p = net.forward(norm.normalized, store: store)
-        let scale = store.entry(named: ResidualHead.scaleName).map { store.values($0)[0] }
-        var delta = Tensor(zeros: [0]), cache = ResidualHead.Cache()
-        head.forward(delta: &delta, p: p, cache: &cache, denom: norm.denom, learnedScale: scale)
-        let inputs = LossInputs(delta: delta, logImage: norm.logImage, target: target, eps: f.eps)
-        let (report, gradDelta) = loss.evaluate(inputs)
-        store.zeroGrads()
-        var dP = Tensor(zeros: p.shape), dScale: Float = 0
-        head.backward(dP: &dP, dScale: &dScale, dDelta: gradDelta, cache: cache)
-        if let e = store.entry(named: ResidualHead.scaleName) { store.grads(e)[0] += dScale }
-        net.backward(dP, store: store)
-        return (["xn": norm.normalized, "p": p, "delta": delta, "out": inputs.output], report.total)
+        let outcome = step.run(input: x, target: target, step: index)
+        #expect(outcome.skip == nil && outcome.lr == 1e-3)
+        let pass = outcome.pass
+        return (["xn": pass.norm.normalized, "p": pass.p, "delta": pass.delta, "out": pass.output], outcome.report.total)
     }
 
     @Test func twelveFixturesArePresent() { #expect(Self.names.count == 12, "\(Self.names)") }
@@ -86,10 +78,10 @@ struct PipelineParityTests {
     @Test(arguments: cases)
     func forwardAndEveryGradientMatchPyTorch(_ name: String, conv: Conv3x3Algorithm) throws {
         let f = try ParityFixture.load(name, as: Fixture.self)
-        let (net, head, store) = try Self.build(f, conv: conv)
-        #expect(net.parameterLayout.map(\.name) + head.parameterLayout.map(\.name) == f.parameter_order)
-        let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0, delta: 1.0}")
-        let (acts, value) = Self.step(net, head, store, f, loss: loss)
+        let model = try Self.build(f, conv: conv)
+        let store = model.store
+        #expect(store.entries.map(\.name) == f.parameter_order)
+        let (acts, value) = Self.step(try Self.trainingStep(model), f, index: 0)
 
         // Layer-by-layer report: every compared tensor with its error, in pipeline order, so the first
         // divergence is visible at a glance when something fails.
@@ -112,14 +104,8 @@ struct PipelineParityTests {
     @Test(arguments: names)
     func twentyAdamWStepsFollowPyTorchsLossTrajectory(_ name: String) throws {
         let f = try ParityFixture.load(name, as: Fixture.self)
-        let (net, head, store) = try Self.build(f)
-        let loss = try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0, delta: 1.0}")
-        let adamw = AdamW(lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weightDecay: 0.01)
-        var ours: [Double] = []
-        for _ in 0..<20 {
-            ours.append(Self.step(net, head, store, f, loss: loss).loss)
-            adamw.step(store, lr: 1e-3)
-        }
+        let step = try Self.trainingStep(try Self.build(f))
+        let ours = (0..<20).map { Self.step(step, f, index: $0).loss }
         let worst = zip(ours, f.trajectory).map { abs($0 - $1) / abs($1) }.max()!
         print("trajectory \(name): worst relative difference over 20 steps \(worst)")
         #expect(worst <= 1e-4, "\(name): ours \(ours) vs torch \(f.trajectory)")

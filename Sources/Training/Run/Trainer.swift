@@ -1,4 +1,4 @@
-// The training loop: steps, the monitor, non-finite handling, validation, checkpoints and exact resume.
+// The training loop over TrainingStep: records, non-finite handling, validation, checkpoints and exact resume.
 import Config
 import Data
 import Dispatch
@@ -117,49 +117,35 @@ public final class Trainer: @unchecked Sendable {
             try latest.save(model: model, optimizer: optimizer, state: state, config: config, step: step)
         }
 
-        var gradDelta = Tensor(zeros: [0])  // reused step to step
-        var report = LossReport(terms: [], total: 0)  // likewise, updated in place
+        let trainingStep = TrainingStep(model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: settings)
         while step < settings.steps {
             if stop.load(ordering: .relaxed) { end = .interrupted; break }
             let batch = try loader.next()
             // Records number a step by how many steps have completed with it (1...steps), like checkpoints,
             // metrics and TensorBoard, so resuming at a checkpoint of step s keeps exactly the records <= s.
             let number = step + 1
-            let pass = model.forward(batch.input)
-            let inputs = model.lossInputs(pass, target: batch.target)
-            if gradDelta.shape != pass.delta.shape { gradDelta = Tensor(zeros: pass.delta.shape) } else {
-                gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            let outcome = trainingStep.run(input: batch.input, target: batch.target, step: step)
+            let report = outcome.report
+            let skipped = outcome.skip != nil
+            let first = batch.origins.first
+            var files: String { batch.origins.map(\.file).joined(separator: " ") }
+            switch outcome.skip {
+            case .nonfiniteLoss(let terms)?:
+                try sink.incident(Incident(step: number, kind: .nonfiniteLoss, file: first?.file ?? "", x: first?.x ?? 0,
+                                           y: first?.y ?? 0, value: report.total,
+                                           detail: "terms: \(terms.joined(separator: " ")); files: \(files)"))
+            case .nonfiniteGradient(let name)?:
+                try sink.incident(Incident(step: number, kind: .nonfiniteGradient, file: first?.file ?? "",
+                                           x: first?.x ?? 0, y: first?.y ?? 0, value: outcome.gradNorm,
+                                           detail: "parameter \(name); files: \(files)"))
+            case nil:
+                break
             }
-            loss.evaluate(inputs, gradDelta: &gradDelta, into: &report)
-            var skipped = false, gradNorm = Double.nan
-            let files = batch.origins.map(\.file)
-            if !report.total.isFinite {
-                let bad = report.terms.filter { !$0.value.isFinite }.map(\.name)
-                try sink.incident(Incident(step: number, kind: .nonfiniteLoss, file: files.first ?? "", x: batch.origins.first?.x ?? 0,
-                                           y: batch.origins.first?.y ?? 0, value: report.total,
-                                           detail: "terms: \(bad.joined(separator: " ")); files: \(files.joined(separator: " "))"))
-                skipped = true
-            } else {
-                model.store.zeroGrads()
-                model.backward(pass, gradDelta: gradDelta)
-                gradNorm = settings.gradClip.map { clipGradNorm(model.store, maxNorm: $0) } ?? globalGradNorm(model.store)
-                if !gradNorm.isFinite {
-                    let name = model.store.entries.first { e in !model.store.grads(e).allSatisfy { $0.isFinite } }?.name ?? "?"
-                    try sink.incident(Incident(step: number, kind: .nonfiniteGradient, file: files.first ?? "",
-                                               x: batch.origins.first?.x ?? 0, y: batch.origins.first?.y ?? 0, value: gradNorm,
-                                               detail: "parameter \(name); files: \(files.joined(separator: " "))"))
-                    skipped = true
-                } else {
-                    let lr = schedule.lr(step: step, base: optimizer.baseLR, totalSteps: settings.steps)
-                    optimizer.step(model.store, lr: lr)
-                }
-            }
-            let (record, perPatch) = StepMonitor.record(step: number, pass: pass, head: model.head, settings: settings.monitor,
-                                                        learnedScale: model.learnedScale, gradNorm: gradNorm, skipped: skipped)
+            let record = outcome.record!  // the trainer's step always has monitor settings
             try sink.monitor(record)
             if record.overflowIncidents > 0 {
-                let peaks = StepMonitor.maxOutput(pass.output)
-                for (i, k) in perPatch.enumerated() where k > 0 {
+                let peaks = StepMonitor.maxOutput(outcome.pass.output)
+                for (i, k) in outcome.overflowPerPatch.enumerated() where k > 0 {
                     let o = batch.origins[i]
                     try sink.incident(Incident(step: number, kind: .overflow, file: o.file, x: o.x, y: o.y, value: Double(k),
                                                detail: "max \(peaks[i])"))

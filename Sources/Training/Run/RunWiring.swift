@@ -1,0 +1,47 @@
+// From a training config to the objects of a run: the model, its training step, the trainer's settings.
+// `hdrpatch train` and `hdrpatch bench --config` build their runs here, so both run the same step.
+import Losses
+import Numerics
+
+extension MonitorConfig {
+    /// What the monitor record measures with (the non-finite policy is the trainer's: `TrainerSettings`).
+    public var settings: MonitorSettings {
+        MonitorSettings(overflowLimit: Float(overflowLimit), saturation: Float(saturation))
+    }
+}
+
+extension TrainConfig {
+    /// The model of this config with `stateSlots` optimizer slots, initialised from `seed`; with
+    /// `train.zero_init_output` (when `zeroOutput`) its output layer starts at zero.
+    public func makeModel(stateSlots: Int, zeroOutput: Bool? = nil) throws -> PatchModel {
+        try PatchModel(model: model, residual: residual, logNorm: logNorm, stateSlots: stateSlots, seed: UInt64(seed),
+                       zeroOutputLayer: zeroOutput ?? train.zeroInitOutput)
+    }
+
+    /// The step a run of this config takes: its loss, optimizer, schedule over `train.steps`, clipping, monitor.
+    public func makeTrainingStep(model: PatchModel, optimizer: any ConfigurableOptimizer) -> TrainingStep {
+        TrainingStep(model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: trainerSettings)
+    }
+
+    /// The trainer's loop settings: intervals, clipping, the monitor and the non-finite policy.
+    public var trainerSettings: TrainerSettings {
+        let onNonfinite: TrainerSettings.NonfinitePolicy
+        let maxNonfinite: Int
+        switch monitor.onNonFinite {
+        case .skip(let max): onNonfinite = .skip; maxNonfinite = max
+        case .stop: onNonfinite = .stop; maxNonfinite = 1
+        }
+        return TrainerSettings(steps: train.steps, logEvery: train.logEvery, valEvery: train.valEvery,
+                               checkpointEvery: train.checkpointEvery, gradClip: train.gradClip,
+                               monitor: monitor.settings, onNonfinite: onNonfinite, maxNonfinite: maxNonfinite)
+    }
+}
+
+extension TrainingStep {
+    /// The step a trainer with `settings` takes (`Trainer.run` builds its step here too).
+    public convenience init(model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
+                            schedule: any LRSchedule, settings: TrainerSettings) {
+        self.init(model: model, loss: loss, optimizer: optimizer, schedule: schedule, totalSteps: settings.steps,
+                  gradClip: settings.gradClip, monitor: settings.monitor)
+    }
+}

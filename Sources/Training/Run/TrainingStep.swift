@@ -1,0 +1,114 @@
+// One training step: forward, loss, backward, gradient clipping, the optimizer update and the monitor record.
+// The trainer loops over it, `hdrpatch bench --what step` times it and the PyTorch parity test calls it, so
+// what is measured and checked is what a run does.
+import Losses
+import Numerics
+
+public final class TrainingStep: @unchecked Sendable {
+    public let model: PatchModel
+    public let loss: CompositeLoss
+    public let optimizer: any ConfigurableOptimizer
+    public let schedule: any LRSchedule
+    /// Updates in the whole run: the schedule's T.
+    public let totalSteps: Int
+    /// Maximum global gradient norm; nil does not clip.
+    public let gradClip: Double?
+    /// The monitor record's settings; nil computes no record (and no gradient norm unless clipping needs it):
+    /// the bare step PyTorch's reference times.
+    public let monitor: MonitorSettings?
+
+    /// Reused from step to step: no allocation per step for the gradient of the loss or its report.
+    private var gradDelta = Tensor(zeros: [0])
+    private var report = LossReport(terms: [], total: 0)
+
+    public init(model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
+                schedule: any LRSchedule = ConstantSchedule(), totalSteps: Int, gradClip: Double? = nil,
+                monitor: MonitorSettings? = MonitorSettings()) {
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.totalSteps = totalSteps
+        self.gradClip = gradClip
+        self.monitor = monitor
+    }
+
+    /// Why a step did not update the weights.
+    public enum Skip: Sendable, Equatable {
+        /// The loss is not finite; `terms` names the terms that are not.
+        case nonfiniteLoss(terms: [String])
+        /// A gradient is not finite; `parameter` is the first parameter holding one.
+        case nonfiniteGradient(parameter: String)
+    }
+
+    public struct Outcome: Sendable {
+        /// The forward pass (its tensors share the model's buffers until the next step).
+        public var pass: PatchModel.Pass
+        public var report: LossReport
+        /// Global gradient norm before clipping; NaN when the loss was not finite, or when neither clipping nor
+        /// the monitor asked for it.
+        public var gradNorm: Double
+        /// The learning rate applied (nil when skipped).
+        public var lr: Double?
+        public var skip: Skip?
+        /// The monitor record and its per-patch overflow pixel counts (nil without `monitor`).
+        public var record: MonitorRecord?
+        public var overflowPerPatch: [Int]
+    }
+
+    /// Runs update `step` (0-based: the schedule's t) on one batch; the records call it step + 1.
+    /// A non-finite loss skips backward and the update; a non-finite gradient skips the update.
+    /// - Parameter monitorProbe: wraps the monitor record's computation (the bench counts its allocations
+    ///   apart, as data the run writes out rather than compute); nil runs it directly.
+    public func run(input: Tensor, target: Tensor, step: Int, monitorProbe: (any StepProbe)? = nil) -> Outcome {
+        let pass = model.forward(input)
+        let inputs = model.lossInputs(pass, target: target)
+        if gradDelta.shape != pass.delta.shape { gradDelta = Tensor(zeros: pass.delta.shape) } else {
+            gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
+        loss.evaluate(inputs, gradDelta: &gradDelta, into: &report)
+        var skip: Skip?, gradNorm = Double.nan, lr: Double?
+        if !report.total.isFinite {
+            skip = .nonfiniteLoss(terms: report.terms.filter { !$0.value.isFinite }.map(\.name))
+        } else {
+            let store = model.store
+            store.zeroGrads()
+            model.backward(pass, gradDelta: gradDelta)
+            let checked = gradClip != nil || monitor != nil
+            if let gradClip {
+                gradNorm = clipGradNorm(store, maxNorm: gradClip)
+            } else if checked {
+                gradNorm = globalGradNorm(store)
+            }
+            if !checked || gradNorm.isFinite {
+                let rate = schedule.lr(step: step, base: optimizer.baseLR, totalSteps: totalSteps)
+                optimizer.step(store, lr: rate)
+                lr = rate
+            } else {
+                let name = store.entries.first { e in !store.grads(e).allSatisfy { $0.isFinite } }?.name ?? "?"
+                skip = .nonfiniteGradient(parameter: name)
+            }
+        }
+        var record: MonitorRecord?, perPatch: [Int] = []
+        if let monitor {
+            // Only constants are captured: a captured variable would be boxed on the heap every step.
+            let norm = gradNorm, skipped = skip != nil, head = model.head, scale = model.learnedScale
+            func compute() -> (MonitorRecord, [Int]) {
+                StepMonitor.record(step: step + 1, pass: pass, head: head, settings: monitor, learnedScale: scale,
+                                   gradNorm: norm, skipped: skipped)
+            }
+            if let monitorProbe {
+                (record, perPatch) = monitorProbe.measure(compute)
+            } else {
+                (record, perPatch) = compute()
+            }
+        }
+        return Outcome(pass: pass, report: report, gradNorm: gradNorm, lr: lr, skip: skip, record: record,
+                       overflowPerPatch: perPatch)
+    }
+}
+
+/// Something that watches part of a step run (the bench counts the monitor record's heap allocations).
+public protocol StepProbe {
+    func measure<R>(_ body: () -> R) -> R
+}
