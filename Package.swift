@@ -4,7 +4,8 @@ import PackageDescription
 // OpenEXR's headers live under /usr/include/OpenEXR and /usr/include/Imath on Debian (libopenexr-dev).
 let openEXRFlags: [CXXSetting] = [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/usr/include/Imath"])]
 
-// Targets depend one way: CLI -> Training -> Losses/Model/Data -> Numerics/EXRIO/Config -> C shims.
+// Targets depend one way: CLI (hdrpatch) -> Reports -> Training -> Model/Losses/Data -> Numerics/EXRIO/Config ->
+// the C targets (CBLAS, CKernels, COpenEXR). Every target declares each module it imports.
 let package = Package(
     name: "hdrpatch",
     products: [
@@ -37,20 +38,20 @@ let package = Package(
         .target(name: "Model", dependencies: ["Numerics", "Config"]),
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),
         .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Config"]),
-        .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO"]),
+        .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "Yams"]),
         .target(name: "Reports", dependencies: ["Training", "Config"]),
         .executableTarget(
             name: "hdrpatch",
-            dependencies: ["CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Training", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "Training", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS", "CKernels"]),
-        .testTarget(name: "LossesTests", dependencies: ["Losses", "Config", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "EXRIO", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "TestSupport"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Config", "TestSupport"]),
+        .testTarget(name: "LossesTests", dependencies: ["Losses", "Config", "Numerics", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "Data", "EXRIO", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "Numerics", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Config", "EXRIO", "Numerics", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Training", "TestSupport"]),
         .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "Training", "TestSupport"]),
     ],

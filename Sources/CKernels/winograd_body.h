@@ -1,4 +1,5 @@
-// One instruction-set variant of the Winograd F(4x4, 3x3) forward kernel, included by winograd.c (undefined
+// One instruction-set variant of the Winograd F(4x4, 3x3) kernels (forward, which d input also runs with the
+// adjoint weights, and the weight gradient), included by winograd.c (undefined
 // again at the end) with HP_SUFFIX, HP_TARGET, HP_VEC (vector of HP_VW floats), HP_MB x HP_NB (register block:
 // output channels x tile vectors) and the shuffles HP_EVEN, HP_ODD (even / odd elements of two vectors),
 // HP_SHIFT (one lane down, the last lane from element e of a second vector), HP_ILO, HP_IHI (interleave the

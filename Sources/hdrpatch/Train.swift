@@ -47,6 +47,10 @@ struct Train: ParsableCommand {
             try execute()
         } catch let e as ExitCode {
             throw e
+        } catch let e as ConfigError where e.keyPath.isEmpty && e.file != nil {
+            // About the file as a whole (missing, unreadable, not YAML): the line names it.
+            printError("\(e.file!): \(e)")
+            throw ExitCode(1)
         } catch {
             printError("\(error)")
             throw ExitCode(1)
@@ -58,6 +62,9 @@ struct Train: ParsableCommand {
         let dir: String
         if let resume {
             dir = resume
+            guard FileManager.default.fileExists(atPath: resume + "/config.yaml") else {
+                throw TrainCLIError("\(resume): not a run directory (no config.yaml to resume from)")
+            }
             cfg = try TrainConfig.load(path: resume + "/config.yaml")
         } else {
             cfg = try TrainConfig.load(path: config!, overrides: overrides)

@@ -95,5 +95,9 @@ struct BenchTests {
         let e = try CLI.run(["bench", "--what", "exr"])
         #expect(e.status == 64)
         #expect(e.stderr.contains("--what exr needs at least one --file"))
+        // A misspelt network is refused, not timed as the plain one.
+        let arch = try CLI.run(["bench", "--what", "step", "--arch", "unett"])
+        #expect(arch.status == 64)
+        #expect(arch.stderr.contains("unett") && arch.stderr.contains("plain") && arch.stderr.contains("unet"), "\(arch.stderr)")
     }
 }

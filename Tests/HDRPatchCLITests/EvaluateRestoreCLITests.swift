@@ -132,6 +132,16 @@ struct EvaluateRestoreCLITests {
         }
     }
 
+    /// A file of another kind given as the checkpoint (here a YAML config) is called what it is.
+    @Test func aCheckpointThatIsNotSafetensorsSaysSo() throws {
+        let dir = ScratchDir()
+        try "model: {arch: plain}\n".write(toFile: dir.file("config.yaml"), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["restore", "--checkpoint", dir.file("config.yaml"), dir.file("in.exr"), dir.file("out.exr")])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("error: \(dir.file("config.yaml")): not a safetensors file ("), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test(arguments: ["evaluate", "restore"])
     func helpIsListedAndShown(_ name: String) throws {
         #expect(try CLI.run(["--help"]).stdout.contains(name))

@@ -60,6 +60,22 @@ struct TrainCLITests {
         #expect(typo.status == 1 && typo.stderr.contains("trian: unknown key (did you mean 'train'?)"))
     }
 
+    /// Errors about a file as a whole name the file: a missing config, a directory that is not a run.
+    @Test func missingConfigAndNonRunDirectoryNameThePath() throws {
+        let dir = ScratchDir()
+        let missing = dir.file("missing.yaml")
+        let r = try CLI.run(["train", "--config", missing])
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: \(missing): config error: No such file or directory\n")
+        try FileManager.default.createDirectory(atPath: dir.file("notarun"), withIntermediateDirectories: true)
+        let resume = try CLI.run(["train", "--resume", dir.file("notarun")])
+        #expect(resume.status == 1)
+        #expect(resume.stderr == "error: \(dir.file("notarun")): not a run directory (no config.yaml to resume from)\n")
+        let ablate = try CLI.run(["ablate", "--config", missing])
+        #expect(ablate.status == 1)
+        #expect(ablate.stderr == "error: \(missing): config error: No such file or directory\n")
+    }
+
     /// Kill -9 at random moments (checkpoints are written every step), resume each time: the final weights
     /// equal those of a run never interrupted, and the logs hold every step exactly once.
     @Test func killNineAtAnyMomentLeavesAResumableRun() throws {

@@ -91,10 +91,10 @@ import TestSupport
         #expect(error([1, 2, 3]) == "bad.safetensors: 3 bytes: too short for a safetensors header")
         var huge = tiny()
         huge.replaceSubrange(0..<8, with: [0x00, 0xc2, 0xeb, 0x0b, 0, 0, 0, 0])  // 200,000,000
-        #expect(error(huge) == "bad.safetensors: header length 200000000 exceeds the 100000000-byte limit")
+        #expect(error(huge) == "bad.safetensors: not a safetensors file (header length 200000000 exceeds the 100000000-byte limit)")
         var long = tiny()
         long[0] = 200
-        #expect(error(long) == "bad.safetensors: header length 200 exceeds the file size 104")
+        #expect(error(long) == "bad.safetensors: not a safetensors file (header length 200 exceeds the file size 104)")
         #expect(error(file(header: #"{"w": {"dtype"#, data: data)) == "bad.safetensors: header is not a valid JSON object")
         #expect(error(file(header: "[1, 2]", data: data)) == "bad.safetensors: header is not a valid JSON object")
         #expect(error(file(header: t(#""dtype":"F16","shape":[4],"data_offsets":[0,8]"#), data: data))

@@ -1,6 +1,7 @@
 // The direct path of Conv2D for 3x3, stride 1, padding 1 (every convolution of the plain network and most of
-// the U-Net): vectorised kernels on a padded-width grid (CKernels/hp_kernels.h), no im2col, no col2im, the
-// batch split over `Parallel.threads` (or the layer's own `threads`).
+// the U-Net): vectorised kernels on a padded-width grid (CKernels/hp_kernels.h), no im2col, no col2im, split
+// over `Parallel.threads` (or the layer's own `threads`) by image, or (forward) by output rows when the batch is
+// smaller than the thread count; parallel sections are `ParallelJob` values.
 import CKernels
 
 /// Which algorithm a `Conv2D` uses.

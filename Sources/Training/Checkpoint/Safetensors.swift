@@ -106,10 +106,13 @@ public struct SafetensorsFile: Sendable {
         func fail(_ reason: String) -> CheckpointError { CheckpointError(path: path, reason: reason) }
         guard bytes.count >= 8 else { throw fail("\(bytes.count) bytes: too short for a safetensors header") }
         let n = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        // A file of another kind (a YAML config, an EXR) shows as a header length beyond the limit or the file.
         guard n <= UInt64(Safetensors.maxHeaderBytes) else {
-            throw fail("header length \(n) exceeds the \(Safetensors.maxHeaderBytes)-byte limit")
+            throw fail("not a safetensors file (header length \(n) exceeds the \(Safetensors.maxHeaderBytes)-byte limit)")
         }
-        guard 8 + Int(n) <= bytes.count else { throw fail("header length \(n) exceeds the file size \(bytes.count)") }
+        guard 8 + Int(n) <= bytes.count else {
+            throw fail("not a safetensors file (header length \(n) exceeds the file size \(bytes.count))")
+        }
         let dataStart = 8 + Int(n), dataLength = bytes.count - dataStart
         let json: [String: JSONValue]
         do {

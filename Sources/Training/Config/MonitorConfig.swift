@@ -15,7 +15,8 @@ public struct MonitorConfig: Sendable, Equatable {
     public var overflowLimit: Double
     /// `saturation` (0.99, in (0, 1)): |tanh(p)| above it counts as saturated.
     public var saturation: Double
-    /// `on_nonfinite: skip | stop` (skip) and, with skip only, `max_nonfinite` (10, >= 1).
+    /// `on_nonfinite: skip | stop` (skip) and, with skip only, `max_nonfinite` (10, >= 1): the number of
+    /// consecutive skipped steps that stops the run (a step that updates resets the count).
     public var onNonFinite: OnNonFinite
 
     public static let keys = ["overflow_limit", "saturation", "on_nonfinite", "max_nonfinite"]
