@@ -4,7 +4,7 @@ import Numerics
 
 /// Per sample s with M = C*H*W values: sort pred delta and gt delta ascending,
 /// term_s = (1/M) sum_k |sorted_p[k] - sorted_g[k]|; value = mean over the batch of term_s.
-/// It ignores where a value sits, only which values occur (DESIGN.md, Phase 3).
+/// It ignores where a value sits, only which values occur (docs/conventions.md, Phase 3).
 ///
 /// Gradient flows back through the sort permutation of pred: the element that landed at rank k gets
 /// sign(sorted_p[k] - sorted_g[k]) / (M * N); gt carries no gradient. Ties are ordered by position and

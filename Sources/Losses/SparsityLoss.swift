@@ -1,4 +1,4 @@
-// A pull of predicted residuals toward 0 (DESIGN.md Phase 3, weight ~0.1).
+// A pull of predicted residuals toward 0 (docs/conventions.md, Phase 3; weight ~0.1).
 import Config
 import Numerics
 

@@ -1,7 +1,8 @@
 // The `residual:` config section: which scaling mode bounds the residual, and the safety clamp.
 import Config
 
-/// How tanh(p) is scaled into the log-domain residual delta (DESIGN.md "The residual-scaling strategy").
+/// How tanh(p) is scaled into the log-domain residual delta (docs/conventions.md, "The residual-scaling
+/// strategy").
 public enum ResidualMode: Sendable, Equatable {
     /// Mode A: delta = alpha * cap * tanh(p) * scale.
     case fixedCap(cap: Float, alpha: Float)

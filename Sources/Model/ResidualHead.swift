@@ -112,8 +112,8 @@ public struct ResidualHead: Sendable {
         if learnable { dScale += Float(ds * Double(config.scale)) }
     }
 
-    /// Monitor counts over a forward's cache: clamp hits (|delta before clamp| >= c, DESIGN.md's definition)
-    /// and tanh saturation (|t| > `saturation`).
+    /// Monitor counts over a forward's cache: clamp hits (|delta before clamp| >= c, the definition in
+    /// docs/conventions.md) and tanh saturation (|t| > `saturation`).
     public func counts(_ cache: Cache, saturation: Float) -> (clampHits: Int, saturated: Int) {
         var hits = 0, sat = 0
         if let c = config.clamp { for v in cache.preClamp.storage where abs(v) >= c { hits += 1 } }

@@ -1,5 +1,5 @@
-// The strategy's claims (DESIGN.md, "The residual-scaling strategy"), each checked against the ablation table
-// with its spread over seeds and a plain verdict.
+// The strategy's claims (docs/conventions.md, "The residual-scaling strategy"), each checked against the ablation
+// table with its spread over seeds and a plain verdict.
 import Foundation
 
 public struct Claim: Sendable {

@@ -1,4 +1,5 @@
-// The report's chart sections, each from the records that define it (DESIGN.md "Overflow-incident monitor").
+// The report's chart sections, each from the records that define it (docs/conventions.md, "The overflow-incident
+// monitor").
 // Skipped steps stay in the series: their values are usually non-finite and show as gaps, which is honest.
 import Foundation
 import Training

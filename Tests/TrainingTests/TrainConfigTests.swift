@@ -129,7 +129,8 @@ import Testing
         #expect(text.contains("train: data/real/train\n") && text.contains("val: data/real/val\n"))
     }
 
-    /// The strategy variants, exactly as DESIGN.md states them, and nothing else differing between them.
+    /// The strategy variants, exactly as docs/conventions.md states them, and nothing else differing between
+    /// them.
     @Test func strategyVariants() throws {
         func load(_ name: String) throws -> TrainConfig {
             try TrainConfig.load(path: "\(configsDirectory)/\(name).yaml", overrides: fx.dataOverrides)

@@ -37,7 +37,7 @@ def write(name, body):
 
 
 def head_forward(p, denom, scale_param, mode, cfg):
-    """DESIGN.md's residual head, written the PyTorch way."""
+    """The residual head of docs/conventions.md, written the PyTorch way."""
     t = torch.tanh(p)
     if mode == "fixed_cap":
         delta = cfg["alpha"] * t * cfg["cap"] * cfg["scale"]
@@ -86,7 +86,7 @@ def pu21(y):
 
 
 def loss_value(kind, params, delta, gt_delta, out, target):
-    """The loss terms exactly as DESIGN.md and issue 4 define them (mean over the batch by default)."""
+    """The loss terms exactly as docs/conventions.md defines them (mean over the batch by default)."""
     n = delta.shape[0]
     if kind == "huber":
         return torch.nn.functional.huber_loss(delta, gt_delta, delta=params["delta"])
@@ -210,7 +210,7 @@ class Head(torch.nn.Module):
 
 
 def pipeline(net, head, x, target, eps, floor):
-    """LogNorm -> network -> head -> reconstruction -> 2.0 * Huber(delta, gt_delta), as DESIGN.md."""
+    """LogNorm -> network -> head -> reconstruction -> 2.0 * Huber(delta, gt_delta), as docs/conventions.md."""
     log_img = torch.log(x + eps)
     n = x.shape[0]
     lo = log_img.reshape(n, -1).amin(1).view(n, 1, 1, 1)

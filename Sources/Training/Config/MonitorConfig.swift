@@ -1,5 +1,5 @@
-// The `monitor:` section of a training config: the overflow-incident monitor's thresholds (DESIGN.md
-// "Overflow-incident monitor") and what a non-finite loss or gradient does to the run.
+// The `monitor:` section of a training config: the overflow-incident monitor's thresholds (docs/conventions.md,
+// "The overflow-incident monitor") and what a non-finite loss or gradient does to the run.
 import Config
 
 public struct MonitorConfig: Sendable, Equatable {

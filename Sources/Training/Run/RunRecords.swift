@@ -59,7 +59,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// One line of monitor.jsonl per training step, with DESIGN.md's definitions.
+/// One line of monitor.jsonl per training step, with docs/conventions.md's definitions.
 public struct MonitorRecord: Codable, Sendable, Equatable {
     /// Steps completed including this one (1 ... steps), as in metrics, checkpoints and TensorBoard.
     public var step: Int

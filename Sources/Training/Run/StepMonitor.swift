@@ -1,4 +1,4 @@
-// The overflow-incident monitor: DESIGN.md's per-step definitions computed from one training step.
+// The overflow-incident monitor: the per-step definitions of docs/conventions.md, computed from one training step.
 import Data
 import Model
 import Numerics
