@@ -4,12 +4,13 @@ APT_PACKAGES := libopenblas-dev libopenexr-dev pkg-config
 SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup build test train data sample ablate ablate-quick bench clean help
+.PHONY: setup build test train data sample ablate ablate-quick bench format format-check clean help
 
 help:
 	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES))"
 	@echo "make build  - release build of hdrpatch (.build/release/hdrpatch)"
-	@echo "make test   - setup, build and run every test"
+	@echo "make test   - setup, check formatting, build and run every test"
+	@echo "make format - format the Swift sources with swift-format (.swift-format)"
 	@echo "make data   - build data/real from Blender's CC0 HDRIs (falls back to data/sample without apt)"
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
 	@echo "make train  - setup, build, data, train configs/default.yaml, write the report"
@@ -30,9 +31,15 @@ setup:
 build: setup
 	$(SWIFT) build -c release --product hdrpatch
 
-test: setup
+test: setup format-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+format:
+	$(SWIFT) format format --recursive --in-place --parallel Sources Tests Package.swift
+
+format-check:
+	SWIFT=$(SWIFT) tools/format/check.sh
 
 data: build
 	tools/data/make_data.sh .build/release/hdrpatch

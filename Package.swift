@@ -14,11 +14,11 @@ let package = Package(
         .library(name: "Data", targets: ["Data"]),
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Losses", targets: ["Losses"]),
-        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Training", targets: ["Training"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2")
     ],
     targets: [
         .target(
@@ -26,7 +26,7 @@ let package = Package(
             cxxSettings: openEXRFlags,
             linkerSettings: [
                 .linkedLibrary("OpenEXR-3_1"), .linkedLibrary("OpenEXRCore-3_1"), .linkedLibrary("Iex-3_1"),
-                .linkedLibrary("IlmThread-3_1"), .linkedLibrary("Imath-3_1"),
+                .linkedLibrary("IlmThread-3_1"), .linkedLibrary("Imath-3_1")
             ]
         ),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -42,18 +42,24 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Training", "Config"]),
         .executableTarget(
             name: "hdrpatch",
-            dependencies: ["CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "Training", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "Training", "Reports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS", "CKernels"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Config", "Numerics", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "Data", "EXRIO", "TestSupport"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "Data", "EXRIO", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "Numerics", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "EXRIO", "Numerics", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Training", "TestSupport"]),
-        .testTarget(name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "Training", "TestSupport"]),
+        .testTarget(
+            name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "Training", "TestSupport"])
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -17,8 +17,9 @@ public final class ConfigMapping {
     /// - Throws: ConfigError when `node` is not a mapping or has a key that is not a string.
     public init(_ node: Node, path: String, file: String?) throws {
         guard case .mapping(let m) = node else {
-            throw ConfigError(keyPath: path, reason: "expected a mapping, found \(StrictYAML.found(node))",
-                              file: file, line: node.mark?.line)
+            throw ConfigError(
+                keyPath: path, reason: "expected a mapping, found \(StrictYAML.found(node))",
+                file: file, line: node.mark?.line)
         }
         self.path = path
         self.file = file
@@ -26,8 +27,9 @@ public final class ConfigMapping {
         var entries: [(String, Node, Node)] = []
         for (k, v) in m {
             guard let key = String.fromYAML(k) else {
-                throw ConfigError(keyPath: path, reason: "keys must be strings, found \(StrictYAML.found(k))",
-                                  file: file, line: k.mark?.line)
+                throw ConfigError(
+                    keyPath: path, reason: "keys must be strings, found \(StrictYAML.found(k))",
+                    file: file, line: k.mark?.line)
             }
             entries.append((key, k, v))
         }
@@ -84,8 +86,10 @@ public final class ConfigMapping {
     }
 
     /// The default is not checked against the bounds: it is the code's own choice.
-    public func value<T: ConfigValue & Comparable>(_ key: String, default defaultValue: T,
-                                                   in bounds: ConfigBounds<T>) throws -> T {
+    public func value<T: ConfigValue & Comparable>(
+        _ key: String, default defaultValue: T,
+        in bounds: ConfigBounds<T>
+    ) throws -> T {
         guard node(key) != nil else {
             asked.insert(key)
             return defaultValue
@@ -115,15 +119,18 @@ public final class ConfigMapping {
 
     /// A required list of mappings (possibly empty); item i has key path `<key>.<i>`.
     public func mappings(_ key: String) throws -> [ConfigMapping] {
-        try list(key).enumerated().map { i, n in try ConfigMapping(n, path: configPath(configPath(path, key), "\(i)"), file: file) }
+        try list(key).enumerated().map { i, n in
+            try ConfigMapping(n, path: configPath(configPath(path, key), "\(i)"), file: file)
+        }
     }
 
     /// A required list of scalars of one type (possibly empty).
     public func values<T: ConfigValue>(_ key: String, _ type: T.Type = T.self) throws -> [T] {
         try list(key).enumerated().map { i, n in
             guard let v = T.fromYAML(n) else {
-                throw ConfigError(keyPath: configPath(configPath(path, key), "\(i)"),
-                                  reason: "expected \(T.expected), found \(StrictYAML.found(n))", file: file, line: n.mark?.line)
+                throw ConfigError(
+                    keyPath: configPath(configPath(path, key), "\(i)"),
+                    reason: "expected \(T.expected), found \(StrictYAML.found(n))", file: file, line: n.mark?.line)
             }
             return v
         }
@@ -173,11 +180,18 @@ public struct ConfigBounds<T: Comparable>: CustomStringConvertible {
     public var upperInclusive: Bool
 
     public init(lower: T?, lowerInclusive: Bool, upper: T?, upperInclusive: Bool) {
-        self.lower = lower; self.lowerInclusive = lowerInclusive; self.upper = upper; self.upperInclusive = upperInclusive
+        self.lower = lower
+        self.lowerInclusive = lowerInclusive
+        self.upper = upper
+        self.upperInclusive = upperInclusive
     }
 
-    public static func atLeast(_ v: T) -> Self { Self(lower: v, lowerInclusive: true, upper: nil, upperInclusive: false) }
-    public static func greaterThan(_ v: T) -> Self { Self(lower: v, lowerInclusive: false, upper: nil, upperInclusive: false) }
+    public static func atLeast(_ v: T) -> Self {
+        Self(lower: v, lowerInclusive: true, upper: nil, upperInclusive: false)
+    }
+    public static func greaterThan(_ v: T) -> Self {
+        Self(lower: v, lowerInclusive: false, upper: nil, upperInclusive: false)
+    }
     public static func within(_ r: ClosedRange<T>) -> Self {
         Self(lower: r.lowerBound, lowerInclusive: true, upper: r.upperBound, upperInclusive: true)
     }
@@ -190,10 +204,10 @@ public struct ConfigBounds<T: Comparable>: CustomStringConvertible {
 
     public var description: String {
         switch (lower, upper) {
-        case let (lo?, hi?):
+        case (let lo?, let hi?):
             return "in \(lowerInclusive ? "[" : "(")\(lo), \(hi)\(upperInclusive ? "]" : ")")"
-        case let (lo?, nil): return "\(lowerInclusive ? ">=" : ">") \(lo)"
-        case let (nil, hi?): return "\(upperInclusive ? "<=" : "<") \(hi)"
+        case (let lo?, nil): return "\(lowerInclusive ? ">=" : ">") \(lo)"
+        case (nil, let hi?): return "\(upperInclusive ? "<=" : "<") \(hi)"
         case (nil, nil): return "any value"
         }
     }

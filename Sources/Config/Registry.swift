@@ -9,7 +9,9 @@ public struct Registry<Product>: Sendable {
         public let make: @Sendable (ConfigMapping) throws -> Product
 
         public init(type: String, keys: [String], make: @escaping @Sendable (ConfigMapping) throws -> Product) {
-            self.type = type; self.keys = keys; self.make = make
+            self.type = type
+            self.keys = keys
+            self.make = make
         }
     }
 

@@ -18,8 +18,9 @@ public enum StrictYAML {
             throw ConfigError(keyPath: "", reason: "empty document; expected a mapping", file: file)
         }
         guard case .mapping = root else {
-            throw ConfigError(keyPath: "", reason: "expected a mapping at the top level, found \(found(root))",
-                              file: file, line: root.mark?.line)
+            throw ConfigError(
+                keyPath: "", reason: "expected a mapping at the top level, found \(found(root))",
+                file: file, line: root.mark?.line)
         }
         return try ConfigMapping(root, path: "", file: file)
     }
@@ -65,13 +66,14 @@ public enum StrictYAML {
             return ConfigError(keyPath: "", reason: reason, file: file, line: mark.line)
         }
         switch e {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             return at(mark, problem, context)
-        case let .duplicatedKeysInMapping(duplicates, context):
+        case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            return ConfigError(keyPath: "", reason: "duplicate key \(keys) in the mapping at line \(context.mark.line)",
-                               file: file, line: context.mark.line)
+            return ConfigError(
+                keyPath: "", reason: "duplicate key \(keys) in the mapping at line \(context.mark.line)",
+                file: file, line: context.mark.line)
         default:
             return ConfigError(keyPath: "", reason: "YAML error: \(e)", file: file)
         }

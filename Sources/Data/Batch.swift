@@ -14,10 +14,20 @@ public struct PatchOrigin: Sendable, Equatable, Codable {
     public var rot90: Int
 
     public init(file: String, x: Int, y: Int, flipH: Bool = false, flipV: Bool = false, rot90: Int = 0) {
-        self.file = file; self.x = x; self.y = y; self.flipH = flipH; self.flipV = flipV; self.rot90 = rot90
+        self.file = file
+        self.x = x
+        self.y = y
+        self.flipH = flipH
+        self.flipV = flipV
+        self.rot90 = rot90
     }
 
-    enum CodingKeys: String, CodingKey { case file, x, y, flipH = "flip_h", flipV = "flip_v", rot90 }
+    enum CodingKeys: String, CodingKey {
+        case file, x, y
+        case flipH = "flip_h"
+        case flipV = "flip_v"
+        case rot90
+    }
 }
 
 /// N paired patches: linear input (degraded) and target (clean), each (N, 3, P, P).
@@ -30,6 +40,10 @@ public struct Batch: Sendable {
     public var index: Int
 
     public init(input: Tensor, target: Tensor, origins: [PatchOrigin], epoch: Int, index: Int) {
-        self.input = input; self.target = target; self.origins = origins; self.epoch = epoch; self.index = index
+        self.input = input
+        self.target = target
+        self.origins = origins
+        self.epoch = epoch
+        self.index = index
     }
 }

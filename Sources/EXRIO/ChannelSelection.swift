@@ -13,7 +13,8 @@ enum ChannelPlan: Equatable {
 enum ChannelSelection {
     /// Layer names present in a channel list: the text before the last "." of each layered channel.
     static func layers(in names: [String]) -> [String] {
-        var seen = Set<String>(), out: [String] = []
+        var seen = Set<String>()
+        var out: [String] = []
         for n in names {
             guard let dot = n.lastIndex(of: ".") else { continue }
             let layer = String(n[..<dot])
@@ -57,7 +58,8 @@ enum ChannelSelection {
 
     private static func subsampled(_ chosen: [String], _ channels: [ChannelInfo]) -> ChannelSelectionError? {
         for c in channels where chosen.contains(c.name) && (c.xSampling != 1 || c.ySampling != 1) {
-            return .init(reason: "channel \(c.name) is subsampled (\(c.xSampling)x\(c.ySampling)), which is not supported")
+            return .init(
+                reason: "channel \(c.name) is subsampled (\(c.xSampling)x\(c.ySampling)), which is not supported")
         }
         return nil
     }

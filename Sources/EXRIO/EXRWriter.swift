@@ -4,7 +4,8 @@ import Glibc
 
 /// OpenEXR compressions, named as in the file format; the raw value is the file-format id.
 public enum EXRCompression: Int32, Sendable, CaseIterable, CustomStringConvertible {
-    case none = 0, rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab
+    case none = 0
+    case rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab
 
     public var description: String { EXRDecoder.compressionNames[Int(rawValue)] }
 
@@ -20,7 +21,9 @@ public struct EXRTiling: Sendable, Equatable {
     public var height: Int
     public var levelMode: TileLevelMode
     public init(width: Int = 64, height: Int = 64, levelMode: TileLevelMode = .one) {
-        self.width = width; self.height = height; self.levelMode = levelMode
+        self.width = width
+        self.height = height
+        self.levelMode = levelMode
     }
 }
 
@@ -39,11 +42,18 @@ public struct EXRWriteOptions: Sendable {
     public var dwaLevel: Float? = nil
     public var threads: Int = 2
 
-    public init(pixelType: PixelType = .half, compression: EXRCompression = .zip, tiling: EXRTiling? = nil,
-                originX: Int = 0, originY: Int = 0, strict: Bool = false, dwaLevel: Float? = nil, threads: Int = 2) {
-        self.pixelType = pixelType; self.compression = compression; self.tiling = tiling
-        self.originX = originX; self.originY = originY; self.strict = strict
-        self.dwaLevel = dwaLevel; self.threads = threads
+    public init(
+        pixelType: PixelType = .half, compression: EXRCompression = .zip, tiling: EXRTiling? = nil,
+        originX: Int = 0, originY: Int = 0, strict: Bool = false, dwaLevel: Float? = nil, threads: Int = 2
+    ) {
+        self.pixelType = pixelType
+        self.compression = compression
+        self.tiling = tiling
+        self.originX = originX
+        self.originY = originY
+        self.strict = strict
+        self.dwaLevel = dwaLevel
+        self.threads = threads
     }
 }
 
@@ -68,11 +78,20 @@ public struct EXRPart: Sendable {
     public var tiling: EXRTiling? = nil
     public var dwaLevel: Float? = nil
 
-    public init(name: String? = nil, width: Int, height: Int, originX: Int = 0, originY: Int = 0,
-                channels: [(name: String, type: PixelType, plane: [Float])], compression: EXRCompression = .zip,
-                tiling: EXRTiling? = nil, dwaLevel: Float? = nil) {
-        self.name = name; self.width = width; self.height = height; self.originX = originX; self.originY = originY
-        self.channels = channels; self.compression = compression; self.tiling = tiling; self.dwaLevel = dwaLevel
+    public init(
+        name: String? = nil, width: Int, height: Int, originX: Int = 0, originY: Int = 0,
+        channels: [(name: String, type: PixelType, plane: [Float])], compression: EXRCompression = .zip,
+        tiling: EXRTiling? = nil, dwaLevel: Float? = nil
+    ) {
+        self.name = name
+        self.width = width
+        self.height = height
+        self.originX = originX
+        self.originY = originY
+        self.channels = channels
+        self.compression = compression
+        self.tiling = tiling
+        self.dwaLevel = dwaLevel
     }
 }
 
@@ -83,7 +102,9 @@ public enum EXRWriter {
     /// Writes `image` as R, G, B. Half output never contains an infinity made by overflow: such values are
     /// clamped to +-65504 and counted in the report, or refused with `options.strict`.
     @discardableResult
-    public static func write(_ image: HDRImage, to path: String, options: EXRWriteOptions = EXRWriteOptions()) throws -> EXRWriteReport {
+    public static func write(
+        _ image: HDRImage, to path: String, options: EXRWriteOptions = EXRWriteOptions()
+    ) throws -> EXRWriteReport {
         guard options.pixelType != .rgbe else {
             throw ImageIOError(path: path, reason: "rgbe is not an EXR pixel type")
         }
@@ -96,7 +117,11 @@ public enum EXRWriter {
                 pixels[i] = pixels[i] > 0 ? halfMax : -halfMax
             }
             if options.strict && report.halfOverflow > 0 {
-                throw ImageIOError(path: path, reason: "\(report.halfOverflow) values exceed the half-float range (|v| > 65504); write float or allow clamping")
+                throw ImageIOError(
+                    path: path,
+                    reason:
+                        "\(report.halfOverflow) values exceed the half-float range (|v| > 65504); write float or allow clamping"
+                )
             }
         }
         let n = image.planeCount
@@ -145,8 +170,9 @@ public enum EXRWriter {
         try FileBytes.atomicWrite(path) { temp in
             var err = [CChar](repeating: 0, count: 512)
             let status = image.pixels.withUnsafeBufferPointer { p in
-                hp_exr_write_luminance_chroma(temp, Int32(image.width), Int32(image.height), p.baseAddress!,
-                                              p.baseAddress! + n, p.baseAddress! + 2 * n, &err, err.count)
+                hp_exr_write_luminance_chroma(
+                    temp, Int32(image.width), Int32(image.height), p.baseAddress!,
+                    p.baseAddress! + n, p.baseAddress! + 2 * n, &err, err.count)
             }
             if status != 0 { throw ImageIOError(path: path, reason: EXRDecoder.message(err)) }
         }
@@ -160,12 +186,14 @@ public enum EXRWriter {
                 throw ImageIOError(path: path, reason: "image size \(p.width) x \(p.height) is empty")
             }
             guard p.width <= Int(Int32.max), p.height <= Int(Int32.max),
-                  abs(p.originX) + p.width < Int(Int32.max), abs(p.originY) + p.height < Int(Int32.max)
+                abs(p.originX) + p.width < Int(Int32.max), abs(p.originY) + p.height < Int(Int32.max)
             else { throw ImageIOError(path: path, reason: "data window does not fit 32-bit coordinates") }
             guard !p.channels.isEmpty else { throw ImageIOError(path: path, reason: "part without channels") }
             for c in p.channels {
                 guard c.plane.count == p.width * p.height else {
-                    throw ImageIOError(path: path, reason: "channel \(c.name) has \(c.plane.count) values for \(p.width) x \(p.height)")
+                    throw ImageIOError(
+                        path: path, reason: "channel \(c.name) has \(c.plane.count) values for \(p.width) x \(p.height)"
+                    )
                 }
                 guard c.type != .rgbe else { throw ImageIOError(path: path, reason: "rgbe is not an EXR pixel type") }
             }

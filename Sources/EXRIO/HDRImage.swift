@@ -13,8 +13,9 @@ public struct HDRImage: Sendable, Equatable {
 
     /// - Parameter pixels: (3, height, width); its count must be 3 * width * height.
     public init(width: Int, height: Int, pixels: [Float]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == 3 * width * height,
-                     "HDRImage: \(pixels.count) values for 3 x \(height) x \(width)")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == 3 * width * height,
+            "HDRImage: \(pixels.count) values for 3 x \(height) x \(width)")
         self.width = width
         self.height = height
         self.pixels = pixels
@@ -46,7 +47,8 @@ public struct PixelCounts: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case negativeClamped = "negative_clamped", nan, inf
+        case negativeClamped = "negative_clamped"
+        case nan, inf
     }
 }
 
@@ -58,10 +60,16 @@ extension HDRImage {
         let n = planeCount
         pixels.withUnsafeMutableBufferPointer { p in
             for i in 0..<n {
-                var negative = false, nan = false, inf = false
+                var negative = false
+                var nan = false
+                var inf = false
                 for c in 0..<3 {
                     let v = p[c * n + i]
-                    if v.isNaN { nan = true } else if v.isInfinite { inf = true } else if v < 0 {
+                    if v.isNaN {
+                        nan = true
+                    } else if v.isInfinite {
+                        inf = true
+                    } else if v < 0 {
                         negative = true
                         p[c * n + i] = 0
                     }

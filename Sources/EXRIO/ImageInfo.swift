@@ -9,12 +9,20 @@ public enum ImageFormat: String, Sendable, Codable {
 public struct PixelBox: Sendable, Equatable, Codable, CustomStringConvertible {
     public var minX: Int, minY: Int, maxX: Int, maxY: Int
     public init(minX: Int, minY: Int, maxX: Int, maxY: Int) {
-        self.minX = minX; self.minY = minY; self.maxX = maxX; self.maxY = maxY
+        self.minX = minX
+        self.minY = minY
+        self.maxX = maxX
+        self.maxY = maxY
     }
     public var width: Int { maxX - minX + 1 }
     public var height: Int { maxY - minY + 1 }
     public var description: String { "(\(minX), \(minY)) - (\(maxX), \(maxY))" }
-    enum CodingKeys: String, CodingKey { case minX = "min_x", minY = "min_y", maxX = "max_x", maxY = "max_y" }
+    enum CodingKeys: String, CodingKey {
+        case minX = "min_x"
+        case minY = "min_y"
+        case maxX = "max_x"
+        case maxY = "max_y"
+    }
 }
 
 public enum PixelType: String, Sendable, Codable {
@@ -29,9 +37,16 @@ public struct ChannelInfo: Sendable, Equatable, Codable {
     public var xSampling: Int
     public var ySampling: Int
     public init(name: String, type: PixelType, xSampling: Int = 1, ySampling: Int = 1) {
-        self.name = name; self.type = type; self.xSampling = xSampling; self.ySampling = ySampling
+        self.name = name
+        self.type = type
+        self.xSampling = xSampling
+        self.ySampling = ySampling
     }
-    enum CodingKeys: String, CodingKey { case name, type, xSampling = "x_sampling", ySampling = "y_sampling" }
+    enum CodingKeys: String, CodingKey {
+        case name, type
+        case xSampling = "x_sampling"
+        case ySampling = "y_sampling"
+    }
 }
 
 public enum TileLevelMode: String, Sendable, Codable {
@@ -44,7 +59,12 @@ public struct TileInfo: Sendable, Equatable, Codable {
     public var levelMode: TileLevelMode
     public var levelsX: Int
     public var levelsY: Int
-    enum CodingKeys: String, CodingKey { case width, height, levelMode = "level_mode", levelsX = "levels_x", levelsY = "levels_y" }
+    enum CodingKeys: String, CodingKey {
+        case width, height
+        case levelMode = "level_mode"
+        case levelsX = "levels_x"
+        case levelsY = "levels_y"
+    }
 }
 
 public struct PartSummary: Sendable, Equatable, Codable {
@@ -73,19 +93,34 @@ public struct ImageInfo: Sendable, Equatable, Codable {
     /// Radiance EXPOSURE product from the header (1 when absent). Pixel values are returned as stored.
     public var exposure: Double?
 
-    public init(format: ImageFormat, width: Int, height: Int, dataWindow: PixelBox, displayWindow: PixelBox,
-                channels: [ChannelInfo], selectedChannels: [String], compression: String, storage: String,
-                tile: TileInfo? = nil, parts: [PartSummary], part: Int, exposure: Double? = nil) {
-        self.format = format; self.width = width; self.height = height
-        self.dataWindow = dataWindow; self.displayWindow = displayWindow
-        self.channels = channels; self.selectedChannels = selectedChannels
-        self.compression = compression; self.storage = storage; self.tile = tile
-        self.parts = parts; self.part = part; self.exposure = exposure
+    public init(
+        format: ImageFormat, width: Int, height: Int, dataWindow: PixelBox, displayWindow: PixelBox,
+        channels: [ChannelInfo], selectedChannels: [String], compression: String, storage: String,
+        tile: TileInfo? = nil, parts: [PartSummary], part: Int, exposure: Double? = nil
+    ) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.dataWindow = dataWindow
+        self.displayWindow = displayWindow
+        self.channels = channels
+        self.selectedChannels = selectedChannels
+        self.compression = compression
+        self.storage = storage
+        self.tile = tile
+        self.parts = parts
+        self.part = part
+        self.exposure = exposure
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, width, height, dataWindow = "data_window", displayWindow = "display_window", channels,
-             selectedChannels = "selected_channels", compression, storage, tile, parts, part, exposure
+        case format, width, height
+        case dataWindow = "data_window"
+        case displayWindow = "display_window"
+        case channels
+        case
+            selectedChannels = "selected_channels"
+        case compression, storage, tile, parts, part, exposure
     }
 }
 

@@ -63,12 +63,14 @@ enum EXRDecoder {
 
     private static let threadPool = ThreadPoolSize()
 
-    static func decode(_ raw: UnsafeRawBufferPointer, path: String, options: ReadOptions) throws -> (HDRImage, ImageInfo) {
+    static func decode(
+        _ raw: UnsafeRawBufferPointer, path: String, options: ReadOptions
+    ) throws -> (HDRImage, ImageInfo) {
         threadPool.ensure(options.threads)
         var err = [CChar](repeating: 0, count: 512)
         var handle: OpaquePointer?
         guard hp_exr_open(raw.baseAddress, raw.count, UInt64(max(options.maxPixels, 0)), &handle, &err, err.count) == 0,
-              let h = handle
+            let h = handle
         else { throw ImageIOError(path: path, reason: message(err)) }
         defer { hp_exr_close(h) }
 
@@ -89,15 +91,19 @@ enum EXRDecoder {
                 throw ImageIOError(path: path, reason: "unreadable channel list")
             }
             let type: PixelType = c.pixel_type == 0 ? .uint : (c.pixel_type == 1 ? .half : .float)
-            channels.append(ChannelInfo(name: String(cString: name), type: type,
-                                        xSampling: Int(c.x_sampling), ySampling: Int(c.y_sampling)))
+            channels.append(
+                ChannelInfo(
+                    name: String(cString: name), type: type,
+                    xSampling: Int(c.x_sampling), ySampling: Int(c.y_sampling)))
         }
         if pi.storage == 2 || pi.storage == 3 {
             throw ImageIOError(path: path, reason: "deep data is not supported")
         }
-        let dataWindow = PixelBox(minX: Int(pi.dw_min_x), minY: Int(pi.dw_min_y), maxX: Int(pi.dw_max_x), maxY: Int(pi.dw_max_y))
-        let displayWindow = PixelBox(minX: Int(pi.disp_min_x), minY: Int(pi.disp_min_y),
-                                     maxX: Int(pi.disp_max_x), maxY: Int(pi.disp_max_y))
+        let dataWindow = PixelBox(
+            minX: Int(pi.dw_min_x), minY: Int(pi.dw_min_y), maxX: Int(pi.dw_max_x), maxY: Int(pi.dw_max_y))
+        let displayWindow = PixelBox(
+            minX: Int(pi.disp_min_x), minY: Int(pi.disp_min_y),
+            maxX: Int(pi.disp_max_x), maxY: Int(pi.disp_max_y))
         let (w, ht) = (dataWindow.width, dataWindow.height)
 
         let plan: ChannelPlan
@@ -115,12 +121,14 @@ enum EXRDecoder {
             case .rgb(let r, let g, let b):
                 return withCStrings([r, g, b]) { names in
                     var planes: [UnsafeMutablePointer<Float>?] = [base, base + n, base + 2 * n]
-                    return hp_exr_read_planes(h, Int32(part), 3, names, &planes, Int32(options.threads), &err, err.count)
+                    return hp_exr_read_planes(
+                        h, Int32(part), 3, names, &planes, Int32(options.threads), &err, err.count)
                 }
             case .grey(let y):
                 let rv = withCStrings([y]) { names in
                     var planes: [UnsafeMutablePointer<Float>?] = [base]
-                    return hp_exr_read_planes(h, Int32(part), 1, names, &planes, Int32(options.threads), &err, err.count)
+                    return hp_exr_read_planes(
+                        h, Int32(part), 1, names, &planes, Int32(options.threads), &err, err.count)
                 }
                 if rv == 0 {
                     (base + n).update(from: base, count: n)
@@ -128,8 +136,9 @@ enum EXRDecoder {
                 }
                 return rv
             case .luminanceChroma:
-                return hp_exr_read_luminance_chroma(h, Int32(part), base, base + n, base + 2 * n,
-                                                    Int32(options.threads), &err, err.count)
+                return hp_exr_read_luminance_chroma(
+                    h, Int32(part), base, base + n, base + 2 * n,
+                    Int32(options.threads), &err, err.count)
             }
         }
         guard status == 0 else { throw ImageIOError(path: path, reason: message(err)) }
@@ -139,10 +148,12 @@ enum EXRDecoder {
         case .luminanceChroma: selected = ["Y", "RY", "BY"]
         }
 
-        let tile: TileInfo? = pi.storage == 1
-            ? TileInfo(width: Int(pi.tile_x), height: Int(pi.tile_y),
-                       levelMode: [TileLevelMode.one, .mipmap, .ripmap][min(max(Int(pi.level_mode), 0), 2)],
-                       levelsX: Int(pi.levels_x), levelsY: Int(pi.levels_y))
+        let tile: TileInfo? =
+            pi.storage == 1
+            ? TileInfo(
+                width: Int(pi.tile_x), height: Int(pi.tile_y),
+                levelMode: [TileLevelMode.one, .mipmap, .ripmap][min(max(Int(pi.level_mode), 0), 2)],
+                levelsX: Int(pi.levels_x), levelsY: Int(pi.levels_y))
             : nil
         let comp = Int(pi.compression)
         let info = ImageInfo(
@@ -157,7 +168,8 @@ enum EXRDecoder {
         switch want {
         case .index(let i):
             guard parts.indices.contains(i) else {
-                throw ImageIOError(path: path, reason: "no part \(i); the file has \(parts.count) part(s)\(partList(parts))")
+                throw ImageIOError(
+                    path: path, reason: "no part \(i); the file has \(parts.count) part(s)\(partList(parts))")
             }
             return i
         case .name(let name):

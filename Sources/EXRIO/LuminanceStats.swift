@@ -16,7 +16,10 @@ public struct LuminanceStats: Sendable, Equatable, Codable {
     public var pixels: Int
 
     enum CodingKeys: String, CodingKey {
-        case min, max, median, minPositive = "min_positive", dynamicRangeStops = "dynamic_range_stops", pixels
+        case min, max, median
+        case minPositive = "min_positive"
+        case dynamicRangeStops = "dynamic_range_stops"
+        case pixels
     }
 
     /// nil when the image has no finite pixel.
@@ -24,10 +27,14 @@ public struct LuminanceStats: Sendable, Equatable, Codable {
         let n = image.planeCount
         var lum: [Double] = []
         lum.reserveCapacity(n)
-        var lo = Double.infinity, hi = -Double.infinity, minPos = Double.infinity
+        var lo = Double.infinity
+        var hi = -Double.infinity
+        var minPos = Double.infinity
         image.pixels.withUnsafeBufferPointer { p in
             for i in 0..<n {
-                let r = Double(p[i]), g = Double(p[n + i]), b = Double(p[2 * n + i])
+                let r = Double(p[i])
+                let g = Double(p[n + i])
+                let b = Double(p[2 * n + i])
                 guard r.isFinite, g.isFinite, b.isFinite else { continue }
                 let y = 0.2126 * r + 0.7152 * g + 0.0722 * b
                 lum.append(y)
@@ -58,11 +65,13 @@ public struct LuminanceStats: Sendable, Equatable, Codable {
 
     /// k-th smallest value (0-based), partially reordering `a` (Hoare partition, median-of-three pivot).
     static func select(_ a: inout [Double], _ k: Int) -> Double {
-        var lo = 0, hi = a.count - 1
+        var lo = 0
+        var hi = a.count - 1
         while lo < hi {
             let mid = lo + (hi - lo) / 2
             let pivot = Swift.max(Swift.min(a[lo], a[mid]), Swift.min(Swift.max(a[lo], a[mid]), a[hi]))
-            var i = lo, j = hi
+            var i = lo
+            var j = hi
             while i <= j {
                 while a[i] < pivot { i += 1 }
                 while a[j] > pivot { j -= 1 }

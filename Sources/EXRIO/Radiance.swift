@@ -21,7 +21,9 @@ enum Radiance {
     /// Pixel values are returned as stored: EXPOSURE lines are not applied, their product is only reported
     /// in `ImageInfo.exposure` (1 when absent). Bytes after the last scanline are ignored, as Radiance does.
     /// Error reasons count scanlines in file order from 0.
-    static func decode(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws(ImageIOError)
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int
+    ) throws(ImageIOError)
         -> (HDRImage, ImageInfo)
     {
         func fail(_ reason: String) -> ImageIOError { ImageIOError(path: path, reason: reason) }
@@ -39,7 +41,10 @@ enum Radiance {
                 throw fail("unexpected end of data in header")
             }
             pos = next
-            if firstLine { firstLine = false; continue }
+            if firstLine {
+                firstLine = false
+                continue
+            }
             if line.isEmpty { break }
             let text = trimmed(line)
             if text.hasPrefix("FORMAT=") {
@@ -63,7 +68,7 @@ enum Radiance {
         let resText = trimmed(resLine)
         let fields = resText.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard fields.count == 4, let major = Axis(fields[0]), let minor = Axis(fields[2]),
-              major.isX != minor.isX, let majorCount = Int(fields[1]), let minorCount = Int(fields[3])
+            major.isX != minor.isX, let majorCount = Int(fields[1]), let minorCount = Int(fields[3])
         else { throw fail("invalid resolution line \(quoted(resText))") }
         guard majorCount > 0, minorCount > 0 else {
             throw fail("invalid image size in resolution line \(quoted(resText))")
@@ -80,8 +85,9 @@ enum Radiance {
         }
         // Radiance's Y points up, so +Y runs bottom to top in a top-down image.
         func step(_ a: Axis) -> Int { a.isX ? (a.increasing ? 1 : -1) : (a.increasing ? -width : width) }
-        let layout = Layout(scanlines: majorCount, length: minorCount, plane: pixelCount,
-                            origin: start(major) + start(minor), majorStep: step(major), minorStep: step(minor))
+        let layout = Layout(
+            scanlines: majorCount, length: minorCount, plane: pixelCount,
+            origin: start(major) + start(minor), majorStep: step(major), minorStep: step(minor))
 
         var pixels = [Float](repeating: 0, count: 3 * pixelCount)
         var scratch = [UInt8](repeating: 0, count: 4 * minorCount)
@@ -106,7 +112,9 @@ enum Radiance {
     /// With `runLength`, scanlines use new-style RLE where the format allows it (width 8...32767);
     /// other widths, and `runLength: false`, are written as flat pixels. See `rgbe` for value handling.
     static func encode(_ image: HDRImage, runLength: Bool = true) -> [UInt8] {
-        let width = image.width, height = image.height, n = image.planeCount
+        let width = image.width
+        let height = image.height
+        let n = image.planeCount
         var out = Array("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y \(height) +X \(width)\n".utf8)
         let rle = runLength && (8...0x7FFF).contains(width)
         out.reserveCapacity(out.count + 4 * n + (rle ? 4 * height : 0))
@@ -117,13 +125,22 @@ enum Radiance {
                     let o = y * width + x
                     let (r, g, b, e) = rgbe(p[o], p[n + o], p[2 * n + o])
                     if rle {
-                        line[x] = r; line[width + x] = g; line[2 * width + x] = b; line[3 * width + x] = e
+                        line[x] = r
+                        line[width + x] = g
+                        line[2 * width + x] = b
+                        line[3 * width + x] = e
                     } else {
-                        out.append(r); out.append(g); out.append(b); out.append(e)
+                        out.append(r)
+                        out.append(g)
+                        out.append(b)
+                        out.append(e)
                     }
                 }
                 guard rle else { continue }
-                out.append(2); out.append(2); out.append(UInt8(width >> 8)); out.append(UInt8(width & 0xFF))
+                out.append(2)
+                out.append(2)
+                out.append(UInt8(width >> 8))
+                out.append(UInt8(width & 0xFF))
                 for c in 0..<4 { appendRuns(line[(c * width)..<((c + 1) * width)], to: &out) }
             }
         }
@@ -135,7 +152,9 @@ enum Radiance {
     /// (channels at 255, so they decode to 255.5 * 2^119, the largest representable value).
     static func rgbe(_ r: Float, _ g: Float, _ b: Float) -> (UInt8, UInt8, UInt8, UInt8) {
         // `> 0` is false for NaN as well as for negatives.
-        let r = r > 0 ? Double(r) : 0, g = g > 0 ? Double(g) : 0, b = b > 0 ? Double(b) : 0
+        let r = r > 0 ? Double(r) : 0
+        let g = g > 0 ? Double(g) : 0
+        let b = b > 0 ? Double(b) : 0
         let m = max(r, g, b)
         guard m > 1e-32 else { return (0, 0, 0, 0) }
         // frexp's exponent; m = mant * 2^e with mant in [0.5, 1). Checked before `exponent`, which is Int.max for inf.
@@ -169,7 +188,9 @@ enum Radiance {
 
     /// The line starting at `start` without its "\n" (and a "\r" before it), and the offset after it;
     /// nil when no "\n" occurs before `limit` or the end of the data.
-    private static func readLine(_ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int)
+    private static func readLine(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int
+    )
         -> (String, Int)?
     {
         let end = min(bytes.count, limit)
@@ -194,15 +215,19 @@ enum Radiance {
     }
 
     /// Fills `out`; returns nil on success, else the reason. Never reads outside `src` nor writes outside `out`.
-    private static func decodeScanlines(_ src: UnsafeRawBufferPointer, from start: Int, layout: Layout,
-                                        into out: UnsafeMutableBufferPointer<Float>,
-                                        line: UnsafeMutableBufferPointer<UInt8>, usedRLE: inout Bool) -> String?
-    {
+    private static func decodeScanlines(
+        _ src: UnsafeRawBufferPointer, from start: Int, layout: Layout,
+        into out: UnsafeMutableBufferPointer<Float>,
+        line: UnsafeMutableBufferPointer<UInt8>, usedRLE: inout Bool
+    ) -> String? {
         // colr_color's ldexp(1, e - 136), per exponent byte; exact in Float down to 2^-135 (subnormal).
         var scale = [Float](repeating: 0, count: 256)
         for e in 1..<256 { scale[e] = Float(sign: .plus, exponent: e - 136, significand: 1) }
         return scale.withUnsafeBufferPointer { scale -> String? in
-            let end = src.count, len = layout.length, n = layout.plane, n2 = 2 * layout.plane
+            let end = src.count
+            let len = layout.length
+            let n = layout.plane
+            let n2 = 2 * layout.plane
             var pos = start
             @inline(__always) func store(_ o: Int, _ r: UInt8, _ g: UInt8, _ b: UInt8, _ e: UInt8) {
                 let f = scale[Int(e)]  // 0 for e == 0, and (byte + 0.5) * 0 is the required 0
@@ -252,10 +277,14 @@ enum Radiance {
                     // Flat pixels with old-style RLE: (1, 1, 1, k) repeats the previous pixel k << shift times,
                     // the shift growing by 8 per consecutive repeat pixel. Runs stay within a scanline, as in
                     // Radiance's oldreadcolrs.
-                    var t = 0, shift = 0
+                    var t = 0
+                    var shift = 0
                     while t < len {
                         guard end - pos >= 4 else { return "unexpected end of data in scanline \(s)" }
-                        let r = src[pos], g = src[pos + 1], b = src[pos + 2], e = src[pos + 3]
+                        let r = src[pos]
+                        let g = src[pos + 1]
+                        let b = src[pos + 2]
+                        let e = src[pos + 3]
                         pos += 4
                         if r == 1, g == 1, b == 1 {
                             guard t > 0 else { return "repeat pixel with no previous pixel in scanline \(s)" }
@@ -263,10 +292,14 @@ enum Radiance {
                             let count = e == 0 ? 0 : (shift < 40 ? Int(e) << shift : Int.max)
                             guard count <= len - t else { return "repeat run overruns scanline \(s)" }
                             let p = base + (t - 1) * step
-                            let pr = out[p], pg = out[n + p], pb = out[n2 + p]
+                            let pr = out[p]
+                            let pg = out[n + p]
+                            let pb = out[n2 + p]
                             for _ in 0..<count {
                                 let o = base + t * step
-                                out[o] = pr; out[n + o] = pg; out[n2 + o] = pb
+                                out[o] = pr
+                                out[n + o] = pg
+                                out[n2 + o] = pb
                                 t += 1
                             }
                             shift = min(shift + 8, 64)
@@ -292,7 +325,8 @@ enum Radiance {
         let end = comp.endIndex
         while j < end {
             // Find the next run of at least minRun starting at or after j.
-            var begin = j, count = 0
+            var begin = j
+            var count = 0
             while begin < end {
                 count = 1
                 while count < 127, begin + count < end, comp[begin + count] == comp[begin] { count += 1 }

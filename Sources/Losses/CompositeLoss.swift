@@ -39,11 +39,14 @@ public struct CompositeLoss: Sendable {
     /// Reads the list under `key` of `config`. `config` itself is not finished: its owner (the training config)
     /// reads its other keys and finishes it.
     /// - Throws: ConfigError.
-    public init(config: ConfigMapping, key: String = "loss",
-                registry: Registry<WeightedLossTerm> = LossTerms.registry) throws {
+    public init(
+        config: ConfigMapping, key: String = "loss",
+        registry: Registry<WeightedLossTerm> = LossTerms.registry
+    ) throws {
         let items = try config.mappings(key)
         guard !items.isEmpty else {
-            throw config.error(key, "must list at least one loss term; known types: \(registry.types.joined(separator: ", "))")
+            throw config.error(
+                key, "must list at least one loss term; known types: \(registry.types.joined(separator: ", "))")
         }
         self.init(try items.map(registry.make))
     }
@@ -70,7 +73,8 @@ public struct CompositeLoss: Sendable {
     public func evaluate(_ inputs: LossInputs, gradDelta: inout Tensor, into report: inout LossReport) {
         if report.terms.count != terms.count || !zip(report.terms, terms).allSatisfy({ $0.name == $1.name }) {
             report.terms = terms.map { t in
-                LossTermValue(name: t.name, type: type(of: t.term).type, domain: t.term.domain, weight: t.weight, value: 0)
+                LossTermValue(
+                    name: t.name, type: type(of: t.term).type, domain: t.term.domain, weight: t.weight, value: 0)
             }
         }
         var total = 0.0
@@ -92,12 +96,13 @@ public struct CompositeLoss: Sendable {
 
     /// The loss as used: `[{type, weight, <every key with defaults filled>}]`, for run records.
     public var json: JSONValue {
-        .array(terms.map { t in
-            var p = t.term.parameters
-            p["type"] = .string(type(of: t.term).type)
-            p["weight"] = .number(t.weight)
-            return .object(p)
-        })
+        .array(
+            terms.map { t in
+                var p = t.term.parameters
+                p["type"] = .string(type(of: t.term).type)
+                p["weight"] = .number(t.weight)
+                return .object(p)
+            })
     }
 }
 
@@ -119,6 +124,7 @@ public struct LossReport: Sendable, Equatable {
     public var total: Double
 
     public init(terms: [LossTermValue] = [], total: Double = 0) {
-        self.terms = terms; self.total = total
+        self.terms = terms
+        self.total = total
     }
 }

@@ -20,7 +20,8 @@ public struct HistogramLoss: ConfigurableLossTerm {
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)
-        let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
+        let n = inputs.delta.shape[0]
+        let m = inputs.delta.sampleCount
         let scale = Float(weight / Double(m * n))
         return inputs.delta.storage.withUnsafeBufferPointer { p in
             inputs.gtDelta.storage.withUnsafeBufferPointer { t in
@@ -38,14 +39,16 @@ public struct HistogramLoss: ConfigurableLossTerm {
         let sampleCount: Int, scale: Float
 
         func sample(_ s: Int) -> Double {
-            let m = sampleCount, base = s * m
+            let m = sampleCount
+            let base = s * m
             let p = UnsafeBufferPointer(rebasing: delta[base..<(base + m)])
             let t = UnsafeBufferPointer(rebasing: gtDelta[base..<(base + m)])
             // The sorts' memory: the running thread's own scratch, kept from one call to the next.
             let scratchCount = OrderStatistics.keyedSortScratch(m)
             let raw = ThreadScratch.bytes(scratchCount * 8 + m * 8, for: "histogram loss, \(m) values per sample")
-            let scratch = UnsafeMutableBufferPointer(start: raw.bindMemory(to: UInt64.self, capacity: scratchCount),
-                                                     count: scratchCount)
+            let scratch = UnsafeMutableBufferPointer(
+                start: raw.bindMemory(to: UInt64.self, capacity: scratchCount),
+                count: scratchCount)
             let gtSorted = UnsafeMutableBufferPointer(
                 start: (raw + scratchCount * 8).bindMemory(to: Float.self, capacity: m), count: m)
             let order = UnsafeMutableBufferPointer(

@@ -26,7 +26,8 @@ public struct HuberLoss: ConfigurableLossTerm {
     public var parameters: [String: JSONValue] { ["delta": .number(delta)] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        let d = Float(delta), halfD = 0.5 * Float(delta)
+        let d = Float(delta)
+        let halfD = 0.5 * Float(delta)
         return pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in
             let a = abs(e)
             return a < d ? (0.5 * e * e, e) : (d * (a - halfD), d * torchSign(e))
@@ -45,7 +46,9 @@ public struct L1Loss: ConfigurableLossTerm {
     public var parameters: [String: JSONValue] { [:] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in (abs(e), torchSign(e)) }
+        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in
+            (abs(e), torchSign(e))
+        }
     }
 }
 
@@ -67,8 +70,10 @@ public struct MSELoss: ConfigurableLossTerm {
 /// mean_i f(e_i) with e = delta - gtDelta; gradDelta[i] += weight / count * f'(e_i).
 /// - Parameter f: (e) -> (penalty, d penalty / d e), in float32.
 @inline(__always)
-func pointwiseLogResidual(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String,
-                          _ f: (Float) -> (Float, Float)) -> Double {
+func pointwiseLogResidual(
+    _ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String,
+    _ f: (Float) -> (Float, Float)
+) -> Double {
     inputs.checkShapes(gradDelta, term: term)
     let count = inputs.delta.count
     let scale = Float(weight / Double(count))

@@ -16,7 +16,8 @@ public enum Reconstruction {
 
     /// The same into `output` (reallocated only if its shape differs).
     public static func output(logImage: Tensor, delta: Tensor, eps: Float, into output: inout Tensor) {
-        precondition(logImage.shape == delta.shape, "Reconstruction: logImage \(logImage.shape) vs delta \(delta.shape)")
+        precondition(
+            logImage.shape == delta.shape, "Reconstruction: logImage \(logImage.shape) vs delta \(delta.shape)")
         if output.shape != delta.shape { output = Tensor(zeros: delta.shape) }
         delta.storage.withUnsafeBufferPointer { d in
             logImage.storage.withUnsafeBufferPointer { l in
@@ -37,7 +38,8 @@ public enum Reconstruction {
 
     /// The same into `gtDelta` (reallocated only if its shape differs).
     public static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float, into gtDelta: inout Tensor) {
-        precondition(logImage.shape == target.shape, "Reconstruction: logImage \(logImage.shape) vs target \(target.shape)")
+        precondition(
+            logImage.shape == target.shape, "Reconstruction: logImage \(logImage.shape) vs target \(target.shape)")
         if gtDelta.shape != target.shape { gtDelta = Tensor(zeros: target.shape) }
         target.storage.withUnsafeBufferPointer { t in
             logImage.storage.withUnsafeBufferPointer { l in
@@ -74,10 +76,12 @@ extension LossInputs {
     ///   - target: clean linear target, (N, C, H, W), expected >= 0.
     ///   - eps: the same eps `LogNorm` used.
     public init(delta: Tensor, logImage: Tensor, target: Tensor, eps: Float) {
-        precondition(logImage.shape == delta.shape && target.shape == delta.shape,
-                     "LossInputs: shapes differ: delta \(delta.shape), logImage \(logImage.shape), target \(target.shape)")
-        self.init(delta: delta, gtDelta: Reconstruction.groundTruthDelta(target: target, logImage: logImage, eps: eps),
-                  logImage: logImage, output: Reconstruction.output(logImage: logImage, delta: delta, eps: eps),
-                  target: target, eps: eps)
+        precondition(
+            logImage.shape == delta.shape && target.shape == delta.shape,
+            "LossInputs: shapes differ: delta \(delta.shape), logImage \(logImage.shape), target \(target.shape)")
+        self.init(
+            delta: delta, gtDelta: Reconstruction.groundTruthDelta(target: target, logImage: logImage, eps: eps),
+            logImage: logImage, output: Reconstruction.output(logImage: logImage, delta: delta, eps: eps),
+            target: target, eps: eps)
     }
 }

@@ -8,8 +8,10 @@ extension LossInputs {
         let s = delta.shape
         precondition(s.count == 4, "\(term): expected (N, C, H, W) tensors, got shape \(s)")
         precondition(s[0] >= 1 && delta.sampleCount >= 1, "\(term): empty batch \(s)")
-        for (name, t) in [("gtDelta", gtDelta), ("logImage", logImage), ("output", output), ("target", target),
-                          ("gradDelta", gradDelta)] {
+        for (name, t) in [
+            ("gtDelta", gtDelta), ("logImage", logImage), ("output", output), ("target", target),
+            ("gradDelta", gradDelta)
+        ] {
             precondition(t.shape == s, "\(term): \(name) has shape \(t.shape), delta has \(s)")
         }
     }

@@ -28,11 +28,13 @@ public enum LossTerms {
     /// Every term type a `loss:` entry may name.
     public static let registry: Registry<WeightedLossTerm> = {
         do {
-            return try Registry(kind: "loss term", [
-                entry(HuberLoss.self), entry(L1Loss.self), entry(MSELoss.self),
-                entry(HistogramLoss.self), entry(MomentLoss.self), entry(SparsityLoss.self),
-                entry(MuLawL1Loss.self), entry(PU21L1Loss.self),
-            ])
+            return try Registry(
+                kind: "loss term",
+                [
+                    entry(HuberLoss.self), entry(L1Loss.self), entry(MSELoss.self),
+                    entry(HistogramLoss.self), entry(MomentLoss.self), entry(SparsityLoss.self),
+                    entry(MuLawL1Loss.self), entry(PU21L1Loss.self)
+                ])
         } catch {
             fatalError("\(error)")
         }

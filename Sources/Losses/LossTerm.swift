@@ -24,8 +24,12 @@ public struct LossInputs: Sendable {
     public var eps: Float
 
     public init(delta: Tensor, gtDelta: Tensor, logImage: Tensor, output: Tensor, target: Tensor, eps: Float) {
-        self.delta = delta; self.gtDelta = gtDelta; self.logImage = logImage
-        self.output = output; self.target = target; self.eps = eps
+        self.delta = delta
+        self.gtDelta = gtDelta
+        self.logImage = logImage
+        self.output = output
+        self.target = target
+        self.eps = eps
     }
 }
 

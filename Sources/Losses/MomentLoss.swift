@@ -19,7 +19,8 @@ public struct MomentLoss: ConfigurableLossTerm {
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)
-        let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
+        let n = inputs.delta.shape[0]
+        let m = inputs.delta.sampleCount
         let scale = weight / Double(m * n)
         var batchSum = 0.0
         inputs.delta.storage.withUnsafeBufferPointer { p in

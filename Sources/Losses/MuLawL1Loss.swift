@@ -34,13 +34,17 @@ public struct MuLawL1Loss: ConfigurableLossTerm {
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)
-        let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
+        let n = inputs.delta.shape[0]
+        let m = inputs.delta.sampleCount
         let scale = weight / Double(n * m)
         return inputs.output.storage.withUnsafeBufferPointer { out in
             inputs.target.storage.withUnsafeBufferPointer { tgt in
                 gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    sumOverSamples(n, SampleJob(output: out, target: tgt, gradDelta: g, sampleCount: m, mu: mu,
-                                                scale: scale, eps: Double(inputs.eps)))
+                    sumOverSamples(
+                        n,
+                        SampleJob(
+                            output: out, target: tgt, gradDelta: g, sampleCount: m, mu: mu,
+                            scale: scale, eps: Double(inputs.eps)))
                 }
             }
         } / Double(n * m)

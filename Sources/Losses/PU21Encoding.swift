@@ -10,7 +10,7 @@ import Glibc
 public enum PU21 {
     /// (p1, ..., p7) of `banding_glare`.
     public static let parameters: [Double] = [
-        0.353487901, 0.3734658629, 8.277049286e-05, 0.9062562627, 0.09150303166, 0.9099517204, 596.3148142,
+        0.353487901, 0.3734658629, 8.277049286e-05, 0.9062562627, 0.09150303166, 0.9099517204, 596.3148142
     ]
     public static let minLuminance = 0.005
     public static let maxLuminance = 10000.0

@@ -32,13 +32,17 @@ public struct PU21L1Loss: ConfigurableLossTerm {
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)
-        let n = inputs.delta.shape[0], m = inputs.delta.sampleCount
+        let n = inputs.delta.shape[0]
+        let m = inputs.delta.sampleCount
         let scale = weight / Double(n * m)
         return inputs.output.storage.withUnsafeBufferPointer { out in
             inputs.target.storage.withUnsafeBufferPointer { tgt in
                 gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    sumOverSamples(n, SampleJob(output: out, target: tgt, gradDelta: g, sampleCount: m, scale: scale,
-                                                eps: Double(inputs.eps)))
+                    sumOverSamples(
+                        n,
+                        SampleJob(
+                            output: out, target: tgt, gradDelta: g, sampleCount: m, scale: scale,
+                            eps: Double(inputs.eps)))
                 }
             }
         } / Double(n * m)
@@ -52,7 +56,8 @@ public struct PU21L1Loss: ConfigurableLossTerm {
 
         func sample(_ s: Int) -> Double {
             let r = (s * sampleCount)..<((s + 1) * sampleCount)
-            let lo = PU21.minLuminance, hi = PU21.maxLuminance
+            let lo = PU21.minLuminance
+            let hi = PU21.maxLuminance
             let lum = PU21L1Loss.luminanceScale(target[r])
             var sum = 0.0
             for i in r {

@@ -21,7 +21,8 @@ public enum Quantile {
         let h = p * Double(v.count - 1)
         let lo = Int(h.rounded(.down))
         let hi = min(lo + 1, v.count - 1)
-        let a = Double(OrderStatistics.select(v, rank: lo)), b = hi == lo ? a : Double(OrderStatistics.select(v, rank: hi))
+        let a = Double(OrderStatistics.select(v, rank: lo))
+        let b = hi == lo ? a : Double(OrderStatistics.select(v, rank: hi))
         return a + (h - Double(lo)) * (b - a)
     }
 }

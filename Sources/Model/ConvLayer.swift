@@ -12,15 +12,20 @@ final class ConvLayer {
     /// The forward's output, (N, Cout, Ho, Wo).
     var output = emptyTensor
 
-    init(_ name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, workspace: Workspace) {
+    init(
+        _ name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, workspace: Workspace
+    ) {
         self.name = name
         weightName = name + ".weight"
         biasName = name + ".bias"
-        conv = Conv2D(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
-                      padding: padding, workspace: workspace)
+        conv = Conv2D(
+            inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
+            padding: padding, workspace: workspace)
     }
 
-    var layout: [(name: String, shape: [Int])] { [(name + ".weight", conv.weightShape), (name + ".bias", conv.biasShape)] }
+    var layout: [(name: String, shape: [Int])] {
+        [(name + ".weight", conv.weightShape), (name + ".bias", conv.biasShape)]
+    }
 
     /// - Parameter x: (N, Cin, H, W). - Returns: the output buffer (valid until the next forward).
     @discardableResult
@@ -28,7 +33,8 @@ final class ConvLayer {
         input = x
         let size = conv.outputSize(input: x.shape)
         ensure(&output, x.shape[0], conv.outChannels, size.height, size.width)
-        let w = ParameterPointers(store, weightName), b = ParameterPointers(store, biasName)
+        let w = ParameterPointers(store, weightName)
+        let b = ParameterPointers(store, biasName)
         conv.forward(output: &output, input: x, weight: w.value, bias: b.value)
         return output
     }
@@ -39,9 +45,11 @@ final class ConvLayer {
 
     /// Accumulates weight and bias gradients into the store, and d input into `dInput` when given.
     func backward(_ dOutput: Tensor, dInput: inout Tensor?, store: ParameterStore) {
-        let w = ParameterPointers(store, weightName), b = ParameterPointers(store, biasName)
+        let w = ParameterPointers(store, weightName)
+        let b = ParameterPointers(store, biasName)
         if dInput != nil {
-            conv.backward(dInput: &dInput!, dWeight: w.grad, dBias: b.grad, dOutput: dOutput, input: input, weight: w.value)
+            conv.backward(
+                dInput: &dInput!, dWeight: w.grad, dBias: b.grad, dOutput: dOutput, input: input, weight: w.value)
         } else {
             conv.backward(dWeight: w.grad, dBias: b.grad, dOutput: dOutput, input: input)
         }

@@ -16,11 +16,19 @@ public struct LogNormalized: Sendable {
 
     /// Empty buffers, for `LogNorm.callAsFunction(_:into:)` to size on first use.
     public init() {
-        logImage = Tensor(zeros: [0]); normalized = Tensor(zeros: [0]); lo = []; hi = []; denom = []
+        logImage = Tensor(zeros: [0])
+        normalized = Tensor(zeros: [0])
+        lo = []
+        hi = []
+        denom = []
     }
 
     public init(logImage: Tensor, normalized: Tensor, lo: [Float], hi: [Float], denom: [Float]) {
-        self.logImage = logImage; self.normalized = normalized; self.lo = lo; self.hi = hi; self.denom = denom
+        self.logImage = logImage
+        self.normalized = normalized
+        self.lo = lo
+        self.hi = hi
+        self.denom = denom
     }
 }
 
@@ -62,7 +70,8 @@ public struct LogNorm: Sendable, Equatable {
         if result.lo.count != n { result.lo = [Float](repeating: 0, count: n) }
         if result.hi.count != n { result.hi = [Float](repeating: 0, count: n) }
         if result.denom.count != n { result.denom = [Float](repeating: 0, count: n) }
-        let eps = eps, denomFloor = denomFloor
+        let eps = eps
+        let denomFloor = denomFloor
         x.storage.withUnsafeBufferPointer { src in
             result.logImage.storage.withUnsafeMutableBufferPointer { logs in
                 result.normalized.storage.withUnsafeMutableBufferPointer { out in
@@ -70,9 +79,12 @@ public struct LogNorm: Sendable, Equatable {
                         result.hi.withUnsafeMutableBufferPointer { hi in
                             result.denom.withUnsafeMutableBufferPointer { denom in
                                 // Samples are independent: split them over the compute threads.
-                                Parallel.chunks(n, minimum: 1, Job(source: src, logs: logs, normalized: out, lo: lo, hi: hi,
-                                                                   denom: denom, sampleCount: m, eps: eps,
-                                                                   denomFloor: denomFloor))
+                                Parallel.chunks(
+                                    n, minimum: 1,
+                                    Job(
+                                        source: src, logs: logs, normalized: out, lo: lo, hi: hi,
+                                        denom: denom, sampleCount: m, eps: eps,
+                                        denomFloor: denomFloor))
                             }
                         }
                     }
@@ -92,7 +104,8 @@ public struct LogNorm: Sendable, Equatable {
         func run(_ samples: Range<Int>) {
             let m = sampleCount
             for s in samples {
-                var mn = Float.infinity, mx = -Float.infinity
+                var mn = Float.infinity
+                var mx = -Float.infinity
                 for i in (s * m)..<((s + 1) * m) {
                     let v = Float(log(Double(source[i] + eps)))
                     logs[i] = v
@@ -100,7 +113,9 @@ public struct LogNorm: Sendable, Equatable {
                     mx = max(mx, v)
                 }
                 let d = max(mx - mn, denomFloor)
-                lo[s] = mn; hi[s] = mx; denom[s] = d
+                lo[s] = mn
+                hi[s] = mx
+                denom[s] = d
                 for i in (s * m)..<((s + 1) * m) { normalized[i] = (logs[i] - mn) / d }
             }
         }

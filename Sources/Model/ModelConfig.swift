@@ -11,8 +11,10 @@ public enum ModelConfig: Sendable, Equatable {
     case plain(depth: Int, width: Int, conv: Conv3x3Algorithm = .automatic)
     case unet(width: Int, levels: Int)
 
-    public static let archKeys: [String: [String]] = ["plain": ["depth", "width", "conv_algorithm"],
-                                                      "unet": ["width", "levels"]]
+    public static let archKeys: [String: [String]] = [
+        "plain": ["depth", "width", "conv_algorithm"],
+        "unet": ["width", "levels"]
+    ]
 
     public init(config c: ConfigMapping) throws {
         let arch: String = try c.required("arch")
@@ -27,13 +29,17 @@ public enum ModelConfig: Sendable, Equatable {
         if arch == "plain" {
             let name: String = try c.value("conv_algorithm", default: Conv3x3Algorithm.automatic.rawValue)
             guard let conv = Conv3x3Algorithm(rawValue: name) else {
-                throw c.error("conv_algorithm", DidYouMean.unknown("algorithm", name, among: Conv3x3Algorithm.allCases.map(\.rawValue)))
+                throw c.error(
+                    "conv_algorithm",
+                    DidYouMean.unknown("algorithm", name, among: Conv3x3Algorithm.allCases.map(\.rawValue)))
             }
-            self = .plain(depth: try c.value("depth", default: 5, in: .within(1...64)),
-                          width: try c.value("width", default: 32, in: .within(1...1024)), conv: conv)
+            self = .plain(
+                depth: try c.value("depth", default: 5, in: .within(1...64)),
+                width: try c.value("width", default: 32, in: .within(1...1024)), conv: conv)
         } else {
-            self = .unet(width: try c.value("width", default: 16, in: .within(1...1024)),
-                         levels: try c.value("levels", default: 2, in: .within(1...8)))
+            self = .unet(
+                width: try c.value("width", default: 16, in: .within(1...1024)),
+                levels: try c.value("levels", default: 2, in: .within(1...8)))
         }
         try c.finish(known: own + ["arch"])
     }

@@ -36,7 +36,9 @@ extension PatchNetwork {
         }
         for (i, (name, _)) in layout.enumerated() {
             guard let entry = store.entry(named: name) else { continue }
-            let layer = name.hasSuffix(".weight") ? String(name.dropLast(7)) : (name.hasSuffix(".bias") ? String(name.dropLast(5)) : nil)
+            let layer =
+                name.hasSuffix(".weight")
+                ? String(name.dropLast(7)) : (name.hasSuffix(".bias") ? String(name.dropLast(5)) : nil)
             guard let layer, let fan = fanIn[layer] else { continue }
             let bound = 1 / Double(fan).squareRoot()
             var rng = SeededRNG(seed: seed, UInt64(i))
@@ -65,7 +67,11 @@ let emptyTensor = Tensor(zeros: [0])
 /// `ensure`, then fill with zeros: gradient buffers that backward passes accumulate into.
 @inline(__always)
 func zeroed(_ t: inout Tensor, _ shape: [Int]) {
-    if t.shape != shape { t = Tensor(zeros: shape) } else { t.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+    if t.shape != shape {
+        t = Tensor(zeros: shape)
+    } else {
+        t.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
 }
 
 /// A parameter's value and gradient pointers, looked up by name.

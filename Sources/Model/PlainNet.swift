@@ -42,7 +42,10 @@ public final class PlainNet: PatchNetwork {
 
     public var parameterLayout: [(name: String, shape: [Int])] {
         (0..<depth).flatMap { i -> [(name: String, shape: [Int])] in
-            [("layers.\(i).weight", [stack.channels[i + 1], stack.channels[i], 3, 3]), ("layers.\(i).bias", [stack.channels[i + 1]])]
+            [
+                ("layers.\(i).weight", [stack.channels[i + 1], stack.channels[i], 3, 3]),
+                ("layers.\(i).bias", [stack.channels[i + 1]])
+            ]
         }
     }
 

@@ -35,7 +35,7 @@ public struct ResidualConfig: Sendable, Equatable {
 
     /// The keys each mode reads; a key of another mode is a config error, not silently ignored.
     public static let modeKeys: [String: [String]] = [
-        "fixed_cap": ["cap", "alpha"], "adaptive": ["k"], "learnable": ["learnable_init"],
+        "fixed_cap": ["cap", "alpha"], "adaptive": ["k"], "learnable": ["learnable_init"]
     ]
 
     /// Reads `residual:`. `mode` and `clamp` are required (`clamp: null` disables it: say it, don't omit it);
@@ -43,7 +43,8 @@ public struct ResidualConfig: Sendable, Equatable {
     public init(config c: ConfigMapping) throws {
         let modeName: String = try c.required("mode")
         guard let own = Self.modeKeys[modeName] else {
-            throw c.error("mode", "unknown mode '\(modeName)'; known: \(Self.modeKeys.keys.sorted().joined(separator: ", "))")
+            throw c.error(
+                "mode", "unknown mode '\(modeName)'; known: \(Self.modeKeys.keys.sorted().joined(separator: ", "))")
         }
         for (other, keys) in Self.modeKeys where other != modeName {
             for key in keys where c.contains(key) {
@@ -52,8 +53,9 @@ public struct ResidualConfig: Sendable, Equatable {
         }
         switch modeName {
         case "fixed_cap":
-            mode = .fixedCap(cap: Float(try c.value("cap", default: 6.0, in: .greaterThan(0.0))),
-                             alpha: Float(try c.value("alpha", default: 1.0, in: .greaterThan(0.0))))
+            mode = .fixedCap(
+                cap: Float(try c.value("cap", default: 6.0, in: .greaterThan(0.0))),
+                alpha: Float(try c.value("alpha", default: 1.0, in: .greaterThan(0.0))))
         case "adaptive":
             mode = .adaptive(k: Float(try c.value("k", default: 0.9, in: .greaterThan(0.0))))
         default:

@@ -34,7 +34,11 @@ public struct ResidualHead: Sendable {
         public var preClamp: Tensor
         /// The per-sample coefficient multiplying t, (N).
         public var coef: [Float]
-        public init() { t = Tensor(zeros: [0]); preClamp = Tensor(zeros: [0]); coef = [] }
+        public init() {
+            t = Tensor(zeros: [0])
+            preClamp = Tensor(zeros: [0])
+            coef = []
+        }
     }
 
     /// Per-sample coefficient of tanh(p).
@@ -61,21 +65,29 @@ public struct ResidualHead: Sendable {
     /// - Parameter denom: (N), LogNorm's per-sample denominator.
     /// - Parameter learnedScale: the current `head.scale` (required in learnable mode).
     public func forward(delta: inout Tensor, p: Tensor, cache: inout Cache, denom: [Float], learnedScale: Float?) {
-        let n = p.shape[0], m = p.sampleCount
+        let n = p.shape[0]
+        let m = p.sampleCount
         precondition(denom.count == n, "ResidualHead: \(denom.count) denominators for \(n) samples")
         if delta.shape != p.shape { delta = Tensor(zeros: p.shape) }
-        if cache.t.shape != p.shape { cache.t = Tensor(zeros: p.shape); cache.preClamp = Tensor(zeros: p.shape) }
+        if cache.t.shape != p.shape {
+            cache.t = Tensor(zeros: p.shape)
+            cache.preClamp = Tensor(zeros: p.shape)
+        }
         if cache.coef.count != n { cache.coef = [Float](repeating: 0, count: n) }
         for s in 0..<n { cache.coef[s] = coefficient(denom: denom, learnedScale: learnedScale, sample: s) }
-        let c = config.clamp, coef = cache.coef
+        let c = config.clamp
+        let coef = cache.coef
         p.storage.withUnsafeBufferPointer { src in
             cache.t.storage.withUnsafeMutableBufferPointer { t in
                 cache.preClamp.storage.withUnsafeMutableBufferPointer { pre in
                     delta.storage.withUnsafeMutableBufferPointer { out in
                         // Samples are independent: split them over the compute threads.
                         coef.withUnsafeBufferPointer { coef in
-                            Parallel.chunks(n, minimum: 1, ForwardJob(p: src, coef: coef, t: t, preClamp: pre, delta: out,
-                                                                      sampleCount: m, clamp: c))
+                            Parallel.chunks(
+                                n, minimum: 1,
+                                ForwardJob(
+                                    p: src, coef: coef, t: t, preClamp: pre, delta: out,
+                                    sampleCount: m, clamp: c))
                         }
                     }
                 }
@@ -88,9 +100,13 @@ public struct ResidualHead: Sendable {
     /// - Parameter dDelta: (N, 3, H, W), gradient of the loss w.r.t. the clamped delta.
     /// - Parameter cache: what forward saved.
     public func backward(dP: inout Tensor, dScale: inout Float, dDelta: Tensor, cache: Cache) {
-        let n = dDelta.shape[0], m = dDelta.sampleCount
+        let n = dDelta.shape[0]
+        let m = dDelta.sampleCount
         let c = config.clamp
-        let learnable: Bool = { if case .learnable = config.mode { return true }; return false }()
+        let learnable: Bool = {
+            if case .learnable = config.mode { return true }
+            return false
+        }()
         var ds = 0.0
         dDelta.storage.withUnsafeBufferPointer { g in
             cache.t.storage.withUnsafeBufferPointer { t in
@@ -115,7 +131,8 @@ public struct ResidualHead: Sendable {
     /// Monitor counts over a forward's cache: clamp hits (|delta before clamp| >= c, the definition in
     /// docs/conventions.md) and tanh saturation (|t| > `saturation`).
     public func counts(_ cache: Cache, saturation: Float) -> (clampHits: Int, saturated: Int) {
-        var hits = 0, sat = 0
+        var hits = 0
+        var sat = 0
         if let c = config.clamp { for v in cache.preClamp.storage where abs(v) >= c { hits += 1 } }
         for v in cache.t.storage where abs(v) > saturation { sat += 1 }
         return (hits, sat)

@@ -31,7 +31,9 @@ public final class UNet: PatchNetwork {
         let workspace = Workspace()
         let w = (0...levels).map { width << $0 }
         enc = (0...levels).map { l in
-            ConvBlock("enc.\(l)", inChannels: l == 0 ? 3 : w[l - 1], outChannels: w[l], stride: l == 0 ? 1 : 2, workspace: workspace)
+            ConvBlock(
+                "enc.\(l)", inChannels: l == 0 ? 3 : w[l - 1], outChannels: w[l], stride: l == 0 ? 1 : 2,
+                workspace: workspace)
         }
         dec = (0..<levels).map { l in
             ConvBlock("dec.\(l)", inChannels: w[l + 1] + w[l], outChannels: w[l], stride: 1, workspace: workspace)
@@ -52,7 +54,10 @@ public final class UNet: PatchNetwork {
     public var outputLayer: String { "out" }
 
     public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
-        let n = x.shape[0], h = x.shape[2], wd = x.shape[3], f = 1 << levels
+        let n = x.shape[0]
+        let h = x.shape[2]
+        let wd = x.shape[3]
+        let f = 1 << levels
         precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")
         // The layers' saved inputs from the last step would make every buffer write below a copy.
         releaseInputs()
@@ -118,10 +123,12 @@ final class ConvBlock {
     private var dIn: Tensor? = Tensor(zeros: [0])
 
     init(_ name: String, inChannels: Int, outChannels: Int, stride: Int, workspace: Workspace) {
-        conv1 = ConvLayer(name + ".conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride,
-                          padding: 1, workspace: workspace)
-        conv2 = ConvLayer(name + ".conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, stride: 1,
-                          padding: 1, workspace: workspace)
+        conv1 = ConvLayer(
+            name + ".conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride,
+            padding: 1, workspace: workspace)
+        conv2 = ConvLayer(
+            name + ".conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3, stride: 1,
+            padding: 1, workspace: workspace)
     }
 
     var layout: [(name: String, shape: [Int])] { conv1.layout + conv2.layout }

@@ -31,9 +31,12 @@ public enum OrderStatistics {
 
     /// The same into `result` (ranks.count elements), with nothing allocated: the bucket counts and the
     /// gathered keys live in the calling thread's `ThreadScratch` (so the caller must not be holding it).
-    public static func select(_ values: UnsafeBufferPointer<Float>, ranks: UnsafeBufferPointer<Int>,
-                              into result: UnsafeMutableBufferPointer<Float>) {
-        let n = values.count, r = ranks.count
+    public static func select(
+        _ values: UnsafeBufferPointer<Float>, ranks: UnsafeBufferPointer<Int>,
+        into result: UnsafeMutableBufferPointer<Float>
+    ) {
+        let n = values.count
+        let r = ranks.count
         precondition(ranks.allSatisfy { $0 >= 0 && $0 < n }, "OrderStatistics: ranks \(Array(ranks)) of \(n) values")
         precondition(n <= Int(Int32.max) && result.count >= r, "OrderStatistics: \(n) values, \(r) ranks")
         if r == 0 { return }
@@ -43,7 +46,11 @@ public enum OrderStatistics {
         let raw = ThreadScratch.bytes(buckets * 4 + 6 * r * 8 + n * 4, for: "OrderStatistics.select")
         let counts = raw.bindMemory(to: Int32.self, capacity: buckets)
         let ints = (raw + buckets * 4).bindMemory(to: Int.self, capacity: 6 * r)
-        let bucketOf = ints, within = ints + r, slotOf = ints + 2 * r, start = ints + 3 * r, fill = ints + 4 * r
+        let bucketOf = ints
+        let within = ints + r
+        let slotOf = ints + 2 * r
+        let start = ints + 3 * r
+        let fill = ints + 4 * r
         let order = ints + 5 * r
         let gathered = (raw + buckets * 4 + 6 * r * 8).bindMemory(to: UInt32.self, capacity: n)
         // Bucket counts by the upper 16 bits.
@@ -53,18 +60,26 @@ public enum OrderStatistics {
         // ascending order (an insertion sort of their indices; there are a handful).
         for i in 0..<r {
             var j = i
-            while j > 0 && ranks[order[j - 1]] > ranks[i] { order[j] = order[j - 1]; j -= 1 }
+            while j > 0 && ranks[order[j - 1]] > ranks[i] {
+                order[j] = order[j - 1]
+                j -= 1
+            }
             order[j] = i
         }
-        var bucket = 0, before = 0
+        var bucket = 0
+        var before = 0
         for j in 0..<r {
             let i = order[j]
-            while before + Int(counts[bucket]) <= ranks[i] { before += Int(counts[bucket]); bucket += 1 }
+            while before + Int(counts[bucket]) <= ranks[i] {
+                before += Int(counts[bucket])
+                bucket += 1
+            }
             bucketOf[i] = bucket
             within[i] = ranks[i] - before
         }
         // The wanted buckets' slots in the gathered array (a bucket wanted by several ranks gets one).
-        var slots = 0, total = 0
+        var slots = 0
+        var total = 0
         for i in 0..<r {
             if let earlier = (0..<i).first(where: { bucketOf[$0] == bucketOf[i] }) {
                 slotOf[i] = slotOf[earlier]
@@ -79,14 +94,16 @@ public enum OrderStatistics {
         // A wanted bucket's count becomes -(slot + 1), so the gathering pass finds its slot with the same lookup.
         for i in 0..<r { counts[bucketOf[i]] = -Int32(slotOf[i] + 1) }
         for x in values {
-            let k = key(x), c = Int(counts[Int(k >> 16)])
+            let k = key(x)
+            let c = Int(counts[Int(k >> 16)])
             if c < 0 {
                 gathered[fill[-c - 1]] = k
                 fill[-c - 1] += 1
             }
         }
         for i in 0..<r {
-            let slot = slotOf[i], begin = start[slot]
+            let slot = slotOf[i]
+            let begin = start[slot]
             let keys = UnsafeBufferPointer(start: gathered + begin, count: fill[slot] - begin)
             result[i] = value(select(keys, prefix: UInt32(bucketOf[i]) << 16, bits: 16, rank: within[i]))
         }
@@ -102,13 +119,18 @@ public enum OrderStatistics {
     /// The rank-th smallest of `keys` among those whose upper `bits` bits equal `prefix`'s: the remaining bytes
     /// chosen from the most significant down, each by counting the keys that share the bytes chosen so far.
     private static func select(_ keys: some Sequence<UInt32>, prefix: UInt32, bits: UInt32, rank: Int) -> UInt32 {
-        var chosen = prefix, mask: UInt32 = bits == 0 ? 0 : ~0 << (32 - bits), rank = rank
+        var chosen = prefix
+        var mask: UInt32 = bits == 0 ? 0 : ~0 << (32 - bits)
+        var rank = rank
         var counts = InlineArray<256, Int>(repeating: 0)
         for shift in stride(from: 24 - bits, through: 0, by: -8) {
             for b in 0..<256 { counts[b] = 0 }
             for k in keys where k & mask == chosen { counts[Int((k >> shift) & 255)] += 1 }
             var b = 0
-            while rank >= counts[b] { rank -= counts[b]; b += 1 }
+            while rank >= counts[b] {
+                rank -= counts[b]
+                b += 1
+            }
             chosen |= UInt32(b) << shift
             mask |= 255 << shift
         }

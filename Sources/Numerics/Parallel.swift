@@ -43,9 +43,11 @@ public enum Parallel {
         withoutActuallyEscaping(body) { job in
             var frame = Job(body: job)
             withUnsafeMutablePointer(to: &frame) { ctx in
-                hp_pool_run(Int32(clamping: count), { ctx, part in
-                    ctx!.assumingMemoryBound(to: Job.self).pointee.body(Int(part))
-                }, ctx)
+                hp_pool_run(
+                    Int32(clamping: count),
+                    { ctx, part in
+                        ctx!.assumingMemoryBound(to: Job.self).pointee.body(Int(part))
+                    }, ctx)
             }
         }
     }
@@ -70,10 +72,12 @@ public enum Parallel {
     static func pooled(_ count: Int, _ job: UnsafeRawPointer, _ type: any ParallelJob.Type) {
         var frame = JobFrame(job: job, type: type)
         withUnsafeMutablePointer(to: &frame) { ctx in
-            hp_pool_run(Int32(clamping: count), { ctx, part in
-                let frame = ctx!.assumingMemoryBound(to: JobFrame.self).pointee
-                frame.type.run(frame.job, part: Int(part))
-            }, ctx)
+            hp_pool_run(
+                Int32(clamping: count),
+                { ctx, part in
+                    let frame = ctx!.assumingMemoryBound(to: JobFrame.self).pointee
+                    frame.type.run(frame.job, part: Int(part))
+                }, ctx)
         }
     }
 
@@ -93,7 +97,11 @@ public enum Parallel {
     struct Chunked<Job: ParallelChunkJob>: ParallelJob {
         @usableFromInline let job: Job
         @usableFromInline let parts: Int, total: Int
-        @inlinable init(job: Job, parts: Int, total: Int) { self.job = job; self.parts = parts; self.total = total }
+        @inlinable init(job: Job, parts: Int, total: Int) {
+            self.job = job
+            self.parts = parts
+            self.total = total
+        }
         @inlinable func run(part: Int) { job.run(Parallel.share(part, of: parts, total: total)) }
     }
 
@@ -107,7 +115,8 @@ public enum Parallel {
     /// The share of 0 ..< total that part `part` of `parts` takes: contiguous, sizes differ by at most one.
     @inline(__always)
     public static func share(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
-        let base = total / parts, extra = total % parts
+        let base = total / parts
+        let extra = total % parts
         let lo = part * base + min(part, extra)
         return lo..<(lo + base + (part < extra ? 1 : 0))
     }

@@ -23,10 +23,14 @@ public final class ParameterStore: @unchecked Sendable {
 
     /// Allocates the store zero-filled. Duplicate or empty names and negative dimensions are refused.
     public init(layout: [(name: String, shape: [Int])], stateSlots: Int = 0) throws {
-        var entries: [Entry] = [], index: [String: Int] = [:], offset = 0
+        var entries: [Entry] = []
+        var index: [String: Int] = [:]
+        var offset = 0
         for (name, shape) in layout {
             guard !name.isEmpty else { throw ParameterStoreError("parameter with an empty name") }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw ParameterStoreError("\(name): negative dimension in \(shape)") }
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw ParameterStoreError("\(name): negative dimension in \(shape)")
+            }
             guard index[name] == nil else { throw ParameterStoreError("duplicate parameter name '\(name)'") }
             let n = shape.reduce(1, *)
             index[name] = entries.count

@@ -7,9 +7,12 @@ extension OrderStatistics {
     /// pass; a pass whose byte is the same for every item is skipped.
     /// - Parameter scratch: at least `sortScratch(items.count)` elements (a second copy of the items and the byte
     ///   counts), overwritten.
-    public static func sortByKey(_ items: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>) {
+    public static func sortByKey(
+        _ items: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>
+    ) {
         let n = items.count
-        precondition(scratch.count >= sortScratch(n), "OrderStatistics.sortByKey: scratch of \(scratch.count) for \(n) items")
+        precondition(
+            scratch.count >= sortScratch(n), "OrderStatistics.sortByKey: scratch of \(scratch.count) for \(n) items")
         if n < 2 { return }
         guard let a = items.baseAddress, let b = scratch.baseAddress else { return }
         // Byte counts of the four passes, after the scratch's n items.
@@ -22,7 +25,8 @@ extension OrderStatistics {
             counts[512 + (k >> 16 & 0xff)] += 1
             counts[768 + (k >> 24 & 0xff)] += 1
         }
-        var src = a, dst = b
+        var src = a
+        var dst = b
         for pass in 0..<4 {
             let count = counts + 256 * pass
             let shift = UInt64(32 + 8 * pass)
@@ -36,7 +40,8 @@ extension OrderStatistics {
                 start += c
             }
             for i in 0..<n {
-                let item = src[i], d = Int(truncatingIfNeeded: item >> shift & 0xff)
+                let item = src[i]
+                let d = Int(truncatingIfNeeded: item >> shift & 0xff)
                 dst[Int(truncatingIfNeeded: count[d])] = item
                 count[d] += 1
             }
@@ -53,11 +58,14 @@ extension OrderStatistics {
 
     /// Positions of `values` in ascending total order, ties by position (a stable argsort), into `order`.
     /// - Parameters: order: values.count elements; scratch: `keyedSortScratch(values.count)` elements, overwritten.
-    public static func argsort(_ values: UnsafeBufferPointer<Float>, into order: UnsafeMutableBufferPointer<Int32>,
-                               scratch: UnsafeMutableBufferPointer<UInt64>) {
+    public static func argsort(
+        _ values: UnsafeBufferPointer<Float>, into order: UnsafeMutableBufferPointer<Int32>,
+        scratch: UnsafeMutableBufferPointer<UInt64>
+    ) {
         let n = values.count
-        precondition(order.count >= n && scratch.count >= keyedSortScratch(n) && n <= Int(Int32.max),
-                     "OrderStatistics.argsort: buffers for \(n) values")
+        precondition(
+            order.count >= n && scratch.count >= keyedSortScratch(n) && n <= Int(Int32.max),
+            "OrderStatistics.argsort: buffers for \(n) values")
         let items = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
         for i in 0..<n { items[i] = UInt64(key(values[i])) << 32 | UInt64(i) }
         sortByKey(items, scratch: UnsafeMutableBufferPointer(rebasing: scratch[n...]))
@@ -66,10 +74,14 @@ extension OrderStatistics {
 
     /// `values` in ascending total order (-0 before +0, NaNs at the ends by sign), into `sorted`.
     /// - Parameters: sorted: values.count elements; scratch: `keyedSortScratch(values.count)` elements, overwritten.
-    public static func sorted(_ values: UnsafeBufferPointer<Float>, into sorted: UnsafeMutableBufferPointer<Float>,
-                              scratch: UnsafeMutableBufferPointer<UInt64>) {
+    public static func sorted(
+        _ values: UnsafeBufferPointer<Float>, into sorted: UnsafeMutableBufferPointer<Float>,
+        scratch: UnsafeMutableBufferPointer<UInt64>
+    ) {
         let n = values.count
-        precondition(sorted.count >= n && scratch.count >= keyedSortScratch(n), "OrderStatistics.sorted: buffers for \(n) values")
+        precondition(
+            sorted.count >= n && scratch.count >= keyedSortScratch(n), "OrderStatistics.sorted: buffers for \(n) values"
+        )
         let items = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
         for i in 0..<n { items[i] = UInt64(key(values[i])) << 32 }
         sortByKey(items, scratch: UnsafeMutableBufferPointer(rebasing: scratch[n...]))

@@ -18,7 +18,10 @@ public struct AblationRun: Sendable {
     public var status: Status
 
     public init(variant: String, seed: Int, dir: String, status: Status) {
-        self.variant = variant; self.seed = seed; self.dir = dir; self.status = status
+        self.variant = variant
+        self.seed = seed
+        self.dir = dir
+        self.status = status
     }
 }
 

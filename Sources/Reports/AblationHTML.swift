@@ -3,20 +3,24 @@
 import Foundation
 
 enum AblationHTML {
-    static let style = ReportHTML.style.replacingOccurrences(of: "max-width:820px", with: "max-width:1100px") + """
+    static let style =
+        ReportHTML.style.replacingOccurrences(of: "max-width:820px", with: "max-width:1100px") + """
 
-        .claim{border-left:6px solid #888;padding:6px 12px;margin:10px 0;background:#f6f8fa}
-        .supported,.helps{border-color:#009E73}.not-supported,.hurts{border-color:#D55E00}.inconclusive{border-color:#999}
-        .scroll{overflow-x:auto}
-        """
+            .claim{border-left:6px solid #888;padding:6px 12px;margin:10px 0;background:#f6f8fa}
+            .supported,.helps{border-color:#009E73}.not-supported,.hurts{border-color:#D55E00}.inconclusive{border-color:#999}
+            .scroll{overflow-x:auto}
+            """
 
     static func render(_ c: AblationComparison) -> String {
         let h = ReportText.html
         var s = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         s += "<title>Ablation comparison</title>\n<style>\n\(style)\n</style>\n</head>\n<body>\n"
         s += "<h1>Ablation comparison</h1>\n"
-        s += "<div class=\"scroll\">\n" + ReportHTML.table(AblationText.tableHeader, AblationText.tableRows(c),
-                                                           numeric: Set(2..<AblationText.tableHeader.count)) + "</div>\n"
+        s +=
+            "<div class=\"scroll\">\n"
+            + ReportHTML.table(
+                AblationText.tableHeader, AblationText.tableRows(c),
+                numeric: Set(2..<AblationText.tableHeader.count)) + "</div>\n"
         let terms = AblationText.termNames(c)
         if !terms.isEmpty {
             s += "<h2>Final validation loss terms</h2>\n"
@@ -31,21 +35,32 @@ enum AblationHTML {
             s += cl.note.isEmpty ? "" : " (\(h(cl.note)))"
             s += ".</p>\n</div>\n"
         }
-        s += "<h2>Validation PSNR-mu</h2>\n<p class=\"note\">Model, mean over finished seeds at each validation step.</p>\n"
-        s += figure(SVGChart(title: "Validation PSNR-mu", yLabel: "PSNR-mu (dB)",
-                             series: c.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.valPsnrMu))) }))
+        s +=
+            "<h2>Validation PSNR-mu</h2>\n<p class=\"note\">Model, mean over finished seeds at each validation step.</p>\n"
+        s += figure(
+            SVGChart(
+                title: "Validation PSNR-mu", yLabel: "PSNR-mu (dB)",
+                series: c.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.valPsnrMu))) }))
         s += "<h2>Overflow incidents per step</h2>\n"
         let width = binWidth(c)
-        s += "<p class=\"note\">Training monitor, mean over seeds, averaged over bins of \(width) step\(width == 1 ? "" : "s").</p>\n"
-        var incidents = SVGChart(title: "Overflow incidents per step", yLabel: "incidents / step",
-                                 series: c.table.map { ChartSeries($0.variant, binnedIncidents($0.runs, width: width)) })
+        s +=
+            "<p class=\"note\">Training monitor, mean over seeds, averaged over bins of \(width) step\(width == 1 ? "" : "s").</p>\n"
+        var incidents = SVGChart(
+            title: "Overflow incidents per step", yLabel: "incidents / step",
+            series: c.table.map { ChartSeries($0.variant, binnedIncidents($0.runs, width: width)) })
         incidents.includeZero = true
         s += figure(incidents)
         s += "<h2>Training loss</h2>\n<p class=\"note\">Each variant's own total (terms differ), mean over seeds.</p>\n"
-        s += figure(SVGChart(title: "Training loss", yLabel: "loss",
-                             series: c.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.trainLoss))) }, logY: true))
-        s += "<h2>Runs</h2>\n" + ReportHTML.table(["Variant", "Seed", "Status", "Directory"], AblationText.runRows(c), numeric: [1])
-        s += "<h2>Definitions</h2>\n<ul class=\"note\">" + AblationText.definitions.map { "<li>\(h($0))</li>" }.joined() + "</ul>\n"
+        s += figure(
+            SVGChart(
+                title: "Training loss", yLabel: "loss",
+                series: c.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.trainLoss))) }, logY: true))
+        s +=
+            "<h2>Runs</h2>\n"
+            + ReportHTML.table(["Variant", "Seed", "Status", "Directory"], AblationText.runRows(c), numeric: [1])
+        s +=
+            "<h2>Definitions</h2>\n<ul class=\"note\">" + AblationText.definitions.map { "<li>\(h($0))</li>" }.joined()
+            + "</ul>\n"
         return s + "</body>\n</html>\n"
     }
 
@@ -59,7 +74,12 @@ enum AblationHTML {
     /// Mean over the curves that have a point at each x; x in increasing order.
     static func meanCurve(_ curves: [[ChartPoint]]) -> [ChartPoint] {
         var sums: [Double: (Double, Int)] = [:]
-        for curve in curves { for p in curve { let (s, n) = sums[p.x] ?? (0, 0); sums[p.x] = (s + p.y, n + 1) } }
+        for curve in curves {
+            for p in curve {
+                let (s, n) = sums[p.x] ?? (0, 0)
+                sums[p.x] = (s + p.y, n + 1)
+            }
+        }
         return sums.keys.sorted().map { x in ChartPoint(x, sums[x]!.0 / Double(sums[x]!.1)) }
     }
 
@@ -76,6 +96,7 @@ enum AblationHTML {
         for r in runs {
             for (step, n) in r.incidentsByStep { bins[(step - 1) / width, default: 0] += Double(n) }
         }
-        return bins.keys.sorted().map { b in ChartPoint(Double((b + 1) * width), bins[b]! / Double(width * runs.count)) }
+        return bins.keys.sorted().map { b in ChartPoint(Double((b + 1) * width), bins[b]! / Double(width * runs.count))
+        }
     }
 }

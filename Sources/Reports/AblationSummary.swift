@@ -9,7 +9,11 @@ public struct SeedStats: Sendable, Equatable {
     public var std: Double?
     public var n: Int
 
-    public init(mean: Double, std: Double?, n: Int) { self.mean = mean; self.std = std; self.n = n }
+    public init(mean: Double, std: Double?, n: Int) {
+        self.mean = mean
+        self.std = std
+        self.n = n
+    }
 
     /// nil for no values: an empty variant has no mean, not a mean of 0.
     public init?(_ values: [Double]) {
@@ -55,7 +59,8 @@ public struct AblationRunNumbers: Sendable {
     public init(seed: Int, logs: RunLogContents) {
         self.seed = seed
         let val = logs.metrics.last { $0.kind == "val" }
-        finalModel = val?.model; finalIdentity = val?.identity
+        finalModel = val?.model
+        finalIdentity = val?.identity
         patches = logs.monitor.reduce(0) { $0 + $1.patches }
         overflowPixels = logs.monitor.reduce(0) { $0 + $1.overflowPixels }
         overflowIncidents = logs.monitor.reduce(0) { $0 + $1.overflowIncidents }
@@ -65,9 +70,14 @@ public struct AblationRunNumbers: Sendable {
         saturationRate = tail.isEmpty ? nil : tail.reduce(0) { $0 + $1.saturationRate } / Double(tail.count)
         learnableScale = logs.monitor.last?.learnableScale
         let lastTrain = logs.metrics.last { $0.kind == "train" }
-        wallSeconds = lastTrain?.wallSeconds; steps = lastTrain?.step
-        valPsnrMu = logs.metrics.compactMap { r in r.kind == "val" ? r.model.map { ChartPoint(Double(r.step), $0.psnrMu) } : nil }
-        trainLoss = logs.metrics.compactMap { r in r.kind == "train" ? r.loss.map { ChartPoint(Double(r.step), $0) } : nil }
+        wallSeconds = lastTrain?.wallSeconds
+        steps = lastTrain?.step
+        valPsnrMu = logs.metrics.compactMap { r in
+            r.kind == "val" ? r.model.map { ChartPoint(Double(r.step), $0.psnrMu) } : nil
+        }
+        trainLoss = logs.metrics.compactMap { r in
+            r.kind == "train" ? r.loss.map { ChartPoint(Double(r.step), $0) } : nil
+        }
         incidentsByStep = logs.monitor.map { ($0.step, $0.overflowIncidents) }
     }
 }
@@ -86,8 +96,12 @@ public struct VariantSummary: Sendable {
     public var psnrMu: SeedStats? { stat { $0.finalModel?.psnrMu } }
     public var pu21Psnr: SeedStats? { stat { $0.finalModel?.pu21Psnr } }
     /// Model minus identity on the same validation patches, per seed, then over seeds.
-    public var psnrMuGain: SeedStats? { stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.psnrMu - $0.psnrMu } } } }
-    public var pu21PsnrGain: SeedStats? { stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.pu21Psnr - $0.pu21Psnr } } } }
+    public var psnrMuGain: SeedStats? {
+        stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.psnrMu - $0.psnrMu } } }
+    }
+    public var pu21PsnrGain: SeedStats? {
+        stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.pu21Psnr - $0.pu21Psnr } } }
+    }
     public var overflowPixels: SeedStats? { stat { Double($0.overflowPixels) } }
     public var overflowIncidents: SeedStats? { stat { Double($0.overflowIncidents) } }
     public var pixelsPer1000: SeedStats? { stat(\.pixelsPer1000) }

@@ -11,18 +11,22 @@ enum AblationText {
     static func db(_ v: Double) -> String { String(format: "%.2f", v) }
     static func percent(_ v: Double) -> String { ReportText.percent(v) }
 
-    static let tableHeader = ["Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu (dB)", "PSNR-mu gain (dB)",
-                              "PU21-PSNR (dB)", "PU21 gain (dB)", "Overflow incidents", "Incidents / 1000 patches",
-                              "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
-                              "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s"]
+    static let tableHeader = [
+        "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu (dB)", "PSNR-mu gain (dB)",
+        "PU21-PSNR (dB)", "PU21 gain (dB)", "Overflow incidents", "Incidents / 1000 patches",
+        "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
+        "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s"
+    ]
 
     static func tableRows(_ c: AblationComparison) -> [[String]] {
         c.table.map { v in
-            [v.variant, v.runs.isEmpty ? "none" : v.seeds.map(String.init).joined(separator: ", "),
-             stat(v.valLogL1), stat(v.valLoss), stat(v.psnrMu, db), stat(v.psnrMuGain, db), stat(v.pu21Psnr, db),
-             stat(v.pu21PsnrGain, db), stat(v.overflowIncidents), stat(v.incidentsPer1000), stat(v.overflowPixels),
-             stat(v.pixelsPer1000), stat(v.clampHitRate, percent), stat(v.saturationRate, percent),
-             v.learnableScale == nil ? "fixed" : stat(v.learnableScale), stat(v.wallSeconds), stat(v.stepsPerSecond)]
+            [
+                v.variant, v.runs.isEmpty ? "none" : v.seeds.map(String.init).joined(separator: ", "),
+                stat(v.valLogL1), stat(v.valLoss), stat(v.psnrMu, db), stat(v.psnrMuGain, db), stat(v.pu21Psnr, db),
+                stat(v.pu21PsnrGain, db), stat(v.overflowIncidents), stat(v.incidentsPer1000), stat(v.overflowPixels),
+                stat(v.pixelsPer1000), stat(v.clampHitRate, percent), stat(v.saturationRate, percent),
+                v.learnableScale == nil ? "fixed" : stat(v.learnableScale), stat(v.wallSeconds), stat(v.stepsPerSecond)
+            ]
         }
     }
 
@@ -64,13 +68,15 @@ enum AblationText {
         "Wall time: the last train record's; steps/s = its step / its wall time.",
         "Verdicts: supported when every seed's effect lies in the claimed range; not supported when the mean lies "
             + "outside it and so do all but at most one seed; otherwise inconclusive. Effects are paired by seed when "
-            + "both variants finished the same seeds. Phase 3: helps / hurts / inconclusive by the same rule on the direction.",
+            + "both variants finished the same seeds. Phase 3: helps / hurts / inconclusive by the same rule on the direction."
     ]
 
     static func markdown(_ c: AblationComparison) -> String {
         var s = "# Ablation comparison\n\n" + ReportText.markdownTable(tableHeader, tableRows(c)) + "\n\n"
         if !termNames(c).isEmpty {
-            s += "## Final validation loss terms\n\n" + ReportText.markdownTable(["Variant"] + termNames(c), termRows(c)) + "\n\n"
+            s +=
+                "## Final validation loss terms\n\n" + ReportText.markdownTable(["Variant"] + termNames(c), termRows(c))
+                + "\n\n"
         }
         s += "## Claims\n\n"
         for cl in c.claims {
@@ -90,11 +96,14 @@ enum AblationText {
     static func csvColumns(_ c: AblationComparison) -> [(name: String, value: (VariantSummary) -> SeedStats?)] {
         var cols: [(name: String, value: (VariantSummary) -> SeedStats?)] = [
             ("val_log_l1", \.valLogL1), ("val_loss", \.valLoss), ("val_psnr_mu_db", \.psnrMu),
-            ("val_psnr_mu_gain_db", \.psnrMuGain), ("val_pu21_psnr_db", \.pu21Psnr), ("val_pu21_psnr_gain_db", \.pu21PsnrGain),
-            ("overflow_incidents_total", \.overflowIncidents), ("overflow_incidents_per_1000_patches", \.incidentsPer1000),
+            ("val_psnr_mu_gain_db", \.psnrMuGain), ("val_pu21_psnr_db", \.pu21Psnr),
+            ("val_pu21_psnr_gain_db", \.pu21PsnrGain),
+            ("overflow_incidents_total", \.overflowIncidents),
+            ("overflow_incidents_per_1000_patches", \.incidentsPer1000),
             ("overflow_pixels_total", \.overflowPixels), ("overflow_pixels_per_1000_patches", \.pixelsPer1000),
             ("clamp_hit_rate_fraction", \.clampHitRate), ("saturation_rate_fraction", \.saturationRate),
-            ("learnable_scale", \.learnableScale), ("wall_seconds", \.wallSeconds), ("steps_per_second", \.stepsPerSecond),
+            ("learnable_scale", \.learnableScale), ("wall_seconds", \.wallSeconds),
+            ("steps_per_second", \.stepsPerSecond)
         ]
         for n in termNames(c) {
             cols.append(("val_term_\(n)", { v in v.valTerms.first { $0.name == n }?.stats }))

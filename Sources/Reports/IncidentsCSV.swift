@@ -31,10 +31,14 @@ enum IncidentsCSV {
         guard f.count == 7 else { throw RowError(reason: "expected 7 fields, found \(f.count)") }
         guard let step = Int(f[0]) else { throw RowError(reason: "step is not an integer: \(f[0])") }
         guard let kind = Incident.Kind(rawValue: f[1]) else {
-            throw RowError(reason: "unknown kind \(f[1]) (known: \(Incident.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw RowError(
+                reason:
+                    "unknown kind \(f[1]) (known: \(Incident.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard let x = Int(f[3]), let y = Int(f[4]) else { throw RowError(reason: "x, y are not integers") }
-        guard let value = Double(f[5]) ?? nonFinite(f[5]) else { throw RowError(reason: "value is not a number: \(f[5])") }
+        guard let value = Double(f[5]) ?? nonFinite(f[5]) else {
+            throw RowError(reason: "value is not a number: \(f[5])")
+        }
         return Incident(step: step, kind: kind, file: f[2], x: x, y: y, value: value, detail: f[6])
     }
 
@@ -53,17 +57,27 @@ enum IncidentsCSV {
         var rows: [(fields: [String], line: Int)] = []
         var fields: [String] = []
         var field = ""
-        var quoted = false, inRow = false
-        var line = 1, rowLine = 1
+        var quoted = false
+        var inRow = false
+        var line = 1
+        var rowLine = 1
         var it = Array(text.unicodeScalars).makeIterator()
         var pending: Unicode.Scalar? = nil
         while let c = pending ?? it.next() {
             pending = nil
-            if !inRow { inRow = true; rowLine = line }
+            if !inRow {
+                inRow = true
+                rowLine = line
+            }
             if quoted {
                 if c == "\"" {
                     let n = it.next()
-                    if n == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = n }
+                    if n == "\"" {
+                        field.unicodeScalars.append("\"")
+                    } else {
+                        quoted = false
+                        pending = n
+                    }
                 } else {
                     if c == "\n" { line += 1 }
                     field.unicodeScalars.append(c)
@@ -72,11 +86,15 @@ enum IncidentsCSV {
             }
             switch c {
             case "\"" where field.isEmpty: quoted = true
-            case ",": fields.append(field); field = ""
+            case ",":
+                fields.append(field)
+                field = ""
             case "\r": break
             case "\n":
-                fields.append(field); field = ""
-                rows.append((fields, rowLine)); fields = []
+                fields.append(field)
+                field = ""
+                rows.append((fields, rowLine))
+                fields = []
                 inRow = false
                 line += 1
             default: field.unicodeScalars.append(c)

@@ -24,7 +24,9 @@ enum ReportHTML {
         if r.validationTable.isEmpty {
             s += "<p class=\"note\">No validation yet.</p>\n"
         } else {
-            s += table(["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable, numeric: [1, 2, 3])
+            s += table(
+                ["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable,
+                numeric: [1, 2, 3])
         }
         for sec in r.sections { s += section(sec) }
         s += incidents(r)
@@ -56,13 +58,19 @@ enum ReportHTML {
         var s = "<h2>Incidents</h2>\n"
         guard !r.worstIncidents.isEmpty else { return s + "<p class=\"note\">No incidents recorded.</p>\n" }
         s += "<p class=\"note\">By source file, most first.</p>\n"
-        s += table(["File", "Overflow", "Overflow pixels", "Non-finite", "Steps"], r.byFile.map {
-            [$0.file, ReportText.count($0.overflow), ReportText.count($0.overflowPixels), ReportText.count($0.nonfinite),
-             "\($0.firstStep) to \($0.lastStep)"]
-        }, numeric: [1, 2, 3])
+        s += table(
+            ["File", "Overflow", "Overflow pixels", "Non-finite", "Steps"],
+            r.byFile.map {
+                [
+                    $0.file, ReportText.count($0.overflow), ReportText.count($0.overflowPixels),
+                    ReportText.count($0.nonfinite),
+                    "\($0.firstStep) to \($0.lastStep)"
+                ]
+            }, numeric: [1, 2, 3])
         s += "<p class=\"note\">Worst first: non-finite (the step was skipped), then overflow by pixel count.</p>\n"
-        s += table(["Step", "Kind", "File", "x", "y", "Value", "Detail"], r.worstIncidents.map(incidentRow),
-                   numeric: [0, 3, 4, 5])
+        s += table(
+            ["Step", "Kind", "File", "x", "y", "Value", "Detail"], r.worstIncidents.map(incidentRow),
+            numeric: [0, 3, 4, 5])
         if r.incidentsNotShown > 0 {
             s += "<p class=\"note\">\(ReportText.count(r.incidentsNotShown)) more not shown (see incidents.csv).</p>\n"
         }
@@ -77,9 +85,11 @@ enum ReportHTML {
         var s = "<table>\n"
         if let header { s += "<tr>" + header.map { "<th>\(ReportText.html($0))</th>" }.joined() + "</tr>\n" }
         for row in rows {
-            s += "<tr>" + row.enumerated().map { i, v in
-                (numeric.contains(i) ? "<td class=\"n\">" : "<td>") + ReportText.html(v) + "</td>"
-            }.joined() + "</tr>\n"
+            s +=
+                "<tr>"
+                + row.enumerated().map { i, v in
+                    (numeric.contains(i) ? "<td class=\"n\">" : "<td>") + ReportText.html(v) + "</td>"
+                }.joined() + "</tr>\n"
         }
         return s + "</table>\n"
     }

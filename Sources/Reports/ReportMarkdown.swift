@@ -9,7 +9,9 @@ enum ReportMarkdown {
         if r.validationTable.isEmpty {
             s += "No validation yet.\n\n"
         } else {
-            s += ReportText.markdownTable(["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable) + "\n\n"
+            s +=
+                ReportText.markdownTable(
+                    ["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable) + "\n\n"
         }
         for sec in r.sections where sec.title != "Validation" {
             s += sec.title.hasPrefix("Validation") ? "### \(sec.title)\n\n" : "## \(sec.title)\n\n"
@@ -21,20 +23,32 @@ enum ReportMarkdown {
             s += "No incidents recorded.\n\n"
         } else {
             s += "By source file, most first.\n\n"
-            s += ReportText.markdownTable(["File", "Overflow", "Overflow pixels", "Non-finite", "Steps"], r.byFile.map {
-                [$0.file, ReportText.count($0.overflow), ReportText.count($0.overflowPixels), ReportText.count($0.nonfinite),
-                 "\($0.firstStep) to \($0.lastStep)"]
-            }) + "\n\n"
+            s +=
+                ReportText.markdownTable(
+                    ["File", "Overflow", "Overflow pixels", "Non-finite", "Steps"],
+                    r.byFile.map {
+                        [
+                            $0.file, ReportText.count($0.overflow), ReportText.count($0.overflowPixels),
+                            ReportText.count($0.nonfinite),
+                            "\($0.firstStep) to \($0.lastStep)"
+                        ]
+                    }) + "\n\n"
             s += "Worst first: non-finite (the step was skipped), then overflow by pixel count.\n\n"
-            s += ReportText.markdownTable(["Step", "Kind", "File", "x", "y", "Value", "Detail"],
-                                          r.worstIncidents.map(ReportHTML.incidentRow)) + "\n\n"
-            if r.incidentsNotShown > 0 { s += "\(ReportText.count(r.incidentsNotShown)) more not shown (see incidents.csv).\n\n" }
+            s +=
+                ReportText.markdownTable(
+                    ["Step", "Kind", "File", "x", "y", "Value", "Detail"],
+                    r.worstIncidents.map(ReportHTML.incidentRow)) + "\n\n"
+            if r.incidentsNotShown > 0 {
+                s += "\(ReportText.count(r.incidentsNotShown)) more not shown (see incidents.csv).\n\n"
+            }
         }
         if let config = r.run.configText {
             // A fence longer than any backtick run inside keeps the config verbatim.
             s += "## Configuration\n\n````yaml\n\(config)\(config.hasSuffix("\n") ? "" : "\n")````\n\n"
         }
-        if !r.run.skippedTails.isEmpty { s += "Skipped (being written): \(r.run.skippedTails.joined(separator: ", ")).\n" }
+        if !r.run.skippedTails.isEmpty {
+            s += "Skipped (being written): \(r.run.skippedTails.joined(separator: ", ")).\n"
+        }
         return s
     }
 }

@@ -14,10 +14,16 @@ public struct RunFiles: Sendable {
     /// Lines skipped because they were the unterminated last line of a file still being written, by file name.
     public var skippedTails: [String]
 
-    public init(directory: String, metrics: [MetricsRecord], monitor: [MonitorRecord], incidents: [Incident],
-                configText: String?, skippedTails: [String] = []) {
-        self.directory = directory; self.metrics = metrics; self.monitor = monitor; self.incidents = incidents
-        self.configText = configText; self.skippedTails = skippedTails
+    public init(
+        directory: String, metrics: [MetricsRecord], monitor: [MonitorRecord], incidents: [Incident],
+        configText: String?, skippedTails: [String] = []
+    ) {
+        self.directory = directory
+        self.metrics = metrics
+        self.monitor = monitor
+        self.incidents = incidents
+        self.configText = configText
+        self.skippedTails = skippedTails
     }
 
     /// Reads whatever records exist. Each file may be missing, but not all of them: a directory without
@@ -58,7 +64,9 @@ public struct RunFiles: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReportError(path: path, reason: "cannot read")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw ReportError(path: path, reason: "not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ReportError(path: path, reason: "not UTF-8 text")
+        }
         return text
     }
 
@@ -101,6 +109,9 @@ public struct RunFiles: Sendable {
 public struct ReportError: Error, CustomStringConvertible, Sendable, Equatable {
     public var path: String
     public var reason: String
-    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
     public var description: String { "\(path): \(reason)" }
 }

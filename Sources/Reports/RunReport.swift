@@ -23,8 +23,12 @@ public struct FileIncidents: Sendable, Equatable {
     public var lastStep: Int
 
     public init(file: String, overflow: Int, overflowPixels: Int, nonfinite: Int, firstStep: Int, lastStep: Int) {
-        self.file = file; self.overflow = overflow; self.overflowPixels = overflowPixels; self.nonfinite = nonfinite
-        self.firstStep = firstStep; self.lastStep = lastStep
+        self.file = file
+        self.overflow = overflow
+        self.overflowPixels = overflowPixels
+        self.nonfinite = nonfinite
+        self.firstStep = firstStep
+        self.lastStep = lastStep
     }
 }
 
@@ -61,7 +65,8 @@ public struct RunReport: Sendable {
     /// config.yaml's top-level `name`, else the directory's name.
     static func runName(_ run: RunFiles) -> String {
         if let text = run.configText, let map = try? StrictYAML.parse(text),
-           let n = try? map.optional("name", String.self), !n.isEmpty {
+            let n = try? map.optional("name", String.self), !n.isEmpty
+        {
             return n
         }
         let trimmed = run.directory.hasSuffix("/") ? String(run.directory.dropLast()) : run.directory
@@ -70,13 +75,18 @@ public struct RunReport: Sendable {
 
     static func summaryRows(_ run: RunFiles, _ s: RunStats) -> [(label: String, value: String)] {
         var rows: [(label: String, value: String)] = [("Run", runName(run)), ("Directory", run.directory)]
-        rows.append(("Steps", s.steps == 0 ? "none" : "\(ReportText.count(s.steps)) (step \(s.firstStep) to \(s.lastStep))"))
+        rows.append(
+            ("Steps", s.steps == 0 ? "none" : "\(ReportText.count(s.steps)) (step \(s.firstStep) to \(s.lastStep))"))
         rows.append(("Wall time", s.wallSeconds.map(ReportText.duration) ?? "n/a"))
         rows.append(("Steps per second", s.stepsPerSecond.map(ReportText.number) ?? "n/a"))
         if let wait = run.metrics.last(where: { $0.kind == "train" })?.dataWaitFraction {
             rows.append(("Data wait (last)", ReportText.percent(wait)))
         }
-        rows.append(("Overflow incidents / pixels", "\(ReportText.count(s.overflowIncidents)) / \(ReportText.count(s.overflowPixels))"))
+        rows.append(
+            (
+                "Overflow incidents / pixels",
+                "\(ReportText.count(s.overflowIncidents)) / \(ReportText.count(s.overflowPixels))"
+            ))
         rows.append(("Skipped steps (non-finite)", ReportText.count(s.skippedSteps)))
         return rows
     }
@@ -86,13 +96,21 @@ public struct RunReport: Sendable {
         let db = { (v: Double) in String(format: "%.2f", v) }
         let l1Gain = last.identity.logL1 > 0 ? (last.model.logL1 - last.identity.logL1) / last.identity.logL1 : .nan
         return [
-            ["PSNR-mu (dB)", db(last.model.psnrMu), db(last.identity.psnrMu),
-             ReportText.signedDecibels(last.model.psnrMu - last.identity.psnrMu), "\(db(best.model.psnrMu)) (step \(best.step))"],
-            ["PU21-PSNR (dB)", db(last.model.pu21Psnr), db(last.identity.pu21Psnr),
-             ReportText.signedDecibels(last.model.pu21Psnr - last.identity.pu21Psnr), "\(db(best.model.pu21Psnr)) (step \(best.step))"],
-            ["log-L1", ReportText.number(last.model.logL1), ReportText.number(last.identity.logL1),
-             l1Gain.isFinite ? (l1Gain <= 0 ? "-" : "+") + ReportText.percent(abs(l1Gain)) : "n/a",
-             "\(ReportText.number(best.model.logL1)) (step \(best.step))"],
+            [
+                "PSNR-mu (dB)", db(last.model.psnrMu), db(last.identity.psnrMu),
+                ReportText.signedDecibels(last.model.psnrMu - last.identity.psnrMu),
+                "\(db(best.model.psnrMu)) (step \(best.step))"
+            ],
+            [
+                "PU21-PSNR (dB)", db(last.model.pu21Psnr), db(last.identity.pu21Psnr),
+                ReportText.signedDecibels(last.model.pu21Psnr - last.identity.pu21Psnr),
+                "\(db(best.model.pu21Psnr)) (step \(best.step))"
+            ],
+            [
+                "log-L1", ReportText.number(last.model.logL1), ReportText.number(last.identity.logL1),
+                l1Gain.isFinite ? (l1Gain <= 0 ? "-" : "+") + ReportText.percent(abs(l1Gain)) : "n/a",
+                "\(ReportText.number(best.model.logL1)) (step \(best.step))"
+            ]
         ]
     }
 
@@ -100,10 +118,12 @@ public struct RunReport: Sendable {
     static func worstFirst(_ incidents: [Incident]) -> [Incident] {
         incidents.enumerated().sorted { a, b in
             let (x, y) = (a.element, b.element)
-            let xf = x.kind != .overflow, yf = y.kind != .overflow
+            let xf = x.kind != .overflow
+            let yf = y.kind != .overflow
             if xf != yf { return xf }
             if !xf {
-                let xv = x.value.isNaN ? -Double.infinity : x.value, yv = y.value.isNaN ? -Double.infinity : y.value
+                let xv = x.value.isNaN ? -Double.infinity : x.value
+                let yv = y.value.isNaN ? -Double.infinity : y.value
                 if xv != yv { return xv > yv }
             }
             if x.step != y.step { return x.step < y.step }
@@ -114,19 +134,24 @@ public struct RunReport: Sendable {
     static func fileCounts(_ incidents: [Incident]) -> [FileIncidents] {
         var map: [String: FileIncidents] = [:]
         for i in incidents {
-            var f = map[i.file] ?? FileIncidents(file: i.file, overflow: 0, overflowPixels: 0, nonfinite: 0,
-                                                 firstStep: i.step, lastStep: i.step)
+            var f =
+                map[i.file]
+                ?? FileIncidents(
+                    file: i.file, overflow: 0, overflowPixels: 0, nonfinite: 0,
+                    firstStep: i.step, lastStep: i.step)
             if i.kind == .overflow {
                 f.overflow += 1
                 if i.value.isFinite { f.overflowPixels += Int(i.value) }
             } else {
                 f.nonfinite += 1
             }
-            f.firstStep = min(f.firstStep, i.step); f.lastStep = max(f.lastStep, i.step)
+            f.firstStep = min(f.firstStep, i.step)
+            f.lastStep = max(f.lastStep, i.step)
             map[i.file] = f
         }
         return map.values.sorted {
-            let a = $0.overflow + $0.nonfinite, b = $1.overflow + $1.nonfinite
+            let a = $0.overflow + $0.nonfinite
+            let b = $1.overflow + $1.nonfinite
             return a != b ? a > b : $0.file < $1.file
         }
     }
@@ -140,7 +165,8 @@ public struct RunReport: Sendable {
     /// Writes report.html and report.md into the run directory, each atomically; returns their paths.
     public func write() throws -> (html: String, markdown: String) {
         let base = run.directory.hasSuffix("/") ? run.directory : run.directory + "/"
-        let htmlPath = base + "report.html", mdPath = base + "report.md"
+        let htmlPath = base + "report.html"
+        let mdPath = base + "report.md"
         try Self.writeAtomically(html(), to: htmlPath)
         try Self.writeAtomically(markdown(), to: mdPath)
         return (htmlPath, mdPath)

@@ -38,13 +38,16 @@ public struct RunStats: Sendable {
         let stepNumbers = mon.isEmpty ? train.map(\.step) : mon.map(\.step)
         // With incidents alone the run's length is unknown; their own steps still bound "early".
         let bounds = stepNumbers.isEmpty ? run.incidents.map(\.step) : stepNumbers
-        let first = bounds.min() ?? 0, last = bounds.max() ?? 0, count = Set(stepNumbers).count
+        let first = bounds.min() ?? 0
+        let last = bounds.max() ?? 0
+        let count = Set(stepNumbers).count
         firstStep = first
         lastStep = last
         steps = count
         let wall = run.metrics.map(\.wallSeconds).filter(\.isFinite).max()
         wallSeconds = wall
-        stepsPerSecond = train.max { $0.step < $1.step }?.stepsPerSecond
+        stepsPerSecond =
+            train.max { $0.step < $1.step }?.stepsPerSecond
             ?? wall.flatMap { $0 > 0 && count > 0 ? Double(count) / $0 : nil }
         let limit = first + max(1, Int((Double(last - first + 1) * 0.1).rounded(.up)))
         earlyLimit = limit
@@ -93,14 +96,17 @@ public struct RunStats: Sendable {
             let early = ReportText.percent(Double(earlyIncidents) / Double(overflowIncidents))
             let k = earlyLimit - firstStep
             let earlySteps = k == 1 ? "step" : "\(ReportText.count(k)) steps"
-            out.append("\(plural(overflowIncidents, "overflow incident")) (\(plural(overflowPixels, "overflow pixel"))) "
-                + "\(stepsText), \(early) of them in the first \(earlySteps).")
+            out.append(
+                "\(plural(overflowIncidents, "overflow incident")) (\(plural(overflowPixels, "overflow pixel"))) "
+                    + "\(stepsText), \(early) of them in the first \(earlySteps).")
         }
         let recorded = overflowByFile.reduce(0) { $0 + $1.count }
         if overflowByFile.count == 1 {
             out.append("All recorded overflow incidents come from \(overflowByFile[0].file).")
         } else if recorded > 0 {
-            var parts = overflowByFile.prefix(3).map { "\($0.file) \(ReportText.percent(Double($0.count) / Double(recorded)))" }
+            var parts = overflowByFile.prefix(3).map {
+                "\($0.file) \(ReportText.percent(Double($0.count) / Double(recorded)))"
+            }
             let rest = overflowByFile.dropFirst(3)
             if !rest.isEmpty {
                 let n = rest.reduce(0) { $0 + $1.count }
@@ -111,34 +117,40 @@ public struct RunStats: Sendable {
         if skippedSteps == 0 && nonfiniteLossRows + nonfiniteGradientRows == 0 {
             out.append("No step was skipped for a non-finite loss or gradient.")
         } else {
-            out.append("\(plural(skippedSteps, "step")) skipped for non-finite values "
-                + "(\(plural(nonfiniteLossRows, "non-finite loss", "non-finite losses")), "
-                + "\(plural(nonfiniteGradientRows, "non-finite gradient")) recorded).")
+            out.append(
+                "\(plural(skippedSteps, "step")) skipped for non-finite values "
+                    + "(\(plural(nonfiniteLossRows, "non-finite loss", "non-finite losses")), "
+                    + "\(plural(nonfiniteGradientRows, "non-finite gradient")) recorded).")
         }
         out.append(validationSentence)
         if let c = endCollapseMax {
             if c < Self.collapseThreshold {
-                out.append("Warning: the collapse indicator stayed below \(ReportText.number(Self.collapseThreshold)) over the "
-                    + "last 10% of steps (max \(ReportText.number(c))): the network may be ignoring its input.")
+                out.append(
+                    "Warning: the collapse indicator stayed below \(ReportText.number(Self.collapseThreshold)) over the "
+                        + "last 10% of steps (max \(ReportText.number(c))): the network may be ignoring its input.")
             } else {
-                out.append("No collapse: the collapse indicator reached \(ReportText.number(c)) over the last 10% of steps.")
+                out.append(
+                    "No collapse: the collapse indicator reached \(ReportText.number(c)) over the last 10% of steps.")
             }
         }
         if let clamp = endClampHitRate, let sat = endSaturationRate {
-            out.append("Over the last 10% of steps \(ReportText.percent(clamp)) of delta elements hit the clamp and "
-                + "\(ReportText.percent(sat)) of tanh outputs were saturated.")
+            out.append(
+                "Over the last 10% of steps \(ReportText.percent(clamp)) of delta elements hit the clamp and "
+                    + "\(ReportText.percent(sat)) of tanh outputs were saturated.")
         }
         return out
     }
 
     var validationSentence: String {
         guard let v = validations.last else { return "No validation yet." }
-        let m = v.model, i = v.identity
+        let m = v.model
+        let i = v.identity
         let db = { (a: Double, b: Double) in
             "\(String(format: "%.2f", a)) vs \(ReportText.decibels(b)) (\(ReportText.signedDecibels(a - b)))"
         }
         let l1Change = i.logL1 > 0 ? (m.logL1 - i.logL1) / i.logL1 : .nan
-        let l1 = "log-L1 \(ReportText.number(m.logL1)) vs \(ReportText.number(i.logL1))"
+        let l1 =
+            "log-L1 \(ReportText.number(m.logL1)) vs \(ReportText.number(i.logL1))"
             + (l1Change.isFinite ? " (\(ReportText.percent(abs(l1Change))) \(l1Change <= 0 ? "lower" : "higher"))" : "")
         let beats = m.psnrMu > i.psnrMu ? "beats" : "does not beat"
         return "At the last validation (step \(v.step)) the model \(beats) the identity baseline: "

@@ -5,7 +5,10 @@ import Foundation
 public struct ChartPoint: Sendable, Equatable {
     public var x: Double
     public var y: Double
-    public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+    public init(_ x: Double, _ y: Double) {
+        self.x = x
+        self.y = y
+    }
 }
 
 public struct ChartSeries: Sendable {
@@ -14,7 +17,9 @@ public struct ChartSeries: Sendable {
     /// Dashed lines mark baselines and bands (identity, mean +- std) so the eye goes to the solid ones first.
     public var dashed: Bool
     public init(_ name: String, _ points: [ChartPoint], dashed: Bool = false) {
-        self.name = name; self.points = points; self.dashed = dashed
+        self.name = name
+        self.points = points
+        self.dashed = dashed
     }
 }
 
@@ -32,8 +37,13 @@ public struct SVGChart: Sendable {
     public var width = 760.0
     public var height = 280.0
 
-    public init(title: String, xLabel: String = "step", yLabel: String = "", series: [ChartSeries], logY: Bool = false) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.logY = logY
+    public init(title: String, xLabel: String = "step", yLabel: String = "", series: [ChartSeries], logY: Bool = false)
+    {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+        self.logY = logY
     }
 
     /// Colour-blind-safe (Okabe-Ito) order; series beyond eight reuse colours.
@@ -52,20 +62,26 @@ public struct SVGChart: Sendable {
     ///   and leaving it out keeps the report free of any URL.
     public func render(standalone: Bool = false) -> String {
         let ns = standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : ""
-        var s = "<svg\(ns) viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">\n"
+        var s =
+            "<svg\(ns) viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">\n"
         s += "<title>\(ReportText.html(title))</title>\n"
         if showTitle {
-            s += "<text x=\"\(f(left))\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(ReportText.html(title))</text>\n"
+            s +=
+                "<text x=\"\(f(left))\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(ReportText.html(title))</text>\n"
         }
         let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
         let ys = series.flatMap { $0.points.map(\.y) }.filter(drawable)
         guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
-            s += String(format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"#666\">no data</text>\n</svg>", left, top + plotHeight / 2)
+            s += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"#666\">no data</text>\n</svg>", left, top + plotHeight / 2)
             return s
         }
         let xTicks = ChartScale.niceTicks(x0, x1, target: 8)
         let zero = includeZero && !logY
-        let yTicks = logY ? ChartScale.logTicks(y0, y1) : ChartScale.niceTicks(zero ? min(y0, 0) : y0, zero ? max(y1, 0) : y1, target: 5)
+        let yTicks =
+            logY
+            ? ChartScale.logTicks(y0, y1)
+            : ChartScale.niceTicks(zero ? min(y0, 0) : y0, zero ? max(y1, 0) : y1, target: 5)
         let (xa, xb) = (xTicks.first!, xTicks.last!)
         let (ya, yb) = logY ? (log10(yTicks.first!), log10(yTicks.last!)) : (yTicks.first!, yTicks.last!)
         let px = { (x: Double) in self.left + (x - xa) / (xb - xa) * self.plotWidth }
@@ -84,22 +100,34 @@ public struct SVGChart: Sendable {
 
     func axes(xTicks: [Double], yTicks: [Double], px: (Double) -> Double, py: (Double) -> Double) -> String {
         var s = "<g stroke=\"#ddd\" stroke-width=\"1\">\n"
-        for t in yTicks { s += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", left, py(t), left + plotWidth, py(t)) }
-        for t in xTicks { s += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", px(t), top, px(t), top + plotHeight) }
+        for t in yTicks {
+            s += String(
+                format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", left, py(t), left + plotWidth,
+                py(t))
+        }
+        for t in xTicks {
+            s += String(
+                format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", px(t), top, px(t), top + plotHeight
+            )
+        }
         s += "</g>\n"
-        s += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n",
-                    left, top, plotWidth, plotHeight)
+        s += String(
+            format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n",
+            left, top, plotWidth, plotHeight)
         s += "<g fill=\"#333\">\n"
         for t in yTicks {
             s += "<text x=\"\(f(left - 5))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(Self.tickLabel(t))</text>\n"
         }
         for t in xTicks {
-            s += "<text x=\"\(f(px(t)))\" y=\"\(f(top + plotHeight + 15))\" text-anchor=\"middle\">\(Self.tickLabel(t))</text>\n"
+            s +=
+                "<text x=\"\(f(px(t)))\" y=\"\(f(top + plotHeight + 15))\" text-anchor=\"middle\">\(Self.tickLabel(t))</text>\n"
         }
-        s += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight + 30))\" text-anchor=\"middle\">\(ReportText.html(xLabel))</text>\n"
+        s +=
+            "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight + 30))\" text-anchor=\"middle\">\(ReportText.html(xLabel))</text>\n"
         if !yLabel.isEmpty {
             let label = ReportText.html(yLabel + (logY ? " (log)" : ""))
-            s += "<text transform=\"translate(14 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(label)</text>\n"
+            s +=
+                "<text transform=\"translate(14 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(label)</text>\n"
         }
         return s + "</g>\n"
     }
@@ -108,11 +136,15 @@ public struct SVGChart: Sendable {
     /// axis) starts a new subpath so a missing value is never drawn as a value.
     func line(_ ser: ChartSeries, color: String, px: (Double) -> Double, py: (Double) -> Double) -> String {
         let pts = ChartScale.downsample(ser.points.sorted { $0.x < $1.x }, buckets: Int(plotWidth))
-        var d = "", pen = false
+        var d = ""
+        var pen = false
         var dots = ""
         let few = pts.filter { drawable($0.y) }.count <= 40
         for p in pts {
-            guard p.x.isFinite, drawable(p.y) else { pen = false; continue }
+            guard p.x.isFinite, drawable(p.y) else {
+                pen = false
+                continue
+            }
             d += "\(pen ? " L" : (d.isEmpty ? "M" : " M"))\(f(px(p.x))) \(f(py(p.y)))"
             pen = true
             // Sparse series (validation every N steps) get markers: a lone point has no line to show it.
@@ -133,7 +165,8 @@ public struct SVGChart: Sendable {
             let y = height - 18 * Double(legendRows - i / 4) + 4
             let color = Self.palette[i % Self.palette.count]
             let dash = ser.dashed ? " stroke-dasharray=\"5 3\"" : ""
-            s += "<line x1=\"\(f(x))\" y1=\"\(f(y - 4))\" x2=\"\(f(x + 20))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>"
+            s +=
+                "<line x1=\"\(f(x))\" y1=\"\(f(y - 4))\" x2=\"\(f(x + 20))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>"
             s += "<text x=\"\(f(x + 25))\" y=\"\(f(y))\">\(ReportText.html(ser.name))</text>\n"
         }
         return s + "</g>\n"

@@ -35,8 +35,10 @@ public final class PatchModel: @unchecked Sendable {
     /// choice) the network's output layer starts at zero, so p = 0, delta = 0 and the untrained model is exactly
     /// the identity baseline (output = input up to exp/log rounding): training starts from what it must beat
     /// instead of from a random multiplicative residual of up to e^(cap * tanh(p)).
-    public init(model: ModelConfig, residual: ResidualConfig, logNorm: LogNorm, stateSlots: Int, seed: UInt64,
-                zeroOutputLayer: Bool = false) throws {
+    public init(
+        model: ModelConfig, residual: ResidualConfig, logNorm: LogNorm, stateSlots: Int, seed: UInt64,
+        zeroOutputLayer: Bool = false
+    ) throws {
         self.model = model
         self.residual = residual
         self.logNorm = logNorm
@@ -74,13 +76,16 @@ public final class PatchModel: @unchecked Sendable {
     public func lossInputs(_ pass: Pass, target: Tensor) -> LossInputs {
         let eps = logNorm.eps
         Reconstruction.groundTruthDelta(target: target, logImage: pass.norm.logImage, eps: eps, into: &gtDelta)
-        return LossInputs(delta: pass.delta, gtDelta: gtDelta, logImage: pass.norm.logImage, output: pass.output,
-                          target: target, eps: eps)
+        return LossInputs(
+            delta: pass.delta, gtDelta: gtDelta, logImage: pass.norm.logImage, output: pass.output,
+            target: target, eps: eps)
     }
 
     /// Accumulates (+=) every parameter gradient into `store.grads` from d loss / d delta.
     public func backward(_ pass: Pass, gradDelta: Tensor) {
-        if dP.shape != pass.p.shape { dP = Tensor(zeros: pass.p.shape) } else {
+        if dP.shape != pass.p.shape {
+            dP = Tensor(zeros: pass.p.shape)
+        } else {
             dP.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         }
         var dScale: Float = 0

@@ -46,11 +46,13 @@ struct Ablate: ParsableCommand {
         let runs = plan.runs(out: outDir, quick: quick, seedCount: seeds)
         let budget = quick ? plan.quickSteps : plan.steps
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         // Share the cores between the jobs rather than oversubscribe them.
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
-        say("ablation \(plan.name): \(plan.variants.count) variants x \(runs.count / max(1, plan.variants.count)) seed(s), " +
-            "\(budget) steps each, \(jobs) at a time -> \(outDir)")
+        say(
+            "ablation \(plan.name): \(plan.variants.count) variants x \(runs.count / max(1, plan.variants.count)) seed(s), "
+                + "\(budget) steps each, \(jobs) at a time -> \(outDir)")
 
         var statuses: [String: AblationRun.Status] = [:]
         var pending: [AblationPlan.Run] = []
@@ -74,7 +76,8 @@ struct Ablate: ParsableCommand {
                     say("\(r.variant) seed \(r.seed): resuming from step \(step) of \(budget)")
                 }
                 do {
-                    running.append((r, try Self.launch(r, executable: executable, threads: threads, budget: budget), Date()))
+                    running.append(
+                        (r, try Self.launch(r, executable: executable, threads: threads, budget: budget), Date()))
                 } catch {
                     statuses[r.dir] = .failed("could not start: \(error)")
                     done += 1
@@ -92,7 +95,8 @@ struct Ablate: ParsableCommand {
                     say("[\(done)/\(runs.count)] \(job.run.variant) seed \(job.run.seed): finished in \(took)")
                 } else {
                     let why = Self.lastLine(ofLog: job.run.dir + "/train.log") ?? "exit status \(code)"
-                    statuses[job.run.dir] = code == 130 ? .failed("interrupted (resume with the same command)") : .failed(why)
+                    statuses[job.run.dir] =
+                        code == 130 ? .failed("interrupted (resume with the same command)") : .failed(why)
                     say("[\(done)/\(runs.count)] \(job.run.variant) seed \(job.run.seed): failed after \(took): \(why)")
                 }
             }
@@ -106,9 +110,11 @@ struct Ablate: ParsableCommand {
             let paths = try comparison.write(to: outDir)
             say("comparison: \(paths.markdown)\ncomparison: \(paths.html)\ncomparison: \(paths.csv)")
             for claim in comparison.claims {
-                let measured = claim.measured.map { m in
-                    String(format: "%.3g", m.mean) + (m.std.map { String(format: " +- %.2g", $0) } ?? "") + " (n=\(m.n))"
-                } ?? "not measured"
+                let measured =
+                    claim.measured.map { m in
+                        String(format: "%.3g", m.mean) + (m.std.map { String(format: " +- %.2g", $0) } ?? "")
+                            + " (n=\(m.n))"
+                    } ?? "not measured"
                 say("claim: \(claim.name): \(claim.verdict.rawValue); measured \(measured)")
             }
         } catch {
@@ -116,16 +122,22 @@ struct Ablate: ParsableCommand {
             throw ExitCode(1)
         }
         if interrupted.get() { throw ExitCode(130) }
-        if results.contains(where: { if case .failed = $0.status { return true } else { return false } }) { throw ExitCode(2) }
+        if results.contains(where: { if case .failed = $0.status { return true } else { return false } }) {
+            throw ExitCode(2)
+        }
     }
 
-    enum RunState: Equatable { case finished, resumable(step: Int), fresh }
+    enum RunState: Equatable {
+        case finished
+        case resumable(step: Int)
+        case fresh
+    }
 
     /// Finished when the latest checkpoint has the full step budget; resumable when a checkpoint exists.
     static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
         let weights = r.dir + "/checkpoints/latest.safetensors"
         guard FileManager.default.fileExists(atPath: weights),
-              let step = (try? SafetensorsFile.read(path: weights))?.metadata["step"].flatMap(Int.init)
+            let step = (try? SafetensorsFile.read(path: weights))?.metadata["step"].flatMap(Int.init)
         else { return .fresh }
         return step >= budget ? .finished : .resumable(step: step)
     }
@@ -174,6 +186,14 @@ final class Mutexed<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
     init(_ v: T) { value = v }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set(_ v: T) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
 }

@@ -20,8 +20,11 @@ enum BLASCore {
     }
 
     /// The OpenBLAS core name for the CPU's instruction-set flags (from /proc/cpuinfo), or nil to keep the default.
-    static func nativeCore(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
-        guard let text = cpuinfo, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    static func nativeCore(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String?
+    {
+        guard let text = cpuinfo, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            return nil
+        }
         let flags = Set(line.split(separator: " ").map(String.init))
         if ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains) { return "SkylakeX" }
         if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }

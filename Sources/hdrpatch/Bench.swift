@@ -53,17 +53,19 @@ struct Bench: ParsableCommand {
     @Option(help: "U-Net levels (--what step).")
     var levels: Int = 2
 
-    @Option(help: ArgumentHelp(
-        "Time the step of this training config (--what step): its network, residual head, loss terms, optimizer, "
-            + "gradient clipping, batch and patch size, and the monitor record every step writes.",
-        discussion: "Replaces --arch, --depth, --width, --levels, --batch and --patch."))
+    @Option(
+        help: ArgumentHelp(
+            "Time the step of this training config (--what step): its network, residual head, loss terms, optimizer, "
+                + "gradient clipping, batch and patch size, and the monitor record every step writes.",
+            discussion: "Replaces --arch, --depth, --width, --levels, --batch and --patch."))
     var config: String?
 
     @Option(name: .customLong("set"), help: "Override a key of --config: key.path=value (repeatable).")
     var overrides: [String] = []
 
-    @Option(parsing: .upToNextOption,
-            help: "Convolution algorithms of the plain network to compare (--what step).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Convolution algorithms of the plain network to compare (--what step).")
     var conv: [Conv3x3Algorithm] = [.automatic]
 
     @Option(parsing: .upToNextOption, help: "Thread counts to compare, e.g. --threads 1 2.")
@@ -86,8 +88,12 @@ struct Bench: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
-        if config != nil && what != .step { throw ValidationError("--config times a training step: use it with --what step") }
-        if config == nil && !overrides.isEmpty { throw ValidationError("--set overrides keys of --config: give --config too") }
+        if config != nil && what != .step {
+            throw ValidationError("--config times a training step: use it with --what step")
+        }
+        if config == nil && !overrides.isEmpty {
+            throw ValidationError("--set overrides keys of --config: give --config too")
+        }
     }
 
     func run() throws {
@@ -101,7 +107,10 @@ struct Bench: ParsableCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(["what": AnyRows.text(what.rawValue), "rows": .rows(rows)]), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try encoder.encode(["what": AnyRows.text(what.rawValue), "rows": .rows(rows)]),
+                        as: UTF8.self))
             } else {
                 for r in rows where !r.line.isEmpty { print(r.line) }
             }
@@ -129,8 +138,15 @@ struct Bench: ParsableCommand {
         /// The plain network's convolution algorithm (step rows).
         var conv: String? = nil
         enum CodingKeys: String, CodingKey {
-            case name, threads, medianMs = "median_ms", minMs = "min_ms", maxMs = "max_ms", perSecond = "per_second", unit
-            case gflops = "gflop_per_s", percentOfPeak = "percent_of_sgemm_peak", conv
+            case name, threads
+            case medianMs = "median_ms"
+            case minMs = "min_ms"
+            case maxMs = "max_ms"
+            case perSecond = "per_second"
+            case unit
+            case gflops = "gflop_per_s"
+            case percentOfPeak = "percent_of_sgemm_peak"
+            case conv
         }
     }
 
@@ -155,7 +171,8 @@ struct Bench: ParsableCommand {
     func exrRows() throws -> [Row] {
         var rows: [Row] = []
         for path in files {
-            let bytes = try FileManager.default.contents(atPath: path).map { Array($0) }
+            let bytes =
+                try FileManager.default.contents(atPath: path).map { Array($0) }
                 ?? { throw ImageIOError(path: path, reason: "cannot read file") }()
             for t in threads {
                 let options = ReadOptions(threads: t)
@@ -169,12 +186,16 @@ struct Bench: ParsableCommand {
                 let s = Self.summary(times)
                 let mpix = Double(first.image.planeCount) / 1e6
                 let name = (path as NSString).lastPathComponent
-                rows.append(Row(
-                    name: name, threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
-                    perSecond: mpix / (s.median / 1e3), unit: "Mpixel/s",
-                    line: String(format: "exr  %@ %dx%d %@: %d thread(s): median %.2f ms (min %.2f, max %.2f), %.1f Mpixel/s, %.1f MB/s of file",
-                                 name, first.image.width, first.image.height, first.info.compression, t, s.median, s.min, s.max,
-                                 mpix / (s.median / 1e3), Double(bytes.count) / 1e6 / (s.median / 1e3))))
+                rows.append(
+                    Row(
+                        name: name, threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
+                        perSecond: mpix / (s.median / 1e3), unit: "Mpixel/s",
+                        line: String(
+                            format:
+                                "exr  %@ %dx%d %@: %d thread(s): median %.2f ms (min %.2f, max %.2f), %.1f Mpixel/s, %.1f MB/s of file",
+                            name, first.image.width, first.image.height, first.info.compression, t, s.median, s.min,
+                            s.max,
+                            mpix / (s.median / 1e3), Double(bytes.count) / 1e6 / (s.median / 1e3))))
             }
         }
         return rows
@@ -187,8 +208,10 @@ struct Bench: ParsableCommand {
         let dataset = try PairedDataset(root: data, config: config, readOptions: ReadOptions(), warn: nil)
         let openMs = Double(DispatchTime.now().uptimeNanoseconds - openStart) / 1e6
         if !json {
-            print(String(format: "loader %@: %d pairs, opened in %.0f ms; patch %d, batch %d, cache %@",
-                         data, dataset.pairs.count, openMs, patch, batch, cache ? "on" : "off"))
+            print(
+                String(
+                    format: "loader %@: %d pairs, opened in %.0f ms; patch %d, batch %d, cache %@",
+                    data, dataset.pairs.count, openMs, patch, batch, cache ? "on" : "off"))
         }
         var rows: [Row] = []
         for t in threads {
@@ -209,11 +232,14 @@ struct Bench: ParsableCommand {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - total) / 1e9
             let s = Self.summary(times)
             let rate = Double(repeats * batch) / seconds
-            rows.append(Row(
-                name: "loader", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max, perSecond: rate,
-                unit: "patches/s",
-                line: String(format: "loader %d worker(s): %.0f patches/s (%d batches in %.2f s; next() median %.2f ms, waited %.2f s)",
-                             t, rate, repeats, seconds, s.median, loader.waitSeconds - waitBefore)))
+            rows.append(
+                Row(
+                    name: "loader", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max, perSecond: rate,
+                    unit: "patches/s",
+                    line: String(
+                        format:
+                            "loader %d worker(s): %.0f patches/s (%d batches in %.2f s; next() median %.2f ms, waited %.2f s)",
+                        t, rate, repeats, seconds, s.median, loader.waitSeconds - waitBefore)))
         }
         return rows
     }
@@ -229,13 +255,16 @@ struct Bench: ParsableCommand {
     static func sgemmPeak() -> (gflops: Double, ms: Double) {
         let n = 2048
         var rng = SeededRNG(seed: 3)
-        let a = (0..<(n * n)).map { _ in Float(rng.uniform()) }, b = (0..<(n * n)).map { _ in Float(rng.uniform()) }
+        let a = (0..<(n * n)).map { _ in Float(rng.uniform()) }
+        let b = (0..<(n * n)).map { _ in Float(rng.uniform()) }
         var c = [Float](repeating: 0, count: n * n)
         func multiply() {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n), 1, a, blasint(n),
-                        b, blasint(n), 0, &c, blasint(n))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n), 1, a, blasint(n),
+                b, blasint(n), 0, &c, blasint(n))
         }
-        multiply(); multiply()  // warm-up: OpenBLAS's buffers and threads, the pages of c
+        multiply()
+        multiply()  // warm-up: OpenBLAS's buffers and threads, the pages of c
         var best = Double.infinity
         for _ in 0..<4 {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -270,20 +299,25 @@ struct Bench: ParsableCommand {
             if let path = bench.config {
                 let cfg = try TrainConfig.load(path: path, overrides: bench.overrides)
                 let optimizer = cfg.makeOptimizer()
-                step = cfg.makeTrainingStep(model: try cfg.makeModel(stateSlots: optimizer.stateSlots, zeroOutput: false),
-                                            optimizer: optimizer)
+                step = cfg.makeTrainingStep(
+                    model: try cfg.makeModel(stateSlots: optimizer.stateSlots, zeroOutput: false),
+                    optimizer: optimizer)
                 batch = cfg.data.batchSize
                 patch = cfg.data.patchSize
                 name = "config \(cfg.name)"
             } else {
                 let unet = bench.arch == .unet
-                let arch: ModelConfig = unet ? .unet(width: bench.width, levels: bench.levels)
-                                             : .plain(depth: bench.depth, width: bench.width)
+                let arch: ModelConfig =
+                    unet
+                    ? .unet(width: bench.width, levels: bench.levels)
+                    : .plain(depth: bench.depth, width: bench.width)
                 let optimizer = AdamW(lr: 1e-4)
-                let model = try PatchModel(model: arch, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
-                                           logNorm: LogNorm(), stateSlots: optimizer.stateSlots, seed: 0)
-                step = TrainingStep(model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}"),
-                                    optimizer: optimizer, totalSteps: Int.max, monitor: nil)
+                let model = try PatchModel(
+                    model: arch, residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
+                    logNorm: LogNorm(), stateSlots: optimizer.stateSlots, seed: 0)
+                step = TrainingStep(
+                    model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}"),
+                    optimizer: optimizer, totalSteps: Int.max, monitor: nil)
                 batch = bench.batch
                 patch = bench.patch
                 name = unet ? "unet w\(bench.width) l\(bench.levels)" : "plain d\(bench.depth) w\(bench.width)"
@@ -296,8 +330,10 @@ struct Bench: ParsableCommand {
     /// FLOP rates count direct-convolution FLOPs: Winograd's are "direct-equivalent" and may pass the sgemm peak.
     func stepRows() throws -> [Row] {
         let setup = try StepSetup(self)
-        let trainingStep = setup.step, pm = trainingStep.model
-        let batch = setup.batch, patch = setup.patch
+        let trainingStep = setup.step
+        let pm = trainingStep.model
+        let batch = setup.batch
+        let patch = setup.patch
         let algorithms: [Conv3x3Algorithm] = pm.network is PlainNet ? conv : [.automatic]
         var rng = SeededRNG(seed: 1)
         let shape = [batch, 3, patch, patch]
@@ -308,16 +344,19 @@ struct Bench: ParsableCommand {
         let baseName = setup.name
         var rows: [Row] = []
         if !json {
-            print("OpenBLAS \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())); "
-                  + "convolution kernels: \(SIMDLevel.best.name)")
+            print(
+                "OpenBLAS \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())); "
+                    + "convolution kernels: \(SIMDLevel.best.name)")
         }
         for t in threads {
             openblas_set_num_threads(Int32(max(t, 1)))
             Parallel.threads = t
             let peak = Self.sgemmPeak()
-            rows.append(Row(name: "sgemm 2048", threads: t, medianMs: peak.ms, minMs: peak.ms, maxMs: peak.ms,
-                            perSecond: peak.gflops, unit: "GFLOP/s",
-                            line: String(format: "sgemm 2048^3, %d thread(s): %.1f GFLOP/s (best of 4)", t, peak.gflops)))
+            rows.append(
+                Row(
+                    name: "sgemm 2048", threads: t, medianMs: peak.ms, minMs: peak.ms, maxMs: peak.ms,
+                    perSecond: peak.gflops, unit: "GFLOP/s",
+                    line: String(format: "sgemm 2048^3, %d thread(s): %.1f GFLOP/s (best of 4)", t, peak.gflops)))
             for algorithm in algorithms {
                 (pm.network as? PlainNet)?.convAlgorithm = algorithm
                 // Rows of the default algorithm keep the plain name (bench/compare.py matches PyTorch's rows by it).
@@ -331,7 +370,8 @@ struct Bench: ParsableCommand {
                     update += 1
                 }
                 for _ in 0..<3 { trainStep() }
-                var times: [Double] = [], fwd: [Double] = []
+                var times: [Double] = []
+                var fwd: [Double] = []
                 var allocations: UInt = 0
                 monitorCounter?.total = 0
                 for _ in 0..<steps {
@@ -345,26 +385,40 @@ struct Bench: ParsableCommand {
                     times.append(Double(b - a) / 1e6)
                     fwd.append(Double(c - b) / 1e6)
                 }
-                for (kind, s, f) in [("step", Self.summary(times), flops?.step), ("forward", Self.summary(fwd), flops?.forward)] {
+                for (kind, s, f) in [
+                    ("step", Self.summary(times), flops?.step), ("forward", Self.summary(fwd), flops?.forward)
+                ] {
                     let gflops = f.map { $0 / (s.median / 1e3) / 1e9 }
-                    let unit = algorithm == .direct || !(pm.network is PlainNet) ? "GFLOP/s" : "GFLOP/s direct-equivalent"
-                    let rate = gflops.map { String(format: ", %.1f %@ (%.0f%% of sgemm peak)", $0, unit, 100 * $0 / peak.gflops) } ?? ""
-                    rows.append(Row(name: "\(kind) \(name)", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
-                                    perSecond: 1000 / s.median, unit: kind == "step" ? "steps/s" : "forwards/s",
-                                    line: String(format: "%@ %@ batch %d x %dx%d, %d thread(s): median %.1f ms (min %.1f, max %.1f)%@",
-                                                 kind, name, batch, patch, patch, t, s.median, s.min, s.max, rate),
-                                    gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops },
-                                    conv: pm.network is PlainNet ? algorithm.rawValue : nil))
+                    let unit =
+                        algorithm == .direct || !(pm.network is PlainNet) ? "GFLOP/s" : "GFLOP/s direct-equivalent"
+                    let rate =
+                        gflops.map {
+                            String(format: ", %.1f %@ (%.0f%% of sgemm peak)", $0, unit, 100 * $0 / peak.gflops)
+                        } ?? ""
+                    rows.append(
+                        Row(
+                            name: "\(kind) \(name)", threads: t, medianMs: s.median, minMs: s.min, maxMs: s.max,
+                            perSecond: 1000 / s.median, unit: kind == "step" ? "steps/s" : "forwards/s",
+                            line: String(
+                                format: "%@ %@ batch %d x %dx%d, %d thread(s): median %.1f ms (min %.1f, max %.1f)%@",
+                                kind, name, batch, patch, patch, t, s.median, s.min, s.max, rate),
+                            gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops },
+                            conv: pm.network is PlainNet ? algorithm.rawValue : nil))
                 }
                 if Self.allocationCount != nil {
                     let monitorAllocations = monitorCounter?.total ?? 0
                     let perStep = Double(allocations - monitorAllocations) / Double(steps)
-                    let monitor = trainingStep.monitor == nil ? ""
+                    let monitor =
+                        trainingStep.monitor == nil
+                        ? ""
                         : String(format: " (the monitor record: %.1f more)", Double(monitorAllocations) / Double(steps))
-                    rows.append(Row(name: "allocations per step " + name, threads: t, medianMs: 0, minMs: 0, maxMs: 0,
-                                    perSecond: perStep, unit: "allocations",
-                                    line: String(format: "heap allocations per training step after warm-up, %@, %d thread(s): %.1f%@",
-                                                 name, t, perStep, monitor)))
+                    rows.append(
+                        Row(
+                            name: "allocations per step " + name, threads: t, medianMs: 0, minMs: 0, maxMs: 0,
+                            perSecond: perStep, unit: "allocations",
+                            line: String(
+                                format: "heap allocations per training step after warm-up, %@, %d thread(s): %.1f%@",
+                                name, t, perStep, monitor)))
                 }
             }
         }

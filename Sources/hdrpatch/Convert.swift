@@ -58,7 +58,8 @@ struct Convert: ParsableCommand {
             if report.halfOverflow > 0 {
                 print("\(output): \(report.halfOverflow) value(s) beyond the half range clamped to +-65504")
             }
-            print("\(output): wrote \(loaded.image.width) x \(loaded.image.height) \(pixelType.rawValue) \(compression)")
+            print(
+                "\(output): wrote \(loaded.image.width) x \(loaded.image.height) \(pixelType.rawValue) \(compression)")
         } catch let e as ImageIOError {
             printError(e.description)
             throw ExitCode(1)

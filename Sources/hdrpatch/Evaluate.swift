@@ -37,8 +37,9 @@ struct Evaluate: ParsableCommand {
         try withOneLineErrors(checkpoint: checkpoint, config: config) {
             let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config)
             let restorer = try TiledRestore(model: loaded.model, tile: tiling.tile, overlap: tiling.overlap)
-            let dataset = try PairedDataset(root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
-                                            warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })
+            let dataset = try PairedDataset(
+                root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
+                warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })
             let evaluator = Evaluator(model: loaded.model, loss: loaded.loss)
             for i in dataset.pairs.indices {
                 let (input, target) = try dataset.images(i)
@@ -59,7 +60,8 @@ struct Evaluate: ParsableCommand {
     static func jsonText(model: EvalMetrics, identity: EvalMetrics) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(["model": model, "identity": identity]), as: UTF8.self)
     }
 
@@ -68,11 +70,13 @@ struct Evaluate: ParsableCommand {
             name.padding(toLength: 22, withPad: " ", startingAt: 0) + m.leftPad(14) + i.leftPad(14)
         }
         func f(_ v: Double) -> String { String(format: "%.4f", v) }
-        var lines = ["\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? ""),
-                     row("metric", "model", "identity"),
-                     row("psnr_mu (dB)", f(model.psnrMu), f(identity.psnrMu)),
-                     row("pu21_psnr (dB)", f(model.pu21Psnr), f(identity.pu21Psnr)),
-                     row("log_l1", f(model.logL1), f(identity.logL1))]
+        var lines = [
+            "\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? ""),
+            row("metric", "model", "identity"),
+            row("psnr_mu (dB)", f(model.psnrMu), f(identity.psnrMu)),
+            row("pu21_psnr (dB)", f(model.pu21Psnr), f(identity.pu21Psnr)),
+            row("log_l1", f(model.logL1), f(identity.logL1))
+        ]
         for name in model.terms.keys.sorted() {
             lines.append(row("loss: \(name)", f(model.terms[name]!), f(identity.terms[name] ?? .nan)))
         }
@@ -83,6 +87,8 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-private extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? " " + self : String(repeating: " ", count: n - count) + self }
+extension String {
+    fileprivate func leftPad(_ n: Int) -> String {
+        count >= n ? " " + self : String(repeating: " ", count: n - count) + self
+    }
 }

@@ -17,7 +17,10 @@ struct HDRPatch: ParsableCommand {
         abstract: "Train small patch networks that restore HDR images in the log domain.",
         discussion: "Reads OpenEXR (every compression, DWAA/DWAB included) and Radiance .hdr files.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Synth.self, Train.self, Evaluate.self, Restore.self, Report.self, Ablate.self, Bench.self]
+        subcommands: [
+            Inspect.self, Convert.self, Synth.self, Train.self, Evaluate.self, Restore.self, Report.self, Ablate.self,
+            Bench.self
+        ]
     )
 }
 

@@ -37,7 +37,11 @@ struct Inspect: ParsableCommand {
         var pixels: PixelCounts
         /// Wall time of the read (file and decode), shown in the text report only: JSON stays reproducible.
         var readMilliseconds: Double = 0
-        enum CodingKeys: String, CodingKey { case path, fileBytes = "file_bytes", info, luminance, pixels }
+        enum CodingKeys: String, CodingKey {
+            case path
+            case fileBytes = "file_bytes"
+            case info, luminance, pixels
+        }
     }
 
     func run() throws {
@@ -50,9 +54,10 @@ struct Inspect: ParsableCommand {
                 let loaded = try ImageReader.read(path: path, options: options)
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                let record = Record(path: path, fileBytes: size, info: loaded.info,
-                                    luminance: LuminanceStats(loaded.image), pixels: loaded.counts,
-                                    readMilliseconds: elapsed)
+                let record = Record(
+                    path: path, fileBytes: size, info: loaded.info,
+                    luminance: LuminanceStats(loaded.image), pixels: loaded.counts,
+                    readMilliseconds: elapsed)
                 if json { records.append(record) } else { print(Self.text(record)) }
             } catch let e as ImageIOError {
                 printError(e.description)
@@ -73,20 +78,30 @@ struct Inspect: ParsableCommand {
     static func text(_ r: Record) -> String {
         let i = r.info
         var lines: [String] = []
-        let partText = i.parts.count > 1
+        let partText =
+            i.parts.count > 1
             ? ", part \(i.part) of \(i.parts.count)" + (i.parts[i.part].name.map { " ('\($0)')" } ?? "")
             : ""
         var layout = i.storage
-        if let t = i.tile { layout += " \(t.width)x\(t.height) tiles, \(t.levelMode.rawValue) level(s) \(t.levelsX)x\(t.levelsY)" }
-        lines.append("\(r.path): \(i.format == .exr ? "OpenEXR" : "Radiance") \(i.width) x \(i.height), \(layout), \(i.compression)\(partText)")
+        if let t = i.tile {
+            layout += " \(t.width)x\(t.height) tiles, \(t.levelMode.rawValue) level(s) \(t.levelsX)x\(t.levelsY)"
+        }
+        lines.append(
+            "\(r.path): \(i.format == .exr ? "OpenEXR" : "Radiance") \(i.width) x \(i.height), \(layout), \(i.compression)\(partText)"
+        )
         lines.append("  data window     \(i.dataWindow)   display window \(i.displayWindow)")
         let chans = i.channels.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")
         lines.append("  channels        \(chans)   (read as RGB: \(i.selectedChannels.joined(separator: ", ")))")
-        if let e = i.exposure, e != 1 { lines.append("  exposure        \(fmt(e)) (header EXPOSURE; values kept as stored)") }
+        if let e = i.exposure, e != 1 {
+            lines.append("  exposure        \(fmt(e)) (header EXPOSURE; values kept as stored)")
+        }
         if let l = r.luminance {
-            lines.append("  luminance       min \(fmt(l.min))  median \(fmt(l.median))  max \(fmt(l.max))"
-                + (l.minPositive.map { "  (min positive \(fmt($0)))" } ?? ""))
-            lines.append("  dynamic range   " + (l.dynamicRangeStops.map { String(format: "%.2f stops", $0) } ?? "n/a (no positive pixel)"))
+            lines.append(
+                "  luminance       min \(fmt(l.min))  median \(fmt(l.median))  max \(fmt(l.max))"
+                    + (l.minPositive.map { "  (min positive \(fmt($0)))" } ?? ""))
+            lines.append(
+                "  dynamic range   "
+                    + (l.dynamicRangeStops.map { String(format: "%.2f stops", $0) } ?? "n/a (no positive pixel)"))
         } else {
             lines.append("  luminance       n/a (no finite pixel)")
         }

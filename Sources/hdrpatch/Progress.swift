@@ -12,14 +12,16 @@ final class ProgressDisplay: @unchecked Sendable {
 
     func update(_ p: TrainingProgress) {
         let eta = p.stepsPerSecond > 0 ? Double(p.steps - p.step) / p.stepsPerSecond : .nan
-        let text = String(format: "step %d/%d  loss %.4g  %.1f it/s  ETA %@  overflow incidents %d%@",
-                          p.step, p.steps, p.loss, p.stepsPerSecond, Self.duration(eta), p.overflowIncidents,
-                          p.skipped > 0 ? "  skipped \(p.skipped)" : "")
+        let text = String(
+            format: "step %d/%d  loss %.4g  %.1f it/s  ETA %@  overflow incidents %d%@",
+            p.step, p.steps, p.loss, p.stepsPerSecond, Self.duration(eta), p.overflowIncidents,
+            p.skipped > 0 ? "  skipped \(p.skipped)" : "")
         if isTTY {
             let now = Date().timeIntervalSince1970
             guard now - lastDraw > 0.1 || p.step == p.steps else { return }
             lastDraw = now
-            let width = 24, filled = p.steps > 0 ? width * p.step / p.steps : 0
+            let width = 24
+            let filled = p.steps > 0 ? width * p.step / p.steps : 0
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             FileHandle.standardOutput.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
             if p.step == p.steps { FileHandle.standardOutput.write(Data("\n".utf8)) }
@@ -36,7 +38,8 @@ final class ProgressDisplay: @unchecked Sendable {
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "--:--" }
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }
 
@@ -52,7 +55,8 @@ final class InterruptHandler: @unchecked Sendable {
             guard let self else { return }
             self.count += 1
             if self.count == 1 {
-                FileHandle.standardError.write(Data("\ninterrupted: saving a checkpoint after this step (Ctrl-C again to quit now)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("\ninterrupted: saving a checkpoint after this step (Ctrl-C again to quit now)\n".utf8))
                 onFirst()
             } else {
                 exit(130)

@@ -52,14 +52,18 @@ struct Restore: ParsableCommand {
             let nonFinite = out.storage.withUnsafeBufferPointer {
                 ImageMetrics.overflowPixels($0, channels: 3, limit: .infinity)
             }
-            let report = try EXRWriter.write(HDRImage(width: img.width, height: img.height, pixels: out.storage),
-                                             to: output, options: EXRWriteOptions(pixelType: pixelType == .half ? .half : .float))
-            print("\(output): wrote \(img.width) x \(img.height) \(pixelType.rawValue) "
-                + "(\(TileGrid(width: img.width, height: img.height, tile: tiling.tile, overlap: tiling.overlap).tileCount) tile(s))")
+            let report = try EXRWriter.write(
+                HDRImage(width: img.width, height: img.height, pixels: out.storage),
+                to: output, options: EXRWriteOptions(pixelType: pixelType == .half ? .half : .float))
+            print(
+                "\(output): wrote \(img.width) x \(img.height) \(pixelType.rawValue) "
+                    + "(\(TileGrid(width: img.width, height: img.height, tile: tiling.tile, overlap: tiling.overlap).tileCount) tile(s))"
+            )
             print("\(output): \(overflow) overflow pixel(s) (non-finite or above 65504), \(nonFinite) non-finite")
             if report.halfOverflow > 0 {
-                print("\(output): \(overflowPixelsAboveHalf(out.storage)) pixels above the half range clamped "
-                    + "(\(report.halfOverflow) values clamped to 65504)")
+                print(
+                    "\(output): \(overflowPixelsAboveHalf(out.storage)) pixels above the half range clamped "
+                        + "(\(report.halfOverflow) values clamped to 65504)")
             }
             if report.nan > 0 { print("\(output): \(report.nan) NaN value(s) written as NaN") }
         }

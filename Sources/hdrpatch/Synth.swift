@@ -1,6 +1,6 @@
+import ArgumentParser
 // `hdrpatch synth`: make a paired training set (degraded input, clean target) from clean HDR sources.
 import Config
-import ArgumentParser
 import Data
 import EXRIO
 import Foundation
@@ -18,9 +18,11 @@ struct Synth: ParsableCommand {
             """
     )
 
-    @Option(name: .long, parsing: .upToNextOption,
-            help: ArgumentHelp("Clean sources: image files, directories (every .exr/.hdr in them, by name), or 'procedural'. Repeatable.",
-                               valueName: "dir-or-files"))
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Clean sources: image files, directories (every .exr/.hdr in them, by name), or 'procedural'. Repeatable.",
+            valueName: "dir-or-files"))
     var from: [String] = []
 
     @Option(help: "Degradation recipe (YAML).")
@@ -47,7 +49,10 @@ struct Synth: ParsableCommand {
     @Option(help: "Worker threads (0: every core); the output does not depend on it.")
     var threads: Int = 0
 
-    @Option(help: "EXR compression of the pair files: \(EXRCompression.names). 'none' decodes about 7x faster than zip in the patch loader (larger files).")
+    @Option(
+        help:
+            "EXR compression of the pair files: \(EXRCompression.names). 'none' decodes about 7x faster than zip in the patch loader (larger files)."
+    )
     var compression: String = "zip"
 
     func validate() throws {
@@ -61,14 +66,17 @@ struct Synth: ParsableCommand {
     func run() throws {
         do {
             let parsed = try DegradationRecipe.load(path: recipe)
-            let options = SynthOptions(sources: try SynthSources.resolve(from), recipe: parsed, recipeFile: recipe,
-                                       out: out, patch: patch, count: count, seed: seed, full: full, force: force,
-                                       threads: threads, compression: try EXRCompression.argument(compression))
+            let options = SynthOptions(
+                sources: try SynthSources.resolve(from), recipe: parsed, recipeFile: recipe,
+                out: out, patch: patch, count: count, seed: seed, full: full, force: force,
+                threads: threads, compression: try EXRCompression.argument(compression))
             let s = try SynthRunner.run(options)
             let size = full ? "full images" : "\(patch)x\(patch) patches"
             func stops(_ v: Double?) -> String { v.map { String(format: "%.1f stops", $0) } ?? "n/a" }
-            print("wrote \(s.pairs) pairs (\(size) from \(s.sources) source(s)) to \(s.out); "
-                + "mean luminance dynamic range: input \(stops(s.meanInputStops)), target \(stops(s.meanTargetStops))")
+            print(
+                "wrote \(s.pairs) pairs (\(size) from \(s.sources) source(s)) to \(s.out); "
+                    + "mean luminance dynamic range: input \(stops(s.meanInputStops)), target \(stops(s.meanTargetStops))"
+            )
         } catch let e as ConfigError {
             printError("\(e.file ?? recipe): \(e)")
             throw ExitCode(1)

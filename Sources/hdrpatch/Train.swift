@@ -70,7 +70,8 @@ struct Train: ParsableCommand {
             cfg = try TrainConfig.load(path: config!, overrides: overrides)
             dir = runDir ?? Self.defaultRunDir(name: cfg.name)
             if FileManager.default.fileExists(atPath: dir + "/config.yaml") {
-                throw TrainCLIError("\(dir): already holds a run; continue it with --resume \(dir) or choose another --run-dir")
+                throw TrainCLIError(
+                    "\(dir): already holds a run; continue it with --resume \(dir) or choose another --run-dir")
             }
             try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
             try Self.atomicWrite(dir + "/config.yaml", cfg.resolvedJSONText + "\n")
@@ -116,9 +117,11 @@ struct Train: ParsableCommand {
         trainer.progress = { display.update($0) }
         let interrupt = InterruptHandler { trainer.requestStop() }
         // Through FileHandle like the progress display, so the lines come out in order.
-        FileHandle.standardOutput.write(Data(("run \(dir): \(cfg.name), \(trainSet.pairs.count) train pairs, " +
-            "\(valSet.pairs.count) val images, \(cfg.train.steps) steps" +
-            (resumeStep.map { ", resuming at step \($0)" } ?? "") + "\n").utf8))
+        FileHandle.standardOutput.write(
+            Data(
+                ("run \(dir): \(cfg.name), \(trainSet.pairs.count) train pairs, "
+                    + "\(valSet.pairs.count) val images, \(cfg.train.steps) steps"
+                    + (resumeStep.map { ", resuming at step \($0)" } ?? "") + "\n").utf8))
         let outcome = try trainer.run(resume: resume != nil)
         withExtendedLifetime(interrupt) {}
         display.finish()
@@ -139,7 +142,8 @@ struct Train: ParsableCommand {
     static func summary(_ o: TrainingOutcome) -> String {
         var parts = ["step \(o.step)"]
         if let v = o.lastValidation, let m = v.model, let id = v.identity {
-            parts.append(String(format: "val PSNR-mu %.2f dB (identity %.2f, %+.2f)", m.psnrMu, id.psnrMu, m.psnrMu - id.psnrMu))
+            parts.append(
+                String(format: "val PSNR-mu %.2f dB (identity %.2f, %+.2f)", m.psnrMu, id.psnrMu, m.psnrMu - id.psnrMu))
             parts.append(String(format: "PU21-PSNR %.2f dB (identity %.2f)", m.pu21Psnr, id.pu21Psnr))
         }
         parts.append("\(o.overflowIncidents) overflow incident(s)")

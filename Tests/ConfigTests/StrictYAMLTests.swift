@@ -1,5 +1,6 @@
 // Strict config reading: exact messages for unknown keys, wrong types, missing keys, nested paths, bad YAML.
 import Testing
+
 @testable import Config
 
 struct StrictYAMLTests {
@@ -14,7 +15,8 @@ struct StrictYAMLTests {
     }
 
     @Test func typedValuesDefaultsAndOptionals() throws {
-        let m = try StrictYAML.parse("""
+        let m = try StrictYAML.parse(
+            """
             a: 1.5
             n: 3
             flag: true
@@ -38,14 +40,17 @@ struct StrictYAMLTests {
         #expect(message { try m.finish() } == "config error: sigmaa: unknown key (did you mean 'sigma'?)")
         // A transposition counts as one edit; distance 3 gets no suggestion but the list of known keys.
         let t = try StrictYAML.parse("sigam: 2\n")
-        #expect(message { try t.finish(known: ["sigma"]) } == "config error: sigam: unknown key (did you mean 'sigma'?)")
+        #expect(
+            message { try t.finish(known: ["sigma"]) } == "config error: sigam: unknown key (did you mean 'sigma'?)")
         let far = try StrictYAML.parse("radius: 2\n")
         _ = try far.value("sigma", default: 1.0)
-        #expect(message { try far.finish(known: ["bits"]) } == "config error: radius: unknown key; known keys: bits, sigma")
+        #expect(
+            message { try far.finish(known: ["bits"]) } == "config error: radius: unknown key; known keys: bits, sigma")
     }
 
     @Test func wrongTypesNameExpectedAndFound() throws {
-        let m = try StrictYAML.parse("""
+        let m = try StrictYAML.parse(
+            """
             a: hello
             b: 8.0
             c: [1, 2]
@@ -53,11 +58,17 @@ struct StrictYAMLTests {
             e: .inf
             f: null
             """)
-        #expect(message { _ = try m.required("a", Double.self) } == "config error: a: expected a number, found string 'hello'")
-        #expect(message { _ = try m.required("b", Int.self) } == "config error: b: expected an integer, found number 8.0")
+        #expect(
+            message { _ = try m.required("a", Double.self) }
+                == "config error: a: expected a number, found string 'hello'")
+        #expect(
+            message { _ = try m.required("b", Int.self) } == "config error: b: expected an integer, found number 8.0")
         #expect(message { _ = try m.required("c", String.self) } == "config error: c: expected a string, found list")
-        #expect(message { _ = try m.required("d", Bool.self) } == "config error: d: expected a boolean, found integer 3")
-        #expect(message { _ = try m.required("e", Double.self) } == "config error: e: expected a number, found non-finite number .inf")
+        #expect(
+            message { _ = try m.required("d", Bool.self) } == "config error: d: expected a boolean, found integer 3")
+        #expect(
+            message { _ = try m.required("e", Double.self) }
+                == "config error: e: expected a number, found non-finite number .inf")
         #expect(message { _ = try m.required("f", Double.self) } == "config error: f: expected a number, found null")
         #expect(message { _ = try m.value("f", default: 1.0) } == "config error: f: expected a number, found null")
     }
@@ -65,13 +76,18 @@ struct StrictYAMLTests {
     @Test func missingRequiredKeyAndBounds() throws {
         let m = try StrictYAML.parse("sigma: -1\nbits: 17\n")
         #expect(message { _ = try m.required("white", Double.self) } == "config error: white: missing required key")
-        #expect(message { _ = try m.required("sigma", in: .greaterThan(0.0)) } == "config error: sigma: must be > 0.0, got -1.0")
-        #expect(message { _ = try m.value("bits", default: 8, in: .within(1...16)) } == "config error: bits: must be in [1, 16], got 17")
+        #expect(
+            message { _ = try m.required("sigma", in: .greaterThan(0.0)) }
+                == "config error: sigma: must be > 0.0, got -1.0")
+        #expect(
+            message { _ = try m.value("bits", default: 8, in: .within(1...16)) }
+                == "config error: bits: must be in [1, 16], got 17")
         #expect(try m.value("gain", default: -5.0, in: .atLeast(0.0)) == -5)  // defaults are the code's own choice
     }
 
     @Test func nestedKeyPathsInMessages() throws {
-        let m = try StrictYAML.parse("""
+        let m = try StrictYAML.parse(
+            """
             name: x
             steps:
               - type: a
@@ -82,14 +98,18 @@ struct StrictYAMLTests {
         let steps = try m.mappings("steps")
         #expect(steps.map(\.path) == ["steps.0", "steps.1"])
         let inner = try steps[1].mapping("inner")
-        #expect(message { _ = try inner.required("depth", Int.self) }
-            == "config error: steps.1.inner.depth: expected an integer, found string 'deep'")
-        #expect(message { _ = try steps[0].required("sigma", Double.self) } == "config error: steps.0.sigma: missing required key")
+        #expect(
+            message { _ = try inner.required("depth", Int.self) }
+                == "config error: steps.1.inner.depth: expected an integer, found string 'deep'")
+        #expect(
+            message { _ = try steps[0].required("sigma", Double.self) }
+                == "config error: steps.0.sigma: missing required key")
         let e = try #require(throws: ConfigError.self) { try inner.required("depth", Int.self) }
         #expect(e.keyPath == "steps.1.inner.depth" && e.line == 6 && e.file == nil)
         #expect(message { _ = try m.mappings("name") } == "config error: name: expected a list, found string 'x'")
         let bad = try StrictYAML.parse("steps: [1]\n")
-        #expect(message { _ = try bad.mappings("steps") } == "config error: steps.0: expected a mapping, found integer 1")
+        #expect(
+            message { _ = try bad.mappings("steps") } == "config error: steps.0: expected a mapping, found integer 1")
     }
 
     @Test func syntaxErrorsAndDocumentShape() throws {
@@ -97,11 +117,16 @@ struct StrictYAMLTests {
         #expect(e.keyPath == "" && e.file == "r.yaml" && e.line != nil)
         #expect(e.description.hasPrefix("config error: YAML syntax error at line "))
         #expect(!e.description.contains("\n"))
-        #expect(message { _ = try StrictYAML.parse("- 1\n- 2\n") } == "config error: expected a mapping at the top level, found list")
+        #expect(
+            message { _ = try StrictYAML.parse("- 1\n- 2\n") }
+                == "config error: expected a mapping at the top level, found list")
         #expect(message { _ = try StrictYAML.parse("") } == "config error: empty document; expected a mapping")
-        #expect(message { _ = try StrictYAML.parse("a: 1\na: 2\n") } == "config error: duplicate key 'a' in the mapping at line 1")
+        #expect(
+            message { _ = try StrictYAML.parse("a: 1\na: 2\n") }
+                == "config error: duplicate key 'a' in the mapping at line 1")
         let missing = try #require(throws: ConfigError.self) { try StrictYAML.load(path: "/nonexistent/r.yaml") }
-        #expect(missing.file == "/nonexistent/r.yaml" && missing.description == "config error: No such file or directory")
+        #expect(
+            missing.file == "/nonexistent/r.yaml" && missing.description == "config error: No such file or directory")
     }
 
     @Test func editDistance() {

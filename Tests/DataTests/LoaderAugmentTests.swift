@@ -1,12 +1,15 @@
+import EXRIO
 // PatchCrop: the one-pass crop + flips + quarter turns equals the naive step-by-step reference.
 import Testing
-import EXRIO
+
 @testable import Data
 
 struct LoaderAugmentTests {
     func fast(_ img: HDRImage, _ o: PatchOrigin, _ p: Int) throws -> [Float] {
         var out = [Float](repeating: -1, count: 3 * p * p)
-        try out.withUnsafeMutableBufferPointer { try PatchCrop.extract(into: $0.baseAddress!, from: img, origin: o, size: p) }
+        try out.withUnsafeMutableBufferPointer {
+            try PatchCrop.extract(into: $0.baseAddress!, from: img, origin: o, size: p)
+        }
         return out
     }
 
@@ -15,7 +18,8 @@ struct LoaderAugmentTests {
         for p in [1, 2, 3, 4, 7] {
             for (x, y) in [(0, 0), (13 - p, 11 - p), (3, 2)] {
                 for code in 0..<16 {
-                    let o = PatchOrigin(file: "f", x: x, y: y, flipH: code & 1 != 0, flipV: code & 2 != 0, rot90: code >> 2)
+                    let o = PatchOrigin(
+                        file: "f", x: x, y: y, flipH: code & 1 != 0, flipV: code & 2 != 0, rot90: code >> 2)
                     #expect(try fast(img, o, p) == NaiveAugment.patch(img, origin: o, size: p), "\(o) size \(p)")
                 }
             }

@@ -1,9 +1,10 @@
+import EXRIO
 // PrefetchLoader: ordered, bit-identical batches for any worker count; exact patch content; bounded
 // prefetch; prompt close; worker errors surface from next().
 import Foundation
 import TestSupport
 import Testing
-import EXRIO
+
 @testable import Data
 
 // A deadlock or a close() that never returns fails here instead of hanging the run.
@@ -17,14 +18,17 @@ struct LoaderPrefetchTests {
     }
 
     func same(_ a: [Batch], _ b: [Batch]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { x, y in
-            x.input == y.input && x.target == y.target && x.origins == y.origins && x.epoch == y.epoch && x.index == y.index
-        }
+        a.count == b.count
+            && zip(a, b).allSatisfy { x, y in
+                x.input == y.input && x.target == y.target && x.origins == y.origins && x.epoch == y.epoch
+                    && x.index == y.index
+            }
     }
 
     func config(workers: Int, seed: UInt64 = 7, cache: Bool = false) -> LoaderConfig {
-        LoaderConfig(patchSize: 8, batchSize: 3, seed: seed, workers: workers, prefetch: 3, cache: cache,
-                     augment: .all, samplesPerEpoch: 12)
+        LoaderConfig(
+            patchSize: 8, batchSize: 3, seed: seed, workers: workers, prefetch: 3, cache: cache,
+            augment: .all, samplesPerEpoch: 12)
     }
 
     @Test func batchesAreBitIdenticalForAnyWorkerCountAndRun() throws {
@@ -34,8 +38,9 @@ struct LoaderPrefetchTests {
         #expect(reference.map(\.epoch) == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
         #expect(reference.map(\.index) == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3])
         for (workers, cache) in [(1, false), (2, true), (4, false), (4, true), (0, true)] {
-            #expect(same(reference, try batches(root, config(workers: workers, cache: cache), count: 12)),
-                    "workers \(workers) cache \(cache)")
+            #expect(
+                same(reference, try batches(root, config(workers: workers, cache: cache), count: 12)),
+                "workers \(workers) cache \(cache)")
         }
         #expect(same(reference, try batches(root, config(workers: 2), count: 12)), "second run")
         #expect(!same(reference, try batches(root, config(workers: 2, seed: 8), count: 12)), "other seed")

@@ -1,5 +1,6 @@
 // EpochSampler: pure function of (seed, epoch, index); pair coverage per epoch; crops in range; flags.
 import Testing
+
 @testable import Data
 
 struct LoaderSamplerTests {
@@ -47,7 +48,8 @@ struct LoaderSamplerTests {
 
     @Test func cropsCoverEveryValidPositionAndStayInside() throws {
         let s = try sampler(LoaderConfig(patchSize: 8, batchSize: 1, samplesPerEpoch: 7 * 400))
-        var seenX: [Int: Set<Int>] = [:], seenY: [Int: Set<Int>] = [:]
+        var seenX: [Int: Set<Int>] = [:]
+        var seenY: [Int: Set<Int>] = [:]
         for spec in try s.samples(epoch: 0, range: 0..<(7 * 400)) {
             let (w, h) = sizes[spec.pair]
             #expect(spec.x >= 0 && spec.x <= w - 8 && spec.y >= 0 && spec.y <= h - 8)
@@ -65,20 +67,26 @@ struct LoaderSamplerTests {
         let n = 4000
         let on = try sampler(LoaderConfig(patchSize: 8, batchSize: 1, augment: .all, samplesPerEpoch: n))
         let off = try sampler(LoaderConfig(patchSize: 8, batchSize: 1, samplesPerEpoch: n))
-        let onlyRot = try sampler(LoaderConfig(patchSize: 8, batchSize: 1, augment: .init(rot90: true), samplesPerEpoch: n))
-        let a = try on.samples(epoch: 1, range: 0..<n), b = try off.samples(epoch: 1, range: 0..<n)
+        let onlyRot = try sampler(
+            LoaderConfig(patchSize: 8, batchSize: 1, augment: .init(rot90: true), samplesPerEpoch: n))
+        let a = try on.samples(epoch: 1, range: 0..<n)
+        let b = try off.samples(epoch: 1, range: 0..<n)
         let r = try onlyRot.samples(epoch: 1, range: 0..<n)
         #expect(b.allSatisfy { !$0.flipH && !$0.flipV && $0.rot90 == 0 })
         // Toggling augmentations changes no crop and no other flag.
         #expect(a.map { [$0.pair, $0.x, $0.y] } == b.map { [$0.pair, $0.x, $0.y] })
         #expect(a.map(\.rot90) == r.map(\.rot90) && r.allSatisfy { !$0.flipH && !$0.flipV })
-        let h = a.filter(\.flipH).count, v = a.filter(\.flipV).count
+        let h = a.filter(\.flipH).count
+        let v = a.filter(\.flipV).count
         #expect(abs(h - n / 2) < 200 && abs(v - n / 2) < 200)  // ~6 standard deviations
         for k in 0..<4 { #expect(abs(a.filter { $0.rot90 == k }.count - n / 4) < 180) }
     }
 
     @Test func badEpochsIndicesAndSizesAreRefused() throws {
-        #expect(throws: LoaderError("an epoch of 7 samples holds no full batch of batch_size 8; lower batch_size or set samples_per_epoch")) {
+        #expect(
+            throws: LoaderError(
+                "an epoch of 7 samples holds no full batch of batch_size 8; lower batch_size or set samples_per_epoch")
+        ) {
             _ = try EpochSampler(sizes: sizes, config: LoaderConfig(patchSize: 8, batchSize: 8))
         }
         let s = try EpochSampler(sizes: sizes, config: LoaderConfig(patchSize: 8, batchSize: 2))

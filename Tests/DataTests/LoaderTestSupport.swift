@@ -1,9 +1,10 @@
+import EXRIO
 // Loader test helpers: scratch data roots, images whose pixel values say where they came from, and the
 // naive step-by-step augmentation the fast crop is checked against.
 import Foundation
-import Synchronization
-import EXRIO
 import Numerics
+import Synchronization
+
 @testable import Data
 
 /// Collects warning lines from any thread.

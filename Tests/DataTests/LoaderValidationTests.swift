@@ -1,23 +1,29 @@
+import EXRIO
+import TestSupport
 // ValidationSet: fixed centred crops or edge-aligned tiles, identical on every call, covering every pixel.
 import Testing
-import TestSupport
-import EXRIO
+
 @testable import Data
 
 struct LoaderValidationTests {
     let sizes = [(40, 32), (21, 13), (8, 8)]
 
     func dataset(_ s: ScratchDir, cache: Bool = false) throws -> PairedDataset {
-        let root = try LoaderFixture.makeRoot(s.path, pairs: sizes.enumerated().map { ("v\($0.offset).exr", $0.element.0, $0.element.1) })
+        let root = try LoaderFixture.makeRoot(
+            s.path, pairs: sizes.enumerated().map { ("v\($0.offset).exr", $0.element.0, $0.element.1) })
         return try PairedDataset(root: root, config: LoaderConfig(patchSize: 8, batchSize: 1, cache: cache))
     }
 
     @Test func cropModeTakesOneCentredPatchPerPairTheSameEveryTime() throws {
         let s = ScratchDir()
         let v = try ValidationSet(dataset: try dataset(s), batchSize: 2, mode: .crop)
-        #expect(v.origins == [PatchOrigin(file: "v0.exr", x: 16, y: 12), PatchOrigin(file: "v1.exr", x: 6, y: 2),
-                              PatchOrigin(file: "v2.exr", x: 0, y: 0)])
-        let a = try v.batches(), b = try v.batches()
+        #expect(
+            v.origins == [
+                PatchOrigin(file: "v0.exr", x: 16, y: 12), PatchOrigin(file: "v1.exr", x: 6, y: 2),
+                PatchOrigin(file: "v2.exr", x: 0, y: 0)
+            ])
+        let a = try v.batches()
+        let b = try v.batches()
         #expect(a.map { $0.input.shape[0] } == [2, 1] && a.map(\.index) == [0, 1])
         for (x, y) in zip(a, b) { #expect(x.input == y.input && x.target == y.target && x.origins == y.origins) }
         for batch in a {
@@ -58,7 +64,9 @@ struct LoaderValidationTests {
         }
         for f in 0..<3 {
             #expect(cover[f].allSatisfy { $0 >= 1 }, "pair \(f) has uncovered pixels")
-            if sizes[f].0 % 8 == 0 && sizes[f].1 % 8 == 0 { exactlyOnce = exactlyOnce && cover[f].allSatisfy { $0 == 1 } }
+            if sizes[f].0 % 8 == 0 && sizes[f].1 % 8 == 0 {
+                exactlyOnce = exactlyOnce && cover[f].allSatisfy { $0 == 1 }
+            }
         }
         #expect(exactlyOnce)
         // Row by row, left to right within each pair.

@@ -2,6 +2,7 @@
 import Foundation
 import Numerics
 import Testing
+
 @testable import Data
 
 struct SampleSetTests {
@@ -29,7 +30,8 @@ struct SampleSetTests {
         let batch = try loader.next()
         #expect(batch.input.shape == [8, 3, 64, 64] && batch.target.shape == [8, 3, 64, 64])
         #expect(batch.input.storage.allSatisfy { $0.isFinite && $0 >= 0 })
-        let val = try ValidationSet(dataset: try PairedDataset(root: Self.root + "/val", config: config), batchSize: 8, mode: .tiles)
+        let val = try ValidationSet(
+            dataset: try PairedDataset(root: Self.root + "/val", config: config), batchSize: 8, mode: .tiles)
         #expect(val.batchCount == 1)
         // The default recipe clips highlights at 1.0: the clean targets go above what the input can hold.
         let all = try val.batches()

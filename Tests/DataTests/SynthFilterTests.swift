@@ -3,12 +3,14 @@ import EXRIO
 import Foundation
 import Numerics
 import Testing
+
 @testable import Data
 
 struct SynthFilterTests {
     /// Direct 2-D convolution with the outer product of the 1-D weights, clamp-to-edge: the slow reference.
     func naiveBlur(_ img: HDRImage, sigma: Double) -> HDRImage {
-        let w = BlurStep.weights(sigma: sigma), r = w.count / 2
+        let w = BlurStep.weights(sigma: sigma)
+        let r = w.count / 2
         var out = HDRImage(width: img.width, height: img.height)
         for c in 0..<3 {
             for y in 0..<img.height {
@@ -16,7 +18,8 @@ struct SynthFilterTests {
                     var s = 0.0
                     for j in -r...r {
                         for i in -r...r {
-                            let yy = min(max(y + j, 0), img.height - 1), xx = min(max(x + i, 0), img.width - 1)
+                            let yy = min(max(y + j, 0), img.height - 1)
+                            let xx = min(max(x + i, 0), img.width - 1)
                             s += w[j + r] * w[i + r] * Double(img[c, yy, xx])
                         }
                     }
@@ -38,7 +41,8 @@ struct SynthFilterTests {
     }
 
     @Test func blurOfADeltaIsTheKernelAndKeepsTheSum() {
-        let sigma = 1.3, r = 4
+        let sigma = 1.3
+        let r = 4
         var img = HDRImage(width: 21, height: 19)
         img[1, 9, 10] = 1000
         let out = BlurStep.blur(img, sigma: sigma)
@@ -56,7 +60,8 @@ struct SynthFilterTests {
 
     @Test func separableBlurMatchesTheNaive2DKernelWithClampedEdges() {
         let img = testImage(width: 23, height: 11, seed: 4)
-        let fast = BlurStep.blur(img, sigma: 0.9), slow = naiveBlur(img, sigma: 0.9)
+        let fast = BlurStep.blur(img, sigma: 0.9)
+        let slow = naiveBlur(img, sigma: 0.9)
         #expect(TestImageDiff.maxRelative(fast, slow) < 1e-5)
         // Clamp-to-edge keeps constants constant, also at the border.
         let flat = BlurStep.blur(HDRImage(width: 9, height: 5, fill: 3), sigma: 2)
@@ -67,7 +72,8 @@ struct SynthFilterTests {
         let img = testImage(width: 17, height: 12, seed: 5)
         #expect(AffineWarp().apply(img) == img)
         var rng = SeededRNG(seed: 1)
-        var input = img, target = img
+        var input = img
+        var target = img
         ShiftStep(maxShift: 0).apply(input: &input, target: &target, rng: &rng)
         #expect(input == img && target == img)
     }
@@ -79,7 +85,8 @@ struct SynthFilterTests {
             for y in 0..<10 {
                 for x in 0..<16 {
                     // Content moves 3 right and 2 up; uncovered border pixels repeat the edge.
-                    let sx = min(max(x - 3, 0), 15), sy = min(max(y + 2, 0), 9)
+                    let sx = min(max(x - 3, 0), 15)
+                    let sy = min(max(y + 2, 0), 9)
                     #expect(out[c, y, x] == img[c, sy, sx])
                 }
             }

@@ -3,6 +3,7 @@ import EXRIO
 import Foundation
 import Numerics
 import Testing
+
 @testable import Data
 
 struct SynthNoiseTests {
@@ -14,7 +15,8 @@ struct SynthNoiseTests {
         let n = 100_000
         var rng = SeededRNG(seed: 11, UInt64(mean * 10))
         var counts: [Int: Int] = [:]
-        var sum = 0.0, sumSq = 0.0
+        var sum = 0.0
+        var sumSq = 0.0
         for _ in 0..<n {
             let k = PoissonSampler.sample(mean: mean, rng: &rng)
             #expect(k >= 0 && k == k.rounded())
@@ -22,7 +24,8 @@ struct SynthNoiseTests {
             sum += k
             sumSq += k * k
         }
-        let m = sum / Double(n), v = sumSq / Double(n) - m * m
+        let m = sum / Double(n)
+        let v = sumSq / Double(n) - m * m
         #expect(abs(m - mean) <= 5 * (mean / Double(n)).squareRoot())
         #expect(abs(v / mean - 1) <= 5 * (2 / Double(n)).squareRoot() + 5 / (mean * Double(n)).squareRoot())
         let sd = mean.squareRoot()
@@ -36,7 +39,8 @@ struct SynthNoiseTests {
     @Test func samplerHandlesHugeMeansAndZero() {
         var rng = SeededRNG(seed: 5)
         #expect(PoissonSampler.sample(mean: 0, rng: &rng) == 0)
-        let mean = 2e9, n = 2000
+        let mean = 2e9
+        let n = 2000
         var sum = 0.0
         for _ in 0..<n { sum += PoissonSampler.sample(mean: mean, rng: &rng) }
         #expect(abs(sum / Double(n) - mean) <= 5 * (mean / Double(n)).squareRoot())
@@ -51,7 +55,8 @@ struct SynthNoiseTests {
     @Test(arguments: [(0.05, 2000.0, 0.0), (0.5, 2000.0, 0.01), (0.002, 500.0, 0.0), (3.0, 100.0, 0.05)])
     func noiseHasPoissonGaussianMoments(x: Double, photons: Double, sigma: Double) {
         let clean = HDRImage(width: 128, height: 128, fill: Float(x))
-        var input = clean, target = clean
+        var input = clean
+        var target = clean
         var rng = SeededRNG(seed: 3)
         NoiseStep(photonsAtWhite: photons, readSigma: sigma).apply(input: &input, target: &target, rng: &rng)
         #expect(target == clean)
@@ -64,7 +69,8 @@ struct SynthNoiseTests {
 
     @Test func readNoiseBelowZeroIsClampedToZero() {
         let clean = HDRImage(width: 128, height: 128)
-        var input = clean, target = clean
+        var input = clean
+        var target = clean
         var rng = SeededRNG(seed: 4)
         let sigma = 0.01
         NoiseStep(photonsAtWhite: 1000, readSigma: sigma).apply(input: &input, target: &target, rng: &rng)
@@ -81,7 +87,8 @@ struct SynthNoiseTests {
         let clean = testImage(width: 32, height: 16, seed: 8)
         let step = NoiseStep(photonsAtWhite: 300, readSigma: 0.002)
         func run(_ seed: UInt64) -> HDRImage {
-            var input = clean, target = clean
+            var input = clean
+            var target = clean
             var rng = SeededRNG(seed: seed, 1, 2)
             step.apply(input: &input, target: &target, rng: &rng)
             return input

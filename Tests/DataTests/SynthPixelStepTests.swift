@@ -3,30 +3,37 @@ import EXRIO
 import Foundation
 import Numerics
 import Testing
+
 @testable import Data
 
 /// A reproducible image with values spread over many stops: (3, h, w), v = 2^(-12 + 16 u).
 func testImage(width: Int, height: Int, seed: UInt64) -> HDRImage {
     var rng = SeededRNG(seed: seed, 99)
-    return HDRImage(width: width, height: height, pixels: (0..<(3 * width * height)).map { _ in Float(exp2(-12 + 16 * rng.uniform())) })
+    return HDRImage(
+        width: width, height: height,
+        pixels: (0..<(3 * width * height)).map { _ in Float(exp2(-12 + 16 * rng.uniform())) })
 }
 
 func luminance(_ img: HDRImage) -> [Double] {
     let n = img.planeCount
-    return (0..<n).map { 0.2126 * Double(img.pixels[$0]) + 0.7152 * Double(img.pixels[n + $0]) + 0.0722 * Double(img.pixels[2 * n + $0]) }
+    return (0..<n).map {
+        0.2126 * Double(img.pixels[$0]) + 0.7152 * Double(img.pixels[n + $0]) + 0.0722 * Double(img.pixels[2 * n + $0])
+    }
 }
 
 struct SynthPixelStepTests {
     @Test(arguments: [(50.0, 0.18), (90.0, 1.0), (0.0, 0.01), (100.0, 4.0), (37.5, 0.5)])
     func exposurePercentileLandsOnValue(percentile: Double, value: Double) {
         let clean = testImage(width: 33, height: 17, seed: 1)
-        var input = clean, target = clean
+        var input = clean
+        var target = clean
         var rng = SeededRNG(seed: 0)
         ExposureStep(percentile: percentile, value: value).apply(input: &input, target: &target, rng: &rng)
         // Reference percentile: sort, rank p/100 * (n - 1), interpolate linearly.
         let lum = luminance(target).sorted()
         let rank = percentile / 100 * Double(lum.count - 1)
-        let lo = Int(rank), hi = min(lo + 1, lum.count - 1)
+        let lo = Int(rank)
+        let hi = min(lo + 1, lum.count - 1)
         let p = lum[lo] + (lum[hi] - lum[lo]) * (rank - Double(lo))
         #expect(abs(p - value) <= 1e-6 * value)
         #expect(input == target)  // the scene stage treats both alike
@@ -46,7 +53,8 @@ struct SynthPixelStepTests {
     }
 
     @Test func exposureLeavesBlackPatchesUnscaled() {
-        var target = HDRImage(width: 8, height: 8), input = HDRImage(width: 8, height: 8)
+        var target = HDRImage(width: 8, height: 8)
+        var input = HDRImage(width: 8, height: 8)
         var rng = SeededRNG(seed: 0)
         ExposureStep().apply(input: &input, target: &target, rng: &rng)
         #expect(target.pixels.allSatisfy { $0 == 0 } && input.pixels.allSatisfy { $0 == 0 })
@@ -60,7 +68,8 @@ struct SynthPixelStepTests {
 
     @Test func clipCapsEveryChannelOfTheInputOnly() {
         let clean = testImage(width: 16, height: 8, seed: 3)
-        var input = clean, target = clean
+        var input = clean
+        var target = clean
         var rng = SeededRNG(seed: 0)
         ClipStep(white: 0.25).apply(input: &input, target: &target, rng: &rng)
         #expect(target == clean)
@@ -76,7 +85,9 @@ struct SynthPixelStepTests {
         #expect(abs(s.encode(0.002) - 0.02584) < 1e-12)  // linear toe: 12.92 x
         #expect(abs(s.decode(0.04) - 0.04 / 12.92) < 1e-15)
         // The branches meet at the standard's break points (0.0031308 linear, 0.04045 encoded).
-        #expect(s.encode(0.0031) == 12.92 * 0.0031 && abs(s.encode(0.0032) - (1.055 * pow(0.0032, 1 / 2.4) - 0.055)) < 1e-15)
+        #expect(
+            s.encode(0.0031) == 12.92 * 0.0031 && abs(s.encode(0.0032) - (1.055 * pow(0.0032, 1 / 2.4) - 0.055)) < 1e-15
+        )
         #expect(s.decode(0.0404) == 0.0404 / 12.92 && abs(s.decode(0.0405) - pow(0.0955 / 1.055, 2.4)) < 1e-15)
         #expect(s.encode(0) == 0 && abs(s.encode(1) - 1) < 1e-12 && abs(s.decode(1) - 1) < 1e-12)
         for x in stride(from: 0.0, through: 1.0, by: 0.0625) { #expect(abs(s.decode(s.encode(x)) - x) < 1e-12) }
@@ -84,7 +95,10 @@ struct SynthPixelStepTests {
         #expect(abs(g.encode(0.18) - pow(0.18, 1 / 2.2)) < 1e-15 && abs(g.decode(0.5) - pow(0.5, 2.2)) < 1e-15)
     }
 
-    @Test(arguments: [(CameraResponse.srgb, 8), (CameraResponse.srgb, 10), (CameraResponse.gamma(2.2), 8), (CameraResponse.gamma(1.0), 4)])
+    @Test(arguments: [
+        (CameraResponse.srgb, 8), (CameraResponse.srgb, 10), (CameraResponse.gamma(2.2), 8),
+        (CameraResponse.gamma(1.0), 4)
+    ])
     func quantizeRoundTripsToTheNearestCodeLevel(curve: CameraResponse, bits: Int) {
         let step = CRFQuantizeStep(curve: curve, bits: bits)
         let levels = Double((1 << bits) - 1)
@@ -102,12 +116,15 @@ struct SynthPixelStepTests {
 
     @Test func eightBitSrgbErrorBoundAndTargetUntouched() {
         let clean = HDRImage(width: 64, height: 4, pixels: (0..<768).map { Float($0) / 767 })
-        var input = clean, target = clean
+        var input = clean
+        var target = clean
         var rng = SeededRNG(seed: 0)
         CRFQuantizeStep().apply(input: &input, target: &target, rng: &rng)
         #expect(target == clean)
         // Half a code step through the EOTF's steepest slope (2.4 / 1.055 at 1): < 0.0045 absolute.
-        for i in clean.pixels.indices { #expect(abs(input.pixels[i] - clean.pixels[i]) <= 0.5 / 255 * 2.4 / 1.055 + 1e-6) }
+        for i in clean.pixels.indices {
+            #expect(abs(input.pixels[i] - clean.pixels[i]) <= 0.5 / 255 * 2.4 / 1.055 + 1e-6)
+        }
         #expect(Set(input.pixels).count <= 256)
     }
 }

@@ -4,6 +4,7 @@ import EXRIO
 import Foundation
 import Numerics
 import Testing
+
 @testable import Data
 
 /// configs/degrade/<name> in this checkout.
@@ -23,43 +24,59 @@ struct SynthRecipeTests {
     }
 
     @Test func unknownStepTypeListsTheKnownTypes() {
-        #expect(message("name: x\nsteps:\n  - type: blurr\n    sigma: 1\n")
-            == "config error: steps.0.type: unknown degradation step 'blurr' (did you mean 'blur'?); known: blur, clip, crf_quantize, exposure, noise, shift")
-        #expect(message("name: x\nsteps:\n  - type: jpeg\n")
-            == "config error: steps.0.type: unknown degradation step 'jpeg'; known: blur, clip, crf_quantize, exposure, noise, shift")
+        #expect(
+            message("name: x\nsteps:\n  - type: blurr\n    sigma: 1\n")
+                == "config error: steps.0.type: unknown degradation step 'blurr' (did you mean 'blur'?); known: blur, clip, crf_quantize, exposure, noise, shift"
+        )
+        #expect(
+            message("name: x\nsteps:\n  - type: jpeg\n")
+                == "config error: steps.0.type: unknown degradation step 'jpeg'; known: blur, clip, crf_quantize, exposure, noise, shift"
+        )
         #expect(DegradationSteps.registry.types == ["blur", "clip", "crf_quantize", "exposure", "noise", "shift"])
     }
 
     @Test func duplicateRegistrationsFail() {
         #expect(throws: RegistryError(description: "duplicate degradation step type 'clip' in the registry")) {
-            try Registry<any DegradationStep>(kind: "degradation step", [ClipStep.registryEntry, ClipStep.registryEntry])
+            try Registry<any DegradationStep>(
+                kind: "degradation step", [ClipStep.registryEntry, ClipStep.registryEntry])
         }
     }
 
     @Test func unknownMissingAndBadKeysNameTheirPath() {
-        #expect(message("name: x\nsteps:\n  - type: exposure\n  - type: blur\n    sigmaa: 1\n")
-            == "config error: steps.1.sigma: missing required key")
-        #expect(message("name: x\nsteps:\n  - type: blur\n    sigma: 1\n    sigmaa: 1\n")
-            == "config error: steps.0.sigmaa: unknown key (did you mean 'sigma'?)")
+        #expect(
+            message("name: x\nsteps:\n  - type: exposure\n  - type: blur\n    sigmaa: 1\n")
+                == "config error: steps.1.sigma: missing required key")
+        #expect(
+            message("name: x\nsteps:\n  - type: blur\n    sigma: 1\n    sigmaa: 1\n")
+                == "config error: steps.0.sigmaa: unknown key (did you mean 'sigma'?)")
         #expect(message("name: x\nsteps:\n  - sigma: 1\n") == "config error: steps.0.type: missing required key")
-        #expect(message("name: x\nstepz: []\nsteps: []\n") == "config error: stepz: unknown key (did you mean 'steps'?)")
+        #expect(
+            message("name: x\nstepz: []\nsteps: []\n") == "config error: stepz: unknown key (did you mean 'steps'?)")
         #expect(message("steps: []\n") == "config error: name: missing required key")
-        #expect(message("name: x\nsteps:\n  - type: noise\n    photons_at_white: 0\n")
-            == "config error: steps.0.photons_at_white: must be > 0.0, got 0.0")
-        #expect(message("name: x\nsteps:\n  - type: crf_quantize\n    curve: gamma\n")
-            == "config error: steps.0.gamma: missing required key")
-        #expect(message("name: x\nsteps:\n  - type: crf_quantize\n    curve: srgb\n    gamma: 2.2\n")
-            == "config error: steps.0.gamma: only used with curve 'gamma', not 'srgb'")
-        #expect(message("name: x\nsteps:\n  - type: crf_quantize\n    curve: log\n")
-            == "config error: steps.0.curve: unknown curve 'log'; known: gamma, srgb")
-        #expect(message("name: x\nsteps:\n  - type: clip\n    white: 1\n    whitte: 2\n")
-            == "config error: steps.0.whitte: unknown key (did you mean 'white'?)")
-        #expect(message("name: x\nsteps:\n  - type: shift\n    max_shift: 1\n    max_rotation: 2\n")
-            == "config error: steps.0.max_rotation: unknown key; known keys: max_rotation_deg, max_scale, max_shift, type")
+        #expect(
+            message("name: x\nsteps:\n  - type: noise\n    photons_at_white: 0\n")
+                == "config error: steps.0.photons_at_white: must be > 0.0, got 0.0")
+        #expect(
+            message("name: x\nsteps:\n  - type: crf_quantize\n    curve: gamma\n")
+                == "config error: steps.0.gamma: missing required key")
+        #expect(
+            message("name: x\nsteps:\n  - type: crf_quantize\n    curve: srgb\n    gamma: 2.2\n")
+                == "config error: steps.0.gamma: only used with curve 'gamma', not 'srgb'")
+        #expect(
+            message("name: x\nsteps:\n  - type: crf_quantize\n    curve: log\n")
+                == "config error: steps.0.curve: unknown curve 'log'; known: gamma, srgb")
+        #expect(
+            message("name: x\nsteps:\n  - type: clip\n    white: 1\n    whitte: 2\n")
+                == "config error: steps.0.whitte: unknown key (did you mean 'white'?)")
+        #expect(
+            message("name: x\nsteps:\n  - type: shift\n    max_shift: 1\n    max_rotation: 2\n")
+                == "config error: steps.0.max_rotation: unknown key; known keys: max_rotation_deg, max_scale, max_shift, type"
+        )
     }
 
     @Test func everyStepParsesItsKeysAndReportsThemWithDefaults() throws {
-        let r = try DegradationRecipe.parse("""
+        let r = try DegradationRecipe.parse(
+            """
             name: all
             steps:
               - type: exposure
@@ -75,17 +92,26 @@ struct SynthRecipeTests {
               - type: shift
                 max_shift: 0.5
             """)
-        #expect(r.json == .object([
-            "name": .string("all"),
-            "steps": .array([
-                .object(["type": .string("exposure"), "percentile": .number(50), "value": .number(0.18)]),
-                .object(["type": .string("noise"), "photons_at_white": .number(2000), "read_sigma": .number(0)]),
-                .object(["type": .string("clip"), "white": .number(1)]),
-                .object(["type": .string("crf_quantize"), "curve": .string("gamma"), "gamma": .number(2.2), "bits": .integer(10)]),
-                .object(["type": .string("blur"), "sigma": .number(0.5)]),
-                .object(["type": .string("shift"), "max_shift": .number(0.5), "max_rotation_deg": .number(0), "max_scale": .number(0)]),
-            ]),
-        ]))
+        #expect(
+            r.json
+                == .object([
+                    "name": .string("all"),
+                    "steps": .array([
+                        .object(["type": .string("exposure"), "percentile": .number(50), "value": .number(0.18)]),
+                        .object(["type": .string("noise"), "photons_at_white": .number(2000), "read_sigma": .number(0)]
+                        ),
+                        .object(["type": .string("clip"), "white": .number(1)]),
+                        .object([
+                            "type": .string("crf_quantize"), "curve": .string("gamma"), "gamma": .number(2.2),
+                            "bits": .integer(10)
+                        ]),
+                        .object(["type": .string("blur"), "sigma": .number(0.5)]),
+                        .object([
+                            "type": .string("shift"), "max_shift": .number(0.5), "max_rotation_deg": .number(0),
+                            "max_scale": .number(0)
+                        ])
+                    ])
+                ]))
         // Each step's declared keys are exactly the parameters it reports (so the manifest records every key).
         for step in r.steps { #expect(Set(type(of: step).keys) == Set(step.parameters.keys), "\(type(of: step).type)") }
         #expect(Set(r.steps.map { type(of: $0).type }) == Set(DegradationSteps.registry.types))
@@ -115,13 +141,15 @@ struct SynthRecipeTests {
         #expect(r.steps.map { type(of: $0).type } == ["exposure", "noise", "clip", "crf_quantize"])
         let scene = ProceduralScene.render(width: 512, height: 256, seed: 1)
         let (input, target) = r.apply(clean: scene, seed: 1, pair: 0)
-        let inMax = Double(input.pixels.max()!), targetMax = Double(target.pixels.max()!)
+        let inMax = Double(input.pixels.max()!)
+        let targetMax = Double(target.pixels.max()!)
         #expect(inMax <= 1)
         #expect(log2(targetMax / inMax) >= 4, "target max \(targetMax), input max \(inMax)")
         #expect(abs(ExposureStep.luminancePercentile(target, 50) - 0.18) < 1e-6)
         // 8-bit sRGB: at most 256 distinct values per channel in the input.
         #expect(Set(input.pixels).count <= 256)
-        #expect(input.pixels.allSatisfy { $0.isFinite && $0 >= 0 } && target.pixels.allSatisfy { $0.isFinite && $0 >= 0 })
+        #expect(
+            input.pixels.allSatisfy { $0.isFinite && $0 >= 0 } && target.pixels.allSatisfy { $0.isFinite && $0 >= 0 })
     }
 
     @Test func misalignedRecipeLoads() throws {

@@ -1,18 +1,22 @@
 // The synthesis run: crops that re-cut from their source, sorted directory sources, determinism, refusals.
 import EXRIO
-import TestSupport
 import Foundation
 import Numerics
+import TestSupport
 import Testing
+
 @testable import Data
 
 struct SynthRunnerTests {
     let float = EXRWriteOptions(pixelType: .float, compression: .zip)
 
-    func options(_ sources: SynthSources, _ recipe: DegradationRecipe, out: String, patch: Int = 8, count: Int? = nil,
-                 seed: UInt64 = 0, full: Bool = false, force: Bool = false, threads: Int = 2) -> SynthOptions {
-        SynthOptions(sources: sources, recipe: recipe, recipeFile: "r.yaml", out: out, patch: patch, count: count,
-                     seed: seed, full: full, force: force, threads: threads)
+    func options(
+        _ sources: SynthSources, _ recipe: DegradationRecipe, out: String, patch: Int = 8, count: Int? = nil,
+        seed: UInt64 = 0, full: Bool = false, force: Bool = false, threads: Int = 2
+    ) -> SynthOptions {
+        SynthOptions(
+            sources: sources, recipe: recipe, recipeFile: "r.yaml", out: out, patch: patch, count: count,
+            seed: seed, full: full, force: force, threads: threads)
     }
 
     func identity() throws -> DegradationRecipe { try DegradationRecipe.parse("name: none\nsteps: []\n") }
@@ -20,7 +24,8 @@ struct SynthRunnerTests {
     @Test func cropsInTheManifestReCutFromSortedDirectorySources() throws {
         let dir = ScratchDir()
         try FileManager.default.createDirectory(atPath: dir.file("src"), withIntermediateDirectories: true)
-        let a = testImage(width: 20, height: 13, seed: 1), b = testImage(width: 9, height: 30, seed: 2)
+        let a = testImage(width: 20, height: 13, seed: 1)
+        let b = testImage(width: 9, height: 30, seed: 2)
         try EXRWriter.write(b, to: dir.file("src/b.exr"), options: float)
         try EXRWriter.write(a, to: dir.file("src/a.EXR"), options: float)
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: dir.file("src/notes.txt")))
@@ -43,7 +48,9 @@ struct SynthRunnerTests {
             #expect(p.crop.x + 8 <= src.width && p.crop.y + 8 <= src.height)
             #expect(target.image == SynthOutput.cut(src, p.crop) && input.image == target.image)
             for c in 0..<3 {
-                for y in 0..<8 { for x in 0..<8 { #expect(target.image[c, y, x] == src[c, p.crop.y + y, p.crop.x + x]) } }
+                for y in 0..<8 {
+                    for x in 0..<8 { #expect(target.image[c, y, x] == src[c, p.crop.y + y, p.crop.x + x]) }
+                }
             }
         }
         // Pair i's source and crop come from its own stream alone.
@@ -58,7 +65,8 @@ struct SynthRunnerTests {
         let dir = ScratchDir()
         let recipe = try DegradationRecipe.load(path: recipePath("default.yaml"))
         func make(_ name: String, seed: UInt64, threads: Int) throws -> (SynthManifest, [HDRImage]) {
-            _ = try SynthRunner.run(options(.procedural, recipe, out: dir.file(name), patch: 16, count: 6, seed: seed, threads: threads))
+            _ = try SynthRunner.run(
+                options(.procedural, recipe, out: dir.file(name), patch: 16, count: 6, seed: seed, threads: threads))
             let m = try SynthManifest.read(path: dir.file("\(name)/manifest.json"))
             let images = try m.pairs.flatMap { p in
                 try ["input", "target"].map { try ImageReader.read(path: dir.file("\(name)/\($0)/\(p.id).exr")).image }
@@ -106,7 +114,9 @@ struct SynthRunnerTests {
         let m = try SynthManifest.read(path: dir.file("o/manifest.json"))
         #expect(m.pairs.map(\.source) == [dir.file("y.exr"), dir.file("x.exr")])  // explicit files keep their order
         #expect(m.pairs[0].crop == SynthManifest.Crop(x: 0, y: 0, width: 7, height: 4))
-        #expect(throws: SynthError(path: "--count", reason: "does not apply to --full with image files (one pair per file)")) {
+        #expect(
+            throws: SynthError(path: "--count", reason: "does not apply to --full with image files (one pair per file)")
+        ) {
             try SynthRunner.run(options(files, try identity(), out: dir.file("o2"), count: 3, full: true))
         }
     }
@@ -120,12 +130,17 @@ struct SynthRunnerTests {
         nan[1, 4, 4] = .infinity
         try EXRWriter.write(nan, to: dir.file("nan.exr"), options: float)
         let r = try identity()
-        #expect(throws: SynthError(path: dir.file("thin.exr"), reason: "image is 32 x 6, smaller than the 8 x 8 patch")) {
-            try SynthRunner.run(options(.files([dir.file("ok.exr"), dir.file("thin.exr")]), r, out: dir.file("o"), count: 4))
+        #expect(throws: SynthError(path: dir.file("thin.exr"), reason: "image is 32 x 6, smaller than the 8 x 8 patch"))
+        {
+            try SynthRunner.run(
+                options(.files([dir.file("ok.exr"), dir.file("thin.exr")]), r, out: dir.file("o"), count: 4))
         }
         #expect(!FileManager.default.fileExists(atPath: dir.file("o/input")))
         #expect(!FileManager.default.fileExists(atPath: dir.file("o/manifest.json")))
-        #expect(throws: SynthError(path: dir.file("nan.exr"), reason: "2 pixel(s) with NaN or Inf (1 NaN, 1 Inf); not used for training")) {
+        #expect(
+            throws: SynthError(
+                path: dir.file("nan.exr"), reason: "2 pixel(s) with NaN or Inf (1 NaN, 1 Inf); not used for training")
+        ) {
             try SynthRunner.run(options(.files([dir.file("nan.exr")]), r, out: dir.file("o"), count: 4))
         }
         #expect(throws: SynthError(path: dir.file("none.exr"), reason: "No such file or directory")) {
@@ -145,16 +160,26 @@ struct SynthRunnerTests {
         let r = try identity()
         let out = dir.file("o")
         _ = try SynthRunner.run(options(.procedural, r, out: out, patch: 4, count: 3))
-        #expect(throws: SynthError(path: out, reason: "already holds a dataset (manifest.json); use --force to replace it")) {
+        #expect(
+            throws: SynthError(path: out, reason: "already holds a dataset (manifest.json); use --force to replace it")
+        ) {
             try SynthRunner.run(options(.procedural, r, out: out, patch: 4, count: 2))
         }
         try Data("keep".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
         _ = try SynthRunner.run(options(.procedural, r, out: out, patch: 4, count: 2, force: true))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/input").sorted() == ["000000.exr", "000001.exr"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: out + "/input").sorted() == ["000000.exr", "000001.exr"]
+        )
         #expect(FileManager.default.fileExists(atPath: out + "/notes.txt"))
         // Pair files without a manifest (an interrupted run) are refused too.
         try FileManager.default.removeItem(atPath: out + "/manifest.json")
-        #expect(throws: SynthError(path: out, reason: "holds input/ or target/ files but no manifest.json (an unfinished run?); use --force to replace them")) {
+        #expect(
+            throws: SynthError(
+                path: out,
+                reason:
+                    "holds input/ or target/ files but no manifest.json (an unfinished run?); use --force to replace them"
+            )
+        ) {
             try SynthRunner.run(options(.procedural, r, out: out, patch: 4, count: 2))
         }
     }

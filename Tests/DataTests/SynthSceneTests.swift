@@ -3,6 +3,7 @@ import EXRIO
 import Foundation
 import Numerics
 import Testing
+
 @testable import Data
 
 struct SynthSceneTests {
@@ -18,7 +19,8 @@ struct SynthSceneTests {
         let lum = luminance(img)
         var ground = Array(lum[(192 * 512)...])
         ground.sort()
-        #expect(stats.max >= 4096 * ground[ground.count / 2], "max \(stats.max), ground median \(ground[ground.count / 2])")
+        #expect(
+            stats.max >= 4096 * ground[ground.count / 2], "max \(stats.max), ground median \(ground[ground.count / 2])")
     }
 
     @Test func sameSeedSameSceneOtherSeedOrIndexDiffers() {

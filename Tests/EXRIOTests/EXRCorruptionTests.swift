@@ -3,6 +3,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import EXRIO
 
 struct EXRCorruptionTests {
@@ -20,21 +21,30 @@ struct EXRCorruptionTests {
             out.append(Base(name: name, bytes: try Array(Data(contentsOf: URL(fileURLWithPath: dir.file(name))))))
         }
         try add("zip-half.exr", EXRWriteOptions(pixelType: .half, compression: .zip))
-        try add("piz-float-tiled.exr", EXRWriteOptions(pixelType: .float, compression: .piz, tiling: EXRTiling(width: 16, height: 16)))
+        try add(
+            "piz-float-tiled.exr",
+            EXRWriteOptions(pixelType: .float, compression: .piz, tiling: EXRTiling(width: 16, height: 16)))
         try add("dwab-half.exr", EXRWriteOptions(pixelType: .half, compression: .dwab))
         try add("dwaa-float.exr", EXRWriteOptions(pixelType: .float, compression: .dwaa))
         try add("rle-half.exr", EXRWriteOptions(pixelType: .half, compression: .rle))
-        try add("b44a-half-mip.exr", EXRWriteOptions(pixelType: .half, compression: .b44a,
-                                                     tiling: EXRTiling(width: 8, height: 8, levelMode: .mipmap)))
+        try add(
+            "b44a-half-mip.exr",
+            EXRWriteOptions(
+                pixelType: .half, compression: .b44a,
+                tiling: EXRTiling(width: 8, height: 8, levelMode: .mipmap)))
         try add("pxr24-float.exr", EXRWriteOptions(pixelType: .float, compression: .pxr24))
         let n = img.planeCount
         let planes = (0..<3).map { Array(img.pixels[($0 * n)..<(($0 + 1) * n)]) }
         let parts = ["a", "b"].map { name in
-            EXRPart(name: name, width: 37, height: 29, channels: zip(["R", "G", "B"], planes).map { ($0, .half, $1) },
-                    compression: .zips)
+            EXRPart(
+                name: name, width: 37, height: 29, channels: zip(["R", "G", "B"], planes).map { ($0, .half, $1) },
+                compression: .zips)
         }
         try EXRWriter.write(parts: parts, to: dir.file("multipart.exr"))
-        out.append(Base(name: "multipart.exr", bytes: try Array(Data(contentsOf: URL(fileURLWithPath: dir.file("multipart.exr"))))))
+        out.append(
+            Base(
+                name: "multipart.exr",
+                bytes: try Array(Data(contentsOf: URL(fileURLWithPath: dir.file("multipart.exr"))))))
         // Layouts only other writers produced here (tools/fixtures/interop_matrix.py): RGBA half with an unused
         // alpha for the codecs Core decodes, channel counts 2 and 5, mixed types, a subsampled channel, levels.
         for name in interopBases {
@@ -48,7 +58,7 @@ struct EXRCorruptionTests {
         "layout-RGBA-half-piz.exr", "layout-RGBA-half-zips.exr", "storage-tiled-half-zip.exr",
         "storage-tiled-randomY-half-rle.exr", "layout-RGBAZ-float-pxr24.exr", "layout-YA-half-none.exr",
         "mixed-tiled-piz.exr", "subsampled-alpha-half-zip.exr", "levels-mipmap-half-piz.exr",
-        "levels-ripmap-half-b44.exr", "multipart-a.exr", "layout-RGBA-half-dwaa.exr",
+        "levels-ripmap-half-b44.exr", "multipart-a.exr", "layout-RGBA-half-dwaa.exr"
     ]
 
     /// Truncations (at every header byte region and spread over the data), single-bit flips, random byte
@@ -69,7 +79,8 @@ struct EXRCorruptionTests {
         }
         for _ in 0..<6 {
             var m = b
-            let at = rng.below(m.count), len = 1 + rng.below(24)
+            let at = rng.below(m.count)
+            let len = 1 + rng.below(24)
             for j in at..<min(at + len, m.count) { m[j] = UInt8(truncatingIfNeeded: rng.next()) }
             out.append(("garbage@\(at)+\(len)", m, false))
         }
@@ -113,7 +124,9 @@ struct EXRCorruptionTests {
 
     @Test func corruptFilesEndInImageOrError() throws {
         var rng = TestRNG(seed: 0x5EED)
-        var total = 0, images = 0, errors = 0
+        var total = 0
+        var images = 0
+        var errors = 0
         var reasons: [String: Int] = [:]
         // tools/fuzz/run.sh sets this to memory-check the same variants outside Swift.
         let dump = ProcessInfo.processInfo.environment["HDRPATCH_CORRUPT_DUMP"]
@@ -122,19 +135,24 @@ struct EXRCorruptionTests {
             // Rip-maps: only the levels (lx, 0) are located before decoding (OpenEXRCore 3.1.5 computes the chunk
             // index of levels with y > 0 wrongly, see validateChunks), so a cut in the other levels still yields
             // level 0 — which must then be exactly the intact file's.
-            let intact = base.name.contains("ripmap")
-                ? try ImageReader.read(bytes: base.bytes, path: base.name, options: ReadOptions(maxPixels: 1 << 24)).image : nil
+            let intact =
+                base.name.contains("ripmap")
+                ? try ImageReader.read(bytes: base.bytes, path: base.name, options: ReadOptions(maxPixels: 1 << 24))
+                    .image : nil
             for (k, v) in Self.variants(of: base, rng: &rng).enumerated() {
                 total += 1
                 let name = "\(base.name)[\(v.label)]"
                 if let dump {
-                    try Data(v.bytes).write(to: URL(fileURLWithPath: "\(dump)/\(base.name)-\(String(format: "%03d", k)).exr"))
+                    try Data(v.bytes).write(
+                        to: URL(fileURLWithPath: "\(dump)/\(base.name)-\(String(format: "%03d", k)).exr"))
                 }
                 do {
-                    let loaded = try ImageReader.read(bytes: v.bytes, path: name, options: ReadOptions(maxPixels: 1 << 24))
+                    let loaded = try ImageReader.read(
+                        bytes: v.bytes, path: name, options: ReadOptions(maxPixels: 1 << 24))
                     images += 1
                     if let intact, v.label.hasPrefix("truncate@") {
-                        #expect(loaded.image == intact, "\(name): a cut rip-map decoded other pixels than the intact file")
+                        #expect(
+                            loaded.image == intact, "\(name): a cut rip-map decoded other pixels than the intact file")
                     } else {
                         #expect(!v.mustFail, "\(name) decoded although it must not: \(loaded.info.compression)")
                     }

@@ -2,6 +2,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import EXRIO
 
 struct EXRFixtureTests {
@@ -17,7 +18,7 @@ struct EXRFixtureTests {
         (255, 511, [0.0020847320556640625, 0.002716064453125, 0.003627777099609375]),
         (511, 1023, [0.2003173828125, 0.2462158203125, 0.25927734375]),
         (300, 7, [0.0013217926025390625, 0.0016117095947265625, 0.0020904541015625]),
-        (40, 900, [0.0017175674438476562, 0.00211334228515625, 0.0024814605712890625]),
+        (40, 900, [0.0017175674438476562, 0.00211334228515625, 0.0024814605712890625])
     ]
 
     @Test func blenderDWABMatchesIndependentDecoder() throws {
@@ -40,11 +41,13 @@ struct EXRFixtureTests {
     @Test func dwabRoundTripOfRealImageStaysClose() throws {
         let original = try ImageReader.read(path: Self.fixture).image
         let dir = ScratchDir()
-        try EXRWriter.write(original, to: dir.file("again.exr"), options: EXRWriteOptions(pixelType: .half, compression: .dwab))
+        try EXRWriter.write(
+            original, to: dir.file("again.exr"), options: EXRWriteOptions(pixelType: .half, compression: .dwab))
         let again = try ImageReader.read(path: dir.file("again.exr"))
         #expect(again.info.compression == "dwab")
         // Mean relative error over pixels brighter than 1e-3: re-encoding a DWA image loses little.
-        var sum = 0.0, count = 0
+        var sum = 0.0
+        var count = 0
         for i in original.pixels.indices where original.pixels[i] > 1e-3 {
             sum += Double(abs(again.image.pixels[i] - original.pixels[i]) / original.pixels[i])
             count += 1

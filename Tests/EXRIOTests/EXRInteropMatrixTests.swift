@@ -3,6 +3,7 @@
 // tools/fixtures/interop_matrix.py (the regeneration command is in its header); none of it comes from EXRWriter.
 import Foundation
 import Testing
+
 @testable import EXRIO
 
 struct InteropManifest: Decodable {
@@ -69,8 +70,10 @@ func fnv1a64(_ values: [Float]) -> UInt64 {
 
 struct EXRInteropMatrixTests {
     /// Checks one read against the manifest; returns a description of each mismatch (empty when it matches).
-    static func check(_ read: InteropManifest.Read, of file: InteropManifest.File, path: String,
-                      threads: Int = 2) -> [String] {
+    static func check(
+        _ read: InteropManifest.Read, of file: InteropManifest.File, path: String,
+        threads: Int = 2
+    ) -> [String] {
         var options = read.options
         options.threads = threads
         let what = "\(file.file) (\(read.label), \(threads) threads)"
@@ -84,7 +87,9 @@ struct EXRInteropMatrixTests {
             }
             var problems: [String] = []
             if loaded.image.width != read.width || loaded.image.height != read.height {
-                problems.append("\(what): \(loaded.image.width) x \(loaded.image.height), expected \(read.width ?? -1) x \(read.height ?? -1)")
+                problems.append(
+                    "\(what): \(loaded.image.width) x \(loaded.image.height), expected \(read.width ?? -1) x \(read.height ?? -1)"
+                )
                 return problems
             }
             let hash = String(fnv1a64(loaded.image.pixels), radix: 16)
@@ -92,8 +97,12 @@ struct EXRInteropMatrixTests {
             let got = String(repeating: "0", count: 16 - hash.count) + hash
             if got != want {
                 let n = loaded.image.planeCount
-                let sums = (0..<3).map { c in loaded.image.pixels[(c * n)..<((c + 1) * n)].reduce(0.0) { $0 + Double($1) } }
-                problems.append("\(what): pixels differ from OpenEXR's decode (hash \(got), expected \(want); sums \(sums), expected \(read.sums ?? []))")
+                let sums = (0..<3).map { c in
+                    loaded.image.pixels[(c * n)..<((c + 1) * n)].reduce(0.0) { $0 + Double($1) }
+                }
+                problems.append(
+                    "\(what): pixels differ from OpenEXR's decode (hash \(got), expected \(want); sums \(sums), expected \(read.sums ?? []))"
+                )
             }
             if loaded.counts != PixelCounts() { problems.append("\(what): unexpected pixel counts \(loaded.counts)") }
             if !file.codec.contains("+"), loaded.info.compression != file.codec {
@@ -126,16 +135,21 @@ struct EXRInteropMatrixTests {
 
     @Test func everyFileOfTheMatrixReadsAsOpenEXRDecodesIt() throws {
         let manifest = try InteropManifest.load()
-        var problems: [String] = [], reads = 0
+        var problems: [String] = []
+        var reads = 0
         for file in manifest.files {
             for read in file.reads {
                 problems += Self.check(read, of: file, path: manifest.path(file))
                 reads += 1
             }
         }
-        print("interop matrix: \(manifest.files.count) files, \(reads) reads, \(problems.count) mismatches (reference: OpenEXR \(manifest.openexr))")
+        print(
+            "interop matrix: \(manifest.files.count) files, \(reads) reads, \(problems.count) mismatches (reference: OpenEXR \(manifest.openexr))"
+        )
         #expect(manifest.files.count >= 300)
-        #expect(problems.isEmpty, Comment(rawValue: "\(problems.count) mismatches:\n" + problems.prefix(40).joined(separator: "\n")))
+        #expect(
+            problems.isEmpty,
+            Comment(rawValue: "\(problems.count) mismatches:\n" + problems.prefix(40).joined(separator: "\n")))
     }
 
     /// The regression: RGBA half files from another writer made OpenEXRCore 3.1 write through a null pointer
@@ -146,13 +160,16 @@ struct EXRInteropMatrixTests {
         let rgbaHalf = manifest.files.filter {
             $0.types == ["half"] && ($0.file.contains("-RGBA-") || $0.group == "storage" || $0.group == "levels")
         }
-        let codecs = Set(rgbaHalf.map(\.codec)), storages = Set(rgbaHalf.map(\.storage))
+        let codecs = Set(rgbaHalf.map(\.codec))
+        let storages = Set(rgbaHalf.map(\.storage))
         #expect(codecs.count == 10, "codecs covered: \(codecs.sorted())")
         #expect(storages.isSuperset(of: ["scanline", "tiled", "tiled-mipmap", "tiled-ripmap"]))
         var problems: [String] = []
         for file in rgbaHalf {
             for read in file.reads {
-                for threads in [0, 2, 7] { problems += Self.check(read, of: file, path: manifest.path(file), threads: threads) }
+                for threads in [0, 2, 7] {
+                    problems += Self.check(read, of: file, path: manifest.path(file), threads: threads)
+                }
             }
         }
         #expect(rgbaHalf.count >= 60)

@@ -2,6 +2,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import EXRIO
 
 struct EXRReadTests {
@@ -15,8 +16,10 @@ struct EXRReadTests {
     @Test(arguments: [TileLevelMode.mipmap, .ripmap])
     func tiledWithLevelsReadsLevelZero(_ mode: TileLevelMode) throws {
         let dir = ScratchDir()
-        try EXRWriter.write(img, to: dir.file("t.exr"), options: EXRWriteOptions(
-            pixelType: .float, compression: .zip, tiling: EXRTiling(width: 8, height: 8, levelMode: mode)))
+        try EXRWriter.write(
+            img, to: dir.file("t.exr"),
+            options: EXRWriteOptions(
+                pixelType: .float, compression: .zip, tiling: EXRTiling(width: 8, height: 8, levelMode: mode)))
         let back = try ImageReader.read(path: dir.file("t.exr"))
         #expect(back.image == img)
         #expect(back.info.tile?.levelMode == mode)
@@ -27,7 +30,8 @@ struct EXRReadTests {
 
     @Test func dataWindowNotAtOrigin() throws {
         let dir = ScratchDir()
-        try EXRWriter.write(img, to: dir.file("dw.exr"), options: EXRWriteOptions(pixelType: .float, originX: -7, originY: 13))
+        try EXRWriter.write(
+            img, to: dir.file("dw.exr"), options: EXRWriteOptions(pixelType: .float, originX: -7, originY: 13))
         let back = try ImageReader.read(path: dir.file("dw.exr"))
         #expect(back.info.dataWindow == PixelBox(minX: -7, minY: 13, maxX: 32, maxY: 36))
         #expect(back.image == img)
@@ -37,9 +41,10 @@ struct EXRReadTests {
         let dir = ScratchDir()
         let other = HDRImage(width: 40, height: 24, pixels: img.pixels.map { $0 * 2 })
         let parts = [("beauty", img, false), ("albedo", other, true)].map { name, image, tiled in
-            EXRPart(name: name, width: 40, height: 24,
-                    channels: zip(["R", "G", "B"], planes(image)).map { ($0, PixelType.float, $1) },
-                    compression: .piz, tiling: tiled ? EXRTiling(width: 16, height: 16) : nil)
+            EXRPart(
+                name: name, width: 40, height: 24,
+                channels: zip(["R", "G", "B"], planes(image)).map { ($0, PixelType.float, $1) },
+                compression: .piz, tiling: tiled ? EXRTiling(width: 16, height: 16) : nil)
         }
         try EXRWriter.write(parts: parts, to: dir.file("mp.exr"))
         let first = try ImageReader.read(path: dir.file("mp.exr"))
@@ -84,7 +89,8 @@ struct EXRReadTests {
     @Test func luminanceOnlyBecomesGrey() throws {
         let dir = ScratchDir()
         let y = planes(img)[1]
-        try EXRWriter.write(parts: [EXRPart(width: 40, height: 24, channels: [("Y", .float, y)])], to: dir.file("y.exr"))
+        try EXRWriter.write(
+            parts: [EXRPart(width: 40, height: 24, channels: [("Y", .float, y)])], to: dir.file("y.exr"))
         let back = try ImageReader.read(path: dir.file("y.exr"))
         #expect(back.image.pixels == y + y + y)
         #expect(back.info.selectedChannels == ["Y", "Y", "Y"])
@@ -99,15 +105,17 @@ struct EXRReadTests {
         // Chroma is stored at half resolution, so colours blur; luminance structure must survive.
         let err = TestImages.maxRelativeError(back.image, img, floor: 1e-2)
         #expect(err < 0.25, "YC error \(err)")
-        let l1 = LuminanceStats(back.image)!, l0 = LuminanceStats(img)!
+        let l1 = LuminanceStats(back.image)!
+        let l0 = LuminanceStats(img)!
         #expect(abs(l1.max / l0.max - 1) < 0.02)
     }
 
     @Test func uintChannelsReadAsFloat() throws {
         let dir = ScratchDir()
         let values = (0..<(40 * 24)).map { Float($0 * 7) }
-        try EXRWriter.write(parts: [EXRPart(width: 40, height: 24, channels: ["R", "G", "B"].map { ($0, .uint, values) })],
-                            to: dir.file("u.exr"))
+        try EXRWriter.write(
+            parts: [EXRPart(width: 40, height: 24, channels: ["R", "G", "B"].map { ($0, .uint, values) })],
+            to: dir.file("u.exr"))
         let back = try ImageReader.read(path: dir.file("u.exr"))
         #expect(back.info.channels.map(\.type) == [.uint, .uint, .uint])
         #expect(back.image.pixels == values + values + values)
@@ -116,12 +124,16 @@ struct EXRReadTests {
     @Test func partialRGBAndUnusableChannelsAreErrorsListingChannels() throws {
         let dir = ScratchDir()
         let p = planes(img)
-        try EXRWriter.write(parts: [EXRPart(width: 40, height: 24, channels: [("R", .half, p[0]), ("G", .half, p[1]), ("A", .half, p[2])])],
-                            to: dir.file("rg.exr"))
+        try EXRWriter.write(
+            parts: [
+                EXRPart(width: 40, height: 24, channels: [("R", .half, p[0]), ("G", .half, p[1]), ("A", .half, p[2])])
+            ],
+            to: dir.file("rg.exr"))
         let e1 = #expect(throws: ImageIOError.self) { try ImageReader.read(path: dir.file("rg.exr")) }
         #expect(e1?.reason == "missing channel B; channels found: A, G, R")
-        try EXRWriter.write(parts: [EXRPart(width: 40, height: 24, channels: [("Z", .float, p[0]), ("A", .half, p[1])])],
-                            to: dir.file("z.exr"))
+        try EXRWriter.write(
+            parts: [EXRPart(width: 40, height: 24, channels: [("Z", .float, p[0]), ("A", .half, p[1])])],
+            to: dir.file("z.exr"))
         let e2 = #expect(throws: ImageIOError.self) { try ImageReader.read(path: dir.file("z.exr")) }
         #expect(e2?.description == "\(dir.file("z.exr")): no R, G, B or Y channel; channels found: A, Z")
     }
@@ -129,10 +141,12 @@ struct EXRReadTests {
     @Test func negativeNaNAndInfAreCountedPerPixel() throws {
         let dir = ScratchDir()
         var bad = img
-        bad[0, 0, 0] = -1; bad[1, 0, 0] = -2   // one pixel, two negative channels
+        bad[0, 0, 0] = -1
+        bad[1, 0, 0] = -2  // one pixel, two negative channels
         bad[2, 5, 5] = -0.5
         bad[0, 1, 1] = .nan
-        bad[1, 2, 2] = .infinity; bad[2, 3, 3] = -.infinity
+        bad[1, 2, 2] = .infinity
+        bad[2, 3, 3] = -.infinity
         try EXRWriter.write(bad, to: dir.file("bad.exr"), options: EXRWriteOptions(pixelType: .float))
         let back = try ImageReader.read(path: dir.file("bad.exr"))
         #expect(back.counts == PixelCounts(negativeClamped: 2, nan: 1, inf: 2))
@@ -143,7 +157,10 @@ struct EXRReadTests {
     @Test func halfOverflowIsClampedAndCountedOrRefused() throws {
         let dir = ScratchDir()
         var hot = img
-        hot[0, 0, 0] = 1e6; hot[1, 3, 4] = 70000; hot[2, 9, 9] = .infinity; hot[2, 1, 1] = -1e5
+        hot[0, 0, 0] = 1e6
+        hot[1, 3, 4] = 70000
+        hot[2, 9, 9] = .infinity
+        hot[2, 1, 1] = -1e5
         hot[0, 2, 2] = 65504  // exactly the largest half: kept
         let report = try EXRWriter.write(hot, to: dir.file("h.exr"))
         #expect(report.halfOverflow == 4)
@@ -161,7 +178,8 @@ struct EXRReadTests {
         #expect(e?.reason.hasPrefix("4 values exceed the half-float range") == true)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("h.exr"))) == before)
         // Float output keeps the values as they are.
-        let f = try EXRWriter.write(hot, to: dir.file("f.exr"), options: EXRWriteOptions(pixelType: .float, strict: true))
+        let f = try EXRWriter.write(
+            hot, to: dir.file("f.exr"), options: EXRWriteOptions(pixelType: .float, strict: true))
         #expect(f.halfOverflow == 0)
         #expect(try ImageReader.read(path: dir.file("f.exr")).image[0, 0, 0] == 1e6)
     }
@@ -213,9 +231,13 @@ struct EXRReadTests {
             try ImageReader.read(path: dir.file("nope.exr"))
         }
         #expect(throws: ImageIOError(path: dir.path, reason: "is a directory")) { try ImageReader.read(path: dir.path) }
-        #expect(throws: ImageIOError(path: "t.txt", reason: "not an OpenEXR or Radiance file (unrecognised magic bytes)")) {
+        #expect(
+            throws: ImageIOError(path: "t.txt", reason: "not an OpenEXR or Radiance file (unrecognised magic bytes)")
+        ) {
             try ImageReader.read(bytes: Array("hello".utf8), path: "t.txt")
         }
-        #expect(throws: ImageIOError(path: "e.exr", reason: "empty file")) { try ImageReader.read(bytes: [], path: "e.exr") }
+        #expect(throws: ImageIOError(path: "e.exr", reason: "empty file")) {
+            try ImageReader.read(bytes: [], path: "e.exr")
+        }
     }
 }

@@ -2,6 +2,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import EXRIO
 
 struct EXRRoundTripTests {
@@ -15,8 +16,10 @@ struct EXRRoundTripTests {
         let path = dir.file("img.exr")
         // Odd sizes so partial tiles, partial 16/32-line chunks and partial 4x4 B44 blocks are all exercised.
         let img = TestImages.smooth(width: 77, height: 45)
-        try EXRWriter.write(img, to: path, options: EXRWriteOptions(
-            pixelType: type, compression: compression, tiling: tiled ? EXRTiling(width: 16, height: 16) : nil))
+        try EXRWriter.write(
+            img, to: path,
+            options: EXRWriteOptions(
+                pixelType: type, compression: compression, tiling: tiled ? EXRTiling(width: 16, height: 16) : nil))
         let back = try ImageReader.read(path: path)
         #expect(back.info.compression == compression.description)
         #expect(back.info.storage == (tiled ? "tiled" : "scanline"))

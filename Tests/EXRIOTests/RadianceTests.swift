@@ -1,6 +1,7 @@
 // Tests of the Radiance RGBE codec; every fixture is built here from bytes or by the encoder.
 
 import Testing
+
 @testable import EXRIO
 
 private typealias Decoded = (image: HDRImage, info: ImageInfo)
@@ -24,10 +25,14 @@ private func decoded(_ bytes: [UInt8], sourceLocation: SourceLocation = #_source
 }
 
 /// The failure reason, or nil (and a recorded issue) when decoding succeeded.
-private func failure(_ bytes: [UInt8], maxPixels: Int = 1 << 28,
-                     sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+private func failure(
+    _ bytes: [UInt8], maxPixels: Int = 1 << 28,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> String? {
     switch decode(bytes, maxPixels: maxPixels) {
-    case .success: Issue.record("decoding succeeded, expected an error", sourceLocation: sourceLocation); return nil
+    case .success:
+        Issue.record("decoding succeeded, expected an error", sourceLocation: sourceLocation)
+        return nil
     case .failure(let e):
         #expect(e.path == "test.hdr", sourceLocation: sourceLocation)
         #expect(!e.reason.isEmpty, sourceLocation: sourceLocation)
@@ -90,7 +95,8 @@ struct RadianceTests {
         var worst = 0.0
         for y in 0..<height {
             for x in 0..<width {
-                let a = pixel(image, x, y), b = pixel(back, x, y)
+                let a = pixel(image, x, y)
+                let b = pixel(back, x, y)
                 let m = Double(a.max()!)
                 for c in 0..<3 { worst = max(worst, abs(Double(a[c]) - Double(b[c])) / m) }
             }
@@ -107,9 +113,11 @@ struct RadianceTests {
         var image = HDRImage(width: 64, height: 3, fill: 0.75)
         for x in 10..<13 { image[0, 1, x] = 3 }  // a short literal span among runs
         image[2, 2, 63] = 100
-        let rle = Radiance.encode(image), flat = Radiance.encode(image, runLength: false)
+        let rle = Radiance.encode(image)
+        let flat = Radiance.encode(image, runLength: false)
         #expect(rle.count < flat.count / 4)
-        let (a, ai) = try decoded(rle), (b, bi) = try decoded(flat)
+        let (a, ai) = try decoded(rle)
+        let (b, bi) = try decoded(flat)
         #expect(a == b)
         #expect(ai.compression == "rle" && bi.compression == "none")
         // 3 is stored as (192, e 130) and 0.75 as (192, e 128): they come back at their quantum centres.
@@ -124,12 +132,14 @@ struct RadianceTests {
     }
 
     @Test func expandsOldStyleRepeatPixelsWithGrowingShift() throws {
-        let p: [UInt8] = [128, 64, 32, 129], q: [UInt8] = [200, 200, 200, 130]
+        let p: [UInt8] = [128, 64, 32, 129]
+        let q: [UInt8] = [200, 200, 200, 130]
         // p, 2 repeats, then 1 << 8 repeats (consecutive), q, then 2 repeats (shift reset by q).
         let data = p + [1, 1, 1, 2] + [1, 1, 1, 1] + q + [1, 1, 1, 2]
         let width = 1 + 2 + 256 + 1 + 2
         let (image, info) = try decoded(file(standard, "-Y 1 +X \(width)", data))
-        let pv: [Float] = [1.00390625, 0.50390625, 0.25390625], qv: [Float] = [3.1328125, 3.1328125, 3.1328125]
+        let pv: [Float] = [1.00390625, 0.50390625, 0.25390625]
+        let qv: [Float] = [3.1328125, 3.1328125, 3.1328125]
         for x in 0..<259 { #expect(pixel(image, x, 0) == pv, "x = \(x)") }
         for x in 259..<262 { #expect(pixel(image, x, 0) == qv, "x = \(x)") }
         #expect(info.compression == "none")
@@ -146,7 +156,7 @@ struct RadianceTests {
     /// Displayed 3 x 2 image: a b c / d e f. Each case lists the pixels in the order the file stores them.
     @Test(arguments: [
         ("-Y 2 +X 3", "abcdef"), ("-Y 2 -X 3", "cbafed"), ("+Y 2 +X 3", "defabc"), ("+Y 2 -X 3", "fedcba"),
-        ("+X 3 -Y 2", "adbecf"), ("+X 3 +Y 2", "daebfc"), ("-X 3 -Y 2", "cfbead"), ("-X 3 +Y 2", "fcebda"),
+        ("+X 3 -Y 2", "adbecf"), ("+X 3 +Y 2", "daebfc"), ("-X 3 -Y 2", "cfbead"), ("-X 3 +Y 2", "fcebda")
     ])
     func mapsEveryOrientationToTopDownLeftRight(resolution: String, order: String) throws {
         let letters = Array("abcdef")
@@ -159,8 +169,9 @@ struct RadianceTests {
             for x in 0..<3 {
                 let i = y * 3 + x
                 let expected: [Float] = [(Float(130 + i) + 0.5) / 128, 7.5 / 128, 9.5 / 128]
-                #expect(pixel(image, x, y) == expected,
-                        "\(resolution): pixel (\(x), \(y)) should be \(letters[i])")
+                #expect(
+                    pixel(image, x, y) == expected,
+                    "\(resolution): pixel (\(x), \(y)) should be \(letters[i])")
             }
         }
     }
@@ -168,8 +179,10 @@ struct RadianceTests {
     @Test func multipliesExposureLinesWithoutScalingPixels() throws {
         let data: [UInt8] = [128, 64, 32, 129]
         let plain = try decoded(file(standard, "-Y 1 +X 1", data))
-        let exposed = try decoded(file(["#?RADIANCE", "EXPOSURE=2.5", "SOFTWARE=test", "EXPOSURE= 0.5 ", "FORMAT=32-bit_rle_rgbe"],
-                                       "-Y 1 +X 1", data))
+        let exposed = try decoded(
+            file(
+                ["#?RADIANCE", "EXPOSURE=2.5", "SOFTWARE=test", "EXPOSURE= 0.5 ", "FORMAT=32-bit_rle_rgbe"],
+                "-Y 1 +X 1", data))
         #expect(plain.info.exposure == 1)
         #expect(exposed.info.exposure == 1.25)
         #expect(exposed.image == plain.image)
@@ -196,7 +209,8 @@ struct RadianceTests {
     }
 
     @Test func rejectsUnsupportedFormats() {
-        #expect(failure(file(["#?RADIANCE", "FORMAT=32-bit_rle_xyze"], "-Y 1 +X 1", [128, 0, 0, 129]))
+        #expect(
+            failure(file(["#?RADIANCE", "FORMAT=32-bit_rle_xyze"], "-Y 1 +X 1", [128, 0, 0, 129]))
                 == "XYZE format is not supported")
         let reason = failure(file(["#?RADIANCE", "FORMAT=16-bit_gray"], "-Y 1 +X 1", [128, 0, 0, 129]))
         #expect(reason?.contains("16-bit_gray") == true)
@@ -220,7 +234,8 @@ struct RadianceTests {
         // Allocating 10^16 floats would crash the test process, so reaching the check is the test.
         let reason = failure(file(standard, "-Y 100000000 +X 100000000", [128, 0, 0, 129]), maxPixels: 1 << 28)
         #expect(reason?.contains("100000000 x 100000000") == true)
-        #expect(failure(file(standard, "-Y 3037000500 +X 3037000500", []), maxPixels: .max)?.contains("exceeds") == true)
+        #expect(
+            failure(file(standard, "-Y 3037000500 +X 3037000500", []), maxPixels: .max)?.contains("exceeds") == true)
         #expect(failure(file(standard, "-Y 2 +X 3", [UInt8](repeating: 130, count: 24)), maxPixels: 5) != nil)
     }
 
@@ -229,8 +244,9 @@ struct RadianceTests {
         // A run of 9 in an 8-pixel scanline.
         #expect(failure(file(standard, res, [2, 2, 0, 8, 128 + 9, 100]))?.contains("overruns") == true)
         // A literal span of 9.
-        #expect(failure(file(standard, res, [2, 2, 0, 8, 9] + [UInt8](repeating: 1, count: 9)))?
-            .contains("overruns") == true)
+        #expect(
+            failure(file(standard, res, [2, 2, 0, 8, 9] + [UInt8](repeating: 1, count: 9)))?
+                .contains("overruns") == true)
         #expect(failure(file(standard, res, [2, 2, 0, 8, 0]))?.contains("zero-length") == true)
         #expect(failure(file(standard, res, [2, 2, 0, 9, 136, 100]))?.contains("9 pixels") == true)
     }

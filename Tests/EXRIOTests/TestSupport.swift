@@ -1,5 +1,6 @@
 // Shared test helpers: scratch directories and deterministic HDR test images made by code.
 import Foundation
+
 @testable import EXRIO
 
 /// Deterministic 64-bit generator (SplitMix64) for reproducible test data.
@@ -26,9 +27,11 @@ enum TestImages {
         var img = HDRImage(width: width, height: height)
         for y in 0..<height {
             for x in 0..<width {
-                let u = Double(x) / Double(max(width - 1, 1)), v = Double(y) / Double(max(height - 1, 1))
+                let u = Double(x) / Double(max(width - 1, 1))
+                let v = Double(y) / Double(max(height - 1, 1))
                 let base = Foundation.exp2(-6 + 18 * u)
-                let dx = u - 0.7, dy = v - 0.3
+                let dx = u - 0.7
+                let dy = v - 0.3
                 let sun = (dx * dx + dy * dy) < 0.01 ? 8.0 : 1.0
                 for c in 0..<3 {
                     let tint = 0.8 + 0.2 * sin(Double(c) * 1.7 + 3 * v + 2 * u)

@@ -1,7 +1,7 @@
 // `hdrpatch ablate`: runs every variant and seed as ordinary runs, skips finished ones, survives a failing one.
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 struct AblateCLITests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -70,15 +70,20 @@ struct AblateCLITests {
               - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
             """
         try ablation.write(toFile: dir.file("resume.yaml"), atomically: true, encoding: .utf8)
-        let out = dir.file("out"), run = out + "/phase1/seed-0"
+        let out = dir.file("out")
+        let run = out + "/phase1/seed-0"
         // The run as ablate starts it, killed once its first checkpoint is on disk.
         try FileManager.default.createDirectory(atPath: out + "/phase1", withIntermediateDirectories: true)
-        let child = try CLI.start(["train", "--config", dir.file("base.yaml"), "--run-dir", run,
-                                   "--set", "train.checkpoint_every=20", "--set", "train.val_every=300",
-                                   "--set", "train.log_every=20", "--set", "residual={mode: fixed_cap, cap: 6, clamp: 8}",
-                                   "--set", "seed=0", "--set", "train.steps=600"])
+        let child = try CLI.start([
+            "train", "--config", dir.file("base.yaml"), "--run-dir", run,
+            "--set", "train.checkpoint_every=20", "--set", "train.val_every=300",
+            "--set", "train.log_every=20", "--set", "residual={mode: fixed_cap, cap: 6, clamp: 8}",
+            "--set", "seed=0", "--set", "train.steps=600"
+        ])
         let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: run + "/checkpoints/latest.safetensors"), child.isRunning, Date() < deadline {
+        while !FileManager.default.fileExists(atPath: run + "/checkpoints/latest.safetensors"), child.isRunning,
+            Date() < deadline
+        {
             Thread.sleep(forTimeInterval: 0.005)
         }
         kill(child.processIdentifier, SIGKILL)

@@ -1,14 +1,19 @@
 // `hdrpatch bench`: EXR and loader timings run, report their units, and fail cleanly on bad input.
 import EXRIO
-import TestSupport
 import Foundation
+import TestSupport
 import Testing
 
 struct BenchTests {
     struct Report: Decodable {
         struct Row: Decodable {
-            var name: String; var threads: Int; var median_ms: Double; var per_second: Double; var unit: String
-            var gflop_per_s: Double?; var percent_of_sgemm_peak: Double?
+            var name: String
+            var threads: Int
+            var median_ms: Double
+            var per_second: Double
+            var unit: String
+            var gflop_per_s: Double?
+            var percent_of_sgemm_peak: Double?
         }
         var what: String
         var rows: [Row]
@@ -17,8 +22,11 @@ struct BenchTests {
     @Test func exrTimingsPerThreadCount() throws {
         let dir = ScratchDir()
         let path = dir.file("a.exr")
-        try EXRWriter.write(HDRImage(width: 64, height: 32, fill: 0.5), to: path, options: EXRWriteOptions(compression: .dwab))
-        let r = try CLI.run(["bench", "--what", "exr", "--file", path, "--threads", "0", "2", "--repeats", "3", "--json"])
+        try EXRWriter.write(
+            HDRImage(width: 64, height: 32, fill: 0.5), to: path, options: EXRWriteOptions(compression: .dwab))
+        let r = try CLI.run([
+            "bench", "--what", "exr", "--file", path, "--threads", "0", "2", "--repeats", "3", "--json"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
         #expect(report.what == "exr")
@@ -31,11 +39,14 @@ struct BenchTests {
         for sub in ["input", "target"] {
             try FileManager.default.createDirectory(atPath: dir.file(sub), withIntermediateDirectories: true)
             for i in 0..<3 {
-                try EXRWriter.write(HDRImage(width: 40, height: 40, fill: Float(i + 1)), to: dir.file("\(sub)/p\(i).exr"))
+                try EXRWriter.write(
+                    HDRImage(width: 40, height: 40, fill: Float(i + 1)), to: dir.file("\(sub)/p\(i).exr"))
             }
         }
-        let r = try CLI.run(["bench", "--what", "loader", "--data", dir.path, "--patch", "16", "--batch", "4",
-                             "--threads", "0", "1", "--repeats", "5"])
+        let r = try CLI.run([
+            "bench", "--what", "loader", "--data", dir.path, "--patch", "16", "--batch", "4",
+            "--threads", "0", "1", "--repeats", "5"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("loader \(dir.path): 3 pairs"))
         #expect(r.stdout.contains("loader 0 worker(s): "))
@@ -43,8 +54,10 @@ struct BenchTests {
     }
 
     @Test func trainingStepAndForwardRowsPerThreadCount() throws {
-        let r = try CLI.run(["bench", "--what", "step", "--depth", "2", "--width", "4", "--patch", "16", "--batch", "2",
-                             "--threads", "1", "2", "--steps", "2", "--json"])
+        let r = try CLI.run([
+            "bench", "--what", "step", "--depth", "2", "--width", "4", "--patch", "16", "--batch", "2",
+            "--threads", "1", "2", "--steps", "2", "--json"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
         let names = ["sgemm 2048", "step plain d2 w4", "forward plain d2 w4"]
@@ -68,8 +81,11 @@ struct BenchTests {
         let config = repo + "/configs/default.yaml"
         // The config's data directories must exist (config validation); the committed sample set stands in.
         let data = ["--set", "data.train=\(repo)/data/sample/train", "--set", "data.val=\(repo)/data/sample/val"]
-        let r = try CLI.run(["bench", "--what", "step", "--config", config] + data + ["--set", "model.depth=2", "--set", "model.width=4",
-                             "--set", "data.batch_size=2", "--set", "data.patch_size=16", "--threads", "1", "--steps", "2", "--json"])
+        let r = try CLI.run(
+            ["bench", "--what", "step", "--config", config] + data + [
+                "--set", "model.depth=2", "--set", "model.width=4",
+                "--set", "data.batch_size=2", "--set", "data.patch_size=16", "--threads", "1", "--steps", "2", "--json"
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
         #expect(report.rows.map(\.name) == ["sgemm 2048", "step config default", "forward config default"])
@@ -80,8 +96,10 @@ struct BenchTests {
 
         let bad = try CLI.run(["bench", "--what", "step", "--config", config] + data + ["--set", "model.widht=4"])
         #expect(bad.status == 1)
-        #expect(bad.stderr.hasPrefix("error: ") && bad.stderr.contains("model.widht") && bad.stderr.filter { $0 == "\n" }.count == 1,
-                "\(bad.stderr)")
+        #expect(
+            bad.stderr.hasPrefix("error: ") && bad.stderr.contains("model.widht")
+                && bad.stderr.filter { $0 == "\n" }.count == 1,
+            "\(bad.stderr)")
         let orphan = try CLI.run(["bench", "--what", "step", "--set", "model.width=4"])
         #expect(orphan.status == 64)
         #expect(orphan.stderr.contains("--set overrides keys of --config"))
@@ -98,6 +116,8 @@ struct BenchTests {
         // A misspelt network is refused, not timed as the plain one.
         let arch = try CLI.run(["bench", "--what", "step", "--arch", "unett"])
         #expect(arch.status == 64)
-        #expect(arch.stderr.contains("unett") && arch.stderr.contains("plain") && arch.stderr.contains("unet"), "\(arch.stderr)")
+        #expect(
+            arch.stderr.contains("unett") && arch.stderr.contains("plain") && arch.stderr.contains("unet"),
+            "\(arch.stderr)")
     }
 }

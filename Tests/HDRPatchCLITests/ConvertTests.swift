@@ -1,7 +1,7 @@
 // `hdrpatch convert`: written output, half-overflow clamping and --strict refusal, option errors.
 import EXRIO
-import TestSupport
 import Foundation
+import TestSupport
 import Testing
 
 struct ConvertTests {
@@ -11,7 +11,8 @@ struct ConvertTests {
         img[0, 1, 1] = 1e6
         img[2, 3, 3] = 70_000
         try EXRWriter.write(img, to: dir.file("in.exr"), options: EXRWriteOptions(pixelType: .float))
-        let r = try CLI.run(["convert", dir.file("in.exr"), dir.file("out.exr"), "--compression", "dwab", "--tile", "8"])
+        let r = try CLI.run(["convert", dir.file("in.exr"), dir.file("out.exr"), "--compression", "dwab", "--tile", "8"]
+        )
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\(dir.file("out.exr")): 2 value(s) beyond the half range clamped to +-65504"))
         let out = try ImageReader.read(path: dir.file("out.exr"))
@@ -27,7 +28,10 @@ struct ConvertTests {
         try EXRWriter.write(img, to: dir.file("in.exr"), options: EXRWriteOptions(pixelType: .float))
         let r = try CLI.run(["convert", "--strict", dir.file("in.exr"), dir.file("out.exr")])
         #expect(r.status == 1)
-        #expect(r.stderr == "error: \(dir.file("out.exr")): 1 values exceed the half-float range (|v| > 65504); write float or allow clamping\n")
+        #expect(
+            r.stderr
+                == "error: \(dir.file("out.exr")): 1 values exceed the half-float range (|v| > 65504); write float or allow clamping\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: dir.file("out.exr")))
         let f = try CLI.run(["convert", "--strict", "--float", dir.file("in.exr"), dir.file("out.exr")])
         #expect(f.status == 0)
@@ -37,7 +41,9 @@ struct ConvertTests {
     @Test func unknownCompressionIsAUsageError() throws {
         let r = try CLI.run(["convert", "a.exr", "b.exr", "--compression", "jpeg"])
         #expect(r.status == 64)
-        #expect(r.stderr.contains("unknown compression 'jpeg'; known: none, rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab"))
+        #expect(
+            r.stderr.contains(
+                "unknown compression 'jpeg'; known: none, rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab"))
     }
 
     @Test func missingInputIsOneErrorLine() throws {

@@ -1,12 +1,13 @@
 // `hdrpatch evaluate` and `hdrpatch restore` end to end: JSON keys, a written file, one-line errors.
 import EXRIO
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 struct EvaluateRestoreCLITests {
-    static let config = #"{"model":{"arch":"plain","depth":1,"width":4},"residual":{"mode":"fixed_cap","clamp":8},"# +
-        #""loss":[{"type":"l1","weight":1.0}],"optim":{"type":"adamw"}}"#
+    static let config =
+        #"{"model":{"arch":"plain","depth":1,"width":4},"residual":{"mode":"fixed_cap","clamp":8},"#
+        + #""loss":[{"type":"l1","weight":1.0}],"optim":{"type":"adamw"}}"#
 
     /// A one-conv plain network (layers.0.weight (3, 3, 3, 3), layers.0.bias (3)) in safetensors, written by
     /// hand so this target needs no Training: every weight `weight`, biases `bias` (both 0: the identity).
@@ -16,7 +17,7 @@ struct EvaluateRestoreCLITests {
         let header: [String: Any] = [
             "__metadata__": meta,
             "layers.0.weight": ["dtype": "F32", "shape": [3, 3, 3, 3], "data_offsets": [0, 324]],
-            "layers.0.bias": ["dtype": "F32", "shape": [3], "data_offsets": [324, 336]],
+            "layers.0.bias": ["dtype": "F32", "shape": [3], "data_offsets": [324, 336]]
         ]
         let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         var bytes = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + Array(json)
@@ -27,9 +28,11 @@ struct EvaluateRestoreCLITests {
     }
 
     static func image(width: Int, height: Int, scale: Float) -> HDRImage {
-        HDRImage(width: width, height: height, pixels: (0..<(3 * width * height)).map { i in
-            scale * Float(0.02 + 3 * (1 + sin(Double(i) * 0.61)))
-        })
+        HDRImage(
+            width: width, height: height,
+            pixels: (0..<(3 * width * height)).map { i in
+                scale * Float(0.02 + 3 * (1 + sin(Double(i) * 0.61)))
+            })
     }
 
     /// DIR/input and DIR/target with two pairs of different sizes.
@@ -47,15 +50,20 @@ struct EvaluateRestoreCLITests {
     }
 
     @Test func evaluateJSONHasEvalMetricsKeysForModelAndIdentity() throws {
-        let dir = ScratchDir(), ckpt = dir.file("ckpt.safetensors")
+        let dir = ScratchDir()
+        let ckpt = dir.file("ckpt.safetensors")
         try Self.writeCheckpoint(ckpt, weight: 0.01, config: Self.config)
-        let r = try CLI.run(["evaluate", "--checkpoint", ckpt, "--data", try Self.dataset(dir), "--tile", "16",
-                             "--overlap", "4", "--json"])
+        let r = try CLI.run([
+            "evaluate", "--checkpoint", ckpt, "--data", try Self.dataset(dir), "--tile", "16",
+            "--overlap", "4", "--json"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [String: Any]]
         #expect(Set(object?.keys.map { $0 } ?? []) == ["model", "identity"])
-        let keys: Set<String> = ["psnr_mu", "pu21_psnr", "log_l1", "terms", "loss", "overflow_pixels",
-                                 "overflow_incidents", "patches"]
+        let keys: Set<String> = [
+            "psnr_mu", "pu21_psnr", "log_l1", "terms", "loss", "overflow_pixels",
+            "overflow_incidents", "patches"
+        ]
         #expect(Set(object?["model"]?.keys.map { $0 } ?? []) == keys)
         #expect(Set(object?["identity"]?.keys.map { $0 } ?? []) == keys)
         #expect(object?["model"]?["patches"] as? Int == 2)
@@ -69,15 +77,20 @@ struct EvaluateRestoreCLITests {
     }
 
     @Test func restoreWritesTheImageAndReportsOverflow() throws {
-        let dir = ScratchDir(), ckpt = dir.file("identity.safetensors"), yaml = dir.file("model.yaml")
+        let dir = ScratchDir()
+        let ckpt = dir.file("identity.safetensors")
+        let yaml = dir.file("model.yaml")
         try Self.writeCheckpoint(ckpt, weight: 0, config: nil)
         try "model: {arch: plain, depth: 1, width: 4}\nresidual: {mode: adaptive, clamp: null}\n"
             .write(toFile: yaml, atomically: true, encoding: .utf8)
-        let input = dir.file("in.exr"), output = dir.file("out.exr")
+        let input = dir.file("in.exr")
+        let output = dir.file("out.exr")
         let img = Self.image(width: 37, height: 21, scale: 1)
         try EXRWriter.write(img, to: input, options: EXRWriteOptions(pixelType: .float))
-        let r = try CLI.run(["restore", "--checkpoint", ckpt, "--config", yaml, input, output, "--tile", "16",
-                             "--overlap", "4", "--float"])
+        let r = try CLI.run([
+            "restore", "--checkpoint", ckpt, "--config", yaml, input, output, "--tile", "16",
+            "--overlap", "4", "--float"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("0 overflow pixel(s)"), "\(r.stdout)")
         let back = try ImageReader.read(path: output).image
@@ -87,14 +100,17 @@ struct EvaluateRestoreCLITests {
     }
 
     /// cap 100 and p = 10 (bias) give delta = 100: exp overflows float32 for every value.
-    static let overflowing = #"{"model":{"arch":"plain","depth":1,"width":4},"# +
-        #""residual":{"mode":"fixed_cap","cap":100,"clamp":null}}"#
+    static let overflowing =
+        #"{"model":{"arch":"plain","depth":1,"width":4},"# + #""residual":{"mode":"fixed_cap","cap":100,"clamp":null}}"#
 
     @Test func overflowIsReportedAndNeverWrittenAsASilentInf() throws {
-        let dir = ScratchDir(), ckpt = dir.file("hot.safetensors")
+        let dir = ScratchDir()
+        let ckpt = dir.file("hot.safetensors")
         try Self.writeCheckpoint(ckpt, weight: 0, bias: 10, config: Self.overflowing)
-        let input = dir.file("in.exr"), output = dir.file("out.exr")
-        try EXRWriter.write(Self.image(width: 12, height: 10, scale: 1), to: input, options: EXRWriteOptions(pixelType: .float))
+        let input = dir.file("in.exr")
+        let output = dir.file("out.exr")
+        try EXRWriter.write(
+            Self.image(width: 12, height: 10, scale: 1), to: input, options: EXRWriteOptions(pixelType: .float))
         let r = try CLI.run(["restore", "--checkpoint", ckpt, input, output, "--tile", "8", "--overlap", "2"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("120 overflow pixel(s) (non-finite or above 65504), 120 non-finite"), "\(r.stdout)")
@@ -112,9 +128,12 @@ struct EvaluateRestoreCLITests {
     }
 
     @Test func restoreWithoutAnyConfigIsOneErrorLine() throws {
-        let dir = ScratchDir(), ckpt = dir.file("bare.safetensors"), input = dir.file("in.exr")
+        let dir = ScratchDir()
+        let ckpt = dir.file("bare.safetensors")
+        let input = dir.file("in.exr")
         try Self.writeCheckpoint(ckpt, weight: 0, config: nil)
-        try EXRWriter.write(Self.image(width: 8, height: 8, scale: 1), to: input, options: EXRWriteOptions(pixelType: .float))
+        try EXRWriter.write(
+            Self.image(width: 8, height: 8, scale: 1), to: input, options: EXRWriteOptions(pixelType: .float))
         let r = try CLI.run(["restore", "--checkpoint", ckpt, input, dir.file("out.exr")])
         #expect(r.status == 1)
         #expect(r.stderr == "error: \(ckpt): no config in the checkpoint metadata; pass --config\n", "\(r.stderr)")
@@ -123,8 +142,10 @@ struct EvaluateRestoreCLITests {
 
     @Test func aMissingCheckpointIsOneErrorLine() throws {
         let dir = ScratchDir()
-        for args in [["restore", "--checkpoint", dir.file("nope.safetensors"), dir.file("in.exr"), dir.file("out.exr")],
-                     ["evaluate", "--checkpoint", dir.file("nope.safetensors"), "--data", dir.path]] {
+        for args in [
+            ["restore", "--checkpoint", dir.file("nope.safetensors"), dir.file("in.exr"), dir.file("out.exr")],
+            ["evaluate", "--checkpoint", dir.file("nope.safetensors"), "--data", dir.path]
+        ] {
             let r = try CLI.run(args)
             #expect(r.status == 1)
             let lines = r.stderr.split(separator: "\n")
@@ -136,7 +157,9 @@ struct EvaluateRestoreCLITests {
     @Test func aCheckpointThatIsNotSafetensorsSaysSo() throws {
         let dir = ScratchDir()
         try "model: {arch: plain}\n".write(toFile: dir.file("config.yaml"), atomically: true, encoding: .utf8)
-        let r = try CLI.run(["restore", "--checkpoint", dir.file("config.yaml"), dir.file("in.exr"), dir.file("out.exr")])
+        let r = try CLI.run([
+            "restore", "--checkpoint", dir.file("config.yaml"), dir.file("in.exr"), dir.file("out.exr")
+        ])
         #expect(r.status == 1)
         #expect(r.stderr.hasPrefix("error: \(dir.file("config.yaml")): not a safetensors file ("), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)

@@ -2,7 +2,9 @@
 import Testing
 
 struct HelpTests {
-    static let subcommands = ["inspect", "convert", "synth", "train", "evaluate", "restore", "report", "ablate", "bench"]
+    static let subcommands = [
+        "inspect", "convert", "synth", "train", "evaluate", "restore", "report", "ablate", "bench"
+    ]
 
     /// Each subcommand is an entry of the SUBCOMMANDS section (its name at the start of an indented line), in
     /// this order; a name that only appears inside another entry's description does not count.

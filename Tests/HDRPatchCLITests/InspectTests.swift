@@ -1,7 +1,7 @@
 // `hdrpatch inspect`: its report, its JSON, and its exit status and error lines for bad files.
 import EXRIO
-import TestSupport
 import Foundation
+import TestSupport
 import Testing
 
 struct InspectTests {
@@ -40,8 +40,10 @@ struct InspectTests {
     @Test func jsonReport() throws {
         let dir = ScratchDir()
         let path = dir.file("t.exr")
-        try EXRWriter.write(Self.makeImage(), to: path, options: EXRWriteOptions(
-            pixelType: .float, compression: .zip, tiling: EXRTiling(width: 16, height: 16)))
+        try EXRWriter.write(
+            Self.makeImage(), to: path,
+            options: EXRWriteOptions(
+                pixelType: .float, compression: .zip, tiling: EXRTiling(width: 16, height: 16)))
         let r = try CLI.run(["inspect", "--json", path])
         #expect(r.status == 0)
         // JSONDecoder, not JSONSerialization: the latter rounds doubles on Linux.
@@ -57,7 +59,10 @@ struct InspectTests {
         #expect(rec.luminance == LuminanceStats(loaded.image))
         #expect(rec.luminance.pixels == 40 * 24 - 1)
         // Key names are part of the stable interface.
-        for key in ["\"negative_clamped\"", "\"dynamic_range_stops\"", "\"data_window\"", "\"selected_channels\"", "\"file_bytes\""] {
+        for key in [
+            "\"negative_clamped\"", "\"dynamic_range_stops\"", "\"data_window\"", "\"selected_channels\"",
+            "\"file_bytes\""
+        ] {
             #expect(r.stdout.contains(key), "missing \(key)")
         }
     }
@@ -96,18 +101,25 @@ struct InspectTests {
         let dir = ScratchDir()
         let path = dir.file("mp.exr")
         let n = 8 * 4
-        let ones = [Float](repeating: 1, count: n), twos = [Float](repeating: 2, count: n)
-        try EXRWriter.write(parts: [
-            EXRPart(name: "beauty", width: 8, height: 4, channels: ["R", "G", "B"].map { ($0, .half, ones) }),
-            EXRPart(name: "aov", width: 8, height: 4, channels: ["diffuse.R", "diffuse.G", "diffuse.B"].map { ($0, .half, twos) }),
-        ], to: path)
+        let ones = [Float](repeating: 1, count: n)
+        let twos = [Float](repeating: 2, count: n)
+        try EXRWriter.write(
+            parts: [
+                EXRPart(name: "beauty", width: 8, height: 4, channels: ["R", "G", "B"].map { ($0, .half, ones) }),
+                EXRPart(
+                    name: "aov", width: 8, height: 4,
+                    channels: ["diffuse.R", "diffuse.G", "diffuse.B"].map { ($0, .half, twos) })
+            ], to: path)
         let r = try CLI.run(["inspect", "--part", "aov", "--layer", "diffuse", path])
         #expect(r.status == 0)
         #expect(r.stdout.contains("part 1 of 2 ('aov')"))
         #expect(r.stdout.contains("max 2 "))
         let bad = try CLI.run(["inspect", "--part", "aov", path])
         #expect(bad.status == 1)
-        #expect(bad.stderr == "error: \(path): no R, G, B or Y channel; channels found: diffuse.B, diffuse.G, diffuse.R; layers: diffuse (select one with --layer)\n")
+        #expect(
+            bad.stderr
+                == "error: \(path): no R, G, B or Y channel; channels found: diffuse.B, diffuse.G, diffuse.R; layers: diffuse (select one with --layer)\n"
+        )
     }
 
     static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -118,7 +130,8 @@ struct InspectTests {
     /// decodes. One process reads all of them; the exit status, not a signal, says how it went.
     @Test func inspectReadsRGBAHalfFilesFromOtherWriters() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.interop.path).filter {
-            $0.hasSuffix(".exr") && $0.contains("-half-") && !$0.hasPrefix("layout-") || $0.hasPrefix("layout-RGBA-half-")
+            $0.hasSuffix(".exr") && $0.contains("-half-") && !$0.hasPrefix("layout-")
+                || $0.hasPrefix("layout-RGBA-half-")
         }.sorted()
         #expect(names.count >= 60)
         let paths = names.map { Self.interop.appendingPathComponent($0).path }
@@ -134,4 +147,3 @@ struct InspectTests {
         }
     }
 }
-

@@ -21,8 +21,9 @@ struct ReportCLITests {
         let r = try CLI.run(["report", dir.path])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stderr.isEmpty)
-        #expect(r.stdout == "\(dir.path)/report.html\n\(dir.path)/report.md\n"
-            + "1 overflow incident (3 overflow pixels) in 2 steps, 100% of them in the first step.\n")
+        #expect(
+            r.stdout == "\(dir.path)/report.html\n\(dir.path)/report.md\n"
+                + "1 overflow incident (3 overflow pixels) in 2 steps, 100% of them in the first step.\n")
         #expect(FileManager.default.fileExists(atPath: dir.file("report.html")))
         let md = try String(contentsOfFile: dir.file("report.md"), encoding: .utf8)
         #expect(md.contains("No validation yet."))

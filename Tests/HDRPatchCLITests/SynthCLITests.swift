@@ -1,9 +1,9 @@
 // `hdrpatch synth`: written pairs and manifest, crops that re-cut from the source, one-line errors, exit codes.
 import Config
 import Data
-import TestSupport
 import EXRIO
 import Foundation
+import TestSupport
 import Testing
 
 struct SynthCLITests {
@@ -16,17 +16,23 @@ struct SynthCLITests {
 
     @Test func writesPairsWhoseManifestCropsReCutTheTarget() throws {
         let dir = ScratchDir()
-        var a = HDRImage(width: 40, height: 24), b = HDRImage(width: 24, height: 40)
+        var a = HDRImage(width: 40, height: 24)
+        var b = HDRImage(width: 24, height: 40)
         for i in a.pixels.indices { a.pixels[i] = Float(i % 251) * 0.37 + 0.01 }
         for i in b.pixels.indices { b.pixels[i] = Float(i % 241) * 90 + 0.5 }  // beyond the half range
         try EXRWriter.write(a, to: dir.file("a.exr"), options: float)
         try EXRWriter.write(b, to: dir.file("b.exr"), options: float)
         let recipe = try writeRecipe(dir, "none.yaml", "name: none\nsteps: []\n")
-        let r = try CLI.run(["synth", "--from", dir.file("a.exr"), "--from", dir.file("b.exr"), "--recipe", recipe,
-                             "--out", dir.file("ds"), "--patch", "16", "--count", "10", "--seed", "4"])
+        let r = try CLI.run([
+            "synth", "--from", dir.file("a.exr"), "--from", dir.file("b.exr"), "--recipe", recipe,
+            "--out", dir.file("ds"), "--patch", "16", "--count", "10", "--seed", "4"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.isEmpty)
-        #expect(r.stdout.hasPrefix("wrote 10 pairs (16x16 patches from 2 source(s)) to \(dir.file("ds")); mean luminance dynamic range: input "))
+        #expect(
+            r.stdout.hasPrefix(
+                "wrote 10 pairs (16x16 patches from 2 source(s)) to \(dir.file("ds")); mean luminance dynamic range: input "
+            ))
         let m = try SynthManifest.read(path: dir.file("ds/manifest.json"))
         #expect(m.pairs.count == 10 && m.seed == 4 && m.patch == 16 && m.recipeFile == recipe)
         for p in m.pairs {
@@ -44,7 +50,9 @@ struct SynthCLITests {
         let dir = ScratchDir()
         let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("configs/degrade/default.yaml").path
-        let r = try CLI.run(["synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("p"), "--count", "3"])
+        let r = try CLI.run([
+            "synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("p"), "--count", "3"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let m = try SynthManifest.read(path: dir.file("p/manifest.json"))
         #expect(m.pairs.map(\.source) == ["procedural:0", "procedural:0", "procedural:0"])
@@ -53,10 +61,16 @@ struct SynthCLITests {
             Issue.record("recipe not recorded: \(m.recipe)")
             return
         }
-        let again = try CLI.run(["synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("p"), "--count", "3"])
+        let again = try CLI.run([
+            "synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("p"), "--count", "3"
+        ])
         #expect(again.status == 1)
-        #expect(again.stderr == "error: \(dir.file("p")): already holds a dataset (manifest.json); use --force to replace it\n")
-        let forced = try CLI.run(["synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("p"), "--count", "2", "--force"])
+        #expect(
+            again.stderr
+                == "error: \(dir.file("p")): already holds a dataset (manifest.json); use --force to replace it\n")
+        let forced = try CLI.run([
+            "synth", "--from", "procedural", "--recipe", recipe, "--out", dir.file("p"), "--count", "2", "--force"
+        ])
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(try SynthManifest.read(path: dir.file("p/manifest.json")).pairs.count == 2)
     }
@@ -69,8 +83,10 @@ struct SynthCLITests {
         try EXRWriter.write(a, to: dir.file("a.exr"), options: float)
         let recipe = try writeRecipe(dir, "none.yaml", "name: none\nsteps: []\n")
         for c in ["none", "zip"] {
-            var args = ["synth", "--from", dir.file("a.exr"), "--recipe", recipe, "--out", dir.file(c), "--patch", "8",
-                        "--count", "3", "--seed", "2"]
+            var args = [
+                "synth", "--from", dir.file("a.exr"), "--recipe", recipe, "--out", dir.file(c), "--patch", "8",
+                "--count", "3", "--seed", "2"
+            ]
             if c == "none" { args += ["--compression", "none"] }
             let r = try CLI.run(args)
             #expect(r.status == 0, "\(r.stderr)")
@@ -81,10 +97,14 @@ struct SynthCLITests {
             #expect(raw.info.compression == "none" && zipped.info.compression == "zip")
             #expect(raw.image == zipped.image)
         }
-        let bad = try CLI.run(["synth", "--from", dir.file("a.exr"), "--recipe", recipe, "--out", dir.file("x"),
-                               "--compression", "jpeg"])
+        let bad = try CLI.run([
+            "synth", "--from", dir.file("a.exr"), "--recipe", recipe, "--out", dir.file("x"),
+            "--compression", "jpeg"
+        ])
         #expect(bad.status == 64)
-        #expect(bad.stderr.contains("unknown compression 'jpeg'; known: none, rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab"))
+        #expect(
+            bad.stderr.contains(
+                "unknown compression 'jpeg'; known: none, rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab"))
     }
 
     @Test func badRecipeKeyIsOneConfigErrorLine() throws {
@@ -98,7 +118,9 @@ struct SynthCLITests {
         #expect(t.status == 1)
         #expect(t.stderr == "error: \(typo): config error: steps.0.sigmaa: unknown key (did you mean 'sigma'?)\n")
         #expect(!FileManager.default.fileExists(atPath: dir.file("o")))
-        let missing = try CLI.run(["synth", "--from", "procedural", "--recipe", dir.file("nope.yaml"), "--out", dir.file("o")])
+        let missing = try CLI.run([
+            "synth", "--from", "procedural", "--recipe", dir.file("nope.yaml"), "--out", dir.file("o")
+        ])
         #expect(missing.stderr == "error: \(dir.file("nope.yaml")): config error: No such file or directory\n")
     }
 
@@ -120,7 +142,8 @@ struct SynthCLITests {
     @Test func helpAndUsageErrors() throws {
         let h = try CLI.run(["synth", "--help"])
         #expect(h.status == 0)
-        #expect(h.stdout.contains("USAGE: hdrpatch synth") && h.stdout.contains("--from") && h.stdout.contains("--full"))
+        #expect(
+            h.stdout.contains("USAGE: hdrpatch synth") && h.stdout.contains("--from") && h.stdout.contains("--full"))
         let u = try CLI.run(["synth", "--recipe", "r.yaml", "--out", "o"])
         #expect(u.status == 64)
         #expect(u.stderr.contains("give at least one --from"))
@@ -135,8 +158,11 @@ struct SynthCLITests {
         let sources = ["layout-RGBA-half-piz.exr", "storage-tiled-half-zip.exr", "levels-mipmap-half-piz.exr"]
             .map { fixtures.appendingPathComponent($0).path }
         let recipe = try writeRecipe(dir, "none.yaml", "name: none\nsteps: []\n")
-        let r = try CLI.run(["synth"] + sources.flatMap { ["--from", $0] } + ["--recipe", recipe, "--out", dir.file("ds"),
-                             "--patch", "32", "--count", "6", "--seed", "2"])
+        let r = try CLI.run(
+            ["synth"] + sources.flatMap { ["--from", $0] } + [
+                "--recipe", recipe, "--out", dir.file("ds"),
+                "--patch", "32", "--count", "6", "--seed", "2"
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.isEmpty)
         let m = try SynthManifest.read(path: dir.file("ds/manifest.json"))

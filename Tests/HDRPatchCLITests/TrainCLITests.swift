@@ -1,7 +1,7 @@
 // `hdrpatch train` as a user runs it: config errors, a full small run, Ctrl-C, kill -9 and --resume.
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Training
 
 struct TrainCLITests {
@@ -33,8 +33,10 @@ struct TrainCLITests {
         let run = dir.file("run")
         let r = try CLI.run(["train", "--config", config, "--run-dir", run], timeout: 240)
         #expect(r.status == 0, "\(r.stderr)")
-        for f in ["config.yaml", "metrics.jsonl", "monitor.jsonl", "incidents.csv", "report.html", "report.md",
-                  "checkpoints/latest.safetensors", "checkpoints/latest.state.safetensors", "checkpoints/best.safetensors"] {
+        for f in [
+            "config.yaml", "metrics.jsonl", "monitor.jsonl", "incidents.csv", "report.html", "report.md",
+            "checkpoints/latest.safetensors", "checkpoints/latest.state.safetensors", "checkpoints/best.safetensors"
+        ] {
             #expect(FileManager.default.fileExists(atPath: run + "/" + f), "missing \(f)")
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: run)
@@ -54,7 +56,8 @@ struct TrainCLITests {
         let config = try Self.writeConfig(dir)
         let r = try CLI.run(["train", "--config", config, "--set", "residual.k=0.9", "--run-dir", dir.file("run")])
         #expect(r.status == 1)
-        #expect(r.stderr == "error: config error: residual.k: not used by mode learnable (it belongs to mode adaptive)\n")
+        #expect(
+            r.stderr == "error: config error: residual.k: not used by mode learnable (it belongs to mode adaptive)\n")
         #expect(!FileManager.default.fileExists(atPath: dir.file("run")))
         let typo = try CLI.run(["train", "--config", config, "--set", "trian.steps=3"])
         #expect(typo.status == 1 && typo.stderr.contains("trian: unknown key (did you mean 'train'?)"))
@@ -86,12 +89,16 @@ struct TrainCLITests {
 
         let run = dir.file("killed")
         var rng = SystemRandomNumberGenerator()
-        var kills = 0, started = false
+        var kills = 0
+        var started = false
         for _ in 0..<8 {
             let args = started ? ["train", "--resume", run] : ["train", "--config", config, "--run-dir", run]
             let p = try CLI.start(args)
             Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.5, using: &rng))
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                kills += 1
+            }
             p.waitUntilExit()
             if FileManager.default.fileExists(atPath: run + "/checkpoints/latest.safetensors") {
                 started = true
@@ -99,12 +106,15 @@ struct TrainCLITests {
                 try? FileManager.default.removeItem(atPath: run)  // killed before the first checkpoint: start over
             }
         }
-        let final = try CLI.run(started ? ["train", "--resume", run] : ["train", "--config", config, "--run-dir", run], timeout: 240)
+        let final = try CLI.run(
+            started ? ["train", "--resume", run] : ["train", "--config", config, "--run-dir", run], timeout: 240)
         #expect(final.status == 0, "\(final.stderr)")
         let a = try SafetensorsFile.read(path: clean + "/checkpoints/latest.safetensors")
         let b = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors")
         #expect(a.metadata["step"] == "30" && b.metadata["step"] == "30")
-        for t in a.tensors { #expect(a.floats(t) == b.floats(b.tensor(named: t.name)!), "\(t.name) differs after \(kills) kill(s)") }
+        for t in a.tensors {
+            #expect(a.floats(t) == b.floats(b.tensor(named: t.name)!), "\(t.name) differs after \(kills) kill(s)")
+        }
         let log = try RunLogReader.read(dir: run)
         #expect(log.monitor.map(\.step) == Array(1...30))
         print("kill -9: \(kills) kill(s), final weights identical to the uninterrupted run")
@@ -117,13 +127,17 @@ struct TrainCLITests {
         let p = try CLI.start(["train", "--config", config, "--run-dir", run])
         // Wait until training is under way (a few monitor lines), then interrupt.
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0) < 5 {
+        while Date() < deadline,
+            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
+                < 5
+        {
             Thread.sleep(forTimeInterval: 0.05)
         }
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
-        let step = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"].flatMap(Int.init)
+        let step = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"].flatMap(
+            Int.init)
         #expect(step != nil && step! > 0 && step! < 400)
         #expect(FileManager.default.fileExists(atPath: run + "/report.html"))
         let resumed = try CLI.run(["train", "--resume", run, "--set", "train.steps=10"])

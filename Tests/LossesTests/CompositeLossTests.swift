@@ -1,6 +1,7 @@
 // CompositeLoss: per-term values, total = sum of weight * term, summed gradients, accumulation and names.
 import Numerics
 import Testing
+
 @testable import Losses
 
 struct CompositeLossTests {
@@ -12,8 +13,10 @@ struct CompositeLossTests {
     }
 
     @Test func everyTermAccumulatesAndScalesByItsWeight() {
-        let terms: [any LossTerm] = [HuberLoss(delta: 0.3), L1Loss(), MSELoss(), HistogramLoss(), MomentLoss(),
-                                     SparsityLoss(), MuLawL1Loss(), PU21L1Loss()]
+        let terms: [any LossTerm] = [
+            HuberLoss(delta: 0.3), L1Loss(), MSELoss(), HistogramLoss(), MomentLoss(),
+            SparsityLoss(), MuLawL1Loss(), PU21L1Loss()
+        ]
         for term in terms {
             let (v1, g1) = Self.unitGradient(term)
             // Start from ones: the term must add weight * gradient, never overwrite.
@@ -27,7 +30,8 @@ struct CompositeLossTests {
     }
 
     @Test func totalIsTheWeightedSumAndGradientsAdd() throws {
-        let loss = try CompositeLoss.parse("""
+        let loss = try CompositeLoss.parse(
+            """
             loss:
               - {type: huber, weight: 2.0, delta: 0.5}
               - {type: sparsity, weight: 0.1}
@@ -64,18 +68,21 @@ struct CompositeLossTests {
     }
 
     @Test func repeatedTypesAreNamedByIndex() throws {
-        let loss = try CompositeLoss.parse("""
+        let loss = try CompositeLoss.parse(
+            """
             loss:
               - {type: huber, weight: 1, delta: 1.0}
               - {type: l1, weight: 1}
               - {type: huber, weight: 1, delta: 0.1}
             """)
         #expect(loss.terms.map(\.name) == ["huber#0", "l1", "huber#2"])
-        #expect(loss.json == .array([
-            .object(["type": .string("huber"), "weight": .number(1), "delta": .number(1)]),
-            .object(["type": .string("l1"), "weight": .number(1)]),
-            .object(["type": .string("huber"), "weight": .number(1), "delta": .number(0.1)]),
-        ]))
+        #expect(
+            loss.json
+                == .array([
+                    .object(["type": .string("huber"), "weight": .number(1), "delta": .number(1)]),
+                    .object(["type": .string("l1"), "weight": .number(1)]),
+                    .object(["type": .string("huber"), "weight": .number(1), "delta": .number(0.1)])
+                ]))
     }
 
     @Test func defaultsAreFilledIn() throws {

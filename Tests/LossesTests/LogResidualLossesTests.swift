@@ -1,6 +1,7 @@
 // huber, l1 and mse: hand values, the Double reference against central differences, the kernels against it.
 import Numerics
 import Testing
+
 @testable import Losses
 
 struct LogResidualLossesTests {

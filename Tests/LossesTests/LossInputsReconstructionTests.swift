@@ -2,6 +2,7 @@
 import Glibc
 import Numerics
 import Testing
+
 @testable import Losses
 
 struct LossInputsReconstructionTests {
@@ -10,7 +11,9 @@ struct LossInputsReconstructionTests {
         let x = b.inputs
         let eps: Float = 1e-4
         for i in 0..<x.delta.count {
-            let l = x.logImage.storage[i], d = x.delta.storage[i], t = x.target.storage[i]
+            let l = x.logImage.storage[i]
+            let d = x.delta.storage[i]
+            let t = x.target.storage[i]
             #expect(x.gtDelta.storage[i] == Float(log(Double(t + eps))) - l)
             #expect(x.output.storage[i] == Float(exp(Double(l + d))) - eps)
         }
@@ -27,8 +30,9 @@ struct LossInputsReconstructionTests {
     }
 
     @Test func overflowIsInfinityNotATrap() {
-        let x = LossInputs(delta: Tensor(shape: [1, 1, 1, 1], storage: [100]), logImage: Tensor(zeros: [1, 1, 1, 1]),
-                           target: Tensor(zeros: [1, 1, 1, 1]), eps: 1e-4)
+        let x = LossInputs(
+            delta: Tensor(shape: [1, 1, 1, 1], storage: [100]), logImage: Tensor(zeros: [1, 1, 1, 1]),
+            target: Tensor(zeros: [1, 1, 1, 1]), eps: 1e-4)
         #expect(x.output.storage[0] == .infinity)
     }
 }

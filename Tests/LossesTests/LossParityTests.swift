@@ -1,8 +1,9 @@
 // Every loss term against PyTorch (fixtures from tools/parity/generate.py): value and d value / d delta.
 import Config
 import Numerics
-import Testing
 import TestSupport
+import Testing
+
 @testable import Losses
 
 struct LossParityTests {
@@ -24,10 +25,12 @@ struct LossParityTests {
     @Test(arguments: names)
     func matchesPyTorch(_ name: String) throws {
         let f = try ParityFixture.load(name, as: Fixture.self)
-        let yaml = "loss:\n  - type: \(f.type)\n    weight: 1\n" + f.params.map { "    \($0.key): \($0.value)\n" }.joined()
+        let yaml =
+            "loss:\n  - type: \(f.type)\n    weight: 1\n" + f.params.map { "    \($0.key): \($0.value)\n" }.joined()
         let loss = try CompositeLoss.parse(yaml)
         let tensor = { (t: FixtureTensor) in Tensor(shape: t.shape, storage: t.data) }
-        let inputs = LossInputs(delta: tensor(f.delta), logImage: tensor(f.log_image), target: tensor(f.target), eps: f.eps)
+        let inputs = LossInputs(
+            delta: tensor(f.delta), logImage: tensor(f.log_image), target: tensor(f.target), eps: f.eps)
         let (report, grad) = loss.evaluate(inputs)
         let valueError = abs(report.total - f.value) / max(abs(f.value), 1e-12)
         let gradError = ParityFixture.relativeError(grad.storage, f.grad_delta.data)

@@ -3,6 +3,7 @@
 import Glibc
 import Numerics
 import Testing
+
 @testable import Losses
 
 /// A batch in Double, made from float32 values so that the kernels see exactly the same numbers.
@@ -22,23 +23,30 @@ struct RefBatch {
 
     /// The float32 inputs a kernel sees, through the same builder the trainer uses.
     var inputs: LossInputs {
-        LossInputs(delta: Tensor(shape: shape, storage: delta.map(Float.init)),
-                   logImage: Tensor(shape: shape, storage: logImage.map(Float.init)),
-                   target: Tensor(shape: shape, storage: target.map(Float.init)), eps: Float(eps))
+        LossInputs(
+            delta: Tensor(shape: shape, storage: delta.map(Float.init)),
+            logImage: Tensor(shape: shape, storage: logImage.map(Float.init)),
+            target: Tensor(shape: shape, storage: target.map(Float.init)), eps: Float(eps))
     }
 
     /// Target uniform in [0.2, 5], logImage = log(target + eps) + U(-1, 1) (a degraded input), and
     /// delta = gtDelta + e with e from `error`; every value rounded to float32 first.
-    static func make(seed: UInt64, shape: [Int] = [2, 3, 4, 4], eps: Float = 1e-4,
-                     error: (inout SeededRNG) -> Double) -> RefBatch {
+    static func make(
+        seed: UInt64, shape: [Int] = [2, 3, 4, 4], eps: Float = 1e-4,
+        error: (inout SeededRNG) -> Double
+    ) -> RefBatch {
         var rng = SeededRNG(seed: seed)
         let count = shape.reduce(1, *)
-        var t = [Double](), l = [Double](), d = [Double]()
+        var t = [Double]()
+        var l = [Double]()
+        var d = [Double]()
         for _ in 0..<count {
             let tf = Float(0.2 + 4.8 * rng.uniform())
             let lf = Float(log(Double(tf + eps)) + 2 * rng.uniform() - 1)
             let gt = log(Double(tf) + Double(eps)) - Double(lf)
-            t.append(Double(tf)); l.append(Double(lf)); d.append(Double(Float(gt + error(&rng))))
+            t.append(Double(tf))
+            l.append(Double(lf))
+            d.append(Double(Float(gt + error(&rng))))
         }
         return RefBatch(shape: shape, delta: d, logImage: l, target: t, eps: Double(eps))
     }
@@ -109,7 +117,8 @@ enum Ref {
             let (mg, vg) = moments(b.sample(gt, s))
             value += abs(mp - mg) + abs(vp - vg)
             for i in (s * b.m)..<((s + 1) * b.m) {
-                grad[i] = (sign(mp - mg) / Double(b.m) + sign(vp - vg) * 2 * (b.delta[i] - mp) / Double(b.m)) / Double(b.n)
+                grad[i] =
+                    (sign(mp - mg) / Double(b.m) + sign(vp - vg) * 2 * (b.delta[i] - mp) / Double(b.m)) / Double(b.n)
             }
         }
         return (value / Double(b.n), grad)
@@ -119,13 +128,16 @@ enum Ref {
     static func quantile(_ x: ArraySlice<Double>, _ p: Double) -> Double {
         let v = x.sorted()
         let h = p * Double(v.count - 1)
-        let lo = Int(floor(h)), hi = min(lo + 1, v.count - 1)
+        let lo = Int(floor(h))
+        let hi = min(lo + 1, v.count - 1)
         return v[lo] + (h - Double(lo)) * (v[hi] - v[lo])
     }
 
     /// A term on the linear output: mean over elements of |T_s(out) - T_s(target)|, T_s a per-sample transform
     /// made from the target's sample; the transform returns (value, slope w.r.t. the linear value).
-    static func linearL1(_ transform: @escaping @Sendable (ArraySlice<Double>) -> @Sendable (Double) -> (Double, Double)) -> Reference {
+    static func linearL1(
+        _ transform: @escaping @Sendable (ArraySlice<Double>) -> @Sendable (Double) -> (Double, Double)
+    ) -> Reference {
         { b in
             let out = b.output
             var sum = 0.0
@@ -156,7 +168,9 @@ enum Ref {
     }
 
     /// gfxdisp/pu21 banding_glare, written out again here on purpose (not read from the library).
-    static let pu21Par = [0.353487901, 0.3734658629, 8.277049286e-05, 0.9062562627, 0.09150303166, 0.9099517204, 596.3148142]
+    static let pu21Par = [
+        0.353487901, 0.3734658629, 8.277049286e-05, 0.9062562627, 0.09150303166, 0.9099517204, 596.3148142
+    ]
     static func pu21V(_ y: Double) -> Double {
         let p = pu21Par
         return p[6] * (pow((p[0] + p[1] * pow(y, p[3])) / (1 + p[2] * pow(y, p[3])), p[4]) - p[5])
@@ -168,7 +182,10 @@ enum Ref {
         return { x in
             let y = s * x
             let yc = min(max(y, 0.005), 10000)
-            let p = pu21Par, u = pow(yc, p[3]), den = 1 + p[2] * u, r = (p[0] + p[1] * u) / den
+            let p = pu21Par
+            let u = pow(yc, p[3])
+            let den = 1 + p[2] * u
+            let r = (p[0] + p[1] * u) / den
             let dV = p[6] * p[4] * pow(r, p[4] - 1) * (p[1] - p[0] * p[2]) / (den * den) * p[3] * u / yc
             return (pu21V(yc), y >= 0.005 && y <= 10000 ? dV * s : 0)
         }
@@ -182,7 +199,8 @@ enum Check {
         let analytic = ref(b).grad
         var worst = 0.0
         for i in b.delta.indices {
-            var p = b, m = b
+            var p = b
+            var m = b
             p.delta[i] += h
             m.delta[i] -= h
             let numeric = (ref(p).value - ref(m).value) / (2 * h)
@@ -202,8 +220,10 @@ enum Check {
     }
 
     /// Both checks at the tolerances of the brief: reference gradient < 1e-6, kernel value and gradient <= 1e-5.
-    static func all(_ term: some LossTerm, _ ref: Reference, _ b: RefBatch,
-                    sourceLocation: SourceLocation = #_sourceLocation) {
+    static func all(
+        _ term: some LossTerm, _ ref: Reference, _ b: RefBatch,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let ge = gradientError(ref, b)
         #expect(ge < 1e-6, "reference gradient vs central differences: \(ge)", sourceLocation: sourceLocation)
         let (ve, ke) = kernelError(term, ref, b)

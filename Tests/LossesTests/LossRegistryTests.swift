@@ -1,6 +1,7 @@
 // The `loss:` list from YAML: every registered type builds, and every mistake is a ConfigError with its key path.
 import Config
 import Testing
+
 @testable import Losses
 
 struct LossRegistryTests {
@@ -14,18 +15,26 @@ struct LossRegistryTests {
     }
 
     @Test func registryListsEveryType() {
-        #expect(LossTerms.registry.types == ["histogram", "huber", "l1", "moment", "mse", "mu_law_l1", "pu21_l1", "sparsity"])
+        #expect(
+            LossTerms.registry.types == [
+                "histogram", "huber", "l1", "moment", "mse", "mu_law_l1", "pu21_l1", "sparsity"
+            ])
     }
 
     @Test func duplicateTypeInTheTableFailsAtSetup() {
         #expect(throws: RegistryError(description: "duplicate loss term type 'l1' in the registry")) {
-            try Registry(kind: "loss term", [LossTerms.entry(L1Loss.self), LossTerms.entry(HuberLoss.self),
-                                             LossTerms.entry(L1Loss.self)])
+            try Registry(
+                kind: "loss term",
+                [
+                    LossTerms.entry(L1Loss.self), LossTerms.entry(HuberLoss.self),
+                    LossTerms.entry(L1Loss.self)
+                ])
         }
     }
 
     @Test func everyTypeBuildsWithItsDomain() throws {
-        let loss = try CompositeLoss.parse("""
+        let loss = try CompositeLoss.parse(
+            """
             loss:
               - {type: huber, weight: 2.0, delta: 1.0}
               - {type: l1, weight: 1}
@@ -41,36 +50,52 @@ struct LossRegistryTests {
     }
 
     @Test func unknownTypeListsTheKnownOnes() {
-        #expect(Self.message("loss: [{type: hubber, weight: 1}]") ==
-            "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity")
-        #expect(Self.message("loss: [{type: l1, weight: 1}, {type: ssim, weight: 1}]") ==
-            "config error: loss.1.type: unknown loss term 'ssim'; known: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity")
+        #expect(
+            Self.message("loss: [{type: hubber, weight: 1}]")
+                == "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+        )
+        #expect(
+            Self.message("loss: [{type: l1, weight: 1}, {type: ssim, weight: 1}]")
+                == "config error: loss.1.type: unknown loss term 'ssim'; known: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+        )
     }
 
     @Test func unknownKeySuggestsTheKnownOne() {
-        #expect(Self.message("loss: [{type: huber, weight: 1, detla: 0.5}]") ==
-            "config error: loss.0.detla: unknown key (did you mean 'delta'?)")
-        #expect(Self.message("loss: [{type: l1, weight: 1}, {type: mse, wieght: 1}]") ==
-            "config error: loss.1.weight: missing required key")
-        #expect(Self.message("loss: [{type: l1, weight: 1, delta: 1}]") ==
-            "config error: loss.0.delta: unknown key; known keys: type, weight")
+        #expect(
+            Self.message("loss: [{type: huber, weight: 1, detla: 0.5}]")
+                == "config error: loss.0.detla: unknown key (did you mean 'delta'?)")
+        #expect(
+            Self.message("loss: [{type: l1, weight: 1}, {type: mse, wieght: 1}]")
+                == "config error: loss.1.weight: missing required key")
+        #expect(
+            Self.message("loss: [{type: l1, weight: 1, delta: 1}]")
+                == "config error: loss.0.delta: unknown key; known keys: type, weight")
     }
 
     @Test func weightIsRequiredAndNonNegative() {
-        #expect(Self.message("loss: [{type: huber, delta: 1.0}]") == "config error: loss.0.weight: missing required key")
-        #expect(Self.message("loss: [{type: l1, weight: -1}]") == "config error: loss.0.weight: must be >= 0.0, got -1.0")
-        #expect(Self.message("loss: [{type: l1, weight: two}]") ==
-            "config error: loss.0.weight: expected a number, found string 'two'")
+        #expect(
+            Self.message("loss: [{type: huber, delta: 1.0}]") == "config error: loss.0.weight: missing required key")
+        #expect(
+            Self.message("loss: [{type: l1, weight: -1}]") == "config error: loss.0.weight: must be >= 0.0, got -1.0")
+        #expect(
+            Self.message("loss: [{type: l1, weight: two}]")
+                == "config error: loss.0.weight: expected a number, found string 'two'")
     }
 
     @Test func parameterBounds() {
-        #expect(Self.message("loss: [{type: huber, weight: 1, delta: 0}]") == "config error: loss.0.delta: must be > 0.0, got 0.0")
-        #expect(Self.message("loss: [{type: mu_law_l1, weight: 1, mu: -5}]") == "config error: loss.0.mu: must be > 0.0, got -5.0")
+        #expect(
+            Self.message("loss: [{type: huber, weight: 1, delta: 0}]")
+                == "config error: loss.0.delta: must be > 0.0, got 0.0")
+        #expect(
+            Self.message("loss: [{type: mu_law_l1, weight: 1, mu: -5}]")
+                == "config error: loss.0.mu: must be > 0.0, got -5.0")
     }
 
     @Test func theListMustExistAndHoldMappings() {
-        #expect(Self.message("loss: []") ==
-            "config error: loss: must list at least one loss term; known types: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity")
+        #expect(
+            Self.message("loss: []")
+                == "config error: loss: must list at least one loss term; known types: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+        )
         #expect(Self.message("other: 1") == "config error: loss: missing required key")
         #expect(Self.message("loss: {type: l1, weight: 1}") == "config error: loss: expected a list, found mapping")
         #expect(Self.message("loss: [l1]") == "config error: loss.0: expected a mapping, found string 'l1'")

@@ -2,6 +2,7 @@
 import Glibc
 import Numerics
 import Testing
+
 @testable import Losses
 
 struct MuLawL1LossTests {
@@ -19,8 +20,9 @@ struct MuLawL1LossTests {
         let shape = [1, 1, 1, 4]
         let out: [Float] = [2, 2, 3, 4]
         let z = Tensor(zeros: shape)
-        let inputs = LossInputs(delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: out),
-                                target: Tensor(shape: shape, storage: target), eps: 1e-4)
+        let inputs = LossInputs(
+            delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: out),
+            target: Tensor(shape: shape, storage: target), eps: 1e-4)
         var g = Tensor(zeros: shape)
         let v = MuLawL1Loss(mu: 5000).evaluate(inputs, weight: 1, gradDelta: &g)
         let q = 3.97
@@ -36,9 +38,10 @@ struct MuLawL1LossTests {
         // exp(logImage + delta) < eps: output is slightly negative.
         let shape = [1, 1, 1, 2]
         let eps: Float = 1e-4
-        let inputs = LossInputs(delta: Tensor(shape: shape, storage: [-30, 0]),
-                                logImage: Tensor(shape: shape, storage: [0, 0]),
-                                target: Tensor(shape: shape, storage: [1, 1]), eps: eps)
+        let inputs = LossInputs(
+            delta: Tensor(shape: shape, storage: [-30, 0]),
+            logImage: Tensor(shape: shape, storage: [0, 0]),
+            target: Tensor(shape: shape, storage: [1, 1]), eps: eps)
         #expect(inputs.output.storage[0] < 0)
         var g = Tensor(zeros: shape)
         let v = MuLawL1Loss().evaluate(inputs, weight: 1, gradDelta: &g)
@@ -53,8 +56,9 @@ struct MuLawL1LossTests {
     @Test func allBlackTargetUsesTheQuantileFloor() {
         let shape = [1, 1, 1, 2]
         let z = Tensor(zeros: shape)
-        let inputs = LossInputs(delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: [1e-9, 0]),
-                                target: z, eps: 1e-4)
+        let inputs = LossInputs(
+            delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: [1e-9, 0]),
+            target: z, eps: 1e-4)
         var g = Tensor(zeros: shape)
         let v = MuLawL1Loss().evaluate(inputs, weight: 1, gradDelta: &g)
         // n = tanh(1e-9 / 1e-8) = tanh(0.1): finite, no NaN.

@@ -2,6 +2,7 @@
 import Glibc
 import Numerics
 import Testing
+
 @testable import Losses
 
 struct PU21Tests {
@@ -38,12 +39,14 @@ struct PU21Tests {
         // Target max 1 -> s = 4000. Output 3 -> 12000 cd/m^2 (clamped to 10000); 1e-7 -> 4e-4 (clamped to 0.005).
         let shape = [1, 1, 1, 3]
         let z = Tensor(zeros: shape)
-        let inputs = LossInputs(delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: [3, 1e-7, 0.5]),
-                                target: Tensor(shape: shape, storage: [1, 0.5, 0.25]), eps: 1e-4)
+        let inputs = LossInputs(
+            delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: [3, 1e-7, 0.5]),
+            target: Tensor(shape: shape, storage: [1, 0.5, 0.25]), eps: 1e-4)
         var g = Tensor(zeros: shape)
         let v = PU21L1Loss().evaluate(inputs, weight: 1, gradDelta: &g)
-        let expected = (abs(Ref.pu21V(10000) - Ref.pu21V(4000)) + abs(Ref.pu21V(0.005) - Ref.pu21V(2000))
-            + abs(Ref.pu21V(2000) - Ref.pu21V(1000))) / 3
+        let expected =
+            (abs(Ref.pu21V(10000) - Ref.pu21V(4000)) + abs(Ref.pu21V(0.005) - Ref.pu21V(2000))
+                + abs(Ref.pu21V(2000) - Ref.pu21V(1000))) / 3
         #expect(abs(v - expected) < 1e-9 * expected)
         #expect(g.storage[0] == 0 && g.storage[1] == 0 && g.storage[2] > 0)
     }
@@ -51,8 +54,9 @@ struct PU21Tests {
     @Test func blackTargetUsesScaleOneWithoutNaN() {
         let shape = [1, 1, 1, 2]
         let z = Tensor(zeros: shape)
-        let inputs = LossInputs(delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: [2, 0]),
-                                target: z, eps: 1e-4)
+        let inputs = LossInputs(
+            delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: [2, 0]),
+            target: z, eps: 1e-4)
         var g = Tensor(zeros: shape)
         let v = PU21L1Loss().evaluate(inputs, weight: 1, gradDelta: &g)
         #expect(abs(v - (Ref.pu21V(2) - Ref.pu21V(0.005)) / 2) < 1e-9)

@@ -1,5 +1,6 @@
 // Quantile.linear interpolates like numpy.percentile / torch.quantile.
 import Testing
+
 @testable import Losses
 
 struct QuantileTests {
@@ -26,7 +27,9 @@ struct QuantileTests {
         let r = 200..<800
         let sorted = v[r].sorted()
         for p in [0, 0.013, 0.5, 0.99, 1] {
-            let h = p * Double(sorted.count - 1), lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+            let h = p * Double(sorted.count - 1)
+            let lo = Int(h.rounded(.down))
+            let hi = min(lo + 1, sorted.count - 1)
             let expected = Double(sorted[lo]) + (h - Double(lo)) * (Double(sorted[hi]) - Double(sorted[lo]))
             let fromBuffer = v.withUnsafeBufferPointer { Quantile.linear($0[r], p) }
             #expect(fromBuffer == expected)

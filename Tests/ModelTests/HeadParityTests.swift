@@ -1,12 +1,20 @@
 // The residual head against PyTorch (fixtures from tools/parity/generate.py): forward and gradients.
 import Numerics
-import Testing
 import TestSupport
+import Testing
+
 @testable import Model
 
 struct HeadParityTests {
     struct Fixture: Decodable {
-        struct Config: Decodable { var cap: Float?; var alpha: Float?; var k: Float?; var learnable_init: Float?; var scale: Float; var clamp: Float? }
+        struct Config: Decodable {
+            var cap: Float?
+            var alpha: Float?
+            var k: Float?
+            var learnable_init: Float?
+            var scale: Float
+            var clamp: Float?
+        }
         var mode: String
         var config: Config
         var p, denom, r, delta, grad_p: FixtureTensor
@@ -31,13 +39,19 @@ struct HeadParityTests {
         }
         let head = ResidualHead(config: ResidualConfig(mode: mode, scale: f.config.scale, clamp: f.config.clamp))
         let p = Tensor(shape: f.p.shape, storage: f.p.data)
-        var delta = Tensor(zeros: [0]), cache = ResidualHead.Cache()
+        var delta = Tensor(zeros: [0])
+        var cache = ResidualHead.Cache()
         head.forward(delta: &delta, p: p, cache: &cache, denom: f.denom.data, learnedScale: f.head_scale)
         #expect(ParityFixture.relativeError(delta.storage, f.delta.data) <= 1e-5, "\(name) forward")
-        var dP = Tensor(zeros: p.shape), dS: Float = 0
+        var dP = Tensor(zeros: p.shape)
+        var dS: Float = 0
         head.backward(dP: &dP, dScale: &dS, dDelta: Tensor(shape: f.r.shape, storage: f.r.data), cache: cache)
         #expect(ParityFixture.relativeError(dP.storage, f.grad_p.data) <= 1e-4, "\(name) grad p")
-        print("parity \(name): forward \(ParityFixture.relativeError(delta.storage, f.delta.data)), grad \(ParityFixture.relativeError(dP.storage, f.grad_p.data))")
-        #expect(abs(dS - f.grad_head_scale) <= 1e-4 * max(1, abs(f.grad_head_scale)), "\(name) grad head.scale \(dS) vs \(f.grad_head_scale)")
+        print(
+            "parity \(name): forward \(ParityFixture.relativeError(delta.storage, f.delta.data)), grad \(ParityFixture.relativeError(dP.storage, f.grad_p.data))"
+        )
+        #expect(
+            abs(dS - f.grad_head_scale) <= 1e-4 * max(1, abs(f.grad_head_scale)),
+            "\(name) grad head.scale \(dS) vs \(f.grad_head_scale)")
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 import Numerics
 import Testing
+
 @testable import Model
 
 struct LogNormTests {
@@ -25,7 +26,8 @@ struct LogNormTests {
         let r = ln(x)
         for s in 0..<3 {
             let vals = (0..<60).map { Float(log(Double(x.storage[s * 60 + $0] + Float(1e-4)))) }
-            let lo = vals.min()!, hi = vals.max()!
+            let lo = vals.min()!
+            let hi = vals.max()!
             #expect(r.lo[s] == lo && r.hi[s] == hi)
             #expect(r.denom[s] == max(hi - lo, 1e-2))
             for i in 0..<60 {

@@ -2,13 +2,17 @@
 import Config
 import Numerics
 import Testing
+
 @testable import Model
 
 struct NetworkTests {
     @Test func plainLayoutFollowsPyTorchNames() {
         let net = PlainNet(depth: 3, width: 8)
-        #expect(net.parameterLayout.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
-                                                  "layers.2.weight", "layers.2.bias"])
+        #expect(
+            net.parameterLayout.map(\.name) == [
+                "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
+                "layers.2.weight", "layers.2.bias"
+            ])
         #expect(net.parameterLayout.map(\.shape) == [[8, 3, 3, 3], [8], [8, 8, 3, 3], [8], [3, 8, 3, 3], [3]])
     }
 
@@ -25,9 +29,12 @@ struct NetworkTests {
 
     @Test func initialisationIsSeededAndWithinPyTorchsDefaultBounds() throws {
         let net = PlainNet(depth: 3, width: 8)
-        let a = try ParameterStore(layout: net.parameterLayout), b = try ParameterStore(layout: net.parameterLayout)
+        let a = try ParameterStore(layout: net.parameterLayout)
+        let b = try ParameterStore(layout: net.parameterLayout)
         let c = try ParameterStore(layout: net.parameterLayout)
-        net.initialize(a, seed: 11); net.initialize(b, seed: 11); net.initialize(c, seed: 12)
+        net.initialize(a, seed: 11)
+        net.initialize(b, seed: 11)
+        net.initialize(c, seed: 12)
         #expect(Array(a.values) == Array(b.values))
         #expect(Array(a.values) != Array(c.values))
         for e in a.entries {
@@ -35,7 +42,9 @@ struct NetworkTests {
             let bound = Float(1 / Double(fanIn).squareRoot())
             let v = a.values(e)
             #expect(v.allSatisfy { abs($0) <= bound }, "\(e.name)")
-            if v.count >= 64 { #expect(v.max()! > bound * 0.5 && v.min()! < -bound * 0.5, "\(e.name) should fill its range") }
+            if v.count >= 64 {
+                #expect(v.max()! > bound * 0.5 && v.min()! < -bound * 0.5, "\(e.name) should fill its range")
+            }
         }
     }
 
@@ -51,19 +60,29 @@ struct NetworkTests {
     }
 
     static let badConfigs: [(String, String)] = [
-        ("arch: plian", "config error: model.arch: unknown architecture 'plian' (did you mean 'plain'?); known: plain, unet"),
+        (
+            "arch: plian",
+            "config error: model.arch: unknown architecture 'plian' (did you mean 'plain'?); known: plain, unet"
+        ),
         ("arch: plain\nlevels: 2", "config error: model.levels: not used by arch plain (it belongs to arch unet)"),
         ("arch: unet\ndepth: 5", "config error: model.depth: not used by arch unet (it belongs to arch plain)"),
         ("arch: plain\nwidht: 8", "config error: model.widht: unknown key (did you mean 'width'?)"),
         ("arch: plain\ndepth: 0", "config error: model.depth: must be in [1, 64], got 0"),
-        ("arch: plain\nconv_algorithm: winogard",
-         "config error: model.conv_algorithm: unknown algorithm 'winogard' (did you mean 'winograd'?); known: auto, direct, winograd"),
-        ("arch: unet\nconv_algorithm: direct", "config error: model.conv_algorithm: not used by arch unet (it belongs to arch plain)"),
+        (
+            "arch: plain\nconv_algorithm: winogard",
+            "config error: model.conv_algorithm: unknown algorithm 'winogard' (did you mean 'winograd'?); known: auto, direct, winograd"
+        ),
+        (
+            "arch: unet\nconv_algorithm: direct",
+            "config error: model.conv_algorithm: not used by arch unet (it belongs to arch plain)"
+        )
     ]
 
     @Test(arguments: badConfigs)
     func badModelConfigs(_ yaml: String, _ message: String) throws {
-        let section = try StrictYAML.parse("model:\n" + yaml.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")).mapping("model")
+        let section = try StrictYAML.parse(
+            "model:\n" + yaml.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        ).mapping("model")
         do {
             _ = try ModelConfig(config: section)
             Issue.record("accepted: \(yaml)")
@@ -73,8 +92,12 @@ struct NetworkTests {
     }
 
     @Test func defaults() throws {
-        #expect(try ModelConfig(config: StrictYAML.parse("model: {arch: plain}").mapping("model")) == .plain(depth: 5, width: 32))
-        #expect(try ModelConfig(config: StrictYAML.parse("model: {arch: unet}").mapping("model")) == .unet(width: 16, levels: 2))
+        #expect(
+            try ModelConfig(config: StrictYAML.parse("model: {arch: plain}").mapping("model"))
+                == .plain(depth: 5, width: 32))
+        #expect(
+            try ModelConfig(config: StrictYAML.parse("model: {arch: unet}").mapping("model"))
+                == .unet(width: 16, levels: 2))
     }
 
     @Test(arguments: Conv3x3Algorithm.allCases)

@@ -4,14 +4,18 @@
 // no new buffers.
 import Numerics
 import Testing
+
 @testable import Model
 
 struct PlainNetKernelTests {
     /// forward and parameter gradients of the composed reference, in Double.
-    static func reference(depth: Int, width: Int, store: ParameterStore, x: Tensor, dOut: Tensor) -> (p: [Double], grads: [Double]) {
+    static func reference(
+        depth: Int, width: Int, store: ParameterStore, x: Tensor, dOut: Tensor
+    ) -> (p: [Double], grads: [Double]) {
         let channels = [3] + [Int](repeating: width, count: depth - 1) + [3]
         let grads = try! ParameterStore(layout: store.entries.map { ($0.name, $0.shape) })
-        var inputs: [Tensor] = [], outputs: [Tensor] = []
+        var inputs: [Tensor] = []
+        var outputs: [Tensor] = []
         let convs = (0..<depth).map { i -> Conv2D in
             let c = Conv2D(inChannels: channels[i], outChannels: channels[i + 1], kernel: 3, padding: 1)
             c.algorithm = .im2col
@@ -19,10 +23,13 @@ struct PlainNetKernelTests {
         }
         var h = x
         for i in 0..<depth {
-            let w = store.values(store.entry(named: "layers.\(i).weight")!), b = store.values(store.entry(named: "layers.\(i).bias")!)
+            let w = store.values(store.entry(named: "layers.\(i).weight")!)
+            let b = store.values(store.entry(named: "layers.\(i).bias")!)
             var y = Tensor(zeros: convs[i].outputShape(input: h.shape))
-            convs[i].forward(output: &y, input: h, weight: UnsafePointer(w.baseAddress!), bias: UnsafePointer(b.baseAddress!))
-            inputs.append(h); outputs.append(y)
+            convs[i].forward(
+                output: &y, input: h, weight: UnsafePointer(w.baseAddress!), bias: UnsafePointer(b.baseAddress!))
+            inputs.append(h)
+            outputs.append(y)
             if i < depth - 1 {
                 var a = Tensor(zeros: y.shape)
                 LeakyReLU.forward(output: &a, input: y, slope: 0.2)
@@ -34,10 +41,12 @@ struct PlainNetKernelTests {
         var g = dOut
         for i in stride(from: depth - 1, through: 0, by: -1) {
             let w = store.values(store.entry(named: "layers.\(i).weight")!)
-            let dw = grads.values(grads.entry(named: "layers.\(i).weight")!), db = grads.values(grads.entry(named: "layers.\(i).bias")!)
+            let dw = grads.values(grads.entry(named: "layers.\(i).weight")!)
+            let db = grads.values(grads.entry(named: "layers.\(i).bias")!)
             var dx = Tensor(zeros: inputs[i].shape)
-            convs[i].backward(dInput: &dx, dWeight: dw.baseAddress!, dBias: db.baseAddress!, dOutput: g, input: inputs[i],
-                              weight: UnsafePointer(w.baseAddress!))
+            convs[i].backward(
+                dInput: &dx, dWeight: dw.baseAddress!, dBias: db.baseAddress!, dOutput: g, input: inputs[i],
+                weight: UnsafePointer(w.baseAddress!))
             if i > 0 {
                 var d = Tensor(zeros: dx.shape)
                 LeakyReLU.backward(dInput: &d, dOutput: dx, input: outputs[i - 1], slope: 0.2)
@@ -53,8 +62,10 @@ struct PlainNetKernelTests {
     }
 
     @Test(arguments: [(1, 3, 9, 7), (3, 8, 13, 29), (4, 5, 6, 1), (4, 16, 20, 70)], Conv3x3Algorithm.allCases)
-    func everyLevelAndThreadCountMatchesTheComposedOps(_ c: (depth: Int, width: Int, h: Int, w: Int),
-                                                      algorithm: Conv3x3Algorithm) throws {
+    func everyLevelAndThreadCountMatchesTheComposedOps(
+        _ c: (depth: Int, width: Int, h: Int, w: Int),
+        algorithm: Conv3x3Algorithm
+    ) throws {
         var rng = SeededRNG(seed: 90)
         let n = 3
         let x = Tensor(shape: [n, 3, c.h, c.w], storage: (0..<(n * 3 * c.h * c.w)).map { _ in Float(rng.normal()) })

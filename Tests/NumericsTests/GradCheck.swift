@@ -9,7 +9,9 @@ func randomDoubles(_ count: Int, seed: UInt64, _ lo: Double = -1, _ hi: Double =
 }
 
 /// Deterministic Float values in [lo, hi) whose magnitude is at least `gap` (keeps inputs off kinks at 0).
-func randomFloats(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float = 1, avoidingZeroBy gap: Float = 0) -> [Float] {
+func randomFloats(
+    _ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float = 1, avoidingZeroBy gap: Float = 0
+) -> [Float] {
     var r = SeededRNG(seed: seed, 0xf10a7)
     return (0..<count).map { _ in
         while true {
@@ -19,7 +21,9 @@ func randomFloats(_ count: Int, seed: UInt64, _ lo: Float = -1, _ hi: Float = 1,
     }
 }
 
-func randomTensor(_ shape: [Int], seed: UInt64, _ lo: Float = -1, _ hi: Float = 1, avoidingZeroBy gap: Float = 0) -> Tensor {
+func randomTensor(
+    _ shape: [Int], seed: UInt64, _ lo: Float = -1, _ hi: Float = 1, avoidingZeroBy gap: Float = 0
+) -> Tensor {
     Tensor(shape: shape, storage: randomFloats(shape.reduce(1, *), seed: seed, lo, hi, avoidingZeroBy: gap))
 }
 
@@ -34,11 +38,15 @@ func probeIndices(_ count: Int, limit: Int = 160, seed: UInt64 = 3) -> [Int] {
 }
 
 /// d/dx_i of L(x) = sum(weights ⊙ f(x)) by central differences (step h, in Double), at `indices`.
-func numericGradient(_ f: ([Double]) -> [Double], at x: [Double], weights: [Double], indices: [Int], step h: Double = 1e-6) -> [Double] {
+func numericGradient(
+    _ f: ([Double]) -> [Double], at x: [Double], weights: [Double], indices: [Int], step h: Double = 1e-6
+) -> [Double] {
     func loss(_ v: [Double]) -> Double { zip(weights, f(v)).reduce(0) { $0 + $1.0 * $1.1 } }
     return indices.map { i in
-        var p = x, m = x
-        p[i] += h; m[i] -= h
+        var p = x
+        var m = x
+        p[i] += h
+        m[i] -= h
         return (loss(p) - loss(m)) / (2 * h)
     }
 }

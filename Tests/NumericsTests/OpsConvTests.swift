@@ -1,7 +1,7 @@
+import Numerics
 // Conv2D (im2col + sgemm, and the direct 3x3 kernels where they apply) against the naive 7-loop reference: forward, every gradient, accumulation,
 // the first-layer and no-bias variants, and workspace reuse.
 import Testing
-import Numerics
 
 struct OpsConvTests {
     static let tolerance = 1e-5
@@ -13,8 +13,12 @@ struct OpsConvTests {
         let dWeight: UnsafeMutableBufferPointer<Float>, dBias: UnsafeMutableBufferPointer<Float>
         init(_ c: ConvCase, seed: UInt64) throws {
             store = try ParameterStore(layout: [("conv.weight", c.weightShape), ("conv.bias", [c.cout])])
-            let we = store.entries[0], be = store.entries[1]
-            weight = store.values(we); bias = store.values(be); dWeight = store.grads(we); dBias = store.grads(be)
+            let we = store.entries[0]
+            let be = store.entries[1]
+            weight = store.values(we)
+            bias = store.values(be)
+            dWeight = store.grads(we)
+            dBias = store.grads(be)
             _ = weight.update(fromContentsOf: randomFloats(we.count, seed: seed))
             _ = bias.update(fromContentsOf: randomFloats(be.count, seed: seed + 1))
         }
@@ -25,11 +29,14 @@ struct OpsConvTests {
     @Test(arguments: convCases, [1, 2, 3])
     func forwardAndGradientsMatchTheReferenceAndAccumulate(_ c: ConvCase, threads: Int) throws {
         let p = try Params(c, seed: 20)
-        let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernelHeight: c.kh, kernelWidth: c.kw, stride: c.s, padding: c.p)
+        let conv = Conv2D(
+            inChannels: c.cin, outChannels: c.cout, kernelHeight: c.kh, kernelWidth: c.kw, stride: c.s, padding: c.p)
         conv.threads = threads
         #expect(conv.weightShape == c.weightShape && conv.outputShape(input: c.inputShape) == c.outputShape)
-        let x = randomTensor(c.inputShape, seed: 21), dy = randomTensor(c.outputShape, seed: 22)
-        let wd = doubles(Array(p.weight)), bd = doubles(Array(p.bias))
+        let x = randomTensor(c.inputShape, seed: 21)
+        let dy = randomTensor(c.outputShape, seed: 22)
+        let wd = doubles(Array(p.weight))
+        let bd = doubles(Array(p.bias))
 
         var y = Tensor(zeros: c.outputShape)
         conv.forward(output: &y, input: x, weight: p.weight.baseAddress!, bias: p.bias.baseAddress!)
@@ -40,31 +47,41 @@ struct OpsConvTests {
         let (dxRef, dwRef, dbRef) = Ref.conv2dBackward(dy: doubles(dy), x: doubles(x), weight: wd, c)
         var dx = randomTensor(c.inputShape, seed: 23)
         let dx0 = doubles(dx)
-        let dw0 = randomFloats(p.dWeight.count, seed: 24), db0 = randomFloats(p.dBias.count, seed: 25)
-        _ = p.dWeight.update(fromContentsOf: dw0); _ = p.dBias.update(fromContentsOf: db0)
+        let dw0 = randomFloats(p.dWeight.count, seed: 24)
+        let db0 = randomFloats(p.dBias.count, seed: 25)
+        _ = p.dWeight.update(fromContentsOf: dw0)
+        _ = p.dBias.update(fromContentsOf: db0)
         for call in 1...2 {
-            conv.backward(dInput: &dx, dWeight: p.dWeight.baseAddress!, dBias: p.dBias.baseAddress!,
-                          dOutput: dy, input: x, weight: p.weight.baseAddress!)
+            conv.backward(
+                dInput: &dx, dWeight: p.dWeight.baseAddress!, dBias: p.dBias.baseAddress!,
+                dOutput: dy, input: x, weight: p.weight.baseAddress!)
             let k = Double(call)
             func expected(_ prefill: [Double], _ ref: [Double]) -> [Double] { zip(prefill, ref).map { $0 + k * $1 } }
             #expect(relativeToMax(doubles(dx), expected(dx0, dxRef)) <= Self.tolerance, "dInput, call \(call)")
-            #expect(relativeToMax(doubles(Array(p.dWeight)), expected(doubles(dw0), dwRef)) <= Self.tolerance, "dWeight, call \(call)")
-            #expect(relativeToMax(doubles(Array(p.dBias)), expected(doubles(db0), dbRef)) <= Self.tolerance, "dBias, call \(call)")
+            #expect(
+                relativeToMax(doubles(Array(p.dWeight)), expected(doubles(dw0), dwRef)) <= Self.tolerance,
+                "dWeight, call \(call)")
+            #expect(
+                relativeToMax(doubles(Array(p.dBias)), expected(doubles(db0), dbRef)) <= Self.tolerance,
+                "dBias, call \(call)")
         }
     }
 
     @Test(arguments: [convCases[0], convCases[1], convCases[3]])
     func firstLayerAndBiasFreeVariants(_ c: ConvCase) throws {
         let p = try Params(c, seed: 30)
-        let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernelHeight: c.kh, kernelWidth: c.kw, stride: c.s, padding: c.p)
-        let x = randomTensor(c.inputShape, seed: 31), dy = randomTensor(c.outputShape, seed: 32)
+        let conv = Conv2D(
+            inChannels: c.cin, outChannels: c.cout, kernelHeight: c.kh, kernelWidth: c.kw, stride: c.s, padding: c.p)
+        let x = randomTensor(c.inputShape, seed: 31)
+        let dy = randomTensor(c.outputShape, seed: 32)
         let wd = doubles(Array(p.weight))
 
         var y = Tensor(shape: c.outputShape, storage: randomFloats(c.outputShape.reduce(1, *), seed: 33))
         conv.forward(output: &y, input: x, weight: p.weight.baseAddress!, bias: nil)
         let zeroBias = [Double](repeating: 0, count: c.cout)
-        #expect(relativeToMax(doubles(y), Ref.conv2d(x: doubles(x), weight: wd, bias: zeroBias, c)) <= Self.tolerance,
-                "bias-free forward overwrites the output")
+        #expect(
+            relativeToMax(doubles(y), Ref.conv2d(x: doubles(x), weight: wd, bias: zeroBias, c)) <= Self.tolerance,
+            "bias-free forward overwrites the output")
 
         // No dInput, no dBias: the weight gradient alone, bias gradient untouched.
         let (_, dwRef, _) = Ref.conv2dBackward(dy: doubles(dy), x: doubles(x), weight: wd, c)
@@ -80,16 +97,21 @@ struct OpsConvTests {
         let conv = Conv2D(inChannels: c.cin, outChannels: c.cout, kernel: 3, padding: 1)
         conv.algorithm = .im2col
         conv.threads = threads
-        let x = randomTensor(c.inputShape, seed: 41), dy = randomTensor(c.outputShape, seed: 42)
-        var y = Tensor(zeros: c.outputShape), dx = Tensor(zeros: c.inputShape)
+        let x = randomTensor(c.inputShape, seed: 41)
+        let dy = randomTensor(c.outputShape, seed: 42)
+        var y = Tensor(zeros: c.outputShape)
+        var dx = Tensor(zeros: c.inputShape)
         func step() {
             conv.forward(output: &y, input: x, weight: p.weight.baseAddress!, bias: p.bias.baseAddress!)
-            conv.backward(dInput: &dx, dWeight: p.dWeight.baseAddress!, dBias: p.dBias.baseAddress!,
-                          dOutput: dy, input: x, weight: p.weight.baseAddress!)
+            conv.backward(
+                dInput: &dx, dWeight: p.dWeight.baseAddress!, dBias: p.dBias.baseAddress!,
+                dOutput: dy, input: x, weight: p.weight.baseAddress!)
         }
         func outputAddresses() -> [UnsafeRawPointer?] {
-            [y.storage.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) },
-             dx.storage.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }]
+            [
+                y.storage.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) },
+                dx.storage.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+            ]
         }
         // The columns live in the layer's workspace (one part) or in one slot per part.
         let ws = conv.workspace
@@ -99,7 +121,8 @@ struct OpsConvTests {
         let addresses = outputAddresses()
         #expect(buffers().last!.capacity >= c.cin * 9 * c.ho * c.wo)
         step()
-        #expect(buffers().map(\.pointer) == state.map(\.0) && buffers().map(\.capacity) == state.map(\.1)
+        #expect(
+            buffers().map(\.pointer) == state.map(\.0) && buffers().map(\.capacity) == state.map(\.1)
                 && buffers().map(\.allocations) == state.map(\.2))
         #expect(outputAddresses() == addresses, "outputs written in place, not copied")
     }
@@ -111,7 +134,8 @@ struct OpsConvTests {
         large.algorithm = .im2col
         let w = [Float](repeating: 0.5, count: 2 * 2 * 9)
         let x = randomTensor([1, 2, 6, 6], seed: 50)
-        var ySmall = Tensor(zeros: small.outputShape(input: x.shape)), yLarge = Tensor(zeros: large.outputShape(input: x.shape))
+        var ySmall = Tensor(zeros: small.outputShape(input: x.shape))
+        var yLarge = Tensor(zeros: large.outputShape(input: x.shape))
         func both() {
             small.forward(output: &ySmall, input: x, weight: w, bias: nil)
             large.forward(output: &yLarge, input: x, weight: w, bias: nil)
@@ -119,7 +143,8 @@ struct OpsConvTests {
         both()
         let allocations = ws.allocations
         #expect(ws.capacity == 2 * 9 * 36)
-        both(); both()
+        both()
+        both()
         #expect(ws.allocations == allocations)
     }
 }

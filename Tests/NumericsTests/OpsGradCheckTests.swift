@@ -1,33 +1,45 @@
+import Numerics
 // The naive Double references against central differences (step 1e-6, relative error < 1e-6): they are the
 // yardstick for the fast ops, so their own gradients are checked first.
 import Testing
-import Numerics
 
 struct OpsGradCheckTests {
     static let tolerance = 1e-6
 
     @Test(arguments: convCases)
     func conv2dReference(_ c: ConvCase) {
-        let x = randomDoubles(c.inputShape.reduce(1, *), seed: 1), w = randomDoubles(c.weightShape.reduce(1, *), seed: 2)
-        let b = randomDoubles(c.cout, seed: 3), r = randomDoubles(c.outputShape.reduce(1, *), seed: 4)
+        let x = randomDoubles(c.inputShape.reduce(1, *), seed: 1)
+        let w = randomDoubles(c.weightShape.reduce(1, *), seed: 2)
+        let b = randomDoubles(c.cout, seed: 3)
+        let r = randomDoubles(c.outputShape.reduce(1, *), seed: 4)
         let (dx, dw, db) = Ref.conv2dBackward(dy: r, x: x, weight: w, c)
-        #expect(gradCheckError({ Ref.conv2d(x: $0, weight: w, bias: b, c) }, at: x, weights: r, analytic: dx) < Self.tolerance)
-        #expect(gradCheckError({ Ref.conv2d(x: x, weight: $0, bias: b, c) }, at: w, weights: r, analytic: dw) < Self.tolerance)
-        #expect(gradCheckError({ Ref.conv2d(x: x, weight: w, bias: $0, c) }, at: b, weights: r, analytic: db) < Self.tolerance)
+        #expect(
+            gradCheckError({ Ref.conv2d(x: $0, weight: w, bias: b, c) }, at: x, weights: r, analytic: dx)
+                < Self.tolerance)
+        #expect(
+            gradCheckError({ Ref.conv2d(x: x, weight: $0, bias: b, c) }, at: w, weights: r, analytic: dw)
+                < Self.tolerance)
+        #expect(
+            gradCheckError({ Ref.conv2d(x: x, weight: w, bias: $0, c) }, at: b, weights: r, analytic: db)
+                < Self.tolerance)
     }
 
     @Test func pointwiseReferences() {
-        let n = 40, r = randomDoubles(n, seed: 5)
+        let n = 40
+        let r = randomDoubles(n, seed: 5)
         // Inputs kept 0.05 away from the kinks of (leaky) ReLU so the step never crosses one.
         let signed = doubles(randomFloats(n, seed: 6, -2, 2, avoidingZeroBy: 0.05))
         let positive = randomDoubles(n, seed: 7, 0.2, 3)
         let cases: [(String, ([Double]) -> [Double], [Double], [Double])] = [
-            ("leakyReLU", { Ref.leakyReLU($0, slope: 0.2) }, signed, Ref.leakyReLUBackward(dy: r, x: signed, slope: 0.2)),
+            (
+                "leakyReLU", { Ref.leakyReLU($0, slope: 0.2) }, signed,
+                Ref.leakyReLUBackward(dy: r, x: signed, slope: 0.2)
+            ),
             ("relu", Ref.relu, signed, Ref.reluBackward(dy: r, x: signed)),
             ("tanh", Ref.tanh, signed, Ref.tanhBackward(dy: r, x: signed)),
             ("exp", Ref.exp, signed, Ref.expBackward(dy: r, x: signed)),
             ("log", Ref.log, positive, Ref.logBackward(dy: r, x: positive)),
-            ("scale", { Ref.scale($0, -1.75) }, signed, r.map { -1.75 * $0 }),
+            ("scale", { Ref.scale($0, -1.75) }, signed, r.map { -1.75 * $0 })
         ]
         for (name, f, x, analytic) in cases {
             let e = gradCheckError(f, at: x, weights: r, analytic: analytic)
@@ -36,7 +48,10 @@ struct OpsGradCheckTests {
     }
 
     @Test func addAndMulReferences() {
-        let n = 30, r = randomDoubles(n, seed: 8), a = randomDoubles(n, seed: 9, -3, 3), b = randomDoubles(n, seed: 10, -3, 3)
+        let n = 30
+        let r = randomDoubles(n, seed: 8)
+        let a = randomDoubles(n, seed: 9, -3, 3)
+        let b = randomDoubles(n, seed: 10, -3, 3)
         // d(a+b)/da = d(a+b)/db = r; d(ab)/da = r b, d(ab)/db = r a.
         #expect(gradCheckError({ Ref.add($0, b) }, at: a, weights: r, analytic: r) < Self.tolerance)
         #expect(gradCheckError({ Ref.add(a, $0) }, at: b, weights: r, analytic: r) < Self.tolerance)
@@ -47,29 +62,42 @@ struct OpsGradCheckTests {
     @Test(arguments: [false, true])
     func upsampleReference(bilinear: Bool) {
         for (planes, h, w) in [(2 * 3, 4, 5), (2, 1, 3), (3, 3, 1)] {
-            let x = randomDoubles(planes * h * w, seed: 11), r = randomDoubles(planes * 4 * h * w, seed: 12)
+            let x = randomDoubles(planes * h * w, seed: 11)
+            let r = randomDoubles(planes * 4 * h * w, seed: 12)
             let analytic = Ref.upsample2xBackward(dy: r, planes: planes, h: h, w: w, bilinear: bilinear)
-            let e = gradCheckError({ Ref.upsample2x($0, planes: planes, h: h, w: w, bilinear: bilinear) }, at: x, weights: r, analytic: analytic)
+            let e = gradCheckError(
+                { Ref.upsample2x($0, planes: planes, h: h, w: w, bilinear: bilinear) }, at: x, weights: r,
+                analytic: analytic)
             #expect(e < Self.tolerance, "\(planes)x\(h)x\(w): \(e)")
         }
     }
 
     @Test func concatReference() {
         let (n, ca, cb, hw) = (2, 3, 2, 5 * 3)
-        let a = randomDoubles(n * ca * hw, seed: 13), b = randomDoubles(n * cb * hw, seed: 14)
+        let a = randomDoubles(n * ca * hw, seed: 13)
+        let b = randomDoubles(n * cb * hw, seed: 14)
         let r = randomDoubles(n * (ca + cb) * hw, seed: 15)
         let (da, db) = Ref.concatBackward(dy: r, n: n, ca: ca, cb: cb, hw: hw)
-        #expect(gradCheckError({ Ref.concat($0, b, n: n, ca: ca, cb: cb, hw: hw) }, at: a, weights: r, analytic: da) < Self.tolerance)
-        #expect(gradCheckError({ Ref.concat(a, $0, n: n, ca: ca, cb: cb, hw: hw) }, at: b, weights: r, analytic: db) < Self.tolerance)
+        #expect(
+            gradCheckError({ Ref.concat($0, b, n: n, ca: ca, cb: cb, hw: hw) }, at: a, weights: r, analytic: da)
+                < Self.tolerance)
+        #expect(
+            gradCheckError({ Ref.concat(a, $0, n: n, ca: ca, cb: cb, hw: hw) }, at: b, weights: r, analytic: db)
+                < Self.tolerance)
     }
 
     @Test func reductionReferences() {
-        let n = 3, m = 8, x = randomDoubles(n * m, seed: 16), r = randomDoubles(n, seed: 17)
+        let n = 3
+        let m = 8
+        let x = randomDoubles(n * m, seed: 16)
+        let r = randomDoubles(n, seed: 17)
         // L = sum_n r_n * sampleSum_n: gradient r_n on every element of sample n.
         let analytic = (0..<(n * m)).map { r[$0 / m] }
         #expect(gradCheckError({ Ref.sampleSums($0, n: n) }, at: x, weights: r, analytic: analytic) < Self.tolerance)
         // Total mean with weight r0: gradient r0 / count everywhere.
         let mean: ([Double]) -> [Double] = { [$0.reduce(0, +) / Double($0.count)] }
-        #expect(gradCheckError(mean, at: x, weights: [r[0]], analytic: x.map { _ in r[0] / Double(n * m) }) < Self.tolerance)
+        #expect(
+            gradCheckError(mean, at: x, weights: [r[0]], analytic: x.map { _ in r[0] / Double(n * m) }) < Self.tolerance
+        )
     }
 }

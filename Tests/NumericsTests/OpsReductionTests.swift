@@ -1,12 +1,13 @@
+import Numerics
 // Double-accumulated sums and means, per sample and total, and the gradients that spread them back.
 import Testing
-import Numerics
 
 struct OpsReductionTests {
     @Test func sumsAreAccumulatedInDouble() {
         // 2^18 copies of float(0.1): a float running sum drifts by ~1e-3 relative, a Double one stays exact
         // to ~1e-12.
-        let n = 1 << 18, v = Float(0.1)
+        let n = 1 << 18
+        let v = Float(0.1)
         let x = Tensor(shape: [4, n / 4], storage: [Float](repeating: v, count: n))
         let exact = Double(n) * Double(v)
         #expect(abs(Reduce.sum(x) - exact) / exact < 1e-12)

@@ -18,33 +18,61 @@ enum Ref {
 
     static func conv2d(x: [Double], weight: [Double], bias: [Double], _ c: ConvCase) -> [Double] {
         var y = [Double](repeating: 0, count: c.outputShape.reduce(1, *))
-        for n in 0..<c.n { for co in 0..<c.cout { for oh in 0..<c.ho { for ow in 0..<c.wo {
-            var acc = bias[co]
-            for ci in 0..<c.cin { for i in 0..<c.kh { for j in 0..<c.kw {
-                let ih = oh * c.s - c.p + i, iw = ow * c.s - c.p + j
-                if ih < 0 || ih >= c.h || iw < 0 || iw >= c.w { continue }
-                acc += weight[((co * c.cin + ci) * c.kh + i) * c.kw + j] * x[((n * c.cin + ci) * c.h + ih) * c.w + iw]
-            } } }
-            y[((n * c.cout + co) * c.ho + oh) * c.wo + ow] = acc
-        } } } }
+        for n in 0..<c.n {
+            for co in 0..<c.cout {
+                for oh in 0..<c.ho {
+                    for ow in 0..<c.wo {
+                        var acc = bias[co]
+                        for ci in 0..<c.cin {
+                            for i in 0..<c.kh {
+                                for j in 0..<c.kw {
+                                    let ih = oh * c.s - c.p + i
+                                    let iw = ow * c.s - c.p + j
+                                    if ih < 0 || ih >= c.h || iw < 0 || iw >= c.w { continue }
+                                    acc +=
+                                        weight[((co * c.cin + ci) * c.kh + i) * c.kw + j]
+                                        * x[((n * c.cin + ci) * c.h + ih) * c.w + iw]
+                                }
+                            }
+                        }
+                        y[((n * c.cout + co) * c.ho + oh) * c.wo + ow] = acc
+                    }
+                }
+            }
+        }
         return y
     }
 
     /// (dx, dWeight, dBias) for upstream gradient dy.
-    static func conv2dBackward(dy: [Double], x: [Double], weight: [Double], _ c: ConvCase) -> ([Double], [Double], [Double]) {
-        var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: weight.count)
+    static func conv2dBackward(
+        dy: [Double], x: [Double], weight: [Double], _ c: ConvCase
+    ) -> ([Double], [Double], [Double]) {
+        var dx = [Double](repeating: 0, count: x.count)
+        var dw = [Double](repeating: 0, count: weight.count)
         var db = [Double](repeating: 0, count: c.cout)
-        for n in 0..<c.n { for co in 0..<c.cout { for oh in 0..<c.ho { for ow in 0..<c.wo {
-            let g = dy[((n * c.cout + co) * c.ho + oh) * c.wo + ow]
-            db[co] += g
-            for ci in 0..<c.cin { for i in 0..<c.kh { for j in 0..<c.kw {
-                let ih = oh * c.s - c.p + i, iw = ow * c.s - c.p + j
-                if ih < 0 || ih >= c.h || iw < 0 || iw >= c.w { continue }
-                let wi = ((co * c.cin + ci) * c.kh + i) * c.kw + j, xi = ((n * c.cin + ci) * c.h + ih) * c.w + iw
-                dw[wi] += g * x[xi]
-                dx[xi] += g * weight[wi]
-            } } }
-        } } } }
+        for n in 0..<c.n {
+            for co in 0..<c.cout {
+                for oh in 0..<c.ho {
+                    for ow in 0..<c.wo {
+                        let g = dy[((n * c.cout + co) * c.ho + oh) * c.wo + ow]
+                        db[co] += g
+                        for ci in 0..<c.cin {
+                            for i in 0..<c.kh {
+                                for j in 0..<c.kw {
+                                    let ih = oh * c.s - c.p + i
+                                    let iw = ow * c.s - c.p + j
+                                    if ih < 0 || ih >= c.h || iw < 0 || iw >= c.w { continue }
+                                    let wi = ((co * c.cin + ci) * c.kh + i) * c.kw + j
+                                    let xi = ((n * c.cin + ci) * c.h + ih) * c.w + iw
+                                    dw[wi] += g * x[xi]
+                                    dx[xi] += g * weight[wi]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return (dx, dw, db)
     }
 
@@ -58,7 +86,10 @@ enum Ref {
     static func reluBackward(dy: [Double], x: [Double]) -> [Double] { zip(dy, x).map { $1 > 0 ? $0 : 0 } }
     static func tanh(_ x: [Double]) -> [Double] { x.map { Glibc.tanh($0) } }
     static func tanhBackward(dy: [Double], x: [Double]) -> [Double] {
-        zip(dy, x).map { g, v in let c = Glibc.cosh(v); return g / (c * c) }
+        zip(dy, x).map { g, v in
+            let c = Glibc.cosh(v)
+            return g / (c * c)
+        }
     }
     static func exp(_ x: [Double]) -> [Double] { x.map { Glibc.exp($0) } }
     static func expBackward(dy: [Double], x: [Double]) -> [Double] { zip(dy, x).map { $0 * Glibc.exp($1) } }
@@ -79,7 +110,8 @@ enum Ref {
             } else {
                 // PyTorch align_corners=False: src = (o + 0.5) / scale - 0.5, clamped at 0.
                 let src = max((Double(o) + 0.5) / 2 - 0.5, 0)
-                let i0 = Int(src.rounded(.down)), frac = src - Double(i0)
+                let i0 = Int(src.rounded(.down))
+                let frac = src - Double(i0)
                 row[i0] += 1 - frac
                 row[min(i0 + 1, size - 1)] += frac
             }
@@ -88,25 +120,37 @@ enum Ref {
     }
 
     static func upsample2x(_ x: [Double], planes: Int, h: Int, w: Int, bilinear: Bool) -> [Double] {
-        let ah = interpolationMatrix(size: h, bilinear: bilinear), aw = interpolationMatrix(size: w, bilinear: bilinear)
+        let ah = interpolationMatrix(size: h, bilinear: bilinear)
+        let aw = interpolationMatrix(size: w, bilinear: bilinear)
         var y = [Double](repeating: 0, count: planes * 4 * h * w)
-        for p in 0..<planes { for oh in 0..<(2 * h) { for ow in 0..<(2 * w) {
-            var acc = 0.0
-            for i in 0..<h { for j in 0..<w { acc += ah[oh][i] * aw[ow][j] * x[(p * h + i) * w + j] } }
-            y[(p * 2 * h + oh) * 2 * w + ow] = acc
-        } } }
+        for p in 0..<planes {
+            for oh in 0..<(2 * h) {
+                for ow in 0..<(2 * w) {
+                    var acc = 0.0
+                    for i in 0..<h { for j in 0..<w { acc += ah[oh][i] * aw[ow][j] * x[(p * h + i) * w + j] } }
+                    y[(p * 2 * h + oh) * 2 * w + ow] = acc
+                }
+            }
+        }
         return y
     }
 
     /// The transpose: dx = A_h^T dY A_w per plane.
     static func upsample2xBackward(dy: [Double], planes: Int, h: Int, w: Int, bilinear: Bool) -> [Double] {
-        let ah = interpolationMatrix(size: h, bilinear: bilinear), aw = interpolationMatrix(size: w, bilinear: bilinear)
+        let ah = interpolationMatrix(size: h, bilinear: bilinear)
+        let aw = interpolationMatrix(size: w, bilinear: bilinear)
         var dx = [Double](repeating: 0, count: planes * h * w)
-        for p in 0..<planes { for i in 0..<h { for j in 0..<w {
-            var acc = 0.0
-            for oh in 0..<(2 * h) { for ow in 0..<(2 * w) { acc += ah[oh][i] * aw[ow][j] * dy[(p * 2 * h + oh) * 2 * w + ow] } }
-            dx[(p * h + i) * w + j] = acc
-        } } }
+        for p in 0..<planes {
+            for i in 0..<h {
+                for j in 0..<w {
+                    var acc = 0.0
+                    for oh in 0..<(2 * h) {
+                        for ow in 0..<(2 * w) { acc += ah[oh][i] * aw[ow][j] * dy[(p * 2 * h + oh) * 2 * w + ow] }
+                    }
+                    dx[(p * h + i) * w + j] = acc
+                }
+            }
+        }
         return dx
     }
 
@@ -122,11 +166,16 @@ enum Ref {
     }
 
     static func concatBackward(dy: [Double], n: Int, ca: Int, cb: Int, hw: Int) -> ([Double], [Double]) {
-        var da = [Double](), db = [Double]()
-        for i in 0..<n { for c in 0..<(ca + cb) { for k in 0..<hw {
-            let g = dy[(i * (ca + cb) + c) * hw + k]
-            if c < ca { da.append(g) } else { db.append(g) }
-        } } }
+        var da = [Double]()
+        var db = [Double]()
+        for i in 0..<n {
+            for c in 0..<(ca + cb) {
+                for k in 0..<hw {
+                    let g = dy[(i * (ca + cb) + c) * hw + k]
+                    if c < ca { da.append(g) } else { db.append(g) }
+                }
+            }
+        }
         return (da, db)
     }
 
@@ -150,5 +199,5 @@ let convCases: [ConvCase] = [
     ConvCase(n: 2, cin: 2, cout: 3, h: 7, w: 9, kh: 3, kw: 3, s: 2, p: 0),
     ConvCase(n: 2, cin: 2, cout: 2, h: 8, w: 6, kh: 3, kw: 3, s: 2, p: 1),
     ConvCase(n: 2, cin: 1, cout: 2, h: 3, w: 4, kh: 3, kw: 3, s: 1, p: 2),
-    ConvCase(n: 2, cin: 2, cout: 2, h: 8, w: 7, kh: 3, kw: 2, s: 3, p: 1),
+    ConvCase(n: 2, cin: 2, cout: 2, h: 8, w: 7, kh: 3, kw: 2, s: 3, p: 1)
 ]

@@ -19,12 +19,12 @@ struct OpsWinogradTests {
 
     static let cases: [ConvCase] = [
         ConvCase(n: 1, cin: 32, cout: 32, h: 64, w: 64, kh: 3, kw: 3, s: 1, p: 1),  // the benchmark layer: no edge tiles
-        ConvCase(n: 1, cin: 8, cout: 8, h: 9, w: 70, kh: 3, kw: 3, s: 1, p: 1),     // two tile vectors per row at AVX-512
+        ConvCase(n: 1, cin: 8, cout: 8, h: 9, w: 70, kh: 3, kw: 3, s: 1, p: 1),  // two tile vectors per row at AVX-512
         ConvCase(n: 1, cin: 16, cout: 16, h: 40, w: 33, kh: 3, kw: 3, s: 1, p: 1),
         ConvCase(n: 1, cin: 3, cout: 32, h: 13, w: 29, kh: 3, kw: 3, s: 1, p: 1),
         ConvCase(n: 1, cin: 32, cout: 3, h: 8, w: 8, kh: 3, kw: 3, s: 1, p: 1),
         ConvCase(n: 1, cin: 7, cout: 17, h: 4, w: 17, kh: 3, kw: 3, s: 1, p: 1),
-        ConvCase(n: 1, cin: 5, cout: 9, h: 1, w: 1, kh: 3, kw: 3, s: 1, p: 1),
+        ConvCase(n: 1, cin: 5, cout: 9, h: 1, w: 1, kh: 3, kw: 3, s: 1, p: 1)
     ]
 
     static var levels: [SIMDLevel] { SIMDLevel.allCases.filter { $0 <= .best } }
@@ -34,9 +34,12 @@ struct OpsWinogradTests {
 
     /// Runs the kernel on x (c, h, w) with packed weights (and act, with mask (cOut, h, w) for HP_ACT_LEAKY_GRAD);
     /// returns the interior (cOut, h, w) and whether anything outside it changed (the output starts as NaN).
-    static func run(level: SIMDLevel, packed: [Float], bias: [Float]?, cin: Int, cout: Int, x: [Float], h: Int, w: Int,
-                    act: Int32 = Int32(HP_ACT_NONE), mask: [Float]? = nil) -> (y: [Double], strays: Int) {
-        let plane = Self.plane(h, w), wp = w + 2
+    static func run(
+        level: SIMDLevel, packed: [Float], bias: [Float]?, cin: Int, cout: Int, x: [Float], h: Int, w: Int,
+        act: Int32 = Int32(HP_ACT_NONE), mask: [Float]? = nil
+    ) -> (y: [Double], strays: Int) {
+        let plane = Self.plane(h, w)
+        let wp = w + 2
         var xp = [Float](repeating: .nan, count: cin * plane)
         hp_pad(x, Int32(cin), Int32(h), Int32(w), &xp, plane)
         var mp = [Float](repeating: .nan, count: cout * plane)
@@ -45,14 +48,17 @@ struct OpsWinogradTests {
         var scratch = [Float](repeating: .nan, count: hp_wino_scratch_count(level.rawValue, Int32(cout), Int32(cin)))
         yp.withUnsafeMutableBufferPointer { yb in
             mp.withUnsafeBufferPointer { mb in
-                hp_wino_forward(level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, plane, Int32(h), Int32(w),
-                                yb.baseAddress! + wp + 1, plane, &scratch, act, 0.2, mb.baseAddress! + wp + 1)
+                hp_wino_forward(
+                    level.rawValue, packed, bias, Int32(cout), Int32(cin), xp, plane, Int32(h), Int32(w),
+                    yb.baseAddress! + wp + 1, plane, &scratch, act, 0.2, mb.baseAddress! + wp + 1)
             }
         }
-        var y: [Double] = [], strays = 0
+        var y: [Double] = []
+        var strays = 0
         for c in 0..<cout {
             for j in 0..<plane {
-                let r = j / wp - 1, col = j % wp - 1
+                let r = j / wp - 1
+                let col = j % wp - 1
                 let v = yp[c * plane + j]
                 if r >= 0 && r < h && col >= 0 && col < w { y.append(Double(v)) } else if !v.isNaN { strays += 1 }
             }
@@ -70,14 +76,16 @@ struct OpsWinogradTests {
         let yRef = Ref.conv2d(x: doubles(x), weight: doubles(weight), bias: doubles(bias), c)
         let (dxRef, _, _) = Ref.conv2dBackward(dy: doubles(dy), x: doubles(x), weight: doubles(weight), c)
         for level in Self.levels {
-            var packed = [Float](repeating: .nan, count: hp_wino_packed_count(level.rawValue, Int32(c.cout), Int32(c.cin)))
+            var packed = [Float](
+                repeating: .nan, count: hp_wino_packed_count(level.rawValue, Int32(c.cout), Int32(c.cin)))
             hp_wino_pack(level.rawValue, weight, Int32(c.cout), Int32(c.cin), 0, &packed)
             let f = Self.run(level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w)
             let err = relativeToMax(f.y, yRef)
             #expect(err <= Self.tolerance, "forward, \(level.name): \(err)")
             #expect(f.strays == 0, "forward, \(level.name): \(f.strays) values written outside the interior")
 
-            var adjoint = [Float](repeating: .nan, count: hp_wino_packed_count(level.rawValue, Int32(c.cin), Int32(c.cout)))
+            var adjoint = [Float](
+                repeating: .nan, count: hp_wino_packed_count(level.rawValue, Int32(c.cin), Int32(c.cout)))
             hp_wino_pack(level.rawValue, weight, Int32(c.cout), Int32(c.cin), 1, &adjoint)
             let b = Self.run(level: level, packed: adjoint, bias: nil, cin: c.cout, cout: c.cin, x: dy, h: c.h, w: c.w)
             let errB = relativeToMax(b.y, dxRef)
@@ -87,13 +95,17 @@ struct OpsWinogradTests {
 
             // Activations applied as the kernel writes: the same select as the scalar LeakyReLU, on its own output.
             let plain = f.y.map(Float.init)
-            let leaky = Self.run(level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w,
-                                 act: Int32(HP_ACT_LEAKY))
+            let leaky = Self.run(
+                level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w,
+                act: Int32(HP_ACT_LEAKY))
             #expect(leaky.y == plain.map { Double($0 > 0 ? $0 : 0.2 * $0) }, "LeakyReLU, \(level.name)")
             let mask = randomFloats(c.cout * c.h * c.w, seed: 74)
-            let grad = Self.run(level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w,
-                                act: Int32(HP_ACT_LEAKY_GRAD), mask: mask)
-            #expect(grad.y == zip(plain, mask).map { Double($1 > 0 ? $0 : 0.2 * $0) }, "LeakyReLU derivative, \(level.name)")
+            let grad = Self.run(
+                level: level, packed: packed, bias: bias, cin: c.cin, cout: c.cout, x: x, h: c.h, w: c.w,
+                act: Int32(HP_ACT_LEAKY_GRAD), mask: mask)
+            #expect(
+                grad.y == zip(plain, mask).map { Double($1 > 0 ? $0 : 0.2 * $0) }, "LeakyReLU derivative, \(level.name)"
+            )
             #expect(leaky.strays == 0 && grad.strays == 0)
         }
     }
@@ -106,12 +118,15 @@ struct OpsWinogradTests {
         let weight = randomFloats(c.cout * c.cin * 9, seed: 76, -0.3, 0.3)
         let dy = randomFloats(c.cout * c.h * c.w, seed: 77)
         let (_, dwRef, _) = Ref.conv2dBackward(dy: doubles(dy), x: doubles(x), weight: doubles(weight), c)
-        let plane = Self.plane(c.h, c.w), wp = c.w + 2
+        let plane = Self.plane(c.h, c.w)
+        let wp = c.w + 2
         var xp = [Float](repeating: .nan, count: c.cin * plane)
         hp_pad(x, Int32(c.cin), Int32(c.h), Int32(c.w), &xp, plane)
         var dyp = [Float](repeating: .nan, count: c.cout * plane)
         for co in 0..<c.cout {
-            for r in 0..<c.h { for col in 0..<c.w { dyp[co * plane + (r + 1) * wp + col + 1] = dy[(co * c.h + r) * c.w + col] } }
+            for r in 0..<c.h {
+                for col in 0..<c.w { dyp[co * plane + (r + 1) * wp + col + 1] = dy[(co * c.h + r) * c.w + col] }
+            }
         }
         let start = randomFloats(c.cout * c.cin * 9, seed: 78)
         let expected = zip(start, dwRef).map { Double($0) + 2 * $1 }

@@ -1,10 +1,10 @@
+import CKernels
 // Parallel: how work is split over threads.
 import Dispatch
-import Synchronization
-import Testing
-import CKernels
 import Glibc
 import Numerics
+import Synchronization
+import Testing
 
 struct ParallelTests {
     @Test(arguments: [(0, 1), (1, 3), (7, 2), (16, 3), (100, 7)])
@@ -87,7 +87,10 @@ struct ParallelTests {
     /// reference, a pointer), for one part (run on the caller), a few, and more parts than pool threads.
     @Test(arguments: [1, 2, 5, 300])
     func jobValuesRunEveryPartOnceWithTheirFields(_ parts: Int) {
-        final class Tag { let value: Int32; init(_ value: Int32) { self.value = value } }
+        final class Tag {
+            let value: Int32
+            init(_ value: Int32) { self.value = value }
+        }
         struct Job: ParallelJob {
             let seen: UnsafeMutableBufferPointer<Int32>
             let weights: [Int32]
@@ -115,7 +118,10 @@ struct ParallelTests {
         seen.initialize(repeating: 0)
         let calls = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 1)
         calls.initialize(to: Atomic(0))
-        defer { calls.deinitialize(count: 1); calls.deallocate() }
+        defer {
+            calls.deinitialize(count: 1)
+            calls.deallocate()
+        }
         Parallel.chunks(total, minimum: 1000, Job(seen: seen, calls: calls))
         #expect(seen.allSatisfy { $0 == 1 })
         #expect(calls.pointee.load(ordering: .relaxed) == min(Parallel.threads, total / 1000))
@@ -150,15 +156,22 @@ struct ParallelTests {
         let pointers = UnsafeMutableBufferPointer<UInt>.allocate(capacity: parts)
         let intact = UnsafeMutableBufferPointer<Bool>.allocate(capacity: parts)
         let threads = UnsafeMutableBufferPointer<pthread_t>.allocate(capacity: parts)
-        defer { pointers.deallocate(); intact.deallocate(); threads.deallocate() }
-        pointers.initialize(repeating: 0); intact.initialize(repeating: false); threads.initialize(repeating: 0)
+        defer {
+            pointers.deallocate()
+            intact.deallocate()
+            threads.deallocate()
+        }
+        pointers.initialize(repeating: 0)
+        intact.initialize(repeating: false)
+        threads.initialize(repeating: 0)
         Parallel.run(parts, Fill(pointers: pointers, threads: threads, intact: intact))
         #expect(intact.allSatisfy { $0 })
         // Same thread, same buffer; different threads, different buffers. (Where the pool is busy with another
         // caller's job, every part runs on this thread.)
         for a in 0..<parts {
             for b in 0..<parts {
-                #expect((pthread_equal(threads[a], threads[b]) != 0) == (pointers[a] == pointers[b]), "parts \(a), \(b)")
+                #expect(
+                    (pthread_equal(threads[a], threads[b]) != 0) == (pointers[a] == pointers[b]), "parts \(a), \(b)")
             }
         }
     }

@@ -1,5 +1,6 @@
 // The store's regions and named views address one contiguous buffer without overlap.
 import Testing
+
 @testable import Numerics
 
 struct ParameterStoreTests {

@@ -1,5 +1,6 @@
 // Tensor layout: NCHW row-major indexing over one contiguous buffer.
 import Testing
+
 @testable import Numerics
 
 struct TensorTests {

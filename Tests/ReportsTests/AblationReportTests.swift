@@ -1,10 +1,11 @@
 // The ablation comparison on synthetic runs whose every number is known by construction: table, claims and
 // verdicts, missing and failed runs, the three files, determinism.
 import Foundation
-@testable import Reports
 import TestSupport
 import Testing
 import Training
+
+@testable import Reports
 
 /// One synthetic run: 10 steps of 100 patches (1,000 patches, so incidents per 1000 patches = total incidents),
 /// all `incidents` at step 1 with 3 pixels each; clamp-hit 0.5 and saturation 0.25 except at step 10 (the last 10%),
@@ -30,24 +31,32 @@ struct SyntheticAblationRun {
         var monitor: [MonitorRecord] = []
         for step in 1...10 {
             let inc = step == 1 ? incidents : 0
-            monitor.append(MonitorRecord(step: step, patches: 100, overflowPixels: 3 * inc, overflowIncidents: inc,
-                                         clampHitRate: step == 10 ? clamp : 0.5, saturationRate: step == 10 ? 0.1 : 0.25,
-                                         deltaMin: -1, deltaMax: 1, deltaPercentiles: [:], denomMean: 8, denomStd: 1,
-                                         denomCV: 0.125, denomMin: 6, denomMax: 10, learnableScale: scale, gradNorm: 1,
-                                         collapse: 0.1, skipped: false))
+            monitor.append(
+                MonitorRecord(
+                    step: step, patches: 100, overflowPixels: 3 * inc, overflowIncidents: inc,
+                    clampHitRate: step == 10 ? clamp : 0.5, saturationRate: step == 10 ? 0.1 : 0.25,
+                    deltaMin: -1, deltaMax: 1, deltaPercentiles: [:], denomMean: 8, denomStd: 1,
+                    denomCV: 0.125, denomMin: 6, denomMax: 10, learnableScale: scale, gradNorm: 1,
+                    collapse: 0.1, skipped: false))
         }
         func val(_ step: Int, _ l: Double) -> MetricsRecord {
-            let model = EvalMetrics(psnrMu: psnr, pu21Psnr: 40, logL1: l, terms: ["l1": 2 * l, "sparsity": 0.5], loss: 2 * l + 0.05,
-                                    overflowPixels: 0, overflowIncidents: 0, patches: 64)
-            let identity = EvalMetrics(psnrMu: 30, pu21Psnr: 38, logL1: 0.5, terms: [:], loss: 1, overflowPixels: 0,
-                                       overflowIncidents: 0, patches: 64)
-            return MetricsRecord(kind: "val", step: step, epoch: 0, wallSeconds: Double(step) / 2 + 0.1, model: model, identity: identity)
+            let model = EvalMetrics(
+                psnrMu: psnr, pu21Psnr: 40, logL1: l, terms: ["l1": 2 * l, "sparsity": 0.5], loss: 2 * l + 0.05,
+                overflowPixels: 0, overflowIncidents: 0, patches: 64)
+            let identity = EvalMetrics(
+                psnrMu: 30, pu21Psnr: 38, logL1: 0.5, terms: [:], loss: 1, overflowPixels: 0,
+                overflowIncidents: 0, patches: 64)
+            return MetricsRecord(
+                kind: "val", step: step, epoch: 0, wallSeconds: Double(step) / 2 + 0.1, model: model, identity: identity
+            )
         }
         let metrics = [
-            MetricsRecord(kind: "train", step: 5, epoch: 0, wallSeconds: 2.5, lr: 1e-3, loss: 0.4, terms: [:], stepsPerSecond: 2),
+            MetricsRecord(
+                kind: "train", step: 5, epoch: 0, wallSeconds: 2.5, lr: 1e-3, loss: 0.4, terms: [:], stepsPerSecond: 2),
             val(5, 1),
-            MetricsRecord(kind: "train", step: 10, epoch: 0, wallSeconds: 5, lr: 1e-3, loss: 0.2, terms: [:], stepsPerSecond: 2),
-            val(10, logL1),
+            MetricsRecord(
+                kind: "train", step: 10, epoch: 0, wallSeconds: 5, lr: 1e-3, loss: 0.2, terms: [:], stepsPerSecond: 2),
+            val(10, logL1)
         ]
         try lines(metrics).write(toFile: dir + "/metrics.jsonl", atomically: false, encoding: .utf8)
         try lines(monitor).write(toFile: dir + "/monitor.jsonl", atomically: false, encoding: .utf8)
@@ -62,25 +71,32 @@ struct AblationReportTests {
     /// legacy 40 / 80 incidents, phase1 4 / 12 (reductions 90% and 85%); phase1 log-L1 0.1 / 0.2,
     /// learnable 0.092 / 0.186 (8% and 7% lower); Phase 3: sparsity lower, moment higher, histogram mixed.
     static func specs() -> [SyntheticAblationRun] {
-        [SyntheticAblationRun(variant: "legacy_mode_a", seed: 1, incidents: 40, logL1: 0.3, psnr: 31, clamp: 0),
-         SyntheticAblationRun(variant: "legacy_mode_a", seed: 2, incidents: 80, logL1: 0.4, psnr: 30.5, clamp: 0),
-         SyntheticAblationRun(variant: "phase1", seed: 1, incidents: 4, logL1: 0.1, psnr: 32, clamp: 0.02),
-         SyntheticAblationRun(variant: "phase1", seed: 2, incidents: 12, logL1: 0.2, psnr: 31, clamp: 0.04),
-         SyntheticAblationRun(variant: "learnable", seed: 1, logL1: 0.092, psnr: 33, scale: 5.5),
-         SyntheticAblationRun(variant: "learnable", seed: 2, logL1: 0.186, psnr: 32, scale: 6.5)]
+        [
+            SyntheticAblationRun(variant: "legacy_mode_a", seed: 1, incidents: 40, logL1: 0.3, psnr: 31, clamp: 0),
+            SyntheticAblationRun(variant: "legacy_mode_a", seed: 2, incidents: 80, logL1: 0.4, psnr: 30.5, clamp: 0),
+            SyntheticAblationRun(variant: "phase1", seed: 1, incidents: 4, logL1: 0.1, psnr: 32, clamp: 0.02),
+            SyntheticAblationRun(variant: "phase1", seed: 2, incidents: 12, logL1: 0.2, psnr: 31, clamp: 0.04),
+            SyntheticAblationRun(variant: "learnable", seed: 1, logL1: 0.092, psnr: 33, scale: 5.5),
+            SyntheticAblationRun(variant: "learnable", seed: 2, logL1: 0.186, psnr: 32, scale: 6.5)
+        ]
     }
 
     static func phase3() -> [SyntheticAblationRun] {
-        [SyntheticAblationRun(variant: "phase3_sparsity", seed: 1, logL1: 0.0874, scale: 6),
-         SyntheticAblationRun(variant: "phase3_sparsity", seed: 2, logL1: 0.1767, scale: 6),
-         SyntheticAblationRun(variant: "phase3_moment", seed: 1, logL1: 0.1, scale: 6),
-         SyntheticAblationRun(variant: "phase3_moment", seed: 2, logL1: 0.2, scale: 6),
-         SyntheticAblationRun(variant: "phase3_histogram", seed: 1, logL1: 0.0874, scale: 6),
-         SyntheticAblationRun(variant: "phase3_histogram", seed: 2, logL1: 0.19, scale: 6)]
+        [
+            SyntheticAblationRun(variant: "phase3_sparsity", seed: 1, logL1: 0.0874, scale: 6),
+            SyntheticAblationRun(variant: "phase3_sparsity", seed: 2, logL1: 0.1767, scale: 6),
+            SyntheticAblationRun(variant: "phase3_moment", seed: 1, logL1: 0.1, scale: 6),
+            SyntheticAblationRun(variant: "phase3_moment", seed: 2, logL1: 0.2, scale: 6),
+            SyntheticAblationRun(variant: "phase3_histogram", seed: 1, logL1: 0.0874, scale: 6),
+            SyntheticAblationRun(variant: "phase3_histogram", seed: 2, logL1: 0.19, scale: 6)
+        ]
     }
 
-    static func compare(_ specs: [SyntheticAblationRun], extra: [AblationRun] = [], order: [String] = order)
-        throws -> (AblationComparison, ScratchDir) {
+    static func compare(
+        _ specs: [SyntheticAblationRun], extra: [AblationRun] = [], order: [String] = order
+    )
+        throws -> (AblationComparison, ScratchDir)
+    {
         let dir = ScratchDir()
         let runs = try specs.map { try $0.write(under: dir.path) } + extra
         return (try AblationComparison(runs: runs, variantOrder: order), dir)
@@ -91,7 +107,9 @@ struct AblationReportTests {
     @Test func tableHasMeansAndSampleStds() throws {
         let (c, _) = try Self.compare(Self.specs(), order: ["legacy_mode_a", "phase1", "learnable"])
         #expect(c.table.map(\.variant) == ["legacy_mode_a", "phase1", "learnable"])
-        let legacy = c.table[0], p1 = c.table[1], learn = c.table[2]
+        let legacy = c.table[0]
+        let p1 = c.table[1]
+        let learn = c.table[2]
         #expect(legacy.seeds == [1, 2])
         #expect(legacy.overflowIncidents?.mean == 60 && legacy.overflowIncidents?.n == 2)
         #expect(legacy.overflowIncidents?.std == 800.0.squareRoot())
@@ -129,21 +147,28 @@ struct AblationReportTests {
         #expect(loss.statement.contains("log-L1"))
         #expect(loss.note.contains("PSNR-mu difference +1.00 dB +- 0.00 dB"))
         let p3 = Dictionary(c.claims.dropFirst(2).map { ($0.name, $0.verdict) }, uniquingKeysWith: { a, _ in a })
-        #expect(p3 == ["Phase 3: phase3_histogram vs learnable": .inconclusive, "Phase 3: phase3_moment vs learnable": .hurts,
-                       "Phase 3: phase3_sparsity vs learnable": .helps])
+        #expect(
+            p3 == [
+                "Phase 3: phase3_histogram vs learnable": .inconclusive, "Phase 3: phase3_moment vs learnable": .hurts,
+                "Phase 3: phase3_sparsity vs learnable": .helps
+            ])
     }
 
     @Test func notSupportedAndInconclusiveVerdicts() throws {
         var specs = Self.specs()
-        specs[4].logL1 = 0.099; specs[5].logL1 = 0.198   // 1% and 1% lower: both outside 5-10%
+        specs[4].logL1 = 0.099
+        specs[5].logL1 = 0.198  // 1% and 1% lower: both outside 5-10%
         #expect(try Self.compare(specs).0.claims[1].verdict == .notSupported)
-        specs[4].logL1 = 0.088; specs[5].logL1 = 0.194   // 12% and 3%: mean 7.5% inside, no seed inside
+        specs[4].logL1 = 0.088
+        specs[5].logL1 = 0.194  // 12% and 3%: mean 7.5% inside, no seed inside
         let inconclusive = try Self.compare(specs).0.claims[1]
         #expect(inconclusive.verdict == .inconclusive)
         #expect(close(inconclusive.measured?.mean, 0.075))
-        specs[2].incidents = 39; specs[3].incidents = 80   // reductions 2.5% and 0%
+        specs[2].incidents = 39
+        specs[3].incidents = 80  // reductions 2.5% and 0%
         #expect(try Self.compare(specs).0.claims[0].verdict == .notSupported)
-        specs[2].incidents = 0; specs[3].incidents = 0   // 100% fewer: beyond the claimed 80-95%
+        specs[2].incidents = 0
+        specs[3].incidents = 0  // 100% fewer: beyond the claimed 80-95%
         let beyond = try Self.compare(specs).0.claims[0]
         #expect(beyond.verdict == .notSupported)
         #expect(beyond.note.contains("above the claimed range"))
@@ -163,7 +188,8 @@ struct AblationReportTests {
 
     @Test func zeroIncidentLegacyIsInconclusive() throws {
         var specs = Self.specs()
-        specs[0].incidents = 0; specs[1].incidents = 0
+        specs[0].incidents = 0
+        specs[1].incidents = 0
         let claim = try Self.compare(specs).0.claims[0]
         #expect(claim.verdict == .inconclusive)
         #expect(claim.measured == nil)
@@ -171,9 +197,12 @@ struct AblationReportTests {
     }
 
     @Test func missingAndFailedRunsAreNamed() throws {
-        let extra = [AblationRun(variant: "phase1", seed: 1, dir: "/nowhere/p1-1", status: .failed("bad <tag> & \"oom\"")),
-                     AblationRun(variant: "phase1", seed: 2, dir: "/nowhere/p1-2", status: .missing)]
-        let (c, dir) = try Self.compare(Self.specs().filter { $0.variant != "phase1" && $0.variant != "learnable" }, extra: extra)
+        let extra = [
+            AblationRun(variant: "phase1", seed: 1, dir: "/nowhere/p1-1", status: .failed("bad <tag> & \"oom\"")),
+            AblationRun(variant: "phase1", seed: 2, dir: "/nowhere/p1-2", status: .missing)
+        ]
+        let (c, dir) = try Self.compare(
+            Self.specs().filter { $0.variant != "phase1" && $0.variant != "learnable" }, extra: extra)
         #expect(c.table[1].failed.map(\.seed) == [1] && c.table[1].missingSeeds == [2])
         #expect(c.claims[0].verdict == .inconclusive)
         #expect(c.claims[0].note == "missing runs: phase1 (no finished run: failed seeds 1; missing seeds 2)")
@@ -198,9 +227,15 @@ struct AblationReportTests {
         let lines = c.csv().split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
         let header = lines[0].split(separator: ",").map(String.init)
-        #expect(Array(header.prefix(8)) == ["variant", "finished_runs", "failed_runs", "missing_runs",
-                                            "val_log_l1_mean", "val_log_l1_std", "val_loss_mean", "val_loss_std"])
-        #expect(header.suffix(4) == ["val_term_l1_mean", "val_term_l1_std", "val_term_sparsity_mean", "val_term_sparsity_std"])
+        #expect(
+            Array(header.prefix(8)) == [
+                "variant", "finished_runs", "failed_runs", "missing_runs",
+                "val_log_l1_mean", "val_log_l1_std", "val_loss_mean", "val_loss_std"
+            ])
+        #expect(
+            header.suffix(4) == [
+                "val_term_l1_mean", "val_term_l1_std", "val_term_sparsity_mean", "val_term_sparsity_std"
+            ])
         let legacy = lines[1].split(separator: ",").map(String.init)
         let col = { (name: String) in legacy[header.firstIndex(of: name)!] }
         #expect(legacy[0...3] == ["legacy_mode_a", "2", "0", "0"])
@@ -228,7 +263,8 @@ struct AblationReportTests {
         let runs = try (Self.specs() + Self.phase3()).map { try $0.write(under: dir.path) }
         let a = try AblationComparison(runs: runs, variantOrder: Self.order)
         let b = try AblationComparison(runs: runs.reversed(), variantOrder: Self.order)
-        let pa = try a.write(to: dir.path + "/a"), pb = try b.write(to: dir.path + "/b")
+        let pa = try a.write(to: dir.path + "/a")
+        let pb = try b.write(to: dir.path + "/b")
         for (x, y) in [(pa.markdown, pb.markdown), (pa.html, pb.html), (pa.csv, pb.csv)] {
             #expect(FileManager.default.contents(atPath: x) == FileManager.default.contents(atPath: y))
         }

@@ -46,7 +46,8 @@ struct RunFilesTests {
 
     @Test func csvQuotingCommasQuotesAndNewlines() throws {
         let dir = ScratchDir()
-        let text = Incident.csvHeader + "\n"
+        let text =
+            Incident.csvHeader + "\n"
             + "5,overflow,\"a, \"\"quoted\"\".exr\",1,2,3,\"max 1e6\nsecond line\"\n"
             + "6,nonfinite_loss,b.exr,0,0,nan,log_l1\n"
             + "7,overflow,c.exr,0,0,4,unfinished \"row"
@@ -62,10 +63,14 @@ struct RunFilesTests {
 
     @Test func badCSVRowNamesItsLine() throws {
         let dir = ScratchDir()
-        let text = Incident.csvHeader + "\n5,overflow,a.exr,1,2,3,x\n6,meltdown,a.exr,1,2,3,x\n7,overflow,a.exr,1,2,3,x\n"
+        let text =
+            Incident.csvHeader + "\n5,overflow,a.exr,1,2,3,x\n6,meltdown,a.exr,1,2,3,x\n7,overflow,a.exr,1,2,3,x\n"
         try text.write(toFile: dir.file("incidents.csv"), atomically: false, encoding: .utf8)
-        #expect(throws: ReportError(path: dir.file("incidents.csv") + ":3",
-                                    reason: "unknown kind meltdown (known: overflow, nonfinite_loss, nonfinite_grad)")) {
+        #expect(
+            throws: ReportError(
+                path: dir.file("incidents.csv") + ":3",
+                reason: "unknown kind meltdown (known: overflow, nonfinite_loss, nonfinite_grad)")
+        ) {
             try RunFiles.load(dir.path)
         }
     }
@@ -83,7 +88,10 @@ struct RunFilesTests {
         #expect(throws: ReportError(path: dir.file("nope"), reason: "no such run directory")) {
             try RunFiles.load(dir.file("nope"))
         }
-        #expect(throws: ReportError(path: dir.path, reason: "no run records (metrics.jsonl, monitor.jsonl or incidents.csv)")) {
+        #expect(
+            throws: ReportError(
+                path: dir.path, reason: "no run records (metrics.jsonl, monitor.jsonl or incidents.csv)")
+        ) {
             try RunFiles.load(dir.path)
         }
     }

@@ -23,8 +23,11 @@ struct RunReportTests {
         let values = r.worstIncidents.dropFirst(2).map(\.value)
         #expect(values == values.sorted(by: >))
         #expect(r.byFile.map(\.file) == ["sunrise.exr", SyntheticRun.lake, "a.exr"])
-        #expect(r.byFile[0] == FileIncidents(file: "sunrise.exr", overflow: 120, overflowPixels: 3060, nonfinite: 1,
-                                             firstStep: 1, lastStep: 50))
+        #expect(
+            r.byFile[0]
+                == FileIncidents(
+                    file: "sunrise.exr", overflow: 120, overflowPixels: 3060, nonfinite: 1,
+                    firstStep: 1, lastStep: 50))
     }
 
     @Test func htmlIsSelfContainedClosedAndEscaped() throws {
@@ -36,7 +39,9 @@ struct RunReportTests {
         #expect(opened == r.sections.filter { $0.chart != nil }.count && opened >= 12)
         #expect(html.components(separatedBy: "</svg>").count - 1 == opened)
         for tag in ["table", "figure", "ul", "pre", "html", "body"] {
-            #expect(html.components(separatedBy: "<\(tag)").count == html.components(separatedBy: "</\(tag)>").count, "\(tag)")
+            #expect(
+                html.components(separatedBy: "<\(tag)").count == html.components(separatedBy: "</\(tag)>").count,
+                "\(tag)")
         }
         #expect(!html.lowercased().contains("http"))
         #expect(!html.lowercased().contains("<script"))
@@ -54,8 +59,11 @@ struct RunReportTests {
         let (r, _) = try Self.report()
         let md = r.markdown()
         #expect(md.hasPrefix("# Run report: synth-run\n"))
-        #expect(md.contains("| File | Overflow | Overflow pixels | Non-finite | Steps |\n| --- | --- | --- | --- | --- |\n"
-            + "| sunrise.exr | 120 | 3,060 | 1 | 1 to 50 |\n| lake <&>.exr | 2 | 14 | 0 | 100 to 200 |\n| a.exr | 0 | 0 | 1 | 51 to 51 |"))
+        #expect(
+            md.contains(
+                "| File | Overflow | Overflow pixels | Non-finite | Steps |\n| --- | --- | --- | --- | --- |\n"
+                    + "| sunrise.exr | 120 | 3,060 | 1 | 1 to 50 |\n| lake <&>.exr | 2 | 14 | 0 | 100 to 200 |\n| a.exr | 0 | 0 | 1 | 51 to 51 |"
+            ))
         #expect(md.contains("| PSNR-mu (dB) | 32.50 | 28.40 | +4.10 dB | 32.50 (step 300) |"))
         #expect(md.contains("| log-L1 | 0.08 | 0.12 | -33% | 0.08 (step 300) |"))
         #expect(md.contains("| 50 | nonfinite_loss | sunrise.exr | 0 | 0 | NaN | log_huber |"))
@@ -78,7 +86,9 @@ struct RunReportTests {
         try SyntheticRun.csv(Array(SyntheticRun.records().incidents.prefix(3)))
             .write(toFile: dir.file("incidents.csv"), atomically: false, encoding: .utf8)
         let r = try RunReport.load(dir.path)
-        #expect(r.stats.verdict.first == "3 overflow incidents (33 overflow pixels) by step 1, 100% of them in the first step.")
+        #expect(
+            r.stats.verdict.first
+                == "3 overflow incidents (33 overflow pixels) by step 1, 100% of them in the first step.")
         #expect(r.sections.first { $0.title == "Collapse indicator" }?.chart == nil)
         let html = r.html()
         #expect(!html.contains("<svg") && html.contains("No records."))

@@ -13,21 +13,24 @@ struct RunStatsTests {
 
     @Test func verdictStatesCountsEarlyShareSourcesSkipsValidationAndEndRates() throws {
         let v = try Self.stats().verdict
-        #expect(v == [
-            "122 overflow incidents (3,074 overflow pixels) in 300 steps, 98% of them in the first 30 steps.",
-            "By source file: sunrise.exr 98%, lake <&>.exr 1.6%.",
-            "2 steps skipped for non-finite values (1 non-finite loss, 1 non-finite gradient recorded).",
-            "At the last validation (step 300) the model beats the identity baseline: PSNR-mu 32.50 vs 28.40 dB (+4.10 dB), "
-                + "PU21-PSNR 42.00 vs 39.00 dB (+3.00 dB), log-L1 0.08 vs 0.12 (33% lower).",
-            "No collapse: the collapse indicator reached 0.05 over the last 10% of steps.",
-            "Over the last 10% of steps 0.12% of delta elements hit the clamp and 3.4% of tanh outputs were saturated.",
-        ])
+        #expect(
+            v == [
+                "122 overflow incidents (3,074 overflow pixels) in 300 steps, 98% of them in the first 30 steps.",
+                "By source file: sunrise.exr 98%, lake <&>.exr 1.6%.",
+                "2 steps skipped for non-finite values (1 non-finite loss, 1 non-finite gradient recorded).",
+                "At the last validation (step 300) the model beats the identity baseline: PSNR-mu 32.50 vs 28.40 dB (+4.10 dB), "
+                    + "PU21-PSNR 42.00 vs 39.00 dB (+3.00 dB), log-L1 0.08 vs 0.12 (33% lower).",
+                "No collapse: the collapse indicator reached 0.05 over the last 10% of steps.",
+                "Over the last 10% of steps 0.12% of delta elements hit the clamp and 3.4% of tanh outputs were saturated."
+            ])
     }
 
     @Test func collapseWarningWhenTheIndicatorStaysNearZero() throws {
         let v = try Self.stats(endCollapse: 2e-5).verdict
-        #expect(v.contains("Warning: the collapse indicator stayed below 0.001 over the last 10% of steps (max 2.000e-05): "
-            + "the network may be ignoring its input."))
+        #expect(
+            v.contains(
+                "Warning: the collapse indicator stayed below 0.001 over the last 10% of steps (max 2.000e-05): "
+                    + "the network may be ignoring its input."))
     }
 
     @Test func noValidationYetIsSaid() throws {

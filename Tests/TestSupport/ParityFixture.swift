@@ -13,16 +13,20 @@ public struct FixtureTensor: Decodable, Sendable {
         shape = try c.decode([Int].self, forKey: .shape)
         let text = try c.decode(String.self, forKey: .f32le)
         guard let bytes = Data(base64Encoded: text), bytes.count == 4 * shape.reduce(1, *) else {
-            throw DecodingError.dataCorruptedError(forKey: .f32le, in: c, debugDescription: "bad f32le payload for shape \(shape)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .f32le, in: c, debugDescription: "bad f32le payload for shape \(shape)")
         }
         data = bytes.withUnsafeBytes { raw in
-            (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            (0..<(bytes.count / 4)).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
         }
     }
 }
 
 public enum ParityFixture {
-    public static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("Fixtures/parity").path
 
     /// Names (without .json) of the fixtures starting with `prefix`, sorted.

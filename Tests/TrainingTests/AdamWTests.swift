@@ -2,12 +2,14 @@
 import Foundation
 import Numerics
 import Testing
+
 @testable import Training
 
 @Suite struct AdamWTests {
     @Test func firstStepIsMinusLrTimesSignAfterDecay() throws {
         let s = try ParameterStore(layout: [("w", [1])], stateSlots: 2)
-        s.values[0] = 1; s.grads[0] = 0.5
+        s.values[0] = 1
+        s.grads[0] = 0.5
         let opt = AdamW(lr: 0.1)
         opt.step(s, lr: 0.1)
         // By hand: decay 1 * (1 - 0.1*0.01) = 0.999; m = 0.1*0.5 = 0.05, v = 0.001*0.25; bc1 = 0.1, bc2 = 0.001,
@@ -26,7 +28,8 @@ import Testing
         let (lr, b1, b2, eps, wd) = (1e-3, 0.9, 0.999, 1e-8, 0.05)
         let opt = AdamW(lr: lr, betas: (b1, b2), eps: eps, weightDecay: wd)
         var p = (0..<s.count).map { Double(s.values[$0]) }
-        var m = [Double](repeating: 0, count: s.count), v = m
+        var m = [Double](repeating: 0, count: s.count)
+        var v = m
         for t in 0..<20 {
             let lrT = lr * (1 + 0.1 * Double(t % 3))  // the step's lr varies, as under a schedule
             setGrads(s, step: t)
@@ -51,7 +54,8 @@ import Testing
 
     @Test func zeroWeightDecayLeavesZeroGradParametersAlone() throws {
         let s = try ParameterStore(layout: [("w", [2])], stateSlots: 2)
-        s.values[0] = 3; s.values[1] = -2
+        s.values[0] = 3
+        s.values[1] = -2
         let opt = AdamW(lr: 0.5, weightDecay: 0)
         for _ in 0..<3 { opt.step(s, lr: 0.5) }
         #expect(s.values[0] == 3 && s.values[1] == -2)

@@ -11,9 +11,11 @@ struct EvalEvaluatorTests {
     /// Two samples (N = 2, 3 x 4 x 5): targets and inputs that differ.
     static func pair() -> (input: Tensor, target: Tensor) {
         let target = Tensor(shape: [2, 3, 4, 5], storage: (0..<120).map { Float(0.05 + 0.3 * Double(($0 * 17) % 41)) })
-        let input = Tensor(shape: [2, 3, 4, 5], storage: target.storage.enumerated().map { i, v in
-            v * Float(0.6 + 0.02 * Double(i % 11))
-        })
+        let input = Tensor(
+            shape: [2, 3, 4, 5],
+            storage: target.storage.enumerated().map { i, v in
+                v * Float(0.6 + 0.02 * Double(i % 11))
+            })
         return (input, target)
     }
 
@@ -23,9 +25,9 @@ struct EvalEvaluatorTests {
         let (input, target) = Self.pair()
         let evaluator = Evaluator(model: try identityModel(.plain(depth: 2, width: 3)), loss: nil)
         var output = input
-        output.storage[7] = .infinity      // sample 0: one overflow pixel
-        output.storage[70] = 1e6           // sample 1: one
-        output.storage[71 + 20] = 7e4      // sample 1: another pixel (channel 1)
+        output.storage[7] = .infinity  // sample 0: one overflow pixel
+        output.storage[70] = 1e6  // sample 1: one
+        output.storage[71 + 20] = 7e4  // sample 1: another pixel (channel 1)
         evaluator.add(input: input, target: target, output: output)
         let (model, identity) = evaluator.result()
         func mean(_ f: (ArraySlice<Float>, ArraySlice<Float>) -> Double, _ o: Tensor) -> Double {
@@ -43,7 +45,8 @@ struct EvalEvaluatorTests {
 
     @Test func batchesRunTheModelAndReportEveryLossTerm() throws {
         let (input, target) = Self.pair()
-        let loss = try CompositeLoss.parse("loss:\n  - type: l1\n    weight: 2.0\n  - type: mu_law_l1\n    weight: 0.5\n")
+        let loss = try CompositeLoss.parse(
+            "loss:\n  - type: l1\n    weight: 2.0\n  - type: mu_law_l1\n    weight: 0.5\n")
         let net = try identityModel(.plain(depth: 2, width: 3))
         let evaluator = Evaluator(model: net, loss: loss)
         evaluator.add(Batch(input: input, target: target, origins: [], epoch: 0, index: 0))
@@ -60,8 +63,9 @@ struct EvalEvaluatorTests {
     @Test func samplesScoredOneByOneMatchTheSameSamplesAsABatch() throws {
         let (input, target) = Self.pair()
         let loss = try CompositeLoss.parse("loss:\n  - type: l1\n    weight: 1.0\n")
-        let net = try PatchModel(model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
-                                 logNorm: LogNorm(), stateSlots: 0, seed: 4)
+        let net = try PatchModel(
+            model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
+            logNorm: LogNorm(), stateSlots: 0, seed: 4)
         let batched = Evaluator(model: net, loss: loss)
         batched.add(input: input, target: target, output: net.forward(input).output)
         let single = Evaluator(model: net, loss: loss)
@@ -70,7 +74,8 @@ struct EvalEvaluatorTests {
             let t = Tensor(shape: [1, 3, 4, 5], storage: Array(Self.sample(target, s)))
             single.add(input: x, target: t, output: net.forward(x).output)
         }
-        let a = batched.result().model, b = single.result().model
+        let a = batched.result().model
+        let b = single.result().model
         #expect(abs(a.psnrMu - b.psnrMu) < 1e-9 && abs(a.logL1 - b.logL1) < 1e-9 && a.patches == b.patches)
         #expect(abs(a.terms["l1"]! - b.terms["l1"]!) < 1e-9)
     }

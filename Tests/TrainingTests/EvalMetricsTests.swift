@@ -11,7 +11,8 @@ struct EvalMetricsTests {
 
     @Test func psnrMuFollowsNTIREWithAHandComputedPercentile() {
         // 99th percentile of 1...12: h = 0.99 * 11 = 10.89 -> 11 + 0.89 * (12 - 11) = 11.89.
-        let q = 11.89, mu = 5000.0
+        let q = 11.89
+        let mu = 5000.0
         func t(_ x: Double) -> Double { log(1 + mu * tanh(max(x, 0) / q)) / log(1 + mu) }
         var mse = 0.0
         for (o, r) in zip(Self.output, Self.reference) { mse += pow(t(Double(o)) - t(Double(r)), 2) }
@@ -24,8 +25,9 @@ struct EvalMetricsTests {
     @Test func psnrMuClampsNegativeOutputsAtZero() {
         let neg: [Float] = Self.output.enumerated().map { $0.offset == 0 ? -1e-4 : $0.element }
         let zero: [Float] = Self.output.enumerated().map { $0.offset == 0 ? 0 : $0.element }
-        #expect(ImageMetrics.psnrMu(output: neg, reference: Self.reference)
-            == ImageMetrics.psnrMu(output: zero, reference: Self.reference))
+        #expect(
+            ImageMetrics.psnrMu(output: neg, reference: Self.reference)
+                == ImageMetrics.psnrMu(output: zero, reference: Self.reference))
     }
 
     @Test func pu21PsnrScalesTheReferenceMaximumTo4000AndUsesPeak256() {
@@ -38,10 +40,13 @@ struct EvalMetricsTests {
         let got = ImageMetrics.pu21Psnr(output: Self.output, reference: Self.reference)
         #expect(abs(got - expected) < 1e-9, "\(got) vs \(expected)")
         // 15 * 4000 / 12 = 5000 cd/m2 is inside the range; a much larger value is clamped at 10000.
-        var far = Self.output; far[11] = 1e6
-        var atTop = Self.output; atTop[11] = 30
-        #expect(ImageMetrics.pu21Psnr(output: far, reference: Self.reference)
-            == ImageMetrics.pu21Psnr(output: atTop, reference: Self.reference))
+        var far = Self.output
+        far[11] = 1e6
+        var atTop = Self.output
+        atTop[11] = 30
+        #expect(
+            ImageMetrics.pu21Psnr(output: far, reference: Self.reference)
+                == ImageMetrics.pu21Psnr(output: atTop, reference: Self.reference))
     }
 
     @Test func logL1IsTheMeanAbsoluteLogDifference() {
@@ -59,7 +64,8 @@ struct EvalMetricsTests {
     }
 
     @Test func nanOutputsAreNotHidden() {
-        var o = Self.output; o[3] = .nan
+        var o = Self.output
+        o[3] = .nan
         #expect(ImageMetrics.psnrMu(output: o, reference: Self.reference).isNaN)
         #expect(ImageMetrics.pu21Psnr(output: o, reference: Self.reference).isNaN)
         #expect(ImageMetrics.logL1(output: o, reference: Self.reference, eps: 1e-4).isNaN)
@@ -68,9 +74,11 @@ struct EvalMetricsTests {
     @Test func overflowCountsPixelsWithAnyNonFiniteOrOverLimitChannel() {
         // 3 planes of 4 pixels. Pixel 0: R 70000 (over). Pixel 1: G inf and B NaN (one pixel). Pixel 2: R
         // exactly 65504 (not over). Pixel 3: B -inf (non-finite).
-        let sample: [Float] = [70000, 1, 65504, 1,
-                               1, .infinity, 1, 1,
-                               1, .nan, 1, -.infinity]
+        let sample: [Float] = [
+            70000, 1, 65504, 1,
+            1, .infinity, 1, 1,
+            1, .nan, 1, -.infinity
+        ]
         let n = sample.withUnsafeBufferPointer { ImageMetrics.overflowPixels($0, channels: 3, limit: 65504) }
         #expect(n == 3)
         let strict = sample.withUnsafeBufferPointer { ImageMetrics.overflowPixels($0, channels: 3, limit: 1) }

@@ -2,12 +2,14 @@
 import Config
 import Numerics
 import Testing
+
 @testable import Training
 
 @Suite struct GradClipTests {
     func store345() throws -> ParameterStore {
         let s = try ParameterStore(layout: [("a", [1]), ("b", [1])])
-        s.grads[0] = 3; s.grads[1] = 4  // norm 5 across two parameters
+        s.grads[0] = 3
+        s.grads[1] = 4  // norm 5 across two parameters
         return s
     }
 
@@ -39,9 +41,11 @@ import Testing
     @Test func gradClipKey() throws {
         #expect(try GradClip.maxNorm(from: StrictYAML.parse("grad_clip: 1.5")) == 1.5)
         #expect(try GradClip.maxNorm(from: StrictYAML.parse("grad_clip: null")) == nil)
-        #expect(configMessage { try GradClip.maxNorm(from: StrictYAML.parse("steps: 3")) }
-            == "config error: grad_clip: missing required key (a max norm > 0, or null for no clipping)")
-        #expect(configMessage { try GradClip.maxNorm(from: StrictYAML.parse("grad_clip: -1")) }
-            == "config error: grad_clip: must be > 0.0, got -1.0")
+        #expect(
+            configMessage { try GradClip.maxNorm(from: StrictYAML.parse("steps: 3")) }
+                == "config error: grad_clip: missing required key (a max norm > 0, or null for no clipping)")
+        #expect(
+            configMessage { try GradClip.maxNorm(from: StrictYAML.parse("grad_clip: -1")) }
+                == "config error: grad_clip: must be > 0.0, got -1.0")
     }
 }

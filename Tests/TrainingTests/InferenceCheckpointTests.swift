@@ -3,8 +3,8 @@ import Config
 import Foundation
 import Model
 import Numerics
-import Testing
 import TestSupport
+import Testing
 import Training
 
 struct InferenceCheckpointTests {
@@ -12,18 +12,20 @@ struct InferenceCheckpointTests {
     static let residual: JSONValue = .object(["mode": .string("adaptive"), "k": .number(0.8), "clamp": .number(8)])
 
     static func trained() throws -> PatchModel {
-        try PatchModel(model: .plain(depth: 2, width: 4), residual: ResidualConfig(mode: .adaptive(k: 0.8), clamp: 8),
-                       logNorm: LogNorm(eps: 1e-3, denomFloor: 0.05), stateSlots: 2, seed: 17)
+        try PatchModel(
+            model: .plain(depth: 2, width: 4), residual: ResidualConfig(mode: .adaptive(k: 0.8), clamp: 8),
+            logNorm: LogNorm(eps: 1e-3, denomFloor: 0.05), stateSlots: 2, seed: 17)
     }
 
     @Test func configComesFromTheMetadataAndOtherSectionsAreIgnored() throws {
-        let dir = ScratchDir(), path = dir.file("ckpt.safetensors")
+        let dir = ScratchDir()
+        let path = dir.file("ckpt.safetensors")
         let source = try Self.trained()
         let config: JSONValue = .object([
             "model": Self.model, "residual": Self.residual,
             "data": .object(["eps": .number(1e-3), "denom_floor": .number(0.05), "patch_size": .integer(64)]),
             "loss": .array([.object(["type": .string("huber"), "weight": .number(2), "delta": .number(1)])]),
-            "optim": .object(["type": .string("adamw"), "lr": .number(1e-3)]),
+            "optim": .object(["type": .string("adamw"), "lr": .number(1e-3)])
         ])
         try WeightsFile.save(source.store, to: path, config: config, step: 42)
         let loaded = try CheckpointModel.load(checkpoint: path)
@@ -36,7 +38,9 @@ struct InferenceCheckpointTests {
     }
 
     @Test func configComesFromAFileForWeightsThatCarryNone() throws {
-        let dir = ScratchDir(), path = dir.file("torch.safetensors"), yaml = dir.file("model.yaml")
+        let dir = ScratchDir()
+        let path = dir.file("torch.safetensors")
+        let yaml = dir.file("model.yaml")
         let source = try Self.trained()
         try WeightsFile.save(source.store, to: path, metadata: [:])
         try "model:\n  arch: plain\n  depth: 2\n  width: 4\nresidual:\n  mode: adaptive\n  k: 0.8\n  clamp: 8\n"
@@ -48,7 +52,8 @@ struct InferenceCheckpointTests {
     }
 
     @Test func noConfigAnywhereIsAnError() throws {
-        let dir = ScratchDir(), path = dir.file("bare.safetensors")
+        let dir = ScratchDir()
+        let path = dir.file("bare.safetensors")
         try WeightsFile.save(try Self.trained().store, to: path, metadata: ["step": "3"])
         #expect(throws: CheckpointError(path: path, reason: "no config in the checkpoint metadata; pass --config")) {
             try CheckpointModel.load(checkpoint: path)
@@ -56,7 +61,9 @@ struct InferenceCheckpointTests {
     }
 
     @Test func mismatchedNamesAreAnErrorListingThem() throws {
-        let dir = ScratchDir(), path = dir.file("deeper.safetensors"), yaml = dir.file("model.yaml")
+        let dir = ScratchDir()
+        let path = dir.file("deeper.safetensors")
+        let yaml = dir.file("model.yaml")
         try WeightsFile.save(try Self.trained().store, to: path, metadata: [:])
         try "model:\n  arch: plain\n  depth: 3\n  width: 4\nresidual:\n  mode: adaptive\n  clamp: null\n"
             .write(toFile: yaml, atomically: true, encoding: .utf8)
@@ -64,12 +71,14 @@ struct InferenceCheckpointTests {
             _ = try CheckpointModel.load(checkpoint: path, configPath: yaml)
             Issue.record("loaded a checkpoint whose names do not match")
         } catch let e as CheckpointError {
-            #expect(e.description.hasPrefix("\(path): parameters do not match the model: missing layers.2.weight"), "\(e)")
+            #expect(
+                e.description.hasPrefix("\(path): parameters do not match the model: missing layers.2.weight"), "\(e)")
         }
     }
 
     @Test func aBadConfigSectionIsAConfigErrorNamingTheKey() throws {
-        let dir = ScratchDir(), path = dir.file("ckpt.safetensors")
+        let dir = ScratchDir()
+        let path = dir.file("ckpt.safetensors")
         try WeightsFile.save(try Self.trained().store, to: path, config: .object(["model": Self.model]), step: 0)
         do {
             _ = try CheckpointModel.load(checkpoint: path)

@@ -3,12 +3,14 @@ import Foundation
 import Model
 import Numerics
 import Testing
+
 @testable import Training
 
 /// A model whose last conv is zero: p = 0, so delta = 0 and output = exp(log(x + eps)) - eps, whatever the tiling.
 func identityModel(_ arch: ModelConfig) throws -> PatchModel {
-    let m = try PatchModel(model: arch, residual: ResidualConfig(mode: .fixedCap(cap: 6, alpha: 1), clamp: 8),
-                           logNorm: LogNorm(), stateSlots: 0, seed: 3)
+    let m = try PatchModel(
+        model: arch, residual: ResidualConfig(mode: .fixedCap(cap: 6, alpha: 1), clamp: 8),
+        logNorm: LogNorm(), stateSlots: 0, seed: 3)
     let last: String
     switch arch {
     case .plain(let depth, _, _): last = "layers.\(depth - 1)."
@@ -20,10 +22,12 @@ func identityModel(_ arch: ModelConfig) throws -> PatchModel {
 
 /// Deterministic positive image (1, 3, h, w) with values spread over [0.01, 1000] (five decades).
 func testImage(width w: Int, height h: Int, seed: Int = 0) -> Tensor {
-    Tensor(shape: [1, 3, h, w], storage: (0..<(3 * h * w)).map { i in
-        let u = 0.5 + 0.5 * sin(Double(i * 7 + seed) * 0.37 + Double(i % 13) * 1.3)
-        return Float(0.01 * pow(1e5, u))
-    })
+    Tensor(
+        shape: [1, 3, h, w],
+        storage: (0..<(3 * h * w)).map { i in
+            let u = 0.5 + 0.5 * sin(Double(i * 7 + seed) * 0.37 + Double(i % 13) * 1.3)
+            return Float(0.01 * pow(1e5, u))
+        })
 }
 
 struct InferenceTiledRestoreTests {
@@ -38,12 +42,19 @@ struct InferenceTiledRestoreTests {
     @Test(arguments: [(37, 8, 2), (40, 8, 0), (33, 8, 5), (30, 7, 6), (9, 8, 3), (5, 8, 2), (1000, 256, 16)])
     func weightsSumToOneAndTilesCoverEveryPixel(_ length: Int, _ tile: Int, _ overlap: Int) {
         let grid = TileGrid(width: length, height: max(1, length / 2), tile: tile, overlap: overlap)
-        for (len, size, starts, weights) in [(grid.width, grid.tileWidth, grid.xStarts, grid.xWeights),
-                                             (grid.height, grid.tileHeight, grid.yStarts, grid.yWeights)] {
-            var sum = [Double](repeating: 0, count: len), covered = [Int](repeating: 0, count: len)
+        for (len, size, starts, weights) in [
+            (grid.width, grid.tileWidth, grid.xStarts, grid.xWeights),
+            (grid.height, grid.tileHeight, grid.yStarts, grid.yWeights)
+        ] {
+            var sum = [Double](repeating: 0, count: len)
+            var covered = [Int](repeating: 0, count: len)
             for (i, a) in starts.enumerated() {
                 #expect(a >= 0 && a + size <= len)
-                for k in 0..<size { sum[a + k] += weights[i][k]; covered[a + k] += 1; #expect(weights[i][k] > 0) }
+                for k in 0..<size {
+                    sum[a + k] += weights[i][k]
+                    covered[a + k] += 1
+                    #expect(weights[i][k] > 0)
+                }
             }
             #expect(covered.allSatisfy { $0 >= 1 })
             #expect(sum.allSatisfy { abs($0 - 1) < 1e-12 }, "\(sum)")
@@ -53,7 +64,9 @@ struct InferenceTiledRestoreTests {
         for (j, y0) in grid.yStarts.enumerated() {
             for (i, x0) in grid.xStarts.enumerated() {
                 for y in 0..<grid.tileHeight {
-                    for x in 0..<grid.tileWidth { total[(y0 + y) * grid.width + x0 + x] += grid.yWeights[j][y] * grid.xWeights[i][x] }
+                    for x in 0..<grid.tileWidth {
+                        total[(y0 + y) * grid.width + x0 + x] += grid.yWeights[j][y] * grid.xWeights[i][x]
+                    }
                 }
             }
         }
@@ -85,8 +98,9 @@ struct InferenceTiledRestoreTests {
 
     @Test(arguments: [ModelConfig.plain(depth: 3, width: 5), .unet(width: 4, levels: 2)])
     func anImageNoLargerThanTheTileIsOneForwardPassBitForBit(_ arch: ModelConfig) throws {
-        let model = try PatchModel(model: arch, residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
-                                   logNorm: LogNorm(), stateSlots: 0, seed: 11)
+        let model = try PatchModel(
+            model: arch, residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
+            logNorm: LogNorm(), stateSlots: 0, seed: 11)
         let image = testImage(width: 24, height: 20, seed: 5)
         let expected = model.forward(image).output
         let out = try TiledRestore(model: model, tile: 32, overlap: 8).restore(image)
@@ -97,8 +111,9 @@ struct InferenceTiledRestoreTests {
 
     @Test func aTileAwayFromEveryOverlapIsThatTilesForwardPass() throws {
         // Tile 8, overlap 0, 16 x 8 image: two tiles side by side, weights 1: each half is its own patch.
-        let model = try PatchModel(model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
-                                   logNorm: LogNorm(), stateSlots: 0, seed: 2)
+        let model = try PatchModel(
+            model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
+            logNorm: LogNorm(), stateSlots: 0, seed: 2)
         let image = testImage(width: 16, height: 8, seed: 9)
         let out = try TiledRestore(model: model, tile: 8, overlap: 0, batchSize: 1).restore(image)
         let right = try TiledRestore(model: model, tile: 8, overlap: 0).crop(image, x: 8, y: 0, width: 8, height: 8)
@@ -112,8 +127,9 @@ struct InferenceTiledRestoreTests {
 
     @Test func overlappingTilesAreBlendedWithTheRampWeights() throws {
         // Tile 8, overlap 2, width 14: tiles at x = 0 and 6; columns 6 and 7 mix left (2/3, 1/3) and right.
-        let model = try PatchModel(model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
-                                   logNorm: LogNorm(), stateSlots: 0, seed: 8)
+        let model = try PatchModel(
+            model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
+            logNorm: LogNorm(), stateSlots: 0, seed: 8)
         let image = testImage(width: 14, height: 8, seed: 4)
         let restorer = try TiledRestore(model: model, tile: 8, overlap: 2, batchSize: 1)
         let out = restorer.restore(image)
@@ -122,7 +138,8 @@ struct InferenceTiledRestoreTests {
         for c in 0..<3 {
             for y in 0..<8 {
                 for x in 0..<14 {
-                    let l = x < 8 ? Double(left[0, c, y, x]) : 0, r = x >= 6 ? Double(right[0, c, y, x - 6]) : 0
+                    let l = x < 8 ? Double(left[0, c, y, x]) : 0
+                    let r = x >= 6 ? Double(right[0, c, y, x - 6]) : 0
                     let wr = x < 6 ? 0 : x == 6 ? 1.0 / 3 : x == 7 ? 2.0 / 3 : 1
                     let expected = (1 - wr) * l + wr * r
                     #expect(abs(Double(out[0, c, y, x]) - expected) <= 1e-6 * abs(expected), "c \(c) y \(y) x \(x)")

@@ -3,8 +3,8 @@ import Config
 import Foundation
 import Model
 import Numerics
-import Testing
 import TestSupport
+import Testing
 import Training
 
 struct NetworkCheckpointTests {
@@ -18,7 +18,10 @@ struct NetworkCheckpointTests {
         let arch: JSONValue
         switch model {
         case .plain(let d, let w, let conv):
-            arch = .object(["arch": .string("plain"), "depth": .integer(d), "width": .integer(w), "conv_algorithm": .string(conv.rawValue)])
+            arch = .object([
+                "arch": .string("plain"), "depth": .integer(d), "width": .integer(w),
+                "conv_algorithm": .string(conv.rawValue)
+            ])
         case .unet(let w, let l): arch = .object(["arch": .string("unet"), "width": .integer(w), "levels": .integer(l)])
         }
         let name = { if case .plain = model { return "plain" } else { return "unet" } }()

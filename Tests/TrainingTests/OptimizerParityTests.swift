@@ -1,6 +1,7 @@
 // Bit-exact parity with PyTorch's CPU optimizers (golden bits from torch 2.13.0+cpu on an AVX-512 machine).
 import Numerics
 import Testing
+
 @testable import Training
 
 /// Generated with (torch 2.13.0+cpu, foreach=False):

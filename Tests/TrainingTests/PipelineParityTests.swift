@@ -5,13 +5,20 @@ import Glibc
 import Losses
 import Model
 import Numerics
-import Testing
 import TestSupport
+import Testing
 import Training
 
 struct PipelineParityTests {
     struct Fixture: Decodable {
-        struct Residual: Decodable { var cap: Float?; var alpha: Float?; var k: Float?; var learnable_init: Float?; var scale: Float; var clamp: Float? }
+        struct Residual: Decodable {
+            var cap: Float?
+            var alpha: Float?
+            var k: Float?
+            var learnable_init: Float?
+            var scale: Float
+            var clamp: Float?
+        }
         var arch: String
         var model: [String: Int]
         var mode: String
@@ -37,16 +44,19 @@ struct PipelineParityTests {
     /// The fixture's model as a run builds it (`PatchModel`: LogNorm, network, head, one store), holding the
     /// fixture's weights under the same names, in the same order.
     static func build(_ f: Fixture, conv: Conv3x3Algorithm = .automatic) throws -> PatchModel {
-        let arch: ModelConfig = f.arch == "plain" ? .plain(depth: f.model["depth"]!, width: f.model["width"]!)
-                                                  : .unet(width: f.model["width"]!, levels: f.model["levels"]!)
+        let arch: ModelConfig =
+            f.arch == "plain"
+            ? .plain(depth: f.model["depth"]!, width: f.model["width"]!)
+            : .unet(width: f.model["width"]!, levels: f.model["levels"]!)
         let mode: ResidualMode
         switch f.mode {
         case "fixed_cap": mode = .fixedCap(cap: f.residual.cap!, alpha: f.residual.alpha!)
         case "adaptive": mode = .adaptive(k: f.residual.k!)
         default: mode = .learnable(initial: f.residual.learnable_init!)
         }
-        let model = try PatchModel(model: arch, residual: ResidualConfig(mode: mode, scale: f.residual.scale, clamp: f.residual.clamp),
-                                   logNorm: LogNorm(eps: f.eps, denomFloor: f.denom_floor), stateSlots: 2, seed: 0)
+        let model = try PatchModel(
+            model: arch, residual: ResidualConfig(mode: mode, scale: f.residual.scale, clamp: f.residual.clamp),
+            logNorm: LogNorm(eps: f.eps, denomFloor: f.denom_floor), stateSlots: 2, seed: 0)
         (model.network as? PlainNet)?.convAlgorithm = conv
         for e in model.store.entries {
             let w = try #require(f.weights[e.name], "\(e.name) is not in the fixture")
@@ -59,8 +69,9 @@ struct PipelineParityTests {
     /// The training step a run takes (`TrainingStep`: forward, loss, backward, the monitor's gradient norm,
     /// AdamW with the fixture's settings, the monitor record), with the fixture's loss: 2.0 * Huber.
     static func trainingStep(_ model: PatchModel) throws -> TrainingStep {
-        TrainingStep(model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0, delta: 1.0}"),
-                     optimizer: AdamW(lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weightDecay: 0.01), totalSteps: 20)
+        TrainingStep(
+            model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0, delta: 1.0}"),
+            optimizer: AdamW(lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weightDecay: 0.01), totalSteps: 20)
     }
 
     /// One step on the fixture's batch; `store.grads` then holds the gradients at the weights before the update.
@@ -70,7 +81,9 @@ struct PipelineParityTests {
         let outcome = step.run(input: x, target: target, step: index)
         #expect(outcome.skip == nil && outcome.lr == 1e-3)
         let pass = outcome.pass
-        return (["xn": pass.norm.normalized, "p": pass.p, "delta": pass.delta, "out": pass.output], outcome.report.total)
+        return (
+            ["xn": pass.norm.normalized, "p": pass.p, "delta": pass.delta, "out": pass.output], outcome.report.total
+        )
     }
 
     @Test func twelveFixturesArePresent() { #expect(Self.names.count == 12, "\(Self.names)") }
@@ -87,18 +100,22 @@ struct PipelineParityTests {
         // divergence is visible at a glance when something fails.
         var report: [(String, Double, Double)] = []
         for key in ["xn", "p", "delta", "out"] {
-            report.append(("activation " + key, ParityFixture.relativeError(acts[key]!.storage, f.activations[key]!.data), 1e-5))
+            report.append(
+                ("activation " + key, ParityFixture.relativeError(acts[key]!.storage, f.activations[key]!.data), 1e-5))
         }
         report.append(("loss", abs(value - f.loss_value) / abs(f.loss_value), 1e-5))
         for name in f.parameter_order.reversed() {
             let e = store.entry(named: name)!
-            report.append(("grad " + name, ParityFixture.relativeError(Array(store.grads(e)), f.grads[name]!.data), 1e-4))
+            report.append(
+                ("grad " + name, ParityFixture.relativeError(Array(store.grads(e)), f.grads[name]!.data), 1e-4))
         }
         let failures = report.filter { $0.1 > $0.2 }
         let text = report.map { "  \($0.0): \($0.1)" + ($0.1 > $0.2 ? "  <- over \($0.2)" : "") }
         let details = "\(name) diverges; first: \(failures.first?.0 ?? "")\n" + text.joined(separator: "\n")
         #expect(failures.isEmpty, Comment(rawValue: details))
-        print("parity \(name) (\(conv.rawValue)): worst forward \(report.prefix(5).map(\.1).max()!), worst grad \(report.dropFirst(5).map(\.1).max()!)")
+        print(
+            "parity \(name) (\(conv.rawValue)): worst forward \(report.prefix(5).map(\.1).max()!), worst grad \(report.dropFirst(5).map(\.1).max()!)"
+        )
     }
 
     @Test(arguments: names)

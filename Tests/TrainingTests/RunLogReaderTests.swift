@@ -1,8 +1,9 @@
 // Reading a run directory back: a partial last line is skipped and reported, every other defect is an error that
 // names the file and line.
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Training
 
 @Suite struct RunLogReaderTests {
@@ -67,7 +68,7 @@ import TestSupport
             (Incident.csvHeader + "\n1,overflow,a,one,2,3,x\n", 2, "x \"one\" is not an integer"),
             (Incident.csvHeader + "\n1,overflow,a,1,2,lots,x\n", 2, "value \"lots\" is not a number"),
             (Incident.csvHeader + "\n1,overflow,\"a\"b,1,2,3,x\n", 2, "text after a closing quote"),
-            (Incident.csvHeader + "\n1,overflow,a\"b,1,2,3,x\n", 2, "a quote inside an unquoted field"),
+            (Incident.csvHeader + "\n1,overflow,a\"b,1,2,3,x\n", 2, "a quote inside an unquoted field")
         ]
         for (i, (text, line, reason)) in cases.enumerated() {
             let file = path.file("incidents\(i).csv")
@@ -83,7 +84,10 @@ import TestSupport
         let file = dir.file("incidents.csv")
         try Data((Incident.csvHeader + "\r\n1,overflow,a.exr,16,32,3,65536\r\n2,overflow,\"cut sh").utf8)
             .write(to: URL(fileURLWithPath: file))
-        #expect(try RunLogReader.incidents(path: file) == [Incident(step: 1, kind: .overflow, file: "a.exr", x: 16, y: 32, value: 3, detail: "65536")])
+        #expect(
+            try RunLogReader.incidents(path: file) == [
+                Incident(step: 1, kind: .overflow, file: "a.exr", x: 16, y: 32, value: 3, detail: "65536")
+            ])
     }
 
     @Test func aMissingFileIsAnErrorNamingIt() throws {

@@ -1,28 +1,32 @@
 // The run log's writers: one sorted-key JSON object per line flushed on every append, incidents.csv quoting, fresh
 // runs refusing a used directory, and resume trimming (steps after the resume step and partial last lines removed).
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Training
 
 /// Small records for the run-log tests.
 enum RunLogSamples {
     static func train(_ step: Int, loss: Double = 0.5) -> MetricsRecord {
-        MetricsRecord(kind: "train", step: step, epoch: 0, wallSeconds: Double(step) / 10, lr: 1e-3, loss: loss,
-                      terms: ["l1": loss, "huber": loss / 2], stepsPerSecond: 10, dataWaitFraction: 0.125)
+        MetricsRecord(
+            kind: "train", step: step, epoch: 0, wallSeconds: Double(step) / 10, lr: 1e-3, loss: loss,
+            terms: ["l1": loss, "huber": loss / 2], stepsPerSecond: 10, dataWaitFraction: 0.125)
     }
 
     static func val(_ step: Int) -> MetricsRecord {
-        let m = EvalMetrics(psnrMu: 30.5, pu21Psnr: 28.25, logL1: 0.125, terms: ["l1": 0.25], loss: 0.25,
-                            overflowPixels: 2, overflowIncidents: 1, patches: 16)
+        let m = EvalMetrics(
+            psnrMu: 30.5, pu21Psnr: 28.25, logL1: 0.125, terms: ["l1": 0.25], loss: 0.25,
+            overflowPixels: 2, overflowIncidents: 1, patches: 16)
         return MetricsRecord(kind: "val", step: step, epoch: 1, wallSeconds: 9, model: m, identity: m)
     }
 
     static func monitor(_ step: Int, gradNorm: Double = 1.5) -> MonitorRecord {
-        MonitorRecord(step: step, patches: 8, overflowPixels: 3, overflowIncidents: 1, clampHitRate: 0.01,
-                      saturationRate: 0.02, deltaMin: -7.5, deltaMax: 8, deltaPercentiles: ["p1": -6, "p50": 0.25, "p99": 6],
-                      denomMean: 6, denomStd: 2, denomCV: 1.0 / 3, denomMin: 2, denomMax: 16, learnableScale: nil,
-                      gradNorm: gradNorm, collapse: 0.3, skipped: false)
+        MonitorRecord(
+            step: step, patches: 8, overflowPixels: 3, overflowIncidents: 1, clampHitRate: 0.01,
+            saturationRate: 0.02, deltaMin: -7.5, deltaMax: 8, deltaPercentiles: ["p1": -6, "p50": 0.25, "p99": 6],
+            denomMean: 6, denomStd: 2, denomCV: 1.0 / 3, denomMin: 2, denomMax: 16, learnableScale: nil,
+            gradNorm: gradNorm, collapse: 0.3, skipped: false)
     }
 
     static func incident(_ step: Int, file: String = "a.exr", detail: String = "65536") -> Incident {
@@ -48,12 +52,15 @@ enum RunLogSamples {
         try log.append(S.train(1))
         // Read while the log is still open: the line must already be in the file (no user-space buffering).
         let text = try S.text(dir.file("metrics.jsonl"))
-        #expect(text == #"{"data_wait_fraction":0.125,"epoch":0,"kind":"train","loss":0.5,"lr":0.001,"#
-            + #""step":1,"steps_per_second":10,"terms":{"huber":0.25,"l1":0.5},"wall_seconds":0.1}"# + "\n")
+        #expect(
+            text == #"{"data_wait_fraction":0.125,"epoch":0,"kind":"train","loss":0.5,"lr":0.001,"#
+                + #""step":1,"steps_per_second":10,"terms":{"huber":0.25,"l1":0.5},"wall_seconds":0.1}"# + "\n")
         try log.append(S.monitor(1))
         let monitorLine = try S.text(dir.file("monitor.jsonl"))
-        #expect(monitorLine.hasPrefix(#"{"clamp_hit_rate":0.01,"collapse":0.3,"delta_max":8,"delta_min":-7.5,"#
-            + #""delta_percentiles":{"p1":-6,"p50":0.25,"p99":6},"#))
+        #expect(
+            monitorLine.hasPrefix(
+                #"{"clamp_hit_rate":0.01,"collapse":0.3,"delta_max":8,"delta_min":-7.5,"#
+                    + #""delta_percentiles":{"p1":-6,"p50":0.25,"p99":6},"#))
         #expect(monitorLine.hasSuffix("\n") && !monitorLine.contains("learnable_scale"))
         #expect(try S.text(dir.file("incidents.csv")) == Incident.csvHeader + "\n")
         #expect(FileManager.default.fileExists(atPath: dir.file("events.out.tfevents.100.h")))
@@ -71,17 +78,24 @@ enum RunLogSamples {
         #expect(line.contains(#""grad_norm":"NaN""#) && line.contains(#""delta_max":"Infinity""#))
         #expect(line.contains(#""delta_min":"-Infinity""#))
         let back = try RunLogReader.monitor(path: dir.file("monitor.jsonl"))
-        #expect(back.count == 1 && back[0].gradNorm.isNaN && back[0].deltaMax == .infinity && back[0].deltaMin == -.infinity)
+        #expect(
+            back.count == 1 && back[0].gradNorm.isNaN && back[0].deltaMax == .infinity && back[0].deltaMin == -.infinity
+        )
     }
 
     @Test func incidentsQuoteCommasQuotesAndNewlines() throws {
         let dir = ScratchDir()
         let log = try RunLog.open(dir: dir.path, resumeFromStep: nil, hostname: "h")
         try log.append(S.incident(1))
-        try log.append(Incident(step: 2, kind: .nonfiniteLoss, file: "dir,1/b \"x\".exr", x: 0, y: 0, value: .nan,
-                                detail: "huber, l1\nline2"))
-        try log.append(Incident(step: 3, kind: .nonfiniteGradient, file: "c.exr", x: -1, y: 5, value: 1e20, detail: "conv1.weight"))
-        let expected = Incident.csvHeader + "\n"
+        try log.append(
+            Incident(
+                step: 2, kind: .nonfiniteLoss, file: "dir,1/b \"x\".exr", x: 0, y: 0, value: .nan,
+                detail: "huber, l1\nline2"))
+        try log.append(
+            Incident(step: 3, kind: .nonfiniteGradient, file: "c.exr", x: -1, y: 5, value: 1e20, detail: "conv1.weight")
+        )
+        let expected =
+            Incident.csvHeader + "\n"
             + "1,overflow,a.exr,16,32,3.0,65536\n"
             + "2,nonfinite_loss,\"dir,1/b \"\"x\"\".exr\",0,0,nan,\"huber, l1\nline2\"\n"
             + "3,nonfinite_grad,c.exr,-1,5,1e+20,conv1.weight\n"
@@ -90,7 +104,10 @@ enum RunLogSamples {
         #expect(back.count == 3)
         #expect(back[0] == S.incident(1))
         #expect(back[1].file == "dir,1/b \"x\".exr" && back[1].detail == "huber, l1\nline2" && back[1].value.isNaN)
-        #expect(back[2] == Incident(step: 3, kind: .nonfiniteGradient, file: "c.exr", x: -1, y: 5, value: 1e20, detail: "conv1.weight"))
+        #expect(
+            back[2]
+                == Incident(
+                    step: 3, kind: .nonfiniteGradient, file: "c.exr", x: -1, y: 5, value: 1e20, detail: "conv1.weight"))
     }
 
     @Test func aNewRunRefusesADirectoryWithLogs() throws {
@@ -151,7 +168,8 @@ enum RunLogSamples {
         #expect(after.incidents.map(\.step) == [2, 4, 6])
         #expect(after.incidents.map(\.file) == ["f2,x.exr", "f4,x.exr", "resumed.exr"])
 
-        let old = try TestEventFile.parse(try Data(contentsOf: URL(fileURLWithPath: dir.file("events.out.tfevents.100.h"))))
+        let old = try TestEventFile.parse(
+            try Data(contentsOf: URL(fileURLWithPath: dir.file("events.out.tfevents.100.h"))))
         #expect(old.map(\.step) == [0, 1, 2, 3, 4] && old[0].fileVersion == "brain.Event:2")
         let new = try TestEventFile.parse(try Data(contentsOf: URL(fileURLWithPath: log.eventFilePath)))
         #expect(new.map(\.step) == [0, 5, 6] && new[0].fileVersion == "brain.Event:2")
@@ -202,7 +220,9 @@ enum RunLogSamples {
             try log.append(S.monitor(1))
         }
         try S.appendRaw(dir.file("monitor.jsonl"), "{not json}\n")
-        try S.appendRaw(dir.file("monitor.jsonl"), String(decoding: try JSONLines.encoder().encode(S.monitor(3)), as: UTF8.self) + "\n")
+        try S.appendRaw(
+            dir.file("monitor.jsonl"),
+            String(decoding: try JSONLines.encoder().encode(S.monitor(3)), as: UTF8.self) + "\n")
         do {
             _ = try RunLog.open(dir: dir.path, resumeFromStep: 2, hostname: "h")
             Issue.record("resumed over a corrupt line")

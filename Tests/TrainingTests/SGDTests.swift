@@ -1,6 +1,7 @@
 // SGD checked by hand: plain, with weight decay, with momentum (first step copies the gradient).
 import Numerics
 import Testing
+
 @testable import Training
 
 @Suite struct SGDTests {
@@ -12,7 +13,8 @@ import Testing
 
     @Test func plainStepIsMinusLrTimesGrad() throws {
         let s = try store([1, -2], slots: 0)
-        s.grads[0] = 0.5; s.grads[1] = -0.25
+        s.grads[0] = 0.5
+        s.grads[1] = -0.25
         let opt = SGD(lr: 0.5)
         #expect(opt.stateSlots == 0 && opt.stateNames.isEmpty)
         opt.step(s, lr: 0.5)

@@ -1,16 +1,19 @@
+import EXRIO
 // The safetensors container: exact bytes of a tiny file, round trip, every corruption refused naming the file,
 // and atomic replacement.
 import Foundation
 import Numerics
-import EXRIO
-import Testing
 import TestSupport
+import Testing
+
 @testable import Training
 
 @Suite struct SafetensorsTests {
     func tiny() -> [UInt8] {
         let v: [Float] = [1, -2]
-        return v.withUnsafeBufferPointer { Safetensors.encode([.init(name: "w", shape: [2], values: $0)], metadata: ["step": "3"]) }
+        return v.withUnsafeBufferPointer {
+            Safetensors.encode([.init(name: "w", shape: [2], values: $0)], metadata: ["step": "3"])
+        }
     }
 
     /// A file with this header JSON (padded to alignment) followed by `data`.
@@ -41,11 +44,13 @@ import TestSupport
     }
 
     @Test func roundTripKeepsOrderValuesAndMetadata() throws {
-        let a: [Float] = [0.1, -0, .infinity, Float(bitPattern: 0x7fc0_1234), Float(bitPattern: 0x85D) /* subnormal */], b: [Float] = [7]
+        let a: [Float] = [0.1, -0, .infinity, Float(bitPattern: 0x7fc0_1234), Float(bitPattern: 0x85D) /* subnormal */]
+        let b: [Float] = [7]
         let bytes = a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
-                Safetensors.encode([.init(name: "z.first", shape: [5], values: pa), .init(name: "a.scalar", shape: [], values: pb)],
-                                   metadata: ["config": #"{"a":"x\"y\n"}"#, "step": "12"])
+                Safetensors.encode(
+                    [.init(name: "z.first", shape: [5], values: pa), .init(name: "a.scalar", shape: [], values: pb)],
+                    metadata: ["config": #"{"a":"x\"y\n"}"#, "step": "12"])
             }
         }
         let f = try SafetensorsFile(bytes: bytes, path: "x")
@@ -60,10 +65,10 @@ import TestSupport
     /// (safetensors 0.8.0): we read it, and writing the same tensors in its (sorted) order gives the same bytes.
     @Test func readsAndReproducesAFileWrittenByTheReferenceLibrary() throws {
         let hex = [
-        "98000000000000007b225f5f6d657461646174615f5f223a7b2273746570223a2237227d2c2262696173223a7b226474",
-        "797065223a22463332222c227368617065223a5b315d2c22646174615f6f666673657473223a5b302c345d7d2c227765",
-        "69676874223a7b226474797065223a22463332222c227368617065223a5b312c335d2c22646174615f6f666673657473",
-        "223a5b342c31365d7d7d2020202020200000003e0000c03f000000c000005040",
+            "98000000000000007b225f5f6d657461646174615f5f223a7b2273746570223a2237227d2c2262696173223a7b226474",
+            "797065223a22463332222c227368617065223a5b315d2c22646174615f6f666673657473223a5b302c345d7d2c227765",
+            "69676874223a7b226474797065223a22463332222c227368617065223a5b312c335d2c22646174615f6f666673657473",
+            "223a5b342c31365d7d7d2020202020200000003e0000c03f000000c000005040"
         ].joined()
         let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
             let start = hex.index(hex.startIndex, offsetBy: i)
@@ -72,12 +77,15 @@ import TestSupport
         let f = try SafetensorsFile(bytes: bytes, path: "torch.safetensors")
         #expect(f.metadata == ["step": "7"])
         #expect(f.tensors.map(\.name) == ["bias", "weight"] && f.tensors.map(\.shape) == [[1], [1, 3]])
-        #expect(f.floats(f.tensor(named: "weight")!) == [1.5, -2, 3.25] && f.floats(f.tensor(named: "bias")!) == [0.125])
-        let bias: [Float] = [0.125], weight: [Float] = [1.5, -2, 3.25]
+        #expect(
+            f.floats(f.tensor(named: "weight")!) == [1.5, -2, 3.25] && f.floats(f.tensor(named: "bias")!) == [0.125])
+        let bias: [Float] = [0.125]
+        let weight: [Float] = [1.5, -2, 3.25]
         let ours = bias.withUnsafeBufferPointer { b in
             weight.withUnsafeBufferPointer { w in
-                Safetensors.encode([.init(name: "bias", shape: [1], values: b), .init(name: "weight", shape: [1, 3], values: w)],
-                                   metadata: ["step": "7"])
+                Safetensors.encode(
+                    [.init(name: "bias", shape: [1], values: b), .init(name: "weight", shape: [1, 3], values: w)],
+                    metadata: ["step": "7"])
             }
         }
         #expect(ours == bytes)
@@ -91,30 +99,42 @@ import TestSupport
         #expect(error([1, 2, 3]) == "bad.safetensors: 3 bytes: too short for a safetensors header")
         var huge = tiny()
         huge.replaceSubrange(0..<8, with: [0x00, 0xc2, 0xeb, 0x0b, 0, 0, 0, 0])  // 200,000,000
-        #expect(error(huge) == "bad.safetensors: not a safetensors file (header length 200000000 exceeds the 100000000-byte limit)")
+        #expect(
+            error(huge)
+                == "bad.safetensors: not a safetensors file (header length 200000000 exceeds the 100000000-byte limit)")
         var long = tiny()
         long[0] = 200
         #expect(error(long) == "bad.safetensors: not a safetensors file (header length 200 exceeds the file size 104)")
-        #expect(error(file(header: #"{"w": {"dtype"#, data: data)) == "bad.safetensors: header is not a valid JSON object")
+        #expect(
+            error(file(header: #"{"w": {"dtype"#, data: data)) == "bad.safetensors: header is not a valid JSON object")
         #expect(error(file(header: "[1, 2]", data: data)) == "bad.safetensors: header is not a valid JSON object")
-        #expect(error(file(header: t(#""dtype":"F16","shape":[4],"data_offsets":[0,8]"#), data: data))
-            == "bad.safetensors: tensor 'w': dtype F16, only F32 is supported")
-        #expect(error(file(header: t(#""dtype":"F32","shape":[4],"data_offsets":[0,16]"#), data: data))
-            == "bad.safetensors: tensor 'w': data_offsets [0, 16] outside the data (8 bytes)")
-        #expect(error(file(header: t(#""dtype":"F32","shape":[3],"data_offsets":[0,8]"#), data: data))
-            == "bad.safetensors: tensor 'w': data_offsets [0, 8] hold 8 bytes, shape [3] needs 12")
-        #expect(error(file(header: t(#""dtype":"F32","shape":[2],"data_offsets":[8,0]"#), data: data))
-            == "bad.safetensors: tensor 'w': data_offsets must be [begin, end] with 0 <= begin <= end")
-        let overlap = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        #expect(
+            error(file(header: t(#""dtype":"F16","shape":[4],"data_offsets":[0,8]"#), data: data))
+                == "bad.safetensors: tensor 'w': dtype F16, only F32 is supported")
+        #expect(
+            error(file(header: t(#""dtype":"F32","shape":[4],"data_offsets":[0,16]"#), data: data))
+                == "bad.safetensors: tensor 'w': data_offsets [0, 16] outside the data (8 bytes)")
+        #expect(
+            error(file(header: t(#""dtype":"F32","shape":[3],"data_offsets":[0,8]"#), data: data))
+                == "bad.safetensors: tensor 'w': data_offsets [0, 8] hold 8 bytes, shape [3] needs 12")
+        #expect(
+            error(file(header: t(#""dtype":"F32","shape":[2],"data_offsets":[8,0]"#), data: data))
+                == "bad.safetensors: tensor 'w': data_offsets must be [begin, end] with 0 <= begin <= end")
+        let overlap =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
         #expect(error(file(header: overlap, data: data)) == "bad.safetensors: tensors 'a' and 'b' overlap")
         let gap = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
         #expect(error(file(header: gap, data: data)) == "bad.safetensors: data bytes [0, 4) belong to no tensor")
         #expect(error(tiny() + [1, 2, 3, 4]) == "bad.safetensors: 4 trailing bytes after the last tensor")
-        #expect(error(file(header: t(#""dtype":"F32","shape":[2.5],"data_offsets":[0,8]"#), data: data))
-            == "bad.safetensors: tensor 'w': shape must be non-negative integers")
-        #expect(error(file(header: #"{"__metadata__":{"step":3}}"#, data: []))
-            == "bad.safetensors: __metadata__.step is not a string")
-        #expect(error(file(header: t(good + #","extra":1"#), data: data)) == "bad.safetensors: tensor 'w': unknown field 'extra'")
+        #expect(
+            error(file(header: t(#""dtype":"F32","shape":[2.5],"data_offsets":[0,8]"#), data: data))
+                == "bad.safetensors: tensor 'w': shape must be non-negative integers")
+        #expect(
+            error(file(header: #"{"__metadata__":{"step":3}}"#, data: []))
+                == "bad.safetensors: __metadata__.step is not a string")
+        #expect(
+            error(file(header: t(good + #","extra":1"#), data: data))
+                == "bad.safetensors: tensor 'w': unknown field 'extra'")
     }
 
     @Test func readErrorsNameTheFile() throws {
@@ -122,11 +142,14 @@ import TestSupport
         #expect(throws: CheckpointError(path: dir.file("none"), reason: "No such file or directory")) {
             try SafetensorsFile.read(path: dir.file("none"))
         }
-        #expect(throws: CheckpointError(path: dir.path, reason: "is a directory")) { try SafetensorsFile.read(path: dir.path) }
+        #expect(throws: CheckpointError(path: dir.path, reason: "is a directory")) {
+            try SafetensorsFile.read(path: dir.path)
+        }
     }
 
     @Test func failedWriteLeavesTheOldFileIntact() throws {
-        let dir = ScratchDir(), path = dir.file("w.safetensors")
+        let dir = ScratchDir()
+        let path = dir.file("w.safetensors")
         let old = tiny()
         try AtomicFile.write(path, bytes: old)
         struct Boom: Error {}
@@ -141,12 +164,14 @@ import TestSupport
         let v: [Float] = [1]
         #expect(throws: CheckpointError.self) {
             try v.withUnsafeBufferPointer {
-                try Safetensors.write([.init(name: "w", shape: [1], values: $0)], metadata: [:], to: dir.file("no/such/dir.safetensors"))
+                try Safetensors.write(
+                    [.init(name: "w", shape: [1], values: $0)], metadata: [:], to: dir.file("no/such/dir.safetensors"))
             }
         }
         do {
             try v.withUnsafeBufferPointer {
-                try Safetensors.write([.init(name: "w", shape: [1], values: $0)], metadata: [:], to: dir.file("no/x.safetensors"))
+                try Safetensors.write(
+                    [.init(name: "w", shape: [1], values: $0)], metadata: [:], to: dir.file("no/x.safetensors"))
             }
         } catch {
             #expect("\(error)" == dir.file("no/x.safetensors") + ": cannot create: No such file or directory")

@@ -2,6 +2,7 @@
 import Config
 import Foundation
 import Testing
+
 @testable import Training
 
 @Suite struct ScheduleTests {
@@ -56,20 +57,28 @@ import Testing
         let s = try Schedules.make(StrictYAML.parse("type: step\nstep_size: 7\ngamma: 0.1"))
         #expect((s as? StepSchedule)?.stepSize == 7 && s.warmupSteps == 0)
         #expect(try Schedules.make(StrictYAML.parse("type: constant")) is ConstantSchedule)
-        #expect(s.parameters == ["type": .string("step"), "warmup_steps": .integer(0), "step_size": .integer(7),
-                                 "gamma": .number(0.1)])
+        #expect(
+            s.parameters == [
+                "type": .string("step"), "warmup_steps": .integer(0), "step_size": .integer(7),
+                "gamma": .number(0.1)
+            ])
     }
 
     @Test func configErrors() {
-        #expect(configMessage { try Schedules.make(StrictYAML.parse("type: linear")) }
-            == "config error: type: unknown schedule 'linear'; known: constant, cosine, step")
-        #expect(configMessage { try Schedules.make(StrictYAML.parse("type: constant\nmin_lr: 0.1")) }
-            == "config error: min_lr: unknown key; known keys: type, warmup_steps")
-        #expect(configMessage { try Schedules.make(StrictYAML.parse("type: step\ngamma: 0.5")) }
-            == "config error: step_size: missing required key")
-        #expect(configMessage { try Schedules.make(StrictYAML.parse("type: cosine\nwarmup_step: 5")) }
-            == "config error: warmup_step: unknown key (did you mean 'warmup_steps'?)")
-        #expect(configMessage { try Schedules.make(StrictYAML.parse("type: constant\nwarmup_steps: -1")) }
-            == "config error: warmup_steps: must be >= 0, got -1")
+        #expect(
+            configMessage { try Schedules.make(StrictYAML.parse("type: linear")) }
+                == "config error: type: unknown schedule 'linear'; known: constant, cosine, step")
+        #expect(
+            configMessage { try Schedules.make(StrictYAML.parse("type: constant\nmin_lr: 0.1")) }
+                == "config error: min_lr: unknown key; known keys: type, warmup_steps")
+        #expect(
+            configMessage { try Schedules.make(StrictYAML.parse("type: step\ngamma: 0.5")) }
+                == "config error: step_size: missing required key")
+        #expect(
+            configMessage { try Schedules.make(StrictYAML.parse("type: cosine\nwarmup_step: 5")) }
+                == "config error: warmup_step: unknown key (did you mean 'warmup_steps'?)")
+        #expect(
+            configMessage { try Schedules.make(StrictYAML.parse("type: constant\nwarmup_steps: -1")) }
+                == "config error: warmup_steps: must be >= 0, got -1")
     }
 }

@@ -1,12 +1,16 @@
 // The monitor's building blocks: exact percentiles by selection, overflow pixels and incidents per patch.
 import Numerics
 import Testing
+
 @testable import Training
 
 struct StepMonitorTests {
     /// numpy-style linear-interpolation percentile from a full sort, the reference.
     static func reference(_ v: [Float], _ q: Double) -> Double {
-        let s = v.sorted(), pos = q * Double(s.count - 1), k = Int(pos), k2 = min(k + 1, s.count - 1)
+        let s = v.sorted()
+        let pos = q * Double(s.count - 1)
+        let k = Int(pos)
+        let k2 = min(k + 1, s.count - 1)
         return Double(s[k]) + (pos - Double(k)) * Double(s[k2] - s[k])
     }
 
@@ -22,9 +26,10 @@ struct StepMonitorTests {
 
     @Test func overflowPixelsCountPixelsNotChannels() {
         var out = Tensor(zeros: [2, 3, 2, 2])
-        out[0, 0, 0, 0] = 70_000; out[0, 1, 0, 0] = .infinity   // one pixel, two bad channels
+        out[0, 0, 0, 0] = 70_000
+        out[0, 1, 0, 0] = .infinity  // one pixel, two bad channels
         out[0, 2, 1, 1] = .nan
-        out[1, 1, 0, 1] = 65_504                                  // exactly the limit: not an overflow
+        out[1, 1, 0, 1] = 65_504  // exactly the limit: not an overflow
         #expect(StepMonitor.overflowPixels(out, limit: 65_504) == [2, 0])
         #expect(StepMonitor.maxOutput(out)[0] == .infinity && StepMonitor.maxOutput(out)[1] == 65_504)
     }

@@ -1,8 +1,9 @@
 // TensorBoard event files: CRC32C vectors, the exact bytes of one scalar event, and an independent walk of a
 // written file's TFRecord framing and Event protos.
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Training
 
 @Suite struct TensorBoardEventTests {
@@ -30,7 +31,7 @@ import TestSupport
             0x2A, 0x0D,  // field 5 length 13: summary
             0x0A, 0x0B,  //   Summary field 1 length 11: value
             0x0A, 0x04, 0x6C, 0x6F, 0x73, 0x73,  //     Value field 1: tag "loss"
-            0x15, 0x00, 0x00, 0x80, 0x3E,  //     Value field 2 fixed32: simple_value 0.25
+            0x15, 0x00, 0x00, 0x80, 0x3E  //     Value field 2 fixed32: simple_value 0.25
         ]
         #expect(TensorBoardEvent.scalarsEvent(step: 3, values: ["loss": 0.25], wallTime: 1.5) == event)
         let record: [UInt8] = [0x1A, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x9B, 0xD8, 0x2D] + event + [0xD0, 0x54, 0xB2, 0x55]
@@ -117,13 +118,16 @@ enum TestEventFile {
 
     static func parse(_ data: Data) throws -> [Event] {
         let b = [UInt8](data)
-        var at = 0, events: [Event] = []
+        var at = 0
+        var events: [Event] = []
         func u64(_ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[i + $1]) << (8 * $1) } }
         func u32(_ i: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[i + $1]) << (8 * $1) } }
         while at < b.count {
             guard b.count - at >= 16 else { throw Bad(what: "short header at \(at)") }
             let n = Int(u64(at))
-            guard CRC32C.masked(CRC32C.checksum(b[at..<at + 8])) == u32(at + 8) else { throw Bad(what: "length crc at \(at)") }
+            guard CRC32C.masked(CRC32C.checksum(b[at..<at + 8])) == u32(at + 8) else {
+                throw Bad(what: "length crc at \(at)")
+            }
             guard at + 12 + n + 4 <= b.count else { throw Bad(what: "length \(n) past the end at \(at)") }
             let body = Array(b[at + 12..<at + 12 + n])
             guard CRC32C.masked(CRC32C.checksum(body)) == u32(at + 12 + n) else { throw Bad(what: "data crc at \(at)") }
@@ -135,11 +139,14 @@ enum TestEventFile {
 
     /// Top-level fields of `bytes` as (field number, wire type, payload bytes / varint value).
     static func fields(_ bytes: [UInt8]) throws -> [(field: UInt64, wire: UInt64, payload: [UInt8], varint: UInt64)] {
-        var i = 0, out: [(field: UInt64, wire: UInt64, payload: [UInt8], varint: UInt64)] = []
+        var i = 0
+        var out: [(field: UInt64, wire: UInt64, payload: [UInt8], varint: UInt64)] = []
         func varint() throws -> UInt64 {
-            var v: UInt64 = 0, shift: UInt64 = 0
+            var v: UInt64 = 0
+            var shift: UInt64 = 0
             while i < bytes.count {
-                let c = bytes[i]; i += 1
+                let c = bytes[i]
+                i += 1
                 v |= UInt64(c & 0x7F) << shift
                 if c < 0x80 { return v }
                 shift += 7
@@ -150,11 +157,16 @@ enum TestEventFile {
             let key = try varint()
             switch key & 7 {
             case 0: out.append((key >> 3, 0, [], try varint()))
-            case 1: out.append((key >> 3, 1, Array(bytes[i..<i + 8]), 0)); i += 8
-            case 5: out.append((key >> 3, 5, Array(bytes[i..<i + 4]), 0)); i += 4
+            case 1:
+                out.append((key >> 3, 1, Array(bytes[i..<i + 8]), 0))
+                i += 8
+            case 5:
+                out.append((key >> 3, 5, Array(bytes[i..<i + 4]), 0))
+                i += 4
             case 2:
                 let n = Int(try varint())
-                out.append((key >> 3, 2, Array(bytes[i..<i + n]), 0)); i += n
+                out.append((key >> 3, 2, Array(bytes[i..<i + n]), 0))
+                i += n
             default: throw Bad(what: "wire type \(key & 7)")
             }
         }
@@ -170,10 +182,13 @@ enum TestEventFile {
             case (3, 2): e.fileVersion = String(decoding: f.payload, as: UTF8.self)
             case (5, 2):
                 for v in try fields(f.payload) where v.field == 1 {
-                    var tag = "", value: Float = .nan
+                    var tag = ""
+                    var value: Float = .nan
                     for g in try fields(v.payload) {
                         if g.field == 1 { tag = String(decoding: g.payload, as: UTF8.self) }
-                        if g.field == 2 { value = Float(bitPattern: g.payload.reversed().reduce(0) { $0 << 8 | UInt32($1) }) }
+                        if g.field == 2 {
+                            value = Float(bitPattern: g.payload.reversed().reduce(0) { $0 << 8 | UInt32($1) })
+                        }
                     }
                     e.values.append((tag, value))
                 }
@@ -193,20 +208,25 @@ enum TestEventFile {
         do {
             let log = try RunLog.open(dir: dir, resumeFromStep: nil, wallTime: 1_700_000_000, hostname: "sample")
             for step in 1...6 {
-                try log.writeScalars(step: step, values: ["train/loss": 1 / Double(step), "train/lr": 1e-3],
-                                     wallTime: 1_700_000_000 + Double(step))
+                try log.writeScalars(
+                    step: step, values: ["train/loss": 1 / Double(step), "train/lr": 1e-3],
+                    wallTime: 1_700_000_000 + Double(step))
             }
         }
         let log = try RunLog.open(dir: dir, resumeFromStep: 4, wallTime: 1_700_000_100, hostname: "sample")
         for step in 5...8 {
-            try log.writeScalars(step: step, values: ["train/loss": 0.5 / Double(step), "train/lr": 5e-4],
-                                 wallTime: 1_700_000_100 + Double(step))
+            try log.writeScalars(
+                step: step, values: ["train/loss": 0.5 / Double(step), "train/lr": 5e-4],
+                wallTime: 1_700_000_100 + Double(step))
         }
         log.close()
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("events.out") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("events.out") }
+            .sorted()
         #expect(files == ["events.out.tfevents.1700000000.sample", "events.out.tfevents.1700000100.sample"])
-        let steps = try files.flatMap { try TestEventFile.parse(Data(contentsOf: URL(fileURLWithPath: "\(dir)/\($0)"))) }
-            .filter { $0.fileVersion.isEmpty }.map(\.step)
+        let steps = try files.flatMap {
+            try TestEventFile.parse(Data(contentsOf: URL(fileURLWithPath: "\(dir)/\($0)")))
+        }
+        .filter { $0.fileVersion.isEmpty }.map(\.step)
         #expect(steps == [1, 2, 3, 4, 5, 6, 7, 8])
     }
 }

@@ -2,6 +2,7 @@
 import Config
 import Foundation
 import Testing
+
 @testable import Training
 
 @Suite struct TrainConfigErrorTests {
@@ -10,7 +11,10 @@ import Testing
     /// (overrides applied to the minimal config, expected message).
     static let cases: [([String], String)] = [
         (["residul.clamp=8"], "config error: residul: unknown key (did you mean 'residual'?)"),
-        (["zzzzzzzz=1"], "config error: zzzzzzzz: unknown key; known keys: data, loss, model, monitor, name, optim, residual, schedule, seed, train"),
+        (
+            ["zzzzzzzz=1"],
+            "config error: zzzzzzzz: unknown key; known keys: data, loss, model, monitor, name, optim, residual, schedule, seed, train"
+        ),
         (["data.patchsize=32"], "config error: data.patchsize: unknown key (did you mean 'patch_size'?)"),
         (["data.augment.flip=true"], "config error: data.augment.flip: unknown key (did you mean 'flip_h'?)"),
         (["train.step=5"], "config error: train.step: unknown key (did you mean 'steps'?)"),
@@ -28,45 +32,77 @@ import Testing
         (["data.eps=0"], "config error: data.eps: must be > 0.0, got 0.0"),
         (["data.workers=1000"], "config error: data.workers: must be in [0, 256], got 1000"),
         (["loss.0.weight=-1"], "config error: loss.0.weight: must be >= 0.0, got -1.0"),
-        (["data.samples_per_epoch=4"],
-         "config error: data.samples_per_epoch: must be >= data.batch_size (16), got 4: an epoch would hold no full batch"),
-        (["data.batch_size=100000", "data.patch_size=1024"],
-         "config error: data: batch_size 100000 x 3 x 1024 x 1024 exceeds 1073741824 values per batch tensor"),
-        (["data.train=/nonexistent/hdrpatch/x"], "config error: data.train: no such directory '/nonexistent/hdrpatch/x'"),
-        (["train.init_from=/nonexistent/hdrpatch/w.safetensors"],
-         "config error: train.init_from: no such file '/nonexistent/hdrpatch/w.safetensors'"),
+        (
+            ["data.samples_per_epoch=4"],
+            "config error: data.samples_per_epoch: must be >= data.batch_size (16), got 4: an epoch would hold no full batch"
+        ),
+        (
+            ["data.batch_size=100000", "data.patch_size=1024"],
+            "config error: data: batch_size 100000 x 3 x 1024 x 1024 exceeds 1073741824 values per batch tensor"
+        ),
+        (
+            ["data.train=/nonexistent/hdrpatch/x"],
+            "config error: data.train: no such directory '/nonexistent/hdrpatch/x'"
+        ),
+        (
+            ["train.init_from=/nonexistent/hdrpatch/w.safetensors"],
+            "config error: train.init_from: no such file '/nonexistent/hdrpatch/w.safetensors'"
+        ),
         (["residual.k=0.9"], "config error: residual.k: not used by mode learnable (it belongs to mode adaptive)"),
-        (["residual={mode: fixed_cap, learnable_init: 6.0, clamp: 8.0}"],
-         "config error: residual.learnable_init: not used by mode fixed_cap (it belongs to mode learnable)"),
+        (
+            ["residual={mode: fixed_cap, learnable_init: 6.0, clamp: 8.0}"],
+            "config error: residual.learnable_init: not used by mode fixed_cap (it belongs to mode learnable)"
+        ),
         (["model.levels=2"], "config error: model.levels: not used by arch plain (it belongs to arch unet)"),
-        (["model={arch: unet, width: 4, levels: 2}", "data.patch_size=30"],
-         "config error: data.patch_size: must be a multiple of 4 for model.arch unet with levels 2, got 30"),
+        (
+            ["model={arch: unet, width: 4, levels: 2}", "data.patch_size=30"],
+            "config error: data.patch_size: must be a multiple of 4 for model.arch unet with levels 2, got 30"
+        ),
         (["monitor.on_nonfinite=halt"], "config error: monitor.on_nonfinite: unknown policy 'halt'; known: skip, stop"),
-        (["monitor.on_nonfinite=stop", "monitor.max_nonfinite=3"],
-         "config error: monitor.max_nonfinite: not used by on_nonfinite stop (it belongs to on_nonfinite skip)"),
-        (["schedule.type=cosin"], "config error: schedule.type: unknown schedule 'cosin' (did you mean 'cosine'?); known: constant, cosine, step"),
+        (
+            ["monitor.on_nonfinite=stop", "monitor.max_nonfinite=3"],
+            "config error: monitor.max_nonfinite: not used by on_nonfinite stop (it belongs to on_nonfinite skip)"
+        ),
+        (
+            ["schedule.type=cosin"],
+            "config error: schedule.type: unknown schedule 'cosin' (did you mean 'cosine'?); known: constant, cosine, step"
+        ),
         (["schedule.warmup_steps=5"], "config error: schedule.type: missing required key"),
-        (["schedule={type: constant, warmup_steps: 50}"], "config error: schedule.warmup_steps: must be <= train.steps (10), got 50"),
-        (["optim.type=adam"], "config error: optim.type: unknown optimizer 'adam' (did you mean 'adamw'?); known: adamw, sgd"),
-        (["loss.0.type=hubber"],
-         "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"),
+        (
+            ["schedule={type: constant, warmup_steps: 50}"],
+            "config error: schedule.warmup_steps: must be <= train.steps (10), got 50"
+        ),
+        (
+            ["optim.type=adam"],
+            "config error: optim.type: unknown optimizer 'adam' (did you mean 'adamw'?); known: adamw, sgd"
+        ),
+        (
+            ["loss.0.type=hubber"],
+            "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: histogram, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+        ),
         // Malformed overrides name themselves.
         (["residual.clamp"], "config error: --set residual.clamp: no '=' (expected key.path=value)"),
         (["=3"], "config error: --set =3: empty key in '' (expected key.path=value)"),
         (["a..b=1"], "config error: --set a..b=1: empty key in 'a..b' (expected key.path=value)"),
         (["seed="], "config error: --set seed=: no value after '=' (write null for null)"),
         (["loss.5.weight=2"], "config error: --set loss.5.weight: list has 1 item"),
-        (["loss=[{type: huber, weight: 2.0}, {type: l1, weight: 1}]", "loss.5.weight=2"],
-         "config error: --set loss.5.weight: list has 2 items"),
+        (
+            ["loss=[{type: huber, weight: 2.0}, {type: l1, weight: 1}]", "loss.5.weight=2"],
+            "config error: --set loss.5.weight: list has 2 items"
+        ),
         (["loss.x.weight=2"], "config error: --set loss.x.weight: 'loss' is a list; 'x' is not an item index"),
         (["name.first=1"], "config error: --set name.first: 'name' is a string, not a mapping or list"),
-        (["seed=[1"], "config error: --set seed: value '[1' is not valid YAML"),
+        (["seed=[1"], "config error: --set seed: value '[1' is not valid YAML")
     ]
 
     @Test(arguments: cases) func refuses(_ overrides: [String], _ expected: String) {
         let got = fx.message(overrides)
         // A YAML parser's own wording follows "not valid YAML: "; only our part is pinned.
-        if expected.hasSuffix("is not valid YAML") { #expect(got.hasPrefix(expected + ": ")) } else { #expect(got == expected) }
+        if expected.hasSuffix("is not valid YAML") {
+            #expect(got.hasPrefix(expected + ": "))
+        } else {
+            #expect(got == expected)
+        }
     }
 
     @Test func missingSectionsAndKeys() {
@@ -78,15 +114,21 @@ import Testing
         #expect(without("model: {arch: plain, depth: 2, width: 4}\n") == "config error: model: missing required key")
         #expect(without("optim: {type: adamw, lr: 1.0e-3}\n") == "config error: optim: missing required key")
         #expect(without("train: {steps: 10, grad_clip: null}") == "config error: train: missing required key")
-        #expect(configMessage { try TrainConfig.parse(text: text.replacingOccurrences(of: ", grad_clip: null", with: "")) }
-            == "config error: train.grad_clip: missing required key (a max norm > 0, or null for no clipping)")
-        #expect(configMessage { try TrainConfig.parse(text: text.replacingOccurrences(of: ", clamp: 8.0", with: "")) }
-            == "config error: residual.clamp: missing required key (a number, or null for no clamp)")
+        #expect(
+            configMessage { try TrainConfig.parse(text: text.replacingOccurrences(of: ", grad_clip: null", with: "")) }
+                == "config error: train.grad_clip: missing required key (a max norm > 0, or null for no clipping)")
+        #expect(
+            configMessage { try TrainConfig.parse(text: text.replacingOccurrences(of: ", clamp: 8.0", with: "")) }
+                == "config error: residual.clamp: missing required key (a number, or null for no clamp)")
     }
 
     @Test func pathsOfTheWrongKind() {
-        #expect(fx.message(["data.val=\(fx.weights)"]) == "config error: data.val: '\(fx.weights)' is a file, expected a directory")
-        #expect(fx.message(["train.init_from=\(fx.train)"]) == "config error: train.init_from: '\(fx.train)' is a directory, expected a file")
+        #expect(
+            fx.message(["data.val=\(fx.weights)"])
+                == "config error: data.val: '\(fx.weights)' is a file, expected a directory")
+        #expect(
+            fx.message(["train.init_from=\(fx.train)"])
+                == "config error: train.init_from: '\(fx.train)' is a directory, expected a file")
     }
 
     @Test func unreadableAndMalformedFiles() throws {
@@ -95,8 +137,12 @@ import Testing
             try TrainConfig.load(path: missing)
         }
         #expect(configMessage { try TrainConfig.load(path: self.fx.train) } == "config error: is a directory")
-        #expect(configMessage { try TrainConfig.parse(text: "- 1\n- 2") } == "config error: expected a mapping at the top level, found list")
-        #expect(configMessage { try TrainConfig.parse(text: "name: [1") }.hasPrefix("config error: YAML syntax error at line"))
+        #expect(
+            configMessage { try TrainConfig.parse(text: "- 1\n- 2") }
+                == "config error: expected a mapping at the top level, found list")
+        #expect(
+            configMessage { try TrainConfig.parse(text: "name: [1") }.hasPrefix(
+                "config error: YAML syntax error at line"))
         // The file is carried for the CLI's `error: <file>: config error: ...`.
         let path = fx.scratch.file("bad.yaml")
         try (fx.minimal + "\nextra: 1\n").write(toFile: path, atomically: true, encoding: .utf8)
@@ -104,7 +150,10 @@ import Testing
             _ = try TrainConfig.load(path: path)
             Issue.record("no error")
         } catch let e as ConfigError {
-            #expect(e.description == "config error: extra: unknown key; known keys: data, loss, model, monitor, name, optim, residual, schedule, seed, train")
+            #expect(
+                e.description
+                    == "config error: extra: unknown key; known keys: data, loss, model, monitor, name, optim, residual, schedule, seed, train"
+            )
             #expect(e.file == path)
         }
     }

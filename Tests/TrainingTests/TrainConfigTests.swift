@@ -7,6 +7,7 @@ import Losses
 import Model
 import TestSupport
 import Testing
+
 @testable import Training
 
 @Suite struct TrainConfigTests {
@@ -16,8 +17,11 @@ import Testing
         let c = try fx.parse()
         #expect(c.name == "t" && c.seed == 0)
         #expect(c.data.train == fx.train && c.data.val == fx.val)
-        #expect(c.loaderConfig() == LoaderConfig(patchSize: 64, batchSize: 16, seed: 0, workers: 2, prefetch: 4,
-                                                  cache: false, augment: .all, strict: false, samplesPerEpoch: nil))
+        #expect(
+            c.loaderConfig()
+                == LoaderConfig(
+                    patchSize: 64, batchSize: 16, seed: 0, workers: 2, prefetch: 4,
+                    cache: false, augment: .all, strict: false, samplesPerEpoch: nil))
         #expect(c.logNorm == LogNorm())
         #expect(c.model == .plain(depth: 2, width: 4))
         #expect(c.residual == ResidualConfig(mode: .learnable(initial: 6), clamp: 8))
@@ -25,7 +29,10 @@ import Testing
         #expect(c.optim["type"] == .string("adamw") && c.optim["lr"] == .number(1e-3))
         let s = try #require(c.schedule as? ConstantSchedule)
         #expect(s.warmupSteps == 0)
-        #expect(c.train == TrainLoopConfig(steps: 10, logEvery: 10, valEvery: 100, checkpointEvery: 200, gradClip: nil, initFrom: nil))
+        #expect(
+            c.train
+                == TrainLoopConfig(
+                    steps: 10, logEvery: 10, valEvery: 100, checkpointEvery: 200, gradClip: nil, initFrom: nil))
         #expect(c.monitor == MonitorConfig(overflowLimit: 65504, saturation: 0.99, onNonFinite: .skip(max: 10)))
     }
 
@@ -36,14 +43,20 @@ import Testing
             "data.strict=true", "data.samples_per_epoch=64", "train.log_every=1", "train.val_every=2",
             "train.checkpoint_every=3", "train.grad_clip=0.5", "train.init_from=\(fx.weights)",
             "monitor={overflow_limit: 1000, saturation: 0.9, on_nonfinite: stop}",
-            "schedule={type: cosine, warmup_steps: 2, min_lr: 1.0e-5}", "optim={type: sgd, lr: 0.1, momentum: 0.9}",
+            "schedule={type: cosine, warmup_steps: 2, min_lr: 1.0e-5}", "optim={type: sgd, lr: 0.1, momentum: 0.9}"
         ])
-        #expect(c.loaderConfig(workers: 3) == LoaderConfig(
-            patchSize: 32, batchSize: 4, seed: 7, workers: 3, prefetch: 2, cache: true,
-            augment: LoaderConfig.Augment(flipH: false, flipV: true, rot90: false), strict: true, samplesPerEpoch: 64))
+        #expect(
+            c.loaderConfig(workers: 3)
+                == LoaderConfig(
+                    patchSize: 32, batchSize: 4, seed: 7, workers: 3, prefetch: 2, cache: true,
+                    augment: LoaderConfig.Augment(flipH: false, flipV: true, rot90: false), strict: true,
+                    samplesPerEpoch: 64))
         #expect(c.loaderConfig().workers == 0)
         #expect(c.logNorm == LogNorm(eps: 1e-3, denomFloor: 0.5))
-        #expect(c.train == TrainLoopConfig(steps: 10, logEvery: 1, valEvery: 2, checkpointEvery: 3, gradClip: 0.5, initFrom: fx.weights))
+        #expect(
+            c.train
+                == TrainLoopConfig(
+                    steps: 10, logEvery: 1, valEvery: 2, checkpointEvery: 3, gradClip: 0.5, initFrom: fx.weights))
         #expect(c.monitor == MonitorConfig(overflowLimit: 1000, saturation: 0.9, onNonFinite: .stop))
         let s = try #require(c.schedule as? CosineSchedule)
         #expect(s.warmupSteps == 2 && s.minLR == 1e-5)
@@ -62,43 +75,79 @@ import Testing
 
     @Test func resolvedFillsEveryDefault() throws {
         let r = try fx.parse().resolved
-        guard case .object(let o) = r else { Issue.record("not an object"); return }
+        guard case .object(let o) = r else {
+            Issue.record("not an object")
+            return
+        }
         #expect(Set(o.keys) == Set(TrainConfig.sections))
         #expect(o["seed"] == .integer(0))
-        #expect(o["data"] == .object([
-            "train": .string(fx.train), "val": .string(fx.val), "patch_size": .integer(64), "batch_size": .integer(16),
-            "eps": .number(1e-4), "denom_floor": .number(1e-2),
-            "augment": .object(["flip_h": .bool(true), "flip_v": .bool(true), "rot90": .bool(true)]),
-            "workers": .integer(2), "prefetch": .integer(4), "cache": .bool(false), "strict": .bool(false),
-            "samples_per_epoch": .null,
-        ]))
-        #expect(o["model"] == .object(["arch": .string("plain"), "depth": .integer(2), "width": .integer(4),
-                                       "conv_algorithm": .string("auto")]))
-        #expect(o["residual"] == .object(["mode": .string("learnable"), "learnable_init": .number(6), "scale": .number(1),
-                                          "clamp": .number(8)]))
+        #expect(
+            o["data"]
+                == .object([
+                    "train": .string(fx.train), "val": .string(fx.val), "patch_size": .integer(64),
+                    "batch_size": .integer(16),
+                    "eps": .number(1e-4), "denom_floor": .number(1e-2),
+                    "augment": .object(["flip_h": .bool(true), "flip_v": .bool(true), "rot90": .bool(true)]),
+                    "workers": .integer(2), "prefetch": .integer(4), "cache": .bool(false), "strict": .bool(false),
+                    "samples_per_epoch": .null
+                ]))
+        #expect(
+            o["model"]
+                == .object([
+                    "arch": .string("plain"), "depth": .integer(2), "width": .integer(4),
+                    "conv_algorithm": .string("auto")
+                ]))
+        #expect(
+            o["residual"]
+                == .object([
+                    "mode": .string("learnable"), "learnable_init": .number(6), "scale": .number(1),
+                    "clamp": .number(8)
+                ]))
         #expect(o["loss"] == .array([.object(["type": .string("huber"), "weight": .number(2), "delta": .number(1)])]))
         #expect(o["schedule"] == .object(["type": .string("constant"), "warmup_steps": .integer(0)]))
-        #expect(o["train"] == .object(["steps": .integer(10), "log_every": .integer(10), "val_every": .integer(100),
-                                       "checkpoint_every": .integer(200), "grad_clip": .null, "init_from": .null,
-                                       "zero_init_output": .bool(true)]))
-        #expect(o["monitor"] == .object(["overflow_limit": .number(65504), "saturation": .number(0.99),
-                                         "on_nonfinite": .string("skip"), "max_nonfinite": .integer(10)]))
+        #expect(
+            o["train"]
+                == .object([
+                    "steps": .integer(10), "log_every": .integer(10), "val_every": .integer(100),
+                    "checkpoint_every": .integer(200), "grad_clip": .null, "init_from": .null,
+                    "zero_init_output": .bool(true)
+                ]))
+        #expect(
+            o["monitor"]
+                == .object([
+                    "overflow_limit": .number(65504), "saturation": .number(0.99),
+                    "on_nonfinite": .string("skip"), "max_nonfinite": .integer(10)
+                ]))
     }
 
     /// Float-valued residual keys are recorded as the decimal that was written, not Double(Float(x)).
     @Test func resolvedFloatsReadAsWritten() throws {
         let c = try fx.parse(["residual={mode: fixed_cap, cap: 16.0, alpha: 1.2, scale: 0.9, clamp: null}"])
-        guard case .object(let o) = c.resolved, case .object(let r)? = o["residual"] else { Issue.record("shape"); return }
-        #expect(r == ["mode": .string("fixed_cap"), "cap": .number(16), "alpha": .number(1.2), "scale": .number(0.9), "clamp": .null])
+        guard case .object(let o) = c.resolved, case .object(let r)? = o["residual"] else {
+            Issue.record("shape")
+            return
+        }
+        #expect(
+            r == [
+                "mode": .string("fixed_cap"), "cap": .number(16), "alpha": .number(1.2), "scale": .number(0.9),
+                "clamp": .null
+            ])
     }
 
     @Test func resolvedJSONTextHasSortedKeysAndParsesBackEqual() throws {
-        for overrides in [[], ["residual={mode: adaptive, k: 0.9, clamp: null}", "monitor.on_nonfinite=stop",
-                               "train.init_from=\(fx.weights)", "train.grad_clip=2", "data.samples_per_epoch=32",
-                               "schedule={type: step, step_size: 3, gamma: 0.5}", "optim={type: sgd, lr: 1.0e-8}",
-                               "loss.1={type: mu_law_l1, weight: 0.25}"]] {
+        for overrides in [
+            [],
+            [
+                "residual={mode: adaptive, k: 0.9, clamp: null}", "monitor.on_nonfinite=stop",
+                "train.init_from=\(fx.weights)", "train.grad_clip=2", "data.samples_per_epoch=32",
+                "schedule={type: step, step_size: 3, gamma: 0.5}", "optim={type: sgd, lr: 1.0e-8}",
+                "loss.1={type: mu_law_l1, weight: 0.25}"
+            ]
+        ] {
             // loss.1 does not exist in the minimal config: append it through a whole-list override instead.
-            let fixed = overrides.map { $0.hasPrefix("loss.1=") ? "loss=[{type: huber, weight: 2.0}, {type: mu_law_l1, weight: 0.25}]" : $0 }
+            let fixed = overrides.map {
+                $0.hasPrefix("loss.1=") ? "loss=[{type: huber, weight: 2.0}, {type: mu_law_l1, weight: 0.25}]" : $0
+            }
             let c = try fx.parse(fixed)
             let text = c.resolvedJSONText
             let again = try TrainConfig.parse(text: text)
@@ -115,8 +164,11 @@ import Testing
     @Test func everyCommittedConfigParses() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: configsDirectory)
             .filter { $0.hasSuffix(".yaml") && $0 != "ablation.yaml" }.sorted()
-        #expect(files == ["default.yaml", "learnable.yaml", "legacy_mode_a.yaml", "mode_b.yaml", "phase1.yaml",
-                          "phase3_histogram.yaml", "phase3_moment.yaml", "phase3_sparsity.yaml"])
+        #expect(
+            files == [
+                "default.yaml", "learnable.yaml", "legacy_mode_a.yaml", "mode_b.yaml", "phase1.yaml",
+                "phase3_histogram.yaml", "phase3_moment.yaml", "phase3_sparsity.yaml"
+            ])
         for f in files {
             let c = try TrainConfig.load(path: configsDirectory + "/" + f, overrides: fx.dataOverrides)
             #expect(c.name + ".yaml" == f)
@@ -148,7 +200,9 @@ import Testing
         let l = try load("learnable")
         #expect(l.residual == ResidualConfig(mode: .learnable(initial: 6), clamp: 8))
         #expect(losses(l) == ["huber 2.0"])
-        let phase3 = ["phase3_histogram": "histogram 1.0", "phase3_moment": "moment 1.0", "phase3_sparsity": "sparsity 0.1"]
+        let phase3 = [
+            "phase3_histogram": "histogram 1.0", "phase3_moment": "moment 1.0", "phase3_sparsity": "sparsity 0.1"
+        ]
         for (name, extra) in phase3 {
             let c = try load(name)
             #expect(c.residual == l.residual)

@@ -6,8 +6,9 @@ import Losses
 import Model
 import Numerics
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import Training
 
 /// Collects everything a run writes, in memory.
@@ -27,28 +28,34 @@ struct TrainerTests {
     static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("data/sample/train").path
 
-    static func makeTrainer(dir: ScratchDir, sink: RunSink, steps: Int, lossYAML: String = "loss:\n  - {type: huber, weight: 2.0}",
-                            data: String = sample) throws -> Trainer {
-        let model = try PatchModel(model: .plain(depth: 2, width: 4),
-                                   residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
-                                   logNorm: LogNorm(), stateSlots: 2, seed: 1)
+    static func makeTrainer(
+        dir: ScratchDir, sink: RunSink, steps: Int, lossYAML: String = "loss:\n  - {type: huber, weight: 2.0}",
+        data: String = sample
+    ) throws -> Trainer {
+        let model = try PatchModel(
+            model: .plain(depth: 2, width: 4),
+            residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
+            logNorm: LogNorm(), stateSlots: 2, seed: 1)
         let config = LoaderConfig(patchSize: 32, batchSize: 4, seed: 3, workers: 1, augment: .all)
         let dataset = try PairedDataset(root: data, config: config)
         let loss = try CompositeLoss.parse(lossYAML)
-        return Trainer(settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 5),
-                       model: model, loss: loss, optimizer: AdamW(lr: 3e-3), schedule: CosineSchedule(warmupSteps: 2),
-                       config: .object(["name": .string("test")]), checkpointDirectory: dir.path, sink: sink,
-                       makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
-                       validate: nil)
+        return Trainer(
+            settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 5),
+            model: model, loss: loss, optimizer: AdamW(lr: 3e-3), schedule: CosineSchedule(warmupSteps: 2),
+            config: .object(["name": .string("test")]), checkpointDirectory: dir.path, sink: sink,
+            makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
+            validate: nil)
     }
 
     @Test func lossFallsOnTheSampleSet() throws {
-        let dir = ScratchDir(), sink = MemorySink()
+        let dir = ScratchDir()
+        let sink = MemorySink()
         let outcome = try Self.makeTrainer(dir: dir, sink: sink, steps: 30).run(resume: false)
         #expect(outcome.end == .finished && outcome.step == 30)
         let l = sink.trainLosses
         #expect(l.count == 30 && sink.monitors.count == 30)
-        let first = l.prefix(5).reduce(0, +) / 5, last = l.suffix(5).reduce(0, +) / 5
+        let first = l.prefix(5).reduce(0, +) / 5
+        let last = l.suffix(5).reduce(0, +) / 5
         #expect(last < first, "loss \(first) -> \(last)")
         #expect(CheckpointPair(directory: dir.path, name: "latest").exists)
     }
@@ -56,10 +63,12 @@ struct TrainerTests {
     /// Interrupted after 7 steps (not a checkpoint boundary: the stop request saves), resumed to 20:
     /// every loss after the resume equals the uninterrupted run's, bit for bit.
     @Test func resumeIsBitExact() throws {
-        let full = MemorySink(), a = ScratchDir()
+        let full = MemorySink()
+        let a = ScratchDir()
         _ = try Self.makeTrainer(dir: a, sink: full, steps: 20).run(resume: false)
 
-        let b = ScratchDir(), first = MemorySink()
+        let b = ScratchDir()
+        let first = MemorySink()
         let t1 = try Self.makeTrainer(dir: b, sink: first, steps: 20)
         t1.progress = { p in if p.step == 7 { t1.requestStop() } }
         let o1 = try t1.run(resume: false)
@@ -82,27 +91,40 @@ struct TrainerTests {
         init(poisoned: @escaping (Int) -> Bool) { self.poisoned = poisoned }
         required init(config: ConfigMapping) throws { poisoned = { _ in false } }
         func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-            let k = calls.withLock { c in defer { c += 1 }; return c }
+            let k = calls.withLock { c in
+                defer { c += 1 }
+                return c
+            }
             return poisoned(k) ? .nan : 0
         }
     }
 
-    static func poisonedTrainer(dir: ScratchDir, sink: MemorySink, steps: Int, policy: TrainerSettings.NonfinitePolicy,
-                                poisoned: @escaping (Int) -> Bool) throws -> Trainer {
-        let model = try PatchModel(model: .plain(depth: 2, width: 4), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: 8),
-                                   logNorm: LogNorm(), stateSlots: 2, seed: 1)
+    static func poisonedTrainer(
+        dir: ScratchDir, sink: MemorySink, steps: Int, policy: TrainerSettings.NonfinitePolicy,
+        poisoned: @escaping (Int) -> Bool
+    ) throws -> Trainer {
+        let model = try PatchModel(
+            model: .plain(depth: 2, width: 4), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: 8),
+            logNorm: LogNorm(), stateSlots: 2, seed: 1)
         let config = LoaderConfig(patchSize: 32, batchSize: 4, seed: 3, workers: 0)
         let dataset = try PairedDataset(root: sample, config: config)
-        let loss = CompositeLoss([WeightedLossTerm(weight: 2, term: HuberLoss()), WeightedLossTerm(weight: 1, term: PoisonLoss(poisoned: poisoned))])
-        return Trainer(settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 1000,
-                                                 onNonfinite: policy, maxNonfinite: 3),
-                       model: model, loss: loss, optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(),
-                       config: .object([:]), checkpointDirectory: dir.path, sink: sink,
-                       makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) }, validate: nil)
+        let loss = CompositeLoss([
+            WeightedLossTerm(weight: 2, term: HuberLoss()),
+            WeightedLossTerm(weight: 1, term: PoisonLoss(poisoned: poisoned))
+        ])
+        return Trainer(
+            settings: TrainerSettings(
+                steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 1000,
+                onNonfinite: policy, maxNonfinite: 3),
+            model: model, loss: loss, optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(),
+            config: .object([:]), checkpointDirectory: dir.path, sink: sink,
+            makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
+            validate: nil)
     }
 
     @Test func nonFiniteLossIsSkippedRecordedAndNeverReachesTheWeights() throws {
-        let dir = ScratchDir(), sink = MemorySink()
+        let dir = ScratchDir()
+        let sink = MemorySink()
         let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 12, policy: .skip, poisoned: { $0 % 4 == 1 })
         let outcome = try t.run(resume: false)
         #expect(outcome.end == .finished && outcome.skippedSteps == 3)
@@ -115,24 +137,32 @@ struct TrainerTests {
     }
 
     @Test func tooManyNonFiniteStepsInARowStopTheRun() throws {
-        let dir = ScratchDir(), sink = MemorySink()
+        let dir = ScratchDir()
+        let sink = MemorySink()
         let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 20, policy: .skip, poisoned: { $0 >= 4 })
         let outcome = try t.run(resume: false)
         #expect(outcome.end == .stoppedOnNonfinite("3 non-finite step(s) in a row, the last at step 7"))
-        let stopAtOnce = try Self.poisonedTrainer(dir: ScratchDir(), sink: MemorySink(), steps: 20, policy: .stop, poisoned: { $0 == 2 })
-        #expect(try stopAtOnce.run(resume: false).end == .stoppedOnNonfinite("1 non-finite step(s) in a row, the last at step 3"))
+        let stopAtOnce = try Self.poisonedTrainer(
+            dir: ScratchDir(), sink: MemorySink(), steps: 20, policy: .stop, poisoned: { $0 == 2 })
+        #expect(
+            try stopAtOnce.run(resume: false).end
+                == .stoppedOnNonfinite("1 non-finite step(s) in a row, the last at step 3"))
     }
 
     @Test func zeroInitialisedOutputMakesTheUntrainedModelTheIdentity() throws {
         let x = Tensor(shape: [1, 3, 8, 8], storage: (0..<192).map { Float($0 % 17) * 0.37 + 0.01 })
         for zero in [true, false] {
-            let m = try PatchModel(model: .plain(depth: 3, width: 4), residual: ResidualConfig(mode: .fixedCap(cap: 16, alpha: 1.2), clamp: nil),
-                                   logNorm: LogNorm(), stateSlots: 0, seed: 2, zeroOutputLayer: zero)
+            let m = try PatchModel(
+                model: .plain(depth: 3, width: 4),
+                residual: ResidualConfig(mode: .fixedCap(cap: 16, alpha: 1.2), clamp: nil),
+                logNorm: LogNorm(), stateSlots: 0, seed: 2, zeroOutputLayer: zero)
             let pass = m.forward(x)
             let maxDelta = pass.delta.storage.map { abs($0) }.max()!
             if zero {
                 #expect(maxDelta == 0)
-                for i in x.storage.indices { #expect(abs(pass.output.storage[i] - x.storage[i]) <= 1e-6 * max(1, x.storage[i])) }
+                for i in x.storage.indices {
+                    #expect(abs(pass.output.storage[i] - x.storage[i]) <= 1e-6 * max(1, x.storage[i]))
+                }
             } else {
                 #expect(maxDelta > 0.01, "PyTorch's default init gives a random initial residual")
             }

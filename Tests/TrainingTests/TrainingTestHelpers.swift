@@ -2,6 +2,7 @@
 import Config
 import Foundation
 import Numerics
+
 @testable import Training
 
 /// Two parameters, (2, 3) and (4,), 10 floats; values bounded away from 0 so relative errors stay meaningful.

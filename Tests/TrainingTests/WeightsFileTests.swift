@@ -2,21 +2,25 @@
 import Config
 import Foundation
 import Numerics
-import Testing
 import TestSupport
+import Testing
+
 @testable import Training
 
 @Suite struct WeightsFileTests {
     /// A store shaped like a small network: conv weight and bias, and a learnable scalar (shape []).
     func netStore() throws -> ParameterStore {
-        let s = try ParameterStore(layout: [("layers.0.weight", [4, 3, 3, 3]), ("layers.0.bias", [4]), ("head.scale", [])])
+        let s = try ParameterStore(layout: [
+            ("layers.0.weight", [4, 3, 3, 3]), ("layers.0.bias", [4]), ("head.scale", [])
+        ])
         for i in 0..<s.count { s.values[i] = Float(i) * 0.01 - 0.5 }
         s.values(s.entry(named: "head.scale")!)[0] = 6
         return s
     }
 
     @Test func roundTripIsBitExactWithConfigAndStep() throws {
-        let dir = ScratchDir(), path = dir.file("ckpt.safetensors")
+        let dir = ScratchDir()
+        let path = dir.file("ckpt.safetensors")
         let s = try netStore()
         let config: JSONValue = .object(["optim": .object(["type": .string("adamw"), "lr": .number(0.001)])])
         try WeightsFile.save(s, to: path, config: config, step: 250)
@@ -34,14 +38,21 @@ import TestSupport
     }
 
     @Test func mismatchListsEveryNameAndShapeAndChangesNothing() throws {
-        let dir = ScratchDir(), path = dir.file("init.safetensors")
+        let dir = ScratchDir()
+        let path = dir.file("init.safetensors")
         try WeightsFile.save(try netStore(), to: path, metadata: [:])
-        let other = try ParameterStore(layout: [("layers.0.weight", [8, 3, 3, 3]), ("layers.0.bias", [4]), ("head.alpha", [1]),
-                                                ("layers.1.weight", [3, 8, 3, 3])])
+        let other = try ParameterStore(layout: [
+            ("layers.0.weight", [8, 3, 3, 3]), ("layers.0.bias", [4]), ("head.alpha", [1]),
+            ("layers.1.weight", [3, 8, 3, 3])
+        ])
         other.values[0] = 42
-        #expect(throws: CheckpointError(path: path, reason:
-            "parameters do not match the model: missing head.alpha [1], layers.1.weight [3, 8, 3, 3]; unexpected head.scale []; "
-            + "shape layers.0.weight: file [4, 3, 3, 3], model [8, 3, 3, 3]")) {
+        #expect(
+            throws: CheckpointError(
+                path: path,
+                reason:
+                    "parameters do not match the model: missing head.alpha [1], layers.1.weight [3, 8, 3, 3]; unexpected head.scale []; "
+                    + "shape layers.0.weight: file [4, 3, 3, 3], model [8, 3, 3, 3]")
+        ) {
             try WeightsFile.load(into: other, from: path)
         }
         #expect(other.values[0] == 42)

@@ -15,8 +15,12 @@ struct BatchBuilder: Sendable {
         let b = sampler.batchSize
         let specs = try sampler.samples(epoch: epoch, range: (index * b)..<((index + 1) * b))
         let patches = specs.map { s in
-            (pair: s.pair, origin: PatchOrigin(file: dataset.pairs[s.pair].name, x: s.x, y: s.y,
-                                               flipH: s.flipH, flipV: s.flipV, rot90: s.rot90))
+            (
+                pair: s.pair,
+                origin: PatchOrigin(
+                    file: dataset.pairs[s.pair].name, x: s.x, y: s.y,
+                    flipH: s.flipH, flipV: s.flipV, rot90: s.rot90)
+            )
         }
         return try Self.assemble(patches, dataset: dataset, epoch: epoch, index: index)
     }
@@ -24,11 +28,15 @@ struct BatchBuilder: Sendable {
     /// Input and target tensors (N, 3, P, P) with patch n cut from pair `patches[n].pair` at its origin.
     /// Patches are cut grouped by pair, so an uncached pair is decoded once per batch however many
     /// patches it gives; the result does not depend on that order.
-    static func assemble(_ patches: [(pair: Int, origin: PatchOrigin)], dataset: PairedDataset,
-                         epoch: Int, index: Int) throws -> Batch {
-        let p = dataset.patchSize, n = patches.count
+    static func assemble(
+        _ patches: [(pair: Int, origin: PatchOrigin)], dataset: PairedDataset,
+        epoch: Int, index: Int
+    ) throws -> Batch {
+        let p = dataset.patchSize
+        let n = patches.count
         let per = 3 * p * p
-        var input = [Float](repeating: 0, count: n * per), target = [Float](repeating: 0, count: n * per)
+        var input = [Float](repeating: 0, count: n * per)
+        var target = [Float](repeating: 0, count: n * per)
         let order = patches.indices.sorted { (patches[$0].pair, $0) < (patches[$1].pair, $1) }
         try input.withUnsafeMutableBufferPointer { inBuf in
             try target.withUnsafeMutableBufferPointer { tgBuf in
@@ -38,17 +46,20 @@ struct BatchBuilder: Sendable {
                     let images = try dataset.images(pair)
                     while k < order.count, patches[order[k]].pair == pair {
                         let slot = order[k]
-                        try PatchCrop.extract(into: inBuf.baseAddress! + slot * per, from: images.input,
-                                              origin: patches[slot].origin, size: p)
-                        try PatchCrop.extract(into: tgBuf.baseAddress! + slot * per, from: images.target,
-                                              origin: patches[slot].origin, size: p)
+                        try PatchCrop.extract(
+                            into: inBuf.baseAddress! + slot * per, from: images.input,
+                            origin: patches[slot].origin, size: p)
+                        try PatchCrop.extract(
+                            into: tgBuf.baseAddress! + slot * per, from: images.target,
+                            origin: patches[slot].origin, size: p)
                         k += 1
                     }
                 }
             }
         }
-        return Batch(input: Tensor(shape: [n, 3, p, p], storage: input),
-                     target: Tensor(shape: [n, 3, p, p], storage: target),
-                     origins: patches.map(\.origin), epoch: epoch, index: index)
+        return Batch(
+            input: Tensor(shape: [n, 3, p, p], storage: input),
+            target: Tensor(shape: [n, 3, p, p], storage: target),
+            origins: patches.map(\.origin), epoch: epoch, index: index)
     }
 }

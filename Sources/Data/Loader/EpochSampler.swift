@@ -41,11 +41,14 @@ public struct EpochSampler: Sendable {
         try config.validate()
         if sizes.isEmpty { throw LoaderError("sampler: no pairs to sample from") }
         for (i, s) in sizes.enumerated() where s.width < config.patchSize || s.height < config.patchSize {
-            throw LoaderError("sampler: pair \(i) is \(s.width)x\(s.height), smaller than patch_size \(config.patchSize)")
+            throw LoaderError(
+                "sampler: pair \(i) is \(s.width)x\(s.height), smaller than patch_size \(config.patchSize)")
         }
         let samples = config.samplesPerEpoch ?? sizes.count
         if samples < config.batchSize {
-            throw LoaderError("an epoch of \(samples) samples holds no full batch of batch_size \(config.batchSize); lower batch_size or set samples_per_epoch")
+            throw LoaderError(
+                "an epoch of \(samples) samples holds no full batch of batch_size \(config.batchSize); lower batch_size or set samples_per_epoch"
+            )
         }
         self.sizes = sizes
         self.patchSize = config.patchSize
@@ -80,7 +83,8 @@ public struct EpochSampler: Sendable {
     /// per call.
     public func samples(epoch: Int, range: Range<Int>) throws -> [SampleSpec] {
         guard epoch >= 0, range.lowerBound >= 0, range.upperBound <= samplesPerEpoch else {
-            throw LoaderError("samples \(range) of epoch \(epoch) are outside epochs >= 0 of \(samplesPerEpoch) samples")
+            throw LoaderError(
+                "samples \(range) of epoch \(epoch) are outside epochs >= 0 of \(samplesPerEpoch) samples")
         }
         let n = sizes.count
         var passOrder: (pass: Int, order: [Int]) = (-1, [])
@@ -96,8 +100,11 @@ public struct EpochSampler: Sendable {
         let (w, h) = sizes[pair]
         let x = rng.below(w - patchSize + 1)
         let y = rng.below(h - patchSize + 1)
-        let fh = rng.below(2) == 1, fv = rng.below(2) == 1, r = rng.below(4)
-        return SampleSpec(pair: pair, x: x, y: y, flipH: augment.flipH && fh, flipV: augment.flipV && fv,
-                          rot90: augment.rot90 ? r : 0)
+        let fh = rng.below(2) == 1
+        let fv = rng.below(2) == 1
+        let r = rng.below(4)
+        return SampleSpec(
+            pair: pair, x: x, y: y, flipH: augment.flipH && fh, flipV: augment.flipV && fv,
+            rot90: augment.rot90 ? r : 0)
     }
 }

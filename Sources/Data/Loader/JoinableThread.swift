@@ -15,11 +15,13 @@ final class JoinableThread: @unchecked Sendable {
     /// - Parameter name: names the thread in the error.
     init(name: String, body: @escaping @Sendable () -> Void) throws {
         let box = Unmanaged.passRetained(Box(body: body)).toOpaque()
-        let rc = pthread_create(&handle, nil, { arg in
-            let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &handle, nil,
+            { arg in
+                let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+                box.body()
+                return nil
+            }, box)
         if rc != 0 {
             Unmanaged<Box>.fromOpaque(box).release()
             throw LoaderError("cannot start loader thread \(name): \(String(cString: strerror(rc)))")

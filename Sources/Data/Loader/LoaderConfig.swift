@@ -15,7 +15,9 @@ public struct LoaderConfig: Sendable, Equatable {
         public var rot90: Bool
 
         public init(flipH: Bool = false, flipV: Bool = false, rot90: Bool = false) {
-            self.flipH = flipH; self.flipV = flipV; self.rot90 = rot90
+            self.flipH = flipH
+            self.flipV = flipV
+            self.rot90 = rot90
         }
 
         public static let none = Augment()
@@ -41,10 +43,18 @@ public struct LoaderConfig: Sendable, Equatable {
     /// `samples_per_epoch`: patches per epoch; nil means one per usable pair. Default nil.
     public var samplesPerEpoch: Int?
 
-    public init(patchSize: Int = 64, batchSize: Int = 16, seed: UInt64 = 0, workers: Int = 2, prefetch: Int = 4,
-                cache: Bool = false, augment: Augment = .none, strict: Bool = false, samplesPerEpoch: Int? = nil) {
-        self.patchSize = patchSize; self.batchSize = batchSize; self.seed = seed; self.workers = workers
-        self.prefetch = prefetch; self.cache = cache; self.augment = augment; self.strict = strict
+    public init(
+        patchSize: Int = 64, batchSize: Int = 16, seed: UInt64 = 0, workers: Int = 2, prefetch: Int = 4,
+        cache: Bool = false, augment: Augment = .none, strict: Bool = false, samplesPerEpoch: Int? = nil
+    ) {
+        self.patchSize = patchSize
+        self.batchSize = batchSize
+        self.seed = seed
+        self.workers = workers
+        self.prefetch = prefetch
+        self.cache = cache
+        self.augment = augment
+        self.strict = strict
         self.samplesPerEpoch = samplesPerEpoch
     }
 
@@ -64,14 +74,17 @@ public struct LoaderConfig: Sendable, Equatable {
         let perPatch = 3 * patchSize * patchSize
         let (values, overflow) = batchSize.multipliedReportingOverflow(by: perPatch)
         if overflow || values > Self.maxBatchValues {
-            throw LoaderError("batch_size \(batchSize) x 3 x \(patchSize) x \(patchSize) exceeds \(Self.maxBatchValues) values per batch tensor")
+            throw LoaderError(
+                "batch_size \(batchSize) x 3 x \(patchSize) x \(patchSize) exceeds \(Self.maxBatchValues) values per batch tensor"
+            )
         }
         if workers < 0 || workers > Self.maxWorkers {
             throw LoaderError("workers must be in 0...\(Self.maxWorkers) (got \(workers))")
         }
         if prefetch < 1 { throw LoaderError("prefetch must be >= 1 (got \(prefetch))") }
         if let s = samplesPerEpoch, s < batchSize {
-            throw LoaderError("samples_per_epoch (\(s)) must be >= batch_size (\(batchSize)): an epoch would hold no full batch")
+            throw LoaderError(
+                "samples_per_epoch (\(s)) must be >= batch_size (\(batchSize)): an epoch would hold no full batch")
         }
     }
 }

@@ -37,21 +37,29 @@ public final class PairedDataset: Sendable {
 
     /// Opens `root` with the patch size, `strict` and `cache` of `config` (validated first).
     /// - Parameter warn: receives each warning line as it is found (they are also kept in `warnings`).
-    public init(root: String, config: LoaderConfig, readOptions: ReadOptions = ReadOptions(),
-                warn: (@Sendable (String) -> Void)? = nil) throws {
+    public init(
+        root: String, config: LoaderConfig, readOptions: ReadOptions = ReadOptions(),
+        warn: (@Sendable (String) -> Void)? = nil
+    ) throws {
         try config.validate()
-        let inputDir = ImageDirectory.join(root, "input"), targetDir = ImageDirectory.join(root, "target")
+        let inputDir = ImageDirectory.join(root, "input")
+        let targetDir = ImageDirectory.join(root, "target")
         let names = try Self.pairedNames(inputDir: inputDir, targetDir: targetDir)
 
-        var pairs: [Pair] = [], skipped: [String] = [], warnings: [String] = []
+        var pairs: [Pair] = []
+        var skipped: [String] = []
+        var warnings: [String] = []
         var cache: [(input: HDRImage, target: HDRImage)] = []
         for name in names {
-            let inPath = ImageDirectory.join(inputDir, name), tgPath = ImageDirectory.join(targetDir, name)
+            let inPath = ImageDirectory.join(inputDir, name)
+            let tgPath = ImageDirectory.join(targetDir, name)
             let input = try ImageReader.read(path: inPath, options: readOptions)
             let target = try ImageReader.read(path: tgPath, options: readOptions)
             let (w, h) = (input.image.width, input.image.height)
             if w != target.image.width || h != target.image.height {
-                throw LoaderError("size mismatch: \(inPath) is \(w)x\(h) but \(tgPath) is \(target.image.width)x\(target.image.height)")
+                throw LoaderError(
+                    "size mismatch: \(inPath) is \(w)x\(h) but \(tgPath) is \(target.image.width)x\(target.image.height)"
+                )
             }
             if w < config.patchSize || h < config.patchSize {
                 throw LoaderError("\(inPath): \(w)x\(h) is smaller than patch_size \(config.patchSize)")
@@ -73,8 +81,10 @@ public final class PairedDataset: Sendable {
             if config.cache { cache.append((input.image, target.image)) }
         }
         if pairs.isEmpty {
-            let why = names.isEmpty ? "no .exr or .hdr files in \(inputDir) and \(targetDir)"
-                                    : "all \(names.count) pairs skipped for NaN/Inf pixels"
+            let why =
+                names.isEmpty
+                ? "no .exr or .hdr files in \(inputDir) and \(targetDir)"
+                : "all \(names.count) pairs skipped for NaN/Inf pixels"
             throw LoaderError("data root \(root): no usable pairs (\(why))")
         }
         self.root = root
@@ -89,8 +99,10 @@ public final class PairedDataset: Sendable {
     /// Names present in both directories; anything in only one of them is an error naming the file and the
     /// counterpart it lacks (the first in sorted order; the count says how many more).
     static func pairedNames(inputDir: String, targetDir: String) throws -> [String] {
-        let inputs = try ImageDirectory.list(inputDir), targets = try ImageDirectory.list(targetDir)
-        let inSet = Set(inputs), tgSet = Set(targets)
+        let inputs = try ImageDirectory.list(inputDir)
+        let targets = try ImageDirectory.list(targetDir)
+        let inSet = Set(inputs)
+        let tgSet = Set(targets)
         var unpaired: [(have: String, missing: String)] = []
         for n in inputs where !tgSet.contains(n) {
             unpaired.append((ImageDirectory.join(inputDir, n), ImageDirectory.join(targetDir, n)))
@@ -128,7 +140,9 @@ public final class PairedDataset: Sendable {
             throw LoaderError("\(path): now \(w)x\(h), was \(pair.width)x\(pair.height) when the dataset was opened")
         }
         if loaded.counts.nan + loaded.counts.inf > 0 {
-            throw LoaderError("\(path): \(loaded.counts.nan) NaN and \(loaded.counts.inf) Inf pixels appeared since the dataset was opened")
+            throw LoaderError(
+                "\(path): \(loaded.counts.nan) NaN and \(loaded.counts.inf) Inf pixels appeared since the dataset was opened"
+            )
         }
         return loaded.image
     }

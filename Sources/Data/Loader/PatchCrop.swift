@@ -13,16 +13,21 @@ public enum PatchCrop {
     /// (oy, ox) found by undoing the steps above.
     /// - Parameter dst: (3, size, size), contiguous; overwritten.
     /// - Parameter image: (3, H, W) planar; the crop must lie inside it (`LoaderError` otherwise).
-    public static func extract(into dst: UnsafeMutablePointer<Float>, from image: HDRImage, origin: PatchOrigin,
-                               size: Int) throws {
+    public static func extract(
+        into dst: UnsafeMutablePointer<Float>, from image: HDRImage, origin: PatchOrigin,
+        size: Int
+    ) throws {
         let (w, h, p) = (image.width, image.height, size)
         guard p >= 1, p <= w, p <= h, origin.x >= 0, origin.y >= 0, origin.x <= w - p, origin.y <= h - p else {
-            throw LoaderError("\(origin.file): patch \(size)x\(size) at (\(origin.x), \(origin.y)) is outside the \(w)x\(h) image")
+            throw LoaderError(
+                "\(origin.file): patch \(size)x\(size) at (\(origin.x), \(origin.y)) is outside the \(w)x\(h) image")
         }
         let map = { (oy: Int, ox: Int) in
             sourceCoordinate(oy, ox, size: p, flipH: origin.flipH, flipV: origin.flipV, rot90: origin.rot90)
         }
-        let o = map(0, 0), ax = map(0, 1), ay = map(1, 0)
+        let o = map(0, 0)
+        let ax = map(0, 1)
+        let ay = map(1, 0)
         // Offsets within one plane; steps may be negative or +-W.
         let stepX = (ax.y - o.y) * w + (ax.x - o.x)
         let stepY = (ay.y - o.y) * w + (ay.x - o.x)
@@ -34,7 +39,8 @@ public enum PatchCrop {
                 let s = base + c * plane + start
                 let d = dst + c * p * p
                 for oy in 0..<p {
-                    let row = s + oy * stepY, out = d + oy * p
+                    let row = s + oy * stepY
+                    let out = d + oy * p
                     if stepX == 1 {
                         out.update(from: row, count: p)
                     } else {
@@ -47,8 +53,10 @@ public enum PatchCrop {
 
     /// Where output pixel (oy, ox) of the augmented patch comes from in the unaugmented crop: the steps of
     /// the type comment undone in reverse order.
-    public static func sourceCoordinate(_ oy: Int, _ ox: Int, size p: Int, flipH: Bool, flipV: Bool,
-                                        rot90: Int) -> (y: Int, x: Int) {
+    public static func sourceCoordinate(
+        _ oy: Int, _ ox: Int, size p: Int, flipH: Bool, flipV: Bool,
+        rot90: Int
+    ) -> (y: Int, x: Int) {
         var (y, x) = (oy, ox)
         for _ in 0..<(((rot90 % 4) + 4) % 4) { (y, x) = (x, p - 1 - y) }
         if flipV { y = p - 1 - y }

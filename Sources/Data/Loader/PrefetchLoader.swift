@@ -41,15 +41,18 @@ public final class PrefetchLoader: @unchecked Sendable {
     public init(dataset: PairedDataset, config: LoaderConfig, startEpoch: Int = 0) throws {
         try config.validate()
         if config.patchSize != dataset.patchSize {
-            throw LoaderError("patch_size \(config.patchSize) differs from the \(dataset.patchSize) the dataset \(dataset.root) was opened with")
+            throw LoaderError(
+                "patch_size \(config.patchSize) differs from the \(dataset.patchSize) the dataset \(dataset.root) was opened with"
+            )
         }
         if startEpoch < 0 { throw LoaderError("start epoch must be >= 0 (got \(startEpoch))") }
         self.dataset = dataset
         self.config = config
         self.startEpoch = startEpoch
         self.sampler = try EpochSampler(dataset: dataset, config: config)
-        self.core = Core(builder: BatchBuilder(dataset: dataset, sampler: sampler), prefetch: config.prefetch,
-                         startEpoch: startEpoch)
+        self.core = Core(
+            builder: BatchBuilder(dataset: dataset, sampler: sampler), prefetch: config.prefetch,
+            startEpoch: startEpoch)
         var started: [JoinableThread] = []
         do {
             for w in 0..<config.workers {
@@ -107,7 +110,9 @@ extension PrefetchLoader {
         private var waitSeconds = 0.0
 
         init(builder: BatchBuilder, prefetch: Int, startEpoch: Int) {
-            self.builder = builder; self.prefetch = prefetch; self.startEpoch = startEpoch
+            self.builder = builder
+            self.prefetch = prefetch
+            self.startEpoch = startEpoch
         }
 
         private func position(_ g: Int) -> (epoch: Int, index: Int) {
@@ -189,8 +194,9 @@ extension PrefetchLoader {
 
         func snapshot() -> LoaderStats {
             lock.withLock {
-                LoaderStats(produced: produced, consumed: consumed, ready: ready.count, maxReady: maxReady,
-                            waitSeconds: waitSeconds)
+                LoaderStats(
+                    produced: produced, consumed: consumed, ready: ready.count, maxReady: maxReady,
+                    waitSeconds: waitSeconds)
             }
         }
 

@@ -39,7 +39,8 @@ public struct DegradationRecipe: Sendable {
     /// - Parameter clean: (3, H, W) linear, finite, >= 0.
     /// - Returns: input (degraded capture) and target (clean, after scene steps), both (3, H, W).
     public func apply(clean: HDRImage, seed: UInt64, pair: Int) -> (input: HDRImage, target: HDRImage) {
-        var input = clean, target = clean
+        var input = clean
+        var target = clean
         for (s, step) in steps.enumerated() {
             var rng = SynthStreams.step(seed: seed, pair: pair, step: s)
             step.apply(input: &input, target: &target, rng: &rng)
@@ -51,11 +52,12 @@ public struct DegradationRecipe: Sendable {
     public var json: JSONValue {
         .object([
             "name": .string(name),
-            "steps": .array(steps.map { step in
-                var p = step.parameters
-                p["type"] = .string(type(of: step).type)
-                return .object(p)
-            }),
+            "steps": .array(
+                steps.map { step in
+                    var p = step.parameters
+                    p["type"] = .string(type(of: step).type)
+                    return .object(p)
+                })
         ])
     }
 }

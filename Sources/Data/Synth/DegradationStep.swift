@@ -32,10 +32,12 @@ public enum DegradationSteps {
     /// Every step type a recipe may name.
     public static let registry: Registry<any DegradationStep> = {
         do {
-            return try Registry(kind: "degradation step", [
-                ExposureStep.registryEntry, NoiseStep.registryEntry, ClipStep.registryEntry,
-                CRFQuantizeStep.registryEntry, BlurStep.registryEntry, ShiftStep.registryEntry,
-            ])
+            return try Registry(
+                kind: "degradation step",
+                [
+                    ExposureStep.registryEntry, NoiseStep.registryEntry, ClipStep.registryEntry,
+                    CRFQuantizeStep.registryEntry, BlurStep.registryEntry, ShiftStep.registryEntry
+                ])
         } catch {
             fatalError("\(error)")
         }

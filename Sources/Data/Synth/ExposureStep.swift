@@ -55,7 +55,8 @@ public struct ExposureStep: DegradationStep {
         }
         lum.sort()
         let rank = percentile / 100 * Double(n - 1)
-        let lo = Int(rank.rounded(.down)), hi = min(lo + 1, n - 1)
+        let lo = Int(rank.rounded(.down))
+        let hi = min(lo + 1, n - 1)
         let f = rank - Double(lo)
         return lum[lo] + (lum[hi] - lum[lo]) * f
     }

@@ -32,7 +32,8 @@ public struct NoiseStep: DegradationStep {
     }
 
     public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
-        let k = photonsAtWhite, sigma = readSigma
+        let k = photonsAtWhite
+        let sigma = readSigma
         input.pixels.withUnsafeMutableBufferPointer { p in
             for i in p.indices {
                 var x = PoissonSampler.sample(mean: Double(max(p[i], 0)) * k, rng: &rng) / k

@@ -76,7 +76,8 @@ struct SceneLayout {
     init(width: Int, height: Int, rng: inout SeededRNG) {
         self.width = width
         self.height = height
-        let w = Double(width), h = Double(height)
+        let w = Double(width)
+        let h = Double(height)
         func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * rng.uniform() }
         horizon = Int(h * uniform(0.45, 0.6))
         sunX = w * uniform(0.15, 0.85)
@@ -93,18 +94,21 @@ struct SceneLayout {
             let grey = uniform(0.15, 0.6)
             var lit = Set<Int>()
             for cell in 0..<64 where rng.uniform() < 0.3 { lit.insert(cell) }
-            walls.append(Wall(
-                x0: x0, x1: x0 + ww, top: top, base: base,
-                albedo: RGB(r: grey * uniform(0.8, 1.2), g: grey * uniform(0.75, 1), b: grey * uniform(0.6, 0.9)),
-                sunlit: rng.uniform() < 0.5, lit: lit, windowRadiance: exp(uniform(log(20), log(400))),
-                doorX: x0 + Int(Double(ww) * uniform(0.2, 0.6)), doorRadiance: exp(uniform(log(4e-4), log(2e-3)))))
+            walls.append(
+                Wall(
+                    x0: x0, x1: x0 + ww, top: top, base: base,
+                    albedo: RGB(r: grey * uniform(0.8, 1.2), g: grey * uniform(0.75, 1), b: grey * uniform(0.6, 0.9)),
+                    sunlit: rng.uniform() < 0.5, lit: lit, windowRadiance: exp(uniform(log(20), log(400))),
+                    doorX: x0 + Int(Double(ww) * uniform(0.2, 0.6)), doorRadiance: exp(uniform(log(4e-4), log(2e-3)))))
         }
         self.walls = walls.sorted { $0.base < $1.base }
         var lamps: [Lamp] = []
         for _ in 0..<(2 + Int(rng.below(3))) {
             let base = min(horizon + Int(h * uniform(0.1, 0.4)), height - 1)
-            lamps.append(Lamp(x: Int(uniform(0.05, 0.95) * w), head: base - Int(h * uniform(0.15, 0.3)), base: base,
-                              radiance: exp(uniform(log(300), log(3000)))))
+            lamps.append(
+                Lamp(
+                    x: Int(uniform(0.05, 0.95) * w), head: base - Int(h * uniform(0.15, 0.3)), base: base,
+                    radiance: exp(uniform(log(300), log(3000)))))
         }
         self.lamps = lamps
     }
@@ -137,7 +141,8 @@ struct SceneLayout {
     }
 
     func ground(_ x: Int, _ y: Int, soil: ValueNoise, grain: ValueNoise) -> RGB {
-        let s = soil(x, y), g = grain(x, y)
+        let s = soil(x, y)
+        let g = grain(x, y)
         let albedo = RGB(r: 0.55, g: 0.45, b: 0.33) * (0.06 + 0.6 * s * s) * (0.8 + 0.4 * g)
         let sun = inCastShadow(x, y) ? 0 : Self.sunIrradiance
         return albedo * (Self.ambient + sun + lampIrradiance(x, y))
@@ -159,15 +164,18 @@ struct SceneLayout {
     }
 
     func facade(_ wall: Wall, _ x: Int, _ y: Int, grain: ValueNoise) -> RGB {
-        let lx = x - wall.x0, ly = wall.base - y
+        let lx = x - wall.x0
+        let ly = wall.base - y
         // Doorway: a dark interior, the scene's deepest shadow.
         if x >= wall.doorX && x < wall.doorX + 10 && ly < 18 {
             return RGB(r: 0.9, g: 0.95, b: 1) * (wall.doorRadiance * (0.4 + 0.6 * grain(x, y)))
         }
         // Windows: 6 x 8 cells on a 14 x 16 grid, kept clear of the edges and the door storey.
-        let col = (lx - 4) / 14, row = (ly - 22) / 16
+        let col = (lx - 4) / 14
+        let row = (ly - 22) / 16
         if lx >= 4, ly >= 22, lx < wall.x1 - wall.x0 - 4, wall.base - y < wall.base - wall.top - 4,
-           (lx - 4) % 14 < 6, (ly - 22) % 16 < 8 {
+            (lx - 4) % 14 < 6, (ly - 22) % 16 < 8
+        {
             if wall.lit.contains((row * 8 + col) % 64) {
                 return Self.lampColor * (wall.windowRadiance * (0.85 + 0.3 * grain(x, y)))
             }
@@ -184,7 +192,8 @@ struct SceneLayout {
     func lampIrradiance(_ x: Int, _ y: Int) -> Double {
         var e = 0.0
         for lamp in lamps {
-            let dx = Double(x - lamp.x), dy = Double(y - lamp.head)
+            let dx = Double(x - lamp.x)
+            let dy = Double(y - lamp.head)
             e += lamp.radiance * 0.004 * exp(-(dx * dx + dy * dy) / (2 * 18 * 18))
         }
         return e
@@ -194,7 +203,8 @@ struct SceneLayout {
     func lampLight(_ x: Int, _ y: Int) -> RGB {
         var c = RGB(r: 0, g: 0, b: 0)
         for lamp in lamps {
-            let dx = Double(x - lamp.x), dy = Double(y - lamp.head)
+            let dx = Double(x - lamp.x)
+            let dy = Double(y - lamp.head)
             let d = (dx * dx + dy * dy).squareRoot()
             if d <= 2.5 { c = c + Self.lampColor * lamp.radiance }
             c = c + Self.lampColor * (lamp.radiance * 0.01 * exp(-d / 3))

@@ -18,7 +18,9 @@ public struct ShiftStep: DegradationStep {
     public var maxScale: Double
 
     public init(maxShift: Double, maxRotationDegrees: Double = 0, maxScale: Double = 0) {
-        self.maxShift = maxShift; self.maxRotationDegrees = maxRotationDegrees; self.maxScale = maxScale
+        self.maxShift = maxShift
+        self.maxRotationDegrees = maxRotationDegrees
+        self.maxScale = maxScale
     }
 
     public init(config: ConfigMapping) throws {
@@ -28,13 +30,17 @@ public struct ShiftStep: DegradationStep {
     }
 
     public var parameters: [String: JSONValue] {
-        ["max_shift": .number(maxShift), "max_rotation_deg": .number(maxRotationDegrees), "max_scale": .number(maxScale)]
+        [
+            "max_shift": .number(maxShift), "max_rotation_deg": .number(maxRotationDegrees),
+            "max_scale": .number(maxScale)
+        ]
     }
 
     /// The warp this step applies for a given stream.
     public func draw(_ rng: inout SeededRNG) -> AffineWarp {
         func symmetric(_ m: Double) -> Double { (2 * rng.uniform() - 1) * m }
-        let dx = symmetric(maxShift), dy = symmetric(maxShift)
+        let dx = symmetric(maxShift)
+        let dy = symmetric(maxShift)
         let rotation = symmetric(maxRotationDegrees)
         return AffineWarp(dx: dx, dy: dy, rotationDegrees: rotation, scale: 1 + symmetric(maxScale))
     }

@@ -10,7 +10,10 @@ public struct SynthManifest: Codable, Sendable, Equatable {
     public struct Crop: Codable, Sendable, Equatable {
         public var x, y, width, height: Int
         public init(x: Int, y: Int, width: Int, height: Int) {
-            self.x = x; self.y = y; self.width = width; self.height = height
+            self.x = x
+            self.y = y
+            self.width = width
+            self.height = height
         }
     }
 
@@ -19,7 +22,11 @@ public struct SynthManifest: Codable, Sendable, Equatable {
         /// The source path as given (directory entries joined to the directory), or `procedural:<j>`.
         public var source: String
         public var crop: Crop
-        public init(id: String, source: String, crop: Crop) { self.id = id; self.source = source; self.crop = crop }
+        public init(id: String, source: String, crop: Crop) {
+            self.id = id
+            self.source = source
+            self.crop = crop
+        }
     }
 
     public static let fileName = "manifest.json"
@@ -37,11 +44,19 @@ public struct SynthManifest: Codable, Sendable, Equatable {
 
     public init(recipeFile: String, recipe: JSONValue, seed: UInt64, patch: Int?, full: Bool, pairs: [Pair]) {
         self.version = Self.currentVersion
-        self.recipeFile = recipeFile; self.recipe = recipe; self.seed = seed
-        self.patch = patch; self.full = full; self.pairs = pairs
+        self.recipeFile = recipeFile
+        self.recipe = recipe
+        self.seed = seed
+        self.patch = patch
+        self.full = full
+        self.pairs = pairs
     }
 
-    enum CodingKeys: String, CodingKey { case version, recipeFile = "recipe_file", recipe, seed, patch, full, pairs }
+    enum CodingKeys: String, CodingKey {
+        case version
+        case recipeFile = "recipe_file"
+        case recipe, seed, patch, full, pairs
+    }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

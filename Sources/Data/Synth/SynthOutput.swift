@@ -17,17 +17,23 @@ enum SynthOutput {
         let dirs = [out + "/input", out + "/target"]
         if fm.fileExists(atPath: manifest) {
             guard force else {
-                throw SynthError(path: out, reason: "already holds a dataset (\(SynthManifest.fileName)); use --force to replace it")
+                throw SynthError(
+                    path: out, reason: "already holds a dataset (\(SynthManifest.fileName)); use --force to replace it")
             }
         } else if !force, dirs.contains(where: { !((try? fm.contentsOfDirectory(atPath: $0))?.isEmpty ?? true) }) {
-            throw SynthError(path: out, reason: "holds input/ or target/ files but no \(SynthManifest.fileName) (an unfinished run?); use --force to replace them")
+            throw SynthError(
+                path: out,
+                reason:
+                    "holds input/ or target/ files but no \(SynthManifest.fileName) (an unfinished run?); use --force to replace them"
+            )
         }
         do {
             if fm.fileExists(atPath: manifest) { try fm.removeItem(atPath: manifest) }
             for d in dirs where fm.fileExists(atPath: d) { try fm.removeItem(atPath: d) }
             for d in dirs { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) }
         } catch {
-            throw SynthError(path: out, reason: "cannot prepare the output folder: \((error as NSError).localizedDescription)")
+            throw SynthError(
+                path: out, reason: "cannot prepare the output folder: \((error as NSError).localizedDescription)")
         }
     }
 
@@ -49,7 +55,9 @@ enum SynthOutput {
         return out
     }
 
-    static func write(_ input: HDRImage, _ target: HDRImage, id: String, out: String, compression: EXRCompression) throws {
+    static func write(
+        _ input: HDRImage, _ target: HDRImage, id: String, out: String, compression: EXRCompression
+    ) throws {
         try EXRWriter.write(input, to: "\(out)/input/\(id).exr", options: writeOptions(compression))
         try EXRWriter.write(target, to: "\(out)/target/\(id).exr", options: writeOptions(compression))
     }

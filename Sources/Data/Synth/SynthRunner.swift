@@ -28,12 +28,22 @@ public struct SynthOptions: Sendable {
     /// Procedural patches come from ceil(count / scenePatches) scenes of 512 x 256.
     public static let scenePatches = 16
 
-    public init(sources: SynthSources, recipe: DegradationRecipe, recipeFile: String, out: String, patch: Int = 64,
-                count: Int? = nil, seed: UInt64 = 0, full: Bool = false, force: Bool = false, threads: Int = 0,
-                compression: EXRCompression = .zip) {
-        self.sources = sources; self.recipe = recipe; self.recipeFile = recipeFile; self.out = out
-        self.patch = patch; self.count = count; self.seed = seed; self.full = full; self.force = force
-        self.threads = threads; self.compression = compression
+    public init(
+        sources: SynthSources, recipe: DegradationRecipe, recipeFile: String, out: String, patch: Int = 64,
+        count: Int? = nil, seed: UInt64 = 0, full: Bool = false, force: Bool = false, threads: Int = 0,
+        compression: EXRCompression = .zip
+    ) {
+        self.sources = sources
+        self.recipe = recipe
+        self.recipeFile = recipeFile
+        self.out = out
+        self.patch = patch
+        self.count = count
+        self.seed = seed
+        self.full = full
+        self.force = force
+        self.threads = threads
+        self.compression = compression
     }
 }
 
@@ -57,13 +67,15 @@ public enum SynthRunner {
         try SynthOutput.prepare(o.out, force: o.force)
         do {
             let pairs = try produce(plan, o)
-            let manifest = SynthManifest(recipeFile: o.recipeFile, recipe: o.recipe.json, seed: o.seed,
-                                         patch: o.full ? nil : o.patch, full: o.full, pairs: pairs.map(\.record))
+            let manifest = SynthManifest(
+                recipeFile: o.recipeFile, recipe: o.recipe.json, seed: o.seed,
+                patch: o.full ? nil : o.patch, full: o.full, pairs: pairs.map(\.record))
             try manifest.write(to: o.out + "/" + SynthManifest.fileName)
             func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
-            return SynthSummary(pairs: pairs.count, sources: plan.sourceNames.count, out: o.out,
-                                meanInputStops: mean(pairs.compactMap(\.inputStops)),
-                                meanTargetStops: mean(pairs.compactMap(\.targetStops)))
+            return SynthSummary(
+                pairs: pairs.count, sources: plan.sourceNames.count, out: o.out,
+                meanInputStops: mean(pairs.compactMap(\.inputStops)),
+                meanTargetStops: mean(pairs.compactMap(\.targetStops)))
         } catch {
             SynthOutput.discardPairs(o.out)
             throw error
@@ -101,16 +113,18 @@ public enum SynthRunner {
         if o.full {
             crop = .init(x: 0, y: 0, width: image.width, height: image.height)
         } else {
-            let x = rng.below(image.width - o.patch + 1), y = rng.below(image.height - o.patch + 1)
+            let x = rng.below(image.width - o.patch + 1)
+            let y = rng.below(image.height - o.patch + 1)
             crop = .init(x: x, y: y, width: o.patch, height: o.patch)
         }
         let clean = o.full ? image : SynthOutput.cut(image, crop)
         let (input, target) = o.recipe.apply(clean: clean, seed: o.seed, pair: i)
         let id = plan.id(i)
         try SynthOutput.write(input, target, id: id, out: o.out, compression: o.compression)
-        return PairResult(record: .init(id: id, source: plan.sourceNames[plan.pairs[i].source], crop: crop),
-                          inputStops: LuminanceStats(input)?.dynamicRangeStops,
-                          targetStops: LuminanceStats(target)?.dynamicRangeStops)
+        return PairResult(
+            record: .init(id: id, source: plan.sourceNames[plan.pairs[i].source], crop: crop),
+            inputStops: LuminanceStats(input)?.dynamicRangeStops,
+            targetStops: LuminanceStats(target)?.dynamicRangeStops)
     }
 }
 
@@ -131,14 +145,20 @@ struct SynthPlan: Sendable {
     private let idWidth: Int
 
     init(_ o: SynthOptions) throws {
-        guard o.full || o.patch >= 1 else { throw SynthError(path: "--patch", reason: "must be at least 1, got \(o.patch)") }
+        guard o.full || o.patch >= 1 else {
+            throw SynthError(path: "--patch", reason: "must be at least 1, got \(o.patch)")
+        }
         if let c = o.count, c < 1 { throw SynthError(path: "--count", reason: "must be at least 1, got \(c)") }
-        sources = o.sources; patch = o.patch; full = o.full; seed = o.seed
+        sources = o.sources
+        patch = o.patch
+        full = o.full
+        seed = o.seed
         let count = o.count ?? SynthOptions.defaultCount
         switch (o.sources, o.full) {
         case (.files(let files), true):
             guard o.count == nil else {
-                throw SynthError(path: "--count", reason: "does not apply to --full with image files (one pair per file)")
+                throw SynthError(
+                    path: "--count", reason: "does not apply to --full with image files (one pair per file)")
             }
             sourceNames = files
         case (.files(let files), false):
@@ -172,18 +192,25 @@ struct SynthPlan: Sendable {
         let name = sourceNames[s]
         switch sources {
         case .procedural:
-            image = ProceduralScene.render(width: ProceduralScene.defaultWidth, height: ProceduralScene.defaultHeight,
-                                           seed: seed, index: s)
+            image = ProceduralScene.render(
+                width: ProceduralScene.defaultWidth, height: ProceduralScene.defaultHeight,
+                seed: seed, index: s)
         case .files:
             let loaded = try ImageReader.read(path: name)
             let bad = loaded.counts.nan + loaded.counts.inf
             guard bad == 0 else {
-                throw SynthError(path: name, reason: "\(bad) pixel(s) with NaN or Inf (\(loaded.counts.nan) NaN, \(loaded.counts.inf) Inf); not used for training")
+                throw SynthError(
+                    path: name,
+                    reason:
+                        "\(bad) pixel(s) with NaN or Inf (\(loaded.counts.nan) NaN, \(loaded.counts.inf) Inf); not used for training"
+                )
             }
             image = loaded.image
         }
         if !full && (image.width < patch || image.height < patch) {
-            throw SynthError(path: name, reason: "image is \(image.width) x \(image.height), smaller than the \(patch) x \(patch) patch")
+            throw SynthError(
+                path: name,
+                reason: "image is \(image.width) x \(image.height), smaller than the \(patch) x \(patch) patch")
         }
         return image
     }

@@ -59,7 +59,9 @@ public enum SynthSources: Sendable, Equatable {
                 let ext = (name as NSString).pathExtension.lowercased()
                 return imageExtensions.contains(ext) && !name.hasPrefix(".")
             }.sorted()
-            guard !images.isEmpty else { throw SynthError(path: value, reason: "no .exr or .hdr files in the directory") }
+            guard !images.isEmpty else {
+                throw SynthError(path: value, reason: "no .exr or .hdr files in the directory")
+            }
             let prefix = value.hasSuffix("/") ? value : value + "/"
             files += images.map { prefix + $0 }
         }

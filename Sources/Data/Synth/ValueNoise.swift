@@ -16,7 +16,8 @@ struct ValueNoise {
     init(width: Int, height: Int, cell: Int, octaves: Int, rng: inout SeededRNG) {
         var c = Double(max(cell, 1))
         for _ in 0..<octaves {
-            let columns = Int(Double(width) / c) + 2, rows = Int(Double(height) / c) + 2
+            let columns = Int(Double(width) / c) + 2
+            let rows = Int(Double(height) / c) + 2
             layers.append(Layer(cell: c, columns: columns, values: (0..<(rows * columns)).map { _ in rng.uniform() }))
             c = max(c / 2, 1)
         }
@@ -25,14 +26,21 @@ struct ValueNoise {
 
     /// Value at pixel centre (x, y), in [0, 1).
     func callAsFunction(_ x: Int, _ y: Int) -> Double {
-        var sum = 0.0, amplitude = 1.0
+        var sum = 0.0
+        var amplitude = 1.0
         for layer in layers {
-            let u = Double(x) / layer.cell, v = Double(y) / layer.cell
-            let i = Int(u), j = Int(v)
-            let fu = smooth(u - Double(i)), fv = smooth(v - Double(j))
-            let row0 = j * layer.columns, row1 = row0 + layer.columns
-            let a = layer.values[row0 + i], b = layer.values[row0 + i + 1]
-            let c = layer.values[row1 + i], d = layer.values[row1 + i + 1]
+            let u = Double(x) / layer.cell
+            let v = Double(y) / layer.cell
+            let i = Int(u)
+            let j = Int(v)
+            let fu = smooth(u - Double(i))
+            let fv = smooth(v - Double(j))
+            let row0 = j * layer.columns
+            let row1 = row0 + layer.columns
+            let a = layer.values[row0 + i]
+            let b = layer.values[row0 + i + 1]
+            let c = layer.values[row1 + i]
+            let d = layer.values[row1 + i + 1]
             sum += amplitude * ((a * (1 - fu) + b * fu) * (1 - fv) + (c * (1 - fu) + d * fu) * fv)
             amplitude /= 2
         }

@@ -10,8 +10,9 @@ public enum ChannelConcat {
 
     /// Ca + Cb, after checking that a and b agree outside the channel axis.
     static func outputChannels(a: [Int], b: [Int]) -> Int {
-        precondition(a.count == 4 && b.count == 4 && a[0] == b[0] && a[2] == b[2] && a[3] == b[3] && a[1] > 0 && b[1] > 0,
-                     "ChannelConcat: shapes \(a) and \(b) differ outside the channel axis (or one has no channels)")
+        precondition(
+            a.count == 4 && b.count == 4 && a[0] == b[0] && a[2] == b[2] && a[3] == b[3] && a[1] > 0 && b[1] > 0,
+            "ChannelConcat: shapes \(a) and \(b) differ outside the channel axis (or one has no channels)")
         return a[1] + b[1]
     }
 
@@ -25,7 +26,9 @@ public enum ChannelConcat {
     /// - Parameter b: (N, Cb, H, W)
     public static func forward(output: inout Tensor, a: Tensor, b: Tensor) {
         requireConcatShape(output, a: a.shape, b: b.shape, "ChannelConcat.forward output")
-        let n = a.shape[0], sa = a.sampleCount, sb = b.sampleCount
+        let n = a.shape[0]
+        let sa = a.sampleCount
+        let sb = b.sampleCount
         if output.count == 0 { return }
         a.storage.withUnsafeBufferPointer { a in
             b.storage.withUnsafeBufferPointer { b in
@@ -46,14 +49,17 @@ public enum ChannelConcat {
     /// - Parameter dOutput: (N, Ca + Cb, H, W)
     public static func backward(dA: inout Tensor, dB: inout Tensor, dOutput: Tensor) {
         requireConcatShape(dOutput, a: dA.shape, b: dB.shape, "ChannelConcat.backward dOutput")
-        let n = dA.shape[0], sa = dA.sampleCount, sb = dB.sampleCount
+        let n = dA.shape[0]
+        let sa = dA.sampleCount
+        let sb = dB.sampleCount
         if dOutput.count == 0 { return }
         dOutput.storage.withUnsafeBufferPointer { dy in
             dA.storage.withUnsafeMutableBufferPointer { da in
                 dB.storage.withUnsafeMutableBufferPointer { db in
                     for i in 0..<n {
                         let dyi = dy.baseAddress! + i * (sa + sb)
-                        let dai = da.baseAddress! + i * sa, dbi = db.baseAddress! + i * sb
+                        let dai = da.baseAddress! + i * sa
+                        let dbi = db.baseAddress! + i * sb
                         for j in 0..<sa { dai[j] += dyi[j] }
                         for j in 0..<sb { dbi[j] += dyi[sa + j] }
                     }

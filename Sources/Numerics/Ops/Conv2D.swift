@@ -27,19 +27,26 @@ public final class Conv2D: @unchecked Sendable {
         inChannels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
         stride: Int = 1, padding: Int = 0, workspace: Workspace = Workspace()
     ) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0,
-                     "Conv2D: bad geometry")
-        self.inChannels = inChannels; self.outChannels = outChannels
-        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
-        self.stride = stride; self.padding = padding
+        precondition(
+            inChannels > 0 && outChannels > 0 && kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0,
+            "Conv2D: bad geometry")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.stride = stride
+        self.padding = padding
         self.workspace = workspace
     }
 
     /// Square kernel.
-    public convenience init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                            workspace: Workspace = Workspace()) {
-        self.init(inChannels: inChannels, outChannels: outChannels, kernelHeight: kernel, kernelWidth: kernel,
-                  stride: stride, padding: padding, workspace: workspace)
+    public convenience init(
+        inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        workspace: Workspace = Workspace()
+    ) {
+        self.init(
+            inChannels: inChannels, outChannels: outChannels, kernelHeight: kernel, kernelWidth: kernel,
+            stride: stride, padding: padding, workspace: workspace)
     }
 
     /// (Cout, Cin, kh, kw)
@@ -60,9 +67,11 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     func geometry(input shape: [Int]) -> ConvGeometry {
-        precondition(shape.count == 4 && shape[1] == inChannels, "Conv2D: input \(shape), expected (N, \(inChannels), H, W)")
-        return ConvGeometry(channels: inChannels, height: shape[2], width: shape[3], kernelHeight: kernelHeight,
-                            kernelWidth: kernelWidth, stride: stride, padding: padding)
+        precondition(
+            shape.count == 4 && shape[1] == inChannels, "Conv2D: input \(shape), expected (N, \(inChannels), H, W)")
+        return ConvGeometry(
+            channels: inChannels, height: shape[2], width: shape[3], kernelHeight: kernelHeight,
+            kernelWidth: kernelWidth, stride: stride, padding: padding)
     }
 
     /// output = conv(input, weight) + bias. Overwrites `output`.
@@ -71,7 +80,8 @@ public final class Conv2D: @unchecked Sendable {
     /// - Parameter input: (N, Cin, H, W)
     /// - Parameter weight: (Cout, Cin, kh, kw)
     /// - Parameter bias: (Cout), or nil for none.
-    public func forward(output: inout Tensor, input: Tensor, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
+    public func forward(output: inout Tensor, input: Tensor, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?)
+    {
         let g = geometry(input: input.shape)
         let n = input.shape[0]
         requireShape(output, n, outChannels, g.outHeight, g.outWidth, "Conv2D.forward output")
@@ -79,7 +89,8 @@ public final class Conv2D: @unchecked Sendable {
             input.storage.withUnsafeBufferPointer { x in
                 output.storage.withUnsafeMutableBufferPointer { y in
                     guard let x = x.baseAddress, let y = y.baseAddress else { return }
-                    directForward(output: y, input: x, n: n, height: g.height, width: g.width, weight: weight, bias: bias)
+                    directForward(
+                        output: y, input: x, n: n, height: g.height, width: g.width, weight: weight, bias: bias)
                 }
             }
             return
@@ -88,7 +99,8 @@ public final class Conv2D: @unchecked Sendable {
             output.storage.withUnsafeMutableBufferPointer { y in
                 guard let x = x.baseAddress, let y = y.baseAddress else { return }
                 let threads = im2colThreads(n)
-                let job = Im2colForwardJob(conv: self, g: g, threads: threads, n: n, x: x, y: y, weight: weight, bias: bias)
+                let job = Im2colForwardJob(
+                    conv: self, g: g, threads: threads, n: n, x: x, y: y, weight: weight, bias: bias)
                 Parallel.run(threads, job)
             }
         }
@@ -107,12 +119,15 @@ public final class Conv2D: @unchecked Sendable {
     ) {
         requireSameShape(dInput, input, "Conv2D.backward dInput")
         dInput.storage.withUnsafeMutableBufferPointer { dx in
-            backward(dInput: dx.baseAddress, dWeight: dWeight, dBias: dBias, dOutput: dOutput, input: input, weight: weight)
+            backward(
+                dInput: dx.baseAddress, dWeight: dWeight, dBias: dBias, dOutput: dOutput, input: input, weight: weight)
         }
     }
 
     /// The same without the input gradient (the first layer, whose input is data): saves the col2im pass.
-    public func backward(dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, dOutput: Tensor, input: Tensor) {
+    public func backward(
+        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, dOutput: Tensor, input: Tensor
+    ) {
         backward(dInput: nil, dWeight: dWeight, dBias: dBias, dOutput: dOutput, input: input, weight: nil)
     }
 
@@ -121,14 +136,16 @@ public final class Conv2D: @unchecked Sendable {
         dOutput: Tensor, input: Tensor, weight: UnsafePointer<Float>?
     ) {
         let g = geometry(input: input.shape)
-        let n = input.shape[0], k = g.columnRows
+        let n = input.shape[0]
+        let k = g.columnRows
         requireShape(dOutput, n, outChannels, g.outHeight, g.outWidth, "Conv2D.backward dOutput")
         if directApplies {
             input.storage.withUnsafeBufferPointer { x in
                 dOutput.storage.withUnsafeBufferPointer { dy in
                     guard let x = x.baseAddress, let dy = dy.baseAddress else { return }
-                    directBackward(dInput: dInput, dWeight: dWeight, dBias: dBias, dOutput: dy, input: x, n: n,
-                                   height: g.height, width: g.width, weight: weight)
+                    directBackward(
+                        dInput: dInput, dWeight: dWeight, dBias: dBias, dOutput: dy, input: x, n: n,
+                        height: g.height, width: g.width, weight: weight)
                 }
             }
             return
@@ -139,8 +156,9 @@ public final class Conv2D: @unchecked Sendable {
                 let threads = im2colThreads(n)
                 if threads == 1 {
                     // One part: straight into dWeight and dBias, image after image.
-                    let job = Im2colBackwardJob(conv: self, g: g, threads: 1, n: n, x: x, dy: dy, dInput: dInput,
-                                                weight: weight, dWeight: dWeight, dBias: dBias)
+                    let job = Im2colBackwardJob(
+                        conv: self, g: g, threads: 1, n: n, x: x, dy: dy, dInput: dInput,
+                        weight: weight, dWeight: dWeight, dBias: dBias)
                     job.run(part: 0)
                     return
                 }
@@ -148,8 +166,11 @@ public final class Conv2D: @unchecked Sendable {
                 // added in order (deterministic for a given thread count).
                 let weightCount = outChannels * k
                 for t in 0..<threads { _ = workspace.slot(t).reserve(columnFloats(g) + weightCount + outChannels) }
-                Parallel.run(threads, Im2colBackwardJob(conv: self, g: g, threads: threads, n: n, x: x, dy: dy,
-                                                        dInput: dInput, weight: weight, dWeight: nil, dBias: dBias))
+                Parallel.run(
+                    threads,
+                    Im2colBackwardJob(
+                        conv: self, g: g, threads: threads, n: n, x: x, dy: dy,
+                        dInput: dInput, weight: weight, dWeight: nil, dBias: dBias))
                 for t in 0..<threads {
                     let partial = workspace.slot(t).pointer + columnFloats(g)
                     for j in 0..<weightCount { dWeight[j] += partial[j] }
@@ -184,8 +205,10 @@ public final class Conv2D: @unchecked Sendable {
 
     /// One image's column matrix: unfolded into `cols`, or the image itself when there are none (pointwise).
     @inline(__always)
-    private static func columnMatrix(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>?,
-                                     _ g: ConvGeometry) -> UnsafePointer<Float> {
+    private static func columnMatrix(
+        _ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>?,
+        _ g: ConvGeometry
+    ) -> UnsafePointer<Float> {
         guard let cols else { return image }
         im2col(columns: cols, image: image, geometry: g)
         return UnsafePointer(cols)
@@ -199,14 +222,20 @@ public final class Conv2D: @unchecked Sendable {
 
         func run(part t: Int) {
             let cols = conv.columns(part: t, of: threads, g)
-            let cin = conv.inChannels, cout = conv.outChannels, k = g.columnRows, l = g.columnCount
+            let cin = conv.inChannels
+            let cout = conv.outChannels
+            let k = g.columnRows
+            let l = g.columnCount
             for i in Parallel.share(t, of: threads, total: n) {
-                let xi = x + i * cin * g.height * g.width, yi = y + i * cout * l
+                let xi = x + i * cin * g.height * g.width
+                let yi = y + i * cout * l
                 if let bias {
                     for co in 0..<cout { (yi + co * l).update(repeating: bias[co], count: l) }
                 }
                 // (Cout, L) = weight (Cout, K) x columns (K, L)
-                sgemm(c: yi, a: weight, b: Conv2D.columnMatrix(xi, cols, g), m: cout, n: l, k: k, beta: bias == nil ? 0 : 1)
+                sgemm(
+                    c: yi, a: weight, b: Conv2D.columnMatrix(xi, cols, g), m: cout, n: l, k: k,
+                    beta: bias == nil ? 0 : 1)
             }
         }
     }
@@ -221,7 +250,10 @@ public final class Conv2D: @unchecked Sendable {
         let dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?
 
         func run(part t: Int) {
-            let cin = conv.inChannels, cout = conv.outChannels, k = g.columnRows, l = g.columnCount
+            let cin = conv.inChannels
+            let cout = conv.outChannels
+            let k = g.columnRows
+            let l = g.columnCount
             let imageSize = cin * g.height * g.width
             let cols = conv.columns(part: t, of: threads, g)
             let partial = dWeight == nil ? conv.workspace.slot(t).pointer + conv.columnFloats(g) : nil
@@ -229,7 +261,8 @@ public final class Conv2D: @unchecked Sendable {
             let dW = dWeight ?? partial!
             let biasSums = dBias == nil ? nil : (partial.map { $0 + cout * k } ?? dBias)
             for i in Parallel.share(t, of: threads, total: n) {
-                let xi = x + i * imageSize, dyi = dy + i * cout * l
+                let xi = x + i * imageSize
+                let dyi = dy + i * cout * l
                 if let biasSums {
                     for co in 0..<cout {
                         let r = dyi + co * l
@@ -240,7 +273,8 @@ public final class Conv2D: @unchecked Sendable {
                     }
                 }
                 // dWeight (Cout, K) += dOutput (Cout, L) x columns^T (L, K)
-                sgemm(c: dW, a: dyi, b: Conv2D.columnMatrix(xi, cols, g), m: cout, n: k, k: l, transposeB: true, beta: 1)
+                sgemm(
+                    c: dW, a: dyi, b: Conv2D.columnMatrix(xi, cols, g), m: cout, n: k, k: l, transposeB: true, beta: 1)
                 guard let dInput, let weight else { continue }
                 let dxi = dInput + i * imageSize
                 if let cols {

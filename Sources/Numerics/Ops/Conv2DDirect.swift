@@ -16,7 +16,9 @@ public enum ConvAlgorithm: Sendable {
 
 /// Instruction-set levels of the direct kernels.
 public enum SIMDLevel: Int32, Sendable, CaseIterable, Comparable {
-    case generic = 0, avx2 = 1, avx512 = 2
+    case generic = 0
+    case avx2 = 1
+    case avx512 = 2
 
     /// The best level this CPU runs.
     public static let best = SIMDLevel(rawValue: hp_cpu_level()) ?? .generic
@@ -30,7 +32,8 @@ struct DirectGeometry {
     let height, width, wp, outCount, plane, block, blockEnd, lanes, laneEnd: Int
 
     init(height: Int, width: Int, level: SIMDLevel) {
-        self.height = height; self.width = width
+        self.height = height
+        self.width = width
         wp = width + 2
         outCount = height * wp
         block = Int(hp_conv3x3_block(level.rawValue))
@@ -47,40 +50,57 @@ extension Conv2D {
         algorithm != .im2col && kernelHeight == 3 && kernelWidth == 3 && stride == 1 && padding == 1
     }
 
-    func directForward(output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, n: Int, height: Int,
-                       width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
-        let level = simdLevel, g = DirectGeometry(height: height, width: width, level: level)
+    func directForward(
+        output y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>, n: Int, height: Int,
+        width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    ) {
+        let level = simdLevel
+        let g = DirectGeometry(height: height, width: width, level: level)
         let packedCount = hp_conv3x3_packed_count(level.rawValue, Int32(outChannels), Int32(inChannels))
         let threads = max(1, self.threads ?? Parallel.threads)
         workspace.ensureSlots(threads)
         let packed = workspace.reserve(packedCount)
         hp_conv3x3_pack(level.rawValue, weight, Int32(outChannels), Int32(inChannels), 0, packed)
-        let cin = inChannels, cout = outChannels, imageIn = cin * height * width, imageOut = cout * height * width
+        let cin = inChannels
+        let cout = outChannels
+        let imageIn = cin * height * width
+        let imageOut = cout * height * width
         let perSlot = cin * g.plane + cout * g.plane
         if n >= threads {
             for t in 0..<threads { _ = workspace.slot(t).reserve(perSlot) }
-            Parallel.run(threads, ImagesForwardJob(workspace: workspace, level: level.rawValue, g: g, cin: cin, cout: cout,
-                                                   threads: threads, n: n, x: x, y: y, packed: packed, bias: bias))
+            Parallel.run(
+                threads,
+                ImagesForwardJob(
+                    workspace: workspace, level: level.rawValue, g: g, cin: cin, cout: cout,
+                    threads: threads, n: n, x: x, y: y, packed: packed, bias: bias))
         } else {
             // Fewer images than threads (inference on a large tile): split each image's output rows instead.
             let buffer = workspace.slot(0).reserve(perSlot)
-            let xp = buffer, yp = buffer + cin * g.plane
+            let xp = buffer
+            let yp = buffer + cin * g.plane
             let blocks = g.blockEnd / g.block
             for i in 0..<n {
                 hp_pad(x + i * imageIn, Int32(cin), Int32(height), Int32(width), xp, g.plane)
-                Parallel.run(min(threads, blocks), RowsForwardJob(level: level.rawValue, g: g, cin: cin, cout: cout,
-                                                                  parts: min(threads, blocks), blocks: blocks, xp: xp,
-                                                                  yp: yp, packed: packed, bias: bias))
+                Parallel.run(
+                    min(threads, blocks),
+                    RowsForwardJob(
+                        level: level.rawValue, g: g, cin: cin, cout: cout,
+                        parts: min(threads, blocks), blocks: blocks, xp: xp,
+                        yp: yp, packed: packed, bias: bias))
                 hp_unpad(yp, g.plane, Int32(cout), Int32(height), Int32(width), y + i * imageOut, 0)
             }
         }
     }
 
-    func directBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
-                        dBias: UnsafeMutablePointer<Float>?, dOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                        n: Int, height: Int, width: Int, weight: UnsafePointer<Float>?) {
-        let level = simdLevel, g = DirectGeometry(height: height, width: width, level: level)
-        let cin = inChannels, cout = outChannels
+    func directBackward(
+        dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
+        dBias: UnsafeMutablePointer<Float>?, dOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
+        n: Int, height: Int, width: Int, weight: UnsafePointer<Float>?
+    ) {
+        let level = simdLevel
+        let g = DirectGeometry(height: height, width: width, level: level)
+        let cin = inChannels
+        let cout = outChannels
         let threads = max(1, min(self.threads ?? Parallel.threads, n))
         workspace.ensureSlots(threads)
         let packedCount = hp_conv3x3_packed_count(level.rawValue, Int32(cin), Int32(cout))
@@ -92,9 +112,12 @@ extension Conv2D {
         // Per slot: padded input, padded d output, d input on the grid, weight-gradient lanes, bias sums.
         let perSlot = cin * g.plane + cout * g.plane + (dInput == nil ? 0 : cin * g.plane) + accCount + 2 * cout
         for t in 0..<threads { _ = workspace.slot(t).reserve(perSlot) }
-        Parallel.run(threads, BackwardJob(workspace: workspace, level: level.rawValue, g: g, cin: cin, cout: cout,
-                                          threads: threads, n: n, x: x, dy: dy, packed: packed, dInput: dInput,
-                                          withBias: dBias != nil, accCount: accCount))
+        Parallel.run(
+            threads,
+            BackwardJob(
+                workspace: workspace, level: level.rawValue, g: g, cin: cin, cout: cout,
+                threads: threads, n: n, x: x, dy: dy, packed: packed, dInput: dInput,
+                withBias: dBias != nil, accCount: accCount))
         // Threads' partial sums, added in slot order: deterministic for a given thread count.
         for t in 0..<threads {
             let buffer = workspace.slot(t).pointer
@@ -117,13 +140,16 @@ extension Conv2D {
         let packed: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
 
         func run(part t: Int) {
-            let imageIn = cin * g.height * g.width, imageOut = cout * g.height * g.width
+            let imageIn = cin * g.height * g.width
+            let imageOut = cout * g.height * g.width
             let buffer = workspace.slot(t).pointer
-            let xp = buffer, yp = buffer + cin * g.plane
+            let xp = buffer
+            let yp = buffer + cin * g.plane
             for i in Parallel.share(t, of: threads, total: n) {
                 hp_pad(x + i * imageIn, Int32(cin), Int32(g.height), Int32(g.width), xp, g.plane)
-                hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
-                                   yp, g.plane, 0, Int32(g.outCount))
+                hp_conv3x3_forward(
+                    level, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
+                    yp, g.plane, 0, Int32(g.outCount))
                 hp_unpad(yp, g.plane, Int32(cout), Int32(g.height), Int32(g.width), y + i * imageOut, 0)
             }
         }
@@ -137,8 +163,9 @@ extension Conv2D {
 
         func run(part t: Int) {
             let r = Parallel.share(t, of: parts, total: blocks)
-            hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
-                               yp, g.plane, Int32(r.lowerBound * g.block), Int32(min(r.upperBound * g.block, g.outCount)))
+            hp_conv3x3_forward(
+                level, packed, bias, Int32(cout), Int32(cin), xp, g.plane, Int32(g.wp),
+                yp, g.plane, Int32(r.lowerBound * g.block), Int32(min(r.upperBound * g.block, g.outCount)))
         }
     }
 
@@ -150,10 +177,14 @@ extension Conv2D {
         let dInput: UnsafeMutablePointer<Float>?, withBias: Bool, accCount: Int
 
         func run(part t: Int) {
-            let height = g.height, width = g.width
-            let imageIn = cin * height * width, imageOut = cout * height * width
+            let height = g.height
+            let width = g.width
+            let imageIn = cin * height * width
+            let imageOut = cout * height * width
             let buffer = workspace.slot(t).pointer
-            let xp = buffer, dyp = xp + cin * g.plane, dxp = dyp + cout * g.plane
+            let xp = buffer
+            let dyp = xp + cin * g.plane
+            let dxp = dyp + cout * g.plane
             let acc = dxp + (dInput == nil ? 0 : cin * g.plane)
             let biasSums = UnsafeMutableRawPointer(acc + accCount).bindMemory(to: Double.self, capacity: cout)
             acc.update(repeating: 0, count: accCount)
@@ -164,11 +195,13 @@ extension Conv2D {
                 if withBias { hp_plane_sums(dyp, Int32(cout), g.plane, biasSums) }
                 // d output on the output grid is the padded d output shifted by one row and one column: zero
                 // exactly at the junk columns and past the last row.
-                hp_conv3x3_weight_grad(level, dyp + g.wp + 1, g.plane, Int32(cout), xp, g.plane, Int32(cin),
-                                       Int32(g.wp), 0, Int32(g.laneEnd), acc)
+                hp_conv3x3_weight_grad(
+                    level, dyp + g.wp + 1, g.plane, Int32(cout), xp, g.plane, Int32(cin),
+                    Int32(g.wp), 0, Int32(g.laneEnd), acc)
                 if let dInput {
-                    hp_conv3x3_forward(level, packed, nil, Int32(cin), Int32(cout), dyp, g.plane, Int32(g.wp),
-                                       dxp, g.plane, 0, Int32(g.outCount))
+                    hp_conv3x3_forward(
+                        level, packed, nil, Int32(cin), Int32(cout), dyp, g.plane, Int32(g.wp),
+                        dxp, g.plane, 0, Int32(g.outCount))
                     hp_unpad(dxp, g.plane, Int32(cin), Int32(height), Int32(width), dInput + i * imageIn, 1)
                 }
             }

@@ -75,13 +75,16 @@ public final class Conv3x3Stack: @unchecked Sendable {
     private func winograd(_ l: Int) -> Bool { algorithm.usesWinograd(cin: channels[l], cout: channels[l + 1]) }
 
     private func packedOffsets(adjoint: Bool) -> (offsets: [Int], total: Int) {
-        var offsets: [Int] = [], total = 0
+        var offsets: [Int] = []
+        var total = 0
         for l in 0..<layers {
             offsets.append(total)
             if adjoint && l == 0 { continue }  // the first layer's input is data: no d input, no adjoint weights
             let (a, b) = adjoint ? (channels[l], channels[l + 1]) : (channels[l + 1], channels[l])
-            total += winograd(l) ? hp_wino_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
-                                 : hp_conv3x3_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
+            total +=
+                winograd(l)
+                ? hp_wino_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
+                : hp_conv3x3_packed_count(simdLevel.rawValue, Int32(a), Int32(b))
             total = (total + 15) / 16 * 16
         }
         return (offsets, total)
@@ -93,8 +96,9 @@ public final class Conv3x3Stack: @unchecked Sendable {
         let level = simdLevel.rawValue
         for l in 0..<layers where winograd(l) {
             let (cin, cout) = (Int32(channels[l]), Int32(channels[l + 1]))
-            most = max(most, hp_wino_scratch_count(level, cout, cin), hp_wino_scratch_count(level, cin, cout),
-                       hp_wino_grad_scratch_count(level, cout, cin))
+            most = max(
+                most, hp_wino_scratch_count(level, cout, cin), hp_wino_scratch_count(level, cin, cout),
+                hp_wino_grad_scratch_count(level, cout, cin))
         }
         return (most + 15) / 16 * 16
     }
@@ -111,29 +115,38 @@ public final class Conv3x3Stack: @unchecked Sendable {
     /// One layer (or its adjoint) on one image: src (cin planes) -> y, y at output pixel (0, 0) of its grid.
     /// Winograd applies `act` as it writes (mask: the saved activations, y's layout, for HP_ACT_LEAKY_GRAD) and
     /// returns true; the direct kernels leave it to the caller's finishing pass and return false.
-    private func convolve(_ l: Int, adjoint: Bool, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          src: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                          act: Int32 = Int32(HP_ACT_NONE), mask: UnsafePointer<Float>? = nil) -> Bool {
-        let g = geometry!, level = simdLevel.rawValue
+    private func convolve(
+        _ l: Int, adjoint: Bool, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        src: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        act: Int32 = Int32(HP_ACT_NONE), mask: UnsafePointer<Float>? = nil
+    ) -> Bool {
+        let g = geometry!
+        let level = simdLevel.rawValue
         let (cin, cout) = adjoint ? (channels[l + 1], channels[l]) : (channels[l], channels[l + 1])
         if winograd(l) {
-            hp_wino_forward(level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.height), Int32(g.width),
-                            y, g.plane, scratch, act, slope, mask)
+            hp_wino_forward(
+                level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.height), Int32(g.width),
+                y, g.plane, scratch, act, slope, mask)
             return true
         }
-        hp_conv3x3_forward(level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.wp), y, g.plane, 0,
-                           Int32(g.outCount))
+        hp_conv3x3_forward(
+            level, packed, bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.wp), y, g.plane, 0,
+            Int32(g.outCount))
         return false
     }
 
     /// Weight-gradient accumulators (direct: lanes per tap; Winograd: transformed-domain sums) and bias sums of
     /// every layer, per thread.
     private func gradientLayout(_ g: DirectGeometry) -> (acc: [Int], sums: [Int], floats: Int) {
-        var acc: [Int] = [], sums: [Int] = [], total = 0
+        var acc: [Int] = []
+        var sums: [Int] = []
+        var total = 0
         for l in 0..<layers {
             acc.append(total)
             let (cin, cout) = (channels[l], channels[l + 1])
-            total += winograd(l) ? hp_wino_grad_acc_count(simdLevel.rawValue, Int32(cout), Int32(cin)) : cout * cin * 9 * g.lanes
+            total +=
+                winograd(l)
+                ? hp_wino_grad_acc_count(simdLevel.rawValue, Int32(cout), Int32(cin)) : cout * cin * 9 * g.lanes
             total = (total + 15) / 16 * 16
         }
         for l in 0..<layers {
@@ -146,21 +159,32 @@ public final class Conv3x3Stack: @unchecked Sendable {
     /// - Parameter input: (N, channels[0], H, W).
     /// - Parameter output: (N, channels.last, H, W), overwritten (reallocated only if its shape differs).
     /// - Parameter weights: layer l's (channels[l+1], channels[l], 3, 3). - Parameter biases: layer l's (channels[l+1]).
-    public func forward(input: Tensor, output: inout Tensor, weights: [UnsafePointer<Float>], biases: [UnsafePointer<Float>]) {
-        precondition(input.rank == 4 && input.shape[1] == channels[0], "Conv3x3Stack: input \(input.shape), expected (N, \(channels[0]), H, W)")
+    public func forward(
+        input: Tensor, output: inout Tensor, weights: [UnsafePointer<Float>], biases: [UnsafePointer<Float>]
+    ) {
+        precondition(
+            input.rank == 4 && input.shape[1] == channels[0],
+            "Conv3x3Stack: input \(input.shape), expected (N, \(channels[0]), H, W)")
         precondition(weights.count == layers && biases.count == layers)
-        let n = input.shape[0], h = input.shape[2], w = input.shape[3]
+        let n = input.shape[0]
+        let h = input.shape[2]
+        let w = input.shape[3]
         let cOut = channels[layers]
         let o = output.shape
-        if o.count != 4 || o[0] != n || o[1] != cOut || o[2] != h || o[3] != w { output = Tensor(zeros: [n, cOut, h, w]) }
-        if geometry?.height != h || geometry?.width != w || batch != n || geometry?.block != Int(hp_conv3x3_block(simdLevel.rawValue)) {
+        if o.count != 4 || o[0] != n || o[1] != cOut || o[2] != h || o[3] != w {
+            output = Tensor(zeros: [n, cOut, h, w])
+        }
+        if geometry?.height != h || geometry?.width != w || batch != n
+            || geometry?.block != Int(hp_conv3x3_block(simdLevel.rawValue))
+        {
             geometry = DirectGeometry(height: h, width: w, level: simdLevel)
             batch = n
             forwardPacking = packedOffsets(adjoint: false)
             adjointPacking = packedOffsets(adjoint: true)
             gradients = gradientLayout(geometry!)
         }
-        let g = geometry!, plane = g.plane
+        let g = geometry!
+        let plane = g.plane
         for l in 0..<layers { _ = acts[l].reserve(n * channels[l] * plane) }
         let (offsets, total) = forwardPacking
         let pk = packed.reserve(total)
@@ -173,8 +197,11 @@ public final class Conv3x3Stack: @unchecked Sendable {
         input.storage.withUnsafeBufferPointer { xb in
             output.storage.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
-                Parallel.run(threads, ForwardJob(stack: self, threads: threads, batch: n, x: x, y: y, packed: pk,
-                                                 biases: biases))
+                Parallel.run(
+                    threads,
+                    ForwardJob(
+                        stack: self, threads: threads, batch: n, x: x, y: y, packed: pk,
+                        biases: biases))
             }
         }
     }
@@ -188,23 +215,35 @@ public final class Conv3x3Stack: @unchecked Sendable {
 
     /// Part `part` of a forward: its share of the images through every layer.
     private func forward(part t: Int, of job: ForwardJob) {
-        let g = geometry!, plane = g.plane, h = g.height, w = g.width
-        let cOut = channels[layers], pk = job.packed, offsets = forwardPacking.offsets
-        let imageIn = channels[0] * h * w, imageOut = cOut * h * w
-        let last = scratch.slot(t).pointer, wino = last + cOut * plane
+        let g = geometry!
+        let plane = g.plane
+        let h = g.height
+        let w = g.width
+        let cOut = channels[layers]
+        let pk = job.packed
+        let offsets = forwardPacking.offsets
+        let imageIn = channels[0] * h * w
+        let imageOut = cOut * h * w
+        let last = scratch.slot(t).pointer
+        let wino = last + cOut * plane
         for i in Parallel.share(t, of: job.threads, total: job.batch) {
-            hp_pad(job.x + i * imageIn, Int32(channels[0]), Int32(h), Int32(w), acts[0].pointer + i * channels[0] * plane, plane)
+            hp_pad(
+                job.x + i * imageIn, Int32(channels[0]), Int32(h), Int32(w), acts[0].pointer + i * channels[0] * plane,
+                plane)
             for l in 0..<layers {
-                let cin = channels[l], cout = channels[l + 1]
+                let cin = channels[l]
+                let cout = channels[l + 1]
                 let src = acts[l].pointer + i * cin * plane
                 if l + 1 < layers {
                     let dst = acts[l + 1].pointer + i * cout * plane
-                    let activated = convolve(l, adjoint: false, packed: pk + offsets[l], bias: job.biases[l],
-                                             src: src, y: dst + g.wp + 1, scratch: wino, act: Int32(HP_ACT_LEAKY))
+                    let activated = convolve(
+                        l, adjoint: false, packed: pk + offsets[l], bias: job.biases[l],
+                        src: src, y: dst + g.wp + 1, scratch: wino, act: Int32(HP_ACT_LEAKY))
                     hp_finish_padded(dst, Int32(cout), Int32(h), Int32(w), plane, activated ? 0 : 1, slope)
                 } else {
-                    _ = convolve(l, adjoint: false, packed: pk + offsets[l], bias: job.biases[l], src: src, y: last,
-                                 scratch: wino)
+                    _ = convolve(
+                        l, adjoint: false, packed: pk + offsets[l], bias: job.biases[l], src: src, y: last,
+                        scratch: wino)
                     hp_unpad(last, plane, Int32(cout), Int32(h), Int32(w), job.y + i * imageOut, 0)
                 }
             }
@@ -213,13 +252,20 @@ public final class Conv3x3Stack: @unchecked Sendable {
 
     /// Accumulates (+=) every layer's weight and bias gradient from d output (N, channels.last, H, W), for the
     /// last `forward`. The stack's input gets no gradient (it is data).
-    public func backward(dOutput: Tensor, weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>],
-                         dBiases: [UnsafeMutablePointer<Float>]) {
+    public func backward(
+        dOutput: Tensor, weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>],
+        dBiases: [UnsafeMutablePointer<Float>]
+    ) {
         guard let g = geometry else { preconditionFailure("Conv3x3Stack.backward before forward") }
-        let n = batch, h = g.height, w = g.width, plane = g.plane, level = simdLevel.rawValue
+        let n = batch
+        let h = g.height
+        let w = g.width
+        let plane = g.plane
+        let level = simdLevel.rawValue
         let d = dOutput.shape
-        precondition(d.count == 4 && d[0] == n && d[1] == channels[layers] && d[2] == h && d[3] == w,
-                     "Conv3x3Stack.backward: d output \(dOutput.shape)")
+        precondition(
+            d.count == 4 && d[0] == n && d[1] == channels[layers] && d[2] == h && d[3] == w,
+            "Conv3x3Stack.backward: d output \(dOutput.shape)")
         let (offsets, total) = adjointPacking
         let pk = packedAdjoint.reserve(total)
         for l in 1..<max(1, layers) { pack(l, weights[l], adjoint: true, into: pk + offsets[l]) }
@@ -236,7 +282,8 @@ public final class Conv3x3Stack: @unchecked Sendable {
         for t in 0..<threads {
             let grads = scratch.slot(t).pointer + 2 * widest * plane
             for l in 0..<layers {
-                let cin = channels[l], cout = channels[l + 1]
+                let cin = channels[l]
+                let cout = channels[l + 1]
                 if winograd(l) {
                     hp_wino_grad_finish(level, grads + layout.acc[l], Int32(cout), Int32(cin), dWeights[l])
                 } else {
@@ -257,32 +304,48 @@ public final class Conv3x3Stack: @unchecked Sendable {
     /// Part `part` of a backward: its share of the images back through every layer, weight and bias gradients
     /// summed into the part's own accumulators.
     private func backward(part t: Int, of job: BackwardJob) {
-        let g = geometry!, n = batch, h = g.height, w = g.width, plane = g.plane, level = simdLevel.rawValue
-        let widest = channels.max()!, layout = gradients, pk = job.packed, offsets = adjointPacking.offsets
+        let g = geometry!
+        let n = batch
+        let h = g.height
+        let w = g.width
+        let plane = g.plane
+        let level = simdLevel.rawValue
+        let widest = channels.max()!
+        let layout = gradients
+        let pk = job.packed
+        let offsets = adjointPacking.offsets
         let imageOut = channels[layers] * h * w
         let base = scratch.slot(t).pointer
-        var gCur = base, gNext = base + widest * plane
-        let grads = base + 2 * widest * plane, wino = grads + layout.floats
+        var gCur = base
+        var gNext = base + widest * plane
+        let grads = base + 2 * widest * plane
+        let wino = grads + layout.floats
         grads.update(repeating: 0, count: layout.floats)
         for i in Parallel.share(t, of: job.threads, total: n) {
-            gCur = base; gNext = base + widest * plane
+            gCur = base
+            gNext = base + widest * plane
             hp_pad(job.dy + i * imageOut, Int32(channels[layers]), Int32(h), Int32(w), gCur, plane)
             for l in stride(from: layers - 1, through: 0, by: -1) {
-                let cin = channels[l], cout = channels[l + 1]
+                let cin = channels[l]
+                let cout = channels[l + 1]
                 let act = acts[l].pointer + i * cin * plane
                 let sums = UnsafeMutableRawPointer(grads + layout.sums[l]).assumingMemoryBound(to: Double.self)
                 hp_plane_sums(gCur, Int32(cout), plane, sums)
                 if winograd(l) {
-                    hp_wino_weight_grad(level, gCur, plane, Int32(cout), act, plane, Int32(cin), Int32(h), Int32(w),
-                                        wino, grads + layout.acc[l])
+                    hp_wino_weight_grad(
+                        level, gCur, plane, Int32(cout), act, plane, Int32(cin), Int32(h), Int32(w),
+                        wino, grads + layout.acc[l])
                 } else {
                     // d output on the output grid = the padded gradient shifted by one row and one column.
-                    hp_conv3x3_weight_grad(level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
-                                           Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
+                    hp_conv3x3_weight_grad(
+                        level, gCur + g.wp + 1, plane, Int32(cout), act, plane, Int32(cin),
+                        Int32(g.wp), 0, Int32(g.laneEnd), grads + layout.acc[l])
                 }
                 if l > 0 {
-                    if convolve(l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur, y: gNext + g.wp + 1,
-                                scratch: wino, act: Int32(HP_ACT_LEAKY_GRAD), mask: act + g.wp + 1) {
+                    if convolve(
+                        l, adjoint: true, packed: pk + offsets[l], bias: nil, src: gCur, y: gNext + g.wp + 1,
+                        scratch: wino, act: Int32(HP_ACT_LEAKY_GRAD), mask: act + g.wp + 1)
+                    {
                         hp_finish_padded(gNext, Int32(cin), Int32(h), Int32(w), plane, 0, slope)
                     } else {
                         hp_finish_padded_grad(gNext, act, Int32(cin), Int32(h), Int32(w), plane, slope)

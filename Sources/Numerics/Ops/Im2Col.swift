@@ -8,14 +8,22 @@ public struct ConvGeometry: Sendable, Equatable {
     public let kernelHeight, kernelWidth, stride, padding: Int
     public let outHeight, outWidth: Int
 
-    public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int) {
-        precondition(channels > 0 && kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0,
-                     "ConvGeometry: bad channels/kernel/stride/padding")
-        precondition(height + 2 * padding >= kernelHeight && width + 2 * padding >= kernelWidth,
-                     "ConvGeometry: kernel \(kernelHeight)x\(kernelWidth) larger than padded input \(height)x\(width) (padding \(padding))")
-        self.channels = channels; self.height = height; self.width = width
-        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
-        self.stride = stride; self.padding = padding
+    public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int)
+    {
+        precondition(
+            channels > 0 && kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0,
+            "ConvGeometry: bad channels/kernel/stride/padding")
+        precondition(
+            height + 2 * padding >= kernelHeight && width + 2 * padding >= kernelWidth,
+            "ConvGeometry: kernel \(kernelHeight)x\(kernelWidth) larger than padded input \(height)x\(width) (padding \(padding))"
+        )
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.stride = stride
+        self.padding = padding
         outHeight = (height + 2 * padding - kernelHeight) / stride + 1
         outWidth = (width + 2 * padding - kernelWidth) / stride + 1
     }
@@ -49,7 +57,9 @@ func floorDiv(_ a: Int, _ b: Int) -> Int {
 /// - Parameter columns: (C*kh*kw, Ho*Wo): row (c * kh + ki) * kw + kj, column oh * Wo + ow.
 /// - Parameter image: (C, H, W) of one sample.
 func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, geometry g: ConvGeometry) {
-    let s = g.stride, p = g.padding, wo = g.outWidth
+    let s = g.stride
+    let p = g.padding
+    let wo = g.outWidth
     var row = columns
     for c in 0..<g.channels {
         let plane = image + c * g.height * g.width
@@ -79,7 +89,9 @@ func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, g
 /// - Parameter image: (C, H, W) of one sample, accumulated into.
 /// - Parameter columns: (C*kh*kw, Ho*Wo), laid out as `im2col` writes it.
 func col2imAccumulate(image: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>, geometry g: ConvGeometry) {
-    let s = g.stride, p = g.padding, wo = g.outWidth
+    let s = g.stride
+    let p = g.padding
+    let wo = g.outWidth
     var row = columns
     for c in 0..<g.channels {
         let plane = image + c * g.height * g.width

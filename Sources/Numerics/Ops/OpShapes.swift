@@ -14,6 +14,7 @@ func requireShape(_ t: Tensor, _ shape: [Int], _ what: @autoclosure () -> String
 @inline(__always)
 func requireShape(_ t: Tensor, _ n: Int, _ c: Int, _ h: Int, _ w: Int, _ what: @autoclosure () -> String) {
     let s = t.shape
-    precondition(s.count == 4 && s[0] == n && s[1] == c && s[2] == h && s[3] == w,
-                 "\(what()): expected shape \([n, c, h, w]), got \(s)")
+    precondition(
+        s.count == 4 && s[0] == n && s[1] == c && s[2] == h && s[3] == w,
+        "\(what()): expected shape \([n, c, h, w]), got \(s)")
 }

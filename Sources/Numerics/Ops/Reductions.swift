@@ -19,7 +19,8 @@ public enum Reduce {
     /// Per-sample sums over axis 0: result[n] = sum of x[n, ...], length shape[0].
     public static func sampleSums(_ x: Tensor) -> [Double] {
         precondition(x.rank >= 1, "Reduce.sampleSums: needs a batch axis, got shape \(x.shape)")
-        let n = x.shape[0], m = x.sampleCount
+        let n = x.shape[0]
+        let m = x.sampleCount
         return x.storage.withUnsafeBufferPointer { p in
             (0..<n).map { i in
                 var s = 0.0
@@ -49,8 +50,9 @@ public enum Reduce {
     /// Gradient of `sampleSums`: dInput[n, ...] += dSums[n].
     /// - Parameter dSums: length N.
     public static func sampleSumsBackward(dInput: inout Tensor, dSums: [Double]) {
-        precondition(dInput.rank >= 1 && dSums.count == dInput.shape[0],
-                     "Reduce.sampleSumsBackward: \(dSums.count) sums for shape \(dInput.shape)")
+        precondition(
+            dInput.rank >= 1 && dSums.count == dInput.shape[0],
+            "Reduce.sampleSumsBackward: \(dSums.count) sums for shape \(dInput.shape)")
         let m = dInput.sampleCount
         dInput.storage.withUnsafeMutableBufferPointer { dx in
             for (i, g) in dSums.enumerated() {

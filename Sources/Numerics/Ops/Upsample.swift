@@ -12,10 +12,12 @@ public enum UpsampleNearest2x {
                 guard var x = x.baseAddress, var y = y.baseAddress else { return }
                 for _ in 0..<planes {
                     for oh in 0..<(2 * h) {
-                        let src = x + (oh / 2) * w, dst = y + oh * 2 * w
+                        let src = x + (oh / 2) * w
+                        let dst = y + oh * 2 * w
                         for ow in 0..<(2 * w) { dst[ow] = src[ow / 2] }
                     }
-                    x += h * w; y += 4 * h * w
+                    x += h * w
+                    y += 4 * h * w
                 }
             }
         }
@@ -31,10 +33,12 @@ public enum UpsampleNearest2x {
                 guard var dx = dx.baseAddress, var dy = dy.baseAddress else { return }
                 for _ in 0..<planes {
                     for oh in 0..<(2 * h) {
-                        let dst = dx + (oh / 2) * w, src = dy + oh * 2 * w
+                        let dst = dx + (oh / 2) * w
+                        let src = dy + oh * 2 * w
                         for ow in 0..<(2 * w) { dst[ow / 2] += src[ow] }
                     }
-                    dx += h * w; dy += 4 * h * w
+                    dx += h * w
+                    dy += 4 * h * w
                 }
             }
         }
@@ -55,14 +59,18 @@ public enum UpsampleBilinear2x {
                 for _ in 0..<planes {
                     for oh in 0..<(2 * h) {
                         let r = bilinearTap(oh, size: h)
-                        let row0 = x + r.i0 * w, row1 = x + r.i1 * w, dst = y + oh * 2 * w
+                        let row0 = x + r.i0 * w
+                        let row1 = x + r.i1 * w
+                        let dst = y + oh * 2 * w
                         for ow in 0..<(2 * w) {
                             let c = bilinearTap(ow, size: w)
-                            dst[ow] = r.l0 * (c.l0 * row0[c.i0] + c.l1 * row0[c.i1])
+                            dst[ow] =
+                                r.l0 * (c.l0 * row0[c.i0] + c.l1 * row0[c.i1])
                                 + r.l1 * (c.l0 * row1[c.i0] + c.l1 * row1[c.i1])
                         }
                     }
-                    x += h * w; y += 4 * h * w
+                    x += h * w
+                    y += 4 * h * w
                 }
             }
         }
@@ -79,16 +87,20 @@ public enum UpsampleBilinear2x {
                 for _ in 0..<planes {
                     for oh in 0..<(2 * h) {
                         let r = bilinearTap(oh, size: h)
-                        let row0 = dx + r.i0 * w, row1 = dx + r.i1 * w, src = dy + oh * 2 * w
+                        let row0 = dx + r.i0 * w
+                        let row1 = dx + r.i1 * w
+                        let src = dy + oh * 2 * w
                         for ow in 0..<(2 * w) {
-                            let c = bilinearTap(ow, size: w), g = src[ow]
+                            let c = bilinearTap(ow, size: w)
+                            let g = src[ow]
                             row0[c.i0] += r.l0 * c.l0 * g
                             row0[c.i1] += r.l0 * c.l1 * g
                             row1[c.i0] += r.l1 * c.l0 * g
                             row1[c.i1] += r.l1 * c.l1 * g
                         }
                     }
-                    dx += h * w; dy += 4 * h * w
+                    dx += h * w
+                    dy += 4 * h * w
                 }
             }
         }
@@ -108,7 +120,8 @@ func bilinearTap(_ o: Int, size: Int) -> (i0: Int, i1: Int, l0: Float, l1: Float
 
 /// (N*C planes, H, W) after checking output is (N, C, 2H, 2W) for input (N, C, H, W).
 func upsampleGeometry(output: [Int], input: [Int], _ what: String) -> (planes: Int, h: Int, w: Int) {
-    precondition(input.count == 4 && output == [input[0], input[1], 2 * input[2], 2 * input[3]],
-                 "\(what): output \(output) is not input \(input) upsampled x2")
+    precondition(
+        input.count == 4 && output == [input[0], input[1], 2 * input[2], 2 * input[3]],
+        "\(what): output \(output) is not input \(input) upsampled x2")
     return (input[0] * input[1], input[2], input[3])
 }

@@ -78,13 +78,16 @@ public struct AblationPlan: Sendable, Equatable {
         let budget = quick ? quickSteps : steps
         var budgetOverrides = ["train.steps=\(budget)"]
         if quick {
-            budgetOverrides += ["train.val_every=\(budget)", "train.checkpoint_every=\(max(1, budget / 3))",
-                                "schedule.warmup_steps=\(budget / 10)"]
+            budgetOverrides += [
+                "train.val_every=\(budget)", "train.checkpoint_every=\(max(1, budget / 3))",
+                "schedule.warmup_steps=\(budget / 10)"
+            ]
         }
         let chosen = seedCount.map { Array(seeds.prefix(max(1, $0))) } ?? seeds
         return variants.flatMap { v in
             chosen.map { seed in
-                Run(variant: v.name, seed: seed, dir: "\(out)/\(v.name)/seed-\(seed)", config: v.config,
+                Run(
+                    variant: v.name, seed: seed, dir: "\(out)/\(v.name)/seed-\(seed)", config: v.config,
                     overrides: commonOverrides + v.overrides + ["seed=\(seed)"] + budgetOverrides)
             }
         }

@@ -18,7 +18,9 @@ public enum Safetensors {
         /// shape.product floats.
         public let values: UnsafeBufferPointer<Float>
         public init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
-            self.name = name; self.shape = shape; self.values = values
+            self.name = name
+            self.shape = shape
+            self.values = values
         }
     }
 
@@ -32,10 +34,12 @@ public enum Safetensors {
         }
         var offset = 0
         for t in tensors {
-            precondition(t.values.count == t.shape.reduce(1, *), "\(t.name): \(t.values.count) values for shape \(t.shape)")
+            precondition(
+                t.values.count == t.shape.reduce(1, *), "\(t.name): \(t.values.count) values for shape \(t.shape)")
             let end = offset + 4 * t.values.count
             let shape = t.shape.map(String.init).joined(separator: ",")
-            parts.append("\(quote(t.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            parts.append(
+                "\(quote(t.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         json += parts.joined(separator: ",") + "}"
@@ -47,9 +51,9 @@ public enum Safetensors {
         out.append(contentsOf: header)
         for t in tensors {
             #if _endian(little)
-            out.append(contentsOf: UnsafeRawBufferPointer(t.values))
+                out.append(contentsOf: UnsafeRawBufferPointer(t.values))
             #else
-            for x in t.values { withUnsafeBytes(of: x.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+                for x in t.values { withUnsafeBytes(of: x.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
             #endif
         }
         return out
@@ -108,12 +112,14 @@ public struct SafetensorsFile: Sendable {
         let n = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         // A file of another kind (a YAML config, an EXR) shows as a header length beyond the limit or the file.
         guard n <= UInt64(Safetensors.maxHeaderBytes) else {
-            throw fail("not a safetensors file (header length \(n) exceeds the \(Safetensors.maxHeaderBytes)-byte limit)")
+            throw fail(
+                "not a safetensors file (header length \(n) exceeds the \(Safetensors.maxHeaderBytes)-byte limit)")
         }
         guard 8 + Int(n) <= bytes.count else {
             throw fail("not a safetensors file (header length \(n) exceeds the file size \(bytes.count))")
         }
-        let dataStart = 8 + Int(n), dataLength = bytes.count - dataStart
+        let dataStart = 8 + Int(n)
+        let dataLength = bytes.count - dataStart
         let json: [String: JSONValue]
         do {
             json = try JSONDecoder().decode([String: JSONValue].self, from: Data(bytes[8..<dataStart]))
@@ -132,12 +138,14 @@ public struct SafetensorsFile: Sendable {
         for (name, entry) in json where name != "__metadata__" {
             let t = try Self.tensor(name, entry, fail: fail)
             guard t.end <= dataLength else {
-                throw fail("tensor '\(name)': data_offsets [\(t.begin), \(t.end)] outside the data (\(dataLength) bytes)")
+                throw fail(
+                    "tensor '\(name)': data_offsets [\(t.begin), \(t.end)] outside the data (\(dataLength) bytes)")
             }
             tensors.append(t)
         }
         tensors.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        var expected = 0, previous = ""
+        var expected = 0
+        var previous = ""
         for t in tensors {
             if t.begin < expected { throw fail("tensors '\(previous)' and '\(t.name)' overlap") }
             if t.begin > expected { throw fail("data bytes [\(expected), \(t.begin)) belong to no tensor") }
@@ -152,8 +160,10 @@ public struct SafetensorsFile: Sendable {
         self.dataStart = dataStart
     }
 
-    private static func tensor(_ name: String, _ entry: JSONValue,
-                               fail: (String) -> CheckpointError) throws -> Tensor {
+    private static func tensor(
+        _ name: String, _ entry: JSONValue,
+        fail: (String) -> CheckpointError
+    ) throws -> Tensor {
         guard case .object(let o) = entry else { throw fail("tensor '\(name)': expected an object") }
         for k in o.keys.sorted() where !["dtype", "shape", "data_offsets"].contains(k) {
             throw fail("tensor '\(name)': unknown field '\(k)'")
@@ -163,11 +173,14 @@ public struct SafetensorsFile: Sendable {
         guard case .array(let s)? = o["shape"] else { throw fail("tensor '\(name)': missing shape") }
         var shape: [Int] = []
         for d in s {
-            guard case .integer(let v) = d, v >= 0 else { throw fail("tensor '\(name)': shape must be non-negative integers") }
+            guard case .integer(let v) = d, v >= 0 else {
+                throw fail("tensor '\(name)': shape must be non-negative integers")
+            }
             shape.append(v)
         }
         guard case .array(let off)? = o["data_offsets"], off.count == 2,
-              case .integer(let begin) = off[0], case .integer(let end) = off[1], begin >= 0, end >= begin else {
+            case .integer(let begin) = off[0], case .integer(let end) = off[1], begin >= 0, end >= begin
+        else {
             throw fail("tensor '\(name)': data_offsets must be [begin, end] with 0 <= begin <= end")
         }
         var elements = 1
@@ -177,7 +190,9 @@ public struct SafetensorsFile: Sendable {
             elements = p
         }
         guard end - begin == 4 * elements else {
-            throw fail("tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(4 * elements)")
+            throw fail(
+                "tensor '\(name)': data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(4 * elements)"
+            )
         }
         return Tensor(name: name, shape: shape, begin: begin, end: end)
     }

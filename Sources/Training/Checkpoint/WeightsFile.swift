@@ -14,8 +14,10 @@ public enum WeightsFile {
     }
 
     /// Writes the store's values atomically. `extra` must not use the keys `config` or `step`.
-    public static func save(_ store: ParameterStore, to path: String, config: JSONValue, step: Int,
-                            extra: [String: String] = [:]) throws {
+    public static func save(
+        _ store: ParameterStore, to path: String, config: JSONValue, step: Int,
+        extra: [String: String] = [:]
+    ) throws {
         var metadata = extra
         precondition(metadata["config"] == nil && metadata["step"] == nil, "extra metadata reuses config/step")
         metadata["config"] = jsonText(config)
@@ -27,8 +29,9 @@ public enum WeightsFile {
     public static func save(_ store: ParameterStore, to path: String, metadata: [String: String]) throws {
         let values = UnsafeBufferPointer(store.values)
         let refs = store.entries.map { e in
-            Safetensors.TensorRef(name: e.name, shape: e.shape,
-                                  values: UnsafeBufferPointer(rebasing: values[e.offset..<(e.offset + e.count)]))
+            Safetensors.TensorRef(
+                name: e.name, shape: e.shape,
+                values: UnsafeBufferPointer(rebasing: values[e.offset..<(e.offset + e.count)]))
         }
         try Safetensors.write(refs, metadata: metadata, to: path)
     }
@@ -47,23 +50,30 @@ public enum WeightsFile {
 
     /// Fails unless the file holds exactly the `expected` names with these shapes.
     /// Message: `<file>: parameters do not match the model: missing a.b [3, 4]; unexpected c [2]; shape d: file [2], model [3]`.
-    static func requireSameTensors(_ file: SafetensorsFile, expected: [(name: String, shape: [Int])], what: String) throws {
+    static func requireSameTensors(
+        _ file: SafetensorsFile, expected: [(name: String, shape: [Int])], what: String
+    ) throws {
         let inFile = Dictionary(uniqueKeysWithValues: file.tensors.map { ($0.name, $0.shape) })
         let wanted = Set(expected.map(\.name))
         var problems: [String] = []
         let missing = expected.filter { inFile[$0.name] == nil }
-        if !missing.isEmpty { problems.append("missing " + missing.map { "\($0.name) \($0.shape)" }.joined(separator: ", ")) }
+        if !missing.isEmpty {
+            problems.append("missing " + missing.map { "\($0.name) \($0.shape)" }.joined(separator: ", "))
+        }
         let unexpected = file.tensors.filter { !wanted.contains($0.name) }.sorted { $0.name < $1.name }
         if !unexpected.isEmpty {
             problems.append("unexpected " + unexpected.map { "\($0.name) \($0.shape)" }.joined(separator: ", "))
         }
         let differing = expected.filter { e in inFile[e.name].map { $0 != e.shape } ?? false }
         if !differing.isEmpty {
-            problems.append("shape " + differing.map { "\($0.name): file \(inFile[$0.name]!), model \($0.shape)" }
-                .joined(separator: ", "))
+            problems.append(
+                "shape "
+                    + differing.map { "\($0.name): file \(inFile[$0.name]!), model \($0.shape)" }
+                    .joined(separator: ", "))
         }
         if !problems.isEmpty {
-            throw CheckpointError(path: file.path, reason: "\(what) do not match the model: \(problems.joined(separator: "; "))")
+            throw CheckpointError(
+                path: file.path, reason: "\(what) do not match the model: \(problems.joined(separator: "; "))")
         }
     }
 

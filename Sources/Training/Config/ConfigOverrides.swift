@@ -22,7 +22,8 @@ public struct ConfigOverride: Sendable, Equatable {
         valueText = String(argument[argument.index(after: eq)...])
         path = pathText.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !pathText.isEmpty, !path.contains(where: \.isEmpty) else {
-            throw ConfigError(keyPath: "--set \(argument)", reason: "empty key in '\(pathText)' (expected key.path=value)")
+            throw ConfigError(
+                keyPath: "--set \(argument)", reason: "empty key in '\(pathText)' (expected key.path=value)")
         }
         // An empty value would silently mean null in YAML; null must be said.
         guard !valueText.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -81,7 +82,8 @@ public struct ConfigOverride: Sendable, Equatable {
             s[i] = try set(rest.dropFirst(), in: s[i], value: value, walked: walked + [key])
             return .sequence(s)
         default:
-            throw ConfigError(keyPath: label, reason: "\(here) is \(StrictYAML.kindWithArticle(node)), not a mapping or list")
+            throw ConfigError(
+                keyPath: label, reason: "\(here) is \(StrictYAML.kindWithArticle(node)), not a mapping or list")
         }
     }
 }

@@ -30,8 +30,9 @@ public struct MonitorConfig: Sendable, Equatable {
 
     public init(config c: ConfigMapping) throws {
         overflowLimit = try c.value("overflow_limit", default: 65504.0, in: .greaterThan(0.0))
-        saturation = try c.value("saturation", default: 0.99,
-                                 in: ConfigBounds(lower: 0.0, lowerInclusive: false, upper: 1.0, upperInclusive: false))
+        saturation = try c.value(
+            "saturation", default: 0.99,
+            in: ConfigBounds(lower: 0.0, lowerInclusive: false, upper: 1.0, upperInclusive: false))
         let policy = try c.value("on_nonfinite", default: "skip")
         switch policy {
         case "skip":

@@ -9,8 +9,10 @@ extension ModelConfig {
     public var json: JSONValue {
         switch self {
         case .plain(let depth, let width, let conv):
-            return .object(["arch": .string("plain"), "depth": .integer(depth), "width": .integer(width),
-                            "conv_algorithm": .string(conv.rawValue)])
+            return .object([
+                "arch": .string("plain"), "depth": .integer(depth), "width": .integer(width),
+                "conv_algorithm": .string(conv.rawValue)
+            ])
         case .unet(let width, let levels):
             return .object(["arch": .string("unet"), "width": .integer(width), "levels": .integer(levels)])
         }
@@ -28,8 +30,10 @@ extension ModelConfig {
 extension ResidualConfig {
     /// `{mode, <the mode's keys>, scale, clamp}`; clamp null when off.
     public var json: JSONValue {
-        var o: [String: JSONValue] = ["mode": .string(mode.name), "scale": floatJSON(scale),
-                                      "clamp": clamp.map(floatJSON) ?? .null]
+        var o: [String: JSONValue] = [
+            "mode": .string(mode.name), "scale": floatJSON(scale),
+            "clamp": clamp.map(floatJSON) ?? .null
+        ]
         switch mode {
         case .fixedCap(let cap, let alpha):
             o["cap"] = floatJSON(cap)

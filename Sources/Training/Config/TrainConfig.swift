@@ -26,7 +26,9 @@ public struct TrainConfig: Sendable, Equatable {
     public var train: TrainLoopConfig
     public var monitor: MonitorConfig
 
-    public static let sections = ["name", "seed", "data", "model", "residual", "loss", "optim", "schedule", "train", "monitor"]
+    public static let sections = [
+        "name", "seed", "data", "model", "residual", "loss", "optim", "schedule", "train", "monitor"
+    ]
 
     /// Reads a config file, applies `overrides` (`key.path=value`, in order) and decodes the result.
     /// - Throws: ConfigError (an unreadable file has an empty key path and `file` set).
@@ -56,8 +58,10 @@ public struct TrainConfig: Sendable, Equatable {
         // Unknown top-level keys first: a misspelt section would otherwise surface as "missing required key".
         for key in c.keys where !Self.sections.contains(key) {
             let hint = DidYouMean.suggest(key, among: Self.sections.sorted())
-            throw c.error(key, hint.map { "unknown key (did you mean '\($0)'?)" }
-                ?? "unknown key; known keys: \(Self.sections.sorted().joined(separator: ", "))")
+            throw c.error(
+                key,
+                hint.map { "unknown key (did you mean '\($0)'?)" }
+                    ?? "unknown key; known keys: \(Self.sections.sorted().joined(separator: ", "))")
         }
         name = try c.required("name")
         seed = try c.value("seed", default: 0, in: .atLeast(0))
@@ -101,8 +105,9 @@ public struct TrainConfig: Sendable, Equatable {
     public var resolved: JSONValue {
         .object([
             "name": .string(name), "seed": .integer(seed), "data": data.json, "model": model.json,
-            "residual": residual.json, "loss": loss.json, "optim": .object(optim), "schedule": .object(schedule.parameters),
-            "train": train.json, "monitor": monitor.json,
+            "residual": residual.json, "loss": loss.json, "optim": .object(optim),
+            "schedule": .object(schedule.parameters),
+            "train": train.json, "monitor": monitor.json
         ])
     }
 

@@ -24,8 +24,10 @@ public struct TrainDataConfig: Sendable, Equatable {
     public var eps: Double
     public var denomFloor: Double
 
-    public static let keys = ["train", "val", "patch_size", "batch_size", "eps", "denom_floor", "augment", "workers",
-                              "prefetch", "cache", "strict", "samples_per_epoch"]
+    public static let keys = [
+        "train", "val", "patch_size", "batch_size", "eps", "denom_floor", "augment", "workers",
+        "prefetch", "cache", "strict", "samples_per_epoch"
+    ]
     public static let augmentKeys = ["flip_h", "flip_v", "rot90"]
 
     /// - Parameter sizeMultiple: the model's `sizeMultiple`; `patch_size` must be a multiple of it.
@@ -41,9 +43,10 @@ public struct TrainDataConfig: Sendable, Equatable {
         eps = try c.value("eps", default: 1e-4, in: .greaterThan(0.0))
         denomFloor = try c.value("denom_floor", default: 1e-2, in: .greaterThan(0.0))
         if let a = try c.optionalMapping("augment") {
-            augment = LoaderConfig.Augment(flipH: try a.value("flip_h", default: true),
-                                           flipV: try a.value("flip_v", default: true),
-                                           rot90: try a.value("rot90", default: true))
+            augment = LoaderConfig.Augment(
+                flipH: try a.value("flip_h", default: true),
+                flipV: try a.value("flip_v", default: true),
+                rot90: try a.value("rot90", default: true))
             try a.finish(known: Self.augmentKeys)
         } else {
             augment = .all
@@ -54,7 +57,9 @@ public struct TrainDataConfig: Sendable, Equatable {
         strict = try c.value("strict", default: false)
         samplesPerEpoch = try c.optional("samples_per_epoch", in: .atLeast(1))
         if let s = samplesPerEpoch, s < batchSize {
-            throw c.error("samples_per_epoch", "must be >= data.batch_size (\(batchSize)), got \(s): an epoch would hold no full batch")
+            throw c.error(
+                "samples_per_epoch",
+                "must be >= data.batch_size (\(batchSize)), got \(s): an epoch would hold no full batch")
         }
         try c.finish(known: Self.keys)
         // The loader's own limits (e.g. values per batch tensor) stay the loader's to state.
@@ -66,9 +71,10 @@ public struct TrainDataConfig: Sendable, Equatable {
     }
 
     public func loaderConfig(seed: UInt64, workers: Int? = nil) -> LoaderConfig {
-        LoaderConfig(patchSize: patchSize, batchSize: batchSize, seed: seed, workers: workers ?? self.workers,
-                     prefetch: prefetch, cache: cache, augment: augment, strict: strict,
-                     samplesPerEpoch: samplesPerEpoch)
+        LoaderConfig(
+            patchSize: patchSize, batchSize: batchSize, seed: seed, workers: workers ?? self.workers,
+            prefetch: prefetch, cache: cache, augment: augment, strict: strict,
+            samplesPerEpoch: samplesPerEpoch)
     }
 
     public var logNorm: LogNorm { LogNorm(eps: Float(eps), denomFloor: Float(denomFloor)) }
@@ -77,9 +83,12 @@ public struct TrainDataConfig: Sendable, Equatable {
         .object([
             "train": .string(train), "val": .string(val), "patch_size": .integer(patchSize),
             "batch_size": .integer(batchSize), "eps": .number(eps), "denom_floor": .number(denomFloor),
-            "augment": .object(["flip_h": .bool(augment.flipH), "flip_v": .bool(augment.flipV), "rot90": .bool(augment.rot90)]),
-            "workers": .integer(workers), "prefetch": .integer(prefetch), "cache": .bool(cache), "strict": .bool(strict),
-            "samples_per_epoch": samplesPerEpoch.map(JSONValue.integer) ?? .null,
+            "augment": .object([
+                "flip_h": .bool(augment.flipH), "flip_v": .bool(augment.flipV), "rot90": .bool(augment.rot90)
+            ]),
+            "workers": .integer(workers), "prefetch": .integer(prefetch), "cache": .bool(cache),
+            "strict": .bool(strict),
+            "samples_per_epoch": samplesPerEpoch.map(JSONValue.integer) ?? .null
         ])
     }
 }

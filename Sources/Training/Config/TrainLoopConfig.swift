@@ -18,12 +18,20 @@ public struct TrainLoopConfig: Sendable, Equatable {
     /// residual-scaling strategy assumes: what can make an untrained Mode A overflow).
     public var zeroInitOutput: Bool
 
-    public static let keys = ["steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "zero_init_output"]
+    public static let keys = [
+        "steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "zero_init_output"
+    ]
 
-    public init(steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double?,
-                initFrom: String? = nil, zeroInitOutput: Bool = true) {
-        self.steps = steps; self.logEvery = logEvery; self.valEvery = valEvery
-        self.checkpointEvery = checkpointEvery; self.gradClip = gradClip; self.initFrom = initFrom
+    public init(
+        steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double?,
+        initFrom: String? = nil, zeroInitOutput: Bool = true
+    ) {
+        self.steps = steps
+        self.logEvery = logEvery
+        self.valEvery = valEvery
+        self.checkpointEvery = checkpointEvery
+        self.gradClip = gradClip
+        self.initFrom = initFrom
         self.zeroInitOutput = zeroInitOutput
     }
 
@@ -42,7 +50,7 @@ public struct TrainLoopConfig: Sendable, Equatable {
         .object([
             "steps": .integer(steps), "log_every": .integer(logEvery), "val_every": .integer(valEvery),
             "checkpoint_every": .integer(checkpointEvery), "grad_clip": gradClip.map(JSONValue.number) ?? .null,
-            "init_from": initFrom.map(JSONValue.string) ?? .null, "zero_init_output": .bool(zeroInitOutput),
+            "init_from": initFrom.map(JSONValue.string) ?? .null, "zero_init_output": .bool(zeroInitOutput)
         ])
     }
 }

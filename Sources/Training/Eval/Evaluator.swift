@@ -26,8 +26,10 @@ public final class Evaluator {
     private var modelSums = Sums()
     private var identitySums = Sums()
 
-    public init(model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
-                overflowLimit: Float = ImageMetrics.defaultOverflowLimit) {
+    public init(
+        model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
+        overflowLimit: Float = ImageMetrics.defaultOverflowLimit
+    ) {
         self.model = model
         self.loss = loss
         self.eps = eps ?? model.logNorm.eps
@@ -40,11 +42,13 @@ public final class Evaluator {
     /// Runs the batch through the model, as training does, and scores model and identity.
     public func add(_ batch: Batch) {
         let pass = model.forward(batch.input)
-        var modelInputs: LossInputs?, identityInputs: LossInputs?
+        var modelInputs: LossInputs?
+        var identityInputs: LossInputs?
         if loss != nil {
             modelInputs = model.lossInputs(pass, target: batch.target)
-            identityInputs = LossInputs(delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
-                                        target: batch.target, eps: model.logNorm.eps)
+            identityInputs = LossInputs(
+                delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
+                target: batch.target, eps: model.logNorm.eps)
         }
         score(into: &modelSums, output: pass.output, target: batch.target, lossInputs: modelInputs)
         score(into: &identitySums, output: batch.input, target: batch.target, lossInputs: identityInputs)
@@ -52,14 +56,18 @@ public final class Evaluator {
 
     /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W).
     public func add(input: Tensor, target: Tensor, output: Tensor) {
-        precondition(input.shape == target.shape && output.shape == target.shape && input.rank == 4,
-                     "Evaluator.add: shapes input \(input.shape), target \(target.shape), output \(output.shape)")
-        var modelInputs: LossInputs?, identityInputs: LossInputs?
+        precondition(
+            input.shape == target.shape && output.shape == target.shape && input.rank == 4,
+            "Evaluator.add: shapes input \(input.shape), target \(target.shape), output \(output.shape)")
+        var modelInputs: LossInputs?
+        var identityInputs: LossInputs?
         if loss != nil {
             let e = model.logNorm.eps
             let logImage = Tensor(shape: input.shape, storage: input.storage.map { Float(log(Double($0 + e))) })
             var delta = Tensor(zeros: input.shape)
-            for i in 0..<delta.count { delta.storage[i] = Float(log(Double(output.storage[i] + e))) - logImage.storage[i] }
+            for i in 0..<delta.count {
+                delta.storage[i] = Float(log(Double(output.storage[i] + e))) - logImage.storage[i]
+            }
             modelInputs = LossInputs(delta: delta, logImage: logImage, target: target, eps: e)
             identityInputs = LossInputs(delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e)
         }
@@ -79,12 +87,15 @@ public final class Evaluator {
     }
 
     private func score(into sums: inout Sums, output: Tensor, target: Tensor, lossInputs: LossInputs?) {
-        let n = target.shape[0], m = target.sampleCount, channels = target.shape[1]
+        let n = target.shape[0]
+        let m = target.sampleCount
+        let channels = target.shape[1]
         output.storage.withUnsafeBufferPointer { o in
             target.storage.withUnsafeBufferPointer { t in
                 for s in 0..<n {
                     let r = (s * m)..<((s + 1) * m)
-                    let out = UnsafeBufferPointer(rebasing: o[r]), ref = UnsafeBufferPointer(rebasing: t[r])
+                    let out = UnsafeBufferPointer(rebasing: o[r])
+                    let ref = UnsafeBufferPointer(rebasing: t[r])
                     sums.psnrMu += ImageMetrics.psnrMu(output: out, reference: ref)
                     sums.pu21Psnr += ImageMetrics.pu21Psnr(output: out, reference: ref)
                     sums.logL1 += ImageMetrics.logL1(output: out, reference: ref, eps: eps)
@@ -110,9 +121,10 @@ public final class Evaluator {
 
         var metrics: EvalMetrics {
             let n = Double(samples)
-            return EvalMetrics(psnrMu: psnrMu / n, pu21Psnr: pu21Psnr / n, logL1: logL1 / n,
-                               terms: terms.mapValues { $0 / n }, loss: loss / n, overflowPixels: overflowPixels,
-                               overflowIncidents: overflowIncidents, patches: samples)
+            return EvalMetrics(
+                psnrMu: psnrMu / n, pu21Psnr: pu21Psnr / n, logL1: logL1 / n,
+                terms: terms.mapValues { $0 / n }, loss: loss / n, overflowPixels: overflowPixels,
+                overflowIncidents: overflowIncidents, patches: samples)
         }
     }
 }

@@ -86,13 +86,18 @@ public enum ImageMetrics {
     /// Pixels (not values) of one (C, H, W) sample that overflow: some channel is non-finite or > `limit`.
     /// - Parameter sample: C planes of `pixels` values each.
     public static func overflowPixels(_ sample: UnsafeBufferPointer<Float>, channels: Int, limit: Float) -> Int {
-        precondition(channels >= 1 && sample.count % channels == 0, "overflowPixels: \(sample.count) values for \(channels) channels")
+        precondition(
+            channels >= 1 && sample.count % channels == 0,
+            "overflowPixels: \(sample.count) values for \(channels) channels")
         let plane = sample.count / channels
         var count = 0
         for p in 0..<plane {
             for c in 0..<channels {
                 let v = sample[c * plane + p]
-                if !v.isFinite || v > limit { count += 1; break }
+                if !v.isFinite || v > limit {
+                    count += 1
+                    break
+                }
             }
         }
         return count

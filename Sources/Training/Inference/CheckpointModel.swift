@@ -20,8 +20,9 @@ public struct InferenceConfig {
         residual = try ResidualConfig(config: try root.mapping("residual"))
         if let data = try root.optionalMapping("data") {
             let eps: Double = try data.value("eps", default: Double(LogNorm.defaultEps), in: .greaterThan(0.0))
-            let floor: Double = try data.value("denom_floor", default: Double(LogNorm.defaultDenomFloor),
-                                               in: .greaterThan(0.0))
+            let floor: Double = try data.value(
+                "denom_floor", default: Double(LogNorm.defaultDenomFloor),
+                in: .greaterThan(0.0))
             logNorm = LogNorm(eps: Float(eps), denomFloor: Float(floor))
         } else {
             logNorm = LogNorm()
@@ -54,7 +55,8 @@ public enum CheckpointModel {
     ///   (its `file` is the YAML file, or `<ckpt> (metadata config)`); nothing else.
     public static func load(checkpoint: String, configPath: String? = nil) throws -> Loaded {
         let file = try SafetensorsFile.read(path: checkpoint)
-        let root: ConfigMapping, source: ConfigSource
+        let root: ConfigMapping
+        let source: ConfigSource
         if let configPath {
             root = try StrictYAML.load(path: configPath)
             source = .file(configPath)
@@ -65,10 +67,12 @@ public enum CheckpointModel {
             throw CheckpointError(path: checkpoint, reason: "no config in the checkpoint metadata; pass --config")
         }
         let config = try InferenceConfig(root: root)
-        let model = try PatchModel(model: config.model, residual: config.residual, logNorm: config.logNorm,
-                                   stateSlots: 0, seed: 0)
+        let model = try PatchModel(
+            model: config.model, residual: config.residual, logNorm: config.logNorm,
+            stateSlots: 0, seed: 0)
         let metadata = try WeightsFile.load(into: model.store, from: checkpoint)
-        return Loaded(model: model, loss: config.loss, step: metadata["step"].flatMap { Int($0) },
-                      configSource: source)
+        return Loaded(
+            model: model, loss: config.loss, step: metadata["step"].flatMap { Int($0) },
+            configSource: source)
     }
 }

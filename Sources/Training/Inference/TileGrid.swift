@@ -26,8 +26,9 @@ public struct TileGrid: Sendable, Equatable {
 
     /// - Precondition: width, height, tile >= 1 and 0 <= overlap < tile (callers validate user input).
     public init(width: Int, height: Int, tile: Int, overlap: Int) {
-        precondition(width >= 1 && height >= 1 && tile >= 1 && overlap >= 0 && overlap < tile,
-                     "TileGrid: \(width) x \(height), tile \(tile), overlap \(overlap)")
+        precondition(
+            width >= 1 && height >= 1 && tile >= 1 && overlap >= 0 && overlap < tile,
+            "TileGrid: \(width) x \(height), tile \(tile), overlap \(overlap)")
         self.width = width
         self.height = height
         tileWidth = min(tile, width)
@@ -57,7 +58,8 @@ public struct TileGrid: Sendable, Equatable {
     /// Normalised 1-D weights (see the type's comment) of tiles of `size` at `starts` on an axis of `length`.
     public static func weights(length: Int, size: Int, starts: [Int]) -> [[Double]] {
         var raw: [[Double]] = starts.indices.map { i in
-            let a = starts[i], b = a + size
+            let a = starts[i]
+            let b = a + size
             return (0..<size).map { k in
                 let x = a + k
                 var w = 1.0

@@ -43,13 +43,17 @@ public struct TiledRestore {
     /// - Parameter image: linear HDR, (1, 3, H, W), >= 0.
     /// - Returns: the restored linear image, (1, 3, H, W); non-finite values are kept for the caller to count.
     public func restore(_ image: Tensor) -> Tensor {
-        precondition(image.rank == 4 && image.shape[0] == 1 && image.shape[1] == 3,
-                     "TiledRestore: expected (1, 3, H, W), got \(image.shape)")
-        let h = image.shape[2], w = image.shape[3]
+        precondition(
+            image.rank == 4 && image.shape[0] == 1 && image.shape[1] == 3,
+            "TiledRestore: expected (1, 3, H, W), got \(image.shape)")
+        let h = image.shape[2]
+        let w = image.shape[3]
         let grid = TileGrid(width: w, height: h, tile: tile, overlap: overlap)
         if grid.tileCount == 1 { return run([image], width: w, height: h)[0] }
 
-        let th = grid.tileHeight, tw = grid.tileWidth, plane = h * w
+        let th = grid.tileHeight
+        let tw = grid.tileWidth
+        let plane = h * w
         var acc = [Double](repeating: 0, count: 3 * plane)
         let origins = grid.yStarts.indices.flatMap { j in grid.xStarts.indices.map { i in (i, j) } }
         for first in Swift.stride(from: 0, to: origins.count, by: batchSize) {
@@ -57,11 +61,14 @@ public struct TiledRestore {
             let tiles = chunk.map { crop(image, x: grid.xStarts[$0.0], y: grid.yStarts[$0.1], width: tw, height: th) }
             let outs = run(tiles, width: tw, height: th)
             for (out, (i, j)) in zip(outs, chunk) {
-                let x0 = grid.xStarts[i], y0 = grid.yStarts[j]
-                let wx = grid.xWeights[i], wy = grid.yWeights[j]
+                let x0 = grid.xStarts[i]
+                let y0 = grid.yStarts[j]
+                let wx = grid.xWeights[i]
+                let wy = grid.yWeights[j]
                 for c in 0..<3 {
                     for y in 0..<th {
-                        let src = (c * th + y) * tw, dst = c * plane + (y0 + y) * w + x0
+                        let src = (c * th + y) * tw
+                        let dst = c * plane + (y0 + y) * w + x0
                         for x in 0..<tw { acc[dst + x] += wy[y] * wx[x] * Double(out.storage[src + x]) }
                     }
                 }
@@ -74,7 +81,8 @@ public struct TiledRestore {
     /// and cropped back. - Returns: one (1, 3, height, width) output per tile.
     func run(_ tiles: [Tensor], width: Int, height: Int) -> [Tensor] {
         let m = model.model.sizeMultiple
-        let pw = (width + m - 1) / m * m, ph = (height + m - 1) / m * m
+        let pw = (width + m - 1) / m * m
+        let ph = (height + m - 1) / m * m
         if tiles.count == 1 && pw == width && ph == height { return [model.forward(tiles[0]).output] }
         let per = 3 * ph * pw
         var batch = Tensor(zeros: [tiles.count, 3, ph, pw])
@@ -82,13 +90,16 @@ public struct TiledRestore {
             for c in 0..<3 {
                 for y in 0..<ph {
                     let src = (c * height + min(y, height - 1)) * width
-                    for x in 0..<pw { batch.storage[n * per + (c * ph + y) * pw + x] = t.storage[src + min(x, width - 1)] }
+                    for x in 0..<pw {
+                        batch.storage[n * per + (c * ph + y) * pw + x] = t.storage[src + min(x, width - 1)]
+                    }
                 }
             }
         }
         let out = model.forward(batch).output
         return tiles.indices.map { n in
-            var storage = [Float](); storage.reserveCapacity(3 * height * width)
+            var storage = [Float]()
+            storage.reserveCapacity(3 * height * width)
             for c in 0..<3 {
                 for y in 0..<height {
                     let row = n * per + (c * ph + y) * pw
@@ -101,8 +112,10 @@ public struct TiledRestore {
 
     /// The (1, 3, height, width) window of `image` at (x, y).
     func crop(_ image: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {
-        let h = image.shape[2], w = image.shape[3]
-        var storage = [Float](); storage.reserveCapacity(3 * height * width)
+        let h = image.shape[2]
+        let w = image.shape[3]
+        var storage = [Float]()
+        storage.reserveCapacity(3 * height * width)
         for c in 0..<3 {
             for r in 0..<height {
                 let row = (c * h + y + r) * w + x

@@ -54,8 +54,10 @@ public final class AdamW: ConfigurableOptimizer, @unchecked Sendable {
     }
 
     public var parameters: [String: JSONValue] {
-        ["type": .string(Self.type), "lr": .number(baseLR), "betas": .array([.number(beta1), .number(beta2)]),
-         "eps": .number(eps), "weight_decay": .number(weightDecay)]
+        [
+            "type": .string(Self.type), "lr": .number(baseLR), "betas": .array([.number(beta1), .number(beta2)]),
+            "eps": .number(eps), "weight_decay": .number(weightDecay)
+        ]
     }
 
     public func step(_ store: ParameterStore, lr: Double) {
@@ -71,15 +73,20 @@ public final class AdamW: ConfigurableOptimizer, @unchecked Sendable {
         let w1 = Float(1 - beta1)
         let lerpSmall = abs(w1) < 0.5
         let lerpCoeff = lerpSmall ? w1 : w1 - 1
-        let b2 = Float(beta2), oneMinusB2 = Float(1 - beta2)
+        let b2 = Float(beta2)
+        let oneMinusB2 = Float(1 - beta2)
         let bc2Sqrt = Float(pow(bc2, 0.5))
         let epsF = Float(eps)
         let negStepSize = Float(-(lr / bc1))
-        let p = store.values, g = store.grads, m = store.state(0), v = store.state(1)
+        let p = store.values
+        let g = store.grads
+        let m = store.state(0)
+        let v = store.state(1)
         for i in 0..<store.count {
             var pi = p[i]
             if applyDecay { pi = pi * decay }
-            let gi = g[i], mi = m[i]
+            let gi = g[i]
+            let mi = m[i]
             let mNew = (lerpSmall ? mi : gi).addingProduct(lerpCoeff, gi - mi)
             let vNew = (v[i] * b2).addingProduct(oneMinusB2 * gi, gi)
             m[i] = mNew

@@ -13,7 +13,8 @@ public func clipGradNorm(_ store: ParameterStore, maxNorm: Double) -> Double {
     let norm = globalGradNorm(store)
     let coef = maxNorm / (norm + 1e-6)
     if coef < 1 {
-        let c = Float(coef), g = store.grads
+        let c = Float(coef)
+        let g = store.grads
         for i in 0..<g.count { g[i] *= c }
     }
     return norm
@@ -22,7 +23,10 @@ public func clipGradNorm(_ store: ParameterStore, maxNorm: Double) -> Double {
 /// L2 norm of all gradients, summed in Double.
 public func globalGradNorm(_ store: ParameterStore) -> Double {
     var sum = 0.0
-    for x in store.grads { let d = Double(x); sum += d * d }
+    for x in store.grads {
+        let d = Double(x)
+        sum += d * d
+    }
     return sum.squareRoot()
 }
 
@@ -30,7 +34,9 @@ public enum GradClip {
     /// Reads `grad_clip` from `config` (the trainer's `train:` mapping): a number > 0, or null for no clipping.
     /// The key must be present: leaving clipping out silently is the kind of missing piece we refuse.
     public static func maxNorm(from config: ConfigMapping, key: String = "grad_clip") throws -> Double? {
-        guard config.contains(key) else { throw config.error(key, "missing required key (a max norm > 0, or null for no clipping)") }
+        guard config.contains(key) else {
+            throw config.error(key, "missing required key (a max norm > 0, or null for no clipping)")
+        }
         return try config.optional(key, in: .greaterThan(0.0))
     }
 }

@@ -38,16 +38,21 @@ public final class SGD: ConfigurableOptimizer, @unchecked Sendable {
     }
 
     public var parameters: [String: JSONValue] {
-        ["type": .string(Self.type), "lr": .number(baseLR), "momentum": .number(momentum),
-         "weight_decay": .number(weightDecay)]
+        [
+            "type": .string(Self.type), "lr": .number(baseLR), "momentum": .number(momentum),
+            "weight_decay": .number(weightDecay)
+        ]
     }
 
     public func step(_ store: ParameterStore, lr: Double) {
         precondition(store.stateSlots >= stateSlots, "SGD with momentum needs a store with 1 state slot")
         let first = stepCount == 0
         stepCount += 1
-        let wd = Float(weightDecay), mom = Float(momentum), negLR = Float(-lr)
-        let p = store.values, g = store.grads
+        let wd = Float(weightDecay)
+        let mom = Float(momentum)
+        let negLR = Float(-lr)
+        let p = store.values
+        let g = store.grads
         let buf: UnsafeMutableBufferPointer<Float>? = momentum != 0 ? store.state(0) : nil
         for i in 0..<store.count {
             var d = g[i]

@@ -18,8 +18,10 @@ public struct CheckpointPair: Sendable {
 
     public var exists: Bool { access(weightsPath, F_OK) == 0 }
 
-    public func save(model: PatchModel, optimizer: any ConfigurableOptimizer, state: TrainingState,
-                     config: JSONValue, step: Int) throws {
+    public func save(
+        model: PatchModel, optimizer: any ConfigurableOptimizer, state: TrainingState,
+        config: JSONValue, step: Int
+    ) throws {
         if access(statePath, F_OK) == 0 && rename(statePath, previousStatePath) != 0 {
             throw CheckpointError(path: statePath, reason: String(cString: strerror(errno)))
         }
@@ -37,6 +39,7 @@ public struct CheckpointPair: Sendable {
             let state = try TrainingStateFile.load(into: model.store, optimizer: optimizer, from: candidate)
             if state.resume["step"] == String(step) { return (state, step) }
         }
-        throw CheckpointError(path: statePath, reason: "no optimizer state for step \(step) (state file missing or from another step)")
+        throw CheckpointError(
+            path: statePath, reason: "no optimizer state for step \(step) (state file missing or from another step)")
     }
 }

@@ -16,15 +16,28 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
     public var overflowIncidents: Int
     public var patches: Int
 
-    public init(psnrMu: Double, pu21Psnr: Double, logL1: Double, terms: [String: Double], loss: Double,
-                overflowPixels: Int, overflowIncidents: Int, patches: Int) {
-        self.psnrMu = psnrMu; self.pu21Psnr = pu21Psnr; self.logL1 = logL1; self.terms = terms; self.loss = loss
-        self.overflowPixels = overflowPixels; self.overflowIncidents = overflowIncidents; self.patches = patches
+    public init(
+        psnrMu: Double, pu21Psnr: Double, logL1: Double, terms: [String: Double], loss: Double,
+        overflowPixels: Int, overflowIncidents: Int, patches: Int
+    ) {
+        self.psnrMu = psnrMu
+        self.pu21Psnr = pu21Psnr
+        self.logL1 = logL1
+        self.terms = terms
+        self.loss = loss
+        self.overflowPixels = overflowPixels
+        self.overflowIncidents = overflowIncidents
+        self.patches = patches
     }
 
     enum CodingKeys: String, CodingKey {
-        case psnrMu = "psnr_mu", pu21Psnr = "pu21_psnr", logL1 = "log_l1", terms, loss
-        case overflowPixels = "overflow_pixels", overflowIncidents = "overflow_incidents", patches
+        case psnrMu = "psnr_mu"
+        case pu21Psnr = "pu21_psnr"
+        case logL1 = "log_l1"
+        case terms, loss
+        case overflowPixels = "overflow_pixels"
+        case overflowIncidents = "overflow_incidents"
+        case patches
     }
 }
 
@@ -45,17 +58,31 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var model: EvalMetrics?
     public var identity: EvalMetrics?
 
-    public init(kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
-                terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
-                model: EvalMetrics? = nil, identity: EvalMetrics? = nil) {
-        self.kind = kind; self.step = step; self.epoch = epoch; self.wallSeconds = wallSeconds; self.lr = lr
-        self.loss = loss; self.terms = terms; self.stepsPerSecond = stepsPerSecond
-        self.dataWaitFraction = dataWaitFraction; self.model = model; self.identity = identity
+    public init(
+        kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
+        terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
+        model: EvalMetrics? = nil, identity: EvalMetrics? = nil
+    ) {
+        self.kind = kind
+        self.step = step
+        self.epoch = epoch
+        self.wallSeconds = wallSeconds
+        self.lr = lr
+        self.loss = loss
+        self.terms = terms
+        self.stepsPerSecond = stepsPerSecond
+        self.dataWaitFraction = dataWaitFraction
+        self.model = model
+        self.identity = identity
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, step, epoch, wallSeconds = "wall_seconds", lr, loss, terms, stepsPerSecond = "steps_per_second"
-        case dataWaitFraction = "data_wait_fraction", model, identity
+        case kind, step, epoch
+        case wallSeconds = "wall_seconds"
+        case lr, loss, terms
+        case stepsPerSecond = "steps_per_second"
+        case dataWaitFraction = "data_wait_fraction"
+        case model, identity
     }
 }
 
@@ -91,24 +118,49 @@ public struct MonitorRecord: Codable, Sendable, Equatable {
     /// The step was skipped because the loss or a gradient was not finite.
     public var skipped: Bool
 
-    public init(step: Int, patches: Int, overflowPixels: Int, overflowIncidents: Int, clampHitRate: Double,
-                saturationRate: Double, deltaMin: Double, deltaMax: Double, deltaPercentiles: [String: Double],
-                denomMean: Double, denomStd: Double, denomCV: Double, denomMin: Double, denomMax: Double,
-                learnableScale: Double?, gradNorm: Double, collapse: Double, skipped: Bool) {
-        self.step = step; self.patches = patches; self.overflowPixels = overflowPixels
-        self.overflowIncidents = overflowIncidents; self.clampHitRate = clampHitRate
-        self.saturationRate = saturationRate; self.deltaMin = deltaMin; self.deltaMax = deltaMax
-        self.deltaPercentiles = deltaPercentiles; self.denomMean = denomMean; self.denomStd = denomStd
-        self.denomCV = denomCV; self.denomMin = denomMin; self.denomMax = denomMax
-        self.learnableScale = learnableScale; self.gradNorm = gradNorm; self.collapse = collapse; self.skipped = skipped
+    public init(
+        step: Int, patches: Int, overflowPixels: Int, overflowIncidents: Int, clampHitRate: Double,
+        saturationRate: Double, deltaMin: Double, deltaMax: Double, deltaPercentiles: [String: Double],
+        denomMean: Double, denomStd: Double, denomCV: Double, denomMin: Double, denomMax: Double,
+        learnableScale: Double?, gradNorm: Double, collapse: Double, skipped: Bool
+    ) {
+        self.step = step
+        self.patches = patches
+        self.overflowPixels = overflowPixels
+        self.overflowIncidents = overflowIncidents
+        self.clampHitRate = clampHitRate
+        self.saturationRate = saturationRate
+        self.deltaMin = deltaMin
+        self.deltaMax = deltaMax
+        self.deltaPercentiles = deltaPercentiles
+        self.denomMean = denomMean
+        self.denomStd = denomStd
+        self.denomCV = denomCV
+        self.denomMin = denomMin
+        self.denomMax = denomMax
+        self.learnableScale = learnableScale
+        self.gradNorm = gradNorm
+        self.collapse = collapse
+        self.skipped = skipped
     }
 
     enum CodingKeys: String, CodingKey {
-        case step, patches, overflowPixels = "overflow_pixels", overflowIncidents = "overflow_incidents"
-        case clampHitRate = "clamp_hit_rate", saturationRate = "saturation_rate", deltaMin = "delta_min"
-        case deltaMax = "delta_max", deltaPercentiles = "delta_percentiles", denomMean = "denom_mean"
-        case denomStd = "denom_std", denomCV = "denom_cv", denomMin = "denom_min", denomMax = "denom_max"
-        case learnableScale = "learnable_scale", gradNorm = "grad_norm", collapse, skipped
+        case step, patches
+        case overflowPixels = "overflow_pixels"
+        case overflowIncidents = "overflow_incidents"
+        case clampHitRate = "clamp_hit_rate"
+        case saturationRate = "saturation_rate"
+        case deltaMin = "delta_min"
+        case deltaMax = "delta_max"
+        case deltaPercentiles = "delta_percentiles"
+        case denomMean = "denom_mean"
+        case denomStd = "denom_std"
+        case denomCV = "denom_cv"
+        case denomMin = "denom_min"
+        case denomMax = "denom_max"
+        case learnableScale = "learnable_scale"
+        case gradNorm = "grad_norm"
+        case collapse, skipped
     }
 }
 
@@ -132,7 +184,13 @@ public struct Incident: Sendable, Equatable {
     public var detail: String
 
     public init(step: Int, kind: Kind, file: String, x: Int, y: Int, value: Double, detail: String) {
-        self.step = step; self.kind = kind; self.file = file; self.x = x; self.y = y; self.value = value; self.detail = detail
+        self.step = step
+        self.kind = kind
+        self.file = file
+        self.x = x
+        self.y = y
+        self.value = value
+        self.detail = detail
     }
 
     public static let csvHeader = "step,kind,file,x,y,value,detail"

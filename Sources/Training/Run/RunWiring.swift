@@ -14,8 +14,9 @@ extension TrainConfig {
     /// The model of this config with `stateSlots` optimizer slots, initialised from `seed`; with
     /// `train.zero_init_output` (when `zeroOutput`) its output layer starts at zero.
     public func makeModel(stateSlots: Int, zeroOutput: Bool? = nil) throws -> PatchModel {
-        try PatchModel(model: model, residual: residual, logNorm: logNorm, stateSlots: stateSlots, seed: UInt64(seed),
-                       zeroOutputLayer: zeroOutput ?? train.zeroInitOutput)
+        try PatchModel(
+            model: model, residual: residual, logNorm: logNorm, stateSlots: stateSlots, seed: UInt64(seed),
+            zeroOutputLayer: zeroOutput ?? train.zeroInitOutput)
     }
 
     /// The step a run of this config takes: its loss, optimizer, schedule over `train.steps`, clipping, monitor.
@@ -28,20 +29,28 @@ extension TrainConfig {
         let onNonfinite: TrainerSettings.NonfinitePolicy
         let maxNonfinite: Int
         switch monitor.onNonFinite {
-        case .skip(let max): onNonfinite = .skip; maxNonfinite = max
-        case .stop: onNonfinite = .stop; maxNonfinite = 1
+        case .skip(let max):
+            onNonfinite = .skip
+            maxNonfinite = max
+        case .stop:
+            onNonfinite = .stop
+            maxNonfinite = 1
         }
-        return TrainerSettings(steps: train.steps, logEvery: train.logEvery, valEvery: train.valEvery,
-                               checkpointEvery: train.checkpointEvery, gradClip: train.gradClip,
-                               monitor: monitor.settings, onNonfinite: onNonfinite, maxNonfinite: maxNonfinite)
+        return TrainerSettings(
+            steps: train.steps, logEvery: train.logEvery, valEvery: train.valEvery,
+            checkpointEvery: train.checkpointEvery, gradClip: train.gradClip,
+            monitor: monitor.settings, onNonfinite: onNonfinite, maxNonfinite: maxNonfinite)
     }
 }
 
 extension TrainingStep {
     /// The step a trainer with `settings` takes (`Trainer.run` builds its step here too).
-    public convenience init(model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
-                            schedule: any LRSchedule, settings: TrainerSettings) {
-        self.init(model: model, loss: loss, optimizer: optimizer, schedule: schedule, totalSteps: settings.steps,
-                  gradClip: settings.gradClip, monitor: settings.monitor)
+    public convenience init(
+        model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
+        schedule: any LRSchedule, settings: TrainerSettings
+    ) {
+        self.init(
+            model: model, loss: loss, optimizer: optimizer, schedule: schedule, totalSteps: settings.steps,
+            gradClip: settings.gradClip, monitor: settings.monitor)
     }
 }

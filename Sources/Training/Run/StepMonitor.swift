@@ -19,7 +19,9 @@ public enum StepMonitor {
     /// Overflow pixels per patch: a pixel overflows when any channel of the output is non-finite or above the
     /// limit. - Parameter output: (N, 3, H, W).
     public static func overflowPixels(_ output: Tensor, limit: Float) -> [Int] {
-        let n = output.shape[0], c = output.shape[1], plane = output.shape[2] * output.shape[3]
+        let n = output.shape[0]
+        let c = output.shape[1]
+        let plane = output.shape[2] * output.shape[3]
         var counts = [Int](repeating: 0, count: n)
         output.storage.withUnsafeBufferPointer { o in
             for s in 0..<n {
@@ -27,7 +29,10 @@ public enum StepMonitor {
                 for i in 0..<plane {
                     for ch in 0..<c {
                         let v = o[(s * c + ch) * plane + i]
-                        if !v.isFinite || v > limit { k += 1; break }
+                        if !v.isFinite || v > limit {
+                            k += 1
+                            break
+                        }
                     }
                 }
                 counts[s] = k
@@ -38,7 +43,8 @@ public enum StepMonitor {
 
     /// Largest output value of each patch (+inf when any is non-finite), for the incidents table.
     public static func maxOutput(_ output: Tensor) -> [Float] {
-        let n = output.shape[0], m = output.sampleCount
+        let n = output.shape[0]
+        let m = output.sampleCount
         return (0..<n).map { s in
             var mx = -Float.infinity
             for v in output.storage[(s * m)..<((s + 1) * m)] { mx = v.isFinite ? max(mx, v) : .infinity }
@@ -52,8 +58,10 @@ public enum StepMonitor {
     /// The monitor record of one step. `gradNorm` is the global norm before clipping (NaN when skipped early).
     /// Its statistics allocate nothing; the record's percentile dictionary and the returned per-patch overflow
     /// counts are its only heap storage.
-    public static func record(step: Int, pass: PatchModel.Pass, head: ResidualHead, settings: MonitorSettings,
-                              learnedScale: Float?, gradNorm: Double, skipped: Bool) -> (MonitorRecord, [Int]) {
+    public static func record(
+        step: Int, pass: PatchModel.Pass, head: ResidualHead, settings: MonitorSettings,
+        learnedScale: Float?, gradNorm: Double, skipped: Bool
+    ) -> (MonitorRecord, [Int]) {
         let perPatch = overflowPixels(pass.output, limit: settings.overflowLimit)
         let counts = head.counts(pass.headCache, saturation: settings.saturation)
         let total = Double(max(pass.delta.count, 1))
@@ -67,7 +75,9 @@ public enum StepMonitor {
         let (mean, std, lo, hi) = pass.norm.denom.withUnsafeBufferPointer { d -> (Double, Double, Double, Double) in
             let count = Double(max(d.count, 1))
             if d.isEmpty { return (.nan, .nan, .nan, .nan) }
-            var sum = 0.0, lo = Double.infinity, hi = -Double.infinity
+            var sum = 0.0
+            var lo = Double.infinity
+            var hi = -Double.infinity
             for v in d {
                 sum += Double(v)
                 lo = min(lo, Double(v))
@@ -79,7 +89,8 @@ public enum StepMonitor {
             return (mean, (squares / count).squareRoot(), lo, hi)
         }
         // Collapse: std over the batch of each patch's mean delta.
-        let n = pass.delta.shape[0], m = pass.delta.sampleCount
+        let n = pass.delta.shape[0]
+        let m = pass.delta.sampleCount
         let collapse = pass.delta.storage.withUnsafeBufferPointer { v in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { patchMeans in
                 for s in 0..<n {
@@ -95,8 +106,12 @@ public enum StepMonitor {
                 return (squares / Double(max(n, 1))).squareRoot()
             }
         }
-        var overflow = 0, incidents = 0
-        for k in perPatch { overflow += k; incidents += k > 0 ? 1 : 0 }
+        var overflow = 0
+        var incidents = 0
+        for k in perPatch {
+            overflow += k
+            incidents += k > 0 ? 1 : 0
+        }
         let record = MonitorRecord(
             step: step, patches: n, overflowPixels: overflow, overflowIncidents: incidents,
             clampHitRate: Double(counts.clampHits) / total, saturationRate: Double(counts.saturated) / total,
@@ -120,13 +135,16 @@ public enum StepMonitor {
     }
 
     /// The same into `result` (qs.count elements), nothing allocated for up to 32 percentiles.
-    static func percentiles(_ values: UnsafeBufferPointer<Float>, _ qs: UnsafeBufferPointer<Double>,
-                            into result: UnsafeMutableBufferPointer<Double>) {
+    static func percentiles(
+        _ values: UnsafeBufferPointer<Float>, _ qs: UnsafeBufferPointer<Double>,
+        into result: UnsafeMutableBufferPointer<Double>
+    ) {
         guard !values.isEmpty else {
             for i in qs.indices { result[i] = .nan }
             return
         }
-        let n = values.count, count = qs.count
+        let n = values.count
+        let count = qs.count
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { ranks in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * count) { picked in
                 for i in 0..<count {
@@ -136,7 +154,9 @@ public enum StepMonitor {
                 }
                 OrderStatistics.select(values, ranks: UnsafeBufferPointer(ranks), into: picked)
                 for i in 0..<count {
-                    let position = qs[i] * Double(n - 1), a = picked[i], b = picked[count + i]
+                    let position = qs[i] * Double(n - 1)
+                    let a = picked[i]
+                    let b = picked[count + i]
                     result[i] = Double(a) + (position - Double(ranks[i])) * Double(b - a)
                 }
             }

@@ -26,10 +26,18 @@ public struct TrainerSettings: Sendable {
     /// Consecutive skipped steps after which the run stops.
     public var maxNonfinite: Int
 
-    public init(steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double? = nil,
-                monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10) {
-        self.steps = steps; self.logEvery = logEvery; self.valEvery = valEvery; self.checkpointEvery = checkpointEvery
-        self.gradClip = gradClip; self.monitor = monitor; self.onNonfinite = onNonfinite; self.maxNonfinite = maxNonfinite
+    public init(
+        steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double? = nil,
+        monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10
+    ) {
+        self.steps = steps
+        self.logEvery = logEvery
+        self.valEvery = valEvery
+        self.checkpointEvery = checkpointEvery
+        self.gradClip = gradClip
+        self.monitor = monitor
+        self.onNonfinite = onNonfinite
+        self.maxNonfinite = maxNonfinite
     }
 }
 
@@ -45,7 +53,10 @@ public struct TrainingProgress: Sendable {
 
 /// How a run ended.
 public struct TrainingOutcome: Sendable, Equatable {
-    public enum End: Sendable, Equatable { case finished, interrupted, stoppedOnNonfinite(String) }
+    public enum End: Sendable, Equatable {
+        case finished, interrupted
+        case stoppedOnNonfinite(String)
+    }
     public var end: End
     public var step: Int
     public var bestPsnrMu: Double?
@@ -68,13 +79,22 @@ public final class Trainer: @unchecked Sendable {
     private let stop = Atomic<Bool>(false)
     public var progress: ((TrainingProgress) -> Void)?
 
-    public init(settings: TrainerSettings, model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
-                schedule: any LRSchedule, config: JSONValue, checkpointDirectory: String, sink: RunSink,
-                makeLoader: @escaping @Sendable (_ startEpoch: Int) throws -> PrefetchLoader,
-                validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?) {
-        self.settings = settings; self.model = model; self.loss = loss; self.optimizer = optimizer
-        self.schedule = schedule; self.config = config; self.checkpointDirectory = checkpointDirectory
-        self.sink = sink; self.makeLoader = makeLoader; self.validate = validate
+    public init(
+        settings: TrainerSettings, model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
+        schedule: any LRSchedule, config: JSONValue, checkpointDirectory: String, sink: RunSink,
+        makeLoader: @escaping @Sendable (_ startEpoch: Int) throws -> PrefetchLoader,
+        validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?
+    ) {
+        self.settings = settings
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.config = config
+        self.checkpointDirectory = checkpointDirectory
+        self.sink = sink
+        self.makeLoader = makeLoader
+        self.validate = validate
     }
 
     /// Asks the loop to save a checkpoint and return after the current step (SIGINT handler).
@@ -85,7 +105,10 @@ public final class Trainer: @unchecked Sendable {
     /// Runs from step 0, or from the latest checkpoint when `resume` (bit-exact: the model, optimizer,
     /// schedule, loader position and counters continue as if never interrupted).
     public func run(resume: Bool) throws -> TrainingOutcome {
-        var step = 0, streak = 0, best = -Double.infinity, wallOffset = 0.0
+        var step = 0
+        var streak = 0
+        var best = -Double.infinity
+        var wallOffset = 0.0
         if resume {
             let (state, s) = try latest.load(model: model, optimizer: optimizer)
             step = s
@@ -105,21 +128,34 @@ public final class Trainer: @unchecked Sendable {
 
         let start = DispatchTime.now().uptimeNanoseconds
         func wall() -> Double { wallOffset + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        var intervalLoss = 0.0, intervalTerms: [String: Double] = [:], intervalSteps = 0, intervalStart = wall()
-        var waitBefore = loader.waitSeconds, totalIncidents = 0, totalSkipped = 0
+        var intervalLoss = 0.0
+        var intervalTerms: [String: Double] = [:]
+        var intervalSteps = 0
+        var intervalStart = wall()
+        var waitBefore = loader.waitSeconds
+        var totalIncidents = 0
+        var totalSkipped = 0
         var lastValidation: MetricsRecord?
         var end = TrainingOutcome.End.finished
 
         func saveLatest() throws {
-            let state = TrainingState(optimizerType: type(of: optimizer).type, optimizerStep: optimizer.stepCount,
-                                      scheduleStep: step, resume: ["step": String(step), "nonfinite_streak": String(streak),
-                                                                   "best_psnr_mu": String(best), "wall_seconds": String(wall())])
+            let state = TrainingState(
+                optimizerType: type(of: optimizer).type, optimizerStep: optimizer.stepCount,
+                scheduleStep: step,
+                resume: [
+                    "step": String(step), "nonfinite_streak": String(streak),
+                    "best_psnr_mu": String(best), "wall_seconds": String(wall())
+                ])
             try latest.save(model: model, optimizer: optimizer, state: state, config: config, step: step)
         }
 
-        let trainingStep = TrainingStep(model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: settings)
+        let trainingStep = TrainingStep(
+            model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: settings)
         while step < settings.steps {
-            if stop.load(ordering: .relaxed) { end = .interrupted; break }
+            if stop.load(ordering: .relaxed) {
+                end = .interrupted
+                break
+            }
             let batch = try loader.next()
             // Records number a step by how many steps have completed with it (1...steps), like checkpoints,
             // metrics and TensorBoard, so resuming at a checkpoint of step s keeps exactly the records <= s.
@@ -131,13 +167,17 @@ public final class Trainer: @unchecked Sendable {
             var files: String { batch.origins.map(\.file).joined(separator: " ") }
             switch outcome.skip {
             case .nonfiniteLoss(let terms)?:
-                try sink.incident(Incident(step: number, kind: .nonfiniteLoss, file: first?.file ?? "", x: first?.x ?? 0,
-                                           y: first?.y ?? 0, value: report.total,
-                                           detail: "terms: \(terms.joined(separator: " ")); files: \(files)"))
+                try sink.incident(
+                    Incident(
+                        step: number, kind: .nonfiniteLoss, file: first?.file ?? "", x: first?.x ?? 0,
+                        y: first?.y ?? 0, value: report.total,
+                        detail: "terms: \(terms.joined(separator: " ")); files: \(files)"))
             case .nonfiniteGradient(let name)?:
-                try sink.incident(Incident(step: number, kind: .nonfiniteGradient, file: first?.file ?? "",
-                                           x: first?.x ?? 0, y: first?.y ?? 0, value: outcome.gradNorm,
-                                           detail: "parameter \(name); files: \(files)"))
+                try sink.incident(
+                    Incident(
+                        step: number, kind: .nonfiniteGradient, file: first?.file ?? "",
+                        x: first?.x ?? 0, y: first?.y ?? 0, value: outcome.gradNorm,
+                        detail: "parameter \(name); files: \(files)"))
             case nil:
                 break
             }
@@ -147,8 +187,10 @@ public final class Trainer: @unchecked Sendable {
                 let peaks = StepMonitor.maxOutput(outcome.pass.output)
                 for (i, k) in outcome.overflowPerPatch.enumerated() where k > 0 {
                     let o = batch.origins[i]
-                    try sink.incident(Incident(step: number, kind: .overflow, file: o.file, x: o.x, y: o.y, value: Double(k),
-                                               detail: "max \(peaks[i])"))
+                    try sink.incident(
+                        Incident(
+                            step: number, kind: .overflow, file: o.file, x: o.x, y: o.y, value: Double(k),
+                            detail: "max \(peaks[i])"))
                 }
                 totalIncidents += record.overflowIncidents
             }
@@ -168,43 +210,62 @@ public final class Trainer: @unchecked Sendable {
                 intervalSteps += 1
             }
             let now = wall()
-            progress?(TrainingProgress(step: step, steps: settings.steps, loss: report.total,
-                                       stepsPerSecond: Double(intervalSteps) / max(now - intervalStart, 1e-9),
-                                       overflowIncidents: totalIncidents, skipped: totalSkipped))
+            progress?(
+                TrainingProgress(
+                    step: step, steps: settings.steps, loss: report.total,
+                    stepsPerSecond: Double(intervalSteps) / max(now - intervalStart, 1e-9),
+                    overflowIncidents: totalIncidents, skipped: totalSkipped))
             if step % settings.logEvery == 0 || step == settings.steps {
-                let elapsed = max(now - intervalStart, 1e-9), n = Double(max(intervalSteps, 1))
+                let elapsed = max(now - intervalStart, 1e-9)
+                let n = Double(max(intervalSteps, 1))
                 let wait = loader.waitSeconds - waitBefore
                 let lr = schedule.lr(step: step - 1, base: optimizer.baseLR, totalSteps: settings.steps)
                 let terms = intervalTerms.mapValues { $0 / n }
-                try sink.metrics(MetricsRecord(kind: "train", step: step, epoch: (step - 1) / loader.batchesPerEpoch,
-                                               wallSeconds: now, lr: lr, loss: intervalLoss / n, terms: terms,
-                                               stepsPerSecond: Double(intervalSteps) / elapsed,
-                                               dataWaitFraction: wait / elapsed))
-                var scalars = ["train/loss": intervalLoss / n, "train/lr": lr, "monitor/overflow_incidents": Double(record.overflowIncidents),
-                               "monitor/clamp_hit_rate": record.clampHitRate, "monitor/saturation_rate": record.saturationRate,
-                               "monitor/grad_norm": record.gradNorm, "monitor/collapse": record.collapse]
+                try sink.metrics(
+                    MetricsRecord(
+                        kind: "train", step: step, epoch: (step - 1) / loader.batchesPerEpoch,
+                        wallSeconds: now, lr: lr, loss: intervalLoss / n, terms: terms,
+                        stepsPerSecond: Double(intervalSteps) / elapsed,
+                        dataWaitFraction: wait / elapsed))
+                var scalars = [
+                    "train/loss": intervalLoss / n, "train/lr": lr,
+                    "monitor/overflow_incidents": Double(record.overflowIncidents),
+                    "monitor/clamp_hit_rate": record.clampHitRate, "monitor/saturation_rate": record.saturationRate,
+                    "monitor/grad_norm": record.gradNorm, "monitor/collapse": record.collapse
+                ]
                 for (k, v) in terms { scalars["train/" + k] = v }
                 if let s = record.learnableScale { scalars["monitor/learnable_scale"] = s }
                 try sink.scalars(step: step, scalars, wallTime: now)
-                intervalLoss = 0; intervalTerms = [:]; intervalSteps = 0; intervalStart = now; waitBefore = loader.waitSeconds
+                intervalLoss = 0
+                intervalTerms = [:]
+                intervalSteps = 0
+                intervalStart = now
+                waitBefore = loader.waitSeconds
             }
             if let validate, step % settings.valEvery == 0 || step == settings.steps {
                 let (m, id) = try validate(model)
-                let rec = MetricsRecord(kind: "val", step: step, epoch: (step - 1) / loader.batchesPerEpoch, wallSeconds: wall(),
-                                        model: m, identity: id)
+                let rec = MetricsRecord(
+                    kind: "val", step: step, epoch: (step - 1) / loader.batchesPerEpoch, wallSeconds: wall(),
+                    model: m, identity: id)
                 try sink.metrics(rec)
-                try sink.scalars(step: step, ["val/psnr_mu": m.psnrMu, "val/pu21_psnr": m.pu21Psnr, "val/log_l1": m.logL1,
-                                              "val/identity_psnr_mu": id.psnrMu], wallTime: wall())
+                try sink.scalars(
+                    step: step,
+                    [
+                        "val/psnr_mu": m.psnrMu, "val/pu21_psnr": m.pu21Psnr, "val/log_l1": m.logL1,
+                        "val/identity_psnr_mu": id.psnrMu
+                    ], wallTime: wall())
                 lastValidation = rec
                 if m.psnrMu > best {
                     best = m.psnrMu
-                    try WeightsFile.save(model.store, to: checkpointDirectory + "/best.safetensors", config: config, step: step)
+                    try WeightsFile.save(
+                        model.store, to: checkpointDirectory + "/best.safetensors", config: config, step: step)
                 }
             }
             if step % settings.checkpointEvery == 0 || step == settings.steps { try saveLatest() }
         }
         if end == .interrupted { try saveLatest() }
-        return TrainingOutcome(end: end, step: step, bestPsnrMu: best.isFinite ? best : nil, lastValidation: lastValidation,
-                               overflowIncidents: totalIncidents, skippedSteps: totalSkipped)
+        return TrainingOutcome(
+            end: end, step: step, bestPsnrMu: best.isFinite ? best : nil, lastValidation: lastValidation,
+            overflowIncidents: totalIncidents, skippedSteps: totalSkipped)
     }
 }

@@ -21,9 +21,11 @@ public final class TrainingStep: @unchecked Sendable {
     private var gradDelta = Tensor(zeros: [0])
     private var report = LossReport(terms: [], total: 0)
 
-    public init(model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
-                schedule: any LRSchedule = ConstantSchedule(), totalSteps: Int, gradClip: Double? = nil,
-                monitor: MonitorSettings? = MonitorSettings()) {
+    public init(
+        model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
+        schedule: any LRSchedule = ConstantSchedule(), totalSteps: Int, gradClip: Double? = nil,
+        monitor: MonitorSettings? = MonitorSettings()
+    ) {
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
@@ -63,11 +65,15 @@ public final class TrainingStep: @unchecked Sendable {
     public func run(input: Tensor, target: Tensor, step: Int, monitorProbe: (any StepProbe)? = nil) -> Outcome {
         let pass = model.forward(input)
         let inputs = model.lossInputs(pass, target: target)
-        if gradDelta.shape != pass.delta.shape { gradDelta = Tensor(zeros: pass.delta.shape) } else {
+        if gradDelta.shape != pass.delta.shape {
+            gradDelta = Tensor(zeros: pass.delta.shape)
+        } else {
             gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         }
         loss.evaluate(inputs, gradDelta: &gradDelta, into: &report)
-        var skip: Skip?, gradNorm = Double.nan, lr: Double?
+        var skip: Skip?
+        var gradNorm = Double.nan
+        var lr: Double?
         if !report.total.isFinite {
             skip = .nonfiniteLoss(terms: report.terms.filter { !$0.value.isFinite }.map(\.name))
         } else {
@@ -89,13 +95,18 @@ public final class TrainingStep: @unchecked Sendable {
                 skip = .nonfiniteGradient(parameter: name)
             }
         }
-        var record: MonitorRecord?, perPatch: [Int] = []
+        var record: MonitorRecord?
+        var perPatch: [Int] = []
         if let monitor {
             // Only constants are captured: a captured variable would be boxed on the heap every step.
-            let norm = gradNorm, skipped = skip != nil, head = model.head, scale = model.learnedScale
+            let norm = gradNorm
+            let skipped = skip != nil
+            let head = model.head
+            let scale = model.learnedScale
             func compute() -> (MonitorRecord, [Int]) {
-                StepMonitor.record(step: step + 1, pass: pass, head: head, settings: monitor, learnedScale: scale,
-                                   gradNorm: norm, skipped: skipped)
+                StepMonitor.record(
+                    step: step + 1, pass: pass, head: head, settings: monitor, learnedScale: scale,
+                    gradNorm: norm, skipped: skipped)
             }
             if let monitorProbe {
                 (record, perPatch) = monitorProbe.measure(compute)
@@ -103,8 +114,9 @@ public final class TrainingStep: @unchecked Sendable {
                 (record, perPatch) = compute()
             }
         }
-        return Outcome(pass: pass, report: report, gradNorm: gradNorm, lr: lr, skip: skip, record: record,
-                       overflowPerPatch: perPatch)
+        return Outcome(
+            pass: pass, report: report, gradNorm: gradNorm, lr: lr, skip: skip, record: record,
+            overflowPerPatch: perPatch)
     }
 }
 

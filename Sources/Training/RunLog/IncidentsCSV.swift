@@ -29,12 +29,17 @@ public enum IncidentsCSV {
 
     /// Every complete row, header included, and the length of an unterminated tail (0 when the file ends cleanly).
     static func rows(_ bytes: [UInt8], path: String) throws -> (rows: [Row], partialTailBytes: Int) {
-        let quoteByte: UInt8 = 0x22, comma: UInt8 = 0x2C, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+        let quoteByte: UInt8 = 0x22
+        let comma: UInt8 = 0x2C
+        let lf: UInt8 = 0x0A
+        let cr: UInt8 = 0x0D
         var rows: [Row] = []
-        var i = 0, line = 1
+        var i = 0
+        var line = 1
         let n = bytes.count
         while i < n {
-            let start = i, startLine = line
+            let start = i
+            let startLine = line
             var fields: [String] = []
             rowLoop: while true {
                 var field: [UInt8] = []
@@ -44,14 +49,21 @@ public enum IncidentsCSV {
                         if i >= n { return (rows, n - start) }  // unterminated quote at EOF: a cut-short row
                         let c = bytes[i]
                         if c == quoteByte {
-                            if i + 1 < n && bytes[i + 1] == quoteByte { field.append(quoteByte); i += 2; continue }
+                            if i + 1 < n && bytes[i + 1] == quoteByte {
+                                field.append(quoteByte)
+                                i += 2
+                                continue
+                            }
                             i += 1
                             break
                         }
                         if c == lf { line += 1 }
-                        field.append(c); i += 1
+                        field.append(c)
+                        i += 1
                     }
-                    if i < n && bytes[i] != comma && bytes[i] != lf && !(bytes[i] == cr && i + 1 < n && bytes[i + 1] == lf) {
+                    if i < n && bytes[i] != comma && bytes[i] != lf
+                        && !(bytes[i] == cr && i + 1 < n && bytes[i + 1] == lf)
+                    {
                         throw RunLogError(path: path, line: line, reason: "text after a closing quote")
                     }
                 } else {
@@ -59,7 +71,8 @@ public enum IncidentsCSV {
                         if bytes[i] == quoteByte {
                             throw RunLogError(path: path, line: line, reason: "a quote inside an unquoted field")
                         }
-                        field.append(bytes[i]); i += 1
+                        field.append(bytes[i])
+                        i += 1
                     }
                     if i < n && bytes[i] == lf && field.last == cr { field.removeLast() }
                 }
@@ -68,7 +81,10 @@ public enum IncidentsCSV {
                 }
                 fields.append(text)
                 if i >= n { return (rows, n - start) }  // no line terminator: a cut-short row
-                if bytes[i] == comma { i += 1; continue rowLoop }
+                if bytes[i] == comma {
+                    i += 1
+                    continue rowLoop
+                }
                 if bytes[i] == cr { i += 1 }
                 i += 1  // the "\n"
                 line += 1
@@ -80,7 +96,9 @@ public enum IncidentsCSV {
     }
 
     /// Checks the header and converts every data row; wrong field counts, numbers or kinds name the row's line.
-    static func incidents(_ bytes: [UInt8], path: String) throws -> (incidents: [(incident: Incident, row: Row)], partialTailBytes: Int) {
+    static func incidents(
+        _ bytes: [UInt8], path: String
+    ) throws -> (incidents: [(incident: Incident, row: Row)], partialTailBytes: Int) {
         let (parsed, tail) = try rows(bytes, path: path)
         guard let header = parsed.first else { return ([], tail) }
         if header.fields.joined(separator: ",") != Incident.csvHeader {
@@ -97,7 +115,8 @@ public enum IncidentsCSV {
         if f.count != 7 { throw bad("\(f.count) fields, expected 7 (\(Incident.csvHeader))") }
         guard let step = Int(f[0]) else { throw bad("step \"\(f[0])\" is not an integer") }
         guard let kind = Incident.Kind(rawValue: f[1]) else {
-            throw bad("unknown kind \"\(f[1])\" (known: \(Incident.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw bad(
+                "unknown kind \"\(f[1])\" (known: \(Incident.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard let x = Int(f[3]) else { throw bad("x \"\(f[3])\" is not an integer") }
         guard let y = Int(f[4]) else { throw bad("y \"\(f[4])\" is not an integer") }

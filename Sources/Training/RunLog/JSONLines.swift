@@ -41,7 +41,9 @@ public enum JSONLines {
     }
 
     /// Decodes every complete line as `T`; a blank or undecodable line is an error naming `path` and its line.
-    static func decode<T: Decodable>(_: T.Type, _ bytes: [UInt8], path: String) throws
+    static func decode<T: Decodable>(
+        _: T.Type, _ bytes: [UInt8], path: String
+    ) throws
         -> (records: [(record: T, line: Line)], partialTailBytes: Int)
     {
         let (lines, tail) = split(bytes)

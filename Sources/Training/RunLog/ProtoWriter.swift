@@ -5,7 +5,12 @@
 struct ProtoWriter {
     private(set) var bytes: [UInt8] = []
 
-    enum WireType: UInt8 { case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5 }
+    enum WireType: UInt8 {
+        case varint = 0
+        case fixed64 = 1
+        case lengthDelimited = 2
+        case fixed32 = 5
+    }
 
     mutating func varint(_ value: UInt64) {
         var v = value

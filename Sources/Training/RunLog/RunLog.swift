@@ -20,8 +20,13 @@ public final class RunLog {
     private let tensorBoard: TensorBoardWriter
     private let encoder = JSONLines.encoder()
 
-    private init(dir: String, metrics: AppendFile, monitor: AppendFile, incidents: AppendFile, tensorBoard: TensorBoardWriter) {
-        self.dir = dir; self.metrics = metrics; self.monitor = monitor; self.incidents = incidents
+    private init(
+        dir: String, metrics: AppendFile, monitor: AppendFile, incidents: AppendFile, tensorBoard: TensorBoardWriter
+    ) {
+        self.dir = dir
+        self.metrics = metrics
+        self.monitor = monitor
+        self.incidents = incidents
         self.tensorBoard = tensorBoard
     }
 
@@ -34,7 +39,9 @@ public final class RunLog {
     ///   do not agree on purging "orphaned" steps) sees each step once.
     /// - Parameter wallTime: unix seconds for the event file's name and first record (default: now).
     /// - Parameter hostname: for the event file's name (default: this host's).
-    public static func open(dir: String, resumeFromStep: Int?, wallTime: Double? = nil, hostname: String? = nil) throws -> RunLog {
+    public static func open(
+        dir: String, resumeFromStep: Int?, wallTime: Double? = nil, hostname: String? = nil
+    ) throws -> RunLog {
         if let step = resumeFromStep, step < 0 {
             throw RunLogError(path: dir, reason: "resume step \(step) is negative")
         }
@@ -46,7 +53,8 @@ public final class RunLog {
         } catch {
             throw RunLogError(path: dir, reason: "cannot create the run directory: \(error.localizedDescription)")
         }
-        let metricsPath = "\(dir)/\(metricsFile)", monitorPath = "\(dir)/\(monitorFile)"
+        let metricsPath = "\(dir)/\(metricsFile)"
+        let monitorPath = "\(dir)/\(monitorFile)"
         let incidentsPath = "\(dir)/\(incidentsFile)"
         let eventFiles = try listEventFiles(dir)
         if let step = resumeFromStep {
@@ -55,20 +63,25 @@ public final class RunLog {
             try trimIncidents(path: incidentsPath, keepingStepsUpTo: step)
             for name in eventFiles { try TensorBoardWriter.trim(path: "\(dir)/\(name)", keepingStepsUpTo: step) }
         } else {
-            let existing = [metricsFile, monitorFile, incidentsFile].filter {
-                FileManager.default.fileExists(atPath: "\(dir)/\($0)")
-            } + eventFiles
+            let existing =
+                [metricsFile, monitorFile, incidentsFile].filter {
+                    FileManager.default.fileExists(atPath: "\(dir)/\($0)")
+                } + eventFiles
             if !existing.isEmpty {
-                throw RunLogError(path: dir, reason: "already holds run logs (\(existing.joined(separator: ", "))): "
-                    + "resume from a step, or start the run in a new directory")
+                throw RunLogError(
+                    path: dir,
+                    reason: "already holds run logs (\(existing.joined(separator: ", "))): "
+                        + "resume from a step, or start the run in a new directory")
             }
         }
         let incidents = try AppendFile(path: incidentsPath)
         if try readAll(incidentsPath).isEmpty { try incidents.write(IncidentsCSV.headerLine()) }
-        return RunLog(dir: dir, metrics: try AppendFile(path: metricsPath), monitor: try AppendFile(path: monitorPath),
-                      incidents: incidents,
-                      tensorBoard: try TensorBoardWriter(dir: dir, wallTime: wallTime,
-                                                         hostname: hostname ?? TensorBoardWriter.hostname()))
+        return RunLog(
+            dir: dir, metrics: try AppendFile(path: metricsPath), monitor: try AppendFile(path: monitorPath),
+            incidents: incidents,
+            tensorBoard: try TensorBoardWriter(
+                dir: dir, wallTime: wallTime,
+                hostname: hostname ?? TensorBoardWriter.hostname()))
     }
 
     public func append(_ record: MetricsRecord) throws { try metrics.write(line(record, metrics.path)) }
@@ -82,11 +95,17 @@ public final class RunLog {
 
     /// fsyncs every file: call at checkpoints and at the end, where surviving a power loss is worth a disk flush.
     public func sync() {
-        metrics.sync(); monitor.sync(); incidents.sync(); tensorBoard.sync()
+        metrics.sync()
+        monitor.sync()
+        incidents.sync()
+        tensorBoard.sync()
     }
 
     public func close() {
-        metrics.close(); monitor.close(); incidents.close(); tensorBoard.close()
+        metrics.close()
+        monitor.close()
+        incidents.close()
+        tensorBoard.close()
     }
 
     private func line<T: Encodable>(_ record: T, _ path: String) throws -> [UInt8] {
@@ -101,22 +120,28 @@ public final class RunLog {
 
     static func listEventFiles(_ dir: String) throws -> [String] {
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: dir).filter(TensorBoardWriter.isEventFile).sorted()
+            return try FileManager.default.contentsOfDirectory(atPath: dir).filter(TensorBoardWriter.isEventFile)
+                .sorted()
         } catch {
             throw RunLogError(path: dir, reason: "cannot list: \(error.localizedDescription)")
         }
     }
 
     /// Keeps the lines (verbatim) whose record has step <= `step`; rewrites only when something goes.
-    static func trimJSONLines<T: Decodable>(_: T.Type, path: String, keepingStepsUpTo step: Int,
-                                             _ stepOf: (T) -> Int) throws {
+    static func trimJSONLines<T: Decodable>(
+        _: T.Type, path: String, keepingStepsUpTo step: Int,
+        _ stepOf: (T) -> Int
+    ) throws {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let bytes = try readAll(path)
         let (records, tail) = try JSONLines.decode(T.self, bytes, path: path)
         let kept = records.filter { stepOf($0.record) <= step }
         if kept.count == records.count && tail == 0 { return }
         var out: [UInt8] = []
-        for (_, line) in kept { out += bytes[line.range]; out.append(0x0A) }
+        for (_, line) in kept {
+            out += bytes[line.range]
+            out.append(0x0A)
+        }
         try replace(path, with: out)
     }
 

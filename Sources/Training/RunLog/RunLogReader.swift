@@ -16,7 +16,8 @@ public enum RunLogReader {
     public static func read(dir: String) throws -> RunLogContents {
         var skipped: [String] = []
         func note(_ path: String, _ tail: Int) { if tail > 0 { skipped.append(path) } }
-        let metricsPath = "\(dir)/\(RunLog.metricsFile)", monitorPath = "\(dir)/\(RunLog.monitorFile)"
+        let metricsPath = "\(dir)/\(RunLog.metricsFile)"
+        let monitorPath = "\(dir)/\(RunLog.monitorFile)"
         let incidentsPath = "\(dir)/\(RunLog.incidentsFile)"
         let m = try JSONLines.decode(MetricsRecord.self, try readAll(metricsPath), path: metricsPath)
         note(metricsPath, m.partialTailBytes)
@@ -24,8 +25,9 @@ public enum RunLogReader {
         note(monitorPath, mon.partialTailBytes)
         let inc = try IncidentsCSV.incidents(try readAll(incidentsPath), path: incidentsPath)
         note(incidentsPath, inc.partialTailBytes)
-        return RunLogContents(metrics: m.records.map(\.record), monitor: mon.records.map(\.record),
-                              incidents: inc.incidents.map(\.incident), skippedPartialLastLine: skipped)
+        return RunLogContents(
+            metrics: m.records.map(\.record), monitor: mon.records.map(\.record),
+            incidents: inc.incidents.map(\.incident), skippedPartialLastLine: skipped)
     }
 
     public static func metrics(path: String) throws -> [MetricsRecord] {

@@ -43,7 +43,8 @@ public enum TFRecord {
             if room < 0 || length > UInt64(room) {
                 return Split(records: records, partialTailBytes: remaining)
             }
-            let start = at + headerBytes, end = start + Int(length)
+            let start = at + headerBytes
+            let end = start + Int(length)
             if CRC32C.maskedChecksum(bytes[start..<end]) != readLE(UInt32.self, bytes, end) {
                 throw RunLogError(path: path, reason: "TFRecord at byte \(at): data CRC mismatch")
             }

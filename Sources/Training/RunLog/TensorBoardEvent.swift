@@ -37,9 +37,11 @@ public enum TensorBoardEvent {
         var at = event.startIndex
         var step: Int64 = 0
         func varint() -> UInt64? {
-            var v: UInt64 = 0, shift: UInt64 = 0
+            var v: UInt64 = 0
+            var shift: UInt64 = 0
             while at < event.endIndex, shift < 64 {
-                let b = event[at]; at += 1
+                let b = event[at]
+                at += 1
                 v |= UInt64(b & 0x7F) << shift
                 if b < 0x80 { return v }
                 shift += 7

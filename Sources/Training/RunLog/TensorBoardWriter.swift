@@ -13,8 +13,12 @@ public final class TensorBoardWriter {
     public init(dir: String, wallTime: Double, hostname: String = TensorBoardWriter.hostname()) throws {
         try Self.checkWallTime(wallTime, dir: dir)
         let base = "\(dir)/events.out.tfevents.\(Int(wallTime)).\(hostname)"
-        var candidate = base, n = 0
-        while access(candidate, F_OK) == 0 { n += 1; candidate = "\(base).\(n)" }
+        var candidate = base
+        var n = 0
+        while access(candidate, F_OK) == 0 {
+            n += 1
+            candidate = "\(base).\(n)"
+        }
         path = candidate
         file = try AppendFile(path: path)
         try file.write(TFRecord.frame(TensorBoardEvent.fileVersionEvent(wallTime: wallTime)))

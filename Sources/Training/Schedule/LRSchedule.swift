@@ -41,8 +41,12 @@ public enum Schedules {
     /// Every `schedule.type`.
     public static let registry: Registry<any LRSchedule> = {
         do {
-            return try Registry(kind: "schedule", [ConstantSchedule.registryEntry, CosineSchedule.registryEntry,
-                                                   StepSchedule.registryEntry])
+            return try Registry(
+                kind: "schedule",
+                [
+                    ConstantSchedule.registryEntry, CosineSchedule.registryEntry,
+                    StepSchedule.registryEntry
+                ])
         } catch {
             fatalError("\(error)")
         }

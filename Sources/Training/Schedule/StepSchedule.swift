@@ -18,8 +18,9 @@ public struct StepSchedule: LRSchedule {
 
     /// `step_size` (integer >= 1) and `gamma` (> 0) are required: there is no sensible default decay.
     public init(config: ConfigMapping, warmupSteps: Int) throws {
-        self.init(warmupSteps: warmupSteps, stepSize: try config.required("step_size", in: .atLeast(1)),
-                  gamma: try config.required("gamma", in: .greaterThan(0.0)))
+        self.init(
+            warmupSteps: warmupSteps, stepSize: try config.required("step_size", in: .atLeast(1)),
+            gamma: try config.required("gamma", in: .greaterThan(0.0)))
     }
 
     public func decayed(base: Double, step t: Int, totalSteps: Int) -> Double {
@@ -27,7 +28,9 @@ public struct StepSchedule: LRSchedule {
     }
 
     public var parameters: [String: JSONValue] {
-        ["type": .string(Self.type), "warmup_steps": .integer(warmupSteps), "step_size": .integer(stepSize),
-         "gamma": .number(gamma)]
+        [
+            "type": .string(Self.type), "warmup_steps": .integer(warmupSteps), "step_size": .integer(stepSize),
+            "gamma": .number(gamma)
+        ]
     }
 }
