@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),
         .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Config"]),
         .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "Yams"]),
-        .target(name: "Reports", dependencies: ["Training", "Config"]),
+        .target(name: "Reports", dependencies: ["Training", "Config", "EXRIO"]),
         .executableTarget(
             name: "hdrpatch",
             dependencies: [

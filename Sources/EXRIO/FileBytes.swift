@@ -32,8 +32,10 @@ public enum FileBytes {
         return bytes
     }
 
-    /// Writes through `body` into a temporary file beside `path`, then renames it over `path`,
-    /// so readers see either the old file or the complete new one, never a partial file.
+    /// Writes through `body` into a temporary file beside `path`, fsyncs it, then renames it over `path` and
+    /// fsyncs the directory, so readers (and a machine that loses power) see either the old file or the complete
+    /// new one, never a partial file. Every atomic write of the project goes through here: images, checkpoints,
+    /// run configs, reports, synth manifests.
     public static func atomicWrite(_ path: String, _ body: (_ tempPath: String) throws -> Void) throws {
         let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
@@ -46,6 +48,16 @@ public enum FileBytes {
             unlink(temp)
             throw error
         }
+        // The content must be on disk before the rename makes it the file: after a crash the name then holds
+        // the old file or the whole new one, never a new name over missing data.
+        let tfd = open(temp, O_RDONLY | O_CLOEXEC)
+        if tfd < 0 || fsync(tfd) != 0 {
+            let reason = errnoText()
+            if tfd >= 0 { close(tfd) }
+            unlink(temp)
+            throw ImageIOError(path: path, reason: reason)
+        }
+        close(tfd)
         if rename(temp, path) != 0 {
             let reason = errnoText()
             unlink(temp)
@@ -77,8 +89,12 @@ public enum FileBytes {
                     done += n
                 }
             }
-            if fsync(fd) != 0 { throw ImageIOError(path: path, reason: errnoText()) }
         }
+    }
+
+    /// Writes `text` as UTF-8, atomically (see `atomicWrite(_:_:)`).
+    public static func atomicWrite(_ path: String, text: String) throws {
+        try atomicWrite(path, bytes: Array(text.utf8))
     }
 
     public static func errnoText() -> String { String(cString: strerror(errno)) }

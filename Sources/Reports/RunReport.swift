@@ -1,6 +1,7 @@
 // A run's report as data: summary rows, verdict, chart sections and incident tables. ReportHTML and
 // ReportMarkdown render the same value, so the two files can never disagree on a number.
 import Config
+import EXRIO
 import Foundation
 import Training
 
@@ -172,21 +173,12 @@ public struct RunReport: Sendable {
         return (htmlPath, mdPath)
     }
 
-    /// Temp file beside the target, then rename: a browser refreshing the report never sees half a file.
+    /// Atomically (`FileBytes.atomicWrite`): a browser refreshing the report never sees half a file.
     static func writeAtomically(_ text: String, to path: String) throws {
-        let temp = "\(path).tmp-\(ProcessInfo.processInfo.processIdentifier)"
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
-            if rename(temp, path) != 0 {
-                let reason = String(cString: strerror(errno))
-                unlink(temp)
-                throw ReportError(path: path, reason: "rename: \(reason)")
-            }
-        } catch let e as ReportError {
-            throw e
-        } catch {
-            unlink(temp)
-            throw ReportError(path: path, reason: "cannot write: \(error.localizedDescription)")
+            try FileBytes.atomicWrite(path, text: text)
+        } catch let e as ImageIOError {
+            throw ReportError(path: e.path, reason: "cannot write: \(e.reason)")
         }
     }
 }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Config
 import Data
+import EXRIO
 import Foundation
 import Losses
 import Model
@@ -74,7 +75,7 @@ struct Train: ParsableCommand {
                     "\(dir): already holds a run; continue it with --resume \(dir) or choose another --run-dir")
             }
             try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
-            try Self.atomicWrite(dir + "/config.yaml", cfg.resolvedJSONText + "\n")
+            try FileBytes.atomicWrite(dir + "/config.yaml", text: cfg.resolvedJSONText + "\n")
         }
         let checkpoints = dir + "/checkpoints"
         let latest = CheckpointPair(directory: checkpoints, name: "latest")
@@ -158,11 +159,6 @@ struct Train: ParsableCommand {
         return "runs/\(name)-\(f.string(from: Date()))"
     }
 
-    static func atomicWrite(_ path: String, _ text: String) throws {
-        let temp = path + ".tmp-\(getpid())"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
-        guard rename(temp, path) == 0 else { throw TrainCLIError("\(path): \(String(cString: strerror(errno)))") }
-    }
 }
 
 struct TrainCLIError: Error, CustomStringConvertible {

@@ -1,5 +1,6 @@
 // `manifest.json` of a synthesized dataset: how it was made and where every pair came from.
 import Config
+import EXRIO
 import Foundation
 import Glibc
 
@@ -80,19 +81,15 @@ public struct SynthManifest: Codable, Sendable, Equatable {
         }
     }
 
-    /// Writes pretty, key-sorted JSON to a temporary file beside `path`, then renames it over `path`.
+    /// Writes pretty, key-sorted JSON atomically (`FileBytes.atomicWrite`).
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(self) + Data("\n".utf8)
-        let temp = "\(path).tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw SynthError(path: path, reason: "cannot write \(temp)")
-        }
-        if rename(temp, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temp)
-            throw SynthError(path: path, reason: reason)
+        do {
+            try FileBytes.atomicWrite(path, bytes: Array(data))
+        } catch let e as ImageIOError {
+            throw SynthError(path: e.path, reason: e.reason)
         }
     }
 }
