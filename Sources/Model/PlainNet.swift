@@ -10,8 +10,9 @@ public final class PlainNet: PatchNetwork {
     public let width: Int
     private let stack: Conv3x3Stack
     private var output = Tensor(zeros: [0])
-    /// Parameter pointers of the store last used (looked up once per store).
-    private var bound: ObjectIdentifier?
+    /// The store last used and pointers into it (looked up once per store). The store is held, not named by its
+    /// address: a new store allocated where a freed one was would otherwise reuse the freed store's pointers.
+    private var bound: ParameterStore?
     private var weights: [UnsafePointer<Float>] = [], biases: [UnsafePointer<Float>] = []
     private var dWeights: [UnsafeMutablePointer<Float>] = [], dBiases: [UnsafeMutablePointer<Float>] = []
 
@@ -52,14 +53,14 @@ public final class PlainNet: PatchNetwork {
     public var outputLayer: String { "layers.\(depth - 1)" }
 
     private func bind(_ store: ParameterStore) {
-        guard bound != ObjectIdentifier(store) else { return }
+        guard bound !== store else { return }
         let w = (0..<depth).map { ParameterPointers(store, "layers.\($0).weight") }
         let b = (0..<depth).map { ParameterPointers(store, "layers.\($0).bias") }
         weights = w.map { UnsafePointer($0.value) }
         biases = b.map { UnsafePointer($0.value) }
         dWeights = w.map(\.grad)
         dBiases = b.map(\.grad)
-        bound = ObjectIdentifier(store)
+        bound = store
     }
 
     public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {

@@ -41,12 +41,6 @@ public struct ResidualHead: Sendable {
         }
     }
 
-    /// Per-sample coefficient of tanh(p).
-    /// - Parameter denom: (N) from LogNorm. - Parameter learnedScale: `head.scale` (learnable mode).
-    public func coefficients(denom: [Float], learnedScale: Float?) -> [Float] {
-        denom.indices.map { coefficient(denom: denom, learnedScale: learnedScale, sample: $0) }
-    }
-
     /// Sample `sample`'s coefficient: alpha * cap * scale, k * denom * scale, or head.scale * scale.
     func coefficient(denom: [Float], learnedScale: Float?, sample: Int) -> Float {
         let s = config.scale

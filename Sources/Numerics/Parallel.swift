@@ -20,45 +20,11 @@ public enum Parallel {
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
-    /// Runs body(0) ..< body(count - 1), concurrently when count > 1; returns when all are done.
+    /// Runs job.run(part: 0) ..< job.run(part: count - 1), concurrently when count > 1; returns when all are done.
     /// Part 0 runs on the calling thread, part p on the same pool thread every time (hp_pool_run), so a part's
-    /// buffers stay on one core from one call to the next.
-    @inline(__always)
-    public static func run(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 1 {
-            body(0)
-        } else {
-            pooled(count, body)
-        }
-    }
-
-    /// The pooled path: one small heap object per call, the wrapper `withoutActuallyEscaping` builds around the
-    /// closure (its pointer goes to C, so it is not stack-promoted). Not inlined, so the callers' closure contexts
-    /// stay on their stacks; the closure is stored with its own type in `Job`, not behind a generic
-    /// reabstraction thunk (another allocation).
-    @inline(never)
-    private static func pooled(_ count: Int, _ body: (Int) -> Void) {
-        // The parts touch disjoint memory (the callers' contract); hp_pool_run returns only when all ran, so
-        // the closure does not outlive this call.
-        withoutActuallyEscaping(body) { job in
-            var frame = Job(body: job)
-            withUnsafeMutablePointer(to: &frame) { ctx in
-                hp_pool_run(
-                    Int32(clamping: count),
-                    { ctx, part in
-                        ctx!.assumingMemoryBound(to: Job.self).pointee.body(Int(part))
-                    }, ctx)
-            }
-        }
-    }
-
-    private struct Job {
-        let body: (Int) -> Void
-    }
-
-    /// Runs job.run(part: 0) ..< job.run(part: count - 1) like `run(_:_:)`, with nothing allocated: the job is a
-    /// value on the caller's stack, reached from the pool threads through a pointer and its type. For the
-    /// sections a training step runs every time (a closure handed to the pool costs one heap object per call).
+    /// buffers stay on one core from one call to the next. Nothing is allocated: the job is a value on the
+    /// caller's stack, reached from the pool threads through a pointer and its type (a closure handed to the pool
+    /// would cost one heap object per call).
     @inlinable
     public static func run<Job: ParallelJob>(_ count: Int, _ job: Job) {
         if count <= 1 {
@@ -86,7 +52,8 @@ public enum Parallel {
         let type: any ParallelJob.Type
     }
 
-    /// `chunks(_:minimum:_:)` for a `ParallelChunkJob`: nothing allocated.
+    /// Splits 0 ..< total into at most `Parallel.threads` contiguous chunks of at least `minimum` items and runs
+    /// job.run(range) for each, concurrently. For elementwise loops whose items are independent; nothing allocated.
     @inlinable
     public static func chunks<Job: ParallelChunkJob>(_ total: Int, minimum: Int = 4096, _ job: Job) {
         let parts = max(1, min(threads, total / max(1, minimum)))
@@ -103,13 +70,6 @@ public enum Parallel {
             self.total = total
         }
         @inlinable func run(part: Int) { job.run(Parallel.share(part, of: parts, total: total)) }
-    }
-
-    /// Splits 0 ..< total into at most `Parallel.threads` contiguous chunks of at least `minimum` items and runs
-    /// body(range) for each, concurrently. For elementwise loops whose items are independent.
-    public static func chunks(_ total: Int, minimum: Int = 4096, _ body: (Range<Int>) -> Void) {
-        let parts = max(1, min(threads, total / max(1, minimum)))
-        run(parts) { body(share($0, of: parts, total: total)) }
     }
 
     /// The share of 0 ..< total that part `part` of `parts` takes: contiguous, sizes differ by at most one.

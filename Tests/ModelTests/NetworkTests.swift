@@ -59,6 +59,21 @@ struct NetworkTests {
         #expect(Array(both.storage[0..<108]) == first.storage)
     }
 
+    /// One network used with store after store, each freed before the next is made (so the allocator may hand
+    /// the next one the same address): every forward uses the weights of the store it is given, as a network
+    /// that has never seen another store does.
+    @Test func aPlainNetFollowsEachNewStoreEvenAtAReusedAddress() throws {
+        let net = PlainNet(depth: 2, width: 4)
+        var r = SeededRNG(seed: 9)
+        let x = Tensor(shape: [1, 3, 8, 8], storage: (0..<192).map { _ in Float(r.uniform()) })
+        for seed in 0..<12 {
+            let store = try ParameterStore(layout: net.parameterLayout)
+            net.initialize(store, seed: UInt64(seed))
+            let fresh = PlainNet(depth: 2, width: 4).forward(x, store: store)
+            #expect(net.forward(x, store: store) == fresh, "store \(seed)")
+        }
+    }
+
     static let badConfigs: [(String, String)] = [
         (
             "arch: plian",

@@ -29,17 +29,11 @@ struct OpsGradCheckTests {
         let r = randomDoubles(n, seed: 5)
         // Inputs kept 0.05 away from the kinks of (leaky) ReLU so the step never crosses one.
         let signed = doubles(randomFloats(n, seed: 6, -2, 2, avoidingZeroBy: 0.05))
-        let positive = randomDoubles(n, seed: 7, 0.2, 3)
         let cases: [(String, ([Double]) -> [Double], [Double], [Double])] = [
             (
                 "leakyReLU", { Ref.leakyReLU($0, slope: 0.2) }, signed,
                 Ref.leakyReLUBackward(dy: r, x: signed, slope: 0.2)
-            ),
-            ("relu", Ref.relu, signed, Ref.reluBackward(dy: r, x: signed)),
-            ("tanh", Ref.tanh, signed, Ref.tanhBackward(dy: r, x: signed)),
-            ("exp", Ref.exp, signed, Ref.expBackward(dy: r, x: signed)),
-            ("log", Ref.log, positive, Ref.logBackward(dy: r, x: positive)),
-            ("scale", { Ref.scale($0, -1.75) }, signed, r.map { -1.75 * $0 })
+            )
         ]
         for (name, f, x, analytic) in cases {
             let e = gradCheckError(f, at: x, weights: r, analytic: analytic)
@@ -47,26 +41,13 @@ struct OpsGradCheckTests {
         }
     }
 
-    @Test func addAndMulReferences() {
-        let n = 30
-        let r = randomDoubles(n, seed: 8)
-        let a = randomDoubles(n, seed: 9, -3, 3)
-        let b = randomDoubles(n, seed: 10, -3, 3)
-        // d(a+b)/da = d(a+b)/db = r; d(ab)/da = r b, d(ab)/db = r a.
-        #expect(gradCheckError({ Ref.add($0, b) }, at: a, weights: r, analytic: r) < Self.tolerance)
-        #expect(gradCheckError({ Ref.add(a, $0) }, at: b, weights: r, analytic: r) < Self.tolerance)
-        #expect(gradCheckError({ Ref.mul($0, b) }, at: a, weights: r, analytic: Ref.mul(r, b)) < Self.tolerance)
-        #expect(gradCheckError({ Ref.mul(a, $0) }, at: b, weights: r, analytic: Ref.mul(r, a)) < Self.tolerance)
-    }
-
-    @Test(arguments: [false, true])
-    func upsampleReference(bilinear: Bool) {
+    @Test func upsampleReference() {
         for (planes, h, w) in [(2 * 3, 4, 5), (2, 1, 3), (3, 3, 1)] {
             let x = randomDoubles(planes * h * w, seed: 11)
             let r = randomDoubles(planes * 4 * h * w, seed: 12)
-            let analytic = Ref.upsample2xBackward(dy: r, planes: planes, h: h, w: w, bilinear: bilinear)
+            let analytic = Ref.upsample2xBackward(dy: r, planes: planes, h: h, w: w, bilinear: false)
             let e = gradCheckError(
-                { Ref.upsample2x($0, planes: planes, h: h, w: w, bilinear: bilinear) }, at: x, weights: r,
+                { Ref.upsample2x($0, planes: planes, h: h, w: w, bilinear: false) }, at: x, weights: r,
                 analytic: analytic)
             #expect(e < Self.tolerance, "\(planes)x\(h)x\(w): \(e)")
         }
@@ -84,20 +65,5 @@ struct OpsGradCheckTests {
         #expect(
             gradCheckError({ Ref.concat(a, $0, n: n, ca: ca, cb: cb, hw: hw) }, at: b, weights: r, analytic: db)
                 < Self.tolerance)
-    }
-
-    @Test func reductionReferences() {
-        let n = 3
-        let m = 8
-        let x = randomDoubles(n * m, seed: 16)
-        let r = randomDoubles(n, seed: 17)
-        // L = sum_n r_n * sampleSum_n: gradient r_n on every element of sample n.
-        let analytic = (0..<(n * m)).map { r[$0 / m] }
-        #expect(gradCheckError({ Ref.sampleSums($0, n: n) }, at: x, weights: r, analytic: analytic) < Self.tolerance)
-        // Total mean with weight r0: gradient r0 / count everywhere.
-        let mean: ([Double]) -> [Double] = { [$0.reduce(0, +) / Double($0.count)] }
-        #expect(
-            gradCheckError(mean, at: x, weights: [r[0]], analytic: x.map { _ in r[0] / Double(n * m) }) < Self.tolerance
-        )
     }
 }

@@ -82,22 +82,6 @@ enum Ref {
     static func leakyReLUBackward(dy: [Double], x: [Double], slope: Double) -> [Double] {
         zip(dy, x).map { $1 > 0 ? $0 : slope * $0 }
     }
-    static func relu(_ x: [Double]) -> [Double] { x.map { $0 > 0 ? $0 : 0 } }
-    static func reluBackward(dy: [Double], x: [Double]) -> [Double] { zip(dy, x).map { $1 > 0 ? $0 : 0 } }
-    static func tanh(_ x: [Double]) -> [Double] { x.map { Glibc.tanh($0) } }
-    static func tanhBackward(dy: [Double], x: [Double]) -> [Double] {
-        zip(dy, x).map { g, v in
-            let c = Glibc.cosh(v)
-            return g / (c * c)
-        }
-    }
-    static func exp(_ x: [Double]) -> [Double] { x.map { Glibc.exp($0) } }
-    static func expBackward(dy: [Double], x: [Double]) -> [Double] { zip(dy, x).map { $0 * Glibc.exp($1) } }
-    static func log(_ x: [Double]) -> [Double] { x.map { Glibc.log($0) } }
-    static func logBackward(dy: [Double], x: [Double]) -> [Double] { zip(dy, x).map { $0 / $1 } }
-    static func add(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 + $1 } }
-    static func mul(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 * $1 } }
-    static func scale(_ x: [Double], _ f: Double) -> [Double] { x.map { f * $0 } }
 
     // MARK: upsampling x2, as separable interpolation matrices: out = A_h X A_w^T per plane
 
@@ -177,13 +161,6 @@ enum Ref {
             }
         }
         return (da, db)
-    }
-
-    // MARK: reductions
-
-    static func sampleSums(_ x: [Double], n: Int) -> [Double] {
-        let m = x.count / n
-        return (0..<n).map { i in (0..<m).reduce(0.0) { $0 + x[i * m + $1] } }
     }
 }
 

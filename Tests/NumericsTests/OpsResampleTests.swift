@@ -1,5 +1,5 @@
 import Numerics
-// x2 upsampling (nearest, bilinear) and channel concat against the references and PyTorch's known outputs.
+// x2 nearest upsampling (the U-Net's) and channel concat against the references and PyTorch's known outputs.
 import Testing
 
 struct OpsResampleTests {
@@ -10,13 +10,9 @@ struct OpsResampleTests {
         var y = Tensor(zeros: [1, 1, 4, 4])
         UpsampleNearest2x.forward(output: &y, input: x)
         #expect(y.storage == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
-        // torch.nn.functional.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False)
-        UpsampleBilinear2x.forward(output: &y, input: x)
-        #expect(y.storage == [1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4])
     }
 
-    @Test(arguments: [false, true])
-    func upsampleMatchesTheReferenceAndAccumulates(bilinear: Bool) {
+    @Test func upsampleMatchesTheReferenceAndAccumulates() {
         for shape in [[2, 3, 4, 5], [2, 1, 1, 3], [1, 2, 3, 1], [2, 2, 7, 6]] {
             let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
             let outShape = [shape[0], shape[1], 2 * h, 2 * w]
@@ -25,17 +21,11 @@ struct OpsResampleTests {
             var y = Tensor(zeros: outShape)
             var dx = randomTensor(shape, seed: 82)
             let prefill = doubles(dx)
-            if bilinear {
-                UpsampleBilinear2x.forward(output: &y, input: x)
-                UpsampleBilinear2x.backward(dInput: &dx, dOutput: dy)
-                UpsampleBilinear2x.backward(dInput: &dx, dOutput: dy)
-            } else {
-                UpsampleNearest2x.forward(output: &y, input: x)
-                UpsampleNearest2x.backward(dInput: &dx, dOutput: dy)
-                UpsampleNearest2x.backward(dInput: &dx, dOutput: dy)
-            }
-            let yRef = Ref.upsample2x(doubles(x), planes: planes, h: h, w: w, bilinear: bilinear)
-            let gRef = Ref.upsample2xBackward(dy: doubles(dy), planes: planes, h: h, w: w, bilinear: bilinear)
+            UpsampleNearest2x.forward(output: &y, input: x)
+            UpsampleNearest2x.backward(dInput: &dx, dOutput: dy)
+            UpsampleNearest2x.backward(dInput: &dx, dOutput: dy)
+            let yRef = Ref.upsample2x(doubles(x), planes: planes, h: h, w: w, bilinear: false)
+            let gRef = Ref.upsample2xBackward(dy: doubles(dy), planes: planes, h: h, w: w, bilinear: false)
             #expect(relativeToMax(doubles(y), yRef) <= Self.tolerance, "forward \(shape)")
             #expect(
                 relativeToMax(doubles(dx), zip(prefill, gRef).map { $0 + 2 * $1 }) <= Self.tolerance,

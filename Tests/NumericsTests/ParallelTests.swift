@@ -19,34 +19,26 @@ struct ParallelTests {
         #expect(next == c.total)
     }
 
-    @Test func chunksVisitEveryIndexOnce() {
-        let total = 50_000
-        let seen = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
-        defer { seen.deallocate() }
-        seen.initialize(repeating: 0)
-        let calls = Atomic<Int>(0)
-        Parallel.chunks(total, minimum: 1000) { r in
-            calls.add(1, ordering: .relaxed)
-            for i in r { seen[i] += 1 }
-        }
-        #expect(seen.allSatisfy { $0 == 1 })
-        #expect(calls.load(ordering: .relaxed) == min(Parallel.threads, total / 1000))
+    /// Adds 1 to slot `base + part`: each slot is written by one part only.
+    struct Mark: ParallelJob {
+        let slots: UnsafeMutableBufferPointer<Int32>, base: Int
+        func run(part: Int) { slots[base + part] += 1 }
     }
 
     /// Sections nested in a part, or started from several threads at once, still run every part exactly once.
     @Test func nestedAndConcurrentSectionsRunEveryPartOnce() {
-        final class Marks: @unchecked Sendable {  // each slot written by one part only
+        struct Outer: ParallelJob {
+            let slots: UnsafeMutableBufferPointer<Int32>, k: Int
+            func run(part i: Int) { Parallel.run(3, Mark(slots: slots, base: (k * 2 + i) * 3)) }
+        }
+        final class Marks: @unchecked Sendable {
             let slots = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4 * 2 * 3)
             init() { slots.initialize(repeating: 0) }
             deinit { slots.deallocate() }
         }
         let marks = Marks()
         DispatchQueue.concurrentPerform(iterations: 4) { k in
-            for _ in 0..<50 {
-                Parallel.run(2) { i in
-                    Parallel.run(3) { j in marks.slots[(k * 2 + i) * 3 + j] += 1 }
-                }
-            }
+            for _ in 0..<50 { Parallel.run(2, Outer(slots: marks.slots, k: k)) }
         }
         #expect(marks.slots.allSatisfy { $0 == 50 })
     }
@@ -57,29 +49,26 @@ struct ParallelTests {
         let seen = UnsafeMutableBufferPointer<Int32>.allocate(capacity: parts)
         defer { seen.deallocate() }
         seen.initialize(repeating: 0)
-        Parallel.run(parts) { p in seen[p] += 1 }
+        Parallel.run(parts, Mark(slots: seen, base: 0))
         #expect(seen.allSatisfy { $0 == 1 })
     }
 
     /// Many short jobs back to back (workers spinning), then jobs after the workers went to sleep (spin window
     /// 0, a pause between jobs): every job's parts all run, and run() returns only after they did.
     @Test func jobsCompleteWhetherWorkersSpinOrSleep() {
-        final class Counts: @unchecked Sendable {
-            let slots = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4)
-            init() { slots.initialize(repeating: 0) }
-            deinit { slots.deallocate() }
-        }
-        let counts = Counts()
+        let counts = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0)
         for _ in 0..<5_000 {
-            Parallel.run(4) { p in counts.slots[p] += 1 }
+            Parallel.run(4, Mark(slots: counts, base: 0))
         }
-        #expect(counts.slots.allSatisfy { $0 == 5_000 })
+        #expect(counts.allSatisfy { $0 == 5_000 })
         hp_pool_set_spin(0)
         defer { hp_pool_set_spin(2_000_000) }
         for job in 1...200 {
             if job % 10 == 0 { usleep(200) }
-            Parallel.run(4) { p in counts.slots[p] += 1 }
-            #expect(counts.slots.allSatisfy { $0 == 5_000 + job })
+            Parallel.run(4, Mark(slots: counts, base: 0))
+            #expect(counts.allSatisfy { $0 == 5_000 + Int32(job) })
         }
     }
 
