@@ -34,22 +34,22 @@ public struct RunFiles: Sendable {
             throw ReportError(path: directory, reason: "no such run directory")
         }
         guard isDir.boolValue else { throw ReportError(path: directory, reason: "not a directory") }
-        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        let dir = RunDirectory(directory)
         var run = RunFiles(directory: directory, metrics: [], monitor: [], incidents: [], configText: nil)
         var found = false
-        if let text = try readIfPresent(base + "metrics.jsonl") {
+        if let text = try readIfPresent(dir.metrics) {
             found = true
-            run.metrics = try decodeLines(text, file: base + "metrics.jsonl", skipped: &run.skippedTails)
+            run.metrics = try decodeLines(text, file: dir.metrics, skipped: &run.skippedTails)
         }
-        if let text = try readIfPresent(base + "monitor.jsonl") {
+        if let text = try readIfPresent(dir.monitor) {
             found = true
-            run.monitor = try decodeLines(text, file: base + "monitor.jsonl", skipped: &run.skippedTails)
+            run.monitor = try decodeLines(text, file: dir.monitor, skipped: &run.skippedTails)
         }
-        if let text = try readIfPresent(base + "incidents.csv") {
+        if let text = try readIfPresent(dir.incidents) {
             found = true
-            run.incidents = try IncidentsCSV.parse(text, file: base + "incidents.csv", skipped: &run.skippedTails)
+            run.incidents = try IncidentsCSV.parse(text, file: dir.incidents, skipped: &run.skippedTails)
         }
-        run.configText = try readIfPresent(base + "config.yaml")
+        run.configText = try readIfPresent(dir.config)
         guard found, !(run.metrics.isEmpty && run.monitor.isEmpty && run.incidents.isEmpty) else {
             throw ReportError(path: directory, reason: "no run records (metrics.jsonl, monitor.jsonl or incidents.csv)")
         }

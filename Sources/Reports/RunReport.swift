@@ -165,9 +165,9 @@ public struct RunReport: Sendable {
 
     /// Writes report.html and report.md into the run directory, each atomically; returns their paths.
     public func write() throws -> (html: String, markdown: String) {
-        let base = run.directory.hasSuffix("/") ? run.directory : run.directory + "/"
-        let htmlPath = base + "report.html"
-        let mdPath = base + "report.md"
+        let dir = RunDirectory(run.directory)
+        let htmlPath = dir.reportHTML
+        let mdPath = dir.reportMarkdown
         try Self.writeAtomically(html(), to: htmlPath)
         try Self.writeAtomically(markdown(), to: mdPath)
         return (htmlPath, mdPath)

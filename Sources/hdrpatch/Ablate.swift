@@ -94,7 +94,7 @@ struct Ablate: ParsableCommand {
                     statuses[job.run.dir] = .finished
                     say("[\(done)/\(runs.count)] \(job.run.variant) seed \(job.run.seed): finished in \(took)")
                 } else {
-                    let why = Self.lastLine(ofLog: job.run.dir + "/train.log") ?? "exit status \(code)"
+                    let why = Self.lastLine(ofLog: RunDirectory(job.run.dir).trainLog) ?? "exit status \(code)"
                     statuses[job.run.dir] =
                         code == 130 ? .failed("interrupted (resume with the same command)") : .failed(why)
                     say("[\(done)/\(runs.count)] \(job.run.variant) seed \(job.run.seed): failed after \(took): \(why)")
@@ -135,7 +135,7 @@ struct Ablate: ParsableCommand {
 
     /// Finished when the latest checkpoint has the full step budget; resumable when a checkpoint exists.
     static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
-        let weights = r.dir + "/checkpoints/latest.safetensors"
+        let weights = RunDirectory(r.dir).latest.weightsPath
         guard FileManager.default.fileExists(atPath: weights),
             let step = (try? SafetensorsFile.read(path: weights))?.metadata["step"].flatMap(Int.init)
         else { return .fresh }
@@ -153,7 +153,7 @@ struct Ablate: ParsableCommand {
             args = ["train", "--config", r.config, "--run-dir", r.dir] + r.overrides.flatMap { ["--set", $0] }
         }
         try fm.createDirectory(atPath: r.dir, withIntermediateDirectories: true)
-        let logPath = r.dir + "/train.log"
+        let logPath = RunDirectory(r.dir).trainLog
         if !fm.fileExists(atPath: logPath) { _ = fm.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try log.seekToEnd()

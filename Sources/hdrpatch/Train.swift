@@ -60,25 +60,27 @@ struct Train: ParsableCommand {
 
     private func execute() throws {
         let cfg: TrainConfig
-        let dir: String
+        let run: RunDirectory
         if let resume {
-            dir = resume
-            guard FileManager.default.fileExists(atPath: resume + "/config.yaml") else {
-                throw TrainCLIError("\(resume): not a run directory (no config.yaml to resume from)")
+            run = RunDirectory(resume)
+            guard run.exists else {
+                throw TrainCLIError("\(resume): not a run directory (no \(RunDirectory.configName) to resume from)")
             }
-            cfg = try TrainConfig.load(path: resume + "/config.yaml")
+            cfg = try TrainConfig.load(path: run.config)
         } else {
             cfg = try TrainConfig.load(path: config!, overrides: overrides)
-            dir = runDir ?? Self.defaultRunDir(name: cfg.name)
-            if FileManager.default.fileExists(atPath: dir + "/config.yaml") {
+            run = RunDirectory(runDir ?? Self.defaultRunDir(name: cfg.name))
+            if run.exists {
                 throw TrainCLIError(
-                    "\(dir): already holds a run; continue it with --resume \(dir) or choose another --run-dir")
+                    "\(run.path): already holds a run; continue it with --resume \(run.path) or choose another --run-dir"
+                )
             }
-            try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
-            try FileBytes.atomicWrite(dir + "/config.yaml", text: cfg.resolvedJSONText + "\n")
+            try FileManager.default.createDirectory(atPath: run.checkpoints, withIntermediateDirectories: true)
+            try FileBytes.atomicWrite(run.config, text: cfg.resolvedJSONText + "\n")
         }
-        let checkpoints = dir + "/checkpoints"
-        let latest = CheckpointPair(directory: checkpoints, name: "latest")
+        let dir = run.path
+        let checkpoints = run.checkpoints
+        let latest = run.latest
         var resumeStep: Int? = nil
         if resume != nil {
             guard latest.exists else { throw TrainCLIError("\(checkpoints): no latest checkpoint to resume from") }

@@ -100,7 +100,7 @@ public final class Trainer: @unchecked Sendable {
     /// Asks the loop to save a checkpoint and return after the current step (SIGINT handler).
     public func requestStop() { stop.store(true, ordering: .relaxed) }
 
-    public var latest: CheckpointPair { CheckpointPair(directory: checkpointDirectory, name: "latest") }
+    public var latest: CheckpointPair { RunDirectory.latest(in: checkpointDirectory) }
 
     /// Runs from step 0, or from the latest checkpoint when `resume` (bit-exact: the model, optimizer,
     /// schedule, loader position and counters continue as if never interrupted).
@@ -258,7 +258,7 @@ public final class Trainer: @unchecked Sendable {
                 if m.psnrMu > best {
                     best = m.psnrMu
                     try WeightsFile.save(
-                        model.store, to: checkpointDirectory + "/best.safetensors", config: config, step: step)
+                        model.store, to: RunDirectory.best(in: checkpointDirectory), config: config, step: step)
                 }
             }
             if step % settings.checkpointEvery == 0 || step == settings.steps { try saveLatest() }

@@ -6,9 +6,9 @@ import Foundation
 /// append returned, plus at most one partial last line (which RunLogReader skips and a resume drops).
 /// Not thread-safe: the training loop owns it.
 public final class RunLog {
-    public static let metricsFile = "metrics.jsonl"
-    public static let monitorFile = "monitor.jsonl"
-    public static let incidentsFile = "incidents.csv"
+    public static let metricsFile = RunDirectory.metricsName
+    public static let monitorFile = RunDirectory.monitorName
+    public static let incidentsFile = RunDirectory.incidentsName
 
     public let dir: String
     /// The event file this segment writes (a resume starts a new one; see `open`).
@@ -53,9 +53,10 @@ public final class RunLog {
         } catch {
             throw RunLogError(path: dir, reason: "cannot create the run directory: \(error.localizedDescription)")
         }
-        let metricsPath = "\(dir)/\(metricsFile)"
-        let monitorPath = "\(dir)/\(monitorFile)"
-        let incidentsPath = "\(dir)/\(incidentsFile)"
+        let run = RunDirectory(dir)
+        let metricsPath = run.metrics
+        let monitorPath = run.monitor
+        let incidentsPath = run.incidents
         let eventFiles = try listEventFiles(dir)
         if let step = resumeFromStep {
             try trimJSONLines(MetricsRecord.self, path: metricsPath, keepingStepsUpTo: step) { $0.step }

@@ -16,9 +16,10 @@ public enum RunLogReader {
     public static func read(dir: String) throws -> RunLogContents {
         var skipped: [String] = []
         func note(_ path: String, _ tail: Int) { if tail > 0 { skipped.append(path) } }
-        let metricsPath = "\(dir)/\(RunLog.metricsFile)"
-        let monitorPath = "\(dir)/\(RunLog.monitorFile)"
-        let incidentsPath = "\(dir)/\(RunLog.incidentsFile)"
+        let run = RunDirectory(dir)
+        let metricsPath = run.metrics
+        let monitorPath = run.monitor
+        let incidentsPath = run.incidents
         let m = try JSONLines.decode(MetricsRecord.self, try readAll(metricsPath), path: metricsPath)
         note(metricsPath, m.partialTailBytes)
         let mon = try JSONLines.decode(MonitorRecord.self, try readAll(monitorPath), path: monitorPath)

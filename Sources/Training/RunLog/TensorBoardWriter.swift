@@ -12,7 +12,7 @@ public final class TensorBoardWriter {
     /// exists, e.g. a resume within the same second) and writes the file-version record.
     public init(dir: String, wallTime: Double, hostname: String = TensorBoardWriter.hostname()) throws {
         try Self.checkWallTime(wallTime, dir: dir)
-        let base = "\(dir)/events.out.tfevents.\(Int(wallTime)).\(hostname)"
+        let base = "\(dir)/\(RunDirectory.eventFilePrefix)\(Int(wallTime)).\(hostname)"
         var candidate = base
         var n = 0
         while access(candidate, F_OK) == 0 {
@@ -47,7 +47,7 @@ public final class TensorBoardWriter {
         return name.isEmpty ? "localhost" : name.replacingOccurrences(of: "/", with: "_")
     }
 
-    public static func isEventFile(_ name: String) -> Bool { name.hasPrefix("events.out.tfevents.") }
+    public static func isEventFile(_ name: String) -> Bool { name.hasPrefix(RunDirectory.eventFilePrefix) }
 
     /// Rewrites (atomically) an existing event file keeping only events with step <= `step`, in order, and dropping
     /// a partial last record. Files already within bounds are left untouched. A CRC mismatch on a complete record,

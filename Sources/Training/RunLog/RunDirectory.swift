@@ -1,0 +1,49 @@
+// The names of a run directory's files, in one place: the trainer, the CLI, the ablation and the reports find
+// every file of a run through this type.
+import Glibc
+
+/// `<path>/config.yaml`, the logs, `checkpoints/` and the report of one run.
+public struct RunDirectory: Sendable, Equatable {
+    public let path: String
+
+    public init(_ path: String) {
+        self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    public static let configName = "config.yaml"
+    public static let metricsName = "metrics.jsonl"
+    public static let monitorName = "monitor.jsonl"
+    public static let incidentsName = "incidents.csv"
+    /// TensorBoard event files start with this (`events.out.tfevents.<unix seconds>.<hostname>`).
+    public static let eventFilePrefix = "events.out.tfevents."
+    public static let checkpointsName = "checkpoints"
+    public static let reportHTMLName = "report.html"
+    public static let reportMarkdownName = "report.md"
+    /// What `ablate` captures of a run's output (stdout and stderr of its `train`).
+    public static let trainLogName = "train.log"
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// The resolved config the run was started with (and resumes with).
+    public var config: String { file(Self.configName) }
+    public var metrics: String { file(Self.metricsName) }
+    public var monitor: String { file(Self.monitorName) }
+    public var incidents: String { file(Self.incidentsName) }
+    public var checkpoints: String { file(Self.checkpointsName) }
+    public var reportHTML: String { file(Self.reportHTMLName) }
+    public var reportMarkdown: String { file(Self.reportMarkdownName) }
+    public var trainLog: String { file(Self.trainLogName) }
+
+    /// The checkpoint a run saves as it goes and resumes from (weights plus state file).
+    public var latest: CheckpointPair { Self.latest(in: checkpoints) }
+    /// The weights with the best validation PSNR-mu so far.
+    public var best: String { Self.best(in: checkpoints) }
+
+    public static func latest(in checkpoints: String) -> CheckpointPair {
+        CheckpointPair(directory: checkpoints, name: "latest")
+    }
+    public static func best(in checkpoints: String) -> String { checkpoints + "/best.safetensors" }
+
+    /// Whether `path` holds a run (its config.yaml).
+    public var exists: Bool { access(config, F_OK) == 0 }
+}
