@@ -26,7 +26,7 @@ cd "$out"
 # -timeout=10: an input that takes over 10 s counts as a hang (every matrix file decodes in milliseconds).
 ./fuzzer -max_total_time="${1:-120}" -jobs="${2:-1}" -workers="${2:-1}" -rss_limit_mb=2048 -max_len=65536 \
     -timeout=10 -print_final_stats=1 live 2>&1 | grep -E "stat::number_of_executed_units|Done|ERROR|SUMMARY|crash-|timeout-|#[0-9]+ +DONE" | tail -8
-found=$(ls crash-* timeout-* leak-* oom-* 2>/dev/null | wc -l)
+found=$(find . -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'leak-*' -o -name 'oom-*' \) | wc -l)
 echo "fuzz: $found crash/timeout/leak/oom inputs; corpus now $(ls live | wc -l) files"
 # ASan does not see inside the system OpenEXR libraries; valgrind does: memcheck the corpus the fuzzer grew.
 valgrind --error-exitcode=9 -q ./driver live/*
