@@ -6,9 +6,6 @@ import Foundation
 /// append returned, plus at most one partial last line (which RunLogReader skips and a resume drops).
 /// Not thread-safe: the training loop owns it.
 public final class RunLog {
-    public static let metricsFile = RunDirectory.metricsName
-    public static let monitorFile = RunDirectory.monitorName
-    public static let incidentsFile = RunDirectory.incidentsName
 
     public let dir: String
     /// The event file this segment writes (a resume starts a new one; see `open`).
@@ -65,7 +62,7 @@ public final class RunLog {
             for name in eventFiles { try TensorBoardWriter.trim(path: "\(dir)/\(name)", keepingStepsUpTo: step) }
         } else {
             let existing =
-                [metricsFile, monitorFile, incidentsFile].filter {
+                [RunDirectory.metricsName, RunDirectory.monitorName, RunDirectory.incidentsName].filter {
                     FileManager.default.fileExists(atPath: "\(dir)/\($0)")
                 } + eventFiles
             if !existing.isEmpty {
