@@ -4,8 +4,9 @@ import PackageDescription
 // OpenEXR's headers live under /usr/include/OpenEXR and /usr/include/Imath on Debian (libopenexr-dev).
 let openEXRFlags: [CXXSetting] = [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/usr/include/Imath"])]
 
-// Targets depend one way: CLI (hdrpatch) -> Reports -> Training -> Model/Losses/Data -> Numerics/EXRIO/Config ->
-// the C targets (CBLAS, CKernels, COpenEXR). Every target declares each module it imports.
+// Targets depend one way: CLI (hdrpatch) -> Reports -> RunFiles -> EXRIO, and CLI -> Training -> Model -> Losses,
+// Training -> Data, RunFiles; below them Numerics/EXRIO/Config -> the C targets (CBLAS, CKernels, COpenEXR).
+// Reports reads run directories and never the engine. Every target declares each module it imports.
 let package = Package(
     name: "hdrpatch",
     products: [
@@ -35,15 +36,20 @@ let package = Package(
         // The convolution kernels are hot loops: optimised in debug builds too, so tests run at speed.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-omit-frame-pointer"])]),
         .target(name: "Numerics", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "Model", dependencies: ["Numerics", "Config"]),
+        // Model builds LossInputs from a forward pass (PatchModel, Reconstruction): the losses do not know the model.
+        .target(name: "Model", dependencies: ["Numerics", "Config", "Losses"]),
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),
         .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Config"]),
-        .target(name: "Training", dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "Yams"]),
-        .target(name: "Reports", dependencies: ["Training", "Config", "EXRIO"]),
+        // The run directory's files (records, JSONL, incidents CSV, TensorBoard, file names): no engine inside.
+        .target(name: "RunFiles", dependencies: ["EXRIO"]),
+        .target(
+            name: "Training",
+            dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "RunFiles", "Yams"]),
+        .target(name: "Reports", dependencies: ["RunFiles", "Config", "EXRIO"]),
         .executableTarget(
             name: "hdrpatch",
             dependencies: [
-                "CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "Training", "Reports",
+                "CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "RunFiles", "Training", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),
@@ -51,15 +57,19 @@ let package = Package(
         .testTarget(name: "EXRIOTests", dependencies: ["EXRIO", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CBLAS", "CKernels"]),
-        .testTarget(name: "LossesTests", dependencies: ["Losses", "Config", "Numerics", "TestSupport"]),
+        .testTarget(name: "LossesTests", dependencies: ["Losses", "Model", "Config", "Numerics", "TestSupport"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "Model", "Losses", "Numerics", "Config", "Data", "EXRIO", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Config", "Numerics", "TestSupport"]),
+            dependencies: [
+                "Training", "Model", "Losses", "Numerics", "Config", "Data", "EXRIO", "RunFiles", "TestSupport"
+            ]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Losses", "Config", "Numerics", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "EXRIO", "Numerics", "TestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Training", "TestSupport"]),
+        .testTarget(name: "RunFilesTests", dependencies: ["RunFiles", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "RunFiles", "TestSupport"]),
         .testTarget(
-            name: "HDRPatchCLITests", dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "Training", "TestSupport"])
+            name: "HDRPatchCLITests",
+            dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "RunFiles", "Training", "TestSupport"])
     ],
     cxxLanguageStandard: .cxx17
 )

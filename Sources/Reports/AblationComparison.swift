@@ -1,7 +1,7 @@
 // The comparison half of `ablate`: reads every finished run of every variant and writes comparison.md,
 // comparison.html and comparison.csv from one value, so the three files can never disagree on a number.
 import Foundation
-import Training
+import RunFiles
 
 /// One (variant, seed) run as the orchestrator left it.
 public struct AblationRun: Sendable {

@@ -1,6 +1,6 @@
 // report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched) that works offline.
 import Foundation
-import Training
+import RunFiles
 
 enum ReportHTML {
     static let style = """
@@ -33,8 +33,8 @@ enum ReportHTML {
         if let config = r.run.configText {
             s += "<h2>Configuration</h2>\n<pre>\(h(config))</pre>\n"
         }
-        if !r.run.skippedTails.isEmpty {
-            s += "<p class=\"note\">Skipped (being written): \(h(r.run.skippedTails.joined(separator: ", "))).</p>\n"
+        if !r.run.skippedPartialLastLine.isEmpty {
+            s += "<p class=\"note\">Skipped (being written): \(h(r.skippedFileNames.joined(separator: ", "))).</p>\n"
         }
         return s + "</body>\n</html>\n"
     }

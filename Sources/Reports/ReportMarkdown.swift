@@ -46,8 +46,8 @@ enum ReportMarkdown {
             // A fence longer than any backtick run inside keeps the config verbatim.
             s += "## Configuration\n\n````yaml\n\(config)\(config.hasSuffix("\n") ? "" : "\n")````\n\n"
         }
-        if !r.run.skippedTails.isEmpty {
-            s += "Skipped (being written): \(r.run.skippedTails.joined(separator: ", ")).\n"
+        if !r.run.skippedPartialLastLine.isEmpty {
+            s += "Skipped (being written): \(r.skippedFileNames.joined(separator: ", ")).\n"
         }
         return s
     }

@@ -3,7 +3,7 @@
 import Config
 import EXRIO
 import Foundation
-import Training
+import RunFiles
 
 /// One chart with the few numbers that stand in for it in Markdown (and sit under it in HTML).
 public struct ReportSection: Sendable {
@@ -35,7 +35,7 @@ public struct FileIncidents: Sendable, Equatable {
 
 public struct RunReport: Sendable {
     public var name: String
-    public var run: RunFiles
+    public var run: RunLogContents
     public var stats: RunStats
     public var summary: [(label: String, value: String)]
     /// Metric, final model, final identity, gain, best model (step); empty without validation.
@@ -48,9 +48,11 @@ public struct RunReport: Sendable {
 
     public static let incidentCap = 50
 
-    public static func load(_ directory: String) throws -> RunReport { RunReport(try RunFiles.load(directory)) }
+    public static func load(_ directory: String) throws -> RunReport {
+        RunReport(try RunLogReader.read(dir: directory))
+    }
 
-    public init(_ run: RunFiles) {
+    public init(_ run: RunLogContents) {
         self.run = run
         stats = RunStats(run)
         name = Self.runName(run)
@@ -64,7 +66,10 @@ public struct RunReport: Sendable {
     }
 
     /// config.yaml's top-level `name`, else the directory's name.
-    static func runName(_ run: RunFiles) -> String {
+    /// The files whose unfinished last line was skipped, by name.
+    var skippedFileNames: [String] { run.skippedPartialLastLine.map { ($0 as NSString).lastPathComponent } }
+
+    static func runName(_ run: RunLogContents) -> String {
         if let text = run.configText, let map = try? StrictYAML.parse(text),
             let n = try? map.optional("name", String.self), !n.isEmpty
         {
@@ -74,7 +79,7 @@ public struct RunReport: Sendable {
         return (trimmed as NSString).lastPathComponent
     }
 
-    static func summaryRows(_ run: RunFiles, _ s: RunStats) -> [(label: String, value: String)] {
+    static func summaryRows(_ run: RunLogContents, _ s: RunStats) -> [(label: String, value: String)] {
         var rows: [(label: String, value: String)] = [("Run", runName(run)), ("Directory", run.directory)]
         rows.append(
             ("Steps", s.steps == 0 ? "none" : "\(ReportText.count(s.steps)) (step \(s.firstStep) to \(s.lastStep))"))
@@ -181,4 +186,16 @@ public struct RunReport: Sendable {
             throw ReportError(path: e.path, reason: "cannot write: \(e.reason)")
         }
     }
+}
+
+/// Why a report or comparison could not be made; `path` is the run directory or the file at fault. Defects in the
+/// run files themselves are the reader's RunLogError, which names the file and line.
+public struct ReportError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+    public var description: String { "\(path): \(reason)" }
 }

@@ -2,7 +2,7 @@
 // monitor").
 // Skipped steps stay in the series: their values are usually non-finite and show as gaps, which is honest.
 import Foundation
-import Training
+import RunFiles
 
 struct RunSections {
     let stats: RunStats
@@ -10,7 +10,7 @@ struct RunSections {
     let monitor: [MonitorRecord]
     let train: [MetricsRecord]
 
-    init(run: RunFiles, stats: RunStats) {
+    init(run: RunLogContents, stats: RunStats) {
         self.stats = stats
         monitor = run.monitor.sorted { $0.step < $1.step }
         train = run.metrics.filter { $0.kind == "train" }.sorted { $0.step < $1.step }

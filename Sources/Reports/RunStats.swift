@@ -1,7 +1,7 @@
 // The numbers a report states about a run, computed once from its records, and the verdict built from them.
 // Counts come from monitor.jsonl (every step); which file an incident came from only incidents.csv knows.
 import Foundation
-import Training
+import RunFiles
 
 public struct RunStats: Sendable {
     /// Number of steps seen (monitor records, else train metrics; 0 with incidents alone); first and last step
@@ -32,7 +32,7 @@ public struct RunStats: Sendable {
     /// no longer depend on the input.
     public static let collapseThreshold = 1e-3
 
-    public init(_ run: RunFiles) {
+    public init(_ run: RunLogContents) {
         let mon = run.monitor.sorted { $0.step < $1.step }
         let train = run.metrics.filter { $0.kind == "train" }
         let stepNumbers = mon.isEmpty ? train.map(\.step) : mon.map(\.step)

@@ -1,8 +1,9 @@
-// `hdrpatch ablate`: every (variant, seed) of an ablation file as an ordinary training run, N at a time, then
-// the comparison of the variants and the strategy's claims.
 import ArgumentParser
 import Foundation
 import Reports
+// `hdrpatch ablate`: every (variant, seed) of an ablation file as an ordinary training run, N at a time, then
+// the comparison of the variants and the strategy's claims.
+import RunFiles
 import Training
 
 struct Ablate: ParsableCommand {
@@ -135,7 +136,7 @@ struct Ablate: ParsableCommand {
 
     /// Finished when the latest checkpoint has the full step budget; resumable when a checkpoint exists.
     static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
-        let weights = RunDirectory(r.dir).latest.weightsPath
+        let weights = RunDirectory(r.dir).latestWeights
         guard FileManager.default.fileExists(atPath: weights),
             let step = (try? SafetensorsFile.read(path: weights))?.metadata["step"].flatMap(Int.init)
         else { return .fresh }

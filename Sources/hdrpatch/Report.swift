@@ -9,7 +9,8 @@ struct Report: ParsableCommand {
         discussion: """
             Reads config.yaml, metrics.jsonl, monitor.jsonl and incidents.csv; a run still in progress can be \
             reported (an unfinished last line is skipped). Prints both paths and the verdict's first sentence. \
-            Exit status 1, with one `error:` line, when the directory is missing or holds no run records.
+            Exit status 1, with one `error:` line naming the file (and line), when the directory or a log is \
+            missing or a record is corrupt.
             """
     )
 
@@ -23,8 +24,9 @@ struct Report: ParsableCommand {
             print(paths.html)
             print(paths.markdown)
             if let first = report.stats.verdict.first { print(first) }
-        } catch let e as ReportError {
-            printError(e.description)
+        } catch {
+            // ReportError (the directory, a write) or RunLogError (a run file, with its line): both one line.
+            printError("\(error)")
             throw ExitCode(1)
         }
     }

@@ -1,4 +1,3 @@
-// `hdrpatch train`: a config-driven run into a run directory, with the monitor, checkpoints and a report.
 import ArgumentParser
 import Config
 import Data
@@ -7,6 +6,8 @@ import Foundation
 import Losses
 import Model
 import Reports
+// `hdrpatch train`: a config-driven run into a run directory, with the monitor, checkpoints and a report.
+import RunFiles
 import Training
 
 struct Train: ParsableCommand {

@@ -1,5 +1,6 @@
-// `hdrpatch train` as a user runs it: config errors, a full small run, Ctrl-C, kill -9 and --resume.
 import Foundation
+// `hdrpatch train` as a user runs it: config errors, a full small run, Ctrl-C, kill -9 and --resume.
+import RunFiles
 import TestSupport
 import Testing
 import Training

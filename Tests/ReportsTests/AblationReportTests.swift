@@ -1,9 +1,9 @@
 // The ablation comparison on synthetic runs whose every number is known by construction: table, claims and
 // verdicts, missing and failed runs, the three files, determinism.
 import Foundation
+import RunFiles
 import TestSupport
 import Testing
-import Training
 
 @testable import Reports
 

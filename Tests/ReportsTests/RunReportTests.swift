@@ -1,9 +1,9 @@
 // The report as written: incident order and cap, well-formed offline HTML, Markdown tables, determinism.
 import Foundation
 import Reports
+import RunFiles
 import TestSupport
 import Testing
-import Training
 
 struct RunReportTests {
     static func report(validation: Bool = true) throws -> (RunReport, ScratchDir) {
@@ -85,6 +85,9 @@ struct RunReportTests {
         let dir = ScratchDir()
         try SyntheticRun.csv(Array(SyntheticRun.records().incidents.prefix(3)))
             .write(toFile: dir.file("incidents.csv"), atomically: false, encoding: .utf8)
+        for empty in ["metrics.jsonl", "monitor.jsonl"] {
+            try "".write(toFile: dir.file(empty), atomically: false, encoding: .utf8)
+        }
         let r = try RunReport.load(dir.path)
         #expect(
             r.stats.verdict.first

@@ -1,6 +1,7 @@
-// The verdict's numbers and wording on a run whose every count is known (SyntheticRun).
 import Foundation
 import Reports
+// The verdict's numbers and wording on a run whose every count is known (SyntheticRun).
+import RunFiles
 import TestSupport
 import Testing
 
@@ -8,7 +9,7 @@ struct RunStatsTests {
     static func stats(validation: Bool = true, endCollapse: Double = 0.05) throws -> RunStats {
         let dir = ScratchDir()
         try SyntheticRun.write(into: dir.path, validation: validation, endCollapse: endCollapse)
-        return RunStats(try RunFiles.load(dir.path))
+        return RunStats(try RunLogReader.read(dir: dir.path))
     }
 
     @Test func verdictStatesCountsEarlyShareSourcesSkipsValidationAndEndRates() throws {

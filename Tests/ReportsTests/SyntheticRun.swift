@@ -1,7 +1,7 @@
 // A synthetic run directory whose every reported number is known by construction (see the comments).
 import Foundation
+import RunFiles
 import TestSupport
-import Training
 
 enum SyntheticRun {
     static let lake = "lake <&>.exr"

@@ -1,10 +1,11 @@
-// The training loop on the committed sample set: it learns, it resumes bit for bit, it survives NaN.
 import Config
 import Data
 import Foundation
 import Losses
 import Model
 import Numerics
+// The training loop on the committed sample set: it learns, it resumes bit for bit, it survives NaN.
+import RunFiles
 import Synchronization
 import TestSupport
 import Testing

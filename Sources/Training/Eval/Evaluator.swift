@@ -1,8 +1,10 @@
-// Validation and `evaluate`: the metrics of the model and of the identity baseline (input as output) on one set.
 import Data
 import Glibc
 import Losses
+// Validation and `evaluate`: the metrics of the model and of the identity baseline (input as output) on one set.
+import Model
 import Numerics
+import RunFiles
 
 /// Feed it batches (patches through `PatchModel.forward`) or samples restored elsewhere (tiled full images),
 /// then read `result()`. Not thread-safe (the model keeps activations).

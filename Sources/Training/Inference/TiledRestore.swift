@@ -1,5 +1,6 @@
 // Restores a full image of any size with a patch model: overlapping tiles, each through PatchModel.forward,
 // blended with TileGrid's weights.
+import Model
 import Numerics
 
 /// A bad tiling request, printed as its one-line reason.

@@ -1,6 +1,8 @@
-// A weights file and its state file that stay consistent whenever the process is killed.
 import Config
 import Glibc
+// A weights file and its state file that stay consistent whenever the process is killed.
+import Model
+import RunFiles
 
 /// `<dir>/<name>.safetensors` (weights, PyTorch names, loadable by torch) and `<name>.state.safetensors`
 /// (optimizer slots, step counts, resume position). Each file is written atomically, but a kill can fall
@@ -41,5 +43,14 @@ public struct CheckpointPair: Sendable {
         }
         throw CheckpointError(
             path: statePath, reason: "no optimizer state for step \(step) (state file missing or from another step)")
+    }
+}
+
+extension RunDirectory {
+    /// The checkpoint a run saves as it goes and resumes from (weights plus state file).
+    public var latest: CheckpointPair { Self.latest(in: checkpoints) }
+
+    public static func latest(in checkpoints: String) -> CheckpointPair {
+        CheckpointPair(directory: checkpoints, name: latestCheckpointName)
     }
 }

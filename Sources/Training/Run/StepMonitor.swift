@@ -1,7 +1,8 @@
-// The overflow-incident monitor: the per-step definitions of docs/conventions.md, computed from one training step.
 import Data
 import Model
 import Numerics
+// The overflow-incident monitor: the per-step definitions of docs/conventions.md, computed from one training step.
+import RunFiles
 
 /// Thresholds from the `monitor:` config section.
 public struct MonitorSettings: Sendable, Equatable {

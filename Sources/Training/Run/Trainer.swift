@@ -1,18 +1,12 @@
-// The training loop over TrainingStep: records, non-finite handling, validation, checkpoints and exact resume.
 import Config
 import Data
 import Dispatch
 import Losses
+// The training loop over TrainingStep: records, non-finite handling, validation, checkpoints and exact resume.
+import Model
 import Numerics
+import RunFiles
 import Synchronization
-
-/// Where a run's records go (metrics.jsonl, monitor.jsonl, incidents.csv, TensorBoard).
-public protocol RunSink: AnyObject {
-    func metrics(_ record: MetricsRecord) throws
-    func monitor(_ record: MonitorRecord) throws
-    func incident(_ incident: Incident) throws
-    func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws
-}
 
 public struct TrainerSettings: Sendable {
     public enum NonfinitePolicy: String, Sendable { case skip, stop }

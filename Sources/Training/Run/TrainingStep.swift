@@ -1,8 +1,10 @@
+import Losses
 // One training step: forward, loss, backward, gradient clipping, the optimizer update and the monitor record.
 // The trainer loops over it, `hdrpatch bench --what step` times it and the PyTorch parity test calls it, so
 // what is measured and checked is what a run does.
-import Losses
+import Model
 import Numerics
+import RunFiles
 
 public final class TrainingStep: @unchecked Sendable {
     public let model: PatchModel

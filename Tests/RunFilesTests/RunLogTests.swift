@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Training
+@testable import RunFiles
 
 /// Small records for the run-log tests.
 enum RunLogSamples {

@@ -1,5 +1,6 @@
 // A TensorBoard event file of scalars, written natively (TFRecord framing, hand-encoded Event protos), and the
 // resume-time trimming of event files a previous segment left behind.
+import EXRIO
 import Glibc
 
 /// Each writeScalars is one framed record and one write(2): a kill leaves at most a partial last record, which
@@ -70,13 +71,13 @@ public final class TensorBoardWriter {
 
 /// Whole-file read and atomic replace, with RunLogError naming the file.
 func readAll(_ path: String) throws -> [UInt8] {
-    do { return try AtomicFile.read(path) } catch let e as CheckpointError {
+    do { return try FileBytes.read(path) } catch let e as ImageIOError {
         throw RunLogError(path: path, reason: e.reason)
     }
 }
 
 func replace(_ path: String, with bytes: [UInt8]) throws {
-    do { try AtomicFile.write(path, bytes: bytes) } catch let e as CheckpointError {
+    do { try FileBytes.atomicWrite(path, bytes: bytes) } catch let e as ImageIOError {
         throw RunLogError(path: path, reason: e.reason)
     }
 }

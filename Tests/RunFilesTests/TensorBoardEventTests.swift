@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Training
+@testable import RunFiles
 
 @Suite struct TensorBoardEventTests {
     @Test func crc32cKnownVectors() {

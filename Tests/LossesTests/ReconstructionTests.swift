@@ -1,11 +1,13 @@
-// LossInputs(delta:logImage:target:eps:) follows its formulas in float32 with once-rounded log and exp.
 import Glibc
+// LossInputs(delta:logImage:target:eps:) follows its formulas in float32 with once-rounded log and exp.
+import Losses
+import Model
 import Numerics
 import Testing
 
 @testable import Losses
 
-struct LossInputsReconstructionTests {
+struct ReconstructionTests {
     @Test func followsTheFormulasElementByElement() {
         let b = RefBatch.make(seed: 51) { signedUniform(&$0, 0, 3) }
         let x = b.inputs

@@ -34,14 +34,13 @@ public struct RunDirectory: Sendable, Equatable {
     public var reportMarkdown: String { file(Self.reportMarkdownName) }
     public var trainLog: String { file(Self.trainLogName) }
 
-    /// The checkpoint a run saves as it goes and resumes from (weights plus state file).
-    public var latest: CheckpointPair { Self.latest(in: checkpoints) }
+    /// The checkpoint a run saves as it goes and resumes from: `checkpoints/latest.safetensors` (weights)
+    /// beside its state file (the training engine's CheckpointPair manages the two).
+    public static let latestCheckpointName = "latest"
     /// The weights with the best validation PSNR-mu so far.
     public var best: String { Self.best(in: checkpoints) }
+    public var latestWeights: String { checkpoints + "/" + Self.latestCheckpointName + ".safetensors" }
 
-    public static func latest(in checkpoints: String) -> CheckpointPair {
-        CheckpointPair(directory: checkpoints, name: "latest")
-    }
     public static func best(in checkpoints: String) -> String { checkpoints + "/best.safetensors" }
 
     /// Whether `path` holds a run (its config.yaml).

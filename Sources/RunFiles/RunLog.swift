@@ -161,6 +161,14 @@ public final class RunLog {
     }
 }
 
+/// Where a run's records go (metrics.jsonl, monitor.jsonl, incidents.csv, TensorBoard).
+public protocol RunSink: AnyObject {
+    func metrics(_ record: MetricsRecord) throws
+    func monitor(_ record: MonitorRecord) throws
+    func incident(_ incident: Incident) throws
+    func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws
+}
+
 /// The trainer writes through this.
 extension RunLog: RunSink {
     public func metrics(_ record: MetricsRecord) throws { try append(record) }

@@ -1,6 +1,5 @@
 // The model a run trains and a checkpoint restores: LogNorm -> network -> residual head -> reconstruction.
 import Losses
-import Model
 import Numerics
 
 /// Owns the network, the head and the parameter store (network parameters, then `head.scale` if learnable).

@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Training
+@testable import RunFiles
 
 @Suite struct RunLogReaderTests {
     typealias S = RunLogSamples
@@ -94,5 +94,52 @@ import Testing
         let dir = ScratchDir()
         let e = error { _ = try RunLogReader.read(dir: dir.path) }
         #expect(e?.path == dir.file("metrics.jsonl") && e?.line == nil)
+    }
+
+    @Test func theConfigIsReadVerbatimWhenPresent() throws {
+        let dir = try filledDir()
+        #expect(try RunLogReader.read(dir: dir.path).configText == nil)
+        try Data("name: x\nseed: 7\n".utf8).write(to: URL(fileURLWithPath: dir.file("config.yaml")))
+        let c = try RunLogReader.read(dir: dir.path)
+        #expect(c.configText == "name: x\nseed: 7\n" && c.directory == dir.path)
+        try Data([0x6E, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: dir.file("config.yaml")))
+        let e = error { _ = try RunLogReader.read(dir: dir.path) }
+        #expect(e == RunLogError(path: dir.file("config.yaml"), reason: "not UTF-8 text"))
+    }
+
+    @Test func aMissingOrNonDirectoryRunIsAnError() throws {
+        let dir = ScratchDir()
+        let missing = dir.file("nope")
+        #expect(
+            error { _ = try RunLogReader.read(dir: missing) }
+                == RunLogError(path: missing, reason: "no such run directory"))
+        try Data("x".utf8).write(to: URL(fileURLWithPath: missing))
+        #expect(
+            error { _ = try RunLogReader.read(dir: missing) } == RunLogError(path: missing, reason: "not a directory"))
+    }
+
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let dir = try filledDir()
+        let path = dir.file("monitor.jsonl")
+        #expect(unlink(path) == 0 && mkfifo(path, 0o644) == 0)
+        #expect(
+            error { _ = try RunLogReader.read(dir: dir.path) } == RunLogError(path: path, reason: "not a regular file"))
+    }
+
+    @Test func quotedCommasQuotesAndNewlinesInIncidentsRoundTrip() throws {
+        let dir = ScratchDir()
+        let file = dir.file("incidents.csv")
+        let text =
+            Incident.csvHeader + "\n"
+            + "5,overflow,\"a, \"\"quoted\"\".exr\",1,2,3,\"max 1e6\nsecond line\"\n"
+            + "6,nonfinite_loss,b.exr,0,0,nan,log_l1\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let rows = try RunLogReader.incidents(path: file)
+        #expect(rows.count == 2)
+        #expect(rows[0].file == "a, \"quoted\".exr" && rows[0].detail == "max 1e6\nsecond line")
+        #expect(rows[1].kind == .nonfiniteLoss && rows[1].value.isNaN)
+        // The writer's quoting is what the reader undoes.
+        let written = String(decoding: IncidentsCSV.line(rows[0]), as: UTF8.self)
+        #expect(written == "5,overflow,\"a, \"\"quoted\"\".exr\",1,2,3.0,\"max 1e6\nsecond line\"\n")
     }
 }

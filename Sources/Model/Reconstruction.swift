@@ -1,5 +1,6 @@
 // Builds a term's inputs from what the model produced (delta, logImage) and the clean target.
 import Glibc
+import Losses
 import Numerics
 
 /// The model's two element-wise formulas, in one place for training, evaluation and the loss terms.
