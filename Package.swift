@@ -40,8 +40,9 @@ let package = Package(
         .target(name: "Model", dependencies: ["Numerics", "Config", "Losses"]),
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),
         .target(name: "Data", dependencies: ["EXRIO", "Numerics", "Config"]),
-        // The run directory's files (records, JSONL, incidents CSV, TensorBoard, file names): no engine inside.
-        .target(name: "RunFiles", dependencies: ["EXRIO"]),
+        // The run directory's files (records, JSONL, incidents CSV, TensorBoard, file names, the safetensors container):
+        // no engine inside.
+        .target(name: "RunFiles", dependencies: ["EXRIO", "Config"]),
         .target(
             name: "Training",
             dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "RunFiles", "Yams"]),
@@ -65,7 +66,7 @@ let package = Package(
             ]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Losses", "Config", "Numerics", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "EXRIO", "Numerics", "TestSupport"]),
-        .testTarget(name: "RunFilesTests", dependencies: ["RunFiles", "TestSupport"]),
+        .testTarget(name: "RunFilesTests", dependencies: ["RunFiles", "EXRIO", "Config", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "RunFiles", "TestSupport"]),
         .testTarget(
             name: "HDRPatchCLITests",

@@ -1,8 +1,8 @@
+// `hdrpatch ablate`: every (variant, seed) of an ablation file as an ordinary training run, N at a time, then
+// the comparison of the variants and the strategy's claims.
 import ArgumentParser
 import Foundation
 import Reports
-// `hdrpatch ablate`: every (variant, seed) of an ablation file as an ordinary training run, N at a time, then
-// the comparison of the variants and the strategy's claims.
 import RunFiles
 import Training
 

@@ -1,8 +1,8 @@
+// `hdrpatch evaluate`: validation metrics of a checkpoint on a paired set of full images, model vs identity.
 import ArgumentParser
 import Data
 import Foundation
 import Numerics
-// `hdrpatch evaluate`: validation metrics of a checkpoint on a paired set of full images, model vs identity.
 import RunFiles
 import Training
 

@@ -1,10 +1,11 @@
-// `hdrpatch restore`: tiled inference of a checkpoint on one full image, written as EXR.
-// Also holds what `restore` and `evaluate` share: loading a checkpoint's model and their one-line errors.
 import ArgumentParser
 import Config
 import Data
 import EXRIO
 import Numerics
+// `hdrpatch restore`: tiled inference of a checkpoint on one full image, written as EXR.
+// Also holds what `restore` and `evaluate` share: loading a checkpoint's model and their one-line errors.
+import RunFiles
 import Training
 
 struct Restore: ParsableCommand {

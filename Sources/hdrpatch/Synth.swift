@@ -1,5 +1,5 @@
-import ArgumentParser
 // `hdrpatch synth`: make a paired training set (degraded input, clean target) from clean HDR sources.
+import ArgumentParser
 import Config
 import Data
 import EXRIO

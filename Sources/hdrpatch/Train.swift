@@ -1,3 +1,4 @@
+// `hdrpatch train`: a config-driven run into a run directory, with the monitor, checkpoints and a report.
 import ArgumentParser
 import Config
 import Data
@@ -6,7 +7,6 @@ import Foundation
 import Losses
 import Model
 import Reports
-// `hdrpatch train`: a config-driven run into a run directory, with the monitor, checkpoints and a report.
 import RunFiles
 import Training
 

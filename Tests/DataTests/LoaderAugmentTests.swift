@@ -1,5 +1,5 @@
-import EXRIO
 // PatchCrop: the one-pass crop + flips + quarter turns equals the naive step-by-step reference.
+import EXRIO
 import Testing
 
 @testable import Data

@@ -1,5 +1,5 @@
-import EXRIO
 // PairedDataset: pairing rules, size checks, NaN/Inf skipping and strictness, cached and re-read access.
+import EXRIO
 import Foundation
 import TestSupport
 import Testing

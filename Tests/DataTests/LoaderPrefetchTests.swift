@@ -1,13 +1,13 @@
-import EXRIO
 // PrefetchLoader: ordered, bit-identical batches for any worker count; exact patch content; bounded
 // prefetch; prompt close; worker errors surface from next().
+// A deadlock or a close() that never returns fails here instead of hanging the run.
+import EXRIO
 import Foundation
 import TestSupport
 import Testing
 
 @testable import Data
 
-// A deadlock or a close() that never returns fails here instead of hanging the run.
 @Suite(.timeLimit(.minutes(1)))
 struct LoaderPrefetchTests {
     /// The first `count` batches of a fresh loader over `root`.

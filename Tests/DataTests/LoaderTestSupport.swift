@@ -1,13 +1,13 @@
-import EXRIO
 // Loader test helpers: scratch data roots, images whose pixel values say where they came from, and the
 // naive step-by-step augmentation the fast crop is checked against.
+/// Collects warning lines from any thread.
+import EXRIO
 import Foundation
 import Numerics
 import Synchronization
 
 @testable import Data
 
-/// Collects warning lines from any thread.
 final class LineSink: Sendable {
     private let lines = Mutex<[String]>([])
     var all: [String] { lines.withLock { $0 } }

@@ -1,6 +1,6 @@
+// ValidationSet: fixed centred crops or edge-aligned tiles, identical on every call, covering every pixel.
 import EXRIO
 import TestSupport
-// ValidationSet: fixed centred crops or edge-aligned tiles, identical on every call, covering every pixel.
 import Testing
 
 @testable import Data

@@ -1,5 +1,5 @@
-import Foundation
 // `hdrpatch train` as a user runs it: config errors, a full small run, Ctrl-C, kill -9 and --resume.
+import Foundation
 import RunFiles
 import TestSupport
 import Testing

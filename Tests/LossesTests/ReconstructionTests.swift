@@ -1,5 +1,5 @@
-import Glibc
 // LossInputs(delta:logImage:target:eps:) follows its formulas in float32 with once-rounded log and exp.
+import Glibc
 import Losses
 import Model
 import Numerics

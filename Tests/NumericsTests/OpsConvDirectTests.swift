@@ -1,6 +1,6 @@
-import Numerics
 // The direct 3x3 kernels (every instruction-set level this CPU runs, 1-3 threads, odd sizes, channel counts
 // that are not multiples of the register blocks) against the naive reference and against the im2col path.
+import Numerics
 import Testing
 
 struct OpsConvDirectTests {

@@ -1,6 +1,6 @@
-import Numerics
 // Conv2D (im2col + sgemm, and the direct 3x3 kernels where they apply) against the naive 7-loop reference: forward, every gradient, accumulation,
 // the first-layer and no-bias variants, and workspace reuse.
+import Numerics
 import Testing
 
 struct OpsConvTests {

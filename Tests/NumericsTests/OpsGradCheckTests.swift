@@ -1,6 +1,6 @@
-import Numerics
 // The naive Double references against central differences (step 1e-6, relative error < 1e-6): they are the
 // yardstick for the fast ops, so their own gradients are checked first.
+import Numerics
 import Testing
 
 struct OpsGradCheckTests {

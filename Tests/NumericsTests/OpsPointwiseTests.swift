@@ -1,6 +1,6 @@
-import Numerics
 // LeakyReLU (the networks' activation) against the Double reference: forward, gradient (elementwise relative
 // error), accumulation into pre-filled buffers, and PyTorch's choice at exactly 0.
+import Numerics
 import Testing
 
 struct OpsPointwiseTests {

@@ -1,5 +1,5 @@
-import Numerics
 // x2 nearest upsampling (the U-Net's) and channel concat against the references and PyTorch's known outputs.
+import Numerics
 import Testing
 
 struct OpsResampleTests {

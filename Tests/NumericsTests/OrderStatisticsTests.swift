@@ -1,5 +1,5 @@
-import Numerics
 // OrderStatistics: exact k-th smallest values in IEEE total order by radix selection.
+import Numerics
 import Testing
 
 struct OrderStatisticsTests {

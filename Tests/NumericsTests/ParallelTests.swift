@@ -1,5 +1,5 @@
-import CKernels
 // Parallel: how work is split over threads.
+import CKernels
 import Dispatch
 import Glibc
 import Numerics

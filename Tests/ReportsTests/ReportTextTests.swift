@@ -1,6 +1,6 @@
+// Locale-free number formatting used in every report sentence.
 import Testing
 
-// Locale-free number formatting used in every report sentence.
 @testable import Reports
 
 struct ReportTextTests {

@@ -1,6 +1,6 @@
+// The verdict's numbers and wording on a run whose every count is known (SyntheticRun).
 import Foundation
 import Reports
-// The verdict's numbers and wording on a run whose every count is known (SyntheticRun).
 import RunFiles
 import TestSupport
 import Testing

@@ -1,8 +1,9 @@
-// Building a PatchModel from a checkpoint: config from the metadata or from --config, and the errors.
 import Config
 import Foundation
 import Model
 import Numerics
+// Building a PatchModel from a checkpoint: config from the metadata or from --config, and the errors.
+import RunFiles
 import TestSupport
 import Testing
 import Training

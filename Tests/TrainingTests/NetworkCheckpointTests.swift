@@ -1,8 +1,9 @@
-// Network weights go through safetensors and back bit for bit, under the names PyTorch modules use.
 import Config
 import Foundation
 import Model
 import Numerics
+// Network weights go through safetensors and back bit for bit, under the names PyTorch modules use.
+import RunFiles
 import TestSupport
 import Testing
 import Training

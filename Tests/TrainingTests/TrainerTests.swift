@@ -1,10 +1,11 @@
+// The training loop on the committed sample set: it learns, it resumes bit for bit, it survives NaN.
+/// Collects everything a run writes, in memory.
 import Config
 import Data
 import Foundation
 import Losses
 import Model
 import Numerics
-// The training loop on the committed sample set: it learns, it resumes bit for bit, it survives NaN.
 import RunFiles
 import Synchronization
 import TestSupport
@@ -12,7 +13,6 @@ import Testing
 
 @testable import Training
 
-/// Collects everything a run writes, in memory.
 final class MemorySink: RunSink, @unchecked Sendable {
     var metrics: [MetricsRecord] = []
     var monitors: [MonitorRecord] = []

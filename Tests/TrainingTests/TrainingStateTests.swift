@@ -1,7 +1,8 @@
-// The resume file: optimizer slots, counters and the caller's resume dictionary restore a run bit for bit.
 import Config
 import Foundation
 import Numerics
+// The resume file: optimizer slots, counters and the caller's resume dictionary restore a run bit for bit.
+import RunFiles
 import TestSupport
 import Testing
 

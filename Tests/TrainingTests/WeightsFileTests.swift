@@ -1,7 +1,8 @@
-// Weights files: round trip of values and metadata, and the init_from mismatch message.
 import Config
 import Foundation
 import Numerics
+// Weights files: round trip of values and metadata, and the init_from mismatch message.
+import RunFiles
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
-// The resume file beside the weights: optimizer state slots, step counters and the caller's RNG/loader position.
 import Foundation
 import Numerics
+// The resume file beside the weights: optimizer state slots, step counters and the caller's RNG/loader position.
+import RunFiles
 
 /// Everything besides the weights that a run needs to continue exactly where it stopped.
 public struct TrainingState: Sendable, Equatable {

@@ -1,7 +1,8 @@
-// Model weights as safetensors: saving a ParameterStore's values, and loading them back (resume, `train.init_from`).
 import Config
 import Foundation
 import Numerics
+// Model weights as safetensors: saving a ParameterStore's values, and loading them back (resume, `train.init_from`).
+import RunFiles
 
 /// The weights file holds every parameter of the store under its PyTorch name, in registration order, little-endian
 /// F32, so `safetensors.torch.load_file` gives a state dict a plain PyTorch module with those names accepts.

@@ -1,11 +1,4 @@
-import Data
-import Glibc
-import Losses
 // Validation and `evaluate`: the metrics of the model and of the identity baseline (input as output) on one set.
-import Model
-import Numerics
-import RunFiles
-
 /// Feed it batches (patches through `PatchModel.forward`) or samples restored elsewhere (tiled full images),
 /// then read `result()`. Not thread-safe (the model keeps activations).
 ///
@@ -18,6 +11,13 @@ import RunFiles
 /// Identity: output = input for the metrics; its loss terms use delta = 0 (output = exp(log(input + eps)) - eps).
 /// Overflow: a pixel overflows when a channel is non-finite or > `overflowLimit`; an incident is a sample
 /// with >= 1 overflow pixel.
+import Data
+import Glibc
+import Losses
+import Model
+import Numerics
+import RunFiles
+
 public final class Evaluator {
     public let model: PatchModel
     public let loss: CompositeLoss?

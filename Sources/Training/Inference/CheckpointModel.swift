@@ -1,8 +1,9 @@
-// Builds the model a checkpoint was trained as: its config (from the checkpoint metadata or a YAML file),
-// then its weights.
 import Config
 import Losses
 import Model
+// Builds the model a checkpoint was trained as: its config (from the checkpoint metadata or a YAML file),
+// then its weights.
+import RunFiles
 
 /// The parts of a run config that inference needs. Read from the root of a config document:
 /// `model:` and `residual:` (required, strict), `data.eps` and `data.denom_floor` (optional, LogNorm's

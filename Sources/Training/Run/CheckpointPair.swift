@@ -1,14 +1,14 @@
-import Config
-import Glibc
 // A weights file and its state file that stay consistent whenever the process is killed.
-import Model
-import RunFiles
-
 /// `<dir>/<name>.safetensors` (weights, PyTorch names, loadable by torch) and `<name>.state.safetensors`
 /// (optimizer slots, step counts, resume position). Each file is written atomically, but a kill can fall
 /// between the two writes, so saving first moves the current state file to `<name>.state.prev.safetensors`,
 /// then writes the new state, then the weights. Whatever instant a kill hits, one of (state, prev) carries the
 /// same step as the weights file, and `load` picks it.
+import Config
+import Glibc
+import Model
+import RunFiles
+
 public struct CheckpointPair: Sendable {
     public let weightsPath: String
     public var statePath: String { WeightsFile.statePath(forWeights: weightsPath) }

@@ -1,6 +1,6 @@
-import Losses
 // From a training config to the objects of a run: the model, its training step, the trainer's settings.
 // `hdrpatch train` and `hdrpatch bench --config` build their runs here, so both run the same step.
+import Losses
 import Model
 import Numerics
 

@@ -1,10 +1,10 @@
+// The overflow-incident monitor: the per-step definitions of docs/conventions.md, computed from one training step.
+/// Thresholds from the `monitor:` config section.
 import Data
 import Model
 import Numerics
-// The overflow-incident monitor: the per-step definitions of docs/conventions.md, computed from one training step.
 import RunFiles
 
-/// Thresholds from the `monitor:` config section.
 public struct MonitorSettings: Sendable, Equatable {
     /// An output value above this (or non-finite) is an overflow pixel; 65504 is the largest half float.
     public var overflowLimit: Float = 65504

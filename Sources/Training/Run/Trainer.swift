@@ -1,8 +1,8 @@
+// The training loop over TrainingStep: records, non-finite handling, validation, checkpoints and exact resume.
 import Config
 import Data
 import Dispatch
 import Losses
-// The training loop over TrainingStep: records, non-finite handling, validation, checkpoints and exact resume.
 import Model
 import Numerics
 import RunFiles

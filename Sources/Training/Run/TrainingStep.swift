@@ -1,7 +1,7 @@
-import Losses
 // One training step: forward, loss, backward, gradient clipping, the optimizer update and the monitor record.
 // The trainer loops over it, `hdrpatch bench --what step` times it and the PyTorch parity test calls it, so
 // what is measured and checked is what a run does.
+import Losses
 import Model
 import Numerics
 import RunFiles

@@ -1,12 +1,11 @@
-import EXRIO
 // The safetensors container: exact bytes of a tiny file, round trip, every corruption refused naming the file,
 // and atomic replacement.
+import EXRIO
 import Foundation
-import Numerics
 import TestSupport
 import Testing
 
-@testable import Training
+@testable import RunFiles
 
 @Suite struct SafetensorsTests {
     func tiny() -> [UInt8] {
