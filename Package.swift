@@ -4,9 +4,10 @@ import PackageDescription
 // OpenEXR's headers live under /usr/include/OpenEXR and /usr/include/Imath on Debian (libopenexr-dev).
 let openEXRFlags: [CXXSetting] = [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/usr/include/Imath"])]
 
-// Targets depend one way: CLI (hdrpatch) -> Reports -> RunFiles -> EXRIO, and CLI -> Training -> Model -> Losses,
-// Training -> Data, RunFiles; below them Numerics/EXRIO/Config -> the C targets (CBLAS, CKernels, COpenEXR).
-// Reports reads run directories and never the engine. Every target declares each module it imports.
+// Targets depend one way: CLI (hdrpatch) -> Ablation -> Reports -> RunFiles -> EXRIO/Config; CLI -> Training ->
+// Model -> Losses, Training -> Data, RunFiles; below them Numerics/EXRIO/Config -> the C targets (CBLAS, CKernels,
+// COpenEXR). Reports and Ablation read run directories and never the engine. Every target declares each module
+// it imports.
 let package = Package(
     name: "hdrpatch",
     products: [
@@ -47,10 +48,13 @@ let package = Package(
             name: "Training",
             dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "RunFiles", "Yams"]),
         .target(name: "Reports", dependencies: ["RunFiles", "Config", "EXRIO"]),
+        // The ablation in one place: the plan and its claims, the scheduler of its runs, the comparison.
+        .target(name: "Ablation", dependencies: ["Config", "RunFiles", "Reports"]),
         .executableTarget(
             name: "hdrpatch",
             dependencies: [
                 "CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "RunFiles", "Training", "Reports",
+                "Ablation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),
@@ -68,6 +72,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Config", "EXRIO", "Numerics", "TestSupport"]),
         .testTarget(name: "RunFilesTests", dependencies: ["RunFiles", "EXRIO", "Config", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "RunFiles", "TestSupport"]),
+        .testTarget(name: "AblationTests", dependencies: ["Ablation", "Reports", "RunFiles", "Config", "TestSupport"]),
         .testTarget(
             name: "HDRPatchCLITests",
             dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "RunFiles", "Training", "TestSupport"])

@@ -2,9 +2,9 @@
 // the same run must give the same bytes on every machine.
 import Foundation
 
-enum ReportText {
+public enum ReportText {
     /// 12345 -> "12,345".
-    static func count(_ n: Int) -> String {
+    public static func count(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {
@@ -15,7 +15,7 @@ enum ReportText {
     }
 
     /// A fraction as a percentage with as many decimals as it takes to not read as 0 or 100 when it is not.
-    static func percent(_ f: Double) -> String {
+    public static func percent(_ f: Double) -> String {
         guard f.isFinite else { return "n/a" }
         let p = f * 100
         if p == 0 || p == 100 { return String(format: "%.0f%%", p) }
@@ -27,7 +27,7 @@ enum ReportText {
     }
 
     /// Four significant digits, plain notation where readable, scientific outside 1e-3 ..< 1e6.
-    static func number(_ v: Double) -> String {
+    public static func number(_ v: Double) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
         if v == 0 { return "0" }
@@ -43,12 +43,12 @@ enum ReportText {
     }
 
     /// dB values read best with two decimals.
-    static func decibels(_ v: Double) -> String { String(format: "%.2f dB", v) }
+    public static func decibels(_ v: Double) -> String { String(format: "%.2f dB", v) }
 
-    static func signedDecibels(_ v: Double) -> String { String(format: "%+.2f dB", v) }
+    public static func signedDecibels(_ v: Double) -> String { String(format: "%+.2f dB", v) }
 
     /// Seconds as "42 s", "12 min 5 s" or "3 h 20 min".
-    static func duration(_ s: Double) -> String {
+    public static func duration(_ s: Double) -> String {
         guard s.isFinite, s >= 0 else { return "n/a" }
         if s < 60 { return String(format: "%.0f s", s) }
         let m = Int(s / 60)
@@ -57,7 +57,7 @@ enum ReportText {
     }
 
     /// Text for HTML and SVG content and attribute values.
-    static func html(_ s: String) -> String {
+    public static func html(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for ch in s {
@@ -74,12 +74,12 @@ enum ReportText {
     }
 
     /// A Markdown table cell: pipes would split the cell and newlines the row.
-    static func markdownCell(_ s: String) -> String {
+    public static func markdownCell(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
             .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
     }
 
-    static func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
+    public static func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
         var lines = ["| " + header.map(markdownCell).joined(separator: " | ") + " |"]
         lines.append("|" + header.map { _ in " --- |" }.joined())
         for r in rows { lines.append("| " + r.map(markdownCell).joined(separator: " | ") + " |") }

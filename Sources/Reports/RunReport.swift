@@ -179,7 +179,7 @@ public struct RunReport: Sendable {
     }
 
     /// Atomically (`FileBytes.atomicWrite`): a browser refreshing the report never sees half a file.
-    static func writeAtomically(_ text: String, to path: String) throws {
+    public static func writeAtomically(_ text: String, to path: String) throws {
         do {
             try FileBytes.atomicWrite(path, text: text)
         } catch let e as ImageIOError {

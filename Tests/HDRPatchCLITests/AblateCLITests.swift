@@ -29,6 +29,11 @@ struct AblateCLITests {
               - {name: legacy_mode_a, set: ["residual={mode: fixed_cap, cap: 16, alpha: 1.2, clamp: null}"]}
               - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
               - {name: broken, set: ["data.train=\(dir.file("nowhere"))"]}
+            claims:
+              - {name: quality, treated: phase1, baseline: legacy_mode_a, measure: val_psnr_mu, effect: difference,
+                 direction: positive}
+              - {name: broken-vs-phase1, treated: broken, baseline: phase1, measure: val_log_l1, effect: reduction,
+                 range: [0.05, 0.1]}
             """
         try ablation.write(toFile: dir.file("ablation.yaml"), atomically: true, encoding: .utf8)
         return dir.file("ablation.yaml")
@@ -50,6 +55,13 @@ struct AblateCLITests {
         for f in ["comparison.md", "comparison.html", "comparison.csv"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + f), "\(f)")
         }
+        // The file's claims, in its order: one measured over both seeds, one whose treated variant never finished.
+        let claims = r.stdout.split(separator: "\n").filter { $0.hasPrefix("claim: ") }
+        #expect(claims.count == 2, "\(r.stdout)")
+        #expect(claims.first?.hasPrefix("claim: quality: ") == true && claims.first?.contains("(n = 2)") == true)
+        #expect(claims.last == "claim: broken-vs-phase1: inconclusive; measured not measured")
+        let md = try String(contentsOfFile: out + "/comparison.md", encoding: .utf8)
+        #expect(md.contains("missing runs: broken (no finished run: failed seeds 0, 1)"))
         // Again: the four finished runs are skipped, only the broken ones run (and fail) again.
         let again = try CLI.run(["ablate", "--config", file, "--jobs", "2", "--out", out], timeout: 300)
         #expect(again.stdout.contains("4 run(s) already finished: skipped"))

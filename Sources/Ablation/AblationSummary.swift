@@ -1,6 +1,7 @@
 // The ablation table: per-run numbers read from a run's logs, and their mean +- std over seeds per variant.
 // Definitions live here, next to the arithmetic, so the report's text and the numbers cannot drift apart.
 import Foundation
+import Reports
 import RunFiles
 
 /// Mean and sample standard deviation (n - 1) over seeds; `std` is nil for fewer than two values ("n/a").

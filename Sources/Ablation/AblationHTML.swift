@@ -1,6 +1,7 @@
 // comparison.html: one self-contained page (inline CSS and SVG, no script, no URL): the table, the claims with
 // their verdicts in words and colour, and the variants' curves side by side.
 import Foundation
+import Reports
 
 enum AblationHTML {
     static let style =

@@ -1,11 +1,12 @@
 // The ablation comparison on synthetic runs whose every number is known by construction: table, claims and
 // verdicts, missing and failed runs, the three files, determinism.
 import Foundation
+import Reports
 import RunFiles
 import TestSupport
 import Testing
 
-@testable import Reports
+@testable import Ablation
 
 /// One synthetic run: 10 steps of 100 patches (1,000 patches, so incidents per 1000 patches = total incidents),
 /// all `incidents` at step 1 with 3 pixels each; clamp-hit 0.5 and saturation 0.25 except at step 10 (the last 10%),
@@ -92,14 +93,18 @@ struct AblationReportTests {
         ]
     }
 
+    /// The shipped ablation file's claims: what `make ablate` checks is what these tests check.
+    static let claims = try! AblationPlan.load(path: AblationPlanTests.repo + "/configs/ablation.yaml").claims
+
     static func compare(
-        _ specs: [SyntheticAblationRun], extra: [AblationRun] = [], order: [String] = order
+        _ specs: [SyntheticAblationRun], extra: [AblationRun] = [], order: [String] = order,
+        claims: [ClaimSpec] = claims
     )
         throws -> (AblationComparison, ScratchDir)
     {
         let dir = ScratchDir()
         let runs = try specs.map { try $0.write(under: dir.path) } + extra
-        return (try AblationComparison(runs: runs, variantOrder: order), dir)
+        return (try AblationComparison(runs: runs, variantOrder: order, claims: claims), dir)
     }
 
     func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) <= 1e-12 * max(1, abs(b)) } ?? false }
@@ -193,7 +198,7 @@ struct AblationReportTests {
         let claim = try Self.compare(specs).0.claims[0]
         #expect(claim.verdict == .inconclusive)
         #expect(claim.measured == nil)
-        #expect(claim.note.contains("no incidents to reduce"))
+        #expect(claim.note == "nothing to reduce: legacy_mode_a had incidents_per_1000 = 0 in every run")
     }
 
     @Test func missingAndFailedRunsAreNamed() throws {
@@ -219,7 +224,7 @@ struct AblationReportTests {
 
     @Test func finishedRunWithoutLogsThrows() throws {
         let run = AblationRun(variant: "phase1", seed: 1, dir: "/nowhere/at/all", status: .finished)
-        #expect(throws: ReportError.self) { try AblationComparison(runs: [run], variantOrder: ["phase1"]) }
+        #expect(throws: ReportError.self) { try AblationComparison(runs: [run], variantOrder: ["phase1"], claims: []) }
     }
 
     @Test func csvHeaderAndRows() throws {
@@ -261,8 +266,8 @@ struct AblationReportTests {
     @Test func sameInputSameBytes() throws {
         let dir = ScratchDir()
         let runs = try (Self.specs() + Self.phase3()).map { try $0.write(under: dir.path) }
-        let a = try AblationComparison(runs: runs, variantOrder: Self.order)
-        let b = try AblationComparison(runs: runs.reversed(), variantOrder: Self.order)
+        let a = try AblationComparison(runs: runs, variantOrder: Self.order, claims: Self.claims)
+        let b = try AblationComparison(runs: runs.reversed(), variantOrder: Self.order, claims: Self.claims)
         let pa = try a.write(to: dir.path + "/a")
         let pb = try b.write(to: dir.path + "/b")
         for (x, y) in [(pa.markdown, pb.markdown), (pa.html, pb.html), (pa.csv, pb.csv)] {
@@ -280,5 +285,27 @@ struct AblationReportTests {
         #expect(AblationHTML.binnedIncidents(legacy, width: 5) == [ChartPoint(5, 12), ChartPoint(10, 0)])
         #expect(AblationHTML.meanCurve(legacy.map(\.valPsnrMu)) == [ChartPoint(5, 30.75), ChartPoint(10, 30.75)])
         #expect(AblationHTML.meanCurve(legacy.map(\.trainLoss)) == [ChartPoint(5, 0.4), ChartPoint(10, 0.2)])
+    }
+
+    @Test func aDifferenceClaimOnAnyMeasureAndVariantNames() throws {
+        // Claims are data: any two variants, any measure. PSNR-mu gain of learnable over phase1: seeds 1 and 2
+        // have PSNR-mu 33 vs 32 and 32 vs 31 (identity 30 for all): +1 dB each.
+        let gain = ClaimSpec(
+            name: "gain", treated: "learnable", baseline: "phase1", measure: .valPsnrMuGain, effect: .difference,
+            claimed: .range(0.5...1.5))
+        let small = ClaimSpec(
+            name: "small", treated: "learnable", baseline: "phase1", measure: .valPsnrMu, effect: .difference,
+            claimed: .range(0...0.5))
+        let (c, _) = try Self.compare(Self.specs(), claims: [gain, small])
+        #expect(c.claims.map(\.verdict) == [.supported, .notSupported])
+        #expect(c.claims[0].perSeed == [1, 1] && c.claims[0].measured == SeedStats(mean: 1, std: 0, n: 2))
+        #expect(c.claims[0].statement.hasSuffix("Effect: val_psnr_mu_gain(learnable) - val_psnr_mu_gain(phase1)."))
+        #expect(AblationText.claimMeasured(c.claims[0]) == "1 +- 0 (n = 2); per seed: 1, 1")
+        // A claim naming a variant no run has (the plan refuses such files; a comparison built by hand can too).
+        let gone = ClaimSpec(
+            name: "gone", treated: "phase_one", baseline: "phase1", measure: .valLoss, effect: .reduction,
+            claimed: .positive)
+        let missing = try Self.compare(Self.specs(), claims: [gone]).0.claims[0]
+        #expect(missing.verdict == .inconclusive && missing.note == "missing runs: phase_one (not in the ablation)")
     }
 }

@@ -1,5 +1,5 @@
-// An ablation file: a base config, variants (a config file and/or --set overrides), seeds and a step budget,
-// turned into the list of ordinary training runs that `hdrpatch ablate` executes.
+// An ablation file: a base config, variants (a config file and/or --set overrides), seeds, a step budget and the
+// claims to check, turned into the list of ordinary training runs that `hdrpatch ablate` executes.
 import Config
 
 /// ```yaml
@@ -12,6 +12,9 @@ import Config
 /// variants:
 ///   - {name: phase1, config: configs/phase1.yaml}
 ///   - {name: clamp4, set: ["residual.clamp=4"]}   # base + overrides
+/// claims:                           # optional; see ClaimSpec
+///   - {name: "clamp helps", treated: clamp4, baseline: phase1, measure: val_log_l1, effect: reduction,
+///      direction: positive}
 /// ```
 public struct AblationPlan: Sendable, Equatable {
     public struct Variant: Sendable, Equatable {
@@ -37,6 +40,8 @@ public struct AblationPlan: Sendable, Equatable {
     public var quickSteps: Int
     /// Overrides applied to every variant, before its own.
     public var commonOverrides: [String]
+    /// What the comparison checks, in file order.
+    public var claims: [ClaimSpec]
 
     public init(config c: ConfigMapping) throws {
         name = try c.required("name")
@@ -63,7 +68,13 @@ public struct AblationPlan: Sendable, Equatable {
             return Variant(name: name, config: config, overrides: overrides)
         }
         guard !variants.isEmpty else { throw c.error("variants", "list at least one variant") }
-        try c.finish(known: ["name", "base", "seeds", "steps", "quick_steps", "set", "variants"])
+        let names = variants.map(\.name)
+        claims = try c.contains("claims") ? c.mappings("claims").map { try ClaimSpec(config: $0, variants: names) } : []
+        var claimNames = Set<String>()
+        for (i, claim) in claims.enumerated() where !claimNames.insert(claim.name).inserted {
+            throw try c.mappings("claims")[i].error("name", "claim '\(claim.name)' appears twice")
+        }
+        try c.finish(known: ["name", "base", "seeds", "steps", "quick_steps", "set", "variants", "claims"])
     }
 
     public static func load(path: String) throws -> AblationPlan {

@@ -1,6 +1,7 @@
 // The comparison half of `ablate`: reads every finished run of every variant and writes comparison.md,
 // comparison.html and comparison.csv from one value, so the three files can never disagree on a number.
 import Foundation
+import Reports
 import RunFiles
 
 /// One (variant, seed) run as the orchestrator left it.
@@ -33,7 +34,8 @@ public struct AblationComparison {
     public var claims: [Claim]
 
     /// Reads the logs of the finished runs; a finished run whose logs cannot be read is an error, not a gap.
-    public init(runs: [AblationRun], variantOrder: [String]) throws {
+    /// `claims` (the ablation file's) are checked against the table, in order.
+    public init(runs: [AblationRun], variantOrder: [String], claims: [ClaimSpec]) throws {
         var order = variantOrder
         for v in Set(runs.map(\.variant)).subtracting(variantOrder).sorted() { order.append(v) }
         let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -56,7 +58,7 @@ public struct AblationComparison {
             table.append(row)
         }
         self.table = table
-        claims = AblationClaims.all(table)
+        self.claims = claims.map { Claim($0, table: table) }
     }
 
     /// Writes the three files into `dir` (created if needed), each atomically; returns their paths.

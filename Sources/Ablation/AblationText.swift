@@ -1,7 +1,8 @@
 // comparison.md and comparison.csv, and the table rows comparison.html shares with the Markdown.
 import Foundation
+import Reports
 
-enum AblationText {
+public enum AblationText {
     /// "0.08 +- 0.01"; std "n/a" with one seed, "n/a" overall when no finished run has the value.
     static func stat(_ s: SeedStats?, _ format: (Double) -> String = ReportText.number) -> String {
         guard let s else { return "n/a" }
@@ -43,9 +44,12 @@ enum AblationText {
         }
     }
 
-    static func claimMeasured(_ cl: Claim) -> String {
+    /// Reductions as percentages, differences in the measure's unit.
+    public static func claimMeasured(_ cl: Claim) -> String {
         guard let m = cl.measured else { return "not measured" }
-        return "\(stat(m, percent)) (n = \(m.n)); per seed: " + cl.perSeed.map(percent).joined(separator: ", ")
+        let asPercent = cl.spec.effect == .reduction
+        let format = { (v: Double) -> String in asPercent ? percent(v) : ReportText.number(v) }
+        return "\(stat(m, format)) (n = \(m.n)); per seed: " + cl.perSeed.map(format).joined(separator: ", ")
     }
 
     static func runRows(_ c: AblationComparison) -> [[String]] {
@@ -68,7 +72,8 @@ enum AblationText {
         "Wall time: the last train record's; steps/s = its step / its wall time.",
         "Verdicts: supported when every seed's effect lies in the claimed range; not supported when the mean lies "
             + "outside it and so do all but at most one seed; otherwise inconclusive. Effects are paired by seed when "
-            + "both variants finished the same seeds. Phase 3: helps / hurts / inconclusive by the same rule on the direction."
+            + "both variants finished the same seeds. Direction-only claims (effect > 0): helps / hurts / inconclusive "
+            + "by the same rule."
     ]
 
     static func markdown(_ c: AblationComparison) -> String {

@@ -1,0 +1,136 @@
+// Runs an ablation plan's (variant, seed) runs as child `hdrpatch train` processes, N at a time: finished runs are
+// skipped, interrupted ones resumed from their latest checkpoint, a failed run is recorded and the others go on.
+import Foundation
+import RunFiles
+import Synchronization
+
+public final class AblationScheduler: Sendable {
+    /// What happened, for the caller to print.
+    public enum Event: Sendable {
+        /// Runs whose latest checkpoint already holds the full step budget.
+        case skipped(count: Int)
+        case resuming(AblationPlan.Run, fromStep: Int)
+        case finished(AblationPlan.Run, seconds: Double, done: Int, total: Int)
+        /// `why` is the last `error:` line of the run's train.log (else its last line, else the exit status).
+        case failed(AblationPlan.Run, seconds: Double, why: String, done: Int, total: Int)
+    }
+
+    /// Where a run stands, from its latest checkpoint's step.
+    public enum RunState: Equatable, Sendable {
+        case finished
+        case resumable(step: Int)
+        case fresh
+    }
+
+    public let runs: [AblationPlan.Run]
+    public let budget: Int
+    public let jobs: Int
+    /// The `hdrpatch` binary the runs are started with.
+    public let executable: String
+    private let stop = Atomic<Bool>(false)
+
+    /// - Parameters: as `AblationPlan.runs(out:quick:seedCount:)`; `jobs` runs at a time share the cores.
+    public init(plan: AblationPlan, out: String, quick: Bool, seedCount: Int?, jobs: Int, executable: String) {
+        runs = plan.runs(out: out, quick: quick, seedCount: seedCount)
+        budget = quick ? plan.quickSteps : plan.steps
+        self.jobs = max(1, jobs)
+        self.executable = executable
+    }
+
+    /// Asks `run` to start nothing new and return once the running children exit (they stop at their own SIGINT,
+    /// which the terminal sends them too, after saving a checkpoint). Safe from a signal handler's thread.
+    public func requestStop() { stop.store(true, ordering: .relaxed) }
+    public var stopRequested: Bool { stop.load(ordering: .relaxed) }
+
+    /// Runs every pending run and returns each run's status, in plan order.
+    public func run(_ report: (Event) -> Void) -> [AblationRun] {
+        // Share the cores between the jobs rather than oversubscribe them.
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
+        var statuses: [String: AblationRun.Status] = [:]
+        var pending: [AblationPlan.Run] = []
+        for r in runs {
+            if Self.state(of: r, budget: budget) == .finished { statuses[r.dir] = .finished } else { pending.append(r) }
+        }
+        if !statuses.isEmpty { report(.skipped(count: statuses.count)) }
+        var running: [(run: AblationPlan.Run, process: Process, started: Date)] = []
+        var done = statuses.count
+        while !pending.isEmpty || !running.isEmpty {
+            while running.count < jobs, !pending.isEmpty, !stopRequested {
+                let r = pending.removeFirst()
+                if case .resumable(let step) = Self.state(of: r, budget: budget) {
+                    report(.resuming(r, fromStep: step))
+                }
+                do {
+                    running.append((r, try launch(r, threads: threads), Date()))
+                } catch {
+                    done += 1
+                    statuses[r.dir] = .failed("could not start: \(error)")
+                    report(.failed(r, seconds: 0, why: "could not start: \(error)", done: done, total: runs.count))
+                }
+            }
+            if stopRequested && running.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.2)
+            for (i, job) in running.enumerated().reversed() where !job.process.isRunning {
+                running.remove(at: i)
+                done += 1
+                let code = job.process.terminationStatus
+                let took = Date().timeIntervalSince(job.started)
+                if code == 0 {
+                    statuses[job.run.dir] = .finished
+                    report(.finished(job.run, seconds: took, done: done, total: runs.count))
+                } else {
+                    let why = Self.lastLine(ofLog: RunDirectory(job.run.dir).trainLog) ?? "exit status \(code)"
+                    statuses[job.run.dir] =
+                        code == 130 ? .failed("interrupted (resume with the same command)") : .failed(why)
+                    report(.failed(job.run, seconds: took, why: why, done: done, total: runs.count))
+                }
+            }
+        }
+        return runs.map { r in
+            AblationRun(variant: r.variant, seed: r.seed, dir: r.dir, status: statuses[r.dir] ?? .missing)
+        }
+    }
+
+    /// Finished when the latest checkpoint has the full step budget; resumable when a checkpoint exists.
+    public static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
+        let weights = RunDirectory(r.dir).latestWeights
+        guard FileManager.default.fileExists(atPath: weights),
+            let step = (try? SafetensorsFile.read(path: weights))?.metadata["step"].flatMap(Int.init)
+        else { return .fresh }
+        return step >= budget ? .finished : .resumable(step: step)
+    }
+
+    func launch(_ r: AblationPlan.Run, threads: Int) throws -> Process {
+        let fm = FileManager.default
+        var args: [String]
+        if case .resumable = Self.state(of: r, budget: budget) {
+            args = ["train", "--resume", r.dir]
+        } else {
+            // Started before but killed ahead of its first checkpoint: nothing to keep.
+            if fm.fileExists(atPath: r.dir) { try fm.removeItem(atPath: r.dir) }
+            args = ["train", "--config", r.config, "--run-dir", r.dir] + r.overrides.flatMap { ["--set", $0] }
+        }
+        try fm.createDirectory(atPath: r.dir, withIntermediateDirectories: true)
+        let logPath = RunDirectory(r.dir).trainLog
+        if !fm.fileExists(atPath: logPath) { _ = fm.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args + ["--workers", "1"]
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = String(threads)
+        p.environment = env
+        p.standardOutput = log
+        p.standardError = log
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    static func lastLine(ofLog path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("error:") }).map(String.init)
+            ?? text.split(whereSeparator: \.isNewline).last.map(String.init)
+    }
+}
