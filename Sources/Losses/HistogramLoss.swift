@@ -14,6 +14,10 @@ public struct HistogramLoss: ConfigurableLossTerm {
     public static let keys: [String] = []
     public var domain: LossDomain { .delta }
 
+    /// The sorts' buffers, one slot per parallel part, kept from one call to the next (copies of the term share
+    /// it: one evaluation at a time, as a network's workspace).
+    private let workspace = Workspace()
+
     public init() {}
     public init(config: ConfigMapping) throws {}
     public var parameters: [String: JSONValue] { [:] }
@@ -26,7 +30,11 @@ public struct HistogramLoss: ConfigurableLossTerm {
         return inputs.delta.storage.withUnsafeBufferPointer { p in
             inputs.gtDelta.storage.withUnsafeBufferPointer { t in
                 gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    sumOverSamples(n, SampleJob(delta: p, gtDelta: t, gradDelta: g, sampleCount: m, scale: scale))
+                    sumOverSamples(
+                        n,
+                        SampleJob(
+                            delta: p, gtDelta: t, gradDelta: g, sampleCount: m, scale: scale, slots: workspace),
+                        slots: workspace)
                 }
             }
         } / Double(n)
@@ -37,15 +45,16 @@ public struct HistogramLoss: ConfigurableLossTerm {
         let delta: UnsafeBufferPointer<Float>, gtDelta: UnsafeBufferPointer<Float>
         let gradDelta: UnsafeMutableBufferPointer<Float>
         let sampleCount: Int, scale: Float
+        let slots: Workspace
 
-        func sample(_ s: Int) -> Double {
+        func sample(_ s: Int, part: Int) -> Double {
             let m = sampleCount
             let base = s * m
             let p = UnsafeBufferPointer(rebasing: delta[base..<(base + m)])
             let t = UnsafeBufferPointer(rebasing: gtDelta[base..<(base + m)])
-            // The sorts' memory: the running thread's own scratch, kept from one call to the next.
+            // The sorts' memory: this part's slot, kept from one call to the next.
             let scratchCount = OrderStatistics.keyedSortScratch(m)
-            let raw = ThreadScratch.bytes(scratchCount * 8 + m * 8, for: "histogram loss, \(m) values per sample")
+            let raw = slots.slot(part).reserveBytes(scratchCount * 8 + m * 8)
             let scratch = UnsafeMutableBufferPointer(
                 start: raw.bindMemory(to: UInt64.self, capacity: scratchCount),
                 count: scratchCount)

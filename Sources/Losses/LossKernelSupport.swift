@@ -19,25 +19,32 @@ extension LossInputs {
 
 /// One sample's share of a loss term: writes the sample's gradient and returns its sum of penalties.
 protocol SampleSumJob {
-    func sample(_ s: Int) -> Double
+    /// Sample `s`'s value; `part` is the parallel part running it (the index of a scratch slot it may use).
+    func sample(_ s: Int, part: Int) -> Double
 }
 
 /// sum over s in 0..<count of job.sample(s), the samples split over the compute threads (each writes only its
 /// own sample's gradient) and their sums added in sample order: the same value whatever the thread count.
-func sumOverSamples<Job: SampleSumJob>(_ count: Int, _ job: Job) -> Double {
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { sums in
-        Parallel.chunks(count, minimum: 1, SampleSums(job: job, sums: sums))
+/// - Parameter slots: a workspace whose slots the job uses by `part`; its slots are made ready here.
+func sumOverSamples<Job: SampleSumJob>(_ count: Int, _ job: Job, slots: Workspace? = nil) -> Double {
+    let parts = max(1, min(Parallel.threads, count))
+    slots?.ensureSlots(parts)
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { sums in
+        Parallel.run(parts, SampleSums(job: job, sums: sums, parts: parts))
         var total = 0.0
         for v in sums { total += v }
         return total
     }
 }
 
-private struct SampleSums<Job: SampleSumJob>: ParallelChunkJob {
+private struct SampleSums<Job: SampleSumJob>: ParallelJob {
     let job: Job
     let sums: UnsafeMutableBufferPointer<Double>
-    func run(_ samples: Range<Int>) {
-        for s in samples { sums.initializeElement(at: s, to: job.sample(s)) }
+    let parts: Int
+    func run(part: Int) {
+        for s in Parallel.share(part, of: parts, total: sums.count) {
+            sums.initializeElement(at: s, to: job.sample(s, part: part))
+        }
     }
 }
 

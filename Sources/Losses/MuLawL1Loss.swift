@@ -56,7 +56,7 @@ public struct MuLawL1Loss: ConfigurableLossTerm {
         let gradDelta: UnsafeMutableBufferPointer<Float>
         let sampleCount: Int, mu: Double, scale: Double, eps: Double
 
-        func sample(_ s: Int) -> Double {
+        func sample(_ s: Int, part _: Int) -> Double {
             let r = (s * sampleCount)..<((s + 1) * sampleCount)
             let q = max(Quantile.linear(target[r], MuLawL1Loss.percentile), MuLawL1Loss.quantileFloor)
             let invLogMu = 1 / log1p(mu)

@@ -54,7 +54,7 @@ public struct PU21L1Loss: ConfigurableLossTerm {
         let gradDelta: UnsafeMutableBufferPointer<Float>
         let sampleCount: Int, scale: Double, eps: Double
 
-        func sample(_ s: Int) -> Double {
+        func sample(_ s: Int, part _: Int) -> Double {
             let r = (s * sampleCount)..<((s + 1) * sampleCount)
             let lo = PU21.minLuminance
             let hi = PU21.maxLuminance

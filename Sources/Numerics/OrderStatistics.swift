@@ -23,17 +23,17 @@ public enum OrderStatistics {
     public static func select(_ values: UnsafeBufferPointer<Float>, ranks: [Int]) -> [Float] {
         ranks.withUnsafeBufferPointer { r in
             [Float](unsafeUninitializedCapacity: r.count) { result, count in
-                select(values, ranks: r, into: result)
+                select(values, ranks: r, into: result, scratch: Workspace())
                 count = r.count
             }
         }
     }
 
-    /// The same into `result` (ranks.count elements), with nothing allocated: the bucket counts and the
-    /// gathered keys live in the calling thread's `ThreadScratch` (so the caller must not be holding it).
+    /// The same into `result` (ranks.count elements), with nothing allocated once `scratch` has grown: the bucket
+    /// counts and the gathered keys live there (its contents are overwritten).
     public static func select(
         _ values: UnsafeBufferPointer<Float>, ranks: UnsafeBufferPointer<Int>,
-        into result: UnsafeMutableBufferPointer<Float>
+        into result: UnsafeMutableBufferPointer<Float>, scratch: Workspace
     ) {
         let n = values.count
         let r = ranks.count
@@ -43,7 +43,7 @@ public enum OrderStatistics {
         // Scratch: 2^16 bucket counts; per rank its bucket, its rank within it, its slot and its place in rank
         // order; per slot its start and fill position; then the gathered keys (at most n).
         let buckets = 1 << 16
-        let raw = ThreadScratch.bytes(buckets * 4 + 6 * r * 8 + n * 4, for: "OrderStatistics.select")
+        let raw = scratch.reserveBytes(buckets * 4 + 6 * r * 8 + n * 4)
         let counts = raw.bindMemory(to: Int32.self, capacity: buckets)
         let ints = (raw + buckets * 4).bindMemory(to: Int.self, capacity: 6 * r)
         let bucketOf = ints

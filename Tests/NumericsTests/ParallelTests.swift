@@ -116,25 +116,25 @@ struct ParallelTests {
         #expect(calls.pointee.load(ordering: .relaxed) == min(Parallel.threads, total / 1000))
     }
 
-    /// A thread's scratch is aligned, kept while requests fit, grown when one does not, and never another
-    /// thread's: parts of one section fill their own scratch and find it unchanged afterwards.
-    @Test func threadScratchIsPerThreadReusedAndGrown() {
-        let first = ThreadScratch.bytes(1000, for: "test")
+    /// A workspace's slots, one per part of a parallel section: aligned, kept while requests fit, grown when one
+    /// does not, and each part's own: parts fill their slots concurrently and find them unchanged afterwards.
+    @Test func workspaceSlotsArePerPartReusedAndGrown() {
+        let w = Workspace()
+        let first = w.reserveBytes(1000)
         #expect(Int(bitPattern: first) % 64 == 0)
-        #expect(ThreadScratch.bytes(10, for: "test") == first, "a smaller request reuses the buffer")
-        let grown = ThreadScratch.bytes(1 << 20, for: "test")
-        #expect(Int(bitPattern: grown) % 64 == 0)
+        #expect(w.reserveBytes(10) == first, "a smaller request reuses the buffer")
+        let grown = w.reserveBytes(1 << 20)
+        #expect(Int(bitPattern: grown) % 64 == 0 && w.capacity >= (1 << 18))
         grown.storeBytes(of: 7, toByteOffset: (1 << 20) - 8, as: Int.self)  // the whole size is writable
-        #expect(ThreadScratch.bytes(1 << 20, for: "test") == grown)
+        #expect(w.reserveBytes(1 << 20) == grown && w.allocations == 3, "the initial buffer, then two growths")
 
         struct Fill: ParallelJob {
-            let pointers: UnsafeMutableBufferPointer<UInt>, threads: UnsafeMutableBufferPointer<pthread_t>
-            let intact: UnsafeMutableBufferPointer<Bool>
+            let slots: Workspace
+            let pointers: UnsafeMutableBufferPointer<UInt>, intact: UnsafeMutableBufferPointer<Bool>
             func run(part: Int) {
-                let p = ThreadScratch.bytes(4096, for: "test").bindMemory(to: Int.self, capacity: 512)
+                let p = slots.slot(part).reserveBytes(4096).bindMemory(to: Int.self, capacity: 512)
                 for i in 0..<512 { p[i] = part * 1000 + i }
                 pointers[part] = UInt(bitPattern: p)
-                threads[part] = pthread_self()
                 // Long enough for the other parts to be filling theirs meanwhile.
                 var ok = true
                 for _ in 0..<200 { for i in 0..<512 where p[i] != part * 1000 + i { ok = false } }
@@ -142,26 +142,21 @@ struct ParallelTests {
             }
         }
         let parts = max(2, Parallel.threads)
+        w.ensureSlots(parts)
         let pointers = UnsafeMutableBufferPointer<UInt>.allocate(capacity: parts)
         let intact = UnsafeMutableBufferPointer<Bool>.allocate(capacity: parts)
-        let threads = UnsafeMutableBufferPointer<pthread_t>.allocate(capacity: parts)
         defer {
             pointers.deallocate()
             intact.deallocate()
-            threads.deallocate()
         }
         pointers.initialize(repeating: 0)
         intact.initialize(repeating: false)
-        threads.initialize(repeating: 0)
-        Parallel.run(parts, Fill(pointers: pointers, threads: threads, intact: intact))
+        Parallel.run(parts, Fill(slots: w, pointers: pointers, intact: intact))
         #expect(intact.allSatisfy { $0 })
-        // Same thread, same buffer; different threads, different buffers. (Where the pool is busy with another
-        // caller's job, every part runs on this thread.)
-        for a in 0..<parts {
-            for b in 0..<parts {
-                #expect(
-                    (pthread_equal(threads[a], threads[b]) != 0) == (pointers[a] == pointers[b]), "parts \(a), \(b)")
-            }
-        }
+        #expect(Set(pointers).count == parts, "every part has its own buffer")
+        let again = Array(pointers)
+        Parallel.run(parts, Fill(slots: w, pointers: pointers, intact: intact))
+        #expect(Array(pointers) == again, "and keeps it from one section to the next")
+        #expect((0..<parts).allSatisfy { w.slot($0).allocations == 2 }, "the initial buffer, then one growth")
     }
 }

@@ -111,12 +111,6 @@ void hp_pool_run(int parts, hp_pool_fn fn, void *ctx);
 /// How long an idle worker spins for the next job before it sleeps (default 2 ms).
 void hp_pool_set_spin(long nanoseconds);
 
-/// Scratch memory of the calling thread: at least `bytes` bytes, 64-byte aligned, grown (contents dropped) when a
-/// call asks for more than the thread's buffer holds, kept for the thread's life and freed at its exit. Valid
-/// until the same thread's next call; another thread never sees it. NULL when memory runs out. For per-sample
-/// work inside parallel parts (a loss term's sorts) that must not allocate per call.
-void *hp_thread_scratch(size_t bytes);
-
 #ifdef __cplusplus
 }
 #endif

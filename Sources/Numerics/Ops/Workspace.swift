@@ -1,5 +1,6 @@
 // A scratch buffer that grows to the largest size asked of it and is then reused, so steady-state
-// training allocates nothing per call (im2col columns live here).
+// training allocates nothing per call: the one scratch mechanism of the project (im2col columns, the 3x3 kernels'
+// per-thread buffers, selection and sorting buffers of the monitor and the histogram loss live in one).
 
 /// Float scratch memory owned by whoever creates it: one op instance, or several layers that run one after
 /// another and share it (e.g. every `Conv2D` of a network). Contents are undefined between calls: an op
@@ -25,7 +26,13 @@ public final class Workspace: @unchecked Sendable {
             .bindMemory(to: Float.self, capacity: count)
     }
 
-    /// Per-thread workspaces for kernels that split a batch over threads; created on first use, then kept.
+    /// `count` bytes (64-byte aligned, as `reserve`), for buffers of other element types.
+    public func reserveBytes(_ count: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(reserve((count + 3) / 4))
+    }
+
+    /// Per-thread workspaces for kernels that split a batch over threads, one per part of a parallel section
+    /// (`Parallel.run(count, ...)`'s part index): created on first use, then kept.
     /// Call from one thread only (before splitting work).
     public func ensureSlots(_ count: Int) {
         while children.count < count { children.append(Workspace()) }

@@ -57,11 +57,11 @@ public enum StepMonitor {
     static let deltaQuantiles: [Double] = [0, 0.01, 0.05, 0.5, 0.95, 0.99, 1]
 
     /// The monitor record of one step. `gradNorm` is the global norm before clipping (NaN when skipped early).
-    /// Its statistics allocate nothing; the record's percentile dictionary and the returned per-patch overflow
-    /// counts are its only heap storage.
+    /// Its statistics allocate nothing once `scratch` (the selection's buffer, owned by the caller) has grown;
+    /// the record's percentile dictionary and the returned per-patch overflow counts are its only heap storage.
     public static func record(
         step: Int, pass: PatchModel.Pass, head: ResidualHead, settings: MonitorSettings,
-        learnedScale: Float?, gradNorm: Double, skipped: Bool
+        learnedScale: Float?, gradNorm: Double, skipped: Bool, scratch: Workspace
     ) -> (MonitorRecord, [Int]) {
         let perPatch = overflowPixels(pass.output, limit: settings.overflowLimit)
         let counts = head.counts(pass.headCache, saturation: settings.saturation)
@@ -69,7 +69,7 @@ public enum StepMonitor {
         // Exact percentiles (linear interpolation between order statistics) by selection, not a full sort.
         let q = withUnsafeTemporaryAllocation(of: Double.self, capacity: deltaQuantiles.count) { quantiles in
             deltaQuantiles.withUnsafeBufferPointer { qs in
-                pass.delta.storage.withUnsafeBufferPointer { percentiles($0, qs, into: quantiles) }
+                pass.delta.storage.withUnsafeBufferPointer { percentiles($0, qs, into: quantiles, scratch: scratch) }
             }
             return (quantiles[0], quantiles[1], quantiles[2], quantiles[3], quantiles[4], quantiles[5], quantiles[6])
         }
@@ -129,16 +129,16 @@ public enum StepMonitor {
     static func percentiles(_ values: UnsafeBufferPointer<Float>, _ qs: [Double]) -> [Double] {
         qs.withUnsafeBufferPointer { q in
             [Double](unsafeUninitializedCapacity: q.count) { result, count in
-                percentiles(values, q, into: result)
+                percentiles(values, q, into: result, scratch: Workspace())
                 count = q.count
             }
         }
     }
 
-    /// The same into `result` (qs.count elements), nothing allocated for up to 32 percentiles.
+    /// The same into `result` (qs.count elements), nothing allocated once `scratch` has grown.
     static func percentiles(
         _ values: UnsafeBufferPointer<Float>, _ qs: UnsafeBufferPointer<Double>,
-        into result: UnsafeMutableBufferPointer<Double>
+        into result: UnsafeMutableBufferPointer<Double>, scratch: Workspace
     ) {
         guard !values.isEmpty else {
             for i in qs.indices { result[i] = .nan }
@@ -153,7 +153,7 @@ public enum StepMonitor {
                     ranks[i] = lower
                     ranks[count + i] = min(lower + 1, n - 1)
                 }
-                OrderStatistics.select(values, ranks: UnsafeBufferPointer(ranks), into: picked)
+                OrderStatistics.select(values, ranks: UnsafeBufferPointer(ranks), into: picked, scratch: scratch)
                 for i in 0..<count {
                     let position = qs[i] * Double(n - 1)
                     let a = picked[i]

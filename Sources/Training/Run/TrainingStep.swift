@@ -22,6 +22,8 @@ public final class TrainingStep: @unchecked Sendable {
     /// Reused from step to step: no allocation per step for the gradient of the loss or its report.
     private var gradDelta = Tensor(zeros: [0])
     private var report = LossReport(terms: [], total: 0)
+    /// The monitor's selection buffer (its delta percentiles).
+    private let monitorScratch = Workspace()
 
     public init(
         model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
@@ -105,10 +107,11 @@ public final class TrainingStep: @unchecked Sendable {
             let skipped = skip != nil
             let head = model.head
             let scale = model.learnedScale
+            let scratch = monitorScratch
             func compute() -> (MonitorRecord, [Int]) {
                 StepMonitor.record(
                     step: step + 1, pass: pass, head: head, settings: monitor, learnedScale: scale,
-                    gradNorm: norm, skipped: skipped)
+                    gradNorm: norm, skipped: skipped, scratch: scratch)
             }
             if let monitorProbe {
                 (record, perPatch) = monitorProbe.measure(compute)
