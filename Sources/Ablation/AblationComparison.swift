@@ -1,5 +1,6 @@
 // The comparison half of `ablate`: reads every finished run of every variant and writes comparison.md,
 // comparison.html and comparison.csv from one value, so the three files can never disagree on a number.
+import EXRIO
 import Foundation
 import Reports
 import RunFiles
@@ -49,7 +50,7 @@ public struct AblationComparison {
                     do {
                         row.runs.append(AblationRunNumbers(seed: r.seed, logs: try RunLogReader.read(dir: r.dir)))
                     } catch {
-                        throw ReportError(path: r.dir, reason: "\(v) seed \(r.seed): \(error)")
+                        throw FileError(path: r.dir, reason: "\(v) seed \(r.seed): \(error)")
                     }
                 case .failed(let e): row.failed.append((r.seed, e))
                 case .missing: row.missingSeeds.append(r.seed)

@@ -106,7 +106,7 @@ public enum EXRWriter {
         _ image: HDRImage, to path: String, options: EXRWriteOptions = EXRWriteOptions()
     ) throws -> EXRWriteReport {
         guard options.pixelType != .rgbe else {
-            throw ImageIOError(path: path, reason: "rgbe is not an EXR pixel type")
+            throw FileError(path: path, reason: "rgbe is not an EXR pixel type")
         }
         var pixels = image.pixels
         var report = EXRWriteReport(halfOverflow: 0, nan: 0)
@@ -117,7 +117,7 @@ public enum EXRWriter {
                 pixels[i] = pixels[i] > 0 ? halfMax : -halfMax
             }
             if options.strict && report.halfOverflow > 0 {
-                throw ImageIOError(
+                throw FileError(
                     path: path,
                     reason:
                         "\(report.halfOverflow) values exceed the half-float range (|v| > 65504); write float or allow clamping"
@@ -155,7 +155,7 @@ public enum EXRWriter {
         try FileBytes.atomicWrite(path) { temp in
             var err = [CChar](repeating: 0, count: 512)
             if hp_exr_write(temp, descs, Int32(descs.count), Int32(max(threads, 0)), &err, err.count) != 0 {
-                throw ImageIOError(path: path, reason: EXRDecoder.message(err))
+                throw FileError(path: path, reason: EXRDecoder.message(err))
             }
         }
     }
@@ -164,7 +164,7 @@ public enum EXRWriter {
     /// layout of OpenEXR's WRITE_YC mode. Chroma is lossy by design.
     public static func writeLuminanceChroma(_ image: HDRImage, to path: String) throws {
         guard image.width > 0, image.height > 0 else {
-            throw ImageIOError(path: path, reason: "image size \(image.width) x \(image.height) is empty")
+            throw FileError(path: path, reason: "image size \(image.width) x \(image.height) is empty")
         }
         let n = image.planeCount
         try FileBytes.atomicWrite(path) { temp in
@@ -174,35 +174,35 @@ public enum EXRWriter {
                     temp, Int32(image.width), Int32(image.height), p.baseAddress!,
                     p.baseAddress! + n, p.baseAddress! + 2 * n, &err, err.count)
             }
-            if status != 0 { throw ImageIOError(path: path, reason: EXRDecoder.message(err)) }
+            if status != 0 { throw FileError(path: path, reason: EXRDecoder.message(err)) }
         }
     }
 
     private static func validate(_ parts: [EXRPart], path: String) throws {
-        guard !parts.isEmpty else { throw ImageIOError(path: path, reason: "nothing to write") }
+        guard !parts.isEmpty else { throw FileError(path: path, reason: "nothing to write") }
         var names = Set<String>()
         for p in parts {
             guard p.width > 0, p.height > 0 else {
-                throw ImageIOError(path: path, reason: "image size \(p.width) x \(p.height) is empty")
+                throw FileError(path: path, reason: "image size \(p.width) x \(p.height) is empty")
             }
             guard p.width <= Int(Int32.max), p.height <= Int(Int32.max),
                 abs(p.originX) + p.width < Int(Int32.max), abs(p.originY) + p.height < Int(Int32.max)
-            else { throw ImageIOError(path: path, reason: "data window does not fit 32-bit coordinates") }
-            guard !p.channels.isEmpty else { throw ImageIOError(path: path, reason: "part without channels") }
+            else { throw FileError(path: path, reason: "data window does not fit 32-bit coordinates") }
+            guard !p.channels.isEmpty else { throw FileError(path: path, reason: "part without channels") }
             for c in p.channels {
                 guard c.plane.count == p.width * p.height else {
-                    throw ImageIOError(
+                    throw FileError(
                         path: path, reason: "channel \(c.name) has \(c.plane.count) values for \(p.width) x \(p.height)"
                     )
                 }
-                guard c.type != .rgbe else { throw ImageIOError(path: path, reason: "rgbe is not an EXR pixel type") }
+                guard c.type != .rgbe else { throw FileError(path: path, reason: "rgbe is not an EXR pixel type") }
             }
             if let t = p.tiling, t.width < 1 || t.height < 1 {
-                throw ImageIOError(path: path, reason: "tile size \(t.width) x \(t.height) is empty")
+                throw FileError(path: path, reason: "tile size \(t.width) x \(t.height) is empty")
             }
             if parts.count > 1 {
                 guard let n = p.name, !n.isEmpty, names.insert(n).inserted else {
-                    throw ImageIOError(path: path, reason: "every part of a multi-part file needs a distinct name")
+                    throw FileError(path: path, reason: "every part of a multi-part file needs a distinct name")
                 }
             }
         }

@@ -8,12 +8,12 @@ public enum FileBytes {
     public static func read(_ path: String) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below as not a regular file.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        if fd < 0 { throw ImageIOError(path: path, reason: errnoText()) }
+        if fd < 0 { throw FileError(path: path, reason: errnoText()) }
         defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) != 0 { throw ImageIOError(path: path, reason: errnoText()) }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw ImageIOError(path: path, reason: "is a directory") }
-        if (st.st_mode & S_IFMT) != S_IFREG { throw ImageIOError(path: path, reason: "not a regular file") }
+        if fstat(fd, &st) != 0 { throw FileError(path: path, reason: errnoText()) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw FileError(path: path, reason: "is a directory") }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw FileError(path: path, reason: "not a regular file") }
         let size = Int(st.st_size)
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
@@ -22,7 +22,7 @@ public enum FileBytes {
                 let n = Glibc.read(fd, buf.baseAddress! + done, size - done)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw ImageIOError(path: path, reason: errnoText())
+                    throw FileError(path: path, reason: errnoText())
                 }
                 if n == 0 { break }
                 done += n
@@ -40,10 +40,10 @@ public enum FileBytes {
         let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try body(temp)
-        } catch let error as ImageIOError {
+        } catch let error as FileError {
             unlink(temp)
             // Libraries name the file they were writing: the user knows it by its final name.
-            throw ImageIOError(path: path, reason: error.reason.replacing(temp, with: path))
+            throw FileError(path: path, reason: error.reason.replacing(temp, with: path))
         } catch {
             unlink(temp)
             throw error
@@ -55,13 +55,13 @@ public enum FileBytes {
             let reason = errnoText()
             if tfd >= 0 { close(tfd) }
             unlink(temp)
-            throw ImageIOError(path: path, reason: reason)
+            throw FileError(path: path, reason: reason)
         }
         close(tfd)
         if rename(temp, path) != 0 {
             let reason = errnoText()
             unlink(temp)
-            throw ImageIOError(path: path, reason: reason)
+            throw FileError(path: path, reason: reason)
         }
         // The rename is durable only once the directory entry is: fsync the directory (best effort).
         let slash = path.lastIndex(of: "/")
@@ -76,7 +76,7 @@ public enum FileBytes {
     public static func atomicWrite(_ path: String, bytes: [UInt8]) throws {
         try atomicWrite(path) { temp in
             let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if fd < 0 { throw ImageIOError(path: path, reason: "cannot create: " + errnoText()) }
+            if fd < 0 { throw FileError(path: path, reason: "cannot create: " + errnoText()) }
             defer { close(fd) }
             var done = 0
             try bytes.withUnsafeBytes { buf in
@@ -84,7 +84,7 @@ public enum FileBytes {
                     let n = write(fd, buf.baseAddress! + done, buf.count - done)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        throw ImageIOError(path: path, reason: errnoText())
+                        throw FileError(path: path, reason: errnoText())
                     }
                     done += n
                 }

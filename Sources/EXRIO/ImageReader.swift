@@ -30,7 +30,7 @@ public struct ReadOptions: Sendable {
 
 public enum ImageReader {
     /// Reads an EXR or Radiance file into float RGB. Finite negative values are clamped to 0 and counted;
-    /// NaN and Inf pixels are counted and kept. Every failure is an `ImageIOError` naming `path`.
+    /// NaN and Inf pixels are counted and kept. Every failure is an `FileError` naming `path`.
     public static func read(path: String, options: ReadOptions = ReadOptions()) throws -> LoadedImage {
         let bytes = try FileBytes.read(path)
         return try read(bytes: bytes, path: path, options: options)
@@ -45,8 +45,8 @@ public enum ImageReader {
             if Radiance.looksLikeRadiance(raw) {
                 return try Radiance.decode(raw, path: path, maxPixels: options.maxPixels)
             }
-            if raw.isEmpty { throw ImageIOError(path: path, reason: "empty file") }
-            throw ImageIOError(path: path, reason: "not an OpenEXR or Radiance file (unrecognised magic bytes)")
+            if raw.isEmpty { throw FileError(path: path, reason: "empty file") }
+            throw FileError(path: path, reason: "not an OpenEXR or Radiance file (unrecognised magic bytes)")
         }
         let counts = image.clampNegativesAndCount()
         return LoadedImage(image: image, info: info, counts: counts)
@@ -71,7 +71,7 @@ enum EXRDecoder {
         var handle: OpaquePointer?
         guard hp_exr_open(raw.baseAddress, raw.count, UInt64(max(options.maxPixels, 0)), &handle, &err, err.count) == 0,
             let h = handle
-        else { throw ImageIOError(path: path, reason: message(err)) }
+        else { throw FileError(path: path, reason: message(err)) }
         defer { hp_exr_close(h) }
 
         let partCount = Int(hp_exr_part_count(h))
@@ -82,13 +82,13 @@ enum EXRDecoder {
 
         var pi = hp_exr_part_info()
         guard hp_exr_get_part_info(h, Int32(part), &pi, &err, err.count) == 0 else {
-            throw ImageIOError(path: path, reason: message(err))
+            throw FileError(path: path, reason: message(err))
         }
         var channels: [ChannelInfo] = []
         for i in 0..<Int(pi.channel_count) {
             var c = hp_exr_channel()
             guard hp_exr_get_channel(h, Int32(part), Int32(i), &c) == 0, let name = c.name else {
-                throw ImageIOError(path: path, reason: "unreadable channel list")
+                throw FileError(path: path, reason: "unreadable channel list")
             }
             let type: PixelType = c.pixel_type == 0 ? .uint : (c.pixel_type == 1 ? .half : .float)
             channels.append(
@@ -97,7 +97,7 @@ enum EXRDecoder {
                     xSampling: Int(c.x_sampling), ySampling: Int(c.y_sampling)))
         }
         if pi.storage == 2 || pi.storage == 3 {
-            throw ImageIOError(path: path, reason: "deep data is not supported")
+            throw FileError(path: path, reason: "deep data is not supported")
         }
         let dataWindow = PixelBox(
             minX: Int(pi.dw_min_x), minY: Int(pi.dw_min_y), maxX: Int(pi.dw_max_x), maxY: Int(pi.dw_max_y))
@@ -109,7 +109,7 @@ enum EXRDecoder {
         let plan: ChannelPlan
         switch ChannelSelection.plan(channels: channels, layer: options.layer) {
         case .success(let p): plan = p
-        case .failure(let e): throw ImageIOError(path: path, reason: e.reason)
+        case .failure(let e): throw FileError(path: path, reason: e.reason)
         }
 
         var image = HDRImage(width: w, height: ht)
@@ -141,7 +141,7 @@ enum EXRDecoder {
                     Int32(options.threads), &err, err.count)
             }
         }
-        guard status == 0 else { throw ImageIOError(path: path, reason: message(err)) }
+        guard status == 0 else { throw FileError(path: path, reason: message(err)) }
         switch plan {
         case .rgb(let r, let g, let b): selected = [r, g, b]
         case .grey(let y): selected = [y, y, y]
@@ -168,13 +168,13 @@ enum EXRDecoder {
         switch want {
         case .index(let i):
             guard parts.indices.contains(i) else {
-                throw ImageIOError(
+                throw FileError(
                     path: path, reason: "no part \(i); the file has \(parts.count) part(s)\(partList(parts))")
             }
             return i
         case .name(let name):
             guard let p = parts.first(where: { $0.name == name }) else {
-                throw ImageIOError(path: path, reason: "no part named '\(name)'\(partList(parts))")
+                throw FileError(path: path, reason: "no part named '\(name)'\(partList(parts))")
             }
             return p.index
         }

@@ -23,10 +23,10 @@ enum Radiance {
     /// Error reasons count scanlines in file order from 0.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int
-    ) throws(ImageIOError)
+    ) throws(FileError)
         -> (HDRImage, ImageInfo)
     {
-        func fail(_ reason: String) -> ImageIOError { ImageIOError(path: path, reason: reason) }
+        func fail(_ reason: String) -> FileError { FileError(path: path, reason: reason) }
         guard looksLikeRadiance(bytes) else { throw fail("not a Radiance file (no \"#?\" magic)") }
 
         // Header: "#?PROGRAM" line, then variable lines up to an empty line.
@@ -353,7 +353,7 @@ public enum RadianceWriter {
     /// New-style RLE where the width allows it. Negative and NaN channels store as 0, +Inf saturates.
     public static func write(_ image: HDRImage, to path: String, runLength: Bool = true) throws {
         guard image.width > 0, image.height > 0 else {
-            throw ImageIOError(path: path, reason: "image size \(image.width) x \(image.height) is empty")
+            throw FileError(path: path, reason: "image size \(image.width) x \(image.height) is empty")
         }
         try FileBytes.atomicWrite(path, bytes: Radiance.encode(image, runLength: runLength))
     }

@@ -1,5 +1,4 @@
 // Distribution matching of residuals: L1 between the sorted values of predicted and ground-truth delta.
-import Config
 import Numerics
 
 /// Per sample s with M = C*H*W values: sort pred delta and gt delta ascending,
@@ -9,9 +8,8 @@ import Numerics
 /// Gradient flows back through the sort permutation of pred: the element that landed at rank k gets
 /// sign(sorted_p[k] - sorted_g[k]) / (M * N); gt carries no gradient. Ties are ordered by position and
 /// -0 sorts before +0 (IEEE total order), so the permutation, and hence the gradient, is deterministic.
-public struct HistogramLoss: ConfigurableLossTerm {
+public struct HistogramLoss: ParameterlessLossTerm {
     public static let type = "histogram"
-    public static let keys: [String] = []
     public var domain: LossDomain { .delta }
 
     /// The sorts' buffers, one slot per parallel part, kept from one call to the next (copies of the term share
@@ -19,8 +17,6 @@ public struct HistogramLoss: ConfigurableLossTerm {
     private let workspace = Workspace()
 
     public init() {}
-    public init(config: ConfigMapping) throws {}
-    public var parameters: [String: JSONValue] { [:] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)

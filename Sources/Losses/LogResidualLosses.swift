@@ -36,14 +36,11 @@ public struct HuberLoss: ConfigurableLossTerm {
 }
 
 /// |e|, gradient sign(e) (0 at e == 0, as torch). Mean over all N*C*H*W elements.
-public struct L1Loss: ConfigurableLossTerm {
+public struct L1Loss: ParameterlessLossTerm {
     public static let type = "l1"
-    public static let keys: [String] = []
     public var domain: LossDomain { .log }
 
     public init() {}
-    public init(config: ConfigMapping) throws {}
-    public var parameters: [String: JSONValue] { [:] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in
@@ -53,14 +50,11 @@ public struct L1Loss: ConfigurableLossTerm {
 }
 
 /// e^2, gradient 2e. Mean over all N*C*H*W elements.
-public struct MSELoss: ConfigurableLossTerm {
+public struct MSELoss: ParameterlessLossTerm {
     public static let type = "mse"
-    public static let keys: [String] = []
     public var domain: LossDomain { .log }
 
     public init() {}
-    public init(config: ConfigMapping) throws {}
-    public var parameters: [String: JSONValue] { [:] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in (e * e, 2 * e) }

@@ -48,6 +48,38 @@ private struct SampleSums<Job: SampleSumJob>: ParallelJob {
     }
 }
 
+/// What a term on the linear output reads and writes, per element: output and target (N * M each), the gradient
+/// to accumulate into, and the mean's factor weight / (N * M).
+struct OutputTermBuffers {
+    let output: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>
+    let gradDelta: UnsafeMutableBufferPointer<Float>
+    let sampleCount: Int, scale: Double, eps: Double
+}
+
+/// The frame of the per-sample terms on the linear output (mu_law_l1, pu21_l1): the value is the mean over all
+/// N * M elements of the per-sample sums `job` computes; the gradient, accumulated by the job, carries weight / (N * M).
+func meanOverOutputSamples<Job: SampleSumJob>(
+    _ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String,
+    _ job: (OutputTermBuffers) -> Job
+) -> Double {
+    inputs.checkShapes(gradDelta, term: term)
+    let n = inputs.delta.shape[0]
+    let m = inputs.delta.sampleCount
+    let scale = weight / Double(n * m)
+    return inputs.output.storage.withUnsafeBufferPointer { out in
+        inputs.target.storage.withUnsafeBufferPointer { tgt in
+            gradDelta.storage.withUnsafeMutableBufferPointer { g in
+                sumOverSamples(
+                    n,
+                    job(
+                        OutputTermBuffers(
+                            output: out, target: tgt, gradDelta: g, sampleCount: m, scale: scale,
+                            eps: Double(inputs.eps))))
+            }
+        }
+    } / Double(n * m)
+}
+
 /// torch.sign: -1, 0 or 1, so |e| has gradient 0 at e == 0; NaN stays NaN so a broken step is visible.
 @inline(__always)
 func torchSign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)) }

@@ -11,6 +11,17 @@ public protocol ConfigurableLossTerm: LossTerm {
     var parameters: [String: JSONValue] { get }
 }
 
+/// A term without keys of its own (l1, mse, histogram, moment, sparsity): built by `init()`.
+public protocol ParameterlessLossTerm: ConfigurableLossTerm {
+    init()
+}
+
+extension ParameterlessLossTerm {
+    public static var keys: [String] { [] }
+    public init(config: ConfigMapping) throws { self.init() }
+    public var parameters: [String: JSONValue] { [:] }
+}
+
 /// One configured entry of the `loss:` list: the term and its weight in the total.
 public struct WeightedLossTerm: Sendable {
     /// >= 0. A weight of 0 keeps the term evaluated and reported (a metric) without moving the total or the gradient.

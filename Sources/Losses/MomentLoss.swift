@@ -1,5 +1,4 @@
 // Distribution matching of residuals by their first two moments, per sample.
-import Config
 import Numerics
 
 /// Per sample s with M = C*H*W values: term_s = |mean_p - mean_g| + |var_p - var_g|, population variance
@@ -8,14 +7,11 @@ import Numerics
 /// Gradient w.r.t. pred element i of sample s: (sign(mean_p - mean_g) + sign(var_p - var_g) * 2 (p_i - mean_p)) / (M N)
 /// (the mean's own dependence on p_i cancels in d var / d p_i because the deviations sum to 0).
 /// gt carries no gradient.
-public struct MomentLoss: ConfigurableLossTerm {
+public struct MomentLoss: ParameterlessLossTerm {
     public static let type = "moment"
-    public static let keys: [String] = []
     public var domain: LossDomain { .delta }
 
     public init() {}
-    public init(config: ConfigMapping) throws {}
-    public var parameters: [String: JSONValue] { [:] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)

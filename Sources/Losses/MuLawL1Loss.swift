@@ -33,43 +33,29 @@ public struct MuLawL1Loss: ConfigurableLossTerm {
     public var parameters: [String: JSONValue] { ["mu": .number(mu)] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        inputs.checkShapes(gradDelta, term: Self.type)
-        let n = inputs.delta.shape[0]
-        let m = inputs.delta.sampleCount
-        let scale = weight / Double(n * m)
-        return inputs.output.storage.withUnsafeBufferPointer { out in
-            inputs.target.storage.withUnsafeBufferPointer { tgt in
-                gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    sumOverSamples(
-                        n,
-                        SampleJob(
-                            output: out, target: tgt, gradDelta: g, sampleCount: m, mu: mu,
-                            scale: scale, eps: Double(inputs.eps)))
-                }
-            }
-        } / Double(n * m)
+        meanOverOutputSamples(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { b in
+            SampleJob(b: b, mu: mu)
+        }
     }
 
     /// One sample: its target's percentile, then every element's penalty and gradient.
     private struct SampleJob: SampleSumJob {
-        let output: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>
-        let gradDelta: UnsafeMutableBufferPointer<Float>
-        let sampleCount: Int, mu: Double, scale: Double, eps: Double
+        let b: OutputTermBuffers, mu: Double
 
         func sample(_ s: Int, part _: Int) -> Double {
-            let r = (s * sampleCount)..<((s + 1) * sampleCount)
-            let q = max(Quantile.linear(target[r], MuLawL1Loss.percentile), MuLawL1Loss.quantileFloor)
+            let r = (s * b.sampleCount)..<((s + 1) * b.sampleCount)
+            let q = max(Quantile.linear(b.target[r], MuLawL1Loss.percentile), MuLawL1Loss.quantileFloor)
             let invLogMu = 1 / log1p(mu)
             var sum = 0.0
             for i in r {
-                let x = Double(output[i])
+                let x = Double(b.output[i])
                 let no = tanh(max(x, 0) / q)
-                let nt = tanh(max(Double(target[i]), 0) / q)
+                let nt = tanh(max(Double(b.target[i]), 0) / q)
                 let e = (log1p(mu * no) - log1p(mu * nt)) * invLogMu
                 sum += abs(e)
                 // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x >= 0.
                 let dT = x >= 0 ? mu / (1 + mu * no) * invLogMu * (1 - no * no) / q : 0
-                gradDelta[i] += Float(scale * torchSign(e) * dT * (x + eps))
+                b.gradDelta[i] += Float(b.scale * torchSign(e) * dT * (x + b.eps))
             }
             return sum
         }

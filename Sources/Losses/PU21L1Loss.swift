@@ -1,5 +1,4 @@
 // L1 between PU21-encoded output and target, with each image scaled to absolute luminance.
-import Config
 import Glibc
 import Numerics
 
@@ -12,16 +11,13 @@ import Numerics
 /// (V spans about 0 to 595, so pick the weight accordingly), accumulated in Double.
 /// Chain to delta: d output / d delta = output + eps. Per-element math in Double (V is O(100) and its
 /// differences are small; float32 would lose them to cancellation).
-public struct PU21L1Loss: ConfigurableLossTerm {
+public struct PU21L1Loss: ParameterlessLossTerm {
     public static let type = "pu21_l1"
-    public static let keys: [String] = []
     public var domain: LossDomain { .pu21 }
     /// The luminance the target's maximum is scaled to, cd/m^2.
     public static let peakLuminance = 4000.0
 
     public init() {}
-    public init(config: ConfigMapping) throws {}
-    public var parameters: [String: JSONValue] { [:] }
 
     /// The scale to absolute luminance of one target sample: 4000 / max, or 1 when max <= 0.
     static func luminanceScale(_ target: some Collection<Float>) -> Double {
@@ -31,44 +27,30 @@ public struct PU21L1Loss: ConfigurableLossTerm {
     }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        inputs.checkShapes(gradDelta, term: Self.type)
-        let n = inputs.delta.shape[0]
-        let m = inputs.delta.sampleCount
-        let scale = weight / Double(n * m)
-        return inputs.output.storage.withUnsafeBufferPointer { out in
-            inputs.target.storage.withUnsafeBufferPointer { tgt in
-                gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                    sumOverSamples(
-                        n,
-                        SampleJob(
-                            output: out, target: tgt, gradDelta: g, sampleCount: m, scale: scale,
-                            eps: Double(inputs.eps)))
-                }
-            }
-        } / Double(n * m)
+        meanOverOutputSamples(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { b in
+            SampleJob(b: b)
+        }
     }
 
     /// One sample: its luminance scale, then every element's penalty and gradient.
     private struct SampleJob: SampleSumJob {
-        let output: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>
-        let gradDelta: UnsafeMutableBufferPointer<Float>
-        let sampleCount: Int, scale: Double, eps: Double
+        let b: OutputTermBuffers
 
         func sample(_ s: Int, part _: Int) -> Double {
-            let r = (s * sampleCount)..<((s + 1) * sampleCount)
+            let r = (s * b.sampleCount)..<((s + 1) * b.sampleCount)
             let lo = PU21.minLuminance
             let hi = PU21.maxLuminance
-            let lum = PU21L1Loss.luminanceScale(target[r])
+            let lum = PU21L1Loss.luminanceScale(b.target[r])
             var sum = 0.0
             for i in r {
-                let x = Double(output[i])
+                let x = Double(b.output[i])
                 let yo = lum * x
                 let inside = yo >= lo && yo <= hi
                 let (vo, slope) = PU21.encodeWithSlope(min(max(yo, lo), hi))
-                let vt = PU21.encode(min(max(lum * Double(target[i]), lo), hi))
+                let vt = PU21.encode(min(max(lum * Double(b.target[i]), lo), hi))
                 let e = vo - vt
                 sum += abs(e)
-                if inside { gradDelta[i] += Float(scale * torchSign(e) * slope * lum * (x + eps)) }
+                if inside { b.gradDelta[i] += Float(b.scale * torchSign(e) * slope * lum * (x + b.eps)) }
             }
             return sum
         }

@@ -1,17 +1,13 @@
 // A pull of predicted residuals toward 0 (docs/conventions.md, Phase 3; weight ~0.1).
-import Config
 import Numerics
 
 /// mean |delta_pred| over all N*C*H*W elements, accumulated in Double. Gradient sign(delta) / count
 /// (0 at delta == 0, as torch). gtDelta is not used.
-public struct SparsityLoss: ConfigurableLossTerm {
+public struct SparsityLoss: ParameterlessLossTerm {
     public static let type = "sparsity"
-    public static let keys: [String] = []
     public var domain: LossDomain { .delta }
 
     public init() {}
-    public init(config: ConfigMapping) throws {}
-    public var parameters: [String: JSONValue] { [:] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)

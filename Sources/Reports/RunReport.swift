@@ -182,20 +182,8 @@ public struct RunReport: Sendable {
     public static func writeAtomically(_ text: String, to path: String) throws {
         do {
             try FileBytes.atomicWrite(path, text: text)
-        } catch let e as ImageIOError {
-            throw ReportError(path: e.path, reason: "cannot write: \(e.reason)")
+        } catch let e as FileError {
+            throw FileError(path: e.path, reason: "cannot write: \(e.reason)")
         }
     }
-}
-
-/// Why a report or comparison could not be made; `path` is the run directory or the file at fault. Defects in the
-/// run files themselves are the reader's RunLogError, which names the file and line.
-public struct ReportError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var path: String
-    public var reason: String
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-    public var description: String { "\(path): \(reason)" }
 }

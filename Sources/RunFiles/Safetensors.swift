@@ -1,5 +1,6 @@
 // The safetensors container (F32 only): writing one, and reading one strictly.
 import Config
+import EXRIO
 import Foundation
 
 /// Layout: u64 little-endian header length N, N bytes of UTF-8 JSON, then the tensor data.
@@ -61,7 +62,7 @@ public enum Safetensors {
 
     /// Writes atomically (temp file beside `path`, fsync, rename); the old file survives any failure.
     public static func write(_ tensors: [TensorRef], metadata: [String: String], to path: String) throws {
-        try AtomicFile.write(path, bytes: encode(tensors, metadata: metadata))
+        try FileBytes.atomicWrite(path, bytes: encode(tensors, metadata: metadata))
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, other text as UTF-8.
@@ -102,12 +103,12 @@ public struct SafetensorsFile: Sendable {
     private let dataStart: Int
 
     public static func read(path: String) throws -> SafetensorsFile {
-        try SafetensorsFile(bytes: AtomicFile.read(path), path: path)
+        try SafetensorsFile(bytes: FileBytes.read(path), path: path)
     }
 
     /// - Parameter path: names the file in errors.
     public init(bytes: [UInt8], path: String) throws {
-        func fail(_ reason: String) -> CheckpointError { CheckpointError(path: path, reason: reason) }
+        func fail(_ reason: String) -> FileError { FileError(path: path, reason: reason) }
         guard bytes.count >= 8 else { throw fail("\(bytes.count) bytes: too short for a safetensors header") }
         let n = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         // A file of another kind (a YAML config, an EXR) shows as a header length beyond the limit or the file.
@@ -162,7 +163,7 @@ public struct SafetensorsFile: Sendable {
 
     private static func tensor(
         _ name: String, _ entry: JSONValue,
-        fail: (String) -> CheckpointError
+        fail: (String) -> FileError
     ) throws -> Tensor {
         guard case .object(let o) = entry else { throw fail("tensor '\(name)': expected an object") }
         for k in o.keys.sorted() where !["dtype", "shape", "data_offsets"].contains(k) {

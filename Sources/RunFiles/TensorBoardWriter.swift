@@ -71,13 +71,13 @@ public final class TensorBoardWriter {
 
 /// Whole-file read and atomic replace, with RunLogError naming the file.
 func readAll(_ path: String) throws -> [UInt8] {
-    do { return try FileBytes.read(path) } catch let e as ImageIOError {
+    do { return try FileBytes.read(path) } catch let e as FileError {
         throw RunLogError(path: path, reason: e.reason)
     }
 }
 
 func replace(_ path: String, with bytes: [UInt8]) throws {
-    do { try FileBytes.atomicWrite(path, bytes: bytes) } catch let e as ImageIOError {
+    do { try FileBytes.atomicWrite(path, bytes: bytes) } catch let e as FileError {
         throw RunLogError(path: path, reason: e.reason)
     }
 }

@@ -36,11 +36,9 @@ struct Ablate: ParsableCommand {
     }
 
     func run() throws {
-        let plan: AblationPlan
-        do { plan = try AblationPlan.load(path: config) } catch {
-            printError("\(config): \(error)")
-            throw ExitCode(1)
-        }
+        var loaded: AblationPlan?
+        try withOneLineErrors(file: config) { loaded = try AblationPlan.load(path: config) }
+        guard let plan = loaded else { return }
         let outDir = out ?? "runs/ablation-\(plan.name)" + (quick ? "-quick" : "")
         let executable =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

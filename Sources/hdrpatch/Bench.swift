@@ -98,7 +98,8 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        // Bad files, data or config: one line naming what, and a non-zero exit.
+        try withOneLineErrors {
             let rows: [Row]
             switch what {
             case .exr: rows = try exrRows()
@@ -115,12 +116,6 @@ struct Bench: ParsableCommand {
             } else {
                 for r in rows where !r.line.isEmpty { print(r.line) }
             }
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            // Bad files, data or config: one line naming what, and a non-zero exit.
-            printError("\(error)")
-            throw ExitCode(1)
         }
     }
 
@@ -174,7 +169,7 @@ struct Bench: ParsableCommand {
         for path in files {
             let bytes =
                 try FileManager.default.contents(atPath: path).map { Array($0) }
-                ?? { throw ImageIOError(path: path, reason: "cannot read file") }()
+                ?? { throw FileError(path: path, reason: "cannot read file") }()
             for t in threads {
                 let options = ReadOptions(threads: t)
                 let first = try ImageReader.read(bytes: bytes, path: path, options: options)

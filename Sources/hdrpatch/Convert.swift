@@ -45,7 +45,7 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try withOneLineErrors {
             let loaded = try ImageReader.read(path: input, options: ReadOptions(part: partSelector(part), layer: layer))
             let c = loaded.counts
             if c.negativeClamped + c.nan + c.inf > 0 {
@@ -60,9 +60,6 @@ struct Convert: ParsableCommand {
             }
             print(
                 "\(output): wrote \(loaded.image.width) x \(loaded.image.height) \(pixelType.rawValue) \(compression)")
-        } catch let e as ImageIOError {
-            printError(e.description)
-            throw ExitCode(1)
         }
     }
 }

@@ -20,24 +20,16 @@ struct Evaluate: ParsableCommand {
             """
     )
 
-    @Option(help: "Weights file (.safetensors) written by train.")
-    var checkpoint: String
+    @OptionGroup var model: CheckpointOptions
 
     @Option(help: "Paired data root with input/ and target/ (full images of any size).")
     var data: String
 
-    @OptionGroup var tiling: TilingOptions
-
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
-    @Option(help: "YAML config with model: and residual: for a checkpoint without embedded config.")
-    var config: String?
-
     func run() throws {
-        try withOneLineErrors(checkpoint: checkpoint, config: config) {
-            let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config)
-            let restorer = try TiledRestore(model: loaded.model, tile: tiling.tile, overlap: tiling.overlap)
+        try model.withModel { loaded, restorer in
             let dataset = try PairedDataset(
                 root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
                 warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })

@@ -1,7 +1,9 @@
 // The `hdrpatch` command line: a thin layer over the library targets, one file per subcommand.
 import ArgumentParser
+import Config
 import EXRIO
 import Foundation
+import Numerics
 
 @main
 struct Entry {
@@ -27,6 +29,28 @@ struct HDRPatch: ParsableCommand {
 /// Prints `error: <text>` on standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+}
+
+/// Runs a subcommand's work: any error becomes one line `error: ...` on stderr and exit status 1 (an ExitCode
+/// passes through). Errors name their file or key themselves; a config error without a file of its own (an
+/// embedded config) and a checkpoint's shape mismatch are prefixed with `file`, what the command was reading.
+/// - Parameter keyErrorsNameFile: false where config keys may come from `--set` as well as the file (train): then
+///   only an error about the file as a whole (missing, unreadable, not YAML) names it.
+func withOneLineErrors(file: String? = nil, keyErrorsNameFile: Bool = true, _ body: () throws -> Void) throws {
+    do {
+        try body()
+        return
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as ConfigError {
+        let named = keyErrorsNameFile || e.keyPath.isEmpty ? e.file ?? file : nil
+        printError(named.map { "\($0): \(e)" } ?? "\(e)")
+    } catch let e as ParameterStoreError {
+        printError(file.map { "\($0): \(e)" } ?? "\(e)")
+    } catch {
+        printError("\(error)")
+    }
+    throw ExitCode(1)
 }
 
 /// Parses `--part`: a number selects by index, anything else by part name.

@@ -59,7 +59,7 @@ struct Inspect: ParsableCommand {
                     luminance: LuminanceStats(loaded.image), pixels: loaded.counts,
                     readMilliseconds: elapsed)
                 if json { records.append(record) } else { print(Self.text(record)) }
-            } catch let e as ImageIOError {
+            } catch let e as FileError {
                 printError(e.description)
                 failed = true
             } catch {

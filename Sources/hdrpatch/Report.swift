@@ -18,16 +18,13 @@ struct Report: ParsableCommand {
     var runDir: String
 
     func run() throws {
-        do {
+        // FileError (the directory, a write) or RunLogError (a run file, with its line): both one line.
+        try withOneLineErrors {
             let report = try RunReport.load(runDir)
             let paths = try report.write()
             print(paths.html)
             print(paths.markdown)
             if let first = report.stats.verdict.first { print(first) }
-        } catch {
-            // ReportError (the directory, a write) or RunLogError (a run file, with its line): both one line.
-            printError("\(error)")
-            throw ExitCode(1)
         }
     }
 }

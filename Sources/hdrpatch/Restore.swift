@@ -20,8 +20,7 @@ struct Restore: ParsableCommand {
             """
     )
 
-    @Option(help: "Weights file (.safetensors) written by train.")
-    var checkpoint: String
+    @OptionGroup var model: CheckpointOptions
 
     @Argument(help: "Input image (.exr or .hdr).")
     var input: String
@@ -29,18 +28,11 @@ struct Restore: ParsableCommand {
     @Argument(help: "Output EXR file.")
     var output: String
 
-    @OptionGroup var tiling: TilingOptions
-
     @Flag(help: "Stored pixel type.")
     var pixelType: Convert.StoredType = .half
 
-    @Option(help: "YAML config with model: and residual: for a checkpoint without embedded config.")
-    var config: String?
-
     func run() throws {
-        try withOneLineErrors(checkpoint: checkpoint, config: config) {
-            let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config)
-            let restorer = try TiledRestore(model: loaded.model, tile: tiling.tile, overlap: tiling.overlap)
+        try model.withModel { _, restorer in
             let read = try ImageReader.read(path: input)
             if read.counts.nan + read.counts.inf > 0 {
                 throw LoaderError("\(input): \(read.counts.nan) NaN and \(read.counts.inf) Inf pixels; cannot restore")
@@ -58,7 +50,7 @@ struct Restore: ParsableCommand {
                 to: output, options: EXRWriteOptions(pixelType: pixelType == .half ? .half : .float))
             print(
                 "\(output): wrote \(img.width) x \(img.height) \(pixelType.rawValue) "
-                    + "(\(TileGrid(width: img.width, height: img.height, tile: tiling.tile, overlap: tiling.overlap).tileCount) tile(s))"
+                    + "(\(TileGrid(width: img.width, height: img.height, tile: model.tile, overlap: model.overlap).tileCount) tile(s))"
             )
             print("\(output): \(overflow) overflow pixel(s) (non-finite or above 65504), \(nonFinite) non-finite")
             if report.halfOverflow > 0 {
@@ -77,8 +69,14 @@ struct Restore: ParsableCommand {
     }
 }
 
-/// `--tile` and `--overlap`, shared by restore and evaluate.
-struct TilingOptions: ParsableArguments {
+/// `--checkpoint`, `--config`, `--tile` and `--overlap`, shared by restore and evaluate, and the model they load.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: "Weights file (.safetensors) written by train.")
+    var checkpoint: String
+
+    @Option(help: "YAML config with model: and residual: for a checkpoint without embedded config.")
+    var config: String?
+
     @Option(help: "Tile side in pixels.")
     var tile: Int = TiledRestore.defaultTile
 
@@ -89,30 +87,12 @@ struct TilingOptions: ParsableArguments {
         if tile < 1 { throw ValidationError("--tile must be at least 1") }
         if overlap < 0 || overlap >= tile { throw ValidationError("--overlap must be in 0..<tile (\(tile))") }
     }
-}
 
-/// Runs `body`; every error the checkpoint, config, image and data layers throw becomes one line
-/// `error: ...` on stderr and exit status 1.
-func withOneLineErrors(checkpoint: String, config: String?, _ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let e as ConfigError {
-        printError("\(e.file ?? config ?? checkpoint): \(e)")
-        throw ExitCode(1)
-    } catch let e as CheckpointError {
-        printError(e.description)
-        throw ExitCode(1)
-    } catch let e as ImageIOError {
-        printError(e.description)
-        throw ExitCode(1)
-    } catch let e as LoaderError {
-        printError(e.description)
-        throw ExitCode(1)
-    } catch let e as InferenceError {
-        printError(e.description)
-        throw ExitCode(1)
-    } catch let e as ParameterStoreError {
-        printError("\(checkpoint): \(e.description)")
-        throw ExitCode(1)
+    /// Loads the checkpoint's model and hands it, with its tiled restorer, to `body`; every error becomes one line.
+    func withModel(_ body: (CheckpointModel.Loaded, TiledRestore) throws -> Void) throws {
+        try withOneLineErrors(file: config ?? checkpoint) {
+            let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config)
+            try body(loaded, try TiledRestore(model: loaded.model, tile: tile, overlap: overlap))
+        }
     }
 }

@@ -64,7 +64,7 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try withOneLineErrors(file: recipe) {
             let parsed = try DegradationRecipe.load(path: recipe)
             let options = SynthOptions(
                 sources: try SynthSources.resolve(from), recipe: parsed, recipeFile: recipe,
@@ -77,15 +77,6 @@ struct Synth: ParsableCommand {
                 "wrote \(s.pairs) pairs (\(size) from \(s.sources) source(s)) to \(s.out); "
                     + "mean luminance dynamic range: input \(stops(s.meanInputStops)), target \(stops(s.meanTargetStops))"
             )
-        } catch let e as ConfigError {
-            printError("\(e.file ?? recipe): \(e)")
-            throw ExitCode(1)
-        } catch let e as SynthError {
-            printError(e.description)
-            throw ExitCode(1)
-        } catch let e as ImageIOError {
-            printError(e.description)
-            throw ExitCode(1)
         }
     }
 }

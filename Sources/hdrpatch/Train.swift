@@ -45,18 +45,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try execute()
-        } catch let e as ExitCode {
-            throw e
-        } catch let e as ConfigError where e.keyPath.isEmpty && e.file != nil {
-            // About the file as a whole (missing, unreadable, not YAML): the line names it.
-            printError("\(e.file!): \(e)")
-            throw ExitCode(1)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(1)
-        }
+        try withOneLineErrors(keyErrorsNameFile: false) { try execute() }
     }
 
     private func execute() throws {

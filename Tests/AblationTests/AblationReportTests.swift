@@ -1,5 +1,6 @@
 // The ablation comparison on synthetic runs whose every number is known by construction: table, claims and
 // verdicts, missing and failed runs, the three files, determinism.
+import EXRIO
 import Foundation
 import Reports
 import RunFiles
@@ -224,7 +225,7 @@ struct AblationReportTests {
 
     @Test func finishedRunWithoutLogsThrows() throws {
         let run = AblationRun(variant: "phase1", seed: 1, dir: "/nowhere/at/all", status: .finished)
-        #expect(throws: ReportError.self) { try AblationComparison(runs: [run], variantOrder: ["phase1"], claims: []) }
+        #expect(throws: FileError.self) { try AblationComparison(runs: [run], variantOrder: ["phase1"], claims: []) }
     }
 
     @Test func csvHeaderAndRows() throws {

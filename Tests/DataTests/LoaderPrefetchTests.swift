@@ -132,7 +132,7 @@ struct LoaderPrefetchTests {
         defer { loader.close() }
         let k = loader.sampler.permutation(epoch: 0, pass: 0).firstIndex(of: 2)!
         for _ in 0..<k { _ = try loader.next() }  // batches before the bad one still arrive
-        let expected = ImageIOError(path: root + "/input/p2.exr", reason: "No such file or directory")
+        let expected = FileError(path: root + "/input/p2.exr", reason: "No such file or directory")
         #expect(throws: expected) { _ = try loader.next() }
         #expect(throws: expected) { _ = try loader.next() }  // sticky: the stream cannot skip a batch
         #expect(loader.stats.consumed == k)

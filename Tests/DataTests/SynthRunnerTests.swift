@@ -115,7 +115,7 @@ struct SynthRunnerTests {
         #expect(m.pairs.map(\.source) == [dir.file("y.exr"), dir.file("x.exr")])  // explicit files keep their order
         #expect(m.pairs[0].crop == SynthManifest.Crop(x: 0, y: 0, width: 7, height: 4))
         #expect(
-            throws: SynthError(path: "--count", reason: "does not apply to --full with image files (one pair per file)")
+            throws: FileError(path: "--count", reason: "does not apply to --full with image files (one pair per file)")
         ) {
             try SynthRunner.run(options(files, try identity(), out: dir.file("o2"), count: 3, full: true))
         }
@@ -130,7 +130,7 @@ struct SynthRunnerTests {
         nan[1, 4, 4] = .infinity
         try EXRWriter.write(nan, to: dir.file("nan.exr"), options: float)
         let r = try identity()
-        #expect(throws: SynthError(path: dir.file("thin.exr"), reason: "image is 32 x 6, smaller than the 8 x 8 patch"))
+        #expect(throws: FileError(path: dir.file("thin.exr"), reason: "image is 32 x 6, smaller than the 8 x 8 patch"))
         {
             try SynthRunner.run(
                 options(.files([dir.file("ok.exr"), dir.file("thin.exr")]), r, out: dir.file("o"), count: 4))
@@ -138,19 +138,19 @@ struct SynthRunnerTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("o/input")))
         #expect(!FileManager.default.fileExists(atPath: dir.file("o/manifest.json")))
         #expect(
-            throws: SynthError(
+            throws: FileError(
                 path: dir.file("nan.exr"), reason: "2 pixel(s) with NaN or Inf (1 NaN, 1 Inf); not used for training")
         ) {
             try SynthRunner.run(options(.files([dir.file("nan.exr")]), r, out: dir.file("o"), count: 4))
         }
-        #expect(throws: SynthError(path: dir.file("none.exr"), reason: "No such file or directory")) {
+        #expect(throws: FileError(path: dir.file("none.exr"), reason: "No such file or directory")) {
             try SynthSources.resolve([dir.file("ok.exr"), dir.file("none.exr")])
         }
-        #expect(throws: SynthError(path: "--from", reason: "'procedural' cannot be combined with other sources")) {
+        #expect(throws: FileError(path: "--from", reason: "'procedural' cannot be combined with other sources")) {
             try SynthSources.resolve(["procedural", dir.file("ok.exr")])
         }
         try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)
-        #expect(throws: SynthError(path: dir.file("empty"), reason: "no .exr or .hdr files in the directory")) {
+        #expect(throws: FileError(path: dir.file("empty"), reason: "no .exr or .hdr files in the directory")) {
             try SynthSources.resolve([dir.file("empty")])
         }
     }
@@ -161,7 +161,7 @@ struct SynthRunnerTests {
         let out = dir.file("o")
         _ = try SynthRunner.run(options(.procedural, r, out: out, patch: 4, count: 3))
         #expect(
-            throws: SynthError(path: out, reason: "already holds a dataset (manifest.json); use --force to replace it")
+            throws: FileError(path: out, reason: "already holds a dataset (manifest.json); use --force to replace it")
         ) {
             try SynthRunner.run(options(.procedural, r, out: out, patch: 4, count: 2))
         }
@@ -174,7 +174,7 @@ struct SynthRunnerTests {
         // Pair files without a manifest (an interrupted run) are refused too.
         try FileManager.default.removeItem(atPath: out + "/manifest.json")
         #expect(
-            throws: SynthError(
+            throws: FileError(
                 path: out,
                 reason:
                     "holds input/ or target/ files but no manifest.json (an unfinished run?); use --force to replace them"

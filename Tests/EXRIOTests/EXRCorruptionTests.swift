@@ -1,4 +1,4 @@
-// Hundreds of corrupt variants of valid files: every read must end in an image or an ImageIOError,
+// Hundreds of corrupt variants of valid files: every read must end in an image or an FileError,
 // in this process (a crash or trap would take the whole test run down).
 import Foundation
 import TestSupport
@@ -157,7 +157,7 @@ struct EXRCorruptionTests {
                         #expect(!v.mustFail, "\(name) decoded although it must not: \(loaded.info.compression)")
                     }
                     #expect(loaded.image.pixels.count == 3 * loaded.image.width * loaded.image.height)
-                } catch let e as ImageIOError {
+                } catch let e as FileError {
                     errors += 1
                     #expect(e.path == name)
                     #expect(!e.reason.isEmpty && !e.reason.contains("\n"))

@@ -117,7 +117,7 @@ struct EXRInteropMatrixTests {
             do {
                 _ = try ImageReader.read(path: path, options: options)
                 return ["\(what): read, but an error containing '\(read.contains ?? "")' was expected"]
-            } catch let e as ImageIOError {
+            } catch let e as FileError {
                 var problems: [String] = []
                 if e.path != path { problems.append("\(what): error names \(e.path)") }
                 if !e.reason.contains(read.contains ?? "\u{0}") {
@@ -185,7 +185,7 @@ struct EXRInteropMatrixTests {
             do {
                 _ = try ImageReader.read(path: manifest.path(file))
                 Issue.record("\(file.file) read")
-            } catch let e as ImageIOError {
+            } catch let e as FileError {
                 #expect(e.reason.contains("compression \(file.codec)"), "\(e)")
                 #expect(e.reason.contains("OpenEXR 3.1"), "\(e)")
             }

@@ -52,11 +52,11 @@ struct EXRReadTests {
         let byName = try ImageReader.read(path: dir.file("mp.exr"), options: ReadOptions(part: .name("albedo")))
         #expect(byName.image == other && byName.info.storage == "tiled")
         #expect(try ImageReader.read(path: dir.file("mp.exr"), options: ReadOptions(part: .index(1))).image == other)
-        let e = #expect(throws: ImageIOError.self) {
+        let e = #expect(throws: FileError.self) {
             try ImageReader.read(path: dir.file("mp.exr"), options: ReadOptions(part: .name("depth")))
         }
         #expect(e?.reason == "no part named 'depth'; parts: beauty, albedo")
-        #expect(throws: ImageIOError.self) {
+        #expect(throws: FileError.self) {
             try ImageReader.read(path: dir.file("mp.exr"), options: ReadOptions(part: .index(2)))
         }
     }
@@ -77,10 +77,10 @@ struct EXRReadTests {
         #expect(spec.info.selectedChannels == ["specular.R", "specular.G", "specular.B"])
         let diffuse = try ImageReader.read(path: dir.file("l.exr"), options: ReadOptions(layer: "diffuse"))
         #expect(diffuse.image == TestImages.halfRounded(img))
-        let e = #expect(throws: ImageIOError.self) { try ImageReader.read(path: dir.file("l.exr")) }
+        let e = #expect(throws: FileError.self) { try ImageReader.read(path: dir.file("l.exr")) }
         #expect(e?.reason.hasPrefix("no R, G, B or Y channel; channels found: ") == true)
         #expect(e?.reason.hasSuffix("layers: diffuse, specular (select one with --layer)") == true)
-        let missing = #expect(throws: ImageIOError.self) {
+        let missing = #expect(throws: FileError.self) {
             try ImageReader.read(path: dir.file("l.exr"), options: ReadOptions(layer: "normal"))
         }
         #expect(missing?.reason.hasPrefix("no layer 'normal'") == true)
@@ -129,12 +129,12 @@ struct EXRReadTests {
                 EXRPart(width: 40, height: 24, channels: [("R", .half, p[0]), ("G", .half, p[1]), ("A", .half, p[2])])
             ],
             to: dir.file("rg.exr"))
-        let e1 = #expect(throws: ImageIOError.self) { try ImageReader.read(path: dir.file("rg.exr")) }
+        let e1 = #expect(throws: FileError.self) { try ImageReader.read(path: dir.file("rg.exr")) }
         #expect(e1?.reason == "missing channel B; channels found: A, G, R")
         try EXRWriter.write(
             parts: [EXRPart(width: 40, height: 24, channels: [("Z", .float, p[0]), ("A", .half, p[1])])],
             to: dir.file("z.exr"))
-        let e2 = #expect(throws: ImageIOError.self) { try ImageReader.read(path: dir.file("z.exr")) }
+        let e2 = #expect(throws: FileError.self) { try ImageReader.read(path: dir.file("z.exr")) }
         #expect(e2?.description == "\(dir.file("z.exr")): no R, G, B or Y channel; channels found: A, Z")
     }
 
@@ -172,7 +172,7 @@ struct EXRReadTests {
 
         // Strict: refused, and the existing file at the path is left untouched.
         let before = try Data(contentsOf: URL(fileURLWithPath: dir.file("h.exr")))
-        let e = #expect(throws: ImageIOError.self) {
+        let e = #expect(throws: FileError.self) {
             try EXRWriter.write(hot, to: dir.file("h.exr"), options: EXRWriteOptions(strict: true))
         }
         #expect(e?.reason.hasPrefix("4 values exceed the half-float range") == true)
@@ -186,7 +186,7 @@ struct EXRReadTests {
 
     @Test func failedWriteLeavesNoFileBehind() throws {
         let dir = ScratchDir()
-        let e = #expect(throws: ImageIOError.self) {
+        let e = #expect(throws: FileError.self) {
             try EXRWriter.write(img, to: dir.file("missing-dir/x.exr"))
         }
         #expect(e?.path == dir.file("missing-dir/x.exr"))
@@ -202,7 +202,7 @@ struct EXRReadTests {
         #expect(dw.size == 16)
         EXRBytes.setInt32(&bytes, dw.offset + 8, 2_000_000_000)
         EXRBytes.setInt32(&bytes, dw.offset + 12, 2_000_000_000)
-        let e = #expect(throws: ImageIOError.self) { try ImageReader.read(bytes: bytes, path: "huge.exr") }
+        let e = #expect(throws: FileError.self) { try ImageReader.read(bytes: bytes, path: "huge.exr") }
         // Core refuses it, or our pixel limit does; either way no multi-gigabyte allocation happened.
         #expect(e != nil)
         print("absurd data window: \(e?.reason ?? "")")
@@ -211,7 +211,7 @@ struct EXRReadTests {
         EXRBytes.setInt32(&big, dw.offset + 8, 39)
         EXRBytes.setInt32(&big, dw.offset + 12, 23)
         let small = ReadOptions(maxPixels: 100)
-        let e2 = #expect(throws: ImageIOError.self) { try ImageReader.read(bytes: big, path: "x.exr", options: small) }
+        let e2 = #expect(throws: FileError.self) { try ImageReader.read(bytes: big, path: "x.exr", options: small) }
         #expect(e2?.reason == "part 0: data window 40 x 24 exceeds the limit of 100 pixels")
     }
 
@@ -221,22 +221,22 @@ struct EXRReadTests {
         var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: dir.file("ok.exr"))))
         let table = EXRBytes.offsetTable(bytes)
         EXRBytes.setUInt64(&bytes, table + 8, UInt64(bytes.count) + 1_000_000)
-        let e = #expect(throws: ImageIOError.self) { try ImageReader.read(bytes: bytes, path: "x.exr") }
+        let e = #expect(throws: FileError.self) { try ImageReader.read(bytes: bytes, path: "x.exr") }
         #expect(e?.path == "x.exr")
     }
 
     @Test func notAnImageAndMissingFiles() throws {
         let dir = ScratchDir()
-        #expect(throws: ImageIOError(path: dir.file("nope.exr"), reason: "No such file or directory")) {
+        #expect(throws: FileError(path: dir.file("nope.exr"), reason: "No such file or directory")) {
             try ImageReader.read(path: dir.file("nope.exr"))
         }
-        #expect(throws: ImageIOError(path: dir.path, reason: "is a directory")) { try ImageReader.read(path: dir.path) }
+        #expect(throws: FileError(path: dir.path, reason: "is a directory")) { try ImageReader.read(path: dir.path) }
         #expect(
-            throws: ImageIOError(path: "t.txt", reason: "not an OpenEXR or Radiance file (unrecognised magic bytes)")
+            throws: FileError(path: "t.txt", reason: "not an OpenEXR or Radiance file (unrecognised magic bytes)")
         ) {
             try ImageReader.read(bytes: Array("hello".utf8), path: "t.txt")
         }
-        #expect(throws: ImageIOError(path: "e.exr", reason: "empty file")) {
+        #expect(throws: FileError(path: "e.exr", reason: "empty file")) {
             try ImageReader.read(bytes: [], path: "e.exr")
         }
     }

@@ -12,10 +12,10 @@ struct FileBytesTests {
         let dir = ScratchDir()
         let path = dir.file("report.html")
         try FileBytes.atomicWrite(path, text: "old\n")
-        #expect(throws: ImageIOError.self) {
+        #expect(throws: FileError.self) {
             try FileBytes.atomicWrite(path) { temp in
                 try Data("half a fi".utf8).write(to: URL(fileURLWithPath: temp))
-                throw ImageIOError(path: temp, reason: "encoder failed writing \(temp)")
+                throw FileError(path: temp, reason: "encoder failed writing \(temp)")
             }
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
@@ -23,7 +23,7 @@ struct FileBytesTests {
         do {
             try FileBytes.atomicWrite(dir.file("missing/dir/x.json"), text: "{}")
             Issue.record("wrote into a missing directory")
-        } catch let e as ImageIOError {
+        } catch let e as FileError {
             #expect(e.path == dir.file("missing/dir/x.json"))
             #expect(e.reason.contains("No such file or directory"), "\(e.reason)")
         }
@@ -43,7 +43,7 @@ struct FileBytesTests {
         do {
             try FileBytes.atomicWrite(path, bytes: [UInt8](repeating: 9, count: 256 * 1024))
             Issue.record("a 256 KiB write fitted on a 64 KiB file system")
-        } catch let e as ImageIOError {
+        } catch let e as FileError {
             #expect(e.path == path)
             #expect(e.reason.contains("No space left on device"), "\(e.reason)")
         }

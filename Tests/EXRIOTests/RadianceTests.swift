@@ -6,9 +6,9 @@ import Testing
 
 private typealias Decoded = (image: HDRImage, info: ImageInfo)
 
-private func decode(_ bytes: [UInt8], maxPixels: Int = 1 << 28) -> Result<Decoded, ImageIOError> {
+private func decode(_ bytes: [UInt8], maxPixels: Int = 1 << 28) -> Result<Decoded, FileError> {
     bytes.withUnsafeBytes { raw in
-        Result { () throws(ImageIOError) -> Decoded in
+        Result { () throws(FileError) -> Decoded in
             let (image, info) = try Radiance.decode(raw, path: "test.hdr", maxPixels: maxPixels)
             return (image, info)
         }

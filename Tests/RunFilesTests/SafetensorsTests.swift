@@ -138,10 +138,10 @@ import Testing
 
     @Test func readErrorsNameTheFile() throws {
         let dir = ScratchDir()
-        #expect(throws: CheckpointError(path: dir.file("none"), reason: "No such file or directory")) {
+        #expect(throws: FileError(path: dir.file("none"), reason: "No such file or directory")) {
             try SafetensorsFile.read(path: dir.file("none"))
         }
-        #expect(throws: CheckpointError(path: dir.path, reason: "is a directory")) {
+        #expect(throws: FileError(path: dir.path, reason: "is a directory")) {
             try SafetensorsFile.read(path: dir.path)
         }
     }
@@ -150,7 +150,7 @@ import Testing
         let dir = ScratchDir()
         let path = dir.file("w.safetensors")
         let old = tiny()
-        try AtomicFile.write(path, bytes: old)
+        try FileBytes.atomicWrite(path, bytes: old)
         struct Boom: Error {}
         #expect(throws: Boom.self) {
             try FileBytes.atomicWrite(path) { temp in
@@ -158,10 +158,10 @@ import Testing
                 throw Boom()
             }
         }
-        #expect(try AtomicFile.read(path) == old)
+        #expect(try FileBytes.read(path) == old)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["w.safetensors"], "temp file removed")
         let v: [Float] = [1]
-        #expect(throws: CheckpointError.self) {
+        #expect(throws: FileError.self) {
             try v.withUnsafeBufferPointer {
                 try Safetensors.write(
                     [.init(name: "w", shape: [1], values: $0)], metadata: [:], to: dir.file("no/such/dir.safetensors"))

@@ -1,4 +1,5 @@
 import Config
+import EXRIO
 import Foundation
 import Model
 import Numerics
@@ -56,7 +57,7 @@ struct InferenceCheckpointTests {
         let dir = ScratchDir()
         let path = dir.file("bare.safetensors")
         try WeightsFile.save(try Self.trained().store, to: path, metadata: ["step": "3"])
-        #expect(throws: CheckpointError(path: path, reason: "no config in the checkpoint metadata; pass --config")) {
+        #expect(throws: FileError(path: path, reason: "no config in the checkpoint metadata; pass --config")) {
             try CheckpointModel.load(checkpoint: path)
         }
     }
@@ -71,7 +72,7 @@ struct InferenceCheckpointTests {
         do {
             _ = try CheckpointModel.load(checkpoint: path, configPath: yaml)
             Issue.record("loaded a checkpoint whose names do not match")
-        } catch let e as CheckpointError {
+        } catch let e as FileError {
             #expect(
                 e.description.hasPrefix("\(path): parameters do not match the model: missing layers.2.weight"), "\(e)")
         }

@@ -1,4 +1,5 @@
 import Config
+import EXRIO
 import Foundation
 import Numerics
 // The resume file: optimizer slots, counters and the caller's resume dictionary restore a run bit for bit.
@@ -90,12 +91,12 @@ import Testing
                 "format": "hdrpatch-state-1", "optimizer": "adamw", "optimizer_step": "7", "schedule_step": "7"
             ])
         let sgd = SGD(lr: 0.1, momentum: 0.9)
-        #expect(throws: CheckpointError(path: path, reason: "optimizer state of 'adamw', the run uses 'sgd'")) {
+        #expect(throws: FileError(path: path, reason: "optimizer state of 'adamw', the run uses 'sgd'")) {
             try TrainingStateFile.load(into: try smallStore(stateSlots: 1), optimizer: sgd, from: path)
         }
         let bigger = try ParameterStore(layout: [("layers.0.weight", [2, 3])], stateSlots: 2)
         #expect(
-            throws: CheckpointError(
+            throws: FileError(
                 path: path,
                 reason:
                     "optimizer state tensors do not match the model: unexpected exp_avg.layers.0.bias [4], exp_avg_sq.layers.0.bias [4]"

@@ -1,4 +1,5 @@
 import Config
+import EXRIO
 import Foundation
 import Numerics
 // Weights files: round trip of values and metadata, and the init_from mismatch message.
@@ -48,7 +49,7 @@ import Testing
         ])
         other.values[0] = 42
         #expect(
-            throws: CheckpointError(
+            throws: FileError(
                 path: path,
                 reason:
                     "parameters do not match the model: missing head.alpha [1], layers.1.weight [3, 8, 3, 3]; unexpected head.scale []; "

@@ -1,6 +1,6 @@
 // The loader's one error type: a single line that names the files involved.
 
-/// A dataset, sampling or prefetching failure. Image decoding failures stay `ImageIOError`s (they already
+/// A dataset, sampling or prefetching failure. Image decoding failures stay `FileError`s (they already
 /// name their file); everything the loader itself detects is one of these.
 public struct LoaderError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String

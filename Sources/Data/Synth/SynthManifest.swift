@@ -72,12 +72,12 @@ public struct SynthManifest: Codable, Sendable, Equatable {
 
     public static func read(path: String) throws -> SynthManifest {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SynthError(path: path, reason: "cannot read the manifest")
+            throw FileError(path: path, reason: "cannot read the manifest")
         }
         do {
             return try JSONDecoder().decode(SynthManifest.self, from: data)
         } catch {
-            throw SynthError(path: path, reason: "not a synth manifest: \(error)")
+            throw FileError(path: path, reason: "not a synth manifest: \(error)")
         }
     }
 
@@ -88,8 +88,8 @@ public struct SynthManifest: Codable, Sendable, Equatable {
         let data = try encoder.encode(self) + Data("\n".utf8)
         do {
             try FileBytes.atomicWrite(path, bytes: Array(data))
-        } catch let e as ImageIOError {
-            throw SynthError(path: e.path, reason: e.reason)
+        } catch let e as FileError {
+            throw FileError(path: e.path, reason: e.reason)
         }
     }
 }

@@ -17,11 +17,11 @@ enum SynthOutput {
         let dirs = [out + "/input", out + "/target"]
         if fm.fileExists(atPath: manifest) {
             guard force else {
-                throw SynthError(
+                throw FileError(
                     path: out, reason: "already holds a dataset (\(SynthManifest.fileName)); use --force to replace it")
             }
         } else if !force, dirs.contains(where: { !((try? fm.contentsOfDirectory(atPath: $0))?.isEmpty ?? true) }) {
-            throw SynthError(
+            throw FileError(
                 path: out,
                 reason:
                     "holds input/ or target/ files but no \(SynthManifest.fileName) (an unfinished run?); use --force to replace them"
@@ -32,7 +32,7 @@ enum SynthOutput {
             for d in dirs where fm.fileExists(atPath: d) { try fm.removeItem(atPath: d) }
             for d in dirs { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) }
         } catch {
-            throw SynthError(
+            throw FileError(
                 path: out, reason: "cannot prepare the output folder: \((error as NSError).localizedDescription)")
         }
     }

@@ -61,7 +61,7 @@ public enum SynthRunner {
     /// Pair i draws its source (uniformly), then crop x and y, from `SynthStreams.crop(seed:pair:)`; its recipe
     /// steps draw from `SynthStreams.step`. Every source is read and checked (finite, at least patch-sized) even
     /// when no pair is cut from it. On failure the input/ and target/ written so far are removed.
-    /// - Throws: SynthError, ImageIOError (unreadable source), never a partial manifest.
+    /// - Throws: FileError, FileError (unreadable source), never a partial manifest.
     public static func run(_ o: SynthOptions) throws -> SynthSummary {
         let plan = try SynthPlan(o)
         try SynthOutput.prepare(o.out, force: o.force)
@@ -146,9 +146,9 @@ struct SynthPlan: Sendable {
 
     init(_ o: SynthOptions) throws {
         guard o.full || o.patch >= 1 else {
-            throw SynthError(path: "--patch", reason: "must be at least 1, got \(o.patch)")
+            throw FileError(path: "--patch", reason: "must be at least 1, got \(o.patch)")
         }
-        if let c = o.count, c < 1 { throw SynthError(path: "--count", reason: "must be at least 1, got \(c)") }
+        if let c = o.count, c < 1 { throw FileError(path: "--count", reason: "must be at least 1, got \(c)") }
         sources = o.sources
         patch = o.patch
         full = o.full
@@ -157,7 +157,7 @@ struct SynthPlan: Sendable {
         switch (o.sources, o.full) {
         case (.files(let files), true):
             guard o.count == nil else {
-                throw SynthError(
+                throw FileError(
                     path: "--count", reason: "does not apply to --full with image files (one pair per file)")
             }
             sourceNames = files
@@ -169,7 +169,7 @@ struct SynthPlan: Sendable {
             let scenes = (count + SynthOptions.scenePatches - 1) / SynthOptions.scenePatches
             sourceNames = (0..<scenes).map { "procedural:\($0)" }
         }
-        guard !sourceNames.isEmpty else { throw SynthError(path: "--from", reason: "no source images") }
+        guard !sourceNames.isEmpty else { throw FileError(path: "--from", reason: "no source images") }
         let n = o.full ? sourceNames.count : count
         let sourceCount = sourceNames.count
         pairs = (0..<n).map { i in
@@ -199,7 +199,7 @@ struct SynthPlan: Sendable {
             let loaded = try ImageReader.read(path: name)
             let bad = loaded.counts.nan + loaded.counts.inf
             guard bad == 0 else {
-                throw SynthError(
+                throw FileError(
                     path: name,
                     reason:
                         "\(bad) pixel(s) with NaN or Inf (\(loaded.counts.nan) NaN, \(loaded.counts.inf) Inf); not used for training"
@@ -208,7 +208,7 @@ struct SynthPlan: Sendable {
             image = loaded.image
         }
         if !full && (image.width < patch || image.height < patch) {
-            throw SynthError(
+            throw FileError(
                 path: name,
                 reason: "image is \(image.width) x \(image.height), smaller than the \(patch) x \(patch) patch")
         }

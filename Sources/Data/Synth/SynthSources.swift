@@ -1,19 +1,6 @@
 // Where `synth` takes clean images from: image files (explicit or every image of a directory) or our own scenes.
+import EXRIO
 import Foundation
-
-/// A failure of a synthesis run about one file or folder (or an option, then `path` is the option's name).
-/// Printed by the CLI as `error: <path>: <reason>`.
-public struct SynthError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let path: String
-    public let reason: String
-
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "\(path): \(reason)" }
-}
 
 public enum SynthSources: Sendable, Equatable {
     /// Image files in source-index order.
@@ -28,14 +15,14 @@ public enum SynthSources: Sendable, Equatable {
 
     /// Resolves `--from` values: `procedural` alone, or any mix of files and directories. A directory
     /// contributes every .exr/.hdr file directly in it, sorted by name; files keep the order given.
-    /// - Throws: SynthError naming the path that does not exist or holds no image, or `--from` when the mix is invalid.
+    /// - Throws: FileError naming the path that does not exist or holds no image, or `--from` when the mix is invalid.
     public static func resolve(_ values: [String]) throws -> SynthSources {
         guard !values.isEmpty else {
-            throw SynthError(path: "--from", reason: "no source given: name image files, a directory, or 'procedural'")
+            throw FileError(path: "--from", reason: "no source given: name image files, a directory, or 'procedural'")
         }
         if values.contains(proceduralName) {
             guard values.count == 1 else {
-                throw SynthError(path: "--from", reason: "'procedural' cannot be combined with other sources")
+                throw FileError(path: "--from", reason: "'procedural' cannot be combined with other sources")
             }
             return .procedural
         }
@@ -43,7 +30,7 @@ public enum SynthSources: Sendable, Equatable {
         for value in values {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory) else {
-                throw SynthError(path: value, reason: "No such file or directory")
+                throw FileError(path: value, reason: "No such file or directory")
             }
             guard isDirectory.boolValue else {
                 files.append(value)
@@ -53,14 +40,14 @@ public enum SynthSources: Sendable, Equatable {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: value)
             } catch {
-                throw SynthError(path: value, reason: "cannot list the directory")
+                throw FileError(path: value, reason: "cannot list the directory")
             }
             let images = names.filter { name in
                 let ext = (name as NSString).pathExtension.lowercased()
                 return imageExtensions.contains(ext) && !name.hasPrefix(".")
             }.sorted()
             guard !images.isEmpty else {
-                throw SynthError(path: value, reason: "no .exr or .hdr files in the directory")
+                throw FileError(path: value, reason: "no .exr or .hdr files in the directory")
             }
             let prefix = value.hasSuffix("/") ? value : value + "/"
             files += images.map { prefix + $0 }

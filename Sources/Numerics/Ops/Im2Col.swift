@@ -53,33 +53,49 @@ func floorDiv(_ a: Int, _ b: Int) -> Int {
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
 
+/// Visits the rows of the column matrix in order, row (c * kh + ki) * kw + kj, with: the offset of channel c's
+/// plane; `pixel(oh)`, the offset in that plane of the pixel output (oh, 0) of the row reads (column ow reads
+/// pixel(oh) + ow * stride); and the output rows and columns that read inside the image (`hv`, `wv`).
+/// The one traversal `im2col` and its adjoint share.
+@inline(__always)
+func forEachColumnRow(
+    _ g: ConvGeometry,
+    _ body: (_ row: Int, _ plane: Int, _ pixel: (_ oh: Int) -> Int, _ hv: Range<Int>, _ wv: Range<Int>) -> Void
+) {
+    let s = g.stride
+    let p = g.padding
+    var row = 0
+    for c in 0..<g.channels {
+        let plane = c * g.height * g.width
+        for ki in 0..<g.kernelHeight {
+            let hv = g.validOutputRange(offset: ki, size: g.height, outSize: g.outHeight)
+            for kj in 0..<g.kernelWidth {
+                let wv = g.validOutputRange(offset: kj, size: g.width, outSize: g.outWidth)
+                body(row, plane, { oh in (oh * s - p + ki) * g.width + (kj - p) }, hv, wv)
+                row += 1
+            }
+        }
+    }
+}
+
 /// Writes every entry of `columns` (zero where the kernel reads padding).
 /// - Parameter columns: (C*kh*kw, Ho*Wo): row (c * kh + ki) * kw + kj, column oh * Wo + ow.
 /// - Parameter image: (C, H, W) of one sample.
 func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, geometry g: ConvGeometry) {
     let s = g.stride
-    let p = g.padding
     let wo = g.outWidth
-    var row = columns
-    for c in 0..<g.channels {
-        let plane = image + c * g.height * g.width
-        for ki in 0..<g.kernelHeight {
-            let hv = g.validOutputRange(offset: ki, size: g.height, outSize: g.outHeight)
-            for kj in 0..<g.kernelWidth {
-                let wv = g.validOutputRange(offset: kj, size: g.width, outSize: wo)
-                for oh in 0..<g.outHeight {
-                    let dst = row + oh * wo
-                    guard hv.contains(oh), !wv.isEmpty else {
-                        dst.update(repeating: 0, count: wo)
-                        continue
-                    }
-                    let src = plane + (oh * s - p + ki) * g.width + (kj - p)
-                    dst.update(repeating: 0, count: wv.lowerBound)
-                    for ow in wv { dst[ow] = src[ow * s] }
-                    (dst + wv.upperBound).update(repeating: 0, count: wo - wv.upperBound)
-                }
-                row += g.columnCount
+    forEachColumnRow(g) { row, plane, pixel, hv, wv in
+        let rowStart = columns + row * g.columnCount
+        for oh in 0..<g.outHeight {
+            let dst = rowStart + oh * wo
+            guard hv.contains(oh), !wv.isEmpty else {
+                dst.update(repeating: 0, count: wo)
+                continue
             }
+            let src = image + plane + pixel(oh)
+            dst.update(repeating: 0, count: wv.lowerBound)
+            for ow in wv { dst[ow] = src[ow * s] }
+            (dst + wv.upperBound).update(repeating: 0, count: wo - wv.upperBound)
         }
     }
 }
@@ -90,24 +106,14 @@ func im2col(columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, g
 /// - Parameter columns: (C*kh*kw, Ho*Wo), laid out as `im2col` writes it.
 func col2imAccumulate(image: UnsafeMutablePointer<Float>, columns: UnsafePointer<Float>, geometry g: ConvGeometry) {
     let s = g.stride
-    let p = g.padding
     let wo = g.outWidth
-    var row = columns
-    for c in 0..<g.channels {
-        let plane = image + c * g.height * g.width
-        for ki in 0..<g.kernelHeight {
-            let hv = g.validOutputRange(offset: ki, size: g.height, outSize: g.outHeight)
-            for kj in 0..<g.kernelWidth {
-                let wv = g.validOutputRange(offset: kj, size: g.width, outSize: wo)
-                if !wv.isEmpty {
-                    for oh in hv {
-                        let src = row + oh * wo
-                        let dst = plane + (oh * s - p + ki) * g.width + (kj - p)
-                        for ow in wv { dst[ow * s] += src[ow] }
-                    }
-                }
-                row += g.columnCount
-            }
+    forEachColumnRow(g) { row, plane, pixel, hv, wv in
+        if wv.isEmpty { return }
+        let rowStart = columns + row * g.columnCount
+        for oh in hv {
+            let src = rowStart + oh * wo
+            let dst = image + plane + pixel(oh)
+            for ow in wv { dst[ow * s] += src[ow] }
         }
     }
 }

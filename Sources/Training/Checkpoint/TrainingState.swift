@@ -1,3 +1,4 @@
+import EXRIO
 import Foundation
 import Numerics
 // The resume file beside the weights: optimizer state slots, step counters and the caller's RNG/loader position.
@@ -62,7 +63,7 @@ public enum TrainingStateFile {
         from path: String
     ) throws -> TrainingState {
         let file = try SafetensorsFile.read(path: path)
-        func fail(_ reason: String) -> CheckpointError { CheckpointError(path: path, reason: reason) }
+        func fail(_ reason: String) -> FileError { FileError(path: path, reason: reason) }
         func meta(_ key: String) throws -> String {
             guard let v = file.metadata[key] else { throw fail("metadata has no '\(key)'") }
             return v

@@ -1,4 +1,5 @@
 import Config
+import EXRIO
 import Foundation
 import Numerics
 // Model weights as safetensors: saving a ParameterStore's values, and loading them back (resume, `train.init_from`).
@@ -73,7 +74,7 @@ public enum WeightsFile {
                     .joined(separator: ", "))
         }
         if !problems.isEmpty {
-            throw CheckpointError(
+            throw FileError(
                 path: file.path, reason: "\(what) do not match the model: \(problems.joined(separator: "; "))")
         }
     }

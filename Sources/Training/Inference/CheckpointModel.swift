@@ -1,4 +1,5 @@
 import Config
+import EXRIO
 import Losses
 import Model
 // Builds the model a checkpoint was trained as: its config (from the checkpoint metadata or a YAML file),
@@ -51,7 +52,7 @@ public enum CheckpointModel {
     /// Reads `checkpoint` (safetensors weights). The config is `configPath` when given (it wins over the
     /// metadata: the caller asked for it explicitly), else the metadata's `config` (JSON, parsed as YAML,
     /// which is a superset of JSON).
-    /// - Throws: CheckpointError `<ckpt>: no config in the checkpoint metadata; pass --config` when neither
+    /// - Throws: FileError `<ckpt>: no config in the checkpoint metadata; pass --config` when neither
     ///   has one, or when names/shapes differ (the error lists every mismatch); ConfigError for a bad config
     ///   (its `file` is the YAML file, or `<ckpt> (metadata config)`); nothing else.
     public static func load(checkpoint: String, configPath: String? = nil) throws -> Loaded {
@@ -65,7 +66,7 @@ public enum CheckpointModel {
             root = try StrictYAML.parse(text, file: "\(checkpoint) (metadata config)")
             source = .metadata
         } else {
-            throw CheckpointError(path: checkpoint, reason: "no config in the checkpoint metadata; pass --config")
+            throw FileError(path: checkpoint, reason: "no config in the checkpoint metadata; pass --config")
         }
         let config = try InferenceConfig(root: root)
         let model = try PatchModel(

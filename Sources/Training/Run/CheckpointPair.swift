@@ -1,10 +1,11 @@
+import Config
 // A weights file and its state file that stay consistent whenever the process is killed.
 /// `<dir>/<name>.safetensors` (weights, PyTorch names, loadable by torch) and `<name>.state.safetensors`
 /// (optimizer slots, step counts, resume position). Each file is written atomically, but a kill can fall
 /// between the two writes, so saving first moves the current state file to `<name>.state.prev.safetensors`,
 /// then writes the new state, then the weights. Whatever instant a kill hits, one of (state, prev) carries the
 /// same step as the weights file, and `load` picks it.
-import Config
+import EXRIO
 import Glibc
 import Model
 import RunFiles
@@ -25,7 +26,7 @@ public struct CheckpointPair: Sendable {
         config: JSONValue, step: Int
     ) throws {
         if access(statePath, F_OK) == 0 && rename(statePath, previousStatePath) != 0 {
-            throw CheckpointError(path: statePath, reason: String(cString: strerror(errno)))
+            throw FileError(path: statePath, reason: String(cString: strerror(errno)))
         }
         try TrainingStateFile.save(state, store: model.store, optimizer: optimizer, to: statePath)
         try WeightsFile.save(model.store, to: weightsPath, config: config, step: step)
@@ -35,13 +36,13 @@ public struct CheckpointPair: Sendable {
     public func load(model: PatchModel, optimizer: any ConfigurableOptimizer) throws -> (TrainingState, step: Int) {
         let meta = try WeightsFile.load(into: model.store, from: weightsPath)
         guard let step = meta["step"].flatMap(Int.init) else {
-            throw CheckpointError(path: weightsPath, reason: "no step in the metadata")
+            throw FileError(path: weightsPath, reason: "no step in the metadata")
         }
         for candidate in [statePath, previousStatePath] where access(candidate, F_OK) == 0 {
             let state = try TrainingStateFile.load(into: model.store, optimizer: optimizer, from: candidate)
             if state.resume["step"] == String(step) { return (state, step) }
         }
-        throw CheckpointError(
+        throw FileError(
             path: statePath, reason: "no optimizer state for step \(step) (state file missing or from another step)")
     }
 }

@@ -1,7 +1,7 @@
 // The one error type of image reading and writing: a path and a one-line reason.
 
 /// Printed by the CLI as `error: <path>: <reason>`.
-public struct ImageIOError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let reason: String
 
