@@ -12,14 +12,14 @@ rm -rf "$out/corpus" "$out/live"
 mkdir -p "$out/corpus" "$out/live"
 flags="-std=c++17 -O1 -g -I Sources/COpenEXR/include $(pkg-config --cflags OpenEXR)"
 libs="$(pkg-config --libs OpenEXR)"
-g++ $flags tools/fuzz/shim_driver.cpp Sources/COpenEXR/exr_read.cpp Sources/COpenEXR/exr_write.cpp $libs -o "$out/driver"
+g++ $flags tools/fuzz/shim_driver.cpp Sources/COpenEXR/exr_open.cpp Sources/COpenEXR/exr_read.cpp Sources/COpenEXR/exr_write.cpp $libs -o "$out/driver"
 HDRPATCH_CORRUPT_DUMP="$out/corpus" swift test --filter EXRCorruptionTests > /dev/null
 echo "matrix files: $(ls Tests/Fixtures/interop/*.exr | wc -l); corrupt variants: $(ls "$out/corpus" | wc -l)"
 valgrind --error-exitcode=9 -q "$out/driver" Tests/Fixtures/interop/*.exr
 valgrind --error-exitcode=9 -q "$out/driver" "$out"/corpus/*
 echo "valgrind: no memory errors"
 clang=${CLANGXX:-/opt/swift/usr/bin/clang++}
-"$clang" $flags -DHP_FUZZER -fsanitize=fuzzer,address tools/fuzz/shim_driver.cpp Sources/COpenEXR/exr_read.cpp \
+"$clang" $flags -DHP_FUZZER -fsanitize=fuzzer,address tools/fuzz/shim_driver.cpp Sources/COpenEXR/exr_open.cpp Sources/COpenEXR/exr_read.cpp \
     Sources/COpenEXR/exr_write.cpp $libs -o "$out/fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 cp "$out"/corpus/*-base.exr Tests/Fixtures/interop/*.exr "$out/live/"
 cd "$out"
