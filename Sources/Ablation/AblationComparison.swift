@@ -18,48 +18,103 @@ public struct AblationRun: Sendable {
     public var seed: Int
     public var dir: String
     public var status: Status
+    /// The task (nil without `tasks:`) and sweep point (empty without `axes:`) the run belongs to.
+    public var task: String?
+    public var point: AblationPlan.Point
 
-    public init(variant: String, seed: Int, dir: String, status: Status) {
+    public init(
+        variant: String, seed: Int, dir: String, status: Status, task: String? = nil,
+        point: AblationPlan.Point = AblationPlan.Point(settings: [])
+    ) {
         self.variant = variant
         self.seed = seed
         self.dir = dir
         self.status = status
+        self.task = task
+        self.point = point
+    }
+}
+
+/// The variants at one sweep point of one task: their table and the claims checked on it.
+public struct AblationGroup: Sendable {
+    public var task: String?
+    public var point: AblationPlan.Point
+    /// One row per variant, in variant order.
+    public var table: [VariantSummary]
+    public var claims: [Claim]
+
+    /// "task hdr_warp, optim.lr=0.02"; "" for the one group of a plan without tasks and axes.
+    public var title: String {
+        [task.map { "task \($0)" }, point.settings.isEmpty ? nil : point.label].compactMap { $0 }.joined(
+            separator: ", ")
     }
 }
 
 public struct AblationComparison {
-    /// Every run given, sorted by variant order then seed (the "Runs" section).
+    /// Every run given, sorted by task, variant order, point, then seed (the "Runs" section).
     public var runs: [AblationRun]
-    /// One row per variant, in `variantOrder`; variants only the runs name follow, sorted by name.
-    public var table: [VariantSummary]
-    public var claims: [Claim]
+    /// One group per (task, point), tasks in first-seen order, points in plan order; a plan without tasks and
+    /// axes has exactly one.
+    public var groups: [AblationGroup]
+    /// The first group's table and claims: the whole comparison for a plan without tasks and axes.
+    public var table: [VariantSummary] { groups.first?.table ?? [] }
+    public var claims: [Claim] { groups.first?.claims ?? [] }
 
     /// Reads the logs of the finished runs; a finished run whose logs cannot be read is an error, not a gap.
-    /// `claims` (the ablation file's) are checked against the table, in order.
+    /// `claims` (the ablation file's) are checked against each group's table, in order. Variants of
+    /// `variantOrder` come first, variants only the runs name follow, sorted by name.
     public init(runs: [AblationRun], variantOrder: [String], claims: [ClaimSpec]) throws {
         var order = variantOrder
         for v in Set(runs.map(\.variant)).subtracting(variantOrder).sorted() { order.append(v) }
         let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        self.runs = runs.sorted { (rank[$0.variant]!, $0.seed, $0.dir) < (rank[$1.variant]!, $1.seed, $1.dir) }
-        var table: [VariantSummary] = []
-        for v in order where !table.contains(where: { $0.variant == v }) {
-            var row = VariantSummary(variant: v, runs: [], failed: [], missingSeeds: [])
-            for r in self.runs where r.variant == v {
-                switch r.status {
-                case .finished:
-                    do {
-                        row.runs.append(AblationRunNumbers(seed: r.seed, logs: try RunLogReader.read(dir: r.dir)))
-                    } catch {
-                        throw FileError(path: r.dir, reason: "\(v) seed \(r.seed): \(error)")
-                    }
-                case .failed(let e): row.failed.append((r.seed, e))
-                case .missing: row.missingSeeds.append(r.seed)
-                }
-            }
-            table.append(row)
+        var taskOrder: [String?] = []
+        for r in runs where !taskOrder.contains(r.task) { taskOrder.append(r.task) }
+        let taskRank = { (t: String?) in taskOrder.firstIndex(of: t)! }
+        self.runs = runs.sorted {
+            (taskRank($0.task), rank[$0.variant]!, $0.point.index, $0.seed, $0.dir)
+                < (taskRank($1.task), rank[$1.variant]!, $1.point.index, $1.seed, $1.dir)
         }
-        self.table = table
-        self.claims = claims.map { Claim($0, table: table) }
+        var groups: [AblationGroup] = []
+        for task in taskOrder {
+            let ofTask = self.runs.filter { $0.task == task }
+            var points: [AblationPlan.Point] = []
+            for r in ofTask.sorted(by: { $0.point < $1.point }) where !points.contains(r.point) {
+                points.append(r.point)
+            }
+            if points.isEmpty { points = [AblationPlan.Point(settings: [])] }
+            for point in points {
+                var table: [VariantSummary] = []
+                for v in order {
+                    var row = VariantSummary(variant: v, runs: [], failed: [], missingSeeds: [])
+                    for r in ofTask where r.variant == v && r.point == point {
+                        switch r.status {
+                        case .finished:
+                            do {
+                                row.runs.append(
+                                    AblationRunNumbers(seed: r.seed, logs: try RunLogReader.read(dir: r.dir)))
+                            } catch {
+                                throw FileError(path: r.dir, reason: "\(v) seed \(r.seed): \(error)")
+                            }
+                        case .failed(let e): row.failed.append((r.seed, e))
+                        case .missing: row.missingSeeds.append(r.seed)
+                        }
+                    }
+                    table.append(row)
+                }
+                groups.append(
+                    AblationGroup(
+                        task: task, point: point, table: table, claims: claims.map { Claim($0, table: table) }))
+            }
+        }
+        if groups.isEmpty {
+            let table = order.map { VariantSummary(variant: $0, runs: [], failed: [], missingSeeds: []) }
+            groups = [
+                AblationGroup(
+                    task: nil, point: AblationPlan.Point(settings: []), table: table,
+                    claims: claims.map { Claim($0, table: table) })
+            ]
+        }
+        self.groups = groups
     }
 
     /// Writes the three files into `dir` (created if needed), each atomically; returns their paths.

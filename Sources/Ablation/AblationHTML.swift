@@ -17,18 +17,33 @@ enum AblationHTML {
         var s = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         s += "<title>Ablation comparison</title>\n<style>\n\(style)\n</style>\n</head>\n<body>\n"
         s += "<h1>Ablation comparison</h1>\n"
+        for g in c.groups { s += group(g, width: binWidth(c)) }
+        s +=
+            "<h2>Runs</h2>\n"
+            + ReportHTML.table(["Variant", "Seed", "Status", "Directory"], AblationText.runRows(c), numeric: [1])
+        s +=
+            "<h2>Definitions</h2>\n<ul class=\"note\">" + AblationText.definitions.map { "<li>\(h($0))</li>" }.joined()
+            + "</ul>\n"
+        return s + "</body>\n</html>\n"
+    }
+
+    /// One group's table, terms, claims and curves; under its own heading when it has a title.
+    static func group(_ g: AblationGroup, width: Int) -> String {
+        let h = ReportText.html
+        let h2 = g.title.isEmpty ? "h2" : "h3"
+        var s = g.title.isEmpty ? "" : "<h2>\(h(g.title))</h2>\n"
         s +=
             "<div class=\"scroll\">\n"
             + ReportHTML.table(
-                AblationText.tableHeader, AblationText.tableRows(c),
+                AblationText.tableHeader, AblationText.tableRows(g.table),
                 numeric: Set(2..<AblationText.tableHeader.count)) + "</div>\n"
-        let terms = AblationText.termNames(c)
+        let terms = AblationText.termNames(g.table)
         if !terms.isEmpty {
-            s += "<h2>Final validation loss terms</h2>\n"
-            s += ReportHTML.table(["Variant"] + terms, AblationText.termRows(c), numeric: Set(1...terms.count))
+            s += "<\(h2)>Final validation loss terms</\(h2)>\n"
+            s += ReportHTML.table(["Variant"] + terms, AblationText.termRows(g.table), numeric: Set(1...terms.count))
         }
-        s += "<h2>Claims</h2>\n"
-        for cl in c.claims {
+        s += "<\(h2)>Claims</\(h2)>\n"
+        for cl in g.claims {
             // The verdict is written out: the colour only repeats it.
             let css = cl.verdict.rawValue.replacingOccurrences(of: " ", with: "-")
             s += "<div class=\"claim \(css)\">\n<p><strong>\(h(cl.name)): \(h(cl.verdict.rawValue))</strong></p>\n"
@@ -37,32 +52,26 @@ enum AblationHTML {
             s += ".</p>\n</div>\n"
         }
         s +=
-            "<h2>Validation PSNR-mu</h2>\n<p class=\"note\">Model, mean over finished seeds at each validation step.</p>\n"
+            "<\(h2)>Validation PSNR-mu</\(h2)>\n<p class=\"note\">Model, mean over finished seeds at each validation step.</p>\n"
         s += figure(
             SVGChart(
                 title: "Validation PSNR-mu", yLabel: "PSNR-mu (dB)",
-                series: c.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.valPsnrMu))) }))
-        s += "<h2>Overflow incidents per step</h2>\n"
-        let width = binWidth(c)
+                series: g.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.valPsnrMu))) }))
+        s += "<\(h2)>Overflow incidents per step</\(h2)>\n"
         s +=
             "<p class=\"note\">Training monitor, mean over seeds, averaged over bins of \(width) step\(width == 1 ? "" : "s").</p>\n"
         var incidents = SVGChart(
             title: "Overflow incidents per step", yLabel: "incidents / step",
-            series: c.table.map { ChartSeries($0.variant, binnedIncidents($0.runs, width: width)) })
+            series: g.table.map { ChartSeries($0.variant, binnedIncidents($0.runs, width: width)) })
         incidents.includeZero = true
         s += figure(incidents)
-        s += "<h2>Training loss</h2>\n<p class=\"note\">Each variant's own total (terms differ), mean over seeds.</p>\n"
+        s +=
+            "<\(h2)>Training loss</\(h2)>\n<p class=\"note\">Each variant's own total (terms differ), mean over seeds.</p>\n"
         s += figure(
             SVGChart(
                 title: "Training loss", yLabel: "loss",
-                series: c.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.trainLoss))) }, logY: true))
-        s +=
-            "<h2>Runs</h2>\n"
-            + ReportHTML.table(["Variant", "Seed", "Status", "Directory"], AblationText.runRows(c), numeric: [1])
-        s +=
-            "<h2>Definitions</h2>\n<ul class=\"note\">" + AblationText.definitions.map { "<li>\(h($0))</li>" }.joined()
-            + "</ul>\n"
-        return s + "</body>\n</html>\n"
+                series: g.table.map { ChartSeries($0.variant, meanCurve($0.runs.map(\.trainLoss))) }, logY: true))
+        return s
     }
 
     static func figure(_ chart: SVGChart) -> String {
@@ -86,7 +95,7 @@ enum AblationHTML {
 
     /// About 100 bins over the longest run, so 10,000 steps of mostly zeros stay readable.
     static func binWidth(_ c: AblationComparison) -> Int {
-        let last = c.table.flatMap { $0.runs.compactMap { $0.incidentsByStep.last?.step } }.max() ?? 1
+        let last = c.groups.flatMap(\.table).flatMap { $0.runs.compactMap { $0.incidentsByStep.last?.step } }.max() ?? 1
         return max(1, (last + 99) / 100)
     }
 

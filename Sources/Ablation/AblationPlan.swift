@@ -12,6 +12,11 @@ import Config
 /// variants:
 ///   - {name: phase1, config: configs/phase1.yaml}
 ///   - {name: clamp4, set: ["residual.clamp=4"]}   # base + overrides
+/// tasks:                            # optional: data sets (each a data set and its recipe), as overrides
+///   - {name: phone, set: ["data.train=data/real/train", "data.val=data/real/val"]}
+///   - {name: hdr_warp, set: ["data.train=data/hdr_warp/train", "data.val=data/hdr_warp/val"]}
+/// axes:                             # optional: swept config keys, each with its values (file order)
+///   optim.lr: [5.0e-3, 2.0e-2]
 /// claims:                           # optional; see ClaimSpec
 ///   - {name: "clamp helps", treated: clamp4, baseline: phase1, measure: val_log_l1, effect: reduction,
 ///      direction: positive}
@@ -23,14 +28,57 @@ public struct AblationPlan: Sendable, Equatable {
         public var overrides: [String]
     }
 
-    /// One training run: a variant with a seed, in `<out>/<variant>/seed-<seed>`.
+    /// A data set the variants are trained on: its name and the overrides that select it.
+    public struct Task: Sendable, Equatable {
+        public var name: String
+        public var overrides: [String]
+    }
+
+    /// A swept config key and its values, as written (`--set key=value` parses each again).
+    public struct Axis: Sendable, Equatable {
+        public var key: String
+        public var values: [String]
+    }
+
+    /// One combination of axis values, one value per axis in axis order; empty without axes.
+    public struct Point: Sendable, Equatable, Hashable, Comparable {
+        public var settings: [Setting]
+        public struct Setting: Sendable, Equatable, Hashable {
+            public var key: String
+            public var value: String
+            public init(key: String, value: String) {
+                self.key = key
+                self.value = value
+            }
+        }
+        /// `optim.lr=0.02,train.zero_init_output=false`; "" without axes. Also the run directory's name.
+        public var label: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
+        public var overrides: [String] { settings.map { "\($0.key)=\($0.value)" } }
+        /// Plan order is kept by `index`; comparing labels only breaks ties.
+        public var index: Int = 0
+        public init(settings: [Setting], index: Int = 0) {
+            self.settings = settings
+            self.index = index
+        }
+        public static func < (a: Point, b: Point) -> Bool { (a.index, a.label) < (b.index, b.label) }
+        public static func == (a: Point, b: Point) -> Bool { a.settings == b.settings }
+        public func hash(into h: inout Hasher) { h.combine(settings) }
+    }
+
+    /// One training run: a variant at a sweep point on a task with a seed, in
+    /// `<out>[/<task>]/<variant>[/<point>]/seed-<seed>` (the task level only with `tasks:`, the point level only
+    /// with `axes:`).
     public struct Run: Sendable, Equatable {
         public var variant: String
         public var seed: Int
         public var dir: String
         public var config: String
-        /// `--set` overrides, in order: the file's common ones, the variant's, then seed and step budget.
+        /// `--set` overrides, in order: the file's common ones, the task's, the variant's, the point's, then
+        /// seed and step budget.
         public var overrides: [String]
+        /// nil without `tasks:`.
+        public var task: String? = nil
+        public var point = Point(settings: [])
     }
 
     public var name: String
@@ -42,6 +90,25 @@ public struct AblationPlan: Sendable, Equatable {
     public var commonOverrides: [String]
     /// What the comparison checks, in file order.
     public var claims: [ClaimSpec]
+    /// Data sets, in file order; empty: the variants' own data.
+    public var tasks: [Task]
+    /// Swept keys, in file order; empty: one point.
+    public var axes: [Axis]
+
+    /// Every combination of axis values, the first axis varying slowest; one empty point without axes.
+    public var points: [Point] {
+        var out = [Point(settings: [])]
+        for axis in axes {
+            out = out.flatMap { p in
+                axis.values.map { v in Point(settings: p.settings + [.init(key: axis.key, value: v)]) }
+            }
+        }
+        return out.enumerated().map { i, p in
+            var q = p
+            q.index = i
+            return q
+        }
+    }
 
     public init(config c: ConfigMapping) throws {
         name = try c.required("name")
@@ -68,13 +135,41 @@ public struct AblationPlan: Sendable, Equatable {
             return Variant(name: name, config: config, overrides: overrides)
         }
         guard !variants.isEmpty else { throw c.error("variants", "list at least one variant") }
+        var taskNames = Set<String>()
+        tasks =
+            try c.contains("tasks")
+            ? c.mappings("tasks").map { t in
+                let name: String = try t.required("name")
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                    throw t.error("name", "use letters, digits, '_' and '-' only (it names a directory)")
+                }
+                guard taskNames.insert(name).inserted else { throw t.error("name", "task '\(name)' appears twice") }
+                let overrides = try t.contains("set") ? t.values("set", String.self) : []
+                try t.finish(known: ["name", "set"])
+                return Task(name: name, overrides: overrides)
+            } : []
+        if let a = try c.optionalMapping("axes") {
+            axes = try a.keys.map { key in
+                let values = try a.values(key, ScalarText.self).map(\.text)
+                guard !values.isEmpty else { throw a.error(key, "list at least one value") }
+                guard Set(values).count == values.count else { throw a.error(key, "values repeat") }
+                guard !values.contains(where: { $0.contains("/") || $0.contains(",") }) else {
+                    throw a.error(key, "values name directories: no '/' or ','")
+                }
+                return Axis(key: key, values: values)
+            }
+            try a.finish(known: axes.map(\.key))
+        } else {
+            axes = []
+        }
         let names = variants.map(\.name)
         claims = try c.contains("claims") ? c.mappings("claims").map { try ClaimSpec(config: $0, variants: names) } : []
         var claimNames = Set<String>()
         for (i, claim) in claims.enumerated() where !claimNames.insert(claim.name).inserted {
             throw try c.mappings("claims")[i].error("name", "claim '\(claim.name)' appears twice")
         }
-        try c.finish(known: ["name", "base", "seeds", "steps", "quick_steps", "set", "variants", "claims"])
+        try c.finish(
+            known: ["name", "base", "seeds", "steps", "quick_steps", "set", "variants", "tasks", "axes", "claims"])
     }
 
     public static func load(path: String) throws -> AblationPlan {
@@ -95,11 +190,22 @@ public struct AblationPlan: Sendable, Equatable {
             ]
         }
         let chosen = seedCount.map { Array(seeds.prefix(max(1, $0))) } ?? seeds
-        return variants.flatMap { v in
-            chosen.map { seed in
-                Run(
-                    variant: v.name, seed: seed, dir: "\(out)/\(v.name)/seed-\(seed)", config: v.config,
-                    overrides: commonOverrides + v.overrides + ["seed=\(seed)"] + budgetOverrides)
+        let taskList: [Task?] = tasks.isEmpty ? [nil] : tasks
+        return taskList.flatMap { task in
+            variants.flatMap { v in
+                points.flatMap { point in
+                    chosen.map { seed in
+                        var dir = out
+                        if let task { dir += "/" + task.name }
+                        dir += "/" + v.name
+                        if !point.settings.isEmpty { dir += "/" + point.label }
+                        return Run(
+                            variant: v.name, seed: seed, dir: dir + "/seed-\(seed)", config: v.config,
+                            overrides: commonOverrides + (task?.overrides ?? []) + v.overrides + point.overrides
+                                + ["seed=\(seed)"] + budgetOverrides,
+                            task: task?.name, point: point)
+                    }
+                }
             }
         }
     }

@@ -87,7 +87,9 @@ public final class AblationScheduler: Sendable {
             }
         }
         return runs.map { r in
-            AblationRun(variant: r.variant, seed: r.seed, dir: r.dir, status: statuses[r.dir] ?? .missing)
+            AblationRun(
+                variant: r.variant, seed: r.seed, dir: r.dir, status: statuses[r.dir] ?? .missing, task: r.task,
+                point: r.point)
         }
     }
 

@@ -19,8 +19,8 @@ public enum AblationText {
         "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s"
     ]
 
-    static func tableRows(_ c: AblationComparison) -> [[String]] {
-        c.table.map { v in
+    static func tableRows(_ table: [VariantSummary]) -> [[String]] {
+        table.map { v in
             [
                 v.variant, v.runs.isEmpty ? "none" : v.seeds.map(String.init).joined(separator: ", "),
                 stat(v.valLogL1), stat(v.valLoss), stat(v.psnrMu, db), stat(v.psnrMuGain, db), stat(v.pu21Psnr, db),
@@ -32,13 +32,13 @@ public enum AblationText {
     }
 
     /// Every term any variant logged, sorted; a variant without the term shows "-".
-    static func termNames(_ c: AblationComparison) -> [String] {
-        Set(c.table.flatMap { $0.valTerms.map(\.name) }).sorted()
+    static func termNames(_ table: [VariantSummary]) -> [String] {
+        Set(table.flatMap { $0.valTerms.map(\.name) }).sorted()
     }
 
-    static func termRows(_ c: AblationComparison) -> [[String]] {
-        let names = termNames(c)
-        return c.table.map { v in
+    static func termRows(_ table: [VariantSummary]) -> [[String]] {
+        let names = termNames(table)
+        return table.map { v in
             let terms = Dictionary(v.valTerms.map { ($0.name, $0.stats) }, uniquingKeysWith: { a, _ in a })
             return [v.variant] + names.map { terms[$0].map { stat($0) } ?? "-" }
         }
@@ -77,16 +77,22 @@ public enum AblationText {
     ]
 
     static func markdown(_ c: AblationComparison) -> String {
-        var s = "# Ablation comparison\n\n" + ReportText.markdownTable(tableHeader, tableRows(c)) + "\n\n"
-        if !termNames(c).isEmpty {
-            s +=
-                "## Final validation loss terms\n\n" + ReportText.markdownTable(["Variant"] + termNames(c), termRows(c))
-                + "\n\n"
-        }
-        s += "## Claims\n\n"
-        for cl in c.claims {
-            s += "### \(cl.name): **\(cl.verdict.rawValue)**\n\n\(cl.statement)\n\n"
-            s += "Measured: \(claimMeasured(cl))\(cl.note.isEmpty ? "" : " (" + cl.note + ")").\n\n"
+        var s = "# Ablation comparison\n\n"
+        for g in c.groups {
+            // One group (no tasks, no axes) keeps the plain layout; several get a section each.
+            let h = g.title.isEmpty ? "##" : "###"
+            if !g.title.isEmpty { s += "## \(g.title)\n\n" }
+            s += ReportText.markdownTable(tableHeader, tableRows(g.table)) + "\n\n"
+            if !termNames(g.table).isEmpty {
+                s +=
+                    "\(h) Final validation loss terms\n\n"
+                    + ReportText.markdownTable(["Variant"] + termNames(g.table), termRows(g.table)) + "\n\n"
+            }
+            if !g.claims.isEmpty { s += "\(h) Claims\n\n" }
+            for cl in g.claims {
+                s += "\(h)# \(cl.name): **\(cl.verdict.rawValue)**\n\n\(cl.statement)\n\n"
+                s += "Measured: \(claimMeasured(cl))\(cl.note.isEmpty ? "" : " (" + cl.note + ")").\n\n"
+            }
         }
         s += "## Runs\n\n" + ReportText.markdownTable(["Variant", "Seed", "Status", "Directory"], runRows(c)) + "\n\n"
         s += "## Definitions\n\n" + definitions.map { "- " + $0 }.joined(separator: "\n") + "\n"
@@ -98,7 +104,7 @@ public enum AblationText {
     }
 
     /// Full precision (Swift's shortest round-trip form) so a spreadsheet recomputes exactly what the page shows.
-    static func csvColumns(_ c: AblationComparison) -> [(name: String, value: (VariantSummary) -> SeedStats?)] {
+    static func csvColumns(_ table: [VariantSummary]) -> [(name: String, value: (VariantSummary) -> SeedStats?)] {
         var cols: [(name: String, value: (VariantSummary) -> SeedStats?)] = [
             ("val_log_l1", \.valLogL1), ("val_loss", \.valLoss), ("val_psnr_mu_db", \.psnrMu),
             ("val_psnr_mu_gain_db", \.psnrMuGain), ("val_pu21_psnr_db", \.pu21Psnr),
@@ -110,24 +116,29 @@ public enum AblationText {
             ("learnable_scale", \.learnableScale), ("wall_seconds", \.wallSeconds),
             ("steps_per_second", \.stepsPerSecond)
         ]
-        for n in termNames(c) {
+        for n in termNames(table) {
             cols.append(("val_term_\(n)", { v in v.valTerms.first { $0.name == n }?.stats }))
         }
         return cols
     }
 
     static func csv(_ c: AblationComparison) -> String {
-        let cols = csvColumns(c)
-        var header = ["variant", "finished_runs", "failed_runs", "missing_runs"]
+        let cols = csvColumns(c.groups.flatMap(\.table))
+        var header = ["task", "point", "variant", "finished_runs", "failed_runs", "missing_runs"]
         for col in cols { header += [col.name + "_mean", col.name + "_std"] }
         var lines = [header.map(csvField).joined(separator: ",")]
-        for v in c.table {
-            var row = [v.variant, String(v.runs.count), String(v.failed.count), String(v.missingSeeds.count)]
-            for col in cols {
-                let s = col.value(v)
-                row += [s.map { "\($0.mean)" } ?? "n/a", s?.std.map { "\($0)" } ?? "n/a"]
+        for g in c.groups {
+            for v in g.table {
+                var row = [
+                    g.task ?? "", g.point.label, v.variant, String(v.runs.count), String(v.failed.count),
+                    String(v.missingSeeds.count)
+                ]
+                for col in cols {
+                    let s = col.value(v)
+                    row += [s.map { "\($0.mean)" } ?? "n/a", s?.std.map { "\($0)" } ?? "n/a"]
+                }
+                lines.append(row.map(csvField).joined(separator: ","))
             }
-            lines.append(row.map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -151,3 +151,15 @@ extension String: ConfigValue {
         return s.string
     }
 }
+
+/// Any scalar, as its text was written (a number, a boolean or a string): for values handed on as
+/// `--set key=value`, which parses them again with the same rules.
+public struct ScalarText: ConfigValue, Equatable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+    public static var expected: String { "a number, boolean or string" }
+    public static func fromYAML(_ node: Node) -> ScalarText? {
+        guard case .scalar(let s) = node, StrictYAML.kind(of: node) != "null" else { return nil }
+        return ScalarText(s.string)
+    }
+}

@@ -2,7 +2,10 @@ import Ablation
 // `hdrpatch ablate`: every (variant, seed) of an ablation file as an ordinary training run, N at a time, then
 // the comparison of the variants and the strategy's claims.
 import ArgumentParser
+import Config
+import EXRIO
 import Foundation
+import Training
 
 struct Ablate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,10 +47,25 @@ struct Ablate: ParsableCommand {
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let scheduler = AblationScheduler(
             plan: plan, out: outDir, quick: quick, seedCount: seeds, jobs: jobs, executable: executable)
+        // Every run's config is read before any run starts: an unknown key (a typo in an axis, a task or a variant)
+        // fails here and not after an hour of sweeping. Data paths are left to the runs (a set may be built later).
+        try withOneLineErrors(file: config) {
+            try ConfigPathChecks.$enabled.withValue(false) {
+                for r in scheduler.runs {
+                    do { _ = try TrainConfig.load(path: r.config, overrides: r.overrides) } catch let e as ConfigError {
+                        throw FileError(path: config, reason: "run \(r.dir): \(e.file.map { "\($0): " } ?? "")\(e)")
+                    }
+                }
+            }
+        }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let seedCount =
+            scheduler.runs.count / max(1, plan.variants.count * plan.points.count * max(1, plan.tasks.count))
         say(
             "ablation \(plan.name): \(plan.variants.count) variants x "
-                + "\(scheduler.runs.count / max(1, plan.variants.count)) seed(s), "
+                + (plan.tasks.isEmpty ? "" : "\(plan.tasks.count) tasks x ")
+                + (plan.axes.isEmpty ? "" : "\(plan.points.count) sweep points x ")
+                + "\(seedCount) seed(s) = \(scheduler.runs.count) runs, "
                 + "\(scheduler.budget) steps each, \(jobs) at a time -> \(outDir)")
         let handler = InterruptHandler { scheduler.requestStop() }
         let results = scheduler.run { event in
@@ -69,8 +87,12 @@ struct Ablate: ParsableCommand {
                 runs: results, variantOrder: plan.variants.map(\.name), claims: plan.claims)
             let paths = try comparison.write(to: outDir)
             say("comparison: \(paths.markdown)\ncomparison: \(paths.html)\ncomparison: \(paths.csv)")
-            for claim in comparison.claims {
-                say("claim: \(claim.name): \(claim.verdict.rawValue); measured \(AblationText.claimMeasured(claim))")
+            for g in comparison.groups {
+                for claim in g.claims {
+                    say(
+                        "claim: \(g.title.isEmpty ? "" : "[\(g.title)] ")\(claim.name): \(claim.verdict.rawValue); "
+                            + "measured \(AblationText.claimMeasured(claim))")
+                }
             }
         } catch {
             printError("\(outDir): \(error)")

@@ -67,6 +67,46 @@ struct AblationPlanTests {
             ])
     }
 
+    @Test func tasksAndAxesMultiplyTheRunsInFileOrder() throws {
+        let plan = try AblationPlan(
+            config: StrictYAML.parse(
+                """
+                name: t
+                base: b.yaml
+                seeds: [0, 1]
+                steps: 10
+                variants:
+                  - {name: a}
+                  - {name: c, set: ["residual.clamp=4"]}
+                tasks:
+                  - {name: phone, set: ["data.train=p/train"]}
+                  - {name: hdr_warp, set: ["data.train=h/train"]}
+                axes:
+                  optim.lr: [5.0e-3, 0.02]
+                  train.zero_init_output: [false]
+                """))
+        #expect(
+            plan.points.map(\.label) == [
+                "optim.lr=5.0e-3,train.zero_init_output=false", "optim.lr=0.02,train.zero_init_output=false"
+            ])
+        let runs = plan.runs(out: "o", quick: false)
+        #expect(runs.count == 2 * 2 * 2 * 2)
+        #expect(runs[0].dir == "o/phone/a/optim.lr=5.0e-3,train.zero_init_output=false/seed-0")
+        #expect(
+            runs[0].overrides == [
+                "data.train=p/train", "optim.lr=5.0e-3", "train.zero_init_output=false", "seed=0", "train.steps=10"
+            ])
+        #expect(runs[0].task == "phone" && runs[0].point.index == 0)
+        let last = try #require(runs.last)
+        #expect(last.dir == "o/hdr_warp/c/optim.lr=0.02,train.zero_init_output=false/seed-1")
+        #expect(
+            last.overrides == [
+                "data.train=h/train", "residual.clamp=4", "optim.lr=0.02", "train.zero_init_output=false", "seed=1",
+                "train.steps=10"
+            ])
+        #expect(Set(runs.map(\.dir)).count == runs.count)
+    }
+
     static let bad: [(String, String)] = [
         (
             "name: t\nseeds: [0]\nsteps: 10\nvariants:\n  - {name: a}",
@@ -84,6 +124,18 @@ struct AblationPlanTests {
         (
             "name: t\nbase: b\nseeds: [0]\nstep: 10\nvariants:\n  - {name: a}",
             "config error: steps: missing required key"
+        ),
+        (
+            "name: t\nbase: b\nseeds: [0]\nsteps: 10\nvariants:\n  - {name: a}\naxes:\n  optim.lr: []",
+            "config error: axes.optim.lr: list at least one value"
+        ),
+        (
+            "name: t\nbase: b\nseeds: [0]\nsteps: 10\nvariants:\n  - {name: a}\naxes:\n  optim.lr: [0.1, 0.1]",
+            "config error: axes.optim.lr: values repeat"
+        ),
+        (
+            "name: t\nbase: b\nseeds: [0]\nsteps: 10\nvariants:\n  - {name: a}\ntasks:\n  - {name: x}\n  - {name: x}",
+            "config error: tasks.1.name: task 'x' appears twice"
         ),
         // Claims name the file's variants: a renamed variant is an error naming the claim's key.
         (

@@ -234,22 +234,22 @@ struct AblationReportTests {
         #expect(lines.count == 4)
         let header = lines[0].split(separator: ",").map(String.init)
         #expect(
-            Array(header.prefix(8)) == [
-                "variant", "finished_runs", "failed_runs", "missing_runs",
+            Array(header.prefix(10)) == [
+                "task", "point", "variant", "finished_runs", "failed_runs", "missing_runs",
                 "val_log_l1_mean", "val_log_l1_std", "val_loss_mean", "val_loss_std"
             ])
         #expect(
             header.suffix(4) == [
                 "val_term_l1_mean", "val_term_l1_std", "val_term_sparsity_mean", "val_term_sparsity_std"
             ])
-        let legacy = lines[1].split(separator: ",").map(String.init)
+        let legacy = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let col = { (name: String) in legacy[header.firstIndex(of: name)!] }
-        #expect(legacy[0...3] == ["legacy_mode_a", "2", "0", "0"])
+        #expect(legacy[0...5] == ["", "", "legacy_mode_a", "2", "0", "0"])
         #expect(col("overflow_incidents_total_mean") == "60.0")
         #expect(col("overflow_incidents_per_1000_patches_std") == "\(800.0.squareRoot())")
         #expect(col("learnable_scale_mean") == "n/a")
         #expect(col("steps_per_second_mean") == "2.0")
-        #expect(lines[3].hasPrefix("learnable,2,0,0,"))
+        #expect(lines[3].hasPrefix(",,learnable,2,0,0,"))
     }
 
     @Test func htmlIsSelfContainedAndClosed() throws {
@@ -308,5 +308,33 @@ struct AblationReportTests {
             claimed: .positive)
         let missing = try Self.compare(Self.specs(), claims: [gone]).0.claims[0]
         #expect(missing.verdict == .inconclusive && missing.note == "missing runs: phase_one (not in the ablation)")
+    }
+
+    @Test func sweepPointsAndTasksAreGroupsWithTheirOwnClaims() throws {
+        // The same specs at two points of one task: at lr=0.01 as given, at lr=0.02 phase1's incidents doubled
+        // (reductions 80% and 70%: the mean, 75%, and all but one seed lie outside 80-95%: not supported there).
+        let dir = ScratchDir()
+        let low = AblationPlan.Point(settings: [.init(key: "optim.lr", value: "0.01")], index: 0)
+        let high = AblationPlan.Point(settings: [.init(key: "optim.lr", value: "0.02")], index: 1)
+        var runs: [AblationRun] = []
+        for (point, factor) in [(high, 2), (low, 1)] {
+            for var spec in Self.specs() {
+                if spec.variant == "phase1" { spec.incidents *= factor }
+                let r = try spec.write(under: dir.path + "/" + point.label)
+                runs.append(
+                    AblationRun(
+                        variant: r.variant, seed: r.seed, dir: r.dir, status: r.status, task: "hdr_warp", point: point))
+            }
+        }
+        let c = try AblationComparison(runs: runs, variantOrder: Self.order, claims: Self.claims)
+        #expect(c.groups.map(\.title) == ["task hdr_warp, optim.lr=0.01", "task hdr_warp, optim.lr=0.02"])
+        #expect(c.groups[0].claims[0].verdict == .supported)
+        #expect(c.groups[1].claims[0].verdict == .notSupported)
+        #expect(c.groups[1].claims[0].perSeed.map { ($0 * 100).rounded() } == [80, 70])
+        let md = c.markdown()
+        #expect(md.contains("## task hdr_warp, optim.lr=0.01") && md.contains("## task hdr_warp, optim.lr=0.02"))
+        let csv = c.csv().split(separator: "\n")
+        #expect(csv.count == 1 + 2 * Self.order.count)
+        #expect(csv[1].hasPrefix("hdr_warp,optim.lr=0.01,legacy_mode_a,2,"))
     }
 }

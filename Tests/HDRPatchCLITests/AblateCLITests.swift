@@ -116,4 +116,28 @@ struct AblateCLITests {
         let again = try CLI.run(["ablate", "--config", dir.file("resume.yaml"), "--out", out], timeout: 300)
         #expect(again.stdout.contains("1 run(s) already finished: skipped"))
     }
+
+    /// A typo in a swept key (or anywhere in a run's config) stops the ablation before any run starts.
+    @Test func anUnknownAxisKeyFailsBeforeAnyRun() throws {
+        let dir = ScratchDir()
+        _ = try Self.files(dir)
+        let ablation = """
+            name: t
+            base: \(dir.file("base.yaml"))
+            seeds: [0]
+            steps: 8
+            variants:
+              - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
+            axes:
+              optim.lrr: [1.0e-2, 2.0e-2]
+            """
+        try ablation.write(toFile: dir.file("sweep.yaml"), atomically: true, encoding: .utf8)
+        let out = dir.file("out")
+        let r = try CLI.run(["ablate", "--config", dir.file("sweep.yaml"), "--out", out], timeout: 60)
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("error: \(dir.file("sweep.yaml")): run \(out)/phase1/optim.lrr=1.0e-2/seed-0: "))
+        #expect(r.stderr.contains("optim.lrr: unknown key (did you mean 'lr'?)"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

@@ -18,8 +18,22 @@ if [ -f "$real/.complete" ] && ! grep -q "sample\|train:none" "$real/.complete";
     echo "data: $real predates uncompressed training pairs; rebuilding"
     rm -f "$real/.complete"
 fi
+# The HDR-input task (configs/degrade/hdr_warp.yaml) from the same sources and split, once data/real exists.
+hdr_warp() {
+    local out=data/hdr_warp
+    if [ -f "$out/.complete" ]; then echo "data: $out is complete (remove it to rebuild)"; return; fi
+    if [ ! -d "$real/sources/train" ]; then echo "data: no $real/sources (sample set): skipping $out"; return; fi
+    rm -rf "$out"
+    "$bin" synth --from "$real/sources/train" --recipe configs/degrade/hdr_warp.yaml --out "$out/train" --patch 128 \
+        --count 768 --seed 11 --compression none
+    "$bin" synth --from "$real/sources/val" --recipe configs/degrade/hdr_warp.yaml --out "$out/val" --full --seed 12
+    echo "hdr_warp train:none" > "$out/.complete"
+    echo "data: $out/train ($(ls "$out/train/input" | wc -l) pairs), $out/val ($(ls "$out/val/input" | wc -l) full images)"
+}
+
 if [ -f "$real/.complete" ]; then
     echo "data: $real is complete (remove it to rebuild)"
+    hdr_warp
     exit 0
 fi
 
@@ -60,3 +74,4 @@ rm -rf "$real/procedural"
 "$bin" synth --from "$real/sources/val" --recipe "$recipe" --out "$real/val" --full --seed 2
 echo "blender-data $(basename "$deb") train:none" > "$real/.complete"
 echo "data: $real/train ($(ls "$real/train/input" | wc -l) pairs), $real/val ($(ls "$real/val/input" | wc -l) full images)"
+hdr_warp
