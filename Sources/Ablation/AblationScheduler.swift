@@ -93,9 +93,16 @@ public final class AblationScheduler: Sendable {
         }
     }
 
-    /// Finished when the latest checkpoint has the full step budget; resumable when a checkpoint exists.
+    /// Finished when the latest checkpoint has the full step budget, or when the run stopped at its divergence
+    /// (monitor.on_divergence: stop: a "diverged" record with `stopped`); resumable when a checkpoint exists.
     public static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
-        let weights = RunDirectory(r.dir).latestWeights
+        let run = RunDirectory(r.dir)
+        if let metrics = try? RunLogReader.metrics(path: run.metrics),
+            metrics.contains(where: { $0.kind == "diverged" && $0.stopped == true })
+        {
+            return .finished
+        }
+        let weights = run.latestWeights
         guard FileManager.default.fileExists(atPath: weights),
             let step = (try? SafetensorsFile.read(path: weights))?.metadata["step"].flatMap(Int.init)
         else { return .fresh }

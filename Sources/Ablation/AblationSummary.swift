@@ -32,7 +32,9 @@ public struct SeedStats: Sendable, Equatable {
 /// - overflow totals: monitor.jsonl summed over all steps; per 1000 patches = 1000 * total / patches seen;
 /// - clamp-hit and saturation: mean over the last 10% of monitor records (at least one);
 /// - learnable scale: the last monitor record's (nil when the head's scale is fixed);
-/// - wall time: the last train record's wall_seconds; steps/s = that record's step / its wall time.
+/// - wall time: the last train record's wall_seconds; steps/s = that record's step / its wall time;
+/// - diverged: the run's "diverged" record (non-finite loss, or validation PSNR-mu below the identity's by more
+///   than monitor.divergence_margin_db); the first incident step from monitor.jsonl.
 public struct AblationRunNumbers: Sendable {
     public var seed: Int
     public var finalModel: EvalMetrics?
@@ -49,6 +51,10 @@ public struct AblationRunNumbers: Sendable {
     public var valPsnrMu: [ChartPoint]
     public var trainLoss: [ChartPoint]
     public var incidentsByStep: [(step: Int, incidents: Int)]
+    /// The step the run diverged at and why (its "diverged" record), nil when it did not.
+    public var diverged: (step: Int, reason: String)?
+    /// The first step with an overflow incident, nil when there was none.
+    public var firstIncidentStep: Int?
 
     public var pixelsPer1000: Double? { patches > 0 ? 1000 * Double(overflowPixels) / Double(patches) : nil }
     public var incidentsPer1000: Double? { patches > 0 ? 1000 * Double(overflowIncidents) / Double(patches) : nil }
@@ -80,6 +86,8 @@ public struct AblationRunNumbers: Sendable {
             r.kind == "train" ? r.loss.map { ChartPoint(Double(r.step), $0) } : nil
         }
         incidentsByStep = logs.monitor.map { ($0.step, $0.overflowIncidents) }
+        diverged = logs.metrics.first { $0.kind == "diverged" }.map { ($0.step, $0.reason ?? "") }
+        firstIncidentStep = logs.monitor.first { $0.overflowIncidents > 0 }?.step
     }
 }
 
@@ -92,6 +100,8 @@ public struct VariantSummary: Sendable {
     public var missingSeeds: [Int]
 
     public var seeds: [Int] { runs.map(\.seed) }
+    /// Finished runs that diverged, in seed order.
+    public var divergedRuns: [AblationRunNumbers] { runs.filter { $0.diverged != nil } }
     public var valLogL1: SeedStats? { stat { $0.finalModel?.logL1 } }
     public var valLoss: SeedStats? { stat { $0.finalModel?.loss } }
     public var psnrMu: SeedStats? { stat { $0.finalModel?.psnrMu } }

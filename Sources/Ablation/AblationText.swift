@@ -16,7 +16,7 @@ public enum AblationText {
         "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu (dB)", "PSNR-mu gain (dB)",
         "PU21-PSNR (dB)", "PU21 gain (dB)", "Overflow incidents", "Incidents / 1000 patches",
         "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
-        "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s"
+        "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s", "Diverged"
     ]
 
     static func tableRows(_ table: [VariantSummary]) -> [[String]] {
@@ -26,9 +26,20 @@ public enum AblationText {
                 stat(v.valLogL1), stat(v.valLoss), stat(v.psnrMu, db), stat(v.psnrMuGain, db), stat(v.pu21Psnr, db),
                 stat(v.pu21PsnrGain, db), stat(v.overflowIncidents), stat(v.incidentsPer1000), stat(v.overflowPixels),
                 stat(v.pixelsPer1000), stat(v.clampHitRate, percent), stat(v.saturationRate, percent),
-                v.learnableScale == nil ? "fixed" : stat(v.learnableScale), stat(v.wallSeconds), stat(v.stepsPerSecond)
+                v.learnableScale == nil ? "fixed" : stat(v.learnableScale), stat(v.wallSeconds), stat(v.stepsPerSecond),
+                divergedText(v)
             ]
         }
+    }
+
+    /// "0 of 2", or "1 of 2 (seed 1 at step 50)".
+    static func divergedText(_ v: VariantSummary) -> String {
+        let d = v.divergedRuns
+        var s = "\(d.count) of \(v.runs.count)"
+        if !d.isEmpty {
+            s += " (" + d.map { "seed \($0.seed) at step \($0.diverged!.step)" }.joined(separator: ", ") + ")"
+        }
+        return s
     }
 
     /// Every term any variant logged, sorted; a variant without the term shows "-".
@@ -124,14 +135,14 @@ public enum AblationText {
 
     static func csv(_ c: AblationComparison) -> String {
         let cols = csvColumns(c.groups.flatMap(\.table))
-        var header = ["task", "point", "variant", "finished_runs", "failed_runs", "missing_runs"]
+        var header = ["task", "point", "variant", "finished_runs", "failed_runs", "missing_runs", "diverged_runs"]
         for col in cols { header += [col.name + "_mean", col.name + "_std"] }
         var lines = [header.map(csvField).joined(separator: ",")]
         for g in c.groups {
             for v in g.table {
                 var row = [
                     g.task ?? "", g.point.label, v.variant, String(v.runs.count), String(v.failed.count),
-                    String(v.missingSeeds.count)
+                    String(v.missingSeeds.count), String(v.divergedRuns.count)
                 ]
                 for col in cols {
                     let s = col.value(v)

@@ -41,7 +41,8 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
     }
 }
 
-/// One line of metrics.jsonl: `kind` "train" (every log_every steps) or "val" (every val_every steps).
+/// One line of metrics.jsonl: `kind` "train" (every log_every steps), "val" (every val_every steps) or "diverged"
+/// (once, at the step the run diverged: `reason` says how; `stopped` when the run ended there).
 public struct MetricsRecord: Codable, Sendable, Equatable {
     public var kind: String
     public var step: Int
@@ -57,11 +58,14 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     /// val: the model and the identity baseline (input as output) on the same patches.
     public var model: EvalMetrics?
     public var identity: EvalMetrics?
+    /// diverged: what crossed the line, and whether the run stopped there (monitor.on_divergence: stop).
+    public var reason: String?
+    public var stopped: Bool?
 
     public init(
         kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
         terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
-        model: EvalMetrics? = nil, identity: EvalMetrics? = nil
+        model: EvalMetrics? = nil, identity: EvalMetrics? = nil, reason: String? = nil, stopped: Bool? = nil
     ) {
         self.kind = kind
         self.step = step
@@ -74,6 +78,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         self.dataWaitFraction = dataWaitFraction
         self.model = model
         self.identity = identity
+        self.reason = reason
+        self.stopped = stopped
     }
 
     enum CodingKeys: String, CodingKey {
@@ -82,7 +88,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case lr, loss, terms
         case stepsPerSecond = "steps_per_second"
         case dataWaitFraction = "data_wait_fraction"
-        case model, identity
+        case model, identity, reason, stopped
     }
 }
 

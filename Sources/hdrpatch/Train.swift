@@ -129,11 +129,15 @@ struct Train: ParsableCommand {
         case .stoppedOnNonfinite(let why):
             printError("\(dir): stopped: \(why); the last good checkpoint is \(latest.weightsPath)")
             throw ExitCode(2)
+        case .stoppedOnDivergence(let why):
+            // Asked for (monitor.on_divergence: stop): a result, not a failure.
+            FileHandle.standardOutput.write(Data("stopped: \(why) (monitor.on_divergence: stop)\n".utf8))
         }
     }
 
     static func summary(_ o: TrainingOutcome) -> String {
         var parts = ["step \(o.step)"]
+        if let d = o.divergedAt { parts.append("diverged at step \(d)") }
         if let v = o.lastValidation, let m = v.model, let id = v.identity {
             parts.append(
                 String(format: "val PSNR-mu %.2f dB (identity %.2f, %+.2f)", m.psnrMu, id.psnrMu, m.psnrMu - id.psnrMu))

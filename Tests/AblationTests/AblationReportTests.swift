@@ -234,8 +234,8 @@ struct AblationReportTests {
         #expect(lines.count == 4)
         let header = lines[0].split(separator: ",").map(String.init)
         #expect(
-            Array(header.prefix(10)) == [
-                "task", "point", "variant", "finished_runs", "failed_runs", "missing_runs",
+            Array(header.prefix(11)) == [
+                "task", "point", "variant", "finished_runs", "failed_runs", "missing_runs", "diverged_runs",
                 "val_log_l1_mean", "val_log_l1_std", "val_loss_mean", "val_loss_std"
             ])
         #expect(
@@ -244,12 +244,12 @@ struct AblationReportTests {
             ])
         let legacy = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let col = { (name: String) in legacy[header.firstIndex(of: name)!] }
-        #expect(legacy[0...5] == ["", "", "legacy_mode_a", "2", "0", "0"])
+        #expect(legacy[0...6] == ["", "", "legacy_mode_a", "2", "0", "0", "0"])
         #expect(col("overflow_incidents_total_mean") == "60.0")
         #expect(col("overflow_incidents_per_1000_patches_std") == "\(800.0.squareRoot())")
         #expect(col("learnable_scale_mean") == "n/a")
         #expect(col("steps_per_second_mean") == "2.0")
-        #expect(lines[3].hasPrefix(",,learnable,2,0,0,"))
+        #expect(lines[3].hasPrefix(",,learnable,2,0,0,0,"))
     }
 
     @Test func htmlIsSelfContainedAndClosed() throws {
@@ -336,5 +336,27 @@ struct AblationReportTests {
         let csv = c.csv().split(separator: "\n")
         #expect(csv.count == 1 + 2 * Self.order.count)
         #expect(csv[1].hasPrefix("hdr_warp,optim.lr=0.01,legacy_mode_a,2,"))
+    }
+
+    @Test func aDivergedRunIsCountedAndAStoppedOneIsFinishedForTheScheduler() throws {
+        let dir = ScratchDir()
+        var runs = try Self.specs().map { try $0.write(under: dir.path) }
+        // legacy seed 2 stopped at its divergence at step 10.
+        let metrics = runs[1].dir + "/metrics.jsonl"
+        let line =
+            #"{"epoch":0,"kind":"diverged","reason":"validation PSNR-mu 18.00 dB, 12.00 dB below the identity"#
+            + #" (margin 10 dB)","step":10,"stopped":true,"wall_seconds":5}"# + "\n"
+        let h = try #require(FileHandle(forWritingAtPath: metrics))
+        h.seekToEndOfFile()
+        h.write(Data(line.utf8))
+        h.closeFile()
+        let c = try AblationComparison(runs: runs, variantOrder: Self.order, claims: [])
+        #expect(c.table[0].divergedRuns.map(\.seed) == [2] && c.table[1].divergedRuns.isEmpty)
+        #expect(AblationText.divergedText(c.table[0]) == "1 of 2 (seed 2 at step 10)")
+        let plan = AblationPlan.Run(variant: "legacy_mode_a", seed: 2, dir: runs[1].dir, config: "", overrides: [])
+        #expect(AblationScheduler.state(of: plan, budget: 1000) == .finished)
+        runs[0].status = .finished
+        let fresh = AblationPlan.Run(variant: "legacy_mode_a", seed: 1, dir: runs[0].dir, config: "", overrides: [])
+        #expect(AblationScheduler.state(of: fresh, budget: 1000) == .fresh, "no checkpoint, no stop: start over")
     }
 }

@@ -60,6 +60,11 @@ import Testing
         ),
         (["monitor.on_nonfinite=halt"], "config error: monitor.on_nonfinite: unknown policy 'halt'; known: skip, stop"),
         (
+            ["monitor.on_divergence=halt"],
+            "config error: monitor.on_divergence: unknown policy 'halt'; known: continue, stop"
+        ),
+        (["monitor.divergence_margin_db=0"], "config error: monitor.divergence_margin_db: must be > 0.0, got 0.0"),
+        (
             ["monitor.on_nonfinite=stop", "monitor.max_nonfinite=3"],
             "config error: monitor.max_nonfinite: not used by on_nonfinite stop (it belongs to on_nonfinite skip)"
         ),

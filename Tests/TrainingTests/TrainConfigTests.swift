@@ -42,7 +42,8 @@ import Testing
             "data.augment={flip_h: false, rot90: false}", "data.workers=0", "data.prefetch=2", "data.cache=true",
             "data.strict=true", "data.samples_per_epoch=64", "train.log_every=1", "train.val_every=2",
             "train.checkpoint_every=3", "train.grad_clip=0.5", "train.init_from=\(fx.weights)",
-            "monitor={overflow_limit: 1000, saturation: 0.9, on_nonfinite: stop}",
+            "monitor={overflow_limit: 1000, saturation: 0.9, on_nonfinite: stop, divergence_margin_db: 6,"
+                + " on_divergence: stop}",
             "schedule={type: cosine, warmup_steps: 2, min_lr: 1.0e-5}", "optim={type: sgd, lr: 0.1, momentum: 0.9}"
         ])
         #expect(
@@ -57,7 +58,12 @@ import Testing
             c.train
                 == TrainLoopConfig(
                     steps: 10, logEvery: 1, valEvery: 2, checkpointEvery: 3, gradClip: 0.5, initFrom: fx.weights))
-        #expect(c.monitor == MonitorConfig(overflowLimit: 1000, saturation: 0.9, onNonFinite: .stop))
+        #expect(
+            c.monitor
+                == MonitorConfig(
+                    overflowLimit: 1000, saturation: 0.9, onNonFinite: .stop, divergenceMarginDB: 6,
+                    stopOnDivergence: true))
+        #expect(c.trainerSettings.divergenceMarginDB == 6 && c.trainerSettings.stopOnDivergence)
         let s = try #require(c.schedule as? CosineSchedule)
         #expect(s.warmupSteps == 2 && s.minLR == 1e-5)
         let o = try #require(c.makeOptimizer() as? SGD)
@@ -116,7 +122,8 @@ import Testing
             o["monitor"]
                 == .object([
                     "overflow_limit": .number(65504), "saturation": .number(0.99),
-                    "on_nonfinite": .string("skip"), "max_nonfinite": .integer(10)
+                    "on_nonfinite": .string("skip"), "max_nonfinite": .integer(10),
+                    "divergence_margin_db": .number(10), "on_divergence": .string("continue")
                 ]))
     }
 

@@ -169,4 +169,82 @@ struct TrainerTests {
             }
         }
     }
+
+    /// A trainer validating every 5 steps, whose validation reports `psnr(k)` dB for the model (k = 0, 1, ...)
+    /// against an identity of 30 dB.
+    static func validatedTrainer(
+        dir: ScratchDir, sink: MemorySink, steps: Int, stop: Bool, psnr: @escaping @Sendable (Int) -> Double
+    ) throws -> Trainer {
+        let model = try PatchModel(
+            model: .plain(depth: 2, width: 4), residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
+            logNorm: LogNorm(), stateSlots: 2, seed: 1)
+        let config = LoaderConfig(patchSize: 32, batchSize: 4, seed: 3, workers: 0)
+        let dataset = try PairedDataset(root: sample, config: config)
+        let calls = Mutex(0)
+        func metrics(_ p: Double) -> EvalMetrics {
+            EvalMetrics(
+                psnrMu: p, pu21Psnr: p, logL1: 0.1, terms: [:], loss: 0.1, overflowPixels: 0, overflowIncidents: 0,
+                patches: 4)
+        }
+        return Trainer(
+            settings: TrainerSettings(
+                steps: steps, logEvery: 5, valEvery: 5, checkpointEvery: 1000, divergenceMarginDB: 10,
+                stopOnDivergence: stop),
+            model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}"),
+            optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(), config: .object([:]),
+            checkpointDirectory: dir.path, sink: sink,
+            makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
+            validate: { _ in
+                let k = calls.withLock { c in
+                    defer { c += 1 }
+                    return c
+                }
+                return (metrics(psnr(k)), metrics(30))
+            })
+    }
+
+    @Test func aValidationFarBelowTheIdentityIsADivergenceThatStopsTheRunWhenAsked() throws {
+        // 31, 25 (5 dB below: within the 10 dB margin), 19 (11 dB below: diverged at step 15), 35.
+        let curve: @Sendable (Int) -> Double = { [31, 25, 19, 35][min($0, 3)] }
+        for stop in [false, true] {
+            let dir = ScratchDir()
+            let sink = MemorySink()
+            let outcome = try Self.validatedTrainer(dir: dir, sink: sink, steps: 20, stop: stop, psnr: curve)
+                .run(resume: false)
+            let records = sink.metrics.filter { $0.kind == "diverged" }
+            #expect(records.count == 1 && records.first?.step == 15, "stop \(stop)")
+            #expect(records.first?.reason == "validation PSNR-mu 19.00 dB, 11.00 dB below the identity (margin 10 dB)")
+            #expect(records.first?.stopped == (stop ? true : nil))
+            #expect(outcome.divergedAt == 15)
+            if stop {
+                #expect(outcome.step == 15)
+                #expect(outcome.end == .stoppedOnDivergence("diverged at step 15: " + records.first!.reason!))
+                // The latest checkpoint is where it stopped.
+                #expect(try RunDirectory.latest(in: dir.path).exists)
+            } else {
+                #expect(outcome.end == .finished && outcome.step == 20)
+                #expect(sink.metrics.filter { $0.kind == "val" }.map(\.step) == [5, 10, 15, 20])
+            }
+        }
+    }
+
+    @Test func aNonFiniteValidationIsADivergence() throws {
+        let dir = ScratchDir()
+        let sink = MemorySink()
+        let outcome = try Self.validatedTrainer(
+            dir: dir, sink: sink, steps: 10, stop: true, psnr: { $0 == 0 ? 30 : .nan }
+        )
+        .run(resume: false)
+        #expect(outcome.divergedAt == 10 && outcome.step == 10)
+        #expect(sink.metrics.last?.reason == "validation not finite (PSNR-mu nan, loss 0.1)")
+    }
+
+    @Test func aNonFiniteTrainingLossIsADivergenceAndStopsWhenAsked() throws {
+        let dir = ScratchDir()
+        let sink = MemorySink()
+        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 12, policy: .skip, poisoned: { $0 == 3 })
+        _ = try t.run(resume: false)
+        #expect(sink.metrics.filter { $0.kind == "diverged" }.map(\.step) == [4])
+        #expect(sink.metrics.first { $0.kind == "diverged" }?.reason == "non-finite training loss (poison)")
+    }
 }

@@ -1,5 +1,5 @@
 // The `monitor:` section of a training config: the overflow-incident monitor's thresholds (docs/conventions.md,
-// "The overflow-incident monitor") and what a non-finite loss or gradient does to the run.
+// "The overflow-incident monitor"), what a non-finite loss or gradient does to the run, and when a run has diverged.
 import Config
 
 public struct MonitorConfig: Sendable, Equatable {
@@ -18,14 +18,28 @@ public struct MonitorConfig: Sendable, Equatable {
     /// `on_nonfinite: skip | stop` (skip) and, with skip only, `max_nonfinite` (10, >= 1): the number of
     /// consecutive skipped steps that stops the run (a step that updates resets the count).
     public var onNonFinite: OnNonFinite
+    /// `divergence_margin_db` (10, > 0): a validation whose PSNR-mu falls below the identity's by more than this
+    /// (or is not finite), or a non-finite training loss, marks the run diverged (once, at the first such step).
+    public var divergenceMarginDB: Double
+    /// `on_divergence: continue | stop` (continue): stop ends the run at its divergence, so a sweep does not spend
+    /// its budget on a dead run.
+    public var stopOnDivergence: Bool
 
-    public static let keys = ["overflow_limit", "saturation", "on_nonfinite", "max_nonfinite"]
+    public static let keys = [
+        "overflow_limit", "saturation", "on_nonfinite", "max_nonfinite", "divergence_margin_db", "on_divergence"
+    ]
     public static let policies = ["skip", "stop"]
+    public static let divergencePolicies = ["continue", "stop"]
 
-    public init(overflowLimit: Double = 65504, saturation: Double = 0.99, onNonFinite: OnNonFinite = .skip(max: 10)) {
+    public init(
+        overflowLimit: Double = 65504, saturation: Double = 0.99, onNonFinite: OnNonFinite = .skip(max: 10),
+        divergenceMarginDB: Double = 10, stopOnDivergence: Bool = false
+    ) {
         self.overflowLimit = overflowLimit
         self.saturation = saturation
         self.onNonFinite = onNonFinite
+        self.divergenceMarginDB = divergenceMarginDB
+        self.stopOnDivergence = stopOnDivergence
     }
 
     public init(config c: ConfigMapping) throws {
@@ -45,11 +59,22 @@ public struct MonitorConfig: Sendable, Equatable {
         default:
             throw c.error("on_nonfinite", DidYouMean.unknown("policy", policy, among: Self.policies))
         }
+        divergenceMarginDB = try c.value("divergence_margin_db", default: 10.0, in: .greaterThan(0.0))
+        let onDivergence = try c.value("on_divergence", default: "continue")
+        guard Self.divergencePolicies.contains(onDivergence) else {
+            throw c.error(
+                "on_divergence", DidYouMean.unknown("policy", onDivergence, among: Self.divergencePolicies))
+        }
+        stopOnDivergence = onDivergence == "stop"
         try c.finish(known: Self.keys)
     }
 
     public var json: JSONValue {
-        var o: [String: JSONValue] = ["overflow_limit": .number(overflowLimit), "saturation": .number(saturation)]
+        var o: [String: JSONValue] = [
+            "overflow_limit": .number(overflowLimit), "saturation": .number(saturation),
+            "divergence_margin_db": .number(divergenceMarginDB),
+            "on_divergence": .string(stopOnDivergence ? "stop" : "continue")
+        ]
         switch onNonFinite {
         case .skip(let max):
             o["on_nonfinite"] = .string("skip")

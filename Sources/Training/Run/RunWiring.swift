@@ -40,7 +40,8 @@ extension TrainConfig {
         return TrainerSettings(
             steps: train.steps, logEvery: train.logEvery, valEvery: train.valEvery,
             checkpointEvery: train.checkpointEvery, gradClip: train.gradClip,
-            monitor: monitor.settings, onNonfinite: onNonfinite, maxNonfinite: maxNonfinite)
+            monitor: monitor.settings, onNonfinite: onNonfinite, maxNonfinite: maxNonfinite,
+            divergenceMarginDB: monitor.divergenceMarginDB, stopOnDivergence: monitor.stopOnDivergence)
     }
 }
 

@@ -19,10 +19,15 @@ public struct TrainerSettings: Sendable {
     public var onNonfinite: NonfinitePolicy
     /// Consecutive skipped steps after which the run stops.
     public var maxNonfinite: Int
+    /// Validation PSNR-mu this far below the identity's (or not finite), or a non-finite loss: diverged.
+    public var divergenceMarginDB: Double
+    /// End the run where it diverged.
+    public var stopOnDivergence: Bool
 
     public init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double? = nil,
-        monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10
+        monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10,
+        divergenceMarginDB: Double = 10, stopOnDivergence: Bool = false
     ) {
         self.steps = steps
         self.logEvery = logEvery
@@ -32,6 +37,8 @@ public struct TrainerSettings: Sendable {
         self.monitor = monitor
         self.onNonfinite = onNonfinite
         self.maxNonfinite = maxNonfinite
+        self.divergenceMarginDB = divergenceMarginDB
+        self.stopOnDivergence = stopOnDivergence
     }
 }
 
@@ -50,6 +57,8 @@ public struct TrainingOutcome: Sendable, Equatable {
     public enum End: Sendable, Equatable {
         case finished, interrupted
         case stoppedOnNonfinite(String)
+        /// monitor.on_divergence: stop, with the reason.
+        case stoppedOnDivergence(String)
     }
     public var end: End
     public var step: Int
@@ -57,6 +66,8 @@ public struct TrainingOutcome: Sendable, Equatable {
     public var lastValidation: MetricsRecord?
     public var overflowIncidents: Int
     public var skippedSteps: Int
+    /// The step the run diverged at (also in metrics.jsonl as a "diverged" record), nil when it did not.
+    public var divergedAt: Int? = nil
 }
 
 public final class Trainer: @unchecked Sendable {
@@ -103,12 +114,14 @@ public final class Trainer: @unchecked Sendable {
         var streak = 0
         var best = -Double.infinity
         var wallOffset = 0.0
+        var divergedAt: Int?
         if resume {
             let (state, s) = try latest.load(model: model, optimizer: optimizer)
             step = s
             streak = state.resume["nonfinite_streak"].flatMap(Int.init) ?? 0
             best = state.resume["best_psnr_mu"].flatMap(Double.init) ?? -.infinity
             wallOffset = state.resume["wall_seconds"].flatMap(Double.init) ?? 0
+            divergedAt = state.resume["diverged_step"].flatMap(Int.init)
         }
         var loader = try makeLoader(0)
         if step >= loader.batchesPerEpoch {
@@ -133,14 +146,26 @@ public final class Trainer: @unchecked Sendable {
         var end = TrainingOutcome.End.finished
 
         func saveLatest() throws {
+            var resume = [
+                "step": String(step), "nonfinite_streak": String(streak),
+                "best_psnr_mu": String(best), "wall_seconds": String(wall())
+            ]
+            if let divergedAt { resume["diverged_step"] = String(divergedAt) }
             let state = TrainingState(
                 optimizerType: type(of: optimizer).type, optimizerStep: optimizer.stepCount,
-                scheduleStep: step,
-                resume: [
-                    "step": String(step), "nonfinite_streak": String(streak),
-                    "best_psnr_mu": String(best), "wall_seconds": String(wall())
-                ])
+                scheduleStep: step, resume: resume)
             try latest.save(model: model, optimizer: optimizer, state: state, config: config, step: step)
+        }
+
+        /// Records the first divergence; true when the run is to stop there.
+        func diverged(_ reason: String) throws -> Bool {
+            if divergedAt != nil { return false }
+            divergedAt = step
+            try sink.metrics(
+                MetricsRecord(
+                    kind: "diverged", step: step, epoch: (step - 1) / loader.batchesPerEpoch, wallSeconds: wall(),
+                    reason: reason, stopped: settings.stopOnDivergence ? true : nil))
+            return settings.stopOnDivergence
         }
 
         let trainingStep = TrainingStep(
@@ -189,6 +214,12 @@ public final class Trainer: @unchecked Sendable {
                 totalIncidents += record.overflowIncidents
             }
             step += 1
+            if case .nonfiniteLoss(let terms)? = outcome.skip,
+                try diverged("non-finite training loss (\(terms.joined(separator: ", ")))")
+            {
+                end = .stoppedOnDivergence("diverged at step \(step): non-finite training loss")
+                break
+            }
             if skipped {
                 streak += 1
                 totalSkipped += 1
@@ -254,12 +285,27 @@ public final class Trainer: @unchecked Sendable {
                     try WeightsFile.save(
                         model.store, to: RunDirectory.best(in: checkpointDirectory), config: config, step: step)
                 }
+                let below = id.psnrMu - m.psnrMu
+                if !m.psnrMu.isFinite || !m.loss.isFinite || below > settings.divergenceMarginDB {
+                    let why =
+                        m.psnrMu.isFinite && m.loss.isFinite
+                        ? String(
+                            format: "validation PSNR-mu %.2f dB, %.2f dB below the identity (margin %g dB)", m.psnrMu,
+                            below, settings.divergenceMarginDB)
+                        : "validation not finite (PSNR-mu \(m.psnrMu), loss \(m.loss))"
+                    if try diverged(why) {
+                        end = .stoppedOnDivergence("diverged at step \(step): " + why)
+                        break
+                    }
+                }
             }
             if step % settings.checkpointEvery == 0 || step == settings.steps { try saveLatest() }
         }
+        // Interrupted or stopped at a divergence: the latest checkpoint is where the run ended.
         if end == .interrupted { try saveLatest() }
+        if case .stoppedOnDivergence = end { try saveLatest() }
         return TrainingOutcome(
             end: end, step: step, bestPsnrMu: best.isFinite ? best : nil, lastValidation: lastValidation,
-            overflowIncidents: totalIncidents, skippedSteps: totalSkipped)
+            overflowIncidents: totalIncidents, skippedSteps: totalSkipped, divergedAt: divergedAt)
     }
 }
