@@ -17,6 +17,10 @@ enum AblationHTML {
         var s = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         s += "<title>Ablation comparison</title>\n<style>\n\(style)\n</style>\n</head>\n<body>\n"
         s += "<h1>Ablation comparison</h1>\n"
+        for map in AblationText.stabilityMaps(c) {
+            s += "<h2>\(h(map.title))</h2>\n<div class=\"scroll\">\n"
+            s += ReportHTML.table(map.header, map.rows, numeric: []) + "</div>\n"
+        }
         for g in c.groups { s += group(g, width: binWidth(c)) }
         s +=
             "<h2>Runs</h2>\n"

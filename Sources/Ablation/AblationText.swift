@@ -32,6 +32,42 @@ public enum AblationText {
         }
     }
 
+    /// Per task with more than one sweep point: rows are variants, columns the points, in plan order.
+    static func stabilityMaps(_ c: AblationComparison) -> [(title: String, header: [String], rows: [[String]])] {
+        var tasks: [String?] = []
+        for g in c.groups where !tasks.contains(g.task) { tasks.append(g.task) }
+        return tasks.compactMap { task in
+            let groups = c.groups.filter { $0.task == task }
+            guard groups.count > 1 else { return nil }
+            let variants = groups[0].table.map(\.variant)
+            let rows = variants.map { v in
+                [v] + groups.map { g in g.table.first { $0.variant == v }.map(stabilityCell) ?? "-" }
+            }
+            return (
+                "Stability map" + (task.map { ": task \($0)" } ?? ""), ["Variant"] + groups.map(\.point.label), rows
+            )
+        }
+    }
+
+    /// "+0.52 dB, 0 inc/1000" / "diverged 2 of 2 (step 50, 40), 7.8 inc/1000 from step 12", means over seeds.
+    static func stabilityCell(_ v: VariantSummary) -> String {
+        guard !v.runs.isEmpty else { return "no finished run" }
+        var parts: [String] = []
+        let d = v.divergedRuns
+        if !d.isEmpty {
+            parts.append(
+                "diverged \(d.count) of \(v.runs.count) (step "
+                    + d.map { String($0.diverged!.step) }.joined(separator: ", ") + ")")
+        }
+        if let gain = v.psnrMuGain?.mean { parts.append(ReportText.signedDecibels(gain)) }
+        if let inc = v.incidentsPer1000?.mean {
+            var s = "\(ReportText.number(inc)) inc/1000"
+            if let first = v.runs.compactMap(\.firstIncidentStep).min() { s += " from step \(first)" }
+            parts.append(s)
+        }
+        return parts.joined(separator: ", ")
+    }
+
     /// "0 of 2", or "1 of 2 (seed 1 at step 50)".
     static func divergedText(_ v: VariantSummary) -> String {
         let d = v.divergedRuns
@@ -81,6 +117,9 @@ public enum AblationText {
         "Overflow: training monitor summed over all steps; per 1000 patches = 1000 x total / patches seen.",
         "Clamp-hit and saturation: mean over the last 10% of steps. Learnable scale: the last step's (fixed when not learnable).",
         "Wall time: the last train record's; steps/s = its step / its wall time.",
+        "Diverged: a non-finite training loss, or a validation PSNR-mu more than monitor.divergence_margin_db below "
+            + "the identity's. Stability map: per sweep point, diverged runs, PSNR-mu gain over the identity and "
+            + "overflow incidents per 1000 patches (means over seeds), and the first step with an incident.",
         "Verdicts: supported when every seed's effect lies in the claimed range; not supported when the mean lies "
             + "outside it and so do all but at most one seed; otherwise inconclusive. Effects are paired by seed when "
             + "both variants finished the same seeds. Direction-only claims (effect > 0): helps / hurts / inconclusive "
@@ -89,6 +128,9 @@ public enum AblationText {
 
     static func markdown(_ c: AblationComparison) -> String {
         var s = "# Ablation comparison\n\n"
+        for map in stabilityMaps(c) {
+            s += "## \(map.title)\n\n" + ReportText.markdownTable(map.header, map.rows) + "\n\n"
+        }
         for g in c.groups {
             // One group (no tasks, no axes) keeps the plain layout; several get a section each.
             let h = g.title.isEmpty ? "##" : "###"

@@ -333,6 +333,13 @@ struct AblationReportTests {
         #expect(c.groups[1].claims[0].perSeed.map { ($0 * 100).rounded() } == [80, 70])
         let md = c.markdown()
         #expect(md.contains("## task hdr_warp, optim.lr=0.01") && md.contains("## task hdr_warp, optim.lr=0.02"))
+        // The stability map: variants x points; phase1's incidents per 1000 patches are 8 then 16 (means), from step 1.
+        let maps = AblationText.stabilityMaps(c)
+        #expect(maps.count == 1 && maps[0].title == "Stability map: task hdr_warp")
+        #expect(maps[0].header == ["Variant", "optim.lr=0.01", "optim.lr=0.02"])
+        let phase1 = try #require(maps[0].rows.first { $0[0] == "phase1" })
+        #expect(phase1[1] == "+1.50 dB, 8 inc/1000 from step 1" && phase1[2] == "+1.50 dB, 16 inc/1000 from step 1")
+        #expect(md.contains("## Stability map: task hdr_warp"))
         let csv = c.csv().split(separator: "\n")
         #expect(csv.count == 1 + 2 * Self.order.count)
         #expect(csv[1].hasPrefix("hdr_warp,optim.lr=0.01,legacy_mode_a,2,"))

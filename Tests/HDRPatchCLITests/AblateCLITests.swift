@@ -140,4 +140,35 @@ struct AblateCLITests {
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    /// A sweep (two points of an axis) runs every point as its own run directory, and a second call skips them all.
+    @Test func aSweepRunsEveryPointAndResumesBySkipping() throws {
+        let dir = ScratchDir()
+        _ = try Self.files(dir)
+        let ablation = """
+            name: t
+            base: \(dir.file("base.yaml"))
+            seeds: [0]
+            steps: 8
+            variants:
+              - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
+            axes:
+              optim.lr: [1.0e-3, 3.0e-3]
+            """
+        try ablation.write(toFile: dir.file("sweep.yaml"), atomically: true, encoding: .utf8)
+        let out = dir.file("out")
+        let r = try CLI.run(["ablate", "--config", dir.file("sweep.yaml"), "--out", out, "--jobs", "2"], timeout: 300)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("1 variants x 2 sweep points x 1 seed(s) = 2 runs"), "\(r.stdout)")
+        // Each point's resolved config (JSON) carries its learning rate.
+        for (label, written) in [("1.0e-3", "0.001"), ("3.0e-3", "0.003")] {
+            let config = try String(
+                contentsOfFile: "\(out)/phase1/optim.lr=\(label)/seed-0/config.yaml", encoding: .utf8)
+            #expect(config.contains("\"lr\" : \(written),"), "\(label)")
+        }
+        let md = try String(contentsOfFile: out + "/comparison.md", encoding: .utf8)
+        #expect(md.contains("## Stability map") && md.contains("| phase1 |"))
+        let again = try CLI.run(["ablate", "--config", dir.file("sweep.yaml"), "--out", out], timeout: 120)
+        #expect(again.status == 0 && again.stdout.contains("2 run(s) already finished: skipped"), "\(again.stdout)")
+    }
 }
