@@ -68,16 +68,21 @@ struct Ablate: ParsableCommand {
                 + "\(seedCount) seed(s) = \(scheduler.runs.count) runs, "
                 + "\(scheduler.budget) steps each, \(jobs) at a time -> \(outDir)")
         let handler = InterruptHandler { scheduler.requestStop() }
+        /// "phase1 seed 0", with the task and sweep point when the plan has them.
+        func name(_ r: AblationPlan.Run) -> String {
+            let at = [r.task, r.point.settings.isEmpty ? nil : r.point.label].compactMap { $0 }
+            return r.variant + (at.isEmpty ? "" : " [\(at.joined(separator: ", "))]") + " seed \(r.seed)"
+        }
         let results = scheduler.run { event in
             switch event {
             case .skipped(let n): say("\(n) run(s) already finished: skipped")
             case .resuming(let r, let step):
-                say("\(r.variant) seed \(r.seed): resuming from step \(step) of \(scheduler.budget)")
+                say("\(name(r)): resuming from step \(step) of \(scheduler.budget)")
             case .finished(let r, let seconds, let done, let total):
-                say("[\(done)/\(total)] \(r.variant) seed \(r.seed): finished in \(ProgressDisplay.duration(seconds))")
+                say("[\(done)/\(total)] \(name(r)): finished in \(ProgressDisplay.duration(seconds))")
             case .failed(let r, let seconds, let why, let done, let total):
                 say(
-                    "[\(done)/\(total)] \(r.variant) seed \(r.seed): failed after "
+                    "[\(done)/\(total)] \(name(r)): failed after "
                         + "\(ProgressDisplay.duration(seconds)): \(why)")
             }
         }
