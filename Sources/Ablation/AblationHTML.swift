@@ -22,6 +22,15 @@ enum AblationHTML {
             s += ReportHTML.table(map.header, map.rows, numeric: []) + "</div>\n"
         }
         for g in c.groups { s += group(g, width: binWidth(c)) }
+        for r in AblationText.recommendations(c) {
+            // The Markdown's **bold** spans become <strong>.
+            let items = r.lines.map { line in
+                "<li>"
+                    + h(line).components(separatedBy: "**").enumerated()
+                    .map { i, part in i % 2 == 1 ? "<strong>\(part)</strong>" : part }.joined() + "</li>"
+            }
+            s += "<h2>\(h(r.title))</h2>\n<ul>" + items.joined() + "</ul>\n"
+        }
         s +=
             "<h2>Runs</h2>\n"
             + ReportHTML.table(["Variant", "Seed", "Status", "Directory"], AblationText.runRows(c), numeric: [1])

@@ -68,6 +68,66 @@ public enum AblationText {
         return parts.joined(separator: ", ")
     }
 
+    /// Per task: the variant and sweep points to use (stable: no diverged run and no overflow incident, then the
+    /// best mean PSNR-mu gain), and for every other variant what it failed on, with the numbers.
+    static func recommendations(_ c: AblationComparison) -> [(title: String, lines: [String])] {
+        var tasks: [String?] = []
+        for g in c.groups where !tasks.contains(g.task) { tasks.append(g.task) }
+        return tasks.map { task in
+            let groups = c.groups.filter { $0.task == task }
+            let title = "Recommendation" + (task.map { ": task \($0)" } ?? "")
+            func stable(_ v: VariantSummary) -> Bool {
+                !v.runs.isEmpty && v.divergedRuns.isEmpty && (v.overflowIncidents?.mean ?? 0) == 0
+            }
+            let variants = groups[0].table.map(\.variant)
+            let at = { (g: AblationGroup) in g.point.settings.isEmpty ? "" : " at \(g.point.label)" }
+            var best: (variant: String, group: AblationGroup, gain: Double)?
+            for g in groups {
+                for v in g.table where stable(v) {
+                    if let gain = v.psnrMuGain?.mean, gain > (best?.gain ?? -.infinity) { best = (v.variant, g, gain) }
+                }
+            }
+            guard let best else {
+                return (title, ["No variant stayed stable (no divergence, no overflow incident) at any point."])
+            }
+            let stablePoints = groups.filter { g in g.table.first { $0.variant == best.variant }.map(stable) ?? false }
+            var lines = [
+                "Use **\(best.variant)**\(at(best.group)): PSNR-mu gain \(ReportText.signedDecibels(best.gain)) over the "
+                    + "identity, no divergence, no overflow incident"
+                    + (groups.count > 1
+                        ? "; stable at " + stablePoints.map(\.point.label).joined(separator: ", ") + "." : ".")
+            ]
+            for name in variants where name != best.variant {
+                let rows = groups.compactMap { g in g.table.first { $0.variant == name }.map { (g, $0) } }
+                let finished = rows.filter { !$0.1.runs.isEmpty }
+                if finished.isEmpty {
+                    lines.append("\(name): no finished run.")
+                    continue
+                }
+                if let (g, v) = finished.filter({ stable($0.1) }).max(by: {
+                    ($0.1.psnrMuGain?.mean ?? -.infinity) < ($1.1.psnrMuGain?.mean ?? -.infinity)
+                }) {
+                    lines.append(
+                        "\(name): rejected on quality: best stable gain "
+                            + "\(v.psnrMuGain.map { ReportText.signedDecibels($0.mean) } ?? "n/a")\(at(g)).")
+                    continue
+                }
+                // Never stable: the first failure in point order.
+                let (g, v) = finished[0]
+                if let d = v.divergedRuns.first?.diverged {
+                    lines.append("\(name): rejected: diverged at step \(d.step)\(at(g)) (\(d.reason)).")
+                } else {
+                    let first = v.runs.compactMap(\.firstIncidentStep).min().map { " from step \($0)" } ?? ""
+                    lines.append(
+                        "\(name): rejected: overflow\(first)\(at(g)), "
+                            + "\(v.incidentsPer1000.map { ReportText.number($0.mean) } ?? "n/a") incidents per 1000 patches."
+                    )
+                }
+            }
+            return (title, lines)
+        }
+    }
+
     /// "0 of 2", or "1 of 2 (seed 1 at step 50)".
     static func divergedText(_ v: VariantSummary) -> String {
         let d = v.divergedRuns
@@ -146,6 +206,9 @@ public enum AblationText {
                 s += "\(h)# \(cl.name): **\(cl.verdict.rawValue)**\n\n\(cl.statement)\n\n"
                 s += "Measured: \(claimMeasured(cl))\(cl.note.isEmpty ? "" : " (" + cl.note + ")").\n\n"
             }
+        }
+        for r in recommendations(c) {
+            s += "## \(r.title)\n\n" + r.lines.map { "- " + $0 }.joined(separator: "\n") + "\n\n"
         }
         s += "## Runs\n\n" + ReportText.markdownTable(["Variant", "Seed", "Status", "Directory"], runRows(c)) + "\n\n"
         s += "## Definitions\n\n" + definitions.map { "- " + $0 }.joined(separator: "\n") + "\n"

@@ -340,6 +340,21 @@ struct AblationReportTests {
         let phase1 = try #require(maps[0].rows.first { $0[0] == "phase1" })
         #expect(phase1[1] == "+1.50 dB, 8 inc/1000 from step 1" && phase1[2] == "+1.50 dB, 16 inc/1000 from step 1")
         #expect(md.contains("## Stability map: task hdr_warp"))
+        // No variant is free of incidents except learnable (and the Phase 3 ones, absent here): it is recommended,
+        // at its best point; legacy and phase1 are rejected on overflow, with the first step and the rate.
+        let rec = try #require(AblationText.recommendations(c).first)
+        #expect(rec.title == "Recommendation: task hdr_warp")
+        #expect(
+            rec.lines.first
+                == "Use **learnable** at optim.lr=0.01: PSNR-mu gain +2.50 dB over the identity, no divergence, no "
+                + "overflow incident; stable at optim.lr=0.01, optim.lr=0.02.")
+        #expect(
+            rec.lines.contains(
+                "legacy_mode_a: rejected: overflow from step 1 at optim.lr=0.01, 60 incidents per 1000 patches."))
+        #expect(
+            rec.lines.contains("phase1: rejected: overflow from step 1 at optim.lr=0.01, 8 incidents per 1000 patches.")
+        )
+        #expect(c.html().contains("<li>Use <strong>learnable</strong> at optim.lr=0.01"))
         let csv = c.csv().split(separator: "\n")
         #expect(csv.count == 1 + 2 * Self.order.count)
         #expect(csv[1].hasPrefix("hdr_warp,optim.lr=0.01,legacy_mode_a,2,"))
