@@ -117,10 +117,9 @@ struct AblateCLITests {
         #expect(again.stdout.contains("1 run(s) already finished: skipped"))
     }
 
-    /// A typo in a swept key (or anywhere in a run's config) stops the ablation before any run starts.
-    @Test func anUnknownAxisKeyFailsBeforeAnyRun() throws {
-        let dir = ScratchDir()
-        _ = try Self.files(dir)
+    /// `sweep.yaml`: phase1 on the tiny base config, one seed, 8 steps, swept over `axis` (`key: [values]`).
+    static func sweepFile(_ dir: ScratchDir, axis: String) throws {
+        _ = try files(dir)
         let ablation = """
             name: t
             base: \(dir.file("base.yaml"))
@@ -129,9 +128,15 @@ struct AblateCLITests {
             variants:
               - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
             axes:
-              optim.lrr: [1.0e-2, 2.0e-2]
+              \(axis)
             """
         try ablation.write(toFile: dir.file("sweep.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    /// A typo in a swept key (or anywhere in a run's config) stops the ablation before any run starts.
+    @Test func anUnknownAxisKeyFailsBeforeAnyRun() throws {
+        let dir = ScratchDir()
+        try Self.sweepFile(dir, axis: "optim.lrr: [1.0e-2, 2.0e-2]")
         let out = dir.file("out")
         let r = try CLI.run(["ablate", "--config", dir.file("sweep.yaml"), "--out", out], timeout: 60)
         #expect(r.status == 1)
@@ -144,18 +149,7 @@ struct AblateCLITests {
     /// A sweep (two points of an axis) runs every point as its own run directory, and a second call skips them all.
     @Test func aSweepRunsEveryPointAndResumesBySkipping() throws {
         let dir = ScratchDir()
-        _ = try Self.files(dir)
-        let ablation = """
-            name: t
-            base: \(dir.file("base.yaml"))
-            seeds: [0]
-            steps: 8
-            variants:
-              - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
-            axes:
-              optim.lr: [1.0e-3, 3.0e-3]
-            """
-        try ablation.write(toFile: dir.file("sweep.yaml"), atomically: true, encoding: .utf8)
+        try Self.sweepFile(dir, axis: "optim.lr: [1.0e-3, 3.0e-3]")
         let out = dir.file("out")
         let r = try CLI.run(["ablate", "--config", dir.file("sweep.yaml"), "--out", out, "--jobs", "2"], timeout: 300)
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
