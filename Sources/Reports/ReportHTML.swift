@@ -57,20 +57,9 @@ public enum ReportHTML {
     static func incidents(_ r: RunReport) -> String {
         var s = "<h2>Incidents</h2>\n"
         guard !r.worstIncidents.isEmpty else { return s + "<p class=\"note\">No incidents recorded.</p>\n" }
-        s += "<p class=\"note\">By source file, most first.</p>\n"
-        s += table(
-            ["File", "Overflow", "Overflow pixels", "Non-finite", "Steps"],
-            r.byFile.map {
-                [
-                    $0.file, ReportText.count($0.overflow), ReportText.count($0.overflowPixels),
-                    ReportText.count($0.nonfinite),
-                    "\($0.firstStep) to \($0.lastStep)"
-                ]
-            }, numeric: [1, 2, 3])
-        s += "<p class=\"note\">Worst first: non-finite (the step was skipped), then overflow by pixel count.</p>\n"
-        s += table(
-            ["Step", "Kind", "File", "x", "y", "Value", "Detail"], r.worstIncidents.map(incidentRow),
-            numeric: [0, 3, 4, 5])
+        for t in r.incidentTables {
+            s += "<p class=\"note\">\(ReportText.html(t.note))</p>\n" + table(t.header, t.rows, numeric: t.numeric)
+        }
         if r.incidentsNotShown > 0 {
             s += "<p class=\"note\">\(ReportText.count(r.incidentsNotShown)) more not shown (see incidents.csv).</p>\n"
         }

@@ -22,22 +22,9 @@ enum ReportMarkdown {
         if r.worstIncidents.isEmpty {
             s += "No incidents recorded.\n\n"
         } else {
-            s += "By source file, most first.\n\n"
-            s +=
-                ReportText.markdownTable(
-                    ["File", "Overflow", "Overflow pixels", "Non-finite", "Steps"],
-                    r.byFile.map {
-                        [
-                            $0.file, ReportText.count($0.overflow), ReportText.count($0.overflowPixels),
-                            ReportText.count($0.nonfinite),
-                            "\($0.firstStep) to \($0.lastStep)"
-                        ]
-                    }) + "\n\n"
-            s += "Worst first: non-finite (the step was skipped), then overflow by pixel count.\n\n"
-            s +=
-                ReportText.markdownTable(
-                    ["Step", "Kind", "File", "x", "y", "Value", "Detail"],
-                    r.worstIncidents.map(ReportHTML.incidentRow)) + "\n\n"
+            for t in r.incidentTables {
+                s += t.note + "\n\n" + ReportText.markdownTable(t.header, t.rows) + "\n\n"
+            }
             if r.incidentsNotShown > 0 {
                 s += "\(ReportText.count(r.incidentsNotShown)) more not shown (see incidents.csv).\n\n"
             }

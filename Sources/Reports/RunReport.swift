@@ -33,6 +33,14 @@ public struct FileIncidents: Sendable, Equatable {
     }
 }
 
+/// A table the HTML and the Markdown both render: a note above it, its header and rows, and which columns are numbers.
+public struct ReportTable: Sendable {
+    public var note: String
+    public var header: [String]
+    public var rows: [[String]]
+    public var numeric: Set<Int>
+}
+
 public struct RunReport: Sendable {
     public var name: String
     public var run: RunLogContents
@@ -45,14 +53,25 @@ public struct RunReport: Sendable {
     public var worstIncidents: [Incident]
     public var incidentsNotShown: Int
     public var byFile: [FileIncidents]
+    /// Each training pair's source image and crop, from the data set's manifest; nil (and `sourcesUnknown` says
+    /// why) when there is none to read.
+    public var sources: PairSources?
+    public var sourcesUnknown: String?
+    /// The incident tables, in order: by source image (or pair file), delta at incident steps, worst first.
+    public var incidentTables: [ReportTable] = []
 
     public static let incidentCap = 50
 
+    /// Reads the run directory and, for the incident tables, its training set's manifest.
     public static func load(_ directory: String) throws -> RunReport {
-        RunReport(try RunLogReader.read(dir: directory))
+        let run = try RunLogReader.read(dir: directory)
+        let (sources, why) = PairSources.load(configText: run.configText)
+        return RunReport(run, sources: sources, sourcesUnknown: why)
     }
 
-    public init(_ run: RunLogContents) {
+    public init(_ run: RunLogContents, sources: PairSources? = nil, sourcesUnknown: String? = nil) {
+        self.sources = sources
+        self.sourcesUnknown = sources == nil ? sourcesUnknown : nil
         self.run = run
         stats = RunStats(run)
         name = Self.runName(run)
@@ -62,7 +81,76 @@ public struct RunReport: Sendable {
         let sorted = Self.worstFirst(run.incidents)
         worstIncidents = Array(sorted.prefix(Self.incidentCap))
         incidentsNotShown = max(0, sorted.count - Self.incidentCap)
-        byFile = Self.fileCounts(run.incidents)
+        byFile = Self.fileCounts(
+            run.incidents.map { i in
+                var j = i
+                if let src = sources?.byFile[i.file] { j.file = src.image }
+                return j
+            })
+        if let first = run.incidents.first(where: { $0.kind == .overflow }) {
+            summary.append(("First overflow incident", "step \(first.step)"))
+        }
+        incidentTables = Self.incidentTables(self)
+    }
+
+    static func incidentTables(_ r: RunReport) -> [ReportTable] {
+        guard !r.worstIncidents.isEmpty else { return [] }
+        let bySource = r.sources != nil
+        var tables = [
+            ReportTable(
+                note: bySource
+                    ? "By source image (from \(r.sources!.manifest)), most first."
+                    : "By pair file, most first (source images unknown: \(r.sourcesUnknown ?? "no manifest")).",
+                header: [bySource ? "Source image" : "File", "Overflow", "Overflow pixels", "Non-finite", "Steps"],
+                rows: r.byFile.map {
+                    [
+                        $0.file, ReportText.count($0.overflow), ReportText.count($0.overflowPixels),
+                        ReportText.count($0.nonfinite), "\($0.firstStep) to \($0.lastStep)"
+                    ]
+                }, numeric: [1, 2, 3])
+        ]
+        if let delta = deltaAtIncidents(r.run) { tables.append(delta) }
+        var header = ["Step", "Kind", "File", "x", "y", "Value", "Detail"]
+        if bySource { header += ["Source image", "Source x", "Source y"] }
+        tables.append(
+            ReportTable(
+                note: "Worst first: non-finite (the step was skipped), then overflow by pixel count; x, y in the pair"
+                    + (bySource ? ", and in its source image." : "."),
+                header: header,
+                rows: r.worstIncidents.map { i in
+                    var row = ReportHTML.incidentRow(i)
+                    if bySource {
+                        let src = r.sources!.byFile[i.file]
+                        row += [
+                            src?.image ?? "?", src.map { String($0.x + i.x) } ?? "?",
+                            src.map { String($0.y + i.y) } ?? "?"
+                        ]
+                    }
+                    return row
+                }, numeric: bySource ? [0, 3, 4, 5, 8, 9] : [0, 3, 4, 5]))
+        return tables
+    }
+
+    /// The residual at the time: mean delta p99 and max over the steps with an overflow incident, and over the
+    /// steps without, from monitor.jsonl.
+    static func deltaAtIncidents(_ run: RunLogContents) -> ReportTable? {
+        let with = run.monitor.filter { $0.overflowIncidents > 0 }
+        let without = run.monitor.filter { $0.overflowIncidents == 0 }
+        guard !with.isEmpty else { return nil }
+        func row(_ name: String, _ m: [MonitorRecord]) -> [String] {
+            let n = Double(max(m.count, 1))
+            let p99 = m.reduce(0) { $0 + ($1.deltaPercentiles["p99"] ?? .nan) } / n
+            let mx = m.reduce(0) { $0 + $1.deltaMax } / n
+            return [
+                name, ReportText.count(m.count), m.isEmpty ? "n/a" : ReportText.number(p99),
+                m.isEmpty ? "n/a" : ReportText.number(mx)
+            ]
+        }
+        return ReportTable(
+            note:
+                "The residual delta at the time (training monitor), steps with an overflow incident against the rest.",
+            header: ["Steps", "Count", "Mean delta p99", "Mean delta max"],
+            rows: [row("with an incident", with), row("without", without)], numeric: [1, 2, 3])
     }
 
     /// config.yaml's top-level `name`, else the directory's name.

@@ -107,4 +107,49 @@ struct RunReportTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: again.html)) == html1)
         #expect(try Data(contentsOf: URL(fileURLWithPath: again.markdown)) == md1)
     }
+
+    /// Incidents are traced to their source image and position through the training set's manifest.
+    @Test func incidentsNameTheirSourceImageAndPositionFromTheManifest() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.write(into: dir.path, config: nil)
+        let train = dir.file("train")
+        try FileManager.default.createDirectory(atPath: train, withIntermediateDirectories: true)
+        // The synthetic incidents are in sunrise.exr, "lake <&>.exr" and a.exr: pairs of a synth set here.
+        let manifest = """
+            {"pairs": [
+              {"id": "sunrise", "source": "/srv/hdr/forest.exr", "crop": {"x": 100, "y": 200, "width": 64, "height": 64}},
+              {"id": "a", "source": "/srv/hdr/city.exr"}
+            ], "version": 1}
+            """
+        try manifest.write(toFile: train + "/manifest.json", atomically: true, encoding: .utf8)
+        try "{\"data\": {\"train\": \"\(train)\"}, \"name\": \"x\"}\n"
+            .write(toFile: dir.file("config.yaml"), atomically: true, encoding: .utf8)
+        let r = try RunReport.load(dir.path)
+        #expect(r.sources?.byFile["sunrise.exr"] == PairSources.Source(image: "forest.exr", x: 100, y: 200))
+        let bySource = try #require(r.incidentTables.first)
+        #expect(bySource.note == "By source image (from \(train)/manifest.json), most first.")
+        #expect(bySource.header.first == "Source image")
+        // 121 incidents of sunrise.exr (120 overflow, 1 non-finite) now count for forest.exr.
+        #expect(bySource.rows.first?.prefix(4) == ["forest.exr", "120", "3,060", "1"])
+        let worst = try #require(r.incidentTables.last)
+        #expect(worst.header.suffix(3) == ["Source image", "Source x", "Source y"])
+        // The non-finite gradient of a.exr at (8, 8), a full-image pair: city.exr at (8, 8).
+        #expect(worst.rows.contains { $0[2] == "a.exr" && Array($0.suffix(3)) == ["city.exr", "8", "8"] })
+        // A pair the manifest does not list keeps its own name, not a guess.
+        #expect(bySource.rows.contains { $0[0] == SyntheticRun.lake && $0[1] == "2" })
+        #expect(r.summary.contains { $0.label == "First overflow incident" && $0.value == "step 1" })
+        let delta = try #require(r.incidentTables.first { $0.header.first == "Steps" })
+        #expect(delta.rows.map { $0[1] } == ["32", "268"])
+        #expect(r.markdown().contains("| forest.exr | 120 |"))
+    }
+
+    @Test func withoutAManifestIncidentsAreByPairFileAndSayWhy() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.write(into: dir.path)
+        let r = try RunReport.load(dir.path)
+        #expect(r.sources == nil)
+        #expect(
+            r.incidentTables.first?.note
+                == "By pair file, most first (source images unknown: the run's config names no training set).")
+    }
 }

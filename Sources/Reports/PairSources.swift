@@ -1,0 +1,64 @@
+// Where each training pair came from: the data set's manifest.json (written by `hdrpatch synth`) names every
+// pair's source image and the crop's corner in it, so an incident in pair 000144.exr at (32, 1) is reported as
+// forest.exr at (332, 162). Read here with only the three fields the report needs (Reports does not link the
+// data pipeline).
+import Foundation
+
+public struct PairSources: Sendable, Equatable {
+    public struct Source: Sendable, Equatable {
+        /// The source image's file name.
+        public var image: String
+        /// The crop's top-left corner in the source (0, 0 for full-image pairs).
+        public var x: Int
+        public var y: Int
+        public init(image: String, x: Int, y: Int) {
+            self.image = image
+            self.x = x
+            self.y = y
+        }
+    }
+
+    /// By pair file name (`000144.exr`).
+    public var byFile: [String: Source]
+    /// The manifest read.
+    public var manifest: String
+
+    public init(byFile: [String: Source], manifest: String) {
+        self.byFile = byFile
+        self.manifest = manifest
+    }
+
+    /// The manifest of the run's training set (`data.train` of its config.yaml). nil, with why, when the config
+    /// names no training set or the set has no readable manifest (a set not made by `hdrpatch synth`).
+    public static func load(configText: String?) -> (sources: PairSources?, why: String?) {
+        struct Config: Decodable {
+            struct DataSection: Decodable { var train: String? }
+            var data: DataSection?
+        }
+        struct Manifest: Decodable {
+            struct Pair: Decodable {
+                struct Crop: Decodable { var x: Int, y: Int }
+                var id: String
+                var source: String
+                var crop: Crop?
+            }
+            var pairs: [Pair]
+        }
+        guard let text = configText, let config = try? JSONDecoder().decode(Config.self, from: Data(text.utf8)),
+            let train = config.data?.train
+        else { return (nil, "the run's config names no training set") }
+        let path = train + "/manifest.json"
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            return (nil, "no manifest at \(path)")
+        }
+        guard let manifest = try? JSONDecoder().decode(Manifest.self, from: bytes) else {
+            return (nil, "\(path) is not a synth manifest")
+        }
+        var byFile: [String: Source] = [:]
+        for p in manifest.pairs {
+            byFile[p.id + ".exr"] = Source(
+                image: (p.source as NSString).lastPathComponent, x: p.crop?.x ?? 0, y: p.crop?.y ?? 0)
+        }
+        return (PairSources(byFile: byFile, manifest: path), nil)
+    }
+}
