@@ -9,20 +9,24 @@ struct AblationPlanTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    @Test func theShippedFileExpandsToSevenVariantsTimesThreeSeeds() throws {
+    @Test func theShippedFileExpandsToVariantsTimesTasksTimesRatesTimesSeeds() throws {
         let plan = try AblationPlan.load(path: Self.repo + "/configs/ablation.yaml")
         #expect(
             plan.variants.map(\.name) == [
                 "legacy_mode_a", "phase1", "mode_b", "learnable", "phase3_histogram",
                 "phase3_moment", "phase3_sparsity"
             ])
+        #expect(plan.tasks.map(\.name) == ["phone", "hdr_warp"])
+        #expect(plan.points.map(\.label) == ["optim.lr=5.0e-3", "optim.lr=2.0e-2", "optim.lr=5.0e-2"])
         let runs = plan.runs(out: "out", quick: false)
-        #expect(runs.count == 21)
+        #expect(runs.count == 7 * 2 * 3 * 2)
+        #expect(runs[0].dir == "out/phone/legacy_mode_a/optim.lr=5.0e-3/seed-0")
         #expect(
-            runs[0]
-                == AblationPlan.Run(
-                    variant: "legacy_mode_a", seed: 0, dir: "out/legacy_mode_a/seed-0",
-                    config: "configs/legacy_mode_a.yaml", overrides: ["seed=0", "train.steps=1500"]))
+            runs[0].overrides == [
+                "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
+                "data.train=data/real/train", "data.val=data/real/val", "optim.lr=5.0e-3", "seed=0", "train.steps=600"
+            ])
+        #expect(runs.last?.dir == "out/hdr_warp/phase3_sparsity/optim.lr=5.0e-2/seed-1")
         for v in plan.variants {
             #expect(FileManager.default.fileExists(atPath: Self.repo + "/" + v.config), "\(v.config)")
         }
