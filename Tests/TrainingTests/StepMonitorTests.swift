@@ -33,4 +33,19 @@ struct StepMonitorTests {
         #expect(StepMonitor.overflowPixels(out, limit: 65_504) == [2, 0])
         #expect(StepMonitor.maxOutput(out)[0] == .infinity && StepMonitor.maxOutput(out)[1] == 65_504)
     }
+
+    /// An HDR target beyond the half range (an unclipped sun): reproducing it is not an overflow; exceeding the
+    /// limit where the target's same channel is within it is, and a non-finite value always is.
+    @Test func overflowIsCountedWhereTheTargetIsWithinTheLimit() {
+        var out = Tensor(zeros: [1, 3, 2, 2])
+        var target = Tensor(zeros: [1, 3, 2, 2])
+        out[0, 0, 0, 0] = 100_000
+        target[0, 0, 0, 0] = 106_000  // the sun: asked for
+        out[0, 1, 0, 1] = 100_000
+        target[0, 0, 0, 1] = 106_000  // another channel of the target is bright, this one is not: overflow
+        out[0, 2, 1, 0] = .infinity
+        target[0, 2, 1, 0] = 1e30  // never asked for
+        #expect(StepMonitor.overflowPixels(out, limit: 65_504) == [3])
+        #expect(StepMonitor.overflowPixels(out, limit: 65_504, target: target) == [2])
+    }
 }

@@ -17,26 +17,33 @@ public struct MonitorSettings: Sendable, Equatable {
 }
 
 public enum StepMonitor {
-    /// Overflow pixels per patch: a pixel overflows when any channel of the output is non-finite or above the
-    /// limit. - Parameter output: (N, 3, H, W).
-    public static func overflowPixels(_ output: Tensor, limit: Float) -> [Int] {
+    /// Overflow pixels per patch: a pixel overflows when any channel of the output is non-finite, or above the
+    /// limit where the target's same channel is not: HDR targets can hold values beyond the half range (a sun
+    /// in an unclipped frame), and reproducing them is not an overflow the model caused.
+    /// - Parameters: output, target (nil: every value above the limit counts): (N, 3, H, W).
+    public static func overflowPixels(_ output: Tensor, limit: Float, target: Tensor? = nil) -> [Int] {
+        if let target { precondition(target.shape == output.shape, "overflowPixels: target \(target.shape)") }
         let n = output.shape[0]
         let c = output.shape[1]
         let plane = output.shape[2] * output.shape[3]
         var counts = [Int](repeating: 0, count: n)
+        let reference = target?.storage ?? []
         output.storage.withUnsafeBufferPointer { o in
-            for s in 0..<n {
-                var k = 0
-                for i in 0..<plane {
-                    for ch in 0..<c {
-                        let v = o[(s * c + ch) * plane + i]
-                        if !v.isFinite || v > limit {
-                            k += 1
-                            break
+            reference.withUnsafeBufferPointer { t in
+                for s in 0..<n {
+                    var k = 0
+                    for i in 0..<plane {
+                        for ch in 0..<c {
+                            let j = (s * c + ch) * plane + i
+                            let v = o[j]
+                            if !v.isFinite || (v > limit && (t.isEmpty || t[j] <= limit)) {
+                                k += 1
+                                break
+                            }
                         }
                     }
+                    counts[s] = k
                 }
-                counts[s] = k
             }
         }
         return counts
@@ -60,10 +67,10 @@ public enum StepMonitor {
     /// Its statistics allocate nothing once `scratch` (the selection's buffer, owned by the caller) has grown;
     /// the record's percentile dictionary and the returned per-patch overflow counts are its only heap storage.
     public static func record(
-        step: Int, pass: PatchModel.Pass, head: ResidualHead, settings: MonitorSettings,
+        step: Int, pass: PatchModel.Pass, target: Tensor?, head: ResidualHead, settings: MonitorSettings,
         learnedScale: Float?, gradNorm: Double, skipped: Bool, scratch: Workspace
     ) -> (MonitorRecord, [Int]) {
-        let perPatch = overflowPixels(pass.output, limit: settings.overflowLimit)
+        let perPatch = overflowPixels(pass.output, limit: settings.overflowLimit, target: target)
         let counts = head.counts(pass.headCache, saturation: settings.saturation)
         let total = Double(max(pass.delta.count, 1))
         // Exact percentiles (linear interpolation between order statistics) by selection, not a full sort.

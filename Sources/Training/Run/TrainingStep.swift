@@ -110,8 +110,8 @@ public final class TrainingStep: @unchecked Sendable {
             let scratch = monitorScratch
             func compute() -> (MonitorRecord, [Int]) {
                 StepMonitor.record(
-                    step: step + 1, pass: pass, head: head, settings: monitor, learnedScale: scale,
-                    gradNorm: norm, skipped: skipped, scratch: scratch)
+                    step: step + 1, pass: pass, target: target, head: head, settings: monitor,
+                    learnedScale: scale, gradNorm: norm, skipped: skipped, scratch: scratch)
             }
             if let monitorProbe {
                 (record, perPatch) = monitorProbe.measure(compute)
