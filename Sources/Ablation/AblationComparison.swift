@@ -59,6 +59,12 @@ public struct AblationComparison {
     /// The first group's table and claims: the whole comparison for a plan without tasks and axes.
     public var table: [VariantSummary] { groups.first?.table ?? [] }
     public var claims: [Claim] { groups.first?.claims ?? [] }
+    /// The tasks of the groups, in their order (nil for a plan without tasks).
+    public var tasks: [String?] {
+        var out: [String?] = []
+        for g in groups where !out.contains(g.task) { out.append(g.task) }
+        return out
+    }
 
     /// Reads the logs of the finished runs; a finished run whose logs cannot be read is an error, not a gap.
     /// `claims` (the ablation file's) are checked against each group's table, in order. Variants of

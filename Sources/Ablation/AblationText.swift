@@ -34,9 +34,7 @@ public enum AblationText {
 
     /// Per task with more than one sweep point: rows are variants, columns the points, in plan order.
     static func stabilityMaps(_ c: AblationComparison) -> [(title: String, header: [String], rows: [[String]])] {
-        var tasks: [String?] = []
-        for g in c.groups where !tasks.contains(g.task) { tasks.append(g.task) }
-        return tasks.compactMap { task in
+        return c.tasks.compactMap { task in
             let groups = c.groups.filter { $0.task == task }
             guard groups.count > 1 else { return nil }
             let variants = groups[0].table.map(\.variant)
@@ -71,9 +69,7 @@ public enum AblationText {
     /// Per task: the variant and sweep points to use (stable: no diverged run and no overflow incident, then the
     /// best mean PSNR-mu gain), and for every other variant what it failed on, with the numbers.
     static func recommendations(_ c: AblationComparison) -> [(title: String, lines: [String])] {
-        var tasks: [String?] = []
-        for g in c.groups where !tasks.contains(g.task) { tasks.append(g.task) }
-        return tasks.map { task in
+        return c.tasks.map { task in
             let groups = c.groups.filter { $0.task == task }
             let title = "Recommendation" + (task.map { ": task \($0)" } ?? "")
             func stable(_ v: VariantSummary) -> Bool {

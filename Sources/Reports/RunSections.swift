@@ -95,7 +95,9 @@ struct RunSections {
     var overflowIncidents: ReportSection {
         section(
             "Overflow incidents per step", yLabel: "patches", includeZero: true,
-            note: "Patches with at least one output pixel that is non-finite or above the overflow limit.",
+            note:
+                "Patches with at least one output pixel that is non-finite, or above the overflow limit where "
+                + "the target is not.",
             [series("incidents") { Double($0.overflowIncidents) }])
     }
 

@@ -39,9 +39,7 @@ struct Ablate: ParsableCommand {
     }
 
     func run() throws {
-        var loaded: AblationPlan?
-        try withOneLineErrors(file: config) { loaded = try AblationPlan.load(path: config) }
-        guard let plan = loaded else { return }
+        let plan = try withOneLineErrors(file: config) { try AblationPlan.load(path: config) }
         let outDir = out ?? "runs/ablation-\(plan.name)" + (quick ? "-quick" : "")
         let executable =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

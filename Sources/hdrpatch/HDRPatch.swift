@@ -36,10 +36,10 @@ func printError(_ text: String) {
 /// embedded config) and a checkpoint's shape mismatch are prefixed with `file`, what the command was reading.
 /// - Parameter keyErrorsNameFile: false where config keys may come from `--set` as well as the file (train): then
 ///   only an error about the file as a whole (missing, unreadable, not YAML) names it.
-func withOneLineErrors(file: String? = nil, keyErrorsNameFile: Bool = true, _ body: () throws -> Void) throws {
+@discardableResult
+func withOneLineErrors<T>(file: String? = nil, keyErrorsNameFile: Bool = true, _ body: () throws -> T) throws -> T {
     do {
-        try body()
-        return
+        return try body()
     } catch let e as ExitCode {
         throw e
     } catch let e as ConfigError {
