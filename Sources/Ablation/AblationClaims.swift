@@ -55,6 +55,9 @@ public struct ClaimSpec: Sendable, Equatable {
 
         /// Validation quality measures get the PSNR-mu difference alongside (does the perceptual measure agree?).
         var notesPSNR: Bool { self == .valLogL1 || self == .valLoss }
+
+        /// Measured on the validation set: comparable only between runs that did not diverge.
+        var isValidation: Bool { self != .incidentsPer1000 && self != .pixelsPer1000 }
     }
 
     public enum Effect: String, Sendable, CaseIterable {
@@ -163,13 +166,18 @@ public struct ClaimSpec: Sendable, Equatable {
 
 /// A claim checked against the table.
 public struct Claim: Sendable {
-    public enum Verdict: String, Sendable, Equatable {
+    public enum Verdict: String, Sendable, Equatable, CaseIterable {
         case supported = "supported"
+        /// The effect is larger than the claimed range's top: the direction holds, the claimed size does not.
+        case aboveRange = "above the claimed range"
         case notSupported = "not supported"
         case inconclusive = "inconclusive"
         /// Direction-only claims ("may help further"): only a direction.
         case helps = "helps"
         case hurts = "hurts"
+        /// This point does not allow the comparison (`note` says why): missing runs, nothing to reduce, or a
+        /// validation measure where a run diverged.
+        case notMeasurable = "not measurable"
     }
 
     public var spec: ClaimSpec
@@ -191,31 +199,47 @@ public struct Claim: Sendable {
             spec.statement + " Effect: " + spec.effect.formula(spec.measure, spec.treated, spec.baseline) + "."
         measured = nil
         perSeed = []
-        verdict = .inconclusive
         note = ""
         let row = { (name: String) in table.first { $0.variant == name } }
+        verdict = .notMeasurable
         if let m = ClaimRule.missing([(spec.treated, row(spec.treated)), (spec.baseline, row(spec.baseline))]) {
             note = m
             return
         }
         let (treated, baseline) = (row(spec.treated)!, row(spec.baseline)!)
         let measure = spec.measure
-        if spec.effect == .reduction {
-            let zero = baseline.runs.filter { (measure.value($0) ?? 0) == 0 }.count
-            if zero > 0 {
-                note =
-                    "nothing to reduce: \(spec.baseline) had \(measure.rawValue) = 0 in "
-                    + (zero == baseline.runs.count ? "every run" : "\(zero) of \(baseline.runs.count) runs")
+        var notes: [String] = []
+        if measure.isValidation {
+            // The quality of a diverged run is no quality: validation measures compare stable runs only.
+            let unstable = [treated, baseline].filter { !$0.divergedRuns.isEmpty }.map {
+                "\($0.variant) diverged in \($0.divergedRuns.count) of \($0.runs.count) runs"
+            }
+            if !unstable.isEmpty {
+                note = "not stable: " + unstable.joined(separator: ", ")
                 return
             }
         }
+        if spec.effect == .reduction {
+            let zero = baseline.runs.filter { (measure.value($0) ?? 0) == 0 }.count
+            if zero == baseline.runs.count {
+                note = "nothing to reduce: \(spec.baseline) had \(measure.rawValue) = 0 in every run"
+                return
+            }
+            if zero > 0 {
+                notes.append("\(spec.baseline) had 0 in \(zero) of \(baseline.runs.count) runs, not counted")
+            }
+        }
         let e = ClaimRule.effects(treated, baseline, measure.value) { spec.effect.of($0, $1) }
+        guard let stats = SeedStats(e.values) else {
+            note = "no run of both variants has \(measure.rawValue)"
+            return
+        }
         perSeed = e.values
-        measured = SeedStats(e.values)
+        measured = stats
         switch spec.claimed {
         case .range(let r):
             verdict = ClaimRule.verdict(e.values, in: r)
-            note = ClaimRule.note(paired: e.paired, n: e.values.count, mean: measured?.mean, range: r)
+            note = ClaimRule.note(paired: e.paired, n: e.values.count)
         case .positive:
             switch ClaimRule.verdict(e.values, in: Double.leastNonzeroMagnitude...Double.infinity) {
             case .supported: verdict = .helps
@@ -224,23 +248,28 @@ public struct Claim: Sendable {
             }
             note = ClaimRule.note(paired: e.paired, n: e.values.count)
         }
+        for n in notes { note += "; " + n }
         if measure.notesPSNR { note += ClaimRule.psnrNote(treated, baseline) }
     }
 }
 
 /// Verdict rule, one for every claim, for an effect claimed to lie in `range` (open ends for direction-only claims):
 /// - supported: every seed's effect lies in the range;
-/// - not supported: the mean lies outside the range and at least all but one seed's effect too
-///   (with a single seed that is the one seed: the evidence is weak, and the note says so);
+/// - above the claimed range: the mean lies above the range and at least all but one seed's effect too
+///   (a larger effect than claimed: the direction holds, the size does not);
+/// - not supported: likewise below the range (with a single seed "all but one" is the one seed: the evidence is
+///   weak, and the note says so);
 /// - otherwise inconclusive.
 /// Effects are per-seed paired differences when both variants finished the same seeds; otherwise each treated
 /// seed is compared with the baseline's mean over its seeds (unpaired), and the note says so.
 enum ClaimRule {
     static func verdict(_ effects: [Double], in range: ClosedRange<Double>) -> Claim.Verdict {
-        guard let s = SeedStats(effects) else { return .inconclusive }
+        guard let s = SeedStats(effects) else { return .notMeasurable }
         if effects.allSatisfy(range.contains) { return .supported }
-        let outside = effects.filter { !range.contains($0) }.count
-        if !range.contains(s.mean) && outside >= effects.count - 1 { return .notSupported }
+        let above = effects.filter { $0 > range.upperBound }.count
+        let below = effects.filter { $0 < range.lowerBound }.count
+        if s.mean > range.upperBound && above >= effects.count - 1 { return .aboveRange }
+        if s.mean < range.lowerBound && below >= effects.count - 1 { return .notSupported }
         return .inconclusive
     }
 
@@ -277,13 +306,9 @@ enum ClaimRule {
         return gone.isEmpty ? nil : "missing runs: " + gone.joined(separator: ", ")
     }
 
-    /// A mean beyond the range's top beats the claim's number yet contradicts it: the rule says so, the note says which.
-    static func note(paired: Bool, n: Int, mean: Double? = nil, range: ClosedRange<Double>? = nil) -> String {
+    static func note(paired: Bool, n: Int) -> String {
         var s = paired ? "paired by seed" : "unpaired: seeds differ, each seed against the baseline's mean"
         if n == 1 { s += "; one seed only, the evidence is weak" }
-        if let mean, let range, mean > range.upperBound {
-            s += "; the mean is above the claimed range (a larger effect than claimed)"
-        }
         return s
     }
 

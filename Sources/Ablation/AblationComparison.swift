@@ -59,6 +59,11 @@ public struct AblationComparison {
     /// The first group's table and claims: the whole comparison for a plan without tasks and axes.
     public var table: [VariantSummary] { groups.first?.table ?? [] }
     public var claims: [Claim] { groups.first?.claims ?? [] }
+    /// Each claim of the file over every group, in the file's order.
+    public var claimsAcrossPoints: [ClaimAcrossPoints] {
+        guard let first = groups.first else { return [] }
+        return first.claims.indices.map { ClaimAcrossPoints(index: $0, groups: groups) }
+    }
     /// The tasks of the groups, in their order (nil for a plan without tasks).
     public var tasks: [String?] {
         var out: [String?] = []

@@ -32,18 +32,88 @@ public enum AblationText {
         }
     }
 
+    /// Three significant digits: the compact tables' precision (the full tables and the CSV keep more).
+    static func sig(_ v: Double) -> String { ReportText.number(v, digits: 3) }
+
+    /// The lead table's columns after the variant (and the sweep point when there are several).
+    static let glanceColumns = [
+        "PSNR-mu gain (dB)", "PU21 gain (dB)", "Val log-L1", "Incidents / 1000 patches", "First incident step",
+        "Diverged"
+    ]
+
+    /// Per task, a table a reader takes in at a glance: one row per variant and sweep point (variant-major), the
+    /// key numbers as means over seeds with 3 significant digits (dB with 2 decimals); the spread is in the full
+    /// tables below.
+    static func glance(_ c: AblationComparison) -> [(title: String, header: [String], rows: [[String]])] {
+        c.tasks.map { task in
+            let groups = c.groups.filter { $0.task == task }
+            let swept = groups.contains { !$0.point.settings.isEmpty }
+            let keys = Set(groups.flatMap { $0.point.settings.map(\.key) })
+            let oneAxis = keys.count == 1 && groups.allSatisfy { $0.point.settings.count == 1 }
+            let pointHeader = oneAxis ? keys.first! : "Sweep point"
+            let variants = groups[0].table.map(\.variant)
+            var rows: [[String]] = []
+            for v in variants {
+                for g in groups {
+                    guard let row = g.table.first(where: { $0.variant == v }) else { continue }
+                    var cells = [v]
+                    if swept { cells.append(oneAxis ? g.point.settings[0].value : g.point.label) }
+                    cells += glanceCells(row)
+                    rows.append(cells)
+                }
+            }
+            let title = "At a glance" + (task.map { ": task \($0)" } ?? "")
+            return (title, ["Variant"] + (swept ? [pointHeader] : []) + glanceColumns, rows)
+        }
+    }
+
+    static func glanceCells(_ v: VariantSummary) -> [String] {
+        guard !v.runs.isEmpty else { return ["no finished run"] + Array(repeating: "", count: glanceColumns.count - 1) }
+        let d = v.divergedRuns
+        let diverged =
+            d.isEmpty
+            ? "no" : "\(d.count) of \(v.runs.count), from step \(d.compactMap { $0.diverged?.step }.min()!)"
+        return [
+            v.psnrMuGain.map { String(format: "%+.2f", $0.mean) } ?? "n/a",
+            v.pu21PsnrGain.map { String(format: "%+.2f", $0.mean) } ?? "n/a",
+            v.valLogL1.map { sig($0.mean) } ?? "n/a",
+            v.incidentsPer1000.map { sig($0.mean) } ?? "n/a",
+            v.runs.compactMap(\.firstIncidentStep).min().map(String.init) ?? "-",
+            diverged
+        ]
+    }
+
+    /// One task's stability map: variants x sweep points, each cell the variant's row at that point.
+    struct StabilityGrid {
+        var task: String?
+        var title: String
+        var points: [AblationPlan.Point]
+        var variants: [String]
+        /// cells[variant][point]; nil where the variant has no row at the point.
+        var cells: [[VariantSummary?]]
+    }
+
     /// Per task with more than one sweep point: rows are variants, columns the points, in plan order.
-    static func stabilityMaps(_ c: AblationComparison) -> [(title: String, header: [String], rows: [[String]])] {
-        return c.tasks.compactMap { task in
+    static func stabilityGrids(_ c: AblationComparison) -> [StabilityGrid] {
+        c.tasks.compactMap { task in
             let groups = c.groups.filter { $0.task == task }
             guard groups.count > 1 else { return nil }
             let variants = groups[0].table.map(\.variant)
-            let rows = variants.map { v in
-                [v] + groups.map { g in g.table.first { $0.variant == v }.map(stabilityCell) ?? "-" }
-            }
-            return (
-                "Stability map" + (task.map { ": task \($0)" } ?? ""), ["Variant"] + groups.map(\.point.label), rows
-            )
+            return StabilityGrid(
+                task: task, title: "Stability map" + (task.map { ": task \($0)" } ?? ""), points: groups.map(\.point),
+                variants: variants,
+                cells: variants.map { v in groups.map { g in g.table.first { $0.variant == v } } })
+        }
+    }
+
+    static func stabilityMaps(
+        _ c: AblationComparison
+    ) -> [(
+        task: String?, title: String, header: [String], rows: [[String]]
+    )] {
+        stabilityGrids(c).map { g in
+            let rows = zip(g.variants, g.cells).map { v, cells in [v] + cells.map { $0.map(stabilityCell) ?? "-" } }
+            return (g.task, g.title, ["Variant"] + g.points.map(\.label), rows)
         }
     }
 
@@ -59,7 +129,7 @@ public enum AblationText {
         }
         if let gain = v.psnrMuGain?.mean { parts.append(ReportText.signedDecibels(gain)) }
         if let inc = v.incidentsPer1000?.mean {
-            var s = "\(ReportText.number(inc)) inc/1000"
+            var s = "\(sig(inc)) inc/1000"
             if let first = v.runs.compactMap(\.firstIncidentStep).min() { s += " from step \(first)" }
             parts.append(s)
         }
@@ -116,7 +186,7 @@ public enum AblationText {
                     let first = v.runs.compactMap(\.firstIncidentStep).min().map { " from step \($0)" } ?? ""
                     lines.append(
                         "\(name): rejected: overflow\(first)\(at(g)), "
-                            + "\(v.incidentsPer1000.map { ReportText.number($0.mean) } ?? "n/a") incidents per 1000 patches."
+                            + "\(v.incidentsPer1000.map { sig($0.mean) } ?? "n/a") incidents per 1000 patches."
                     )
                 }
             }
@@ -148,12 +218,72 @@ public enum AblationText {
     }
 
     /// Reductions as percentages, differences in the measure's unit.
+    static func effectFormat(_ cl: Claim) -> (Double) -> String {
+        cl.spec.effect == .reduction ? { percent($0) } : { ReportText.number($0, digits: 3) }
+    }
+
+    /// "90% +- 3.7%"; the note when the point did not allow the comparison.
+    static func effect(_ cl: Claim) -> String {
+        guard let m = cl.measured else { return "not measured" }
+        return stat(m, effectFormat(cl))
+    }
+
     public static func claimMeasured(_ cl: Claim) -> String {
         guard let m = cl.measured else { return "not measured" }
-        let asPercent = cl.spec.effect == .reduction
-        let format = { (v: Double) -> String in asPercent ? percent(v) : ReportText.number(v) }
+        let format = effectFormat(cl)
         return "\(stat(m, format)) (n = \(m.n)); per seed: " + cl.perSeed.map(format).joined(separator: ", ")
     }
+
+    /// One claim over the sweep in a sentence: each verdict with the points it holds at and the effect there,
+    /// then where it could not be measured and why (points with the same reason together). Without tasks and
+    /// axes (one unnamed point) the point names go.
+    public static func claimSummary(_ a: ClaimAcrossPoints) -> String {
+        let named = a.points.contains { !$0.title.isEmpty }
+        let measurable = a.measurable
+        var unmeasurable: [(reason: String, titles: [String])] = []
+        for p in a.points where p.claim.verdict == .notMeasurable {
+            if let i = unmeasurable.firstIndex(where: { $0.reason == p.claim.note }) {
+                unmeasurable[i].titles.append(p.title)
+            } else {
+                unmeasurable.append((p.claim.note, [p.title]))
+            }
+        }
+        let why = unmeasurable.map { named ? $0.titles.joined(separator: " and ") + ": " + $0.reason : $0.reason }
+            .joined(separator: "; ")
+        guard !measurable.isEmpty else {
+            return (named ? "Not measurable at any of the \(a.points.count) points (" : "Not measurable (") + why + ")."
+        }
+        var parts: [String] = []
+        for v in Claim.Verdict.allCases where v != .notMeasurable {
+            let these = measurable.filter { $0.claim.verdict == v }
+            guard !these.isEmpty else { continue }
+            let effects = these.map { named ? "\($0.title): \(effect($0.claim))" : effect($0.claim) }
+            parts.append(
+                v.rawValue + (named ? " at \(these.count)" : "") + " (" + effects.joined(separator: "; ") + ")")
+        }
+        var s =
+            named
+            ? "At the \(measurable.count) of \(a.points.count) points where it is measurable: " : ""
+        s += parts.joined(separator: "; ") + "."
+        if !named { s = s.prefix(1).uppercased() + s.dropFirst() }
+        let n = unmeasurable.reduce(0) { $0 + $1.titles.count }
+        if n > 0 { s += " Not measurable at \(n) (" + why + ")." }
+        return s
+    }
+
+    static let claimPointHeader = ["Point", "Verdict", "Effect", "Per seed", "Note"]
+
+    static func claimPointRows(_ a: ClaimAcrossPoints) -> [[String]] {
+        a.points.map { p in
+            let format = effectFormat(p.claim)
+            return [
+                p.title.isEmpty ? "all runs" : p.title, p.claim.verdict.rawValue, effect(p.claim),
+                p.claim.perSeed.map(format).joined(separator: ", "), p.claim.note
+            ]
+        }
+    }
+
+    static let runHeader = ["Variant", "Seed", "Status", "Directory"]
 
     static func runRows(_ c: AblationComparison) -> [[String]] {
         c.runs.map { r in
@@ -168,7 +298,8 @@ public enum AblationText {
     }
 
     static let definitions = [
-        "Mean +- sample std (n - 1) over finished seeds; std n/a with one seed.",
+        "Mean +- sample std (n - 1) over finished seeds; std n/a with one seed. The at-a-glance tables show the "
+            + "means only, with 3 significant digits (dB with 2 decimals); the full tables and the CSV have the spread.",
         "Validation: each run's last val record. Gains are model minus identity on the same patches.",
         "Overflow: training monitor summed over all steps; per 1000 patches = 1000 x total / patches seen.",
         "Clamp-hit and saturation: mean over the last 10% of steps. Learnable scale: the last step's (fixed when not learnable).",
@@ -176,37 +307,51 @@ public enum AblationText {
         "Diverged: a non-finite training loss, or a validation PSNR-mu more than monitor.divergence_margin_db below "
             + "the identity's. Stability map: per sweep point, diverged runs, PSNR-mu gain over the identity and "
             + "overflow incidents per 1000 patches (means over seeds), and the first step with an incident.",
-        "Verdicts: supported when every seed's effect lies in the claimed range; not supported when the mean lies "
-            + "outside it and so do all but at most one seed; otherwise inconclusive. Effects are paired by seed when "
-            + "both variants finished the same seeds. Direction-only claims (effect > 0): helps / hurts / inconclusive "
-            + "by the same rule."
+        "Verdicts at a point: supported when every seed's effect lies in the claimed range; above the claimed range "
+            + "when the mean lies above it and so do all but at most one seed (the direction holds, the size does "
+            + "not); not supported likewise below it; otherwise inconclusive. Effects are paired by seed when both "
+            + "variants finished the same seeds. Direction-only claims (effect > 0): helps / hurts / inconclusive by "
+            + "the same rule.",
+        "Where a claim is measurable: both variants have finished runs; a reduction needs a baseline above 0 (the "
+            + "overflow claim is measured where the baseline overflows); a validation measure needs both variants "
+            + "without a diverged run (the quality of a diverged run is no quality). Over the sweep: the verdict of "
+            + "the measurable points when they agree, \"depends on the point\" when they do not, \"not measured\" "
+            + "when no point allows the comparison."
     ]
 
     static func markdown(_ c: AblationComparison) -> String {
         var s = "# Ablation comparison\n\n"
-        for map in stabilityMaps(c) {
-            s += "## \(map.title)\n\n" + ReportText.markdownTable(map.header, map.rows) + "\n\n"
+        let claims = c.claimsAcrossPoints
+        if !claims.isEmpty {
+            s += "## Claims\n\n"
+            s += claims.map { "- **\($0.name): \($0.verdict.rawValue).** " + claimSummary($0) }.joined(separator: "\n")
+            s += "\n\n"
+        }
+        let maps = stabilityMaps(c)
+        let recommendations = recommendations(c)
+        for (i, glance) in glance(c).enumerated() {
+            s += "## \(glance.title)\n\n" + ReportText.markdownTable(glance.header, glance.rows) + "\n\n"
+            if let map = maps.first(where: { $0.task == c.tasks[i] }) {
+                s += "## \(map.title)\n\n" + ReportText.markdownTable(map.header, map.rows) + "\n\n"
+            }
+            let r = recommendations[i]
+            s += "## \(r.title)\n\n" + r.lines.map { "- " + $0 }.joined(separator: "\n") + "\n\n"
+        }
+        if !claims.isEmpty { s += "## Claims in detail\n\n" }
+        for a in claims {
+            s += "### \(a.name): **\(a.verdict.rawValue)**\n\n\(a.points[0].claim.statement)\n\n"
+            s += ReportText.markdownTable(claimPointHeader, claimPointRows(a)) + "\n\n"
         }
         for g in c.groups {
-            // One group (no tasks, no axes) keeps the plain layout; several get a section each.
-            let h = g.title.isEmpty ? "##" : "###"
-            if !g.title.isEmpty { s += "## \(g.title)\n\n" }
+            s += "## " + (g.title.isEmpty ? "All numbers" : "All numbers: \(g.title)") + "\n\n"
             s += ReportText.markdownTable(tableHeader, tableRows(g.table)) + "\n\n"
             if !termNames(g.table).isEmpty {
                 s +=
-                    "\(h) Final validation loss terms\n\n"
+                    "### Final validation loss terms\n\n"
                     + ReportText.markdownTable(["Variant"] + termNames(g.table), termRows(g.table)) + "\n\n"
             }
-            if !g.claims.isEmpty { s += "\(h) Claims\n\n" }
-            for cl in g.claims {
-                s += "\(h)# \(cl.name): **\(cl.verdict.rawValue)**\n\n\(cl.statement)\n\n"
-                s += "Measured: \(claimMeasured(cl))\(cl.note.isEmpty ? "" : " (" + cl.note + ")").\n\n"
-            }
         }
-        for r in recommendations(c) {
-            s += "## \(r.title)\n\n" + r.lines.map { "- " + $0 }.joined(separator: "\n") + "\n\n"
-        }
-        s += "## Runs\n\n" + ReportText.markdownTable(["Variant", "Seed", "Status", "Directory"], runRows(c)) + "\n\n"
+        s += "## Runs\n\n" + ReportText.markdownTable(runHeader, runRows(c)) + "\n\n"
         s += "## Definitions\n\n" + definitions.map { "- " + $0 }.joined(separator: "\n") + "\n"
         return s
     }

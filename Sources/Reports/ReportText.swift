@@ -27,13 +27,16 @@ public enum ReportText {
     }
 
     /// Four significant digits, plain notation where readable, scientific outside 1e-3 ..< 1e6.
-    public static func number(_ v: Double) -> String {
+    public static func number(_ v: Double) -> String { number(v, digits: 4) }
+
+    /// `digits` significant digits; an integer part longer than that is kept whole (1234, not 1230).
+    public static func number(_ v: Double, digits: Int) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
         if v == 0 { return "0" }
         let a = abs(v)
-        if a >= 1e6 || a < 1e-3 { return String(format: "%.3e", v) }
-        let decimals = max(0, 3 - Int(floor(log10(a))))
+        if a >= 1e6 || a < 1e-3 { return String(format: "%.\(digits - 1)e", v) }
+        let decimals = max(0, digits - 1 - Int(floor(log10(a))))
         var s = String(format: "%.\(decimals)f", v)
         if s.contains(".") {
             while s.hasSuffix("0") { s.removeLast() }

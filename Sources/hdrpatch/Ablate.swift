@@ -90,12 +90,8 @@ struct Ablate: ParsableCommand {
                 runs: results, variantOrder: plan.variants.map(\.name), claims: plan.claims)
             let paths = try comparison.write(to: outDir)
             say("comparison: \(paths.markdown)\ncomparison: \(paths.html)\ncomparison: \(paths.csv)")
-            for g in comparison.groups {
-                for claim in g.claims {
-                    say(
-                        "claim: \(g.title.isEmpty ? "" : "[\(g.title)] ")\(claim.name): \(claim.verdict.rawValue); "
-                            + "measured \(AblationText.claimMeasured(claim))")
-                }
+            for a in comparison.claimsAcrossPoints {
+                say("claim: \(a.name): \(a.verdict.rawValue). \(AblationText.claimSummary(a))")
             }
         } catch {
             printError("\(outDir): \(error)")

@@ -108,6 +108,17 @@ struct AblationReportTests {
         return (try AblationComparison(runs: runs, variantOrder: order, claims: claims), dir)
     }
 
+    /// The record `train` appends when a run diverges and `monitor.on_divergence: stop` ends it.
+    static func appendDiverged(to dir: String, step: Int) throws {
+        let line =
+            #"{"epoch":0,"kind":"diverged","reason":"validation PSNR-mu 18.00 dB, 12.00 dB below the identity"#
+            + #" (margin 10 dB)","step":\#(step),"stopped":true,"wall_seconds":5}"# + "\n"
+        let h = try #require(FileHandle(forWritingAtPath: dir + "/metrics.jsonl"))
+        h.seekToEndOfFile()
+        h.write(Data(line.utf8))
+        h.closeFile()
+    }
+
     func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) <= 1e-12 * max(1, abs(b)) } ?? false }
 
     @Test func tableHasMeansAndSampleStds() throws {
@@ -174,10 +185,14 @@ struct AblationReportTests {
         specs[3].incidents = 80  // reductions 2.5% and 0%
         #expect(try Self.compare(specs).0.claims[0].verdict == .notSupported)
         specs[2].incidents = 0
-        specs[3].incidents = 0  // 100% fewer: beyond the claimed 80-95%
+        specs[3].incidents = 0  // 100% fewer: beyond the claimed 80-95%, a larger effect than claimed
         let beyond = try Self.compare(specs).0.claims[0]
-        #expect(beyond.verdict == .notSupported)
-        #expect(beyond.note.contains("above the claimed range"))
+        #expect(beyond.verdict == .aboveRange && beyond.perSeed == [1, 1])
+        specs[2].incidents = 2
+        specs[3].incidents = 12  // 95% and 85%: back inside
+        #expect(try Self.compare(specs).0.claims[0].verdict == .supported)
+        specs[2].incidents = 0  // 100% and 85%: mean 92.5% inside, one seed above: neither
+        #expect(try Self.compare(specs).0.claims[0].verdict == .inconclusive)
     }
 
     @Test func oneSeedIsWeakEvidenceAndUnequalSeedsUnpaired() throws {
@@ -192,14 +207,30 @@ struct AblationReportTests {
         #expect(unpaired.verdict == .supported)
     }
 
-    @Test func zeroIncidentLegacyIsInconclusive() throws {
+    @Test func zeroIncidentLegacyIsNotMeasurableAndAZeroSeedIsNotCounted() throws {
         var specs = Self.specs()
         specs[0].incidents = 0
+        let one = try Self.compare(specs).0.claims[0]
+        // Seed 1 has nothing to reduce; seed 2 alone: 1 - 12/80 = 85%.
+        #expect(one.verdict == .supported && one.perSeed.count == 1 && close(one.perSeed[0], 0.85))
+        #expect(one.note.contains("legacy_mode_a had 0 in 1 of 2 runs, not counted"))
         specs[1].incidents = 0
         let claim = try Self.compare(specs).0.claims[0]
-        #expect(claim.verdict == .inconclusive)
+        #expect(claim.verdict == .notMeasurable)
         #expect(claim.measured == nil)
         #expect(claim.note == "nothing to reduce: legacy_mode_a had incidents_per_1000 = 0 in every run")
+    }
+
+    /// A validation measure compares stable runs only: a diverged run makes the quality claim not measurable
+    /// at that point, while the overflow claim (a training-monitor measure) is still measured there.
+    @Test func aDivergedRunMakesAQualityClaimNotMeasurable() throws {
+        let dir = ScratchDir()
+        let runs = try Self.specs().map { try $0.write(under: dir.path) }
+        try Self.appendDiverged(to: runs[2].dir, step: 10)  // phase1 seed 1
+        let c = try AblationComparison(runs: runs, variantOrder: Self.order, claims: Self.claims)
+        #expect(c.claims[0].verdict == .supported)
+        #expect(c.claims[1].verdict == .notMeasurable && c.claims[1].measured == nil)
+        #expect(c.claims[1].note == "not stable: phase1 diverged in 1 of 2 runs")
     }
 
     @Test func missingAndFailedRunsAreNamed() throws {
@@ -210,7 +241,7 @@ struct AblationReportTests {
         let (c, dir) = try Self.compare(
             Self.specs().filter { $0.variant != "phase1" && $0.variant != "learnable" }, extra: extra)
         #expect(c.table[1].failed.map(\.seed) == [1] && c.table[1].missingSeeds == [2])
-        #expect(c.claims[0].verdict == .inconclusive)
+        #expect(c.claims[0].verdict == .notMeasurable)
         #expect(c.claims[0].note == "missing runs: phase1 (no finished run: failed seeds 1; missing seeds 2)")
         #expect(c.claims[1].note.contains("learnable (no finished run)"))
         #expect(c.claims[1].note.contains("phase1 (no finished run"))
@@ -297,8 +328,11 @@ struct AblationReportTests {
         let small = ClaimSpec(
             name: "small", treated: "learnable", baseline: "phase1", measure: .valPsnrMu, effect: .difference,
             claimed: .range(0...0.5))
-        let (c, _) = try Self.compare(Self.specs(), claims: [gain, small])
-        #expect(c.claims.map(\.verdict) == [.supported, .notSupported])
+        let large = ClaimSpec(
+            name: "large", treated: "learnable", baseline: "phase1", measure: .valPsnrMu, effect: .difference,
+            claimed: .range(1.5...2))
+        let (c, _) = try Self.compare(Self.specs(), claims: [gain, small, large])
+        #expect(c.claims.map(\.verdict) == [.supported, .aboveRange, .notSupported])
         #expect(c.claims[0].perSeed == [1, 1] && c.claims[0].measured == SeedStats(mean: 1, std: 0, n: 2))
         #expect(c.claims[0].statement.hasSuffix("Effect: val_psnr_mu_gain(learnable) - val_psnr_mu_gain(phase1)."))
         #expect(AblationText.claimMeasured(c.claims[0]) == "1 +- 0 (n = 2); per seed: 1, 1")
@@ -307,7 +341,7 @@ struct AblationReportTests {
             name: "gone", treated: "phase_one", baseline: "phase1", measure: .valLoss, effect: .reduction,
             claimed: .positive)
         let missing = try Self.compare(Self.specs(), claims: [gone]).0.claims[0]
-        #expect(missing.verdict == .inconclusive && missing.note == "missing runs: phase_one (not in the ablation)")
+        #expect(missing.verdict == .notMeasurable && missing.note == "missing runs: phase_one (not in the ablation)")
     }
 
     @Test func sweepPointsAndTasksAreGroupsWithTheirOwnClaims() throws {
@@ -332,7 +366,9 @@ struct AblationReportTests {
         #expect(c.groups[1].claims[0].verdict == .notSupported)
         #expect(c.groups[1].claims[0].perSeed.map { ($0 * 100).rounded() } == [80, 70])
         let md = c.markdown()
-        #expect(md.contains("## task hdr_warp, optim.lr=0.01") && md.contains("## task hdr_warp, optim.lr=0.02"))
+        #expect(
+            md.contains("## All numbers: task hdr_warp, optim.lr=0.01")
+                && md.contains("## All numbers: task hdr_warp, optim.lr=0.02"))
         // The stability map: variants x points; phase1's incidents per 1000 patches are 8 then 16 (means), from step 1.
         let maps = AblationText.stabilityMaps(c)
         #expect(maps.count == 1 && maps[0].title == "Stability map: task hdr_warp")
@@ -364,14 +400,7 @@ struct AblationReportTests {
         let dir = ScratchDir()
         var runs = try Self.specs().map { try $0.write(under: dir.path) }
         // legacy seed 2 stopped at its divergence at step 10.
-        let metrics = runs[1].dir + "/metrics.jsonl"
-        let line =
-            #"{"epoch":0,"kind":"diverged","reason":"validation PSNR-mu 18.00 dB, 12.00 dB below the identity"#
-            + #" (margin 10 dB)","step":10,"stopped":true,"wall_seconds":5}"# + "\n"
-        let h = try #require(FileHandle(forWritingAtPath: metrics))
-        h.seekToEndOfFile()
-        h.write(Data(line.utf8))
-        h.closeFile()
+        try Self.appendDiverged(to: runs[1].dir, step: 10)
         let c = try AblationComparison(runs: runs, variantOrder: Self.order, claims: [])
         #expect(c.table[0].divergedRuns.map(\.seed) == [2] && c.table[1].divergedRuns.isEmpty)
         #expect(AblationText.divergedText(c.table[0]) == "1 of 2 (seed 2 at step 10)")
@@ -380,5 +409,124 @@ struct AblationReportTests {
         runs[0].status = .finished
         let fresh = AblationPlan.Run(variant: "legacy_mode_a", seed: 1, dir: runs[0].dir, config: "", overrides: [])
         #expect(AblationScheduler.state(of: fresh, budget: 1000) == .fresh, "no checkpoint, no stop: start over")
+    }
+}
+
+/// One claim over a sweep: measured only where the point allows it, one verdict over the measurable points, and
+/// "not measured" with the reasons where no point does; the lead table and the stability chart of the same sweep.
+struct AblationSweepClaimTests {
+    typealias R = AblationReportTests
+
+    /// Task t at three rates: at 0.01 legacy never overflows, at 0.02 the specs as given (90% and 85% fewer),
+    /// at 0.05 phase1's incidents doubled (80% and 70%); phase1 seed 1 diverged at step 10 everywhere.
+    static func sweep() throws -> (AblationComparison, ScratchDir) {
+        let dir = ScratchDir()
+        var runs: [AblationRun] = []
+        for (i, lr) in ["0.01", "0.02", "0.05"].enumerated() {
+            let point = AblationPlan.Point(settings: [.init(key: "optim.lr", value: lr)], index: i)
+            for var spec in R.specs() {
+                if spec.variant == "legacy_mode_a" && i == 0 { spec.incidents = 0 }
+                if spec.variant == "phase1" && i == 2 { spec.incidents *= 2 }
+                let r = try spec.write(under: dir.path + "/" + lr)
+                if spec.variant == "phase1" && spec.seed == 1 { try R.appendDiverged(to: r.dir, step: 10) }
+                runs.append(
+                    AblationRun(variant: r.variant, seed: r.seed, dir: r.dir, status: r.status, task: "t", point: point)
+                )
+            }
+        }
+        let order = ["legacy_mode_a", "phase1", "learnable"]
+        return (try AblationComparison(runs: runs, variantOrder: order, claims: Array(R.claims.prefix(2))), dir)
+    }
+
+    @Test func eachClaimIsDecidedWhereItIsMeasurable() throws {
+        let (c, _) = try Self.sweep()
+        let across = c.claimsAcrossPoints
+        #expect(across.map(\.name) == R.claims.prefix(2).map(\.name))
+        let overflow = across[0]
+        #expect(overflow.points.map(\.claim.verdict) == [.notMeasurable, .supported, .notSupported])
+        #expect(overflow.measurable.count == 2 && overflow.verdict == .dependsOnThePoint)
+        #expect(
+            AblationText.claimSummary(overflow)
+                == "At the 2 of 3 points where it is measurable: supported at 1 (task t, optim.lr=0.02: 88% +- 3.5%); "
+                + "not supported at 1 (task t, optim.lr=0.05: 75% +- 7.1%). Not measurable at 1 (task t, "
+                + "optim.lr=0.01: nothing to reduce: legacy_mode_a had incidents_per_1000 = 0 in every run).")
+        // The quality claim: phase1 diverged at every point, so no point allows it, and the summary says why once.
+        let quality = across[1]
+        #expect(quality.measurable.isEmpty && quality.verdict == .notMeasured)
+        #expect(
+            AblationText.claimSummary(quality)
+                == "Not measurable at any of the 3 points (task t, optim.lr=0.01 and task t, optim.lr=0.02 and "
+                + "task t, optim.lr=0.05: not stable: phase1 diverged in 1 of 2 runs).")
+        let md = c.markdown()
+        #expect(md.contains("- **Overflow incidents: phase1 vs legacy_mode_a: depends on the point.** At the 2 of 3"))
+        #expect(md.contains("| task t, optim.lr=0.05 | not supported | 75% +- 7.1% | 80%, 70% | paired by seed |"))
+        #expect(md.contains("| task t, optim.lr=0.01 | not measurable | not measured |  | nothing to reduce: "))
+    }
+
+    @Test func allMeasurablePointsAgreeingGiveTheirVerdict() throws {
+        let dir = ScratchDir()
+        var runs: [AblationRun] = []
+        for (i, lr) in ["0.01", "0.02"].enumerated() {
+            let point = AblationPlan.Point(settings: [.init(key: "optim.lr", value: lr)], index: i)
+            for spec in R.specs() {
+                let r = try spec.write(under: dir.path + "/" + lr)
+                runs.append(
+                    AblationRun(variant: r.variant, seed: r.seed, dir: r.dir, status: r.status, task: nil, point: point)
+                )
+            }
+        }
+        let c = try AblationComparison(runs: runs, variantOrder: R.order, claims: R.claims)
+        #expect(
+            c.claimsAcrossPoints.map(\.verdict) == [
+                .agreed(.supported), .agreed(.supported), .notMeasured, .notMeasured, .notMeasured
+            ])
+        // Without tasks and axes there is one unnamed point: the summary names no point.
+        let one = try R.compare(R.specs()).0
+        #expect(AblationText.claimSummary(one.claimsAcrossPoints[0]) == "Supported (88% +- 3.5%).")
+        #expect(
+            AblationText.claimSummary(one.claimsAcrossPoints[2])
+                == "Not measurable (missing runs: phase3_histogram (no finished run)).")
+    }
+
+    @Test func theLeadTableHasKeyColumnsWithThreeSignificantDigits() throws {
+        let (c, _) = try Self.sweep()
+        let glance = try #require(AblationText.glance(c).first)
+        #expect(glance.title == "At a glance: task t")
+        #expect(
+            glance.header == [
+                "Variant", "optim.lr", "PSNR-mu gain (dB)", "PU21 gain (dB)", "Val log-L1",
+                "Incidents / 1000 patches", "First incident step", "Diverged"
+            ])
+        #expect(
+            glance.rows.count == 9
+                && glance.rows.map { $0[0] }.prefix(3) == ["legacy_mode_a", "legacy_mode_a", "legacy_mode_a"])
+        #expect(glance.rows[0] == ["legacy_mode_a", "0.01", "+0.75", "+2.00", "0.35", "0", "-", "no"])
+        #expect(glance.rows[1] == ["legacy_mode_a", "0.02", "+0.75", "+2.00", "0.35", "60", "1", "no"])
+        // phase1 at 0.05: 8 and 24 incidents, mean 16; log-L1 0.15; seed 1 diverged at step 10.
+        #expect(glance.rows[5] == ["phase1", "0.05", "+1.50", "+2.00", "0.15", "16", "1", "1 of 2, from step 10"])
+        #expect(ReportText.number(0.094412, digits: 3) == "0.0944" && ReportText.number(211.2, digits: 3) == "211")
+        #expect(c.markdown().contains("## At a glance: task t\n\n| Variant | optim.lr | PSNR-mu gain (dB) |"))
+    }
+
+    @Test func theStabilityChartShowsEveryCellInWordsAndColour() throws {
+        let (c, _) = try Self.sweep()
+        let grid = try #require(AblationText.stabilityGrids(c).first)
+        #expect(grid.variants == ["legacy_mode_a", "phase1", "learnable"] && grid.points.count == 3)
+        let svg = AblationHTML.stabilityChart(grid)
+        // 9 cells and 5 legend swatches.
+        #expect(svg.components(separatedBy: "<rect").count - 1 == 9 + AblationHTML.CellState.allCases.count)
+        let fills = { (s: AblationHTML.CellState) in svg.components(separatedBy: "fill=\"\(s.fill)\"").count - 1 }
+        // legacy: stable at 0.01, incidents at 0.02 and 0.05; phase1 diverged in some seeds at every point;
+        // learnable stable everywhere. Each state once more for its legend swatch.
+        #expect(fills(.stable) == 1 + 3 + 1 && fills(.incidents) == 2 + 1 && fills(.someDiverged) == 3 + 1)
+        #expect(fills(.diverged) == 1 && fills(.none) == 1)
+        #expect(AblationHTML.cellLines(grid.cells[0][1]) == ["+0.75 dB", "no divergence", "60 inc/1000 from step 1"])
+        #expect(
+            AblationHTML.cellLines(grid.cells[1][0]) == [
+                "+1.50 dB", "diverged 1 of 2 from step 10", "8 inc/1000 from step 1"
+            ])
+        #expect(AblationHTML.cellLines(grid.cells[2][0]) == ["+2.50 dB", "no divergence", "no incident"])
+        let html = c.html()
+        #expect(html.contains(svg) && !html.contains("http"))
     }
 }
