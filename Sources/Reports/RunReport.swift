@@ -73,7 +73,7 @@ public struct RunReport: Sendable {
         self.sources = sources
         self.sourcesUnknown = sources == nil ? sourcesUnknown : nil
         self.run = run
-        stats = RunStats(run)
+        stats = RunStats(run, sourceImages: sources?.byFile.mapValues(\.image) ?? [:])
         name = Self.runName(run)
         summary = Self.summaryRows(run, stats)
         validationTable = Self.validationRows(stats)

@@ -16,8 +16,11 @@ public struct RunStats: Sendable {
     /// Steps below this number are "the first 10% of steps".
     public var earlyLimit: Int
     public var earlyIncidents: Int
-    /// Overflow rows of incidents.csv per file, most first (ties by name).
+    /// Overflow rows of incidents.csv per source image (per pair file where the source is unknown), most first
+    /// (ties by name).
     public var overflowByFile: [(file: String, count: Int)]
+    /// Whether `overflowByFile` names source images (the data set's manifest was read) or pair files.
+    public var bySourceImage: Bool
     public var skippedSteps: Int
     public var nonfiniteLossRows: Int
     public var nonfiniteGradientRows: Int
@@ -32,7 +35,8 @@ public struct RunStats: Sendable {
     /// no longer depend on the input.
     public static let collapseThreshold = 1e-3
 
-    public init(_ run: RunLogContents) {
+    /// `sourceImages`: each pair file's source image (from the data set's manifest); empty when unknown.
+    public init(_ run: RunLogContents, sourceImages: [String: String] = [:]) {
         let mon = run.monitor.sorted { $0.step < $1.step }
         let train = run.metrics.filter { $0.kind == "train" }
         let stepNumbers = mon.isEmpty ? train.map(\.step) : mon.map(\.step)
@@ -62,7 +66,8 @@ public struct RunStats: Sendable {
             earlyIncidents = mon.filter { $0.step < limit }.reduce(0) { $0 + $1.overflowIncidents }
         }
         var byFile: [String: Int] = [:]
-        for r in overflowRows { byFile[r.file, default: 0] += 1 }
+        for r in overflowRows { byFile[sourceImages[r.file] ?? r.file, default: 0] += 1 }
+        bySourceImage = !sourceImages.isEmpty
         overflowByFile = byFile.map { (file: $0.key, count: $0.value) }
             .sorted { $0.count != $1.count ? $0.count > $1.count : $0.file < $1.file }
         skippedSteps = mon.filter(\.skipped).count
@@ -102,7 +107,9 @@ public struct RunStats: Sendable {
         }
         let recorded = overflowByFile.reduce(0) { $0 + $1.count }
         if overflowByFile.count == 1 {
-            out.append("All recorded overflow incidents come from \(overflowByFile[0].file).")
+            out.append(
+                "All recorded overflow incidents come from \(bySourceImage ? "source image " : "")"
+                    + "\(overflowByFile[0].file).")
         } else if recorded > 0 {
             var parts = overflowByFile.prefix(3).map {
                 "\($0.file) \(ReportText.percent(Double($0.count) / Double(recorded)))"
@@ -110,9 +117,10 @@ public struct RunStats: Sendable {
             let rest = overflowByFile.dropFirst(3)
             if !rest.isEmpty {
                 let n = rest.reduce(0) { $0 + $1.count }
-                parts.append("\(plural(rest.count, "other file")) \(ReportText.percent(Double(n) / Double(recorded)))")
+                let other = bySourceImage ? "other image" : "other file"
+                parts.append("\(plural(rest.count, other)) \(ReportText.percent(Double(n) / Double(recorded)))")
             }
-            out.append("By source file: " + parts.joined(separator: ", ") + ".")
+            out.append((bySourceImage ? "By source image: " : "By pair file: ") + parts.joined(separator: ", ") + ".")
         }
         if skippedSteps == 0 && nonfiniteLossRows + nonfiniteGradientRows == 0 {
             out.append("No step was skipped for a non-finite loss or gradient.")

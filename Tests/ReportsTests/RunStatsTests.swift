@@ -17,13 +17,25 @@ struct RunStatsTests {
         #expect(
             v == [
                 "122 overflow incidents (3,074 overflow pixels) in 300 steps, 98% of them in the first 30 steps.",
-                "By source file: sunrise.exr 98%, lake <&>.exr 1.6%.",
+                "By pair file: sunrise.exr 98%, lake <&>.exr 1.6%.",
                 "2 steps skipped for non-finite values (1 non-finite loss, 1 non-finite gradient recorded).",
                 "At the last validation (step 300) the model beats the identity baseline: PSNR-mu 32.50 vs 28.40 dB (+4.10 dB), "
                     + "PU21-PSNR 42.00 vs 39.00 dB (+3.00 dB), log-L1 0.08 vs 0.12 (33% lower).",
                 "No collapse: the collapse indicator reached 0.05 over the last 10% of steps.",
                 "Over the last 10% of steps 0.12% of delta elements hit the clamp and 3.4% of tanh outputs were saturated."
             ])
+    }
+
+    /// With the data set's manifest, the verdict names source images: two pairs cut from one image are one source.
+    @Test func incidentsAreAttributedToSourceImagesWhenTheManifestIsKnown() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.write(into: dir.path, validation: true, endCollapse: 0.05)
+        let run = try RunLogReader.read(dir: dir.path)
+        let one = RunStats(run, sourceImages: ["sunrise.exr": "kloppenheim.exr", "lake <&>.exr": "kloppenheim.exr"])
+        #expect(one.bySourceImage && one.overflowByFile.map(\.count) == [122])
+        #expect(one.verdict.contains("All recorded overflow incidents come from source image kloppenheim.exr."))
+        let two = RunStats(run, sourceImages: ["sunrise.exr": "a.exr", "lake <&>.exr": "b.exr"])
+        #expect(two.verdict.contains("By source image: a.exr 98%, b.exr 1.6%."))
     }
 
     @Test func collapseWarningWhenTheIndicatorStaysNearZero() throws {
