@@ -176,7 +176,7 @@ public struct Claim: Sendable {
         case helps = "helps"
         case hurts = "hurts"
         /// This point does not allow the comparison (`note` says why): missing runs, nothing to reduce, or a
-        /// validation measure where a run diverged.
+        /// validation measure where a variant diverged or saturated.
         case notMeasurable = "not measurable"
     }
 
@@ -210,9 +210,16 @@ public struct Claim: Sendable {
         let measure = spec.measure
         var notes: [String] = []
         if measure.isValidation {
-            // The quality of a diverged run is no quality: validation measures compare stable runs only.
-            let unstable = [treated, baseline].filter { !$0.divergedRuns.isEmpty }.map {
-                "\($0.variant) diverged in \($0.divergedRuns.count) of \($0.runs.count) runs"
+            // The quality of a diverged run is no quality, nor that of a residual switched off (saturated: the
+            // output is the input): validation measures compare stable runs only.
+            let unstable = [treated, baseline].compactMap { v -> String? in
+                if !v.divergedRuns.isEmpty {
+                    return "\(v.variant) diverged in \(v.divergedRuns.count) of \(v.runs.count) runs"
+                }
+                if v.saturated {
+                    return "\(v.variant) saturated (\(ReportText.percent(v.saturationRate!.mean)) of tanh outputs)"
+                }
+                return nil
             }
             if !unstable.isEmpty {
                 note = "not stable: " + unstable.joined(separator: ", ")

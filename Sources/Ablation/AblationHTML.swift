@@ -70,6 +70,7 @@ enum AblationHTML {
     enum CellState: String, CaseIterable {
         case stable = "stable: no divergence, no incident"
         case incidents = "overflow incidents, no divergence"
+        case saturated = "saturated: residual switched off"
         case someDiverged = "diverged in some seeds"
         case diverged = "diverged in every seed"
         case none = "no finished run"
@@ -79,6 +80,7 @@ enum AblationHTML {
             switch self {
             case .stable: "#bfe5d6"
             case .incidents: "#f6efa6"
+            case .saturated: "#d8cde6"
             case .someDiverged: "#f3cf8f"
             case .diverged: "#eeac88"
             case .none: "#eeeeee"
@@ -96,7 +98,7 @@ enum AblationHTML {
             } else if d > 0 {
                 self = .someDiverged
             } else {
-                self = (v.overflowIncidents?.mean ?? 0) > 0 ? .incidents : .stable
+                self = v.saturated ? .saturated : (v.overflowIncidents?.mean ?? 0) > 0 ? .incidents : .stable
             }
         }
     }
@@ -107,7 +109,7 @@ enum AblationHTML {
         let h = ReportText.html
         let labelW = 150.0
         let cellW = 170.0
-        let cellH = 56.0
+        let cellH = 68.0
         let headH = 24.0
         let legendH = 22.0
         let width = labelW + cellW * Double(g.points.count)
@@ -132,7 +134,7 @@ enum AblationHTML {
                 let cx = f(x + cellW / 2)
                 s +=
                     "<text x=\"\(cx)\" y=\"\(f(y + 17))\" text-anchor=\"middle\" font-weight=\"bold\">\(h(lines[0]))</text>\n"
-                for (k, line) in lines.dropFirst().enumerated() where !line.isEmpty {
+                for (k, line) in lines.dropFirst().enumerated() {
                     s +=
                         "<text x=\"\(cx)\" y=\"\(f(y + 32 + 13 * Double(k)))\" text-anchor=\"middle\" font-size=\"11\">"
                     s += "\(h(line))</text>\n"
@@ -151,18 +153,24 @@ enum AblationHTML {
         return s + "</svg>"
     }
 
-    /// "+2.60 dB"; "diverged 2 of 2 from step 150" or "no divergence"; "211 inc/1000 from step 104" or "no incident".
+    /// "+2.60 dB"; "diverged 2 of 2 from step 150" or "no divergence"; "saturated 100%" when so;
+    /// "211 inc/1000 from step 104" or "no incident".
     static func cellLines(_ v: VariantSummary?) -> [String] {
-        guard let v, !v.runs.isEmpty else { return ["-", "no finished run", ""] }
+        guard let v, !v.runs.isEmpty else { return ["-", "no finished run"] }
         let gain = v.psnrMuGain.map { ReportText.signedDecibels($0.mean) } ?? "n/a"
         let d = v.divergedRuns
         let diverged =
             d.isEmpty
             ? "no divergence"
             : "diverged \(d.count) of \(v.runs.count) from step \(d.compactMap { $0.diverged?.step }.min()!)"
-        guard let inc = v.incidentsPer1000?.mean, inc > 0 else { return [gain, diverged, "no incident"] }
+        // A diverged run ends saturated: the divergence says it all.
+        let saturation =
+            v.saturated && d.isEmpty ? ["saturated \(AblationText.percent(v.saturationRate!.mean))"] : []
+        guard let inc = v.incidentsPer1000?.mean, inc > 0 else {
+            return [gain, diverged] + saturation + ["no incident"]
+        }
         let from = v.runs.compactMap(\.firstIncidentStep).min().map { " from step \($0)" } ?? ""
-        return [gain, diverged, "\(AblationText.sig(inc)) inc/1000" + from]
+        return [gain, diverged] + saturation + ["\(AblationText.sig(inc)) inc/1000" + from]
     }
 
     /// One group's table, terms, claims and curves; under its own heading when it has a title.

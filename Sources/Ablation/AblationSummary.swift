@@ -102,6 +102,11 @@ public struct VariantSummary: Sendable {
     public var seeds: [Int] { runs.map(\.seed) }
     /// Finished runs that diverged, in seed order.
     public var divergedRuns: [AblationRunNumbers] { runs.filter { $0.diverged != nil } }
+    /// At least this share of tanh outputs saturated over the last 10% of steps (mean over seeds): the residual is
+    /// switched off (a learnable scale driven to 0, or every output pinned at the cap). Not a divergence, since the
+    /// output is then the input, yet no training either.
+    public static let saturatedShare = 0.9
+    public var saturated: Bool { (saturationRate?.mean ?? 0) >= Self.saturatedShare }
     public var valLogL1: SeedStats? { stat { $0.finalModel?.logL1 } }
     public var valLoss: SeedStats? { stat { $0.finalModel?.loss } }
     public var psnrMu: SeedStats? { stat { $0.finalModel?.psnrMu } }

@@ -128,6 +128,7 @@ public enum AblationText {
                     + d.map { String($0.diverged!.step) }.joined(separator: ", ") + ")")
         }
         if let gain = v.psnrMuGain?.mean { parts.append(ReportText.signedDecibels(gain)) }
+        if v.saturated && d.isEmpty { parts.append("saturated \(percent(v.saturationRate!.mean))") }
         if let inc = v.incidentsPer1000?.mean {
             var s = "\(sig(inc)) inc/1000"
             if let first = v.runs.compactMap(\.firstIncidentStep).min() { s += " from step \(first)" }
@@ -143,7 +144,7 @@ public enum AblationText {
             let groups = c.groups.filter { $0.task == task }
             let title = "Recommendation" + (task.map { ": task \($0)" } ?? "")
             func stable(_ v: VariantSummary) -> Bool {
-                !v.runs.isEmpty && v.divergedRuns.isEmpty && (v.overflowIncidents?.mean ?? 0) == 0
+                !v.runs.isEmpty && v.divergedRuns.isEmpty && !v.saturated && (v.overflowIncidents?.mean ?? 0) == 0
             }
             let variants = groups[0].table.map(\.variant)
             let at = { (g: AblationGroup) in g.point.settings.isEmpty ? "" : " at \(g.point.label)" }
@@ -154,12 +155,15 @@ public enum AblationText {
                 }
             }
             guard let best else {
-                return (title, ["No variant stayed stable (no divergence, no overflow incident) at any point."])
+                return (
+                    title,
+                    ["No variant stayed stable (no divergence, no saturation, no overflow incident) at any point."]
+                )
             }
             let stablePoints = groups.filter { g in g.table.first { $0.variant == best.variant }.map(stable) ?? false }
             var lines = [
                 "Use **\(best.variant)**\(at(best.group)): PSNR-mu gain \(ReportText.signedDecibels(best.gain)) over the "
-                    + "identity, no divergence, no overflow incident"
+                    + "identity, no divergence, no saturation, no overflow incident"
                     + (groups.count > 1
                         ? "; stable at " + stablePoints.map(\.point.label).joined(separator: ", ") + "." : ".")
             ]
@@ -182,6 +186,11 @@ public enum AblationText {
                 let (g, v) = finished[0]
                 if let d = v.divergedRuns.first?.diverged {
                     lines.append("\(name): rejected: diverged at step \(d.step)\(at(g)) (\(d.reason)).")
+                } else if v.saturated {
+                    lines.append(
+                        "\(name): rejected: saturated\(at(g)), \(percent(v.saturationRate!.mean)) of tanh outputs over "
+                            + "the last 10% of steps" + (v.learnableScale.map { ", scale \(sig($0.mean))" } ?? "") + "."
+                    )
                 } else {
                     let first = v.runs.compactMap(\.firstIncidentStep).min().map { " from step \($0)" } ?? ""
                     lines.append(
@@ -222,10 +231,10 @@ public enum AblationText {
         cl.spec.effect == .reduction ? { percent($0) } : { ReportText.number($0, digits: 3) }
     }
 
-    /// "90% +- 3.7%"; the note when the point did not allow the comparison.
+    /// "90% +- 3.7%", or "90% (one seed)"; "not measured" when the point did not allow the comparison.
     static func effect(_ cl: Claim) -> String {
         guard let m = cl.measured else { return "not measured" }
-        return stat(m, effectFormat(cl))
+        return m.std == nil ? effectFormat(cl)(m.mean) + " (one seed)" : stat(m, effectFormat(cl))
     }
 
     public static func claimMeasured(_ cl: Claim) -> String {
@@ -305,8 +314,11 @@ public enum AblationText {
         "Clamp-hit and saturation: mean over the last 10% of steps. Learnable scale: the last step's (fixed when not learnable).",
         "Wall time: the last train record's; steps/s = its step / its wall time.",
         "Diverged: a non-finite training loss, or a validation PSNR-mu more than monitor.divergence_margin_db below "
-            + "the identity's. Stability map: per sweep point, diverged runs, PSNR-mu gain over the identity and "
-            + "overflow incidents per 1000 patches (means over seeds), and the first step with an incident.",
+            + "the identity's. Saturated: at least 90% of tanh outputs saturated over the last 10% of steps (mean over "
+            + "seeds): the residual is switched off, the output is the input. Stability map: per sweep point, diverged "
+            + "runs, PSNR-mu gain over the identity, saturation, and overflow incidents per 1000 patches (means over "
+            + "seeds) with the first step with an incident. Stable (for the recommendation): no diverged run, not "
+            + "saturated, no overflow incident.",
         "Verdicts at a point: supported when every seed's effect lies in the claimed range; above the claimed range "
             + "when the mean lies above it and so do all but at most one seed (the direction holds, the size does "
             + "not); not supported likewise below it; otherwise inconclusive. Effects are paired by seed when both "
@@ -314,7 +326,8 @@ public enum AblationText {
             + "the same rule.",
         "Where a claim is measurable: both variants have finished runs; a reduction needs a baseline above 0 (the "
             + "overflow claim is measured where the baseline overflows); a validation measure needs both variants "
-            + "without a diverged run (the quality of a diverged run is no quality). Over the sweep: the verdict of "
+            + "without a diverged run and not saturated (the quality of a diverged run, or of a residual switched "
+            + "off, is no quality). Over the sweep: the verdict of "
             + "the measurable points when they agree, \"depends on the point\" when they do not, \"not measured\" "
             + "when no point allows the comparison."
     ]

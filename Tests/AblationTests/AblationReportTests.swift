@@ -21,6 +21,7 @@ struct SyntheticAblationRun {
     var psnr = 32.0
     var clamp = 0.01
     var scale: Double? = nil
+    var endSaturation = 0.1
 
     func write(under root: String) throws -> AblationRun {
         let dir = "\(root)/\(variant)-\(seed)"
@@ -36,7 +37,7 @@ struct SyntheticAblationRun {
             monitor.append(
                 MonitorRecord(
                     step: step, patches: 100, overflowPixels: 3 * inc, overflowIncidents: inc,
-                    clampHitRate: step == 10 ? clamp : 0.5, saturationRate: step == 10 ? 0.1 : 0.25,
+                    clampHitRate: step == 10 ? clamp : 0.5, saturationRate: step == 10 ? endSaturation : 0.25,
                     deltaMin: -1, deltaMax: 1, deltaPercentiles: [:], denomMean: 8, denomStd: 1,
                     denomCV: 0.125, denomMin: 6, denomMax: 10, learnableScale: scale, gradNorm: 1,
                     collapse: 0.1, skipped: false))
@@ -383,7 +384,7 @@ struct AblationReportTests {
         #expect(
             rec.lines.first
                 == "Use **learnable** at optim.lr=0.01: PSNR-mu gain +2.50 dB over the identity, no divergence, no "
-                + "overflow incident; stable at optim.lr=0.01, optim.lr=0.02.")
+                + "saturation, no overflow incident; stable at optim.lr=0.01, optim.lr=0.02.")
         #expect(
             rec.lines.contains(
                 "legacy_mode_a: rejected: overflow from step 1 at optim.lr=0.01, 60 incidents per 1000 patches."))
@@ -419,7 +420,7 @@ struct AblationSweepClaimTests {
 
     /// Task t at three rates: at 0.01 legacy never overflows, at 0.02 the specs as given (90% and 85% fewer),
     /// at 0.05 phase1's incidents doubled (80% and 70%); phase1 seed 1 diverged at step 10 everywhere.
-    static func sweep() throws -> (AblationComparison, ScratchDir) {
+    static func sweep(learnableSaturation: Double = 0.1) throws -> (AblationComparison, ScratchDir) {
         let dir = ScratchDir()
         var runs: [AblationRun] = []
         for (i, lr) in ["0.01", "0.02", "0.05"].enumerated() {
@@ -427,6 +428,7 @@ struct AblationSweepClaimTests {
             for var spec in R.specs() {
                 if spec.variant == "legacy_mode_a" && i == 0 { spec.incidents = 0 }
                 if spec.variant == "phase1" && i == 2 { spec.incidents *= 2 }
+                if spec.variant == "learnable" { spec.endSaturation = learnableSaturation }
                 let r = try spec.write(under: dir.path + "/" + lr)
                 if spec.variant == "phase1" && spec.seed == 1 { try R.appendDiverged(to: r.dir, step: 10) }
                 runs.append(
@@ -483,6 +485,8 @@ struct AblationSweepClaimTests {
         // Without tasks and axes there is one unnamed point: the summary names no point.
         let one = try R.compare(R.specs()).0
         #expect(AblationText.claimSummary(one.claimsAcrossPoints[0]) == "Supported (88% +- 3.5%).")
+        let oneSeed = try R.compare(R.specs().filter { $0.seed == 1 }).0
+        #expect(AblationText.claimSummary(oneSeed.claimsAcrossPoints[0]) == "Supported (90% (one seed)).")
         #expect(
             AblationText.claimSummary(one.claimsAcrossPoints[2])
                 == "Not measurable (missing runs: phase3_histogram (no finished run)).")
@@ -519,7 +523,7 @@ struct AblationSweepClaimTests {
         // legacy: stable at 0.01, incidents at 0.02 and 0.05; phase1 diverged in some seeds at every point;
         // learnable stable everywhere. Each state once more for its legend swatch.
         #expect(fills(.stable) == 1 + 3 + 1 && fills(.incidents) == 2 + 1 && fills(.someDiverged) == 3 + 1)
-        #expect(fills(.diverged) == 1 && fills(.none) == 1)
+        #expect(fills(.diverged) == 1 && fills(.saturated) == 1 && fills(.none) == 1)
         #expect(AblationHTML.cellLines(grid.cells[0][1]) == ["+0.75 dB", "no divergence", "60 inc/1000 from step 1"])
         #expect(
             AblationHTML.cellLines(grid.cells[1][0]) == [
@@ -528,5 +532,31 @@ struct AblationSweepClaimTests {
         #expect(AblationHTML.cellLines(grid.cells[2][0]) == ["+2.50 dB", "no divergence", "no incident"])
         let html = c.html()
         #expect(html.contains(svg) && !html.contains("http"))
+    }
+
+    /// A residual switched off (every tanh output saturated, a learnable scale near 0) is neither a divergence nor
+    /// stable: the map says so, and the recommendation rejects it with the numbers.
+    @Test func aSaturatedVariantIsNotStable() throws {
+        let (c, _) = try Self.sweep(learnableSaturation: 0.95)
+        let grid = try #require(AblationText.stabilityGrids(c).first)
+        #expect(
+            AblationHTML.cellLines(grid.cells[2][0]) == ["+2.50 dB", "no divergence", "saturated 95%", "no incident"])
+        #expect(AblationHTML.CellState(grid.cells[2][0]) == .saturated)
+        #expect(AblationText.stabilityCell(grid.cells[2][0]!) == "+2.50 dB, saturated 95%, 0 inc/1000")
+        // The quality claim learnable vs phase1 compares stable runs only: phase1 diverged, learnable saturated.
+        #expect(
+            c.groups[0].claims[1].note
+                == "not stable: learnable saturated (95% of tanh outputs), phase1 diverged in 1 of 2 runs")
+        let rec = try #require(AblationText.recommendations(c).first)
+        // legacy is stable at 0.01 (no incident there) and is recommended; learnable is rejected on its saturation.
+        #expect(rec.lines.first?.hasPrefix("Use **legacy_mode_a** at optim.lr=0.01: PSNR-mu gain +0.75 dB") == true)
+        let saturated =
+            "learnable: rejected: saturated at optim.lr=0.01, 95% of tanh outputs over the last 10% of steps, scale 6."
+        #expect(rec.lines.contains(saturated), "\(rec.lines)")
+        let (healthy, _) = try Self.sweep()
+        #expect(
+            AblationText.recommendations(healthy)[0].lines.first?.hasPrefix("Use **learnable** at optim.lr=0.01")
+                == true)
+        #expect(AblationHTML.CellState(AblationText.stabilityGrids(healthy)[0].cells[2][0]) == .stable)
     }
 }
