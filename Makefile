@@ -15,7 +15,7 @@ help:
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
 	@echo "make train  - setup, build, data, train configs/default.yaml, write the report"
 	@echo "make bench  - training step and forward times; side by side with PyTorch when torch is importable"
-	@echo "make ablate - the strategy ablation (configs/ablation.yaml: 7 variants x 2 tasks x 3 learning rates x 2 seeds); ablate-quick: the demo (1 seed, 150 steps)"
+	@echo "make ablate - the strategy ablation (configs/ablation.yaml: 7 variants x 2 tasks x 3 learning rates x 3 seeds, about 36 min); ablate-quick: the demo (1 seed, 150 steps, about 5 min)"
 
 setup:
 	@missing=""; \
