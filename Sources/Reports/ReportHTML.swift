@@ -28,6 +28,10 @@ public enum ReportHTML {
                 ["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable,
                 numeric: [1, 2, 3])
         }
+        if let note = r.testNote {
+            s += "<h2>Held-out test</h2>\n<p class=\"note\">\(h(note))</p>\n"
+            s += table(["Metric", "Model", "Identity", "Gain"], r.testTable, numeric: [1, 2, 3])
+        }
         for sec in r.sections { s += section(sec) }
         s += incidents(r)
         if let config = r.run.configText {

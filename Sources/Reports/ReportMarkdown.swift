@@ -13,6 +13,10 @@ enum ReportMarkdown {
                 ReportText.markdownTable(
                     ["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable) + "\n\n"
         }
+        if let note = r.testNote {
+            s += "## Held-out test\n\n\(note)\n\n"
+            s += ReportText.markdownTable(["Metric", "Model", "Identity", "Gain"], r.testTable) + "\n\n"
+        }
         for sec in r.sections where sec.title != "Validation" {
             s += sec.title.hasPrefix("Validation") ? "### \(sec.title)\n\n" : "## \(sec.title)\n\n"
             if let note = sec.note { s += note + "\n\n" }

@@ -48,6 +48,10 @@ public struct RunReport: Sendable {
     public var summary: [(label: String, value: String)]
     /// Metric, final model, final identity, gain, best model (step); empty without validation.
     public var validationTable: [[String]]
+    /// The held-out `data.test` set scored when the run ended (metric, model, identity, gain), and where from;
+    /// empty and nil when the run has no test record.
+    public var testTable: [[String]]
+    public var testNote: String?
     public var sections: [ReportSection]
     /// Worst first, at most `incidentCap`; `incidentsNotShown` counts the rest.
     public var worstIncidents: [Incident]
@@ -77,6 +81,12 @@ public struct RunReport: Sendable {
         name = Self.runName(run)
         summary = Self.summaryRows(run, stats)
         validationTable = Self.validationRows(stats)
+        let test = run.metrics.last { $0.kind == "test" }
+        testTable = test.map(Self.testRows) ?? []
+        testNote = test.map { t in
+            "\(t.data ?? "?"): \(ReportText.count(t.model?.patches ?? 0)) held-out images, each restored whole with "
+                + "\(t.checkpoint ?? "?") (step \(t.step)), as `hdrpatch evaluate` does."
+        }
         sections = RunSections(run: run, stats: stats).all
         let sorted = Self.worstFirst(run.incidents)
         worstIncidents = Array(sorted.prefix(Self.incidentCap))
@@ -183,6 +193,20 @@ public struct RunReport: Sendable {
             ))
         rows.append(("Skipped steps (non-finite)", ReportText.count(s.skippedSteps)))
         return rows
+    }
+
+    static func testRows(_ t: MetricsRecord) -> [[String]] {
+        guard let m = t.model, let i = t.identity else { return [] }
+        let db = { (v: Double) in String(format: "%.2f", v) }
+        let l1Gain = i.logL1 > 0 ? (m.logL1 - i.logL1) / i.logL1 : .nan
+        return [
+            ["PSNR-mu (dB)", db(m.psnrMu), db(i.psnrMu), ReportText.signedDecibels(m.psnrMu - i.psnrMu)],
+            ["PU21-PSNR (dB)", db(m.pu21Psnr), db(i.pu21Psnr), ReportText.signedDecibels(m.pu21Psnr - i.pu21Psnr)],
+            [
+                "log-L1", ReportText.number(m.logL1), ReportText.number(i.logL1),
+                l1Gain.isFinite ? (l1Gain <= 0 ? "-" : "+") + ReportText.percent(abs(l1Gain)) : "n/a"
+            ]
+        ]
     }
 
     static func validationRows(_ s: RunStats) -> [[String]] {

@@ -41,8 +41,9 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
     }
 }
 
-/// One line of metrics.jsonl: `kind` "train" (every log_every steps), "val" (every val_every steps) or "diverged"
-/// (once, at the step the run diverged: `reason` says how; `stopped` when the run ended there).
+/// One line of metrics.jsonl: `kind` "train" (every log_every steps), "val" (every val_every steps), "diverged"
+/// (once, at the step the run diverged: `reason` says how; `stopped` when the run ended there) or "test" (once,
+/// when the run ends: the held-out `data.test` set scored with the checkpoint `checkpoint`, at its step).
 public struct MetricsRecord: Codable, Sendable, Equatable {
     public var kind: String
     public var step: Int
@@ -61,11 +62,15 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     /// diverged: what crossed the line, and whether the run stopped there (monitor.on_divergence: stop).
     public var reason: String?
     public var stopped: Bool?
+    /// test: the held-out set's directory and the weights file scored on it.
+    public var data: String?
+    public var checkpoint: String?
 
     public init(
         kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
         terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
-        model: EvalMetrics? = nil, identity: EvalMetrics? = nil, reason: String? = nil, stopped: Bool? = nil
+        model: EvalMetrics? = nil, identity: EvalMetrics? = nil, reason: String? = nil, stopped: Bool? = nil,
+        data: String? = nil, checkpoint: String? = nil
     ) {
         self.kind = kind
         self.step = step
@@ -80,6 +85,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         self.identity = identity
         self.reason = reason
         self.stopped = stopped
+        self.data = data
+        self.checkpoint = checkpoint
     }
 
     enum CodingKeys: String, CodingKey {
@@ -88,7 +95,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case lr, loss, terms
         case stepsPerSecond = "steps_per_second"
         case dataWaitFraction = "data_wait_fraction"
-        case model, identity, reason, stopped
+        case model, identity, reason, stopped, data, checkpoint
     }
 }
 

@@ -33,14 +33,8 @@ struct Evaluate: ParsableCommand {
             let dataset = try PairedDataset(
                 root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
                 warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })
-            let evaluator = Evaluator(model: loaded.model, loss: loaded.loss)
-            for i in dataset.pairs.indices {
-                let (input, target) = try dataset.images(i)
-                let shape = [1, 3, input.height, input.width]
-                let x = Tensor(shape: shape, storage: input.pixels)
-                evaluator.add(image: x, target: Tensor(shape: shape, storage: target.pixels), restorer: restorer)
-            }
-            let (model, identity) = evaluator.result()
+            let (model, identity) = try Evaluator.scoreImages(
+                of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer)
             if json {
                 print(try Self.jsonText(model: model, identity: identity))
             } else {

@@ -118,11 +118,22 @@ struct Train: ParsableCommand {
         let outcome = try trainer.run(resume: resume != nil)
         withExtendedLifetime(interrupt) {}
         display.finish()
+        var test: MetricsRecord?
+        // Scored when the run came to its end (finished, or stopped at its divergence as asked); an interrupted or
+        // failed run is not over yet.
+        var ended = outcome.end == .finished
+        if case .stoppedOnDivergence = outcome.end { ended = true }
+        if let testSet = cfg.data.test, ended {
+            let wall = outcome.lastValidation?.wallSeconds ?? 0
+            test = try Self.scoreTestSet(testSet, run: run, wallSeconds: wall, warn: warnings.closure)
+            try log.append(test!)
+        }
         log.sync()
 
         let report = try RunReport.load(dir)
         let paths = try report.write()
-        FileHandle.standardOutput.write(Data("report: \(paths.html)\n\(Self.summary(outcome))\n".utf8))
+        FileHandle.standardOutput.write(
+            Data("report: \(paths.html)\n\(Self.summary(outcome))\n\(test.map(Self.testSummary) ?? "")".utf8))
         switch outcome.end {
         case .finished: return
         case .interrupted: throw ExitCode(130)
@@ -146,6 +157,34 @@ struct Train: ParsableCommand {
         parts.append("\(o.overflowIncidents) overflow incident(s)")
         if o.skippedSteps > 0 { parts.append("\(o.skippedSteps) skipped step(s)") }
         return parts.joined(separator: ", ")
+    }
+
+    /// The held-out set scored once with the run's best checkpoint (its latest when no validation ran), each
+    /// image restored whole exactly as `evaluate` does: the same numbers `hdrpatch evaluate` prints for it.
+    static func scoreTestSet(
+        _ testSet: String, run: RunDirectory, wallSeconds: Double, warn: @escaping @Sendable (String) -> Void
+    ) throws -> MetricsRecord {
+        let weights = FileManager.default.fileExists(atPath: run.best) ? run.best : run.latestWeights
+        let loaded = try CheckpointModel.load(checkpoint: weights)
+        let restorer = try TiledRestore(model: loaded.model)
+        let dataset = try PairedDataset(
+            root: testSet, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0), warn: warn)
+        FileHandle.standardOutput.write(
+            Data("test: scoring \(weights) on \(testSet) (\(dataset.pairs.count) held-out images)\n".utf8))
+        let (model, identity) = try Evaluator.scoreImages(
+            of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer)
+        return MetricsRecord(
+            kind: "test", step: loaded.step ?? 0, epoch: 0, wallSeconds: wallSeconds, model: model,
+            identity: identity, data: testSet, checkpoint: weights)
+    }
+
+    /// "held-out test (data/heldout/phone): PSNR-mu 31.20 dB (identity 29.80, +1.40), PU21-PSNR ... (+0.90)".
+    static func testSummary(_ t: MetricsRecord) -> String {
+        guard let m = t.model, let id = t.identity else { return "" }
+        return "held-out test (\(t.data ?? "?")): "
+            + String(format: "PSNR-mu %.2f dB (identity %.2f, %+.2f), ", m.psnrMu, id.psnrMu, m.psnrMu - id.psnrMu)
+            + String(
+                format: "PU21-PSNR %.2f dB (identity %.2f, %+.2f)\n", m.pu21Psnr, id.pu21Psnr, m.pu21Psnr - id.pu21Psnr)
     }
 
     static func defaultRunDir(name: String) -> String {

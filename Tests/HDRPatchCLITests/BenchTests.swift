@@ -80,7 +80,10 @@ struct BenchTests {
             .deletingLastPathComponent().path
         let config = repo + "/configs/default.yaml"
         // The config's data directories must exist (config validation); the committed sample set stands in.
-        let data = ["--set", "data.train=\(repo)/data/sample/train", "--set", "data.val=\(repo)/data/sample/val"]
+        let data = [
+            "--set", "data.train=\(repo)/data/sample/train", "--set", "data.val=\(repo)/data/sample/val",
+            "--set", "data.test=null"
+        ]
         let r = try CLI.run(
             ["bench", "--what", "step", "--config", config] + data + [
                 "--set", "model.depth=2", "--set", "model.width=4",

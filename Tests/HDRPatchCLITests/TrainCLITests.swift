@@ -52,6 +52,49 @@ struct TrainCLITests {
         #expect(again.status == 1 && again.stderr.contains("already holds a run; continue it with --resume"))
     }
 
+    /// data.test: scored once at the end with the best checkpoint, each image whole, exactly as `evaluate` scores it;
+    /// in metrics.jsonl, the report and the last stdout line. A missing test directory stops the run before step 1.
+    @Test func aHeldOutTestSetIsScoredAtTheEndAsEvaluateScoresIt() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 16)
+        let run = dir.file("run")
+        let test = "\(Self.repo)/data/sample/val"
+        let r = try CLI.run(["train", "--config", config, "--set", "data.test=\(test)", "--run-dir", run], timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        let records = try RunLogReader.read(dir: run).metrics.filter { $0.kind == "test" }
+        #expect(records.count == 1)
+        let t = try #require(records.first)
+        #expect(t.data == test && t.checkpoint == run + "/checkpoints/best.safetensors" && t.model?.patches == 8)
+        let eval = try CLI.run([
+            "evaluate", "--checkpoint", run + "/checkpoints/best.safetensors", "--data", test, "--json"
+        ])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        struct Scores: Decodable {
+            var model: EvalMetrics
+            var identity: EvalMetrics
+        }
+        let e = try JSONDecoder().decode(Scores.self, from: Data(eval.stdout.utf8))
+        #expect(e.model == t.model && e.identity == t.identity)
+        let m = try #require(t.model)
+        let i = try #require(t.identity)
+        let line = String(
+            format: "held-out test (%@): PSNR-mu %.2f dB (identity %.2f, %+.2f), ", test, m.psnrMu, i.psnrMu,
+            m.psnrMu - i.psnrMu)
+        #expect(r.stdout.contains(line), "\(r.stdout)")
+        let md = try String(contentsOfFile: run + "/report.md", encoding: .utf8)
+        #expect(md.contains("## Held-out test\n\n\(test): 8 held-out images, each restored whole with "))
+        #expect(
+            md.contains(
+                String(format: "| PSNR-mu (dB) | %.2f | %.2f | %+.2f dB |", m.psnrMu, i.psnrMu, m.psnrMu - i.psnrMu)))
+        let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(html.contains("<h2>Held-out test</h2>"))
+        let missing = try CLI.run(
+            ["train", "--config", config, "--set", "data.test=\(dir.file("nowhere"))", "--run-dir", dir.file("run2")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error: config error: data.test: no such directory '\(dir.file("nowhere"))'\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("run2") + "/metrics.jsonl"))
+    }
+
     @Test func configErrorsAreOneLineAndNothingRuns() throws {
         let dir = ScratchDir()
         let config = try Self.writeConfig(dir)

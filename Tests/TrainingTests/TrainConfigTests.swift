@@ -90,7 +90,7 @@ import Testing
         #expect(
             o["data"]
                 == .object([
-                    "train": .string(fx.train), "val": .string(fx.val), "patch_size": .integer(64),
+                    "train": .string(fx.train), "val": .string(fx.val), "test": .null, "patch_size": .integer(64),
                     "batch_size": .integer(16),
                     "eps": .number(1e-4), "denom_floor": .number(1e-2),
                     "augment": .object(["flip_h": .bool(true), "flip_v": .bool(true), "rot90": .bool(true)]),
@@ -186,6 +186,7 @@ import Testing
     @Test func defaultConfigPointsAtTheRealData() throws {
         let text = try String(contentsOfFile: configsDirectory + "/default.yaml", encoding: .utf8)
         #expect(text.contains("train: data/real/train\n") && text.contains("val: data/real/val\n"))
+        #expect(text.contains("  test: data/heldout/phone "))
     }
 
     /// The strategy variants, exactly as docs/conventions.md states them, and nothing else differing between
@@ -259,8 +260,9 @@ final class TrainConfigFixture: @unchecked Sendable {
         """
     }
 
-    /// The data overrides that point a committed config at this fixture's directories.
-    var dataOverrides: [String] { ["data.train=\(train)", "data.val=\(val)"] }
+    /// The data overrides that point a committed config at this fixture's directories (the held-out test set
+    /// at the validation directory: it only has to exist).
+    var dataOverrides: [String] { ["data.train=\(train)", "data.val=\(val)", "data.test=\(val)"] }
 
     func parse(_ overrides: [String] = []) throws -> TrainConfig {
         try TrainConfig.parse(text: minimal, overrides: overrides)

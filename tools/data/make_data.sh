@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the default data set (data/real) from the CC0 world HDRIs of Debian's blender-data package:
+# Builds the default data set (data/real), the HDR-input task (data/hdr_warp) and the held-out test set
+# (data/heldout, see heldout() below). data/real comes from the CC0 world HDRIs of Debian's blender-data package:
 # downloaded with apt-get download and unpacked, never installed. Split by source image: the val images
 # never appear in train. Procedural scenes are added to train. Without apt access, falls back to the
 # committed sample set (data/sample) and says so.
@@ -31,9 +32,42 @@ hdr_warp() {
     echo "data: $out/train ($(ls "$out/train/input" | wc -l) pairs), $out/val ($(ls "$out/val/input" | wc -l) full images)"
 }
 
+# The held-out test set: five real HDR photographs (Industrial Light & Magic's OpenEXR sample images, BSD-3,
+# shipped by Debian's psychtoolbox-3-common) that no training set of this project touches: another source,
+# another camera, another kind of scene (indoor lamps, candles, a stained-glass window, dusk, sun on the sea).
+# Degraded with the phone-capture recipe and cut into 256x256 patches, 16 per image on average.
+heldout() {
+    local out=data/heldout
+    if [ -f "$out/.complete" ]; then echo "data: $out is complete (remove it to rebuild)"; return; fi
+    local images="CandleGlass Desk GoldenGate Ocean StillLife"
+    local ptb
+    ptb=$(ls "$downloads"/psychtoolbox-3-common_*.deb 2>/dev/null | head -n 1 || true)
+    if [ -z "$ptb" ]; then
+        echo "data: downloading psychtoolbox-3-common (about 26 MB) with apt-get download, for its 5 OpenEXR photos"
+        mkdir -p "$downloads"
+        if ! (cd "$downloads" && apt-get download psychtoolbox-3-common >/dev/null 2>&1 \
+              || { apt-get update -qq >/dev/null 2>&1 && apt-get download psychtoolbox-3-common >/dev/null 2>&1; }); then
+            echo "warning: psychtoolbox-3-common could not be downloaded (no apt access?): no held-out set" >&2
+            return
+        fi
+        ptb=$(ls "$downloads"/psychtoolbox-3-common_*.deb | head -n 1)
+    fi
+    local dir=./usr/share/psychtoolbox-3/PsychDemos/OpenEXRImages
+    rm -rf "$downloads/ptb" "$out" && mkdir -p "$downloads/ptb" "$out/sources"
+    # Only the images and the licence: the whole package unpacks to 650 MB.
+    dpkg-deb --fsys-tarfile "$ptb" | tar -x -C "$downloads/ptb" \
+        $(for i in $images; do echo "$dir/$i.exr"; done) ./usr/share/doc/psychtoolbox-3-common/copyright
+    for i in $images; do cp "$downloads/ptb/$dir/$i.exr" "$out/sources/"; done
+    cp "$downloads/ptb/usr/share/doc/psychtoolbox-3-common/copyright" "$out/sources/COPYRIGHT-psychtoolbox-3-common"
+    "$bin" synth --from "$out/sources" --recipe "$recipe" --out "$out/phone" --patch 256 --count 80 --seed 21
+    echo "psychtoolbox-3-common $(basename "$ptb")" > "$out/.complete"
+    echo "data: $out/phone ($(ls "$out/phone/input" | wc -l) pairs of 256x256 from $(echo $images | wc -w) photographs)"
+}
+
 if [ -f "$real/.complete" ]; then
     echo "data: $real is complete (remove it to rebuild)"
     hdr_warp
+    heldout
     exit 0
 fi
 
@@ -75,3 +109,4 @@ rm -rf "$real/procedural"
 echo "blender-data $(basename "$deb") train:none" > "$real/.complete"
 echo "data: $real/train ($(ls "$real/train/input" | wc -l) pairs), $real/val ($(ls "$real/val/input" | wc -l) full images)"
 hdr_warp
+heldout

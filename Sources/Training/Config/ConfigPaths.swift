@@ -14,7 +14,16 @@ extension ConfigMapping {
     /// The required string at `key`, which must name an existing directory (relative paths are taken from
     /// the current directory, not the config file's: `make train` runs from the repository root).
     func existingDirectory(_ key: String) throws -> String {
-        let path: String = try required(key)
+        try checkedDirectory(key, try required(key))
+    }
+
+    /// The optional string at `key` (absent or null: nil), which must name an existing directory.
+    func optionalExistingDirectory(_ key: String) throws -> String? {
+        guard let path: String = try optional(key) else { return nil }
+        return try checkedDirectory(key, path)
+    }
+
+    private func checkedDirectory(_ key: String, _ path: String) throws -> String {
         guard ConfigPathChecks.enabled else { return path }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {

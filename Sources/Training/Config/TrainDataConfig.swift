@@ -8,6 +8,9 @@ public struct TrainDataConfig: Sendable, Equatable {
     /// `train`, `val`: directories holding `input/` and `target/` (required; must exist).
     public var train: String
     public var val: String
+    /// `test` (null): a held-out test set, same layout, from sources training never touches; scored once when
+    /// the run ends (its best checkpoint, each image restored whole as `evaluate` does). Must exist when given.
+    public var test: String?
     /// `patch_size` (64, a multiple of the model's size multiple), `batch_size` (16), `workers` (2),
     /// `prefetch` (4), `cache` (false), `strict` (false), `samples_per_epoch` (null: one per pair),
     /// `augment` ({flip_h, flip_v, rot90}, each true by default).
@@ -25,7 +28,7 @@ public struct TrainDataConfig: Sendable, Equatable {
     public var denomFloor: Double
 
     public static let keys = [
-        "train", "val", "patch_size", "batch_size", "eps", "denom_floor", "augment", "workers",
+        "train", "val", "test", "patch_size", "batch_size", "eps", "denom_floor", "augment", "workers",
         "prefetch", "cache", "strict", "samples_per_epoch"
     ]
     public static let augmentKeys = ["flip_h", "flip_v", "rot90"]
@@ -34,6 +37,7 @@ public struct TrainDataConfig: Sendable, Equatable {
     public init(config c: ConfigMapping, sizeMultiple: Int, modelName: String) throws {
         train = try c.existingDirectory("train")
         val = try c.existingDirectory("val")
+        test = try c.optionalExistingDirectory("test")
         patchSize = try c.value("patch_size", default: 64, in: .within(1...LoaderConfig.maxPatchSize))
         if patchSize % sizeMultiple != 0 {
             throw c.error("patch_size", "must be a multiple of \(sizeMultiple) for \(modelName), got \(patchSize)")
@@ -81,7 +85,8 @@ public struct TrainDataConfig: Sendable, Equatable {
 
     public var json: JSONValue {
         .object([
-            "train": .string(train), "val": .string(val), "patch_size": .integer(patchSize),
+            "train": .string(train), "val": .string(val), "test": test.map(JSONValue.string) ?? .null,
+            "patch_size": .integer(patchSize),
             "batch_size": .integer(batchSize), "eps": .number(eps), "denom_floor": .number(denomFloor),
             "augment": .object([
                 "flip_h": .bool(augment.flipH), "flip_v": .bool(augment.flipV), "rot90": .bool(augment.rot90)

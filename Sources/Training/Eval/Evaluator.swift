@@ -82,6 +82,23 @@ public final class Evaluator {
         add(input: input, target: target, output: restorer.restore(input))
     }
 
+    /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
+    /// what `evaluate` prints and what `train` reports for its held-out `data.test` set.
+    public static func scoreImages(
+        of dataset: PairedDataset, model: PatchModel, loss: CompositeLoss?, restorer: TiledRestore
+    ) throws -> (model: EvalMetrics, identity: EvalMetrics) {
+        let evaluator = Evaluator(model: model, loss: loss)
+        for i in dataset.pairs.indices {
+            let (input, target) = try dataset.images(i)
+            let shape = [1, 3, input.height, input.width]
+            evaluator.add(
+                image: Tensor(shape: shape, storage: input.pixels),
+                target: Tensor(shape: shape, storage: target.pixels),
+                restorer: restorer)
+        }
+        return evaluator.result()
+    }
+
     /// Means over the samples seen; precondition: at least one sample.
     public func result() -> (model: EvalMetrics, identity: EvalMetrics) {
         precondition(samples > 0, "Evaluator.result: no samples")
