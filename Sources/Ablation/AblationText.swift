@@ -13,7 +13,7 @@ public enum AblationText {
     static func percent(_ v: Double) -> String { ReportText.percent(v) }
 
     static let tableHeader = [
-        "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu (dB)", "PSNR-mu gain (dB)",
+        "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu, NTIRE (dB)", "PSNR-mu gain, NTIRE (dB)",
         "PU21-PSNR (dB)", "PU21 gain (dB)", "Overflow incidents", "Incidents / 1000 patches",
         "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
         "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s", "Diverged"
@@ -37,7 +37,7 @@ public enum AblationText {
 
     /// The lead table's columns after the variant (and the sweep point when there are several).
     static let glanceColumns = [
-        "PSNR-mu gain (dB)", "PU21 gain (dB)", "Val log-L1", "Incidents / 1000 patches", "First incident step",
+        "PSNR-mu gain, NTIRE (dB)", "PU21 gain (dB)", "Val log-L1", "Incidents / 1000 patches", "First incident step",
         "Diverged"
     ]
 

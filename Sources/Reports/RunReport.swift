@@ -200,7 +200,7 @@ public struct RunReport: Sendable {
         let db = { (v: Double) in String(format: "%.2f", v) }
         let l1Gain = i.logL1 > 0 ? (m.logL1 - i.logL1) / i.logL1 : .nan
         return [
-            ["PSNR-mu (dB)", db(m.psnrMu), db(i.psnrMu), ReportText.signedDecibels(m.psnrMu - i.psnrMu)],
+            ["PSNR-mu, NTIRE (dB)", db(m.psnrMu), db(i.psnrMu), ReportText.signedDecibels(m.psnrMu - i.psnrMu)],
             ["PU21-PSNR (dB)", db(m.pu21Psnr), db(i.pu21Psnr), ReportText.signedDecibels(m.pu21Psnr - i.pu21Psnr)],
             [
                 "log-L1", ReportText.number(m.logL1), ReportText.number(i.logL1),
@@ -215,7 +215,7 @@ public struct RunReport: Sendable {
         let l1Gain = last.identity.logL1 > 0 ? (last.model.logL1 - last.identity.logL1) / last.identity.logL1 : .nan
         return [
             [
-                "PSNR-mu (dB)", db(last.model.psnrMu), db(last.identity.psnrMu),
+                "PSNR-mu, NTIRE (dB)", db(last.model.psnrMu), db(last.identity.psnrMu),
                 ReportText.signedDecibels(last.model.psnrMu - last.identity.psnrMu),
                 "\(db(best.model.psnrMu)) (step \(best.step))"
             ],

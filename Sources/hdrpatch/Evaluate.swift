@@ -60,7 +60,7 @@ struct Evaluate: ParsableCommand {
         var lines = [
             "\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? ""),
             row("metric", "model", "identity"),
-            row("psnr_mu (dB)", f(model.psnrMu), f(identity.psnrMu)),
+            row("psnr_mu NTIRE (dB)", f(model.psnrMu), f(identity.psnrMu)),
             row("pu21_psnr (dB)", f(model.pu21Psnr), f(identity.pu21Psnr)),
             row("log_l1", f(model.logL1), f(identity.logL1))
         ]

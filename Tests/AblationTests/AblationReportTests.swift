@@ -498,7 +498,7 @@ struct AblationSweepClaimTests {
         #expect(glance.title == "At a glance: task t")
         #expect(
             glance.header == [
-                "Variant", "optim.lr", "PSNR-mu gain (dB)", "PU21 gain (dB)", "Val log-L1",
+                "Variant", "optim.lr", "PSNR-mu gain, NTIRE (dB)", "PU21 gain (dB)", "Val log-L1",
                 "Incidents / 1000 patches", "First incident step", "Diverged"
             ])
         #expect(
@@ -509,7 +509,7 @@ struct AblationSweepClaimTests {
         // phase1 at 0.05: 8 and 24 incidents, mean 16; log-L1 0.15; seed 1 diverged at step 10.
         #expect(glance.rows[5] == ["phase1", "0.05", "+1.50", "+2.00", "0.15", "16", "1", "1 of 2, from step 10"])
         #expect(ReportText.number(0.094412, digits: 3) == "0.0944" && ReportText.number(211.2, digits: 3) == "211")
-        #expect(c.markdown().contains("## At a glance: task t\n\n| Variant | optim.lr | PSNR-mu gain (dB) |"))
+        #expect(c.markdown().contains("## At a glance: task t\n\n| Variant | optim.lr | PSNR-mu gain, NTIRE (dB) |"))
     }
 
     @Test func theStabilityChartShowsEveryCellInWordsAndColour() throws {

@@ -85,7 +85,9 @@ struct TrainCLITests {
         #expect(md.contains("## Held-out test\n\n\(test): 8 held-out images, each restored whole with "))
         #expect(
             md.contains(
-                String(format: "| PSNR-mu (dB) | %.2f | %.2f | %+.2f dB |", m.psnrMu, i.psnrMu, m.psnrMu - i.psnrMu)))
+                String(
+                    format: "| PSNR-mu, NTIRE (dB) | %.2f | %.2f | %+.2f dB |", m.psnrMu, i.psnrMu, m.psnrMu - i.psnrMu)
+            ))
         let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
         #expect(html.contains("<h2>Held-out test</h2>"))
         let missing = try CLI.run(

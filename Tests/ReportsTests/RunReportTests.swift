@@ -64,7 +64,7 @@ struct RunReportTests {
                 "| File | Overflow | Overflow pixels | Non-finite | Steps |\n| --- | --- | --- | --- | --- |\n"
                     + "| sunrise.exr | 120 | 3,060 | 1 | 1 to 50 |\n| lake <&>.exr | 2 | 14 | 0 | 100 to 200 |\n| a.exr | 0 | 0 | 1 | 51 to 51 |"
             ))
-        #expect(md.contains("| PSNR-mu (dB) | 32.50 | 28.40 | +4.10 dB | 32.50 (step 300) |"))
+        #expect(md.contains("| PSNR-mu, NTIRE (dB) | 32.50 | 28.40 | +4.10 dB | 32.50 (step 300) |"))
         #expect(md.contains("| log-L1 | 0.08 | 0.12 | -33% | 0.08 (step 300) |"))
         #expect(md.contains("| 50 | nonfinite_loss | sunrise.exr | 0 | 0 | NaN | log_huber |"))
         #expect(md.contains("- incidents: last 0 (step 300), min 0 (step 31), max 4 (step 1)"))

@@ -1,8 +1,47 @@
 // ImageMetrics against plain Double formulas written out here, on hand-made 3 x 2 x 2 samples.
 import Foundation
 import Losses
+import TestSupport
 import Testing
 import Training
+
+/// The NTIRE HDR challenge's own scoring functions (tools/parity/ntire_psnr_mu.py, numpy) on four cases: dark
+/// scenes with highlights, zeros and overshoot, a nearly flat image. PSNR-mu must be their number.
+struct NTIREPSNRMuTests {
+    struct Case: Decodable {
+        var name: String
+        var shape: [Int]
+        var output: String
+        var reference: String
+        var psnr_mu_db: Double
+    }
+    struct File: Decodable { var cases: [Case] }
+
+    static func floats(_ base64: String, _ count: Int) throws -> [Float] {
+        let bytes = try #require(Data(base64Encoded: base64))
+        try #require(bytes.count == 4 * count)
+        return bytes.withUnsafeBytes { raw in
+            (0..<count).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
+        }
+    }
+
+    @Test func psnrMuIsTheChallengesDefinition() throws {
+        let path = ParityFixture.directory + "/../ntire/psnr_mu.json"
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(
+            file.cases.map(\.name) == ["log_uniform_noise", "highlights_clipped", "zeros_and_overshoot", "nearly_flat"])
+        for c in file.cases {
+            let n = c.shape.reduce(1, *)
+            let out = try Self.floats(c.output, n)
+            let ref = try Self.floats(c.reference, n)
+            let ours = ImageMetrics.psnrMu(output: out, reference: ref)
+            // Both sides in Double from the same float32 values: only the summation order differs.
+            #expect(abs(ours - c.psnr_mu_db) <= 1e-9 * c.psnr_mu_db, "\(c.name): \(ours) vs \(c.psnr_mu_db)")
+        }
+    }
+}
 
 struct EvalMetricsTests {
     /// Reference: 1 ... 12 (3 channels x 2 x 2); output: a perturbed copy.
