@@ -6,7 +6,7 @@ let openEXRFlags: [CXXSetting] = [.unsafeFlags(["-I/usr/include/OpenEXR", "-I/us
 
 // Targets depend one way: CLI (hdrpatch) -> Ablation -> Reports -> RunFiles -> EXRIO/Config; CLI -> Training ->
 // Model -> Losses, Training -> Data, RunFiles; below them Numerics/EXRIO/Config -> the C targets (CBLAS, CKernels,
-// COpenEXR). Reports and Ablation read run directories and never the engine. Every target declares each module
+// COpenEXR, CPNG). Reports and Ablation read run directories and never the engine. Every target declares each module
 // it imports.
 let package = Package(
     name: "hdrpatch",
@@ -32,7 +32,9 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "EXRIO", dependencies: ["COpenEXR"]),
+        // PNG for the pictures in reports: libpng's simplified write API, nothing hand-encoded.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "EXRIO", dependencies: ["COpenEXR", "CPNG"]),
         .target(name: "Config", dependencies: ["Yams"]),
         // The convolution kernels are hot loops: optimised in debug builds too, so tests run at speed.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-omit-frame-pointer"])]),

@@ -10,7 +10,7 @@ public enum ReportHTML {
         th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
         .verdict{background:#f6f8fa;border-left:4px solid #0072B2;padding:8px 12px}
         .note{color:#555;font-size:13px}.keys{font-size:12px;color:#444;margin:2px 0 0 0;padding-left:18px}
-        pre{background:#f6f8fa;padding:8px;font-size:12px;overflow-x:auto}svg{max-width:100%;height:auto}figure{margin:8px 0}
+        pre{background:#f6f8fa;padding:8px;font-size:12px;overflow-x:auto}svg,img{max-width:100%;height:auto}figure{margin:8px 0}
         """
 
     static func render(_ r: RunReport) -> String {
@@ -31,6 +31,15 @@ public enum ReportHTML {
         if let note = r.testNote {
             s += "<h2>Held-out test</h2>\n<p class=\"note\">\(h(note))</p>\n"
             s += table(["Metric", "Model", "Identity", "Gain"], r.testTable, numeric: [1, 2, 3])
+        }
+        if !r.pictures.isEmpty {
+            s += "<h2>Pictures</h2>\n<p class=\"note\">\(h(ComparisonPicture.caption))</p>\n"
+            for p in r.pictures {
+                s += "<figure><img alt=\"\(h(p.name))\" src=\"data:image/png;base64,"
+                s +=
+                    Data(p.png).base64EncodedString()
+                    + "\"><figcaption class=\"note\">\(h(p.name))</figcaption></figure>\n"
+            }
         }
         for sec in r.sections { s += section(sec) }
         s += incidents(r)

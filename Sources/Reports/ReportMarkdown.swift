@@ -1,4 +1,5 @@
 // report.md: the same report as report.html in text and tables; each chart becomes its key numbers.
+import RunFiles
 
 enum ReportMarkdown {
     static func render(_ r: RunReport) -> String {
@@ -16,6 +17,12 @@ enum ReportMarkdown {
         if let note = r.testNote {
             s += "## Held-out test\n\n\(note)\n\n"
             s += ReportText.markdownTable(["Metric", "Model", "Identity", "Gain"], r.testTable) + "\n\n"
+        }
+        if !r.pictures.isEmpty {
+            s += "## Pictures\n\n\(ComparisonPicture.caption)\n\n"
+            s +=
+                r.pictures.map { "![\($0.name)](\(RunDirectory.imagesName)/\($0.name))" }.joined(separator: "\n")
+                + "\n\n"
         }
         for sec in r.sections where sec.title != "Validation" {
             s += sec.title.hasPrefix("Validation") ? "### \(sec.title)\n\n" : "## \(sec.title)\n\n"

@@ -52,6 +52,8 @@ public struct RunReport: Sendable {
     /// empty and nil when the run has no test record.
     public var testTable: [[String]]
     public var testNote: String?
+    /// The run's pictures (`images/*.png`, by name), embedded in report.html and linked from report.md.
+    public var pictures: [(name: String, png: [UInt8])] = []
     public var sections: [ReportSection]
     /// Worst first, at most `incidentCap`; `incidentsNotShown` counts the rest.
     public var worstIncidents: [Incident]
@@ -70,7 +72,9 @@ public struct RunReport: Sendable {
     public static func load(_ directory: String) throws -> RunReport {
         let run = try RunLogReader.read(dir: directory)
         let (sources, why) = PairSources.load(configText: run.configText)
-        return RunReport(run, sources: sources, sourcesUnknown: why)
+        var report = RunReport(run, sources: sources, sourcesUnknown: why)
+        report.pictures = try Self.pictures(in: RunDirectory(directory).images)
+        return report
     }
 
     public init(_ run: RunLogContents, sources: PairSources? = nil, sourcesUnknown: String? = nil) {
@@ -193,6 +197,14 @@ public struct RunReport: Sendable {
             ))
         rows.append(("Skipped steps (non-finite)", ReportText.count(s.skippedSteps)))
         return rows
+    }
+
+    /// Every `.png` in `dir`, sorted by name (none when the directory is absent).
+    static func pictures(in dir: String) throws -> [(name: String, png: [UInt8])] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return try names.filter { $0.hasSuffix(".png") }.sorted().map { name in
+            (name, try FileBytes.read(dir + "/" + name))
+        }
     }
 
     static func testRows(_ t: MetricsRecord) -> [[String]] {

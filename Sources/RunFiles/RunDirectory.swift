@@ -21,6 +21,8 @@ public struct RunDirectory: Sendable, Equatable {
     public static let reportMarkdownName = "report.md"
     /// What `ablate` captures of a run's output (stdout and stderr of its `train`).
     public static let trainLogName = "train.log"
+    /// The pictures written when the run ends (`val-<pair>.png`, `test-<pair>.png`), which the report embeds.
+    public static let imagesName = "images"
 
     public func file(_ name: String) -> String { path + "/" + name }
 
@@ -33,6 +35,7 @@ public struct RunDirectory: Sendable, Equatable {
     public var reportHTML: String { file(Self.reportHTMLName) }
     public var reportMarkdown: String { file(Self.reportMarkdownName) }
     public var trainLog: String { file(Self.trainLogName) }
+    public var images: String { file(Self.imagesName) }
 
     /// The checkpoint a run saves as it goes and resumes from: `checkpoints/latest.safetensors` (weights)
     /// beside its state file (the training engine's CheckpointPair manages the two).

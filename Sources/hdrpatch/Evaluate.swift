@@ -3,6 +3,7 @@ import ArgumentParser
 import Data
 import Foundation
 import Numerics
+import Reports
 import RunFiles
 import Training
 
@@ -28,13 +29,26 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Write a picture per image into this directory (<pair>.png): input | restored | target, tone-mapped as "
+                + "PSNR-mu sees them, and a log-error heat map.", valueName: "dir"))
+    var images: String?
+
     func run() throws {
         try model.withModel { loaded, restorer in
             let dataset = try PairedDataset(
                 root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
                 warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })
+            if let images { try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true) }
             let (model, identity) = try Evaluator.scoreImages(
-                of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer)
+                of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
+            ) { i, input, restored, target in
+                guard let images else { return }
+                let name = (dataset.pairs[i].name as NSString).deletingPathExtension
+                try ComparisonPicture.write(
+                    images + "/\(name).png", input: input, restored: restored, target: target)
+            }
             if json {
                 print(try Self.jsonText(model: model, identity: identity))
             } else {

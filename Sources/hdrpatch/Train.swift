@@ -6,6 +6,7 @@ import EXRIO
 import Foundation
 import Losses
 import Model
+import Numerics
 import Reports
 import RunFiles
 import Training
@@ -123,10 +124,27 @@ struct Train: ParsableCommand {
         // failed run is not over yet.
         var ended = outcome.end == .finished
         if case .stoppedOnDivergence = outcome.end { ended = true }
-        if let testSet = cfg.data.test, ended {
-            let wall = outcome.lastValidation?.wallSeconds ?? 0
-            test = try Self.scoreTestSet(testSet, run: run, wallSeconds: wall, warn: warnings.closure)
-            try log.append(test!)
+        // Scored and pictured with the best checkpoint (the latest when no validation ran).
+        if ended {
+            let weights = FileManager.default.fileExists(atPath: run.best) ? run.best : run.latestWeights
+            let loaded = try CheckpointModel.load(checkpoint: weights)
+            let restorer = try TiledRestore(model: loaded.model)
+            var pictures: [(prefix: String, dataset: PairedDataset, indices: [Int])] = [
+                ("val", valSet, Array(valSet.pairs.indices.prefix(Self.picturesPerSet)))
+            ]
+            if let testSet = cfg.data.test {
+                let dataset = try PairedDataset(
+                    root: testSet, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0), warn: warnings.closure)
+                let wall = outcome.lastValidation?.wallSeconds ?? 0
+                test = try Self.scoreTestSet(
+                    dataset, root: testSet, loaded: loaded, weights: weights, restorer: restorer, wallSeconds: wall)
+                try log.append(test!)
+                pictures.append(("test", dataset, Self.spread(dataset.pairs.count, Self.picturesPerSet)))
+            }
+            for p in pictures {
+                try Self.writePictures(
+                    p.dataset, indices: p.indices, prefix: p.prefix, into: run.images, restorer: restorer)
+            }
         }
         log.sync()
 
@@ -159,23 +177,43 @@ struct Train: ParsableCommand {
         return parts.joined(separator: ", ")
     }
 
-    /// The held-out set scored once with the run's best checkpoint (its latest when no validation ran), each
-    /// image restored whole exactly as `evaluate` does: the same numbers `hdrpatch evaluate` prints for it.
+    /// Pictures per set (validation, held-out test) written into `images/` when a run ends.
+    static let picturesPerSet = 4
+
+    /// `k` indices spread evenly over 0..<n (all of them when n <= k).
+    static func spread(_ n: Int, _ k: Int) -> [Int] {
+        n <= k ? Array(0..<n) : (0..<k).map { $0 * n / k }
+    }
+
+    /// The held-out set scored once, each image restored whole exactly as `evaluate` does: the same numbers
+    /// `hdrpatch evaluate` prints for that checkpoint.
     static func scoreTestSet(
-        _ testSet: String, run: RunDirectory, wallSeconds: Double, warn: @escaping @Sendable (String) -> Void
+        _ dataset: PairedDataset, root: String, loaded: CheckpointModel.Loaded, weights: String,
+        restorer: TiledRestore, wallSeconds: Double
     ) throws -> MetricsRecord {
-        let weights = FileManager.default.fileExists(atPath: run.best) ? run.best : run.latestWeights
-        let loaded = try CheckpointModel.load(checkpoint: weights)
-        let restorer = try TiledRestore(model: loaded.model)
-        let dataset = try PairedDataset(
-            root: testSet, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0), warn: warn)
         FileHandle.standardOutput.write(
-            Data("test: scoring \(weights) on \(testSet) (\(dataset.pairs.count) held-out images)\n".utf8))
+            Data("test: scoring \(weights) on \(root) (\(dataset.pairs.count) held-out images)\n".utf8))
         let (model, identity) = try Evaluator.scoreImages(
             of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer)
         return MetricsRecord(
             kind: "test", step: loaded.step ?? 0, epoch: 0, wallSeconds: wallSeconds, model: model,
-            identity: identity, data: testSet, checkpoint: weights)
+            identity: identity, data: root, checkpoint: weights)
+    }
+
+    /// `<dir>/<prefix>-<pair>.png` for each index: input | restored | target | log-error heat map.
+    static func writePictures(
+        _ dataset: PairedDataset, indices: [Int], prefix: String, into dir: String, restorer: TiledRestore
+    ) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for i in indices {
+            let (input, target) = try dataset.images(i)
+            let shape = [1, 3, input.height, input.width]
+            let out = restorer.restore(Tensor(shape: shape, storage: input.pixels))
+            let restored = HDRImage(width: input.width, height: input.height, pixels: out.storage)
+            let name = (dataset.pairs[i].name as NSString).deletingPathExtension
+            try ComparisonPicture.write(
+                dir + "/\(prefix)-\(name).png", input: input, restored: restored, target: target)
+        }
     }
 
     /// "held-out test (data/heldout/phone): PSNR-mu 31.20 dB (identity 29.80, +1.40), PU21-PSNR ... (+0.90)".

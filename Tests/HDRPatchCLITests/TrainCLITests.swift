@@ -65,9 +65,17 @@ struct TrainCLITests {
         #expect(records.count == 1)
         let t = try #require(records.first)
         #expect(t.data == test && t.checkpoint == run + "/checkpoints/best.safetensors" && t.model?.patches == 8)
+        // Pictures of 4 validation and 4 held-out images (spread over the set), and evaluate --images: one per image.
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: run + "/images").sorted()
+        #expect(
+            pictures.filter { $0.hasPrefix("val-") }.count == 4 && pictures.filter { $0.hasPrefix("test-") }.count == 4)
+        let pictureDir = dir.file("pictures")
         let eval = try CLI.run([
-            "evaluate", "--checkpoint", run + "/checkpoints/best.safetensors", "--data", test, "--json"
+            "evaluate", "--checkpoint", run + "/checkpoints/best.safetensors", "--data", test, "--json", "--images",
+            pictureDir
         ])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: pictureDir).filter { $0.hasSuffix(".png") }.count == 8)
         #expect(eval.status == 0, "\(eval.stderr)")
         struct Scores: Decodable {
             var model: EvalMetrics

@@ -12,6 +12,7 @@
 /// Overflow: a pixel overflows when a channel is non-finite or > `overflowLimit`; an incident is a sample
 /// with >= 1 overflow pixel.
 import Data
+import EXRIO
 import Glibc
 import Losses
 import Model
@@ -77,24 +78,22 @@ public final class Evaluator {
         score(into: &identitySums, output: input, target: target, lossInputs: identityInputs)
     }
 
-    /// Restores one full image (1, 3, H, W) with `restorer` (tiled like `restore`) and scores it.
-    public func add(image input: Tensor, target: Tensor, restorer: TiledRestore) {
-        add(input: input, target: target, output: restorer.restore(input))
-    }
 
     /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
     /// what `evaluate` prints and what `train` reports for its held-out `data.test` set.
+    /// `each` sees every pair's index, input, restored output and target (for pictures).
     public static func scoreImages(
-        of dataset: PairedDataset, model: PatchModel, loss: CompositeLoss?, restorer: TiledRestore
+        of dataset: PairedDataset, model: PatchModel, loss: CompositeLoss?, restorer: TiledRestore,
+        each: ((_ index: Int, _ input: HDRImage, _ restored: HDRImage, _ target: HDRImage) throws -> Void)? = nil
     ) throws -> (model: EvalMetrics, identity: EvalMetrics) {
         let evaluator = Evaluator(model: model, loss: loss)
         for i in dataset.pairs.indices {
             let (input, target) = try dataset.images(i)
             let shape = [1, 3, input.height, input.width]
-            evaluator.add(
-                image: Tensor(shape: shape, storage: input.pixels),
-                target: Tensor(shape: shape, storage: target.pixels),
-                restorer: restorer)
+            let x = Tensor(shape: shape, storage: input.pixels)
+            let output = restorer.restore(x)
+            evaluator.add(input: x, target: Tensor(shape: shape, storage: target.pixels), output: output)
+            try each?(i, input, HDRImage(width: input.width, height: input.height, pixels: output.storage), target)
         }
         return evaluator.result()
     }

@@ -1,0 +1,79 @@
+// The report's pictures: the tone map PSNR-mu uses, the heat map's scale, the crop, and their place in the report.
+import EXRIO
+import Foundation
+import Reports
+import RunFiles
+import TestSupport
+import Testing
+
+@testable import Reports
+
+struct ComparisonPictureTests {
+    /// A w x h image whose every channel is `value(x, y)`.
+    static func image(_ w: Int, _ h: Int, _ value: (Int, Int) -> Float) -> HDRImage {
+        var px = [Float](repeating: 0, count: 3 * w * h)
+        for c in 0..<3 {
+            for y in 0..<h { for x in 0..<w { px[c * w * h + y * w + x] = value(x, y) } }
+        }
+        return HDRImage(width: w, height: h, pixels: px)
+    }
+
+    @Test func panelsShareThePSNRMuToneMapAndTheHeatMapShowsTheLogError() {
+        // 10 x 4: the target is 1 everywhere except one bright pixel of 100; the restored image is the target
+        // times e in its left half (log error exactly 1).
+        let target = Self.image(10, 4) { x, y in x == 9 && y == 3 ? 100 : 1 }
+        let restored = Self.image(10, 4) { x, y in
+            x < 5 ? Float(M_E) * target.pixels[y * 10 + x] : target.pixels[y * 10 + x]
+        }
+        let input = Self.image(10, 4) { _, _ in 0 }
+        let p = ComparisonPicture.render(input: input, restored: restored, target: target)
+        #expect(p.width == 4 * 10 + 3 * ComparisonPicture.gap && p.height == 4)
+        // q: numpy's 99th percentile of 117 ones and 3 hundreds (three channels of 40 pixels): rank
+        // 0.99 * 119 = 117.81 lies between sorted values 117 and 118, both 100, so q = 100.
+        let q = 100.0
+        func tone(_ v: Double) -> UInt8 {
+            UInt8((log1p(5000 * tanh(v / q)) / log1p(5000) * 255).rounded())
+        }
+        func px(_ x: Int, _ y: Int) -> [UInt8] { Array(p.rgb[(y * p.width + x) * 3..<(y * p.width + x) * 3 + 3]) }
+        let panel = 10 + ComparisonPicture.gap
+        #expect(px(0, 0) == [0, 0, 0], "input 0: black")
+        #expect(px(panel + 7, 0) == Array(repeating: tone(1), count: 3), "restored = target = 1")
+        #expect(px(2 * panel + 9, 3) == Array(repeating: tone(100), count: 3), "the highlight, tanh-saturated")
+        #expect(px(10, 0) == [255, 255, 255], "the gap is white")
+        // Heat: log error 0 is the first stop, 1 (= heatTop) the last.
+        #expect(px(3 * panel + 7, 0) == [0, 0, 4])
+        #expect(px(3 * panel + 2, 0) == [252, 255, 164])
+        #expect(ComparisonPicture.heat(0.5) == (188, 55, 84) && ComparisonPicture.heat(.nan) == (252, 255, 164))
+    }
+
+    @Test func largeImagesAreCroppedAroundTheBrightestPixelInsideTheImage() {
+        let target = Self.image(600, 300) { x, y in x == 590 && y == 10 ? 50 : 0.5 }
+        #expect(ComparisonPicture.cropOrigin(target: target, w: 256, h: 256) == (344, 0))
+        let centre = Self.image(600, 300) { x, y in x == 300 && y == 150 ? 50 : 0.5 }
+        #expect(ComparisonPicture.cropOrigin(target: centre, w: 256, h: 256) == (172, 22))
+        let p = ComparisonPicture.render(input: target, restored: target, target: target)
+        #expect(p.width == 4 * 256 + 3 * ComparisonPicture.gap && p.height == 256)
+    }
+
+    /// The run's images/*.png, embedded as data URIs in report.html (no file fetched) and linked from report.md.
+    @Test func theReportEmbedsTheRunsPictures() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.write(into: dir.path, validation: true)
+        let images = RunDirectory(dir.path).images
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        let one = Self.image(3, 2) { x, _ in Float(x) }
+        try ComparisonPicture.write(images + "/val-b.png", input: one, restored: one, target: one)
+        try ComparisonPicture.write(images + "/test-a.png", input: one, restored: one, target: one)
+        let r = try RunReport.load(dir.path)
+        #expect(r.pictures.map(\.name) == ["test-a.png", "val-b.png"])
+        let png = try FileBytes.read(images + "/val-b.png")
+        let paths = try r.write()
+        let html = try String(contentsOfFile: paths.html, encoding: .utf8)
+        #expect(
+            html.contains("<img alt=\"val-b.png\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"))
+        let md = try String(contentsOfFile: paths.markdown, encoding: .utf8)
+        #expect(
+            md.contains("## Pictures\n\n")
+                && md.contains("![test-a.png](images/test-a.png)\n![val-b.png](images/val-b.png)"))
+    }
+}
