@@ -89,7 +89,8 @@ public struct RunReport: Sendable {
         testTable = test.map(Self.testRows) ?? []
         testNote = test.map { t in
             "\(t.data ?? "?"): \(ReportText.count(t.model?.patches ?? 0)) held-out images, each restored whole with "
-                + "\(t.checkpoint ?? "?") (step \(t.step)), as `hdrpatch evaluate` does."
+                + "\(t.checkpoint ?? "?") (step \(t.step)\(t.weights == "ema" ? ", its EMA weights" : "")), as "
+                + "`hdrpatch evaluate` does."
         }
         sections = RunSections(run: run, stats: stats).all
         let sorted = Self.worstFirst(run.incidents)

@@ -76,8 +76,12 @@ struct RunSections {
         let pts = { (f: (EvalMetrics) -> Double, model: Bool) in
             v.map { ChartPoint(Double($0.step), f(model ? $0.model : $0.identity)) }
         }
+        let weights =
+            stats.validatedWeights == "ema"
+            ? "The model is validated with the EMA of its weights (train.ema); best.safetensors was chosen by it."
+            : nil
         let psnr = section(
-            "Validation PSNR", yLabel: "dB",
+            "Validation PSNR", yLabel: "dB", note: weights,
             [
                 ChartSeries("PSNR-mu model", pts(\.psnrMu, true)),
                 ChartSeries("PSNR-mu identity", pts(\.psnrMu, false), dashed: true),

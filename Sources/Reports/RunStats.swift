@@ -26,6 +26,9 @@ public struct RunStats: Sendable {
     public var nonfiniteGradientRows: Int
     /// The validation records that carry both model and identity metrics, in step order.
     public var validations: [(step: Int, model: EvalMetrics, identity: EvalMetrics)]
+    /// Which weights the validations scored, from the records' `weights` field: `ema` (the EMA of the weights,
+    /// `train.ema`) or `raw`; nil without validation. Records without the field validated the raw weights.
+    public var validatedWeights: String?
     /// Means (collapse: maximum) over the last 10% of non-skipped monitor records; nil without records.
     public var endClampHitRate: Double?
     public var endSaturationRate: Double?
@@ -77,6 +80,7 @@ public struct RunStats: Sendable {
             guard let m = r.model, let i = r.identity else { return nil }
             return (r.step, m, i)
         }
+        validatedWeights = run.metrics.last { $0.kind == "val" && $0.model != nil }.map { $0.weights ?? "raw" }
         let live = mon.filter { !$0.skipped }
         let tail = live.suffix(max(1, Int((Double(live.count) * 0.1).rounded(.up))))
         if !tail.isEmpty {
@@ -161,7 +165,8 @@ public struct RunStats: Sendable {
             "log-L1 \(ReportText.number(m.logL1)) vs \(ReportText.number(i.logL1))"
             + (l1Change.isFinite ? " (\(ReportText.percent(abs(l1Change))) \(l1Change <= 0 ? "lower" : "higher"))" : "")
         let beats = m.psnrMu > i.psnrMu ? "beats" : "does not beat"
-        return "At the last validation (step \(v.step)) the model \(beats) the identity baseline: "
+        let model = validatedWeights == "ema" ? "the model (the EMA of its weights)" : "the model"
+        return "At the last validation (step \(v.step)) \(model) \(beats) the identity baseline: "
             + "PSNR-mu \(db(m.psnrMu, i.psnrMu)), PU21-PSNR \(db(m.pu21Psnr, i.pu21Psnr)), \(l1)."
     }
 }

@@ -59,6 +59,9 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     /// val: the model and the identity baseline (input as output) on the same patches.
     public var model: EvalMetrics?
     public var identity: EvalMetrics?
+    /// val and test: which weights were scored, `raw` or `ema` (the EMA of the weights, `train.ema`); absent in
+    /// runs written before the field existed (they scored the raw weights).
+    public var weights: String?
     /// diverged: what crossed the line, and whether the run stopped there (monitor.on_divergence: stop).
     public var reason: String?
     public var stopped: Bool?
@@ -69,8 +72,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public init(
         kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
         terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
-        model: EvalMetrics? = nil, identity: EvalMetrics? = nil, reason: String? = nil, stopped: Bool? = nil,
-        data: String? = nil, checkpoint: String? = nil
+        model: EvalMetrics? = nil, identity: EvalMetrics? = nil, weights: String? = nil, reason: String? = nil,
+        stopped: Bool? = nil, data: String? = nil, checkpoint: String? = nil
     ) {
         self.kind = kind
         self.step = step
@@ -83,6 +86,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         self.dataWaitFraction = dataWaitFraction
         self.model = model
         self.identity = identity
+        self.weights = weights
         self.reason = reason
         self.stopped = stopped
         self.data = data
@@ -95,7 +99,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case lr, loss, terms
         case stepsPerSecond = "steps_per_second"
         case dataWaitFraction = "data_wait_fraction"
-        case model, identity, reason, stopped, data, checkpoint
+        case model, identity, weights, reason, stopped, data, checkpoint
     }
 }
 

@@ -16,8 +16,10 @@ struct Evaluate: ParsableCommand {
             PU21-PSNR (banding_glare, reference maximum -> 4000 cd/m2, peak 256), log-L1, each loss term of \
             the config's loss: section when it has one; PSNRs are capped at 100 dB per image. Overflow pixels \
             (a channel non-finite or above 65504) and incidents (images with any) are counted. The identity \
-            baseline uses the input as the output. --json prints {"model": {...}, "identity": {...}}; \
-            non-finite numbers are written as the strings "inf", "-inf", "nan".
+            baseline uses the input as the output. --weights ema|raw picks the EMA or the raw weights of a \
+            checkpoint that holds both (train.ema; default ema); the table's first line and the JSON's \
+            "checkpoint" object say which were scored. --json prints {"checkpoint": {"path", "weights", "step"}, \
+            "model": {...}, "identity": {...}}; non-finite numbers are written as the strings "inf", "-inf", "nan".
             """
     )
 
@@ -50,29 +52,47 @@ struct Evaluate: ParsableCommand {
                     images + "/\(name).png", input: input, restored: restored, target: target)
             }
             if json {
-                print(try Self.jsonText(model: model, identity: identity))
+                let info = CheckpointInfo(
+                    path: self.model.checkpoint, weights: loaded.weights.rawValue, step: loaded.step)
+                print(try Self.jsonText(model: model, identity: identity, checkpoint: info))
             } else {
-                print(Self.table(model: model, identity: identity, images: dataset.pairs.count, step: loaded.step))
+                print(
+                    Self.table(
+                        model: model, identity: identity, images: dataset.pairs.count, step: loaded.step,
+                        weights: loaded.weightsDescription))
             }
         }
     }
 
-    /// `{"identity": {...}, "model": {...}}` with EvalMetrics' keys, sorted, on one line.
-    static func jsonText(model: EvalMetrics, identity: EvalMetrics) throws -> String {
+    /// What was scored: the file, which of its weights (`raw` or `ema`) and its step.
+    struct CheckpointInfo: Encodable {
+        var path: String
+        var weights: String
+        var step: Int?
+    }
+
+    /// `{"checkpoint": {...}, "identity": {...}, "model": {...}}` with EvalMetrics' keys, sorted, on one line.
+    static func jsonText(model: EvalMetrics, identity: EvalMetrics, checkpoint: CheckpointInfo) throws -> String {
+        struct Output: Encodable {
+            var checkpoint: CheckpointInfo
+            var model: EvalMetrics
+            var identity: EvalMetrics
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(["model": model, "identity": identity]), as: UTF8.self)
+        let output = Output(checkpoint: checkpoint, model: model, identity: identity)
+        return String(decoding: try encoder.encode(output), as: UTF8.self)
     }
 
-    static func table(model: EvalMetrics, identity: EvalMetrics, images: Int, step: Int?) -> String {
+    static func table(model: EvalMetrics, identity: EvalMetrics, images: Int, step: Int?, weights: String) -> String {
         func row(_ name: String, _ m: String, _ i: String) -> String {
             name.padding(toLength: 22, withPad: " ", startingAt: 0) + m.leftPad(14) + i.leftPad(14)
         }
         func f(_ v: Double) -> String { String(format: "%.4f", v) }
         var lines = [
-            "\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? ""),
+            "\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? "") + ", \(weights)",
             row("metric", "model", "identity"),
             row("psnr_mu NTIRE (dB)", f(model.psnrMu), f(identity.psnrMu)),
             row("pu21_psnr (dB)", f(model.pu21Psnr), f(identity.pu21Psnr)),

@@ -14,8 +14,9 @@ struct Restore: ParsableCommand {
         discussion: """
             The network and head come from the config embedded in the checkpoint; --config FILE (YAML with \
             model:, residual: and optionally data.eps/data.denom_floor) supplies it for weights that carry \
-            none, and wins over the embedded one when given. An image no larger than the tile is one patch, \
-            exactly as in training. Overflowing pixels (non-finite or above 65504) are counted and reported; \
+            none, and wins over the embedded one when given. A checkpoint of a run with train.ema holds the raw \
+            and the EMA weights: --weights ema|raw picks one (default ema), and the first line says which was \
+            loaded. An image no larger than the tile is one patch, exactly as in training. Overflowing pixels (non-finite or above 65504) are counted and reported; \
             half output clamps values beyond 65504 to 65504 and says how many, never writing a silent inf.
             """
     )
@@ -32,7 +33,8 @@ struct Restore: ParsableCommand {
     var pixelType: Convert.StoredType = .half
 
     func run() throws {
-        try model.withModel { _, restorer in
+        try model.withModel { loaded, restorer in
+            print("\(model.checkpoint): \(loaded.weightsDescription)" + (loaded.step.map { ", step \($0)" } ?? ""))
             let read = try ImageReader.read(path: input)
             if read.counts.nan + read.counts.inf > 0 {
                 throw LoaderError("\(input): \(read.counts.nan) NaN and \(read.counts.inf) Inf pixels; cannot restore")
@@ -69,13 +71,21 @@ struct Restore: ParsableCommand {
     }
 }
 
-/// `--checkpoint`, `--config`, `--tile` and `--overlap`, shared by restore and evaluate, and the model they load.
+extension WeightsFile.WeightSet: ExpressibleByArgument {}
+
+/// `--checkpoint`, `--config`, `--weights`, `--tile` and `--overlap`, shared by restore and evaluate, and the model they load.
 struct CheckpointOptions: ParsableArguments {
     @Option(help: "Weights file (.safetensors) written by train.")
     var checkpoint: String
 
     @Option(help: "YAML config with model: and residual: for a checkpoint without embedded config.")
     var config: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Which weights to load: ema (the EMA of the weights, ema.* tensors) or raw (the trained weights).",
+            discussion: "Default: ema when the checkpoint holds EMA weights (train.ema), else raw."))
+    var weights: WeightsFile.WeightSet?
 
     @Option(help: "Tile side in pixels.")
     var tile: Int = TiledRestore.defaultTile
@@ -91,7 +101,7 @@ struct CheckpointOptions: ParsableArguments {
     /// Loads the checkpoint's model and hands it, with its tiled restorer, to `body`; every error becomes one line.
     func withModel(_ body: (CheckpointModel.Loaded, TiledRestore) throws -> Void) throws {
         try withOneLineErrors(file: config ?? checkpoint) {
-            let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config)
+            let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config, weights: weights)
             try body(loaded, try TiledRestore(model: loaded.model, tile: tile, overlap: overlap))
         }
     }

@@ -80,8 +80,11 @@ struct Train: ParsableCommand {
 
         let optimizer = cfg.makeOptimizer()
         let model = try cfg.makeModel(stateSlots: optimizer.stateSlots)
+        var initLine = ""
         if resume == nil, let initFrom = cfg.train.initFrom {
-            try WeightsFile.load(into: model.store, from: initFrom)
+            let weights = try cfg.train.initWeights(fileHoldsEMA: try WeightsFile.holdsEMA(path: initFrom))
+            try WeightsFile.load(into: model.store, from: initFrom, weights: weights)
+            initLine = ", starting from the \(weights.rawValue) weights of \(initFrom)"
         }
         let loaderConfig = cfg.loaderConfig(workers: workers)
         let warnings = WarningPrinter()
@@ -115,7 +118,8 @@ struct Train: ParsableCommand {
             Data(
                 ("run \(dir): \(cfg.name), \(trainSet.pairs.count) train pairs, "
                     + "\(valSet.pairs.count) val images, \(cfg.train.steps) steps"
-                    + (resumeStep.map { ", resuming at step \($0)" } ?? "") + "\n").utf8))
+                    + (resumeStep.map { ", resuming at step \($0)" } ?? "") + initLine
+                    + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "") + "\n").utf8))
         let outcome = try trainer.run(resume: resume != nil)
         withExtendedLifetime(interrupt) {}
         display.finish()
@@ -197,7 +201,7 @@ struct Train: ParsableCommand {
             of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer)
         return MetricsRecord(
             kind: "test", step: loaded.step ?? 0, epoch: 0, wallSeconds: wallSeconds, model: model,
-            identity: identity, data: root, checkpoint: weights)
+            identity: identity, weights: loaded.weights.rawValue, data: root, checkpoint: weights)
     }
 
     /// `<dir>/<prefix>-<pair>.png` for each index: input | restored | target | log-error heat map.

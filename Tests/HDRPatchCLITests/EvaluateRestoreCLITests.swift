@@ -11,19 +11,28 @@ struct EvaluateRestoreCLITests {
 
     /// A one-conv plain network (layers.0.weight (3, 3, 3, 3), layers.0.bias (3)) in safetensors, written by
     /// hand so this target needs no Training: every weight `weight`, biases `bias` (both 0: the identity).
-    static func writeCheckpoint(_ path: String, weight: Float, bias: Float = 0, config: String?) throws {
+    /// With `emaWeight`, also `ema.layers.0.weight` (every value `emaWeight`), `ema.layers.0.bias` (zeros) and
+    /// `ema_decay` 0.999, as a run with `train.ema` writes them.
+    static func writeCheckpoint(
+        _ path: String, weight: Float, bias: Float = 0, config: String?, emaWeight: Float? = nil
+    ) throws {
         var meta: [String: String] = ["step": "7"]
         if let config { meta["config"] = config }
-        let header: [String: Any] = [
-            "__metadata__": meta,
+        var header: [String: Any] = [
             "layers.0.weight": ["dtype": "F32", "shape": [3, 3, 3, 3], "data_offsets": [0, 324]],
             "layers.0.bias": ["dtype": "F32", "shape": [3], "data_offsets": [324, 336]]
         ]
+        var values = [Float](repeating: weight, count: 81) + [bias, bias, bias]
+        if let emaWeight {
+            meta["ema_decay"] = "0.999"
+            header["ema.layers.0.weight"] = ["dtype": "F32", "shape": [3, 3, 3, 3], "data_offsets": [336, 660]]
+            header["ema.layers.0.bias"] = ["dtype": "F32", "shape": [3], "data_offsets": [660, 672]]
+            values += [Float](repeating: emaWeight, count: 81) + [0, 0, 0]
+        }
+        header["__metadata__"] = meta
         let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         var bytes = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + Array(json)
-        for v in [Float](repeating: weight, count: 81) + [bias, bias, bias] {
-            bytes += withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) }
-        }
+        for v in values { bytes += withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
@@ -59,7 +68,9 @@ struct EvaluateRestoreCLITests {
         ])
         #expect(r.status == 0, "\(r.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [String: Any]]
-        #expect(Set(object?.keys.map { $0 } ?? []) == ["model", "identity"])
+        #expect(Set(object?.keys.map { $0 } ?? []) == ["checkpoint", "model", "identity"])
+        #expect(object?["checkpoint"]?["weights"] as? String == "raw" && object?["checkpoint"]?["step"] as? Int == 7)
+        #expect(object?["checkpoint"]?["path"] as? String == ckpt)
         let keys: Set<String> = [
             "psnr_mu", "pu21_psnr", "log_l1", "terms", "loss", "overflow_pixels",
             "overflow_incidents", "patches"
@@ -74,6 +85,83 @@ struct EvaluateRestoreCLITests {
 
         let table = try CLI.run(["evaluate", "--checkpoint", ckpt, "--data", dir.file("val")])
         #expect(table.status == 0 && table.stdout.contains("psnr_mu") && table.stdout.contains("identity"), "\(table)")
+    }
+
+    /// A checkpoint holding raw weights 0 (the identity) and EMA weights 0.01: evaluate scores the EMA weights by
+    /// default, exactly as a file holding only those would score, `--weights raw` the raw ones; both say which.
+    @Test func evaluatePicksTheEMAWeightsByDefaultAndSaysSo() throws {
+        let dir = ScratchDir()
+        let data = try Self.dataset(dir)
+        let both = dir.file("both.safetensors")
+        let onlyEMA = dir.file("ema-as-raw.safetensors")
+        let onlyRaw = dir.file("raw.safetensors")
+        try Self.writeCheckpoint(both, weight: 0, config: Self.config, emaWeight: 0.01)
+        try Self.writeCheckpoint(onlyEMA, weight: 0.01, config: Self.config)
+        try Self.writeCheckpoint(onlyRaw, weight: 0, config: Self.config)
+        func evaluate(_ ckpt: String, _ extra: [String] = []) throws -> [String: [String: Any]] {
+            let r = try CLI.run(
+                ["evaluate", "--checkpoint", ckpt, "--data", data, "--tile", "16", "--overlap", "4", "--json"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [String: Any]] ?? [:]
+        }
+        let byDefault = try evaluate(both)
+        #expect(byDefault["checkpoint"]?["weights"] as? String == "ema")
+        let reference = try evaluate(onlyEMA)
+        #expect(byDefault["model"]?["psnr_mu"] as? Double == reference["model"]?["psnr_mu"] as? Double)
+        #expect(byDefault["model"]?["log_l1"] as? Double == reference["model"]?["log_l1"] as? Double)
+        #expect(
+            try evaluate(both, ["--weights", "ema"])["model"]?["psnr_mu"] as? Double == reference["model"]?["psnr_mu"]
+                as? Double)
+        let raw = try evaluate(both, ["--weights", "raw"])
+        #expect(raw["checkpoint"]?["weights"] as? String == "raw")
+        #expect(raw["model"]?["psnr_mu"] as? Double == (try evaluate(onlyRaw))["model"]?["psnr_mu"] as? Double)
+        #expect(raw["model"]?["psnr_mu"] as? Double != reference["model"]?["psnr_mu"] as? Double)
+
+        let table = try CLI.run(["evaluate", "--checkpoint", both, "--data", data])
+        #expect(
+            table.stdout.hasPrefix("2 image(s), checkpoint step 7, EMA weights (ema.* tensors, decay 0.999)\n"),
+            "\(table.stdout)")
+        let rawTable = try CLI.run(["evaluate", "--checkpoint", both, "--data", data, "--weights", "raw"])
+        #expect(
+            rawTable.stdout.hasPrefix("2 image(s), checkpoint step 7, raw weights (the file also holds EMA weights)\n"),
+            "\(rawTable.stdout)")
+        let missing = try CLI.run(["evaluate", "--checkpoint", onlyRaw, "--data", data, "--weights", "ema"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error: \(onlyRaw): holds no EMA weights (no 'ema.' tensors), only the raw ones\n")
+        let wrong = try CLI.run(["evaluate", "--checkpoint", both, "--data", data, "--weights", "best"])
+        #expect(wrong.status == 64 && wrong.stderr.contains("--weights"), "\(wrong.stderr)")
+    }
+
+    /// restore: the first line says which weights it loaded; the image is what those weights give.
+    @Test func restoreStatesWhichWeightsItLoaded() throws {
+        let dir = ScratchDir()
+        let both = dir.file("both.safetensors")
+        let onlyEMA = dir.file("ema-as-raw.safetensors")
+        try Self.writeCheckpoint(both, weight: 0, config: Self.config, emaWeight: 0.01)
+        try Self.writeCheckpoint(onlyEMA, weight: 0.01, config: Self.config)
+        let input = dir.file("in.exr")
+        let img = Self.image(width: 19, height: 13, scale: 1)
+        try EXRWriter.write(img, to: input, options: EXRWriteOptions(pixelType: .float))
+        func restore(_ ckpt: String, _ out: String, _ extra: [String] = []) throws -> (String, [Float]) {
+            let r = try CLI.run(["restore", "--checkpoint", ckpt, input, dir.file(out), "--float"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return (r.stdout, try ImageReader.read(path: dir.file(out)).image.pixels)
+        }
+        let (text, pixels) = try restore(both, "ema.exr")
+        #expect(text.hasPrefix("\(both): EMA weights (ema.* tensors, decay 0.999), step 7\n"), "\(text)")
+        #expect(pixels.map(\.bitPattern) == (try restore(onlyEMA, "ref.exr")).1.map(\.bitPattern))
+        #expect(pixels != img.pixels)
+        let (rawText, rawPixels) = try restore(both, "raw.exr", ["--weights", "raw"])
+        #expect(rawText.hasPrefix("\(both): raw weights (the file also holds EMA weights), step 7\n"), "\(rawText)")
+        for (o, x) in zip(rawPixels, img.pixels) { #expect(abs(o - x) <= 1e-6 * (x + 1e-4)) }
+        let onlyRaw = dir.file("raw.safetensors")
+        try Self.writeCheckpoint(onlyRaw, weight: 0, config: Self.config)
+        let (plain, _) = try restore(onlyRaw, "plain.exr")
+        #expect(plain.hasPrefix("\(onlyRaw): raw weights, step 7\n"), "\(plain)")
+        let missing = try CLI.run(["restore", "--checkpoint", onlyRaw, input, dir.file("x.exr"), "--weights", "ema"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error: \(onlyRaw): holds no EMA weights (no 'ema.' tensors), only the raw ones\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x.exr")))
     }
 
     @Test func restoreWritesTheImageAndReportsOverflow() throws {

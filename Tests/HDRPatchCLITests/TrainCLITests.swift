@@ -10,7 +10,9 @@ struct TrainCLITests {
         .deletingLastPathComponent().path
 
     /// A run of `steps` tiny steps on the committed sample set.
-    static func writeConfig(_ dir: ScratchDir, steps: Int = 24, checkpointEvery: Int = 4) throws -> String {
+    static func writeConfig(
+        _ dir: ScratchDir, steps: Int = 24, checkpointEvery: Int = 4, ema: Double? = nil
+    ) throws -> String {
         let yaml = """
             name: tiny
             seed: 5
@@ -21,7 +23,7 @@ struct TrainCLITests {
               - {type: huber, weight: 2.0}
             optim: {type: adamw, lr: 3.0e-3}
             schedule: {type: cosine, warmup_steps: 2}
-            train: {steps: \(steps), log_every: 2, val_every: 8, checkpoint_every: \(checkpointEvery), grad_clip: 1.0}
+            train: {steps: \(steps), log_every: 2, val_every: 8, checkpoint_every: \(checkpointEvery), grad_clip: 1.0\(ema.map { ", ema: \($0)" } ?? "")}
             """
         let path = dir.file("tiny.yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -47,6 +49,7 @@ struct TrainCLITests {
         let log = try RunLogReader.read(dir: run)
         #expect(log.monitor.map(\.step) == Array(1...24))
         #expect(log.metrics.filter { $0.kind == "val" }.map(\.step) == [8, 16, 24])
+        #expect(log.metrics.filter { $0.kind == "val" }.allSatisfy { $0.weights == "raw" })
         // The same directory again is refused: a run is continued with --resume, never overwritten.
         let again = try CLI.run(["train", "--config", config, "--run-dir", run])
         #expect(again.status == 1 && again.stderr.contains("already holds a run; continue it with --resume"))
@@ -133,11 +136,12 @@ struct TrainCLITests {
         #expect(ablate.stderr == "error: \(missing): config error: No such file or directory\n")
     }
 
-    /// Kill -9 at random moments (checkpoints are written every step), resume each time: the final weights
-    /// equal those of a run never interrupted, and the logs hold every step exactly once.
+    /// Kill -9 at random moments (checkpoints are written every step), resume each time: the final weights and
+    /// their EMA (`train.ema` is on) equal those of a run never interrupted, and the logs hold every step exactly
+    /// once.
     @Test func killNineAtAnyMomentLeavesAResumableRun() throws {
         let dir = ScratchDir()
-        let config = try Self.writeConfig(dir, steps: 30, checkpointEvery: 1)
+        let config = try Self.writeConfig(dir, steps: 30, checkpointEvery: 1, ema: 0.9)
         let clean = dir.file("clean")
         #expect(try CLI.run(["train", "--config", config, "--run-dir", clean], timeout: 240).status == 0)
 
@@ -166,6 +170,8 @@ struct TrainCLITests {
         let a = try SafetensorsFile.read(path: clean + "/checkpoints/latest.safetensors")
         let b = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors")
         #expect(a.metadata["step"] == "30" && b.metadata["step"] == "30")
+        #expect(a.tensors.filter { $0.name.hasPrefix("ema.") }.count * 2 == a.tensors.count)
+        #expect(b.tensors.map(\.name) == a.tensors.map(\.name))
         for t in a.tensors {
             #expect(a.floats(t) == b.floats(b.tensor(named: t.name)!), "\(t.name) differs after \(kills) kill(s)")
         }

@@ -46,6 +46,26 @@ struct RunStatsTests {
                     + "the network may be ignoring its input."))
     }
 
+    /// Validation records that say `weights: ema` (a run with `train.ema`) make the verdict and the validation
+    /// section say the EMA of the weights was scored; records without the field (older runs) read as raw.
+    @Test func theValidatedWeightsAreStated() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.write(into: dir.path, validation: true, endCollapse: 0.05)
+        var run = try RunLogReader.read(dir: dir.path)
+        #expect(RunStats(run).validatedWeights == "raw")
+        for i in run.metrics.indices where run.metrics[i].kind == "val" { run.metrics[i].weights = "ema" }
+        let s = RunStats(run)
+        #expect(s.validatedWeights == "ema")
+        #expect(
+            s.verdict.contains {
+                $0.hasPrefix("At the last validation (step 300) the model (the EMA of its weights) beats")
+            })
+        let report = RunReport(run)
+        #expect(
+            report.markdown().contains(
+                "The model is validated with the EMA of its weights (train.ema); best.safetensors was chosen by it."))
+    }
+
     @Test func noValidationYetIsSaid() throws {
         let s = try Self.stats(validation: false)
         #expect(s.validations.isEmpty)

@@ -27,6 +27,16 @@ import Testing
         (["monitor.overflow_limit=0"], "config error: monitor.overflow_limit: must be > 0.0, got 0.0"),
         (["monitor.max_nonfinite=0"], "config error: monitor.max_nonfinite: must be >= 1, got 0"),
         (["train.steps=0"], "config error: train.steps: must be > 0, got 0"),
+        (["train.ema=1"], "config error: train.ema: must be in (0.0, 1.0), got 1.0"),
+        (["train.ema=0"], "config error: train.ema: must be in (0.0, 1.0), got 0.0"),
+        (["train.ema=-0.5"], "config error: train.ema: must be in (0.0, 1.0), got -0.5"),
+        (["train.ema=fast"], "config error: train.ema: expected a number, found string 'fast'"),
+        (["train.ema=true"], "config error: train.ema: expected a number, found boolean true"),
+        (["train.emma=0.999"], "config error: train.emma: unknown key (did you mean 'ema'?)"),
+        (
+            ["train.init_from_weights=ema"],
+            "config error: train.init_from_weights: not used without train.init_from"
+        ),
         (["train.log_every=0"], "config error: train.log_every: must be >= 1, got 0"),
         (["seed=-1"], "config error: seed: must be >= 0, got -1"),
         (["data.eps=0"], "config error: data.eps: must be > 0.0, got 0.0"),
@@ -108,6 +118,15 @@ import Testing
         } else {
             #expect(got == expected)
         }
+    }
+
+    @Test func initFromWeightsIsRawOrEMA() throws {
+        #expect(
+            fx.message(["train.init_from=\(fx.weights)", "train.init_from_weights=best"])
+                == "config error: train.init_from_weights: expected raw or ema, got 'best'")
+        let cfg = try fx.parse(["train.init_from=\(fx.weights)", "train.init_from_weights=ema", "train.ema=0.999"])
+        #expect(cfg.train.initFromWeights == .ema && cfg.train.ema == 0.999)
+        #expect(try fx.parse(["train.ema=null"]).train.ema == nil)
     }
 
     @Test func missingSectionsAndKeys() {

@@ -116,7 +116,8 @@ import Testing
                 == .object([
                     "steps": .integer(10), "log_every": .integer(10), "val_every": .integer(100),
                     "checkpoint_every": .integer(200), "grad_clip": .null, "init_from": .null,
-                    "zero_init_output": .bool(true)
+                    "init_from_weights": .null,
+                    "zero_init_output": .bool(true), "ema": .null
                 ]))
         #expect(
             o["monitor"]

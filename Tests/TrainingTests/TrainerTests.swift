@@ -31,7 +31,7 @@ struct TrainerTests {
 
     static func makeTrainer(
         dir: ScratchDir, sink: RunSink, steps: Int, lossYAML: String = "loss:\n  - {type: huber, weight: 2.0}",
-        data: String = sample
+        data: String = sample, ema: Double? = nil
     ) throws -> Trainer {
         let model = try PatchModel(
             model: .plain(depth: 2, width: 4),
@@ -41,7 +41,7 @@ struct TrainerTests {
         let dataset = try PairedDataset(root: data, config: config)
         let loss = try CompositeLoss.parse(lossYAML)
         return Trainer(
-            settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 5),
+            settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 5, ema: ema),
             model: model, loss: loss, optimizer: AdamW(lr: 3e-3), schedule: CosineSchedule(warmupSteps: 2),
             config: .object(["name": .string("test")]), checkpointDirectory: dir.path, sink: sink,
             makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
@@ -62,23 +62,39 @@ struct TrainerTests {
     }
 
     /// Interrupted after 7 steps (not a checkpoint boundary: the stop request saves), resumed to 20:
-    /// every loss after the resume equals the uninterrupted run's, bit for bit.
-    @Test func resumeIsBitExact() throws {
+    /// every loss after the resume equals the uninterrupted run's, bit for bit, and so do the final weights
+    /// and (with `train.ema`) the EMA of the weights, in memory and in the latest checkpoint.
+    @Test(arguments: [nil, 0.9] as [Double?]) func resumeIsBitExact(ema: Double?) throws {
         let full = MemorySink()
         let a = ScratchDir()
-        _ = try Self.makeTrainer(dir: a, sink: full, steps: 20).run(resume: false)
+        let t0 = try Self.makeTrainer(dir: a, sink: full, steps: 20, ema: ema)
+        _ = try t0.run(resume: false)
 
         let b = ScratchDir()
         let first = MemorySink()
-        let t1 = try Self.makeTrainer(dir: b, sink: first, steps: 20)
+        let t1 = try Self.makeTrainer(dir: b, sink: first, steps: 20, ema: ema)
         t1.progress = { p in if p.step == 7 { t1.requestStop() } }
         let o1 = try t1.run(resume: false)
         #expect(o1.end == .interrupted && o1.step == 7)
         let second = MemorySink()
-        let o2 = try Self.makeTrainer(dir: b, sink: second, steps: 20).run(resume: true)
+        let t2 = try Self.makeTrainer(dir: b, sink: second, steps: 20, ema: ema)
+        let o2 = try t2.run(resume: true)
         #expect(o2.end == .finished && o2.step == 20)
         #expect(first.trainLosses + second.trainLosses == full.trainLosses)
         #expect(Array(full.monitors.map(\.gradNorm).suffix(13)) == second.monitors.map(\.gradNorm))
+        #expect(bits(t2.model.store.values) == bits(t0.model.store.values))
+        #expect((t2.ema == nil) == (ema == nil))
+        if let e0 = t0.ema, let e2 = t2.ema {
+            #expect(bits(e2.values) == bits(e0.values))
+            #expect(bits(e2.values) != bits(t2.model.store.values), "the average is not the weights")
+        }
+        let ca = try SafetensorsFile.read(path: RunDirectory.latest(in: a.path).weightsPath)
+        let cb = try SafetensorsFile.read(path: RunDirectory.latest(in: b.path).weightsPath)
+        #expect(ca.tensors.map(\.name) == cb.tensors.map(\.name))
+        #expect(ca.tensors.contains { $0.name.hasPrefix("ema.") } == (ema != nil))
+        for t in ca.tensors {
+            #expect(ca.floats(t).map(\.bitPattern) == cb.floats(cb.tensor(named: t.name)!).map(\.bitPattern))
+        }
     }
 
     /// A loss term that is NaN on the calls whose index is in `poisoned` (shared counter: one run at a time).
@@ -101,7 +117,7 @@ struct TrainerTests {
     }
 
     static func poisonedTrainer(
-        dir: ScratchDir, sink: MemorySink, steps: Int, policy: TrainerSettings.NonfinitePolicy,
+        dir: ScratchDir, sink: MemorySink, steps: Int, policy: TrainerSettings.NonfinitePolicy, ema: Double? = nil,
         poisoned: @escaping (Int) -> Bool
     ) throws -> Trainer {
         let model = try PatchModel(
@@ -116,7 +132,7 @@ struct TrainerTests {
         return Trainer(
             settings: TrainerSettings(
                 steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 1000,
-                onNonfinite: policy, maxNonfinite: 3),
+                onNonfinite: policy, maxNonfinite: 3, ema: ema),
             model: model, loss: loss, optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(),
             config: .object([:]), checkpointDirectory: dir.path, sink: sink,
             makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
@@ -135,6 +151,68 @@ struct TrainerTests {
         #expect(sink.monitors.filter(\.skipped).map(\.step) == [2, 6, 10])
         #expect(t.model.store.values.allSatisfy { $0.isFinite })
         #expect(sink.trainLosses.count == 12 && sink.trainLosses.allSatisfy { $0.isFinite })
+    }
+
+    /// The EMA moves after every applied update and stands still on a skipped one: recomputed here from the
+    /// weights after each step (`ema = 0.9 ema + 0.1 w` in float32 for the steps that updated, nothing for the
+    /// skipped ones), it matches the trainer's bit for bit; updating on every step would not.
+    @Test func theEMASkipsTheStepsThatDidNotUpdate() throws {
+        let dir = ScratchDir()
+        let sink = MemorySink()
+        let t = try Self.poisonedTrainer(
+            dir: dir, sink: sink, steps: 12, policy: .skip, ema: 0.9, poisoned: { $0 % 4 == 1 })
+        let store = t.model.store
+        var weights: [[Float]] = []
+        t.progress = { _ in weights.append(Array(store.values)) }
+        var expected = Array(store.values)
+        var everyStep = expected
+        _ = try t.run(resume: false)
+        #expect(weights.count == 12)
+        let skipped = Set(sink.monitors.filter(\.skipped).map(\.step))
+        #expect(skipped == [2, 6, 10])
+        let (keep, take) = (Float(0.9), Float(0.1))
+        for (k, w) in weights.enumerated() {
+            for i in w.indices { everyStep[i] = keep * everyStep[i] + take * w[i] }
+            if skipped.contains(k + 1) {
+                #expect(w == weights[k - 1], "a skipped step leaves the weights as they were")
+                continue
+            }
+            for i in w.indices { expected[i] = keep * expected[i] + take * w[i] }
+        }
+        #expect(bits(t.ema!.values) == expected.map(\.bitPattern))
+        #expect(expected.map(\.bitPattern) != everyStep.map(\.bitPattern))
+    }
+
+    /// With `train.ema` validation scores the averaged weights (and only while it runs: the trained weights are
+    /// back afterwards), the records say `weights: ema`, and `best` holds both sets with `validated: ema`.
+    @Test func validationAndBestUseTheEMAWeights() throws {
+        for ema in [nil, 0.9] as [Double?] {
+            let dir = ScratchDir()
+            let sink = MemorySink()
+            let seen = Mutex<[[Float]]>([])
+            let t = try Self.validatedTrainer(
+                dir: dir, sink: sink, steps: 10, stop: false, ema: ema, psnr: { Double(30 + $0) },
+                seen: { store in seen.withLock { $0.append(Array(store.values)) } })
+            _ = try t.run(resume: false)
+            let vals = sink.metrics.filter { $0.kind == "val" }
+            #expect(vals.map(\.step) == [5, 10])
+            #expect(vals.allSatisfy { $0.weights == (ema == nil ? "raw" : "ema") })
+            let last = seen.withLock { $0.last! }
+            let averaged = t.ema.map { Array($0.values) }
+            #expect(last.map(\.bitPattern) == (averaged ?? Array(t.model.store.values)).map(\.bitPattern))
+            let best = try SafetensorsFile.read(path: RunDirectory.best(in: dir.path))
+            #expect(best.metadata["validated"] == (ema == nil ? "raw" : "ema") && best.metadata["step"] == "10")
+            #expect(best.metadata["ema_decay"] == ema.map { String($0) })
+            let raw = try ParameterStore(layout: t.model.store.entries.map { ($0.name, $0.shape) })
+            try WeightsFile.load(into: raw, from: RunDirectory.best(in: dir.path), weights: .raw)
+            #expect(bits(raw.values) == bits(t.model.store.values))
+            if let averaged {
+                #expect(last != Array(t.model.store.values))
+                let e = try ParameterStore(layout: t.model.store.entries.map { ($0.name, $0.shape) })
+                try WeightsFile.load(into: e, from: RunDirectory.best(in: dir.path), weights: .ema)
+                #expect(bits(e.values) == averaged.map(\.bitPattern))
+            }
+        }
     }
 
     @Test func tooManyNonFiniteStepsInARowStopTheRun() throws {
@@ -173,7 +251,8 @@ struct TrainerTests {
     /// A trainer validating every 5 steps, whose validation reports `psnr(k)` dB for the model (k = 0, 1, ...)
     /// against an identity of 30 dB.
     static func validatedTrainer(
-        dir: ScratchDir, sink: MemorySink, steps: Int, stop: Bool, psnr: @escaping @Sendable (Int) -> Double
+        dir: ScratchDir, sink: MemorySink, steps: Int, stop: Bool, ema: Double? = nil,
+        psnr: @escaping @Sendable (Int) -> Double, seen: @escaping (ParameterStore) -> Void = { _ in }
     ) throws -> Trainer {
         let model = try PatchModel(
             model: .plain(depth: 2, width: 4), residual: ResidualConfig(mode: .learnable(initial: 6), clamp: 8),
@@ -189,12 +268,13 @@ struct TrainerTests {
         return Trainer(
             settings: TrainerSettings(
                 steps: steps, logEvery: 5, valEvery: 5, checkpointEvery: 1000, divergenceMarginDB: 10,
-                stopOnDivergence: stop),
+                stopOnDivergence: stop, ema: ema),
             model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}"),
             optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(), config: .object([:]),
             checkpointDirectory: dir.path, sink: sink,
             makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
-            validate: { _ in
+            validate: { m in
+                seen(m.store)
                 let k = calls.withLock { c in
                     defer { c += 1 }
                     return c

@@ -40,7 +40,7 @@ import Testing
 
         let second = make()
         let c = try ParameterStore(layout: b.entries.map { ($0.name, $0.shape) }, stateSlots: second.stateSlots)
-        try WeightsFile.load(into: c, from: weights)
+        try WeightsFile.load(into: c, from: weights, weights: .raw)
         let restored = try TrainingStateFile.load(into: c, optimizer: second, from: state)
         #expect(
             restored

@@ -31,7 +31,7 @@ import Testing
             try WeightsFile.save(s, to: keep, config: config, step: 250)
         }
         let t = try ParameterStore(layout: s.entries.map { ($0.name, $0.shape) })
-        let meta = try WeightsFile.load(into: t, from: path)
+        let meta = try WeightsFile.load(into: t, from: path, weights: .raw)
         #expect(bits(t.values) == bits(s.values))
         #expect(meta == ["config": #"{"optim":{"lr":0.001,"type":"adamw"}}"#, "step": "250"])
         let f = try SafetensorsFile.read(path: path)
@@ -55,7 +55,7 @@ import Testing
                     "parameters do not match the model: missing head.alpha [1], layers.1.weight [3, 8, 3, 3]; unexpected head.scale []; "
                     + "shape layers.0.weight: file [4, 3, 3, 3], model [8, 3, 3, 3]")
         ) {
-            try WeightsFile.load(into: other, from: path)
+            try WeightsFile.load(into: other, from: path, weights: .raw)
         }
         #expect(other.values[0] == 42)
     }

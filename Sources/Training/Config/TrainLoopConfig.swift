@@ -13,18 +13,26 @@ public struct TrainLoopConfig: Sendable, Equatable {
     public var gradClip: Double?
     /// `init_from`: weights file to start from (must exist), or null/absent to start from the seeded init.
     public var initFrom: String?
+    /// `init_from_weights`: `raw` or `ema`, which weights of `init_from` to start from; required when that file
+    /// holds EMA weights besides the raw ones (`initWeights(fileHoldsEMA:)`), raw when absent otherwise.
+    public var initFromWeights: WeightsFile.WeightSet?
     /// `zero_init_output` (true): the network's output layer starts at zero, so the untrained model is the
     /// identity baseline. false keeps PyTorch's default init there too (a random initial residual, as the
     /// residual-scaling strategy assumes: what can make an untrained Mode A overflow).
     public var zeroInitOutput: Bool
+    /// `ema`: decay of the exponential moving average of the weights, in (0, 1), or null/absent for none. With it,
+    /// validation and `best` use the average, and every checkpoint holds both sets (docs/conventions.md).
+    public var ema: Double?
 
     public static let keys = [
-        "steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "zero_init_output"
+        "steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "init_from_weights",
+        "zero_init_output", "ema"
     ]
 
     public init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double?,
-        initFrom: String? = nil, zeroInitOutput: Bool = true
+        initFrom: String? = nil, initFromWeights: WeightsFile.WeightSet? = nil, zeroInitOutput: Bool = true,
+        ema: Double? = nil
     ) {
         self.steps = steps
         self.logEvery = logEvery
@@ -32,7 +40,9 @@ public struct TrainLoopConfig: Sendable, Equatable {
         self.checkpointEvery = checkpointEvery
         self.gradClip = gradClip
         self.initFrom = initFrom
+        self.initFromWeights = initFromWeights
         self.zeroInitOutput = zeroInitOutput
+        self.ema = ema
     }
 
     public init(config c: ConfigMapping) throws {
@@ -42,15 +52,43 @@ public struct TrainLoopConfig: Sendable, Equatable {
         checkpointEvery = try c.value("checkpoint_every", default: 200, in: .atLeast(1))
         gradClip = try GradClip.maxNorm(from: c)
         initFrom = try c.optionalExistingFile("init_from")
+        if let name: String = try c.optional("init_from_weights") {
+            guard let set = WeightsFile.WeightSet(rawValue: name) else {
+                throw c.error("init_from_weights", "expected raw or ema, got '\(name)'")
+            }
+            if initFrom == nil { throw c.error("init_from_weights", "not used without train.init_from") }
+            initFromWeights = set
+        }
         zeroInitOutput = try c.value("zero_init_output", default: true)
+        ema = try c.optional(
+            "ema", in: ConfigBounds(lower: 0.0, lowerInclusive: false, upper: 1.0, upperInclusive: false))
         try c.finish(known: Self.keys)
+    }
+
+    /// The weights `init_from` loads, given whether that file holds EMA weights: `init_from_weights`, which must
+    /// be said for a file holding both sets, and can only be `ema` for such a file.
+    /// - Throws: ConfigError at `train.init_from_weights`.
+    public func initWeights(fileHoldsEMA: Bool) throws -> WeightsFile.WeightSet {
+        let key = "train.init_from_weights"
+        switch (initFromWeights, fileHoldsEMA) {
+        case (nil, false): return .raw
+        case (nil, true):
+            throw ConfigError(
+                keyPath: key, reason: "required: '\(initFrom ?? "")' holds raw and EMA weights (write raw or ema)")
+        case (.ema?, false):
+            throw ConfigError(keyPath: key, reason: "'\(initFrom ?? "")' holds no EMA weights, only the raw ones")
+        case (let set?, _): return set
+        }
     }
 
     public var json: JSONValue {
         .object([
             "steps": .integer(steps), "log_every": .integer(logEvery), "val_every": .integer(valEvery),
             "checkpoint_every": .integer(checkpointEvery), "grad_clip": gradClip.map(JSONValue.number) ?? .null,
-            "init_from": initFrom.map(JSONValue.string) ?? .null, "zero_init_output": .bool(zeroInitOutput)
+            "init_from": initFrom.map(JSONValue.string) ?? .null,
+            "init_from_weights": initFromWeights.map { .string($0.rawValue) } ?? .null,
+            "zero_init_output": .bool(zeroInitOutput),
+            "ema": ema.map(JSONValue.number) ?? .null
         ])
     }
 }

@@ -78,7 +78,6 @@ public final class Evaluator {
         score(into: &identitySums, output: input, target: target, lossInputs: identityInputs)
     }
 
-
     /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
     /// what `evaluate` prints and what `train` reports for its held-out `data.test` set.
     /// `each` sees every pair's index, input, restored output and target (for pictures).

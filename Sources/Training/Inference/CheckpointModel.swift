@@ -47,16 +47,41 @@ public enum CheckpointModel {
         /// `step` from the metadata, when present and an integer.
         public var step: Int?
         public var configSource: ConfigSource
+        /// Which weights of the file the model holds.
+        public var weights: WeightsFile.WeightSet
+        /// Whether the file holds EMA weights (`ema.*` tensors) besides the raw ones.
+        public var fileHoldsEMA: Bool
+        /// The file's `ema_decay` metadata, when present.
+        public var emaDecay: Double?
+
+        /// `EMA weights (ema.* tensors, decay 0.999)` or `raw weights` (+ `; the file also holds EMA weights`):
+        /// what restore and evaluate print.
+        public var weightsDescription: String {
+            switch weights {
+            case .ema:
+                return "EMA weights (\(WeightsFile.emaPrefix)* tensors"
+                    + (emaDecay.map { ", decay \($0)" } ?? "") + ")"
+            case .raw:
+                return "raw weights" + (fileHoldsEMA ? " (the file also holds EMA weights)" : "")
+            }
+        }
     }
 
     /// Reads `checkpoint` (safetensors weights). The config is `configPath` when given (it wins over the
     /// metadata: the caller asked for it explicitly), else the metadata's `config` (JSON, parsed as YAML,
-    /// which is a superset of JSON).
+    /// which is a superset of JSON). `weights` picks the raw or the EMA weights; nil takes the EMA weights when
+    /// the file holds them, else the raw ones (`Loaded.weights` says which).
     /// - Throws: FileError `<ckpt>: no config in the checkpoint metadata; pass --config` when neither
     ///   has one, or when names/shapes differ (the error lists every mismatch); ConfigError for a bad config
-    ///   (its `file` is the YAML file, or `<ckpt> (metadata config)`); nothing else.
-    public static func load(checkpoint: String, configPath: String? = nil) throws -> Loaded {
+    ///   (its `file` is the YAML file, or `<ckpt> (metadata config)`); FileError `<ckpt>: holds no EMA weights ...`
+    ///   for `weights: .ema` on a file without them; nothing else.
+    public static func load(
+        checkpoint: String, configPath: String? = nil, weights: WeightsFile.WeightSet? = nil
+    ) throws -> Loaded {
         let file = try SafetensorsFile.read(path: checkpoint)
+        let hasEMA = WeightsFile.holdsEMA(file)
+        let chosen = weights ?? (hasEMA ? .ema : .raw)
+        if chosen == .ema && !hasEMA { throw WeightsFile.noEMA(checkpoint) }
         let root: ConfigMapping
         let source: ConfigSource
         if let configPath {
@@ -72,9 +97,10 @@ public enum CheckpointModel {
         let model = try PatchModel(
             model: config.model, residual: config.residual, logNorm: config.logNorm,
             stateSlots: 0, seed: 0)
-        let metadata = try WeightsFile.load(into: model.store, from: checkpoint)
+        let metadata = try WeightsFile.load(into: model.store, from: checkpoint, weights: chosen)
         return Loaded(
             model: model, loss: config.loss, step: metadata["step"].flatMap { Int($0) },
-            configSource: source)
+            configSource: source, weights: chosen,
+            fileHoldsEMA: hasEMA, emaDecay: metadata["ema_decay"].flatMap(Double.init))
     }
 }

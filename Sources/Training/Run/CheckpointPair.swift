@@ -4,7 +4,8 @@ import Config
 /// (optimizer slots, step counts, resume position). Each file is written atomically, but a kill can fall
 /// between the two writes, so saving first moves the current state file to `<name>.state.prev.safetensors`,
 /// then writes the new state, then the weights. Whatever instant a kill hits, one of (state, prev) carries the
-/// same step as the weights file, and `load` picks it.
+/// same step as the weights file, and `load` picks it. With `train.ema` the weights file also holds the EMA of
+/// the weights (`ema.<name>`, see WeightsFile), so the average is exactly as consistent as the weights.
 import EXRIO
 import Glibc
 import Model
@@ -23,18 +24,21 @@ public struct CheckpointPair: Sendable {
 
     public func save(
         model: PatchModel, optimizer: any ConfigurableOptimizer, state: TrainingState,
-        config: JSONValue, step: Int
+        config: JSONValue, step: Int, ema: WeightEMA? = nil
     ) throws {
         if access(statePath, F_OK) == 0 && rename(statePath, previousStatePath) != 0 {
             throw FileError(path: statePath, reason: String(cString: strerror(errno)))
         }
         try TrainingStateFile.save(state, store: model.store, optimizer: optimizer, to: statePath)
-        try WeightsFile.save(model.store, to: weightsPath, config: config, step: step)
+        try WeightsFile.save(model.store, to: weightsPath, config: config, step: step, ema: ema)
     }
 
-    /// Loads weights and the matching state; returns the state and the weights' step.
-    public func load(model: PatchModel, optimizer: any ConfigurableOptimizer) throws -> (TrainingState, step: Int) {
-        let meta = try WeightsFile.load(into: model.store, from: weightsPath)
+    /// Loads the raw weights (and with `ema` the EMA weights, which the file must then hold) and the matching
+    /// state; returns the state and the weights' step.
+    public func load(
+        model: PatchModel, optimizer: any ConfigurableOptimizer, ema: WeightEMA? = nil
+    ) throws -> (TrainingState, step: Int) {
+        let meta = try WeightsFile.load(into: model.store, from: weightsPath, weights: .raw, ema: ema)
         guard let step = meta["step"].flatMap(Int.init) else {
             throw FileError(path: weightsPath, reason: "no step in the metadata")
         }

@@ -20,9 +20,13 @@ extension TrainConfig {
             zeroOutputLayer: zeroOutput ?? train.zeroInitOutput)
     }
 
-    /// The step a run of this config takes: its loss, optimizer, schedule over `train.steps`, clipping, monitor.
+    /// The step a run of this config takes: its loss, optimizer, schedule over `train.steps`, clipping, monitor,
+    /// and with `train.ema` the EMA of the weights (started at the model's current weights).
     public func makeTrainingStep(model: PatchModel, optimizer: any ConfigurableOptimizer) -> TrainingStep {
-        TrainingStep(model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: trainerSettings)
+        let ema = train.ema.map { WeightEMA(decay: $0, count: model.store.count) }
+        ema?.reset(to: model.store)
+        return TrainingStep(
+            model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: trainerSettings, ema: ema)
     }
 
     /// The trainer's loop settings: intervals, clipping, the monitor and the non-finite policy.
@@ -41,18 +45,20 @@ extension TrainConfig {
             steps: train.steps, logEvery: train.logEvery, valEvery: train.valEvery,
             checkpointEvery: train.checkpointEvery, gradClip: train.gradClip,
             monitor: monitor.settings, onNonfinite: onNonfinite, maxNonfinite: maxNonfinite,
-            divergenceMarginDB: monitor.divergenceMarginDB, stopOnDivergence: monitor.stopOnDivergence)
+            divergenceMarginDB: monitor.divergenceMarginDB, stopOnDivergence: monitor.stopOnDivergence,
+            ema: train.ema)
     }
 }
 
 extension TrainingStep {
-    /// The step a trainer with `settings` takes (`Trainer.run` builds its step here too).
+    /// The step a trainer with `settings` takes (`Trainer.run` builds its step here too); `ema` is the average
+    /// it updates (`settings.ema`'s decay).
     public convenience init(
         model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
-        schedule: any LRSchedule, settings: TrainerSettings
+        schedule: any LRSchedule, settings: TrainerSettings, ema: WeightEMA? = nil
     ) {
         self.init(
             model: model, loss: loss, optimizer: optimizer, schedule: schedule, totalSteps: settings.steps,
-            gradClip: settings.gradClip, monitor: settings.monitor)
+            gradClip: settings.gradClip, monitor: settings.monitor, ema: ema)
     }
 }

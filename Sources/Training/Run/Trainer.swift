@@ -23,11 +23,14 @@ public struct TrainerSettings: Sendable {
     public var divergenceMarginDB: Double
     /// End the run where it diverged.
     public var stopOnDivergence: Bool
+    /// `train.ema`: the decay of the EMA of the weights, nil for none. With it, validation and `best` use the
+    /// average, and every checkpoint holds both sets.
+    public var ema: Double?
 
     public init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double? = nil,
         monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10,
-        divergenceMarginDB: Double = 10, stopOnDivergence: Bool = false
+        divergenceMarginDB: Double = 10, stopOnDivergence: Bool = false, ema: Double? = nil
     ) {
         self.steps = steps
         self.logEvery = logEvery
@@ -39,6 +42,7 @@ public struct TrainerSettings: Sendable {
         self.maxNonfinite = maxNonfinite
         self.divergenceMarginDB = divergenceMarginDB
         self.stopOnDivergence = stopOnDivergence
+        self.ema = ema
     }
 }
 
@@ -83,6 +87,8 @@ public final class Trainer: @unchecked Sendable {
     private let sink: RunSink
     private let stop = Atomic<Bool>(false)
     public var progress: ((TrainingProgress) -> Void)?
+    /// The EMA of the weights (`settings.ema`), nil for none: what validation and `best` use.
+    public let ema: WeightEMA?
 
     public init(
         settings: TrainerSettings, model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
@@ -100,15 +106,20 @@ public final class Trainer: @unchecked Sendable {
         self.sink = sink
         self.makeLoader = makeLoader
         self.validate = validate
+        ema = settings.ema.map { WeightEMA(decay: $0, count: model.store.count) }
     }
+
+    /// Which weights validation scores and `best` is chosen by: `ema` with an EMA, else `raw`.
+    public var validatedWeights: WeightsFile.WeightSet { ema == nil ? .raw : .ema }
 
     /// Asks the loop to save a checkpoint and return after the current step (SIGINT handler).
     public func requestStop() { stop.store(true, ordering: .relaxed) }
 
     public var latest: CheckpointPair { RunDirectory.latest(in: checkpointDirectory) }
 
-    /// Runs from step 0, or from the latest checkpoint when `resume` (bit-exact: the model, optimizer,
-    /// schedule, loader position and counters continue as if never interrupted).
+    /// Runs from step 0, or from the latest checkpoint when `resume` (bit-exact: the model, optimizer, EMA,
+    /// schedule, loader position and counters continue as if never interrupted). A fresh run starts the EMA at
+    /// the model's weights as they are (the seeded init, or what the caller loaded from `train.init_from`).
     public func run(resume: Bool) throws -> TrainingOutcome {
         var step = 0
         var streak = 0
@@ -116,12 +127,14 @@ public final class Trainer: @unchecked Sendable {
         var wallOffset = 0.0
         var divergedAt: Int?
         if resume {
-            let (state, s) = try latest.load(model: model, optimizer: optimizer)
+            let (state, s) = try latest.load(model: model, optimizer: optimizer, ema: ema)
             step = s
             streak = state.resume["nonfinite_streak"].flatMap(Int.init) ?? 0
             best = state.resume["best_psnr_mu"].flatMap(Double.init) ?? -.infinity
             wallOffset = state.resume["wall_seconds"].flatMap(Double.init) ?? 0
             divergedAt = state.resume["diverged_step"].flatMap(Int.init)
+        } else {
+            ema?.reset(to: model.store)
         }
         var loader = try makeLoader(0)
         if step >= loader.batchesPerEpoch {
@@ -154,7 +167,7 @@ public final class Trainer: @unchecked Sendable {
             let state = TrainingState(
                 optimizerType: type(of: optimizer).type, optimizerStep: optimizer.stepCount,
                 scheduleStep: step, resume: resume)
-            try latest.save(model: model, optimizer: optimizer, state: state, config: config, step: step)
+            try latest.save(model: model, optimizer: optimizer, state: state, config: config, step: step, ema: ema)
         }
 
         /// Records the first divergence; true when the run is to stop there.
@@ -169,7 +182,7 @@ public final class Trainer: @unchecked Sendable {
         }
 
         let trainingStep = TrainingStep(
-            model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: settings)
+            model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: settings, ema: ema)
         while step < settings.steps {
             if stop.load(ordering: .relaxed) {
                 end = .interrupted
@@ -268,10 +281,12 @@ public final class Trainer: @unchecked Sendable {
                 waitBefore = loader.waitSeconds
             }
             if let validate, step % settings.valEvery == 0 || step == settings.steps {
-                let (m, id) = try validate(model)
+                let (m, id) =
+                    try ema.map { e in try e.withAveragedWeights(in: model.store) { try validate(model) } }
+                    ?? validate(model)
                 let rec = MetricsRecord(
                     kind: "val", step: step, epoch: (step - 1) / loader.batchesPerEpoch, wallSeconds: wall(),
-                    model: m, identity: id)
+                    model: m, identity: id, weights: validatedWeights.rawValue)
                 try sink.metrics(rec)
                 try sink.scalars(
                     step: step,
@@ -282,8 +297,10 @@ public final class Trainer: @unchecked Sendable {
                 lastValidation = rec
                 if m.psnrMu > best {
                     best = m.psnrMu
+                    // Both sets, like every checkpoint; `validated` says which one scored `best_psnr_mu`.
                     try WeightsFile.save(
-                        model.store, to: RunDirectory.best(in: checkpointDirectory), config: config, step: step)
+                        model.store, to: RunDirectory.best(in: checkpointDirectory), config: config, step: step,
+                        ema: ema, extra: ["validated": validatedWeights.rawValue, "best_psnr_mu": String(m.psnrMu)])
                 }
                 let below = id.psnrMu - m.psnrMu
                 if !m.psnrMu.isFinite || !m.loss.isFinite || below > settings.divergenceMarginDB {

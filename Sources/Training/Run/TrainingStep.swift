@@ -18,6 +18,8 @@ public final class TrainingStep: @unchecked Sendable {
     /// The monitor record's settings; nil computes no record (and no gradient norm unless clipping needs it):
     /// the bare step PyTorch's reference times.
     public let monitor: MonitorSettings?
+    /// The EMA of the weights (`train.ema`), updated after every applied optimizer update; nil for none.
+    public let ema: WeightEMA?
 
     /// Reused from step to step: no allocation per step for the gradient of the loss or its report.
     private var gradDelta = Tensor(zeros: [0])
@@ -28,7 +30,7 @@ public final class TrainingStep: @unchecked Sendable {
     public init(
         model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
         schedule: any LRSchedule = ConstantSchedule(), totalSteps: Int, gradClip: Double? = nil,
-        monitor: MonitorSettings? = MonitorSettings()
+        monitor: MonitorSettings? = MonitorSettings(), ema: WeightEMA? = nil
     ) {
         self.model = model
         self.loss = loss
@@ -37,6 +39,7 @@ public final class TrainingStep: @unchecked Sendable {
         self.totalSteps = totalSteps
         self.gradClip = gradClip
         self.monitor = monitor
+        self.ema = ema
     }
 
     /// Why a step did not update the weights.
@@ -63,7 +66,8 @@ public final class TrainingStep: @unchecked Sendable {
     }
 
     /// Runs update `step` (0-based: the schedule's t) on one batch; the records call it step + 1.
-    /// A non-finite loss skips backward and the update; a non-finite gradient skips the update.
+    /// A non-finite loss skips backward and the update; a non-finite gradient skips the update. Either way the EMA
+    /// of the weights (when there is one) is not updated either.
     /// - Parameter monitorProbe: wraps the monitor record's computation (the bench counts its allocations
     ///   apart, as data the run writes out rather than compute); nil runs it directly.
     public func run(input: Tensor, target: Tensor, step: Int, monitorProbe: (any StepProbe)? = nil) -> Outcome {
@@ -93,6 +97,7 @@ public final class TrainingStep: @unchecked Sendable {
             if !checked || gradNorm.isFinite {
                 let rate = schedule.lr(step: step, base: optimizer.baseLR, totalSteps: totalSteps)
                 optimizer.step(store, lr: rate)
+                ema?.update(from: store)  // only after an applied update: a skipped step leaves the EMA as it is
                 lr = rate
             } else {
                 let name = store.entries.first { e in !store.grads(e).allSatisfy { $0.isFinite } }?.name ?? "?"
