@@ -143,7 +143,7 @@ struct Train: ParsableCommand {
                 test = try Self.scoreTestSet(
                     dataset, root: testSet, loaded: loaded, weights: weights, restorer: restorer, wallSeconds: wall)
                 try log.append(test!)
-                pictures.append(("test", dataset, Self.spread(dataset.pairs.count, Self.picturesPerSet)))
+                pictures.append(("test", dataset, Self.pictureIndices(dataset, root: testSet)))
             }
             for p in pictures {
                 try Self.writePictures(
@@ -182,7 +182,24 @@ struct Train: ParsableCommand {
     }
 
     /// Pictures per set (validation, held-out test) written into `images/` when a run ends.
-    static let picturesPerSet = 4
+    static let picturesPerSet = 5
+
+    /// Which pairs of a test set to picture: the first pair of each source image (by the set's manifest, so
+    /// every photograph shows once), up to `picturesPerSet`; pairs spread over the set without a manifest.
+    static func pictureIndices(_ dataset: PairedDataset, root: String) -> [Int] {
+        guard let manifest = try? SynthManifest.read(path: root + "/manifest.json") else {
+            return spread(dataset.pairs.count, picturesPerSet)
+        }
+        let sourceOf = Dictionary(manifest.pairs.map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
+        var seen = Set<String>()
+        var out: [Int] = []
+        for (i, pair) in dataset.pairs.enumerated() where out.count < picturesPerSet {
+            let id = (pair.name as NSString).deletingPathExtension
+            guard let source = sourceOf[id], seen.insert(source).inserted else { continue }
+            out.append(i)
+        }
+        return out.isEmpty ? spread(dataset.pairs.count, picturesPerSet) : out
+    }
 
     /// `k` indices spread evenly over 0..<n (all of them when n <= k).
     static func spread(_ n: Int, _ k: Int) -> [Int] {

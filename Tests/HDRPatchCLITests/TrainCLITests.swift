@@ -68,10 +68,12 @@ struct TrainCLITests {
         #expect(records.count == 1)
         let t = try #require(records.first)
         #expect(t.data == test && t.checkpoint == run + "/checkpoints/best.safetensors" && t.model?.patches == 8)
-        // Pictures of 4 validation and 4 held-out images (spread over the set), and evaluate --images: one per image.
+        // Pictures: the first 5 validation images, and one held-out image per source image (the manifest's: the
+        // sample set's 8 pairs come from one procedural scene, so one); evaluate --images: one per image.
         let pictures = try FileManager.default.contentsOfDirectory(atPath: run + "/images").sorted()
         #expect(
-            pictures.filter { $0.hasPrefix("val-") }.count == 4 && pictures.filter { $0.hasPrefix("test-") }.count == 4)
+            pictures.filter { $0.hasPrefix("val-") }.count == 5
+                && pictures.filter { $0.hasPrefix("test-") } == ["test-000000.png"])
         let pictureDir = dir.file("pictures")
         let eval = try CLI.run([
             "evaluate", "--checkpoint", run + "/checkpoints/best.safetensors", "--data", test, "--json", "--images",
