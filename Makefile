@@ -57,13 +57,16 @@ train: data
 	.build/release/hdrpatch train --config configs/default.yaml --run-dir runs/default-$$(date -u +%Y%m%d-%H%M%S) \
 	  $$(test -d data/heldout/phone || echo --set data.test=null)
 
-# The latest make-train run's best checkpoint on the held-out photographs (data/heldout/phone), model vs identity.
+# The latest make-train run's best checkpoint on the held-out photographs, model vs identity: the 256x256 patches,
+# then the five photographs whole (tiled, pictures into <run>/heldout-full).
 eval: data
 	@run=$$(ls -d runs/default-* 2>/dev/null | sort | tail -n 1); \
 	if [ -z "$$run" ]; then echo "error: no runs/default-* (run make train first)"; exit 1; fi; \
 	ck=$$run/checkpoints/best.safetensors; [ -f $$ck ] || ck=$$run/checkpoints/latest.safetensors; \
-	echo "eval: $$ck on data/heldout/phone"; \
-	.build/release/hdrpatch evaluate --checkpoint $$ck --data data/heldout/phone
+	echo "eval: $$ck on data/heldout/phone (80 patches of 256x256)"; \
+	.build/release/hdrpatch evaluate --checkpoint $$ck --data data/heldout/phone && \
+	echo "eval: $$ck on data/heldout/phone-full (the 5 photographs whole, tiled)" && \
+	.build/release/hdrpatch evaluate --checkpoint $$ck --data data/heldout/phone-full --images $$(dirname $$(dirname $$ck))/heldout-full
 
 ablate: data
 	.build/release/hdrpatch ablate --config configs/ablation.yaml --jobs 2

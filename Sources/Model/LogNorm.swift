@@ -62,7 +62,12 @@ public struct LogNorm: Sendable, Equatable {
 
     /// The same, writing into `result`'s buffers when they already have the right sizes (a training loop's
     /// steady state then allocates nothing here).
-    public func callAsFunction(_ x: Tensor, into result: inout LogNormalized) {
+    /// - Parameter statistics: lo and hi to use for every sample instead of the sample's own (inference on
+    ///   tiles of one image normalises them all alike: see TiledRestore); denom = max(hi - lo, denomFloor) as
+    ///   always. Values outside [lo, hi] then normalise outside [0, 1].
+    public func callAsFunction(
+        _ x: Tensor, into result: inout LogNormalized, statistics: (lo: Float, hi: Float)? = nil
+    ) {
         let n = x.shape.first ?? 0
         let m = x.sampleCount
         if result.logImage.shape != x.shape { result.logImage = Tensor(zeros: x.shape) }
@@ -84,7 +89,7 @@ public struct LogNorm: Sendable, Equatable {
                                     Job(
                                         source: src, logs: logs, normalized: out, lo: lo, hi: hi,
                                         denom: denom, sampleCount: m, eps: eps,
-                                        denomFloor: denomFloor))
+                                        denomFloor: denomFloor, statistics: statistics))
                             }
                         }
                     }
@@ -100,6 +105,7 @@ public struct LogNorm: Sendable, Equatable {
         let lo: UnsafeMutableBufferPointer<Float>, hi: UnsafeMutableBufferPointer<Float>
         let denom: UnsafeMutableBufferPointer<Float>
         let sampleCount: Int, eps: Float, denomFloor: Float
+        let statistics: (lo: Float, hi: Float)?
 
         func run(_ samples: Range<Int>) {
             let m = sampleCount
@@ -112,6 +118,7 @@ public struct LogNorm: Sendable, Equatable {
                     mn = min(mn, v)
                     mx = max(mx, v)
                 }
+                if let statistics { (mn, mx) = statistics }
                 let d = max(mx - mn, denomFloor)
                 lo[s] = mn
                 hi[s] = mx

@@ -61,10 +61,11 @@ public final class PatchModel: @unchecked Sendable {
     }
 
     /// - Parameter input: linear HDR patches (N, 3, H, W), >= 0.
-    public func forward(_ input: Tensor) -> Pass {
+    /// - Parameter statistics: LogNorm's lo and hi for every sample instead of each sample's own (LogNorm).
+    public func forward(_ input: Tensor, statistics: (lo: Float, hi: Float)? = nil) -> Pass {
         // The network may still hold last step's normalized input (for its backward): let go before rewriting it.
         network.releaseInputs()
-        logNorm(input, into: &norm)
+        logNorm(input, into: &norm, statistics: statistics)
         let p = network.forward(norm.normalized, store: store)
         head.forward(delta: &delta, p: p, cache: &headCache, denom: norm.denom, learnedScale: learnedScale)
         Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps, into: &output)

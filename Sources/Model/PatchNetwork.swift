@@ -11,6 +11,9 @@ public protocol PatchNetwork: AnyObject {
     var parameterLayout: [(name: String, shape: [Int])] { get }
     /// The layer producing p (its `.weight` and `.bias`), e.g. `layers.4` or `out`.
     var outputLayer: String { get }
+    /// How far (in pixels, an upper bound) an input pixel reaches: an output pixel depends only on inputs within
+    /// this distance along each axis. Tiled inference keeps this margin at interior tile edges.
+    var receptiveRadius: Int { get }
     /// - Parameter x: (N, 3, H, W). - Returns: p, (N, 3, H, W).
     func forward(_ x: Tensor, store: ParameterStore) -> Tensor
     /// - Parameter dOut: d loss / d p, (N, 3, H, W).

@@ -51,6 +51,8 @@ public final class PlainNet: PatchNetwork {
     }
 
     public var outputLayer: String { "layers.\(depth - 1)" }
+    /// One pixel per 3x3 layer.
+    public var receptiveRadius: Int { depth }
 
     private func bind(_ store: ParameterStore) {
         guard bound !== store else { return }

@@ -52,6 +52,9 @@ public final class UNet: PatchNetwork {
     }
 
     public var outputLayer: String { "out" }
+    /// An upper bound, in input pixels: enc.0's two convs (2); enc.l's stride-2 conv (2^(l-1)) and conv (2^l);
+    /// dec.l's nearest upsampling (2^l) and two convs (2 x 2^l); the 1x1 output (0). Summed: 6 x 2^L - 4.
+    public var receptiveRadius: Int { 6 * (1 << levels) - 4 }
 
     public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
         let n = x.shape[0]

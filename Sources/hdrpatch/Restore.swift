@@ -52,7 +52,8 @@ struct Restore: ParsableCommand {
                 to: output, options: EXRWriteOptions(pixelType: pixelType == .half ? .half : .float))
             print(
                 "\(output): wrote \(img.width) x \(img.height) \(pixelType.rawValue) "
-                    + "(\(TileGrid(width: img.width, height: img.height, tile: model.tile, overlap: model.overlap).tileCount) tile(s))"
+                    + "(\(TileGrid(width: img.width, height: img.height, tile: restorer.tile, overlap: restorer.overlap).tileCount) "
+                    + "tile(s), overlap \(restorer.overlap), \(restorer.statistics.rawValue) statistics)"
             )
             print("\(output): \(overflow) overflow pixel(s) (non-finite or above 65504), \(nonFinite) non-finite")
             if report.halfOverflow > 0 {
@@ -73,7 +74,7 @@ struct Restore: ParsableCommand {
 
 extension WeightsFile.WeightSet: ExpressibleByArgument {}
 
-/// `--checkpoint`, `--config`, `--weights`, `--tile` and `--overlap`, shared by restore and evaluate, and the model they load.
+/// `--checkpoint`, `--config`, `--weights`, `--tile`, `--overlap` and `--norm`, shared by restore and evaluate, and the model they load.
 struct CheckpointOptions: ParsableArguments {
     @Option(help: "Weights file (.safetensors) written by train.")
     var checkpoint: String
@@ -90,19 +91,32 @@ struct CheckpointOptions: ParsableArguments {
     @Option(help: "Tile side in pixels.")
     var tile: Int = TiledRestore.defaultTile
 
-    @Option(help: "Overlap between neighbouring tiles in pixels (0 <= overlap < tile).")
-    var overlap: Int = TiledRestore.defaultOverlap
+    @Option(
+        help: ArgumentHelp(
+            "Overlap between neighbouring tiles in pixels (0 <= overlap < tile).",
+            discussion: "Default: twice the network's receptive radius, at least 16 (16 for the default network)."))
+    var overlap: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "LogNorm statistics: image (every tile normalised with the whole image's log range: no seams) or tile "
+                + "(each tile its own, as each training crop)."))
+    var norm: TiledRestore.Statistics = .image
 
     func validate() throws {
         if tile < 1 { throw ValidationError("--tile must be at least 1") }
-        if overlap < 0 || overlap >= tile { throw ValidationError("--overlap must be in 0..<tile (\(tile))") }
+        if let overlap, overlap < 0 || overlap >= tile {
+            throw ValidationError("--overlap must be in 0..<tile (\(tile))")
+        }
     }
 
     /// Loads the checkpoint's model and hands it, with its tiled restorer, to `body`; every error becomes one line.
     func withModel(_ body: (CheckpointModel.Loaded, TiledRestore) throws -> Void) throws {
         try withOneLineErrors(file: config ?? checkpoint) {
             let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config, weights: weights)
-            try body(loaded, try TiledRestore(model: loaded.model, tile: tile, overlap: overlap))
+            try body(loaded, try TiledRestore(model: loaded.model, tile: tile, overlap: overlap, statistics: norm))
         }
     }
 }
+
+extension TiledRestore.Statistics: ExpressibleByArgument {}

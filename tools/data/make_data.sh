@@ -38,6 +38,8 @@ hdr_warp() {
 # Degraded with the phone-capture recipe and cut into 256x256 patches, 16 per image on average.
 heldout() {
     local out=data/heldout
+    # A set made before the full images were added is rebuilt once.
+    if [ -f "$out/.complete" ] && ! grep -q " full" "$out/.complete"; then rm -f "$out/.complete"; fi
     if [ -f "$out/.complete" ]; then echo "data: $out is complete (remove it to rebuild)"; return; fi
     local images="CandleGlass Desk GoldenGate Ocean StillLife"
     local ptb
@@ -60,8 +62,10 @@ heldout() {
     for i in $images; do cp "$downloads/ptb/$dir/$i.exr" "$out/sources/"; done
     cp "$downloads/ptb/usr/share/doc/psychtoolbox-3-common/copyright" "$out/sources/COPYRIGHT-psychtoolbox-3-common"
     "$bin" synth --from "$out/sources" --recipe "$recipe" --out "$out/phone" --patch 256 --count 80 --seed 21
-    echo "psychtoolbox-3-common $(basename "$ptb")" > "$out/.complete"
-    echo "data: $out/phone ($(ls "$out/phone/input" | wc -l) pairs of 256x256 from $(echo $images | wc -w) photographs)"
+    # The same photographs whole (644x874 to 1262x860), for tiled restores of a user's full image.
+    "$bin" synth --from "$out/sources" --recipe "$recipe" --out "$out/phone-full" --full --seed 22
+    echo "psychtoolbox-3-common $(basename "$ptb") full" > "$out/.complete"
+    echo "data: $out/phone ($(ls "$out/phone/input" | wc -l) pairs of 256x256 from $(echo $images | wc -w) photographs), $out/phone-full"
 }
 
 if [ -f "$real/.complete" ]; then

@@ -24,19 +24,24 @@ public struct TileGrid: Sendable, Equatable {
     public let xWeights: [[Double]]
     public let yWeights: [[Double]]
 
-    /// - Precondition: width, height, tile >= 1 and 0 <= overlap < tile (callers validate user input).
-    public init(width: Int, height: Int, tile: Int, overlap: Int) {
+    /// - Parameter margin: pixels next to an interior tile edge (one with a neighbouring tile) that get weight 0:
+    ///   the network's receptive radius, where a tile's output still sees the tile's zero padding instead of the
+    ///   image. The ramps then span the overlap minus a margin on each side. 0: ramps over the whole overlap.
+    /// - Precondition: width, height, tile >= 1, 0 <= overlap < tile and 2 x margin <= overlap (callers validate
+    ///   user input).
+    public init(width: Int, height: Int, tile: Int, overlap: Int, margin: Int = 0) {
         precondition(
-            width >= 1 && height >= 1 && tile >= 1 && overlap >= 0 && overlap < tile,
-            "TileGrid: \(width) x \(height), tile \(tile), overlap \(overlap)")
+            width >= 1 && height >= 1 && tile >= 1 && overlap >= 0 && overlap < tile && margin >= 0
+                && 2 * margin <= overlap,
+            "TileGrid: \(width) x \(height), tile \(tile), overlap \(overlap), margin \(margin)")
         self.width = width
         self.height = height
         tileWidth = min(tile, width)
         tileHeight = min(tile, height)
         xStarts = Self.starts(length: width, tile: tile, overlap: overlap)
         yStarts = Self.starts(length: height, tile: tile, overlap: overlap)
-        xWeights = Self.weights(length: width, size: tileWidth, starts: xStarts)
-        yWeights = Self.weights(length: height, size: tileHeight, starts: yStarts)
+        xWeights = Self.weights(length: width, size: tileWidth, starts: xStarts, margin: margin)
+        yWeights = Self.weights(length: height, size: tileHeight, starts: yStarts, margin: margin)
     }
 
     public var tileCount: Int { xStarts.count * yStarts.count }
@@ -56,7 +61,11 @@ public struct TileGrid: Sendable, Equatable {
     }
 
     /// Normalised 1-D weights (see the type's comment) of tiles of `size` at `starts` on an axis of `length`.
-    public static func weights(length: Int, size: Int, starts: [Int]) -> [[Double]] {
+    /// With `margin` m, a ramp over an overlap of ov pixels starts m pixels in from the tile's edge and spans
+    /// ov - 2m: rising max(0, x - a - m + 1) / (ov - 2m + 1), falling max(0, b - m - x) / (ov - 2m + 1), so the
+    /// two tiles' ramps still sum to 1 and neither counts within m of its own interior edge.
+    public static func weights(length: Int, size: Int, starts: [Int], margin: Int = 0) -> [[Double]] {
+        let m = margin
         var raw: [[Double]] = starts.indices.map { i in
             let a = starts[i]
             let b = a + size
@@ -65,11 +74,11 @@ public struct TileGrid: Sendable, Equatable {
                 var w = 1.0
                 if i > 0, starts[i - 1] + size > a {
                     let ov = starts[i - 1] + size - a
-                    if x < a + ov { w = min(w, Double(x - a + 1) / Double(ov + 1)) }
+                    if x < a + ov { w = min(w, Double(max(0, x - a - m + 1)) / Double(ov - 2 * m + 1)) }
                 }
                 if i + 1 < starts.count, starts[i + 1] < b {
                     let ov = b - starts[i + 1]
-                    if x >= starts[i + 1] { w = min(w, Double(b - x) / Double(ov + 1)) }
+                    if x >= starts[i + 1] { w = min(w, Double(max(0, b - m - x)) / Double(ov - 2 * m + 1)) }
                 }
                 return w
             }

@@ -1,5 +1,6 @@
 // Restores a full image of any size with a patch model: overlapping tiles, each through PatchModel.forward,
 // blended with TileGrid's weights.
+import Glibc
 import Model
 import Numerics
 
@@ -9,8 +10,16 @@ public struct InferenceError: Error, Sendable, Equatable, CustomStringConvertibl
     public init(_ description: String) { self.description = description }
 }
 
-/// Tiled inference. Each tile is a patch as in training: LogNorm's lo/hi/denom are the tile's own.
+/// Tiled inference.
 ///
+/// - LogNorm's statistics (`statistics`): `.image` (default) normalises every tile with the whole image's log
+///   minimum and maximum, so a pixel's network input does not depend on which tile it is in; `.tile` gives each
+///   tile its own, as each training crop has (the tiles then disagree at their seams by as much as their log
+///   ranges differ).
+/// - Interior tile edges keep a margin of the network's receptive radius with blending weight 0 (TileGrid), so
+///   no output that saw a tile's zero padding is used inside the image; the default overlap is twice that
+///   radius (at least 16). With `.image`, a plain network's tiled output then equals the single forward pass of
+///   the whole image up to float rounding (TiledRestoreTests measures it on a real image).
 /// - An image with width <= tile and height <= tile is one forward pass on the whole image: the output is
 ///   bit for bit `model.forward(image).output` (when no padding is needed, see below).
 /// - Otherwise tiles (`TileGrid`) go through the model `batchSize` at a time and are blended in Double with
@@ -20,16 +29,32 @@ public struct InferenceError: Error, Sendable, Equatable, CustomStringConvertibl
 ///   new value, so the tile's LogNorm lo/hi/denom are unchanged; only the network sees the extra border.
 /// Not thread-safe: the model keeps activations.
 public struct TiledRestore {
+    public enum Statistics: String, Sendable, CaseIterable {
+        case image, tile
+    }
+
     public let model: PatchModel
     public let tile: Int
     public let overlap: Int
     public let batchSize: Int
+    public let statistics: Statistics
+    /// Blending weight 0 within this many pixels of an interior tile edge: the receptive radius, or half the
+    /// overlap when the overlap is smaller than twice the radius.
+    public let margin: Int
 
     public static let defaultTile = 256
-    public static let defaultOverlap = 16
 
-    /// - Throws: InferenceError unless tile >= 1, 0 <= overlap < tile and batchSize >= 1.
-    public init(model: PatchModel, tile: Int = defaultTile, overlap: Int = defaultOverlap, batchSize: Int = 4) throws {
+    /// Twice the network's receptive radius, at least 16.
+    public static func defaultOverlap(for model: PatchModel) -> Int { max(16, 2 * model.network.receptiveRadius) }
+
+    /// - Parameter overlap: nil: `defaultOverlap(for:)`.
+    /// - Parameter margin: nil: the network's receptive radius (at most half the overlap).
+    /// - Throws: InferenceError unless tile >= 1, 0 <= overlap < tile, 0 <= 2 x margin <= overlap and batchSize >= 1.
+    public init(
+        model: PatchModel, tile: Int = defaultTile, overlap: Int? = nil, batchSize: Int = 4,
+        statistics: Statistics = .image, margin: Int? = nil
+    ) throws {
+        let overlap = overlap ?? min(Self.defaultOverlap(for: model), tile - 1)
         guard tile >= 1 else { throw InferenceError("tile must be >= 1 (got \(tile))") }
         guard overlap >= 0 && overlap < tile else {
             throw InferenceError("overlap must be in 0..<tile (\(tile)), got \(overlap)")
@@ -39,6 +64,12 @@ public struct TiledRestore {
         self.tile = tile
         self.overlap = overlap
         self.batchSize = batchSize
+        self.statistics = statistics
+        let m = margin ?? min(model.network.receptiveRadius, overlap / 2)
+        guard m >= 0 && 2 * m <= overlap else {
+            throw InferenceError("margin must be in 0...overlap / 2 (\(overlap / 2)), got \(m)")
+        }
+        self.margin = m
     }
 
     /// - Parameter image: linear HDR, (1, 3, H, W), >= 0.
@@ -49,8 +80,9 @@ public struct TiledRestore {
             "TiledRestore: expected (1, 3, H, W), got \(image.shape)")
         let h = image.shape[2]
         let w = image.shape[3]
-        let grid = TileGrid(width: w, height: h, tile: tile, overlap: overlap)
-        if grid.tileCount == 1 { return run([image], width: w, height: h)[0] }
+        let grid = TileGrid(width: w, height: h, tile: tile, overlap: overlap, margin: margin)
+        let stats = statistics == .image ? imageStatistics(image) : nil
+        if grid.tileCount == 1 { return run([image], width: w, height: h, statistics: stats)[0] }
 
         let th = grid.tileHeight
         let tw = grid.tileWidth
@@ -60,7 +92,7 @@ public struct TiledRestore {
         for first in Swift.stride(from: 0, to: origins.count, by: batchSize) {
             let chunk = origins[first..<min(first + batchSize, origins.count)]
             let tiles = chunk.map { crop(image, x: grid.xStarts[$0.0], y: grid.yStarts[$0.1], width: tw, height: th) }
-            let outs = run(tiles, width: tw, height: th)
+            let outs = run(tiles, width: tw, height: th, statistics: stats)
             for (out, (i, j)) in zip(outs, chunk) {
                 let x0 = grid.xStarts[i]
                 let y0 = grid.yStarts[j]
@@ -70,7 +102,10 @@ public struct TiledRestore {
                     for y in 0..<th {
                         let src = (c * th + y) * tw
                         let dst = c * plane + (y0 + y) * w + x0
-                        for x in 0..<tw { acc[dst + x] += wy[y] * wx[x] * Double(out.storage[src + x]) }
+                        // A weight of 0 (inside a margin) must not turn an infinite output into NaN.
+                        for x in 0..<tw where wy[y] * wx[x] != 0 {
+                            acc[dst + x] += wy[y] * wx[x] * Double(out.storage[src + x])
+                        }
                     }
                 }
             }
@@ -80,11 +115,13 @@ public struct TiledRestore {
 
     /// Forward passes of same-sized (1, 3, height, width) tiles as one batch, padded for the network
     /// and cropped back. - Returns: one (1, 3, height, width) output per tile.
-    func run(_ tiles: [Tensor], width: Int, height: Int) -> [Tensor] {
+    func run(_ tiles: [Tensor], width: Int, height: Int, statistics: (lo: Float, hi: Float)?) -> [Tensor] {
         let m = model.model.sizeMultiple
         let pw = (width + m - 1) / m * m
         let ph = (height + m - 1) / m * m
-        if tiles.count == 1 && pw == width && ph == height { return [model.forward(tiles[0]).output] }
+        if tiles.count == 1 && pw == width && ph == height {
+            return [model.forward(tiles[0], statistics: statistics).output]
+        }
         let per = 3 * ph * pw
         var batch = Tensor(zeros: [tiles.count, 3, ph, pw])
         for (n, t) in tiles.enumerated() {
@@ -97,7 +134,7 @@ public struct TiledRestore {
                 }
             }
         }
-        let out = model.forward(batch).output
+        let out = model.forward(batch, statistics: statistics).output
         return tiles.indices.map { n in
             var storage = [Float]()
             storage.reserveCapacity(3 * height * width)
@@ -109,6 +146,19 @@ public struct TiledRestore {
             }
             return Tensor(shape: [1, 3, height, width], storage: storage)
         }
+    }
+
+    /// LogNorm's lo and hi of the whole image (the same log as LogNorm's, so a single tile gets its own).
+    func imageStatistics(_ image: Tensor) -> (lo: Float, hi: Float) {
+        let eps = model.logNorm.eps
+        var lo = Float.infinity
+        var hi = -Float.infinity
+        for v in image.storage {
+            let l = Float(log(Double(v + eps)))
+            lo = min(lo, l)
+            hi = max(hi, l)
+        }
+        return (lo, hi)
     }
 
     /// The (1, 3, height, width) window of `image` at (x, y).
