@@ -108,5 +108,8 @@ public enum ComparisonPicture {
     public static let caption =
         "Input | restored | target, tone-mapped as PSNR-mu sees them (mu-law of tanh(x / q), q the target's 99th "
         + "percentile), and the log error |log(restored) - log(target)| from 0 (black) to 1 or more (pale yellow); "
-        + "crops of \(crop) x \(crop) centred on the target's brightest pixel."
+        + "crops of \(crop) x \(crop) centred on the target's brightest pixel. val-*: validation images; test-*: the "
+        + "held-out test set, one per source photograph; overflow-step<N>-*: the training patches of the worst "
+        + "overflow incidents (most overflow pixels), at the incident's crop position before augmentation, restored "
+        + "by the checkpoint the run ended with (not by the model of step N)."
 }

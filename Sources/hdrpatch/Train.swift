@@ -149,6 +149,8 @@ struct Train: ParsableCommand {
                 try Self.writePictures(
                     p.dataset, indices: p.indices, prefix: p.prefix, into: run.images, restorer: restorer)
             }
+            try Self.writeOverflowPictures(
+                run: run, trainSet: trainSet, patch: cfg.data.patchSize, restorer: restorer)
         }
         log.sync()
 
@@ -219,6 +221,48 @@ struct Train: ParsableCommand {
         return MetricsRecord(
             kind: "test", step: loaded.step ?? 0, epoch: 0, wallSeconds: wallSeconds, model: model,
             identity: identity, weights: loaded.weights.rawValue, data: root, checkpoint: weights)
+    }
+
+    /// The training patches of the run's worst overflow incidents (most overflow pixels first, at most 3, one per
+    /// pair file): `overflow-step<step>-<pair>.png`, the patch at the incident's crop position (before
+    /// augmentation), restored by the checkpoint the run ended with, not by the model of the incident's step.
+    static func writeOverflowPictures(
+        run: RunDirectory, trainSet: PairedDataset, patch: Int, restorer: TiledRestore
+    )
+        throws
+    {
+        let incidents = try RunLogReader.read(dir: run.path).incidents.filter { $0.kind == .overflow }
+        var seen = Set<String>()
+        let worst = incidents.sorted { ($0.value, -$0.step) > ($1.value, -$1.step) }.filter {
+            seen.insert($0.file).inserted
+        }
+        guard !worst.isEmpty else { return }
+        try FileManager.default.createDirectory(atPath: run.images, withIntermediateDirectories: true)
+        for incident in worst.prefix(3) {
+            guard let i = trainSet.pairs.firstIndex(where: { $0.name == incident.file }) else { continue }
+            let (input, target) = try trainSet.images(i)
+            let w = min(patch, input.width)
+            let h = min(patch, input.height)
+            let x0 = min(max(0, incident.x), input.width - w)
+            let y0 = min(max(0, incident.y), input.height - h)
+            func crop(_ img: HDRImage) -> HDRImage {
+                var px = [Float](repeating: 0, count: 3 * w * h)
+                for c in 0..<3 {
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            px[(c * h + y) * w + x] = img.pixels[c * img.planeCount + (y0 + y) * img.width + x0 + x]
+                        }
+                    }
+                }
+                return HDRImage(width: w, height: h, pixels: px)
+            }
+            let (ci, ct) = (crop(input), crop(target))
+            let out = restorer.restore(Tensor(shape: [1, 3, h, w], storage: ci.pixels))
+            let name = (incident.file as NSString).deletingPathExtension
+            try ComparisonPicture.write(
+                run.images + "/overflow-step\(incident.step)-\(name).png", input: ci,
+                restored: HDRImage(width: w, height: h, pixels: out.storage), target: ct)
+        }
     }
 
     /// `<dir>/<prefix>-<pair>.png` for each index: input | restored | target | log-error heat map.

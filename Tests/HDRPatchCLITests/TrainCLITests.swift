@@ -110,6 +110,34 @@ struct TrainCLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("run2") + "/metrics.jsonl"))
     }
 
+    /// A run with overflow incidents (a low overflow limit, Mode A from the default init) pictures the training
+    /// patches of its worst incidents, one per pair file, at most 3, and the report embeds them.
+    @Test func theWorstOverflowPatchesArePictured() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 8)
+        let run = dir.file("run")
+        let r = try CLI.run(
+            [
+                "train", "--config", config, "--run-dir", run, "--set",
+                "residual={mode: fixed_cap, cap: 16, alpha: 1.2, clamp: null}",
+                "--set", "train.zero_init_output=false", "--set", "monitor.overflow_limit=1.0"
+            ], timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        let incidents = try RunLogReader.read(dir: run).incidents.filter { $0.kind == .overflow }
+        try #require(!incidents.isEmpty, "the run must overflow for this test")
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: run + "/images").filter {
+            $0.hasPrefix("overflow-")
+        }
+        let files = Set(incidents.map(\.file))
+        #expect(pictures.count == min(3, files.count))
+        // The worst incident (most overflow pixels) is among them, named by its step and pair.
+        let worst = try #require(incidents.max { ($0.value, -$0.step) < ($1.value, -$1.step) })
+        let name = (worst.file as NSString).deletingPathExtension
+        #expect(pictures.contains("overflow-step\(worst.step)-\(name).png"), "\(pictures)")
+        let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(html.contains("<img alt=\"overflow-step\(worst.step)-\(name).png\""))
+    }
+
     @Test func configErrorsAreOneLineAndNothingRuns() throws {
         let dir = ScratchDir()
         let config = try Self.writeConfig(dir)
