@@ -34,7 +34,8 @@ enum AblationHTML {
         for (i, glance) in AblationText.glance(c).enumerated() {
             s += "<h2>\(h(glance.title))</h2>\n"
             s += ReportHTML.table(
-                glance.header, glance.rows, numeric: Set((glance.header.count - 6)..<glance.header.count - 1))
+                glance.header, glance.rows,
+                numeric: Set((glance.header.count - AblationText.glanceColumns.count)..<glance.header.count - 1))
             if let grid = grids.first(where: { $0.task == c.tasks[i] }) {
                 s += "<h2>\(h(grid.title))</h2>\n<p class=\"note\">PSNR-mu gain over the identity and what went wrong, "
                 s +=

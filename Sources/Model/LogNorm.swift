@@ -53,6 +53,23 @@ public struct LogNorm: Sendable, Equatable {
         self.denomFloor = denomFloor
     }
 
+    /// log(x + eps): x + eps in float32, the logarithm in Double, rounded once.
+    @inline(__always)
+    static func logValue(_ x: Float, eps: Float) -> Float { Float(log(Double(x + eps))) }
+
+    /// The minimum and maximum of log(x + eps) over every value of `x`: what `statistics` takes to normalise
+    /// several tiles of one image alike.
+    public func logRange(_ x: Tensor) -> (lo: Float, hi: Float) {
+        var lo = Float.infinity
+        var hi = -Float.infinity
+        for v in x.storage {
+            let l = Self.logValue(v, eps: eps)
+            lo = min(lo, l)
+            hi = max(hi, l)
+        }
+        return (lo, hi)
+    }
+
     /// - Parameter x: linear values, (N, C, H, W) or any shape whose first axis is the sample.
     public func callAsFunction(_ x: Tensor) -> LogNormalized {
         var result = LogNormalized()
@@ -113,7 +130,7 @@ public struct LogNorm: Sendable, Equatable {
                 var mn = Float.infinity
                 var mx = -Float.infinity
                 for i in (s * m)..<((s + 1) * m) {
-                    let v = Float(log(Double(source[i] + eps)))
+                    let v = LogNorm.logValue(source[i], eps: eps)
                     logs[i] = v
                     mn = min(mn, v)
                     mx = max(mx, v)

@@ -33,7 +33,7 @@ public enum ReportHTML {
             s += table(["Metric", "Model", "Identity", "Gain"], r.testTable, numeric: [1, 2, 3])
         }
         if !r.pictures.isEmpty {
-            s += "<h2>Pictures</h2>\n<p class=\"note\">\(h(ComparisonPicture.caption))</p>\n"
+            s += "<h2>Pictures</h2>\n<p class=\"note\">\(h(RunDirectory.imagesCaption))</p>\n"
             for p in r.pictures {
                 s += "<figure><img alt=\"\(h(p.name))\" src=\"data:image/png;base64,"
                 s +=

@@ -19,7 +19,7 @@ enum ReportMarkdown {
             s += ReportText.markdownTable(["Metric", "Model", "Identity", "Gain"], r.testTable) + "\n\n"
         }
         if !r.pictures.isEmpty {
-            s += "## Pictures\n\n\(ComparisonPicture.caption)\n\n"
+            s += "## Pictures\n\n\(RunDirectory.imagesCaption)\n\n"
             s +=
                 r.pictures.map { "![\($0.name)](\(RunDirectory.imagesName)/\($0.name))" }.joined(separator: "\n")
                 + "\n\n"

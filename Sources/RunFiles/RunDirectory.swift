@@ -21,8 +21,18 @@ public struct RunDirectory: Sendable, Equatable {
     public static let reportMarkdownName = "report.md"
     /// What `ablate` captures of a run's output (stdout and stderr of its `train`).
     public static let trainLogName = "train.log"
-    /// The pictures written when the run ends (`val-<pair>.png`, `test-<pair>.png`), which the report embeds.
+    /// The pictures written when the run ends (`val-<pair>.png`, `test-<pair>.png`, `overflow-step<N>-<pair>.png`),
+    /// which the report embeds.
     public static let imagesName = "images"
+    /// What every picture in `images/` shows (Training's ComparisonPicture draws them), for the report's caption.
+    public static let imagesCaption =
+        "Input | restored | target, tone-mapped as PSNR-mu sees them (mu-law of tanh(x / q), q the target's 99th "
+        + "percentile), and the log error |log(restored + eps) - log(target + eps)| (the model's eps) from 0 (black) to 1 or more "
+        + "(pale yellow); "
+        + "crops of 256 x 256 centred on the target's brightest pixel. val-*: validation images; test-*: the "
+        + "held-out test set, one per source photograph; overflow-step<N>-*: the training patches of the worst "
+        + "overflow incidents (most overflow pixels), at the incident's crop position before augmentation, restored "
+        + "by the checkpoint the run ended with (not by the model of step N)."
 
     public func file(_ name: String) -> String { path + "/" + name }
 

@@ -49,7 +49,8 @@ struct Evaluate: ParsableCommand {
                 guard let images else { return }
                 let name = (dataset.pairs[i].name as NSString).deletingPathExtension
                 try ComparisonPicture.write(
-                    images + "/\(name).png", input: input, restored: restored, target: target)
+                    images + "/\(name).png", input: input, restored: restored, target: target,
+                    eps: loaded.model.logNorm.eps)
             }
             if json {
                 let info = CheckpointInfo(

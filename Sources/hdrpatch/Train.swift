@@ -133,24 +133,22 @@ struct Train: ParsableCommand {
             let weights = FileManager.default.fileExists(atPath: run.best) ? run.best : run.latestWeights
             let loaded = try CheckpointModel.load(checkpoint: weights)
             let restorer = try TiledRestore(model: loaded.model)
-            var pictures: [(prefix: String, dataset: PairedDataset, indices: [Int])] = [
-                ("val", valSet, Array(valSet.pairs.indices.prefix(Self.picturesPerSet)))
-            ]
+            let pictures = Pictures(dir: run.images, eps: loaded.model.logNorm.eps)
+            try pictures.write(
+                valSet, indices: Array(valSet.pairs.indices.prefix(Self.picturesPerSet)), prefix: "val",
+                restorer: restorer)
             if let testSet = cfg.data.test {
                 let dataset = try PairedDataset(
                     root: testSet, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0), warn: warnings.closure)
                 let wall = outcome.lastValidation?.wallSeconds ?? 0
                 test = try Self.scoreTestSet(
-                    dataset, root: testSet, loaded: loaded, weights: weights, restorer: restorer, wallSeconds: wall)
+                    dataset, root: testSet, loaded: loaded, weights: weights, restorer: restorer, wallSeconds: wall,
+                    pictures: pictures, picture: Set(Self.pictureIndices(dataset, root: testSet)))
                 try log.append(test!)
-                pictures.append(("test", dataset, Self.pictureIndices(dataset, root: testSet)))
             }
-            for p in pictures {
-                try Self.writePictures(
-                    p.dataset, indices: p.indices, prefix: p.prefix, into: run.images, restorer: restorer)
-            }
-            try Self.writeOverflowPictures(
-                run: run, trainSet: trainSet, patch: cfg.data.patchSize, restorer: restorer)
+            try pictures.writeOverflowPatches(
+                incidents: try RunLogReader.incidents(path: run.incidents), trainSet: trainSet,
+                patch: cfg.data.patchSize, restorer: restorer)
         }
         log.sync()
 
@@ -209,75 +207,77 @@ struct Train: ParsableCommand {
     }
 
     /// The held-out set scored once, each image restored whole exactly as `evaluate` does: the same numbers
-    /// `hdrpatch evaluate` prints for that checkpoint.
+    /// `hdrpatch evaluate` prints for that checkpoint. The pairs in `picture` are pictured from the same restore.
     static func scoreTestSet(
         _ dataset: PairedDataset, root: String, loaded: CheckpointModel.Loaded, weights: String,
-        restorer: TiledRestore, wallSeconds: Double
+        restorer: TiledRestore, wallSeconds: Double, pictures: Pictures, picture: Set<Int>
     ) throws -> MetricsRecord {
         FileHandle.standardOutput.write(
             Data("test: scoring \(weights) on \(root) (\(dataset.pairs.count) held-out images)\n".utf8))
         let (model, identity) = try Evaluator.scoreImages(
-            of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer)
+            of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
+        ) { i, input, restored, target in
+            guard picture.contains(i) else { return }
+            try pictures.write("test-" + dataset.pairs[i].name, input: input, restored: restored, target: target)
+        }
         return MetricsRecord(
             kind: "test", step: loaded.step ?? 0, epoch: 0, wallSeconds: wallSeconds, model: model,
             identity: identity, weights: loaded.weights.rawValue, data: root, checkpoint: weights)
     }
 
-    /// The training patches of the run's worst overflow incidents (most overflow pixels first, at most 3, one per
-    /// pair file): `overflow-step<step>-<pair>.png`, the patch at the incident's crop position (before
-    /// augmentation), restored by the checkpoint the run ended with, not by the model of the incident's step.
-    static func writeOverflowPictures(
-        run: RunDirectory, trainSet: PairedDataset, patch: Int, restorer: TiledRestore
-    )
-        throws
-    {
-        let incidents = try RunLogReader.read(dir: run.path).incidents.filter { $0.kind == .overflow }
-        var seen = Set<String>()
-        let worst = incidents.sorted { ($0.value, -$0.step) > ($1.value, -$1.step) }.filter {
-            seen.insert($0.file).inserted
-        }
-        guard !worst.isEmpty else { return }
-        try FileManager.default.createDirectory(atPath: run.images, withIntermediateDirectories: true)
-        for incident in worst.prefix(3) {
-            guard let i = trainSet.pairs.firstIndex(where: { $0.name == incident.file }) else { continue }
-            let (input, target) = try trainSet.images(i)
-            let w = min(patch, input.width)
-            let h = min(patch, input.height)
-            let x0 = min(max(0, incident.x), input.width - w)
-            let y0 = min(max(0, incident.y), input.height - h)
-            func crop(_ img: HDRImage) -> HDRImage {
-                var px = [Float](repeating: 0, count: 3 * w * h)
-                for c in 0..<3 {
-                    for y in 0..<h {
-                        for x in 0..<w {
-                            px[(c * h + y) * w + x] = img.pixels[c * img.planeCount + (y0 + y) * img.width + x0 + x]
-                        }
-                    }
-                }
-                return HDRImage(width: w, height: h, pixels: px)
-            }
-            let (ci, ct) = (crop(input), crop(target))
-            let out = restorer.restore(Tensor(shape: [1, 3, h, w], storage: ci.pixels))
-            let name = (incident.file as NSString).deletingPathExtension
-            try ComparisonPicture.write(
-                run.images + "/overflow-step\(incident.step)-\(name).png", input: ci,
-                restored: HDRImage(width: w, height: h, pixels: out.storage), target: ct)
-        }
-    }
+    /// The pictures of a run's `images/` (ComparisonPicture), with the model's LogNorm eps for the heat map.
+    struct Pictures {
+        let dir: String
+        let eps: Float
 
-    /// `<dir>/<prefix>-<pair>.png` for each index: input | restored | target | log-error heat map.
-    static func writePictures(
-        _ dataset: PairedDataset, indices: [Int], prefix: String, into dir: String, restorer: TiledRestore
-    ) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for i in indices {
-            let (input, target) = try dataset.images(i)
-            let shape = [1, 3, input.height, input.width]
-            let out = restorer.restore(Tensor(shape: shape, storage: input.pixels))
-            let restored = HDRImage(width: input.width, height: input.height, pixels: out.storage)
-            let name = (dataset.pairs[i].name as NSString).deletingPathExtension
+        /// `<dir>/<name without extension>.png`.
+        func write(_ name: String, input: HDRImage, restored: HDRImage, target: HDRImage) throws {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try ComparisonPicture.write(
-                dir + "/\(prefix)-\(name).png", input: input, restored: restored, target: target)
+                dir + "/" + (name as NSString).deletingPathExtension + ".png", input: input, restored: restored,
+                target: target, eps: eps)
+        }
+
+        /// `<prefix>-<pair>.png` for each index, each image restored whole.
+        func write(_ dataset: PairedDataset, indices: [Int], prefix: String, restorer: TiledRestore) throws {
+            for i in indices {
+                let (input, target) = try dataset.images(i)
+                let out = restorer.restore(Tensor(shape: [1, 3, input.height, input.width], storage: input.pixels))
+                try write(
+                    prefix + "-" + dataset.pairs[i].name, input: input,
+                    restored: HDRImage(width: input.width, height: input.height, pixels: out.storage), target: target)
+            }
+        }
+
+        /// The training patches of the worst overflow incidents (most overflow pixels first, at most 3, one per
+        /// pair file): `overflow-step<step>-<pair>.png`, the patch at the incident's crop position (before
+        /// augmentation), restored by the checkpoint the run ended with, not by the model of the incident's step.
+        func writeOverflowPatches(
+            incidents: [Incident], trainSet: PairedDataset, patch: Int, restorer: TiledRestore
+        )
+            throws
+        {
+            var seen = Set<String>()
+            let worst = incidents.filter { $0.kind == .overflow }.sorted { ($0.value, -$0.step) > ($1.value, -$1.step) }
+                .filter { seen.insert($0.file).inserted }
+            for incident in worst.prefix(3) {
+                guard let i = trainSet.pairs.firstIndex(where: { $0.name == incident.file }) else { continue }
+                let (input, target) = try trainSet.images(i)
+                let (w, h) = (min(patch, input.width), min(patch, input.height))
+                let x0 = min(max(0, incident.x), input.width - w)
+                let y0 = min(max(0, incident.y), input.height - h)
+                func crop(_ img: HDRImage) -> Tensor {
+                    restorer.crop(
+                        Tensor(shape: [1, 3, img.height, img.width], storage: img.pixels), x: x0, y: y0, width: w,
+                        height: h)
+                }
+                let (ci, ct) = (crop(input), crop(target))
+                try write(
+                    "overflow-step\(incident.step)-" + incident.file,
+                    input: HDRImage(width: w, height: h, pixels: ci.storage),
+                    restored: HDRImage(width: w, height: h, pixels: restorer.restore(ci).storage),
+                    target: HDRImage(width: w, height: h, pixels: ct.storage))
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 // The report as written: incident order and cap, well-formed offline HTML, Markdown tables, determinism.
+import EXRIO
 import Foundation
 import Reports
 import RunFiles
@@ -151,5 +152,27 @@ struct RunReportTests {
         #expect(
             r.incidentTables.first?.note
                 == "By pair file, most first (source images unknown: the run's config names no training set).")
+    }
+
+    /// The run's images/*.png, embedded as data URIs in report.html (no file fetched) and linked from report.md.
+    @Test func theReportEmbedsTheRunsPictures() throws {
+        let dir = ScratchDir()
+        try SyntheticRun.write(into: dir.path, validation: true)
+        let images = RunDirectory(dir.path).images
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        let rgb: [UInt8] = (0..<18).map { UInt8($0 * 14) }
+        try PNGFile.write(images + "/val-b.png", rgb: rgb, width: 3, height: 2)
+        try PNGFile.write(images + "/test-a.png", rgb: rgb.reversed(), width: 3, height: 2)
+        let r = try RunReport.load(dir.path)
+        #expect(r.pictures.map(\.name) == ["test-a.png", "val-b.png"])
+        let png = try FileBytes.read(images + "/val-b.png")
+        let paths = try r.write()
+        let html = try String(contentsOfFile: paths.html, encoding: .utf8)
+        #expect(
+            html.contains("<img alt=\"val-b.png\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"))
+        let md = try String(contentsOfFile: paths.markdown, encoding: .utf8)
+        #expect(
+            md.contains("## Pictures\n\n")
+                && md.contains("![test-a.png](images/test-a.png)\n![val-b.png](images/val-b.png)"))
     }
 }

@@ -31,22 +31,32 @@ public enum ImageMetrics {
         return min(10 * log10(peak * peak / mse), psnrCap)
     }
 
+    /// PSNR-mu's normaliser q of a reference: max(its 99th percentile (`Quantile.linear`), 1e-8).
+    public static func muNormaliser(_ reference: some Collection<Float>) -> Double {
+        max(Quantile.linear(reference, percentile), quantileFloor)
+    }
+
+    static let invLogMu = 1 / log1p(mu)
+
+    /// PSNR-mu's tone map T(x) = log(1 + mu tanh(max(x, 0) / q)) / log(1 + mu), in [0, 1]; NaN stays NaN. The
+    /// report's pictures use it too, so they show what the metric scores.
+    @inline(__always)
+    public static func muTonemap(_ x: Float, q: Double) -> Double {
+        let v = Double(x)
+        if v.isNaN { return .nan }
+        return log1p(mu * tanh(max(v, 0) / q)) * invLogMu
+    }
+
     /// NTIRE PSNR-mu: q = max(99th percentile of the reference (`Quantile.linear`), 1e-8);
     /// T(x) = log(1 + mu tanh(max(x, 0) / q)) / log(1 + mu), mu = 5000; PSNR of T(output) vs T(reference),
     /// peak 1, MSE over every value. x is clamped at 0 before tanh, as the mu_law_l1 loss does (outputs
     /// can be as low as -eps). An +inf output maps to T = 1 (tanh saturates): it still costs PSNR.
     public static func psnrMu(output: some Collection<Float>, reference: some Collection<Float>) -> Double {
         precondition(output.count == reference.count && !reference.isEmpty, "psnrMu: sizes differ or empty")
-        let q = max(Quantile.linear(reference, percentile), quantileFloor)
-        let invLogMu = 1 / log1p(mu)
-        func t(_ x: Float) -> Double {
-            let v = Double(x)
-            if v.isNaN { return .nan }
-            return log1p(mu * tanh(max(v, 0) / q)) * invLogMu
-        }
+        let q = muNormaliser(reference)
         var sum = 0.0
         for (o, r) in zip(output, reference) {
-            let e = t(o) - t(r)
+            let e = muTonemap(o, q: q) - muTonemap(r, q: q)
             sum += e * e
         }
         return psnr(mse: sum / Double(reference.count), peak: 1)

@@ -1,6 +1,5 @@
 // Restores a full image of any size with a patch model: overlapping tiles, each through PatchModel.forward,
 // blended with TileGrid's weights.
-import Glibc
 import Model
 import Numerics
 
@@ -81,7 +80,7 @@ public struct TiledRestore {
         let h = image.shape[2]
         let w = image.shape[3]
         let grid = TileGrid(width: w, height: h, tile: tile, overlap: overlap, margin: margin)
-        let stats = statistics == .image ? imageStatistics(image) : nil
+        let stats = statistics == .image ? model.logNorm.logRange(image) : nil
         if grid.tileCount == 1 { return run([image], width: w, height: h, statistics: stats)[0] }
 
         let th = grid.tileHeight
@@ -148,21 +147,8 @@ public struct TiledRestore {
         }
     }
 
-    /// LogNorm's lo and hi of the whole image (the same log as LogNorm's, so a single tile gets its own).
-    func imageStatistics(_ image: Tensor) -> (lo: Float, hi: Float) {
-        let eps = model.logNorm.eps
-        var lo = Float.infinity
-        var hi = -Float.infinity
-        for v in image.storage {
-            let l = Float(log(Double(v + eps)))
-            lo = min(lo, l)
-            hi = max(hi, l)
-        }
-        return (lo, hi)
-    }
-
     /// The (1, 3, height, width) window of `image` at (x, y).
-    func crop(_ image: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {
+    public func crop(_ image: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {
         let h = image.shape[2]
         let w = image.shape[3]
         var storage = [Float]()

@@ -1,6 +1,6 @@
 // The picture a report shows for one image: input | restored | target | log-error heat map, side by side, as 8-bit
-// RGB (PNG through EXRIO.PNGFile). The three images share one tone map, the one PSNR-mu scores: the mu-law of
-// tanh(x / q) with q the target's 99th percentile, so what looks different is what the metric counts.
+// RGB (PNG through EXRIO.PNGFile). The three images share one tone map, the one PSNR-mu scores
+// (ImageMetrics.muTonemap with the target's normaliser), so what looks different is what the metric counts.
 import EXRIO
 import Foundation
 
@@ -12,7 +12,6 @@ public enum ComparisonPicture {
     static let gap = 4
     /// The heat map's top: |log error| of 1.0 (a factor e) and above is the brightest colour.
     public static let heatTop = 1.0
-    static let eps: Float = 1e-4
     /// Inferno-like stops, black to pale yellow (perceptually ordered, readable in grey).
     static let stops: [(Double, Double, Double)] = [
         (0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)
@@ -36,8 +35,10 @@ public enum ComparisonPicture {
     }
 
     /// The composite as (rgb bytes, width, height): four panels of min(crop, image) pixels.
+    /// - Parameter eps: the model's LogNorm eps: the heat map is |log(restored + eps) - log(target + eps)| averaged
+    ///   over the channels, the per-pixel log-L1 the metrics report.
     public static func render(
-        input: HDRImage, restored: HDRImage, target: HDRImage
+        input: HDRImage, restored: HDRImage, target: HDRImage, eps: Float
     ) -> (
         rgb: [UInt8], width: Int, height: Int
     ) {
@@ -47,11 +48,10 @@ public enum ComparisonPicture {
         let w = min(crop, target.width)
         let h = min(crop, target.height)
         let (ox, oy) = cropOrigin(target: target, w: w, h: h)
-        let q = max(Double(percentile99(target.pixels)), 1e-8)
-        let invLogMu = 1 / log1p(5000.0)
+        let q = ImageMetrics.muNormaliser(target.pixels)
         func tone(_ v: Float) -> UInt8 {
-            let t = log1p(5000 * tanh(max(Double(v), 0) / q)) * invLogMu
-            return UInt8(max(0, min(255, (t * 255).rounded())))
+            let t = ImageMetrics.muTonemap(v, q: q)
+            return t.isNaN ? 255 : UInt8(max(0, min(255, (t * 255).rounded())))
         }
         let outW = 4 * w + 3 * gap
         var rgb = [UInt8](repeating: 255, count: outW * h * 3)
@@ -89,27 +89,13 @@ public enum ComparisonPicture {
         return (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
     }
 
-    /// numpy's percentile 99 (linear interpolation) over every value, as PSNR-mu takes it.
-    static func percentile99(_ v: [Float]) -> Float {
-        let s = v.sorted()
-        let h = 0.99 * Double(s.count - 1)
-        let lo = Int(h)
-        let hi = min(lo + 1, s.count - 1)
-        return Float(Double(s[lo]) + (h - Double(lo)) * Double(s[hi] - s[lo]))
-    }
-
     /// Renders and writes the PNG atomically.
-    public static func write(_ path: String, input: HDRImage, restored: HDRImage, target: HDRImage) throws {
-        let p = render(input: input, restored: restored, target: target)
+    public static func write(
+        _ path: String, input: HDRImage, restored: HDRImage, target: HDRImage, eps: Float
+    )
+        throws
+    {
+        let p = render(input: input, restored: restored, target: target, eps: eps)
         try PNGFile.write(path, rgb: p.rgb, width: p.width, height: p.height)
     }
-
-    /// What every picture shows, for captions.
-    public static let caption =
-        "Input | restored | target, tone-mapped as PSNR-mu sees them (mu-law of tanh(x / q), q the target's 99th "
-        + "percentile), and the log error |log(restored) - log(target)| from 0 (black) to 1 or more (pale yellow); "
-        + "crops of \(crop) x \(crop) centred on the target's brightest pixel. val-*: validation images; test-*: the "
-        + "held-out test set, one per source photograph; overflow-step<N>-*: the training patches of the worst "
-        + "overflow incidents (most overflow pixels), at the incident's crop position before augmentation, restored "
-        + "by the checkpoint the run ended with (not by the model of step N)."
 }
