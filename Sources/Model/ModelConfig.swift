@@ -4,7 +4,8 @@ import Numerics
 
 /// `arch: plain` (keys `depth` default 5, `width` default 32, `conv_algorithm` default auto) or `arch: unet`
 /// (`width` default 16, `levels` default 2). A key of the other architecture is a config error, not silently
-/// ignored.
+/// ignored. `inputs` and `clip_level` in the same section are NetworkInputs': read them first
+/// (`NetworkInputs(config:)`), then this finishes the section.
 public enum ModelConfig: Sendable, Equatable {
     /// conv: how the 3x3 convolutions are computed (auto: Winograd for width -> width layers, direct for the
     /// 3-channel first and last; direct; winograd). Same network and parameters either way.
@@ -41,17 +42,18 @@ public enum ModelConfig: Sendable, Equatable {
                 width: try c.value("width", default: 16, in: .within(1...1024)),
                 levels: try c.value("levels", default: 2, in: .within(1...8)))
         }
-        try c.finish(known: own + ["arch"])
+        try c.finish(known: own + ["arch"] + NetworkInputs.keys)
     }
 
     /// A new network of this architecture (parameters still to be allocated and initialised).
-    public func makeNetwork() -> any PatchNetwork {
+    /// - Parameter inputChannels: channels of its input (NetworkInputs.channels; 3 for LogNorm's output alone).
+    public func makeNetwork(inputChannels: Int = 3) -> any PatchNetwork {
         switch self {
         case .plain(let depth, let width, let conv):
-            let net = PlainNet(depth: depth, width: width)
+            let net = PlainNet(depth: depth, width: width, inputChannels: inputChannels)
             net.convAlgorithm = conv
             return net
-        case .unet(let width, let levels): return UNet(width: width, levels: levels)
+        case .unet(let width, let levels): return UNet(width: width, levels: levels, inputChannels: inputChannels)
         }
     }
 

@@ -5,6 +5,7 @@ import Numerics
 /// Owns the network, the head and the parameter store (network parameters, then `head.scale` if learnable).
 public final class PatchModel: @unchecked Sendable {
     public let model: ModelConfig
+    public let inputs: NetworkInputs
     public let residual: ResidualConfig
     public let logNorm: LogNorm
     public let network: any PatchNetwork
@@ -14,6 +15,8 @@ public final class PatchModel: @unchecked Sendable {
     /// caller that still holds the previous pass keeps its values (the write then copies), and a training
     /// loop that drops it allocates nothing here.
     private var norm = LogNormalized()
+    /// The network's input when `inputs` has planes besides log_norm (else the network reads norm.normalized).
+    private var networkInput = Tensor(zeros: [0])
     private var delta = Tensor(zeros: [0]), headCache = ResidualHead.Cache(), output = Tensor(zeros: [0])
     private var gtDelta = Tensor(zeros: [0]), dP = Tensor(zeros: [0])
 
@@ -34,14 +37,16 @@ public final class PatchModel: @unchecked Sendable {
     /// choice) the network's output layer starts at zero, so p = 0, delta = 0 and the untrained model is exactly
     /// the identity baseline (output = input up to exp/log rounding): training starts from what it must beat
     /// instead of from a random multiplicative residual of up to e^(cap * tanh(p)).
+    /// `inputs` (default: log_norm alone) decides the network's input channels.
     public init(
-        model: ModelConfig, residual: ResidualConfig, logNorm: LogNorm, stateSlots: Int, seed: UInt64,
-        zeroOutputLayer: Bool = false
+        model: ModelConfig, inputs: NetworkInputs = .logNormOnly, residual: ResidualConfig, logNorm: LogNorm,
+        stateSlots: Int, seed: UInt64, zeroOutputLayer: Bool = false
     ) throws {
         self.model = model
+        self.inputs = inputs
         self.residual = residual
         self.logNorm = logNorm
-        network = model.makeNetwork()
+        network = model.makeNetwork(inputChannels: inputs.channels)
         head = ResidualHead(config: residual)
         store = try ParameterStore(layout: network.parameterLayout + head.parameterLayout, stateSlots: stateSlots)
         network.initialize(store, seed: seed)
@@ -66,7 +71,14 @@ public final class PatchModel: @unchecked Sendable {
         // The network may still hold last step's normalized input (for its backward): let go before rewriting it.
         network.releaseInputs()
         logNorm(input, into: &norm, statistics: statistics)
-        let p = network.forward(norm.normalized, store: store)
+        let x: Tensor
+        if inputs.planes.count == 1 {
+            x = norm.normalized
+        } else {
+            inputs.assemble(input: input, norm: norm, into: &networkInput)
+            x = networkInput
+        }
+        let p = network.forward(x, store: store)
         head.forward(delta: &delta, p: p, cache: &headCache, denom: norm.denom, learnedScale: learnedScale)
         Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps, into: &output)
         return Pass(norm: norm, p: p, delta: delta, headCache: headCache, output: output)

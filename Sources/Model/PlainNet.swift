@@ -1,7 +1,7 @@
 // `arch: plain`: a stack of 3x3 convolutions with LeakyReLU(0.2) between them.
 import Numerics
 
-/// depth conv3x3 layers (padding 1): 3 -> width -> ... -> width -> 3, LeakyReLU(0.2) after every layer but
+/// depth conv3x3 layers (padding 1): 3 (or the input's channels) -> width -> ... -> width -> 3, LeakyReLU(0.2) after every layer but
 /// the last, no final activation. Parameters `layers.<i>.weight` (out, in, 3, 3) and `layers.<i>.bias` (out),
 /// i = 0 ..< depth, exactly PyTorch's `nn.ModuleList` of `nn.Conv2d` named `layers`.
 /// Runs on `Conv3x3Stack` (padded activations, whole images per thread).
@@ -16,11 +16,13 @@ public final class PlainNet: PatchNetwork {
     private var weights: [UnsafePointer<Float>] = [], biases: [UnsafePointer<Float>] = []
     private var dWeights: [UnsafeMutablePointer<Float>] = [], dBiases: [UnsafeMutablePointer<Float>] = []
 
-    public init(depth: Int, width: Int) {
+    /// - Parameter inputChannels: 3 (LogNorm's output), more with NetworkInputs' extra planes.
+    public init(depth: Int, width: Int, inputChannels: Int = 3) {
         precondition(depth >= 1 && width >= 1, "PlainNet: depth and width must be >= 1")
         self.depth = depth
         self.width = width
-        stack = Conv3x3Stack(channels: [3] + [Int](repeating: width, count: depth - 1) + [3], slope: leakySlope)
+        stack = Conv3x3Stack(
+            channels: [inputChannels] + [Int](repeating: width, count: depth - 1) + [3], slope: leakySlope)
     }
 
     /// Instruction set of the convolution kernels (default: the best this CPU runs).

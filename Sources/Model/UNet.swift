@@ -24,7 +24,8 @@ public final class UNet: PatchNetwork {
     private var dUp: [Tensor]
     private var dDecOut: [Tensor]
 
-    public init(width: Int, levels: Int) {
+    /// - Parameter inputChannels: 3 (LogNorm's output), more with NetworkInputs' extra planes.
+    public init(width: Int, levels: Int, inputChannels: Int = 3) {
         precondition(width >= 1 && levels >= 1, "UNet: width and levels must be >= 1")
         self.width = width
         self.levels = levels
@@ -32,7 +33,7 @@ public final class UNet: PatchNetwork {
         let w = (0...levels).map { width << $0 }
         enc = (0...levels).map { l in
             ConvBlock(
-                "enc.\(l)", inChannels: l == 0 ? 3 : w[l - 1], outChannels: w[l], stride: l == 0 ? 1 : 2,
+                "enc.\(l)", inChannels: l == 0 ? inputChannels : w[l - 1], outChannels: w[l], stride: l == 0 ? 1 : 2,
                 workspace: workspace)
         }
         dec = (0..<levels).map { l in

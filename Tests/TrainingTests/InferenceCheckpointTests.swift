@@ -53,6 +53,41 @@ struct InferenceCheckpointTests {
         #expect(Array(loaded.model.store.values) == Array(source.store.values))
     }
 
+    /// model.inputs travels in the metadata: the loaded model sees the same planes and computes the same output.
+    /// The same weights under a config without the extra planes do not load: the first layer's shape differs.
+    @Test func inputPlanesComeBackFromTheMetadata() throws {
+        let dir = ScratchDir()
+        let path = dir.file("masked.safetensors")
+        let inputs = NetworkInputs(planes: [.logNorm, .clipMask], clipLevel: 0.75)
+        let source = try PatchModel(
+            model: .plain(depth: 2, width: 4), inputs: inputs,
+            residual: ResidualConfig(mode: .adaptive(k: 0.8), clamp: 8),
+            logNorm: LogNorm(eps: 1e-3, denomFloor: 0.05), stateSlots: 0, seed: 17)
+        guard case .object(var model) = Self.model else { return }
+        model["inputs"] = .array([.string("log_norm"), .string("clip_mask")])
+        model["clip_level"] = .number(0.75)
+        try WeightsFile.save(
+            source.store, to: path,
+            config: .object([
+                "model": .object(model), "residual": Self.residual,
+                "data": .object(["eps": .number(1e-3), "denom_floor": .number(0.05)])
+            ]), step: 1)
+        let loaded = try CheckpointModel.load(checkpoint: path)
+        #expect(loaded.model.inputs == inputs)
+        let x = Tensor(shape: [1, 3, 4, 4], storage: (0..<48).map { Float($0) / 24 })
+        #expect(Array(loaded.model.forward(x).output.storage) == Array(source.forward(x).output.storage))
+
+        let yaml = dir.file("three-planes.yaml")
+        try "model:\n  arch: plain\n  depth: 2\n  width: 4\nresidual:\n  mode: adaptive\n  k: 0.8\n  clamp: 8\n"
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        do {
+            _ = try CheckpointModel.load(checkpoint: path, configPath: yaml)
+            Issue.record("loaded 6-channel weights into a 3-channel model")
+        } catch {
+            #expect("\(error)".contains("layers.0.weight"), "\(error)")
+        }
+    }
+
     @Test func noConfigAnywhereIsAnError() throws {
         let dir = ScratchDir()
         let path = dir.file("bare.safetensors")

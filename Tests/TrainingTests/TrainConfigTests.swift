@@ -101,7 +101,7 @@ import Testing
             o["model"]
                 == .object([
                     "arch": .string("plain"), "depth": .integer(2), "width": .integer(4),
-                    "conv_algorithm": .string("auto")
+                    "conv_algorithm": .string("auto"), "inputs": .array([.string("log_norm")])
                 ]))
         #expect(
             o["residual"]

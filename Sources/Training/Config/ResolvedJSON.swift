@@ -18,6 +18,13 @@ extension ModelConfig {
         }
     }
 
+    /// `json` with `inputs` (and `clip_level`) added: the resolved `model:` section.
+    public func json(inputs: NetworkInputs) -> JSONValue {
+        guard case .object(var o) = json else { return json }
+        o.merge(inputs.json) { a, _ in a }
+        return .object(o)
+    }
+
     /// Names the architecture in errors about other sections: "model.arch unet with levels 2".
     var label: String {
         switch self {

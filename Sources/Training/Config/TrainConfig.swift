@@ -17,6 +17,8 @@ public struct TrainConfig: Sendable, Equatable {
     public var seed: Int
     public var data: TrainDataConfig
     public var model: ModelConfig
+    /// `model.inputs` / `model.clip_level`: the planes the network sees.
+    public var inputs: NetworkInputs
     public var residual: ResidualConfig
     public var loss: CompositeLoss
     /// The optimizer's resolved parameters, `type` included; `makeOptimizer()` builds a fresh one (an optimizer
@@ -65,7 +67,9 @@ public struct TrainConfig: Sendable, Equatable {
         }
         name = try c.required("name")
         seed = try c.value("seed", default: 0, in: .atLeast(0))
-        model = try ModelConfig(config: c.mapping("model"))
+        let modelSection = try c.mapping("model")
+        inputs = try NetworkInputs(config: modelSection)
+        model = try ModelConfig(config: modelSection)
         data = try TrainDataConfig(config: c.mapping("data"), sizeMultiple: model.sizeMultiple, modelName: model.label)
         residual = try ResidualConfig(config: c.mapping("residual"))
         loss = try CompositeLoss(config: c, key: "loss")
@@ -104,7 +108,7 @@ public struct TrainConfig: Sendable, Equatable {
     /// metadata; `parse(text:)` of its JSON text (YAML is a superset of JSON) gives an equal config.
     public var resolved: JSONValue {
         .object([
-            "name": .string(name), "seed": .integer(seed), "data": data.json, "model": model.json,
+            "name": .string(name), "seed": .integer(seed), "data": data.json, "model": model.json(inputs: inputs),
             "residual": residual.json, "loss": loss.json, "optim": .object(optim),
             "schedule": .object(schedule.parameters),
             "train": train.json, "monitor": monitor.json

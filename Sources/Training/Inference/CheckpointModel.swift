@@ -12,13 +12,16 @@ import RunFiles
 /// other keys of `data:` belong to training and are not read here, so they are neither checked nor an error.
 public struct InferenceConfig {
     public var model: ModelConfig
+    public var inputs: NetworkInputs
     public var residual: ResidualConfig
     public var logNorm: LogNorm
     public var loss: CompositeLoss?
 
     /// - Throws: ConfigError.
     public init(root: ConfigMapping) throws {
-        model = try ModelConfig(config: try root.mapping("model"))
+        let modelSection = try root.mapping("model")
+        inputs = try NetworkInputs(config: modelSection)
+        model = try ModelConfig(config: modelSection)
         residual = try ResidualConfig(config: try root.mapping("residual"))
         if let data = try root.optionalMapping("data") {
             let eps: Double = try data.value("eps", default: Double(LogNorm.defaultEps), in: .greaterThan(0.0))
@@ -95,7 +98,7 @@ public enum CheckpointModel {
         }
         let config = try InferenceConfig(root: root)
         let model = try PatchModel(
-            model: config.model, residual: config.residual, logNorm: config.logNorm,
+            model: config.model, inputs: config.inputs, residual: config.residual, logNorm: config.logNorm,
             stateSlots: 0, seed: 0)
         let metadata = try WeightsFile.load(into: model.store, from: checkpoint, weights: chosen)
         return Loaded(

@@ -16,7 +16,8 @@ extension TrainConfig {
     /// `train.zero_init_output` (when `zeroOutput`) its output layer starts at zero.
     public func makeModel(stateSlots: Int, zeroOutput: Bool? = nil) throws -> PatchModel {
         try PatchModel(
-            model: model, residual: residual, logNorm: logNorm, stateSlots: stateSlots, seed: UInt64(seed),
+            model: model, inputs: inputs, residual: residual, logNorm: logNorm, stateSlots: stateSlots,
+            seed: UInt64(seed),
             zeroOutputLayer: zeroOutput ?? train.zeroInitOutput)
     }
 

@@ -1,0 +1,106 @@
+// `model.inputs` and `model.clip_level`: which planes the patch network sees, stacked along the channel axis.
+import Config
+import Numerics
+
+/// The network's input planes, in the listed order:
+/// - `log_norm` (3 planes): LogNorm's normalized log image, in [0, 1] per patch. Always first, always present.
+/// - `log_level` (3 planes): log(x + eps) itself, the absolute level that the per-patch normalization removes.
+/// - `clip_mask` (3 planes): 1 where the input channel is >= `clip_level`, else 0: which values a sensor or an
+///   8-bit file has clipped, and so carry no information about the scene above that level.
+///
+/// None of them carries a gradient (they are data), so only the network's first layer grows.
+public struct NetworkInputs: Sendable, Equatable {
+    public enum Plane: String, Sendable, CaseIterable {
+        case logNorm = "log_norm"
+        case logLevel = "log_level"
+        case clipMask = "clip_mask"
+    }
+
+    public var planes: [Plane]
+    /// The level at or above which `clip_mask` marks an input value as clipped (linear, the input's own scale).
+    public var clipLevel: Float
+
+    public static let defaultClipLevel: Float = 1.0
+    /// The network sees only LogNorm's output: 3 planes, the layout of every checkpoint before `inputs` existed.
+    public static let logNormOnly = NetworkInputs(planes: [.logNorm], clipLevel: defaultClipLevel)
+    /// The keys this reads from the `model:` section.
+    public static let keys = ["inputs", "clip_level"]
+
+    public init(planes: [Plane], clipLevel: Float = NetworkInputs.defaultClipLevel) {
+        precondition(planes.first == .logNorm, "NetworkInputs: log_norm comes first")
+        self.planes = planes
+        self.clipLevel = clipLevel
+    }
+
+    /// Reads `inputs` (default [log_norm]) and `clip_level` (default 1.0, only with clip_mask) from the `model:`
+    /// section; the section's other keys are ModelConfig's.
+    public init(config c: ConfigMapping) throws {
+        var planes: [Plane] = [.logNorm]
+        if c.contains("inputs") {
+            let names: [String] = try c.values("inputs")
+            planes = []
+            for name in names {
+                guard let plane = Plane(rawValue: name) else {
+                    throw c.error(
+                        "inputs", DidYouMean.unknown("input plane", name, among: Plane.allCases.map(\.rawValue)))
+                }
+                if planes.contains(plane) { throw c.error("inputs", "\(name) is listed twice") }
+                planes.append(plane)
+            }
+            guard planes.first == .logNorm else {
+                throw c.error("inputs", "must start with log_norm (the normalized log image the residual is added to)")
+            }
+        }
+        if c.contains("clip_level") && !planes.contains(.clipMask) {
+            throw c.error("clip_level", "only used with clip_mask in model.inputs")
+        }
+        let level: Double = try c.value(
+            "clip_level", default: Double(Self.defaultClipLevel), in: .greaterThan(0.0))
+        self.init(planes: planes, clipLevel: Float(level))
+    }
+
+    /// Channels of the network's input.
+    public var channels: Int { 3 * planes.count }
+
+    /// `{inputs, clip_level}` for the resolved config; clip_level only with clip_mask.
+    public var json: [String: JSONValue] {
+        var o: [String: JSONValue] = ["inputs": .array(planes.map { .string($0.rawValue) })]
+        if planes.contains(.clipMask) { o["clip_level"] = .number(Double(clipLevel)) }
+        return o
+    }
+
+    /// Writes the network input (N, channels, H, W) for `input` (N, 3, H, W, linear) and its LogNorm result.
+    /// With only log_norm the caller passes `norm.normalized` itself; this is for the other layouts.
+    public func assemble(input: Tensor, norm: LogNormalized, into out: inout Tensor) {
+        let n = input.shape[0]
+        let h = input.shape[2]
+        let w = input.shape[3]
+        let shape = [n, channels, h, w]
+        if out.shape != shape { out = Tensor(zeros: shape) }
+        let plane = 3 * h * w
+        let level = clipLevel
+        let planes = planes
+        input.storage.withUnsafeBufferPointer { x in
+            norm.normalized.storage.withUnsafeBufferPointer { xn in
+                norm.logImage.storage.withUnsafeBufferPointer { logs in
+                    out.storage.withUnsafeMutableBufferPointer { o in
+                        for s in 0..<n {
+                            for (k, p) in planes.enumerated() {
+                                let dst = (s * planes.count + k) * plane
+                                let src = s * plane
+                                switch p {
+                                case .logNorm:
+                                    for i in 0..<plane { o[dst + i] = xn[src + i] }
+                                case .logLevel:
+                                    for i in 0..<plane { o[dst + i] = logs[src + i] }
+                                case .clipMask:
+                                    for i in 0..<plane { o[dst + i] = x[src + i] >= level ? 1 : 0 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
