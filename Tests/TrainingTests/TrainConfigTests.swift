@@ -227,9 +227,11 @@ import Testing
             #expect(try shared(load(name)) == shared(l), "\(name)")
         }
         // default.yaml is make train's measured recipe: the variants' network, optimizer, schedule and monitor,
-        // with its own data.eps and step count (docs/training-recipe.md).
+        // with its own data.eps, step count and clip-mask input plane (docs/training-recipe.md).
         let d = try load("default")
-        #expect(try shared(d, dropping: ["data", "train"]) == shared(l, dropping: ["data", "train"]))
+        #expect(try shared(d, dropping: ["data", "train", "model"]) == shared(l, dropping: ["data", "train", "model"]))
+        #expect(d.model == l.model)
+        #expect(d.inputs == NetworkInputs(planes: [.logNorm, .clipMask], clipLevel: 1.0) && l.inputs == .logNormOnly)
         #expect(d.data.eps == 1e-2 && l.data.eps == 1e-4 && d.train.steps == 3000 && l.train.steps == 1500)
     }
 }
