@@ -92,9 +92,10 @@ struct BenchTests {
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
         #expect(report.rows.map(\.name) == ["sgemm 2048", "step config default", "forward config default"])
-        // The same FLOPs as plain d2 w4 at batch 2 x 16 x 16 (221184 FLOP forward): the config's network and batch.
+        // The FLOPs of plain d2 w4 with the default's 6 input planes (log_norm, clip_mask) at batch 2 x 16 x 16:
+        // 2 x (6 x 4 + 4 x 3) x 9 x 256 x 2 = 331776 FLOP forward: the config's network, inputs and batch.
         let forward = try #require(report.rows.last)
-        let expected = 221_184 / (forward.median_ms / 1e3) / 1e9
+        let expected = 331_776 / (forward.median_ms / 1e3) / 1e9
         #expect(abs((forward.gflop_per_s ?? 0) - expected) <= 1e-6 * expected)
 
         let bad = try CLI.run(["bench", "--what", "step", "--config", config] + data + ["--set", "model.widht=4"])
