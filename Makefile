@@ -84,16 +84,18 @@ $(ALLOC_COUNTER): tools/alloc/count_alloc.c
 
 # Timings first (no preload; direct and the default Winograd convolutions in one run), then the allocation count
 # per step under the counter, the default training config's own step (times and allocations), then PyTorch side
-# by side.
+# by side: the benchmark network, then the default config's step (its input planes, loss terms, clipping).
 bench: build $(ALLOC_COUNTER)
 	.build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --conv direct auto
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --steps 5 | grep allocations
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --arch unet --threads 1 2 --steps 3 | grep allocations
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 | grep -v '^sgemm\|^OpenBLAS'
-	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
+	@if $(PYTHON) -c "import torch, yaml" 2>/dev/null; then \
 	  { .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --json | tr -d '\n'; echo; \
 	    $(PYTHON) bench/torch_reference.py $(BENCH_NET) --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
-	else echo "(torch not importable with $(PYTHON): no side-by-side; e.g. make bench PYTHON=/tmp/torchvenv/bin/python)"; fi
+	  { .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 --json | tr -d '\n'; echo; \
+	    $(PYTHON) bench/torch_reference.py --config configs/default.yaml --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
+	else echo "(torch and pyyaml not importable with $(PYTHON): no side-by-side; e.g. make bench PYTHON=/tmp/torchvenv/bin/python)"; fi
 
 clean:
 	rm -rf .build

@@ -37,7 +37,10 @@ let package = Package(
         .target(name: "EXRIO", dependencies: ["COpenEXR", "CPNG"]),
         .target(name: "Config", dependencies: ["Yams"]),
         // The convolution kernels are hot loops: optimised in debug builds too, so tests run at speed.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-omit-frame-pointer"])]),
+        // libmvec (glibc's vector math, in libc6-dev): vmath.c's element-wise maps.
+        .target(
+            name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-omit-frame-pointer"])],
+            linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         .target(name: "Numerics", dependencies: ["CBLAS", "CKernels"]),
         // Model builds LossInputs from a forward pass (PatchModel, Reconstruction): the losses do not know the model.
         .target(name: "Model", dependencies: ["Numerics", "Config", "Losses"]),

@@ -45,19 +45,11 @@ public struct MuLawL1Loss: ConfigurableLossTerm {
         func sample(_ s: Int, part _: Int) -> Double {
             let r = (s * b.sampleCount)..<((s + 1) * b.sampleCount)
             let q = max(Quantile.linear(b.target[r], MuLawL1Loss.percentile), MuLawL1Loss.quantileFloor)
-            let invLogMu = 1 / log1p(mu)
-            var sum = 0.0
-            for i in r {
-                let x = Double(b.output[i])
-                let no = tanh(max(x, 0) / q)
-                let nt = tanh(max(Double(b.target[i]), 0) / q)
-                let e = (log1p(mu * no) - log1p(mu * nt)) * invLogMu
-                sum += abs(e)
-                // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x >= 0.
-                let dT = x >= 0 ? mu / (1 + mu * no) * invLogMu * (1 - no * no) / q : 0
-                b.gradDelta[i] += Float(b.scale * torchSign(e) * dT * (x + b.eps))
-            }
-            return sum
+            // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q for x >= 0, chained by d output / d delta
+            // = output + eps: VectorMath.muLawL1, several values per tanh and log1p call.
+            return VectorMath.muLawL1(
+                output: UnsafeBufferPointer(rebasing: b.output[r]), target: UnsafeBufferPointer(rebasing: b.target[r]),
+                grad: UnsafeMutableBufferPointer(rebasing: b.gradDelta[r]), q: q, mu: mu, scale: b.scale, eps: b.eps)
         }
     }
 }

@@ -7,9 +7,10 @@ public enum Quantile {
     /// result = v[floor h] + (h - floor h) (v[floor h + 1] - v[floor h]), in Double.
     /// E.g. p = 0.99 of 1...10 is 9 + 0.91 * (10 - 9) = 9.91.
     ///
-    /// The two order statistics are found by radix selection on the values' total-order keys (four counting
-    /// passes each, no sort, no copy of contiguous values): O(M), and nothing allocated when `values` has
-    /// contiguous storage (an array, a buffer, a slice of either), so a loss term may call it every step.
+    /// v[floor h] is found by radix selection on the values' total-order keys (four counting passes, no sort, no
+    /// copy of contiguous values), v[floor h + 1] by one more pass (the smallest key above it, unless it is
+    /// repeated): O(M), and nothing allocated when `values` has contiguous storage (an array, a buffer, a slice
+    /// of either), so a loss term may call it every step.
     public static func linear(_ values: some Collection<Float>, _ p: Double) -> Double {
         precondition(!values.isEmpty, "Quantile.linear: no values")
         precondition(p >= 0 && p <= 1, "Quantile.linear: p must be in [0, 1], got \(p)")
@@ -21,8 +22,22 @@ public enum Quantile {
         let h = p * Double(v.count - 1)
         let lo = Int(h.rounded(.down))
         let hi = min(lo + 1, v.count - 1)
-        let a = Double(OrderStatistics.select(v, rank: lo))
-        let b = hi == lo ? a : Double(OrderStatistics.select(v, rank: hi))
+        let av = OrderStatistics.select(v, rank: lo)
+        let a = Double(av)
+        let b = hi == lo ? a : Double(next(after: av, rank: lo, in: v))
         return a + (h - Double(lo)) * (b - a)
+    }
+
+    /// The (rank + 1)-th smallest value given the rank-th, `value`: `value` again when more than rank + 1 values
+    /// are at or below it in the total order, else the smallest value above it. One pass.
+    private static func next(after value: Float, rank: Int, in v: UnsafeBufferPointer<Float>) -> Float {
+        let k = OrderStatistics.key(value)
+        var atOrBelow = 0
+        var above = UInt32.max
+        for x in v {
+            let kx = OrderStatistics.key(x)
+            if kx <= k { atOrBelow += 1 } else if kx < above { above = kx }
+        }
+        return atOrBelow > rank + 1 ? value : OrderStatistics.value(above)
     }
 }

@@ -53,19 +53,26 @@ public struct LogNorm: Sendable, Equatable {
         self.denomFloor = denomFloor
     }
 
-    /// log(x + eps): x + eps in float32, the logarithm in Double, rounded once.
-    @inline(__always)
-    static func logValue(_ x: Float, eps: Float) -> Float { Float(log(Double(x + eps))) }
-
     /// The minimum and maximum of log(x + eps) over every value of `x`: what `statistics` takes to normalise
-    /// several tiles of one image alike.
+    /// several tiles of one image alike. The same values as the forward's log image (`VectorMath.log`: x + eps
+    /// in float32, the logarithm in Double, rounded once).
     public func logRange(_ x: Tensor) -> (lo: Float, hi: Float) {
         var lo = Float.infinity
         var hi = -Float.infinity
-        for v in x.storage {
-            let l = Self.logValue(v, eps: eps)
-            lo = min(lo, l)
-            hi = max(hi, l)
+        let chunk = 4096
+        var logs = [Float](repeating: 0, count: min(chunk, x.count))
+        x.storage.withUnsafeBufferPointer { src in
+            logs.withUnsafeMutableBufferPointer { buffer in
+                for start in stride(from: 0, to: src.count, by: chunk) {
+                    let r = start..<min(start + chunk, src.count)
+                    let out = UnsafeMutableBufferPointer(rebasing: buffer[0..<r.count])
+                    VectorMath.log(UnsafeBufferPointer(rebasing: src[r]), adding: eps, into: out)
+                    for l in out {
+                        lo = min(lo, l)
+                        hi = max(hi, l)
+                    }
+                }
+            }
         }
         return (lo, hi)
     }
@@ -129,9 +136,12 @@ public struct LogNorm: Sendable, Equatable {
             for s in samples {
                 var mn = Float.infinity
                 var mx = -Float.infinity
-                for i in (s * m)..<((s + 1) * m) {
-                    let v = LogNorm.logValue(source[i], eps: eps)
-                    logs[i] = v
+                let r = (s * m)..<((s + 1) * m)
+                VectorMath.log(
+                    UnsafeBufferPointer(rebasing: source[r]), adding: eps,
+                    into: UnsafeMutableBufferPointer(rebasing: logs[r]))
+                for i in r {
+                    let v = logs[i]
                     mn = min(mn, v)
                     mx = max(mx, v)
                 }

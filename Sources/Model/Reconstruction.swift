@@ -56,7 +56,9 @@ public enum Reconstruction {
         let logImage: UnsafeBufferPointer<Float>, delta: UnsafeBufferPointer<Float>
         let output: UnsafeMutableBufferPointer<Float>, eps: Float
         func run(_ range: Range<Int>) {
-            for i in range { output[i] = Float(exp(Double(logImage[i] + delta[i]))) - eps }
+            VectorMath.exp(
+                UnsafeBufferPointer(rebasing: logImage[range]), plus: UnsafeBufferPointer(rebasing: delta[range]),
+                minus: eps, into: UnsafeMutableBufferPointer(rebasing: output[range]))
         }
     }
 
@@ -64,7 +66,10 @@ public enum Reconstruction {
         let target: UnsafeBufferPointer<Float>, logImage: UnsafeBufferPointer<Float>
         let gtDelta: UnsafeMutableBufferPointer<Float>, eps: Float
         func run(_ range: Range<Int>) {
-            for i in range { gtDelta[i] = Float(log(Double(target[i] + eps))) - logImage[i] }
+            VectorMath.log(
+                UnsafeBufferPointer(rebasing: target[range]), adding: eps,
+                minus: UnsafeBufferPointer(rebasing: logImage[range]),
+                into: UnsafeMutableBufferPointer(rebasing: gtDelta[range]))
         }
     }
 }

@@ -143,9 +143,11 @@ public struct ResidualHead: Sendable {
             let m = sampleCount
             for s in samples {
                 let k = coef[s]
-                for i in (s * m)..<((s + 1) * m) {
-                    let ti = Float(tanh(Double(p[i])))  // correctly rounded, like LogNorm's log
-                    t[i] = ti
+                let r = (s * m)..<((s + 1) * m)
+                // In Double, rounded once, like LogNorm's log.
+                VectorMath.tanh(UnsafeBufferPointer(rebasing: p[r]), into: UnsafeMutableBufferPointer(rebasing: t[r]))
+                for i in r {
+                    let ti = t[i]
                     let d = k * ti
                     preClamp[i] = d
                     delta[i] = clamp.map { Swift.min(Swift.max(d, -$0), $0) } ?? d

@@ -1,3 +1,4 @@
+import Numerics
 // Quantile.linear interpolates like numpy.percentile / torch.quantile.
 import Testing
 
@@ -35,6 +36,23 @@ struct QuantileTests {
             #expect(fromBuffer == expected)
             #expect(Quantile.linear(v[r], p) == expected)
             #expect(Quantile.linear(v[r].lazy.map { $0 }, p) == expected)
+        }
+    }
+
+    /// Repeated values on either side of the interpolation (the upper neighbour equal to the lower one, or the
+    /// next distinct value), infinities and signed zeros: every rank pair against the sorted definition.
+    @Test func repeatedValuesAndNeighboursFollowTheDefinition() {
+        let v: [Float] = [3, 1, 3, 3, 2, -0.0, 0, 7, 3, 1, .infinity, -.infinity, 2, 2, 9, 3]
+        let sorted = v.sorted { OrderStatistics.key($0) < OrderStatistics.key($1) }
+        for lo in 0..<(v.count - 1) {
+            // p between rank lo and lo + 1: h = lo + 0.25.
+            let p = (Double(lo) + 0.25) / Double(v.count - 1)
+            let a = Double(sorted[lo])
+            let b = Double(sorted[lo + 1])
+            let h = p * Double(v.count - 1)
+            let expected = a + (h - Double(lo)) * (b - a)
+            let q = Quantile.linear(v, p)
+            #expect(q == expected || (q.isNaN && expected.isNaN), "rank \(lo): \(q) vs \(expected)")
         }
     }
 }

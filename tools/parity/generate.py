@@ -146,9 +146,9 @@ class Plain(torch.nn.Module):
     """`arch: plain`: depth conv3x3 (padding 1), LeakyReLU(0.2) between, last conv to 3 channels, no activation.
     Parameters `layers.<i>.weight` (out, in, 3, 3) and `layers.<i>.bias` (out)."""
 
-    def __init__(self, depth, width):
+    def __init__(self, depth, width, cin=3):
         super().__init__()
-        chans = [3] + [width] * (depth - 1) + [3]
+        chans = [cin] + [width] * (depth - 1) + [3]
         self.layers = torch.nn.ModuleList(torch.nn.Conv2d(chans[i], chans[i + 1], 3, padding=1) for i in range(depth))
 
     def forward(self, x):
@@ -179,11 +179,11 @@ class UNet(torch.nn.Module):
     dec.l = Block(w*2^(l+1) + w*2^l -> w*2^l, stride 1); out = conv1x1(w -> 3), no activation.
     Parameters: enc.<l>.conv{1,2}.{weight,bias}, dec.<l>.conv{1,2}.{weight,bias}, out.{weight,bias}."""
 
-    def __init__(self, width, levels):
+    def __init__(self, width, levels, cin=3):
         super().__init__()
         self.levels = levels
         w = [width * 2 ** l for l in range(levels + 1)]
-        self.enc = torch.nn.ModuleList([Block(3, w[0], 1)] + [Block(w[l - 1], w[l], 2) for l in range(1, levels + 1)])
+        self.enc = torch.nn.ModuleList([Block(cin, w[0], 1)] + [Block(w[l - 1], w[l], 2) for l in range(1, levels + 1)])
         self.dec = torch.nn.ModuleList(Block(w[l + 1] + w[l], w[l], 1) for l in range(levels))
         self.out = torch.nn.Conv2d(w[0], 3, 1)
 

@@ -100,6 +100,20 @@ void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, siz
 /// sums[ch] += sum of plane ch (c planes `plane` apart), accumulated in double.
 void hp_plane_sums(const float *p, int c, size_t plane, double *sums);
 
+/// Element-wise maps in double, rounded once to float (vmath.c: libmvec at the AVX2 and AVX-512 levels, libm at
+/// the generic one), for i < n:
+/// hp_map_log: y[i] = (float)log((double)(x[i] + add)) - sub[i] (sub may be NULL: nothing subtracted).
+void hp_map_log(int level, const float *x, float add, const float *sub, float *y, size_t n);
+/// hp_map_exp: y[i] = (float)exp((double)(a[i] + b[i])) - sub.
+void hp_map_exp(int level, const float *a, const float *b, float sub, float *y, size_t n);
+/// hp_map_tanh: y[i] = (float)tanh((double)x[i]).
+void hp_map_tanh(int level, const float *x, float *y, size_t n);
+/// mu_law_l1 over one sample's n values (Sources/Losses/MuLawL1Loss.swift): returns the sum of |T(n(out)) -
+/// T(n(tgt))| with n(v) = tanh(max(v, 0) / q), T(n) = log1p(mu n) / log1p(mu), and adds to grad[i] the
+/// chained gradient scale * sign(e) * dT/dout * (out + eps) (dT = 0 where out < 0), in double.
+double hp_mulaw_l1(int level, const float *out, const float *tgt, float *grad, size_t n, double q, double mu,
+                   double scale, double eps);
+
 /// A part of a parallel job: fn(ctx, part).
 typedef void (*hp_pool_fn)(void *ctx, int part);
 /// Runs fn(ctx, 0) ..< fn(ctx, parts - 1) and returns when all are done: part 0 on the calling thread, part p on
