@@ -229,7 +229,40 @@ void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, siz
     }
 }
 
+#ifdef HP_X86
+// 32 values per iteration into four 8-double accumulators: the generic loop's four scalar chains are bound by the
+// add latency (about 3% of the default config's step in perf).
+static __attribute__((target("avx512f,avx2,fma"))) void plane_sums_avx512(const float *p, int c, size_t plane,
+                                                                          double *sums) {
+    typedef float f8 __attribute__((vector_size(32)));
+    typedef double d8 __attribute__((vector_size(64)));
+    for (int ch = 0; ch < c; ch++) {
+        const float *q = p + (size_t)ch * plane;
+        d8 a[4] = {{0}, {0}, {0}, {0}};
+        size_t i = 0;
+        for (; i + 32 <= plane; i += 32) {
+            for (int k = 0; k < 4; k++) {
+                f8 v;
+                memcpy(&v, q + i + 8 * k, sizeof v);
+                a[k] += __builtin_convertvector(v, d8);
+            }
+        }
+        const d8 t = (a[0] + a[1]) + (a[2] + a[3]);
+        double s = 0;
+        for (int l = 0; l < 8; l++) s += t[l];
+        for (; i < plane; i++) s += q[i];
+        sums[ch] += s;
+    }
+}
+#endif
+
 void hp_plane_sums(const float *p, int c, size_t plane, double *sums) {
+#ifdef HP_X86
+    if (hp_cpu_level() == HP_LEVEL_AVX512) {
+        plane_sums_avx512(p, c, plane, sums);
+        return;
+    }
+#endif
     for (int ch = 0; ch < c; ch++) {
         const float *q = p + (size_t)ch * plane;
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;

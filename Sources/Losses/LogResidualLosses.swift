@@ -3,7 +3,8 @@ import Config
 import Numerics
 
 // ln_hat - log(target + eps) = delta - gtDelta, so comparing in the log domain is comparing the deltas.
-// Reduction of all three: mean over all N*C*H*W elements, accumulated in Double.
+// Reduction of all three: mean over all N*C*H*W elements, accumulated in Double per sample (the samples over the
+// compute threads), the samples' sums added in sample order: the same value whatever the thread count.
 
 /// PyTorch `HuberLoss(delta:)`: 0.5 e^2 where |e| < delta, else delta * (|e| - 0.5 delta).
 /// Gradient: e inside, delta * sign(e) outside (the two agree at |e| == delta). Mean over all N*C*H*W elements.
@@ -26,9 +27,17 @@ public struct HuberLoss: ConfigurableLossTerm {
     public var parameters: [String: JSONValue] { ["delta": .number(delta)] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        let d = Float(delta)
-        let halfD = 0.5 * Float(delta)
-        return pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in
+        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, Penalty(delta: delta))
+    }
+
+    struct Penalty: PointwisePenalty {
+        let d: Float, halfD: Float
+        init(delta: Double) {
+            d = Float(delta)
+            halfD = 0.5 * Float(delta)
+        }
+        @inline(__always)
+        func callAsFunction(_ e: Float) -> (Float, Float) {
             let a = abs(e)
             return a < d ? (0.5 * e * e, e) : (d * (a - halfD), d * torchSign(e))
         }
@@ -43,9 +52,12 @@ public struct L1Loss: ParameterlessLossTerm {
     public init() {}
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in
-            (abs(e), torchSign(e))
-        }
+        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, Penalty())
+    }
+
+    struct Penalty: PointwisePenalty {
+        @inline(__always)
+        func callAsFunction(_ e: Float) -> (Float, Float) { (abs(e), torchSign(e)) }
     }
 }
 
@@ -57,31 +69,52 @@ public struct MSELoss: ParameterlessLossTerm {
     public init() {}
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { e in (e * e, 2 * e) }
+        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, Penalty())
+    }
+
+    struct Penalty: PointwisePenalty {
+        @inline(__always)
+        func callAsFunction(_ e: Float) -> (Float, Float) { (e * e, 2 * e) }
     }
 }
 
+/// A pointwise penalty of the log residual error: (penalty, d penalty / d e), in float32.
+protocol PointwisePenalty {
+    func callAsFunction(_ e: Float) -> (Float, Float)
+}
+
 /// mean_i f(e_i) with e = delta - gtDelta; gradDelta[i] += weight / count * f'(e_i).
-/// - Parameter f: (e) -> (penalty, d penalty / d e), in float32.
-@inline(__always)
-func pointwiseLogResidual(
-    _ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String,
-    _ f: (Float) -> (Float, Float)
+func pointwiseLogResidual<F: PointwisePenalty>(
+    _ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String, _ f: F
 ) -> Double {
     inputs.checkShapes(gradDelta, term: term)
     let count = inputs.delta.count
     let scale = Float(weight / Double(count))
-    var sum = 0.0
-    inputs.delta.storage.withUnsafeBufferPointer { p in
+    let m = inputs.delta.sampleCount
+    return inputs.delta.storage.withUnsafeBufferPointer { p in
         inputs.gtDelta.storage.withUnsafeBufferPointer { t in
             gradDelta.storage.withUnsafeMutableBufferPointer { g in
-                for i in 0..<count {
-                    let (v, slope) = f(p[i] - t[i])
-                    sum += Double(v)
-                    g[i] += scale * slope
-                }
+                sumOverSamples(
+                    inputs.delta.shape[0], PointwiseSamples(f: f, delta: p, gtDelta: t, grad: g, m: m, scale: scale))
             }
         }
+    } / Double(count)
+}
+
+/// One sample of `pointwiseLogResidual`: its penalties summed in order, its gradient written.
+private struct PointwiseSamples<F: PointwisePenalty>: SampleSumJob {
+    let f: F
+    let delta: UnsafeBufferPointer<Float>, gtDelta: UnsafeBufferPointer<Float>
+    let grad: UnsafeMutableBufferPointer<Float>
+    let m: Int, scale: Float
+
+    func sample(_ s: Int, part _: Int) -> Double {
+        var sum = 0.0
+        for i in (s * m)..<((s + 1) * m) {
+            let (v, slope) = f(delta[i] - gtDelta[i])
+            sum += Double(v)
+            grad[i] += scale * slope
+        }
+        return sum
     }
-    return sum / Double(count)
 }

@@ -97,7 +97,7 @@ void hp_finish_padded(float *yp, int c, int h, int w, size_t plane, int activate
 /// The same for a gradient plane: multiplies the interior by (act > 0 ? 1 : slope) (LeakyReLU's derivative
 /// from its saved output, which has the sign of its input) and restores the zeros.
 void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, size_t plane, float slope);
-/// sums[ch] += sum of plane ch (c planes `plane` apart), accumulated in double.
+/// sums[ch] += sum of plane ch (c planes `plane` apart), accumulated in double (in an order fixed by the CPU level).
 void hp_plane_sums(const float *p, int c, size_t plane, double *sums);
 
 /// Element-wise maps in double, rounded once to float (vmath.c: libmvec at the AVX2 and AVX-512 levels, libm at
