@@ -27,7 +27,8 @@ public struct HuberLoss: ConfigurableLossTerm {
     public var parameters: [String: JSONValue] { ["delta": .number(delta)] }
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, Penalty(delta: delta))
+        pointwiseLogResidual(
+            inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, .huber(Penalty(delta: delta)))
     }
 
     struct Penalty: PointwisePenalty {
@@ -52,7 +53,7 @@ public struct L1Loss: ParameterlessLossTerm {
     public init() {}
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, Penalty())
+        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, .l1)
     }
 
     struct Penalty: PointwisePenalty {
@@ -69,7 +70,7 @@ public struct MSELoss: ParameterlessLossTerm {
     public init() {}
 
     public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
-        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, Penalty())
+        pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, .mse)
     }
 
     struct Penalty: PointwisePenalty {
@@ -83,9 +84,17 @@ protocol PointwisePenalty {
     func callAsFunction(_ e: Float) -> (Float, Float)
 }
 
+/// Which penalty `pointwiseLogResidual` applies. An enum rather than a generic parameter: the sample job runs
+/// behind the thread pool's protocol witness, where a generic penalty stays unspecialised and costs an indirect
+/// call per element; a switch outside the loop gives each penalty its own inlined loop.
+enum PointwiseKind {
+    case huber(HuberLoss.Penalty)
+    case l1, mse
+}
+
 /// mean_i f(e_i) with e = delta - gtDelta; gradDelta[i] += weight / count * f'(e_i).
-func pointwiseLogResidual<F: PointwisePenalty>(
-    _ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String, _ f: F
+func pointwiseLogResidual(
+    _ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String, _ kind: PointwiseKind
 ) -> Double {
     inputs.checkShapes(gradDelta, term: term)
     let count = inputs.delta.count
@@ -95,20 +104,30 @@ func pointwiseLogResidual<F: PointwisePenalty>(
         inputs.gtDelta.storage.withUnsafeBufferPointer { t in
             gradDelta.storage.withUnsafeMutableBufferPointer { g in
                 sumOverSamples(
-                    inputs.delta.shape[0], PointwiseSamples(f: f, delta: p, gtDelta: t, grad: g, m: m, scale: scale))
+                    inputs.delta.shape[0],
+                    PointwiseSamples(kind: kind, delta: p, gtDelta: t, grad: g, m: m, scale: scale))
             }
         }
     } / Double(count)
 }
 
 /// One sample of `pointwiseLogResidual`: its penalties summed in order, its gradient written.
-private struct PointwiseSamples<F: PointwisePenalty>: SampleSumJob {
-    let f: F
+private struct PointwiseSamples: SampleSumJob {
+    let kind: PointwiseKind
     let delta: UnsafeBufferPointer<Float>, gtDelta: UnsafeBufferPointer<Float>
     let grad: UnsafeMutableBufferPointer<Float>
     let m: Int, scale: Float
 
     func sample(_ s: Int, part _: Int) -> Double {
+        switch kind {
+        case .huber(let f): return penalise(s, f)
+        case .l1: return penalise(s, L1Loss.Penalty())
+        case .mse: return penalise(s, MSELoss.Penalty())
+        }
+    }
+
+    @inline(__always)
+    private func penalise<F: PointwisePenalty>(_ s: Int, _ f: F) -> Double {
         var sum = 0.0
         for i in (s * m)..<((s + 1) * m) {
             let (v, slope) = f(delta[i] - gtDelta[i])

@@ -75,8 +75,11 @@ public struct NetworkInputs: Sendable, Equatable {
         let n = input.shape[0]
         let h = input.shape[2]
         let w = input.shape[3]
-        let shape = [n, channels, h, w]
-        if out.shape != shape { out = Tensor(zeros: shape) }
+        // Compared element by element: an array literal here would be a heap allocation every step.
+        let s = out.shape
+        if !(s.count == 4 && s[0] == n && s[1] == channels && s[2] == h && s[3] == w) {
+            out = Tensor(zeros: [n, channels, h, w])
+        }
         let plane = 3 * h * w
         let level = clipLevel
         let planes = planes
