@@ -42,6 +42,9 @@ let package = Package(
             name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-omit-frame-pointer"])],
             linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         .target(name: "Numerics", dependencies: ["CBLAS", "CKernels"]),
+        // Open MPI for data-parallel training, loaded at run time (dlopen) only under mpirun: see hp_mpi.c.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "Cluster", dependencies: ["CMPI"]),
         // Model builds LossInputs from a forward pass (PatchModel, Reconstruction): the losses do not know the model.
         .target(name: "Model", dependencies: ["Numerics", "Config", "Losses"]),
         .target(name: "Losses", dependencies: ["Numerics", "Config"]),
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "RunFiles", dependencies: ["EXRIO", "Config"]),
         .target(
             name: "Training",
-            dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "RunFiles", "Yams"]),
+            dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "RunFiles", "Cluster", "Yams"]),
         .target(name: "Reports", dependencies: ["RunFiles", "Config", "EXRIO"]),
         // The ablation in one place: the plan and its claims, the scheduler of its runs, the comparison.
         .target(name: "Ablation", dependencies: ["Config", "RunFiles", "Reports"]),
@@ -59,7 +62,7 @@ let package = Package(
             name: "hdrpatch",
             dependencies: [
                 "CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "RunFiles", "Training", "Reports",
-                "Ablation",
+                "Ablation", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),

@@ -38,12 +38,22 @@ public struct Batch: Sendable {
     public var epoch: Int
     /// Position of the batch within its epoch.
     public var index: Int
+    /// Which positions of the whole batch `input`, `target` and `origins` hold: all of them, unless the loader
+    /// builds one data-parallel rank's share (`PrefetchLoader(share:)`).
+    public var share: Range<Int>
+    /// The origins of the whole batch, every rank's share (the same as `origins` when the share is all of it).
+    public var batchOrigins: [PatchOrigin]
 
-    public init(input: Tensor, target: Tensor, origins: [PatchOrigin], epoch: Int, index: Int) {
+    public init(
+        input: Tensor, target: Tensor, origins: [PatchOrigin], epoch: Int, index: Int, share: Range<Int>? = nil,
+        batchOrigins: [PatchOrigin]? = nil
+    ) {
         self.input = input
         self.target = target
         self.origins = origins
         self.epoch = epoch
         self.index = index
+        self.share = share ?? 0..<origins.count
+        self.batchOrigins = batchOrigins ?? origins
     }
 }

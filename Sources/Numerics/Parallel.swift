@@ -4,7 +4,8 @@ import Glibc
 import Synchronization
 
 /// Compute threads for the convolution kernels (and OpenBLAS, which callers configure separately).
-/// Default: `HDRPATCH_THREADS`, else `OPENBLAS_NUM_THREADS`, else the number of active processors.
+/// Default: `HDRPATCH_THREADS`, else `OPENBLAS_NUM_THREADS`, else the number of active processors, shared among
+/// the ranks of an MPI job on this node (Open MPI's `OMPI_COMM_WORLD_LOCAL_SIZE`): 2 ranks on 2 cores get 1 each.
 public enum Parallel {
     private static let configured = Atomic<Int>(Parallel.defaultThreads())
 
@@ -17,7 +18,11 @@ public enum Parallel {
         for name in ["HDRPATCH_THREADS", "OPENBLAS_NUM_THREADS"] {
             if let raw = getenv(name), let n = Int(String(cString: raw)), n >= 1 { return n }
         }
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        if let raw = getenv("OMPI_COMM_WORLD_LOCAL_SIZE"), let ranks = Int(String(cString: raw)), ranks >= 1 {
+            return max(1, cores / ranks)
+        }
+        return cores
     }
 
     /// Runs job.run(part: 0) ..< job.run(part: count - 1), concurrently when count > 1; returns when all are done.

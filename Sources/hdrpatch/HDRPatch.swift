@@ -1,5 +1,6 @@
 // The `hdrpatch` command line: a thin layer over the library targets, one file per subcommand.
 import ArgumentParser
+import Cluster
 import Config
 import EXRIO
 import Foundation
@@ -28,7 +29,8 @@ struct HDRPatch: ParsableCommand {
 
 /// Prints `error: <text>` on standard error.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    let rank = ProcessGroup.joined.map { "rank \($0.rank) of \($0.size): " } ?? ""
+    FileHandle.standardError.write(Data("error: \(rank)\(text)\n".utf8))
 }
 
 /// Runs a subcommand's work: any error becomes one line `error: ...` on stderr and exit status 1 (an ExitCode

@@ -1,5 +1,6 @@
 // `hdrpatch train`: a config-driven run into a run directory, with the monitor, checkpoints and a report.
 import ArgumentParser
+import Cluster
 import Config
 import Data
 import EXRIO
@@ -46,10 +47,25 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try withOneLineErrors(keyErrorsNameFile: false) { try execute() }
+        // Under mpirun every rank runs this; an error on any rank ends the whole job (MPI_Abort) with the rank
+        // and the reason on one line, rather than leaving the others waiting in a collective.
+        var group = ProcessGroup.single
+        do {
+            try withOneLineErrors(keyErrorsNameFile: false) {
+                group = try ProcessGroup.world()
+                try execute(group)
+            }
+        } catch let e as ExitCode where e.rawValue != 1 || !group.usesMPI {
+            ProcessGroup.finalize()
+            throw e
+        } catch {
+            if group.usesMPI { group.abort(1) }
+            throw error
+        }
+        ProcessGroup.finalize()
     }
 
-    private func execute() throws {
+    private func execute(_ group: ProcessGroup) throws {
         let cfg: TrainConfig
         let run: RunDirectory
         if let resume {
@@ -60,14 +76,23 @@ struct Train: ParsableCommand {
             cfg = try TrainConfig.load(path: run.config)
         } else {
             cfg = try TrainConfig.load(path: config!, overrides: overrides)
-            run = RunDirectory(runDir ?? Self.defaultRunDir(name: cfg.name))
-            if run.exists {
-                throw TrainCLIError(
-                    "\(run.path): already holds a run; continue it with --resume \(run.path) or choose another --run-dir"
-                )
+            // Rank 0's clock names the run directory for every rank; rank 0 alone creates it.
+            run = RunDirectory(try group.broadcast(runDir ?? Self.defaultRunDir(name: cfg.name)))
+            if group.isRoot {
+                if run.exists {
+                    throw TrainCLIError(
+                        "\(run.path): already holds a run; continue it with --resume \(run.path) or choose another --run-dir"
+                    )
+                }
+                try FileManager.default.createDirectory(atPath: run.checkpoints, withIntermediateDirectories: true)
+                try FileBytes.atomicWrite(run.config, text: cfg.resolvedJSONText + "\n")
             }
-            try FileManager.default.createDirectory(atPath: run.checkpoints, withIntermediateDirectories: true)
-            try FileBytes.atomicWrite(run.config, text: cfg.resolvedJSONText + "\n")
+        }
+        let parallel = DataParallel(group: group, globalBatch: cfg.data.batchSize)
+        if group.isDistributed && cfg.data.batchSize < group.size {
+            throw TrainCLIError(
+                "data.batch_size \(cfg.data.batchSize) is smaller than the \(group.size) ranks: it is the global batch, "
+                    + "split over the ranks")
         }
         let dir = run.path
         let checkpoints = run.checkpoints
@@ -93,35 +118,50 @@ struct Train: ParsableCommand {
         valLoaderConfig.cache = true
         let valSet = try PairedDataset(root: cfg.data.val, config: valLoaderConfig, warn: warnings.closure)
         let validation = try ValidationSet(dataset: valSet, batchSize: cfg.data.batchSize, mode: .tiles)
-        let valBatches = try validation.batches()
+        let allValBatches = try validation.batches()
+        // Data-parallel, each rank scores its share of the validation batches and the sums are added up.
+        let valBatches = Array(allValBatches[group.share(of: allValBatches.count)])
         let overflowLimit = Float(cfg.monitor.overflowLimit)
         // The identity baseline does not change during the run: scored along with every validation.
         let validate = { (m: PatchModel) -> (model: EvalMetrics, identity: EvalMetrics) in
             let evaluator = Evaluator(model: m, loss: cfg.loss, eps: cfg.logNorm.eps, overflowLimit: overflowLimit)
             for b in valBatches { evaluator.add(b) }
+            if group.isDistributed { try evaluator.combine { try group.sum(&$0) } }
             return evaluator.result()
         }
 
-        let log = try RunLog.open(dir: dir, resumeFromStep: resumeStep)
-        defer { log.close() }
+        // Rank 0 alone writes the run's records; the others train, validate and write nothing.
+        let log = group.isRoot ? try RunLog.open(dir: dir, resumeFromStep: resumeStep) : nil
+        defer { log?.close() }
         let settings = cfg.trainerSettings
+        let share = group.isDistributed ? parallel.share : nil
         let trainer = Trainer(
             settings: settings, model: model, loss: cfg.loss, optimizer: optimizer, schedule: cfg.schedule,
-            config: cfg.resolved, checkpointDirectory: checkpoints, sink: log,
-            makeLoader: { epoch in try PrefetchLoader(dataset: trainSet, config: loaderConfig, startEpoch: epoch) },
-            validate: validate)
+            config: cfg.resolved, checkpointDirectory: checkpoints, sink: log ?? SilentSink(),
+            makeLoader: { epoch in
+                try PrefetchLoader(dataset: trainSet, config: loaderConfig, startEpoch: epoch, share: share)
+            },
+            validate: validate, dataParallel: group.isDistributed ? parallel : nil)
         let display = ProgressDisplay(every: cfg.train.logEvery)
-        trainer.progress = { display.update($0) }
+        if group.isRoot { trainer.progress = { display.update($0) } }
         let interrupt = InterruptHandler { trainer.requestStop() }
         // Through FileHandle like the progress display, so the lines come out in order.
-        FileHandle.standardOutput.write(
-            Data(
-                ("run \(dir): \(cfg.name), \(trainSet.pairs.count) train pairs, "
-                    + "\(valSet.pairs.count) val images, \(cfg.train.steps) steps"
-                    + (resumeStep.map { ", resuming at step \($0)" } ?? "") + initLine
-                    + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "") + "\n").utf8))
+        let ranks =
+            group.isDistributed
+            ? ", \(group.size) ranks x \(Parallel.threads) thread(s), \(share!.count) of each batch of "
+                + "\(cfg.data.batchSize) on rank 0" : ""
+        if group.isRoot {
+            FileHandle.standardOutput.write(
+                Data(
+                    ("run \(dir): \(cfg.name), \(trainSet.pairs.count) train pairs, "
+                        + "\(valSet.pairs.count) val images, \(cfg.train.steps) steps" + ranks
+                        + (resumeStep.map { ", resuming at step \($0)" } ?? "") + initLine
+                        + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "") + "\n")
+                        .utf8))
+        }
         let outcome = try trainer.run(resume: resume != nil)
         withExtendedLifetime(interrupt) {}
+        guard let log else { return try Self.exit(outcome) }  // rank > 0: the run's end is rank 0's to write up
         display.finish()
         var test: MetricsRecord?
         // Scored when the run came to its end (finished, or stopped at its divergence as asked); an interrupted or
@@ -157,14 +197,23 @@ struct Train: ParsableCommand {
         FileHandle.standardOutput.write(
             Data("report: \(paths.html)\n\(Self.summary(outcome))\n\(test.map(Self.testSummary) ?? "")".utf8))
         switch outcome.end {
-        case .finished: return
-        case .interrupted: throw ExitCode(130)
         case .stoppedOnNonfinite(let why):
             printError("\(dir): stopped: \(why); the last good checkpoint is \(latest.weightsPath)")
-            throw ExitCode(2)
         case .stoppedOnDivergence(let why):
             // Asked for (monitor.on_divergence: stop): a result, not a failure.
             FileHandle.standardOutput.write(Data("stopped: \(why) (monitor.on_divergence: stop)\n".utf8))
+        default:
+            break
+        }
+        try Self.exit(outcome)
+    }
+
+    /// The exit status of a run that ended (every rank's, data-parallel: they end at the same step).
+    static func exit(_ outcome: TrainingOutcome) throws {
+        switch outcome.end {
+        case .finished, .stoppedOnDivergence: return
+        case .interrupted: throw ExitCode(130)
+        case .stoppedOnNonfinite: throw ExitCode(2)
         }
     }
 
@@ -302,6 +351,14 @@ struct Train: ParsableCommand {
 struct TrainCLIError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+/// The records of a data-parallel rank other than 0: nothing is written.
+final class SilentSink: RunSink {
+    func metrics(_ record: MetricsRecord) throws {}
+    func monitor(_ record: MonitorRecord) throws {}
+    func incident(_ incident: Incident) throws {}
+    func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws {}
 }
 
 /// Prints loader warnings (skipped pairs) on standard error as they come.

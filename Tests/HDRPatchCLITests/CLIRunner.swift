@@ -19,10 +19,13 @@ enum CLI {
     }
 
     /// Starts the CLI without waiting (output discarded), for tests that signal it.
-    static func start(_ args: [String]) throws -> Process {
+    static func start(_ args: [String], program: String? = nil, environment: [String: String] = [:]) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
+        p.executableURL = URL(fileURLWithPath: program ?? executable)
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
@@ -32,10 +35,16 @@ enum CLI {
 
     /// Runs the CLI. A run longer than `timeout` seconds (a hang) is killed. Death by a signal, a crash or
     /// that kill, is reported as minus the signal number, so it can never pass for an exit status.
-    static func run(_ args: [String], timeout: Double = 300) throws -> CLIResult {
+    /// `program` (default: the CLI) with `args`, `environment` added to this process's.
+    static func run(
+        _ args: [String], timeout: Double = 300, program: String? = nil, environment: [String: String] = [:]
+    ) throws -> CLIResult {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
+        p.executableURL = URL(fileURLWithPath: program ?? executable)
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe()
         let err = Pipe()
         p.standardOutput = out

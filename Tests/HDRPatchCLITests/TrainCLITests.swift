@@ -11,7 +11,7 @@ struct TrainCLITests {
 
     /// A run of `steps` tiny steps on the committed sample set.
     static func writeConfig(
-        _ dir: ScratchDir, steps: Int = 24, checkpointEvery: Int = 4, ema: Double? = nil
+        _ dir: ScratchDir, steps: Int = 24, checkpointEvery: Int = 4, ema: Double? = nil, logEvery: Int = 2
     ) throws -> String {
         let yaml = """
             name: tiny
@@ -23,7 +23,7 @@ struct TrainCLITests {
               - {type: huber, weight: 2.0}
             optim: {type: adamw, lr: 3.0e-3}
             schedule: {type: cosine, warmup_steps: 2}
-            train: {steps: \(steps), log_every: 2, val_every: 8, checkpoint_every: \(checkpointEvery), grad_clip: 1.0\(ema.map { ", ema: \($0)" } ?? "")}
+            train: {steps: \(steps), log_every: \(logEvery), val_every: 8, checkpoint_every: \(checkpointEvery), grad_clip: 1.0\(ema.map { ", ema: \($0)" } ?? "")}
             """
         let path = dir.file("tiny.yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)

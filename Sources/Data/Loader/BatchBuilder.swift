@@ -6,11 +6,14 @@ import Numerics
 struct BatchBuilder: Sendable {
     let dataset: PairedDataset
     let sampler: EpochSampler
+    /// The positions of every batch this builder cuts (a data-parallel rank's share); nil for all of them.
+    var share: Range<Int>? = nil
 
     var batchSize: Int { sampler.batchSize }
     var batchesPerEpoch: Int { sampler.batchesPerEpoch }
 
-    /// Batch `index` of `epoch`: samples index*B ..< (index+1)*B of the sampler.
+    /// Batch `index` of `epoch`: samples index*B ..< (index+1)*B of the sampler; with a share, only the patches
+    /// at those positions are cut (the sample specs, and so the origins, are computed for the whole batch).
     func batch(epoch: Int, index: Int) throws -> Batch {
         let b = sampler.batchSize
         let specs = try sampler.samples(epoch: epoch, range: (index * b)..<((index + 1) * b))
@@ -22,7 +25,11 @@ struct BatchBuilder: Sendable {
                     flipH: s.flipH, flipV: s.flipV, rot90: s.rot90)
             )
         }
-        return try Self.assemble(patches, dataset: dataset, epoch: epoch, index: index)
+        guard let share else { return try Self.assemble(patches, dataset: dataset, epoch: epoch, index: index) }
+        var batch = try Self.assemble(Array(patches[share]), dataset: dataset, epoch: epoch, index: index)
+        batch.share = share
+        batch.batchOrigins = patches.map(\.origin)
+        return batch
     }
 
     /// Input and target tensors (N, 3, P, P) with patch n cut from pair `patches[n].pair` at its origin.

@@ -37,8 +37,9 @@ public final class PrefetchLoader: @unchecked Sendable {
     public var batchesPerEpoch: Int { sampler.batchesPerEpoch }
 
     /// Starts `config.workers` threads at once (none for 0). `config` gives the sampling and threading;
-    /// the patch size must be the one `dataset` was opened with.
-    public init(dataset: PairedDataset, config: LoaderConfig, startEpoch: Int = 0) throws {
+    /// the patch size must be the one `dataset` was opened with. `share`: the positions of every batch to cut
+    /// (one data-parallel rank's part of the global batch, `config.batchSize`); nil for the whole batch.
+    public init(dataset: PairedDataset, config: LoaderConfig, startEpoch: Int = 0, share: Range<Int>? = nil) throws {
         try config.validate()
         if config.patchSize != dataset.patchSize {
             throw LoaderError(
@@ -49,9 +50,12 @@ public final class PrefetchLoader: @unchecked Sendable {
         self.dataset = dataset
         self.config = config
         self.startEpoch = startEpoch
+        if let share, share.isEmpty || share.lowerBound < 0 || share.upperBound > config.batchSize {
+            throw LoaderError("share \(share) of a batch of \(config.batchSize) is empty or outside it")
+        }
         self.sampler = try EpochSampler(dataset: dataset, config: config)
         self.core = Core(
-            builder: BatchBuilder(dataset: dataset, sampler: sampler), prefetch: config.prefetch,
+            builder: BatchBuilder(dataset: dataset, sampler: sampler, share: share), prefetch: config.prefetch,
             startEpoch: startEpoch)
         var started: [JoinableThread] = []
         do {

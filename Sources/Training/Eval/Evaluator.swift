@@ -97,6 +97,19 @@ public final class Evaluator {
         return evaluator.result()
     }
 
+    /// Combines the sums of several evaluators (data-parallel validation: each rank scores its share of the
+    /// batches): `sum` gets this evaluator's sums as one vector (both sets: metrics, loss, every loss term by name,
+    /// overflow counts, samples) and must leave the element-wise sum over all of them in it. Every evaluator must
+    /// have the same loss terms.
+    public func combine(_ sum: (inout [Double]) throws -> Void) rethrows {
+        let names = loss?.terms.map(\.name) ?? []
+        var v = modelSums.packed(names) + identitySums.packed(names)
+        try sum(&v)
+        let half = v.count / 2
+        modelSums = Sums(packed: v[0..<half], names)
+        identitySums = Sums(packed: v[half...], names)
+    }
+
     /// Means over the samples seen; precondition: at least one sample.
     public func result() -> (model: EvalMetrics, identity: EvalMetrics) {
         precondition(samples > 0, "Evaluator.result: no samples")
@@ -135,6 +148,25 @@ public final class Evaluator {
         var psnrMu = 0.0, pu21Psnr = 0.0, logL1 = 0.0, loss = 0.0
         var terms: [String: Double] = [:]
         var overflowPixels = 0, overflowIncidents = 0, samples = 0
+
+        init() {}
+
+        func packed(_ names: [String]) -> [Double] {
+            [psnrMu, pu21Psnr, logL1, loss, Double(overflowPixels), Double(overflowIncidents), Double(samples)]
+                + names.map { terms[$0] ?? 0 }
+        }
+
+        init(packed v: ArraySlice<Double>, _ names: [String]) {
+            let b = v.startIndex
+            psnrMu = v[b]
+            pu21Psnr = v[b + 1]
+            logL1 = v[b + 2]
+            loss = v[b + 3]
+            overflowPixels = Int(v[b + 4].rounded())
+            overflowIncidents = Int(v[b + 5].rounded())
+            samples = Int(v[b + 6].rounded())
+            for (k, name) in names.enumerated() { terms[name] = v[b + 7 + k] }
+        }
 
         var metrics: EvalMetrics {
             let n = Double(samples)

@@ -1,4 +1,5 @@
 // The training loop over TrainingStep: records, non-finite handling, validation, checkpoints and exact resume.
+import Cluster
 import Config
 import Data
 import Dispatch
@@ -89,13 +90,20 @@ public final class Trainer: @unchecked Sendable {
     public var progress: ((TrainingProgress) -> Void)?
     /// The EMA of the weights (`settings.ema`), nil for none: what validation and `best` use.
     public let ema: WeightEMA?
+    /// Data-parallel training: the loader gives this rank's share of every global batch, the step combines the
+    /// shares, and only rank 0 writes checkpoints (the caller gives the other ranks a sink that writes nothing,
+    /// and a `validate` that reduces over the ranks). nil for a single process.
+    public let dataParallel: DataParallel?
+    private var isRoot: Bool { dataParallel?.group.isRoot ?? true }
 
     public init(
         settings: TrainerSettings, model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
         schedule: any LRSchedule, config: JSONValue, checkpointDirectory: String, sink: RunSink,
         makeLoader: @escaping @Sendable (_ startEpoch: Int) throws -> PrefetchLoader,
-        validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?
+        validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?,
+        dataParallel: DataParallel? = nil
     ) {
+        self.dataParallel = dataParallel
         self.settings = settings
         self.model = model
         self.loss = loss
@@ -159,6 +167,7 @@ public final class Trainer: @unchecked Sendable {
         var end = TrainingOutcome.End.finished
 
         func saveLatest() throws {
+            guard isRoot else { return }
             var resume = [
                 "step": String(step), "nonfinite_streak": String(streak),
                 "best_psnr_mu": String(best), "wall_seconds": String(wall())
@@ -183,8 +192,10 @@ public final class Trainer: @unchecked Sendable {
 
         let trainingStep = TrainingStep(
             model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: settings, ema: ema)
+        trainingStep.dataParallel = dataParallel
         while step < settings.steps {
-            if stop.load(ordering: .relaxed) {
+            // Data-parallel, the ranks stop together: at the first step after any of them was asked to.
+            if try stopRequested() {
                 end = .interrupted
                 break
             }
@@ -195,8 +206,9 @@ public final class Trainer: @unchecked Sendable {
             let outcome = trainingStep.run(input: batch.input, target: batch.target, step: step)
             let report = outcome.report
             let skipped = outcome.skip != nil
-            let first = batch.origins.first
-            var files: String { batch.origins.map(\.file).joined(separator: " ") }
+            let origins = batch.batchOrigins  // the whole batch's, every rank's share
+            let first = origins.first
+            var files: String { origins.map(\.file).joined(separator: " ") }
             switch outcome.skip {
             case .nonfiniteLoss(let terms)?:
                 try sink.incident(
@@ -216,9 +228,9 @@ public final class Trainer: @unchecked Sendable {
             let record = outcome.record!  // the trainer's step always has monitor settings
             try sink.monitor(record)
             if record.overflowIncidents > 0 {
-                let peaks = StepMonitor.maxOutput(outcome.pass.output)
+                let peaks = outcome.overflowPeaks ?? StepMonitor.maxOutput(outcome.pass.output)
                 for (i, k) in outcome.overflowPerPatch.enumerated() where k > 0 {
-                    let o = batch.origins[i]
+                    let o = origins[i]
                     try sink.incident(
                         Incident(
                             step: number, kind: .overflow, file: o.file, x: o.x, y: o.y, value: Double(k),
@@ -298,9 +310,11 @@ public final class Trainer: @unchecked Sendable {
                 if m.psnrMu > best {
                     best = m.psnrMu
                     // Both sets, like every checkpoint; `validated` says which one scored `best_psnr_mu`.
-                    try WeightsFile.save(
-                        model.store, to: RunDirectory.best(in: checkpointDirectory), config: config, step: step,
-                        ema: ema, extra: ["validated": validatedWeights.rawValue, "best_psnr_mu": String(m.psnrMu)])
+                    if isRoot {
+                        try WeightsFile.save(
+                            model.store, to: RunDirectory.best(in: checkpointDirectory), config: config, step: step,
+                            ema: ema, extra: ["validated": validatedWeights.rawValue, "best_psnr_mu": String(m.psnrMu)])
+                    }
                 }
                 let below = id.psnrMu - m.psnrMu
                 if !m.psnrMu.isFinite || !m.loss.isFinite || below > settings.divergenceMarginDB {
@@ -324,5 +338,12 @@ public final class Trainer: @unchecked Sendable {
         return TrainingOutcome(
             end: end, step: step, bestPsnrMu: best.isFinite ? best : nil, lastValidation: lastValidation,
             overflowIncidents: totalIncidents, skippedSteps: totalSkipped, divergedAt: divergedAt)
+    }
+
+    /// Whether to stop before the next step: this process was asked to (SIGINT), or data-parallel, any rank was.
+    private func stopRequested() throws -> Bool {
+        let here = stop.load(ordering: .relaxed)
+        guard let group = dataParallel?.group, group.isDistributed else { return here }
+        return try group.any(here)
     }
 }

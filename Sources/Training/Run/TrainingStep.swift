@@ -20,6 +20,10 @@ public final class TrainingStep: @unchecked Sendable {
     public let monitor: MonitorSettings?
     /// The EMA of the weights (`train.ema`), updated after every applied optimizer update; nil for none.
     public let ema: WeightEMA?
+    /// Data-parallel training: the batch `run` gets is this rank's share of a global batch, and the loss report,
+    /// the gradient and the monitor record are combined over the ranks (`DataParallel`). nil, or a group of one,
+    /// for a single process: then nothing of it runs.
+    public var dataParallel: DataParallel?
 
     /// Reused from step to step: no allocation per step for the gradient of the loss or its report.
     private var gradDelta = Tensor(zeros: [0])
@@ -60,9 +64,13 @@ public final class TrainingStep: @unchecked Sendable {
         /// The learning rate applied (nil when skipped).
         public var lr: Double?
         public var skip: Skip?
-        /// The monitor record and its per-patch overflow pixel counts (nil without `monitor`).
+        /// The monitor record and its per-patch overflow pixel counts (nil without `monitor`); data-parallel, the
+        /// whole global batch's.
         public var record: MonitorRecord?
         public var overflowPerPatch: [Int]
+        /// Data-parallel: every patch's largest output value in the global batch (the incidents table's); nil for a
+        /// single process, whose `pass.output` holds them all.
+        public var overflowPeaks: [Float]? = nil
     }
 
     /// Runs update `step` (0-based: the schedule's t) on one batch; the records call it step + 1.
@@ -79,6 +87,17 @@ public final class TrainingStep: @unchecked Sendable {
             gradDelta.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         }
         loss.evaluate(inputs, gradDelta: &gradDelta, into: &report)
+        let parallel = dataParallel.flatMap { $0.group.isDistributed ? $0 : nil }
+        if let parallel {
+            // Each rank's loss is a mean over its own samples: weighted by local / global, the ranks' sum is the
+            // global batch's mean, and so is the gradient once summed.
+            let local = pass.delta.shape[0]
+            parallel.combine(&report, local: local)
+            let w = Float(Double(local) / Double(parallel.globalBatch))
+            gradDelta.storage.withUnsafeMutableBufferPointer { g in
+                for i in g.indices { g[i] *= w }
+            }
+        }
         var skip: Skip?
         var gradNorm = Double.nan
         var lr: Double?
@@ -88,6 +107,7 @@ public final class TrainingStep: @unchecked Sendable {
             let store = model.store
             store.zeroGrads()
             model.backward(pass, gradDelta: gradDelta)
+            parallel?.sumGradients(store)  // every rank now holds the global batch's gradient
             let checked = gradClip != nil || monitor != nil
             if let gradClip {
                 gradNorm = clipGradNorm(store, maxNorm: gradClip)
@@ -124,9 +144,14 @@ public final class TrainingStep: @unchecked Sendable {
                 (record, perPatch) = compute()
             }
         }
+        var peaks: [Float]?
+        if let parallel, var combined = record {
+            (perPatch, peaks) = parallel.combine(&combined, perPatch: perPatch, pass: pass)
+            record = combined
+        }
         return Outcome(
             pass: pass, report: report, gradNorm: gradNorm, lr: lr, skip: skip, record: record,
-            overflowPerPatch: perPatch)
+            overflowPerPatch: perPatch, overflowPeaks: peaks)
     }
 }
 

@@ -1,0 +1,111 @@
+// Data-parallel training over a process group: what one rank's step shares with the others. Every rank holds the
+// same weights and optimizer state, computes the loss and gradient of its share of the global batch, and the
+// shares are combined so that every rank applies the same update (Horovod's design): one MPI_Allreduce over the
+// parameter store's single gradient buffer, plus small ones for the loss report and the monitor record.
+import Cluster
+import Glibc
+import Losses
+import Model
+import Numerics
+import RunFiles
+
+/// One rank's place in a data-parallel run: its group and the global batch (`data.batch_size`) its share is of.
+public struct DataParallel: Sendable {
+    public let group: ProcessGroup
+    /// Samples of the whole batch, over all ranks.
+    public let globalBatch: Int
+
+    public init(group: ProcessGroup, globalBatch: Int) {
+        self.group = group
+        self.globalBatch = globalBatch
+    }
+
+    /// The positions of every global batch this rank builds.
+    public var share: Range<Int> { group.share(of: globalBatch) }
+
+    /// Runs a collective; an MPI failure ends the whole job with the rank and the reason on one line (Open MPI's
+    /// default error handler aborts before returning anyway: this is for the handlers that return).
+    func collective(_ what: String, _ body: () throws -> Void) {
+        do {
+            try body()
+        } catch {
+            let line = "error: rank \(group.rank) of \(group.size): \(what): \(error)\n"
+            var bytes = Array(line.utf8)
+            _ = write(2, &bytes, bytes.count)
+            group.abort(1)
+        }
+    }
+
+    /// The whole batch's loss report from this rank's (a mean over its `local` samples): the weighted sum of
+    /// every rank's, weight = local / global. A non-finite term on any rank stays non-finite on all.
+    func combine(_ report: inout LossReport, local: Int) {
+        let w = Double(local) / Double(globalBatch)
+        var values = report.terms.map { $0.value * w } + [report.total * w]
+        collective("the loss report's allreduce") { try group.sum(&values) }
+        for i in report.terms.indices { report.terms[i].value = values[i] }
+        report.total = values[report.terms.count]
+    }
+
+    /// Sums the gradient buffer over the ranks, in place: the one allreduce of the parameters.
+    func sumGradients(_ store: ParameterStore) {
+        collective("the gradient allreduce") { try group.sum(store.grads) }
+    }
+
+    /// The whole batch's monitor record from this rank's: counts summed, rates weighted, minima and maxima over
+    /// the ranks, the denominator's mean and standard deviation from every rank's sums, collapse from every
+    /// patch's mean delta. The delta percentiles (p1 ... p99) stay this rank's: exact ones would need every
+    /// rank's deltas (the whole batch's output) sent to one rank every step. Returns the per-patch overflow
+    /// counts and output peaks of the whole batch, in batch order.
+    func combine(_ record: inout MonitorRecord, perPatch: [Int], pass: PatchModel.Pass) -> ([Int], [Float]) {
+        let n = globalBatch
+        let share = self.share
+        let local = pass.delta.shape[0]
+        let elements = Double(pass.delta.count)
+        let denoms = Double(pass.norm.denom.count)
+        // Per patch, zero outside this rank's share: [overflow pixels | mean delta | peak] x n, summed.
+        var patches = [Double](repeating: 0, count: 3 * n)
+        let m = pass.delta.sampleCount
+        let peaks = StepMonitor.maxOutput(pass.output)
+        pass.delta.storage.withUnsafeBufferPointer { v in
+            for s in 0..<local {
+                var sum = 0.0
+                for i in (s * m)..<((s + 1) * m) { sum += Double(v[i]) }
+                patches[share.lowerBound + s] = Double(perPatch[s])
+                patches[n + share.lowerBound + s] = sum / Double(m)
+                patches[2 * n + share.lowerBound + s] = Double(peaks[s])
+            }
+        }
+        var sums = [
+            record.clampHitRate * elements, record.saturationRate * elements, elements,
+            record.denomMean * denoms,
+            (record.denomStd * record.denomStd + record.denomMean * record.denomMean) * denoms,
+            denoms
+        ]
+        var lows = [record.deltaMin, -record.deltaMax, record.denomMin, -record.denomMax]
+        collective("the monitor record's allreduce") {
+            try group.sum(&patches)
+            try group.sum(&sums)
+            try group.min(&lows)
+        }
+        let counts = (0..<n).map { Int(patches[$0].rounded()) }
+        let means = patches[n..<(2 * n)]
+        let pm = means.reduce(0, +) / Double(n)
+        let collapse = (means.reduce(0) { $0 + ($1 - pm) * ($1 - pm) } / Double(n)).squareRoot()
+        let mean = sums[3] / sums[5]
+        let std = Swift.max(0, sums[4] / sums[5] - mean * mean).squareRoot()
+        record.patches = n
+        record.overflowPixels = counts.reduce(0, +)
+        record.overflowIncidents = counts.filter { $0 > 0 }.count
+        record.clampHitRate = sums[0].rounded() / sums[2]
+        record.saturationRate = sums[1].rounded() / sums[2]
+        record.deltaMin = lows[0]
+        record.deltaMax = -lows[1]
+        record.denomMean = mean
+        record.denomStd = std
+        record.denomCV = mean > 0 ? std / mean : 0
+        record.denomMin = lows[2]
+        record.denomMax = -lows[3]
+        record.collapse = collapse
+        return (counts, patches[(2 * n)...].map { Float($0) })
+    }
+}
