@@ -73,17 +73,9 @@ public final class AblationScheduler: Sendable {
             for (i, job) in running.enumerated().reversed() where !job.process.isRunning {
                 running.remove(at: i)
                 done += 1
-                let code = job.process.terminationStatus
-                let took = Date().timeIntervalSince(job.started)
-                if code == 0 {
-                    statuses[job.run.dir] = .finished
-                    report(.finished(job.run, seconds: took, done: done, total: runs.count))
-                } else {
-                    let why = Self.lastLine(ofLog: RunDirectory(job.run.dir).trainLog) ?? "exit status \(code)"
-                    statuses[job.run.dir] =
-                        code == 130 ? .failed("interrupted (resume with the same command)") : .failed(why)
-                    report(.failed(job.run, seconds: took, why: why, done: done, total: runs.count))
-                }
+                let (status, event) = Self.ended(job.run, job.process, started: job.started, done: done, of: runs.count)
+                statuses[job.run.dir] = status
+                report(event)
             }
         }
         return runs.map { r in
@@ -91,6 +83,64 @@ public final class AblationScheduler: Sendable {
                 variant: r.variant, seed: r.seed, dir: r.dir, status: statuses[r.dir] ?? .missing, task: r.task,
                 point: r.point)
         }
+    }
+
+    /// A finished child's status and event.
+    static func ended(
+        _ r: AblationPlan.Run, _ process: Process, started: Date, done: Int, of total: Int
+    ) -> (AblationRun.Status, Event) {
+        let code = process.terminationStatus
+        let took = Date().timeIntervalSince(started)
+        if code == 0 { return (.finished, .finished(r, seconds: took, done: done, total: total)) }
+        let why = Self.lastLine(ofLog: RunDirectory(r.dir).trainLog) ?? "exit status \(code)"
+        return (
+            code == 130 ? .failed("interrupted (resume with the same command)") : .failed(why),
+            .failed(r, seconds: took, why: why, done: done, total: total)
+        )
+    }
+
+    /// Runs `runs[index]` alone and waits for it: one task of a Slurm job array (`ablate --task-index`). A finished
+    /// run is left as it is, an interrupted one resumed, exactly as `run` treats it; `threads` compute threads.
+    public func runOne(_ index: Int, threads: Int, _ report: (Event) -> Void) -> AblationRun.Status {
+        let r = runs[index]
+        switch Self.state(of: r, budget: budget) {
+        case .finished:
+            report(.skipped(count: 1))
+            return .finished
+        case .resumable(let step):
+            report(.resuming(r, fromStep: step))
+        case .fresh:
+            break
+        }
+        let started = Date()
+        do {
+            let p = try launch(r, threads: threads)
+            p.waitUntilExit()
+            let (status, event) = Self.ended(r, p, started: started, done: 1, of: 1)
+            report(event)
+            return status
+        } catch {
+            report(.failed(r, seconds: 0, why: "could not start: \(error)", done: 1, total: 1))
+            return .failed("could not start: \(error)")
+        }
+    }
+
+    /// Every run's status from what is on disk, starting nothing (`ablate --collect`): finished runs, and the
+    /// others as missing with where each stands (nil: never started).
+    public func collect() -> (runs: [AblationRun], unfinished: [(AblationPlan.Run, step: Int?)]) {
+        var unfinished: [(AblationPlan.Run, step: Int?)] = []
+        let statuses = runs.map { r -> AblationRun in
+            let state = Self.state(of: r, budget: budget)
+            switch state {
+            case .finished: break
+            case .resumable(let step): unfinished.append((r, step))
+            case .fresh: unfinished.append((r, nil))
+            }
+            return AblationRun(
+                variant: r.variant, seed: r.seed, dir: r.dir, status: state == .finished ? .finished : .missing,
+                task: r.task, point: r.point)
+        }
+        return (statuses, unfinished)
     }
 
     /// Finished when the latest checkpoint has the full step budget, or when the run stopped at its divergence

@@ -9,7 +9,7 @@
 // The price is that the shim uses Open MPI's ABI rather than mpi.h: MPI_COMM_WORLD, MPI_FLOAT, MPI_DOUBLE and the
 // ops are the addresses of the exported objects ompi_mpi_comm_world, ompi_mpi_float, ompi_mpi_double and
 // ompi_mpi_op_sum/min/max; MPI_IN_PLACE is (void *)1 and MPI_THREAD_FUNNELED is 1 (mpi.h of Open MPI 4.1).
-// Tests/MPITests check these against the mpi.h of libopenmpi-dev when it is installed.
+// Tests/HDRPatchCLITests/MPITrainTests.swift checks each against the mpi.h of libopenmpi-dev (mpicc).
 #define _GNU_SOURCE
 #include "hp_mpi.h"
 

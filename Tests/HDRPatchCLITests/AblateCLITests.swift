@@ -170,4 +170,81 @@ struct AblateCLITests {
         let again = try CLI.run(["ablate", "--config", dir.file("sweep.yaml"), "--out", out], timeout: 120)
         #expect(again.status == 0 && again.stdout.contains("2 run(s) already finished: skipped"), "\(again.stdout)")
     }
+
+    /// `--slurm` writes a job array with one task per run; its tasks, run as Slurm would run them (bash, with
+    /// SLURM_ARRAY_TASK_ID set), then `--collect`, give the comparison `--jobs` gives; `--collect` lists what has
+    /// not finished yet.
+    @Test func aSlurmArrayOfTheRunsGivesTheComparisonOfJobs() throws {
+        let dir = ScratchDir()
+        _ = try Self.files(dir)
+        let plan = dir.file("two.yaml")
+        try """
+        name: two
+        base: \(dir.file("base.yaml"))
+        seeds: [0, 1]
+        steps: 8
+        variants:
+          - {name: legacy_mode_a, set: ["residual={mode: fixed_cap, cap: 16, alpha: 1.2, clamp: null}"]}
+          - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
+        claims:
+          - {name: quality, treated: phase1, baseline: legacy_mode_a, measure: val_psnr_mu, effect: difference,
+             direction: positive}
+        """.write(toFile: plan, atomically: true, encoding: .utf8)
+        let (slurmOut, jobsOut, script) = (dir.file("array"), dir.file("jobs"), dir.file("two.sbatch"))
+        let wrote = try CLI.run(
+            ["ablate", "--config", plan, "--out", slurmOut, "--slurm", script, "--max-parallel", "2"])
+        #expect(wrote.status == 0, "\(wrote.stderr)")
+        #expect(wrote.stdout.contains("a job array of 4 runs, at most 2 at once"))
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        #expect(text.hasPrefix("#!/bin/bash\n"))
+        for line in [
+            "#SBATCH --array=0-3%2", "#SBATCH --cpus-per-task=2", "#SBATCH --output=\(slurmOut)/slurm/%A_%a.out",
+            "exec \(CLI.executable) ablate --config \(plan) --out \(slurmOut) --task-index \"$SLURM_ARRAY_TASK_ID\""
+        ] {
+            #expect(text.split(separator: "\n").contains { $0 == line }, "missing line: \(line)\n\(text)")
+        }
+        #expect(try CLI.run(["-n", script], program: "/bin/bash").status == 0, "bash syntax")
+
+        func task(_ i: Int) throws {
+            // One CPU per task, as --jobs 2 below gives each run: the same threads, so the same numbers bit for bit
+            // (across thread counts a run's values differ in the last bits).
+            let r = try CLI.run(
+                [script], timeout: 240, program: "/bin/bash",
+                environment: ["SLURM_ARRAY_TASK_ID": "\(i)", "SLURM_CPUS_PER_TASK": "1"])
+            #expect(r.status == 0, "task \(i): \(r.stdout)\(r.stderr)")
+        }
+        let collect = ["ablate", "--config", plan, "--out", slurmOut, "--collect"]
+        try task(0)
+        try task(2)
+        let partial = try CLI.run(collect)
+        #expect(partial.status == 0, "\(partial.stderr)")
+        #expect(partial.stdout.contains("collect: 2 of 4 runs finished"))
+        #expect(partial.stdout.contains("not finished: \(slurmOut)/legacy_mode_a/seed-1 (not started)"))
+        #expect(partial.stdout.contains("not finished: \(slurmOut)/phase1/seed-1 (not started)"))
+        try task(1)
+        try task(3)
+        try task(3)  // a task run again (a requeued array task) leaves its finished run as it is
+        let full = try CLI.run(collect)
+        #expect(full.stdout.contains("collect: 4 of 4 runs finished") && !full.stdout.contains("not finished"))
+
+        let jobs = try CLI.run(
+            ["ablate", "--config", plan, "--out", jobsOut, "--jobs", "2"], timeout: 300,
+            environment: ["HDRPATCH_THREADS": "1"])
+        #expect(jobs.status == 0, "\(jobs.stderr)")
+        // Every column but the timings (wall_seconds, steps_per_second) is the same.
+        func table(_ out: String) throws -> [[String]] {
+            let rows = try String(contentsOfFile: out + "/comparison.csv", encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let keep = rows[0].indices.filter { !rows[0][$0].hasPrefix("wall_") && !rows[0][$0].hasPrefix("steps_") }
+            return rows.map { row in keep.map { row[$0] } }
+        }
+        let (a, b) = (try table(slurmOut), try table(jobsOut))
+        #expect(a.count == 3 && a == b, "\(a)\n\(b)")
+        let claim = { (r: CLIResult) in r.stdout.split(separator: "\n").filter { $0.hasPrefix("claim: ") } }
+        #expect(claim(full) == claim(jobs) && claim(full).count == 1)
+
+        let outside = try CLI.run(["ablate", "--config", plan, "--out", slurmOut, "--task-index", "4"])
+        #expect(outside.status == 1)
+        #expect(outside.stderr == "error: --task-index 4: the plan of \(plan) has runs 0-3\n")
+    }
 }

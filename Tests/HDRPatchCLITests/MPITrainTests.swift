@@ -155,6 +155,32 @@ import Testing
         #expect(try Self.weights(single) == Self.weights(one))
     }
 
+    /// The shim (Sources/CMPI/hp_mpi.c) uses Open MPI's ABI instead of mpi.h: the handles are the exported objects'
+    /// addresses, MPI_IN_PLACE is (void *)1, MPI_THREAD_FUNNELED 1. A program built by mpicc against
+    /// libopenmpi-dev's mpi.h checks each of them.
+    @Test func theShimsOpenMPIConstantsAreThoseOfMpiH() throws {
+        let mpicc = try #require(
+            ["/usr/bin/mpicc", "/usr/local/bin/mpicc"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "mpicc not found: make setup installs libopenmpi-dev")
+        let dir = ScratchDir()
+        let source = dir.file("abi.c")
+        try """
+        #include <mpi.h>
+        _Static_assert(MPI_THREAD_FUNNELED == 1, "MPI_THREAD_FUNNELED");
+        int main(void) {
+            return !(MPI_IN_PLACE == (void *)1 && MPI_COMM_WORLD == (MPI_Comm)&ompi_mpi_comm_world
+                && MPI_FLOAT == (MPI_Datatype)&ompi_mpi_float && MPI_DOUBLE == (MPI_Datatype)&ompi_mpi_double
+                && MPI_BYTE == (MPI_Datatype)&ompi_mpi_byte && MPI_SUM == (MPI_Op)&ompi_mpi_op_sum
+                && MPI_MIN == (MPI_Op)&ompi_mpi_op_min && MPI_MAX == (MPI_Op)&ompi_mpi_op_max
+                && MPI_MAX_ERROR_STRING <= 256);
+        }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        let binary = dir.file("abi")
+        let built = try CLI.run(["-o", binary, source], program: mpicc)
+        #expect(built.status == 0, "\(built.stderr)")
+        #expect(try CLI.run([], program: binary).status == 0, "a constant of the shim differs from mpi.h's")
+    }
+
     /// The direct children of `pid` (mpirun's rank processes), from /proc.
     static func children(of pid: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -1,0 +1,79 @@
+// An ablation as a Slurm job array: one array task per run, each `hdrpatch ablate --task-index $SLURM_ARRAY_TASK_ID`
+// on a shared file system, then `ablate --collect` for the comparison. Slurm schedules; nothing here does.
+import Foundation
+
+public enum AblationSlurm {
+    /// What the sbatch script runs: the same ablation as the command that wrote it.
+    public struct Job: Sendable, Equatable {
+        /// Absolute paths: a batch job starts in its own working directory on another node.
+        public var executable: String
+        public var config: String
+        public var out: String
+        public var quick: Bool
+        public var seeds: Int?
+        /// Runs in the array (task indices 0 ..< runs).
+        public var runs: Int
+        /// At most this many tasks at once (`%K`); nil for Slurm's own limit.
+        public var maxParallel: Int?
+        /// `--cpus-per-task`: the threads each run trains with.
+        public var cpusPerTask: Int
+        public var name: String
+
+        public init(
+            executable: String, config: String, out: String, quick: Bool, seeds: Int?, runs: Int, maxParallel: Int?,
+            cpusPerTask: Int, name: String
+        ) {
+            self.executable = executable
+            self.config = config
+            self.out = out
+            self.quick = quick
+            self.seeds = seeds
+            self.runs = runs
+            self.maxParallel = maxParallel
+            self.cpusPerTask = cpusPerTask
+            self.name = name
+        }
+
+        /// The ablate arguments that pick the same runs (for the tasks and for --collect).
+        public var selection: [String] {
+            ["--config", config, "--out", out] + (quick ? ["--quick"] : []) + (seeds.map { ["--seeds", "\($0)"] } ?? [])
+        }
+    }
+
+    /// The sbatch script: `#SBATCH --array=0-(R-1)[%K]`, the task's output under `<out>/slurm/`, the run's own
+    /// log in its run directory as with `--jobs`.
+    public static func script(_ job: Job) -> String {
+        let array = "0-\(job.runs - 1)" + (job.maxParallel.map { "%\($0)" } ?? "")
+        let task = ([job.executable, "ablate"] + job.selection + ["--task-index"]).map(quote).joined(separator: " ")
+        let collect = ([job.executable, "ablate"] + job.selection + ["--collect"]).map(quote).joined(separator: " ")
+        return """
+            #!/bin/bash
+            # The ablation \(job.name) as a Slurm job array: \(job.runs) runs, task i trains run i of the plan.
+            # Submit it with sbatch; options on sbatch's command line override these (--time, --partition,
+            # --account). When tasks end, build the comparison from what finished (and list what did not) with:
+            #   \(collect)
+            # A task that is cancelled or preempted resumes from its last checkpoint when run again.
+            #SBATCH --job-name=\(slurmSafe("hdrpatch-" + job.name))
+            #SBATCH --array=\(array)
+            #SBATCH --ntasks=1
+            #SBATCH --cpus-per-task=\(job.cpusPerTask)
+            #SBATCH --output=\(job.out)/slurm/%A_%a.out
+            set -euo pipefail
+            export HDRPATCH_THREADS="${SLURM_CPUS_PER_TASK:-\(job.cpusPerTask)}"
+            exec \(task) "$SLURM_ARRAY_TASK_ID"
+
+            """
+    }
+
+    /// Single-quoted for bash unless it is plainly safe.
+    public static func quote(_ s: String) -> String {
+        let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:+,")
+        if !s.isEmpty && s.unicodeScalars.allSatisfy(safe.contains) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// A job name without the characters #SBATCH lines cannot carry.
+    static func slurmSafe(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+    }
+}
