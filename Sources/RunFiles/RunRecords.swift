@@ -56,6 +56,10 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var terms: [String: Double]?
     public var stepsPerSecond: Double?
     public var dataWaitFraction: Double?
+    /// train, data-parallel runs only: the fraction of the interval's wall time rank 0 spent in MPI collectives
+    /// (waiting for the slower rank included), and in the gradient's allreduce alone.
+    public var mpiFraction: Double?
+    public var gradientAllreduceFraction: Double?
     /// val: the model and the identity baseline (input as output) on the same patches.
     public var model: EvalMetrics?
     public var identity: EvalMetrics?
@@ -73,8 +77,11 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
         terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
         model: EvalMetrics? = nil, identity: EvalMetrics? = nil, weights: String? = nil, reason: String? = nil,
-        stopped: Bool? = nil, data: String? = nil, checkpoint: String? = nil
+        stopped: Bool? = nil, data: String? = nil, checkpoint: String? = nil, mpiFraction: Double? = nil,
+        gradientAllreduceFraction: Double? = nil
     ) {
+        self.mpiFraction = mpiFraction
+        self.gradientAllreduceFraction = gradientAllreduceFraction
         self.kind = kind
         self.step = step
         self.epoch = epoch
@@ -99,6 +106,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case lr, loss, terms
         case stepsPerSecond = "steps_per_second"
         case dataWaitFraction = "data_wait_fraction"
+        case mpiFraction = "mpi_fraction"
+        case gradientAllreduceFraction = "gradient_allreduce_fraction"
         case model, identity, weights, reason, stopped, data, checkpoint
     }
 }

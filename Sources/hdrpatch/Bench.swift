@@ -2,6 +2,7 @@
 // training-step rows are in BenchStep.swift.
 import ArgumentParser
 import CBLAS
+import Cluster
 import Data
 import EXRIO
 import Foundation
@@ -20,7 +21,7 @@ struct Bench: ParsableCommand {
     )
 
     enum What: String, ExpressibleByArgument, CaseIterable {
-        case exr, loader, step
+        case exr, loader, step, allreduce
     }
 
     @Option(help: "What to time: \(What.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -89,8 +90,9 @@ struct Bench: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
-        if config != nil && what != .step {
-            throw ValidationError("--config times a training step: use it with --what step")
+        if config != nil && what != .step && what != .allreduce {
+            throw ValidationError(
+                "--config times a training step: use it with --what step (or allreduce, for its gradient size)")
         }
         if config == nil && !overrides.isEmpty {
             throw ValidationError("--set overrides keys of --config: give --config too")
@@ -99,12 +101,14 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         // Bad files, data or config: one line naming what, and a non-zero exit.
+        defer { ProcessGroup.finalize() }  // under mpirun (--what allreduce): every rank ends properly
         try withOneLineErrors {
             let rows: [Row]
             switch what {
             case .exr: rows = try exrRows()
             case .loader: rows = try loaderRows()
             case .step: rows = try stepRows()
+            case .allreduce: rows = try allreduceRows()
             }
             if json {
                 let encoder = JSONEncoder()
@@ -194,6 +198,41 @@ struct Bench: ParsableCommand {
                             mpix / (s.median / 1e3), Double(bytes.count) / 1e6 / (s.median / 1e3))))
             }
         }
+        return rows
+    }
+
+    /// Under mpirun: the time of one MPI_Allreduce (sum, float) of the gradient buffer of --config's network (or
+    /// the --arch/--depth/--width one), and of 1 MB, 16 MB and 64 MB buffers for the bandwidth term; a barrier
+    /// before each timed call so that only the reduction is timed, not a slower rank. Rank 0 prints.
+    func allreduceRows() throws -> [Row] {
+        let group = try ProcessGroup.world()
+        guard group.usesMPI else {
+            throw TrainCLIError("--what allreduce times MPI_Allreduce: run it under mpirun -np N")
+        }
+        let parameters = try StepSetup(self).step.model.store.count
+        var rows: [Row] = []
+        for (name, count) in [("gradient", parameters), ("1 MB", 1 << 18), ("16 MB", 1 << 22), ("64 MB", 1 << 24)] {
+            var buffer = [Float](repeating: 1, count: count)
+            var times: [Double] = []
+            let n = max(5, min(repeats, count > 1 << 20 ? 20 : repeats))
+            for i in 0..<(n + 3) {
+                try group.barrier()
+                let start = DispatchTime.now().uptimeNanoseconds
+                try buffer.withUnsafeMutableBufferPointer { try group.sum($0) }
+                if i >= 3 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+            }
+            let s = Self.summary(times)
+            let bytes = Double(count * 4)
+            rows.append(
+                Row(
+                    name: "allreduce \(name)", threads: group.size, medianMs: s.median, minMs: s.min, maxMs: s.max,
+                    perSecond: bytes / 1e9 / (s.median / 1e3), unit: "GB/s",
+                    line: String(
+                        format:
+                            "allreduce %@ (%d floats, %.1f KB), %d ranks: median %.3f ms (min %.3f, max %.3f), %.2f GB/s",
+                        name, count, bytes / 1e3, group.size, s.median, s.min, s.max, bytes / 1e9 / (s.median / 1e3))))
+        }
+        if !group.isRoot { rows = [] }
         return rows
     }
 

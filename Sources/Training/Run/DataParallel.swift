@@ -15,9 +15,22 @@ public struct DataParallel: Sendable {
     /// Samples of the whole batch, over all ranks.
     public let globalBatch: Int
 
+    /// Seconds spent in collectives since the last `takeTimes()`: all of them, and the gradient allreduce's.
+    final class Times: @unchecked Sendable {
+        var all = 0.0
+        var gradient = 0.0
+    }
+    let times = Times()
+
     public init(group: ProcessGroup, globalBatch: Int) {
         self.group = group
         self.globalBatch = globalBatch
+    }
+
+    /// Seconds in collectives (all, the gradient allreduce) since the last call.
+    public func takeTimes() -> (all: Double, gradient: Double) {
+        defer { (times.all, times.gradient) = (0, 0) }
+        return (times.all, times.gradient)
     }
 
     /// The positions of every global batch this rank builds.
@@ -25,7 +38,14 @@ public struct DataParallel: Sendable {
 
     /// Runs a collective; an MPI failure ends the whole job with the rank and the reason on one line (Open MPI's
     /// default error handler aborts before returning anyway: this is for the handlers that return).
-    func collective(_ what: String, _ body: () throws -> Void) {
+    func collective(_ what: String, gradient: Bool = false, _ body: () throws -> Void) {
+        let start = ContinuousClock.now
+        defer {
+            let d = ContinuousClock.now - start
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            times.all += seconds
+            if gradient { times.gradient += seconds }
+        }
         do {
             try body()
         } catch {
@@ -48,7 +68,7 @@ public struct DataParallel: Sendable {
 
     /// Sums the gradient buffer over the ranks, in place: the one allreduce of the parameters.
     func sumGradients(_ store: ParameterStore) {
-        collective("the gradient allreduce") { try group.sum(store.grads) }
+        collective("the gradient allreduce", gradient: true) { try group.sum(store.grads) }
     }
 
     /// The whole batch's monitor record from this rank's: counts summed, rates weighted, minima and maxima over

@@ -271,12 +271,14 @@ public final class Trainer: @unchecked Sendable {
                 let wait = loader.waitSeconds - waitBefore
                 let lr = schedule.lr(step: step - 1, base: optimizer.baseLR, totalSteps: settings.steps)
                 let terms = intervalTerms.mapValues { $0 / n }
+                let mpi = dataParallel?.takeTimes()
                 try sink.metrics(
                     MetricsRecord(
                         kind: "train", step: step, epoch: (step - 1) / loader.batchesPerEpoch,
                         wallSeconds: now, lr: lr, loss: intervalLoss / n, terms: terms,
                         stepsPerSecond: Double(intervalSteps) / elapsed,
-                        dataWaitFraction: wait / elapsed))
+                        dataWaitFraction: wait / elapsed, mpiFraction: mpi.map { $0.all / elapsed },
+                        gradientAllreduceFraction: mpi.map { $0.gradient / elapsed }))
                 var scalars = [
                     "train/loss": intervalLoss / n, "train/lr": lr,
                     "monitor/overflow_incidents": Double(record.overflowIncidents),
