@@ -1,6 +1,6 @@
 # hdrpatch: every target installs what it needs on a fresh Debian machine (root, or sudo when not root).
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev libopenexr-dev libpng-dev pkg-config python3 libopenmpi-dev openmpi-bin
+APT_PACKAGES := libopenblas-dev libopenexr-dev libpng-dev pkg-config python3 libopenmpi-dev openmpi-bin slurmctld slurmd slurm-client munge
 SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 

@@ -177,19 +177,7 @@ struct AblateCLITests {
     @Test func aSlurmArrayOfTheRunsGivesTheComparisonOfJobs() throws {
         let dir = ScratchDir()
         _ = try Self.files(dir)
-        let plan = dir.file("two.yaml")
-        try """
-        name: two
-        base: \(dir.file("base.yaml"))
-        seeds: [0, 1]
-        steps: 8
-        variants:
-          - {name: legacy_mode_a, set: ["residual={mode: fixed_cap, cap: 16, alpha: 1.2, clamp: null}"]}
-          - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
-        claims:
-          - {name: quality, treated: phase1, baseline: legacy_mode_a, measure: val_psnr_mu, effect: difference,
-             direction: positive}
-        """.write(toFile: plan, atomically: true, encoding: .utf8)
+        let plan = try Self.twoVariants(dir)
         let (slurmOut, jobsOut, script) = (dir.file("array"), dir.file("jobs"), dir.file("two.sbatch"))
         let wrote = try CLI.run(
             ["ablate", "--config", plan, "--out", slurmOut, "--slurm", script, "--max-parallel", "2"])
@@ -246,5 +234,57 @@ struct AblateCLITests {
         let outside = try CLI.run(["ablate", "--config", plan, "--out", slurmOut, "--task-index", "4"])
         #expect(outside.status == 1)
         #expect(outside.stderr == "error: --task-index 4: the plan of \(plan) has runs 0-3\n")
+    }
+
+    /// Two variants x two seeds on `files(dir)`'s base config: 4 runs that all finish.
+    static func twoVariants(_ dir: ScratchDir) throws -> String {
+        let plan = dir.file("two.yaml")
+        try """
+        name: two
+        base: \(dir.file("base.yaml"))
+        seeds: [0, 1]
+        steps: 8
+        variants:
+          - {name: legacy_mode_a, set: ["residual={mode: fixed_cap, cap: 16, alpha: 1.2, clamp: null}"]}
+          - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
+        claims:
+          - {name: quality, treated: phase1, baseline: legacy_mode_a, measure: val_psnr_mu, effect: difference,
+             direction: positive}
+        """.write(toFile: plan, atomically: true, encoding: .utf8)
+        return plan
+    }
+
+    /// The job array submitted for real: a single-node Slurm (Debian's slurmctld, slurmd and munge, started by
+    /// tools/slurm/start_slurm.sh in a scratch directory, on ports of its own), `sbatch --wait` of the script
+    /// `--slurm` wrote, then `--collect`. `make setup` installs Slurm: without it this fails, it does not skip.
+    @Test func theJobArrayRunsUnderARealSlurm() throws {
+        let sbatch = try #require(
+            ["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "sbatch not found: make setup installs slurmctld, slurmd, slurm-client and munge")
+        let dir = ScratchDir()
+        _ = try Self.files(dir)
+        let plan = try Self.twoVariants(dir)
+        let base = dir.file("slurm")
+        let tools = Self.repo + "/tools/slurm"
+        let ports = ["SLURM_CTLD_PORT": "17817", "SLURM_D_PORT": "17818"]
+        let started = try CLI.run(
+            [tools + "/start_slurm.sh", base], timeout: 90, program: "/bin/bash", environment: ports)
+        defer { _ = try? CLI.run([tools + "/stop_slurm.sh", base], timeout: 60, program: "/bin/bash") }
+        #expect(started.status == 0, "\(started.stderr)")
+        let env = ["SLURM_CONF": base + "/etc/slurm.conf"]
+
+        let (out, script) = (dir.file("array"), dir.file("two.sbatch"))
+        let wrote = try CLI.run(
+            ["ablate", "--config", plan, "--out", out, "--slurm", script, "--max-parallel", "2", "--cpus-per-task", "1"]
+        )
+        #expect(wrote.status == 0, "\(wrote.stderr)")
+        let submitted = try CLI.run(["--wait", script], timeout: 240, program: sbatch, environment: env)
+        #expect(submitted.status == 0, "\(submitted.stdout)\(submitted.stderr)")
+        #expect(submitted.stdout.hasPrefix("Submitted batch job "))
+        let logs = try FileManager.default.contentsOfDirectory(atPath: out + "/slurm").filter { $0.hasSuffix(".out") }
+        #expect(logs.count == 4, "one output file per array task: \(logs)")
+        let collected = try CLI.run(["ablate", "--config", plan, "--out", out, "--collect"])
+        #expect(collected.status == 0, "\(collected.stderr)")
+        #expect(collected.stdout.contains("collect: 4 of 4 runs finished"), "\(collected.stdout)")
     }
 }
