@@ -20,21 +20,13 @@ struct AblateCLITests {
             train: {steps: 8, log_every: 2, val_every: 4, checkpoint_every: 4, grad_clip: 1.0}
             """
         try base.write(toFile: dir.file("base.yaml"), atomically: true, encoding: .utf8)
-        let ablation = """
-            name: t
-            base: \(dir.file("base.yaml"))
-            seeds: [0, 1]
-            steps: 8
-            variants:
-              - {name: legacy_mode_a, set: ["residual={mode: fixed_cap, cap: 16, alpha: 1.2, clamp: null}"]}
-              - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
-              - {name: broken, set: ["data.train=\(dir.file("nowhere"))"]}
-            claims:
-              - {name: quality, treated: phase1, baseline: legacy_mode_a, measure: val_psnr_mu, effect: difference,
-                 direction: positive}
+        let broken = """
               - {name: broken-vs-phase1, treated: broken, baseline: phase1, measure: val_log_l1, effect: reduction,
                  range: [0.05, 0.1]}
             """
+        let ablation = Self.plan(
+            dir, name: "t", extraVariant: "  - {name: broken, set: [\"data.train=\(dir.file("nowhere"))\"]}",
+            extraClaim: broken)
         try ablation.write(toFile: dir.file("ablation.yaml"), atomically: true, encoding: .utf8)
         return dir.file("ablation.yaml")
     }
@@ -238,20 +230,28 @@ struct AblateCLITests {
 
     /// Two variants x two seeds on `files(dir)`'s base config: 4 runs that all finish.
     static func twoVariants(_ dir: ScratchDir) throws -> String {
-        let plan = dir.file("two.yaml")
-        try """
-        name: two
+        let path = dir.file("two.yaml")
+        try plan(dir, name: "two").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// An ablation file on `files(dir)`'s base.yaml: legacy_mode_a and phase1 (plus `extraVariant`), seeds 0 and 1,
+    /// 8 steps, the quality claim (plus `extraClaim`).
+    static func plan(_ dir: ScratchDir, name: String, extraVariant: String? = nil, extraClaim: String? = nil) -> String
+    {
+        """
+        name: \(name)
         base: \(dir.file("base.yaml"))
         seeds: [0, 1]
         steps: 8
         variants:
           - {name: legacy_mode_a, set: ["residual={mode: fixed_cap, cap: 16, alpha: 1.2, clamp: null}"]}
           - {name: phase1, set: ["residual={mode: fixed_cap, cap: 6, clamp: 8}"]}
-        claims:
+        \(extraVariant.map { $0 + "\n" } ?? "")claims:
           - {name: quality, treated: phase1, baseline: legacy_mode_a, measure: val_psnr_mu, effect: difference,
              direction: positive}
-        """.write(toFile: plan, atomically: true, encoding: .utf8)
-        return plan
+        \(extraClaim ?? "")
+        """
     }
 
     /// The job array submitted for real: a single-node Slurm (Debian's slurmctld, slurmd and munge, started by
