@@ -15,12 +15,22 @@ public struct DataParallel: Sendable {
     /// Samples of the whole batch, over all ranks.
     public let globalBatch: Int
 
-    /// Seconds spent in collectives since the last `takeTimes()`: all of them, and the gradient allreduce's.
+    /// Seconds spent in collectives since the last `takeTimes()` (all of them, and the gradient allreduce's), and
+    /// the stop request that rides along with the loss report's allreduce.
     final class Times: @unchecked Sendable {
         var all = 0.0
         var gradient = 0.0
+        var stopHere = false
+        var stopAnywhere = false
     }
     let times = Times()
+
+    /// This rank was asked to stop (SIGINT): sent with the next step's loss report, so that every rank learns of it
+    /// without a collective of its own.
+    public func requestStop(_ here: Bool) { times.stopHere = here }
+
+    /// Whether any rank had asked to stop when the last step's loss report was combined.
+    public var stopRequested: Bool { times.stopAnywhere }
 
     public init(group: ProcessGroup, globalBatch: Int) {
         self.group = group
@@ -60,10 +70,11 @@ public struct DataParallel: Sendable {
     /// every rank's, weight = local / global. A non-finite term on any rank stays non-finite on all.
     func combine(_ report: inout LossReport, local: Int) {
         let w = Double(local) / Double(globalBatch)
-        var values = report.terms.map { $0.value * w } + [report.total * w]
+        var values = report.terms.map { $0.value * w } + [report.total * w, times.stopHere ? 1 : 0]
         collective("the loss report's allreduce") { try group.sum(&values) }
         for i in report.terms.indices { report.terms[i].value = values[i] }
         report.total = values[report.terms.count]
+        times.stopAnywhere = values[report.terms.count + 1] > 0
     }
 
     /// Sums the gradient buffer over the ranks, in place: the one allreduce of the parameters.
@@ -95,7 +106,8 @@ public struct DataParallel: Sendable {
                 patches[2 * n + share.lowerBound + s] = Double(peaks[s])
             }
         }
-        var sums = [
+        // One sum (the per-patch values, then these sums) and one minimum.
+        patches += [
             record.clampHitRate * elements, record.saturationRate * elements, elements,
             record.denomMean * denoms,
             (record.denomStd * record.denomStd + record.denomMean * record.denomMean) * denoms,
@@ -104,9 +116,9 @@ public struct DataParallel: Sendable {
         var lows = [record.deltaMin, -record.deltaMax, record.denomMin, -record.denomMax]
         collective("the monitor record's allreduce") {
             try group.sum(&patches)
-            try group.sum(&sums)
             try group.min(&lows)
         }
+        let sums = Array(patches[(3 * n)...])
         let counts = (0..<n).map { Int(patches[$0].rounded()) }
         let means = patches[n..<(2 * n)]
         let pm = means.reduce(0, +) / Double(n)
@@ -126,6 +138,6 @@ public struct DataParallel: Sendable {
         record.denomMin = lows[2]
         record.denomMax = -lows[3]
         record.collapse = collapse
-        return (counts, patches[(2 * n)...].map { Float($0) })
+        return (counts, patches[(2 * n)..<(3 * n)].map { Float($0) })
     }
 }

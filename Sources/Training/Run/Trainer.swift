@@ -195,7 +195,7 @@ public final class Trainer: @unchecked Sendable {
         trainingStep.dataParallel = dataParallel
         while step < settings.steps {
             // Data-parallel, the ranks stop together: at the first step after any of them was asked to.
-            if try stopRequested() {
+            if stopRequested() {
                 end = .interrupted
                 break
             }
@@ -342,10 +342,13 @@ public final class Trainer: @unchecked Sendable {
             overflowIncidents: totalIncidents, skippedSteps: totalSkipped, divergedAt: divergedAt)
     }
 
-    /// Whether to stop before the next step: this process was asked to (SIGINT), or data-parallel, any rank was.
-    private func stopRequested() throws -> Bool {
+    /// Whether to stop before the next step: this process was asked to (SIGINT); data-parallel, any rank was by the
+    /// time the last step combined its loss reports (the request travels with them), so every rank stops after the
+    /// same step. This rank's request is handed on for the next step's combination.
+    private func stopRequested() -> Bool {
         let here = stop.load(ordering: .relaxed)
-        guard let group = dataParallel?.group, group.isDistributed else { return here }
-        return try group.any(here)
+        guard let dataParallel, dataParallel.group.isDistributed else { return here }
+        dataParallel.requestStop(here)
+        return dataParallel.stopRequested
     }
 }
