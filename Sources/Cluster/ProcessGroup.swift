@@ -79,13 +79,6 @@ public final class ProcessGroup: @unchecked Sendable {
         }
     }
 
-    /// Whether any rank passed true.
-    public func any(_ flag: Bool) throws -> Bool {
-        var v = [flag ? 1.0 : 0.0]
-        try max(&v)
-        return v[0] > 0
-    }
-
     /// Rank 0's `text` on every rank.
     public func broadcast(_ text: String) throws -> String {
         guard usesMPI else { return text }

@@ -38,14 +38,12 @@ public struct Batch: Sendable {
     public var epoch: Int
     /// Position of the batch within its epoch.
     public var index: Int
-    /// Which positions of the whole batch `input`, `target` and `origins` hold: all of them, unless the loader
-    /// builds one data-parallel rank's share (`PrefetchLoader(share:)`).
-    public var share: Range<Int>
-    /// The origins of the whole batch, every rank's share (the same as `origins` when the share is all of it).
+    /// The origins of the whole batch, every data-parallel rank's share (`PrefetchLoader(share:)` cuts only this
+    /// rank's patches into `input`, `target` and `origins`); the same as `origins` without a share.
     public var batchOrigins: [PatchOrigin]
 
     public init(
-        input: Tensor, target: Tensor, origins: [PatchOrigin], epoch: Int, index: Int, share: Range<Int>? = nil,
+        input: Tensor, target: Tensor, origins: [PatchOrigin], epoch: Int, index: Int,
         batchOrigins: [PatchOrigin]? = nil
     ) {
         self.input = input
@@ -53,7 +51,6 @@ public struct Batch: Sendable {
         self.origins = origins
         self.epoch = epoch
         self.index = index
-        self.share = share ?? 0..<origins.count
         self.batchOrigins = batchOrigins ?? origins
     }
 }

@@ -27,7 +27,6 @@ struct BatchBuilder: Sendable {
         }
         guard let share else { return try Self.assemble(patches, dataset: dataset, epoch: epoch, index: index) }
         var batch = try Self.assemble(Array(patches[share]), dataset: dataset, epoch: epoch, index: index)
-        batch.share = share
         batch.batchOrigins = patches.map(\.origin)
         return batch
     }

@@ -96,14 +96,13 @@ public struct DataParallel: Sendable {
         // Per patch, zero outside this rank's share: [overflow pixels | mean delta | peak] x n, summed.
         var patches = [Double](repeating: 0, count: 3 * n)
         let m = pass.delta.sampleCount
-        let peaks = StepMonitor.maxOutput(pass.output)
+        // Peaks only name overflowing patches in the incidents table: scanned only when this share has one.
+        let peaks = perPatch.contains { $0 > 0 } ? StepMonitor.maxOutput(pass.output) : nil
         pass.delta.storage.withUnsafeBufferPointer { v in
             for s in 0..<local {
-                var sum = 0.0
-                for i in (s * m)..<((s + 1) * m) { sum += Double(v[i]) }
                 patches[share.lowerBound + s] = Double(perPatch[s])
-                patches[n + share.lowerBound + s] = sum / Double(m)
-                patches[2 * n + share.lowerBound + s] = Double(peaks[s])
+                patches[n + share.lowerBound + s] = StepMonitor.patchMean(v, sample: s, count: m)
+                patches[2 * n + share.lowerBound + s] = peaks.map { Double($0[s]) } ?? 0
             }
         }
         // One sum (the per-patch values, then these sums) and one minimum.

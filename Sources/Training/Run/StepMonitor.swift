@@ -49,6 +49,13 @@ public enum StepMonitor {
         return counts
     }
 
+    /// The mean of sample `s`'s `m` values of `v` (N samples of m), summed in Double in order: collapse's input.
+    static func patchMean(_ v: UnsafeBufferPointer<Float>, sample s: Int, count m: Int) -> Double {
+        var sum = 0.0
+        for i in (s * m)..<((s + 1) * m) { sum += Double(v[i]) }
+        return sum / Double(m)
+    }
+
     /// Largest output value of each patch (+inf when any is non-finite), for the incidents table.
     public static func maxOutput(_ output: Tensor) -> [Float] {
         let n = output.shape[0]
@@ -101,11 +108,7 @@ public enum StepMonitor {
         let m = pass.delta.sampleCount
         let collapse = pass.delta.storage.withUnsafeBufferPointer { v in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { patchMeans in
-                for s in 0..<n {
-                    var sum = 0.0
-                    for i in (s * m)..<((s + 1) * m) { sum += Double(v[i]) }
-                    patchMeans[s] = sum / Double(m)
-                }
+                for s in 0..<n { patchMeans[s] = patchMean(v, sample: s, count: m) }
                 var sum = 0.0
                 for x in patchMeans { sum += x }
                 let pm = sum / Double(max(n, 1))
