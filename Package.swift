@@ -20,7 +20,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2")
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0")
     ],
     targets: [
         .target(
@@ -56,13 +57,21 @@ let package = Package(
             name: "Training",
             dependencies: ["Model", "Losses", "Data", "Numerics", "Config", "EXRIO", "RunFiles", "Cluster", "Yams"]),
         .target(name: "Reports", dependencies: ["RunFiles", "Config", "EXRIO"]),
+        // ONNX's protobuf messages, generated from Debian libonnx-dev's onnx.proto by tools/onnx/regenerate_proto.sh.
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The restore pipeline as an ONNX graph (hdrpatch export).
+        .target(
+            name: "ModelExport",
+            dependencies: [
+                "Model", "Numerics", "EXRIO", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")
+            ]),
         // The ablation in one place: the plan and its claims, the scheduler of its runs, the comparison.
         .target(name: "Ablation", dependencies: ["Config", "RunFiles", "Reports"]),
         .executableTarget(
             name: "hdrpatch",
             dependencies: [
                 "CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "RunFiles", "Training", "Reports",
-                "Ablation", "Cluster",
+                "Ablation", "Cluster", "ModelExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),

@@ -90,4 +90,4 @@ struct ParameterPointers {
 }
 
 /// The leaky slope between layers (PyTorch LeakyReLU(0.2)).
-let leakySlope: Float = 0.2
+public let leakySlope: Float = 0.2

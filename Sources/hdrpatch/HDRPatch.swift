@@ -22,7 +22,7 @@ struct HDRPatch: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Inspect.self, Convert.self, Synth.self, Train.self, Evaluate.self, Restore.self, Report.self, Ablate.self,
-            Bench.self
+            Bench.self, Export.self
         ]
     )
 }
