@@ -201,18 +201,31 @@ static void zero_outside_interior(float *p, int h, int w, size_t plane) {
     memset(p + used, 0, sizeof(float) * (plane - used));
 }
 
-void hp_finish_padded(float *yp, int c, int h, int w, size_t plane, int activate, float slope) {
+void hp_finish_padded_rows(float *yp, int c, int h, int w, size_t plane, int activate, float slope, int r0, int r1) {
     const int wp = w + 2;
     for (int ch = 0; ch < c; ch++) {
         float *p = yp + (size_t)ch * plane;
         if (activate) {
-            for (int r = 1; r <= h; r++) {
+            for (int r = r0 + 1; r <= r1; r++) {
                 float *row = p + (size_t)r * wp + 1;
                 for (int i = 0; i < w; i++) row[i] = row[i] > 0.0f ? row[i] : slope * row[i];
             }
         }
-        zero_outside_interior(p, h, w, plane);
+        // zero_outside_interior, restricted to what belongs to rows [r0, r1).
+        if (r0 == 0) memset(p, 0, sizeof(float) * (size_t)(wp + 1));
+        for (int r = r0 + 1; r <= r1; r++) {
+            p[(size_t)r * wp + w + 1] = 0.0f;  // right border
+            p[(size_t)(r + 1) * wp] = 0.0f;    // left border of the next row
+        }
+        if (r1 == h) {
+            const size_t used = (size_t)(h + 1) * wp + 1;
+            memset(p + used, 0, sizeof(float) * (plane - used));
+        }
     }
+}
+
+void hp_finish_padded(float *yp, int c, int h, int w, size_t plane, int activate, float slope) {
+    hp_finish_padded_rows(yp, c, h, w, plane, activate, slope, 0, h);
 }
 
 void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, size_t plane, float slope) {

@@ -107,6 +107,13 @@ public struct LogNorm: Sendable, Equatable {
                     result.lo.withUnsafeMutableBufferPointer { lo in
                         result.hi.withUnsafeMutableBufferPointer { hi in
                             result.denom.withUnsafeMutableBufferPointer { denom in
+                                if n < Parallel.threads && m >= 2 * 4096 {
+                                    // Fewer samples than threads (inference on one image): split each sample.
+                                    Self.splitSamples(
+                                        source: src, logs: logs, normalized: out, lo: lo, hi: hi, denom: denom,
+                                        sampleCount: m, eps: eps, denomFloor: denomFloor, statistics: statistics)
+                                    return
+                                }
                                 // Samples are independent: split them over the compute threads.
                                 Parallel.chunks(
                                     n, minimum: 1,
@@ -117,6 +124,82 @@ public struct LogNorm: Sendable, Equatable {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// The same values as `Job` with every sample split over the threads: the logs and each part's minimum and
+    /// maximum, then (min and max being exact in any order) the sample's, then the normalisation element-wise.
+    private static func splitSamples(
+        source: UnsafeBufferPointer<Float>, logs: UnsafeMutableBufferPointer<Float>,
+        normalized: UnsafeMutableBufferPointer<Float>, lo: UnsafeMutableBufferPointer<Float>,
+        hi: UnsafeMutableBufferPointer<Float>, denom: UnsafeMutableBufferPointer<Float>, sampleCount m: Int,
+        eps: Float, denomFloor: Float, statistics: (lo: Float, hi: Float)?
+    ) {
+        let n = lo.count
+        let parts = Parallel.threads
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n * parts) { ranges in
+            Parallel.run(
+                parts, LogRangeJob(source: source, logs: logs, ranges: ranges, sampleCount: m, parts: parts, eps: eps))
+            for s in 0..<n {
+                var mn = Float.infinity
+                var mx = -Float.infinity
+                for p in 0..<parts {
+                    mn = min(mn, ranges[2 * (s * parts + p)])
+                    mx = max(mx, ranges[2 * (s * parts + p) + 1])
+                }
+                if let statistics { (mn, mx) = statistics }
+                lo[s] = mn
+                hi[s] = mx
+                denom[s] = max(mx - mn, denomFloor)
+            }
+        }
+        Parallel.chunks(
+            n * m,
+            NormalizeJob(
+                logs: UnsafeBufferPointer(logs), normalized: normalized, lo: UnsafeBufferPointer(lo),
+                denom: UnsafeBufferPointer(denom), sampleCount: m))
+    }
+
+    /// Part `part` of every sample: its logs, and its minimum and maximum into `ranges`.
+    private struct LogRangeJob: ParallelJob {
+        let source: UnsafeBufferPointer<Float>, logs: UnsafeMutableBufferPointer<Float>
+        let ranges: UnsafeMutableBufferPointer<Float>
+        let sampleCount: Int, parts: Int, eps: Float
+        func run(part: Int) {
+            let m = sampleCount
+            for s in 0..<(logs.count / m) {
+                let share = Parallel.share(part, of: parts, total: m)
+                let r = (s * m + share.lowerBound)..<(s * m + share.upperBound)
+                VectorMath.log(
+                    UnsafeBufferPointer(rebasing: source[r]), adding: eps,
+                    into: UnsafeMutableBufferPointer(rebasing: logs[r]))
+                var mn = Float.infinity
+                var mx = -Float.infinity
+                for i in r {
+                    mn = min(mn, logs[i])
+                    mx = max(mx, logs[i])
+                }
+                ranges[2 * (s * parts + part)] = mn
+                ranges[2 * (s * parts + part) + 1] = mx
+            }
+        }
+    }
+
+    /// (log - lo) / denom, element-wise over the batch.
+    private struct NormalizeJob: ParallelChunkJob {
+        let logs: UnsafeBufferPointer<Float>, normalized: UnsafeMutableBufferPointer<Float>
+        let lo: UnsafeBufferPointer<Float>, denom: UnsafeBufferPointer<Float>
+        let sampleCount: Int
+        func run(_ values: Range<Int>) {
+            guard !values.isEmpty else { return }
+            let m = sampleCount
+            for s in (values.lowerBound / m)...((values.upperBound - 1) / m) {
+                let mn = lo[s]
+                let d = denom[s]
+                for i in max(s * m, values.lowerBound)..<min((s + 1) * m, values.upperBound) {
+                    normalized[i] = (logs[i] - mn) / d
                 }
             }
         }

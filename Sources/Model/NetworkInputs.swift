@@ -87,21 +87,38 @@ public struct NetworkInputs: Sendable, Equatable {
             norm.normalized.storage.withUnsafeBufferPointer { xn in
                 norm.logImage.storage.withUnsafeBufferPointer { logs in
                     out.storage.withUnsafeMutableBufferPointer { o in
-                        for s in 0..<n {
-                            for (k, p) in planes.enumerated() {
-                                let dst = (s * planes.count + k) * plane
-                                let src = s * plane
-                                switch p {
-                                case .logNorm:
-                                    for i in 0..<plane { o[dst + i] = xn[src + i] }
-                                case .logLevel:
-                                    for i in 0..<plane { o[dst + i] = logs[src + i] }
-                                case .clipMask:
-                                    for i in 0..<plane { o[dst + i] = x[src + i] >= level ? 1 : 0 }
-                                }
-                            }
-                        }
+                        // Every (sample, plane) is a copy of its own: split them over the compute threads.
+                        let parts = max(1, min(Parallel.threads, n * planes.count))
+                        Parallel.run(
+                            parts,
+                            AssembleJob(
+                                x: x, normalized: xn, logs: logs, out: o, planes: planes, plane: plane, level: level,
+                                samples: n, parts: parts))
                     }
+                }
+            }
+        }
+    }
+
+    /// Part `part` of the (sample, plane) copies (run every step: no closure, nothing allocated).
+    private struct AssembleJob: ParallelJob {
+        let x: UnsafeBufferPointer<Float>, normalized: UnsafeBufferPointer<Float>, logs: UnsafeBufferPointer<Float>
+        let out: UnsafeMutableBufferPointer<Float>
+        let planes: [Plane]
+        let plane: Int, level: Float, samples: Int, parts: Int
+
+        func run(part: Int) {
+            for job in Parallel.share(part, of: parts, total: samples * planes.count) {
+                let (s, k) = job.quotientAndRemainder(dividingBy: planes.count)
+                let dst = (s * planes.count + k) * plane
+                let src = s * plane
+                switch planes[k] {
+                case .logNorm:
+                    for i in 0..<plane { out[dst + i] = normalized[src + i] }
+                case .logLevel:
+                    for i in 0..<plane { out[dst + i] = logs[src + i] }
+                case .clipMask:
+                    for i in 0..<plane { out[dst + i] = x[src + i] >= level ? 1 : 0 }
                 }
             }
         }

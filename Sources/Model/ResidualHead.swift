@@ -75,10 +75,10 @@ public struct ResidualHead: Sendable {
             cache.t.storage.withUnsafeMutableBufferPointer { t in
                 cache.preClamp.storage.withUnsafeMutableBufferPointer { pre in
                     delta.storage.withUnsafeMutableBufferPointer { out in
-                        // Samples are independent: split them over the compute threads.
+                        // Element-wise: split every value over the compute threads (one image too).
                         coef.withUnsafeBufferPointer { coef in
                             Parallel.chunks(
-                                n, minimum: 1,
+                                n * m,
                                 ForwardJob(
                                     p: src, coef: coef, t: t, preClamp: pre, delta: out,
                                     sampleCount: m, clamp: c))
@@ -139,11 +139,13 @@ public struct ResidualHead: Sendable {
         let delta: UnsafeMutableBufferPointer<Float>
         let sampleCount: Int, clamp: Float?
 
-        func run(_ samples: Range<Int>) {
+        /// `values`: indices into the whole (N, 3, H, W) batch, taken sample segment by sample segment.
+        func run(_ values: Range<Int>) {
             let m = sampleCount
-            for s in samples {
+            guard !values.isEmpty else { return }
+            for s in (values.lowerBound / m)...((values.upperBound - 1) / m) {
                 let k = coef[s]
-                let r = (s * m)..<((s + 1) * m)
+                let r = max(s * m, values.lowerBound)..<min((s + 1) * m, values.upperBound)
                 // In Double, rounded once, like LogNorm's log.
                 VectorMath.tanh(UnsafeBufferPointer(rebasing: p[r]), into: UnsafeMutableBufferPointer(rebasing: t[r]))
                 for i in r {

@@ -13,7 +13,9 @@ import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time a training step (--what step), EXR decoding (--what exr) or the patch loader (--what loader).",
+        abstract:
+            "Time a training step (--what step), EXR decoding (--what exr), the patch loader (--what loader) or restore "
+            + "(--what restore).",
         discussion: """
             Timings are medians over repeats after a warm-up, measured in this one process; compare ratios \
             from the same run rather than absolute times across runs on a shared machine.
@@ -21,7 +23,7 @@ struct Bench: ParsableCommand {
     )
 
     enum What: String, ExpressibleByArgument, CaseIterable {
-        case exr, loader, step, allreduce
+        case exr, loader, step, allreduce, restore
     }
 
     @Option(help: "What to time: \(What.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -76,8 +78,23 @@ struct Bench: ParsableCommand {
     @Option(help: "Batches timed per thread count (--what loader), or reads per file (--what exr).")
     var repeats: Int = 100
 
-    @Option(help: "Timed training steps (and forward passes) per thread count after 3 warm-up steps (--what step).")
+    @Option(
+        help: ArgumentHelp(
+            "Timed training steps (and forward passes) per thread count after 3 warm-up steps (--what step), or timed "
+                + "restores after one warm-up (--what restore)."))
     var steps: Int = 20
+
+    @Option(help: "Checkpoint whose model to time (--what restore; else --config's network, freshly initialised).")
+    var checkpoint: String?
+
+    @Option(help: "Side of the generated square image when no --file is given (--what restore).")
+    var size: Int = 1024
+
+    @Option(help: "Also write the timed model as ONNX here (--what restore), for tools/onnx/bench_onnx.py.")
+    var onnx: String?
+
+    @Option(help: "Also write the timed image as float EXR here (--what restore).")
+    var imageOut: String?
 
     @Flag(help: "Keep decoded images in memory (--what loader).")
     var cache = false
@@ -90,10 +107,18 @@ struct Bench: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
-        if config != nil && what != .step && what != .allreduce {
+        if config != nil && what != .step && what != .allreduce && what != .restore {
             throw ValidationError(
-                "--config times a training step: use it with --what step (or allreduce, for its gradient size)")
+                "--config times a training step: use it with --what step (or allreduce, for its gradient size; or "
+                    + "restore, for its network)")
         }
+        if what == .restore && (config == nil) == (checkpoint == nil) {
+            throw ValidationError("--what restore times one model: give --checkpoint or --config")
+        }
+        if what != .restore && (checkpoint != nil || onnx != nil || imageOut != nil) {
+            throw ValidationError("--checkpoint, --onnx and --image-out are for --what restore")
+        }
+        if size < 1 { throw ValidationError("--size must be at least 1") }
         if config == nil && !overrides.isEmpty {
             throw ValidationError("--set overrides keys of --config: give --config too")
         }
@@ -109,6 +134,7 @@ struct Bench: ParsableCommand {
             case .loader: rows = try loaderRows()
             case .step: rows = try stepRows()
             case .allreduce: rows = try allreduceRows()
+            case .restore: rows = try restoreRows()
             }
             if json {
                 let encoder = JSONEncoder()

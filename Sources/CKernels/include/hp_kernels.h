@@ -94,6 +94,9 @@ void hp_unpad(const float *y, size_t ystride, int c, int h, int w, float *out, i
 /// LeakyReLU(slope) to the h x w interior when `activate`, and restores the zero border, junk columns and
 /// slack (everything in [0, plane) outside the interior), for c planes `plane` apart.
 void hp_finish_padded(float *yp, int c, int h, int w, size_t plane, int activate, float slope);
+/// The same for image rows [r0, r1) only (the border entries of those rows; the top border with r0 = 0, the bottom
+/// border and slack with r1 = h): bands of rows finished in parallel, disjoint writes.
+void hp_finish_padded_rows(float *yp, int c, int h, int w, size_t plane, int activate, float slope, int r0, int r1);
 /// The same for a gradient plane: multiplies the interior by (act > 0 ? 1 : slope) (LeakyReLU's derivative
 /// from its saved output, which has the sign of its input) and restores the zeros.
 void hp_finish_padded_grad(float *gp, const float *act, int c, int h, int w, size_t plane, float slope);

@@ -189,14 +189,21 @@ public final class Conv3x3Stack: @unchecked Sendable {
         let (offsets, total) = forwardPacking
         let pk = packed.reserve(total)
         for l in 0..<layers { pack(l, weights[l], adjoint: false, into: pk + offsets[l]) }
-        let threads = max(1, min(self.threads ?? Parallel.threads, n))
+        let wanted = max(1, self.threads ?? Parallel.threads)
+        let threads = min(wanted, n)
+        // Fewer images than threads (inference on one image): every layer split into bands of rows instead.
+        let bands = n < wanted && h >= 8 * wanted ? wanted : 1
         threadsUsed = threads
-        scratch.ensureSlots(threads)
+        scratch.ensureSlots(max(threads, bands))
         let winoFloats = winogradScratch()
-        for t in 0..<threads { _ = scratch.slot(t).reserve(cOut * plane + winoFloats) }
+        for t in 0..<max(threads, bands) { _ = scratch.slot(t).reserve(cOut * plane + winoFloats) }
         input.storage.withUnsafeBufferPointer { xb in
             output.storage.withUnsafeMutableBufferPointer { yb in
                 guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
+                if bands > 1 {
+                    forwardInBands(bands, batch: n, x: x, y: y, packed: pk, biases: biases)
+                    return
+                }
                 Parallel.run(
                     threads,
                     ForwardJob(
@@ -205,6 +212,90 @@ public final class Conv3x3Stack: @unchecked Sendable {
             }
         }
     }
+
+    /// The forward one image at a time, each layer's output rows split into `bands` bands computed in parallel
+    /// (a barrier between layers: a layer reads its input's rows beside its band). Band starts are multiples of 4
+    /// rows (Winograd's tiles fall where they fall for the whole image) and the direct kernels' ranges are
+    /// multiples of their block, so every output is computed exactly as in the image-per-thread forward: the
+    /// results are bit for bit the same.
+    private func forwardInBands(
+        _ bands: Int, batch n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        packed: UnsafeMutablePointer<Float>, biases: [UnsafePointer<Float>]
+    ) {
+        let g = geometry!
+        let cOut = channels[layers]
+        for i in 0..<n {
+            hp_pad(
+                x + i * channels[0] * g.height * g.width, Int32(channels[0]), Int32(g.height), Int32(g.width),
+                acts[0].pointer + i * channels[0] * g.plane, g.plane)
+            for l in 0..<layers {
+                let job = BandJob(stack: self, bands: bands, image: i, layer: l, packed: packed, bias: biases[l])
+                Parallel.run(bands, job)
+                if l + 1 < layers { Parallel.run(bands, BandJob(job, finishing: true)) }
+            }
+            hp_unpad(
+                scratch.slot(0).pointer, g.plane, Int32(cOut), Int32(g.height), Int32(g.width),
+                y + i * cOut * g.height * g.width, 0)
+        }
+    }
+
+    private struct BandJob: ParallelJob {
+        let stack: Conv3x3Stack, bands: Int, image: Int, layer: Int
+        let packed: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>
+        var finishing = false
+        init(
+            stack: Conv3x3Stack, bands: Int, image: Int, layer: Int, packed: UnsafeMutablePointer<Float>,
+            bias: UnsafePointer<Float>
+        ) {
+            (self.stack, self.bands, self.image, self.layer, self.packed, self.bias) =
+                (stack, bands, image, layer, packed, bias)
+        }
+        init(_ other: BandJob, finishing: Bool) {
+            self = other
+            self.finishing = finishing
+        }
+        func run(part: Int) { stack.band(part: part, of: self) }
+    }
+
+    /// Band `t` of one layer of one image: its rows of the convolution, or (finishing) their LeakyReLU and border.
+    private func band(part t: Int, of job: BandJob) {
+        let g = geometry!
+        let l = job.layer
+        let groups = (g.height + 3) / 4
+        let share = Parallel.share(t, of: job.bands, total: groups)
+        let r0 = min(share.lowerBound * 4, g.height)
+        let r1 = min(share.upperBound * 4, g.height)
+        let (cin, cout) = (channels[l], channels[l + 1])
+        let lastLayer = l + 1 == layers
+        let dst = lastLayer ? scratch.slot(0).pointer : acts[l + 1].pointer + job.image * cout * g.plane
+        if job.finishing {
+            hp_finish_padded_rows(
+                dst, Int32(cout), Int32(g.height), Int32(g.width), g.plane, winograd(l) ? 0 : 1, slope, Int32(r0),
+                Int32(r1))
+            return
+        }
+        guard r0 < r1 else { return }
+        let src = acts[l].pointer + job.image * cin * g.plane
+        let out = lastLayer ? dst : dst + g.wp + 1
+        let packed = job.packed + forwardPacking.offsets[l]
+        let level = simdLevel.rawValue
+        if winograd(l) {
+            hp_wino_forward(
+                level, packed, job.bias, Int32(cout), Int32(cin), src + r0 * g.wp, g.plane, Int32(r1 - r0),
+                Int32(g.width), out + r0 * g.wp, g.plane, scratch.slot(t).pointer + cOutPlane(g),
+                Int32(lastLayer ? HP_ACT_NONE : HP_ACT_LEAKY), slope, nil)
+        } else {
+            // Output indices on the padded-width grid, band edges rounded down to the kernels' block.
+            let j0 = r0 * g.wp / g.block * g.block
+            let j1 = r1 == g.height ? g.outCount : r1 * g.wp / g.block * g.block
+            hp_conv3x3_forward(
+                level, packed, job.bias, Int32(cout), Int32(cin), src, g.plane, Int32(g.wp), out, g.plane,
+                Int32(j0), Int32(j1))
+        }
+    }
+
+    /// Where a scratch slot's Winograd scratch starts: after the last layer's padded output.
+    private func cOutPlane(_ g: DirectGeometry) -> Int { channels[layers] * g.plane }
 
     private struct ForwardJob: ParallelJob {
         let stack: Conv3x3Stack, threads: Int, batch: Int

@@ -80,8 +80,9 @@ public struct TiledRestore {
         let h = image.shape[2]
         let w = image.shape[3]
         let grid = TileGrid(width: w, height: h, tile: tile, overlap: overlap, margin: margin)
+        // One tile is the whole image (edge padding adds no value): its own statistics are the image's.
+        if grid.tileCount == 1 { return run([image], width: w, height: h, statistics: nil)[0] }
         let stats = statistics == .image ? model.logNorm.logRange(image) : nil
-        if grid.tileCount == 1 { return run([image], width: w, height: h, statistics: stats)[0] }
 
         let th = grid.tileHeight
         let tw = grid.tileWidth
