@@ -1,13 +1,17 @@
 # hdrpatch: every target installs what it needs on a fresh Debian machine (root, or sudo when not root).
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev libopenexr-dev libpng-dev pkg-config python3 libopenmpi-dev openmpi-bin slurmctld slurmd slurm-client munge
+APT_PACKAGES := libopenblas-dev libopenexr-dev libpng-dev pkg-config python3 python3-venv libopenmpi-dev openmpi-bin slurmctld slurmd slurm-client munge
 SWIFT ?= swift
+# The project-local Python environment: onnxruntime and onnx for the checks of `hdrpatch export` (make test) and
+# onnxruntime's side of make bench. Built from Debian's python3 (python3-venv).
+VENV := .venv
+VENV_PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 export PATH := $(PATH):/opt/swift/usr/bin
 
 .PHONY: setup build test train eval data sample ablate ablate-quick bench format format-check clean help
 
 help:
-	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES))"
+	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES)) and create .venv (tools/onnx/requirements.txt)"
 	@echo "make build  - release build of hdrpatch (.build/release/hdrpatch)"
 	@echo "make test   - setup, check formatting, build and run every test"
 	@echo "make format - format the Swift sources with swift-format (.swift-format)"
@@ -29,6 +33,11 @@ setup:
 	    || { echo "error: could not install$$missing (need root or sudo, and apt access)"; exit 1; }; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: a Swift 6 toolchain is required"; exit 1; }
+	@$(VENV)/bin/python -c "import onnxruntime, onnx, numpy, OpenEXR" 2>/dev/null || { \
+	  echo "setup: creating $(VENV) with tools/onnx/requirements.txt (onnxruntime, onnx, numpy, OpenEXR from PyPI)"; \
+	  rm -rf $(VENV) && $(VENV_PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check -r tools/onnx/requirements.txt \
+	    && $(VENV)/bin/python -c "import onnxruntime, onnx, numpy, OpenEXR" \
+	    || { echo "error: could not install tools/onnx/requirements.txt into $(VENV) (needs PyPI access): make test checks hdrpatch export with onnxruntime"; exit 1; }; }
 
 build: setup
 	$(SWIFT) build -c release --product hdrpatch

@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "AblationTests", dependencies: ["Ablation", "Reports", "RunFiles", "Config", "TestSupport"]),
         .testTarget(
             name: "HDRPatchCLITests",
-            dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "RunFiles", "Training", "TestSupport"])
+            dependencies: ["hdrpatch", "EXRIO", "Config", "Data", "RunFiles", "Training", "Model", "TestSupport"])
     ],
     cxxLanguageStandard: .cxx17
 )

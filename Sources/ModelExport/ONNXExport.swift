@@ -91,7 +91,9 @@ public enum ONNXExport {
                 planes.append(
                     g.node(
                         "Cast", [clipped], output: "inputs.clip_mask", doc: "clip_mask: 1 where clipped, else 0",
-                        attributes: [ONNXGraphBuilder.attribute("to", int: Int(Onnx_TensorProto.DataType.float.rawValue))]
+                        attributes: [
+                            ONNXGraphBuilder.attribute("to", int: Int(Onnx_TensorProto.DataType.float.rawValue))
+                        ]
                     ))
             }
         }
@@ -100,7 +102,8 @@ public enum ONNXExport {
             ? planes[0]
             : g.node(
                 "Concat", planes, output: "inputs.stacked",
-                doc: "model.inputs stacked on the channel axis: " + m.inputs.planes.map(\.rawValue).joined(separator: ", "),
+                doc: "model.inputs stacked on the channel axis: "
+                    + m.inputs.planes.map(\.rawValue).joined(separator: ", "),
                 attributes: [ONNXGraphBuilder.attribute("axis", int: 1)])
 
         let p: String
@@ -117,7 +120,9 @@ public enum ONNXExport {
             let high = g.scalar("clamp_max", c, doc: "residual.clamp")
             delta = g.node(
                 "Clip", [delta, low, high], output: "head.delta",
-                doc: "the safety clamp: delta = clip(delta, -\(c), \(c)); exp's argument is then at most log_image + \(c)")
+                doc:
+                    "the safety clamp: delta = clip(delta, -\(c), \(c)); exp's argument is then at most log_image + \(c)"
+            )
         }
         let logOut = g.node("Add", [logImage, delta], output: "reconstruct.log_out", doc: "log_image + delta")
         let expOut = g.node("Exp", [logOut], output: "reconstruct.exp", doc: "exp(log_image + delta)")
@@ -200,13 +205,15 @@ public enum ONNXExport {
     }
 
     /// ReduceMin/ReduceMax over (C, H, W), keepdims: (N, 1, 1, 1).
-    private static func reduce(_ g: ONNXGraphBuilder, _ op: String, _ x: String, output: String, doc: String) -> String {
+    private static func reduce(_ g: ONNXGraphBuilder, _ op: String, _ x: String, output: String, doc: String) -> String
+    {
         let keep = ONNXGraphBuilder.attribute("keepdims", int: 1)
         if g.opset >= 18 {
             let axes = g.int64s("lognorm.axes", [1, 2, 3], doc: "C, H, W: one value per sample")
             return g.node(op, [x, axes], output: output, doc: doc, attributes: [keep])
         }
-        return g.node(op, [x], output: output, doc: doc, attributes: [ONNXGraphBuilder.attribute("axes", ints: [1, 2, 3]), keep])
+        return g.node(
+            op, [x], output: output, doc: doc, attributes: [ONNXGraphBuilder.attribute("axes", ints: [1, 2, 3]), keep])
     }
 
     /// A convolution with the store's `name.weight` and `name.bias`.

@@ -49,7 +49,8 @@ final class ONNXGraphBuilder {
 
     /// A float32 initializer of `shape` (row-major values); returns its name (`name`, made unique).
     func floats(_ name: String, shape: [Int], _ values: [Float], doc: String) -> String {
-        precondition(values.count == shape.reduce(1, *), "ONNXGraphBuilder: \(name): \(values.count) values for \(shape)")
+        precondition(
+            values.count == shape.reduce(1, *), "ONNXGraphBuilder: \(name): \(values.count) values for \(shape)")
         var t = Onnx_TensorProto()
         t.name = unique(name)
         t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)

@@ -90,6 +90,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Side of the generated square image when no --file is given (--what restore).")
     var size: Int = 1024
 
+    @Option(
+        parsing: .upToNextOption,
+        help: "Tile sides to time (--what restore): 0 = the whole image in one pass, as onnxruntime runs it.")
+    var tiles: [Int] = [0, 256]
+
     @Option(help: "Also write the timed model as ONNX here (--what restore), for tools/onnx/bench_onnx.py.")
     var onnx: String?
 
@@ -119,6 +124,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--checkpoint, --onnx and --image-out are for --what restore")
         }
         if size < 1 { throw ValidationError("--size must be at least 1") }
+        if tiles.contains(where: { $0 < 0 }) { throw ValidationError("--tiles must be >= 0") }
         if config == nil && !overrides.isEmpty {
             throw ValidationError("--set overrides keys of --config: give --config too")
         }

@@ -39,7 +39,8 @@ extension Bench {
         return HDRImage(width: size, height: size, pixels: pixels)
     }
 
-    /// One pass over the whole image (tile = its larger side) and the default 256-pixel tiles, per thread count.
+    /// Per thread count, each --tiles: 0 is one pass over the whole image (tile = its larger side), else tiles of that
+    /// side (TiledRestore's default overlap and blending, as `hdrpatch restore --tile T`).
     func restoreRows() throws -> [Row] {
         let (model, name) = try restoreModel()
         let image = try files.first.map { try ImageReader.read(path: $0).image } ?? Self.benchImage(size: size)
@@ -55,8 +56,10 @@ extension Bench {
         for t in threads {
             openblas_set_num_threads(Int32(max(t, 1)))
             Parallel.threads = t
-            for (label, tile) in [("restore one pass", max(image.width, image.height)), ("restore tiled 256", 256)] {
-                let restorer = try TiledRestore(model: model, tile: tile)
+            for tile in tiles {
+                let label = tile == 0 ? "restore one pass" : "restore tiled \(tile)"
+                let side = tile == 0 ? max(image.width, image.height) : tile
+                let restorer = try TiledRestore(model: model, tile: side)
                 _ = restorer.restore(input)
                 var times: [Double] = []
                 for _ in 0..<steps {

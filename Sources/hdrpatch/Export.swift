@@ -1,7 +1,7 @@
 import ArgumentParser
 import EXRIO
-import ModelExport
 import Foundation
+import ModelExport
 // `hdrpatch export`: a checkpoint's whole restore pipeline as one ONNX model (docs/export.md).
 import RunFiles
 import Training
@@ -40,15 +40,15 @@ struct Export: ParsableCommand {
 
     func validate() throws {
         if ema && weights == .raw { throw ValidationError("--ema and --weights raw contradict each other") }
-        if !ONNXExport.supportedOpsets.contains(opset) {
-            throw ValidationError(
-                "--opset must be in \(ONNXExport.supportedOpsets.lowerBound)...\(ONNXExport.supportedOpsets.upperBound) (got \(opset))"
-            )
-        }
     }
 
     func run() throws {
         try withOneLineErrors(file: config ?? checkpoint) {
+            let opsets = ONNXExport.supportedOpsets
+            guard opsets.contains(opset) else {
+                throw ExportError(
+                    "--opset \(opset): operator sets \(opsets.lowerBound) to \(opsets.upperBound) are supported")
+            }
             let loaded = try CheckpointModel.load(
                 checkpoint: checkpoint, configPath: config, weights: ema ? .ema : weights)
             print("\(checkpoint): \(loaded.weightsDescription)" + (loaded.step.map { ", step \($0)" } ?? ""))
