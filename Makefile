@@ -20,7 +20,8 @@ help:
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
 	@echo "make train  - setup, build, data, train configs/default.yaml, write the report (held-out test included)"
 	@echo "make eval   - the latest make-train checkpoint on the held-out photographs (data/heldout/phone)"
-	@echo "make bench  - training step and forward times; side by side with PyTorch when torch is importable"
+	@echo "make bench  - training step and forward times (side by side with PyTorch when torch is importable), restore"
+	@echo "              throughput side by side with onnxruntime"
 	@echo "make ablate - the strategy ablation (configs/ablation.yaml: 7 variants x 2 tasks x 3 learning rates x 3 seeds, about 36 min); ablate-quick: the demo (1 seed, 150 steps, about 5 min)"
 
 setup:
@@ -105,6 +106,14 @@ bench: build $(ALLOC_COUNTER)
 	  { .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 --json | tr -d '\n'; echo; \
 	    $(PYTHON) bench/torch_reference.py --config configs/default.yaml --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
 	else echo "(torch and pyyaml not importable with $(PYTHON): no side-by-side; e.g. make bench PYTHON=/tmp/torchvenv/bin/python)"; fi
+	@# Restore throughput of the default network on a 1024 x 1024 image, then side by side with onnxruntime (.venv)
+	@# on the same model (exported by the bench) and the same image, the whole image as one pass on both sides.
+	mkdir -p .build/bench
+	.build/release/hdrpatch bench --what restore --config configs/default.yaml --threads 1 2 --steps 5 \
+	  --onnx .build/bench/default.onnx --image-out .build/bench/restore.exr
+	{ .build/release/hdrpatch bench --what restore --config configs/default.yaml --threads 1 2 --steps 5 --tiles 0 --json | tr -d '\n'; echo; \
+	  $(VENV)/bin/python tools/onnx/bench_onnx.py --model .build/bench/default.onnx --image .build/bench/restore.exr --threads 1 2 --json; } \
+	  | $(VENV)/bin/python tools/onnx/compare_bench.py
 
 clean:
 	rm -rf .build

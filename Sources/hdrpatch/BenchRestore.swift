@@ -1,6 +1,7 @@
 // `hdrpatch bench --what restore`: full-image restore throughput (megapixels per second), one pass and tiled,
 // and the same model exported to ONNX with the same image, for onnxruntime side by side (tools/onnx/bench_onnx.py).
 import CBLAS
+import Config
 import EXRIO
 import Foundation
 import Model
@@ -15,8 +16,12 @@ extension Bench {
         if let checkpoint {
             return (try CheckpointModel.load(checkpoint: checkpoint).model, checkpoint)
         }
-        let cfg = try TrainConfig.load(path: config!, overrides: overrides)
-        return (try cfg.makeModel(stateSlots: 0, zeroOutput: false), "config \(cfg.name)")
+        // The inference sections only (model, residual, data.eps): no data directory needs to exist.
+        let path = config!
+        let cfg = try InferenceConfig(root: try StrictYAML.load(path: path))
+        let model = try PatchModel(
+            model: cfg.model, inputs: cfg.inputs, residual: cfg.residual, logNorm: cfg.logNorm, stateSlots: 0, seed: 0)
+        return (model, "config " + URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
     }
 
     /// A deterministic size x size HDR scene: smooth illumination over about 14 stops, texture, and highlights
