@@ -126,7 +126,9 @@ struct Bench: ParsableCommand {
         if size < 1 { throw ValidationError("--size must be at least 1") }
         if tiles.contains(where: { $0 < 0 }) { throw ValidationError("--tiles must be >= 0") }
         if what == .restore && !overrides.isEmpty {
-            throw ValidationError("--set is for a training config (--what step); --what restore reads only model:, residual: and data.eps")
+            throw ValidationError(
+                "--set is for a training config (--what step); --what restore reads only model:, residual: and data.eps"
+            )
         }
         if config == nil && !overrides.isEmpty {
             throw ValidationError("--set overrides keys of --config: give --config too")

@@ -4,7 +4,7 @@ import Testing
 struct HelpTests {
     static let subcommands = [
         "inspect", "convert", "synth", "train", "evaluate", "restore", "report", "ablate", "bench",
-        "export",
+        "export"
     ]
 
     /// Each subcommand is an entry of the SUBCOMMANDS section (its name at the start of an indented line), in
