@@ -60,7 +60,8 @@ struct Bench: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Time the step of this training config (--what step): its network, residual head, loss terms, optimizer, "
-                + "gradient clipping, batch and patch size, and the monitor record every step writes.",
+                + "gradient clipping, batch and patch size, and the monitor record every step writes (on synthetic "
+                + "patches: its data directories need not exist).",
             discussion: "Replaces --arch, --depth, --width, --levels, --batch and --patch."))
     var config: String?
 
