@@ -1,4 +1,4 @@
-// `hdrpatch export` checked by tools nobody here wrote: onnx.checker and onnxruntime (the project-local .venv that
+// `hdrpatch export` checked by tools nobody here wrote: onnx.checker, onnxruntime and onnx's reference evaluator (the project-local .venv that
 // make setup creates) against `hdrpatch restore` on the same images, for every head mode with and without the
 // clamp, plain and U-Net; and the command's one-line errors.
 import Config
@@ -176,6 +176,7 @@ struct ExportCLITests {
         let reports = try Self.check(cases, in: dir)
         #expect(reports.count == all.count)
         var worst: [String: Double] = [:]
+        var worstReference = 0.0
         for report in reports {
             let name = report["name"] as? String ?? "?"
             guard let v = byName[name] else {
@@ -212,6 +213,14 @@ struct ExportCLITests {
                 let mode = String(name.split(separator: " ")[1])
                 worst[mode] = max(worst[mode] ?? 0, rel)
             }
+            // The onnx package's reference evaluator (the specification's operators in numpy) on the three small
+            // images agrees too: the graph does not rely on what onnxruntime merely tolerates.
+            let reference = report["reference"] as? [Double] ?? []
+            #expect(reference.count == 3, "\(name): reference evaluator ran on \(reference.count) images")
+            for rel in reference {
+                #expect(rel <= Self.tolerance, "\(name): reference evaluator vs restore \(rel) relative")
+                worstReference = max(worstReference, rel)
+            }
             let batch = (report["batches"] as? [[String: Any]])?.first?["max_rel"] as? Double ?? .infinity
             #expect(batch <= Self.tolerance, "\(name): a batch of 2 vs each restored alone: \(batch)")
             // The clamp is exercised: values sit at it with it, and residuals pass it without it.
@@ -225,7 +234,9 @@ struct ExportCLITests {
                 #expect(largest > 0.6, "\(name): residuals never pass 0.6 (\(largest)): the clamp would be untested")
             }
         }
-        print("export: worst relative error per head mode (onnxruntime vs restore): \(worst)")
+        print(
+            "export: worst relative error per head mode (onnxruntime vs restore): \(worst); "
+                + "reference evaluator: \(worstReference)")
     }
 
     @Test func aTrainedCheckpointsEMAWeightsExportAndMatch() throws {
