@@ -1,6 +1,6 @@
-// `hdrpatch export` checked by tools nobody here wrote: onnx.checker, onnxruntime and onnx's reference evaluator (the project-local .venv that
-// make setup creates) against `hdrpatch restore` on the same images, for every head mode with and without the
-// clamp, plain and U-Net; and the command's one-line errors.
+// `hdrpatch export` checked by tools nobody here wrote: onnx.checker, onnxruntime and onnx's reference evaluator
+// (the project-local .venv that make setup creates) against `hdrpatch restore` on the same images, for every head
+// mode with and without the clamp, plain and U-Net; and the command's one-line errors.
 import Config
 import EXRIO
 import Foundation
