@@ -43,6 +43,13 @@ public final class PlainNet: PatchNetwork {
         set { stack.threads = newValue }
     }
 
+    /// Large images through the layers in strips of rows (default) or layer after layer: the same results bit for
+    /// bit (Conv3x3Stack.rowOrder).
+    public var rowOrder: Bool {
+        get { stack.rowOrder }
+        set { stack.rowOrder = newValue }
+    }
+
     public var parameterLayout: [(name: String, shape: [Int])] {
         (0..<depth).flatMap { i -> [(name: String, shape: [Int])] in
             [

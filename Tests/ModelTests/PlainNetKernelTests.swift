@@ -88,6 +88,51 @@ struct PlainNetKernelTests {
         }
     }
 
+    /// One large image goes through the layers a strip of rows at a time (one thread) or in bands of rows (more
+    /// threads than images): its output and then its gradients equal, bit for bit, those of the layer-after-layer
+    /// forward (rowOrder off), at every level and algorithm, for a height that is not a multiple of 4; and a batch
+    /// holding the image gives it the same output.
+    @Test(arguments: Conv3x3Algorithm.allCases)
+    func rowOrderForwardOfOneImageIsBitIdenticalToLayerAfterLayer(algorithm: Conv3x3Algorithm) throws {
+        var rng = SeededRNG(seed: 94)
+        let (h, w) = (259, 254)
+        #expect(h * w >= Conv3x3Stack.rowOrderMinPixels)
+        let plane = 3 * h * w
+        let x = Tensor(shape: [1, 3, h, w], storage: (0..<plane).map { _ in Float(rng.normal()) })
+        let pair = Tensor(shape: [2, 3, h, w], storage: x.storage + x.storage)
+        let dOut = Tensor(shape: x.shape, storage: (0..<plane).map { _ in Float(rng.normal()) })
+        for (depth, width) in [(4, 16), (3, 5)] {
+            for level in SIMDLevel.allCases where level <= .best {
+                func net(threads: Int, rowOrder: Bool = true) throws -> (PlainNet, ParameterStore) {
+                    let net = PlainNet(depth: depth, width: width)
+                    net.simdLevel = level
+                    net.threads = threads
+                    net.convAlgorithm = algorithm
+                    net.rowOrder = rowOrder
+                    let store = try ParameterStore(layout: net.parameterLayout)
+                    net.initialize(store, seed: 95)
+                    return (net, store)
+                }
+                let (plainNet, plainStore) = try net(threads: 1, rowOrder: false)
+                let expected = plainNet.forward(x, store: plainStore).storage
+                plainNet.backward(dOut, store: plainStore)
+                let expectedGrads = Array(plainStore.grads)
+                // Two images on two threads: one image per thread, layer after layer.
+                let (batchNet, batchStore) = try net(threads: 2)
+                let tag = "d\(depth) w\(width), \(algorithm.rawValue), \(level.name)"
+                #expect(
+                    Array(batchNet.forward(pair, store: batchStore).storage[0..<plane]) == expected, "\(tag), batch")
+                for threads in 1...3 {
+                    let (single, store) = try net(threads: threads)
+                    let label = "\(tag), \(threads) thread(s)"
+                    #expect(single.forward(x, store: store).storage == expected, "forward, \(label)")
+                    single.backward(dOut, store: store)
+                    if threads == 1 { #expect(Array(store.grads) == expectedGrads, "gradients, \(label)") }
+                }
+            }
+        }
+    }
+
     @Test func sameThreadCountGivesBitIdenticalGradients() throws {
         var rng = SeededRNG(seed: 92)
         let x = Tensor(shape: [5, 3, 16, 16], storage: (0..<(5 * 3 * 256)).map { _ in Float(rng.normal()) })
