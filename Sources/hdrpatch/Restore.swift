@@ -50,10 +50,11 @@ struct Restore: ParsableCommand {
             let report = try EXRWriter.write(
                 HDRImage(width: img.width, height: img.height, pixels: out.storage),
                 to: output, options: EXRWriteOptions(pixelType: pixelType == .half ? .half : .float))
+            let grid = restorer.grid(width: img.width, height: img.height)
             print(
                 "\(output): wrote \(img.width) x \(img.height) \(pixelType.rawValue) "
-                    + "(\(TileGrid(width: img.width, height: img.height, tile: restorer.tile, overlap: restorer.overlap).tileCount) "
-                    + "tile(s), overlap \(restorer.overlap), \(restorer.statistics.rawValue) statistics)"
+                    + "(\(grid.tileCount) tile(s) of \(grid.tileWidth) x \(grid.tileHeight), "
+                    + "overlap \(restorer.overlap), \(restorer.statistics.rawValue) statistics)"
             )
             print("\(output): \(overflow) overflow pixel(s) (non-finite or above 65504), \(nonFinite) non-finite")
             if report.halfOverflow > 0 {

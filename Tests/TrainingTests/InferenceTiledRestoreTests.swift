@@ -40,6 +40,35 @@ struct InferenceTiledRestoreTests {
         #expect(TileGrid.starts(length: 10, tile: 4, overlap: 0) == [0, 4, 6])
     }
 
+    /// As few tiles as the tile size needs, each no larger than it takes to cover the axis with that many.
+    @Test func balancedSidesCoverTheAxisWithTheFewestTilesAndLeastOverlap() {
+        #expect(TileGrid.balancedSide(length: 1024, tile: 256, overlap: 16) == 218)
+        #expect(TileGrid.starts(length: 1024, tile: 218, overlap: 16) == [0, 202, 404, 606, 806])
+        #expect(TileGrid.balancedSide(length: 600, tile: 256, overlap: 16) == 211)
+        #expect(TileGrid.balancedSide(length: 496, tile: 256, overlap: 16) == 256)
+        #expect(TileGrid.balancedSide(length: 200, tile: 256, overlap: 16) == 200)
+        #expect(TileGrid(width: 1024, height: 600, tile: 256, overlap: 16).tileWidth == 218)
+        // A U-Net's 2^levels: strides of 204 (a multiple of 4) instead of 202.
+        #expect(TileGrid.balancedSide(length: 1024, tile: 256, overlap: 16, alignment: 4) == 220)
+        #expect(TileGrid.starts(length: 1024, tile: 220, overlap: 16) == [0, 204, 408, 612, 804])
+        #expect(TileGrid.balancedSide(length: 1024, tile: 218, overlap: 16, alignment: 4) == 218)
+        for length in 1...700 {
+            for (tile, overlap, alignment) in [(256, 16, 1), (64, 0, 1), (33, 32, 1), (8, 3, 1), (256, 40, 4)] {
+                let side = TileGrid.balancedSide(length: length, tile: tile, overlap: overlap, alignment: alignment)
+                let fixed = TileGrid.starts(length: length, tile: tile, overlap: overlap)
+                let balanced = TileGrid.starts(length: length, tile: side, overlap: overlap)
+                #expect(side <= tile && side > overlap || side == length, "\(length), \(tile), \(overlap)")
+                #expect(balanced.count == fixed.count, "\(length), \(tile), \(overlap): \(side)")
+                #expect(balanced.last! + side == length, "\(length), \(tile), \(overlap)")
+                if side < tile && side < length { #expect((side - overlap) % alignment == 0, "\(length), \(tile)") }
+                // One pixel less (one alignment step) and that many tiles no longer cover the axis.
+                if side < tile && side < length && side > overlap + alignment {
+                    #expect(balanced.count * (side - alignment - overlap) + overlap < length, "\(length), \(tile)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [(37, 8, 2), (40, 8, 0), (33, 8, 5), (30, 7, 6), (9, 8, 3), (5, 8, 2), (1000, 256, 16)])
     func weightsSumToOneAndTilesCoverEveryPixel(_ length: Int, _ tile: Int, _ overlap: Int) {
         let grid = TileGrid(width: length, height: max(1, length / 2), tile: tile, overlap: overlap)

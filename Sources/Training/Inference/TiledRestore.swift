@@ -79,7 +79,7 @@ public struct TiledRestore {
             "TiledRestore: expected (1, 3, H, W), got \(image.shape)")
         let h = image.shape[2]
         let w = image.shape[3]
-        let grid = TileGrid(width: w, height: h, tile: tile, overlap: overlap, margin: margin)
+        let grid = self.grid(width: w, height: h)
         // One tile is the whole image (edge padding adds no value): its own statistics are the image's.
         if grid.tileCount == 1 { return run([image], width: w, height: h, statistics: nil)[0] }
         let stats = statistics == .image ? model.logNorm.logRange(image) : nil
@@ -111,6 +111,13 @@ public struct TiledRestore {
             }
         }
         return Tensor(shape: [1, 3, h, w], storage: acc.map { Float($0) })
+    }
+
+    /// The tiles of a width x height image (strides aligned to the network's size multiple).
+    public func grid(width: Int, height: Int) -> TileGrid {
+        TileGrid(
+            width: width, height: height, tile: tile, overlap: overlap, margin: margin,
+            alignment: model.model.sizeMultiple)
     }
 
     /// Forward passes of same-sized (1, 3, height, width) tiles as one batch, padded for the network
