@@ -91,7 +91,7 @@ struct PlainNetKernelTests {
     /// One large image goes through the layers a strip of rows at a time (one thread) or in bands of rows (more
     /// threads than images): its output and then its gradients equal, bit for bit, those of the layer-after-layer
     /// forward (rowOrder off), at every level and algorithm, for a height that is not a multiple of 4; and a batch
-    /// holding the image gives it the same output.
+    /// of two copies gives each the same output, image per thread (two threads) or in strips (one).
     @Test(arguments: Conv3x3Algorithm.allCases)
     func rowOrderForwardOfOneImageIsBitIdenticalToLayerAfterLayer(algorithm: Conv3x3Algorithm) throws {
         var rng = SeededRNG(seed: 94)
@@ -127,7 +127,13 @@ struct PlainNetKernelTests {
                     let label = "\(tag), \(threads) thread(s)"
                     #expect(single.forward(x, store: store).storage == expected, "forward, \(label)")
                     single.backward(dOut, store: store)
-                    if threads == 1 { #expect(Array(store.grads) == expectedGrads, "gradients, \(label)") }
+                    if threads == 1 {
+                        #expect(Array(store.grads) == expectedGrads, "gradients, \(label)")
+                        // Two large images on one thread: one after the other, each in strips of rows.
+                        let both = single.forward(pair, store: store).storage
+                        #expect(
+                            Array(both[0..<plane]) == expected && Array(both[plane...]) == expected, "\(label), pair")
+                    }
                 }
             }
         }
