@@ -56,25 +56,46 @@ public struct LogNorm: Sendable, Equatable {
     /// The minimum and maximum of log(x + eps) over every value of `x`: what `statistics` takes to normalise
     /// several tiles of one image alike. The same values as the forward's log image (`VectorMath.log`: x + eps
     /// in float32, the logarithm in Double, rounded once).
+    /// Split over the compute threads (minimum and maximum are exact in any order).
     public func logRange(_ x: Tensor) -> (lo: Float, hi: Float) {
-        var lo = Float.infinity
-        var hi = -Float.infinity
-        let chunk = 4096
-        var logs = [Float](repeating: 0, count: min(chunk, x.count))
+        let parts = max(1, min(Parallel.threads, x.count / 65536))
+        var los = [Float](repeating: .infinity, count: parts)
+        var his = [Float](repeating: -.infinity, count: parts)
         x.storage.withUnsafeBufferPointer { src in
+            los.withUnsafeMutableBufferPointer { lo in
+                his.withUnsafeMutableBufferPointer { hi in
+                    Parallel.run(parts, RangeJob(source: src, lo: lo, hi: hi, parts: parts, eps: eps))
+                }
+            }
+        }
+        return (los.reduce(Float.infinity) { min($0, $1) }, his.reduce(-Float.infinity) { max($0, $1) })
+    }
+
+    private struct RangeJob: ParallelJob {
+        let source: UnsafeBufferPointer<Float>
+        let lo: UnsafeMutableBufferPointer<Float>, hi: UnsafeMutableBufferPointer<Float>
+        let parts: Int, eps: Float
+
+        func run(part: Int) {
+            let share = Parallel.share(part, of: parts, total: source.count)
+            let chunk = 4096
+            var lo = Float.infinity
+            var hi = -Float.infinity
+            var logs = [Float](repeating: 0, count: min(chunk, max(1, share.count)))
             logs.withUnsafeMutableBufferPointer { buffer in
-                for start in stride(from: 0, to: src.count, by: chunk) {
-                    let r = start..<min(start + chunk, src.count)
+                for start in stride(from: share.lowerBound, to: share.upperBound, by: chunk) {
+                    let r = start..<min(start + chunk, share.upperBound)
                     let out = UnsafeMutableBufferPointer(rebasing: buffer[0..<r.count])
-                    VectorMath.log(UnsafeBufferPointer(rebasing: src[r]), adding: eps, into: out)
+                    VectorMath.log(UnsafeBufferPointer(rebasing: source[r]), adding: eps, into: out)
                     for l in out {
                         lo = min(lo, l)
                         hi = max(hi, l)
                     }
                 }
             }
+            self.lo[part] = lo
+            self.hi[part] = hi
         }
-        return (lo, hi)
     }
 
     /// - Parameter x: linear values, (N, C, H, W) or any shape whose first axis is the sample.

@@ -41,6 +41,23 @@ struct LogNormTests {
         #expect(r.logImage.storage[7] == Float(log(Double(Float(1e-4)))))
     }
 
+    /// logRange (what tiled restore normalises every tile with) is the forward's lo and hi of the whole image, on
+    /// an image large enough to be split over the threads, with the extremes in different parts.
+    @Test func logRangeIsTheForwardsMinimumAndMaximum() {
+        var r = SeededRNG(seed: 4)
+        let count = 3 * 300 * 300
+        var values = (0..<count).map { _ in Float(exp(12 * r.uniform() - 6)) }
+        values[17] = 0
+        values[count - 5] = 3e4
+        let x = Tensor(shape: [1, 3, 300, 300], storage: values)
+        let norm = LogNorm()
+        let range = norm.logRange(x)
+        let forward = norm(x)
+        #expect(range.lo == forward.lo[0] && range.hi == forward.hi[0])
+        #expect(range.lo == forward.logImage.storage.min()! && range.hi == forward.logImage.storage.max()!)
+        #expect(range.lo == Float(log(Double(norm.eps))))
+    }
+
     @Test func logIsCorrectlyRoundedAgainstDouble() {
         var x = Tensor(zeros: [1, 1, 1, 1000])
         for i in 0..<1000 { x.storage[i] = Float(i) * 37.25 + 1e-3 }

@@ -94,23 +94,52 @@ public struct TiledRestore {
             let tiles = chunk.map { crop(image, x: grid.xStarts[$0.0], y: grid.yStarts[$0.1], width: tw, height: th) }
             let outs = run(tiles, width: tw, height: th, statistics: stats)
             for (out, (i, j)) in zip(outs, chunk) {
-                let x0 = grid.xStarts[i]
-                let y0 = grid.yStarts[j]
-                let wx = grid.xWeights[i]
-                let wy = grid.yWeights[j]
-                for c in 0..<3 {
-                    for y in 0..<th {
-                        let src = (c * th + y) * tw
-                        let dst = c * plane + (y0 + y) * w + x0
-                        // A weight of 0 (inside a margin) must not turn an infinite output into NaN.
-                        for x in 0..<tw where wy[y] * wx[x] != 0 {
-                            acc[dst + x] += wy[y] * wx[x] * Double(out.storage[src + x])
+                // Tiles in order, each tile's rows split over the threads: every pixel sums its tiles in the
+                // same order as one thread would.
+                grid.xWeights[i].withUnsafeBufferPointer { wx in
+                    grid.yWeights[j].withUnsafeBufferPointer { wy in
+                        out.storage.withUnsafeBufferPointer { src in
+                            acc.withUnsafeMutableBufferPointer { dst in
+                                Parallel.chunks(
+                                    3 * th, minimum: 8,
+                                    BlendJob(
+                                        tile: src, acc: dst, wx: wx, wy: wy, x0: grid.xStarts[i], y0: grid.yStarts[j],
+                                        tileWidth: tw, tileHeight: th, width: w, plane: plane))
+                            }
                         }
                     }
                 }
             }
         }
-        return Tensor(shape: [1, 3, h, w], storage: acc.map { Float($0) })
+        var result = Tensor(zeros: [1, 3, h, w])
+        acc.withUnsafeBufferPointer { a in
+            result.storage.withUnsafeMutableBufferPointer { r in Parallel.chunks(a.count, RoundJob(acc: a, out: r)) }
+        }
+        return result
+    }
+
+    /// acc += weight x tile output over rows `range` of the tile (channel-major: row c * tileHeight + y).
+    private struct BlendJob: ParallelChunkJob {
+        let tile: UnsafeBufferPointer<Float>, acc: UnsafeMutableBufferPointer<Double>
+        let wx: UnsafeBufferPointer<Double>, wy: UnsafeBufferPointer<Double>
+        let x0: Int, y0: Int, tileWidth: Int, tileHeight: Int, width: Int, plane: Int
+
+        func run(_ range: Range<Int>) {
+            for row in range {
+                let (c, y) = row.quotientAndRemainder(dividingBy: tileHeight)
+                let src = row * tileWidth
+                let dst = c * plane + (y0 + y) * width + x0
+                // A weight of 0 (inside a margin) must not turn an infinite output into NaN.
+                for x in 0..<tileWidth where wy[y] * wx[x] != 0 {
+                    acc[dst + x] += wy[y] * wx[x] * Double(tile[src + x])
+                }
+            }
+        }
+    }
+
+    private struct RoundJob: ParallelChunkJob {
+        let acc: UnsafeBufferPointer<Double>, out: UnsafeMutableBufferPointer<Float>
+        func run(_ range: Range<Int>) { for k in range { out[k] = Float(acc[k]) } }
     }
 
     /// The tiles of a width x height image (strides aligned to the network's size multiple).
