@@ -187,6 +187,45 @@ struct EvaluateRestoreCLITests {
         for (o, x) in zip(back.pixels, img.pixels) { #expect(abs(o - x) <= 1e-6 * (x + 1e-4)) }
     }
 
+    /// restore writes the same bytes on 1 and 2 threads, tiled (balanced tiles, batches of 4) and in one pass (the
+    /// conv stack in strips of rows, split into bands on 2 threads): no part of it depends on the thread count.
+    @Test func restoreIsTheSameOnOneAndTwoThreadsTiledAndInOnePass() throws {
+        let dir = ScratchDir()
+        let variant = ExportCLITests.Variant(
+            name: "plain d4 w16", model: #""arch":"plain","depth":4,"width":16"#, inputs: ["log_norm", "clip_mask"],
+            residual: #""mode":"learnable","learnable_init":6.0"#, clamp: 8)
+        let ckpt = dir.file("d4w16.safetensors")
+        try ExportCLITests.writeCheckpoint(variant, to: ckpt)
+        let input = dir.file("in.exr")
+        let (w, h) = (520, 300)
+        var pixels = [Float](repeating: 0, count: 3 * w * h)
+        for c in 0..<3 {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let v = exp(4 * sin(Double(x) * 0.031 + Double(c)) * cos(Double(y) * 0.023)) * 0.3
+                    pixels[(c * h + y) * w + x] = Float(v)
+                }
+            }
+        }
+        try EXRWriter.write(
+            HDRImage(width: w, height: h, pixels: pixels), to: input, options: EXRWriteOptions(pixelType: .float))
+        for tile in ["256", "1024"] {
+            var outputs: [Data] = []
+            for threads in ["1", "2"] {
+                let output = dir.file("out-\(tile)-\(threads).exr")
+                let r = try CLI.run(
+                    ["restore", "--checkpoint", ckpt, input, output, "--tile", tile, "--float"],
+                    environment: ["HDRPATCH_THREADS": threads])
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(
+                    r.stdout.contains(tile == "256" ? "6 tile(s) of 184 x 158" : "1 tile(s) of 520 x 300"),
+                    "\(r.stdout)")
+                outputs.append(try Data(contentsOf: URL(fileURLWithPath: output)))
+            }
+            #expect(outputs[0] == outputs[1], "tile \(tile): 1 and 2 threads differ")
+        }
+    }
+
     /// cap 100 and p = 10 (bias) give delta = 100: exp overflows float32 for every value.
     static let overflowing =
         #"{"model":{"arch":"plain","depth":1,"width":4},"# + #""residual":{"mode":"fixed_cap","cap":100,"clamp":null}}"#
