@@ -57,6 +57,10 @@ public final class Conv3x3Stack: @unchecked Sendable {
     private var batch = 0
     /// acts[l]: padded inputs of layer l, (N, channels[l], plane).
     private let acts: [Workspace]
+    /// forwardInRows' progress per layer: output rows computed so far and rows finished (kept here so that a
+    /// steady-state forward allocates nothing).
+    private var rowsComputed: [Int]
+    private var rowsFinished: [Int]
     private let packed: Workspace, packedAdjoint: Workspace
     /// Per-thread scratch.
     private let scratch = Workspace()
@@ -72,6 +76,8 @@ public final class Conv3x3Stack: @unchecked Sendable {
         self.channels = channels
         self.slope = slope
         acts = (0..<(channels.count - 1)).map { _ in Workspace() }
+        rowsComputed = [Int](repeating: 0, count: channels.count - 1)
+        rowsFinished = [Int](repeating: 0, count: channels.count - 1)
         packed = Workspace()
         packedAdjoint = Workspace()
     }
@@ -229,14 +235,14 @@ public final class Conv3x3Stack: @unchecked Sendable {
     /// layer after layer); with two bands 32 per band (91 ms) against 110 for 4 (a barrier per layer and step).
     static let stripRowsPerBand = 32
 
-    /// The forward one image at a time, in steps: each step computes the first layer's next `stripRowsPerBand` x `bands` rows and
-    /// then, in every later layer, the rows whose inputs are now final, so each layer reads rows the layer before
-    /// wrote moments ago (in cache) instead of a whole-image activation from memory. Each layer's rows of a step
-    /// are split into `bands` bands computed in parallel (a barrier between layers: a layer reads its input's rows
-    /// beside its band), then finished (LeakyReLU, border). Row ranges start at multiples of 4 rows for Winograd
-    /// (its tiles fall where they fall for the whole image) and the direct kernels' output ranges at multiples of
-    /// their block, so every output is computed exactly as in the image-per-thread forward: the results are bit
-    /// for bit the same (Conv3x3StackTests).
+    /// The forward one image at a time, in steps: each step computes the first layer's next
+    /// `stripRowsPerBand` x `bands` rows and then, in every later layer, the rows whose inputs are now final, so
+    /// each layer reads rows the layer before wrote moments ago (in cache) instead of a whole-image activation
+    /// from memory. Each layer's rows of a step are split into `bands` bands computed in parallel (a barrier
+    /// between layers: a layer reads its input's rows beside its band), then finished (LeakyReLU, border). Row
+    /// ranges start at multiples of 4 rows for Winograd (its tiles fall where they fall for the whole image) and
+    /// the direct kernels' output ranges at multiples of their block, so every output is computed exactly as in
+    /// the image-per-thread forward: the results are bit for bit the same (PlainNetKernelTests).
     private func forwardInRows(
         _ bands: Int, batch n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         packed: UnsafeMutablePointer<Float>, biases: [UnsafePointer<Float>]
@@ -248,30 +254,30 @@ public final class Conv3x3Stack: @unchecked Sendable {
             hp_pad(
                 x + i * channels[0] * g.height * g.width, Int32(channels[0]), Int32(g.height), Int32(g.width),
                 acts[0].pointer + i * channels[0] * g.plane, g.plane)
-            // Per layer: output rows computed so far (the next range starts there) and rows final (finished).
-            var computed = [Int](repeating: 0, count: layers)
-            var final = [Int](repeating: 0, count: layers)
+            // Per layer: output rows computed so far (the next range starts there) and rows finished (final).
+            rowsComputed.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            rowsFinished.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             var top = 0
-            while computed[layers - 1] < h {
+            while rowsComputed[layers - 1] < h {
                 top = min(h, top + Self.stripRowsPerBand * bands)
                 for l in 0..<layers {
                     // Output rows [a, b) need input rows up to b final (the 3x3 window), all of them at the bottom.
                     var b = top
-                    if l > 0 { b = final[l - 1] == h ? h : min(h, final[l - 1] - 1) }
+                    if l > 0 { b = rowsFinished[l - 1] == h ? h : min(h, rowsFinished[l - 1] - 1) }
                     if winograd(l) && b < h { b = b / 4 * 4 }
-                    let a = computed[l]
+                    let a = rowsComputed[l]
                     guard b > a else { continue }
                     let job = BandJob(
                         stack: self, bands: bands, image: i, layer: l, rows: a..<b, packed: packed, bias: biases[l])
                     Parallel.run(bands, job)
-                    computed[l] = b
+                    rowsComputed[l] = b
                     guard l + 1 < layers else { continue }
                     // A direct kernel's range ends at a multiple of its block: the rest of row b - 1 comes with
                     // the next range, and so does that row's finishing.
                     let done = winograd(l) || b == h ? b : min(b, b * g.wp / g.block * g.block / g.wp)
-                    if done > final[l] {
-                        Parallel.run(bands, BandJob(job, finishing: final[l]..<done))
-                        final[l] = done
+                    if done > rowsFinished[l] {
+                        Parallel.run(bands, BandJob(job, finishing: rowsFinished[l]..<done))
+                        rowsFinished[l] = done
                     }
                 }
             }
