@@ -135,6 +135,65 @@ void hp_conv3x3_forward(int level, const float *packed, const float *bias, int c
     }
 }
 
+size_t hp_taps_packed_count(int level, int cout, int cin, int nt) {
+    const int mb = block_channels(hp_clamp_level(level), cout);
+    return (size_t)((cout + mb - 1) / mb * mb) * (size_t)cin * (size_t)nt;
+}
+
+void hp_taps_pack(int level, const float *w, int cout, int cin, int kk, int nt, const int *taps, int transpose,
+                  float *packed) {
+    const int pcout = transpose ? cin : cout, pcin = transpose ? cout : cin;
+    const int mb = block_channels(hp_clamp_level(level), pcout);
+    const int coutp = (pcout + mb - 1) / mb * mb;
+    size_t i = 0;
+    for (int cb = 0; cb < coutp; cb += mb)
+        for (int ci = 0; ci < pcin; ci++)
+            for (int t = 0; t < nt; t++)
+                for (int m = 0; m < mb; m++) {
+                    const int co = cb + m;
+                    float v = 0.0f;
+                    if (co < pcout) {
+                        v = transpose ? w[((size_t)ci * cin + co) * kk + taps[t]] : w[((size_t)co * cin + ci) * kk + taps[t]];
+                    }
+                    packed[i++] = v;
+                }
+}
+
+void hp_taps_forward(int level, const float *packed, const float *bias, int cout, int cin, int nt, const int *off,
+                     const float *x, size_t plane, float *y, size_t ystride, int j0, int j1) {
+    switch (hp_clamp_level(level)) {
+#ifdef HP_X86
+    case HP_LEVEL_AVX512:
+        if (cout <= 4) {
+            taps_forward_avx512n(packed, bias, cout, cin, nt, off, x, plane, y, ystride, j0, j1);
+        } else {
+            taps_forward_avx512(packed, bias, cout, cin, nt, off, x, plane, y, ystride, j0, j1);
+        }
+        return;
+    case HP_LEVEL_AVX2: taps_forward_avx2(packed, bias, cout, cin, nt, off, x, plane, y, ystride, j0, j1); return;
+#endif
+    default: taps_forward_generic(packed, bias, cout, cin, nt, off, x, plane, y, ystride, j0, j1); return;
+    }
+}
+
+void hp_taps_weight_grad_images(int level, const float *dy, size_t dystride, size_t dyImage, int cout, const float *x,
+                                size_t plane, size_t xImage, int cin, int nt, const int *off, int j1, int images,
+                                float *acc) {
+    switch (hp_clamp_level(level)) {
+#ifdef HP_X86
+    case HP_LEVEL_AVX512:
+        taps_weight_grad_images_avx512(dy, dystride, dyImage, cout, x, plane, xImage, cin, nt, off, j1, images, acc);
+        return;
+    case HP_LEVEL_AVX2:
+        taps_weight_grad_images_avx2(dy, dystride, dyImage, cout, x, plane, xImage, cin, nt, off, j1, images, acc);
+        return;
+#endif
+    default:
+        taps_weight_grad_images_generic(dy, dystride, dyImage, cout, x, plane, xImage, cin, nt, off, j1, images, acc);
+        return;
+    }
+}
+
 void hp_conv3x3_weight_grad(int level, const float *dy, size_t dystride, int cout, const float *x, size_t plane,
                             int cin, int wp, int j0, int j1, float *acc) {
     switch (hp_clamp_level(level)) {
@@ -284,4 +343,73 @@ void hp_plane_sums(const float *p, int c, size_t plane, double *sums) {
         for (; i < plane; i++) s0 += q[i];
         sums[ch] += (s0 + s1) + (s2 + s3);
     }
+}
+
+void hp_upsample2x_padded(const float *src, size_t splane, int c, int hs, int ws, float *dst, size_t dplane) {
+    const int wsp = ws + 2, h = 2 * hs, w = 2 * ws, wp = w + 2;
+    for (int ch = 0; ch < c; ch++) {
+        const float *s = src + (size_t)ch * splane;
+        float *d = dst + (size_t)ch * dplane;
+        for (int r = 0; r < h; r++) {
+            const float *sr = s + (size_t)(r / 2 + 1) * wsp + 1;
+            float *dr = d + (size_t)(r + 1) * wp + 1;
+            for (int x = 0; x < ws; x++) {
+                dr[2 * x] = sr[x];
+                dr[2 * x + 1] = sr[x];
+            }
+        }
+        zero_outside_interior(d, h, w, dplane);
+    }
+}
+
+void hp_upsample2x_adjoint(const float *g, size_t gplane, int c, int hs, int ws, float *out, size_t oplane) {
+    const int wsp = ws + 2, wp = 2 * ws + 2;
+    for (int ch = 0; ch < c; ch++) {
+        const float *gc = g + (size_t)ch * gplane;
+        float *o = out + (size_t)ch * oplane;
+        for (int r = 0; r < hs; r++) {
+            const float *g0 = gc + (size_t)(2 * r + 1) * wp + 1;
+            const float *g1 = g0 + wp;
+            float *orow = o + (size_t)(r + 1) * wsp + 1;
+            for (int x = 0; x < ws; x++) orow[x] = (g0[2 * x] + g0[2 * x + 1]) + (g1[2 * x] + g1[2 * x + 1]);
+        }
+        zero_outside_interior(o, hs, ws, oplane);
+    }
+}
+
+void hp_phase_split(const float *xp, size_t plane, int c, int h, int w, float *q, size_t qplane) {
+    const int wp = w + 2, ho = h / 2, wo = w / 2, wq = wo + 2;
+    for (int ch = 0; ch < c; ch++) {
+        const float *x = xp + (size_t)ch * plane;
+        for (int ph = 0; ph < 4; ph++) {
+            const int pr = ph >> 1, pc = ph & 1;
+            float *p = q + ((size_t)ch * 4 + (size_t)ph) * qplane;
+            for (int r = 0; r <= ho; r++) {
+                const float *xr = x + (size_t)(2 * r + pr) * wp + pc;
+                float *pr_ = p + (size_t)r * wq;
+                for (int s = 0; s <= wo; s++) pr_[s] = xr[2 * s];
+                pr_[wo + 1] = 0.0f;
+            }
+            const size_t used = (size_t)(ho + 1) * wq;
+            memset(p + used, 0, sizeof(float) * (qplane - used));
+        }
+    }
+}
+
+void hp_phase_merge_add(const float *q, size_t qplane, int c, int h, int w, float *dxp, size_t plane) {
+    const int wp = w + 2, wq = w / 2 + 2;
+    for (int ch = 0; ch < c; ch++) {
+        float *d = dxp + (size_t)ch * plane;
+        const float *qc = q + (size_t)ch * 4 * qplane;
+        for (int r = 1; r <= h; r++) {
+            float *dr = d + (size_t)r * wp;
+            const float *even = qc + (size_t)((r & 1) * 2) * qplane + (size_t)(r / 2) * wq;
+            const float *odd = even + qplane;
+            for (int s = 1; s <= w; s++) dr[s] += (s & 1) ? odd[s / 2] : even[s / 2];
+        }
+    }
+}
+
+void hp_planes_add(float *dst, const float *src, size_t count) {
+    for (size_t i = 0; i < count; i++) dst[i] += src[i];
 }

@@ -11,9 +11,25 @@ import Numerics
 /// enc.<l>.conv{1,2}.{weight,bias}, dec.<l>.conv{1,2}.{weight,bias}, out.{weight,bias}; registration order
 /// enc.0 ... enc.L, dec.0 ... dec.L-1, out (the order of `named_parameters()` in the reference module,
 /// tools/parity/generate.py).
+///
+/// Runs on `UNetStack` (padded activations, whole images per thread) when there are at least as many images as
+/// threads; fewer images (a large tile to restore) take the layer-by-layer path, whose convolutions split each
+/// image's rows over the threads. `path = .layers` forces the layer-by-layer path (the reference the stack is
+/// tested against).
 public final class UNet: PatchNetwork {
+    /// How the network runs: the fused stack where it applies, or layer by layer.
+    public enum Path: Sendable { case stack, layers }
     public let width: Int
     public let levels: Int
+    public var path: Path = .stack
+    private let stack: UNetStack
+    private var stackOutput = Tensor(zeros: [0])
+    /// Whether the last forward ran on the stack (backward takes the same path).
+    private(set) var ranOnStack = false
+    /// The store last used and pointers into it, in the stack's layer order (looked up once per store).
+    private var bound: ParameterStore?
+    private var weights: [UnsafePointer<Float>] = [], biases: [UnsafePointer<Float>] = []
+    private var dWeights: [UnsafeMutablePointer<Float>] = [], dBiases: [UnsafeMutablePointer<Float>] = []
     private let enc: [ConvBlock]
     private let dec: [ConvBlock]
     private let out: ConvLayer
@@ -46,6 +62,47 @@ public final class UNet: PatchNetwork {
         dEncOut = [Tensor](repeating: empty, count: levels + 1)
         dUp = upsampled
         dDecOut = upsampled
+        stack = UNetStack(inputChannels: inputChannels, width: width, levels: levels, slope: leakySlope)
+    }
+
+    /// Instruction set of the kernels, both paths (default: the best this CPU runs).
+    public var simdLevel: SIMDLevel {
+        get { stack.simdLevel }
+        set {
+            stack.simdLevel = newValue
+            for layer in allLayers { layer.conv.simdLevel = newValue }
+        }
+    }
+
+    /// Threads of the kernels, both paths; nil (the default) follows `Parallel.threads`.
+    public var threads: Int? {
+        get { stack.threads }
+        set {
+            stack.threads = newValue
+            for layer in allLayers { layer.conv.threads = newValue }
+        }
+    }
+
+    /// Direct or Winograd for the stack's 3x3 stride-1 layers.
+    public var convAlgorithm: Conv3x3Algorithm {
+        get { stack.algorithm }
+        set { stack.algorithm = newValue }
+    }
+
+    private var allLayers: [ConvLayer] {
+        enc.flatMap { [$0.conv1, $0.conv2] } + dec.flatMap { [$0.conv1, $0.conv2] } + [out]
+    }
+
+    private func bind(_ store: ParameterStore) {
+        guard bound !== store else { return }
+        let names = allLayers.map(\.name)
+        let w = names.map { ParameterPointers(store, $0 + ".weight") }
+        let b = names.map { ParameterPointers(store, $0 + ".bias") }
+        weights = w.map { UnsafePointer($0.value) }
+        biases = b.map { UnsafePointer($0.value) }
+        dWeights = w.map(\.grad)
+        dBiases = b.map(\.grad)
+        bound = store
     }
 
     public var parameterLayout: [(name: String, shape: [Int])] {
@@ -63,6 +120,13 @@ public final class UNet: PatchNetwork {
         let wd = x.shape[3]
         let f = 1 << levels
         precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")
+        ranOnStack = path == .stack && n >= max(1, stack.threads ?? Parallel.threads)
+        if ranOnStack {
+            releaseInputs()
+            bind(store)
+            stack.forward(input: x, output: &stackOutput, weights: weights, biases: biases)
+            return stackOutput
+        }
         // The layers' saved inputs from the last step would make every buffer write below a copy.
         releaseInputs()
         var t = x
@@ -86,6 +150,11 @@ public final class UNet: PatchNetwork {
     }
 
     public func backward(_ dOut: Tensor, store: ParameterStore) {
+        if ranOnStack {
+            bind(store)
+            stack.backward(dOutput: dOut, weights: weights, dWeights: dWeights, dBiases: dBiases)
+            return
+        }
         for l in 0...levels { zeroed(&dEncOut[l], enc[l].output.shape) }
         zeroed(&dDecOut[0], dec[0].output.shape)
         var d0: Tensor? = dDecOut[0]

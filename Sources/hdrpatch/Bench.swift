@@ -70,7 +70,7 @@ struct Bench: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: "Convolution algorithms of the plain network to compare (--what step).")
+        help: "Convolution algorithms of the 3x3 stride-1 layers to compare (--what step).")
     var conv: [Conv3x3Algorithm] = [.automatic]
 
     @Option(parsing: .upToNextOption, help: "Thread counts to compare, e.g. --threads 1 2.")

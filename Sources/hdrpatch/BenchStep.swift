@@ -105,7 +105,7 @@ extension Bench {
         let pm = trainingStep.model
         let batch = setup.batch
         let patch = setup.patch
-        let algorithms: [Conv3x3Algorithm] = pm.network is PlainNet ? conv : [.automatic]
+        let algorithms: [Conv3x3Algorithm] = pm.network is PlainNet || pm.network is UNet ? conv : [.automatic]
         var rng = SeededRNG(seed: 1)
         let shape = [batch, 3, patch, patch]
         let count = shape.reduce(1, *)
@@ -130,6 +130,7 @@ extension Bench {
                     line: String(format: "sgemm 2048^3, %d thread(s): %.1f GFLOP/s (best of 4)", t, peak.gflops)))
             for algorithm in algorithms {
                 (pm.network as? PlainNet)?.convAlgorithm = algorithm
+                (pm.network as? UNet)?.convAlgorithm = algorithm
                 // Rows of the default algorithm keep the plain name (bench/compare.py matches PyTorch's rows by it).
                 let name = algorithm == .automatic ? baseName : baseName + " [\(algorithm.rawValue)]"
                 var update = 0

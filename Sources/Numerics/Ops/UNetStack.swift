@@ -1,0 +1,649 @@
+// The U-Net (Sources/Model/UNet.swift) on the padded-width grids of the direct kernels, image by image: every
+// activation stays padded from layer to layer (no pad/unpad per layer, no separate LeakyReLU pass), the decoder's
+// concatenation is never copied (the encoder writes its output straight into the skip half of the decoder's input,
+// the upsampling into the other half), stride-2 convolutions run on the four phases of their input with the
+// direct kernels' inner loop (hp_taps_forward), and each thread takes whole images through every layer, forward
+// and backward, so one image's activations stay in its core's cache.
+import CKernels
+
+/// The U-Net's convolutions with LeakyReLU(slope) after every 3x3 one and the 1x1 output layer without:
+///   enc.0 = 3x3 (cin -> w), 3x3 (w -> w); enc.l = 3x3 stride 2 (w_{l-1} -> w_l), 3x3 (w_l -> w_l), l = 1 ... L;
+///   dec.l (l = L-1 ... 0) = 3x3 over concat(upsample2x(dec.(l+1) or enc.L), enc.l) -> w_l, 3x3 (w_l -> w_l);
+///   out = 1x1 (w -> 3).  (w_l = width * 2^l; H and W divisible by 2^L.)
+/// Layer index order (the weights' and gradients' arrays): enc.0.conv1, enc.0.conv2, ..., enc.L.conv2,
+/// dec.0.conv1, dec.0.conv2, ..., dec.(L-1).conv2, out: the order of UNet.parameterLayout.
+///
+/// forward saves every layer's padded input for backward; call them in pairs. Buffers grow on the first call for a
+/// batch shape and are reused; a steady-state call allocates nothing. Weight and bias gradients are summed per
+/// thread and added in thread order: bit-identical run to run for a given thread count.
+public final class UNetStack: @unchecked Sendable {
+    public let inputChannels, width, levels, outputChannels: Int
+    public let slope: Float
+    /// Instruction set of the kernels (default: the best this CPU runs).
+    public var simdLevel: SIMDLevel = .best { didSet { if simdLevel != oldValue { shape = nil } } }
+    /// Threads; nil (the default) follows `Parallel.threads`. The stack runs min(threads, images) parts.
+    public var threads: Int?
+    /// Direct or Winograd for the 3x3 stride-1 layers (`automatic`: Winograd where
+    /// `Conv3x3Algorithm.usesWinograd` says so and the level's image is at least `winogradMinSide` on each side).
+    public var algorithm: Conv3x3Algorithm = .automatic { didSet { if algorithm != oldValue { shape = nil } } }
+
+    /// Below this side (pixels) `automatic` keeps a layer direct: a small image's 4x4 tiles fill few of Winograd's
+    /// vector lanes (16 tiles per AVX-512 vector, blocks of 48 tiles per image).
+    /// Measured on the w16 l3 step (batch 16 x 64x64, AVX-512, one thread): 8 -> 191 ms, 16 -> 185, 32 -> 174,
+    /// 64 -> 199 (before the direct layers' batched weight gradients; after them 32 -> 155 ms, 64 -> 168).
+    public static let winogradMinSide = 32
+
+    enum Kind { case conv3, stride2, pointwise }
+    struct Layer {
+        let kind: Kind
+        let cin, cout, level: Int
+        var wino = false
+    }
+
+    let layers: [Layer]
+    private var shape: (n: Int, h: Int, w: Int)?
+    private var geo: [DirectGeometry] = []
+    private var threadsUsed = 1
+    // Saved activations, (n, c, plane_l) each: the padded input, enc conv1 outputs, the decoder inputs (whose skip
+    // half is enc.l's output), the bottom encoder output, the decoder conv1 and conv2 outputs.
+    private let x0 = Workspace(), eBottom = Workspace()
+    private let a1: [Workspace], cat: [Workspace], d1: [Workspace], dOut: [Workspace]
+    /// The phases of each stride-2 layer's input (level l >= 1: (n, 4 w_{l-1}, plane_l)), kept for its weight gradient.
+    private let phases: [Workspace]
+    /// Each direct layer's pre-activation gradient per image, (n, cout, plane), for the weight gradients taken over
+    /// all of a thread's images at once after their chains.
+    private let dzSaved: [Workspace]
+    private let packed = Workspace(), packedAdjoint = Workspace()
+    private let scratch = Workspace()
+    // Layouts for the current shape (computed when it changes, so steady-state calls allocate nothing).
+    private var packOffsets: [Int] = [], adjointOffsets: [[Int]] = []
+    private var accOffsets: [Int] = [], sumOffsets: [Int] = []
+    private var scratchLayout = ScratchLayout()
+    /// Stride-2 taps: forward offsets per level (on the phase planes), and per phase the taps and offsets of d input.
+    private var stride2Offsets: [[Int32]] = []
+    private static let phaseTaps: [[Int32]] = [[0, 2, 6, 8], [1, 7], [3, 5], [4]]
+    private var phaseOffsets: [[[Int32]]] = []
+    private var outOffsets: [Int32] = [0]
+    /// The 3x3 stride-1 taps per level: ky * wp + kx.
+    private var conv3Offsets: [[Int32]] = []
+
+    public init(inputChannels: Int, width: Int, levels: Int, outputChannels: Int = 3, slope: Float) {
+        precondition(inputChannels >= 1 && width >= 1 && levels >= 1 && outputChannels >= 1, "UNetStack: bad shape")
+        self.inputChannels = inputChannels
+        self.width = width
+        self.levels = levels
+        self.outputChannels = outputChannels
+        self.slope = slope
+        let w = (0...levels).map { width << $0 }
+        var list: [Layer] = []
+        for l in 0...levels {
+            list.append(
+                Layer(kind: l == 0 ? .conv3 : .stride2, cin: l == 0 ? inputChannels : w[l - 1], cout: w[l], level: l))
+            list.append(Layer(kind: .conv3, cin: w[l], cout: w[l], level: l))
+        }
+        for l in 0..<levels {
+            list.append(Layer(kind: .conv3, cin: w[l + 1] + w[l], cout: w[l], level: l))
+            list.append(Layer(kind: .conv3, cin: w[l], cout: w[l], level: l))
+        }
+        list.append(Layer(kind: .pointwise, cin: w[0], cout: outputChannels, level: 0))
+        layers = list
+        a1 = (0...levels).map { _ in Workspace() }
+        cat = (0..<levels).map { _ in Workspace() }
+        d1 = (0..<levels).map { _ in Workspace() }
+        dOut = (0..<levels).map { _ in Workspace() }
+        phases = (0...levels).map { _ in Workspace() }
+        dzSaved = list.map { _ in Workspace() }
+    }
+
+    /// Weight shapes (cout, cin, k, k) in layer order.
+    public var weightShapes: [[Int]] {
+        layers.map { [$0.cout, $0.cin, $0.kind == .pointwise ? 1 : 3, $0.kind == .pointwise ? 1 : 3] }
+    }
+
+    private func ch(_ l: Int) -> Int { width << l }
+    private func encConv1(_ l: Int) -> Int { 2 * l }
+    private func encConv2(_ l: Int) -> Int { 2 * l + 1 }
+    private func decConv1(_ l: Int) -> Int { 2 * (levels + 1) + 2 * l }
+    private func decConv2(_ l: Int) -> Int { 2 * (levels + 1) + 2 * l + 1 }
+    private var outLayer: Int { layers.count - 1 }
+
+    /// Per-thread scratch: Winograd scratch, phase planes and their gradient, the output plane, gradient planes per
+    /// level (two of w_l, the decoder input's gradient), then the weight-gradient accumulators and bias sums.
+    struct ScratchLayout {
+        var wino = 0, dPhases = 0, outPlane = 0, gA: [Int] = [], gB: [Int] = [], dCat: [Int] = []
+        var grads = 0, gradFloats = 0, total = 0
+    }
+
+    private func prepare(n: Int, h: Int, w: Int) {
+        if let s = shape, s.n == n, s.h == h, s.w == w { return }
+        let f = 1 << levels
+        precondition(
+            h % f == 0 && w % f == 0 && h > 0 && w > 0, "UNetStack: \(h) x \(w) is not divisible by 2^\(levels)")
+        let level = simdLevel.rawValue
+        geo = (0...levels).map { DirectGeometry(height: h >> $0, width: w >> $0, level: simdLevel) }
+        var list = layers
+        for i in list.indices where list[i].kind == .conv3 {
+            let side = min(h, w) >> list[i].level
+            list[i].wino =
+                algorithm.usesWinograd(cin: list[i].cin, cout: list[i].cout)
+                && (algorithm == .winograd || side >= Self.winogradMinSide)
+        }
+        wino = list.map(\.wino)
+        // Packed weights (forward) and adjoint weights (d input; four phase packs for a stride-2 layer).
+        var total = 0
+        packOffsets = []
+        var adjTotal = 0
+        adjointOffsets = []
+        for (i, layer) in list.enumerated() {
+            packOffsets.append(total)
+            let (a, b) = (Int32(layer.cout), Int32(layer.cin))
+            switch layer.kind {
+            case .conv3:
+                total += layer.wino ? hp_wino_packed_count(level, a, b) : hp_conv3x3_packed_count(level, a, b)
+            case .stride2: total += hp_taps_packed_count(level, a, b, 9)
+            case .pointwise: total += hp_taps_packed_count(level, a, b, 1)
+            }
+            total = (total + 15) / 16 * 16
+            var offsets: [Int] = []
+            if i != encConv1(0) {
+                switch layer.kind {
+                case .conv3:
+                    offsets.append(adjTotal)
+                    adjTotal += layer.wino ? hp_wino_packed_count(level, b, a) : hp_conv3x3_packed_count(level, b, a)
+                case .stride2:
+                    for taps in Self.phaseTaps {
+                        offsets.append(adjTotal)
+                        adjTotal += hp_taps_packed_count(level, b, a, Int32(taps.count))
+                        adjTotal = (adjTotal + 15) / 16 * 16
+                    }
+                case .pointwise:
+                    offsets.append(adjTotal)
+                    adjTotal += hp_taps_packed_count(level, b, a, 1)
+                }
+                adjTotal = (adjTotal + 15) / 16 * 16
+            }
+            adjointOffsets.append(offsets)
+        }
+        _ = packed.reserve(total)
+        _ = packedAdjoint.reserve(adjTotal)
+        // Stride-2 offsets: the forward's taps on the phase planes of the level-l grid (qplane = its plane), and
+        // d input's per phase on the padded output gradient.
+        stride2Offsets = (0...levels).map { l in
+            guard l > 0 else { return [] }
+            let (qplane, wq) = (geo[l].plane, geo[l].wp)
+            return (0..<9).map { (k: Int) -> Int32 in
+                let (ky, kx) = (k / 3, k % 3)
+                let phase: Int = (ky % 2) * 2 + kx % 2
+                let offset: Int = phase * qplane + (ky / 2) * wq + kx / 2
+                return Int32(offset)
+            }
+        }
+        phaseOffsets = (0...levels).map { l in
+            guard l > 0 else { return [] }
+            let wq = geo[l].wp
+            return Self.phaseTaps.map { (taps: [Int32]) -> [Int32] in
+                taps.map { (k: Int32) -> Int32 in
+                    let (ky, kx) = (Int(k) / 3, Int(k) % 3)
+                    let offset: Int = (1 - ky / 2) * wq + (1 - kx / 2)
+                    return Int32(offset)
+                }
+            }
+        }
+        outOffsets = [Int32(geo[0].wp + 1)]
+        conv3Offsets = (0...levels).map { l in (0..<9).map { (k: Int) -> Int32 in Int32(k / 3 * geo[l].wp + k % 3) } }
+        // Saved activations, with room after the last plane for the kernels' block-rounded writes.
+        let tail = geo[0].wp + 128
+        _ = x0.reserve(n * inputChannels * geo[0].plane + tail)
+        for l in 0...levels { _ = a1[l].reserve(n * ch(l) * geo[l].plane + tail) }
+        for l in 0..<levels {
+            _ = cat[l].reserve(n * (ch(l + 1) + ch(l)) * geo[l].plane + tail)
+            _ = d1[l].reserve(n * ch(l) * geo[l].plane + tail)
+            _ = dOut[l].reserve(n * ch(l) * geo[l].plane + tail)
+        }
+        _ = eBottom.reserve(n * ch(levels) * geo[levels].plane + tail)
+        for l in 1...levels { _ = phases[l].reserve(n * 4 * ch(l - 1) * geo[l].plane + tail) }
+        for (i, layer) in list.enumerated() where !layer.wino {
+            _ = dzSaved[i].reserve(n * layer.cout * geo[layer.level].plane + tail)
+        }
+        // Per-thread scratch.
+        var s = ScratchLayout()
+        var at = 0
+        func take(_ floats: Int) -> Int {
+            let start = at
+            at += (floats + 15) / 16 * 16
+            return start
+        }
+        var winoFloats = 0
+        for layer in list where layer.wino {
+            let (a, b) = (Int32(layer.cout), Int32(layer.cin))
+            winoFloats = max(
+                winoFloats, hp_wino_scratch_count(level, a, b), hp_wino_scratch_count(level, b, a),
+                hp_wino_grad_scratch_count(level, a, b))
+        }
+        s.wino = take(winoFloats + 16)
+        let phaseFloats = (1...levels).map { 4 * ch($0 - 1) * geo[$0].plane }.max()!
+        s.dPhases = take(phaseFloats + tail)
+        s.outPlane = take(max(outputChannels, inputChannels) * geo[0].plane + tail)
+        for l in 0...levels {
+            s.gA.append(take(ch(l) * geo[l].plane + tail))
+            s.gB.append(take(ch(l) * geo[l].plane + tail))
+            if l < levels { s.dCat.append(take((ch(l + 1) + ch(l)) * geo[l].plane + tail)) }
+        }
+        s.grads = at
+        accOffsets = []
+        sumOffsets = []
+        var g = 0
+        for layer in list {
+            accOffsets.append(g)
+            let (a, b) = (Int32(layer.cout), Int32(layer.cin))
+            let lanes = geo[0].lanes
+            switch layer.kind {
+            case .conv3: g += layer.wino ? hp_wino_grad_acc_count(level, a, b) : layer.cout * layer.cin * 9 * lanes
+            case .stride2: g += layer.cout * layer.cin * 9 * lanes
+            case .pointwise: g += layer.cout * layer.cin * lanes
+            }
+            g = (g + 15) / 16 * 16
+        }
+        for layer in list {
+            sumOffsets.append(g)
+            g += 2 * layer.cout  // doubles
+        }
+        s.gradFloats = g
+        s.total = at + g
+        scratchLayout = s
+        shape = (n, h, w)
+    }
+
+    private var wino: [Bool] = []
+
+    /// Whether layer i runs Winograd at the current shape (for tests and the bench's description).
+    public func usesWinograd(layer i: Int) -> Bool { i < wino.count && wino[i] }
+
+    // MARK: forward
+
+    /// - Parameter input: (N, inputChannels, H, W). - Parameter output: (N, outputChannels, H, W), overwritten
+    ///   (reallocated only if its shape differs). - Parameter weights, biases: per layer, in layer order.
+    public func forward(
+        input: Tensor, output: inout Tensor, weights: [UnsafePointer<Float>], biases: [UnsafePointer<Float>]
+    ) {
+        precondition(
+            input.rank == 4 && input.shape[1] == inputChannels,
+            "UNetStack: input \(input.shape), expected (N, \(inputChannels), H, W)")
+        precondition(weights.count == layers.count && biases.count == layers.count)
+        let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
+        let o = output.shape
+        if o.count != 4 || o[0] != n || o[1] != outputChannels || o[2] != h || o[3] != w {
+            output = Tensor(zeros: [n, outputChannels, h, w])
+        }
+        prepare(n: n, h: h, w: w)
+        let level = simdLevel.rawValue
+        let pk = packed.pointer
+        for (i, layer) in layers.enumerated() {
+            let p = pk + packOffsets[i]
+            let (a, b) = (Int32(layer.cout), Int32(layer.cin))
+            switch layer.kind {
+            case .conv3:
+                if wino[i] {
+                    hp_wino_pack(level, weights[i], a, b, 0, p)
+                } else {
+                    hp_conv3x3_pack(level, weights[i], a, b, 0, p)
+                }
+            case .stride2: hp_conv3x3_pack(level, weights[i], a, b, 0, p)
+            case .pointwise:
+                var tap: Int32 = 0
+                hp_taps_pack(level, weights[i], a, b, 1, 1, &tap, 0, p)
+            }
+        }
+        let threads = max(1, min(self.threads ?? Parallel.threads, n))
+        threadsUsed = threads
+        scratch.ensureSlots(threads)
+        for t in 0..<threads { _ = scratch.slot(t).reserve(scratchLayout.total) }
+        input.storage.withUnsafeBufferPointer { xb in
+            output.storage.withUnsafeMutableBufferPointer { yb in
+                guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
+                Parallel.run(threads, ForwardJob(stack: self, threads: threads, x: x, y: y, biases: biases))
+            }
+        }
+    }
+
+    private struct ForwardJob: ParallelJob {
+        let stack: UNetStack, threads: Int
+        let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, biases: [UnsafePointer<Float>]
+        func run(part: Int) { stack.forward(part: part, of: self) }
+    }
+
+    /// Planes of image i of a saved activation.
+    @inline(__always)
+    private func at(_ ws: Workspace, _ i: Int, _ c: Int, _ l: Int) -> UnsafeMutablePointer<Float> {
+        ws.pointer + i * c * geo[l].plane
+    }
+    /// enc.l's output for image i: the skip half of dec.l's input, or the bottom buffer.
+    @inline(__always)
+    private func encOut(_ i: Int, _ l: Int) -> UnsafeMutablePointer<Float> {
+        l == levels
+            ? at(eBottom, i, ch(l), l)
+            : at(cat[l], i, ch(l + 1) + ch(l), l) + ch(l + 1) * geo[l].plane
+    }
+
+    /// A 3x3 stride-1 layer on one image: src (its cin planes) -> dst's padded grid, LeakyReLU applied, border zero.
+    private func conv3(
+        _ i: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+        wino scratch: UnsafeMutablePointer<Float>
+    ) {
+        let layer = layers[i]
+        let g = geo[layer.level]
+        let p = packed.pointer + packOffsets[i]
+        let level = simdLevel.rawValue
+        if wino[i] {
+            hp_wino_forward(
+                level, p, bias, Int32(layer.cout), Int32(layer.cin), src, g.plane, Int32(g.height), Int32(g.width),
+                dst + g.wp + 1, g.plane, scratch, Int32(HP_ACT_LEAKY), slope, nil)
+            hp_finish_padded(dst, Int32(layer.cout), Int32(g.height), Int32(g.width), g.plane, 0, slope)
+        } else {
+            hp_conv3x3_forward(
+                level, p, bias, Int32(layer.cout), Int32(layer.cin), src, g.plane, Int32(g.wp), dst + g.wp + 1,
+                g.plane, 0, Int32(g.outCount))
+            hp_finish_padded(dst, Int32(layer.cout), Int32(g.height), Int32(g.width), g.plane, 1, slope)
+        }
+    }
+
+    private func forward(part t: Int, of job: ForwardJob) {
+        let n = shape!.n
+        let level = simdLevel.rawValue
+        let base = scratch.slot(t).pointer
+        let s = scratchLayout
+        let winoScratch = base + s.wino
+        let g0 = geo[0]
+        let imageIn = inputChannels * g0.height * g0.width
+        let imageOut = outputChannels * g0.height * g0.width
+        for i in Parallel.share(t, of: job.threads, total: n) {
+            let xp = at(x0, i, inputChannels, 0)
+            hp_pad(job.x + i * imageIn, Int32(inputChannels), Int32(g0.height), Int32(g0.width), xp, g0.plane)
+            for l in 0...levels {
+                let a = at(a1[l], i, ch(l), l)
+                let g = geo[l]
+                if l == 0 {
+                    conv3(encConv1(0), src: xp, dst: a, bias: job.biases[encConv1(0)], wino: winoScratch)
+                } else {
+                    let gp = geo[l - 1]
+                    let q = at(phases[l], i, 4 * ch(l - 1), l)
+                    hp_phase_split(
+                        encOut(i, l - 1), gp.plane, Int32(ch(l - 1)), Int32(gp.height), Int32(gp.width), q, g.plane)
+                    stride2Offsets[l].withUnsafeBufferPointer { off in
+                        hp_taps_forward(
+                            level, packed.pointer + packOffsets[encConv1(l)], job.biases[encConv1(l)], Int32(ch(l)),
+                            Int32(ch(l - 1)), 9, off.baseAddress, q, 4 * g.plane, a + g.wp + 1, g.plane, 0,
+                            Int32(g.outCount))
+                    }
+                    hp_finish_padded(a, Int32(ch(l)), Int32(g.height), Int32(g.width), g.plane, 1, slope)
+                }
+                conv3(encConv2(l), src: a, dst: encOut(i, l), bias: job.biases[encConv2(l)], wino: winoScratch)
+            }
+            for l in stride(from: levels - 1, through: 0, by: -1) {
+                let g = geo[l]
+                let below = geo[l + 1]
+                let up = l + 1 == levels ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
+                let c = at(cat[l], i, ch(l + 1) + ch(l), l)
+                hp_upsample2x_padded(
+                    up, below.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), c, g.plane)
+                let mid = at(d1[l], i, ch(l), l)
+                conv3(decConv1(l), src: c, dst: mid, bias: job.biases[decConv1(l)], wino: winoScratch)
+                conv3(
+                    decConv2(l), src: mid, dst: at(dOut[l], i, ch(l), l), bias: job.biases[decConv2(l)],
+                    wino: winoScratch)
+            }
+            let o = base + s.outPlane
+            outOffsets.withUnsafeBufferPointer { off in
+                hp_taps_forward(
+                    level, packed.pointer + packOffsets[outLayer], job.biases[outLayer], Int32(outputChannels),
+                    Int32(width), 1, off.baseAddress, at(dOut[0], i, width, 0), g0.plane, o, g0.plane, 0,
+                    Int32(g0.outCount))
+            }
+            hp_unpad(o, g0.plane, Int32(outputChannels), Int32(g0.height), Int32(g0.width), job.y + i * imageOut, 0)
+        }
+    }
+
+    // MARK: backward
+
+    /// Accumulates (+=) every layer's weight and bias gradient from d output (N, outputChannels, H, W), for the last
+    /// `forward`. The input gets no gradient (it is data).
+    public func backward(
+        dOutput: Tensor, weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>],
+        dBiases: [UnsafeMutablePointer<Float>]
+    ) {
+        guard let sh = shape else { preconditionFailure("UNetStack.backward before forward") }
+        let d = dOutput.shape
+        precondition(
+            d.count == 4 && d[0] == sh.n && d[1] == outputChannels && d[2] == sh.h && d[3] == sh.w,
+            "UNetStack.backward: d output \(dOutput.shape)")
+        let level = simdLevel.rawValue
+        for (i, layer) in layers.enumerated() where i != encConv1(0) {
+            let offs = adjointOffsets[i]
+            let (a, b) = (Int32(layer.cout), Int32(layer.cin))
+            switch layer.kind {
+            case .conv3:
+                let p = packedAdjoint.pointer + offs[0]
+                if wino[i] {
+                    hp_wino_pack(level, weights[i], a, b, 1, p)
+                } else {
+                    hp_conv3x3_pack(level, weights[i], a, b, 1, p)
+                }
+            case .stride2:
+                for (ph, taps) in Self.phaseTaps.enumerated() {
+                    taps.withUnsafeBufferPointer { tp in
+                        hp_taps_pack(
+                            level, weights[i], a, b, 9, Int32(taps.count), tp.baseAddress, 1,
+                            packedAdjoint.pointer + offs[ph])
+                    }
+                }
+            case .pointwise:
+                var tap: Int32 = 0
+                hp_taps_pack(level, weights[i], a, b, 1, 1, &tap, 1, packedAdjoint.pointer + offs[0])
+            }
+        }
+        let threads = threadsUsed
+        dOutput.storage.withUnsafeBufferPointer { db in
+            guard let dy = db.baseAddress else { return }
+            Parallel.run(threads, BackwardJob(stack: self, threads: threads, dy: dy))
+        }
+        let s = scratchLayout
+        for t in 0..<threads {
+            let grads = scratch.slot(t).pointer + s.grads
+            for (i, layer) in layers.enumerated() {
+                let acc = grads + accOffsets[i]
+                if wino[i] {
+                    hp_wino_grad_finish(level, acc, Int32(layer.cout), Int32(layer.cin), dWeights[i])
+                } else {
+                    hp_reduce_lanes(
+                        level, acc, layer.cout * layer.cin * (layer.kind == .pointwise ? 1 : 9), dWeights[i])
+                }
+                let sums = UnsafeMutableRawPointer(grads + sumOffsets[i]).assumingMemoryBound(to: Double.self)
+                for co in 0..<layer.cout { dBiases[i][co] += Float(sums[co]) }
+            }
+        }
+    }
+
+    private struct BackwardJob: ParallelJob {
+        let stack: UNetStack, threads: Int
+        let dy: UnsafePointer<Float>
+        func run(part: Int) { stack.backward(part: part, of: self) }
+    }
+
+    /// Weight and bias gradient of 3x3 stride-1 layer i from dz (its padded pre-activation gradient) and its saved
+    /// padded input; with `dst`, d input too (raw, or times LeakyReLU's derivative at `mask` when given), border zero.
+    private func conv3Backward(
+        _ i: Int, dz: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>?,
+        mask: UnsafePointer<Float>?, grads: UnsafeMutablePointer<Float>, wino scratch: UnsafeMutablePointer<Float>
+    ) {
+        let layer = layers[i]
+        let g = geo[layer.level]
+        let level = simdLevel.rawValue
+        let (cin, cout) = (Int32(layer.cin), Int32(layer.cout))
+        let sums = UnsafeMutableRawPointer(grads + sumOffsets[i]).assumingMemoryBound(to: Double.self)
+        hp_plane_sums(dz, cout, g.plane, sums)
+        // A direct layer's weight gradient comes after the images' chains, over all of them at once (gradientsOfDirectLayers).
+        if wino[i] {
+            hp_wino_weight_grad(
+                level, dz, g.plane, cout, input, g.plane, cin, Int32(g.height), Int32(g.width), scratch,
+                grads + accOffsets[i])
+        }
+        guard let dst else { return }
+        let p = packedAdjoint.pointer + adjointOffsets[i][0]
+        if wino[i] {
+            hp_wino_forward(
+                level, p, nil, cin, cout, dz, g.plane, Int32(g.height), Int32(g.width), dst + g.wp + 1, g.plane,
+                scratch,
+                Int32(mask == nil ? HP_ACT_NONE : HP_ACT_LEAKY_GRAD), slope, mask.map { $0 + g.wp + 1 })
+            hp_finish_padded(dst, cin, Int32(g.height), Int32(g.width), g.plane, 0, slope)
+        } else {
+            hp_conv3x3_forward(
+                level, p, nil, cin, cout, dz, g.plane, Int32(g.wp), dst + g.wp + 1, g.plane, 0, Int32(g.outCount))
+            if let mask {
+                hp_finish_padded_grad(dst, mask, cin, Int32(g.height), Int32(g.width), g.plane, slope)
+            } else {
+                hp_finish_padded(dst, cin, Int32(g.height), Int32(g.width), g.plane, 0, slope)
+            }
+        }
+    }
+
+    /// Where layer i's pre-activation gradient of image `img` goes: the image's saved slot for a direct layer (its
+    /// weight gradient comes later, over all images), else the thread's scratch at `scratch`.
+    @inline(__always)
+    private func zbuf(_ i: Int, _ img: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        wino[i] ? scratch : dzSaved[i].pointer + img * layers[i].cout * geo[layers[i].level].plane
+    }
+
+    private func backward(part t: Int, of job: BackwardJob) {
+        let n = shape!.n
+        let level = simdLevel.rawValue
+        let s = scratchLayout
+        let base = scratch.slot(t).pointer
+        let grads = base + s.grads
+        grads.update(repeating: 0, count: s.gradFloats)
+        let winoScratch = base + s.wino
+        let g0 = geo[0]
+        let imageOut = outputChannels * g0.height * g0.width
+        let share = Parallel.share(t, of: job.threads, total: n)
+        for i in share {
+            // out (1x1): d output padded, its bias gradient, d of dec.0's output.
+            let dyp = zbuf(outLayer, i, base + s.outPlane)
+            hp_pad(job.dy + i * imageOut, Int32(outputChannels), Int32(g0.height), Int32(g0.width), dyp, g0.plane)
+            let sums = UnsafeMutableRawPointer(grads + sumOffsets[outLayer]).assumingMemoryBound(to: Double.self)
+            hp_plane_sums(dyp, Int32(outputChannels), g0.plane, sums)
+            let last = at(dOut[0], i, width, 0)
+            var zero: Int32 = 0
+            var dz = zbuf(decConv2(0), i, base + s.gA[0])
+            hp_taps_forward(
+                level, packedAdjoint.pointer + adjointOffsets[outLayer][0], nil, Int32(width), Int32(outputChannels), 1,
+                &zero, dyp, g0.plane, dz, g0.plane, 0, Int32((g0.height + 2) * g0.wp))
+            hp_finish_padded_grad(dz, last, Int32(width), Int32(g0.height), Int32(g0.width), g0.plane, slope)
+            // Decoder, top to bottom: dz is the pre-activation gradient of dec.l's conv2.
+            for l in 0..<levels {
+                let g = geo[l]
+                let mid = at(d1[l], i, ch(l), l)
+                let dzMid = zbuf(decConv1(l), i, base + s.gB[l])
+                conv3Backward(decConv2(l), dz: dz, input: mid, dst: dzMid, mask: mid, grads: grads, wino: winoScratch)
+                let dCat = base + s.dCat[l]
+                conv3Backward(
+                    decConv1(l), dz: dzMid, input: at(cat[l], i, ch(l + 1) + ch(l), l), dst: dCat, mask: nil,
+                    grads: grads, wino: winoScratch)
+                // The upsampled half's gradient, summed back to level l + 1: d of dec.(l+1)'s or enc.L's output.
+                let below = geo[l + 1]
+                let bottom = l + 1 == levels
+                let next = zbuf(bottom ? encConv2(levels) : decConv2(l + 1), i, base + s.gA[l + 1])
+                hp_upsample2x_adjoint(
+                    dCat, g.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), next, below.plane)
+                let act = bottom ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
+                hp_finish_padded_grad(
+                    next, act, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), below.plane, slope)
+                dz = next
+            }
+            // Encoder, bottom to top: dz is the pre-activation gradient of enc.l's conv2.
+            for l in stride(from: levels, through: 0, by: -1) {
+                let g = geo[l]
+                let a = at(a1[l], i, ch(l), l)
+                let dzA = zbuf(encConv1(l), i, base + s.gB[l])
+                conv3Backward(encConv2(l), dz: dz, input: a, dst: dzA, mask: a, grads: grads, wino: winoScratch)
+                if l == 0 {
+                    conv3Backward(
+                        encConv1(0), dz: dzA, input: at(x0, i, inputChannels, 0), dst: nil, mask: nil, grads: grads,
+                        wino: winoScratch)
+                    continue
+                }
+                // Stride-2 conv1: bias, d input per phase merged into the skip half of dec.(l-1)'s input gradient
+                // (which already holds the skip's share); its weight gradient comes after the chains.
+                let i1 = encConv1(l)
+                let up = geo[l - 1]
+                let (cin, cout) = (Int32(ch(l - 1)), Int32(ch(l)))
+                let sums = UnsafeMutableRawPointer(grads + sumOffsets[i1]).assumingMemoryBound(to: Double.self)
+                hp_plane_sums(dzA, cout, g.plane, sums)
+                let dq = base + s.dPhases
+                for ph in 0..<4 {
+                    phaseOffsets[l][ph].withUnsafeBufferPointer { off in
+                        hp_taps_forward(
+                            level, packedAdjoint.pointer + adjointOffsets[i1][ph], nil, cin, cout, Int32(off.count),
+                            off.baseAddress, dzA, g.plane, dq + ph * g.plane, 4 * g.plane, 0,
+                            Int32((g.height + 1) * g.wp))
+                    }
+                }
+                let skip = base + s.dCat[l - 1] + ch(l) * up.plane
+                hp_phase_merge_add(dq, g.plane, cin, Int32(up.height), Int32(up.width), skip, up.plane)
+                let e = encOut(i, l - 1)
+                hp_finish_padded_grad(skip, e, cin, Int32(up.height), Int32(up.width), up.plane, slope)
+                dz = skip
+                let target = zbuf(encConv2(l - 1), i, skip)
+                if target != skip { target.update(from: skip, count: Int(cin) * up.plane) }
+            }
+        }
+        gradientsOfDirectLayers(share, grads: grads)
+    }
+
+    /// The weight gradients of the direct layers over the images `share` (their saved pre-activation gradients and
+    /// inputs), into the thread's accumulators: small images a group at a time (hp_taps_weight_grad_images).
+    private func gradientsOfDirectLayers(_ share: Range<Int>, grads: UnsafeMutablePointer<Float>) {
+        guard !share.isEmpty else { return }
+        let level = simdLevel.rawValue
+        let first = share.lowerBound
+        for (i, layer) in layers.enumerated() where !wino[i] {
+            let g = geo[layer.level]
+            let dzImage = layer.cout * g.plane
+            let dz = dzSaved[i].pointer + first * dzImage
+            let acc = grads + accOffsets[i]
+            let (cin, cout) = (Int32(layer.cin), Int32(layer.cout))
+            switch layer.kind {
+            case .pointwise:
+                let x = at(dOut[0], first, width, 0)
+                var zero: Int32 = 0
+                hp_taps_weight_grad_images(
+                    level, dz, g.plane, dzImage, cout, x, g.plane, width * g.plane, cin, 1, &zero, Int32(g.plane),
+                    Int32(share.count), acc)
+            case .stride2:
+                let l = layer.level
+                let x = at(phases[l], first, 4 * layer.cin, l)
+                stride2Offsets[l].withUnsafeBufferPointer { off in
+                    hp_taps_weight_grad_images(
+                        level, dz + g.wp + 1, g.plane, dzImage, cout, x, 4 * g.plane, 4 * layer.cin * g.plane, cin, 9,
+                        off.baseAddress, Int32(g.laneEnd), Int32(share.count), acc)
+                }
+            case .conv3:
+                let (x, xImage) = directInput(i, first)
+                conv3Offsets[layer.level].withUnsafeBufferPointer { off in
+                    hp_taps_weight_grad_images(
+                        level, dz + g.wp + 1, g.plane, dzImage, cout, x, g.plane, xImage, cin, 9, off.baseAddress,
+                        Int32(g.laneEnd), Int32(share.count), acc)
+                }
+            }
+        }
+    }
+
+    /// The saved input of 3x3 stride-1 layer i at image `first`, and the floats from one image's to the next.
+    private func directInput(_ i: Int, _ first: Int) -> (UnsafeMutablePointer<Float>, Int) {
+        let layer = layers[i]
+        let l = layer.level
+        let plane = geo[l].plane
+        if i == encConv1(0) { return (at(x0, first, inputChannels, 0), inputChannels * plane) }
+        if i == encConv2(l) { return (at(a1[l], first, ch(l), l), ch(l) * plane) }
+        if i == decConv1(l) { return (at(cat[l], first, ch(l + 1) + ch(l), l), (ch(l + 1) + ch(l)) * plane) }
+        return (at(d1[l], first, ch(l), l), ch(l) * plane)
+    }
+}

@@ -1,0 +1,92 @@
+// The U-Net on UNetStack (padded activations, images per thread, stride-2 convolutions on their input's phases,
+// the decoder's concatenation never copied, direct weight gradients over all of a thread's images) against the
+// same network layer by layer (Conv2D: direct 3x3 kernels, im2col + sgemm for the stride-2 and 1x1 layers, copies
+// for the upsampling and the concatenation), at every instruction-set level this CPU runs, 1-3 threads and every
+// algorithm choice: the forward and every parameter's gradient.
+import Numerics
+import Testing
+
+@testable import Model
+
+struct UNetKernelTests {
+    /// p and the gradient of every parameter (by name) after one forward and backward from zero gradients.
+    static func run(
+        _ net: UNet, _ store: ParameterStore, _ x: Tensor, _ dOut: Tensor
+    ) -> (
+        p: [Double], grads: [String: [Double]]
+    ) {
+        store.zeroGrads()
+        let p = net.forward(x, store: store).storage.map(Double.init)
+        net.backward(dOut, store: store)
+        var grads: [String: [Double]] = [:]
+        for e in store.entries { grads[e.name] = store.grads(e).map(Double.init) }
+        return (p, grads)
+    }
+
+    /// Largest difference relative to the largest magnitude of the reference.
+    static func maxRelative(_ a: [Double], _ b: [Double]) -> Double {
+        let scale = max(b.map(abs).max() ?? 0, 1e-30)
+        return zip(a, b).map { abs($0 - $1) }.max()! / scale
+    }
+
+    static let shapes: [(cin: Int, width: Int, levels: Int, h: Int, w: Int)] = [
+        (3, 4, 1, 8, 12), (6, 5, 2, 12, 20), (3, 8, 3, 32, 40), (3, 16, 2, 36, 32)
+    ]
+
+    @Test(arguments: shapes, Conv3x3Algorithm.allCases)
+    func stackMatchesTheLayerByLayerNetwork(
+        _ c: (cin: Int, width: Int, levels: Int, h: Int, w: Int), algorithm: Conv3x3Algorithm
+    ) throws {
+        var rng = SeededRNG(seed: 120)
+        let n = 3
+        let x = Tensor(
+            shape: [n, c.cin, c.h, c.w], storage: (0..<(n * c.cin * c.h * c.w)).map { _ in Float(rng.normal()) })
+        let dOut = Tensor(shape: [n, 3, c.h, c.w], storage: (0..<(n * 3 * c.h * c.w)).map { _ in Float(rng.normal()) })
+        let reference = UNet(width: c.width, levels: c.levels, inputChannels: c.cin)
+        reference.path = .layers
+        let store = try ParameterStore(layout: reference.parameterLayout)
+        reference.initialize(store, seed: 121)
+        let expected = Self.run(reference, store, x, dOut)
+        #expect(!reference.ranOnStack)
+        // Winograd's rounding is about 10x the direct kernels' (Conv3x3Algorithm.winograd).
+        let tolerance = algorithm == .direct ? 2e-6 : 2e-5
+        for level in SIMDLevel.allCases where level <= .best {
+            for threads in 1...3 {
+                let net = UNet(width: c.width, levels: c.levels, inputChannels: c.cin)
+                net.simdLevel = level
+                net.threads = threads
+                net.convAlgorithm = algorithm
+                let got = Self.run(net, store, x, dOut)
+                let label =
+                    "w\(c.width) l\(c.levels) \(c.h)x\(c.w), \(algorithm.rawValue), \(level.name), \(threads) thread(s)"
+                #expect(net.ranOnStack, "\(label): not on the stack")
+                #expect(Self.maxRelative(got.p, expected.p) <= tolerance, "forward, \(label)")
+                for (name, g) in expected.grads {
+                    let e = Self.maxRelative(got.grads[name]!, g)
+                    #expect(e <= tolerance, "\(name): \(e), \(label)")
+                }
+                // The same thread count again: bit for bit.
+                let again = Self.run(net, store, x, dOut)
+                #expect(again.p == got.p && again.grads == got.grads, "repeat, \(label)")
+            }
+        }
+    }
+
+    /// Fewer images than threads (a large tile to restore) take the layer-by-layer path, whose convolutions split
+    /// rows over the threads; the result is the stack's within rounding.
+    @Test func fewerImagesThanThreadsRunLayerByLayer() throws {
+        var rng = SeededRNG(seed: 122)
+        let x = Tensor(shape: [1, 3, 16, 16], storage: (0..<(3 * 256)).map { _ in Float(rng.normal()) })
+        let onStack = UNet(width: 4, levels: 2)
+        onStack.threads = 1
+        let store = try ParameterStore(layout: onStack.parameterLayout)
+        onStack.initialize(store, seed: 123)
+        let a = onStack.forward(x, store: store).storage.map(Double.init)
+        #expect(onStack.ranOnStack)
+        let split = UNet(width: 4, levels: 2)
+        split.threads = 2
+        let b = split.forward(x, store: store).storage.map(Double.init)
+        #expect(!split.ranOnStack)
+        #expect(Self.maxRelative(a, b) <= 2e-6)
+    }
+}
