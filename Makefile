@@ -107,6 +107,7 @@ bench: build $(ALLOC_COUNTER)
 	    $(PYTHON) bench/torch_reference.py $(BENCH_NET) --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
 	  { .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 --json | tr -d '\n'; echo; \
 	    $(PYTHON) bench/torch_reference.py --config configs/default.yaml --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
+	  $(PYTHON) bench/unet_side_by_side.py --hdrpatch .build/release/hdrpatch --runs 1; \
 	else echo "(torch and pyyaml not importable with $(PYTHON): no side-by-side; e.g. make bench PYTHON=/tmp/torchvenv/bin/python)"; fi
 	@# Restore throughput of the default network on a 1024 x 1024 image, then side by side with onnxruntime (.venv)
 	@# on the same model (exported by the bench) and the same image, the whole image as one pass on both sides.

@@ -19,8 +19,8 @@ SHAPES = [(16, 2, 16, 64), (16, 3, 16, 64), (32, 2, 16, 64), (32, 3, 16, 64),
 
 def rows(cmd):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    line = [l for l in out.strip().split("\n") if l.startswith("{")][-1]
-    return {(r["name"].split(" ")[0], r["threads"]): r["median_ms"] for r in json.loads(line)["rows"]}
+    text = out[out.index("{"):]  # hdrpatch prints indented JSON over several lines, torch_reference one line
+    return {(r["name"].split(" ")[0], r["threads"]): r["median_ms"] for r in json.loads(text)["rows"]}
 
 
 def main():
