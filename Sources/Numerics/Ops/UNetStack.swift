@@ -107,7 +107,7 @@ public final class UNetStack: @unchecked Sendable {
     private func decConv2(_ l: Int) -> Int { 2 * (levels + 1) + 2 * l + 1 }
     private var outLayer: Int { layers.count - 1 }
 
-    /// Per-thread scratch: Winograd scratch, phase planes and their gradient, the output plane, gradient planes per
+    /// Per-thread scratch: Winograd scratch, a stride-2 layer's d input per phase, the output plane, gradient planes per
     /// level (two of w_l, the decoder input's gradient), then the weight-gradient accumulators and bias sums.
     struct ScratchLayout {
         var wino = 0, dPhases = 0, outPlane = 0, gA: [Int] = [], gB: [Int] = [], dCat: [Int] = []
