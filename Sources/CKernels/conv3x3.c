@@ -2,6 +2,8 @@
 #include "hp_kernels.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #pragma clang fp contract(fast)
@@ -9,6 +11,14 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define HP_X86 1
 #endif
+
+// A tap count the kernels are not compiled for is a caller's programming error (UNetStack passes 1, 2, 4 or 9):
+// stop loudly rather than compute another convolution.
+static void hp_bad_taps(const char *kernel, int nt) {
+    fprintf(stderr, "error: %s: %d taps (compiled for 1, 2, 4 and 9 in the forward, 1 and 9 in the weight gradient)\n",
+            kernel, nt);
+    abort();
+}
 
 // Plain C: 4-float vectors (SSE2 / NEON registers, or scalar code elsewhere).
 typedef float hp_v4 __attribute__((vector_size(16)));
@@ -410,6 +420,3 @@ void hp_phase_merge_add(const float *q, size_t qplane, int c, int h, int w, floa
     }
 }
 
-void hp_planes_add(float *dst, const float *src, size_t count) {
-    for (size_t i = 0; i < count; i++) dst[i] += src[i];
-}

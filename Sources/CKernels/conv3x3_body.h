@@ -65,7 +65,8 @@ static HP_TARGET void HP_FN(taps_forward_)(const float *packed, const float *bia
     case 1: HP_FN(taps_fw_)(packed, bias, cout, cin, 1, off, x, plane, y, ystride, j0, j1); return;
     case 2: HP_FN(taps_fw_)(packed, bias, cout, cin, 2, off, x, plane, y, ystride, j0, j1); return;
     case 4: HP_FN(taps_fw_)(packed, bias, cout, cin, 4, off, x, plane, y, ystride, j0, j1); return;
-    default: HP_FN(taps_fw_)(packed, bias, cout, cin, 9, off, x, plane, y, ystride, j0, j1); return;
+    case 9: HP_FN(taps_fw_)(packed, bias, cout, cin, 9, off, x, plane, y, ystride, j0, j1); return;
+    default: hp_bad_taps("hp_taps_forward", nt);
     }
 }
 
@@ -145,10 +146,10 @@ static HP_TARGET void HP_FN(weight_grad_)(const float *dy, size_t dystride, int 
 static HP_TARGET void HP_FN(taps_weight_grad_images_)(const float *dy, size_t dystride, size_t dyImage, int cout,
                                                       const float *x, size_t plane, size_t xImage, int cin, int nt,
                                                       const int *off, int j1, int images, float *acc) {
-    if (nt == 1) {
-        HP_FN(taps_wgi_)(dy, dystride, dyImage, cout, x, plane, xImage, cin, 1, off, 0, j1, images, acc);
-    } else {
-        HP_FN(taps_wgi_)(dy, dystride, dyImage, cout, x, plane, xImage, cin, 9, off, 0, j1, images, acc);
+    switch (nt) {
+    case 1: HP_FN(taps_wgi_)(dy, dystride, dyImage, cout, x, plane, xImage, cin, 1, off, 0, j1, images, acc); return;
+    case 9: HP_FN(taps_wgi_)(dy, dystride, dyImage, cout, x, plane, xImage, cin, 9, off, 0, j1, images, acc); return;
+    default: hp_bad_taps("hp_taps_weight_grad_images", nt);
     }
 }
 

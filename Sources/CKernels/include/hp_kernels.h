@@ -53,7 +53,7 @@ void hp_reduce_lanes(int level, const float *acc, size_t count, float *dw);
 /// Convolutions over a list of taps on padded grids (the U-Net's stride-2 and 1x1 layers and the stride-2 layers' d
 /// input, Sources/Numerics/Ops/UNetStack.swift): y[co * ystride + j] = bias[co] + sum over ci and t < nt of
 /// packed weight (co, ci, t) * x[ci * plane + j + off[t]], for co < cout and j in [j0, j1) (j0 a multiple of
-/// hp_conv3x3_block; writes run on to the next block boundary). nt is 1, 2, 4 or 9. hp_conv3x3_forward is the case
+/// hp_conv3x3_block; writes run on to the next block boundary). nt is 1, 2, 4 or 9 (any other aborts). hp_conv3x3_forward is the case
 /// nt = 9, off = ky * wp + kx.
 size_t hp_taps_packed_count(int level, int cout, int cin, int nt);
 /// Packs the taps taps[0..nt) (indices into the kk taps of each kernel) of w (cout, cin, kk); with `transpose`
@@ -64,7 +64,7 @@ void hp_taps_forward(int level, const float *packed, const float *bias, int cout
                      const float *x, size_t plane, float *y, size_t ystride, int j0, int j1);
 /// acc[((co * cin + ci) * nt + t) * lanes + l] += partial sums of dy[co * dystride + j] * x[ci * plane + j + off[t]]
 /// over j in [0, j1) (a multiple of lanes; dy zero where j is junk) of each of `images` images, dy and x `dyImage` and
-/// `xImage` floats apart (nt 1 or 9): the accumulators are read and written once per group of small images. Each lane
+/// `xImage` floats apart (nt 1 or 9; any other aborts): the accumulators are read and written once per group of small images. Each lane
 /// sums in image and output order, as hp_conv3x3_weight_grad does.
 void hp_taps_weight_grad_images(int level, const float *dy, size_t dystride, size_t dyImage, int cout, const float *x,
                                 size_t plane, size_t xImage, int cin, int nt, const int *off, int j1, int images,
@@ -82,8 +82,6 @@ void hp_phase_split(const float *xp, size_t plane, int c, int h, int w, float *q
 /// The adjoint of hp_phase_split on the interior: dxp[r (w + 2) + s] += the phase value it came from, 1 <= r <= h,
 /// 1 <= s <= w.
 void hp_phase_merge_add(const float *q, size_t qplane, int c, int h, int w, float *dxp, size_t plane);
-/// dst[i] += src[i], i < count.
-void hp_planes_add(float *dst, const float *src, size_t count);
 
 /// Winograd F(4x4, 3x3): the same convolution as hp_conv3x3_forward with 4x fewer multiplications in the
 /// channel sums (36 per 4x4 output tile and channel pair instead of 144), at about 10x the worst rounding error.

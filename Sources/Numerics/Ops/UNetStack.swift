@@ -37,7 +37,6 @@ public final class UNetStack: @unchecked Sendable {
     struct Layer {
         let kind: Kind
         let cin, cout, level: Int
-        var wino = false
     }
 
     let layers: [Layer]
@@ -95,11 +94,6 @@ public final class UNetStack: @unchecked Sendable {
         dzSaved = list.map { _ in Workspace() }
     }
 
-    /// Weight shapes (cout, cin, k, k) in layer order.
-    public var weightShapes: [[Int]] {
-        layers.map { [$0.cout, $0.cin, $0.kind == .pointwise ? 1 : 3, $0.kind == .pointwise ? 1 : 3] }
-    }
-
     private func ch(_ l: Int) -> Int { width << l }
     private func encConv1(_ l: Int) -> Int { 2 * l }
     private func encConv2(_ l: Int) -> Int { 2 * l + 1 }
@@ -121,25 +115,21 @@ public final class UNetStack: @unchecked Sendable {
             h % f == 0 && w % f == 0 && h > 0 && w > 0, "UNetStack: \(h) x \(w) is not divisible by 2^\(levels)")
         let level = simdLevel.rawValue
         geo = (0...levels).map { DirectGeometry(height: h >> $0, width: w >> $0, level: simdLevel) }
-        var list = layers
-        for i in list.indices where list[i].kind == .conv3 {
-            let side = min(h, w) >> list[i].level
-            list[i].wino =
-                algorithm.usesWinograd(cin: list[i].cin, cout: list[i].cout)
-                && (algorithm == .winograd || side >= Self.winogradMinSide)
+        wino = layers.map { layer in
+            layer.kind == .conv3 && algorithm.usesWinograd(cin: layer.cin, cout: layer.cout)
+                && (algorithm == .winograd || min(h, w) >> layer.level >= Self.winogradMinSide)
         }
-        wino = list.map(\.wino)
         // Packed weights (forward) and adjoint weights (d input; four phase packs for a stride-2 layer).
         var total = 0
         packOffsets = []
         var adjTotal = 0
         adjointOffsets = []
-        for (i, layer) in list.enumerated() {
+        for (i, layer) in layers.enumerated() {
             packOffsets.append(total)
             let (a, b) = (Int32(layer.cout), Int32(layer.cin))
             switch layer.kind {
             case .conv3:
-                total += layer.wino ? hp_wino_packed_count(level, a, b) : hp_conv3x3_packed_count(level, a, b)
+                total += wino[i] ? hp_wino_packed_count(level, a, b) : hp_conv3x3_packed_count(level, a, b)
             case .stride2: total += hp_taps_packed_count(level, a, b, 9)
             case .pointwise: total += hp_taps_packed_count(level, a, b, 1)
             }
@@ -149,7 +139,7 @@ public final class UNetStack: @unchecked Sendable {
                 switch layer.kind {
                 case .conv3:
                     offsets.append(adjTotal)
-                    adjTotal += layer.wino ? hp_wino_packed_count(level, b, a) : hp_conv3x3_packed_count(level, b, a)
+                    adjTotal += wino[i] ? hp_wino_packed_count(level, b, a) : hp_conv3x3_packed_count(level, b, a)
                 case .stride2:
                     for taps in Self.phaseTaps {
                         offsets.append(adjTotal)
@@ -202,7 +192,7 @@ public final class UNetStack: @unchecked Sendable {
         }
         _ = eBottom.reserve(n * ch(levels) * geo[levels].plane + tail)
         for l in 1...levels { _ = phases[l].reserve(n * 4 * ch(l - 1) * geo[l].plane + tail) }
-        for (i, layer) in list.enumerated() where !layer.wino {
+        for (i, layer) in layers.enumerated() where !wino[i] {
             _ = dzSaved[i].reserve(n * layer.cout * geo[layer.level].plane + tail)
         }
         // Per-thread scratch.
@@ -214,7 +204,7 @@ public final class UNetStack: @unchecked Sendable {
             return start
         }
         var winoFloats = 0
-        for layer in list where layer.wino {
+        for (i, layer) in layers.enumerated() where wino[i] {
             let (a, b) = (Int32(layer.cout), Int32(layer.cin))
             winoFloats = max(
                 winoFloats, hp_wino_scratch_count(level, a, b), hp_wino_scratch_count(level, b, a),
@@ -233,18 +223,18 @@ public final class UNetStack: @unchecked Sendable {
         accOffsets = []
         sumOffsets = []
         var g = 0
-        for layer in list {
+        for (i, layer) in layers.enumerated() {
             accOffsets.append(g)
             let (a, b) = (Int32(layer.cout), Int32(layer.cin))
             let lanes = geo[0].lanes
             switch layer.kind {
-            case .conv3: g += layer.wino ? hp_wino_grad_acc_count(level, a, b) : layer.cout * layer.cin * 9 * lanes
+            case .conv3: g += wino[i] ? hp_wino_grad_acc_count(level, a, b) : layer.cout * layer.cin * 9 * lanes
             case .stride2: g += layer.cout * layer.cin * 9 * lanes
             case .pointwise: g += layer.cout * layer.cin * lanes
             }
             g = (g + 15) / 16 * 16
         }
-        for layer in list {
+        for layer in layers {
             sumOffsets.append(g)
             g += 2 * layer.cout  // doubles
         }
@@ -254,10 +244,8 @@ public final class UNetStack: @unchecked Sendable {
         shape = (n, h, w)
     }
 
+    /// Whether layer i runs Winograd at the current shape (set by `prepare`).
     private var wino: [Bool] = []
-
-    /// Whether layer i runs Winograd at the current shape (for tests and the bench's description).
-    public func usesWinograd(layer i: Int) -> Bool { i < wino.count && wino[i] }
 
     // MARK: forward
 
