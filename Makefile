@@ -86,6 +86,8 @@ ablate-quick: data
 
 PYTHON ?= python3
 BENCH_NET ?= --depth 5 --width 32
+# The U-Net of the restore rows beside onnxruntime: the default's inputs, width 16, 3 levels.
+UNET_MODEL = model={arch: unet, width: 16, levels: 3, inputs: [log_norm, clip_mask], clip_level: 1.0}
 
 ALLOC_COUNTER = tools/alloc/libcount_alloc.so
 
@@ -117,6 +119,12 @@ bench: build $(ALLOC_COUNTER)
 	{ .build/release/hdrpatch bench --what restore --config configs/default.yaml --threads 1 2 --steps 5 --tiles 0 --json | tr -d '\n'; echo; \
 	  $(VENV)/bin/python tools/onnx/bench_onnx.py --model .build/bench/default.onnx --image .build/bench/restore.exr --threads 1 2 --json; } \
 	  | $(VENV)/bin/python tools/onnx/compare_bench.py
+	@# The U-Net (width 16, 3 levels, the default's inputs) the same way, at 256 x 256 and on a 1024 x 1024 image.
+	for s in 256 1024; do \
+	  .build/release/hdrpatch bench --what restore --config configs/default.yaml --set '$(UNET_MODEL)' --threads 1 2 \
+	    --steps 10 --tiles 0 --size $$s --onnx .build/bench/unet.onnx --image-out .build/bench/unet$$s.exr --json | tr -d '\n'; echo; \
+	  $(VENV)/bin/python tools/onnx/bench_onnx.py --model .build/bench/unet.onnx --image .build/bench/unet$$s.exr --threads 1 2 --json; \
+	done | $(VENV)/bin/python tools/onnx/compare_bench.py
 
 clean:
 	rm -rf .build

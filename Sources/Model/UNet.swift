@@ -12,10 +12,9 @@ import Numerics
 /// enc.0 ... enc.L, dec.0 ... dec.L-1, out (the order of `named_parameters()` in the reference module,
 /// tools/parity/generate.py).
 ///
-/// Runs on `UNetStack` (padded activations, whole images per thread) when there are at least as many images as
-/// threads; fewer images (a large tile to restore) take the layer-by-layer path, whose convolutions split each
-/// image's rows over the threads. `path = .layers` forces the layer-by-layer path (the reference the stack is
-/// tested against).
+/// Runs on `UNetStack` (padded activations, whole images per thread; with fewer images than threads, as when
+/// restoring one large tile, each layer's rows split over the threads, with the same outputs bit for bit).
+/// `path = .layers` forces the layer-by-layer path (the reference the stack is tested against).
 public final class UNet: PatchNetwork {
     /// How the network runs: the fused stack where it applies, or layer by layer.
     public enum Path: Sendable { case stack, layers }
@@ -120,7 +119,7 @@ public final class UNet: PatchNetwork {
         let wd = x.shape[3]
         let f = 1 << levels
         precondition(h % f == 0 && wd % f == 0, "UNet: \(h) x \(wd) is not divisible by 2^\(levels)")
-        ranOnStack = path == .stack && n >= max(1, stack.threads ?? Parallel.threads)
+        ranOnStack = path == .stack
         if ranOnStack {
             releaseInputs()
             bind(store)

@@ -65,7 +65,9 @@ struct Bench: ParsableCommand {
             discussion: "Replaces --arch, --depth, --width, --levels, --batch and --patch."))
     var config: String?
 
-    @Option(name: .customLong("set"), help: "Override a key of --config: key.path=value (repeatable).")
+    @Option(
+        name: .customLong("set"), help: "Override a key of --config: key.path=value (repeatable; --what step, restore)."
+    )
     var overrides: [String] = []
 
     @Option(
@@ -126,11 +128,6 @@ struct Bench: ParsableCommand {
         }
         if size < 1 { throw ValidationError("--size must be at least 1") }
         if tiles.contains(where: { $0 < 0 }) { throw ValidationError("--tiles must be >= 0") }
-        if what == .restore && !overrides.isEmpty {
-            throw ValidationError(
-                "--set is for a training config (--what step); --what restore reads only model:, residual: and data.eps"
-            )
-        }
         if config == nil && !overrides.isEmpty {
             throw ValidationError("--set overrides keys of --config: give --config too")
         }

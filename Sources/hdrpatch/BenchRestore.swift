@@ -18,7 +18,7 @@ extension Bench {
         }
         // The inference sections only (model, residual, data.eps): no data directory needs to exist.
         let path = config!
-        let cfg = try InferenceConfig(root: try StrictYAML.load(path: path))
+        let cfg = try InferenceConfig.load(path: path, overrides: overrides)
         let model = try PatchModel(
             model: cfg.model, inputs: cfg.inputs, residual: cfg.residual, logNorm: cfg.logNorm, stateSlots: 0, seed: 0)
         return (model, "config " + URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)

@@ -50,16 +50,17 @@ struct NetworkTests {
 
     /// On one thread both batches run on the U-Net's stack, image by image: bit for bit the same. (With more threads
     /// than images the layer-by-layer path runs instead, equal within rounding: UNetKernelTests.)
-    @Test func forwardIsDeterministicAndBatchIndependent() throws {
+    @Test(arguments: 1...3) func forwardIsDeterministicAndBatchIndependent(threads: Int) throws {
         let net = UNet(width: 4, levels: 1)
-        net.threads = 1
+        net.threads = threads
         let store = try ParameterStore(layout: net.parameterLayout)
         net.initialize(store, seed: 3)
         var r = SeededRNG(seed: 5)
-        let x = Tensor(shape: [2, 3, 6, 6], storage: (0..<216).map { _ in Float(r.uniform()) })
+        // 24 rows: one image splits into bands of rows on 2 and 3 threads.
+        let x = Tensor(shape: [2, 3, 24, 6], storage: (0..<864).map { _ in Float(r.uniform()) })
         let both = net.forward(x, store: store)
-        let first = net.forward(Tensor(shape: [1, 3, 6, 6], storage: Array(x.storage[0..<108])), store: store)
-        #expect(Array(both.storage[0..<108]) == first.storage)
+        let first = net.forward(Tensor(shape: [1, 3, 24, 6], storage: Array(x.storage[0..<432])), store: store)
+        #expect(Array(both.storage[0..<432]) == first.storage)
     }
 
     /// One network used with store after store, each freed before the next is made (so the allocator may hand

@@ -72,21 +72,73 @@ struct UNetKernelTests {
         }
     }
 
-    /// Fewer images than threads (a large tile to restore) take the layer-by-layer path, whose convolutions split
-    /// rows over the threads; the result is the stack's within rounding.
-    @Test func fewerImagesThanThreadsRunLayerByLayer() throws {
+    /// Fewer images than threads (a large tile to restore): every layer's rows split over the threads. The output
+    /// and the gradients equal the one-thread stack's bit for bit, at every instruction-set level and algorithm.
+    @Test(arguments: Conv3x3Algorithm.allCases)
+    func fewerImagesThanThreadsSplitRowsBitForBit(algorithm: Conv3x3Algorithm) throws {
         var rng = SeededRNG(seed: 122)
-        let x = Tensor(shape: [1, 3, 16, 16], storage: (0..<(3 * 256)).map { _ in Float(rng.normal()) })
-        let onStack = UNet(width: 4, levels: 2)
-        onStack.threads = 1
-        let store = try ParameterStore(layout: onStack.parameterLayout)
-        onStack.initialize(store, seed: 123)
-        let a = onStack.forward(x, store: store).storage.map(Double.init)
-        #expect(onStack.ranOnStack)
-        let split = UNet(width: 4, levels: 2)
-        split.threads = 2
-        let b = split.forward(x, store: store).storage.map(Double.init)
-        #expect(!split.ranOnStack)
-        #expect(Self.maxRelative(a, b) <= 2e-6)
+        // 3 levels at 96 x 40: 12 rows at the bottom level, bands of 8 and 4 rows there on 2 threads, 4, 4 and 4 on
+        // 3 (and Winograd at the top level under `automatic`). Two images on 3 threads split rows too.
+        let (h, w) = (96, 40)
+        for n in 1...2 {
+            let x = Tensor(shape: [n, 3, h, w], storage: (0..<(n * 3 * h * w)).map { _ in Float(rng.normal()) })
+            let dOut = Tensor(shape: [n, 3, h, w], storage: (0..<(n * 3 * h * w)).map { _ in Float(rng.normal()) })
+            let reference = UNet(width: 8, levels: 3)
+            reference.path = .layers
+            let store = try ParameterStore(layout: reference.parameterLayout)
+            reference.initialize(store, seed: 123)
+            let layered = Self.run(reference, store, x, dOut)
+            for level in SIMDLevel.allCases where level <= .best {
+                var one: (p: [Double], grads: [String: [Double]])?
+                for threads in 1...3 {
+                    let net = UNet(width: 8, levels: 3)
+                    net.simdLevel = level
+                    net.threads = threads
+                    net.convAlgorithm = algorithm
+                    let got = Self.run(net, store, x, dOut)
+                    let label = "\(n) image(s), \(algorithm.rawValue), \(level.name), \(threads) thread(s)"
+                    #expect(net.ranOnStack, "\(label)")
+                    #expect(Self.maxRelative(got.p, layered.p) <= 2e-5, "forward against the layers, \(label)")
+                    if let one {
+                        #expect(got.p == one.p, "forward, \(label)")
+                        // One image: its backward runs on one thread whatever the count. Two images on 2 or 3 threads
+                        // sum the gradients of two parts (checked against the layers above).
+                        if n == 1 { #expect(got.grads == one.grads, "gradients, \(label)") }
+                        for (name, g) in layered.grads {
+                            #expect(Self.maxRelative(got.grads[name]!, g) <= 2e-5, "\(name), \(label)")
+                        }
+                    } else {
+                        one = got
+                    }
+                }
+            }
+        }
+    }
+
+    /// The forward keeps its packed weights while they are unchanged (inference); a weight changed in place, or a
+    /// new store, is packed again: the output is a fresh network's.
+    @Test(arguments: Conv3x3Algorithm.allCases)
+    func packedWeightsFollowEveryChange(algorithm: Conv3x3Algorithm) throws {
+        var rng = SeededRNG(seed: 124)
+        let x = Tensor(shape: [2, 3, 32, 32], storage: (0..<(2 * 3 * 1024)).map { _ in Float(rng.normal()) })
+        let net = UNet(width: 8, levels: 2)
+        net.convAlgorithm = algorithm
+        let store = try ParameterStore(layout: net.parameterLayout)
+        net.initialize(store, seed: 125)
+        func fresh(_ s: ParameterStore) -> [Float] {
+            let other = UNet(width: 8, levels: 2)
+            other.convAlgorithm = algorithm
+            return other.forward(x, store: s).storage
+        }
+        #expect(net.forward(x, store: store).storage == fresh(store))
+        for name in ["enc.1.conv2.weight", "dec.0.conv1.weight", "out.weight", "enc.0.conv1.bias"] {
+            let e = store.entries.first { $0.name == name }!
+            let v = store.values(e)
+            v[v.count / 2] += 0.25
+            #expect(net.forward(x, store: store).storage == fresh(store), "after changing \(name)")
+        }
+        let other = try ParameterStore(layout: net.parameterLayout)
+        net.initialize(other, seed: 126)
+        #expect(net.forward(x, store: other).storage == fresh(other), "a new store")
     }
 }

@@ -56,7 +56,8 @@ def main():
         rows.append({"name": "restore one pass", "threads": t, "median_ms": med, "min_ms": times[0],
                      "max_ms": times[-1], "per_second": mpx / (med / 1e3), "unit": "Mpx/s"})
     if a.json:
-        print(json.dumps({"what": "restore", "runtime": f"onnxruntime {ort.__version__}", "rows": rows}))
+        print(json.dumps({"what": "restore", "runtime": f"onnxruntime {ort.__version__}",
+                          "image": f"{x.shape[3]} x {x.shape[2]}", "rows": rows}))
     else:
         for r in rows:
             print(f"onnxruntime {ort.__version__} restore one pass, {x.shape[3]} x {x.shape[2]}, {r['threads']} "

@@ -6,6 +6,10 @@
 // and backward, so one image's activations stay in its core's cache.
 import CKernels
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The U-Net's convolutions with LeakyReLU(slope) after every 3x3 one and the 1x1 output layer without:
 ///   enc.0 = 3x3 (cin -> w), 3x3 (w -> w); enc.l = 3x3 stride 2 (w_{l-1} -> w_l), 3x3 (w_l -> w_l), l = 1 ... L;
 ///   dec.l (l = L-1 ... 0) = 3x3 over concat(upsample2x(dec.(l+1) or enc.L), enc.l) -> w_l, 3x3 (w_l -> w_l);
@@ -53,6 +57,9 @@ public final class UNetStack: @unchecked Sendable {
     /// all of a thread's images at once after their chains.
     private let dzSaved: [Workspace]
     private let packed = Workspace(), packedAdjoint = Workspace()
+    /// The weights `packed` was made from (all layers, in order) and whether it matches the current shape.
+    private let packedFrom = Workspace()
+    private var packedValid = false
     private let scratch = Workspace()
     // Layouts for the current shape (computed when it changes, so steady-state calls allocate nothing).
     private var packOffsets: [Int] = [], adjointOffsets: [[Int]] = []
@@ -242,6 +249,7 @@ public final class UNetStack: @unchecked Sendable {
         s.total = at + g
         scratchLayout = s
         shape = (n, h, w)
+        packedValid = false
     }
 
     /// Whether layer i runs Winograd at the current shape (set by `prepare`).
@@ -264,6 +272,50 @@ public final class UNetStack: @unchecked Sendable {
             output = Tensor(zeros: [n, outputChannels, h, w])
         }
         prepare(n: n, h: h, w: w)
+        packForward(weights)
+        let wanted = max(1, self.threads ?? Parallel.threads)
+        let threads = min(wanted, n)
+        // Fewer images than threads (restoring one large tile): each layer's rows split into bands instead, in groups
+        // of 4 rows (Winograd's tiles), so every output is computed as on one thread.
+        let bands = n < wanted && h >> levels >= 4 * wanted ? wanted : 1
+        threadsUsed = threads
+        scratch.ensureSlots(max(threads, bands))
+        for t in 0..<max(threads, bands) { _ = scratch.slot(t).reserve(scratchLayout.total) }
+        input.storage.withUnsafeBufferPointer { xb in
+            output.storage.withUnsafeMutableBufferPointer { yb in
+                guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
+                let job = ForwardJob(stack: self, threads: threads, x: x, y: y, biases: biases)
+                if bands > 1 {
+                    for i in 0..<n { forwardBanded(image: i, bands: bands, of: job) }
+                } else {
+                    Parallel.run(threads, job)
+                }
+            }
+        }
+    }
+
+    /// Packs the forward weights, unless they equal those packed last (inference: the weights a restore's tiles share;
+    /// the Winograd transform of a w16 l3 U-Net's weights took 14% of a 256 x 256 forward). The comparison and copy
+    /// cost about 1/100 of the transform.
+    private func packForward(_ weights: [UnsafePointer<Float>]) {
+        let counts = layers.map { $0.cout * $0.cin * ($0.kind == .pointwise ? 1 : 9) }
+        let total = counts.reduce(0, +)
+        let copy = packedFrom.reserve(total)
+        if packedValid {
+            var same = true
+            var at = 0
+            for (i, c) in counts.enumerated() where same {
+                same = memcmp(copy + at, weights[i], c * MemoryLayout<Float>.size) == 0
+                at += c
+            }
+            if same { return }
+        }
+        var at = 0
+        for (i, c) in counts.enumerated() {
+            (copy + at).update(from: weights[i], count: c)
+            at += c
+        }
+        packedValid = true
         let level = simdLevel.rawValue
         let pk = packed.pointer
         for (i, layer) in layers.enumerated() {
@@ -280,16 +332,6 @@ public final class UNetStack: @unchecked Sendable {
             case .pointwise:
                 var tap: Int32 = 0
                 hp_taps_pack(level, weights[i], a, b, 1, 1, &tap, 0, p)
-            }
-        }
-        let threads = max(1, min(self.threads ?? Parallel.threads, n))
-        threadsUsed = threads
-        scratch.ensureSlots(threads)
-        for t in 0..<threads { _ = scratch.slot(t).reserve(scratchLayout.total) }
-        input.storage.withUnsafeBufferPointer { xb in
-            output.storage.withUnsafeMutableBufferPointer { yb in
-                guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
-                Parallel.run(threads, ForwardJob(stack: self, threads: threads, x: x, y: y, biases: biases))
             }
         }
     }
@@ -388,6 +430,160 @@ public final class UNetStack: @unchecked Sendable {
                     Int32(g0.outCount))
             }
             hp_unpad(o, g0.plane, Int32(outputChannels), Int32(g0.height), Int32(g0.width), job.y + i * imageOut, 0)
+        }
+    }
+
+    /// One step of a banded forward over one image: every part takes its band of rows (groups of 4) or its share of
+    /// the channels.
+    private enum BandOp {
+        case pad
+        case conv3(Int)
+        case finish(Int)
+        case phaseSplit(Int)
+        case stride2(Int)
+        case upsample(Int)
+        case output, unpad
+    }
+
+    private struct BandJob: ParallelJob {
+        let stack: UNetStack, bands: Int, image: Int, op: BandOp, job: ForwardJob
+        func run(part: Int) { stack.band(part: part, of: self) }
+    }
+
+    /// Image i through every layer, each layer's rows split into `bands` bands computed in parallel (a barrier
+    /// between steps: a layer reads its input's rows beside its band). The outputs equal the one-thread forward's bit
+    /// for bit: direct kernels compute each output alone, and Winograd bands start at multiples of 4 rows.
+    private func forwardBanded(image i: Int, bands: Int, of job: ForwardJob) {
+        func step(_ op: BandOp) { Parallel.run(bands, BandJob(stack: self, bands: bands, image: i, op: op, job: job)) }
+        step(.pad)
+        for l in 0...levels {
+            if l > 0 {
+                step(.phaseSplit(l))
+                step(.stride2(l))
+                step(.finish(encConv1(l)))
+            } else {
+                step(.conv3(encConv1(0)))
+                step(.finish(encConv1(0)))
+            }
+            step(.conv3(encConv2(l)))
+            step(.finish(encConv2(l)))
+        }
+        for l in stride(from: levels - 1, through: 0, by: -1) {
+            step(.upsample(l))
+            for k in [decConv1(l), decConv2(l)] {
+                step(.conv3(k))
+                step(.finish(k))
+            }
+        }
+        step(.output)
+        step(.unpad)
+    }
+
+    /// Layer k's input and output planes for image i (3x3 stride-1 layers and the stride-2 ones' outputs).
+    private func planes(_ k: Int, _ i: Int) -> (src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+        let layer = layers[k]
+        let l = layer.level
+        switch k {
+        case encConv1(0): return (at(x0, i, inputChannels, 0), at(a1[0], i, ch(0), 0))
+        case encConv1(l): return (at(phases[l], i, 4 * ch(l - 1), l), at(a1[l], i, ch(l), l))
+        case encConv2(l): return (at(a1[l], i, ch(l), l), encOut(i, l))
+        case decConv1(l): return (at(cat[l], i, ch(l + 1) + ch(l), l), at(d1[l], i, ch(l), l))
+        default: return (at(d1[l], i, ch(l), l), at(dOut[l], i, ch(l), l))
+        }
+    }
+
+    private func band(part t: Int, of job: BandJob) {
+        let i = job.image
+        let level = simdLevel.rawValue
+        let g0 = geo[0]
+        /// Rows [r0, r1) of an h-row image for this part, in groups of 4.
+        func rows(_ h: Int) -> (Int, Int) {
+            let share = Parallel.share(t, of: job.bands, total: (h + 3) / 4)
+            return (min(share.lowerBound * 4, h), min(share.upperBound * 4, h))
+        }
+        /// Output indices of rows [r0, r1) on the padded-width grid, edges rounded down to the kernels' block.
+        func indices(_ g: DirectGeometry, _ r0: Int, _ r1: Int) -> (Int32, Int32) {
+            (Int32(r0 * g.wp / g.block * g.block), Int32(r1 == g.height ? g.outCount : r1 * g.wp / g.block * g.block))
+        }
+        func channels(_ c: Int) -> Range<Int> { Parallel.share(t, of: job.bands, total: c) }
+        let outPlane = scratch.slot(0).pointer + scratchLayout.outPlane
+        switch job.op {
+        case .pad:
+            let c = channels(inputChannels)
+            guard !c.isEmpty else { return }
+            hp_pad(
+                job.job.x + (i * inputChannels + c.lowerBound) * g0.height * g0.width, Int32(c.count),
+                Int32(g0.height), Int32(g0.width), at(x0, i, inputChannels, 0) + c.lowerBound * g0.plane, g0.plane)
+        case .conv3(let k):
+            let layer = layers[k]
+            let g = geo[layer.level]
+            let (r0, r1) = rows(g.height)
+            guard r0 < r1 else { return }
+            let (src, dst) = planes(k, i)
+            let p = packed.pointer + packOffsets[k]
+            if wino[k] {
+                hp_wino_forward(
+                    level, p, job.job.biases[k], Int32(layer.cout), Int32(layer.cin), src + r0 * g.wp, g.plane,
+                    Int32(r1 - r0), Int32(g.width), dst + g.wp + 1 + r0 * g.wp, g.plane,
+                    scratch.slot(t).pointer + scratchLayout.wino, Int32(HP_ACT_LEAKY), slope, nil)
+            } else {
+                let (j0, j1) = indices(g, r0, r1)
+                hp_conv3x3_forward(
+                    level, p, job.job.biases[k], Int32(layer.cout), Int32(layer.cin), src, g.plane, Int32(g.wp),
+                    dst + g.wp + 1, g.plane, j0, j1)
+            }
+        case .finish(let k):
+            let layer = layers[k]
+            let g = geo[layer.level]
+            let (r0, r1) = rows(g.height)
+            guard r0 < r1 else { return }
+            hp_finish_padded_rows(
+                planes(k, i).dst, Int32(layer.cout), Int32(g.height), Int32(g.width), g.plane, wino[k] ? 0 : 1, slope,
+                Int32(r0), Int32(r1))
+        case .phaseSplit(let l):
+            let c = channels(ch(l - 1))
+            guard !c.isEmpty else { return }
+            let gp = geo[l - 1]
+            let g = geo[l]
+            hp_phase_split(
+                encOut(i, l - 1) + c.lowerBound * gp.plane, gp.plane, Int32(c.count), Int32(gp.height),
+                Int32(gp.width), at(phases[l], i, 4 * ch(l - 1), l) + 4 * c.lowerBound * g.plane, g.plane)
+        case .stride2(let l):
+            let g = geo[l]
+            let (r0, r1) = rows(g.height)
+            guard r0 < r1 else { return }
+            let (j0, j1) = indices(g, r0, r1)
+            let k = encConv1(l)
+            let (q, a) = planes(k, i)
+            stride2Offsets[l].withUnsafeBufferPointer { off in
+                hp_taps_forward(
+                    level, packed.pointer + packOffsets[k], job.job.biases[k], Int32(ch(l)), Int32(ch(l - 1)), 9,
+                    off.baseAddress, q, 4 * g.plane, a + g.wp + 1, g.plane, j0, j1)
+            }
+        case .upsample(let l):
+            let c = channels(ch(l + 1))
+            guard !c.isEmpty else { return }
+            let (g, below) = (geo[l], geo[l + 1])
+            let up = l + 1 == levels ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
+            hp_upsample2x_padded(
+                up + c.lowerBound * below.plane, below.plane, Int32(c.count), Int32(below.height),
+                Int32(below.width), at(cat[l], i, ch(l + 1) + ch(l), l) + c.lowerBound * g.plane, g.plane)
+        case .output:
+            let (r0, r1) = rows(g0.height)
+            guard r0 < r1 else { return }
+            let (j0, j1) = indices(g0, r0, r1)
+            outOffsets.withUnsafeBufferPointer { off in
+                hp_taps_forward(
+                    level, packed.pointer + packOffsets[outLayer], job.job.biases[outLayer], Int32(outputChannels),
+                    Int32(width), 1, off.baseAddress, at(dOut[0], i, width, 0), g0.plane, outPlane, g0.plane, j0, j1)
+            }
+        case .unpad:
+            let c = channels(outputChannels)
+            guard !c.isEmpty else { return }
+            let imageOut = outputChannels * g0.height * g0.width
+            hp_unpad(
+                outPlane + c.lowerBound * g0.plane, g0.plane, Int32(c.count), Int32(g0.height), Int32(g0.width),
+                job.job.y + i * imageOut + c.lowerBound * g0.height * g0.width, 0)
         }
     }
 

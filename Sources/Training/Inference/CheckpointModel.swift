@@ -1,10 +1,12 @@
 import Config
 import EXRIO
+import Foundation
 import Losses
 import Model
 // Builds the model a checkpoint was trained as: its config (from the checkpoint metadata or a YAML file),
 // then its weights.
 import RunFiles
+import Yams
 
 /// The parts of a run config that inference needs. Read from the root of a config document:
 /// `model:` and `residual:` (required, strict), `data.eps` and `data.denom_floor` (optional, LogNorm's
@@ -33,6 +35,16 @@ public struct InferenceConfig {
             logNorm = LogNorm()
         }
         loss = root.contains("loss") ? try CompositeLoss(config: root) : nil
+    }
+
+    /// A config file with `--set key.path=value` overrides applied first (as `TrainConfig.load` applies them).
+    public static func load(path: String, overrides: [String]) throws -> InferenceConfig {
+        let checked = try StrictYAML.load(path: path)
+        if overrides.isEmpty { return try InferenceConfig(root: checked) }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), var root = try Yams.compose(yaml: text)
+        else { throw ConfigError(keyPath: "", reason: "cannot read the file", file: path) }
+        for o in try overrides.map(ConfigOverride.init(parsing:)) { root = try o.apply(to: root) }
+        return try InferenceConfig(root: ConfigMapping(root, path: "", file: path))
     }
 }
 
