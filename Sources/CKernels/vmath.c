@@ -68,6 +68,17 @@ void hp_map_exp(int level, const float *a, const float *b, float sub, float *y, 
     }
 }
 
+size_t hp_map_exp_floor(int level, const float *a, const float *b, float sub, float *y, size_t n) {
+    hp_map_exp(level, a, b, sub, y, n);
+    size_t below = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int neg = y[i] < 0.0f;  // false for NaN: a non-finite value stays for the monitor
+        below += (size_t)neg;
+        y[i] = neg ? 0.0f : y[i];
+    }
+    return below;
+}
+
 void hp_map_tanh(int level, const float *x, float *y, size_t n) {
     switch (hp_clamp_level(level)) {
 #ifdef HP_X86
@@ -96,8 +107,9 @@ double hp_mulaw_l1(int level, const float *out, const float *tgt, float *grad, s
         const double nt = tanh(clamp_low((double)tgt[i]) / q);
         const double e = (log1p(mu * no) - log1p(mu * nt)) * inv_log_mu;
         sum += fabs(e);
-        // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x >= 0.
-        const double dt = x >= 0 ? mu / (1 + mu * no) * inv_log_mu * (1 - no * no) / q : 0;
+        // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x > 0 (at 0 the output is held by its lower
+        // bound, whose gradient is 0: Reconstruction.output).
+        const double dt = x > 0 ? mu / (1 + mu * no) * inv_log_mu * (1 - no * no) / q : 0;
         grad[i] += (float)(scale * torch_sign(e) * dt * (x + eps));
     }
     return sum;

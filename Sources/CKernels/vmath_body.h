@@ -119,8 +119,8 @@ static HP_TARGET double HP_FN(mulaw_l1_)(const float *out, const float *tgt, flo
         const HP_DV nt = HP_MV(tanh)(HP_FN(select_)(zero >= t, zero, t) / vq);
         const HP_DV e = (HP_MV(log1p)(vmu * no) - HP_MV(log1p)(vmu * nt)) * inv;
         acc += (HP_DV)((HP_LV)e & absmask & live);
-        // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x >= 0.
-        const HP_DV dt = HP_FN(select_)(x >= zero, vmu / (one + vmu * no) * inv * (one - no * no) / vq, zero);
+        // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x > 0 (0: held by the output's lower bound).
+        const HP_DV dt = HP_FN(select_)(x > zero, vmu / (one + vmu * no) * inv * (one - no * no) / vq, zero);
         // torch.sign(e): NaN stays NaN.
         const HP_DV sign = HP_FN(select_)(e > zero, one, HP_FN(select_)(e < zero, minus, HP_FN(select_)(e == zero, zero, e)));
         HP_FN(storef_)(pg, HP_FN(loadf_)(pg) + HP_FN(tofloat_)(vscale * sign * dt * (x + veps)));

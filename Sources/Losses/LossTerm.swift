@@ -17,7 +17,8 @@ public struct LossInputs: Sendable {
     public var gtDelta: Tensor
     /// log(input + eps).
     public var logImage: Tensor
-    /// exp(logImage + delta) - eps, the linear reconstruction. d output / d delta = output + eps.
+    /// max(exp(logImage + delta) - eps, 0), the linear reconstruction. d output / d delta = output + eps where
+    /// output > 0, else 0 (the lower bound holds it).
     public var output: Tensor
     /// The clean linear target.
     public var target: Tensor

@@ -28,8 +28,10 @@ public final class PatchModel: @unchecked Sendable {
         /// Residual after the clamp, (N, 3, H, W).
         public var delta: Tensor
         public var headCache: ResidualHead.Cache
-        /// exp(logImage + delta) - eps, (N, 3, H, W): the restored linear image.
+        /// max(exp(logImage + delta) - eps, 0), (N, 3, H, W): the restored linear image.
         public var output: Tensor
+        /// Elements whose exp(logImage + delta) - eps was below 0 (held at 0 in `output`).
+        public var negativePixels: Int = 0
     }
 
     /// Allocates the store (with `stateSlots` optimizer slots) and initialises it: the network from `seed`
@@ -80,8 +82,8 @@ public final class PatchModel: @unchecked Sendable {
         }
         let p = network.forward(x, store: store)
         head.forward(delta: &delta, p: p, cache: &headCache, denom: norm.denom, learnedScale: learnedScale)
-        Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps, into: &output)
-        return Pass(norm: norm, p: p, delta: delta, headCache: headCache, output: output)
+        let negative = Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps, into: &output)
+        return Pass(norm: norm, p: p, delta: delta, headCache: headCache, output: output, negativePixels: negative)
     }
 
     /// Loss inputs for `pass` against `target` (N, 3, H, W); the reconstruction is the pass's, not redone.

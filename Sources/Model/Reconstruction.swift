@@ -7,7 +7,10 @@ import Numerics
 /// Float32 arithmetic in PyTorch's order, like `LogNorm`: the sums are float32, log and exp are computed in Double
 /// and rounded once (correctly rounded; torch's are within an ulp), the final subtraction is float32.
 public enum Reconstruction {
-    /// output = exp(logImage + delta) - eps; exp overflow gives +inf, left for the monitor to count.
+    /// output = max(exp(logImage + delta) - eps, 0): radiance is never negative (docs/conventions.md). Where
+    /// exp(logImage + delta) < eps the bound holds the output at 0 and its gradient is 0 (torch.clamp(min=0)'s:
+    /// the linear-domain loss terms already give no gradient below 0). exp overflow gives +inf, left for the monitor
+    /// to count.
     /// - Parameters: logImage, delta: (N, C, H, W), the same shape.
     public static func output(logImage: Tensor, delta: Tensor, eps: Float) -> Tensor {
         var output = Tensor(zeros: delta.shape)
@@ -15,15 +18,24 @@ public enum Reconstruction {
         return output
     }
 
-    /// The same into `output` (reallocated only if its shape differs).
-    public static func output(logImage: Tensor, delta: Tensor, eps: Float, into output: inout Tensor) {
+    /// The same into `output` (reallocated only if its shape differs). Returns how many elements were below 0
+    /// before the bound (the monitor's `negative_pixels`).
+    @discardableResult
+    public static func output(logImage: Tensor, delta: Tensor, eps: Float, into output: inout Tensor) -> Int {
         precondition(
             logImage.shape == delta.shape, "Reconstruction: logImage \(logImage.shape) vs delta \(delta.shape)")
         if output.shape != delta.shape { output = Tensor(zeros: delta.shape) }
-        delta.storage.withUnsafeBufferPointer { d in
+        let total = delta.count
+        let parts = max(1, min(Parallel.threads, total / 4096))
+        return delta.storage.withUnsafeBufferPointer { d in
             logImage.storage.withUnsafeBufferPointer { l in
                 output.storage.withUnsafeMutableBufferPointer { o in
-                    Parallel.chunks(d.count, OutputJob(logImage: l, delta: d, output: o, eps: eps))
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: parts) { below in
+                        Parallel.run(
+                            parts,
+                            OutputJob(logImage: l, delta: d, output: o, eps: eps, parts: parts, below: below))
+                        return below.reduce(0, +)
+                    }
                 }
             }
         }
@@ -52,11 +64,13 @@ public enum Reconstruction {
     }
 
     // The two loops as values (a step runs them every time: no closure, nothing allocated).
-    private struct OutputJob: ParallelChunkJob {
+    private struct OutputJob: ParallelJob {
         let logImage: UnsafeBufferPointer<Float>, delta: UnsafeBufferPointer<Float>
         let output: UnsafeMutableBufferPointer<Float>, eps: Float
-        func run(_ range: Range<Int>) {
-            VectorMath.exp(
+        let parts: Int, below: UnsafeMutableBufferPointer<Int>
+        func run(part: Int) {
+            let range = Parallel.share(part, of: parts, total: delta.count)
+            below[part] = VectorMath.expFloor(
                 UnsafeBufferPointer(rebasing: logImage[range]), plus: UnsafeBufferPointer(rebasing: delta[range]),
                 minus: eps, into: UnsafeMutableBufferPointer(rebasing: output[range]))
         }

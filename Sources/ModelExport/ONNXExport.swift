@@ -23,7 +23,7 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
 ///       p = network (Conv, LeakyRelu(0.2), U-Net: Resize nearest x2 and Concat)
 ///       delta = coefficient * Tanh(p)   coefficient: alpha * cap * scale | k * denom * scale | head.scale * scale
 ///       delta = Clip(delta, -clamp, clamp) when residual.clamp is set
-///       restored_rgb = Exp(log_image + delta) - eps
+///       restored_rgb = Relu(Exp(log_image + delta) - eps)   (radiance is never negative)
 ///
 /// The arithmetic is the engine's, operation for operation and in the same order (float32 throughout), so an
 /// ONNX runtime's result differs only by its own rounding of log, tanh, exp and the convolutions' sums.
@@ -126,7 +126,11 @@ public enum ONNXExport {
         }
         let logOut = g.node("Add", [logImage, delta], output: "reconstruct.log_out", doc: "log_image + delta")
         let expOut = g.node("Exp", [logOut], output: "reconstruct.exp", doc: "exp(log_image + delta)")
-        var out = g.node("Sub", [expOut, epsName], output: "reconstruct.linear", doc: "exp(log_image + delta) - eps")
+        let unbounded = g.node(
+            "Sub", [expOut, epsName], output: "reconstruct.unbounded", doc: "exp(log_image + delta) - eps")
+        var out = g.node(
+            "Relu", [unbounded], output: "reconstruct.linear",
+            doc: "max(exp(log_image + delta) - eps, 0): radiance is never negative")
         if let originalSize {
             let starts = g.int64s("crop.starts", [0, 0], doc: "crop origin (H, W)")
             let axes = g.int64s("crop.axes", [2, 3], doc: "H and W")
@@ -141,7 +145,7 @@ public enum ONNXExport {
         graph.name = "hdrpatch_restore"
         graph.docString =
             "hdrpatch restore pipeline: LogNorm (eps \(eps), denom_floor \(m.logNorm.denomFloor)), "
-            + "\(networkDescription(m)), residual head (\(headDescription(m))), exp(log_image + delta) - eps."
+            + "\(networkDescription(m)), residual head (\(headDescription(m))), max(exp(log_image + delta) - eps, 0)."
         graph.node = g.nodes
         graph.initializer = g.initializers
         graph.input = [

@@ -19,7 +19,7 @@ struct RunSections {
     var all: [ReportSection] {
         var out = [trainLoss]
         out += validation
-        out += [overflowIncidents, overflowPixels, clampAndSaturation, delta, denom, denomCV]
+        out += [overflowIncidents, overflowPixels, negativePixels, clampAndSaturation, delta, denom, denomCV]
         if monitor.contains(where: { $0.learnableScale != nil }) { out.append(learnableScale) }
         out += [gradNorm, collapse]
         return out
@@ -109,6 +109,15 @@ struct RunSections {
         section(
             "Overflow pixels per step", yLabel: "pixels", includeZero: true,
             [series("pixels") { Double($0.overflowPixels) }])
+    }
+
+    var negativePixels: ReportSection {
+        section(
+            "Reconstruction below zero per step", yLabel: "elements", includeZero: true,
+            note:
+                "Elements whose exp(ln_hat) - eps fell below 0; the output holds them at 0 (no negative radiance), "
+                + "with zero gradient there.",
+            [series("elements") { Double($0.negativePixels) }])
     }
 
     var clampAndSaturation: ReportSection {

@@ -121,6 +121,9 @@ public struct MonitorRecord: Codable, Sendable, Equatable {
     public var overflowPixels: Int
     /// Patches with at least one overflow pixel.
     public var overflowIncidents: Int
+    /// Elements (pixel and channel) whose exp(ln_hat) - eps was below 0, held at 0 by the output's lower bound
+    /// (0 in logs written before the bound existed).
+    public var negativePixels: Int
     /// Fraction of delta elements with |delta before clamp| >= clamp (0 without a clamp).
     public var clampHitRate: Double
     /// Fraction of elements with |tanh(p)| > monitor.saturation.
@@ -148,12 +151,13 @@ public struct MonitorRecord: Codable, Sendable, Equatable {
         step: Int, patches: Int, overflowPixels: Int, overflowIncidents: Int, clampHitRate: Double,
         saturationRate: Double, deltaMin: Double, deltaMax: Double, deltaPercentiles: [String: Double],
         denomMean: Double, denomStd: Double, denomCV: Double, denomMin: Double, denomMax: Double,
-        learnableScale: Double?, gradNorm: Double, collapse: Double, skipped: Bool
+        learnableScale: Double?, gradNorm: Double, collapse: Double, skipped: Bool, negativePixels: Int = 0
     ) {
         self.step = step
         self.patches = patches
         self.overflowPixels = overflowPixels
         self.overflowIncidents = overflowIncidents
+        self.negativePixels = negativePixels
         self.clampHitRate = clampHitRate
         self.saturationRate = saturationRate
         self.deltaMin = deltaMin
@@ -174,6 +178,7 @@ public struct MonitorRecord: Codable, Sendable, Equatable {
         case step, patches
         case overflowPixels = "overflow_pixels"
         case overflowIncidents = "overflow_incidents"
+        case negativePixels = "negative_pixels"
         case clampHitRate = "clamp_hit_rate"
         case saturationRate = "saturation_rate"
         case deltaMin = "delta_min"
@@ -187,6 +192,29 @@ public struct MonitorRecord: Codable, Sendable, Equatable {
         case learnableScale = "learnable_scale"
         case gradNorm = "grad_norm"
         case collapse, skipped
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(Int.self, forKey: .step)
+        patches = try c.decode(Int.self, forKey: .patches)
+        overflowPixels = try c.decode(Int.self, forKey: .overflowPixels)
+        overflowIncidents = try c.decode(Int.self, forKey: .overflowIncidents)
+        negativePixels = try c.decodeIfPresent(Int.self, forKey: .negativePixels) ?? 0
+        clampHitRate = try c.decode(Double.self, forKey: .clampHitRate)
+        saturationRate = try c.decode(Double.self, forKey: .saturationRate)
+        deltaMin = try c.decode(Double.self, forKey: .deltaMin)
+        deltaMax = try c.decode(Double.self, forKey: .deltaMax)
+        deltaPercentiles = try c.decode([String: Double].self, forKey: .deltaPercentiles)
+        denomMean = try c.decode(Double.self, forKey: .denomMean)
+        denomStd = try c.decode(Double.self, forKey: .denomStd)
+        denomCV = try c.decode(Double.self, forKey: .denomCV)
+        denomMin = try c.decode(Double.self, forKey: .denomMin)
+        denomMax = try c.decode(Double.self, forKey: .denomMax)
+        learnableScale = try c.decodeIfPresent(Double.self, forKey: .learnableScale)
+        gradNorm = try c.decode(Double.self, forKey: .gradNorm)
+        collapse = try c.decode(Double.self, forKey: .collapse)
+        skipped = try c.decode(Bool.self, forKey: .skipped)
     }
 }
 

@@ -254,6 +254,30 @@ struct EvaluateRestoreCLITests {
         #expect(object?["identity"]?["overflow_pixels"] as? Int == 0)
     }
 
+    static let darkening =
+        #"{"model":{"arch":"plain","depth":1,"width":4},"# + #""residual":{"mode":"fixed_cap","cap":8,"clamp":null},"#
+        + #""data":{"eps":0.01}}"#
+
+    /// A residual of -8 (every pixel e^-8 times as bright) takes exp(ln_hat) below eps nearly everywhere: restore
+    /// writes 0 there, never a negative value, tiled and in one pass; evaluate's pictures come from the same output.
+    @Test func restoreNeverWritesNegativeRadiance() throws {
+        let dir = ScratchDir()
+        let ckpt = dir.file("dark.safetensors")
+        try Self.writeCheckpoint(ckpt, weight: 0, bias: -10, config: Self.darkening)
+        let input = dir.file("in.exr")
+        try EXRWriter.write(
+            Self.image(width: 24, height: 20, scale: 1), to: input, options: EXRWriteOptions(pixelType: .float))
+        for tile in ["8", "64"] {
+            let output = dir.file("out\(tile).exr")
+            let r = try CLI.run(["restore", "--checkpoint", ckpt, input, output, "--tile", tile, "--float"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let back = try ImageReader.read(path: output).image.pixels
+            #expect(!back.contains { $0 < 0 }, "tile \(tile): \(back.filter { $0 < 0 }.count) negative values")
+            // (x + 0.01) e^-8 - 0.01 < 0 for every x < 29.8: all of this image (its values are below 6.1).
+            #expect(back.filter { $0 == 0 }.count == back.count, "tile \(tile)")
+        }
+    }
+
     @Test func restoreWithoutAnyConfigIsOneErrorLine() throws {
         let dir = ScratchDir()
         let ckpt = dir.file("bare.safetensors")

@@ -186,8 +186,9 @@ struct ExportCLITests {
             #expect(report["checker"] as? String == "ok", "\(name): onnx.checker: \(report["checker"] ?? "-")")
             #expect(report["opset"] as? Int == v.opset, "\(name)")
             let ops = Set(report["ops"] as? [String] ?? [])
-            for op in ["Log", "ReduceMin", "ReduceMax", "Max", "Div", "Conv", "LeakyRelu", "Tanh", "Mul", "Exp", "Sub"]
-            {
+            for op in [
+                "Log", "ReduceMin", "ReduceMax", "Max", "Div", "Conv", "LeakyRelu", "Tanh", "Mul", "Exp", "Sub", "Relu"
+            ] {
                 #expect(ops.contains(op), "\(name): no \(op) in \(ops.sorted())")
             }
             #expect(

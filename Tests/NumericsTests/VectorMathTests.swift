@@ -117,7 +117,8 @@ struct VectorMathTests {
             let nt = Foundation.tanh(max(Double(tgt[i]), 0) / q)
             let e = (Foundation.log1p(mu * no) - Foundation.log1p(mu * nt)) * invLogMu
             expectedSum += abs(e)
-            let dT = x >= 0 ? mu / (1 + mu * no) * invLogMu * (1 - no * no) / q : 0
+            // 0 is the reconstruction's lower bound (its gradient is 0 there).
+            let dT = x > 0 ? mu / (1 + mu * no) * invLogMu * (1 - no * no) / q : 0
             let sign: Double = e > 0 ? 1 : (e < 0 ? -1 : 0)
             expectedGrad[i] += Float(scale * sign * dT * (x + eps))
         }

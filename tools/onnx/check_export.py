@@ -30,7 +30,7 @@ REFERENCE_MAX_PIXELS = 64 * 64
 
 def read_rgb(path, clamp_negative=False):
     """(3, H, W) float32 from an EXR's R, G, B; with clamp_negative, negatives set to 0 as hdrpatch's reader does
-    for its inputs (a restored image keeps its negatives: exp(...) - eps dips below 0 in black regions)."""
+    for its inputs."""
     with OpenEXR.File(path, separate_channels=True) as f:
         ch = f.channels()
         planes = np.stack([np.asarray(ch[c].pixels, dtype=np.float32) for c in ("R", "G", "B")])

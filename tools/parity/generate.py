@@ -2,7 +2,7 @@
 
 Regenerate (torch from the local wheel, never needed by CI):
     python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install --find-links /opt/wheels torch==2.13.0+cpu
-    /tmp/torchvenv/bin/python tools/parity/generate.py
+    /tmp/torchvenv/bin/python tools/parity/generate.py [heads losses bound networks]   (default: all)
 Writes Tests/Fixtures/parity/*.json. Every file says it is generated and how to regenerate it. Tensors are
 stored as {"shape": [...], "f32le": base64 of the little-endian float32 bytes}: exact and compact.
 """
@@ -131,13 +131,38 @@ def losses():
              ("moment", {}), ("sparsity", {}), ("mu_law_l1", {"mu": 5000.0}), ("pu21_l1", {})]
     for kind, params in cases:
         delta = base_delta.clone().requires_grad_(True)
-        out = torch.exp(log_img + delta) - eps
+        out = torch.clamp(torch.exp(log_img + delta) - eps, min=0)  # radiance is never negative
         value = loss_value(kind, params, delta, gt_delta, out, target)
         value.backward()
         name = kind + "".join(f"_{k}{v:g}" for k, v in params.items() if kind == "huber")
         write(f"loss_{name}", {
             "type": kind, "params": params, "eps": eps,
             "log_image": tensor(log_img), "delta": tensor(delta), "target": tensor(target),
+            "value": float(value.detach()), "grad_delta": tensor(delta.grad),
+        })
+
+
+def bound():
+    """The output's lower bound: out = clamp(exp(log_image + delta) - eps, min=0) where the residual pulls dark pixels
+    below eps (eps 1e-2, as the default config), with the two linear-domain terms through it."""
+    g = torch.Generator().manual_seed(7)
+    eps = 1e-2
+    shape = (2, 3, 8, 9)
+    inp = torch.exp(torch.randn(shape, generator=g) * 2.0 - 3.5)
+    target = inp * torch.exp(torch.randn(shape, generator=g) * 0.5)
+    log_img = torch.log(inp + eps)
+    gt_delta = torch.log(target + eps) - log_img
+    base_delta = torch.randn(shape, generator=g) * 1.5 - 0.5
+    for kind, params in [("mu_law_l1", {"mu": 5000.0}), ("pu21_l1", {})]:
+        delta = base_delta.clone().requires_grad_(True)
+        unbounded = torch.exp(log_img + delta) - eps
+        out = torch.clamp(unbounded, min=0)
+        value = loss_value(kind, params, delta, gt_delta, out, target)
+        value.backward()
+        write(f"bound_{kind}", {
+            "type": kind, "params": params, "eps": eps,
+            "log_image": tensor(log_img), "delta": tensor(delta), "target": tensor(target),
+            "out": tensor(out), "negative": int((unbounded < 0).sum()),
             "value": float(value.detach()), "grad_delta": tensor(delta.grad),
         })
 
@@ -219,7 +244,7 @@ def pipeline(net, head, x, target, eps, floor):
     xn = (log_img - lo) / denom
     p = net(xn)
     delta = head(p, denom.view(-1))
-    out = torch.exp(log_img + delta) - eps
+    out = torch.clamp(torch.exp(log_img + delta) - eps, min=0)  # radiance is never negative
     gt_delta = torch.log(target + eps) - log_img
     loss = 2.0 * torch.nn.functional.huber_loss(delta, gt_delta, delta=1.0)
     return loss, {"xn": xn, "p": p, "delta": delta, "out": out}
@@ -283,10 +308,12 @@ def networks():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)
-    what = sys.argv[1:] or ["heads", "losses", "networks"]
+    what = sys.argv[1:] or ["heads", "losses", "bound", "networks"]
     if "heads" in what:
         heads()
     if "losses" in what:
         losses()
+    if "bound" in what:
+        bound()
     if "networks" in what:
         networks()

@@ -142,11 +142,14 @@ void hp_plane_sums(const float *p, int c, size_t plane, double *sums);
 void hp_map_log(int level, const float *x, float add, const float *sub, float *y, size_t n);
 /// hp_map_exp: y[i] = (float)exp((double)(a[i] + b[i])) - sub.
 void hp_map_exp(int level, const float *a, const float *b, float sub, float *y, size_t n);
+/// hp_map_exp_floor: hp_map_exp, then y[i] = 0 where it is below 0 (NaN kept); returns how many were below 0.
+size_t hp_map_exp_floor(int level, const float *a, const float *b, float sub, float *y, size_t n);
 /// hp_map_tanh: y[i] = (float)tanh((double)x[i]).
 void hp_map_tanh(int level, const float *x, float *y, size_t n);
 /// mu_law_l1 over one sample's n values (Sources/Losses/MuLawL1Loss.swift): returns the sum of |T(n(out)) -
 /// T(n(tgt))| with n(v) = tanh(max(v, 0) / q), T(n) = log1p(mu n) / log1p(mu), and adds to grad[i] the
-/// chained gradient scale * sign(e) * dT/dout * (out + eps) (dT = 0 where out < 0), in double.
+/// chained gradient scale * sign(e) * dT/dout * (out + eps) (dT = 0 where out <= 0: 0 is the reconstruction's
+/// lower bound, whose gradient is 0), in double.
 double hp_mulaw_l1(int level, const float *out, const float *tgt, float *grad, size_t n, double q, double mu,
                    double scale, double eps);
 

@@ -30,6 +30,18 @@ public enum VectorMath {
         hp_map_exp(level.rawValue, a.baseAddress, b.baseAddress, sub, y.baseAddress, a.count)
     }
 
+    /// y[i] = max(Float(exp(Double(a[i] + b[i]))) - sub, 0) (NaN kept); returns how many were below 0 before the
+    /// bound.
+    @inline(__always)
+    public static func expFloor(
+        _ a: UnsafeBufferPointer<Float>, plus b: UnsafeBufferPointer<Float>, minus sub: Float,
+        into y: UnsafeMutableBufferPointer<Float>, level: SIMDLevel = level
+    ) -> Int {
+        precondition(a.count == b.count && a.count == y.count, "VectorMath.expFloor: counts differ")
+        guard !a.isEmpty else { return 0 }
+        return hp_map_exp_floor(level.rawValue, a.baseAddress, b.baseAddress, sub, y.baseAddress, a.count)
+    }
+
     /// y[i] = Float(tanh(Double(x[i]))).
     @inline(__always)
     public static func tanh(

@@ -110,7 +110,7 @@ public struct DataParallel: Sendable {
             record.clampHitRate * elements, record.saturationRate * elements, elements,
             record.denomMean * denoms,
             (record.denomStd * record.denomStd + record.denomMean * record.denomMean) * denoms,
-            denoms
+            denoms, Double(record.negativePixels)
         ]
         var lows = [record.deltaMin, -record.deltaMax, record.denomMin, -record.denomMax]
         collective("the monitor record's allreduce") {
@@ -127,6 +127,7 @@ public struct DataParallel: Sendable {
         record.patches = n
         record.overflowPixels = counts.reduce(0, +)
         record.overflowIncidents = counts.filter { $0 > 0 }.count
+        record.negativePixels = Int(sums[6].rounded())
         record.clampHitRate = sums[0].rounded() / sums[2]
         record.saturationRate = sums[1].rounded() / sums[2]
         record.deltaMin = lows[0]

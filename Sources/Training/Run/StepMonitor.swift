@@ -129,7 +129,8 @@ public enum StepMonitor {
             deltaMin: q.0, deltaMax: q.6, deltaPercentiles: ["p1": q.1, "p5": q.2, "p50": q.3, "p95": q.4, "p99": q.5],
             denomMean: mean, denomStd: std, denomCV: mean > 0 ? std / mean : 0,
             denomMin: lo, denomMax: hi,
-            learnableScale: learnedScale.map(Double.init), gradNorm: gradNorm, collapse: collapse, skipped: skipped)
+            learnableScale: learnedScale.map(Double.init), gradNorm: gradNorm, collapse: collapse, skipped: skipped,
+            negativePixels: pass.negativePixels)
         return (record, perPatch)
     }
 

@@ -282,6 +282,7 @@ public final class Trainer: @unchecked Sendable {
                 var scalars = [
                     "train/loss": intervalLoss / n, "train/lr": lr,
                     "monitor/overflow_incidents": Double(record.overflowIncidents),
+                    "monitor/negative_pixels": Double(record.negativePixels),
                     "monitor/clamp_hit_rate": record.clampHitRate, "monitor/saturation_rate": record.saturationRate,
                     "monitor/grad_norm": record.gradNorm, "monitor/collapse": record.collapse
                 ]
