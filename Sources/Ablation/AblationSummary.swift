@@ -118,6 +118,19 @@ public struct VariantSummary: Sendable {
     public var pu21PsnrGain: SeedStats? {
         stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.pu21Psnr - $0.pu21Psnr } } }
     }
+    /// The same gains restricted to the pixels where the input clipped (nil for a task whose inputs never clip).
+    public var psnrMuClipGain: SeedStats? {
+        stat { r in
+            guard let m = r.finalModel?.psnrMuClip, let i = r.finalIdentity?.psnrMuClip else { return nil }
+            return m - i
+        }
+    }
+    public var pu21PsnrClipGain: SeedStats? {
+        stat { r in
+            guard let m = r.finalModel?.pu21PsnrClip, let i = r.finalIdentity?.pu21PsnrClip else { return nil }
+            return m - i
+        }
+    }
     public var overflowPixels: SeedStats? { stat { Double($0.overflowPixels) } }
     public var overflowIncidents: SeedStats? { stat { Double($0.overflowIncidents) } }
     public var pixelsPer1000: SeedStats? { stat(\.pixelsPer1000) }

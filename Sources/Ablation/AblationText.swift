@@ -14,7 +14,8 @@ public enum AblationText {
 
     static let tableHeader = [
         "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu, NTIRE (dB)", "PSNR-mu gain, NTIRE (dB)",
-        "PU21-PSNR (dB)", "PU21 gain (dB)", "Overflow incidents", "Incidents / 1000 patches",
+        "PU21-PSNR (dB)", "PU21 gain (dB)", "PSNR-mu gain in clip (dB)", "PU21 gain in clip (dB)", "Overflow incidents",
+        "Incidents / 1000 patches",
         "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
         "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s", "Diverged"
     ]
@@ -24,7 +25,8 @@ public enum AblationText {
             [
                 v.variant, v.runs.isEmpty ? "none" : v.seeds.map(String.init).joined(separator: ", "),
                 stat(v.valLogL1), stat(v.valLoss), stat(v.psnrMu, db), stat(v.psnrMuGain, db), stat(v.pu21Psnr, db),
-                stat(v.pu21PsnrGain, db), stat(v.overflowIncidents), stat(v.incidentsPer1000), stat(v.overflowPixels),
+                stat(v.pu21PsnrGain, db), stat(v.psnrMuClipGain, db), stat(v.pu21PsnrClipGain, db),
+                stat(v.overflowIncidents), stat(v.incidentsPer1000), stat(v.overflowPixels),
                 stat(v.pixelsPer1000), stat(v.clampHitRate, percent), stat(v.saturationRate, percent),
                 v.learnableScale == nil ? "fixed" : stat(v.learnableScale), stat(v.wallSeconds), stat(v.stepsPerSecond),
                 divergedText(v)
@@ -37,8 +39,8 @@ public enum AblationText {
 
     /// The lead table's columns after the variant (and the sweep point when there are several).
     static let glanceColumns = [
-        "PSNR-mu gain, NTIRE (dB)", "PU21 gain (dB)", "Val log-L1", "Incidents / 1000 patches", "First incident step",
-        "Diverged"
+        "PSNR-mu gain, NTIRE (dB)", "PU21 gain (dB)", "PSNR-mu gain in clip (dB)", "Val log-L1",
+        "Incidents / 1000 patches", "First incident step", "Diverged"
     ]
 
     /// Per task, a table a reader takes in at a glance: one row per variant and sweep point (variant-major), the
@@ -76,6 +78,7 @@ public enum AblationText {
         return [
             v.psnrMuGain.map { String(format: "%+.2f", $0.mean) } ?? "n/a",
             v.pu21PsnrGain.map { String(format: "%+.2f", $0.mean) } ?? "n/a",
+            v.psnrMuClipGain.map { String(format: "%+.2f", $0.mean) } ?? "n/a",
             v.valLogL1.map { sig($0.mean) } ?? "n/a",
             v.incidentsPer1000.map { sig($0.mean) } ?? "n/a",
             v.runs.compactMap(\.firstIncidentStep).min().map(String.init) ?? "-",
@@ -378,7 +381,8 @@ public enum AblationText {
         var cols: [(name: String, value: (VariantSummary) -> SeedStats?)] = [
             ("val_log_l1", \.valLogL1), ("val_loss", \.valLoss), ("val_psnr_mu_db", \.psnrMu),
             ("val_psnr_mu_gain_db", \.psnrMuGain), ("val_pu21_psnr_db", \.pu21Psnr),
-            ("val_pu21_psnr_gain_db", \.pu21PsnrGain),
+            ("val_pu21_psnr_gain_db", \.pu21PsnrGain), ("val_psnr_mu_clip_gain_db", \.psnrMuClipGain),
+            ("val_pu21_psnr_clip_gain_db", \.pu21PsnrClipGain),
             ("overflow_incidents_total", \.overflowIncidents),
             ("overflow_incidents_per_1000_patches", \.incidentsPer1000),
             ("overflow_pixels_total", \.overflowPixels), ("overflow_pixels_per_1000_patches", \.pixelsPer1000),

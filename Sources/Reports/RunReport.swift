@@ -219,6 +219,20 @@ public struct RunReport: Sendable {
                 "log-L1", ReportText.number(m.logL1), ReportText.number(i.logL1),
                 l1Gain.isFinite ? (l1Gain <= 0 ? "-" : "+") + ReportText.percent(abs(l1Gain)) : "n/a"
             ]
+        ] + clipRows(m, i)
+    }
+
+    /// PSNR-mu and PU21-PSNR where the input clipped (metric with how much clipped, model, identity, gain); none
+    /// when no image or patch clipped.
+    static func clipRows(_ m: EvalMetrics, _ i: EvalMetrics) -> [[String]] {
+        guard let mc = m.psnrMuClip, let ic = i.psnrMuClip, let mp = m.pu21PsnrClip, let ip = i.pu21PsnrClip else {
+            return []
+        }
+        let db = { (v: Double) in String(format: "%.2f", v) }
+        let share = String(format: "%.1f%% of pixels in %d of %d", 100 * m.clipFraction, m.clipSamples, m.patches)
+        return [
+            ["PSNR-mu in clip (dB; \(share))", db(mc), db(ic), ReportText.signedDecibels(mc - ic)],
+            ["PU21-PSNR in clip (dB)", db(mp), db(ip), ReportText.signedDecibels(mp - ip)]
         ]
     }
 
@@ -243,6 +257,9 @@ public struct RunReport: Sendable {
                 "\(ReportText.number(best.model.logL1)) (step \(best.step))"
             ]
         ]
+            + zip(clipRows(last.model, last.identity), [best.model.psnrMuClip, best.model.pu21PsnrClip]).map { row, b in
+                row + [b.map { "\(db($0)) (step \(best.step))" } ?? "n/a"]
+            }
     }
 
     /// Non-finite incidents first (they skipped a step), by step; then overflow by pixel count, largest first.

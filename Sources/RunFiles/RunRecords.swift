@@ -15,10 +15,19 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
     public var overflowPixels: Int
     public var overflowIncidents: Int
     public var patches: Int
+    /// The same PSNR-mu and PU21-PSNR over the pixels where the input clipped (some channel >= the clip level),
+    /// dilated by a few pixels (docs/conventions.md), averaged over the samples that have such pixels; nil when
+    /// none has (and in logs written before these metrics).
+    public var psnrMuClip: Double?
+    public var pu21PsnrClip: Double?
+    /// Samples with clipped pixels, and the mean over all samples of the fraction of pixels in the dilated mask.
+    public var clipSamples: Int
+    public var clipFraction: Double
 
     public init(
         psnrMu: Double, pu21Psnr: Double, logL1: Double, terms: [String: Double], loss: Double,
-        overflowPixels: Int, overflowIncidents: Int, patches: Int
+        overflowPixels: Int, overflowIncidents: Int, patches: Int, psnrMuClip: Double? = nil,
+        pu21PsnrClip: Double? = nil, clipSamples: Int = 0, clipFraction: Double = 0
     ) {
         self.psnrMu = psnrMu
         self.pu21Psnr = pu21Psnr
@@ -28,6 +37,10 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
         self.overflowPixels = overflowPixels
         self.overflowIncidents = overflowIncidents
         self.patches = patches
+        self.psnrMuClip = psnrMuClip
+        self.pu21PsnrClip = pu21PsnrClip
+        self.clipSamples = clipSamples
+        self.clipFraction = clipFraction
     }
 
     enum CodingKeys: String, CodingKey {
@@ -38,6 +51,26 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
         case overflowPixels = "overflow_pixels"
         case overflowIncidents = "overflow_incidents"
         case patches
+        case psnrMuClip = "psnr_mu_clip"
+        case pu21PsnrClip = "pu21_psnr_clip"
+        case clipSamples = "clip_samples"
+        case clipFraction = "clip_fraction"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        psnrMu = try c.decode(Double.self, forKey: .psnrMu)
+        pu21Psnr = try c.decode(Double.self, forKey: .pu21Psnr)
+        logL1 = try c.decode(Double.self, forKey: .logL1)
+        terms = try c.decode([String: Double].self, forKey: .terms)
+        loss = try c.decode(Double.self, forKey: .loss)
+        overflowPixels = try c.decode(Int.self, forKey: .overflowPixels)
+        overflowIncidents = try c.decode(Int.self, forKey: .overflowIncidents)
+        patches = try c.decode(Int.self, forKey: .patches)
+        psnrMuClip = try c.decodeIfPresent(Double.self, forKey: .psnrMuClip)
+        pu21PsnrClip = try c.decodeIfPresent(Double.self, forKey: .pu21PsnrClip)
+        clipSamples = try c.decodeIfPresent(Int.self, forKey: .clipSamples) ?? 0
+        clipFraction = try c.decodeIfPresent(Double.self, forKey: .clipFraction) ?? 0
     }
 }
 

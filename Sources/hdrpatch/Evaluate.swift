@@ -92,12 +92,18 @@ struct Evaluate: ParsableCommand {
             name.padding(toLength: 22, withPad: " ", startingAt: 0) + m.leftPad(14) + i.leftPad(14)
         }
         func f(_ v: Double) -> String { String(format: "%.4f", v) }
+        func opt(_ v: Double?) -> String { v.map(f) ?? "n/a" }
         var lines = [
             "\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? "") + ", \(weights)",
             row("metric", "model", "identity"),
             row("psnr_mu NTIRE (dB)", f(model.psnrMu), f(identity.psnrMu)),
             row("pu21_psnr (dB)", f(model.pu21Psnr), f(identity.pu21Psnr)),
-            row("log_l1", f(model.logL1), f(identity.logL1))
+            row("log_l1", f(model.logL1), f(identity.logL1)),
+            row("psnr_mu in clip (dB)", opt(model.psnrMuClip), opt(identity.psnrMuClip)),
+            row("pu21_psnr in clip (dB)", opt(model.pu21PsnrClip), opt(identity.pu21PsnrClip)),
+            row(
+                "in clip", String(format: "%.2f%% of pixels, %d image(s)", 100 * model.clipFraction, model.clipSamples),
+                "")
         ]
         for name in model.terms.keys.sorted() {
             lines.append(row("loss: \(name)", f(model.terms[name]!), f(identity.terms[name] ?? .nan)))

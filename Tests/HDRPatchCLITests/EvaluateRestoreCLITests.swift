@@ -73,10 +73,14 @@ struct EvaluateRestoreCLITests {
         #expect(object?["checkpoint"]?["path"] as? String == ckpt)
         let keys: Set<String> = [
             "psnr_mu", "pu21_psnr", "log_l1", "terms", "loss", "overflow_pixels",
-            "overflow_incidents", "patches"
+            "overflow_incidents", "patches", "psnr_mu_clip", "pu21_psnr_clip", "clip_samples", "clip_fraction"
         ]
         #expect(Set(object?["model"]?.keys.map { $0 } ?? []) == keys)
         #expect(Set(object?["identity"]?.keys.map { $0 } ?? []) == keys)
+        // Both inputs reach 1.0 (the clip level) in places: both images count in the in-clip metrics.
+        #expect(object?["model"]?["clip_samples"] as? Int == 2)
+        let fraction = object?["model"]?["clip_fraction"] as? Double ?? 0
+        #expect(fraction > 0.5 && fraction <= 1, "\(fraction)")
         #expect(object?["model"]?["patches"] as? Int == 2)
         #expect((object?["identity"]?["terms"] as? [String: Double])?.keys.sorted() == ["l1"])
         // The input is half the target everywhere: identity log-L1 is about log 2.

@@ -11,6 +11,9 @@
 /// Identity: output = input for the metrics; its loss terms use delta = 0 (output = exp(log(input + eps)) - eps).
 /// Overflow: a pixel overflows when a channel is non-finite or > `overflowLimit`; an incident is a sample
 /// with >= 1 overflow pixel.
+/// In clip: PSNR-mu and PU21-PSNR over the pixels where the input reaches `clipLevel` (dilated by
+/// `ImageMetrics.clipDilation`), per sample, averaged over the samples with such pixels (the same pixels for the
+/// model and the identity).
 import Data
 import EXRIO
 import Glibc
@@ -25,18 +28,22 @@ public final class Evaluator {
     /// eps of log-L1 and of the delta recovered from restored outputs: the model's LogNorm eps.
     public let eps: Float
     public let overflowLimit: Float
+    /// The input level that marks a pixel as clipped for the in-clip metrics: the model's `clip_level` (1.0, the
+    /// 8-bit white of the phone recipe, when the model has no clip-mask input).
+    public let clipLevel: Float
 
     private var modelSums = Sums()
     private var identitySums = Sums()
 
     public init(
         model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
-        overflowLimit: Float = ImageMetrics.defaultOverflowLimit
+        overflowLimit: Float = ImageMetrics.defaultOverflowLimit, clipLevel: Float? = nil
     ) {
         self.model = model
         self.loss = loss
         self.eps = eps ?? model.logNorm.eps
         self.overflowLimit = overflowLimit
+        self.clipLevel = clipLevel ?? model.inputs.clipLevel
     }
 
     /// Samples seen so far.
@@ -53,8 +60,9 @@ public final class Evaluator {
                 delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
                 target: batch.target, eps: model.logNorm.eps)
         }
-        score(into: &modelSums, output: pass.output, target: batch.target, lossInputs: modelInputs)
-        score(into: &identitySums, output: batch.input, target: batch.target, lossInputs: identityInputs)
+        let masks = clipMasks(batch.input)
+        score(into: &modelSums, output: pass.output, target: batch.target, masks: masks, lossInputs: modelInputs)
+        score(into: &identitySums, output: batch.input, target: batch.target, masks: masks, lossInputs: identityInputs)
     }
 
     /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W).
@@ -74,8 +82,9 @@ public final class Evaluator {
             modelInputs = LossInputs(delta: delta, logImage: logImage, target: target, eps: e)
             identityInputs = LossInputs(delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e)
         }
-        score(into: &modelSums, output: output, target: target, lossInputs: modelInputs)
-        score(into: &identitySums, output: input, target: target, lossInputs: identityInputs)
+        let masks = clipMasks(input)
+        score(into: &modelSums, output: output, target: target, masks: masks, lossInputs: modelInputs)
+        score(into: &identitySums, output: input, target: target, masks: masks, lossInputs: identityInputs)
     }
 
     /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
@@ -116,7 +125,21 @@ public final class Evaluator {
         return (modelSums.metrics, identitySums.metrics)
     }
 
-    private func score(into sums: inout Sums, output: Tensor, target: Tensor, lossInputs: LossInputs?) {
+    /// Each sample's in-clip mask (empty where nothing clips).
+    private func clipMasks(_ input: Tensor) -> [[Bool]] {
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        return input.storage.withUnsafeBufferPointer { x in
+            (0..<n).map { s in
+                ImageMetrics.clipMask(
+                    input: UnsafeBufferPointer(rebasing: x[(s * c * h * w)..<((s + 1) * c * h * w)]), channels: c,
+                    height: h, width: w, level: clipLevel)
+            }
+        }
+    }
+
+    private func score(
+        into sums: inout Sums, output: Tensor, target: Tensor, masks: [[Bool]], lossInputs: LossInputs?
+    ) {
         let n = target.shape[0]
         let m = target.sampleCount
         let channels = target.shape[1]
@@ -132,6 +155,13 @@ public final class Evaluator {
                     let over = ImageMetrics.overflowPixels(out, channels: channels, limit: overflowLimit)
                     sums.overflowPixels += over
                     if over > 0 { sums.overflowIncidents += 1 }
+                    let mask = masks[s]
+                    sums.clipFraction += Double(mask.count { $0 }) / Double(max(m / channels, 1))
+                    if let clip = ImageMetrics.inMask(output: out, reference: ref, mask: mask) {
+                        sums.psnrMuClip += clip.psnrMu
+                        sums.pu21PsnrClip += clip.pu21Psnr
+                        sums.clipSamples += 1
+                    }
                 }
             }
         }
@@ -148,11 +178,15 @@ public final class Evaluator {
         var psnrMu = 0.0, pu21Psnr = 0.0, logL1 = 0.0, loss = 0.0
         var terms: [String: Double] = [:]
         var overflowPixels = 0, overflowIncidents = 0, samples = 0
+        var psnrMuClip = 0.0, pu21PsnrClip = 0.0, clipFraction = 0.0, clipSamples = 0
 
         init() {}
 
         func packed(_ names: [String]) -> [Double] {
-            [psnrMu, pu21Psnr, logL1, loss, Double(overflowPixels), Double(overflowIncidents), Double(samples)]
+            [
+                psnrMu, pu21Psnr, logL1, loss, Double(overflowPixels), Double(overflowIncidents), Double(samples),
+                psnrMuClip, pu21PsnrClip, clipFraction, Double(clipSamples)
+            ]
                 + names.map { terms[$0] ?? 0 }
         }
 
@@ -165,15 +199,23 @@ public final class Evaluator {
             overflowPixels = Int(v[b + 4].rounded())
             overflowIncidents = Int(v[b + 5].rounded())
             samples = Int(v[b + 6].rounded())
-            for (k, name) in names.enumerated() { terms[name] = v[b + 7 + k] }
+            psnrMuClip = v[b + 7]
+            pu21PsnrClip = v[b + 8]
+            clipFraction = v[b + 9]
+            clipSamples = Int(v[b + 10].rounded())
+            for (k, name) in names.enumerated() { terms[name] = v[b + 11 + k] }
         }
 
         var metrics: EvalMetrics {
             let n = Double(samples)
+            let c = Double(clipSamples)
             return EvalMetrics(
                 psnrMu: psnrMu / n, pu21Psnr: pu21Psnr / n, logL1: logL1 / n,
                 terms: terms.mapValues { $0 / n }, loss: loss / n, overflowPixels: overflowPixels,
-                overflowIncidents: overflowIncidents, patches: samples)
+                overflowIncidents: overflowIncidents, patches: samples,
+                psnrMuClip: clipSamples > 0 ? psnrMuClip / c : nil,
+                pu21PsnrClip: clipSamples > 0 ? pu21PsnrClip / c : nil, clipSamples: clipSamples,
+                clipFraction: clipFraction / n)
         }
     }
 }

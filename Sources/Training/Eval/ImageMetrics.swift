@@ -67,20 +67,93 @@ public enum ImageMetrics {
     /// V(output) vs V(reference) with peak 256 (see `pu21Peak`).
     public static func pu21Psnr(output: some Collection<Float>, reference: some Collection<Float>) -> Double {
         precondition(output.count == reference.count && !reference.isEmpty, "pu21Psnr: sizes differ or empty")
-        var mx = -Float.infinity
-        for v in reference { mx = max(mx, v) }
-        let s = mx > 0 ? pu21PeakLuminance / Double(mx) : 1
-        func v(_ x: Float) -> Double {
-            let y = s * Double(x)
-            if y.isNaN { return .nan }
-            return PU21.encode(min(max(y, PU21.minLuminance), PU21.maxLuminance))
-        }
+        let s = pu21Scale(reference)
         var sum = 0.0
         for (o, r) in zip(output, reference) {
-            let e = v(o) - v(r)
+            let e = pu21Encode(o, scale: s) - pu21Encode(r, scale: s)
             sum += e * e
         }
         return psnr(mse: sum / Double(reference.count), peak: pu21Peak)
+    }
+
+    /// PU21-PSNR's luminance scale of a reference: 4000 / its maximum, 1 when that is <= 0.
+    static func pu21Scale(_ reference: some Collection<Float>) -> Double {
+        var mx = -Float.infinity
+        for v in reference { mx = max(mx, v) }
+        return mx > 0 ? pu21PeakLuminance / Double(mx) : 1
+    }
+
+    /// PU21 banding_glare of clamp(scale x, 0.005, 10000); NaN stays NaN.
+    @inline(__always)
+    static func pu21Encode(_ x: Float, scale s: Double) -> Double {
+        let y = s * Double(x)
+        if y.isNaN { return .nan }
+        return PU21.encode(min(max(y, PU21.minLuminance), PU21.maxLuminance))
+    }
+
+    /// Pixels of the in-clip metrics: those where some channel of the input reaches the clip level, dilated by this
+    /// many pixels (a (2r + 1)^2 square): the clipped region and its rim, where a reconstruction meets the
+    /// unclipped surround.
+    public static let clipDilation = 3
+
+    /// The in-clip mask of one (C, H, W) input: pixel p is in it when some channel of a pixel within `radius`
+    /// (Chebyshev distance) of p is >= `level`. Empty when nothing clips.
+    public static func clipMask(
+        input: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int, level: Float,
+        radius: Int = clipDilation
+    ) -> [Bool] {
+        precondition(
+            input.count == channels * height * width,
+            "clipMask: \(input.count) values for \(channels) x \(height) x \(width)")
+        let plane = height * width
+        var hit = [Bool](repeating: false, count: plane)
+        var any = false
+        for c in 0..<channels {
+            for p in 0..<plane where input[c * plane + p] >= level {
+                hit[p] = true
+                any = true
+            }
+        }
+        guard any else { return [] }
+        // Separable square dilation: along rows, then along columns.
+        var rows = [Bool](repeating: false, count: plane)
+        for y in 0..<height {
+            for x in 0..<width where hit[y * width + x] {
+                for xx in max(0, x - radius)...min(width - 1, x + radius) { rows[y * width + xx] = true }
+            }
+        }
+        var mask = [Bool](repeating: false, count: plane)
+        for y in 0..<height {
+            for x in 0..<width where rows[y * width + x] {
+                for yy in max(0, y - radius)...min(height - 1, y + radius) { mask[yy * width + x] = true }
+            }
+        }
+        return mask
+    }
+
+    /// PSNR-mu and PU21-PSNR over the values of the pixels in `mask` only (every channel of each), with the
+    /// whole reference's normalisers (q, PU21's luminance scale): the same tone maps as the whole-image metrics,
+    /// restricted to where the input clipped. nil for an empty mask.
+    public static func inMask(
+        output: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, mask: [Bool]
+    ) -> (psnrMu: Double, pu21Psnr: Double)? {
+        precondition(output.count == reference.count, "inMask: sizes differ")
+        let plane = mask.count
+        guard plane > 0, reference.count % plane == 0 else { return nil }
+        let q = muNormaliser(reference)
+        let s = pu21Scale(reference)
+        var mu = 0.0
+        var pu21 = 0.0
+        var n = 0
+        for i in 0..<reference.count where mask[i % plane] {
+            let e = muTonemap(output[i], q: q) - muTonemap(reference[i], q: q)
+            mu += e * e
+            let f = pu21Encode(output[i], scale: s) - pu21Encode(reference[i], scale: s)
+            pu21 += f * f
+            n += 1
+        }
+        guard n > 0 else { return nil }
+        return (psnr(mse: mu / Double(n), peak: 1), psnr(mse: pu21 / Double(n), peak: pu21Peak))
     }
 
     /// Mean over every value of |log(output + eps) - log(reference + eps)|, in Double. Outputs are >= -eps by
