@@ -165,9 +165,17 @@ public struct RunStats: Sendable {
             "log-L1 \(ReportText.number(m.logL1)) vs \(ReportText.number(i.logL1))"
             + (l1Change.isFinite ? " (\(ReportText.percent(abs(l1Change))) \(l1Change <= 0 ? "lower" : "higher"))" : "")
         let beats = m.psnrMu > i.psnrMu ? "beats" : "does not beat"
+        let clip = Self.clipSentence(m, i)
         let model = validatedWeights == "ema" ? "the model (the EMA of its weights)" : "the model"
         return "At the last validation (step \(v.step)) \(model) \(beats) the identity baseline: "
-            + "PSNR-mu \(db(m.psnrMu, i.psnrMu)), PU21-PSNR \(db(m.pu21Psnr, i.pu21Psnr)), \(l1)."
+            + "PSNR-mu \(db(m.psnrMu, i.psnrMu)), PU21-PSNR \(db(m.pu21Psnr, i.pu21Psnr)), \(l1)." + clip
+    }
+
+    /// " Where the input clipped (8.3% of pixels): PSNR-mu 19.46 vs 16.21 dB (+3.24 dB)." or "".
+    static func clipSentence(_ m: EvalMetrics, _ i: EvalMetrics) -> String {
+        guard let a = m.psnrMuClip, let b = i.psnrMuClip else { return "" }
+        return " Where the input clipped (\(String(format: "%.1f%%", 100 * m.clipFraction)) of pixels): PSNR-mu "
+            + "\(String(format: "%.2f", a)) vs \(ReportText.decibels(b)) (\(ReportText.signedDecibels(a - b)))."
     }
 }
 
