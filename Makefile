@@ -64,8 +64,11 @@ sample: build
 # Without the held-out set (no apt access for make data) the run trains and validates as usual and says so.
 train: data
 	@test -d data/heldout/phone || echo "train: no data/heldout/phone (make data could not fetch it): no held-out test"
-	.build/release/hdrpatch train --config configs/default.yaml --run-dir runs/default-$$(date -u +%Y%m%d-%H%M%S) \
-	  $$(test -d data/heldout/phone || echo --set data.test=null)
+	@# Then where this run's gains fall in the range docs/results/default.json documents (seeds 0-2, the machine named there).
+	run=runs/default-$$(date -u +%Y%m%d-%H%M%S); \
+	.build/release/hdrpatch train --config configs/default.yaml --run-dir $$run \
+	  $$(test -d data/heldout/phone || echo --set data.test=null) \
+	  && { test ! -f docs/results/default.json || python3 tools/results/where.py $$run docs/results/default.json; }
 
 # The latest make-train run's best checkpoint on the held-out photographs, model vs identity: the 256x256 patches,
 # then the five photographs whole (tiled, pictures into <run>/heldout-full).

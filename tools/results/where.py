@@ -1,0 +1,40 @@
+"""Says where a run's gains over the identity fall against the documented range of its recipe (a file written by
+tools/results/seeds.py): inside the seeds' min-max range, or above or below it, and on which machine that range
+was measured.
+    python3 tools/results/where.py RUN_DIR docs/results/default.json"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from seeds import run_gains, simd  # noqa: E402
+
+LABELS = {"psnr_mu": "PSNR-mu", "pu21_psnr": "PU21-PSNR", "psnr_mu_clip": "PSNR-mu in clip",
+          "pu21_psnr_clip": "PU21-PSNR in clip"}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    run, results = sys.argv[1:]
+    with open(results) as f:
+        ref = json.load(f)
+    got = run_gains(run)
+    m = ref["machine"]
+    print(f"{run} against {results} ({ref['name']}: seeds {', '.join(map(str, ref['seeds']))}, {m['cpu']}, "
+          f"{m['simd']}, {ref['date']}):")
+    if simd() != m["simd"]:
+        print(f"  (this machine is {simd()}: the kernels' last bits differ, so expect the numbers within the range, "
+              "not equal to one seed's)")
+    for split, title in (("test", "held-out test"), ("val", "validation")):
+        for key, s in ref["gains_db"].get(split, {}).items():
+            v = got[split].get(key)
+            if v is None:
+                continue
+            where = "inside" if s["min"] - 0.005 <= v <= s["max"] + 0.005 else ("above" if v > s["max"] else "below")
+            print(f"  {title} {LABELS.get(key, key)} gain {v:+.2f} dB: {where} the documented range "
+                  f"{s['min']:+.2f} to {s['max']:+.2f} dB (mean {s['mean']:+.2f} +- {s['std']:.2f} over {s['n']} seeds)")
+
+
+if __name__ == "__main__":
+    main()
