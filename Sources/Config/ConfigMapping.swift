@@ -45,6 +45,21 @@ public final class ConfigMapping {
         return node(key) != nil
     }
 
+    /// Whether the key's value is a mapping (a key that may hold a scalar or a mapping). Does not consume it.
+    public func holdsMapping(_ key: String) -> Bool {
+        asked.insert(key)
+        if case .mapping = node(key) { return true }
+        return false
+    }
+
+    /// Whether the key's value is a sequence (a key that may hold a number or a [low, high] range). Does not
+    /// consume it.
+    public func holdsSequence(_ key: String) -> Bool {
+        asked.insert(key)
+        if case .sequence = node(key) { return true }
+        return false
+    }
+
     /// An error at `<path>.<key>`, for checks the caller makes itself.
     public func error(_ key: String, _ reason: String) -> ConfigError {
         ConfigError(keyPath: configPath(path, key), reason: reason, file: file, line: node(key)?.mark?.line ?? line)

@@ -35,6 +35,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Paired data root with input/ and target/ (--what loader).")
     var data: String = "data/real/train"
 
+    @Option(
+        help: ArgumentHelp(
+            "Degradation recipe (--what loader): --data is then a folder of clean sources, and every patch is made "
+                + "on the fly as `data.train: {sources, recipe}` makes it."))
+    var recipe: String?
+
     @Option(help: "Patch size (--what loader, step).")
     var patch: Int = 64
 
@@ -275,7 +281,11 @@ struct Bench: ParsableCommand {
     func loaderRows() throws -> [Row] {
         let config = LoaderConfig(patchSize: patch, batchSize: batch, cache: cache, augment: .all)
         let openStart = DispatchTime.now().uptimeNanoseconds
-        let dataset = try PairedDataset(root: data, config: config, readOptions: ReadOptions(), warn: nil)
+        let dataset =
+            try recipe.map { r in
+                try PairedDataset(
+                    sources: data, recipe: try DegradationRecipe.load(path: r), recipeName: r, config: config)
+            } ?? PairedDataset(root: data, config: config, readOptions: ReadOptions(), warn: nil)
         let openMs = Double(DispatchTime.now().uptimeNanoseconds - openStart) / 1e6
         if !json {
             print(

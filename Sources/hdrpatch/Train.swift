@@ -113,7 +113,12 @@ struct Train: ParsableCommand {
         }
         let loaderConfig = cfg.loaderConfig(workers: workers)
         let warnings = WarningPrinter()
-        let trainSet = try PairedDataset(root: cfg.data.train, config: loaderConfig, warn: warnings.closure)
+        let trainSet =
+            try cfg.data.trainRecipe.map { recipe in
+                try PairedDataset(
+                    sources: cfg.data.train, recipe: try DegradationRecipe.load(path: recipe), recipeName: recipe,
+                    config: loaderConfig, warn: warnings.closure)
+            } ?? PairedDataset(root: cfg.data.train, config: loaderConfig, warn: warnings.closure)
         var valLoaderConfig = loaderConfig
         valLoaderConfig.cache = true
         let valSet = try PairedDataset(root: cfg.data.val, config: valLoaderConfig, warn: warnings.closure)

@@ -36,6 +36,29 @@ import Testing
         #expect(c.monitor == MonitorConfig(overflowLimit: 65504, saturation: 0.99, onNonFinite: .skip(max: 10)))
     }
 
+    /// `data.train: {sources, recipe}`: pairs made on the fly; an epoch of 768 samples unless set; the resolved
+    /// record keeps the mapping; unknown or missing keys in it are one-line errors.
+    @Test func theTrainingSetMayBeSourcesAndARecipe() throws {
+        let recipe = configsDirectory + "/degrade/online.yaml"
+        let c = try fx.parse(["data.train={sources: \(fx.train), recipe: \(recipe)}"])
+        #expect(c.data.train == fx.train && c.data.trainRecipe == recipe)
+        #expect(c.loaderConfig().samplesPerEpoch == TrainDataConfig.onlineEpoch)
+        guard case .object(let data) = c.data.json else { throw ConfigError(keyPath: "data", reason: "not an object") }
+        #expect(data["train"] == .object(["sources": .string(fx.train), "recipe": .string(recipe)]))
+        let set = try fx.parse(["data.train={sources: \(fx.train), recipe: \(recipe)}", "data.samples_per_epoch=32"])
+        #expect(set.loaderConfig().samplesPerEpoch == 32)
+        #expect(try fx.parse().data.trainRecipe == nil)
+        #expect(
+            fx.message(["data.train={sources: \(fx.train), recipe: \(recipe), recipes: x}"])
+                == "config error: data.train.recipes: unknown key (did you mean 'recipe'?)")
+        #expect(
+            fx.message(["data.train={sources: \(fx.train)}"]) == "config error: data.train.recipe: missing required key"
+        )
+        #expect(
+            fx.message(["data.train={sources: \(fx.train), recipe: /nonexistent/r.yaml}"])
+                == "config error: data.train.recipe: no such file '/nonexistent/r.yaml'")
+    }
+
     @Test func everyKeyIsRead() throws {
         let c = try fx.parse([
             "seed=7", "data.patch_size=32", "data.batch_size=4", "data.eps=1.0e-3", "data.denom_floor=0.5",

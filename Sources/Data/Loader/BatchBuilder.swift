@@ -25,19 +25,42 @@ struct BatchBuilder: Sendable {
                     flipH: s.flipH, flipV: s.flipV, rot90: s.rot90)
             )
         }
-        guard let share else { return try Self.assemble(patches, dataset: dataset, epoch: epoch, index: index) }
-        var batch = try Self.assemble(Array(patches[share]), dataset: dataset, epoch: epoch, index: index)
+        let first = index * b
+        guard let share else {
+            return try Self.assemble(
+                patches, dataset: dataset, epoch: epoch, index: index,
+                pairIDs: onlineIDs(epoch: epoch, positions: first..<(first + b)))
+        }
+        var batch = try Self.assemble(
+            Array(patches[share]), dataset: dataset, epoch: epoch, index: index,
+            pairIDs: onlineIDs(epoch: epoch, positions: (first + share.lowerBound)..<(first + share.upperBound)))
         batch.batchOrigins = patches.map(\.origin)
         return batch
     }
 
+    /// The on-the-fly pair ids of samples `positions` of `epoch` (nil for stored pairs).
+    private func onlineIDs(epoch: Int, positions: Range<Int>) -> [Int]? {
+        guard dataset.online != nil else { return nil }
+        return positions.map {
+            OnlineDegradation.pairID(epoch: epoch, index: $0, samplesPerEpoch: sampler.samplesPerEpoch)
+        }
+    }
+
     /// Input and target tensors (N, 3, P, P) with patch n cut from pair `patches[n].pair` at its origin.
     /// Patches are cut grouped by pair, so an uncached pair is decoded once per batch however many
-    /// patches it gives; the result does not depend on that order.
+    /// patches it gives; the result does not depend on that order. With an online dataset `pairIDs` gives each
+    /// patch's id: the clean patch is cut from the source and degraded (`OnlineDegradation`).
     static func assemble(
         _ patches: [(pair: Int, origin: PatchOrigin)], dataset: PairedDataset,
-        epoch: Int, index: Int
+        epoch: Int, index: Int, pairIDs: [Int]? = nil
     ) throws -> Batch {
+        if let online = dataset.online {
+            guard let pairIDs, pairIDs.count == patches.count else {
+                throw LoaderError("online pairs need one pair id per patch")
+            }
+            return try assembleOnline(
+                patches, dataset: dataset, online: online, pairIDs: pairIDs, epoch: epoch, index: index)
+        }
         let p = dataset.patchSize
         let n = patches.count
         let per = 3 * p * p
@@ -62,6 +85,32 @@ struct BatchBuilder: Sendable {
                     }
                 }
             }
+        }
+        return Batch(
+            input: Tensor(shape: [n, 3, p, p], storage: input),
+            target: Tensor(shape: [n, 3, p, p], storage: target),
+            origins: patches.map(\.origin), epoch: epoch, index: index)
+    }
+
+    /// Each clean patch cut from its source (augmentation included), then degraded as sample `pairIDs[n]`.
+    static func assembleOnline(
+        _ patches: [(pair: Int, origin: PatchOrigin)], dataset: PairedDataset, online: OnlineDegradation,
+        pairIDs: [Int], epoch: Int, index: Int
+    ) throws -> Batch {
+        let p = dataset.patchSize
+        let n = patches.count
+        let per = 3 * p * p
+        var input = [Float](repeating: 0, count: n * per)
+        var target = [Float](repeating: 0, count: n * per)
+        var clean = HDRImage(width: p, height: p, pixels: [Float](repeating: 0, count: per))
+        for (slot, patch) in patches.enumerated() {
+            let source = try dataset.images(patch.pair).target
+            try clean.pixels.withUnsafeMutableBufferPointer {
+                try PatchCrop.extract(into: $0.baseAddress!, from: source, origin: patch.origin, size: p)
+            }
+            let (x, y) = online.degrade(clean: clean, pairID: pairIDs[slot])
+            input.replaceSubrange((slot * per)..<((slot + 1) * per), with: x.pixels)
+            target.replaceSubrange((slot * per)..<((slot + 1) * per), with: y.pixels)
         }
         return Batch(
             input: Tensor(shape: [n, 3, p, p], storage: input),

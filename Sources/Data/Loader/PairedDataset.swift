@@ -32,6 +32,9 @@ public final class PairedDataset: Sendable {
     public let readOptions: ReadOptions
     /// Decoded (input, target) per pair when opened with `cache`; nil re-reads files on demand.
     private let cache: [(input: HDRImage, target: HDRImage)]?
+    /// Set when the pairs are made on the fly from clean sources (`init(sources:recipe:...)`): every "pair" is then
+    /// one clean source image (input and target paths alike), and each training patch is degraded as it is cut.
+    public let online: OnlineDegradation?
 
     public var isCached: Bool { cache != nil }
 
@@ -94,6 +97,55 @@ public final class PairedDataset: Sendable {
         self.patchSize = config.patchSize
         self.readOptions = readOptions
         self.cache = config.cache ? cache : nil
+        self.online = nil
+    }
+
+    /// Clean source images (every .exr and .hdr in `sources`, decoded once and kept) from which each training
+    /// patch is made as it is cut: the crop, then `recipe` with its own random streams for that sample
+    /// (`OnlineDegradation`). Sources with NaN/Inf pixels are skipped with a warning (an error with `strict`);
+    /// one smaller than the patch is an error.
+    public init(
+        sources: String, recipe: DegradationRecipe, recipeName: String, config: LoaderConfig,
+        readOptions: ReadOptions = ReadOptions(), warn: (@Sendable (String) -> Void)? = nil
+    ) throws {
+        try config.validate()
+        let names = try ImageDirectory.list(sources)
+        var pairs: [Pair] = []
+        var skipped: [String] = []
+        var warnings: [String] = []
+        var cache: [(input: HDRImage, target: HDRImage)] = []
+        for name in names {
+            let path = ImageDirectory.join(sources, name)
+            let loaded = try ImageReader.read(path: path, options: readOptions)
+            let (w, h) = (loaded.image.width, loaded.image.height)
+            if w < config.patchSize || h < config.patchSize {
+                throw LoaderError("\(path): \(w)x\(h) is smaller than patch_size \(config.patchSize)")
+            }
+            let counts = loaded.counts
+            if counts.nan + counts.inf > 0 {
+                let what = "\(counts.nan) NaN and \(counts.inf) Inf pixels"
+                if config.strict { throw LoaderError("\(path): \(what); strict mode refuses the source") }
+                let line = "warning: \(path): \(what); source skipped"
+                warnings.append(line)
+                warn?(line)
+                skipped.append(name)
+                continue
+            }
+            pairs.append(Pair(name: name, inputPath: path, targetPath: path, width: w, height: h))
+            cache.append((loaded.image, loaded.image))
+        }
+        if pairs.isEmpty {
+            let why = names.isEmpty ? "no .exr or .hdr files" : "all \(names.count) skipped for NaN/Inf pixels"
+            throw LoaderError("sources \(sources): no usable image (\(why))")
+        }
+        self.root = sources
+        self.pairs = pairs
+        self.skipped = skipped
+        self.warnings = warnings
+        self.patchSize = config.patchSize
+        self.readOptions = readOptions
+        self.cache = cache
+        self.online = OnlineDegradation(recipe: recipe, recipeName: recipeName, seed: config.seed)
     }
 
     /// Names present in both directories; anything in only one of them is an error naming the file and the

@@ -8,26 +8,74 @@ import Numerics
 /// p/100 * (n-1), numpy's default). Scaling is linear, so afterwards the target's percentile is `value`.
 /// When P is 0 (an all-black patch, or one where more than (100 - percentile)% of pixels are black) no
 /// scale can reach `value` and both images are left as they are.
+///
+/// With `clip_fraction` (a fraction or a range [low, high], drawn uniformly per pair) the step instead exposes for
+/// the highlights: it scales so that that fraction of the pixels has its brightest channel at or above `white`
+/// (default 1.0, a later clip step's level), i.e. maps the (1 - f) quantile of max(R, G, B) to `white`: the way a
+/// camera's auto-exposure leaves a chosen share of a scene clipped, whatever its dynamic range.
 public struct ExposureStep: DegradationStep {
     public static let type = "exposure"
-    public static let keys = ["percentile", "value"]
+    public static let keys = ["percentile", "value", "clip_fraction", "white"]
 
     /// In [0, 100].
     public var percentile: Double
     /// Linear luminance the percentile is mapped to, > 0.
     public var value: Double
+    /// When set: the share of pixels to leave at or above `white` (each in (0, 1)), instead of percentile/value.
+    public var clipFraction: ParameterRange?
+    public var white: Double
 
     public init(percentile: Double = 50, value: Double = 0.18) {
         self.percentile = percentile
         self.value = value
+        self.clipFraction = nil
+        self.white = 1
+    }
+
+    public init(clipFraction: ParameterRange, white: Double = 1) {
+        self.init()
+        self.clipFraction = clipFraction
+        self.white = white
     }
 
     public init(config: ConfigMapping) throws {
-        percentile = try config.value("percentile", default: 50.0, in: .within(0...100))
-        value = try config.value("value", default: 0.18, in: .greaterThan(0))
+        if config.contains("clip_fraction") {
+            for key in ["percentile", "value"] where config.contains(key) {
+                throw config.error(key, "not used with clip_fraction (which sets the exposure itself)")
+            }
+            self.init(
+                clipFraction: try ParameterRange(
+                    config: config, key: "clip_fraction", bounds: .within(0.0001...0.9999)),
+                white: try config.value("white", default: 1.0, in: .greaterThan(0)))
+        } else {
+            if config.contains("white") { throw config.error("white", "only used with clip_fraction") }
+            self.init(
+                percentile: try config.value("percentile", default: 50.0, in: .within(0...100)),
+                value: try config.value("value", default: 0.18, in: .greaterThan(0)))
+        }
     }
 
-    public var parameters: [String: JSONValue] { ["percentile": .number(percentile), "value": .number(value)] }
+    public var parameters: [String: JSONValue] {
+        if let clipFraction { return ["clip_fraction": clipFraction.json, "white": .number(white)] }
+        return ["percentile": .number(percentile), "value": .number(value)]
+    }
+
+    /// The factor that leaves fraction f of `target`'s pixels with max(R, G, B) >= white (1 when that quantile
+    /// is 0).
+    public func clipScale(for target: HDRImage, fraction f: Double) -> Double {
+        let n = target.planeCount
+        guard n > 0 else { return 1 }
+        var peak = [Double](repeating: 0, count: n)
+        target.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<n { peak[i] = Double(max(p[i], p[n + i], p[2 * n + i])) }
+        }
+        peak.sort()
+        let rank = (1 - f) * Double(n - 1)
+        let lo = Int(rank.rounded(.down))
+        let hi = min(lo + 1, n - 1)
+        let q = peak[lo] + (rank - Double(lo)) * (peak[hi] - peak[lo])
+        return q > 0 ? white / q : 1
+    }
 
     /// The factor the step applies to this target (1 when its percentile luminance is 0).
     public func scale(for target: HDRImage) -> Double {
@@ -36,7 +84,7 @@ public struct ExposureStep: DegradationStep {
     }
 
     public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
-        let s = scale(for: target)
+        let s = clipFraction.map { clipScale(for: target, fraction: $0.draw(&rng)) } ?? scale(for: target)
         guard s != 1 else { return }
         target.mapValues { Float(Double($0) * s) }
         input.mapValues { Float(Double($0) * s) }

@@ -12,27 +12,29 @@ public struct NoiseStep: DegradationStep {
     public static let type = "noise"
     public static let keys = ["photons_at_white", "read_sigma"]
 
-    /// Photon count that a value of 1.0 collects, > 0; higher means cleaner.
-    public var photonsAtWhite: Double
+    /// Photon count that a value of 1.0 collects, > 0; higher means cleaner. A range [low, high] is drawn
+    /// log-uniformly for each pair (the first draw of the step's stream).
+    public var photonsAtWhite: ParameterRange
     /// Standard deviation of the additive Gaussian read noise, in linear units, >= 0.
     public var readSigma: Double
 
     public init(photonsAtWhite: Double, readSigma: Double = 0) {
-        self.photonsAtWhite = photonsAtWhite
+        self.photonsAtWhite = ParameterRange(photonsAtWhite)
         self.readSigma = readSigma
     }
 
     public init(config: ConfigMapping) throws {
-        photonsAtWhite = try config.required("photons_at_white", in: .greaterThan(0.0))
+        photonsAtWhite = try ParameterRange(
+            config: config, key: "photons_at_white", bounds: .greaterThan(0.0), logarithmic: true)
         readSigma = try config.value("read_sigma", default: 0.0, in: .atLeast(0))
     }
 
     public var parameters: [String: JSONValue] {
-        ["photons_at_white": .number(photonsAtWhite), "read_sigma": .number(readSigma)]
+        ["photons_at_white": photonsAtWhite.json, "read_sigma": .number(readSigma)]
     }
 
     public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
-        let k = photonsAtWhite
+        let k = photonsAtWhite.draw(&rng)
         let sigma = readSigma
         input.pixels.withUnsafeMutableBufferPointer { p in
             for i in p.indices {

@@ -5,8 +5,11 @@ import Model
 
 /// Every key with its default; see configs/README.md for units and the errors.
 public struct TrainDataConfig: Sendable, Equatable {
-    /// `train`, `val`: directories holding `input/` and `target/` (required; must exist).
+    /// `train`, `val`: directories holding `input/` and `target/` (required; must exist). `train` may instead be
+    /// `{sources: DIR, recipe: FILE}`: clean images from which every training patch is made as it is cut, degraded
+    /// by the recipe (`OnlineDegradation`); `train` is then the sources directory and `trainRecipe` the recipe.
     public var train: String
+    public var trainRecipe: String?
     public var val: String
     /// `test` (null): a held-out test set, same layout, from sources training never touches; scored once when
     /// the run ends (its best checkpoint, each image restored whole as `evaluate` does). Must exist when given.
@@ -32,10 +35,24 @@ public struct TrainDataConfig: Sendable, Equatable {
         "prefetch", "cache", "strict", "samples_per_epoch"
     ]
     public static let augmentKeys = ["flip_h", "flip_v", "rot90"]
+    public static let onlineKeys = ["sources", "recipe"]
+    /// `samples_per_epoch` when `train` is made on the fly and the key is absent.
+    public static let onlineEpoch = 768
 
     /// - Parameter sizeMultiple: the model's `sizeMultiple`; `patch_size` must be a multiple of it.
     public init(config c: ConfigMapping, sizeMultiple: Int, modelName: String) throws {
-        train = try c.existingDirectory("train")
+        if c.holdsMapping("train") {
+            let t = try c.mapping("train")
+            train = try t.existingDirectory("sources")
+            guard let recipe = try t.optionalExistingFile("recipe") else {
+                throw t.error("recipe", "missing required key")
+            }
+            trainRecipe = recipe
+            try t.finish(known: Self.onlineKeys)
+        } else {
+            train = try c.existingDirectory("train")
+            trainRecipe = nil
+        }
         val = try c.existingDirectory("val")
         test = try c.optionalExistingDirectory("test")
         patchSize = try c.value("patch_size", default: 64, in: .within(1...LoaderConfig.maxPatchSize))
@@ -59,7 +76,9 @@ public struct TrainDataConfig: Sendable, Equatable {
         prefetch = try c.value("prefetch", default: 4, in: .atLeast(1))
         cache = try c.value("cache", default: false)
         strict = try c.value("strict", default: false)
-        samplesPerEpoch = try c.optional("samples_per_epoch", in: .atLeast(1))
+        // Made on the fly, an epoch has no natural size: 768 samples (the size of make data's stored set).
+        samplesPerEpoch =
+            try c.optional("samples_per_epoch", in: .atLeast(1)) ?? (trainRecipe != nil ? Self.onlineEpoch : nil)
         if let s = samplesPerEpoch, s < batchSize {
             throw c.error(
                 "samples_per_epoch",
@@ -85,7 +104,8 @@ public struct TrainDataConfig: Sendable, Equatable {
 
     public var json: JSONValue {
         .object([
-            "train": .string(train), "val": .string(val), "test": test.map(JSONValue.string) ?? .null,
+            "train": trainRecipe.map { .object(["sources": .string(train), "recipe": .string($0)]) } ?? .string(train),
+            "val": .string(val), "test": test.map(JSONValue.string) ?? .null,
             "patch_size": .integer(patchSize),
             "batch_size": .integer(batchSize), "eps": .number(eps), "denom_floor": .number(denomFloor),
             "augment": .object([
