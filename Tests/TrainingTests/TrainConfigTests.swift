@@ -209,7 +209,9 @@ import Testing
 
     @Test func defaultConfigPointsAtTheRealData() throws {
         let text = try String(contentsOfFile: configsDirectory + "/default.yaml", encoding: .utf8)
-        #expect(text.contains("train: data/real/train\n") && text.contains("val: data/real/val\n"))
+        #expect(
+            text.contains("train: {sources: data/real/sources/train, recipe: configs/degrade/online.yaml}\n")
+                && text.contains("val: data/real/val\n"))
         #expect(text.contains("  test: data/heldout/phone "))
     }
 

@@ -84,7 +84,9 @@ if [ -z "$deb" ]; then
     if ! (cd "$downloads" && apt-get download blender-data >/dev/null 2>&1 \
           || { apt-get update -qq >/dev/null 2>&1 && apt-get download blender-data >/dev/null 2>&1; }); then
         echo "warning: blender-data could not be downloaded (no apt access?); using the sample set data/sample" >&2
-        rm -rf "$real" && mkdir -p "$real" && cp -r data/sample/train data/sample/val "$real/"
+        rm -rf "$real" && mkdir -p "$real/sources/train" && cp -r data/sample/train data/sample/val "$real/"
+        # The default config makes its pairs from clean sources: the sample set's targets stand in.
+        cp data/sample/train/target/*.exr "$real/sources/train/"
         echo "sample" > "$real/.complete"
         exit 0
     fi
