@@ -114,6 +114,33 @@ struct SynthPixelStepTests {
         #expect(step.quantize(5) == 1 && step.quantize(-1) == 0 && step.quantize(1) == 1)
     }
 
+    /// The table lookup gives the formula's value bit for bit: on a dense sweep, on every float within 8 ulps of
+    /// each code boundary, and outside [0, 1].
+    @Test(arguments: [
+        (CameraResponse.srgb, 8), (CameraResponse.srgb, 12), (CameraResponse.gamma(2.2), 8),
+        (CameraResponse.gamma(1.0), 4)
+    ])
+    func quantizeByTableIsTheFormulaBitForBit(curve: CameraResponse, bits: Int) {
+        let step = CRFQuantizeStep(curve: curve, bits: bits)
+        var values: [Float] = [-1, 0, -0.0, 1, 5, .infinity, .leastNonzeroMagnitude, 1e-30]
+        values += (0...200_000).map { Float($0) / 200_000 }
+        var rng = SeededRNG(seed: 8)
+        values += (0..<50_000).map { _ in Float(exp2(-24 * rng.uniform())) }
+        let levels = Double((1 << bits) - 1)
+        for k in 1..<(1 << bits) {
+            var x = Float(curve.decode((Double(k) - 0.5) / levels))
+            for _ in 0..<8 { x = x.nextDown }
+            for _ in 0..<17 {
+                values.append(x)
+                x = x.nextUp
+            }
+        }
+        var differ = 0
+        for x in values where step.quantize(x).bitPattern != step.quantizeByFormula(x).bitPattern { differ += 1 }
+        #expect(differ == 0, "\(differ) of \(values.count) values")
+        #expect(step.quantize(.nan).isNaN == step.quantizeByFormula(.nan).isNaN)
+    }
+
     @Test func eightBitSrgbErrorBoundAndTargetUntouched() {
         let clean = HDRImage(width: 64, height: 4, pixels: (0..<768).map { Float($0) / 767 })
         var input = clean
