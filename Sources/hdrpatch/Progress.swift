@@ -43,31 +43,56 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 }
 
-/// SIGINT asks the trainer to finish its step, save a checkpoint and return; a second SIGINT exits at once.
+/// SIGINT (Ctrl-C), SIGTERM (Slurm at a time limit, `scancel`, preemption, `docker stop`, Kubernetes) and SIGUSR1
+/// (the early warning of Slurm's `--signal=B:USR1@SECONDS`) each ask the trainer to finish its step, save a
+/// checkpoint and return; a second signal exits at once. `signal` is the first one received (0 before any): the run
+/// exits with 128 + it (130, 143, 138).
 final class InterruptHandler: @unchecked Sendable {
-    private var source: DispatchSourceSignal?
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGUSR1]
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
     private var count = 0
+    private var first: Int32 = 0
+
+    /// The first signal received, or 0.
+    var signal: Int32 { lock.withLock { first } }
 
     init(_ onFirst: @escaping @Sendable () -> Void) {
-        signal(SIGINT, SIG_IGN)
-        let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        s.setEventHandler { [weak self] in
-            guard let self else { return }
-            self.count += 1
-            if self.count == 1 {
-                FileHandle.standardError.write(
-                    Data("\ninterrupted: saving a checkpoint after this step (Ctrl-C again to quit now)\n".utf8))
-                onFirst()
-            } else {
-                exit(130)
+        for sig in Self.signals {
+            Glibc.signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [weak self] in
+                guard let self else { return }
+                let n = self.lock.withLock {
+                    self.count += 1
+                    if self.first == 0 { self.first = sig }
+                    return self.count
+                }
+                if n == 1 {
+                    let again = sig == SIGINT ? "Ctrl-C again" : "the signal again"
+                    FileHandle.standardError.write(
+                        Data("\n\(Self.name(sig)): saving a checkpoint after this step (\(again) to quit now)\n".utf8))
+                    onFirst()
+                } else {
+                    exit(128 + sig)
+                }
             }
+            s.resume()
+            sources.append(s)
         }
-        s.resume()
-        source = s
+    }
+
+    static func name(_ sig: Int32) -> String {
+        switch sig {
+        case SIGINT: return "interrupted"
+        case SIGTERM: return "terminated (SIGTERM)"
+        case SIGUSR1: return "asked to stop (SIGUSR1)"
+        default: return "signal \(sig)"
+        }
     }
 
     deinit {
-        source?.cancel()
-        signal(SIGINT, SIG_DFL)
+        for s in sources { s.cancel() }
+        for sig in Self.signals { Glibc.signal(sig, SIG_DFL) }
     }
 }

@@ -165,8 +165,10 @@ struct Train: ParsableCommand {
                         .utf8))
         }
         let outcome = try trainer.run(resume: resume != nil)
-        withExtendedLifetime(interrupt) {}
-        guard let log else { return try Self.exit(outcome) }  // rank > 0: the run's end is rank 0's to write up
+        // The exit status of an interrupted run says which signal stopped it (130 SIGINT, 143 SIGTERM, 138 SIGUSR1;
+        // a rank stopped because another rank was signalled: 130).
+        let stopSignal = interrupt.signal == 0 ? SIGINT : interrupt.signal
+        guard let log else { return try Self.exit(outcome, signal: stopSignal) }  // rank > 0: rank 0 writes the end up
         display.finish()
         var test: MetricsRecord?
         // Scored when the run came to its end (finished, or stopped at its divergence as asked); an interrupted or
@@ -210,14 +212,14 @@ struct Train: ParsableCommand {
         default:
             break
         }
-        try Self.exit(outcome)
+        try Self.exit(outcome, signal: stopSignal)
     }
 
     /// The exit status of a run that ended (every rank's, data-parallel: they end at the same step).
-    static func exit(_ outcome: TrainingOutcome) throws {
+    static func exit(_ outcome: TrainingOutcome, signal: Int32 = SIGINT) throws {
         switch outcome.end {
         case .finished, .stoppedOnDivergence: return
-        case .interrupted: throw ExitCode(130)
+        case .interrupted: throw ExitCode(128 + signal)
         case .stoppedOnNonfinite: throw ExitCode(2)
         }
     }

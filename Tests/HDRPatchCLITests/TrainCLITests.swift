@@ -210,7 +210,10 @@ struct TrainCLITests {
         print("kill -9: \(kills) kill(s), final weights identical to the uninterrupted run")
     }
 
-    @Test func ctrlCSavesACheckpointAndExits130ThenResumeFinishes() throws {
+    /// Ctrl-C, SIGTERM (Slurm's time limit, scancel, preemption, docker stop) and SIGUSR1 (Slurm's early warning)
+    /// each save a checkpoint at the current step, write the report and exit with 128 + the signal.
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGUSR1, Int32(138))])
+    func aStopSignalSavesACheckpointAndExitsWithItsStatus(signal: Int32, status: Int32) throws {
         let dir = ScratchDir()
         let config = try Self.writeConfig(dir, steps: 400, checkpointEvery: 1000)
         let run = dir.file("run")
@@ -223,14 +226,20 @@ struct TrainCLITests {
         {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        kill(p.processIdentifier, SIGINT)
+        kill(p.processIdentifier, signal)
         p.waitUntilExit()
-        #expect(p.terminationStatus == 130)
+        #expect(p.terminationStatus == status)
         let step = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"].flatMap(
             Int.init)
         #expect(step != nil && step! > 0 && step! < 400)
         #expect(FileManager.default.fileExists(atPath: run + "/report.html"))
-        let resumed = try CLI.run(["train", "--resume", run, "--set", "train.steps=10"])
-        #expect(resumed.status == 64)  // --resume takes the run's own config
+        let refused = try CLI.run(["train", "--resume", run, "--set", "train.steps=10"])
+        #expect(refused.status == 64)  // --resume takes the run's own config
+        // What a requeued job does after SIGTERM: resume, and finish the run from the saved step.
+        guard signal == SIGTERM else { return }
+        let resumed = try CLI.run(["train", "--resume", run])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let last = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"]
+        #expect(last == "400")
     }
 }
