@@ -68,11 +68,15 @@ struct Train: ParsableCommand {
     private func execute(_ group: ProcessGroup) throws {
         let cfg: TrainConfig
         let run: RunDirectory
+        // Rank 0 holds the run directory while it trains it (flock on <dir>/train.lock): a second `train` on it, a
+        // second `ablate` or a Slurm task that runs it too gets one line naming the holder, and exit status 75.
+        var lock: RunLock?
         if let resume {
             run = RunDirectory(resume)
             guard run.exists else {
                 throw TrainCLIError("\(resume): not a run directory (no \(RunDirectory.configName) to resume from)")
             }
+            if group.isRoot { lock = try Self.lock(run.path, group: group) }
             cfg = try TrainConfig.load(path: run.config)
         } else {
             cfg = try TrainConfig.load(path: config!, overrides: overrides)
@@ -85,9 +89,16 @@ struct Train: ParsableCommand {
                     )
                 }
                 try FileManager.default.createDirectory(atPath: run.checkpoints, withIntermediateDirectories: true)
+                lock = try Self.lock(run.path, group: group)
+                // Two processes started on one new directory at once: the one that got the lock second finds the
+                // other's config.
+                if run.exists {
+                    throw TrainCLIError("\(run.path): already holds a run (started beside this one)")
+                }
                 try FileBytes.atomicWrite(run.config, text: cfg.resolvedJSONText + "\n")
             }
         }
+        defer { withExtendedLifetime(lock) {} }
         let parallel = DataParallel(group: group, globalBatch: cfg.data.batchSize)
         if group.isDistributed && cfg.data.batchSize < group.size {
             throw TrainCLIError(
@@ -365,6 +376,20 @@ struct Train: ParsableCommand {
         return "runs/\(name)-\(f.string(from: Date()))"
     }
 
+}
+
+extension Train {
+    /// Takes the run directory's lock; held by another process: its one line, exit status 75 (EX_TEMPFAIL: try
+    /// later). Under mpirun the error ends the whole job instead (the other ranks would wait in a collective).
+    static func lock(_ dir: String, group: ProcessGroup) throws -> RunLock {
+        do {
+            return try RunLock(dir: dir)
+        } catch let held as RunLock.Held {
+            if group.usesMPI { throw TrainCLIError(held.description) }
+            printError(held.description)
+            throw ExitCode(75)
+        }
+    }
 }
 
 struct TrainCLIError: Error, CustomStringConvertible {

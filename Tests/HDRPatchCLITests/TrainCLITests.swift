@@ -210,6 +210,37 @@ struct TrainCLITests {
         print("kill -9: \(kills) kill(s), final weights identical to the uninterrupted run")
     }
 
+    /// A run directory being trained is locked: a second `train --resume` on it is refused at once with one line
+    /// naming the holder (exit 75) and touches nothing; the lock ends with the process, so a lock file left behind
+    /// (here: by a run stopped with SIGTERM) does not block the next resume.
+    @Test func aRunBeingTrainedIsLockedAndALeftoverLockFileIsNot() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 400, checkpointEvery: 1000)
+        let run = dir.file("run")
+        let p = try CLI.start(["train", "--config", config, "--run-dir", run])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline,
+            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
+                < 5
+        {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let monitorBefore = try String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8).count
+        let second = try CLI.run(["train", "--resume", run])
+        #expect(second.status == 75)
+        #expect(
+            second.stderr.hasPrefix("error: \(run): being trained by pid \(p.processIdentifier) on ")
+                && second.stderr.hasSuffix("; not started (the lock is \(run)/train.lock)\n"), "\(second.stderr)")
+        #expect(second.stdout.isEmpty)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 143)
+        #expect(try String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8).count >= monitorBefore)
+        #expect(FileManager.default.fileExists(atPath: run + "/train.lock"))
+        let resumed = try CLI.run(["train", "--resume", run, "--workers", "0"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
     /// Ctrl-C, SIGTERM (Slurm's time limit, scancel, preemption, docker stop) and SIGUSR1 (Slurm's early warning)
     /// each save a checkpoint at the current step, write the report and exit with 128 + the signal.
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGUSR1, Int32(138))])
