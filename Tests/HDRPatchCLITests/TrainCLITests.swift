@@ -210,13 +210,8 @@ struct TrainCLITests {
         print("kill -9: \(kills) kill(s), final weights identical to the uninterrupted run")
     }
 
-    /// A run directory being trained is locked: a second `train --resume` on it is refused at once with one line
-    /// naming the holder (exit 75) and touches nothing; the lock ends with the process, so a lock file left behind
-    /// (here: by a run stopped with SIGTERM) does not block the next resume.
-    @Test func aRunBeingTrainedIsLockedAndALeftoverLockFileIsNot() throws {
-        let dir = ScratchDir()
-        let config = try Self.writeConfig(dir, steps: 400, checkpointEvery: 1000)
-        let run = dir.file("run")
+    /// Starts `train` and returns once it is under way (a few monitor lines written).
+    static func startTraining(config: String, run: String) throws -> Process {
         let p = try CLI.start(["train", "--config", config, "--run-dir", run])
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline,
@@ -225,6 +220,17 @@ struct TrainCLITests {
         {
             Thread.sleep(forTimeInterval: 0.05)
         }
+        return p
+    }
+
+    /// A run directory being trained is locked: a second `train --resume` on it is refused at once with one line
+    /// naming the holder (exit 75) and touches nothing; the lock ends with the process, so a lock file left behind
+    /// (here: by a run stopped with SIGTERM) does not block the next resume.
+    @Test func aRunBeingTrainedIsLockedAndALeftoverLockFileIsNot() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 400, checkpointEvery: 1000)
+        let run = dir.file("run")
+        let p = try Self.startTraining(config: config, run: run)
         let monitorBefore = try String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8).count
         let second = try CLI.run(["train", "--resume", run])
         #expect(second.status == 75)
@@ -248,15 +254,7 @@ struct TrainCLITests {
         let dir = ScratchDir()
         let config = try Self.writeConfig(dir, steps: 400, checkpointEvery: 1000)
         let run = dir.file("run")
-        let p = try CLI.start(["train", "--config", config, "--run-dir", run])
-        // Wait until training is under way (a few monitor lines), then interrupt.
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline,
-            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
-                < 5
-        {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let p = try Self.startTraining(config: config, run: run)
         kill(p.processIdentifier, signal)
         p.waitUntilExit()
         #expect(p.terminationStatus == status)
