@@ -57,6 +57,12 @@ public final class AblationScheduler: Sendable {
         while !pending.isEmpty || !running.isEmpty {
             while running.count < jobs, !pending.isEmpty, !stopRequested {
                 let r = pending.removeFirst()
+                if let why = Self.held(r) {
+                    done += 1
+                    statuses[r.dir] = .failed(why)
+                    report(.failed(r, seconds: 0, why: why, done: done, total: runs.count))
+                    continue
+                }
                 if case .resumable(let step) = Self.state(of: r, budget: budget) {
                     report(.resuming(r, fromStep: step))
                 }
@@ -85,6 +91,12 @@ public final class AblationScheduler: Sendable {
         }
     }
 
+    /// Why `r` is skipped when another process (a second `ablate`, a Slurm task, a `train --resume`) trains its
+    /// directory now: nothing of it is touched, not even a directory without a checkpoint yet.
+    static func held(_ r: AblationPlan.Run) -> String? {
+        RunLock.holder(of: r.dir).map { "skipped: \(r.dir) is being trained by \($0)" }
+    }
+
     /// A finished child's status and event.
     static func ended(
         _ r: AblationPlan.Run, _ process: Process, started: Date, done: Int, of total: Int
@@ -103,6 +115,10 @@ public final class AblationScheduler: Sendable {
     /// run is left as it is, an interrupted one resumed, exactly as `run` treats it; `threads` compute threads.
     public func runOne(_ index: Int, threads: Int, _ report: (Event) -> Void) -> AblationRun.Status {
         let r = runs[index]
+        if let why = Self.held(r) {
+            report(.failed(r, seconds: 0, why: why, done: 1, total: 1))
+            return .failed(why)
+        }
         switch Self.state(of: r, budget: budget) {
         case .finished:
             report(.skipped(count: 1))

@@ -49,4 +49,19 @@ public final class RunLock: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Who holds `dir` now ("pid 1234 on host since ..."), or nil when nobody does (no lock file, or one left by a
+    /// process that has ended). Probes without keeping the lock.
+    public static func holder(of dir: String) -> String? {
+        let fd = open(dir + "/" + fileName, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return nil }  // free (closing the descriptor releases it)
+        guard errno == EWOULDBLOCK else { return nil }
+        var buf = [UInt8](repeating: 0, count: 256)
+        let n = pread(fd, &buf, buf.count, 0)
+        let text = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
+        let holder = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return holder.isEmpty ? "another process" : holder
+    }
 }
