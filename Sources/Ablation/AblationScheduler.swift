@@ -39,7 +39,18 @@ public final class AblationScheduler: Sendable {
 
     /// Asks `run` to start nothing new and return once the running children exit (they stop at their own SIGINT,
     /// which the terminal sends them too, after saving a checkpoint). Safe from a signal handler's thread.
-    public func requestStop() { stop.store(true, ordering: .relaxed) }
+    /// With `forwarding`, also sends that signal to every running child: a signal only this process received (Slurm's
+    /// `--signal=B:USR1@SECONDS` goes to the batch script's process alone; SIGTERM from `kill`) makes the children
+    /// checkpoint and stop too. Ctrl-C reaches the children from the terminal already, and is not forwarded (a second
+    /// signal would make them quit without their checkpoint).
+    public func requestStop(forwarding signal: Int32? = nil) {
+        stop.store(true, ordering: .relaxed)
+        guard let signal else { return }
+        for pid in children.withLock({ Array($0) }) { kill(pid, signal) }
+    }
+
+    /// Process ids of the running children.
+    private let children = Mutex<Set<Int32>>([])
     public var stopRequested: Bool { stop.load(ordering: .relaxed) }
 
     /// Runs every pending run and returns each run's status, in plan order.
@@ -77,6 +88,7 @@ public final class AblationScheduler: Sendable {
             if stopRequested && running.isEmpty { break }
             Thread.sleep(forTimeInterval: 0.2)
             for (i, job) in running.enumerated().reversed() where !job.process.isRunning {
+                reaped(job.process)
                 running.remove(at: i)
                 done += 1
                 let (status, event) = Self.ended(job.run, job.process, started: job.started, done: done, of: runs.count)
@@ -105,8 +117,10 @@ public final class AblationScheduler: Sendable {
         let took = Date().timeIntervalSince(started)
         if code == 0 { return (.finished, .finished(r, seconds: took, done: done, total: total)) }
         let why = Self.lastLine(ofLog: RunDirectory(r.dir).trainLog) ?? "exit status \(code)"
+        // Stopped by a signal (Ctrl-C, SIGTERM, SIGUSR1: 128 + it) after saving its checkpoint.
+        let stopped = [128 + SIGINT, 128 + SIGTERM, 128 + SIGUSR1].contains(code)
         return (
-            code == 130 ? .failed("interrupted (resume with the same command)") : .failed(why),
+            stopped ? .failed("interrupted (resume with the same command)") : .failed(why),
             .failed(r, seconds: took, why: why, done: done, total: total)
         )
     }
@@ -132,6 +146,7 @@ public final class AblationScheduler: Sendable {
         do {
             let p = try launch(r, threads: threads)
             p.waitUntilExit()
+            reaped(p)
             let (status, event) = Self.ended(r, p, started: started, done: 1, of: 1)
             report(event)
             return status
@@ -200,8 +215,12 @@ public final class AblationScheduler: Sendable {
         p.standardError = log
         p.standardInput = FileHandle.nullDevice
         try p.run()
+        children.withLock { _ = $0.insert(p.processIdentifier) }
         return p
     }
+
+    /// Forgets an exited child.
+    private func reaped(_ p: Process) { children.withLock { _ = $0.remove(p.processIdentifier) } }
 
     static func lastLine(ofLog path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }

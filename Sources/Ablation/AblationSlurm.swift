@@ -52,12 +52,16 @@ public enum AblationSlurm {
             # Submit it with sbatch; options on sbatch's command line override these (--time, --partition,
             # --account). When tasks end, build the comparison from what finished (and list what did not) with:
             #   \(collect)
-            # A task that is cancelled or preempted resumes from its last checkpoint when run again.
+            # A task that is cancelled or preempted resumes from its last checkpoint when run again: --requeue puts a
+            # preempted task back in the queue, and 120 s before the time limit Slurm sends SIGUSR1 to this script's
+            # process (hdrpatch, by exec), which passes it to the training: it checkpoints and exits (status 138).
             #SBATCH --job-name=\(slurmSafe("hdrpatch-" + job.name))
             #SBATCH --array=\(array)
             #SBATCH --ntasks=1
             #SBATCH --cpus-per-task=\(job.cpusPerTask)
             #SBATCH --output=\(job.out)/slurm/%A_%a.out
+            #SBATCH --requeue
+            #SBATCH --signal=B:USR1@120
             set -euo pipefail
             export HDRPATCH_THREADS="${SLURM_CPUS_PER_TASK:-\(job.cpusPerTask)}"
             exec \(task) "$SLURM_ARRAY_TASK_ID"

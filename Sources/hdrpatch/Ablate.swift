@@ -101,7 +101,7 @@ struct Ablate: ParsableCommand {
                 + (plan.axes.isEmpty ? "" : "\(plan.points.count) sweep points x ")
                 + "\(seedCount) seed(s) = \(scheduler.runs.count) runs, "
                 + "\(scheduler.budget) steps each, \(jobs) at a time -> \(outDir)")
-        let handler = InterruptHandler { scheduler.requestStop() }
+        let handler = InterruptHandler { sig in scheduler.requestStop(forwarding: sig == SIGINT ? nil : sig) }
         /// "phase1 seed 0", with the task and sweep point when the plan has them.
         func name(_ r: AblationPlan.Run) -> String {
             let at = [r.task, r.point.settings.isEmpty ? nil : r.point.label].compactMap { $0 }
@@ -182,7 +182,7 @@ struct Ablate: ParsableCommand {
         let threads = Parallel.threads
         let r = scheduler.runs[index]
         say("task \(index) of \(scheduler.runs.count): \(r.dir)")
-        let handler = InterruptHandler { scheduler.requestStop() }
+        let handler = InterruptHandler { sig in scheduler.requestStop(forwarding: sig == SIGINT ? nil : sig) }
         let status = scheduler.runOne(index, threads: threads) { event in
             switch event {
             case .skipped: say("\(r.dir): already finished")

@@ -57,7 +57,7 @@ final class InterruptHandler: @unchecked Sendable {
     /// The first signal received, or 0.
     var signal: Int32 { lock.withLock { first } }
 
-    init(_ onFirst: @escaping @Sendable () -> Void) {
+    init(_ onFirst: @escaping @Sendable (_ signal: Int32) -> Void) {
         for sig in Self.signals {
             Glibc.signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -72,7 +72,7 @@ final class InterruptHandler: @unchecked Sendable {
                     let again = sig == SIGINT ? "Ctrl-C again" : "the signal again"
                     FileHandle.standardError.write(
                         Data("\n\(Self.name(sig)): saving a checkpoint after this step (\(again) to quit now)\n".utf8))
-                    onFirst()
+                    onFirst(sig)
                 } else {
                     exit(128 + sig)
                 }

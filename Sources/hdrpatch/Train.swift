@@ -160,7 +160,7 @@ struct Train: ParsableCommand {
             validate: validate, dataParallel: group.isDistributed ? parallel : nil)
         let display = ProgressDisplay(every: cfg.train.logEvery)
         if group.isRoot { trainer.progress = { display.update($0) } }
-        let interrupt = InterruptHandler { trainer.requestStop() }
+        let interrupt = InterruptHandler { _ in trainer.requestStop() }
         // Through FileHandle like the progress display, so the lines come out in order.
         let ranks =
             group.isDistributed

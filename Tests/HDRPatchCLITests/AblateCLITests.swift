@@ -1,5 +1,6 @@
 // `hdrpatch ablate`: runs every variant and seed as ordinary runs, skips finished ones, survives a failing one.
 import Foundation
+import RunFiles
 import TestSupport
 import Testing
 
@@ -179,6 +180,7 @@ struct AblateCLITests {
         #expect(text.hasPrefix("#!/bin/bash\n"))
         for line in [
             "#SBATCH --array=0-3%2", "#SBATCH --cpus-per-task=2", "#SBATCH --output=\(slurmOut)/slurm/%A_%a.out",
+            "#SBATCH --requeue", "#SBATCH --signal=B:USR1@120",
             "exec \(CLI.executable) ablate --config \(plan) --out \(slurmOut) --task-index \"$SLURM_ARRAY_TASK_ID\""
         ] {
             #expect(text.split(separator: "\n").contains { $0 == line }, "missing line: \(line)\n\(text)")
@@ -229,6 +231,38 @@ struct AblateCLITests {
     }
 
     /// Two variants x two seeds on `files(dir)`'s base config: 4 runs that all finish.
+    /// Slurm's early warning (`--signal=B:USR1@120`) reaches only the array task's own process, `hdrpatch ablate
+    /// --task-index`: it passes the signal to its training, which checkpoints and stops; the task run again resumes
+    /// and finishes the run.
+    @Test func aSignalToAnArrayTaskReachesItsTrainingAndTheTaskResumes() throws {
+        let dir = ScratchDir()
+        _ = try Self.files(dir)
+        let path = dir.file("long.yaml")
+        try Self.plan(dir, name: "long").replacingOccurrences(of: "steps: 8", with: "steps: 400")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let out = dir.file("out")
+        let run = out + "/legacy_mode_a/seed-0"
+        let p = try CLI.start(["ablate", "--config", path, "--out", out, "--task-index", "0"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline,
+            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
+                < 5
+        {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(p.processIdentifier, SIGUSR1)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 2)  // the task's run did not finish
+        let log = try String(contentsOfFile: run + "/train.log", encoding: .utf8)
+        #expect(log.contains("asked to stop (SIGUSR1): saving a checkpoint after this step"), "\(log)")
+        let step = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"].flatMap(
+            Int.init)
+        #expect(step != nil && step! > 0 && step! < 400, "\(String(describing: step))")
+        let again = try CLI.run(["ablate", "--config", path, "--out", out, "--task-index", "0"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("resuming from step \(step!) of 400"), "\(again.stdout)")
+    }
+
     static func twoVariants(_ dir: ScratchDir) throws -> String {
         let path = dir.file("two.yaml")
         try plan(dir, name: "two").write(toFile: path, atomically: true, encoding: .utf8)
