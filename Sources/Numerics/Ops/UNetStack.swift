@@ -44,6 +44,10 @@ public final class UNetStack: @unchecked Sendable {
     }
 
     let layers: [Layer]
+    /// Floats of each layer's weights, and their sum (for the copy `packForward` keeps: computed once, so a step
+    /// allocates nothing).
+    private let weightCounts: [Int]
+    private let weightTotal: Int
     private var shape: (n: Int, h: Int, w: Int)?
     private var geo: [DirectGeometry] = []
     private var threadsUsed = 1
@@ -93,6 +97,8 @@ public final class UNetStack: @unchecked Sendable {
         }
         list.append(Layer(kind: .pointwise, cin: w[0], cout: outputChannels, level: 0))
         layers = list
+        weightCounts = list.map { $0.cout * $0.cin * ($0.kind == .pointwise ? 1 : 9) }
+        weightTotal = weightCounts.reduce(0, +)
         a1 = (0...levels).map { _ in Workspace() }
         cat = (0..<levels).map { _ in Workspace() }
         d1 = (0..<levels).map { _ in Workspace() }
@@ -298,8 +304,8 @@ public final class UNetStack: @unchecked Sendable {
     /// the Winograd transform of a w16 l3 U-Net's weights took 14% of a 256 x 256 forward). The comparison and copy
     /// cost about 1/100 of the transform.
     private func packForward(_ weights: [UnsafePointer<Float>]) {
-        let counts = layers.map { $0.cout * $0.cin * ($0.kind == .pointwise ? 1 : 9) }
-        let total = counts.reduce(0, +)
+        let counts = weightCounts
+        let total = weightTotal
         let copy = packedFrom.reserve(total)
         if packedValid {
             var same = true
