@@ -44,6 +44,14 @@ public struct PairSources: Sendable, Equatable {
             }
             var pairs: [Pair]
         }
+        // Pairs made on the fly (`data.train: {sources, recipe}`): every patch's file is its source image already.
+        if let text = configText,
+            let root = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            let data = root["data"] as? [String: Any], let online = data["train"] as? [String: Any],
+            let dir = online["sources"] as? String
+        {
+            return (PairSources(byFile: [:], manifest: "\(dir): pairs made on the fly, each file its own source"), nil)
+        }
         guard let text = configText, let config = try? JSONDecoder().decode(Config.self, from: Data(text.utf8)),
             let train = config.data?.train
         else { return (nil, "the run's config names no training set") }

@@ -29,14 +29,8 @@ public final class RunLock: @unchecked Sendable {
         guard fd >= 0 else { throw RunLogError(path: path, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let why = errno
-            var buf = [UInt8](repeating: 0, count: 256)
-            let n = pread(fd, &buf, buf.count, 0)
-            close(fd)
-            if why == EWOULDBLOCK {
-                let text = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
-                let holder = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                throw Held(dir: dir, holder: holder.isEmpty ? "another process" : holder)
-            }
+            defer { close(fd) }
+            if why == EWOULDBLOCK { throw Held(dir: dir, holder: Self.holderLine(fd)) }
             throw RunLogError(path: path, reason: String(cString: strerror(why)))
         }
         self.fd = fd
@@ -58,6 +52,11 @@ public final class RunLock: @unchecked Sendable {
         defer { close(fd) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return nil }  // free (closing the descriptor releases it)
         guard errno == EWOULDBLOCK else { return nil }
+        return holderLine(fd)
+    }
+
+    /// The holder's line from an open lock file ("another process" when it has written none yet).
+    private static func holderLine(_ fd: Int32) -> String {
         var buf = [UInt8](repeating: 0, count: 256)
         let n = pread(fd, &buf, buf.count, 0)
         let text = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""

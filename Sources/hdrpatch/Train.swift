@@ -169,7 +169,10 @@ struct Train: ParsableCommand {
         if group.isRoot {
             FileHandle.standardOutput.write(
                 Data(
-                    ("run \(dir): \(cfg.name), \(trainSet.pairs.count) train pairs, "
+                    ("run \(dir): \(cfg.name), "
+                        + (trainSet.online.map {
+                            "train pairs made on the fly from \(trainSet.pairs.count) sources with \($0.recipeName), "
+                        } ?? "\(trainSet.pairs.count) train pairs, ")
                         + "\(valSet.pairs.count) val images, \(cfg.train.steps) steps" + ranks
                         + (resumeStep.map { ", resuming at step \($0)" } ?? "") + initLine
                         + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "") + "\n")
