@@ -13,10 +13,10 @@ public struct CRFQuantizeStep: DegradationStep {
     public var curve: CameraResponse { didSet { tables = Tables(curve: curve, bits: bits) } }
     /// In [1, 16].
     public var bits: Int { didSet { tables = Tables(curve: curve, bits: bits) } }
-    /// Every code's decoded value, so that a value costs one `pow` (the encode) instead of two: the two were 22% of
-    /// making a training pair on the fly. Measured (one loader worker, online.yaml, 64x64 patches, this 2-core
-    /// AVX-512 machine, alternating with the two-pow code): about 710 -> 880 patches/s. Bit for bit the formula's result:
-    /// the table holds the formula's values.
+    /// Every code's decoded value, so that a value costs one `pow` (the encode) instead of two: the two were 22%
+    /// of making a training pair on the fly. Measured (one loader worker, online.yaml, 64x64 patches, this 2-core
+    /// AVX-512 machine, alternating with the two-pow code): about 710 -> 880 patches/s. Bit for bit the formula's
+    /// result: the table holds the formula's values.
     private var tables: Tables
 
     struct Tables: Sendable {
