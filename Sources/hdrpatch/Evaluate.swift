@@ -101,9 +101,11 @@ struct Evaluate: ParsableCommand {
             row("log_l1", f(model.logL1), f(identity.logL1)),
             row("psnr_mu in clip (dB)", opt(model.psnrMuClip), opt(identity.psnrMuClip)),
             row("pu21_psnr in clip (dB)", opt(model.pu21PsnrClip), opt(identity.pu21PsnrClip)),
+            // The in-clip pixels are the input's (dilated): the same for model and identity.
             row(
-                "in clip", String(format: "%.2f%% of pixels, %d image(s)", 100 * model.clipFraction, model.clipSamples),
-                "")
+                "in clip (% of pixels)", String(format: "%.2f", 100 * model.clipFraction),
+                String(format: "%.2f", 100 * identity.clipFraction)),
+            row("images with clipping", "\(model.clipSamples)", "\(identity.clipSamples)")
         ]
         for name in model.terms.keys.sorted() {
             lines.append(row("loss: \(name)", f(model.terms[name]!), f(identity.terms[name] ?? .nan)))
