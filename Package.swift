@@ -12,11 +12,10 @@ let package = Package(
     name: "hdrpatch",
     products: [
         .executable(name: "hdrpatch", targets: ["hdrpatch"]),
-        .library(name: "EXRIO", targets: ["EXRIO"]),
-        .library(name: "Data", targets: ["Data"]),
-        .library(name: "Model", targets: ["Model"]),
-        .library(name: "Losses", targets: ["Losses"]),
-        .library(name: "Training", targets: ["Training"])
+        // The one library with an API for other packages: reading and writing EXR (HDRImage, ImageReader, EXRWriter).
+        // Every other target declares what it shares with `package`, not `public`: the engine, configs, run files
+        // and reports are this package's own, free to change with it.
+        .library(name: "EXRIO", targets: ["EXRIO"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

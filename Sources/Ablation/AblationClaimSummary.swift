@@ -3,8 +3,8 @@
 // comparison answers it across the points where it is measurable.
 
 /// A claim of the ablation file over every group of the comparison, in group order.
-public struct ClaimAcrossPoints: Sendable {
-    public enum Verdict: Sendable, Equatable {
+package struct ClaimAcrossPoints: Sendable {
+    package enum Verdict: Sendable, Equatable {
         /// Every measurable point gave this verdict.
         case agreed(Claim.Verdict)
         /// Measurable points disagree: the per-point verdicts say where it holds.
@@ -12,7 +12,7 @@ public struct ClaimAcrossPoints: Sendable {
         /// No point allows the comparison; the summary says why at each.
         case notMeasured
 
-        public var rawValue: String {
+        package var rawValue: String {
             switch self {
             case .agreed(let v): v.rawValue
             case .dependsOnThePoint: "depends on the point"
@@ -21,15 +21,15 @@ public struct ClaimAcrossPoints: Sendable {
         }
     }
 
-    public var spec: ClaimSpec
-    public var name: String { spec.name }
+    package var spec: ClaimSpec
+    package var name: String { spec.name }
     /// The claim at each group: the group's title ("" for a plan without tasks and axes) and its check there.
-    public var points: [(title: String, claim: Claim)]
+    package var points: [(title: String, claim: Claim)]
     /// Points where it could be measured.
-    public var measurable: [(title: String, claim: Claim)] { points.filter { $0.claim.verdict != .notMeasurable } }
+    package var measurable: [(title: String, claim: Claim)] { points.filter { $0.claim.verdict != .notMeasurable } }
     /// The one verdict over the measurable points: theirs when they all agree, else "depends on the point";
     /// "not measured" when there is none.
-    public var verdict: Verdict {
+    package var verdict: Verdict {
         let verdicts = measurable.map(\.claim.verdict)
         guard let first = verdicts.first else { return .notMeasured }
         guard verdicts.allSatisfy({ $0 == first }) else { return .dependsOnThePoint }

@@ -17,9 +17,9 @@ import Reports
 ///     range: [0.80, 0.95]              # the claimed effect, or instead:
 ///   # direction: positive              # the effect is > 0 ("may help"): verdicts helps / hurts / inconclusive
 /// ```
-public struct ClaimSpec: Sendable, Equatable {
+package struct ClaimSpec: Sendable, Equatable {
     /// A per-run number of the ablation table (`AblationRunNumbers`).
-    public enum Measure: String, Sendable, CaseIterable {
+    package enum Measure: String, Sendable, CaseIterable {
         case incidentsPer1000 = "incidents_per_1000"
         case pixelsPer1000 = "overflow_pixels_per_1000"
         case valLogL1 = "val_log_l1"
@@ -29,7 +29,7 @@ public struct ClaimSpec: Sendable, Equatable {
         case valPu21Psnr = "val_pu21_psnr"
 
         /// How the measure reads in a sentence.
-        public var label: String {
+        package var label: String {
             switch self {
             case .incidentsPer1000: "overflow incidents per 1000 patches (training monitor)"
             case .pixelsPer1000: "overflow pixels per 1000 patches (training monitor)"
@@ -60,7 +60,7 @@ public struct ClaimSpec: Sendable, Equatable {
         var isValidation: Bool { self != .incidentsPer1000 && self != .pixelsPer1000 }
     }
 
-    public enum Effect: String, Sendable, CaseIterable {
+    package enum Effect: String, Sendable, CaseIterable {
         /// 1 - treated / baseline: a fraction, positive when the treated variant is lower.
         case reduction
         /// treated - baseline, in the measure's unit.
@@ -81,22 +81,22 @@ public struct ClaimSpec: Sendable, Equatable {
         }
     }
 
-    public enum Claimed: Sendable, Equatable {
+    package enum Claimed: Sendable, Equatable {
         /// The effect lies in this range: supported / not supported / inconclusive.
         case range(ClosedRange<Double>)
         /// The effect is > 0: helps / hurts / inconclusive.
         case positive
     }
 
-    public var name: String
-    public var statement: String
-    public var treated: String
-    public var baseline: String
-    public var measure: Measure
-    public var effect: Effect
-    public var claimed: Claimed
+    package var name: String
+    package var statement: String
+    package var treated: String
+    package var baseline: String
+    package var measure: Measure
+    package var effect: Effect
+    package var claimed: Claimed
 
-    public init(
+    package init(
         name: String, statement: String? = nil, treated: String, baseline: String, measure: Measure,
         effect: Effect, claimed: Claimed
     ) {
@@ -165,8 +165,8 @@ public struct ClaimSpec: Sendable, Equatable {
 }
 
 /// A claim checked against the table.
-public struct Claim: Sendable {
-    public enum Verdict: String, Sendable, Equatable, CaseIterable {
+package struct Claim: Sendable {
+    package enum Verdict: String, Sendable, Equatable, CaseIterable {
         case supported = "supported"
         /// The effect is larger than the claimed range's top: the direction holds, the claimed size does not.
         case aboveRange = "above the claimed range"
@@ -180,20 +180,20 @@ public struct Claim: Sendable {
         case notMeasurable = "not measurable"
     }
 
-    public var spec: ClaimSpec
-    public var name: String { spec.name }
+    package var spec: ClaimSpec
+    package var name: String { spec.name }
     /// What is claimed, and on which measure it is checked.
-    public var statement: String
+    package var statement: String
     /// The effect over seeds; nil when it could not be measured.
-    public var measured: SeedStats?
+    package var measured: SeedStats?
     /// Each seed's effect, in seed order (paired) or the treated variant's seed order (unpaired).
-    public var perSeed: [Double]
-    public var verdict: Verdict
+    package var perSeed: [Double]
+    package var verdict: Verdict
     /// Why the verdict is what it is: paired or not, missing runs, weak evidence.
-    public var note: String
+    package var note: String
 
     /// Checks `spec` against the table's rows (by variant name).
-    public init(_ spec: ClaimSpec, table: [VariantSummary]) {
+    package init(_ spec: ClaimSpec, table: [VariantSummary]) {
         self.spec = spec
         statement =
             spec.statement + " Effect: " + spec.effect.formula(spec.measure, spec.treated, spec.baseline) + "."

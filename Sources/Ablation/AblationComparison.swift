@@ -6,23 +6,23 @@ import Reports
 import RunFiles
 
 /// One (variant, seed) run as the orchestrator left it.
-public struct AblationRun: Sendable {
-    public enum Status: Sendable, Equatable {
+package struct AblationRun: Sendable {
+    package enum Status: Sendable, Equatable {
         case finished
         case failed(String)
         /// Never started, or its directory is gone.
         case missing
     }
 
-    public var variant: String
-    public var seed: Int
-    public var dir: String
-    public var status: Status
+    package var variant: String
+    package var seed: Int
+    package var dir: String
+    package var status: Status
     /// The task (nil without `tasks:`) and sweep point (empty without `axes:`) the run belongs to.
-    public var task: String?
-    public var point: AblationPlan.Point
+    package var task: String?
+    package var point: AblationPlan.Point
 
-    public init(
+    package init(
         variant: String, seed: Int, dir: String, status: Status, task: String? = nil,
         point: AblationPlan.Point = AblationPlan.Point(settings: [])
     ) {
@@ -36,36 +36,36 @@ public struct AblationRun: Sendable {
 }
 
 /// The variants at one sweep point of one task: their table and the claims checked on it.
-public struct AblationGroup: Sendable {
-    public var task: String?
-    public var point: AblationPlan.Point
+package struct AblationGroup: Sendable {
+    package var task: String?
+    package var point: AblationPlan.Point
     /// One row per variant, in variant order.
-    public var table: [VariantSummary]
-    public var claims: [Claim]
+    package var table: [VariantSummary]
+    package var claims: [Claim]
 
     /// "task hdr_warp, optim.lr=0.02"; "" for the one group of a plan without tasks and axes.
-    public var title: String {
+    package var title: String {
         [task.map { "task \($0)" }, point.settings.isEmpty ? nil : point.label].compactMap { $0 }.joined(
             separator: ", ")
     }
 }
 
-public struct AblationComparison {
+package struct AblationComparison {
     /// Every run given, sorted by task, variant order, point, then seed (the "Runs" section).
-    public var runs: [AblationRun]
+    package var runs: [AblationRun]
     /// One group per (task, point), tasks in first-seen order, points in plan order; a plan without tasks and
     /// axes has exactly one.
-    public var groups: [AblationGroup]
+    package var groups: [AblationGroup]
     /// The first group's table and claims: the whole comparison for a plan without tasks and axes.
-    public var table: [VariantSummary] { groups.first?.table ?? [] }
-    public var claims: [Claim] { groups.first?.claims ?? [] }
+    package var table: [VariantSummary] { groups.first?.table ?? [] }
+    package var claims: [Claim] { groups.first?.claims ?? [] }
     /// Each claim of the file over every group, in the file's order.
-    public var claimsAcrossPoints: [ClaimAcrossPoints] {
+    package var claimsAcrossPoints: [ClaimAcrossPoints] {
         guard let first = groups.first else { return [] }
         return first.claims.indices.map { ClaimAcrossPoints(index: $0, groups: groups) }
     }
     /// The tasks of the groups, in their order (nil for a plan without tasks).
-    public var tasks: [String?] {
+    package var tasks: [String?] {
         var out: [String?] = []
         for g in groups where !out.contains(g.task) { out.append(g.task) }
         return out
@@ -74,7 +74,7 @@ public struct AblationComparison {
     /// Reads the logs of the finished runs; a finished run whose logs cannot be read is an error, not a gap.
     /// `claims` (the ablation file's) are checked against each group's table, in order. Variants of
     /// `variantOrder` come first, variants only the runs name follow, sorted by name.
-    public init(runs: [AblationRun], variantOrder: [String], claims: [ClaimSpec]) throws {
+    package init(runs: [AblationRun], variantOrder: [String], claims: [ClaimSpec]) throws {
         var order = variantOrder
         for v in Set(runs.map(\.variant)).subtracting(variantOrder).sorted() { order.append(v) }
         let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -129,7 +129,7 @@ public struct AblationComparison {
     }
 
     /// Writes the three files into `dir` (created if needed), each atomically; returns their paths.
-    public func write(to dir: String) throws -> (markdown: String, html: String, csv: String) {
+    package func write(to dir: String) throws -> (markdown: String, html: String, csv: String) {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let base = dir.hasSuffix("/") ? dir : dir + "/"
         let paths = (markdown: base + "comparison.md", html: base + "comparison.html", csv: base + "comparison.csv")
@@ -139,7 +139,7 @@ public struct AblationComparison {
         return paths
     }
 
-    public func markdown() -> String { AblationText.markdown(self) }
-    public func html() -> String { AblationHTML.render(self) }
-    public func csv() -> String { AblationText.csv(self) }
+    package func markdown() -> String { AblationText.markdown(self) }
+    package func html() -> String { AblationHTML.render(self) }
+    package func csv() -> String { AblationText.csv(self) }
 }

@@ -21,82 +21,82 @@ import Config
 ///   - {name: "clamp helps", treated: clamp4, baseline: phase1, measure: val_log_l1, effect: reduction,
 ///      direction: positive}
 /// ```
-public struct AblationPlan: Sendable, Equatable {
-    public struct Variant: Sendable, Equatable {
-        public var name: String
-        public var config: String
-        public var overrides: [String]
+package struct AblationPlan: Sendable, Equatable {
+    package struct Variant: Sendable, Equatable {
+        package var name: String
+        package var config: String
+        package var overrides: [String]
     }
 
     /// A data set the variants are trained on: its name and the overrides that select it.
-    public struct Task: Sendable, Equatable {
-        public var name: String
-        public var overrides: [String]
+    package struct Task: Sendable, Equatable {
+        package var name: String
+        package var overrides: [String]
     }
 
     /// A swept config key and its values, as written (`--set key=value` parses each again).
-    public struct Axis: Sendable, Equatable {
-        public var key: String
-        public var values: [String]
+    package struct Axis: Sendable, Equatable {
+        package var key: String
+        package var values: [String]
     }
 
     /// One combination of axis values, one value per axis in axis order; empty without axes.
-    public struct Point: Sendable, Equatable, Hashable, Comparable {
-        public var settings: [Setting]
-        public struct Setting: Sendable, Equatable, Hashable {
-            public var key: String
-            public var value: String
-            public init(key: String, value: String) {
+    package struct Point: Sendable, Equatable, Hashable, Comparable {
+        package var settings: [Setting]
+        package struct Setting: Sendable, Equatable, Hashable {
+            package var key: String
+            package var value: String
+            package init(key: String, value: String) {
                 self.key = key
                 self.value = value
             }
         }
         /// `optim.lr=0.02,train.zero_init_output=false`; "" without axes. Also the run directory's name.
-        public var label: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
-        public var overrides: [String] { settings.map { "\($0.key)=\($0.value)" } }
+        package var label: String { settings.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
+        package var overrides: [String] { settings.map { "\($0.key)=\($0.value)" } }
         /// Plan order is kept by `index`; comparing labels only breaks ties.
-        public var index: Int = 0
-        public init(settings: [Setting], index: Int = 0) {
+        package var index: Int = 0
+        package init(settings: [Setting], index: Int = 0) {
             self.settings = settings
             self.index = index
         }
-        public static func < (a: Point, b: Point) -> Bool { (a.index, a.label) < (b.index, b.label) }
-        public static func == (a: Point, b: Point) -> Bool { a.settings == b.settings }
-        public func hash(into h: inout Hasher) { h.combine(settings) }
+        package static func < (a: Point, b: Point) -> Bool { (a.index, a.label) < (b.index, b.label) }
+        package static func == (a: Point, b: Point) -> Bool { a.settings == b.settings }
+        package func hash(into h: inout Hasher) { h.combine(settings) }
     }
 
     /// One training run: a variant at a sweep point on a task with a seed, in
     /// `<out>[/<task>]/<variant>[/<point>]/seed-<seed>` (the task level only with `tasks:`, the point level only
     /// with `axes:`).
-    public struct Run: Sendable, Equatable {
-        public var variant: String
-        public var seed: Int
-        public var dir: String
-        public var config: String
+    package struct Run: Sendable, Equatable {
+        package var variant: String
+        package var seed: Int
+        package var dir: String
+        package var config: String
         /// `--set` overrides, in order: the file's common ones, the task's, the variant's, the point's, then
         /// seed and step budget.
-        public var overrides: [String]
+        package var overrides: [String]
         /// nil without `tasks:`.
-        public var task: String? = nil
-        public var point = Point(settings: [])
+        package var task: String? = nil
+        package var point = Point(settings: [])
     }
 
-    public var name: String
-    public var variants: [Variant]
-    public var seeds: [Int]
-    public var steps: Int
-    public var quickSteps: Int
+    package var name: String
+    package var variants: [Variant]
+    package var seeds: [Int]
+    package var steps: Int
+    package var quickSteps: Int
     /// Overrides applied to every variant, before its own.
-    public var commonOverrides: [String]
+    package var commonOverrides: [String]
     /// What the comparison checks, in file order.
-    public var claims: [ClaimSpec]
+    package var claims: [ClaimSpec]
     /// Data sets, in file order; empty: the variants' own data.
-    public var tasks: [Task]
+    package var tasks: [Task]
     /// Swept keys, in file order; empty: one point.
-    public var axes: [Axis]
+    package var axes: [Axis]
 
     /// Every combination of axis values, the first axis varying slowest; one empty point without axes.
-    public var points: [Point] {
+    package var points: [Point] {
         var out = [Point(settings: [])]
         for axis in axes {
             out = out.flatMap { p in
@@ -110,7 +110,7 @@ public struct AblationPlan: Sendable, Equatable {
         }
     }
 
-    public init(config c: ConfigMapping) throws {
+    package init(config c: ConfigMapping) throws {
         name = try c.required("name")
         let base: String? = try c.optional("base")
         seeds = try c.values("seeds", Int.self)
@@ -172,7 +172,7 @@ public struct AblationPlan: Sendable, Equatable {
             known: ["name", "base", "seeds", "steps", "quick_steps", "set", "variants", "tasks", "axes", "claims"])
     }
 
-    public static func load(path: String) throws -> AblationPlan {
+    package static func load(path: String) throws -> AblationPlan {
         try AblationPlan(config: StrictYAML.load(path: path))
     }
 
@@ -180,7 +180,7 @@ public struct AblationPlan: Sendable, Equatable {
     /// - Parameter quick: shrinks the budget to `quick_steps`, validating once at the end and warming up for
     ///   a tenth of the steps, so the demo ends in minutes.
     /// - Parameter seedCount: use only the first `seedCount` seeds (`--seeds K`).
-    public func runs(out: String, quick: Bool, seedCount: Int? = nil) -> [Run] {
+    package func runs(out: String, quick: Bool, seedCount: Int? = nil) -> [Run] {
         let budget = quick ? quickSteps : steps
         var budgetOverrides = ["train.steps=\(budget)"]
         if quick {

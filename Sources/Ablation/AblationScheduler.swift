@@ -4,9 +4,9 @@ import Foundation
 import RunFiles
 import Synchronization
 
-public final class AblationScheduler: Sendable {
+package final class AblationScheduler: Sendable {
     /// What happened, for the caller to print.
-    public enum Event: Sendable {
+    package enum Event: Sendable {
         /// Runs whose latest checkpoint already holds the full step budget.
         case skipped(count: Int)
         case resuming(AblationPlan.Run, fromStep: Int)
@@ -16,21 +16,21 @@ public final class AblationScheduler: Sendable {
     }
 
     /// Where a run stands, from its latest checkpoint's step.
-    public enum RunState: Equatable, Sendable {
+    package enum RunState: Equatable, Sendable {
         case finished
         case resumable(step: Int)
         case fresh
     }
 
-    public let runs: [AblationPlan.Run]
-    public let budget: Int
-    public let jobs: Int
+    package let runs: [AblationPlan.Run]
+    package let budget: Int
+    package let jobs: Int
     /// The `hdrpatch` binary the runs are started with.
-    public let executable: String
+    package let executable: String
     private let stop = Atomic<Bool>(false)
 
     /// - Parameters: as `AblationPlan.runs(out:quick:seedCount:)`; `jobs` runs at a time share the cores.
-    public init(plan: AblationPlan, out: String, quick: Bool, seedCount: Int?, jobs: Int, executable: String) {
+    package init(plan: AblationPlan, out: String, quick: Bool, seedCount: Int?, jobs: Int, executable: String) {
         runs = plan.runs(out: out, quick: quick, seedCount: seedCount)
         budget = quick ? plan.quickSteps : plan.steps
         self.jobs = max(1, jobs)
@@ -43,7 +43,7 @@ public final class AblationScheduler: Sendable {
     /// `--signal=B:USR1@SECONDS` goes to the batch script's process alone; SIGTERM from `kill`) makes the children
     /// checkpoint and stop too. Ctrl-C reaches the children from the terminal already, and is not forwarded (a second
     /// signal would make them quit without their checkpoint).
-    public func requestStop(forwarding signal: Int32? = nil) {
+    package func requestStop(forwarding signal: Int32? = nil) {
         stop.store(true, ordering: .relaxed)
         guard let signal else { return }
         for pid in children.withLock({ Array($0) }) { kill(pid, signal) }
@@ -51,10 +51,10 @@ public final class AblationScheduler: Sendable {
 
     /// Process ids of the running children.
     private let children = Mutex<Set<Int32>>([])
-    public var stopRequested: Bool { stop.load(ordering: .relaxed) }
+    package var stopRequested: Bool { stop.load(ordering: .relaxed) }
 
     /// Runs every pending run and returns each run's status, in plan order.
-    public func run(_ report: (Event) -> Void) -> [AblationRun] {
+    package func run(_ report: (Event) -> Void) -> [AblationRun] {
         // Share the cores between the jobs rather than oversubscribe them.
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
         var statuses: [String: AblationRun.Status] = [:]
@@ -127,7 +127,7 @@ public final class AblationScheduler: Sendable {
 
     /// Runs `runs[index]` alone and waits for it: one task of a Slurm job array (`ablate --task-index`). A finished
     /// run is left as it is, an interrupted one resumed, exactly as `run` treats it; `threads` compute threads.
-    public func runOne(_ index: Int, threads: Int, _ report: (Event) -> Void) -> AblationRun.Status {
+    package func runOne(_ index: Int, threads: Int, _ report: (Event) -> Void) -> AblationRun.Status {
         let r = runs[index]
         if let why = Self.held(r) {
             report(.failed(r, seconds: 0, why: why, done: 1, total: 1))
@@ -158,7 +158,7 @@ public final class AblationScheduler: Sendable {
 
     /// Every run's status from what is on disk, starting nothing (`ablate --collect`): finished runs, and the
     /// others as missing with where each stands (nil: never started).
-    public func collect() -> (runs: [AblationRun], unfinished: [(AblationPlan.Run, step: Int?)]) {
+    package func collect() -> (runs: [AblationRun], unfinished: [(AblationPlan.Run, step: Int?)]) {
         var unfinished: [(AblationPlan.Run, step: Int?)] = []
         let statuses = runs.map { r -> AblationRun in
             let state = Self.state(of: r, budget: budget)
@@ -176,7 +176,7 @@ public final class AblationScheduler: Sendable {
 
     /// Finished when the latest checkpoint has the full step budget, or when the run stopped at its divergence
     /// (monitor.on_divergence: stop: a "diverged" record with `stopped`); resumable when a checkpoint exists.
-    public static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
+    package static func state(of r: AblationPlan.Run, budget: Int) -> RunState {
         let run = RunDirectory(r.dir)
         if let metrics = try? RunLogReader.metrics(path: run.metrics),
             metrics.contains(where: { $0.kind == "diverged" && $0.stopped == true })

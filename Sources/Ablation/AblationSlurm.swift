@@ -2,24 +2,24 @@
 // on a shared file system, then `ablate --collect` for the comparison. Slurm schedules; nothing here does.
 import Foundation
 
-public enum AblationSlurm {
+package enum AblationSlurm {
     /// What the sbatch script runs: the same ablation as the command that wrote it.
-    public struct Job: Sendable, Equatable {
+    package struct Job: Sendable, Equatable {
         /// Absolute paths: a batch job starts in its own working directory on another node.
-        public var executable: String
-        public var config: String
-        public var out: String
-        public var quick: Bool
-        public var seeds: Int?
+        package var executable: String
+        package var config: String
+        package var out: String
+        package var quick: Bool
+        package var seeds: Int?
         /// Runs in the array (task indices 0 ..< runs).
-        public var runs: Int
+        package var runs: Int
         /// At most this many tasks at once (`%K`); nil for Slurm's own limit.
-        public var maxParallel: Int?
+        package var maxParallel: Int?
         /// `--cpus-per-task`: the threads each run trains with.
-        public var cpusPerTask: Int
-        public var name: String
+        package var cpusPerTask: Int
+        package var name: String
 
-        public init(
+        package init(
             executable: String, config: String, out: String, quick: Bool, seeds: Int?, runs: Int, maxParallel: Int?,
             cpusPerTask: Int, name: String
         ) {
@@ -35,14 +35,14 @@ public enum AblationSlurm {
         }
 
         /// The ablate arguments that pick the same runs (for the tasks and for --collect).
-        public var selection: [String] {
+        package var selection: [String] {
             ["--config", config, "--out", out] + (quick ? ["--quick"] : []) + (seeds.map { ["--seeds", "\($0)"] } ?? [])
         }
     }
 
     /// The sbatch script: `#SBATCH --array=0-(R-1)[%K]`, the task's output under `<out>/slurm/`, the run's own
     /// log in its run directory as with `--jobs`.
-    public static func script(_ job: Job) -> String {
+    package static func script(_ job: Job) -> String {
         let array = "0-\(job.runs - 1)" + (job.maxParallel.map { "%\($0)" } ?? "")
         let task = ([job.executable, "ablate"] + job.selection + ["--task-index"]).map(quote).joined(separator: " ")
         let collect = ([job.executable, "ablate"] + job.selection + ["--collect"]).map(quote).joined(separator: " ")
@@ -70,7 +70,7 @@ public enum AblationSlurm {
     }
 
     /// Single-quoted for bash unless it is plainly safe.
-    public static func quote(_ s: String) -> String {
+    package static func quote(_ s: String) -> String {
         let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:+,")
         if !s.isEmpty && s.unicodeScalars.allSatisfy(safe.contains) { return s }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"

@@ -5,19 +5,19 @@ import Reports
 import RunFiles
 
 /// Mean and sample standard deviation (n - 1) over seeds; `std` is nil for fewer than two values ("n/a").
-public struct SeedStats: Sendable, Equatable {
-    public var mean: Double
-    public var std: Double?
-    public var n: Int
+package struct SeedStats: Sendable, Equatable {
+    package var mean: Double
+    package var std: Double?
+    package var n: Int
 
-    public init(mean: Double, std: Double?, n: Int) {
+    package init(mean: Double, std: Double?, n: Int) {
         self.mean = mean
         self.std = std
         self.n = n
     }
 
     /// nil for no values: an empty variant has no mean, not a mean of 0.
-    public init?(_ values: [Double]) {
+    package init?(_ values: [Double]) {
         guard !values.isEmpty else { return nil }
         n = values.count
         // Sum in array order so the same runs always give the same bits.
@@ -35,35 +35,35 @@ public struct SeedStats: Sendable, Equatable {
 /// - wall time: the last train record's wall_seconds; steps/s = that record's step / its wall time;
 /// - diverged: the run's "diverged" record (non-finite loss, or validation PSNR-mu below the identity's by more
 ///   than monitor.divergence_margin_db); the first incident step from monitor.jsonl.
-public struct AblationRunNumbers: Sendable {
-    public var seed: Int
-    public var finalModel: EvalMetrics?
-    public var finalIdentity: EvalMetrics?
-    public var patches: Int
-    public var overflowPixels: Int
-    public var overflowIncidents: Int
-    public var clampHitRate: Double?
-    public var saturationRate: Double?
-    public var learnableScale: Double?
-    public var wallSeconds: Double?
-    public var steps: Int?
+package struct AblationRunNumbers: Sendable {
+    package var seed: Int
+    package var finalModel: EvalMetrics?
+    package var finalIdentity: EvalMetrics?
+    package var patches: Int
+    package var overflowPixels: Int
+    package var overflowIncidents: Int
+    package var clampHitRate: Double?
+    package var saturationRate: Double?
+    package var learnableScale: Double?
+    package var wallSeconds: Double?
+    package var steps: Int?
     /// (step, value) curves for the charts.
-    public var valPsnrMu: [ChartPoint]
-    public var trainLoss: [ChartPoint]
-    public var incidentsByStep: [(step: Int, incidents: Int)]
+    package var valPsnrMu: [ChartPoint]
+    package var trainLoss: [ChartPoint]
+    package var incidentsByStep: [(step: Int, incidents: Int)]
     /// The step the run diverged at and why (its "diverged" record), nil when it did not.
-    public var diverged: (step: Int, reason: String)?
+    package var diverged: (step: Int, reason: String)?
     /// The first step with an overflow incident, nil when there was none.
-    public var firstIncidentStep: Int?
+    package var firstIncidentStep: Int?
 
-    public var pixelsPer1000: Double? { patches > 0 ? 1000 * Double(overflowPixels) / Double(patches) : nil }
-    public var incidentsPer1000: Double? { patches > 0 ? 1000 * Double(overflowIncidents) / Double(patches) : nil }
-    public var stepsPerSecond: Double? {
+    package var pixelsPer1000: Double? { patches > 0 ? 1000 * Double(overflowPixels) / Double(patches) : nil }
+    package var incidentsPer1000: Double? { patches > 0 ? 1000 * Double(overflowIncidents) / Double(patches) : nil }
+    package var stepsPerSecond: Double? {
         guard let w = wallSeconds, let s = steps, w > 0 else { return nil }
         return Double(s) / w
     }
 
-    public init(seed: Int, logs: RunLogContents) {
+    package init(seed: Int, logs: RunLogContents) {
         self.seed = seed
         let val = logs.metrics.last { $0.kind == "val" }
         finalModel = val?.model
@@ -92,60 +92,60 @@ public struct AblationRunNumbers: Sendable {
 }
 
 /// One row of the comparison: a variant's numbers over its finished seeds. A field is nil when no finished run has it.
-public struct VariantSummary: Sendable {
-    public var variant: String
+package struct VariantSummary: Sendable {
+    package var variant: String
     /// Finished runs, in seed order.
-    public var runs: [AblationRunNumbers]
-    public var failed: [(seed: Int, error: String)]
-    public var missingSeeds: [Int]
+    package var runs: [AblationRunNumbers]
+    package var failed: [(seed: Int, error: String)]
+    package var missingSeeds: [Int]
 
-    public var seeds: [Int] { runs.map(\.seed) }
+    package var seeds: [Int] { runs.map(\.seed) }
     /// Finished runs that diverged, in seed order.
-    public var divergedRuns: [AblationRunNumbers] { runs.filter { $0.diverged != nil } }
+    package var divergedRuns: [AblationRunNumbers] { runs.filter { $0.diverged != nil } }
     /// At least this share of tanh outputs saturated over the last 10% of steps (mean over seeds): the residual is
     /// switched off (a learnable scale driven to 0, or every output pinned at the cap). Not a divergence, since the
     /// output is then the input, yet no training either.
-    public static let saturatedShare = 0.9
-    public var saturated: Bool { (saturationRate?.mean ?? 0) >= Self.saturatedShare }
-    public var valLogL1: SeedStats? { stat { $0.finalModel?.logL1 } }
-    public var valLoss: SeedStats? { stat { $0.finalModel?.loss } }
-    public var psnrMu: SeedStats? { stat { $0.finalModel?.psnrMu } }
-    public var pu21Psnr: SeedStats? { stat { $0.finalModel?.pu21Psnr } }
+    package static let saturatedShare = 0.9
+    package var saturated: Bool { (saturationRate?.mean ?? 0) >= Self.saturatedShare }
+    package var valLogL1: SeedStats? { stat { $0.finalModel?.logL1 } }
+    package var valLoss: SeedStats? { stat { $0.finalModel?.loss } }
+    package var psnrMu: SeedStats? { stat { $0.finalModel?.psnrMu } }
+    package var pu21Psnr: SeedStats? { stat { $0.finalModel?.pu21Psnr } }
     /// Model minus identity on the same validation patches, per seed, then over seeds.
-    public var psnrMuGain: SeedStats? {
+    package var psnrMuGain: SeedStats? {
         stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.psnrMu - $0.psnrMu } } }
     }
-    public var pu21PsnrGain: SeedStats? {
+    package var pu21PsnrGain: SeedStats? {
         stat { r in r.finalModel.flatMap { m in r.finalIdentity.map { m.pu21Psnr - $0.pu21Psnr } } }
     }
     /// The same gains restricted to the pixels where the input clipped (nil for a task whose inputs never clip).
-    public var psnrMuClipGain: SeedStats? {
+    package var psnrMuClipGain: SeedStats? {
         stat { r in
             guard let m = r.finalModel?.psnrMuClip, let i = r.finalIdentity?.psnrMuClip else { return nil }
             return m - i
         }
     }
-    public var pu21PsnrClipGain: SeedStats? {
+    package var pu21PsnrClipGain: SeedStats? {
         stat { r in
             guard let m = r.finalModel?.pu21PsnrClip, let i = r.finalIdentity?.pu21PsnrClip else { return nil }
             return m - i
         }
     }
-    public var overflowPixels: SeedStats? { stat { Double($0.overflowPixels) } }
-    public var overflowIncidents: SeedStats? { stat { Double($0.overflowIncidents) } }
-    public var pixelsPer1000: SeedStats? { stat(\.pixelsPer1000) }
-    public var incidentsPer1000: SeedStats? { stat(\.incidentsPer1000) }
-    public var clampHitRate: SeedStats? { stat(\.clampHitRate) }
-    public var saturationRate: SeedStats? { stat(\.saturationRate) }
-    public var learnableScale: SeedStats? { stat(\.learnableScale) }
-    public var wallSeconds: SeedStats? { stat(\.wallSeconds) }
-    public var stepsPerSecond: SeedStats? { stat(\.stepsPerSecond) }
+    package var overflowPixels: SeedStats? { stat { Double($0.overflowPixels) } }
+    package var overflowIncidents: SeedStats? { stat { Double($0.overflowIncidents) } }
+    package var pixelsPer1000: SeedStats? { stat(\.pixelsPer1000) }
+    package var incidentsPer1000: SeedStats? { stat(\.incidentsPer1000) }
+    package var clampHitRate: SeedStats? { stat(\.clampHitRate) }
+    package var saturationRate: SeedStats? { stat(\.saturationRate) }
+    package var learnableScale: SeedStats? { stat(\.learnableScale) }
+    package var wallSeconds: SeedStats? { stat(\.wallSeconds) }
+    package var stepsPerSecond: SeedStats? { stat(\.stepsPerSecond) }
 
     /// Final validation loss terms by name, sorted by name.
-    public var valTerms: [(name: String, stats: SeedStats)] {
+    package var valTerms: [(name: String, stats: SeedStats)] {
         let names = Set(runs.flatMap { $0.finalModel?.terms.keys.map { $0 } ?? [] }).sorted()
         return names.compactMap { n in stat { $0.finalModel?.terms[n] }.map { (n, $0) } }
     }
 
-    public func stat(_ value: (AblationRunNumbers) -> Double?) -> SeedStats? { SeedStats(runs.compactMap(value)) }
+    package func stat(_ value: (AblationRunNumbers) -> Double?) -> SeedStats? { SeedStats(runs.compactMap(value)) }
 }

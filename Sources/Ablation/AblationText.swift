@@ -2,7 +2,7 @@
 import Foundation
 import Reports
 
-public enum AblationText {
+package enum AblationText {
     /// "0.08 +- 0.01"; std "n/a" with one seed, "n/a" overall when no finished run has the value.
     static func stat(_ s: SeedStats?, _ format: (Double) -> String = ReportText.number) -> String {
         guard let s else { return "n/a" }
@@ -240,7 +240,7 @@ public enum AblationText {
         return m.std == nil ? effectFormat(cl)(m.mean) + " (one seed)" : stat(m, effectFormat(cl))
     }
 
-    public static func claimMeasured(_ cl: Claim) -> String {
+    package static func claimMeasured(_ cl: Claim) -> String {
         guard let m = cl.measured else { return "not measured" }
         let format = effectFormat(cl)
         return "\(stat(m, format)) (n = \(m.n)); per seed: " + cl.perSeed.map(format).joined(separator: ", ")
@@ -249,7 +249,7 @@ public enum AblationText {
     /// One claim over the sweep in a sentence: each verdict with the points it holds at and the effect there,
     /// then where it could not be measured and why (points with the same reason together). Without tasks and
     /// axes (one unnamed point) the point names go.
-    public static func claimSummary(_ a: ClaimAcrossPoints) -> String {
+    package static func claimSummary(_ a: ClaimAcrossPoints) -> String {
         let named = a.points.contains { !$0.title.isEmpty }
         let measurable = a.measurable
         var unmeasurable: [(reason: String, titles: [String])] = []

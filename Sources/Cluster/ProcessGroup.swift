@@ -4,22 +4,22 @@ import CMPI
 
 /// The ranks of the job (PyTorch's "process group"). A process not started by mpirun (or srun) is the one rank of
 /// a group of one, and every collective is the identity: single-process training is unchanged, MPI never loaded.
-public final class ProcessGroup: @unchecked Sendable {
-    public let rank: Int
-    public let size: Int
+package final class ProcessGroup: @unchecked Sendable {
+    package let rank: Int
+    package let size: Int
     /// Whether the collectives go through MPI (a launcher started the process, even with one rank).
-    public let usesMPI: Bool
+    package let usesMPI: Bool
 
-    public var isRoot: Bool { rank == 0 }
+    package var isRoot: Bool { rank == 0 }
     /// More than one rank: batches, validation and records are split and reduced.
-    public var isDistributed: Bool { size > 1 }
+    package var isDistributed: Bool { size > 1 }
 
     /// The group of one process.
-    public static let single = ProcessGroup(rank: 0, size: 1, usesMPI: false)
+    package static let single = ProcessGroup(rank: 0, size: 1, usesMPI: false)
 
     /// The group joined by `world()`, nil before (or when the process is not under a launcher): error lines name
     /// the rank with it.
-    nonisolated(unsafe) public private(set) static var joined: ProcessGroup?
+    nonisolated(unsafe) package private(set) static var joined: ProcessGroup?
 
     private init(rank: Int, size: Int, usesMPI: Bool) {
         self.rank = rank
@@ -28,11 +28,11 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// Whether an MPI launcher started this process (its environment says so).
-    public static var launched: Bool { hp_mpi_launched() != 0 }
+    package static var launched: Bool { hp_mpi_launched() != 0 }
 
     /// The job's group: MPI_COMM_WORLD when launched by mpirun or srun (Open MPI is loaded and initialised on the
     /// first call), else `single`. Call it from the main thread before starting other threads that use MPI.
-    public static func world() throws -> ProcessGroup {
+    package static func world() throws -> ProcessGroup {
         if let joined { return joined }
         guard launched else { return single }
         var rank: Int32 = 0
@@ -45,18 +45,18 @@ public final class ProcessGroup: @unchecked Sendable {
 
     /// The contiguous part of 0..<total this rank takes: rank r gets r*total/size ..< (r+1)*total/size, so shares
     /// differ by at most one and are empty only when total < size.
-    public func share(of total: Int) -> Range<Int> {
+    package func share(of total: Int) -> Range<Int> {
         (rank * total / size)..<((rank + 1) * total / size)
     }
 
     /// Sums `buffer` element by element over every rank, in place (MPI_Allreduce, MPI_SUM, float).
-    public func sum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+    package func sum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard usesMPI, let base = buffer.baseAddress else { return }
         try Self.call { hp_mpi_allreduce_sum_f32(base, buffer.count, $0, $1) }
     }
 
     /// Sums `values` element by element over every rank, in place (double).
-    public func sum(_ values: inout [Double]) throws {
+    package func sum(_ values: inout [Double]) throws {
         guard usesMPI, !values.isEmpty else { return }
         try values.withUnsafeMutableBufferPointer { p in
             try Self.call { hp_mpi_allreduce_sum_f64(p.baseAddress!, p.count, $0, $1) }
@@ -64,7 +64,7 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// The element-wise minimum of `values` over every rank, in place.
-    public func min(_ values: inout [Double]) throws {
+    package func min(_ values: inout [Double]) throws {
         guard usesMPI, !values.isEmpty else { return }
         try values.withUnsafeMutableBufferPointer { p in
             try Self.call { hp_mpi_allreduce_min_f64(p.baseAddress!, p.count, $0, $1) }
@@ -72,7 +72,7 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// The element-wise maximum of `values` over every rank, in place.
-    public func max(_ values: inout [Double]) throws {
+    package func max(_ values: inout [Double]) throws {
         guard usesMPI, !values.isEmpty else { return }
         try values.withUnsafeMutableBufferPointer { p in
             try Self.call { hp_mpi_allreduce_max_f64(p.baseAddress!, p.count, $0, $1) }
@@ -80,7 +80,7 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// Rank 0's `text` on every rank.
-    public func broadcast(_ text: String) throws -> String {
+    package func broadcast(_ text: String) throws -> String {
         guard usesMPI else { return text }
         var length = [isRoot ? Double(text.utf8.count) : 0]
         try max(&length)  // the root's length: every other rank sent 0
@@ -93,19 +93,19 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// Waits until every rank has reached it.
-    public func barrier() throws {
+    package func barrier() throws {
         guard usesMPI else { return }
         try Self.call { hp_mpi_barrier($0, $1) }
     }
 
     /// Ends the whole job with `code` (MPI_Abort: mpirun stops every rank); a process of its own just exits.
-    public func abort(_ code: Int32) -> Never {
+    package func abort(_ code: Int32) -> Never {
         hp_mpi_abort(code)
         fatalError("unreachable: hp_mpi_abort returned")
     }
 
     /// MPI_Finalize when MPI was initialised: the end of a rank that finished normally.
-    public static func finalize() {
+    package static func finalize() {
         if joined != nil { hp_mpi_finalize() }
     }
 
@@ -121,7 +121,7 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 }
 
-public struct ProcessGroupError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ProcessGroupError: Error, Sendable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -5,16 +5,16 @@
 /// empty key path and print as `config error: <reason>`.
 /// The file is kept apart so callers can put it where their own convention wants it
 /// (the CLI prints `error: <file>: config error: ...`).
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Dotted path from the document root: mapping keys by name, list items by index (`steps.0.type`).
-    public var keyPath: String
-    public var reason: String
+    package var keyPath: String
+    package var reason: String
     /// The file the document came from, nil for text parsed from memory.
-    public var file: String?
+    package var file: String?
     /// 1-based line of the offending node when YAML reported one.
-    public var line: Int?
+    package var line: Int?
 
-    public init(keyPath: String, reason: String, file: String? = nil, line: Int? = nil) {
+    package init(keyPath: String, reason: String, file: String? = nil, line: Int? = nil) {
         self.keyPath = keyPath
         // One line whatever the parser said, so the CLI's one-line error convention holds.
         self.reason = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
@@ -22,7 +22,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         self.line = line
     }
 
-    public var description: String {
+    package var description: String {
         keyPath.isEmpty ? "config error: \(reason)" : "config error: \(keyPath): \(reason)"
     }
 }

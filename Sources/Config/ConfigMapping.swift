@@ -4,18 +4,18 @@ import Yams
 /// Reads one mapping of a configuration document. Every accessor records the key as known; `finish()`
 /// then fails on the first key nobody read, suggesting a known key within edit distance 2.
 /// Not thread-safe: read a mapping on one thread, then drop it.
-public final class ConfigMapping {
+package final class ConfigMapping {
     /// Key path of this mapping from the document root ("" for the root itself).
-    public let path: String
-    public let file: String?
+    package let path: String
+    package let file: String?
     /// 1-based line where the mapping starts, when known.
-    public let line: Int?
+    package let line: Int?
     private let entries: [(key: String, keyNode: Node, value: Node)]
     private var used: Set<String> = []
     private var asked: Set<String> = []
 
     /// - Throws: ConfigError when `node` is not a mapping or has a key that is not a string.
-    public init(_ node: Node, path: String, file: String?) throws {
+    package init(_ node: Node, path: String, file: String?) throws {
         guard case .mapping(let m) = node else {
             throw ConfigError(
                 keyPath: path, reason: "expected a mapping, found \(StrictYAML.found(node))",
@@ -37,16 +37,16 @@ public final class ConfigMapping {
     }
 
     /// Keys in document order.
-    public var keys: [String] { entries.map(\.key) }
+    package var keys: [String] { entries.map(\.key) }
 
     /// Whether the key is present. Asking makes the key known (for suggestions) but does not consume it.
-    public func contains(_ key: String) -> Bool {
+    package func contains(_ key: String) -> Bool {
         asked.insert(key)
         return node(key) != nil
     }
 
     /// Whether the key's value is a mapping (a key that may hold a scalar or a mapping). Does not consume it.
-    public func holdsMapping(_ key: String) -> Bool {
+    package func holdsMapping(_ key: String) -> Bool {
         asked.insert(key)
         if case .mapping = node(key) { return true }
         return false
@@ -54,21 +54,21 @@ public final class ConfigMapping {
 
     /// Whether the key's value is a sequence (a key that may hold a number or a [low, high] range). Does not
     /// consume it.
-    public func holdsSequence(_ key: String) -> Bool {
+    package func holdsSequence(_ key: String) -> Bool {
         asked.insert(key)
         if case .sequence = node(key) { return true }
         return false
     }
 
     /// An error at `<path>.<key>`, for checks the caller makes itself.
-    public func error(_ key: String, _ reason: String) -> ConfigError {
+    package func error(_ key: String, _ reason: String) -> ConfigError {
         ConfigError(keyPath: configPath(path, key), reason: reason, file: file, line: node(key)?.mark?.line ?? line)
     }
 
     // MARK: Scalars
 
     /// - Throws: when the key is missing, null, or of another type.
-    public func required<T: ConfigValue>(_ key: String, _ type: T.Type = T.self) throws -> T {
+    package func required<T: ConfigValue>(_ key: String, _ type: T.Type = T.self) throws -> T {
         guard let v = try optional(key, type) else {
             throw error(key, node(key) == nil ? "missing required key" : "expected \(T.expected), found null")
         }
@@ -76,7 +76,7 @@ public final class ConfigMapping {
     }
 
     /// nil when the key is absent or null.
-    public func optional<T: ConfigValue>(_ key: String, _ type: T.Type = T.self) throws -> T? {
+    package func optional<T: ConfigValue>(_ key: String, _ type: T.Type = T.self) throws -> T? {
         guard let n = take(key) else { return nil }
         if StrictYAML.kind(of: n) == "null" { return nil }
         guard let v = T.fromYAML(n) else { throw error(key, "expected \(T.expected), found \(StrictYAML.found(n))") }
@@ -84,7 +84,7 @@ public final class ConfigMapping {
     }
 
     /// `defaultValue` when the key is absent; an explicit null is a type error (say what you mean or leave it out).
-    public func value<T: ConfigValue>(_ key: String, default defaultValue: T) throws -> T {
+    package func value<T: ConfigValue>(_ key: String, default defaultValue: T) throws -> T {
         guard node(key) != nil else {
             asked.insert(key)
             return defaultValue
@@ -92,16 +92,16 @@ public final class ConfigMapping {
         return try required(key, T.self)
     }
 
-    public func required<T: ConfigValue & Comparable>(_ key: String, in bounds: ConfigBounds<T>) throws -> T {
+    package func required<T: ConfigValue & Comparable>(_ key: String, in bounds: ConfigBounds<T>) throws -> T {
         try check(key, try required(key, T.self), bounds)
     }
 
-    public func optional<T: ConfigValue & Comparable>(_ key: String, in bounds: ConfigBounds<T>) throws -> T? {
+    package func optional<T: ConfigValue & Comparable>(_ key: String, in bounds: ConfigBounds<T>) throws -> T? {
         try optional(key, T.self).map { try check(key, $0, bounds) }
     }
 
     /// The default is not checked against the bounds: it is the code's own choice.
-    public func value<T: ConfigValue & Comparable>(
+    package func value<T: ConfigValue & Comparable>(
         _ key: String, default defaultValue: T,
         in bounds: ConfigBounds<T>
     ) throws -> T {
@@ -114,33 +114,33 @@ public final class ConfigMapping {
 
     /// Returns `value` when it satisfies `bounds`, else fails with "must be > 0, got -1.0".
     @discardableResult
-    public func check<T: Comparable>(_ key: String, _ value: T, _ bounds: ConfigBounds<T>) throws -> T {
+    package func check<T: Comparable>(_ key: String, _ value: T, _ bounds: ConfigBounds<T>) throws -> T {
         guard bounds.contains(value) else { throw error(key, "must be \(bounds), got \(value)") }
         return value
     }
 
     // MARK: Nested
 
-    public func mapping(_ key: String) throws -> ConfigMapping {
+    package func mapping(_ key: String) throws -> ConfigMapping {
         guard let m = try optionalMapping(key) else { throw error(key, "missing required key") }
         return m
     }
 
     /// nil when absent; null is a type error.
-    public func optionalMapping(_ key: String) throws -> ConfigMapping? {
+    package func optionalMapping(_ key: String) throws -> ConfigMapping? {
         guard let n = take(key) else { return nil }
         return try ConfigMapping(n, path: configPath(path, key), file: file)
     }
 
     /// A required list of mappings (possibly empty); item i has key path `<key>.<i>`.
-    public func mappings(_ key: String) throws -> [ConfigMapping] {
+    package func mappings(_ key: String) throws -> [ConfigMapping] {
         try list(key).enumerated().map { i, n in
             try ConfigMapping(n, path: configPath(configPath(path, key), "\(i)"), file: file)
         }
     }
 
     /// A required list of scalars of one type (possibly empty).
-    public func values<T: ConfigValue>(_ key: String, _ type: T.Type = T.self) throws -> [T] {
+    package func values<T: ConfigValue>(_ key: String, _ type: T.Type = T.self) throws -> [T] {
         try list(key).enumerated().map { i, n in
             guard let v = T.fromYAML(n) else {
                 throw ConfigError(
@@ -162,7 +162,7 @@ public final class ConfigMapping {
     /// Fails on the first key (in document order) that no accessor read.
     /// - Parameter known: keys the owner accepts besides those already asked for (e.g. a step's declared keys,
     ///   some of which are only read conditionally); they feed the suggestion.
-    public func finish(known: [String] = []) throws {
+    package func finish(known: [String] = []) throws {
         for e in entries where !used.contains(e.key) {
             let candidates = asked.union(known).sorted()
             let reason: String
@@ -188,36 +188,36 @@ public final class ConfigMapping {
 }
 
 /// An allowed interval for a configured number; prints as the requirement it states (`> 0`, `in [1, 16]`).
-public struct ConfigBounds<T: Comparable>: CustomStringConvertible {
-    public var lower: T?
-    public var lowerInclusive: Bool
-    public var upper: T?
-    public var upperInclusive: Bool
+package struct ConfigBounds<T: Comparable>: CustomStringConvertible {
+    package var lower: T?
+    package var lowerInclusive: Bool
+    package var upper: T?
+    package var upperInclusive: Bool
 
-    public init(lower: T?, lowerInclusive: Bool, upper: T?, upperInclusive: Bool) {
+    package init(lower: T?, lowerInclusive: Bool, upper: T?, upperInclusive: Bool) {
         self.lower = lower
         self.lowerInclusive = lowerInclusive
         self.upper = upper
         self.upperInclusive = upperInclusive
     }
 
-    public static func atLeast(_ v: T) -> Self {
+    package static func atLeast(_ v: T) -> Self {
         Self(lower: v, lowerInclusive: true, upper: nil, upperInclusive: false)
     }
-    public static func greaterThan(_ v: T) -> Self {
+    package static func greaterThan(_ v: T) -> Self {
         Self(lower: v, lowerInclusive: false, upper: nil, upperInclusive: false)
     }
-    public static func within(_ r: ClosedRange<T>) -> Self {
+    package static func within(_ r: ClosedRange<T>) -> Self {
         Self(lower: r.lowerBound, lowerInclusive: true, upper: r.upperBound, upperInclusive: true)
     }
 
-    public func contains(_ v: T) -> Bool {
+    package func contains(_ v: T) -> Bool {
         if let lo = lower, lowerInclusive ? v < lo : v <= lo { return false }
         if let hi = upper, upperInclusive ? v > hi : v >= hi { return false }
         return true
     }
 
-    public var description: String {
+    package var description: String {
         switch (lower, upper) {
         case (let lo?, let hi?):
             return "in \(lowerInclusive ? "[" : "(")\(lo), \(hi)\(upperInclusive ? "]" : ")")"

@@ -1,9 +1,9 @@
 // "did you mean ...?" for unknown keys and names: the closest candidate within a small edit distance.
 
-public enum DidYouMean {
+package enum DidYouMean {
     /// The candidate nearest to `word` by optimal-string-alignment distance (a swap of neighbours counts 1),
     /// if that distance is at most `maxDistance`; ties go to the first candidate in the given order.
-    public static func suggest(_ word: String, among candidates: [String], maxDistance: Int = 2) -> String? {
+    package static func suggest(_ word: String, among candidates: [String], maxDistance: Int = 2) -> String? {
         var best: (String, Int)?
         for c in candidates where c != word {
             let d = distance(word, c)
@@ -13,7 +13,7 @@ public enum DidYouMean {
     }
 
     /// "unknown <what> '<word>' (did you mean '<nearest>'?); known: a, b": the message for a name outside `known`.
-    public static func unknown(_ what: String, _ word: String, among known: [String]) -> String {
+    package static func unknown(_ what: String, _ word: String, among known: [String]) -> String {
         let hint = suggest(word, among: known).map { " (did you mean '\($0)'?)" } ?? ""
         return "unknown \(what) '\(word)'\(hint); known: \(known.joined(separator: ", "))"
     }

@@ -1,14 +1,14 @@
 // Configurable parts by their `type:` name: unknown names fail listing the known ones, duplicates fail at setup.
 
 /// A table of constructors keyed by the `type` value of a config mapping.
-public struct Registry<Product>: Sendable {
-    public struct Entry: Sendable {
-        public let type: String
+package struct Registry<Product>: Sendable {
+    package struct Entry: Sendable {
+        package let type: String
         /// Keys the part reads besides `type` (for suggestions and documentation).
-        public let keys: [String]
-        public let make: @Sendable (ConfigMapping) throws -> Product
+        package let keys: [String]
+        package let make: @Sendable (ConfigMapping) throws -> Product
 
-        public init(type: String, keys: [String], make: @escaping @Sendable (ConfigMapping) throws -> Product) {
+        package init(type: String, keys: [String], make: @escaping @Sendable (ConfigMapping) throws -> Product) {
             self.type = type
             self.keys = keys
             self.make = make
@@ -16,12 +16,12 @@ public struct Registry<Product>: Sendable {
     }
 
     /// What the parts are, for messages: "degradation step".
-    public let kind: String
+    package let kind: String
     /// Sorted by type.
-    public let entries: [Entry]
+    package let entries: [Entry]
 
     /// - Throws: RegistryError when two entries share a type name.
-    public init(kind: String, _ entries: [Entry]) throws {
+    package init(kind: String, _ entries: [Entry]) throws {
         var seen = Set<String>()
         for e in entries where !seen.insert(e.type).inserted {
             throw RegistryError(description: "duplicate \(kind) type '\(e.type)' in the registry")
@@ -30,10 +30,10 @@ public struct Registry<Product>: Sendable {
         self.entries = entries.sorted { $0.type < $1.type }
     }
 
-    public var types: [String] { entries.map(\.type) }
+    package var types: [String] { entries.map(\.type) }
 
     /// Builds the part named by `config["type"]`, then requires every other key of the mapping to have been read.
-    public func make(_ config: ConfigMapping) throws -> Product {
+    package func make(_ config: ConfigMapping) throws -> Product {
         let type = try config.required("type", String.self)
         guard let entry = entries.first(where: { $0.type == type }) else {
             throw config.error("type", DidYouMean.unknown(kind, type, among: types))
@@ -45,7 +45,7 @@ public struct Registry<Product>: Sendable {
 }
 
 /// A programming error in a registry table (not a user's config error).
-public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(description: String) { self.description = description }
+package struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let description: String
+    package init(description: String) { self.description = description }
 }

@@ -2,10 +2,10 @@
 import Glibc
 import Yams
 
-public enum StrictYAML {
+package enum StrictYAML {
     /// Parses one YAML document whose top level must be a mapping.
     /// - Parameter file: only names the document in errors.
-    public static func parse(_ text: String, file: String? = nil) throws -> ConfigMapping {
+    package static func parse(_ text: String, file: String? = nil) throws -> ConfigMapping {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -26,7 +26,7 @@ public enum StrictYAML {
     }
 
     /// Reads and parses a UTF-8 YAML file; an unreadable file is a ConfigError naming it in `file`.
-    public static func load(path: String) throws -> ConfigMapping {
+    package static func load(path: String) throws -> ConfigMapping {
         try parse(try readText(path), file: path)
     }
 
@@ -109,7 +109,7 @@ public enum StrictYAML {
 }
 
 /// A scalar type a ConfigMapping can hand out.
-public protocol ConfigValue: Sendable {
+package protocol ConfigValue: Sendable {
     /// How "expected ..." messages name the type, with its article: "a number", "an integer".
     static var expected: String { get }
     /// nil when the node is not of this type (no coercion between strings and numbers).
@@ -117,9 +117,9 @@ public protocol ConfigValue: Sendable {
 }
 
 extension Double: ConfigValue {
-    public static var expected: String { "a number" }
+    package static var expected: String { "a number" }
     /// Integers are numbers; non-finite values (.inf, .nan) are refused.
-    public static func fromYAML(_ node: Node) -> Double? {
+    package static func fromYAML(_ node: Node) -> Double? {
         switch StrictYAML.kind(of: node) {
         case "integer": return node.int.map(Double.init)
         case "number": return node.float
@@ -129,24 +129,24 @@ extension Double: ConfigValue {
 }
 
 extension Int: ConfigValue {
-    public static var expected: String { "an integer" }
+    package static var expected: String { "an integer" }
     /// `8.0` is not an integer: strict on purpose, a float where a count belongs is usually a mistake.
-    public static func fromYAML(_ node: Node) -> Int? {
+    package static func fromYAML(_ node: Node) -> Int? {
         StrictYAML.kind(of: node) == "integer" ? node.int : nil
     }
 }
 
 extension Bool: ConfigValue {
-    public static var expected: String { "a boolean" }
-    public static func fromYAML(_ node: Node) -> Bool? {
+    package static var expected: String { "a boolean" }
+    package static func fromYAML(_ node: Node) -> Bool? {
         StrictYAML.kind(of: node) == "boolean" ? node.bool : nil
     }
 }
 
 extension String: ConfigValue {
-    public static var expected: String { "a string" }
+    package static var expected: String { "a string" }
     /// Only string-typed scalars: `name: 2024` must be quoted to be a string.
-    public static func fromYAML(_ node: Node) -> String? {
+    package static func fromYAML(_ node: Node) -> String? {
         guard case .scalar(let s) = node, StrictYAML.kind(of: node) == "string" else { return nil }
         return s.string
     }
@@ -154,11 +154,11 @@ extension String: ConfigValue {
 
 /// Any scalar, as its text was written (a number, a boolean or a string): for values handed on as
 /// `--set key=value`, which parses them again with the same rules.
-public struct ScalarText: ConfigValue, Equatable {
-    public let text: String
-    public init(_ text: String) { self.text = text }
-    public static var expected: String { "a number, boolean or string" }
-    public static func fromYAML(_ node: Node) -> ScalarText? {
+package struct ScalarText: ConfigValue, Equatable {
+    package let text: String
+    package init(_ text: String) { self.text = text }
+    package static var expected: String { "a number, boolean or string" }
+    package static func fromYAML(_ node: Node) -> ScalarText? {
         guard case .scalar(let s) = node, StrictYAML.kind(of: node) != "null" else { return nil }
         return ScalarText(s.string)
     }

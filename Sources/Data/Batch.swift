@@ -2,18 +2,18 @@
 import Numerics
 
 /// Where one patch of a batch came from, so incidents can name it.
-public struct PatchOrigin: Sendable, Equatable, Codable {
+package struct PatchOrigin: Sendable, Equatable, Codable {
     /// The pair's file name (the same under input/ and target/).
-    public var file: String
+    package var file: String
     /// Top-left corner of the crop in the stored image, before augmentation.
-    public var x: Int
-    public var y: Int
+    package var x: Int
+    package var y: Int
     /// Augmentation applied identically to input and target: flips, then `rot90` quarter turns.
-    public var flipH: Bool
-    public var flipV: Bool
-    public var rot90: Int
+    package var flipH: Bool
+    package var flipV: Bool
+    package var rot90: Int
 
-    public init(file: String, x: Int, y: Int, flipH: Bool = false, flipV: Bool = false, rot90: Int = 0) {
+    package init(file: String, x: Int, y: Int, flipH: Bool = false, flipV: Bool = false, rot90: Int = 0) {
         self.file = file
         self.x = x
         self.y = y
@@ -31,18 +31,18 @@ public struct PatchOrigin: Sendable, Equatable, Codable {
 }
 
 /// N paired patches: linear input (degraded) and target (clean), each (N, 3, P, P).
-public struct Batch: Sendable {
-    public var input: Tensor
-    public var target: Tensor
-    public var origins: [PatchOrigin]
-    public var epoch: Int
+package struct Batch: Sendable {
+    package var input: Tensor
+    package var target: Tensor
+    package var origins: [PatchOrigin]
+    package var epoch: Int
     /// Position of the batch within its epoch.
-    public var index: Int
+    package var index: Int
     /// The origins of the whole batch, every data-parallel rank's share (`PrefetchLoader(share:)` cuts only this
     /// rank's patches into `input`, `target` and `origins`); the same as `origins` without a share.
-    public var batchOrigins: [PatchOrigin]
+    package var batchOrigins: [PatchOrigin]
 
-    public init(
+    package init(
         input: Tensor, target: Tensor, origins: [PatchOrigin], epoch: Int, index: Int,
         batchOrigins: [PatchOrigin]? = nil
     ) {

@@ -15,18 +15,18 @@ import Numerics
 /// known ones), a missing or negative weight, an unknown key (`loss.<i>.<key>`, with a suggestion).
 /// A type may appear more than once (e.g. two huber deltas); its terms are then named `type#i`, i being the
 /// index in the list, and a type that appears once is named by its type alone.
-public struct CompositeLoss: Sendable {
-    public struct Term: Sendable {
+package struct CompositeLoss: Sendable {
+    package struct Term: Sendable {
         /// Unique within the loss: the type, or `type#i` when the type repeats.
-        public let name: String
-        public let weight: Double
-        public let term: any ConfigurableLossTerm
+        package let name: String
+        package let weight: Double
+        package let term: any ConfigurableLossTerm
     }
 
-    public let terms: [Term]
+    package let terms: [Term]
 
     /// - Parameter entries: at least one.
-    public init(_ entries: [WeightedLossTerm]) {
+    package init(_ entries: [WeightedLossTerm]) {
         precondition(!entries.isEmpty, "CompositeLoss: no terms")
         let types = entries.map { type(of: $0.term).type }
         terms = entries.enumerated().map { i, e in
@@ -39,7 +39,7 @@ public struct CompositeLoss: Sendable {
     /// Reads the list under `key` of `config`. `config` itself is not finished: its owner (the training config)
     /// reads its other keys and finishes it.
     /// - Throws: ConfigError.
-    public init(
+    package init(
         config: ConfigMapping, key: String = "loss",
         registry: Registry<WeightedLossTerm> = LossTerms.registry
     ) throws {
@@ -52,7 +52,7 @@ public struct CompositeLoss: Sendable {
     }
 
     /// A document whose only key is `loss:`.
-    public static func parse(_ yaml: String, file: String? = nil) throws -> CompositeLoss {
+    package static func parse(_ yaml: String, file: String? = nil) throws -> CompositeLoss {
         let root = try StrictYAML.parse(yaml, file: file)
         let loss = try CompositeLoss(config: root)
         try root.finish()
@@ -62,7 +62,7 @@ public struct CompositeLoss: Sendable {
     /// Evaluates every term in list order. Accumulates sum_i weight_i * d(term_i)/d(delta) into `gradDelta`
     /// ((N, C, H, W), +=, never zeroed here). Non-finite values are reported as they are; skipping the step
     /// is the monitor's decision.
-    public func evaluate(_ inputs: LossInputs, gradDelta: inout Tensor) -> LossReport {
+    package func evaluate(_ inputs: LossInputs, gradDelta: inout Tensor) -> LossReport {
         var report = LossReport(terms: [], total: 0)
         evaluate(inputs, gradDelta: &gradDelta, into: &report)
         return report
@@ -70,7 +70,7 @@ public struct CompositeLoss: Sendable {
 
     /// The same, writing the report into `report`: a report this loss filled before is updated in place, so a
     /// training loop that keeps one allocates nothing here.
-    public func evaluate(_ inputs: LossInputs, gradDelta: inout Tensor, into report: inout LossReport) {
+    package func evaluate(_ inputs: LossInputs, gradDelta: inout Tensor, into report: inout LossReport) {
         if report.terms.count != terms.count || !zip(report.terms, terms).allSatisfy({ $0.name == $1.name }) {
             report.terms = terms.map { t in
                 LossTermValue(
@@ -88,14 +88,14 @@ public struct CompositeLoss: Sendable {
     }
 
     /// Same, into a fresh zero gradient. - Returns: the report and d(total)/d(delta), (N, C, H, W).
-    public func evaluate(_ inputs: LossInputs) -> (report: LossReport, gradDelta: Tensor) {
+    package func evaluate(_ inputs: LossInputs) -> (report: LossReport, gradDelta: Tensor) {
         var g = Tensor(zeros: inputs.delta.shape)
         let r = evaluate(inputs, gradDelta: &g)
         return (r, g)
     }
 
     /// The loss as used: `[{type, weight, <every key with defaults filled>}]`, for run records.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .array(
             terms.map { t in
                 var p = t.term.parameters
@@ -107,23 +107,23 @@ public struct CompositeLoss: Sendable {
 }
 
 /// One term's unweighted value; the total is sum(weight * value) over the terms.
-public struct LossTermValue: Sendable, Equatable {
-    public var name: String
-    public var type: String
-    public var domain: LossDomain
-    public var weight: Double
+package struct LossTermValue: Sendable, Equatable {
+    package var name: String
+    package var type: String
+    package var domain: LossDomain
+    package var weight: Double
     /// The term's own reduction (see its type), unweighted.
-    public var value: Double
-    public var weighted: Double { weight * value }
+    package var value: Double
+    package var weighted: Double { weight * value }
 }
 
-public struct LossReport: Sendable, Equatable {
+package struct LossReport: Sendable, Equatable {
     /// In list order.
-    public var terms: [LossTermValue]
+    package var terms: [LossTermValue]
     /// sum(weight_i * value_i), in Double.
-    public var total: Double
+    package var total: Double
 
-    public init(terms: [LossTermValue] = [], total: Double = 0) {
+    package init(terms: [LossTermValue] = [], total: Double = 0) {
         self.terms = terms
         self.total = total
     }

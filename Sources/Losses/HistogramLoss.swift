@@ -8,17 +8,17 @@ import Numerics
 /// Gradient flows back through the sort permutation of pred: the element that landed at rank k gets
 /// sign(sorted_p[k] - sorted_g[k]) / (M * N); gt carries no gradient. Ties are ordered by position and
 /// -0 sorts before +0 (IEEE total order), so the permutation, and hence the gradient, is deterministic.
-public struct HistogramLoss: ParameterlessLossTerm {
-    public static let type = "histogram"
-    public var domain: LossDomain { .delta }
+package struct HistogramLoss: ParameterlessLossTerm {
+    package static let type = "histogram"
+    package var domain: LossDomain { .delta }
 
     /// The sorts' buffers, one slot per parallel part, kept from one call to the next (copies of the term share
     /// it: one evaluation at a time, as a network's workspace).
     private let workspace = Workspace()
 
-    public init() {}
+    package init() {}
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)
         let n = inputs.delta.shape[0]
         let m = inputs.delta.sampleCount

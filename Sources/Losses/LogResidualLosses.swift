@@ -8,25 +8,25 @@ import Numerics
 
 /// PyTorch `HuberLoss(delta:)`: 0.5 e^2 where |e| < delta, else delta * (|e| - 0.5 delta).
 /// Gradient: e inside, delta * sign(e) outside (the two agree at |e| == delta). Mean over all N*C*H*W elements.
-public struct HuberLoss: ConfigurableLossTerm {
-    public static let type = "huber"
-    public static let keys = ["delta"]
-    public var domain: LossDomain { .log }
+package struct HuberLoss: ConfigurableLossTerm {
+    package static let type = "huber"
+    package static let keys = ["delta"]
+    package var domain: LossDomain { .log }
     /// The transition point, > 0. Default 1.0 (PyTorch's).
-    public let delta: Double
+    package let delta: Double
 
-    public init(delta: Double = 1.0) {
+    package init(delta: Double = 1.0) {
         precondition(delta > 0, "huber: delta must be > 0, got \(delta)")
         self.delta = delta
     }
 
-    public init(config: ConfigMapping) throws {
+    package init(config: ConfigMapping) throws {
         self.init(delta: try config.value("delta", default: 1.0, in: .greaterThan(0.0)))
     }
 
-    public var parameters: [String: JSONValue] { ["delta": .number(delta)] }
+    package var parameters: [String: JSONValue] { ["delta": .number(delta)] }
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         pointwiseLogResidual(
             inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, .huber(Penalty(delta: delta)))
     }
@@ -46,13 +46,13 @@ public struct HuberLoss: ConfigurableLossTerm {
 }
 
 /// |e|, gradient sign(e) (0 at e == 0, as torch). Mean over all N*C*H*W elements.
-public struct L1Loss: ParameterlessLossTerm {
-    public static let type = "l1"
-    public var domain: LossDomain { .log }
+package struct L1Loss: ParameterlessLossTerm {
+    package static let type = "l1"
+    package var domain: LossDomain { .log }
 
-    public init() {}
+    package init() {}
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, .l1)
     }
 
@@ -63,13 +63,13 @@ public struct L1Loss: ParameterlessLossTerm {
 }
 
 /// e^2, gradient 2e. Mean over all N*C*H*W elements.
-public struct MSELoss: ParameterlessLossTerm {
-    public static let type = "mse"
-    public var domain: LossDomain { .log }
+package struct MSELoss: ParameterlessLossTerm {
+    package static let type = "mse"
+    package var domain: LossDomain { .log }
 
-    public init() {}
+    package init() {}
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         pointwiseLogResidual(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type, .mse)
     }
 

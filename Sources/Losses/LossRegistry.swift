@@ -2,7 +2,7 @@
 import Config
 
 /// A loss term that can be built from one entry of the `loss:` list.
-public protocol ConfigurableLossTerm: LossTerm {
+package protocol ConfigurableLossTerm: LossTerm {
     /// Keys the term reads besides `type` and `weight`.
     static var keys: [String] { get }
     /// Reads the term's own keys; the registry reads `type` and `weight` and checks for leftovers.
@@ -12,32 +12,32 @@ public protocol ConfigurableLossTerm: LossTerm {
 }
 
 /// A term without keys of its own (l1, mse, histogram, moment, sparsity): built by `init()`.
-public protocol ParameterlessLossTerm: ConfigurableLossTerm {
+package protocol ParameterlessLossTerm: ConfigurableLossTerm {
     init()
 }
 
 extension ParameterlessLossTerm {
-    public static var keys: [String] { [] }
-    public init(config: ConfigMapping) throws { self.init() }
-    public var parameters: [String: JSONValue] { [:] }
+    package static var keys: [String] { [] }
+    package init(config: ConfigMapping) throws { self.init() }
+    package var parameters: [String: JSONValue] { [:] }
 }
 
 /// One configured entry of the `loss:` list: the term and its weight in the total.
-public struct WeightedLossTerm: Sendable {
+package struct WeightedLossTerm: Sendable {
     /// >= 0. A weight of 0 keeps the term evaluated and reported (a metric) without moving the total or the gradient.
-    public var weight: Double
-    public var term: any ConfigurableLossTerm
+    package var weight: Double
+    package var term: any ConfigurableLossTerm
 
-    public init(weight: Double, term: any ConfigurableLossTerm) {
+    package init(weight: Double, term: any ConfigurableLossTerm) {
         precondition(weight >= 0 && weight.isFinite, "loss weight must be finite and >= 0, got \(weight)")
         self.weight = weight
         self.term = term
     }
 }
 
-public enum LossTerms {
+package enum LossTerms {
     /// Every term type a `loss:` entry may name.
-    public static let registry: Registry<WeightedLossTerm> = {
+    package static let registry: Registry<WeightedLossTerm> = {
         do {
             return try Registry(
                 kind: "loss term",
@@ -52,7 +52,7 @@ public enum LossTerms {
     }()
 
     /// The registry entry of a term type: reads `weight` (required, >= 0), then the term's own keys.
-    public static func entry<T: ConfigurableLossTerm>(_: T.Type) -> Registry<WeightedLossTerm>.Entry {
+    package static func entry<T: ConfigurableLossTerm>(_: T.Type) -> Registry<WeightedLossTerm>.Entry {
         Registry.Entry(type: T.type, keys: ["weight"] + T.keys) { config in
             let weight = try config.required("weight", in: .atLeast(0.0))
             return WeightedLossTerm(weight: weight, term: try T(config: config))

@@ -3,28 +3,28 @@ import Config
 import Numerics
 
 /// The domain a loss term compares in; reported next to each term's value.
-public enum LossDomain: String, Sendable, Codable {
+package enum LossDomain: String, Sendable, Codable {
     case delta, log, linear
     case muLaw = "mu_law"
     case pu21
 }
 
 /// What a loss term sees for one batch. Every tensor is (N, 3, H, W) float32 and NCHW contiguous.
-public struct LossInputs: Sendable {
+package struct LossInputs: Sendable {
     /// The residual after the head's safety clamp: ln_hat = logImage + delta.
-    public var delta: Tensor
+    package var delta: Tensor
     /// log(target + eps) - logImage: the residual that would reproduce the target exactly.
-    public var gtDelta: Tensor
+    package var gtDelta: Tensor
     /// log(input + eps).
-    public var logImage: Tensor
+    package var logImage: Tensor
     /// max(exp(logImage + delta) - eps, 0), the linear reconstruction. d output / d delta = output + eps where
     /// output > 0, else 0 (the lower bound holds it).
-    public var output: Tensor
+    package var output: Tensor
     /// The clean linear target.
-    public var target: Tensor
-    public var eps: Float
+    package var target: Tensor
+    package var eps: Float
 
-    public init(delta: Tensor, gtDelta: Tensor, logImage: Tensor, output: Tensor, target: Tensor, eps: Float) {
+    package init(delta: Tensor, gtDelta: Tensor, logImage: Tensor, output: Tensor, target: Tensor, eps: Float) {
         self.delta = delta
         self.gtDelta = gtDelta
         self.logImage = logImage
@@ -35,7 +35,7 @@ public struct LossInputs: Sendable {
 }
 
 /// One term of the total loss. The total is sum(weight_i * term_i); each term is logged on its own.
-public protocol LossTerm: Sendable {
+package protocol LossTerm: Sendable {
     /// The registry key (`type:` in the config).
     static var type: String { get }
     var domain: LossDomain { get }

@@ -7,13 +7,13 @@ import Numerics
 /// Gradient w.r.t. pred element i of sample s: (sign(mean_p - mean_g) + sign(var_p - var_g) * 2 (p_i - mean_p)) / (M N)
 /// (the mean's own dependence on p_i cancels in d var / d p_i because the deviations sum to 0).
 /// gt carries no gradient.
-public struct MomentLoss: ParameterlessLossTerm {
-    public static let type = "moment"
-    public var domain: LossDomain { .delta }
+package struct MomentLoss: ParameterlessLossTerm {
+    package static let type = "moment"
+    package var domain: LossDomain { .delta }
 
-    public init() {}
+    package init() {}
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)
         let n = inputs.delta.shape[0]
         let m = inputs.delta.sampleCount

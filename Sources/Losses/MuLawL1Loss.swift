@@ -12,27 +12,27 @@ import Numerics
 /// (+inf) gives a NaN gradient, as it would in torch; the monitor skips such steps.
 /// Per-element transcendental math is in Double: T values are O(1) and their differences are small, so
 /// float32 would spend most of its digits on cancellation.
-public struct MuLawL1Loss: ConfigurableLossTerm {
-    public static let type = "mu_law_l1"
-    public static let keys = ["mu"]
-    public var domain: LossDomain { .muLaw }
+package struct MuLawL1Loss: ConfigurableLossTerm {
+    package static let type = "mu_law_l1"
+    package static let keys = ["mu"]
+    package var domain: LossDomain { .muLaw }
     /// Compression strength, > 0. Default 5000 (the usual HDR deghosting choice).
-    public let mu: Double
+    package let mu: Double
     static let percentile = 0.99
     static let quantileFloor = 1e-8
 
-    public init(mu: Double = 5000) {
+    package init(mu: Double = 5000) {
         precondition(mu > 0, "mu_law_l1: mu must be > 0, got \(mu)")
         self.mu = mu
     }
 
-    public init(config: ConfigMapping) throws {
+    package init(config: ConfigMapping) throws {
         self.init(mu: try config.value("mu", default: 5000.0, in: .greaterThan(0.0)))
     }
 
-    public var parameters: [String: JSONValue] { ["mu": .number(mu)] }
+    package var parameters: [String: JSONValue] { ["mu": .number(mu)] }
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         meanOverOutputSamples(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { b in
             SampleJob(b: b, mu: mu)
         }

@@ -7,19 +7,19 @@ import Glibc
 /// Parameters: `banding_glare`, the type the authors recommend, from gfxdisp/pu21 `matlab/pu21_encoder.m`
 /// (identical in `pytorch/pu21_encoder.py`; "parameters were updated on 06/02/2020").
 /// Evaluated in Double.
-public enum PU21 {
+package enum PU21 {
     /// (p1, ..., p7) of `banding_glare`.
-    public static let parameters: [Double] = [
+    package static let parameters: [Double] = [
         0.353487901, 0.3734658629, 8.277049286e-05, 0.9062562627, 0.09150303166, 0.9099517204, 596.3148142
     ]
-    public static let minLuminance = 0.005
-    public static let maxLuminance = 10000.0
+    package static let minLuminance = 0.005
+    package static let maxLuminance = 10000.0
 
     private static let p1 = parameters[0], p2 = parameters[1], p3 = parameters[2], p4 = parameters[3]
     private static let p5 = parameters[4], p6 = parameters[5], p7 = parameters[6]
 
     /// V(Y) of a luminance already inside [minLuminance, maxLuminance] (no clamping here).
-    public static func encode(_ y: Double) -> Double {
+    package static func encode(_ y: Double) -> Double {
         let u: Double = pow(y, p4)
         let r: Double = (p1 + p2 * u) / (1 + p3 * u)
         return p7 * (pow(r, p5) - p6)
@@ -27,7 +27,7 @@ public enum PU21 {
 
     /// V(Y) and dV/dY for Y > 0 inside the range.
     /// With u = Y^p4 and r = (p1 + p2 u) / (1 + p3 u): dV/dY = p7 p5 r^(p5-1) * (p2 - p1 p3) / (1 + p3 u)^2 * p4 u / Y.
-    public static func encodeWithSlope(_ y: Double) -> (value: Double, slope: Double) {
+    package static func encodeWithSlope(_ y: Double) -> (value: Double, slope: Double) {
         let u: Double = pow(y, p4)
         let den: Double = 1 + p3 * u
         let r: Double = (p1 + p2 * u) / den

@@ -11,13 +11,13 @@ import Numerics
 /// (V spans about 0 to 595, so pick the weight accordingly), accumulated in Double.
 /// Chain to delta: d output / d delta = output + eps. Per-element math in Double (V is O(100) and its
 /// differences are small; float32 would lose them to cancellation).
-public struct PU21L1Loss: ParameterlessLossTerm {
-    public static let type = "pu21_l1"
-    public var domain: LossDomain { .pu21 }
+package struct PU21L1Loss: ParameterlessLossTerm {
+    package static let type = "pu21_l1"
+    package var domain: LossDomain { .pu21 }
     /// The luminance the target's maximum is scaled to, cd/m^2.
-    public static let peakLuminance = 4000.0
+    package static let peakLuminance = 4000.0
 
-    public init() {}
+    package init() {}
 
     /// The scale to absolute luminance of one target sample: 4000 / max, or 1 when max <= 0.
     static func luminanceScale(_ target: some Collection<Float>) -> Double {
@@ -26,7 +26,7 @@ public struct PU21L1Loss: ParameterlessLossTerm {
         return mx > 0 ? peakLuminance / Double(mx) : 1
     }
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         meanOverOutputSamples(inputs, weight: weight, gradDelta: &gradDelta, term: Self.type) { b in
             SampleJob(b: b)
         }

@@ -1,7 +1,7 @@
 // Quantiles with linear interpolation, as torch.quantile and numpy's default ("linear") compute them.
 import Numerics
 
-public enum Quantile {
+package enum Quantile {
     /// The p-quantile of `values` (M >= 1 values, p in [0, 1]): in ascending order (IEEE total order: -NaN
     /// < -inf < ... < -0 < +0 < ... < +inf < +NaN), position h = p (M - 1),
     /// result = v[floor h] + (h - floor h) (v[floor h + 1] - v[floor h]), in Double.
@@ -11,7 +11,7 @@ public enum Quantile {
     /// copy of contiguous values), v[floor h + 1] by one more pass (the smallest key above it, unless it is
     /// repeated): O(M), and nothing allocated when `values` has contiguous storage (an array, a buffer, a slice
     /// of either), so a loss term may call it every step.
-    public static func linear(_ values: some Collection<Float>, _ p: Double) -> Double {
+    package static func linear(_ values: some Collection<Float>, _ p: Double) -> Double {
         precondition(!values.isEmpty, "Quantile.linear: no values")
         precondition(p >= 0 && p <= 1, "Quantile.linear: p must be in [0, 1], got \(p)")
         if let q = values.withContiguousStorageIfAvailable({ linear(buffer: $0, p) }) { return q }

@@ -3,13 +3,13 @@ import Numerics
 
 /// mean |delta_pred| over all N*C*H*W elements, accumulated in Double. Gradient sign(delta) / count
 /// (0 at delta == 0, as torch). gtDelta is not used.
-public struct SparsityLoss: ParameterlessLossTerm {
-    public static let type = "sparsity"
-    public var domain: LossDomain { .delta }
+package struct SparsityLoss: ParameterlessLossTerm {
+    package static let type = "sparsity"
+    package var domain: LossDomain { .delta }
 
-    public init() {}
+    package init() {}
 
-    public func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
         inputs.checkShapes(gradDelta, term: Self.type)
         let count = inputs.delta.count
         let scale = Float(weight / Double(count))

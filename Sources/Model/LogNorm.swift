@@ -3,19 +3,19 @@ import Glibc
 import Numerics
 
 /// The result of `LogNorm` for a batch of N samples.
-public struct LogNormalized: Sendable {
+package struct LogNormalized: Sendable {
     /// log(x + eps), (N, C, H, W).
-    public var logImage: Tensor
+    package var logImage: Tensor
     /// (logImage - lo) / denom per sample, in [0, 1], (N, C, H, W).
-    public var normalized: Tensor
+    package var normalized: Tensor
     /// Per-sample minimum and maximum of logImage over all C*H*W values, (N).
-    public var lo: [Float]
-    public var hi: [Float]
+    package var lo: [Float]
+    package var hi: [Float]
     /// max(hi - lo, denomFloor), (N). Data for the residual head: no gradient flows through it.
-    public var denom: [Float]
+    package var denom: [Float]
 
     /// Empty buffers, for `LogNorm.callAsFunction(_:into:)` to size on first use.
-    public init() {
+    package init() {
         logImage = Tensor(zeros: [0])
         normalized = Tensor(zeros: [0])
         lo = []
@@ -23,7 +23,7 @@ public struct LogNormalized: Sendable {
         denom = []
     }
 
-    public init(logImage: Tensor, normalized: Tensor, lo: [Float], hi: [Float], denom: [Float]) {
+    package init(logImage: Tensor, normalized: Tensor, lo: [Float], hi: [Float], denom: [Float]) {
         self.logImage = logImage
         self.normalized = normalized
         self.lo = lo
@@ -38,17 +38,17 @@ public struct LogNormalized: Sendable {
 /// Arithmetic follows PyTorch's float32 order: `x + eps` and the normalization are float32 operations;
 /// the logarithm is computed in Double and rounded once, so it is correctly rounded (torch's is within
 /// one ulp). Inputs are expected to be >= 0 (the image readers clamp negatives); a NaN input propagates.
-public struct LogNorm: Sendable, Equatable {
+package struct LogNorm: Sendable, Equatable {
     /// Added before the logarithm so that black pixels have a finite log: log(1e-4) = -9.21, about
     /// 13.3 stops below 1.0, under the darkest 8-bit code of a typical capture.
-    public var eps: Float
+    package var eps: Float
     /// Smallest denominator, so that a flat patch (hi == lo) normalizes to 0 instead of dividing by 0.
-    public var denomFloor: Float
+    package var denomFloor: Float
 
-    public static let defaultEps: Float = 1e-4
-    public static let defaultDenomFloor: Float = 1e-2
+    package static let defaultEps: Float = 1e-4
+    package static let defaultDenomFloor: Float = 1e-2
 
-    public init(eps: Float = LogNorm.defaultEps, denomFloor: Float = LogNorm.defaultDenomFloor) {
+    package init(eps: Float = LogNorm.defaultEps, denomFloor: Float = LogNorm.defaultDenomFloor) {
         self.eps = eps
         self.denomFloor = denomFloor
     }
@@ -57,7 +57,7 @@ public struct LogNorm: Sendable, Equatable {
     /// several tiles of one image alike. The same values as the forward's log image (`VectorMath.log`: x + eps
     /// in float32, the logarithm in Double, rounded once).
     /// Split over the compute threads (minimum and maximum are exact in any order).
-    public func logRange(_ x: Tensor) -> (lo: Float, hi: Float) {
+    package func logRange(_ x: Tensor) -> (lo: Float, hi: Float) {
         let parts = max(1, min(Parallel.threads, x.count / 65536))
         var los = [Float](repeating: .infinity, count: parts)
         var his = [Float](repeating: -.infinity, count: parts)
@@ -99,7 +99,7 @@ public struct LogNorm: Sendable, Equatable {
     }
 
     /// - Parameter x: linear values, (N, C, H, W) or any shape whose first axis is the sample.
-    public func callAsFunction(_ x: Tensor) -> LogNormalized {
+    package func callAsFunction(_ x: Tensor) -> LogNormalized {
         var result = LogNormalized()
         callAsFunction(x, into: &result)
         return result
@@ -110,7 +110,7 @@ public struct LogNorm: Sendable, Equatable {
     /// - Parameter statistics: lo and hi to use for every sample instead of the sample's own (inference on
     ///   tiles of one image normalises them all alike: see TiledRestore); denom = max(hi - lo, denomFloor) as
     ///   always. Values outside [lo, hi] then normalise outside [0, 1].
-    public func callAsFunction(
+    package func callAsFunction(
         _ x: Tensor, into result: inout LogNormalized, statistics: (lo: Float, hi: Float)? = nil
     ) {
         let n = x.shape.first ?? 0

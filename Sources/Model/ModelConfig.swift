@@ -6,18 +6,18 @@ import Numerics
 /// (`width` default 16, `levels` default 2). A key of the other architecture is a config error, not silently
 /// ignored. `inputs` and `clip_level` in the same section are NetworkInputs': read them first
 /// (`NetworkInputs(config:)`), then this finishes the section.
-public enum ModelConfig: Sendable, Equatable {
+package enum ModelConfig: Sendable, Equatable {
     /// conv: how the 3x3 convolutions are computed (auto: Winograd for width -> width layers, direct for the
     /// 3-channel first and last; direct; winograd). Same network and parameters either way.
     case plain(depth: Int, width: Int, conv: Conv3x3Algorithm = .automatic)
     case unet(width: Int, levels: Int)
 
-    public static let archKeys: [String: [String]] = [
+    package static let archKeys: [String: [String]] = [
         "plain": ["depth", "width", "conv_algorithm"],
         "unet": ["width", "levels"]
     ]
 
-    public init(config c: ConfigMapping) throws {
+    package init(config c: ConfigMapping) throws {
         let arch: String = try c.required("arch")
         guard let own = Self.archKeys[arch] else {
             throw c.error("arch", DidYouMean.unknown("architecture", arch, among: Self.archKeys.keys.sorted()))
@@ -47,7 +47,7 @@ public enum ModelConfig: Sendable, Equatable {
 
     /// A new network of this architecture (parameters still to be allocated and initialised).
     /// - Parameter inputChannels: channels of its input (NetworkInputs.channels; 3 for LogNorm's output alone).
-    public func makeNetwork(inputChannels: Int = 3) -> any PatchNetwork {
+    package func makeNetwork(inputChannels: Int = 3) -> any PatchNetwork {
         switch self {
         case .plain(let depth, let width, let conv):
             let net = PlainNet(depth: depth, width: width, inputChannels: inputChannels)
@@ -58,7 +58,7 @@ public enum ModelConfig: Sendable, Equatable {
     }
 
     /// Patch sides must be multiples of this (the U-Net halves the image `levels` times).
-    public var sizeMultiple: Int {
+    package var sizeMultiple: Int {
         if case .unet(_, let levels) = self { return 1 << levels }
         return 1
     }

@@ -9,24 +9,24 @@ import Numerics
 ///   8-bit file has clipped, and so carry no information about the scene above that level.
 ///
 /// None of them carries a gradient (they are data), so only the network's first layer grows.
-public struct NetworkInputs: Sendable, Equatable {
-    public enum Plane: String, Sendable, CaseIterable {
+package struct NetworkInputs: Sendable, Equatable {
+    package enum Plane: String, Sendable, CaseIterable {
         case logNorm = "log_norm"
         case logLevel = "log_level"
         case clipMask = "clip_mask"
     }
 
-    public var planes: [Plane]
+    package var planes: [Plane]
     /// The level at or above which `clip_mask` marks an input value as clipped (linear, the input's own scale).
-    public var clipLevel: Float
+    package var clipLevel: Float
 
-    public static let defaultClipLevel: Float = 1.0
+    package static let defaultClipLevel: Float = 1.0
     /// The network sees only LogNorm's output: 3 planes, the layout of every checkpoint before `inputs` existed.
-    public static let logNormOnly = NetworkInputs(planes: [.logNorm], clipLevel: defaultClipLevel)
+    package static let logNormOnly = NetworkInputs(planes: [.logNorm], clipLevel: defaultClipLevel)
     /// The keys this reads from the `model:` section.
-    public static let keys = ["inputs", "clip_level"]
+    package static let keys = ["inputs", "clip_level"]
 
-    public init(planes: [Plane], clipLevel: Float = NetworkInputs.defaultClipLevel) {
+    package init(planes: [Plane], clipLevel: Float = NetworkInputs.defaultClipLevel) {
         precondition(planes.first == .logNorm, "NetworkInputs: log_norm comes first")
         self.planes = planes
         self.clipLevel = clipLevel
@@ -34,7 +34,7 @@ public struct NetworkInputs: Sendable, Equatable {
 
     /// Reads `inputs` (default [log_norm]) and `clip_level` (default 1.0, only with clip_mask) from the `model:`
     /// section; the section's other keys are ModelConfig's.
-    public init(config c: ConfigMapping) throws {
+    package init(config c: ConfigMapping) throws {
         var planes: [Plane] = [.logNorm]
         if c.contains("inputs") {
             let names: [String] = try c.values("inputs")
@@ -60,10 +60,10 @@ public struct NetworkInputs: Sendable, Equatable {
     }
 
     /// Channels of the network's input.
-    public var channels: Int { 3 * planes.count }
+    package var channels: Int { 3 * planes.count }
 
     /// `{inputs, clip_level}` for the resolved config; clip_level only with clip_mask.
-    public var json: [String: JSONValue] {
+    package var json: [String: JSONValue] {
         var o: [String: JSONValue] = ["inputs": .array(planes.map { .string($0.rawValue) })]
         if planes.contains(.clipMask) { o["clip_level"] = .number(Double(clipLevel)) }
         return o
@@ -71,7 +71,7 @@ public struct NetworkInputs: Sendable, Equatable {
 
     /// Writes the network input (N, channels, H, W) for `input` (N, 3, H, W, linear) and its LogNorm result.
     /// With only log_norm the caller passes `norm.normalized` itself; this is for the other layouts.
-    public func assemble(input: Tensor, norm: LogNormalized, into out: inout Tensor) {
+    package func assemble(input: Tensor, norm: LogNormalized, into out: inout Tensor) {
         let n = input.shape[0]
         let h = input.shape[2]
         let w = input.shape[3]

@@ -3,14 +3,14 @@ import Losses
 import Numerics
 
 /// Owns the network, the head and the parameter store (network parameters, then `head.scale` if learnable).
-public final class PatchModel: @unchecked Sendable {
-    public let model: ModelConfig
-    public let inputs: NetworkInputs
-    public let residual: ResidualConfig
-    public let logNorm: LogNorm
-    public let network: any PatchNetwork
-    public let head: ResidualHead
-    public let store: ParameterStore
+package final class PatchModel: @unchecked Sendable {
+    package let model: ModelConfig
+    package let inputs: NetworkInputs
+    package let residual: ResidualConfig
+    package let logNorm: LogNorm
+    package let network: any PatchNetwork
+    package let head: ResidualHead
+    package let store: ParameterStore
     /// Buffers reused from pass to pass: a pass's tensors share them until the next `forward` writes, so a
     /// caller that still holds the previous pass keeps its values (the write then copies), and a training
     /// loop that drops it allocates nothing here.
@@ -21,17 +21,17 @@ public final class PatchModel: @unchecked Sendable {
     private var gtDelta = Tensor(zeros: [0]), dP = Tensor(zeros: [0])
 
     /// Everything one forward pass computed; backward and the monitor read it.
-    public struct Pass: Sendable {
-        public var norm: LogNormalized
+    package struct Pass: Sendable {
+        package var norm: LogNormalized
         /// Network output, (N, 3, H, W).
-        public var p: Tensor
+        package var p: Tensor
         /// Residual after the clamp, (N, 3, H, W).
-        public var delta: Tensor
-        public var headCache: ResidualHead.Cache
+        package var delta: Tensor
+        package var headCache: ResidualHead.Cache
         /// max(exp(logImage + delta) - eps, 0), (N, 3, H, W): the restored linear image.
-        public var output: Tensor
+        package var output: Tensor
         /// Elements whose exp(logImage + delta) - eps was below 0 (held at 0 in `output`).
-        public var negativePixels: Int = 0
+        package var negativePixels: Int = 0
     }
 
     /// Allocates the store (with `stateSlots` optimizer slots) and initialises it: the network from `seed`
@@ -40,7 +40,7 @@ public final class PatchModel: @unchecked Sendable {
     /// the identity baseline (output = input up to exp/log rounding): training starts from what it must beat
     /// instead of from a random multiplicative residual of up to e^(cap * tanh(p)).
     /// `inputs` (default: log_norm alone) decides the network's input channels.
-    public init(
+    package init(
         model: ModelConfig, inputs: NetworkInputs = .logNormOnly, residual: ResidualConfig, logNorm: LogNorm,
         stateSlots: Int, seed: UInt64, zeroOutputLayer: Bool = false
     ) throws {
@@ -63,13 +63,13 @@ public final class PatchModel: @unchecked Sendable {
     }
 
     /// The current `head.scale` (learnable mode), else nil.
-    public var learnedScale: Float? {
+    package var learnedScale: Float? {
         store.entry(named: ResidualHead.scaleName).map { store.values($0)[0] }
     }
 
     /// - Parameter input: linear HDR patches (N, 3, H, W), >= 0.
     /// - Parameter statistics: LogNorm's lo and hi for every sample instead of each sample's own (LogNorm).
-    public func forward(_ input: Tensor, statistics: (lo: Float, hi: Float)? = nil) -> Pass {
+    package func forward(_ input: Tensor, statistics: (lo: Float, hi: Float)? = nil) -> Pass {
         // The network may still hold last step's normalized input (for its backward): let go before rewriting it.
         network.releaseInputs()
         logNorm(input, into: &norm, statistics: statistics)
@@ -87,7 +87,7 @@ public final class PatchModel: @unchecked Sendable {
     }
 
     /// Loss inputs for `pass` against `target` (N, 3, H, W); the reconstruction is the pass's, not redone.
-    public func lossInputs(_ pass: Pass, target: Tensor) -> LossInputs {
+    package func lossInputs(_ pass: Pass, target: Tensor) -> LossInputs {
         let eps = logNorm.eps
         Reconstruction.groundTruthDelta(target: target, logImage: pass.norm.logImage, eps: eps, into: &gtDelta)
         return LossInputs(
@@ -96,7 +96,7 @@ public final class PatchModel: @unchecked Sendable {
     }
 
     /// Accumulates (+=) every parameter gradient into `store.grads` from d loss / d delta.
-    public func backward(_ pass: Pass, gradDelta: Tensor) {
+    package func backward(_ pass: Pass, gradDelta: Tensor) {
         if dP.shape != pass.p.shape {
             dP = Tensor(zeros: pass.p.shape)
         } else {

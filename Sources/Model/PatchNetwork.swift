@@ -6,7 +6,7 @@ import Numerics
 ///
 /// forward saves what backward needs (inputs and pre-activations of every layer); backward accumulates (+=)
 /// into `store.grads`; call them in pairs. Buffers are allocated on the first call for a shape and reused.
-public protocol PatchNetwork: AnyObject {
+package protocol PatchNetwork: AnyObject {
     /// (name, shape) of every parameter, in registration order.
     var parameterLayout: [(name: String, shape: [Int])] { get }
     /// The layer producing p (its `.weight` and `.bias`), e.g. `layers.4` or `out`.
@@ -25,13 +25,13 @@ public protocol PatchNetwork: AnyObject {
 
 extension PatchNetwork {
     /// Networks that copy their input (the plain network's padded layers) keep nothing of it.
-    public func releaseInputs() {}
+    package func releaseInputs() {}
 
     /// PyTorch's default nn.Conv2d initialisation, seeded: weight and bias uniform in [-b, b] with
     /// b = 1 / sqrt(fan_in), fan_in = in_channels * kh * kw (kaiming_uniform with a = sqrt(5)). Parameter i
     /// draws from SeededRNG(seed, i), so adding a parameter never changes the others. Parameters whose name
     /// is not a conv weight or bias (e.g. head.scale) are left as they are.
-    public func initialize(_ store: ParameterStore, seed: UInt64) {
+    package func initialize(_ store: ParameterStore, seed: UInt64) {
         let layout = parameterLayout
         var fanIn: [String: Int] = [:]
         for (name, shape) in layout where name.hasSuffix(".weight") && shape.count == 4 {
@@ -90,4 +90,4 @@ struct ParameterPointers {
 }
 
 /// The leaky slope between layers (PyTorch LeakyReLU(0.2)).
-public let leakySlope: Float = 0.2
+package let leakySlope: Float = 0.2

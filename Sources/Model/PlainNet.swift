@@ -5,9 +5,9 @@ import Numerics
 /// the last, no final activation. Parameters `layers.<i>.weight` (out, in, 3, 3) and `layers.<i>.bias` (out),
 /// i = 0 ..< depth, exactly PyTorch's `nn.ModuleList` of `nn.Conv2d` named `layers`.
 /// Runs on `Conv3x3Stack` (padded activations, whole images per thread).
-public final class PlainNet: PatchNetwork {
-    public let depth: Int
-    public let width: Int
+package final class PlainNet: PatchNetwork {
+    package let depth: Int
+    package let width: Int
     private let stack: Conv3x3Stack
     private var output = Tensor(zeros: [0])
     /// The store last used and pointers into it (looked up once per store). The store is held, not named by its
@@ -17,7 +17,7 @@ public final class PlainNet: PatchNetwork {
     private var dWeights: [UnsafeMutablePointer<Float>] = [], dBiases: [UnsafeMutablePointer<Float>] = []
 
     /// - Parameter inputChannels: 3 (LogNorm's output), more with NetworkInputs' extra planes.
-    public init(depth: Int, width: Int, inputChannels: Int = 3) {
+    package init(depth: Int, width: Int, inputChannels: Int = 3) {
         precondition(depth >= 1 && width >= 1, "PlainNet: depth and width must be >= 1")
         self.depth = depth
         self.width = width
@@ -26,31 +26,31 @@ public final class PlainNet: PatchNetwork {
     }
 
     /// Instruction set of the convolution kernels (default: the best this CPU runs).
-    public var simdLevel: SIMDLevel {
+    package var simdLevel: SIMDLevel {
         get { stack.simdLevel }
         set { stack.simdLevel = newValue }
     }
 
     /// Direct or Winograd convolutions (default: Winograd for the width -> width layers).
-    public var convAlgorithm: Conv3x3Algorithm {
+    package var convAlgorithm: Conv3x3Algorithm {
         get { stack.algorithm }
         set { stack.algorithm = newValue }
     }
 
     /// Threads of the convolution kernels; nil (the default) follows `Parallel.threads`.
-    public var threads: Int? {
+    package var threads: Int? {
         get { stack.threads }
         set { stack.threads = newValue }
     }
 
     /// Large images through the layers in strips of rows (default) or layer after layer: the same results bit for
     /// bit (Conv3x3Stack.rowOrder).
-    public var rowOrder: Bool {
+    package var rowOrder: Bool {
         get { stack.rowOrder }
         set { stack.rowOrder = newValue }
     }
 
-    public var parameterLayout: [(name: String, shape: [Int])] {
+    package var parameterLayout: [(name: String, shape: [Int])] {
         (0..<depth).flatMap { i -> [(name: String, shape: [Int])] in
             [
                 ("layers.\(i).weight", [stack.channels[i + 1], stack.channels[i], 3, 3]),
@@ -59,9 +59,9 @@ public final class PlainNet: PatchNetwork {
         }
     }
 
-    public var outputLayer: String { "layers.\(depth - 1)" }
+    package var outputLayer: String { "layers.\(depth - 1)" }
     /// One pixel per 3x3 layer.
-    public var receptiveRadius: Int { depth }
+    package var receptiveRadius: Int { depth }
 
     private func bind(_ store: ParameterStore) {
         guard bound !== store else { return }
@@ -74,13 +74,13 @@ public final class PlainNet: PatchNetwork {
         bound = store
     }
 
-    public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
+    package func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
         bind(store)
         stack.forward(input: x, output: &output, weights: weights, biases: biases)
         return output
     }
 
-    public func backward(_ dOut: Tensor, store: ParameterStore) {
+    package func backward(_ dOut: Tensor, store: ParameterStore) {
         bind(store)
         stack.backward(dOutput: dOut, weights: weights, dWeights: dWeights, dBiases: dBiases)
     }

@@ -6,13 +6,13 @@ import Numerics
 /// The model's two element-wise formulas, in one place for training, evaluation and the loss terms.
 /// Float32 arithmetic in PyTorch's order, like `LogNorm`: the sums are float32, log and exp are computed in Double
 /// and rounded once (correctly rounded; torch's are within an ulp), the final subtraction is float32.
-public enum Reconstruction {
+package enum Reconstruction {
     /// output = max(exp(logImage + delta) - eps, 0): radiance is never negative (docs/conventions.md). Where
     /// exp(logImage + delta) < eps the bound holds the output at 0 and its gradient is 0 (torch.clamp(min=0)'s:
     /// the linear-domain loss terms already give no gradient below 0). exp overflow gives +inf, left for the monitor
     /// to count.
     /// - Parameters: logImage, delta: (N, C, H, W), the same shape.
-    public static func output(logImage: Tensor, delta: Tensor, eps: Float) -> Tensor {
+    package static func output(logImage: Tensor, delta: Tensor, eps: Float) -> Tensor {
         var output = Tensor(zeros: delta.shape)
         self.output(logImage: logImage, delta: delta, eps: eps, into: &output)
         return output
@@ -21,7 +21,7 @@ public enum Reconstruction {
     /// The same into `output` (reallocated only if its shape differs). Returns how many elements were below 0
     /// before the bound (the monitor's `negative_pixels`).
     @discardableResult
-    public static func output(logImage: Tensor, delta: Tensor, eps: Float, into output: inout Tensor) -> Int {
+    package static func output(logImage: Tensor, delta: Tensor, eps: Float, into output: inout Tensor) -> Int {
         precondition(
             logImage.shape == delta.shape, "Reconstruction: logImage \(logImage.shape) vs delta \(delta.shape)")
         if output.shape != delta.shape { output = Tensor(zeros: delta.shape) }
@@ -43,14 +43,14 @@ public enum Reconstruction {
 
     /// gtDelta = log(target + eps) - logImage: the residual that reproduces the target exactly.
     /// - Parameters: target (expected >= 0), logImage: (N, C, H, W), the same shape.
-    public static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float) -> Tensor {
+    package static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float) -> Tensor {
         var gtDelta = Tensor(zeros: target.shape)
         groundTruthDelta(target: target, logImage: logImage, eps: eps, into: &gtDelta)
         return gtDelta
     }
 
     /// The same into `gtDelta` (reallocated only if its shape differs).
-    public static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float, into gtDelta: inout Tensor) {
+    package static func groundTruthDelta(target: Tensor, logImage: Tensor, eps: Float, into gtDelta: inout Tensor) {
         precondition(
             logImage.shape == target.shape, "Reconstruction: logImage \(logImage.shape) vs target \(target.shape)")
         if gtDelta.shape != target.shape { gtDelta = Tensor(zeros: target.shape) }
@@ -95,7 +95,7 @@ extension LossInputs {
     ///   - logImage: log(input + eps), (N, C, H, W), as `LogNorm` produced it.
     ///   - target: clean linear target, (N, C, H, W), expected >= 0.
     ///   - eps: the same eps `LogNorm` used.
-    public init(delta: Tensor, logImage: Tensor, target: Tensor, eps: Float) {
+    package init(delta: Tensor, logImage: Tensor, target: Tensor, eps: Float) {
         precondition(
             logImage.shape == delta.shape && target.shape == delta.shape,
             "LossInputs: shapes differ: delta \(delta.shape), logImage \(logImage.shape), target \(target.shape)")

@@ -3,7 +3,7 @@ import Config
 
 /// How tanh(p) is scaled into the log-domain residual delta (docs/conventions.md, "The residual-scaling
 /// strategy").
-public enum ResidualMode: Sendable, Equatable {
+package enum ResidualMode: Sendable, Equatable {
     /// Mode A: delta = alpha * cap * tanh(p) * scale.
     case fixedCap(cap: Float, alpha: Float)
     /// Mode B: delta = k * denom[n] * tanh(p) * scale, denom per sample from LogNorm (data, no gradient).
@@ -11,7 +11,7 @@ public enum ResidualMode: Sendable, Equatable {
     /// delta = s * tanh(p) * scale, s the trained scalar `head.scale`, initialised to `initial`.
     case learnable(initial: Float)
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .fixedCap: return "fixed_cap"
         case .adaptive: return "adaptive"
@@ -20,27 +20,27 @@ public enum ResidualMode: Sendable, Equatable {
     }
 }
 
-public struct ResidualConfig: Sendable, Equatable {
-    public var mode: ResidualMode
+package struct ResidualConfig: Sendable, Equatable {
+    package var mode: ResidualMode
     /// Multiplies every mode's residual (default 1).
-    public var scale: Float
+    package var scale: Float
     /// Safety clamp: delta = clamp(delta, -c, c); nil for none.
-    public var clamp: Float?
+    package var clamp: Float?
 
-    public init(mode: ResidualMode, scale: Float = 1, clamp: Float?) {
+    package init(mode: ResidualMode, scale: Float = 1, clamp: Float?) {
         self.mode = mode
         self.scale = scale
         self.clamp = clamp
     }
 
     /// The keys each mode reads; a key of another mode is a config error, not silently ignored.
-    public static let modeKeys: [String: [String]] = [
+    package static let modeKeys: [String: [String]] = [
         "fixed_cap": ["cap", "alpha"], "adaptive": ["k"], "learnable": ["learnable_init"]
     ]
 
     /// Reads `residual:`. `mode` and `clamp` are required (`clamp: null` disables it: say it, don't omit it);
     /// cap 6.0, alpha 1.0, k 0.9, scale 1.0, learnable_init 6.0 by default.
-    public init(config c: ConfigMapping) throws {
+    package init(config c: ConfigMapping) throws {
         let modeName: String = try c.required("mode")
         guard let own = Self.modeKeys[modeName] else {
             throw c.error(

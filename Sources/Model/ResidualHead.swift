@@ -7,34 +7,34 @@ import Numerics
 /// Gradients follow PyTorch: tanh' = 1 - t^2 from the saved t; clamp passes the gradient where
 /// -c <= x <= c (inclusive, like torch.clamp) and blocks it outside; denom is data (no gradient); the
 /// learnable scale gets sum(dDelta_pre * t * scale). Backward accumulates (+=).
-public struct ResidualHead: Sendable {
-    public let config: ResidualConfig
+package struct ResidualHead: Sendable {
+    package let config: ResidualConfig
     /// Name of the trainable scalar in the parameter store (mode learnable only).
-    public static let scaleName = "head.scale"
+    package static let scaleName = "head.scale"
 
-    public init(config: ResidualConfig) { self.config = config }
+    package init(config: ResidualConfig) { self.config = config }
 
     /// Parameters the head adds to the model: `head.scale` (shape []) in learnable mode, else none.
-    public var parameterLayout: [(name: String, shape: [Int])] {
+    package var parameterLayout: [(name: String, shape: [Int])] {
         if case .learnable = config.mode { return [(Self.scaleName, [])] }
         return []
     }
 
     /// The initial value of each head parameter, in `parameterLayout` order.
-    public var initialValues: [Float] {
+    package var initialValues: [Float] {
         if case .learnable(let s0) = config.mode { return [s0] }
         return []
     }
 
     /// What forward saves for backward and what the monitor reads.
-    public struct Cache: Sendable {
+    package struct Cache: Sendable {
         /// tanh(p), (N, 3, H, W).
-        public var t: Tensor
+        package var t: Tensor
         /// delta before the clamp, (N, 3, H, W).
-        public var preClamp: Tensor
+        package var preClamp: Tensor
         /// The per-sample coefficient multiplying t, (N).
-        public var coef: [Float]
-        public init() {
+        package var coef: [Float]
+        package init() {
             t = Tensor(zeros: [0])
             preClamp = Tensor(zeros: [0])
             coef = []
@@ -58,7 +58,7 @@ public struct ResidualHead: Sendable {
     /// - Parameter cache: filled with t, the pre-clamp delta and the coefficients.
     /// - Parameter denom: (N), LogNorm's per-sample denominator.
     /// - Parameter learnedScale: the current `head.scale` (required in learnable mode).
-    public func forward(delta: inout Tensor, p: Tensor, cache: inout Cache, denom: [Float], learnedScale: Float?) {
+    package func forward(delta: inout Tensor, p: Tensor, cache: inout Cache, denom: [Float], learnedScale: Float?) {
         let n = p.shape[0]
         let m = p.sampleCount
         precondition(denom.count == n, "ResidualHead: \(denom.count) denominators for \(n) samples")
@@ -93,7 +93,7 @@ public struct ResidualHead: Sendable {
     /// - Parameter dScale: accumulated (+=) gradient of `head.scale`; ignored unless learnable.
     /// - Parameter dDelta: (N, 3, H, W), gradient of the loss w.r.t. the clamped delta.
     /// - Parameter cache: what forward saved.
-    public func backward(dP: inout Tensor, dScale: inout Float, dDelta: Tensor, cache: Cache) {
+    package func backward(dP: inout Tensor, dScale: inout Float, dDelta: Tensor, cache: Cache) {
         let n = dDelta.shape[0]
         let m = dDelta.sampleCount
         let c = config.clamp
@@ -124,7 +124,7 @@ public struct ResidualHead: Sendable {
 
     /// Monitor counts over a forward's cache: clamp hits (|delta before clamp| >= c, the definition in
     /// docs/conventions.md) and tanh saturation (|t| > `saturation`).
-    public func counts(_ cache: Cache, saturation: Float) -> (clampHits: Int, saturated: Int) {
+    package func counts(_ cache: Cache, saturation: Float) -> (clampHits: Int, saturated: Int) {
         var hits = 0
         var sat = 0
         if let c = config.clamp { for v in cache.preClamp.storage where abs(v) >= c { hits += 1 } }

@@ -15,12 +15,12 @@ import Numerics
 /// Runs on `UNetStack` (padded activations, whole images per thread; with fewer images than threads, as when
 /// restoring one large tile, each layer's rows split over the threads, with the same outputs bit for bit).
 /// `path = .layers` forces the layer-by-layer path (the reference the stack is tested against).
-public final class UNet: PatchNetwork {
+package final class UNet: PatchNetwork {
     /// How the network runs: the fused stack where it applies, or layer by layer.
-    public enum Path: Sendable { case stack, layers }
-    public let width: Int
-    public let levels: Int
-    public var path: Path = .stack
+    package enum Path: Sendable { case stack, layers }
+    package let width: Int
+    package let levels: Int
+    package var path: Path = .stack
     private let stack: UNetStack
     private var stackOutput = Tensor(zeros: [0])
     /// Whether the last forward ran on the stack (backward takes the same path).
@@ -40,7 +40,7 @@ public final class UNet: PatchNetwork {
     private var dDecOut: [Tensor]
 
     /// - Parameter inputChannels: 3 (LogNorm's output), more with NetworkInputs' extra planes.
-    public init(width: Int, levels: Int, inputChannels: Int = 3) {
+    package init(width: Int, levels: Int, inputChannels: Int = 3) {
         precondition(width >= 1 && levels >= 1, "UNet: width and levels must be >= 1")
         self.width = width
         self.levels = levels
@@ -65,7 +65,7 @@ public final class UNet: PatchNetwork {
     }
 
     /// Instruction set of the kernels, both paths (default: the best this CPU runs).
-    public var simdLevel: SIMDLevel {
+    package var simdLevel: SIMDLevel {
         get { stack.simdLevel }
         set {
             stack.simdLevel = newValue
@@ -74,7 +74,7 @@ public final class UNet: PatchNetwork {
     }
 
     /// Threads of the kernels, both paths; nil (the default) follows `Parallel.threads`.
-    public var threads: Int? {
+    package var threads: Int? {
         get { stack.threads }
         set {
             stack.threads = newValue
@@ -83,7 +83,7 @@ public final class UNet: PatchNetwork {
     }
 
     /// Direct or Winograd for the stack's 3x3 stride-1 layers.
-    public var convAlgorithm: Conv3x3Algorithm {
+    package var convAlgorithm: Conv3x3Algorithm {
         get { stack.algorithm }
         set { stack.algorithm = newValue }
     }
@@ -104,16 +104,16 @@ public final class UNet: PatchNetwork {
         bound = store
     }
 
-    public var parameterLayout: [(name: String, shape: [Int])] {
+    package var parameterLayout: [(name: String, shape: [Int])] {
         enc.flatMap(\.layout) + dec.flatMap(\.layout) + out.layout
     }
 
-    public var outputLayer: String { "out" }
+    package var outputLayer: String { "out" }
     /// An upper bound, in input pixels: enc.0's two convs (2); enc.l's stride-2 conv (2^(l-1)) and conv (2^l);
     /// dec.l's nearest upsampling (2^l) and two convs (2 x 2^l); the 1x1 output (0). Summed: 6 x 2^L - 4.
-    public var receptiveRadius: Int { 6 * (1 << levels) - 4 }
+    package var receptiveRadius: Int { 6 * (1 << levels) - 4 }
 
-    public func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
+    package func forward(_ x: Tensor, store: ParameterStore) -> Tensor {
         let n = x.shape[0]
         let h = x.shape[2]
         let wd = x.shape[3]
@@ -142,13 +142,13 @@ public final class UNet: PatchNetwork {
     }
 
     /// Every layer lets go of its saved input (enc.0's is the caller's tensor).
-    public func releaseInputs() {
+    package func releaseInputs() {
         for block in enc { block.releaseInputs() }
         for block in dec { block.releaseInputs() }
         out.releaseInput()
     }
 
-    public func backward(_ dOut: Tensor, store: ParameterStore) {
+    package func backward(_ dOut: Tensor, store: ParameterStore) {
         if ranOnStack {
             bind(store)
             stack.backward(dOutput: dOut, weights: weights, dWeights: dWeights, dBiases: dBiases)

@@ -7,9 +7,9 @@ import ONNXProto
 import SwiftProtobuf
 
 /// A bad export request, printed as its one-line reason.
-public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Builds the ONNX model of `PatchModel.forward` for a batch with each sample's own LogNorm statistics (what
@@ -27,16 +27,16 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
 ///
 /// The arithmetic is the engine's, operation for operation and in the same order (float32 throughout), so an
 /// ONNX runtime's result differs only by its own rounding of log, tanh, exp and the convolutions' sums.
-public enum ONNXExport {
+package enum ONNXExport {
     /// Operator sets this writes: 13 (ONNX 1.8) to 21 (ONNX 1.16). ReduceMin/ReduceMax take their axes as an
     /// attribute before 18 and as an input from 18.
-    public static let supportedOpsets = 13...21
-    public static let defaultOpset = 17
-    public static let inputName = "linear_rgb"
-    public static let outputName = "restored_rgb"
+    package static let supportedOpsets = 13...21
+    package static let defaultOpset = 17
+    package static let inputName = "linear_rgb"
+    package static let outputName = "restored_rgb"
 
     /// The IR version of the ONNX release that introduced `opset` (what a reader of that release accepts).
-    public static func irVersion(opset: Int) -> Int64 {
+    package static func irVersion(opset: Int) -> Int64 {
         switch opset {
         case ...14: return 7
         case 15...18: return 8
@@ -48,7 +48,7 @@ public enum ONNXExport {
     /// - Parameter metadata: key/value pairs for the model's metadata_props (the training config, the step, ...),
     ///   in this order.
     /// - Throws: ExportError for an operator set outside `supportedOpsets`.
-    public static func model(
+    package static func model(
         _ m: PatchModel, opset: Int = defaultOpset, metadata: [(key: String, value: String)] = [],
         producerVersion: String = ""
     ) throws -> Onnx_ModelProto {
@@ -179,7 +179,7 @@ public enum ONNXExport {
     }
 
     /// Serialises `model` and writes it atomically (temp file, fsync, rename).
-    public static func write(_ model: Onnx_ModelProto, to path: String) throws {
+    package static func write(_ model: Onnx_ModelProto, to path: String) throws {
         let bytes = try model.serializedBytes() as [UInt8]
         try FileBytes.atomicWrite(path, bytes: bytes)
     }
@@ -319,14 +319,14 @@ public enum ONNXExport {
         }
     }
 
-    public static func networkDescription(_ m: PatchModel) -> String {
+    package static func networkDescription(_ m: PatchModel) -> String {
         switch m.model {
         case .plain(let depth, let width, _): return "plain network (depth \(depth), width \(width))"
         case .unet(let width, let levels): return "U-Net (width \(width), levels \(levels))"
         }
     }
 
-    public static func headDescription(_ m: PatchModel) -> String {
+    package static func headDescription(_ m: PatchModel) -> String {
         let mode: String
         switch m.residual.mode {
         case .fixedCap(let cap, let alpha): mode = "fixed_cap, cap \(cap), alpha \(alpha)"

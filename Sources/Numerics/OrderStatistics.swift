@@ -1,17 +1,17 @@
 // Exact order statistics of float data by radix selection on IEEE total-order keys: O(n), no sort.
 
-public enum OrderStatistics {
+package enum OrderStatistics {
     /// An unsigned key whose integer order is the IEEE total order of the float (-NaN < -inf < ... < -0 < +0 <
     /// ... < +inf < +NaN), so selection never meets an inconsistent comparison, whatever the data.
     @inline(__always)
-    public static func key(_ x: Float) -> UInt32 {
+    package static func key(_ x: Float) -> UInt32 {
         let b = x.bitPattern
         return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
     }
 
     /// The inverse of `key`.
     @inline(__always)
-    public static func value(_ key: UInt32) -> Float {
+    package static func value(_ key: UInt32) -> Float {
         Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7fff_ffff : ~key)
     }
 
@@ -20,7 +20,7 @@ public enum OrderStatistics {
     /// two 8-bit counting passes over each such bucket. For several ranks of a large array (a monitor's
     /// percentiles), about two passes over the data in all.
     /// - Parameters: ranks: each in 0 ..< values.count; result: the same count as ranks.
-    public static func select(_ values: UnsafeBufferPointer<Float>, ranks: [Int]) -> [Float] {
+    package static func select(_ values: UnsafeBufferPointer<Float>, ranks: [Int]) -> [Float] {
         ranks.withUnsafeBufferPointer { r in
             [Float](unsafeUninitializedCapacity: r.count) { result, count in
                 select(values, ranks: r, into: result, scratch: Workspace())
@@ -31,7 +31,7 @@ public enum OrderStatistics {
 
     /// The same into `result` (ranks.count elements), with nothing allocated once `scratch` has grown: the bucket
     /// counts and the gathered keys live there (its contents are overwritten).
-    public static func select(
+    package static func select(
         _ values: UnsafeBufferPointer<Float>, ranks: UnsafeBufferPointer<Int>,
         into result: UnsafeMutableBufferPointer<Float>, scratch: Workspace
     ) {
@@ -111,7 +111,7 @@ public enum OrderStatistics {
 
     /// The k-th smallest value (0-based, total order): four 8-bit counting passes over `values`, nothing
     /// allocated. For one or two ranks of a small array (a per-sample quantile).
-    public static func select(_ values: UnsafeBufferPointer<Float>, rank k: Int) -> Float {
+    package static func select(_ values: UnsafeBufferPointer<Float>, rank k: Int) -> Float {
         precondition(k >= 0 && k < values.count, "OrderStatistics: rank \(k) of \(values.count) values")
         return value(select(values.lazy.map(key), prefix: 0, bits: 0, rank: k))
     }

@@ -6,10 +6,10 @@ import Synchronization
 /// Compute threads for the convolution kernels (and OpenBLAS, which callers configure separately).
 /// Default: `HDRPATCH_THREADS`, else `OPENBLAS_NUM_THREADS`, else the number of active processors, shared among
 /// the ranks of an MPI job on this node (Open MPI's `OMPI_COMM_WORLD_LOCAL_SIZE`): 2 ranks on 2 cores get 1 each.
-public enum Parallel {
+package enum Parallel {
     private static let configured = Atomic<Int>(Parallel.defaultThreads())
 
-    public static var threads: Int {
+    package static var threads: Int {
         get { configured.load(ordering: .relaxed) }
         set { configured.store(max(1, newValue), ordering: .relaxed) }
     }
@@ -31,7 +31,7 @@ public enum Parallel {
     /// caller's stack, reached from the pool threads through a pointer and its type (a closure handed to the pool
     /// would cost one heap object per call).
     @inlinable
-    public static func run<Job: ParallelJob>(_ count: Int, _ job: Job) {
+    package static func run<Job: ParallelJob>(_ count: Int, _ job: Job) {
         if count <= 1 {
             job.run(part: 0)
         } else {
@@ -60,7 +60,7 @@ public enum Parallel {
     /// Splits 0 ..< total into at most `Parallel.threads` contiguous chunks of at least `minimum` items and runs
     /// job.run(range) for each, concurrently. For elementwise loops whose items are independent; nothing allocated.
     @inlinable
-    public static func chunks<Job: ParallelChunkJob>(_ total: Int, minimum: Int = 4096, _ job: Job) {
+    package static func chunks<Job: ParallelChunkJob>(_ total: Int, minimum: Int = 4096, _ job: Job) {
         let parts = max(1, min(threads, total / max(1, minimum)))
         run(parts, Chunked(job: job, parts: parts, total: total))
     }
@@ -79,7 +79,7 @@ public enum Parallel {
 
     /// The share of 0 ..< total that part `part` of `parts` takes: contiguous, sizes differ by at most one.
     @inline(__always)
-    public static func share(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
+    package static func share(_ part: Int, of parts: Int, total: Int) -> Range<Int> {
         let base = total / parts
         let extra = total % parts
         let lo = part * base + min(part, extra)
@@ -89,7 +89,7 @@ public enum Parallel {
 
 /// One parallel section as a value: `Parallel.run(count, job)` calls run(part:) once for each part, concurrently.
 /// The parts must touch disjoint memory.
-public protocol ParallelJob {
+package protocol ParallelJob {
     func run(part: Int)
 }
 
@@ -101,6 +101,6 @@ extension ParallelJob {
 }
 
 /// An elementwise section as a value: `Parallel.chunks(total, job)` calls run(_:) on contiguous chunks of 0 ..< total.
-public protocol ParallelChunkJob {
+package protocol ParallelChunkJob {
     func run(_ range: Range<Int>)
 }

@@ -4,25 +4,25 @@
 /// Layout: `[values | grads | state 0 | state 1 | ...]`, each region `count` floats, parameters packed in
 /// registration order inside each region. Parameter shapes follow PyTorch (e.g. conv weight (out, in, kh, kw)).
 /// A reference type: networks, optimizer and checkpoint code share one store. Not thread-safe for writes.
-public final class ParameterStore: @unchecked Sendable {
-    public struct Entry: Sendable, Equatable {
-        public let name: String
-        public let shape: [Int]
+package final class ParameterStore: @unchecked Sendable {
+    package struct Entry: Sendable, Equatable {
+        package let name: String
+        package let shape: [Int]
         /// Offset of the first value inside each region.
-        public let offset: Int
-        public let count: Int
+        package let offset: Int
+        package let count: Int
     }
 
-    public let entries: [Entry]
+    package let entries: [Entry]
     /// Parameters (floats) in each region.
-    public let count: Int
+    package let count: Int
     /// Optimizer state regions after values and grads (AdamW: 2, SGD with momentum: 1, plain SGD: 0).
-    public let stateSlots: Int
+    package let stateSlots: Int
     private let base: UnsafeMutablePointer<Float>
     private let index: [String: Int]
 
     /// Allocates the store zero-filled. Duplicate or empty names and negative dimensions are refused.
-    public init(layout: [(name: String, shape: [Int])], stateSlots: Int = 0) throws {
+    package init(layout: [(name: String, shape: [Int])], stateSlots: Int = 0) throws {
         var entries: [Entry] = []
         var index: [String: Int] = [:]
         var offset = 0
@@ -54,29 +54,29 @@ public final class ParameterStore: @unchecked Sendable {
     }
 
     /// Every parameter value, `count` floats.
-    public var values: UnsafeMutableBufferPointer<Float> { region(0) }
+    package var values: UnsafeMutableBufferPointer<Float> { region(0) }
     /// Every gradient, same layout as `values`. Backward passes accumulate into it (+=).
-    public var grads: UnsafeMutableBufferPointer<Float> { region(1) }
+    package var grads: UnsafeMutableBufferPointer<Float> { region(1) }
     /// Optimizer state slot `k` (0 ..< stateSlots), same layout as `values`.
-    public func state(_ k: Int) -> UnsafeMutableBufferPointer<Float> {
+    package func state(_ k: Int) -> UnsafeMutableBufferPointer<Float> {
         precondition(k >= 0 && k < stateSlots, "state slot \(k) of \(stateSlots)")
         return region(2 + k)
     }
 
-    public func entry(named name: String) -> Entry? { index[name].map { entries[$0] } }
+    package func entry(named name: String) -> Entry? { index[name].map { entries[$0] } }
 
-    public func values(_ e: Entry) -> UnsafeMutableBufferPointer<Float> { slice(region(0), e) }
-    public func grads(_ e: Entry) -> UnsafeMutableBufferPointer<Float> { slice(region(1), e) }
+    package func values(_ e: Entry) -> UnsafeMutableBufferPointer<Float> { slice(region(0), e) }
+    package func grads(_ e: Entry) -> UnsafeMutableBufferPointer<Float> { slice(region(1), e) }
 
     private func slice(_ r: UnsafeMutableBufferPointer<Float>, _ e: Entry) -> UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(rebasing: r[e.offset..<(e.offset + e.count)])
     }
 
     /// Sets every gradient to 0 (one fill).
-    public func zeroGrads() { grads.update(repeating: 0) }
+    package func zeroGrads() { grads.update(repeating: 0) }
 }
 
-public struct ParameterStoreError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ParameterStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -7,7 +7,7 @@ extension OrderStatistics {
     /// pass; a pass whose byte is the same for every item is skipped.
     /// - Parameter scratch: at least `sortScratch(items.count)` elements (a second copy of the items and the byte
     ///   counts), overwritten.
-    public static func sortByKey(
+    package static func sortByKey(
         _ items: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>
     ) {
         let n = items.count
@@ -51,14 +51,14 @@ extension OrderStatistics {
     }
 
     /// Scratch elements `sortByKey` needs for n items: n, and 4 x 256 byte counts.
-    public static func sortScratch(_ n: Int) -> Int { n + 4 * 256 }
+    package static func sortScratch(_ n: Int) -> Int { n + 4 * 256 }
 
     /// Scratch elements `argsort` and `sorted` need for n values: the keyed items and `sortScratch(n)`.
-    public static func keyedSortScratch(_ n: Int) -> Int { n + sortScratch(n) }
+    package static func keyedSortScratch(_ n: Int) -> Int { n + sortScratch(n) }
 
     /// Positions of `values` in ascending total order, ties by position (a stable argsort), into `order`.
     /// - Parameters: order: values.count elements; scratch: `keyedSortScratch(values.count)` elements, overwritten.
-    public static func argsort(
+    package static func argsort(
         _ values: UnsafeBufferPointer<Float>, into order: UnsafeMutableBufferPointer<Int32>,
         scratch: UnsafeMutableBufferPointer<UInt64>
     ) {
@@ -74,7 +74,7 @@ extension OrderStatistics {
 
     /// `values` in ascending total order (-0 before +0, NaNs at the ends by sign), into `sorted`.
     /// - Parameters: sorted: values.count elements; scratch: `keyedSortScratch(values.count)` elements, overwritten.
-    public static func sorted(
+    package static func sorted(
         _ values: UnsafeBufferPointer<Float>, into sorted: UnsafeMutableBufferPointer<Float>,
         scratch: UnsafeMutableBufferPointer<UInt64>
     ) {

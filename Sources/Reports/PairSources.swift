@@ -4,14 +4,14 @@
 // data pipeline).
 import Foundation
 
-public struct PairSources: Sendable, Equatable {
-    public struct Source: Sendable, Equatable {
+package struct PairSources: Sendable, Equatable {
+    package struct Source: Sendable, Equatable {
         /// The source image's file name.
-        public var image: String
+        package var image: String
         /// The crop's top-left corner in the source (0, 0 for full-image pairs).
-        public var x: Int
-        public var y: Int
-        public init(image: String, x: Int, y: Int) {
+        package var x: Int
+        package var y: Int
+        package init(image: String, x: Int, y: Int) {
             self.image = image
             self.x = x
             self.y = y
@@ -19,18 +19,18 @@ public struct PairSources: Sendable, Equatable {
     }
 
     /// By pair file name (`000144.exr`).
-    public var byFile: [String: Source]
+    package var byFile: [String: Source]
     /// The manifest read.
-    public var manifest: String
+    package var manifest: String
 
-    public init(byFile: [String: Source], manifest: String) {
+    package init(byFile: [String: Source], manifest: String) {
         self.byFile = byFile
         self.manifest = manifest
     }
 
     /// The manifest of the run's training set (`data.train` of its config.yaml). nil, with why, when the config
     /// names no training set or the set has no readable manifest (a set not made by `hdrpatch synth`).
-    public static func load(configText: String?) -> (sources: PairSources?, why: String?) {
+    package static func load(configText: String?) -> (sources: PairSources?, why: String?) {
         struct Config: Decodable {
             struct DataSection: Decodable { var train: String? }
             var data: DataSection?

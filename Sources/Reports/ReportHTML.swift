@@ -2,8 +2,8 @@
 import Foundation
 import RunFiles
 
-public enum ReportHTML {
-    public static let style = """
+package enum ReportHTML {
+    package static let style = """
         body{font-family:sans-serif;max-width:820px;margin:24px auto;padding:0 16px;color:#222;line-height:1.45}
         h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
         table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
@@ -83,7 +83,7 @@ public enum ReportHTML {
         [String(i.step), i.kind.rawValue, i.file, String(i.x), String(i.y), ReportText.number(i.value), i.detail]
     }
 
-    public static func table(_ header: [String]?, _ rows: [[String]], numeric: Set<Int>) -> String {
+    package static func table(_ header: [String]?, _ rows: [[String]], numeric: Set<Int>) -> String {
         var s = "<table>\n"
         if let header { s += "<tr>" + header.map { "<th>\(ReportText.html($0))</th>" }.joined() + "</tr>\n" }
         for row in rows {

@@ -2,9 +2,9 @@
 // the same run must give the same bytes on every machine.
 import Foundation
 
-public enum ReportText {
+package enum ReportText {
     /// 12345 -> "12,345".
-    public static func count(_ n: Int) -> String {
+    package static func count(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {
@@ -15,7 +15,7 @@ public enum ReportText {
     }
 
     /// A fraction as a percentage with as many decimals as it takes to not read as 0 or 100 when it is not.
-    public static func percent(_ f: Double) -> String {
+    package static func percent(_ f: Double) -> String {
         guard f.isFinite else { return "n/a" }
         let p = f * 100
         if p == 0 || p == 100 { return String(format: "%.0f%%", p) }
@@ -27,10 +27,10 @@ public enum ReportText {
     }
 
     /// Four significant digits, plain notation where readable, scientific outside 1e-3 ..< 1e6.
-    public static func number(_ v: Double) -> String { number(v, digits: 4) }
+    package static func number(_ v: Double) -> String { number(v, digits: 4) }
 
     /// `digits` significant digits; an integer part longer than that is kept whole (1234, not 1230).
-    public static func number(_ v: Double, digits: Int) -> String {
+    package static func number(_ v: Double, digits: Int) -> String {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
         if v == 0 { return "0" }
@@ -46,12 +46,12 @@ public enum ReportText {
     }
 
     /// dB values read best with two decimals.
-    public static func decibels(_ v: Double) -> String { String(format: "%.2f dB", v) }
+    package static func decibels(_ v: Double) -> String { String(format: "%.2f dB", v) }
 
-    public static func signedDecibels(_ v: Double) -> String { String(format: "%+.2f dB", v) }
+    package static func signedDecibels(_ v: Double) -> String { String(format: "%+.2f dB", v) }
 
     /// Seconds as "42 s", "12 min 5 s" or "3 h 20 min".
-    public static func duration(_ s: Double) -> String {
+    package static func duration(_ s: Double) -> String {
         guard s.isFinite, s >= 0 else { return "n/a" }
         if s < 60 { return String(format: "%.0f s", s) }
         let m = Int(s / 60)
@@ -60,7 +60,7 @@ public enum ReportText {
     }
 
     /// Text for HTML and SVG content and attribute values.
-    public static func html(_ s: String) -> String {
+    package static func html(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for ch in s {
@@ -77,12 +77,12 @@ public enum ReportText {
     }
 
     /// A Markdown table cell: pipes would split the cell and newlines the row.
-    public static func markdownCell(_ s: String) -> String {
+    package static func markdownCell(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
             .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
     }
 
-    public static func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
+    package static func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
         var lines = ["| " + header.map(markdownCell).joined(separator: " | ") + " |"]
         lines.append("|" + header.map { _ in " --- |" }.joined())
         for r in rows { lines.append("| " + r.map(markdownCell).joined(separator: " | ") + " |") }

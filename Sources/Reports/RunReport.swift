@@ -6,24 +6,24 @@ import Foundation
 import RunFiles
 
 /// One chart with the few numbers that stand in for it in Markdown (and sit under it in HTML).
-public struct ReportSection: Sendable {
-    public var title: String
+package struct ReportSection: Sendable {
+    package var title: String
     /// Shown instead of (or above) the chart: "No validation yet.", a definition.
-    public var note: String?
-    public var chart: SVGChart?
-    public var keyNumbers: [String]
+    package var note: String?
+    package var chart: SVGChart?
+    package var keyNumbers: [String]
 }
 
 /// Overflow and non-finite incident counts of one source file.
-public struct FileIncidents: Sendable, Equatable {
-    public var file: String
-    public var overflow: Int
-    public var overflowPixels: Int
-    public var nonfinite: Int
-    public var firstStep: Int
-    public var lastStep: Int
+package struct FileIncidents: Sendable, Equatable {
+    package var file: String
+    package var overflow: Int
+    package var overflowPixels: Int
+    package var nonfinite: Int
+    package var firstStep: Int
+    package var lastStep: Int
 
-    public init(file: String, overflow: Int, overflowPixels: Int, nonfinite: Int, firstStep: Int, lastStep: Int) {
+    package init(file: String, overflow: Int, overflowPixels: Int, nonfinite: Int, firstStep: Int, lastStep: Int) {
         self.file = file
         self.overflow = overflow
         self.overflowPixels = overflowPixels
@@ -34,42 +34,42 @@ public struct FileIncidents: Sendable, Equatable {
 }
 
 /// A table the HTML and the Markdown both render: a note above it, its header and rows, and which columns are numbers.
-public struct ReportTable: Sendable {
-    public var note: String
-    public var header: [String]
-    public var rows: [[String]]
-    public var numeric: Set<Int>
+package struct ReportTable: Sendable {
+    package var note: String
+    package var header: [String]
+    package var rows: [[String]]
+    package var numeric: Set<Int>
 }
 
-public struct RunReport: Sendable {
-    public var name: String
-    public var run: RunLogContents
-    public var stats: RunStats
-    public var summary: [(label: String, value: String)]
+package struct RunReport: Sendable {
+    package var name: String
+    package var run: RunLogContents
+    package var stats: RunStats
+    package var summary: [(label: String, value: String)]
     /// Metric, final model, final identity, gain, best model (step); empty without validation.
-    public var validationTable: [[String]]
+    package var validationTable: [[String]]
     /// The held-out `data.test` set scored when the run ended (metric, model, identity, gain), and where from;
     /// empty and nil when the run has no test record.
-    public var testTable: [[String]]
-    public var testNote: String?
+    package var testTable: [[String]]
+    package var testNote: String?
     /// The run's pictures (`images/*.png`, by name), embedded in report.html and linked from report.md.
-    public var pictures: [(name: String, png: [UInt8])] = []
-    public var sections: [ReportSection]
+    package var pictures: [(name: String, png: [UInt8])] = []
+    package var sections: [ReportSection]
     /// Worst first, at most `incidentCap`; `incidentsNotShown` counts the rest.
-    public var worstIncidents: [Incident]
-    public var incidentsNotShown: Int
-    public var byFile: [FileIncidents]
+    package var worstIncidents: [Incident]
+    package var incidentsNotShown: Int
+    package var byFile: [FileIncidents]
     /// Each training pair's source image and crop, from the data set's manifest; nil (and `sourcesUnknown` says
     /// why) when there is none to read.
-    public var sources: PairSources?
-    public var sourcesUnknown: String?
+    package var sources: PairSources?
+    package var sourcesUnknown: String?
     /// The incident tables, in order: by source image (or pair file), delta at incident steps, worst first.
-    public var incidentTables: [ReportTable] = []
+    package var incidentTables: [ReportTable] = []
 
-    public static let incidentCap = 50
+    package static let incidentCap = 50
 
     /// Reads the run directory and, for the incident tables, its training set's manifest.
-    public static func load(_ directory: String) throws -> RunReport {
+    package static func load(_ directory: String) throws -> RunReport {
         let run = try RunLogReader.read(dir: directory)
         let (sources, why) = PairSources.load(configText: run.configText)
         var report = RunReport(run, sources: sources, sourcesUnknown: why)
@@ -77,7 +77,7 @@ public struct RunReport: Sendable {
         return report
     }
 
-    public init(_ run: RunLogContents, sources: PairSources? = nil, sourcesUnknown: String? = nil) {
+    package init(_ run: RunLogContents, sources: PairSources? = nil, sourcesUnknown: String? = nil) {
         self.sources = sources
         self.sourcesUnknown = sources == nil ? sourcesUnknown : nil
         self.run = run
@@ -305,13 +305,13 @@ public struct RunReport: Sendable {
     }
 
     /// report.html's text: one page, inline CSS and SVG, no script and no URL.
-    public func html() -> String { ReportHTML.render(self) }
+    package func html() -> String { ReportHTML.render(self) }
 
     /// report.md's text: the same sections, charts replaced by their key numbers.
-    public func markdown() -> String { ReportMarkdown.render(self) }
+    package func markdown() -> String { ReportMarkdown.render(self) }
 
     /// Writes report.html and report.md into the run directory, each atomically; returns their paths.
-    public func write() throws -> (html: String, markdown: String) {
+    package func write() throws -> (html: String, markdown: String) {
         let dir = RunDirectory(run.directory)
         let htmlPath = dir.reportHTML
         let mdPath = dir.reportMarkdown
@@ -321,7 +321,7 @@ public struct RunReport: Sendable {
     }
 
     /// Atomically (`FileBytes.atomicWrite`): a browser refreshing the report never sees half a file.
-    public static func writeAtomically(_ text: String, to path: String) throws {
+    package static func writeAtomically(_ text: String, to path: String) throws {
         do {
             try FileBytes.atomicWrite(path, text: text)
         } catch let e as FileError {

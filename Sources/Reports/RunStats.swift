@@ -3,43 +3,43 @@
 import Foundation
 import RunFiles
 
-public struct RunStats: Sendable {
+package struct RunStats: Sendable {
     /// Number of steps seen (monitor records, else train metrics; 0 with incidents alone); first and last step
     /// number (of the incidents when there is nothing else).
-    public var steps: Int
-    public var firstStep: Int
-    public var lastStep: Int
-    public var wallSeconds: Double?
-    public var stepsPerSecond: Double?
-    public var overflowIncidents: Int
-    public var overflowPixels: Int
+    package var steps: Int
+    package var firstStep: Int
+    package var lastStep: Int
+    package var wallSeconds: Double?
+    package var stepsPerSecond: Double?
+    package var overflowIncidents: Int
+    package var overflowPixels: Int
     /// Steps below this number are "the first 10% of steps".
-    public var earlyLimit: Int
-    public var earlyIncidents: Int
+    package var earlyLimit: Int
+    package var earlyIncidents: Int
     /// Overflow rows of incidents.csv per source image (per pair file where the source is unknown), most first
     /// (ties by name).
-    public var overflowByFile: [(file: String, count: Int)]
+    package var overflowByFile: [(file: String, count: Int)]
     /// Whether `overflowByFile` names source images (the data set's manifest was read) or pair files.
-    public var bySourceImage: Bool
-    public var skippedSteps: Int
-    public var nonfiniteLossRows: Int
-    public var nonfiniteGradientRows: Int
+    package var bySourceImage: Bool
+    package var skippedSteps: Int
+    package var nonfiniteLossRows: Int
+    package var nonfiniteGradientRows: Int
     /// The validation records that carry both model and identity metrics, in step order.
-    public var validations: [(step: Int, model: EvalMetrics, identity: EvalMetrics)]
+    package var validations: [(step: Int, model: EvalMetrics, identity: EvalMetrics)]
     /// Which weights the validations scored, from the records' `weights` field: `ema` (the EMA of the weights,
     /// `train.ema`) or `raw`; nil without validation. Records without the field validated the raw weights.
-    public var validatedWeights: String?
+    package var validatedWeights: String?
     /// Means (collapse: maximum) over the last 10% of non-skipped monitor records; nil without records.
-    public var endClampHitRate: Double?
-    public var endSaturationRate: Double?
-    public var endCollapseMax: Double?
+    package var endClampHitRate: Double?
+    package var endSaturationRate: Double?
+    package var endCollapseMax: Double?
 
     /// Below this the per-patch mean delta varies by under 0.1% in intensity across the batch: the outputs
     /// no longer depend on the input.
-    public static let collapseThreshold = 1e-3
+    package static let collapseThreshold = 1e-3
 
     /// `sourceImages`: each pair file's source image (from the data set's manifest); empty when unknown.
-    public init(_ run: RunLogContents, sourceImages: [String: String] = [:]) {
+    package init(_ run: RunLogContents, sourceImages: [String: String] = [:]) {
         let mon = run.monitor.sorted { $0.step < $1.step }
         let train = run.metrics.filter { $0.kind == "train" }
         let stepNumbers = mon.isEmpty ? train.map(\.step) : mon.map(\.step)
@@ -91,12 +91,12 @@ public struct RunStats: Sendable {
     }
 
     /// The validation with the highest model PSNR-mu.
-    public var bestValidation: (step: Int, model: EvalMetrics, identity: EvalMetrics)? {
+    package var bestValidation: (step: Int, model: EvalMetrics, identity: EvalMetrics)? {
         validations.max { $0.model.psnrMu < $1.model.psnrMu }
     }
 
     /// Plain sentences, most important first; the CLI prints the first.
-    public var verdict: [String] {
+    package var verdict: [String] {
         var out: [String] = []
         let stepsText = steps > 0 ? "in \(plural(steps, "step"))" : "by step \(lastStep)"
         if overflowIncidents == 0 {

@@ -2,42 +2,42 @@
 // Pure string building with fixed number formatting, so the same data always gives the same bytes.
 import Foundation
 
-public struct ChartPoint: Sendable, Equatable {
-    public var x: Double
-    public var y: Double
-    public init(_ x: Double, _ y: Double) {
+package struct ChartPoint: Sendable, Equatable {
+    package var x: Double
+    package var y: Double
+    package init(_ x: Double, _ y: Double) {
         self.x = x
         self.y = y
     }
 }
 
-public struct ChartSeries: Sendable {
-    public var name: String
-    public var points: [ChartPoint]
+package struct ChartSeries: Sendable {
+    package var name: String
+    package var points: [ChartPoint]
     /// Dashed lines mark baselines and bands (identity, mean +- std) so the eye goes to the solid ones first.
-    public var dashed: Bool
-    public init(_ name: String, _ points: [ChartPoint], dashed: Bool = false) {
+    package var dashed: Bool
+    package init(_ name: String, _ points: [ChartPoint], dashed: Bool = false) {
         self.name = name
         self.points = points
         self.dashed = dashed
     }
 }
 
-public struct SVGChart: Sendable {
-    public var title: String
-    public var xLabel: String
-    public var yLabel: String
-    public var series: [ChartSeries]
+package struct SVGChart: Sendable {
+    package var title: String
+    package var xLabel: String
+    package var yLabel: String
+    package var series: [ChartSeries]
     /// Log y axis; values <= 0 cannot be placed on it and break the line like non-finite ones.
-    public var logY: Bool
+    package var logY: Bool
     /// Force 0 onto a linear y axis, for indicators whose distance from 0 is the message (collapse, CV).
-    public var includeZero = false
+    package var includeZero = false
     /// Off when the page already heads the chart with the same title; the SVG <title> stays for tooltips.
-    public var showTitle = true
-    public var width = 760.0
-    public var height = 280.0
+    package var showTitle = true
+    package var width = 760.0
+    package var height = 280.0
 
-    public init(title: String, xLabel: String = "step", yLabel: String = "", series: [ChartSeries], logY: Bool = false)
+    package init(title: String, xLabel: String = "step", yLabel: String = "", series: [ChartSeries], logY: Bool = false)
     {
         self.title = title
         self.xLabel = xLabel
@@ -60,7 +60,7 @@ public struct SVGChart: Sendable {
 
     /// - Parameter standalone: adds the SVG namespace a separate .svg file needs; inline in HTML5 it is implied,
     ///   and leaving it out keeps the report free of any URL.
-    public func render(standalone: Bool = false) -> String {
+    package func render(standalone: Bool = false) -> String {
         let ns = standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : ""
         var s =
             "<svg\(ns) viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">\n"

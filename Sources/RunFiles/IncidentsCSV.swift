@@ -4,16 +4,16 @@
 /// Rows end with "\n" (not RFC 4180's CRLF: every tool we care about reads both, and grep/awk see no stray "\r");
 /// the reader accepts either. `value` is Swift's shortest round-trip text ("0.25", "1e+20", "nan", "inf"), which
 /// Python's float() also reads.
-public enum IncidentsCSV {
-    public static func headerLine() -> [UInt8] { Array((Incident.csvHeader + "\n").utf8) }
+package enum IncidentsCSV {
+    package static func headerLine() -> [UInt8] { Array((Incident.csvHeader + "\n").utf8) }
 
-    public static func line(_ i: Incident) -> [UInt8] {
+    package static func line(_ i: Incident) -> [UInt8] {
         let fields = ["\(i.step)", i.kind.rawValue, i.file, "\(i.x)", "\(i.y)", "\(i.value)", i.detail]
         return Array((fields.map(quote).joined(separator: ",") + "\n").utf8)
     }
 
     /// Quotes a field only when it must be: it holds a comma, a double quote, CR or LF; inner quotes are doubled.
-    public static func quote(_ field: String) -> String {
+    package static func quote(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
         else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""

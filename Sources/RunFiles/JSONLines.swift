@@ -7,8 +7,8 @@ import Foundation
 /// - non-finite doubles (a diverging run logs them) as the strings "NaN", "Infinity", "-Infinity": plain JSON
 ///   has no such numbers and JSONEncoder would refuse the whole record. Python: `float(v)` reads all three.
 /// - a line is committed by its "\n": bytes after the last newline are a write cut short by a kill.
-public enum JSONLines {
-    public static func encoder() -> JSONEncoder {
+package enum JSONLines {
+    package static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.nonConformingFloatEncodingStrategy = .convertToString(
@@ -16,7 +16,7 @@ public enum JSONLines {
         return e
     }
 
-    public static func decoder() -> JSONDecoder {
+    package static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")

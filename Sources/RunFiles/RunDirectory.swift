@@ -3,29 +3,29 @@
 import Glibc
 
 /// `<path>/config.yaml`, the logs, `checkpoints/` and the report of one run.
-public struct RunDirectory: Sendable, Equatable {
-    public let path: String
+package struct RunDirectory: Sendable, Equatable {
+    package let path: String
 
-    public init(_ path: String) {
+    package init(_ path: String) {
         self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 
-    public static let configName = "config.yaml"
-    public static let metricsName = "metrics.jsonl"
-    public static let monitorName = "monitor.jsonl"
-    public static let incidentsName = "incidents.csv"
+    package static let configName = "config.yaml"
+    package static let metricsName = "metrics.jsonl"
+    package static let monitorName = "monitor.jsonl"
+    package static let incidentsName = "incidents.csv"
     /// TensorBoard event files start with this (`events.out.tfevents.<unix seconds>.<hostname>`).
-    public static let eventFilePrefix = "events.out.tfevents."
-    public static let checkpointsName = "checkpoints"
-    public static let reportHTMLName = "report.html"
-    public static let reportMarkdownName = "report.md"
+    package static let eventFilePrefix = "events.out.tfevents."
+    package static let checkpointsName = "checkpoints"
+    package static let reportHTMLName = "report.html"
+    package static let reportMarkdownName = "report.md"
     /// What `ablate` captures of a run's output (stdout and stderr of its `train`).
-    public static let trainLogName = "train.log"
+    package static let trainLogName = "train.log"
     /// The pictures written when the run ends (`val-<pair>.png`, `test-<pair>.png`, `overflow-step<N>-<pair>.png`),
     /// which the report embeds.
-    public static let imagesName = "images"
+    package static let imagesName = "images"
     /// What every picture in `images/` shows (Training's ComparisonPicture draws them), for the report's caption.
-    public static let imagesCaption =
+    package static let imagesCaption =
         "Input | restored | target, tone-mapped as PSNR-mu sees them (mu-law of tanh(x / q), q the target's 99th "
         + "percentile), and the log error |log(restored + eps) - log(target + eps)| (the model's eps) from 0 (black) to 1 or more "
         + "(pale yellow); "
@@ -34,28 +34,28 @@ public struct RunDirectory: Sendable, Equatable {
         + "overflow incidents (most overflow pixels), at the incident's crop position before augmentation, restored "
         + "by the checkpoint the run ended with (not by the model of step N)."
 
-    public func file(_ name: String) -> String { path + "/" + name }
+    package func file(_ name: String) -> String { path + "/" + name }
 
     /// The resolved config the run was started with (and resumes with).
-    public var config: String { file(Self.configName) }
-    public var metrics: String { file(Self.metricsName) }
-    public var monitor: String { file(Self.monitorName) }
-    public var incidents: String { file(Self.incidentsName) }
-    public var checkpoints: String { file(Self.checkpointsName) }
-    public var reportHTML: String { file(Self.reportHTMLName) }
-    public var reportMarkdown: String { file(Self.reportMarkdownName) }
-    public var trainLog: String { file(Self.trainLogName) }
-    public var images: String { file(Self.imagesName) }
+    package var config: String { file(Self.configName) }
+    package var metrics: String { file(Self.metricsName) }
+    package var monitor: String { file(Self.monitorName) }
+    package var incidents: String { file(Self.incidentsName) }
+    package var checkpoints: String { file(Self.checkpointsName) }
+    package var reportHTML: String { file(Self.reportHTMLName) }
+    package var reportMarkdown: String { file(Self.reportMarkdownName) }
+    package var trainLog: String { file(Self.trainLogName) }
+    package var images: String { file(Self.imagesName) }
 
     /// The checkpoint a run saves as it goes and resumes from: `checkpoints/latest.safetensors` (weights)
     /// beside its state file (the training engine's CheckpointPair manages the two).
-    public static let latestCheckpointName = "latest"
+    package static let latestCheckpointName = "latest"
     /// The weights with the best validation PSNR-mu so far.
-    public var best: String { Self.best(in: checkpoints) }
-    public var latestWeights: String { checkpoints + "/" + Self.latestCheckpointName + ".safetensors" }
+    package var best: String { Self.best(in: checkpoints) }
+    package var latestWeights: String { checkpoints + "/" + Self.latestCheckpointName + ".safetensors" }
 
-    public static func best(in checkpoints: String) -> String { checkpoints + "/best.safetensors" }
+    package static func best(in checkpoints: String) -> String { checkpoints + "/best.safetensors" }
 
     /// Whether `path` holds a run (its config.yaml).
-    public var exists: Bool { access(config, F_OK) == 0 }
+    package var exists: Bool { access(config, F_OK) == 0 }
 }

@@ -5,11 +5,11 @@ import Foundation
 /// Every append is one write(2) of a whole line or record, so after a kill -9 the files hold every record whose
 /// append returned, plus at most one partial last line (which RunLogReader skips and a resume drops).
 /// Not thread-safe: the training loop owns it.
-public final class RunLog {
+package final class RunLog {
 
-    public let dir: String
+    package let dir: String
     /// The event file this segment writes (a resume starts a new one; see `open`).
-    public var eventFilePath: String { tensorBoard.path }
+    package var eventFilePath: String { tensorBoard.path }
 
     private let metrics: AppendFile
     private let monitor: AppendFile
@@ -36,7 +36,7 @@ public final class RunLog {
     ///   do not agree on purging "orphaned" steps) sees each step once.
     /// - Parameter wallTime: unix seconds for the event file's name and first record (default: now).
     /// - Parameter hostname: for the event file's name (default: this host's).
-    public static func open(
+    package static func open(
         dir: String, resumeFromStep: Int?, wallTime: Double? = nil, hostname: String? = nil
     ) throws -> RunLog {
         if let step = resumeFromStep, step < 0 {
@@ -82,24 +82,24 @@ public final class RunLog {
                 hostname: hostname ?? TensorBoardWriter.hostname()))
     }
 
-    public func append(_ record: MetricsRecord) throws { try metrics.write(line(record, metrics.path)) }
-    public func append(_ record: MonitorRecord) throws { try monitor.write(line(record, monitor.path)) }
-    public func append(_ incident: Incident) throws { try incidents.write(IncidentsCSV.line(incident)) }
+    package func append(_ record: MetricsRecord) throws { try metrics.write(line(record, metrics.path)) }
+    package func append(_ record: MonitorRecord) throws { try monitor.write(line(record, monitor.path)) }
+    package func append(_ incident: Incident) throws { try incidents.write(IncidentsCSV.line(incident)) }
 
     /// Scalars for TensorBoard: one Event at `step` with a simple_value per tag; `wallTime` in unix seconds.
-    public func writeScalars(step: Int, values: [String: Double], wallTime: Double) throws {
+    package func writeScalars(step: Int, values: [String: Double], wallTime: Double) throws {
         try tensorBoard.writeScalars(step: step, values: values, wallTime: wallTime)
     }
 
     /// fsyncs every file: call at checkpoints and at the end, where surviving a power loss is worth a disk flush.
-    public func sync() {
+    package func sync() {
         metrics.sync()
         monitor.sync()
         incidents.sync()
         tensorBoard.sync()
     }
 
-    public func close() {
+    package func close() {
         metrics.close()
         monitor.close()
         incidents.close()
@@ -162,7 +162,7 @@ public final class RunLog {
 }
 
 /// Where a run's records go (metrics.jsonl, monitor.jsonl, incidents.csv, TensorBoard).
-public protocol RunSink: AnyObject {
+package protocol RunSink: AnyObject {
     func metrics(_ record: MetricsRecord) throws
     func monitor(_ record: MonitorRecord) throws
     func incident(_ incident: Incident) throws
@@ -171,10 +171,10 @@ public protocol RunSink: AnyObject {
 
 /// The trainer writes through this.
 extension RunLog: RunSink {
-    public func metrics(_ record: MetricsRecord) throws { try append(record) }
-    public func monitor(_ record: MonitorRecord) throws { try append(record) }
-    public func incident(_ incident: Incident) throws { try append(incident) }
-    public func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws {
+    package func metrics(_ record: MetricsRecord) throws { try append(record) }
+    package func monitor(_ record: MonitorRecord) throws { try append(record) }
+    package func incident(_ incident: Incident) throws { try append(incident) }
+    package func scalars(step: Int, _ values: [String: Double], wallTime: Double) throws {
         try writeScalars(step: step, values: values, wallTime: wallTime)
     }
 }

@@ -4,18 +4,18 @@ import EXRIO
 import Glibc
 
 /// What a run directory holds, in file order.
-public struct RunLogContents: Sendable, Equatable {
-    public var directory: String
-    public var metrics: [MetricsRecord]
-    public var monitor: [MonitorRecord]
-    public var incidents: [Incident]
+package struct RunLogContents: Sendable, Equatable {
+    package var directory: String
+    package var metrics: [MetricsRecord]
+    package var monitor: [MonitorRecord]
+    package var incidents: [Incident]
     /// config.yaml verbatim; nil only for a directory holding the logs without it (runs written by `train`
     /// always have it: it is written before the logs are opened).
-    public var configText: String?
+    package var configText: String?
     /// Files whose cut-short last line (a run killed, or still writing) was skipped; empty for cleanly written logs.
-    public var skippedPartialLastLine: [String]
+    package var skippedPartialLastLine: [String]
 
-    public init(
+    package init(
         directory: String, metrics: [MetricsRecord], monitor: [MonitorRecord], incidents: [Incident],
         configText: String? = nil, skippedPartialLastLine: [String] = []
     ) {
@@ -31,8 +31,8 @@ public struct RunLogContents: Sendable, Equatable {
 /// Strict except for one thing: bytes after a file's last newline are a write a kill cut short (or a live run's
 /// line in progress) and are skipped. Anything else wrong (a missing directory or log, a corrupt or blank line
 /// anywhere, a bad header, a FIFO or a directory where a file should be) throws RunLogError naming the file and line.
-public enum RunLogReader {
-    public static func read(dir: String) throws -> RunLogContents {
+package enum RunLogReader {
+    package static func read(dir: String) throws -> RunLogContents {
         var st = stat()
         guard stat(dir, &st) == 0 else { throw RunLogError(path: dir, reason: "no such run directory") }
         guard (st.st_mode & S_IFMT) == S_IFDIR else { throw RunLogError(path: dir, reason: "not a directory") }
@@ -55,7 +55,7 @@ public enum RunLogReader {
     }
 
     /// config.yaml as text, nil when the directory has none; unreadable or non-UTF-8 text is an error.
-    public static func config(dir: String) throws -> String? {
+    package static func config(dir: String) throws -> String? {
         let path = RunDirectory(dir).config
         guard access(path, F_OK) == 0 else { return nil }
         guard let text = String(validating: try readAll(path), as: UTF8.self) else {
@@ -64,15 +64,15 @@ public enum RunLogReader {
         return text
     }
 
-    public static func metrics(path: String) throws -> [MetricsRecord] {
+    package static func metrics(path: String) throws -> [MetricsRecord] {
         try JSONLines.decode(MetricsRecord.self, try readAll(path), path: path).records.map(\.record)
     }
 
-    public static func monitor(path: String) throws -> [MonitorRecord] {
+    package static func monitor(path: String) throws -> [MonitorRecord] {
         try JSONLines.decode(MonitorRecord.self, try readAll(path), path: path).records.map(\.record)
     }
 
-    public static func incidents(path: String) throws -> [Incident] {
+    package static func incidents(path: String) throws -> [Incident] {
         try IncidentsCSV.incidents(try readAll(path), path: path).incidents.map(\.incident)
     }
 }

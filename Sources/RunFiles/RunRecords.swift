@@ -2,29 +2,29 @@
 // metrics.jsonl and monitor.jsonl hold one JSON object per line; incidents.csv one incident per row.
 
 /// Validation (or `evaluate`) metrics of one predictor on a fixed set.
-public struct EvalMetrics: Codable, Sendable, Equatable {
+package struct EvalMetrics: Codable, Sendable, Equatable {
     /// NTIRE PSNR-mu: normalise by the reference's 99th percentile, tanh, mu-law (mu = 5000), PSNR with peak 1.
-    public var psnrMu: Double
+    package var psnrMu: Double
     /// PU21-PSNR: banding_glare encoding, reference maximum -> 4000 cd/m2, peak 256.
-    public var pu21Psnr: Double
+    package var pu21Psnr: Double
     /// Mean |log(out + eps) - log(target + eps)|.
-    public var logL1: Double
+    package var logL1: Double
     /// Every configured loss term's value, by term name, and their weighted total.
-    public var terms: [String: Double]
-    public var loss: Double
-    public var overflowPixels: Int
-    public var overflowIncidents: Int
-    public var patches: Int
+    package var terms: [String: Double]
+    package var loss: Double
+    package var overflowPixels: Int
+    package var overflowIncidents: Int
+    package var patches: Int
     /// The same PSNR-mu and PU21-PSNR over the pixels where the input clipped (some channel >= the clip level),
     /// dilated by a few pixels (docs/conventions.md), averaged over the samples that have such pixels; nil when
     /// none has (and in logs written before these metrics).
-    public var psnrMuClip: Double?
-    public var pu21PsnrClip: Double?
+    package var psnrMuClip: Double?
+    package var pu21PsnrClip: Double?
     /// Samples with clipped pixels, and the mean over all samples of the fraction of pixels in the dilated mask.
-    public var clipSamples: Int
-    public var clipFraction: Double
+    package var clipSamples: Int
+    package var clipFraction: Double
 
-    public init(
+    package init(
         psnrMu: Double, pu21Psnr: Double, logL1: Double, terms: [String: Double], loss: Double,
         overflowPixels: Int, overflowIncidents: Int, patches: Int, psnrMuClip: Double? = nil,
         pu21PsnrClip: Double? = nil, clipSamples: Int = 0, clipFraction: Double = 0
@@ -57,7 +57,7 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
         case clipFraction = "clip_fraction"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         psnrMu = try c.decode(Double.self, forKey: .psnrMu)
         pu21Psnr = try c.decode(Double.self, forKey: .pu21Psnr)
@@ -77,36 +77,36 @@ public struct EvalMetrics: Codable, Sendable, Equatable {
 /// One line of metrics.jsonl: `kind` "train" (every log_every steps), "val" (every val_every steps), "diverged"
 /// (once, at the step the run diverged: `reason` says how; `stopped` when the run ended there) or "test" (once,
 /// when the run ends: the held-out `data.test` set scored with the checkpoint `checkpoint`, at its step).
-public struct MetricsRecord: Codable, Sendable, Equatable {
-    public var kind: String
-    public var step: Int
-    public var epoch: Int
+package struct MetricsRecord: Codable, Sendable, Equatable {
+    package var kind: String
+    package var step: Int
+    package var epoch: Int
     /// Wall-clock seconds since the run (or its first segment) started.
-    public var wallSeconds: Double
+    package var wallSeconds: Double
     /// train: learning rate, total loss, per-term values, speed and data wait (fraction of wall time).
-    public var lr: Double?
-    public var loss: Double?
-    public var terms: [String: Double]?
-    public var stepsPerSecond: Double?
-    public var dataWaitFraction: Double?
+    package var lr: Double?
+    package var loss: Double?
+    package var terms: [String: Double]?
+    package var stepsPerSecond: Double?
+    package var dataWaitFraction: Double?
     /// train, data-parallel runs only: the fraction of the interval's wall time rank 0 spent in MPI collectives
     /// (waiting for the slower rank included), and in the gradient's allreduce alone.
-    public var mpiFraction: Double?
-    public var gradientAllreduceFraction: Double?
+    package var mpiFraction: Double?
+    package var gradientAllreduceFraction: Double?
     /// val: the model and the identity baseline (input as output) on the same patches.
-    public var model: EvalMetrics?
-    public var identity: EvalMetrics?
+    package var model: EvalMetrics?
+    package var identity: EvalMetrics?
     /// val and test: which weights were scored, `raw` or `ema` (the EMA of the weights, `train.ema`); absent in
     /// runs written before the field existed (they scored the raw weights).
-    public var weights: String?
+    package var weights: String?
     /// diverged: what crossed the line, and whether the run stopped there (monitor.on_divergence: stop).
-    public var reason: String?
-    public var stopped: Bool?
+    package var reason: String?
+    package var stopped: Bool?
     /// test: the held-out set's directory and the weights file scored on it.
-    public var data: String?
-    public var checkpoint: String?
+    package var data: String?
+    package var checkpoint: String?
 
-    public init(
+    package init(
         kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
         terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
         model: EvalMetrics? = nil, identity: EvalMetrics? = nil, weights: String? = nil, reason: String? = nil,
@@ -146,41 +146,41 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
 }
 
 /// One line of monitor.jsonl per training step, with docs/conventions.md's definitions.
-public struct MonitorRecord: Codable, Sendable, Equatable {
+package struct MonitorRecord: Codable, Sendable, Equatable {
     /// Steps completed including this one (1 ... steps), as in metrics, checkpoints and TensorBoard.
-    public var step: Int
-    public var patches: Int
+    package var step: Int
+    package var patches: Int
     /// Pixels (any channel) whose output is non-finite or above monitor.overflow_limit.
-    public var overflowPixels: Int
+    package var overflowPixels: Int
     /// Patches with at least one overflow pixel.
-    public var overflowIncidents: Int
+    package var overflowIncidents: Int
     /// Elements (pixel and channel) whose exp(ln_hat) - eps was below 0, held at 0 by the output's lower bound
     /// (0 in logs written before the bound existed).
-    public var negativePixels: Int
+    package var negativePixels: Int
     /// Fraction of delta elements with |delta before clamp| >= clamp (0 without a clamp).
-    public var clampHitRate: Double
+    package var clampHitRate: Double
     /// Fraction of elements with |tanh(p)| > monitor.saturation.
-    public var saturationRate: Double
+    package var saturationRate: Double
     /// delta (after the clamp): min, max and percentiles keyed "p1", "p5", "p50", "p95", "p99".
-    public var deltaMin: Double
-    public var deltaMax: Double
-    public var deltaPercentiles: [String: Double]
+    package var deltaMin: Double
+    package var deltaMax: Double
+    package var deltaPercentiles: [String: Double]
     /// LogNorm denominators of the batch.
-    public var denomMean: Double
-    public var denomStd: Double
-    public var denomCV: Double
-    public var denomMin: Double
-    public var denomMax: Double
+    package var denomMean: Double
+    package var denomStd: Double
+    package var denomCV: Double
+    package var denomMin: Double
+    package var denomMax: Double
     /// head.scale (learnable mode only).
-    public var learnableScale: Double?
+    package var learnableScale: Double?
     /// Global gradient norm before clipping.
-    public var gradNorm: Double
+    package var gradNorm: Double
     /// Std over the batch of per-patch mean delta: near 0 means the network ignores its input.
-    public var collapse: Double
+    package var collapse: Double
     /// The step was skipped because the loss or a gradient was not finite.
-    public var skipped: Bool
+    package var skipped: Bool
 
-    public init(
+    package init(
         step: Int, patches: Int, overflowPixels: Int, overflowIncidents: Int, clampHitRate: Double,
         saturationRate: Double, deltaMin: Double, deltaMax: Double, deltaPercentiles: [String: Double],
         denomMean: Double, denomStd: Double, denomCV: Double, denomMin: Double, denomMax: Double,
@@ -227,7 +227,7 @@ public struct MonitorRecord: Codable, Sendable, Equatable {
         case collapse, skipped
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         step = try c.decode(Int.self, forKey: .step)
         patches = try c.decode(Int.self, forKey: .patches)
@@ -252,8 +252,8 @@ public struct MonitorRecord: Codable, Sendable, Equatable {
 }
 
 /// One row of incidents.csv: `step,kind,file,x,y,value,detail`.
-public struct Incident: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
+package struct Incident: Sendable, Equatable {
+    package enum Kind: String, Sendable, CaseIterable {
         /// A patch with overflow pixels; value = overflow pixel count, detail = largest output value.
         case overflow
         /// The loss was not finite; detail names the loss term(s).
@@ -262,15 +262,15 @@ public struct Incident: Sendable, Equatable {
         case nonfiniteGradient = "nonfinite_grad"
     }
 
-    public var step: Int
-    public var kind: Kind
-    public var file: String
-    public var x: Int
-    public var y: Int
-    public var value: Double
-    public var detail: String
+    package var step: Int
+    package var kind: Kind
+    package var file: String
+    package var x: Int
+    package var y: Int
+    package var value: Double
+    package var detail: String
 
-    public init(step: Int, kind: Kind, file: String, x: Int, y: Int, value: Double, detail: String) {
+    package init(step: Int, kind: Kind, file: String, x: Int, y: Int, value: Double, detail: String) {
         self.step = step
         self.kind = kind
         self.file = file
@@ -280,5 +280,5 @@ public struct Incident: Sendable, Equatable {
         self.detail = detail
     }
 
-    public static let csvHeader = "step,kind,file,x,y,value,detail"
+    package static let csvHeader = "step,kind,file,x,y,value,detail"
 }

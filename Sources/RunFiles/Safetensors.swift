@@ -8,17 +8,17 @@ import Foundation
 /// `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}`, offsets relative to the first data byte.
 /// We write tensors contiguously in the order given, the metadata first with sorted keys, no whitespace, and pad the
 /// header with spaces so the data starts 8-byte aligned (what `safetensors` itself does).
-public enum Safetensors {
+package enum Safetensors {
     /// Headers larger than this are refused unread (the limit the reference implementation uses).
-    public static let maxHeaderBytes = 100_000_000
+    package static let maxHeaderBytes = 100_000_000
 
-    public struct TensorRef {
-        public let name: String
+    package struct TensorRef {
+        package let name: String
         /// PyTorch order, row-major.
-        public let shape: [Int]
+        package let shape: [Int]
         /// shape.product floats.
-        public let values: UnsafeBufferPointer<Float>
-        public init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
+        package let values: UnsafeBufferPointer<Float>
+        package init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
             self.name = name
             self.shape = shape
             self.values = values
@@ -26,7 +26,7 @@ public enum Safetensors {
     }
 
     /// The whole file as bytes. Names must be unique and `values.count` must match the shape (programming errors).
-    public static func encode(_ tensors: [TensorRef], metadata: [String: String]) -> [UInt8] {
+    package static func encode(_ tensors: [TensorRef], metadata: [String: String]) -> [UInt8] {
         var json = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
@@ -61,7 +61,7 @@ public enum Safetensors {
     }
 
     /// Writes atomically (temp file beside `path`, fsync, rename); the old file survives any failure.
-    public static func write(_ tensors: [TensorRef], metadata: [String: String], to path: String) throws {
+    package static func write(_ tensors: [TensorRef], metadata: [String: String], to path: String) throws {
         try FileBytes.atomicWrite(path, bytes: encode(tensors, metadata: metadata))
     }
 
@@ -85,29 +85,29 @@ public enum Safetensors {
 
 /// A safetensors file read and validated completely: any file this returns has F32 tensors whose byte ranges
 /// exactly tile the data (no overlap, no gap, nothing after the last one) and match their shapes.
-public struct SafetensorsFile: Sendable {
-    public struct Tensor: Sendable, Equatable {
-        public let name: String
-        public let shape: [Int]
+package struct SafetensorsFile: Sendable {
+    package struct Tensor: Sendable, Equatable {
+        package let name: String
+        package let shape: [Int]
         /// Byte range inside the data section.
-        public let begin: Int
-        public let end: Int
-        public var count: Int { (end - begin) / 4 }
+        package let begin: Int
+        package let end: Int
+        package var count: Int { (end - begin) / 4 }
     }
 
-    public let path: String
-    public let metadata: [String: String]
+    package let path: String
+    package let metadata: [String: String]
     /// In data order (which is the writer's order for files we wrote).
-    public let tensors: [Tensor]
+    package let tensors: [Tensor]
     private let bytes: [UInt8]
     private let dataStart: Int
 
-    public static func read(path: String) throws -> SafetensorsFile {
+    package static func read(path: String) throws -> SafetensorsFile {
         try SafetensorsFile(bytes: FileBytes.read(path), path: path)
     }
 
     /// - Parameter path: names the file in errors.
-    public init(bytes: [UInt8], path: String) throws {
+    package init(bytes: [UInt8], path: String) throws {
         func fail(_ reason: String) -> FileError { FileError(path: path, reason: reason) }
         guard bytes.count >= 8 else { throw fail("\(bytes.count) bytes: too short for a safetensors header") }
         let n = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
@@ -198,10 +198,10 @@ public struct SafetensorsFile: Sendable {
         return Tensor(name: name, shape: shape, begin: begin, end: end)
     }
 
-    public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
+    package func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
 
     /// Copies the tensor's floats into `out` (`t.count` floats), bit for bit.
-    public func copy(_ t: Tensor, into out: UnsafeMutableBufferPointer<Float>) {
+    package func copy(_ t: Tensor, into out: UnsafeMutableBufferPointer<Float>) {
         precondition(out.count == t.count, "\(t.name): \(out.count) floats for \(t.count)")
         bytes.withUnsafeBytes { raw in
             for i in 0..<t.count {
@@ -211,7 +211,7 @@ public struct SafetensorsFile: Sendable {
         }
     }
 
-    public func floats(_ t: Tensor) -> [Float] {
+    package func floats(_ t: Tensor) -> [Float] {
         [Float](unsafeUninitializedCapacity: t.count) { buf, n in
             copy(t, into: buf)
             n = t.count

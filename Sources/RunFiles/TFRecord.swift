@@ -2,11 +2,11 @@
 // into records, tolerating only a partial record at the end (what a kill mid-write leaves).
 
 /// One record on disk: u64 LE length, u32 LE masked CRC32C of those 8 bytes, the data, u32 LE masked CRC32C of the data.
-public enum TFRecord {
-    public static let headerBytes = 12
-    public static let footerBytes = 4
+package enum TFRecord {
+    package static let headerBytes = 12
+    package static let footerBytes = 4
 
-    public static func frame(_ data: [UInt8]) -> [UInt8] {
+    package static func frame(_ data: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(headerBytes + data.count + footerBytes)
         let length = withUnsafeBytes(of: UInt64(data.count).littleEndian) { Array($0) }
@@ -18,16 +18,16 @@ public enum TFRecord {
     }
 
     /// The records of a file, each as the byte range of its data and of the whole framed record.
-    public struct Split {
-        public var records: [(data: Range<Int>, framed: Range<Int>)]
+    package struct Split {
+        package var records: [(data: Range<Int>, framed: Range<Int>)]
         /// Bytes after the last whole record: a record cut short by a kill. 0 for a clean file.
-        public var partialTailBytes: Int
+        package var partialTailBytes: Int
     }
 
     /// Splits `bytes` into records, checking every length and CRC. A record that does not fit in the remaining
     /// bytes is a partial tail (dropped, counted); a CRC mismatch on bytes that are all present is corruption and
     /// throws, naming `path` and the record's byte offset.
-    public static func split(_ bytes: [UInt8], path: String) throws -> Split {
+    package static func split(_ bytes: [UInt8], path: String) throws -> Split {
         var records: [(data: Range<Int>, framed: Range<Int>)] = []
         var at = 0
         while at < bytes.count {

@@ -3,11 +3,11 @@
 /// tensorflow/core/util/event.proto and summary.proto, the fields we use:
 /// Event { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary = 5; }
 /// Summary { repeated Value value = 1; }  Summary.Value { string tag = 1; float simple_value = 2; }
-public enum TensorBoardEvent {
-    public static let fileVersion = "brain.Event:2"
+package enum TensorBoardEvent {
+    package static let fileVersion = "brain.Event:2"
 
     /// The first record of every event file; TensorBoard uses it to pick the file's semantics.
-    public static func fileVersionEvent(wallTime: Double) -> [UInt8] {
+    package static func fileVersionEvent(wallTime: Double) -> [UInt8] {
         var w = ProtoWriter()
         w.double(1, wallTime)
         w.string(3, fileVersion)
@@ -16,7 +16,7 @@ public enum TensorBoardEvent {
 
     /// One Event holding every value as a `simple_value` scalar, tags in sorted order so the bytes are deterministic.
     /// simple_value is a float: values beyond Float's range become +-inf, NaN stays NaN (TensorBoard shows both).
-    public static func scalarsEvent(step: Int, values: [String: Double], wallTime: Double) -> [UInt8] {
+    package static func scalarsEvent(step: Int, values: [String: Double], wallTime: Double) -> [UInt8] {
         var summary = ProtoWriter()
         for tag in values.keys.sorted() {
             var value = ProtoWriter()
@@ -33,7 +33,7 @@ public enum TensorBoardEvent {
 
     /// The Event's `step` (0 when absent, as proto3 defines), walking top-level fields of any Event, ours or not.
     /// Returns nil when the bytes are not a well-formed message.
-    public static func step(of event: ArraySlice<UInt8>) -> Int64? {
+    package static func step(of event: ArraySlice<UInt8>) -> Int64? {
         var at = event.startIndex
         var step: Int64 = 0
         func varint() -> UInt64? {

@@ -5,13 +5,13 @@ import Glibc
 
 /// Each writeScalars is one framed record and one write(2): a kill leaves at most a partial last record, which
 /// TensorBoard's reader stops at and our resume trimming drops.
-public final class TensorBoardWriter {
-    public let path: String
+package final class TensorBoardWriter {
+    package let path: String
     private let file: AppendFile
 
     /// Creates `events.out.tfevents.<unix seconds>.<hostname>` in `dir` (with ".1", ".2"... appended if that name
     /// exists, e.g. a resume within the same second) and writes the file-version record.
-    public init(dir: String, wallTime: Double, hostname: String = TensorBoardWriter.hostname()) throws {
+    package init(dir: String, wallTime: Double, hostname: String = TensorBoardWriter.hostname()) throws {
         try Self.checkWallTime(wallTime, dir: dir)
         let base = "\(dir)/\(RunDirectory.eventFilePrefix)\(Int(wallTime)).\(hostname)"
         var candidate = base
@@ -26,7 +26,7 @@ public final class TensorBoardWriter {
     }
 
     /// One Event with every value as a scalar under its tag (sorted), at `step`, stamped `wallTime` (unix seconds).
-    public func writeScalars(step: Int, values: [String: Double], wallTime: Double) throws {
+    package func writeScalars(step: Int, values: [String: Double], wallTime: Double) throws {
         try file.write(TFRecord.frame(TensorBoardEvent.scalarsEvent(step: step, values: values, wallTime: wallTime)))
     }
 
@@ -37,18 +37,18 @@ public final class TensorBoardWriter {
         }
     }
 
-    public func sync() { file.sync() }
-    public func close() { file.close() }
+    package func sync() { file.sync() }
+    package func close() { file.close() }
 
     /// The host name as TensorFlow puts it in the file name; "/" (impossible in practice) would make a directory.
-    public static func hostname() -> String {
+    package static func hostname() -> String {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return name.isEmpty ? "localhost" : name.replacingOccurrences(of: "/", with: "_")
     }
 
-    public static func isEventFile(_ name: String) -> Bool { name.hasPrefix(RunDirectory.eventFilePrefix) }
+    package static func isEventFile(_ name: String) -> Bool { name.hasPrefix(RunDirectory.eventFilePrefix) }
 
     /// Rewrites (atomically) an existing event file keeping only events with step <= `step`, in order, and dropping
     /// a partial last record. Files already within bounds are left untouched. A CRC mismatch on a complete record,

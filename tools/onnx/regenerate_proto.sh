@@ -20,5 +20,5 @@ cp -r .build/checkouts/swift-protobuf "$work/swift-protobuf"
 version=$(git -C "$work/swift-protobuf" describe --tags 2>/dev/null || git -C "$work/swift-protobuf" rev-parse HEAD)
 (cd "$work/swift-protobuf" && swift build -c release --product protoc-gen-swift)
 protoc --plugin=protoc-gen-swift="$work/swift-protobuf/.build/release/protoc-gen-swift" \
-    --swift_out=Sources/ONNXProto --swift_opt=Visibility=Public -I "$(dirname $proto)" "$proto"
+    --swift_out=Sources/ONNXProto --swift_opt=Visibility=Package -I "$(dirname $proto)" "$proto"
 echo "wrote Sources/ONNXProto/onnx.pb.swift from $proto (swift-protobuf $version)"

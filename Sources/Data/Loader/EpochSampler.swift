@@ -2,14 +2,14 @@
 import Numerics
 
 /// Sample `index` of `epoch`: pair `pair`, crop at (x, y) in the stored image, then the augmentation.
-public struct SampleSpec: Sendable, Equatable {
-    public var pair: Int
-    public var x: Int
-    public var y: Int
-    public var flipH: Bool
-    public var flipV: Bool
+package struct SampleSpec: Sendable, Equatable {
+    package var pair: Int
+    package var x: Int
+    package var y: Int
+    package var flipH: Bool
+    package var flipV: Bool
     /// Quarter turns counter-clockwise, 0...3.
-    public var rot90: Int
+    package var rot90: Int
 }
 
 /// Decides every sample without shared state, so any thread can compute any batch and the result does not
@@ -25,19 +25,19 @@ public struct SampleSpec: Sendable, Equatable {
 /// this order: x in 0...W-P, y in 0...H-P, flipH bit, flipV bit, quarter turns 0...3. All five are always
 /// drawn and disabled augmentations are then forced off, so switching one augmentation off leaves the crops
 /// and the other flags of every sample unchanged.
-public struct EpochSampler: Sendable {
+package struct EpochSampler: Sendable {
     /// (width, height) of each usable pair, in dataset order.
-    public let sizes: [(width: Int, height: Int)]
-    public let patchSize: Int
-    public let batchSize: Int
-    public let samplesPerEpoch: Int
-    public let seed: UInt64
-    public let augment: LoaderConfig.Augment
+    package let sizes: [(width: Int, height: Int)]
+    package let patchSize: Int
+    package let batchSize: Int
+    package let samplesPerEpoch: Int
+    package let seed: UInt64
+    package let augment: LoaderConfig.Augment
 
     /// Batch b of an epoch holds samples b*B ..< (b+1)*B; the incomplete last batch is dropped.
-    public var batchesPerEpoch: Int { samplesPerEpoch / batchSize }
+    package var batchesPerEpoch: Int { samplesPerEpoch / batchSize }
 
-    public init(sizes: [(width: Int, height: Int)], config: LoaderConfig) throws {
+    package init(sizes: [(width: Int, height: Int)], config: LoaderConfig) throws {
         try config.validate()
         if sizes.isEmpty { throw LoaderError("sampler: no pairs to sample from") }
         for (i, s) in sizes.enumerated() where s.width < config.patchSize || s.height < config.patchSize {
@@ -58,12 +58,12 @@ public struct EpochSampler: Sendable {
         self.augment = config.augment
     }
 
-    public init(dataset: PairedDataset, config: LoaderConfig) throws {
+    package init(dataset: PairedDataset, config: LoaderConfig) throws {
         try self.init(sizes: dataset.pairs.map { ($0.width, $0.height) }, config: config)
     }
 
     /// Pair order of pass `pass` of `epoch`: a permutation of 0..<N.
-    public func permutation(epoch: Int, pass: Int) -> [Int] {
+    package func permutation(epoch: Int, pass: Int) -> [Int] {
         var order = Array(0..<sizes.count)
         var rng = SeededRNG(seed: seed, UInt64(truncatingIfNeeded: epoch), UInt64(truncatingIfNeeded: pass), 1)
         var i = order.count - 1
@@ -75,13 +75,13 @@ public struct EpochSampler: Sendable {
     }
 
     /// Sample `index` (0..<samplesPerEpoch) of `epoch` (>= 0).
-    public func sample(epoch: Int, index: Int) throws -> SampleSpec {
+    package func sample(epoch: Int, index: Int) throws -> SampleSpec {
         try samples(epoch: epoch, range: index..<(index + 1))[0]
     }
 
     /// Samples `range` (within 0..<samplesPerEpoch) of `epoch` (>= 0); each permutation is computed once
     /// per call.
-    public func samples(epoch: Int, range: Range<Int>) throws -> [SampleSpec] {
+    package func samples(epoch: Int, range: Range<Int>) throws -> [SampleSpec] {
         guard epoch >= 0, range.lowerBound >= 0, range.upperBound <= samplesPerEpoch else {
             throw LoaderError(
                 "samples \(range) of epoch \(epoch) are outside epochs >= 0 of \(samplesPerEpoch) samples")

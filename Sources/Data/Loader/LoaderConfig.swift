@@ -2,48 +2,48 @@
 
 /// Loader settings. Field names in error messages are the YAML keys (`patch_size`, ...) the config layer
 /// maps onto these properties. Defaults (each documented on its property) suit a laptop-sized run.
-public struct LoaderConfig: Sendable, Equatable {
+package struct LoaderConfig: Sendable, Equatable {
     /// Random flips and quarter turns, each drawn per sample and applied identically to input and target.
     /// YAML: `augment: {flip_h, flip_v, rot90}`. All off by default: a config that names none gets the
     /// pixels as stored.
-    public struct Augment: Sendable, Equatable {
+    package struct Augment: Sendable, Equatable {
         /// Mirror left-right with probability 1/2.
-        public var flipH: Bool
+        package var flipH: Bool
         /// Mirror top-bottom with probability 1/2.
-        public var flipV: Bool
+        package var flipV: Bool
         /// Rotate by 0, 1, 2 or 3 quarter turns counter-clockwise, uniformly.
-        public var rot90: Bool
+        package var rot90: Bool
 
-        public init(flipH: Bool = false, flipV: Bool = false, rot90: Bool = false) {
+        package init(flipH: Bool = false, flipV: Bool = false, rot90: Bool = false) {
             self.flipH = flipH
             self.flipV = flipV
             self.rot90 = rot90
         }
 
-        public static let none = Augment()
-        public static let all = Augment(flipH: true, flipV: true, rot90: true)
+        package static let none = Augment()
+        package static let all = Augment(flipH: true, flipV: true, rot90: true)
     }
 
     /// `patch_size`: side P of the square (3, P, P) crops. Default 64.
-    public var patchSize: Int
+    package var patchSize: Int
     /// `batch_size`: patches per training batch. Default 16.
-    public var batchSize: Int
+    package var batchSize: Int
     /// `seed`: with the epoch and sample index, decides every crop and flag. Default 0.
-    public var seed: UInt64
+    package var seed: UInt64
     /// `workers`: decoding threads; 0 builds each batch on the thread that calls `next()`. Default 2.
-    public var workers: Int
+    package var workers: Int
     /// `prefetch`: most batches built ahead of the consumer (ready or in progress), >= 1. Default 4.
-    public var prefetch: Int
+    package var prefetch: Int
     /// `cache`: keep every decoded pair in RAM (for sets that fit); otherwise re-read files per batch. Default false.
-    public var cache: Bool
+    package var cache: Bool
     /// `augment`: see `Augment`. Default: none.
-    public var augment: Augment
+    package var augment: Augment
     /// `strict`: a pair with NaN/Inf pixels is an error instead of a skipped pair with a warning. Default false.
-    public var strict: Bool
+    package var strict: Bool
     /// `samples_per_epoch`: patches per epoch; nil means one per usable pair. Default nil.
-    public var samplesPerEpoch: Int?
+    package var samplesPerEpoch: Int?
 
-    public init(
+    package init(
         patchSize: Int = 64, batchSize: Int = 16, seed: UInt64 = 0, workers: Int = 2, prefetch: Int = 4,
         cache: Bool = false, augment: Augment = .none, strict: Bool = false, samplesPerEpoch: Int? = nil
     ) {
@@ -60,13 +60,13 @@ public struct LoaderConfig: Sendable, Equatable {
 
     /// Upper bounds that keep a bad config from exhausting threads or overflowing a size computation;
     /// they are far above anything a patch trainer needs.
-    public static let maxWorkers = 256
-    public static let maxPatchSize = 8192
+    package static let maxWorkers = 256
+    package static let maxPatchSize = 8192
     /// Most float values in one batch tensor (2^30, 4 GiB).
-    public static let maxBatchValues = 1 << 30
+    package static let maxBatchValues = 1 << 30
 
     /// Throws a `LoaderError` naming the first bad field.
-    public func validate() throws {
+    package func validate() throws {
         if patchSize < 1 || patchSize > Self.maxPatchSize {
             throw LoaderError("patch_size must be in 1...\(Self.maxPatchSize) (got \(patchSize))")
         }

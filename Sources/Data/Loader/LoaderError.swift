@@ -2,13 +2,13 @@
 
 /// A dataset, sampling or prefetching failure. Image decoding failures stay `FileError`s (they already
 /// name their file); everything the loader itself detects is one of these.
-public struct LoaderError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let message: String
+package struct LoaderError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
 
-    public init(_ message: String) {
+    package init(_ message: String) {
         // One line, whatever was interpolated into it.
         self.message = message.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

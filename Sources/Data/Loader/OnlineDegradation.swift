@@ -9,21 +9,21 @@ import Numerics
 /// seed `streamSeed(seed)`: a pure function of (seed, epoch, index), so any worker can make any sample and a
 /// run resumed at a step makes the same patches again. Every epoch degrades every patch anew (its own noise,
 /// and its own exposure draw where the recipe gives a range).
-public struct OnlineDegradation: Sendable {
-    public let recipe: DegradationRecipe
+package struct OnlineDegradation: Sendable {
+    package let recipe: DegradationRecipe
     /// The recipe file (or name), for logs and the run record.
-    public let recipeName: String
+    package let recipeName: String
     /// The run's seed (the sampler's); the recipe's streams are keyed by `streamSeed`.
-    public let seed: UInt64
+    package let seed: UInt64
 
     /// The recipe's seed: the run's, offset so that its streams are never the sampler's.
-    public static func streamSeed(_ seed: UInt64) -> UInt64 { seed ^ 0x6f6e_6c69_6e65_0001 }
+    package static func streamSeed(_ seed: UInt64) -> UInt64 { seed ^ 0x6f6e_6c69_6e65_0001 }
 
     /// Pair id of sample `index` of `epoch`.
-    public static func pairID(epoch: Int, index: Int, samplesPerEpoch: Int) -> Int { epoch * samplesPerEpoch + index }
+    package static func pairID(epoch: Int, index: Int, samplesPerEpoch: Int) -> Int { epoch * samplesPerEpoch + index }
 
     /// The (input, target) patch of a clean patch for sample `pairID`.
-    public func degrade(clean: HDRImage, pairID: Int) -> (input: HDRImage, target: HDRImage) {
+    package func degrade(clean: HDRImage, pairID: Int) -> (input: HDRImage, target: HDRImage) {
         recipe.apply(clean: clean, seed: Self.streamSeed(seed), pair: pairID)
     }
 }

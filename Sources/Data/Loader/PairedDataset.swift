@@ -7,40 +7,40 @@ import EXRIO
 /// skipped with a warning (`warning: <path>: N NaN and M Inf pixels; pair skipped`) or, with `strict`, is an
 /// error. Unpaired files, size mismatches and images smaller than the patch are always errors, as is a root
 /// with no usable pair. Immutable after `init`, so any number of threads may call `images(_:)` at once.
-public final class PairedDataset: Sendable {
+package final class PairedDataset: Sendable {
     /// One usable pair.
-    public struct Pair: Sendable, Equatable {
+    package struct Pair: Sendable, Equatable {
         /// File name shared by input and target (what `PatchOrigin.file` holds).
-        public let name: String
-        public let inputPath: String
-        public let targetPath: String
-        public let width: Int
-        public let height: Int
+        package let name: String
+        package let inputPath: String
+        package let targetPath: String
+        package let width: Int
+        package let height: Int
     }
 
-    public let root: String
+    package let root: String
     /// Usable pairs, sorted by name; sample and validation indices refer to this order.
-    public let pairs: [Pair]
+    package let pairs: [Pair]
     /// Names of pairs skipped for NaN/Inf pixels, sorted.
-    public let skipped: [String]
+    package let skipped: [String]
     /// Every warning line emitted while opening, in order (also passed to `warn` as it happened).
-    public let warnings: [String]
+    package let warnings: [String]
     /// Side of the square patches the set was checked against (every pair is at least this big).
-    public let patchSize: Int
+    package let patchSize: Int
     /// How files are read when the set is opened; re-reads during training use the same options decoded on
     /// the calling thread (threads 0).
-    public let readOptions: ReadOptions
+    package let readOptions: ReadOptions
     /// Decoded (input, target) per pair when opened with `cache`; nil re-reads files on demand.
     private let cache: [(input: HDRImage, target: HDRImage)]?
     /// Set when the pairs are made on the fly from clean sources (`init(sources:recipe:...)`): every "pair" is then
     /// one clean source image (input and target paths alike), and each training patch is degraded as it is cut.
-    public let online: OnlineDegradation?
+    package let online: OnlineDegradation?
 
-    public var isCached: Bool { cache != nil }
+    package var isCached: Bool { cache != nil }
 
     /// Opens `root` with the patch size, `strict` and `cache` of `config` (validated first).
     /// - Parameter warn: receives each warning line as it is found (they are also kept in `warnings`).
-    public init(
+    package init(
         root: String, config: LoaderConfig, readOptions: ReadOptions = ReadOptions(),
         warn: (@Sendable (String) -> Void)? = nil
     ) throws {
@@ -104,7 +104,7 @@ public final class PairedDataset: Sendable {
     /// patch is made as it is cut: the crop, then `recipe` with its own random streams for that sample
     /// (`OnlineDegradation`). Sources with NaN/Inf pixels are skipped with a warning (an error with `strict`);
     /// one smaller than the patch is an error.
-    public init(
+    package init(
         sources: String, recipe: DegradationRecipe, recipeName: String, config: LoaderConfig,
         readOptions: ReadOptions = ReadOptions(), warn: (@Sendable (String) -> Void)? = nil
     ) throws {
@@ -171,7 +171,7 @@ public final class PairedDataset: Sendable {
 
     /// Decoded input and target of pair `index`, each (3, H, W): from the cache, or read again. A re-read
     /// file that changed size or gained NaN/Inf pixels since `init` is an error, never used silently.
-    public func images(_ index: Int) throws -> (input: HDRImage, target: HDRImage) {
+    package func images(_ index: Int) throws -> (input: HDRImage, target: HDRImage) {
         guard pairs.indices.contains(index) else {
             throw LoaderError("pair index \(index) out of range 0..<\(pairs.count)")
         }

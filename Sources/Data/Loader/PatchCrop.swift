@@ -7,13 +7,13 @@ import EXRIO
 /// 3. rot90 k times counter-clockwise as displayed (row 0 on top), each turn `out[y][x] = in[x][P-1-y]`
 ///    (numpy's `rot90(a, k)` on the last two axes): the top-right corner moves to the top-left.
 /// All three channels get the same transform. Tests keep a naive step-by-step version of this.
-public enum PatchCrop {
+package enum PatchCrop {
     /// Writes the augmented patch of `origin` into `dst`, reading the image directly (no intermediate
     /// crop): output pixel (oy, ox) reads source (y0 + sy, x0 + sx), with (sy, sx) an affine function of
     /// (oy, ox) found by undoing the steps above.
     /// - Parameter dst: (3, size, size), contiguous; overwritten.
     /// - Parameter image: (3, H, W) planar; the crop must lie inside it (`LoaderError` otherwise).
-    public static func extract(
+    package static func extract(
         into dst: UnsafeMutablePointer<Float>, from image: HDRImage, origin: PatchOrigin,
         size: Int
     ) throws {
@@ -53,7 +53,7 @@ public enum PatchCrop {
 
     /// Where output pixel (oy, ox) of the augmented patch comes from in the unaugmented crop: the steps of
     /// the type comment undone in reverse order.
-    public static func sourceCoordinate(
+    package static func sourceCoordinate(
         _ oy: Int, _ ox: Int, size p: Int, flipH: Bool, flipV: Bool,
         rot90: Int
     ) -> (y: Int, x: Int) {

@@ -1,17 +1,17 @@
 // Training batches in order from N worker threads through a bounded reorder buffer.
 
 /// What the loader has done so far; a snapshot.
-public struct LoaderStats: Sendable, Equatable {
+package struct LoaderStats: Sendable, Equatable {
     /// Batches built (successfully or not) by workers, or by `next()` when workers == 0.
-    public var produced: Int
+    package var produced: Int
     /// Batches returned by `next()`.
-    public var consumed: Int
+    package var consumed: Int
     /// Batches built but not yet returned, now.
-    public var ready: Int
+    package var ready: Int
     /// Largest `ready` ever seen; never above `prefetch`.
-    public var maxReady: Int
+    package var maxReady: Int
     /// Total time `next()` spent waiting for its batch (with workers == 0: building it).
-    public var waitSeconds: Double
+    package var waitSeconds: Double
 }
 
 /// Hands out batches strictly in order: epoch e0 batch 0, 1, ..., then epoch e0+1, and so on, forever.
@@ -26,20 +26,20 @@ public struct LoaderStats: Sendable, Equatable {
 /// are still delivered); from then on `next()` throws that error again and workers stop.
 /// `close()` (also run by deinit) stops and joins the workers; a worker in the middle of a batch finishes
 /// that batch first. Call `next()` from one consumer thread at a time.
-public final class PrefetchLoader: @unchecked Sendable {
-    public let dataset: PairedDataset
-    public let config: LoaderConfig
-    public let sampler: EpochSampler
-    public let startEpoch: Int
+package final class PrefetchLoader: @unchecked Sendable {
+    package let dataset: PairedDataset
+    package let config: LoaderConfig
+    package let sampler: EpochSampler
+    package let startEpoch: Int
     private let core: Core
     private var threads: [JoinableThread] = []  // guarded by core.lock
 
-    public var batchesPerEpoch: Int { sampler.batchesPerEpoch }
+    package var batchesPerEpoch: Int { sampler.batchesPerEpoch }
 
     /// Starts `config.workers` threads at once (none for 0). `config` gives the sampling and threading;
     /// the patch size must be the one `dataset` was opened with. `share`: the positions of every batch to cut
     /// (one data-parallel rank's part of the global batch, `config.batchSize`); nil for the whole batch.
-    public init(dataset: PairedDataset, config: LoaderConfig, startEpoch: Int = 0, share: Range<Int>? = nil) throws {
+    package init(dataset: PairedDataset, config: LoaderConfig, startEpoch: Int = 0, share: Range<Int>? = nil) throws {
         try config.validate()
         if config.patchSize != dataset.patchSize {
             throw LoaderError(
@@ -75,13 +75,13 @@ public final class PrefetchLoader: @unchecked Sendable {
 
     /// The next batch in order. Throws the build error of that batch (one line, naming the file), or a
     /// `LoaderError` after `close()`.
-    public func next() throws -> Batch {
+    package func next() throws -> Batch {
         if config.workers == 0 { return try core.buildInline() }
         return try core.take()
     }
 
     /// Stops and joins every worker; idempotent. Later `next()` calls throw.
-    public func close() {
+    package func close() {
         core.stop()
         let joining = core.lock.withLock { () -> [JoinableThread] in
             defer { threads = [] }
@@ -90,9 +90,9 @@ public final class PrefetchLoader: @unchecked Sendable {
         joining.forEach { $0.join() }
     }
 
-    public var stats: LoaderStats { core.snapshot() }
+    package var stats: LoaderStats { core.snapshot() }
     /// Total time `next()` has spent waiting for data, in seconds.
-    public var waitSeconds: Double { stats.waitSeconds }
+    package var waitSeconds: Double { stats.waitSeconds }
 }
 
 extension PrefetchLoader {

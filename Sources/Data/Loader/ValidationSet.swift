@@ -3,8 +3,8 @@
 /// Every patch of a validation dataset, cut without randomness or augmentation, in batches of `batchSize`
 /// (the last batch holds the remainder). Patch order: pair by pair in dataset (name) order; within a pair,
 /// tiles row by row, left to right.
-public struct ValidationSet: Sendable {
-    public enum Mode: String, Sendable, CaseIterable {
+package struct ValidationSet: Sendable {
+    package enum Mode: String, Sendable, CaseIterable {
         /// One patch per pair, centred: origin ((W - P) / 2, (H - P) / 2), rounded down.
         case crop
         /// Non-overlapping P x P tiles from the top-left corner; where P does not divide the image, one more
@@ -13,17 +13,17 @@ public struct ValidationSet: Sendable {
         case tiles
     }
 
-    public let dataset: PairedDataset
-    public let mode: Mode
-    public let batchSize: Int
+    package let dataset: PairedDataset
+    package let mode: Mode
+    package let batchSize: Int
     /// (pair index, origin) of every patch, in evaluation order.
     let patches: [(pair: Int, origin: PatchOrigin)]
 
     /// Where every patch comes from, in evaluation order (batch b holds origins b*B ..< (b+1)*B).
-    public var origins: [PatchOrigin] { patches.map(\.origin) }
-    public var batchCount: Int { (patches.count + batchSize - 1) / batchSize }
+    package var origins: [PatchOrigin] { patches.map(\.origin) }
+    package var batchCount: Int { (patches.count + batchSize - 1) / batchSize }
 
-    public init(dataset: PairedDataset, batchSize: Int, mode: Mode) throws {
+    package init(dataset: PairedDataset, batchSize: Int, mode: Mode) throws {
         if batchSize < 1 { throw LoaderError("validation batch_size must be >= 1 (got \(batchSize))") }
         let p = dataset.patchSize
         var patches: [(pair: Int, origin: PatchOrigin)] = []
@@ -47,7 +47,7 @@ public struct ValidationSet: Sendable {
 
     /// Tile starts along one axis of `length` >= `size`: 0, size, 2*size, ... while a whole tile fits, then
     /// `length - size` if the tiles so far stop short of the edge. E.g. length 30, size 8: 0, 8, 16, 22.
-    public static func tileStarts(length: Int, size: Int) -> [Int] {
+    package static func tileStarts(length: Int, size: Int) -> [Int] {
         guard size >= 1, length >= size else { return [] }
         var starts = Array(stride(from: 0, through: length - size, by: size))
         if starts.last! + size < length { starts.append(length - size) }
@@ -56,7 +56,7 @@ public struct ValidationSet: Sendable {
 
     /// Batch `index` (0..<batchCount); `epoch` is 0 and `index` is the batch number. Decodes each pair it
     /// needs once (unless cached).
-    public func batch(_ index: Int) throws -> Batch {
+    package func batch(_ index: Int) throws -> Batch {
         guard index >= 0 && index < batchCount else {
             throw LoaderError("validation batch \(index) out of range 0..<\(batchCount)")
         }
@@ -65,5 +65,5 @@ public struct ValidationSet: Sendable {
     }
 
     /// All batches in order.
-    public func batches() throws -> [Batch] { try (0..<batchCount).map(batch) }
+    package func batches() throws -> [Batch] { try (0..<batchCount).map(batch) }
 }

@@ -5,14 +5,14 @@ import Glibc
 /// Maps source content to output: a source point s lands at c + scale * R(rotation) * (s - c) + (dx, dy),
 /// c = ((W - 1) / 2, (H - 1) / 2), pixel centres at integer coordinates. So dx = 1 moves content one
 /// pixel right: out(x, y) = in(x - 1, y).
-public struct AffineWarp: Sendable, Equatable {
-    public var dx: Double
-    public var dy: Double
+package struct AffineWarp: Sendable, Equatable {
+    package var dx: Double
+    package var dy: Double
     /// Degrees; positive turns content clockwise on screen, because +y points down (rows).
-    public var rotationDegrees: Double
-    public var scale: Double
+    package var rotationDegrees: Double
+    package var scale: Double
 
-    public init(dx: Double = 0, dy: Double = 0, rotationDegrees: Double = 0, scale: Double = 1) {
+    package init(dx: Double = 0, dy: Double = 0, rotationDegrees: Double = 0, scale: Double = 1) {
         self.dx = dx
         self.dy = dy
         self.rotationDegrees = rotationDegrees
@@ -22,7 +22,7 @@ public struct AffineWarp: Sendable, Equatable {
     /// Each output pixel samples the source at the inverse-mapped point, bilinearly; coordinates outside the
     /// image are clamped to the edge (the border repeats instead of turning black).
     /// - Parameter image: (3, H, W). - Returns: (3, H, W).
-    public func apply(_ image: HDRImage) -> HDRImage {
+    package func apply(_ image: HDRImage) -> HDRImage {
         let (w, h) = (image.width, image.height)
         var out = HDRImage(width: w, height: h)
         guard w > 0, h > 0 else { return out }

@@ -7,27 +7,27 @@ import Numerics
 /// Convolves each channel with a Gaussian of standard deviation `sigma` pixels, truncated at radius
 /// ceil(3 sigma) and normalised to sum 1; pixels beyond the border repeat the edge (clamp-to-edge), so a
 /// constant image stays constant. Rows then columns; sums in Double.
-public struct BlurStep: DegradationStep {
-    public static let type = "blur"
-    public static let keys = ["sigma"]
+package struct BlurStep: DegradationStep {
+    package static let type = "blur"
+    package static let keys = ["sigma"]
 
     /// Standard deviation in pixels, > 0.
-    public var sigma: Double
+    package var sigma: Double
 
-    public init(sigma: Double) { self.sigma = sigma }
+    package init(sigma: Double) { self.sigma = sigma }
 
-    public init(config: ConfigMapping) throws {
+    package init(config: ConfigMapping) throws {
         sigma = try config.required("sigma", in: .greaterThan(0.0))
     }
 
-    public var parameters: [String: JSONValue] { ["sigma": .number(sigma)] }
+    package var parameters: [String: JSONValue] { ["sigma": .number(sigma)] }
 
-    public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
+    package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
         input = Self.blur(input, sigma: sigma)
     }
 
     /// 2r + 1 weights, r = ceil(3 sigma), w[r + d] proportional to exp(-d^2 / (2 sigma^2)), summing to 1.
-    public static func weights(sigma: Double) -> [Double] {
+    package static func weights(sigma: Double) -> [Double] {
         let r = Int((3 * sigma).rounded(.up))
         let w = (-r...r).map { d in exp(-Double(d * d) / (2 * sigma * sigma)) }
         let total = w.reduce(0, +)
@@ -35,7 +35,7 @@ public struct BlurStep: DegradationStep {
     }
 
     /// - Parameter image: (3, H, W). - Returns: (3, H, W).
-    public static func blur(_ image: HDRImage, sigma: Double) -> HDRImage {
+    package static func blur(_ image: HDRImage, sigma: Double) -> HDRImage {
         let w = weights(sigma: sigma)
         let r = w.count / 2
         let (width, height) = (image.width, image.height)

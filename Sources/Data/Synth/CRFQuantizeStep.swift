@@ -6,13 +6,13 @@ import Numerics
 /// input = CRF^-1(round(CRF(clamp(x, 0, 1)) * (2^bits - 1)) / (2^bits - 1)), per channel, computed in Double.
 /// The clamp models the file's range: everything above 1 is lost, so place a `clip` before it when the white
 /// level is not 1. The decoded values are exactly the 2^bits levels CRF^-1(q / (2^bits - 1)), rounded to Float.
-public struct CRFQuantizeStep: DegradationStep {
-    public static let type = "crf_quantize"
-    public static let keys = ["curve", "gamma", "bits"]
+package struct CRFQuantizeStep: DegradationStep {
+    package static let type = "crf_quantize"
+    package static let keys = ["curve", "gamma", "bits"]
 
-    public var curve: CameraResponse { didSet { tables = Tables(curve: curve, bits: bits) } }
+    package var curve: CameraResponse { didSet { tables = Tables(curve: curve, bits: bits) } }
     /// In [1, 16].
-    public var bits: Int { didSet { tables = Tables(curve: curve, bits: bits) } }
+    package var bits: Int { didSet { tables = Tables(curve: curve, bits: bits) } }
     /// Every code's decoded value, so that a value costs one `pow` (the encode) instead of two: the two were 22%
     /// of making a training pair on the fly. Measured (one loader worker, online.yaml, 64x64 patches, this 2-core
     /// AVX-512 machine, alternating with the two-pow code): about 710 -> 880 patches/s. Bit for bit the formula's
@@ -29,13 +29,13 @@ public struct CRFQuantizeStep: DegradationStep {
         }
     }
 
-    public init(curve: CameraResponse = .srgb, bits: Int = 8) {
+    package init(curve: CameraResponse = .srgb, bits: Int = 8) {
         self.curve = curve
         self.bits = bits
         tables = Tables(curve: curve, bits: bits)
     }
 
-    public init(config: ConfigMapping) throws {
+    package init(config: ConfigMapping) throws {
         let name = try config.required("curve", String.self)
         switch name {
         case "srgb":
@@ -51,7 +51,7 @@ public struct CRFQuantizeStep: DegradationStep {
         tables = Tables(curve: curve, bits: bits)
     }
 
-    public var parameters: [String: JSONValue] {
+    package var parameters: [String: JSONValue] {
         switch curve {
         case .srgb: return ["curve": .string("srgb"), "bits": .integer(bits)]
         case .gamma(let g): return ["curve": .string("gamma"), "gamma": .number(g), "bits": .integer(bits)]
@@ -65,17 +65,17 @@ public struct CRFQuantizeStep: DegradationStep {
     }
 
     /// The formula: decode(round(encode(clamp(x, 0, 1)) levels) / levels).
-    public func quantizeByFormula(_ x: Float) -> Float {
+    package func quantizeByFormula(_ x: Float) -> Float {
         Float(curve.decode(code(x) / Double((1 << bits) - 1)))
     }
 
     /// `quantizeByFormula(x)`: the code by the formula, its linear value from the table.
-    public func quantize(_ x: Float) -> Float {
+    package func quantize(_ x: Float) -> Float {
         let c = code(x)
         return c.isFinite ? tables.decoded[Int(c)] : quantizeByFormula(x)
     }
 
-    public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
+    package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
         input.mapValues(quantize)
     }
 }

@@ -5,22 +5,22 @@ import Numerics
 
 /// input = min(input, white), per channel (a saturated sensel clips on its own, so hues shift toward white
 /// in highlights, as in real captures).
-public struct ClipStep: DegradationStep {
-    public static let type = "clip"
-    public static let keys = ["white"]
+package struct ClipStep: DegradationStep {
+    package static let type = "clip"
+    package static let keys = ["white"]
 
     /// Linear white level, > 0.
-    public var white: Double
+    package var white: Double
 
-    public init(white: Double = 1) { self.white = white }
+    package init(white: Double = 1) { self.white = white }
 
-    public init(config: ConfigMapping) throws {
+    package init(config: ConfigMapping) throws {
         white = try config.value("white", default: 1.0, in: .greaterThan(0))
     }
 
-    public var parameters: [String: JSONValue] { ["white": .number(white)] }
+    package var parameters: [String: JSONValue] { ["white": .number(white)] }
 
-    public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
+    package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
         let w = Float(white)
         input.mapValues { min($0, w) }
     }

@@ -10,27 +10,27 @@ import Numerics
 ///   - type: exposure   # a registered step type; the other keys are the step's own
 ///     value: 0.18
 /// ```
-public struct DegradationRecipe: Sendable {
-    public var name: String
-    public var steps: [any DegradationStep]
+package struct DegradationRecipe: Sendable {
+    package var name: String
+    package var steps: [any DegradationStep]
 
-    public init(name: String, steps: [any DegradationStep]) {
+    package init(name: String, steps: [any DegradationStep]) {
         self.name = name
         self.steps = steps
     }
 
     /// - Throws: ConfigError for unknown or missing keys, wrong types, unknown step types.
-    public init(config: ConfigMapping, registry: Registry<any DegradationStep> = DegradationSteps.registry) throws {
+    package init(config: ConfigMapping, registry: Registry<any DegradationStep> = DegradationSteps.registry) throws {
         name = try config.required("name", String.self)
         steps = try config.mappings("steps").map(registry.make)
         try config.finish()
     }
 
-    public static func parse(_ yaml: String, file: String? = nil) throws -> DegradationRecipe {
+    package static func parse(_ yaml: String, file: String? = nil) throws -> DegradationRecipe {
         try DegradationRecipe(config: StrictYAML.parse(yaml, file: file))
     }
 
-    public static func load(path: String) throws -> DegradationRecipe {
+    package static func load(path: String) throws -> DegradationRecipe {
         try DegradationRecipe(config: StrictYAML.load(path: path))
     }
 
@@ -38,7 +38,7 @@ public struct DegradationRecipe: Sendable {
     /// `SynthStreams.step(seed:pair:step:)`, so a pair is reproducible on its own.
     /// - Parameter clean: (3, H, W) linear, finite, >= 0.
     /// - Returns: input (degraded capture) and target (clean, after scene steps), both (3, H, W).
-    public func apply(clean: HDRImage, seed: UInt64, pair: Int) -> (input: HDRImage, target: HDRImage) {
+    package func apply(clean: HDRImage, seed: UInt64, pair: Int) -> (input: HDRImage, target: HDRImage) {
         var input = clean
         var target = clean
         for (s, step) in steps.enumerated() {
@@ -49,7 +49,7 @@ public struct DegradationRecipe: Sendable {
     }
 
     /// The recipe as used: `{name, steps: [{type, <every key with defaults filled>}]}`.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "name": .string(name),
             "steps": .array(

@@ -6,7 +6,7 @@ import Numerics
 /// A step turns a (clean target, capture-so-far input) pair into the next pair.
 /// The "scene" step (`exposure`) transforms both images alike; every other step degrades the input only,
 /// because the target is what a perfect capture of the same scene would have recorded.
-public protocol DegradationStep: Sendable {
+package protocol DegradationStep: Sendable {
     /// The `type:` name in recipes.
     static var type: String { get }
     /// Keys the step reads besides `type`.
@@ -23,14 +23,14 @@ public protocol DegradationStep: Sendable {
 }
 
 extension DegradationStep {
-    public static var registryEntry: Registry<any DegradationStep>.Entry {
+    package static var registryEntry: Registry<any DegradationStep>.Entry {
         Registry.Entry(type: type, keys: keys) { try Self(config: $0) }
     }
 }
 
-public enum DegradationSteps {
+package enum DegradationSteps {
     /// Every step type a recipe may name.
-    public static let registry: Registry<any DegradationStep> = {
+    package static let registry: Registry<any DegradationStep> = {
         do {
             return try Registry(
                 kind: "degradation step",

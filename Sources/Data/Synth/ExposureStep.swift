@@ -13,32 +13,32 @@ import Numerics
 /// the highlights: it scales so that that fraction of the pixels has its brightest channel at or above `white`
 /// (default 1.0, a later clip step's level), i.e. maps the (1 - f) quantile of max(R, G, B) to `white`: the way a
 /// camera's auto-exposure leaves a chosen share of a scene clipped, whatever its dynamic range.
-public struct ExposureStep: DegradationStep {
-    public static let type = "exposure"
-    public static let keys = ["percentile", "value", "clip_fraction", "white"]
+package struct ExposureStep: DegradationStep {
+    package static let type = "exposure"
+    package static let keys = ["percentile", "value", "clip_fraction", "white"]
 
     /// In [0, 100].
-    public var percentile: Double
+    package var percentile: Double
     /// Linear luminance the percentile is mapped to, > 0.
-    public var value: Double
+    package var value: Double
     /// When set: the share of pixels to leave at or above `white` (each in (0, 1)), instead of percentile/value.
-    public var clipFraction: ParameterRange?
-    public var white: Double
+    package var clipFraction: ParameterRange?
+    package var white: Double
 
-    public init(percentile: Double = 50, value: Double = 0.18) {
+    package init(percentile: Double = 50, value: Double = 0.18) {
         self.percentile = percentile
         self.value = value
         self.clipFraction = nil
         self.white = 1
     }
 
-    public init(clipFraction: ParameterRange, white: Double = 1) {
+    package init(clipFraction: ParameterRange, white: Double = 1) {
         self.init()
         self.clipFraction = clipFraction
         self.white = white
     }
 
-    public init(config: ConfigMapping) throws {
+    package init(config: ConfigMapping) throws {
         if config.contains("clip_fraction") {
             for key in ["percentile", "value"] where config.contains(key) {
                 throw config.error(key, "not used with clip_fraction (which sets the exposure itself)")
@@ -55,14 +55,14 @@ public struct ExposureStep: DegradationStep {
         }
     }
 
-    public var parameters: [String: JSONValue] {
+    package var parameters: [String: JSONValue] {
         if let clipFraction { return ["clip_fraction": clipFraction.json, "white": .number(white)] }
         return ["percentile": .number(percentile), "value": .number(value)]
     }
 
     /// The factor that leaves fraction f of `target`'s pixels with max(R, G, B) >= white (1 when that quantile
     /// is 0).
-    public func clipScale(for target: HDRImage, fraction f: Double) -> Double {
+    package func clipScale(for target: HDRImage, fraction f: Double) -> Double {
         let n = target.planeCount
         guard n > 0 else { return 1 }
         var peak = [Double](repeating: 0, count: n)
@@ -78,12 +78,12 @@ public struct ExposureStep: DegradationStep {
     }
 
     /// The factor the step applies to this target (1 when its percentile luminance is 0).
-    public func scale(for target: HDRImage) -> Double {
+    package func scale(for target: HDRImage) -> Double {
         let p = Self.luminancePercentile(target, percentile)
         return p > 0 ? value / p : 1
     }
 
-    public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
+    package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
         let s = clipFraction.map { clipScale(for: target, fraction: $0.draw(&rng)) } ?? scale(for: target)
         guard s != 1 else { return }
         target.mapValues { Float(Double($0) * s) }
@@ -92,7 +92,7 @@ public struct ExposureStep: DegradationStep {
 
     /// Percentile (0...100) of Rec. 709 luminance over all pixels, with linear interpolation between ranks.
     /// - Parameter image: (3, H, W), finite values.
-    public static func luminancePercentile(_ image: HDRImage, _ percentile: Double) -> Double {
+    package static func luminancePercentile(_ image: HDRImage, _ percentile: Double) -> Double {
         let n = image.planeCount
         guard n > 0 else { return 0 }
         var lum = [Double](repeating: 0, count: n)

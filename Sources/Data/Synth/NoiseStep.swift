@@ -8,32 +8,32 @@ import Numerics
 /// independent (each sensel counts its own photons). Read noise can push dark values below 0; they are
 /// clamped to 0 because negative light cannot be stored as a capture and the log domain downstream needs
 /// x >= 0. That clamp biases the mean of near-black pixels up by at most ~0.4 read_sigma.
-public struct NoiseStep: DegradationStep {
-    public static let type = "noise"
-    public static let keys = ["photons_at_white", "read_sigma"]
+package struct NoiseStep: DegradationStep {
+    package static let type = "noise"
+    package static let keys = ["photons_at_white", "read_sigma"]
 
     /// Photon count that a value of 1.0 collects, > 0; higher means cleaner. A range [low, high] is drawn
     /// log-uniformly for each pair (the first draw of the step's stream).
-    public var photonsAtWhite: ParameterRange
+    package var photonsAtWhite: ParameterRange
     /// Standard deviation of the additive Gaussian read noise, in linear units, >= 0.
-    public var readSigma: Double
+    package var readSigma: Double
 
-    public init(photonsAtWhite: Double, readSigma: Double = 0) {
+    package init(photonsAtWhite: Double, readSigma: Double = 0) {
         self.photonsAtWhite = ParameterRange(photonsAtWhite)
         self.readSigma = readSigma
     }
 
-    public init(config: ConfigMapping) throws {
+    package init(config: ConfigMapping) throws {
         photonsAtWhite = try ParameterRange(
             config: config, key: "photons_at_white", bounds: .greaterThan(0.0), logarithmic: true)
         readSigma = try config.value("read_sigma", default: 0.0, in: .atLeast(0))
     }
 
-    public var parameters: [String: JSONValue] {
+    package var parameters: [String: JSONValue] {
         ["photons_at_white": photonsAtWhite.json, "read_sigma": .number(readSigma)]
     }
 
-    public func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
+    package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
         let k = photonsAtWhite.draw(&rng)
         let sigma = readSigma
         input.pixels.withUnsafeMutableBufferPointer { p in

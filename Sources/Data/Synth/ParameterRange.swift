@@ -5,22 +5,22 @@ import Numerics
 
 /// `key: 0.1` (that value for every pair) or `key: [0.05, 0.15]` (drawn for each pair from the step's own
 /// stream: uniform, or log-uniform for scale-like parameters such as a photon count).
-public struct ParameterRange: Sendable, Equatable {
-    public var low: Double
-    public var high: Double
+package struct ParameterRange: Sendable, Equatable {
+    package var low: Double
+    package var high: Double
     /// Draw log-uniformly (the parameter's ratio matters, not its difference).
-    public var logarithmic: Bool
+    package var logarithmic: Bool
 
-    public init(_ value: Double) {
+    package init(_ value: Double) {
         (low, high, logarithmic) = (value, value, false)
     }
 
-    public init(low: Double, high: Double, logarithmic: Bool) {
+    package init(low: Double, high: Double, logarithmic: Bool) {
         (self.low, self.high, self.logarithmic) = (low, high, logarithmic)
     }
 
     /// Reads `key` as a number or a two-number list [low, high] with low <= high, both within `bounds`.
-    public init(
+    package init(
         config: ConfigMapping, key: String, bounds: ConfigBounds<Double>, logarithmic: Bool = false
     ) throws {
         if config.holdsSequence(key) {
@@ -35,15 +35,15 @@ public struct ParameterRange: Sendable, Equatable {
         }
     }
 
-    public var isRange: Bool { low != high }
+    package var isRange: Bool { low != high }
 
     /// The value for one pair: `low` when fixed (no draw, so a fixed recipe uses its stream as before),
     /// else one uniform draw.
-    public func draw(_ rng: inout SeededRNG) -> Double {
+    package func draw(_ rng: inout SeededRNG) -> Double {
         guard isRange else { return low }
         let u = rng.uniform()
         return logarithmic ? low * Foundation.exp(u * Foundation.log(high / low)) : low + u * (high - low)
     }
 
-    public var json: JSONValue { isRange ? .array([.number(low), .number(high)]) : .number(low) }
+    package var json: JSONValue { isRange ? .array([.number(low), .number(high)]) : .number(low) }
 }

@@ -2,16 +2,16 @@
 import Glibc
 import Numerics
 
-public enum PoissonSampler {
+package enum PoissonSampler {
     /// Means below this use Knuth's method (expected mean + 1 uniforms, exact); from it on, PTRS
     /// (W. Hörmann, "The transformed rejection method for generating Poisson random variables", 1993),
     /// also exact, with about 1.1 iterations per variate whatever the mean. The split at 10 is where PTRS's
     /// hat is valid and the one numpy uses.
-    public static let ptrsThreshold = 10.0
+    package static let ptrsThreshold = 10.0
 
     /// A Poisson(mean) variate as a Double (means up to ~1e15 stay exact integers).
     /// - Parameter mean: finite, >= 0.
-    public static func sample(mean: Double, rng: inout SeededRNG) -> Double {
+    package static func sample(mean: Double, rng: inout SeededRNG) -> Double {
         precondition(mean >= 0 && mean.isFinite, "Poisson mean \(mean)")
         if mean == 0 { return 0 }
         return mean < ptrsThreshold ? knuth(mean, &rng) : ptrs(mean, &rng)

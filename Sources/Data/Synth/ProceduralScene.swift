@@ -8,12 +8,12 @@ import Numerics
 /// dark doorway (~1e-4 to 1e-3), textured ground with the walls' cast shadows (ambient only, ~0.005-0.06),
 /// and street lamps (300-3000) with light pools. Luminance spans well over 20 stops on a 512 x 256 render.
 /// Everything comes from `SynthStreams.scene(seed:index:)`: the same (size, seed, index) gives the same image.
-public enum ProceduralScene {
-    public static let defaultWidth = 512
-    public static let defaultHeight = 256
+package enum ProceduralScene {
+    package static let defaultWidth = 512
+    package static let defaultHeight = 256
 
     /// - Returns: (3, height, width), finite, >= 0. Sizes below 32 x 32 are refused (a precondition).
-    public static func render(width: Int, height: Int, seed: UInt64, index: Int = 0) -> HDRImage {
+    package static func render(width: Int, height: Int, seed: UInt64, index: Int = 0) -> HDRImage {
         precondition(width >= 32 && height >= 32, "procedural scenes need at least 32 x 32, got \(width) x \(height)")
         var rng = SynthStreams.scene(seed: seed, index: index)
         let layout = SceneLayout(width: width, height: height, rng: &rng)

@@ -7,10 +7,10 @@ import Glibc
 /// Written last, atomically, so its presence marks a complete dataset. Keys in the file are snake_case:
 /// `version, recipe_file, recipe, seed, patch (null with full), full, pairs: [{id, source, crop: {x, y, width, height}}]`.
 /// Pair `id` names `input/<id>.exr` and `target/<id>.exr`; `crop` is in the source image's pixels.
-public struct SynthManifest: Codable, Sendable, Equatable {
-    public struct Crop: Codable, Sendable, Equatable {
-        public var x, y, width, height: Int
-        public init(x: Int, y: Int, width: Int, height: Int) {
+package struct SynthManifest: Codable, Sendable, Equatable {
+    package struct Crop: Codable, Sendable, Equatable {
+        package var x, y, width, height: Int
+        package init(x: Int, y: Int, width: Int, height: Int) {
             self.x = x
             self.y = y
             self.width = width
@@ -18,32 +18,32 @@ public struct SynthManifest: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Pair: Codable, Sendable, Equatable {
-        public var id: String
+    package struct Pair: Codable, Sendable, Equatable {
+        package var id: String
         /// The source path as given (directory entries joined to the directory), or `procedural:<j>`.
-        public var source: String
-        public var crop: Crop
-        public init(id: String, source: String, crop: Crop) {
+        package var source: String
+        package var crop: Crop
+        package init(id: String, source: String, crop: Crop) {
             self.id = id
             self.source = source
             self.crop = crop
         }
     }
 
-    public static let fileName = "manifest.json"
-    public static let currentVersion = 1
+    package static let fileName = "manifest.json"
+    package static let currentVersion = 1
 
-    public var version: Int
-    public var recipeFile: String
+    package var version: Int
+    package var recipeFile: String
     /// `DegradationRecipe.json`: every step with its defaults filled in.
-    public var recipe: JSONValue
-    public var seed: UInt64
+    package var recipe: JSONValue
+    package var seed: UInt64
     /// Patch side in pixels; nil for full images.
-    public var patch: Int?
-    public var full: Bool
-    public var pairs: [Pair]
+    package var patch: Int?
+    package var full: Bool
+    package var pairs: [Pair]
 
-    public init(recipeFile: String, recipe: JSONValue, seed: UInt64, patch: Int?, full: Bool, pairs: [Pair]) {
+    package init(recipeFile: String, recipe: JSONValue, seed: UInt64, patch: Int?, full: Bool, pairs: [Pair]) {
         self.version = Self.currentVersion
         self.recipeFile = recipeFile
         self.recipe = recipe
@@ -59,7 +59,7 @@ public struct SynthManifest: Codable, Sendable, Equatable {
         case recipe, seed, patch, full, pairs
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(version, forKey: .version)
         try c.encode(recipeFile, forKey: .recipeFile)
@@ -70,7 +70,7 @@ public struct SynthManifest: Codable, Sendable, Equatable {
         try c.encode(pairs, forKey: .pairs)
     }
 
-    public static func read(path: String) throws -> SynthManifest {
+    package static func read(path: String) throws -> SynthManifest {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileError(path: path, reason: "cannot read the manifest")
         }
@@ -82,7 +82,7 @@ public struct SynthManifest: Codable, Sendable, Equatable {
     }
 
     /// Writes pretty, key-sorted JSON atomically (`FileBytes.atomicWrite`).
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(self) + Data("\n".utf8)

@@ -4,31 +4,31 @@ import Foundation
 import Numerics
 import Synchronization
 
-public struct SynthOptions: Sendable {
-    public var sources: SynthSources
-    public var recipe: DegradationRecipe
+package struct SynthOptions: Sendable {
+    package var sources: SynthSources
+    package var recipe: DegradationRecipe
     /// Recorded in the manifest as given.
-    public var recipeFile: String
-    public var out: String
+    package var recipeFile: String
+    package var out: String
     /// Patch side in pixels (ignored with `full`).
-    public var patch: Int
+    package var patch: Int
     /// Pairs to cut; nil means `defaultCount`. With `full`: the number of procedural scenes, and it must be nil
     /// for image files (each file gives exactly one pair).
-    public var count: Int?
-    public var seed: UInt64
-    public var full: Bool
+    package var count: Int?
+    package var seed: UInt64
+    package var full: Bool
     /// Replace an existing dataset in `out` (its manifest, input/ and target/).
-    public var force: Bool
+    package var force: Bool
     /// Worker threads; 0 uses every core. The output does not depend on it.
-    public var threads: Int
+    package var threads: Int
     /// EXR compression of the pair files.
-    public var compression: EXRCompression
+    package var compression: EXRCompression
 
-    public static let defaultCount = 256
+    package static let defaultCount = 256
     /// Procedural patches come from ceil(count / scenePatches) scenes of 512 x 256.
-    public static let scenePatches = 16
+    package static let scenePatches = 16
 
-    public init(
+    package init(
         sources: SynthSources, recipe: DegradationRecipe, recipeFile: String, out: String, patch: Int = 64,
         count: Int? = nil, seed: UInt64 = 0, full: Bool = false, force: Bool = false, threads: Int = 0,
         compression: EXRCompression = .zip
@@ -47,22 +47,22 @@ public struct SynthOptions: Sendable {
     }
 }
 
-public struct SynthSummary: Sendable, Equatable {
-    public var pairs: Int
-    public var sources: Int
-    public var out: String
+package struct SynthSummary: Sendable, Equatable {
+    package var pairs: Int
+    package var sources: Int
+    package var out: String
     /// Mean over pairs of log2(max / min positive) Rec. 709 luminance; nil when no pair has a positive pixel.
-    public var meanInputStops: Double?
-    public var meanTargetStops: Double?
+    package var meanInputStops: Double?
+    package var meanTargetStops: Double?
 }
 
-public enum SynthRunner {
+package enum SynthRunner {
     /// Writes `out/input/<id>.exr`, `out/target/<id>.exr` (float, ZIP) and then `out/manifest.json`.
     /// Pair i draws its source (uniformly), then crop x and y, from `SynthStreams.crop(seed:pair:)`; its recipe
     /// steps draw from `SynthStreams.step`. Every source is read and checked (finite, at least patch-sized) even
     /// when no pair is cut from it. On failure the input/ and target/ written so far are removed.
     /// - Throws: FileError, FileError (unreadable source), never a partial manifest.
-    public static func run(_ o: SynthOptions) throws -> SynthSummary {
+    package static func run(_ o: SynthOptions) throws -> SynthSummary {
         let plan = try SynthPlan(o)
         try SynthOutput.prepare(o.out, force: o.force)
         do {

@@ -2,21 +2,21 @@
 import EXRIO
 import Foundation
 
-public enum SynthSources: Sendable, Equatable {
+package enum SynthSources: Sendable, Equatable {
     /// Image files in source-index order.
     case files([String])
     /// Scenes rendered by `ProceduralScene`.
     case procedural
 
     /// The word that selects procedural scenes in `--from` (a file literally named so needs `./procedural`).
-    public static let proceduralName = "procedural"
+    package static let proceduralName = "procedural"
     /// Extensions a directory is scanned for, compared case-insensitively.
-    public static let imageExtensions = ["exr", "hdr"]
+    package static let imageExtensions = ["exr", "hdr"]
 
     /// Resolves `--from` values: `procedural` alone, or any mix of files and directories. A directory
     /// contributes every .exr/.hdr file directly in it, sorted by name; files keep the order given.
     /// - Throws: FileError naming the path that does not exist or holds no image, or `--from` when the mix is invalid.
-    public static func resolve(_ values: [String]) throws -> SynthSources {
+    package static func resolve(_ values: [String]) throws -> SynthSources {
         guard !values.isEmpty else {
             throw FileError(path: "--from", reason: "no source given: name image files, a directory, or 'procedural'")
         }

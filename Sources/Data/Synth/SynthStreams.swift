@@ -4,19 +4,19 @@ import Numerics
 /// Any pair (or scene) can be regenerated alone from (seed, its index), whatever the processing order.
 /// The last stream id names the purpose so no two purposes ever share a stream: without it, pair i's
 /// crop stream (seed, i) would equal its step-0 stream (seed, i, 0).
-public enum SynthStreams {
+package enum SynthStreams {
     /// Pair `pair`'s choice of source, then crop x, then crop y: SeededRNG(seed, pair, 0, 0).
-    public static func crop(seed: UInt64, pair: Int) -> SeededRNG {
+    package static func crop(seed: UInt64, pair: Int) -> SeededRNG {
         SeededRNG(seed: seed, UInt64(pair), 0, 0)
     }
 
     /// Recipe step `step` of pair `pair`: SeededRNG(seed, pair, step, 1).
-    public static func step(seed: UInt64, pair: Int, step: Int) -> SeededRNG {
+    package static func step(seed: UInt64, pair: Int, step: Int) -> SeededRNG {
         SeededRNG(seed: seed, UInt64(pair), UInt64(step), 1)
     }
 
     /// Procedural scene `index`: SeededRNG(seed, index, 0, 2).
-    public static func scene(seed: UInt64, index: Int) -> SeededRNG {
+    package static func scene(seed: UInt64, index: Int) -> SeededRNG {
         SeededRNG(seed: seed, UInt64(index), 0, 2)
     }
 }

@@ -1,9 +1,9 @@
 // Channel concatenation of two NCHW tensors (U-Net skip connections) and its gradient split.
 
 /// output = cat([a, b], dim=1): per sample, a's channels then b's.
-public enum ChannelConcat {
+package enum ChannelConcat {
     /// (N, Ca + Cb, H, W) for a (N, Ca, H, W) and b (N, Cb, H, W).
-    public static func outputShape(a: [Int], b: [Int]) -> [Int] {
+    package static func outputShape(a: [Int], b: [Int]) -> [Int] {
         let c = outputChannels(a: a, b: b)
         return [a[0], c, a[2], a[3]]
     }
@@ -24,7 +24,7 @@ public enum ChannelConcat {
     /// - Parameter output: (N, Ca + Cb, H, W), overwritten.
     /// - Parameter a: (N, Ca, H, W)
     /// - Parameter b: (N, Cb, H, W)
-    public static func forward(output: inout Tensor, a: Tensor, b: Tensor) {
+    package static func forward(output: inout Tensor, a: Tensor, b: Tensor) {
         requireConcatShape(output, a: a.shape, b: b.shape, "ChannelConcat.forward output")
         let n = a.shape[0]
         let sa = a.sampleCount
@@ -47,7 +47,7 @@ public enum ChannelConcat {
     /// - Parameter dA: (N, Ca, H, W), added to.
     /// - Parameter dB: (N, Cb, H, W), added to.
     /// - Parameter dOutput: (N, Ca + Cb, H, W)
-    public static func backward(dA: inout Tensor, dB: inout Tensor, dOutput: Tensor) {
+    package static func backward(dA: inout Tensor, dB: inout Tensor, dOutput: Tensor) {
         requireConcatShape(dOutput, a: dA.shape, b: dB.shape, "ChannelConcat.backward dOutput")
         let n = dA.shape[0]
         let sa = dA.sampleCount

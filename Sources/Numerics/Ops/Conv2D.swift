@@ -13,17 +13,17 @@
 /// Workspace: Cin*kh*kw*Ho*Wo floats, grown on the first call for the largest image and then reused; pass one
 /// `Workspace` to several layers to share it (they must not run concurrently). Sendable so a network can be
 /// handed to its training task; it is not safe to call from two threads at once.
-public final class Conv2D: @unchecked Sendable {
-    public let inChannels, outChannels, kernelHeight, kernelWidth, stride, padding: Int
-    public let workspace: Workspace
+package final class Conv2D: @unchecked Sendable {
+    package let inChannels, outChannels, kernelHeight, kernelWidth, stride, padding: Int
+    package let workspace: Workspace
     /// `.automatic` (the default) takes the direct kernels where they apply; tests pin either path.
-    public var algorithm: ConvAlgorithm = .automatic
+    package var algorithm: ConvAlgorithm = .automatic
     /// Instruction set of the direct kernels (default: the best this CPU runs; lower it to test the others).
-    public var simdLevel: SIMDLevel = .best
+    package var simdLevel: SIMDLevel = .best
     /// Threads of the direct kernels for this layer; nil (the default) follows `Parallel.threads`.
-    public var threads: Int?
+    package var threads: Int?
 
-    public init(
+    package init(
         inChannels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
         stride: Int = 1, padding: Int = 0, workspace: Workspace = Workspace()
     ) {
@@ -40,7 +40,7 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// Square kernel.
-    public convenience init(
+    package convenience init(
         inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
         workspace: Workspace = Workspace()
     ) {
@@ -50,18 +50,18 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// (Cout, Cin, kh, kw)
-    public var weightShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
+    package var weightShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
     /// (Cout)
-    public var biasShape: [Int] { [outChannels] }
+    package var biasShape: [Int] { [outChannels] }
 
     /// (N, Cout, Ho, Wo) for an input of shape (N, Cin, H, W).
-    public func outputShape(input shape: [Int]) -> [Int] {
+    package func outputShape(input shape: [Int]) -> [Int] {
         let g = geometry(input: shape)
         return [shape[0], outChannels, g.outHeight, g.outWidth]
     }
 
     /// The output's height and width for an (N, inChannels, H, W) input (no shape array built).
-    public func outputSize(input shape: [Int]) -> (height: Int, width: Int) {
+    package func outputSize(input shape: [Int]) -> (height: Int, width: Int) {
         let g = geometry(input: shape)
         return (g.outHeight, g.outWidth)
     }
@@ -80,7 +80,7 @@ public final class Conv2D: @unchecked Sendable {
     /// - Parameter input: (N, Cin, H, W)
     /// - Parameter weight: (Cout, Cin, kh, kw)
     /// - Parameter bias: (Cout), or nil for none.
-    public func forward(output: inout Tensor, input: Tensor, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?)
+    package func forward(output: inout Tensor, input: Tensor, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?)
     {
         let g = geometry(input: input.shape)
         let n = input.shape[0]
@@ -113,7 +113,7 @@ public final class Conv2D: @unchecked Sendable {
     /// - Parameter dOutput: (N, Cout, Ho, Wo)
     /// - Parameter input: (N, Cin, H, W), the forward's input.
     /// - Parameter weight: (Cout, Cin, kh, kw), the forward's weight.
-    public func backward(
+    package func backward(
         dInput: inout Tensor, dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?,
         dOutput: Tensor, input: Tensor, weight: UnsafePointer<Float>
     ) {
@@ -125,7 +125,7 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// The same without the input gradient (the first layer, whose input is data): saves the col2im pass.
-    public func backward(
+    package func backward(
         dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>?, dOutput: Tensor, input: Tensor
     ) {
         backward(dInput: nil, dWeight: dWeight, dBias: dBias, dOutput: dOutput, input: input, weight: nil)

@@ -5,7 +5,7 @@
 import CKernels
 
 /// Which algorithm a `Conv2D` uses.
-public enum ConvAlgorithm: Sendable {
+package enum ConvAlgorithm: Sendable {
     /// `direct` where the geometry allows (3x3, stride 1, padding 1), else `im2col`.
     case automatic
     /// im2col + sgemm per image (any geometry).
@@ -15,16 +15,16 @@ public enum ConvAlgorithm: Sendable {
 }
 
 /// Instruction-set levels of the direct kernels.
-public enum SIMDLevel: Int32, Sendable, CaseIterable, Comparable {
+package enum SIMDLevel: Int32, Sendable, CaseIterable, Comparable {
     case generic = 0
     case avx2 = 1
     case avx512 = 2
 
     /// The best level this CPU runs.
-    public static let best = SIMDLevel(rawValue: hp_cpu_level()) ?? .generic
+    package static let best = SIMDLevel(rawValue: hp_cpu_level()) ?? .generic
 
-    public static func < (a: SIMDLevel, b: SIMDLevel) -> Bool { a.rawValue < b.rawValue }
-    public var name: String { ["generic", "avx2", "avx512"][Int(rawValue)] }
+    package static func < (a: SIMDLevel, b: SIMDLevel) -> Bool { a.rawValue < b.rawValue }
+    package var name: String { ["generic", "avx2", "avx512"][Int(rawValue)] }
 }
 
 /// Buffer sizes of the direct path for one image size.

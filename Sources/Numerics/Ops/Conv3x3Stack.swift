@@ -5,7 +5,7 @@
 import CKernels
 
 /// How `Conv3x3Stack` computes a layer (and the d input of its backward pass).
-public enum Conv3x3Algorithm: String, Sendable, CaseIterable {
+package enum Conv3x3Algorithm: String, Sendable, CaseIterable {
     /// `winograd` for layers with at least `Conv3x3Algorithm.winogradMinChannels` input and output channels,
     /// `direct` for the rest (the 3-channel first and last layers).
     case automatic = "auto"
@@ -18,10 +18,10 @@ public enum Conv3x3Algorithm: String, Sendable, CaseIterable {
 
     /// Below this many channels in or out, `automatic` keeps a layer direct: its transforms would cost more
     /// than the products they save.
-    public static let winogradMinChannels = 8
+    package static let winogradMinChannels = 8
 
     /// Whether a cin -> cout layer runs Winograd under this choice.
-    public func usesWinograd(cin: Int, cout: Int) -> Bool {
+    package func usesWinograd(cin: Int, cout: Int) -> Bool {
         switch self {
         case .direct: return false
         case .winograd: return true
@@ -36,19 +36,19 @@ public enum Conv3x3Algorithm: String, Sendable, CaseIterable {
 /// call for a batch shape and are reused; a steady-state call allocates nothing. The weight and bias
 /// gradients of a step are summed per thread and then added in thread order, so results are bit-identical
 /// run to run for a given thread count (a different count rounds the sums differently, within float precision).
-public final class Conv3x3Stack: @unchecked Sendable {
-    public let channels: [Int]
-    public let slope: Float
+package final class Conv3x3Stack: @unchecked Sendable {
+    package let channels: [Int]
+    package let slope: Float
     /// Instruction set of the kernels (default: the best this CPU runs).
-    public var simdLevel: SIMDLevel = .best
+    package var simdLevel: SIMDLevel = .best
     /// Threads for this stack; nil (the default) follows `Parallel.threads`.
-    public var threads: Int?
+    package var threads: Int?
     /// Whether a large image, or fewer images than threads, goes through the layers in strips of rows
     /// (`forwardInRows`); false: always whole images per thread, layer after layer. The outputs and saved
     /// activations are the same bit for bit either way (PlainNetKernelTests); only the speed differs.
-    public var rowOrder = true
+    package var rowOrder = true
     /// Direct or Winograd, per layer (forward, d input and weight gradient alike).
-    public var algorithm: Conv3x3Algorithm = .automatic {
+    package var algorithm: Conv3x3Algorithm = .automatic {
         didSet { if algorithm != oldValue { geometry = nil } }
     }
 
@@ -71,7 +71,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
     private var adjointPacking: (offsets: [Int], total: Int) = ([], 0)
     private var gradients: (acc: [Int], sums: [Int], floats: Int) = ([], [], 0)
 
-    public init(channels: [Int], slope: Float) {
+    package init(channels: [Int], slope: Float) {
         precondition(channels.count >= 2 && channels.allSatisfy { $0 >= 1 }, "Conv3x3Stack: bad channels \(channels)")
         self.channels = channels
         self.slope = slope
@@ -169,7 +169,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
     /// - Parameter input: (N, channels[0], H, W).
     /// - Parameter output: (N, channels.last, H, W), overwritten (reallocated only if its shape differs).
     /// - Parameter weights: layer l's (channels[l+1], channels[l], 3, 3). - Parameter biases: layer l's (channels[l+1]).
-    public func forward(
+    package func forward(
         input: Tensor, output: inout Tensor, weights: [UnsafePointer<Float>], biases: [UnsafePointer<Float>]
     ) {
         precondition(
@@ -228,7 +228,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
 
     /// Images of at least this many pixels take forwardInRows even on one thread (a 16-channel activation of
     /// 256 x 256 is 4 MB, past the L2 cache).
-    public static let rowOrderMinPixels = 256 * 256
+    package static let rowOrderMinPixels = 256 * 256
 
     /// Rows of the first layer's output per step of forwardInRows and band (a multiple of 4). Measured on the
     /// default network (d4 w16, 1024 x 1024, AVX2): 4 to 64 rows alike on one thread (171 ms against 200 for
@@ -394,7 +394,7 @@ public final class Conv3x3Stack: @unchecked Sendable {
 
     /// Accumulates (+=) every layer's weight and bias gradient from d output (N, channels.last, H, W), for the
     /// last `forward`. The stack's input gets no gradient (it is data).
-    public func backward(
+    package func backward(
         dOutput: Tensor, weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>],
         dBiases: [UnsafeMutablePointer<Float>]
     ) {

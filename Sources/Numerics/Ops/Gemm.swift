@@ -21,8 +21,8 @@ func sgemm(
 
 /// OpenBLAS's own thread count, set only where it changes (the im2col convolutions choose between OpenBLAS's
 /// threads and splitting the batch over `Parallel`'s).
-public enum BLASThreads {
-    public static func set(_ count: Int) {
+package enum BLASThreads {
+    package static func set(_ count: Int) {
         let count = max(1, count)
         if openblas_get_num_threads() != Int32(count) { openblas_set_num_threads(Int32(count)) }
     }

@@ -3,12 +3,12 @@
 
 /// Geometry of one 2-D convolution over a single image: PyTorch `nn.Conv2d` with square zero padding.
 /// Output size per axis: floor((size + 2 * padding - kernel) / stride) + 1.
-public struct ConvGeometry: Sendable, Equatable {
-    public let channels, height, width: Int
-    public let kernelHeight, kernelWidth, stride, padding: Int
-    public let outHeight, outWidth: Int
+package struct ConvGeometry: Sendable, Equatable {
+    package let channels, height, width: Int
+    package let kernelHeight, kernelWidth, stride, padding: Int
+    package let outHeight, outWidth: Int
 
-    public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int)
+    package init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int)
     {
         precondition(
             channels > 0 && kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0,
@@ -29,9 +29,9 @@ public struct ConvGeometry: Sendable, Equatable {
     }
 
     /// Rows of the column matrix: channels * kernelHeight * kernelWidth.
-    public var columnRows: Int { channels * kernelHeight * kernelWidth }
+    package var columnRows: Int { channels * kernelHeight * kernelWidth }
     /// Columns of the column matrix: outHeight * outWidth.
-    public var columnCount: Int { outHeight * outWidth }
+    package var columnCount: Int { outHeight * outWidth }
 
     /// A 1x1, stride 1, unpadded convolution's columns are the image itself: no unfolding needed.
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }

@@ -20,22 +20,22 @@ import CKernels
 /// forward saves every layer's padded input for backward; call them in pairs. Buffers grow on the first call for a
 /// batch shape and are reused; a steady-state call allocates nothing. Weight and bias gradients are summed per
 /// thread and added in thread order: bit-identical run to run for a given thread count.
-public final class UNetStack: @unchecked Sendable {
-    public let inputChannels, width, levels, outputChannels: Int
-    public let slope: Float
+package final class UNetStack: @unchecked Sendable {
+    package let inputChannels, width, levels, outputChannels: Int
+    package let slope: Float
     /// Instruction set of the kernels (default: the best this CPU runs).
-    public var simdLevel: SIMDLevel = .best { didSet { if simdLevel != oldValue { shape = nil } } }
+    package var simdLevel: SIMDLevel = .best { didSet { if simdLevel != oldValue { shape = nil } } }
     /// Threads; nil (the default) follows `Parallel.threads`. The stack runs min(threads, images) parts.
-    public var threads: Int?
+    package var threads: Int?
     /// Direct or Winograd for the 3x3 stride-1 layers (`automatic`: Winograd where
     /// `Conv3x3Algorithm.usesWinograd` says so and the level's image is at least `winogradMinSide` on each side).
-    public var algorithm: Conv3x3Algorithm = .automatic { didSet { if algorithm != oldValue { shape = nil } } }
+    package var algorithm: Conv3x3Algorithm = .automatic { didSet { if algorithm != oldValue { shape = nil } } }
 
     /// Below this side (pixels) `automatic` keeps a layer direct: a small image's 4x4 tiles fill few of Winograd's
     /// vector lanes (16 tiles per AVX-512 vector, blocks of 48 tiles per image).
     /// Measured on the w16 l3 step (batch 16 x 64x64, AVX-512, one thread): 8 -> 191 ms, 16 -> 185, 32 -> 174,
     /// 64 -> 199 (before the direct layers' batched weight gradients; after them 32 -> 155 ms, 64 -> 168).
-    public static let winogradMinSide = 32
+    package static let winogradMinSide = 32
 
     enum Kind { case conv3, stride2, pointwise }
     struct Layer {
@@ -77,7 +77,7 @@ public final class UNetStack: @unchecked Sendable {
     /// The 3x3 stride-1 taps per level: ky * wp + kx.
     private var conv3Offsets: [[Int32]] = []
 
-    public init(inputChannels: Int, width: Int, levels: Int, outputChannels: Int = 3, slope: Float) {
+    package init(inputChannels: Int, width: Int, levels: Int, outputChannels: Int = 3, slope: Float) {
         precondition(inputChannels >= 1 && width >= 1 && levels >= 1 && outputChannels >= 1, "UNetStack: bad shape")
         self.inputChannels = inputChannels
         self.width = width
@@ -265,7 +265,7 @@ public final class UNetStack: @unchecked Sendable {
 
     /// - Parameter input: (N, inputChannels, H, W). - Parameter output: (N, outputChannels, H, W), overwritten
     ///   (reallocated only if its shape differs). - Parameter weights, biases: per layer, in layer order.
-    public func forward(
+    package func forward(
         input: Tensor, output: inout Tensor, weights: [UnsafePointer<Float>], biases: [UnsafePointer<Float>]
     ) {
         precondition(
@@ -597,7 +597,7 @@ public final class UNetStack: @unchecked Sendable {
 
     /// Accumulates (+=) every layer's weight and bias gradient from d output (N, outputChannels, H, W), for the last
     /// `forward`. The input gets no gradient (it is data).
-    public func backward(
+    package func backward(
         dOutput: Tensor, weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>],
         dBiases: [UnsafeMutablePointer<Float>]
     ) {

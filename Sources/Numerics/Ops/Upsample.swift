@@ -2,10 +2,10 @@
 // semantics; backward is the exact adjoint (each output gradient added back to its source pixel).
 
 /// Output (N, C, 2H, 2W): out[oh, ow] = in[oh / 2, ow / 2] (mode='nearest').
-public enum UpsampleNearest2x {
+package enum UpsampleNearest2x {
     /// - Parameter output: (N, C, 2H, 2W), overwritten.
     /// - Parameter input: (N, C, H, W)
-    public static func forward(output: inout Tensor, input: Tensor) {
+    package static func forward(output: inout Tensor, input: Tensor) {
         let (planes, h, w) = upsampleGeometry(output: output.shape, input: input.shape, "UpsampleNearest2x.forward")
         input.storage.withUnsafeBufferPointer { x in
             output.storage.withUnsafeMutableBufferPointer { y in
@@ -26,7 +26,7 @@ public enum UpsampleNearest2x {
     /// dInput[h, w] += sum of the 2x2 output gradients it was copied to.
     /// - Parameter dInput: (N, C, H, W), added to.
     /// - Parameter dOutput: (N, C, 2H, 2W)
-    public static func backward(dInput: inout Tensor, dOutput: Tensor) {
+    package static func backward(dInput: inout Tensor, dOutput: Tensor) {
         let (planes, h, w) = upsampleGeometry(output: dOutput.shape, input: dInput.shape, "UpsampleNearest2x.backward")
         dOutput.storage.withUnsafeBufferPointer { dy in
             dInput.storage.withUnsafeMutableBufferPointer { dx in

@@ -3,14 +3,14 @@
 // per-element transcendental loops (LogNorm, the residual head, the reconstruction, mu_law_l1) run through it.
 import CKernels
 
-public enum VectorMath {
+package enum VectorMath {
     /// The level every call uses unless given one: the best this CPU runs.
-    public static let level = SIMDLevel.best
+    package static let level = SIMDLevel.best
 
     /// y[i] = Float(log(Double(x[i] + add))) (- sub[i] when `sub` is given). x, y (and sub) the same count;
     /// y may be x.
     @inline(__always)
-    public static func log(
+    package static func log(
         _ x: UnsafeBufferPointer<Float>, adding add: Float, minus sub: UnsafeBufferPointer<Float>? = nil,
         into y: UnsafeMutableBufferPointer<Float>, level: SIMDLevel = level
     ) {
@@ -21,7 +21,7 @@ public enum VectorMath {
 
     /// y[i] = Float(exp(Double(a[i] + b[i]))) - sub.
     @inline(__always)
-    public static func exp(
+    package static func exp(
         _ a: UnsafeBufferPointer<Float>, plus b: UnsafeBufferPointer<Float>, minus sub: Float,
         into y: UnsafeMutableBufferPointer<Float>, level: SIMDLevel = level
     ) {
@@ -33,7 +33,7 @@ public enum VectorMath {
     /// y[i] = max(Float(exp(Double(a[i] + b[i]))) - sub, 0) (NaN kept); returns how many were below 0 before the
     /// bound.
     @inline(__always)
-    public static func expFloor(
+    package static func expFloor(
         _ a: UnsafeBufferPointer<Float>, plus b: UnsafeBufferPointer<Float>, minus sub: Float,
         into y: UnsafeMutableBufferPointer<Float>, level: SIMDLevel = level
     ) -> Int {
@@ -44,7 +44,7 @@ public enum VectorMath {
 
     /// y[i] = Float(tanh(Double(x[i]))).
     @inline(__always)
-    public static func tanh(
+    package static func tanh(
         _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, level: SIMDLevel = level
     ) {
         precondition(x.count == y.count, "VectorMath.tanh: counts differ")
@@ -59,7 +59,7 @@ extension VectorMath {
     /// and adds Float(scale * sign(e_i) * dT_i * (out_i + eps)) to grad[i], dT_i the derivative of the first term
     /// in out_i (0 where out_i < 0). All in Double.
     @inline(__always)
-    public static func muLawL1(
+    package static func muLawL1(
         output: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>, grad: UnsafeMutableBufferPointer<Float>,
         q: Double, mu: Double, scale: Double, eps: Double, level: SIMDLevel = level
     ) -> Double {

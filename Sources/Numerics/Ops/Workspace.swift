@@ -5,14 +5,14 @@
 /// Float scratch memory owned by whoever creates it: one op instance, or several layers that run one after
 /// another and share it (e.g. every `Conv2D` of a network). Contents are undefined between calls: an op
 /// fills what it reads. Never shrinks. Not thread-safe: one workspace per concurrently running network.
-public final class Workspace: @unchecked Sendable {
-    public private(set) var pointer: UnsafeMutablePointer<Float>
+package final class Workspace: @unchecked Sendable {
+    package private(set) var pointer: UnsafeMutablePointer<Float>
     /// Floats available at `pointer`.
-    public private(set) var capacity: Int
+    package private(set) var capacity: Int
     /// How many times the buffer has been (re)allocated, including the first; constant in steady state.
-    public private(set) var allocations: Int = 0
+    package private(set) var allocations: Int = 0
 
-    public init(capacity: Int = 0) {
+    package init(capacity: Int = 0) {
         self.capacity = max(1, capacity)
         pointer = Self.allocate(self.capacity)
         allocations = 1
@@ -27,25 +27,25 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// `count` bytes (64-byte aligned, as `reserve`), for buffers of other element types.
-    public func reserveBytes(_ count: Int) -> UnsafeMutableRawPointer {
+    package func reserveBytes(_ count: Int) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(reserve((count + 3) / 4))
     }
 
     /// Per-thread workspaces for kernels that split a batch over threads, one per part of a parallel section
     /// (`Parallel.run(count, ...)`'s part index): created on first use, then kept.
     /// Call from one thread only (before splitting work).
-    public func ensureSlots(_ count: Int) {
+    package func ensureSlots(_ count: Int) {
         while children.count < count { children.append(Workspace()) }
     }
 
     /// Slot `i` (< the count given to `ensureSlots`).
-    public func slot(_ i: Int) -> Workspace { children[i] }
+    package func slot(_ i: Int) -> Workspace { children[i] }
 
     private var children: [Workspace] = []
 
     /// Makes at least `count` floats available and returns the start. Reallocates only when `count` exceeds the
     /// current capacity; old contents are not kept (callers refill).
-    public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+    package func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
             UnsafeMutableRawPointer(pointer).deallocate()
             pointer = Self.allocate(count)

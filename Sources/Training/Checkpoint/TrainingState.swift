@@ -5,17 +5,17 @@ import Numerics
 import RunFiles
 
 /// Everything besides the weights that a run needs to continue exactly where it stopped.
-public struct TrainingState: Sendable, Equatable {
+package struct TrainingState: Sendable, Equatable {
     /// `optim.type` of the optimizer that wrote the state; loading into another type is refused.
-    public var optimizerType: String
+    package var optimizerType: String
     /// The optimizer's `stepCount` (AdamW's bias correction, SGD's first-step momentum rule).
-    public var optimizerStep: Int
+    package var optimizerStep: Int
     /// The next schedule step t (0-based update index).
-    public var scheduleStep: Int
+    package var scheduleStep: Int
     /// Opaque to us: RNG states, loader epoch and position, whatever the trainer needs, as strings.
-    public var resume: [String: String]
+    package var resume: [String: String]
 
-    public init(optimizerType: String, optimizerStep: Int, scheduleStep: Int, resume: [String: String] = [:]) {
+    package init(optimizerType: String, optimizerStep: Int, scheduleStep: Int, resume: [String: String] = [:]) {
         self.optimizerType = optimizerType
         self.optimizerStep = optimizerStep
         self.scheduleStep = scheduleStep
@@ -27,10 +27,10 @@ public struct TrainingState: Sendable, Equatable {
 /// `exp_avg.layers.0.weight`), slots in slot order, parameters in registration order; `__metadata__` keys
 /// `format` (`hdrpatch-state-1`), `optimizer`, `optimizer_step`, `schedule_step`, and `resume.<key>` per resume entry.
 /// Loading restores the slots bit for bit and sets the optimizer's `stepCount`.
-public enum TrainingStateFile {
-    public static let format = "hdrpatch-state-1"
+package enum TrainingStateFile {
+    package static let format = "hdrpatch-state-1"
 
-    public static func save(
+    package static func save(
         _ state: TrainingState, store: ParameterStore, optimizer: any ConfigurableOptimizer,
         to path: String
     ) throws {
@@ -58,7 +58,7 @@ public enum TrainingStateFile {
     /// Restores the optimizer's state slots in `store` and its `stepCount`; returns the saved state.
     /// Fails (changing nothing) on another optimizer type, missing metadata, or slot tensors that do not match the
     /// store's names and shapes exactly.
-    public static func load(
+    package static func load(
         into store: ParameterStore, optimizer: any ConfigurableOptimizer,
         from path: String
     ) throws -> TrainingState {

@@ -11,17 +11,17 @@ import RunFiles
 /// A run with `train.ema` also writes the EMA of the weights, after the raw ones, under the same names prefixed
 /// with `ema.` (`ema.layers.0.weight`), and the metadata key `ema_decay`: the raw weights keep their plain names,
 /// and every load states which of the two sets it reads (`WeightSet`), so neither is taken for the other silently.
-public enum WeightsFile {
+package enum WeightsFile {
     /// Which weights of a file to load: the trained ones (plain names) or their EMA (`ema.` names).
-    public enum WeightSet: String, Sendable, CaseIterable {
+    package enum WeightSet: String, Sendable, CaseIterable {
         case raw, ema
     }
 
     /// The prefix of the EMA tensors' names.
-    public static let emaPrefix = "ema."
+    package static let emaPrefix = "ema."
 
     /// Whether the file holds EMA weights (any tensor named `ema.*`).
-    public static func holdsEMA(_ file: SafetensorsFile) -> Bool {
+    package static func holdsEMA(_ file: SafetensorsFile) -> Bool {
         file.tensors.contains { $0.name.hasPrefix(emaPrefix) }
     }
 
@@ -31,17 +31,17 @@ public enum WeightsFile {
     }
 
     /// Whether the weights file at `path` holds EMA weights.
-    public static func holdsEMA(path: String) throws -> Bool { holdsEMA(try SafetensorsFile.read(path: path)) }
+    package static func holdsEMA(path: String) throws -> Bool { holdsEMA(try SafetensorsFile.read(path: path)) }
 
     /// `run/ckpt.safetensors` -> `run/ckpt.state.safetensors` (the optimizer/resume state beside it).
-    public static func statePath(forWeights path: String) -> String {
+    package static func statePath(forWeights path: String) -> String {
         let suffix = ".safetensors"
         return (path.hasSuffix(suffix) ? String(path.dropLast(suffix.count)) : path) + ".state.safetensors"
     }
 
     /// Writes the store's values (and `ema`'s, when given) atomically. `extra` must not use the keys `config`,
     /// `step` or `ema_decay`.
-    public static func save(
+    package static func save(
         _ store: ParameterStore, to path: String, config: JSONValue, step: Int, ema: WeightEMA? = nil,
         extra: [String: String] = [:]
     ) throws {
@@ -57,7 +57,7 @@ public enum WeightsFile {
 
     /// Writes the store's values atomically with exactly this metadata; with `ema`, its values follow under
     /// `ema.<name>`.
-    public static func save(
+    package static func save(
         _ store: ParameterStore, to path: String, metadata: [String: String], ema: WeightEMA? = nil
     ) throws {
         func refs(_ values: UnsafeBufferPointer<Float>, prefix: String) -> [Safetensors.TensorRef] {
@@ -79,7 +79,7 @@ public enum WeightsFile {
     /// shape-differing name. Asking for EMA weights from a file without them is an error naming the file.
     /// - Returns: the file's metadata.
     @discardableResult
-    public static func load(
+    package static func load(
         into store: ParameterStore, from path: String, weights: WeightSet, ema: WeightEMA? = nil
     ) throws -> [String: String] {
         let file = try SafetensorsFile.read(path: path)
@@ -131,7 +131,7 @@ public enum WeightsFile {
     }
 
     /// Compact JSON with sorted keys, so equal configs give equal metadata.
-    public static func jsonText(_ value: JSONValue) -> String {
+    package static func jsonText(_ value: JSONValue) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try! encoder.encode(value), as: UTF8.self)

@@ -5,15 +5,15 @@ import Foundation
 import Yams
 
 /// One parsed `--set` argument: a dotted path (mapping keys by name, list items by index) and a YAML value.
-public struct ConfigOverride: Sendable, Equatable {
+package struct ConfigOverride: Sendable, Equatable {
     /// The argument as given, for error messages (`config error: --set <argument>: ...`).
-    public let argument: String
-    public let path: [String]
+    package let argument: String
+    package let path: [String]
     /// The text after the first `=`, read as one YAML scalar or flow collection (`2`, `null`, `{arch: unet}`).
-    public let valueText: String
+    package let valueText: String
 
     /// - Throws: ConfigError for a missing `=`, an empty path component or an empty value.
-    public init(parsing argument: String) throws {
+    package init(parsing argument: String) throws {
         self.argument = argument
         guard let eq = argument.firstIndex(of: "=") else {
             throw ConfigError(keyPath: "--set \(argument)", reason: "no '=' (expected key.path=value)")

@@ -6,8 +6,8 @@ import Foundation
 /// Whether path-valued keys are checked against the file system while a config is read. `ablate` reads every
 /// run's config before starting any with the checks off, so a bad key fails at once while a data set that does
 /// not exist yet is left to the run that needs it.
-public enum ConfigPathChecks {
-    @TaskLocal public static var enabled = true
+package enum ConfigPathChecks {
+    @TaskLocal package static var enabled = true
 }
 
 extension ConfigMapping {

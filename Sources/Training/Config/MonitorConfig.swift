@@ -2,9 +2,9 @@
 // "The overflow-incident monitor"), what a non-finite loss or gradient does to the run, and when a run has diverged.
 import Config
 
-public struct MonitorConfig: Sendable, Equatable {
+package struct MonitorConfig: Sendable, Equatable {
     /// What a step with a non-finite loss or gradient does.
-    public enum OnNonFinite: Sendable, Equatable {
+    package enum OnNonFinite: Sendable, Equatable {
         /// Skip the update and record it; the run stops once more than `max` steps were skipped.
         case skip(max: Int)
         /// Stop the run at the first one.
@@ -12,26 +12,26 @@ public struct MonitorConfig: Sendable, Equatable {
     }
 
     /// `overflow_limit` (65504, the largest half float, > 0): an output pixel above it is an overflow pixel.
-    public var overflowLimit: Double
+    package var overflowLimit: Double
     /// `saturation` (0.99, in (0, 1)): |tanh(p)| above it counts as saturated.
-    public var saturation: Double
+    package var saturation: Double
     /// `on_nonfinite: skip | stop` (skip) and, with skip only, `max_nonfinite` (10, >= 1): the number of
     /// consecutive skipped steps that stops the run (a step that updates resets the count).
-    public var onNonFinite: OnNonFinite
+    package var onNonFinite: OnNonFinite
     /// `divergence_margin_db` (10, > 0): a validation whose PSNR-mu falls below the identity's by more than this
     /// (or is not finite), or a non-finite training loss, marks the run diverged (once, at the first such step).
-    public var divergenceMarginDB: Double
+    package var divergenceMarginDB: Double
     /// `on_divergence: continue | stop` (continue): stop ends the run at its divergence, so a sweep does not spend
     /// its budget on a dead run.
-    public var stopOnDivergence: Bool
+    package var stopOnDivergence: Bool
 
-    public static let keys = [
+    package static let keys = [
         "overflow_limit", "saturation", "on_nonfinite", "max_nonfinite", "divergence_margin_db", "on_divergence"
     ]
-    public static let policies = ["skip", "stop"]
-    public static let divergencePolicies = ["continue", "stop"]
+    package static let policies = ["skip", "stop"]
+    package static let divergencePolicies = ["continue", "stop"]
 
-    public init(
+    package init(
         overflowLimit: Double = 65504, saturation: Double = 0.99, onNonFinite: OnNonFinite = .skip(max: 10),
         divergenceMarginDB: Double = 10, stopOnDivergence: Bool = false
     ) {
@@ -42,7 +42,7 @@ public struct MonitorConfig: Sendable, Equatable {
         self.stopOnDivergence = stopOnDivergence
     }
 
-    public init(config c: ConfigMapping) throws {
+    package init(config c: ConfigMapping) throws {
         overflowLimit = try c.value("overflow_limit", default: 65504.0, in: .greaterThan(0.0))
         saturation = try c.value(
             "saturation", default: 0.99,
@@ -69,7 +69,7 @@ public struct MonitorConfig: Sendable, Equatable {
         try c.finish(known: Self.keys)
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var o: [String: JSONValue] = [
             "overflow_limit": .number(overflowLimit), "saturation": .number(saturation),
             "divergence_margin_db": .number(divergenceMarginDB),

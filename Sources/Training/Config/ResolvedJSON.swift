@@ -6,7 +6,7 @@ import Yams
 
 extension ModelConfig {
     /// `{arch, depth, width, conv_algorithm}` or `{arch, width, levels}`.
-    public var json: JSONValue {
+    package var json: JSONValue {
         switch self {
         case .plain(let depth, let width, let conv):
             return .object([
@@ -19,7 +19,7 @@ extension ModelConfig {
     }
 
     /// `json` with `inputs` (and `clip_level`) added: the resolved `model:` section.
-    public func json(inputs: NetworkInputs) -> JSONValue {
+    package func json(inputs: NetworkInputs) -> JSONValue {
         guard case .object(var o) = json else { return json }
         o.merge(inputs.json) { a, _ in a }
         return .object(o)
@@ -36,7 +36,7 @@ extension ModelConfig {
 
 extension ResidualConfig {
     /// `{mode, <the mode's keys>, scale, clamp}`; clamp null when off.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var o: [String: JSONValue] = [
             "mode": .string(mode.name), "scale": floatJSON(scale),
             "clamp": clamp.map(floatJSON) ?? .null

@@ -11,30 +11,30 @@ import Yams
 /// `data`, `model`, `residual`, `loss`, `optim`, `train` (required), `schedule` (default constant, no warmup),
 /// `monitor` (every key has a default). The first problem found is thrown as a ConfigError whose key path
 /// starts at the document root (`data.patch_size`, `loss.0.weight`).
-public struct TrainConfig: Sendable, Equatable {
-    public var name: String
+package struct TrainConfig: Sendable, Equatable {
+    package var name: String
     /// Seeds the network init and the loader's crops.
-    public var seed: Int
-    public var data: TrainDataConfig
-    public var model: ModelConfig
+    package var seed: Int
+    package var data: TrainDataConfig
+    package var model: ModelConfig
     /// `model.inputs` / `model.clip_level`: the planes the network sees.
-    public var inputs: NetworkInputs
-    public var residual: ResidualConfig
-    public var loss: CompositeLoss
+    package var inputs: NetworkInputs
+    package var residual: ResidualConfig
+    package var loss: CompositeLoss
     /// The optimizer's resolved parameters, `type` included; `makeOptimizer()` builds a fresh one (an optimizer
     /// holds state, a config does not).
-    public var optim: [String: JSONValue]
-    public var schedule: any LRSchedule
-    public var train: TrainLoopConfig
-    public var monitor: MonitorConfig
+    package var optim: [String: JSONValue]
+    package var schedule: any LRSchedule
+    package var train: TrainLoopConfig
+    package var monitor: MonitorConfig
 
-    public static let sections = [
+    package static let sections = [
         "name", "seed", "data", "model", "residual", "loss", "optim", "schedule", "train", "monitor"
     ]
 
     /// Reads a config file, applies `overrides` (`key.path=value`, in order) and decodes the result.
     /// - Throws: ConfigError (an unreadable file has an empty key path and `file` set).
-    public static func load(path: String, overrides: [String] = []) throws -> TrainConfig {
+    package static func load(path: String, overrides: [String] = []) throws -> TrainConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             // StrictYAML words the failure (errno's text, "is a directory", "not UTF-8 text").
             _ = try StrictYAML.load(path: path)
@@ -44,7 +44,7 @@ public struct TrainConfig: Sendable, Equatable {
     }
 
     /// - Parameter file: only names the document in errors.
-    public static func parse(text: String, file: String? = nil, overrides: [String] = []) throws -> TrainConfig {
+    package static func parse(text: String, file: String? = nil, overrides: [String] = []) throws -> TrainConfig {
         // StrictYAML reports syntax errors and a non-mapping document in the project's wording; the raw tree
         // is then composed again because overrides edit the tree, not a ConfigMapping.
         _ = try StrictYAML.parse(text, file: file)
@@ -56,7 +56,7 @@ public struct TrainConfig: Sendable, Equatable {
     }
 
     /// Decodes the root mapping and finishes it.
-    public init(config c: ConfigMapping) throws {
+    package init(config c: ConfigMapping) throws {
         // Unknown top-level keys first: a misspelt section would otherwise surface as "missing required key".
         for key in c.keys where !Self.sections.contains(key) {
             let hint = DidYouMean.suggest(key, among: Self.sections.sorted())
@@ -88,7 +88,7 @@ public struct TrainConfig: Sendable, Equatable {
     }
 
     /// A fresh optimizer as configured (step count 0, no state).
-    public func makeOptimizer() -> any ConfigurableOptimizer {
+    package func makeOptimizer() -> any ConfigurableOptimizer {
         do {
             return try Optimizers.make(ConfigMapping(JSONValue.object(optim).yamlNode, path: "optim", file: nil))
         } catch {
@@ -98,15 +98,15 @@ public struct TrainConfig: Sendable, Equatable {
     }
 
     /// The training loader's settings; `workers` overrides `data.workers` (e.g. a CLI flag).
-    public func loaderConfig(workers: Int? = nil) -> LoaderConfig {
+    package func loaderConfig(workers: Int? = nil) -> LoaderConfig {
         data.loaderConfig(seed: UInt64(seed), workers: workers)
     }
 
-    public var logNorm: LogNorm { data.logNorm }
+    package var logNorm: LogNorm { data.logNorm }
 
     /// The whole config as used, every default filled in. Written into the run directory and checkpoint
     /// metadata; `parse(text:)` of its JSON text (YAML is a superset of JSON) gives an equal config.
-    public var resolved: JSONValue {
+    package var resolved: JSONValue {
         .object([
             "name": .string(name), "seed": .integer(seed), "data": data.json, "model": model.json(inputs: inputs),
             "residual": residual.json, "loss": loss.json, "optim": .object(optim),
@@ -116,7 +116,7 @@ public struct TrainConfig: Sendable, Equatable {
     }
 
     /// `resolved` as pretty JSON with sorted keys (and unescaped slashes, so paths read as written).
-    public var resolvedJSONText: String {
+    package var resolvedJSONText: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         // Encoding a JSONValue of finite numbers cannot fail.
@@ -124,5 +124,5 @@ public struct TrainConfig: Sendable, Equatable {
     }
 
     /// Two configs are equal when they resolve to the same record (optimizers and schedules are existentials).
-    public static func == (a: TrainConfig, b: TrainConfig) -> Bool { a.resolved == b.resolved }
+    package static func == (a: TrainConfig, b: TrainConfig) -> Bool { a.resolved == b.resolved }
 }

@@ -4,43 +4,43 @@ import Data
 import Model
 
 /// Every key with its default; see configs/README.md for units and the errors.
-public struct TrainDataConfig: Sendable, Equatable {
+package struct TrainDataConfig: Sendable, Equatable {
     /// `train`, `val`: directories holding `input/` and `target/` (required; must exist). `train` may instead be
     /// `{sources: DIR, recipe: FILE}`: clean images from which every training patch is made as it is cut, degraded
     /// by the recipe (`OnlineDegradation`); `train` is then the sources directory and `trainRecipe` the recipe.
-    public var train: String
-    public var trainRecipe: String?
-    public var val: String
+    package var train: String
+    package var trainRecipe: String?
+    package var val: String
     /// `test` (null): a held-out test set, same layout, from sources training never touches; scored once when
     /// the run ends (its best checkpoint, each image restored whole as `evaluate` does). Must exist when given.
-    public var test: String?
+    package var test: String?
     /// `patch_size` (64, a multiple of the model's size multiple), `batch_size` (16), `workers` (2),
     /// `prefetch` (4), `cache` (false), `strict` (false), `samples_per_epoch` (null: one per pair),
     /// `augment` ({flip_h, flip_v, rot90}, each true by default).
-    public var patchSize: Int
-    public var batchSize: Int
-    public var workers: Int
-    public var prefetch: Int
-    public var cache: Bool
-    public var strict: Bool
-    public var samplesPerEpoch: Int?
-    public var augment: LoaderConfig.Augment
+    package var patchSize: Int
+    package var batchSize: Int
+    package var workers: Int
+    package var prefetch: Int
+    package var cache: Bool
+    package var strict: Bool
+    package var samplesPerEpoch: Int?
+    package var augment: LoaderConfig.Augment
     /// `eps` (1e-4), `denom_floor` (1e-2): LogNorm's constants, kept as read (Double) so the resolved
     /// record shows what was written.
-    public var eps: Double
-    public var denomFloor: Double
+    package var eps: Double
+    package var denomFloor: Double
 
-    public static let keys = [
+    package static let keys = [
         "train", "val", "test", "patch_size", "batch_size", "eps", "denom_floor", "augment", "workers",
         "prefetch", "cache", "strict", "samples_per_epoch"
     ]
-    public static let augmentKeys = ["flip_h", "flip_v", "rot90"]
-    public static let onlineKeys = ["sources", "recipe"]
+    package static let augmentKeys = ["flip_h", "flip_v", "rot90"]
+    package static let onlineKeys = ["sources", "recipe"]
     /// `samples_per_epoch` when `train` is made on the fly and the key is absent.
-    public static let onlineEpoch = 768
+    package static let onlineEpoch = 768
 
     /// - Parameter sizeMultiple: the model's `sizeMultiple`; `patch_size` must be a multiple of it.
-    public init(config c: ConfigMapping, sizeMultiple: Int, modelName: String) throws {
+    package init(config c: ConfigMapping, sizeMultiple: Int, modelName: String) throws {
         if c.holdsMapping("train") {
             let t = try c.mapping("train")
             train = try t.existingDirectory("sources")
@@ -93,16 +93,16 @@ public struct TrainDataConfig: Sendable, Equatable {
         }
     }
 
-    public func loaderConfig(seed: UInt64, workers: Int? = nil) -> LoaderConfig {
+    package func loaderConfig(seed: UInt64, workers: Int? = nil) -> LoaderConfig {
         LoaderConfig(
             patchSize: patchSize, batchSize: batchSize, seed: seed, workers: workers ?? self.workers,
             prefetch: prefetch, cache: cache, augment: augment, strict: strict,
             samplesPerEpoch: samplesPerEpoch)
     }
 
-    public var logNorm: LogNorm { LogNorm(eps: Float(eps), denomFloor: Float(denomFloor)) }
+    package var logNorm: LogNorm { LogNorm(eps: Float(eps), denomFloor: Float(denomFloor)) }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "train": trainRecipe.map { .object(["sources": .string(train), "recipe": .string($0)]) } ?? .string(train),
             "val": .string(val), "test": test.map(JSONValue.string) ?? .null,

@@ -1,35 +1,35 @@
 // The `train:` section of a training config: how long to train, how often to log, validate and checkpoint.
 import Config
 
-public struct TrainLoopConfig: Sendable, Equatable {
+package struct TrainLoopConfig: Sendable, Equatable {
     /// `steps`: optimizer updates in the run (required, > 0).
-    public var steps: Int
+    package var steps: Int
     /// `log_every` (10), `val_every` (100), `checkpoint_every` (200): in steps, >= 1.
-    public var logEvery: Int
-    public var valEvery: Int
-    public var checkpointEvery: Int
+    package var logEvery: Int
+    package var valEvery: Int
+    package var checkpointEvery: Int
     /// `grad_clip`: max global L2 gradient norm, or null for none. Required, like `residual.clamp`:
     /// a safety knob is said, not defaulted (GradClip.maxNorm's rule).
-    public var gradClip: Double?
+    package var gradClip: Double?
     /// `init_from`: weights file to start from (must exist), or null/absent to start from the seeded init.
-    public var initFrom: String?
+    package var initFrom: String?
     /// `init_from_weights`: `raw` or `ema`, which weights of `init_from` to start from; required when that file
     /// holds EMA weights besides the raw ones (`initWeights(fileHoldsEMA:)`), raw when absent otherwise.
-    public var initFromWeights: WeightsFile.WeightSet?
+    package var initFromWeights: WeightsFile.WeightSet?
     /// `zero_init_output` (true): the network's output layer starts at zero, so the untrained model is the
     /// identity baseline. false keeps PyTorch's default init there too (a random initial residual, as the
     /// residual-scaling strategy assumes: what can make an untrained Mode A overflow).
-    public var zeroInitOutput: Bool
+    package var zeroInitOutput: Bool
     /// `ema`: decay of the exponential moving average of the weights, in (0, 1), or null/absent for none. With it,
     /// validation and `best` use the average, and every checkpoint holds both sets (docs/conventions.md).
-    public var ema: Double?
+    package var ema: Double?
 
-    public static let keys = [
+    package static let keys = [
         "steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "init_from_weights",
         "zero_init_output", "ema"
     ]
 
-    public init(
+    package init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double?,
         initFrom: String? = nil, initFromWeights: WeightsFile.WeightSet? = nil, zeroInitOutput: Bool = true,
         ema: Double? = nil
@@ -45,7 +45,7 @@ public struct TrainLoopConfig: Sendable, Equatable {
         self.ema = ema
     }
 
-    public init(config c: ConfigMapping) throws {
+    package init(config c: ConfigMapping) throws {
         steps = try c.required("steps", in: .greaterThan(0))
         logEvery = try c.value("log_every", default: 10, in: .atLeast(1))
         valEvery = try c.value("val_every", default: 100, in: .atLeast(1))
@@ -68,7 +68,7 @@ public struct TrainLoopConfig: Sendable, Equatable {
     /// The weights `init_from` loads, given whether that file holds EMA weights: `init_from_weights`, which must
     /// be said for a file holding both sets, and can only be `ema` for such a file.
     /// - Throws: ConfigError at `train.init_from_weights`.
-    public func initWeights(fileHoldsEMA: Bool) throws -> WeightsFile.WeightSet {
+    package func initWeights(fileHoldsEMA: Bool) throws -> WeightsFile.WeightSet {
         let key = "train.init_from_weights"
         switch (initFromWeights, fileHoldsEMA) {
         case (nil, false): return .raw
@@ -81,7 +81,7 @@ public struct TrainLoopConfig: Sendable, Equatable {
         }
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "steps": .integer(steps), "log_every": .integer(logEvery), "val_every": .integer(valEvery),
             "checkpoint_every": .integer(checkpointEvery), "grad_clip": gradClip.map(JSONValue.number) ?? .null,

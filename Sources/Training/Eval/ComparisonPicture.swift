@@ -4,14 +4,14 @@
 import EXRIO
 import Foundation
 
-public enum ComparisonPicture {
+package enum ComparisonPicture {
     /// Side of the crop taken from larger images (centred on the target's brightest pixel, where clipping and
     /// overflow happen).
-    public static let crop = 256
+    package static let crop = 256
     /// Gap between the panels, white.
     static let gap = 4
     /// The heat map's top: |log error| of 1.0 (a factor e) and above is the brightest colour.
-    public static let heatTop = 1.0
+    package static let heatTop = 1.0
     /// Inferno-like stops, black to pale yellow (perceptually ordered, readable in grey).
     static let stops: [(Double, Double, Double)] = [
         (0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)
@@ -37,7 +37,7 @@ public enum ComparisonPicture {
     /// The composite as (rgb bytes, width, height): four panels of min(crop, image) pixels.
     /// - Parameter eps: the model's LogNorm eps: the heat map is |log(restored + eps) - log(target + eps)| averaged
     ///   over the channels, the per-pixel log-L1 the metrics report.
-    public static func render(
+    package static func render(
         input: HDRImage, restored: HDRImage, target: HDRImage, eps: Float
     ) -> (
         rgb: [UInt8], width: Int, height: Int
@@ -90,7 +90,7 @@ public enum ComparisonPicture {
     }
 
     /// Renders and writes the PNG atomically.
-    public static func write(
+    package static func write(
         _ path: String, input: HDRImage, restored: HDRImage, target: HDRImage, eps: Float
     )
         throws

@@ -22,20 +22,20 @@ import Model
 import Numerics
 import RunFiles
 
-public final class Evaluator {
-    public let model: PatchModel
-    public let loss: CompositeLoss?
+package final class Evaluator {
+    package let model: PatchModel
+    package let loss: CompositeLoss?
     /// eps of log-L1 and of the delta recovered from restored outputs: the model's LogNorm eps.
-    public let eps: Float
-    public let overflowLimit: Float
+    package let eps: Float
+    package let overflowLimit: Float
     /// The input level that marks a pixel as clipped for the in-clip metrics: the model's `clip_level` (1.0, the
     /// 8-bit white of the phone recipe, when the model has no clip-mask input).
-    public let clipLevel: Float
+    package let clipLevel: Float
 
     private var modelSums = Sums()
     private var identitySums = Sums()
 
-    public init(
+    package init(
         model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
         overflowLimit: Float = ImageMetrics.defaultOverflowLimit, clipLevel: Float? = nil
     ) {
@@ -47,10 +47,10 @@ public final class Evaluator {
     }
 
     /// Samples seen so far.
-    public var samples: Int { modelSums.samples }
+    package var samples: Int { modelSums.samples }
 
     /// Runs the batch through the model, as training does, and scores model and identity.
-    public func add(_ batch: Batch) {
+    package func add(_ batch: Batch) {
         let pass = model.forward(batch.input)
         var modelInputs: LossInputs?
         var identityInputs: LossInputs?
@@ -66,7 +66,7 @@ public final class Evaluator {
     }
 
     /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W).
-    public func add(input: Tensor, target: Tensor, output: Tensor) {
+    package func add(input: Tensor, target: Tensor, output: Tensor) {
         precondition(
             input.shape == target.shape && output.shape == target.shape && input.rank == 4,
             "Evaluator.add: shapes input \(input.shape), target \(target.shape), output \(output.shape)")
@@ -90,7 +90,7 @@ public final class Evaluator {
     /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
     /// what `evaluate` prints and what `train` reports for its held-out `data.test` set.
     /// `each` sees every pair's index, input, restored output and target (for pictures).
-    public static func scoreImages(
+    package static func scoreImages(
         of dataset: PairedDataset, model: PatchModel, loss: CompositeLoss?, restorer: TiledRestore,
         each: ((_ index: Int, _ input: HDRImage, _ restored: HDRImage, _ target: HDRImage) throws -> Void)? = nil
     ) throws -> (model: EvalMetrics, identity: EvalMetrics) {
@@ -110,7 +110,7 @@ public final class Evaluator {
     /// batches): `sum` gets this evaluator's sums as one vector (both sets: metrics, loss, every loss term by name,
     /// overflow counts, samples) and must leave the element-wise sum over all of them in it. Every evaluator must
     /// have the same loss terms.
-    public func combine(_ sum: (inout [Double]) throws -> Void) rethrows {
+    package func combine(_ sum: (inout [Double]) throws -> Void) rethrows {
         let names = loss?.terms.map(\.name) ?? []
         var v = modelSums.packed(names) + identitySums.packed(names)
         try sum(&v)
@@ -120,7 +120,7 @@ public final class Evaluator {
     }
 
     /// Means over the samples seen; precondition: at least one sample.
-    public func result() -> (model: EvalMetrics, identity: EvalMetrics) {
+    package func result() -> (model: EvalMetrics, identity: EvalMetrics) {
         precondition(samples > 0, "Evaluator.result: no samples")
         return (modelSums.metrics, identitySums.metrics)
     }

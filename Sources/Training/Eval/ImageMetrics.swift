@@ -6,33 +6,33 @@ import Losses
 /// Every function takes one sample (all C*H*W values, any order as long as output and reference agree) and
 /// accumulates in Double. PSNRs are capped at `psnrCap` so that a perfect image (MSE = 0) gives a finite
 /// number and one perfect image cannot turn a mean over images into +inf.
-public enum ImageMetrics {
+package enum ImageMetrics {
     /// mu of the NTIRE mu-law tonemap.
-    public static let mu = 5000.0
+    package static let mu = 5000.0
     /// The reference percentile that maps to tanh(1) before the mu-law.
-    public static let percentile = 0.99
+    package static let percentile = 0.99
     /// Smallest normaliser q, the same guard as the mu_law_l1 loss: an all-black reference must not divide by 0.
-    public static let quantileFloor = 1e-8
+    package static let quantileFloor = 1e-8
     /// Luminance the reference's maximum is scaled to for PU21, cd/m^2 (as the pu21_l1 loss).
-    public static let pu21PeakLuminance = 4000.0
+    package static let pu21PeakLuminance = 4000.0
     /// PU21-PSNR peak: 256, as the issue and the usual PU21 evaluation code state, although PU21 values span
     /// about 0..595 over 0.005..10000 cd/m^2; so PU21-PSNR values are comparable with published ones,
     /// not an absolute "peak signal".
-    public static let pu21Peak = 256.0
+    package static let pu21Peak = 256.0
     /// Per-image PSNR cap in dB, reached only when MSE <= peak^2 * 1e-10 (e.g. identical images).
-    public static let psnrCap = 100.0
+    package static let psnrCap = 100.0
     /// Largest half float: an output pixel above it (or non-finite) is an overflow pixel by default.
-    public static let defaultOverflowLimit: Float = 65504
+    package static let defaultOverflowLimit: Float = 65504
 
     /// 10 log10(peak^2 / mse), capped at `psnrCap`; NaN stays NaN (a NaN output is never hidden).
-    public static func psnr(mse: Double, peak: Double) -> Double {
+    package static func psnr(mse: Double, peak: Double) -> Double {
         if mse.isNaN { return .nan }
         if mse <= 0 { return psnrCap }
         return min(10 * log10(peak * peak / mse), psnrCap)
     }
 
     /// PSNR-mu's normaliser q of a reference: max(its 99th percentile (`Quantile.linear`), 1e-8).
-    public static func muNormaliser(_ reference: some Collection<Float>) -> Double {
+    package static func muNormaliser(_ reference: some Collection<Float>) -> Double {
         max(Quantile.linear(reference, percentile), quantileFloor)
     }
 
@@ -41,7 +41,7 @@ public enum ImageMetrics {
     /// PSNR-mu's tone map T(x) = log(1 + mu tanh(max(x, 0) / q)) / log(1 + mu), in [0, 1]; NaN stays NaN. The
     /// report's pictures use it too, so they show what the metric scores.
     @inline(__always)
-    public static func muTonemap(_ x: Float, q: Double) -> Double {
+    package static func muTonemap(_ x: Float, q: Double) -> Double {
         let v = Double(x)
         if v.isNaN { return .nan }
         return log1p(mu * tanh(max(v, 0) / q)) * invLogMu
@@ -51,7 +51,7 @@ public enum ImageMetrics {
     /// T(x) = log(1 + mu tanh(max(x, 0) / q)) / log(1 + mu), mu = 5000; PSNR of T(output) vs T(reference),
     /// peak 1, MSE over every value. x is clamped at 0 before tanh, as the mu_law_l1 loss does (outputs
     /// can be as low as -eps). An +inf output maps to T = 1 (tanh saturates): it still costs PSNR.
-    public static func psnrMu(output: some Collection<Float>, reference: some Collection<Float>) -> Double {
+    package static func psnrMu(output: some Collection<Float>, reference: some Collection<Float>) -> Double {
         precondition(output.count == reference.count && !reference.isEmpty, "psnrMu: sizes differ or empty")
         let q = muNormaliser(reference)
         var sum = 0.0
@@ -65,7 +65,7 @@ public enum ImageMetrics {
     /// PU21-PSNR: s = 4000 / max(reference) (s = 1 when that maximum is <= 0, as the pu21_l1 loss does);
     /// V = PU21 banding_glare of clamp(s x, 0.005, 10000), each of R, G, B read as a luminance; PSNR of
     /// V(output) vs V(reference) with peak 256 (see `pu21Peak`).
-    public static func pu21Psnr(output: some Collection<Float>, reference: some Collection<Float>) -> Double {
+    package static func pu21Psnr(output: some Collection<Float>, reference: some Collection<Float>) -> Double {
         precondition(output.count == reference.count && !reference.isEmpty, "pu21Psnr: sizes differ or empty")
         let s = pu21Scale(reference)
         var sum = 0.0
@@ -94,11 +94,11 @@ public enum ImageMetrics {
     /// Pixels of the in-clip metrics: those where some channel of the input reaches the clip level, dilated by this
     /// many pixels (a (2r + 1)^2 square): the clipped region and its rim, where a reconstruction meets the
     /// unclipped surround.
-    public static let clipDilation = 3
+    package static let clipDilation = 3
 
     /// The in-clip mask of one (C, H, W) input: pixel p is in it when some channel of a pixel within `radius`
     /// (Chebyshev distance) of p is >= `level`. Empty when nothing clips.
-    public static func clipMask(
+    package static func clipMask(
         input: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int, level: Float,
         radius: Int = clipDilation
     ) -> [Bool] {
@@ -134,7 +134,7 @@ public enum ImageMetrics {
     /// PSNR-mu and PU21-PSNR over the values of the pixels in `mask` only (every channel of each), with the
     /// whole reference's normalisers (q, PU21's luminance scale): the same tone maps as the whole-image metrics,
     /// restricted to where the input clipped. nil for an empty mask.
-    public static func inMask(
+    package static func inMask(
         output: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, mask: [Bool]
     ) -> (psnrMu: Double, pu21Psnr: Double)? {
         precondition(output.count == reference.count, "inMask: sizes differ")
@@ -158,7 +158,7 @@ public enum ImageMetrics {
 
     /// Mean over every value of |log(output + eps) - log(reference + eps)|, in Double. Outputs are >= -eps by
     /// construction; an +inf output gives +inf (not hidden).
-    public static func logL1(output: some Collection<Float>, reference: some Collection<Float>, eps: Float) -> Double {
+    package static func logL1(output: some Collection<Float>, reference: some Collection<Float>, eps: Float) -> Double {
         precondition(output.count == reference.count && !reference.isEmpty, "logL1: sizes differ or empty")
         let e = Double(eps)
         var sum = 0.0
@@ -168,7 +168,7 @@ public enum ImageMetrics {
 
     /// Pixels (not values) of one (C, H, W) sample that overflow: some channel is non-finite or > `limit`.
     /// - Parameter sample: C planes of `pixels` values each.
-    public static func overflowPixels(_ sample: UnsafeBufferPointer<Float>, channels: Int, limit: Float) -> Int {
+    package static func overflowPixels(_ sample: UnsafeBufferPointer<Float>, channels: Int, limit: Float) -> Int {
         precondition(
             channels >= 1 && sample.count % channels == 0,
             "overflowPixels: \(sample.count) values for \(channels) channels")

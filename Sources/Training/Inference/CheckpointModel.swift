@@ -12,15 +12,15 @@ import Yams
 /// `model:` and `residual:` (required, strict), `data.eps` and `data.denom_floor` (optional, LogNorm's
 /// defaults otherwise) and `loss:` (optional; `evaluate` reports its terms). Every other section and the
 /// other keys of `data:` belong to training and are not read here, so they are neither checked nor an error.
-public struct InferenceConfig {
-    public var model: ModelConfig
-    public var inputs: NetworkInputs
-    public var residual: ResidualConfig
-    public var logNorm: LogNorm
-    public var loss: CompositeLoss?
+package struct InferenceConfig {
+    package var model: ModelConfig
+    package var inputs: NetworkInputs
+    package var residual: ResidualConfig
+    package var logNorm: LogNorm
+    package var loss: CompositeLoss?
 
     /// - Throws: ConfigError.
-    public init(root: ConfigMapping) throws {
+    package init(root: ConfigMapping) throws {
         let modelSection = try root.mapping("model")
         inputs = try NetworkInputs(config: modelSection)
         model = try ModelConfig(config: modelSection)
@@ -38,7 +38,7 @@ public struct InferenceConfig {
     }
 
     /// A config file with `--set key.path=value` overrides applied first (as `TrainConfig.load` applies them).
-    public static func load(path: String, overrides: [String]) throws -> InferenceConfig {
+    package static func load(path: String, overrides: [String]) throws -> InferenceConfig {
         let checked = try StrictYAML.load(path: path)
         if overrides.isEmpty { return try InferenceConfig(root: checked) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), var root = try Yams.compose(yaml: text)
@@ -48,30 +48,30 @@ public struct InferenceConfig {
     }
 }
 
-public enum CheckpointModel {
+package enum CheckpointModel {
     /// Where the config came from, for messages.
-    public enum ConfigSource: Sendable, Equatable {
+    package enum ConfigSource: Sendable, Equatable {
         case metadata
         case file(String)
     }
 
     /// A model ready for inference, with the loss and step the checkpoint carries.
-    public struct Loaded {
-        public var model: PatchModel
-        public var loss: CompositeLoss?
+    package struct Loaded {
+        package var model: PatchModel
+        package var loss: CompositeLoss?
         /// `step` from the metadata, when present and an integer.
-        public var step: Int?
-        public var configSource: ConfigSource
+        package var step: Int?
+        package var configSource: ConfigSource
         /// Which weights of the file the model holds.
-        public var weights: WeightsFile.WeightSet
+        package var weights: WeightsFile.WeightSet
         /// Whether the file holds EMA weights (`ema.*` tensors) besides the raw ones.
-        public var fileHoldsEMA: Bool
+        package var fileHoldsEMA: Bool
         /// The file's `ema_decay` metadata, when present.
-        public var emaDecay: Double?
+        package var emaDecay: Double?
 
         /// `EMA weights (ema.* tensors, decay 0.999)` or `raw weights` (+ `; the file also holds EMA weights`):
         /// what restore and evaluate print.
-        public var weightsDescription: String {
+        package var weightsDescription: String {
             switch weights {
             case .ema:
                 return "EMA weights (\(WeightsFile.emaPrefix)* tensors"
@@ -90,7 +90,7 @@ public enum CheckpointModel {
     ///   has one, or when names/shapes differ (the error lists every mismatch); ConfigError for a bad config
     ///   (its `file` is the YAML file, or `<ckpt> (metadata config)`); FileError `<ckpt>: holds no EMA weights ...`
     ///   for `weights: .ema` on a file without them; nothing else.
-    public static func load(
+    package static func load(
         checkpoint: String, configPath: String? = nil, weights: WeightsFile.WeightSet? = nil
     ) throws -> Loaded {
         let file = try SafetensorsFile.read(path: checkpoint)

@@ -14,17 +14,17 @@
 /// weights of one axis sum to 1 (in exact arithmetic two overlapping ramps already do; the division covers
 /// overlaps wider than half a tile, where three tiles meet). The 2-D weight is the product of the axis
 /// weights, so it sums to 1 over the grid as well. Weights are Double.
-public struct TileGrid: Sendable, Equatable {
-    public let width: Int
-    public let height: Int
-    public let tileWidth: Int
-    public let tileHeight: Int
+package struct TileGrid: Sendable, Equatable {
+    package let width: Int
+    package let height: Int
+    package let tileWidth: Int
+    package let tileHeight: Int
     /// Tile origins along x and y; the grid is every (x, y) pair.
-    public let xStarts: [Int]
-    public let yStarts: [Int]
+    package let xStarts: [Int]
+    package let yStarts: [Int]
     /// xWeights[i][k]: weight of the tile starting at xStarts[i] at image column xStarts[i] + k.
-    public let xWeights: [[Double]]
-    public let yWeights: [[Double]]
+    package let xWeights: [[Double]]
+    package let yWeights: [[Double]]
 
     /// - Parameter margin: pixels next to an interior tile edge (one with a neighbouring tile) that get weight 0:
     ///   the network's receptive radius, where a tile's output still sees the tile's zero padding instead of the
@@ -33,7 +33,7 @@ public struct TileGrid: Sendable, Equatable {
     ///   user input).
     /// - Parameter alignment: balanced strides are rounded up to a multiple of this (a U-Net's 2^levels, so its
     ///   tiles keep the whole image's phase of its stride-2 layers).
-    public init(width: Int, height: Int, tile: Int, overlap: Int, margin: Int = 0, alignment: Int = 1) {
+    package init(width: Int, height: Int, tile: Int, overlap: Int, margin: Int = 0, alignment: Int = 1) {
         precondition(
             width >= 1 && height >= 1 && tile >= 1 && overlap >= 0 && overlap < tile && margin >= 0
                 && 2 * margin <= overlap,
@@ -48,13 +48,13 @@ public struct TileGrid: Sendable, Equatable {
         yWeights = Self.weights(length: height, size: tileHeight, starts: yStarts, margin: margin)
     }
 
-    public var tileCount: Int { xStarts.count * yStarts.count }
+    package var tileCount: Int { xStarts.count * yStarts.count }
 
     /// The side of the tiles along an axis: the length when it is at most `tile`; else, with k = the tiles of
     /// side `tile` the axis needs (ceil((length - overlap) / (tile - overlap))), the smallest side whose k tiles
     /// at stride side - overlap still cover it: ceil((length - overlap) / k) + overlap (<= tile), the stride
     /// rounded up to a multiple of `alignment`.
-    public static func balancedSide(length: Int, tile: Int, overlap: Int, alignment: Int = 1) -> Int {
+    package static func balancedSide(length: Int, tile: Int, overlap: Int, alignment: Int = 1) -> Int {
         if length <= tile { return length }
         let k = (length - overlap + tile - overlap - 1) / (tile - overlap)
         let a = max(1, alignment)
@@ -65,7 +65,7 @@ public struct TileGrid: Sendable, Equatable {
     /// Origins along an axis: [0] when length <= tile; else 0, s, 2s, ... (s = tile - overlap) while the tile
     /// fits, then length - tile if those stop short of the edge. E.g. length 600, tile 256, overlap 16:
     /// 0, 240, 344.
-    public static func starts(length: Int, tile: Int, overlap: Int) -> [Int] {
+    package static func starts(length: Int, tile: Int, overlap: Int) -> [Int] {
         if length <= tile { return [0] }
         let stride = tile - overlap
         var s = [0]
@@ -80,7 +80,7 @@ public struct TileGrid: Sendable, Equatable {
     /// With `margin` m, a ramp over an overlap of ov pixels starts m pixels in from the tile's edge and spans
     /// ov - 2m: rising max(0, x - a - m + 1) / (ov - 2m + 1), falling max(0, b - m - x) / (ov - 2m + 1), so the
     /// two tiles' ramps still sum to 1 and neither counts within m of its own interior edge.
-    public static func weights(length: Int, size: Int, starts: [Int], margin: Int = 0) -> [[Double]] {
+    package static func weights(length: Int, size: Int, starts: [Int], margin: Int = 0) -> [[Double]] {
         let m = margin
         var raw: [[Double]] = starts.indices.map { i in
             let a = starts[i]

@@ -4,9 +4,9 @@ import Model
 import Numerics
 
 /// A bad tiling request, printed as its one-line reason.
-public struct InferenceError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct InferenceError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Tiled inference.
@@ -27,29 +27,29 @@ public struct InferenceError: Error, Sendable, Equatable, CustomStringConvertibl
 ///   last row and column repeated) to the next multiple, and the output cropped back. Replication adds no
 ///   new value, so the tile's LogNorm lo/hi/denom are unchanged; only the network sees the extra border.
 /// Not thread-safe: the model keeps activations.
-public struct TiledRestore {
-    public enum Statistics: String, Sendable, CaseIterable {
+package struct TiledRestore {
+    package enum Statistics: String, Sendable, CaseIterable {
         case image, tile
     }
 
-    public let model: PatchModel
-    public let tile: Int
-    public let overlap: Int
-    public let batchSize: Int
-    public let statistics: Statistics
+    package let model: PatchModel
+    package let tile: Int
+    package let overlap: Int
+    package let batchSize: Int
+    package let statistics: Statistics
     /// Blending weight 0 within this many pixels of an interior tile edge: the receptive radius, or half the
     /// overlap when the overlap is smaller than twice the radius.
-    public let margin: Int
+    package let margin: Int
 
-    public static let defaultTile = 256
+    package static let defaultTile = 256
 
     /// Twice the network's receptive radius, at least 16.
-    public static func defaultOverlap(for model: PatchModel) -> Int { max(16, 2 * model.network.receptiveRadius) }
+    package static func defaultOverlap(for model: PatchModel) -> Int { max(16, 2 * model.network.receptiveRadius) }
 
     /// - Parameter overlap: nil: `defaultOverlap(for:)`.
     /// - Parameter margin: nil: the network's receptive radius (at most half the overlap).
     /// - Throws: InferenceError unless tile >= 1, 0 <= overlap < tile, 0 <= 2 x margin <= overlap and batchSize >= 1.
-    public init(
+    package init(
         model: PatchModel, tile: Int = defaultTile, overlap: Int? = nil, batchSize: Int = 4,
         statistics: Statistics = .image, margin: Int? = nil
     ) throws {
@@ -73,7 +73,7 @@ public struct TiledRestore {
 
     /// - Parameter image: linear HDR, (1, 3, H, W), >= 0.
     /// - Returns: the restored linear image, (1, 3, H, W); non-finite values are kept for the caller to count.
-    public func restore(_ image: Tensor) -> Tensor {
+    package func restore(_ image: Tensor) -> Tensor {
         precondition(
             image.rank == 4 && image.shape[0] == 1 && image.shape[1] == 3,
             "TiledRestore: expected (1, 3, H, W), got \(image.shape)")
@@ -143,7 +143,7 @@ public struct TiledRestore {
     }
 
     /// The tiles of a width x height image (strides aligned to the network's size multiple).
-    public func grid(width: Int, height: Int) -> TileGrid {
+    package func grid(width: Int, height: Int) -> TileGrid {
         TileGrid(
             width: width, height: height, tile: tile, overlap: overlap, margin: margin,
             alignment: model.model.sizeMultiple)
@@ -185,7 +185,7 @@ public struct TiledRestore {
     }
 
     /// The (1, 3, height, width) window of `image` at (x, y).
-    public func crop(_ image: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {
+    package func crop(_ image: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {
         let h = image.shape[2]
         let w = image.shape[3]
         var storage = [Float]()

@@ -17,21 +17,21 @@ import Numerics
 /// computed in Double here and rounded to Float once where torch hands them to a float32 kernel. Tensors are float32
 /// throughout; no Double accumulation happens in the update.
 /// State: slot 0 `exp_avg` (m), slot 1 `exp_avg_sq` (v); the store must have 2 state slots.
-public final class AdamW: ConfigurableOptimizer, @unchecked Sendable {
-    public static let type = "adamw"
-    public static let keys = ["lr", "betas", "eps", "weight_decay"]
+package final class AdamW: ConfigurableOptimizer, @unchecked Sendable {
+    package static let type = "adamw"
+    package static let keys = ["lr", "betas", "eps", "weight_decay"]
 
-    public let baseLR: Double
-    public let beta1: Double
-    public let beta2: Double
-    public let eps: Double
-    public let weightDecay: Double
-    public var stepCount = 0
-    public var stateSlots: Int { 2 }
-    public var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
+    package let baseLR: Double
+    package let beta1: Double
+    package let beta2: Double
+    package let eps: Double
+    package let weightDecay: Double
+    package var stepCount = 0
+    package var stateSlots: Int { 2 }
+    package var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
 
     /// Defaults are torch's AdamW defaults: betas (0.9, 0.999), eps 1e-8, weight_decay 0.01.
-    public init(lr: Double, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0.01) {
+    package init(lr: Double, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0.01) {
         baseLR = lr
         (beta1, beta2) = betas
         self.eps = eps
@@ -39,7 +39,7 @@ public final class AdamW: ConfigurableOptimizer, @unchecked Sendable {
     }
 
     /// `optim: {type: adamw, lr: 3e-4, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01}`; only lr is required.
-    public convenience init(config: ConfigMapping) throws {
+    package convenience init(config: ConfigMapping) throws {
         let lr = try config.required("lr", in: .greaterThan(0.0))
         var betas = (0.9, 0.999)
         if config.contains("betas") {
@@ -53,14 +53,14 @@ public final class AdamW: ConfigurableOptimizer, @unchecked Sendable {
         self.init(lr: lr, betas: betas, eps: eps, weightDecay: wd)
     }
 
-    public var parameters: [String: JSONValue] {
+    package var parameters: [String: JSONValue] {
         [
             "type": .string(Self.type), "lr": .number(baseLR), "betas": .array([.number(beta1), .number(beta2)]),
             "eps": .number(eps), "weight_decay": .number(weightDecay)
         ]
     }
 
-    public func step(_ store: ParameterStore, lr: Double) {
+    package func step(_ store: ParameterStore, lr: Double) {
         precondition(store.stateSlots >= 2, "AdamW needs a store with 2 state slots, got \(store.stateSlots)")
         stepCount += 1
         // torch keeps `step` as a float32 tensor and reads it back with .item(): exact below 2^24 steps.

@@ -4,7 +4,7 @@ import Numerics
 
 /// An optimizer as the trainer and checkpoints see it: the `Optimizer` contract plus its configured base
 /// learning rate, the checkpoint names of its state slots and its resolved parameters.
-public protocol ConfigurableOptimizer: Optimizer {
+package protocol ConfigurableOptimizer: Optimizer {
     /// Keys read besides `type` (documentation and did-you-mean suggestions).
     static var keys: [String] { get }
     init(config: ConfigMapping) throws
@@ -17,14 +17,14 @@ public protocol ConfigurableOptimizer: Optimizer {
 }
 
 extension ConfigurableOptimizer {
-    public static var registryEntry: Registry<any ConfigurableOptimizer>.Entry {
+    package static var registryEntry: Registry<any ConfigurableOptimizer>.Entry {
         Registry.Entry(type: type, keys: keys) { try Self(config: $0) }
     }
 }
 
-public enum Optimizers {
+package enum Optimizers {
     /// Every `optim.type`.
-    public static let registry: Registry<any ConfigurableOptimizer> = {
+    package static let registry: Registry<any ConfigurableOptimizer> = {
         do {
             return try Registry(kind: "optimizer", [AdamW.registryEntry, SGD.registryEntry])
         } catch {
@@ -33,7 +33,7 @@ public enum Optimizers {
     }()
 
     /// Builds the optimizer named by `optim.type`; unknown types, unknown keys and a missing `lr` are ConfigErrors.
-    public static func make(_ config: ConfigMapping) throws -> any ConfigurableOptimizer {
+    package static func make(_ config: ConfigMapping) throws -> any ConfigurableOptimizer {
         try registry.make(config)
     }
 }

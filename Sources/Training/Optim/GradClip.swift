@@ -9,7 +9,7 @@ import Numerics
 /// A non-finite norm leaves the grads untouched (NaN < 1 is false): the caller skips such a step.
 /// - Returns: the norm before clipping (the monitor logs it).
 @discardableResult
-public func clipGradNorm(_ store: ParameterStore, maxNorm: Double) -> Double {
+package func clipGradNorm(_ store: ParameterStore, maxNorm: Double) -> Double {
     let norm = globalGradNorm(store)
     let coef = maxNorm / (norm + 1e-6)
     if coef < 1 {
@@ -21,7 +21,7 @@ public func clipGradNorm(_ store: ParameterStore, maxNorm: Double) -> Double {
 }
 
 /// L2 norm of all gradients, summed in Double.
-public func globalGradNorm(_ store: ParameterStore) -> Double {
+package func globalGradNorm(_ store: ParameterStore) -> Double {
     var sum = 0.0
     for x in store.grads {
         let d = Double(x)
@@ -30,10 +30,10 @@ public func globalGradNorm(_ store: ParameterStore) -> Double {
     return sum.squareRoot()
 }
 
-public enum GradClip {
+package enum GradClip {
     /// Reads `grad_clip` from `config` (the trainer's `train:` mapping): a number > 0, or null for no clipping.
     /// The key must be present: leaving clipping out silently is the kind of missing piece we refuse.
-    public static func maxNorm(from config: ConfigMapping, key: String = "grad_clip") throws -> Double? {
+    package static func maxNorm(from config: ConfigMapping, key: String = "grad_clip") throws -> Double? {
         guard config.contains(key) else {
             throw config.error(key, "missing required key (a max norm > 0, or null for no clipping)")
         }

@@ -11,40 +11,40 @@ import Numerics
 ///
 /// The store's grads are not modified (the weight-decayed gradient is a temporary, as in torch).
 /// "First step" is `stepCount == 0`: restore `stepCount` with the buffer when resuming.
-public final class SGD: ConfigurableOptimizer, @unchecked Sendable {
-    public static let type = "sgd"
-    public static let keys = ["lr", "momentum", "weight_decay"]
+package final class SGD: ConfigurableOptimizer, @unchecked Sendable {
+    package static let type = "sgd"
+    package static let keys = ["lr", "momentum", "weight_decay"]
 
-    public let baseLR: Double
-    public let momentum: Double
-    public let weightDecay: Double
-    public var stepCount = 0
-    public var stateSlots: Int { momentum != 0 ? 1 : 0 }
-    public var stateNames: [String] { momentum != 0 ? ["momentum_buffer"] : [] }
+    package let baseLR: Double
+    package let momentum: Double
+    package let weightDecay: Double
+    package var stepCount = 0
+    package var stateSlots: Int { momentum != 0 ? 1 : 0 }
+    package var stateNames: [String] { momentum != 0 ? ["momentum_buffer"] : [] }
 
     /// Defaults are torch's: momentum 0, weight_decay 0.
-    public init(lr: Double, momentum: Double = 0, weightDecay: Double = 0) {
+    package init(lr: Double, momentum: Double = 0, weightDecay: Double = 0) {
         baseLR = lr
         self.momentum = momentum
         self.weightDecay = weightDecay
     }
 
     /// `optim: {type: sgd, lr: 0.01, momentum: 0.9, weight_decay: 0}`; only lr is required.
-    public convenience init(config: ConfigMapping) throws {
+    package convenience init(config: ConfigMapping) throws {
         let lr = try config.required("lr", in: .greaterThan(0.0))
         let momentum = try config.value("momentum", default: 0.0, in: .atLeast(0.0))
         let wd = try config.value("weight_decay", default: 0.0, in: .atLeast(0.0))
         self.init(lr: lr, momentum: momentum, weightDecay: wd)
     }
 
-    public var parameters: [String: JSONValue] {
+    package var parameters: [String: JSONValue] {
         [
             "type": .string(Self.type), "lr": .number(baseLR), "momentum": .number(momentum),
             "weight_decay": .number(weightDecay)
         ]
     }
 
-    public func step(_ store: ParameterStore, lr: Double) {
+    package func step(_ store: ParameterStore, lr: Double) {
         precondition(store.stateSlots >= stateSlots, "SGD with momentum needs a store with 1 state slot")
         let first = stepCount == 0
         stepCount += 1

@@ -4,17 +4,17 @@ import Numerics
 /// `ema = decay * ema + (1 - decay) * w` over every parameter after each applied optimizer update
 /// (docs/conventions.md, "EMA of the weights"). `values` has the store's layout: `store.count` floats, each
 /// parameter at its entry's offset, so a checkpoint writes it under the same names with `ema.` in front.
-public final class WeightEMA: @unchecked Sendable {
+package final class WeightEMA: @unchecked Sendable {
     /// `train.ema`, in (0, 1).
-    public let decay: Double
+    package let decay: Double
     /// `decay` and `1 - decay` (the subtraction in Double), each rounded to float32 once.
     let keep: Float
     let take: Float
     /// The averaged weights, `count` floats.
-    public let values: UnsafeMutableBufferPointer<Float>
+    package let values: UnsafeMutableBufferPointer<Float>
 
     /// A zero-filled average for a store of `count` parameters; `reset(to:)` starts it at the weights.
-    public init(decay: Double, count: Int) {
+    package init(decay: Double, count: Int) {
         precondition(decay > 0 && decay < 1, "EMA decay \(decay) outside (0, 1)")
         self.decay = decay
         keep = Float(decay)
@@ -27,14 +27,14 @@ public final class WeightEMA: @unchecked Sendable {
     deinit { values.baseAddress!.deallocate() }
 
     /// ema = w: the start of a run (step 0, or the `train.init_from` weights).
-    public func reset(to store: ParameterStore) {
+    package func reset(to store: ParameterStore) {
         precondition(store.count == values.count, "EMA of \(values.count) values, store of \(store.count)")
         _ = values.update(fromContentsOf: store.values)
     }
 
     /// One update from the store's current values: `ema[i] = keep * ema[i] + take * w[i]`, float32, two products
     /// and a sum, each rounded (no fused multiply-add). One pass over the flat buffer; allocates nothing.
-    public func update(from store: ParameterStore) {
+    package func update(from store: ParameterStore) {
         precondition(store.count == values.count, "EMA of \(values.count) values, store of \(store.count)")
         let e = values.baseAddress!
         let w = UnsafePointer(store.values.baseAddress!)
@@ -44,7 +44,7 @@ public final class WeightEMA: @unchecked Sendable {
 
     /// Runs `body` with the averaged weights in the store (validation), then puts the trained weights back; both
     /// exchanges are moves, so the store ends bit for bit as it was.
-    public func withAveragedWeights<R>(in store: ParameterStore, _ body: () throws -> R) rethrows -> R {
+    package func withAveragedWeights<R>(in store: ParameterStore, _ body: () throws -> R) rethrows -> R {
         exchange(with: store)
         defer { exchange(with: store) }
         return try body()

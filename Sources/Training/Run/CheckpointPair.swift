@@ -11,18 +11,18 @@ import Glibc
 import Model
 import RunFiles
 
-public struct CheckpointPair: Sendable {
-    public let weightsPath: String
-    public var statePath: String { WeightsFile.statePath(forWeights: weightsPath) }
-    public var previousStatePath: String { String(statePath.dropLast(".safetensors".count)) + ".prev.safetensors" }
+package struct CheckpointPair: Sendable {
+    package let weightsPath: String
+    package var statePath: String { WeightsFile.statePath(forWeights: weightsPath) }
+    package var previousStatePath: String { String(statePath.dropLast(".safetensors".count)) + ".prev.safetensors" }
 
-    public init(directory: String, name: String) {
+    package init(directory: String, name: String) {
         weightsPath = directory + "/" + name + ".safetensors"
     }
 
-    public var exists: Bool { access(weightsPath, F_OK) == 0 }
+    package var exists: Bool { access(weightsPath, F_OK) == 0 }
 
-    public func save(
+    package func save(
         model: PatchModel, optimizer: any ConfigurableOptimizer, state: TrainingState,
         config: JSONValue, step: Int, ema: WeightEMA? = nil
     ) throws {
@@ -35,7 +35,7 @@ public struct CheckpointPair: Sendable {
 
     /// Loads the raw weights (and with `ema` the EMA weights, which the file must then hold) and the matching
     /// state; returns the state and the weights' step.
-    public func load(
+    package func load(
         model: PatchModel, optimizer: any ConfigurableOptimizer, ema: WeightEMA? = nil
     ) throws -> (TrainingState, step: Int) {
         let meta = try WeightsFile.load(into: model.store, from: weightsPath, weights: .raw, ema: ema)
@@ -53,9 +53,9 @@ public struct CheckpointPair: Sendable {
 
 extension RunDirectory {
     /// The checkpoint a run saves as it goes and resumes from (weights plus state file).
-    public var latest: CheckpointPair { Self.latest(in: checkpoints) }
+    package var latest: CheckpointPair { Self.latest(in: checkpoints) }
 
-    public static func latest(in checkpoints: String) -> CheckpointPair {
+    package static func latest(in checkpoints: String) -> CheckpointPair {
         CheckpointPair(directory: checkpoints, name: latestCheckpointName)
     }
 }

@@ -10,10 +10,10 @@ import Numerics
 import RunFiles
 
 /// One rank's place in a data-parallel run: its group and the global batch (`data.batch_size`) its share is of.
-public struct DataParallel: Sendable {
-    public let group: ProcessGroup
+package struct DataParallel: Sendable {
+    package let group: ProcessGroup
     /// Samples of the whole batch, over all ranks.
-    public let globalBatch: Int
+    package let globalBatch: Int
 
     /// Seconds spent in collectives since the last `takeTimes()` (all of them, and the gradient allreduce's), and
     /// the stop request that rides along with the loss report's allreduce.
@@ -27,24 +27,24 @@ public struct DataParallel: Sendable {
 
     /// This rank was asked to stop (SIGINT): sent with the next step's loss report, so that every rank learns of it
     /// without a collective of its own.
-    public func requestStop(_ here: Bool) { times.stopHere = here }
+    package func requestStop(_ here: Bool) { times.stopHere = here }
 
     /// Whether any rank had asked to stop when the last step's loss report was combined.
-    public var stopRequested: Bool { times.stopAnywhere }
+    package var stopRequested: Bool { times.stopAnywhere }
 
-    public init(group: ProcessGroup, globalBatch: Int) {
+    package init(group: ProcessGroup, globalBatch: Int) {
         self.group = group
         self.globalBatch = globalBatch
     }
 
     /// Seconds in collectives (all, the gradient allreduce) since the last call.
-    public func takeTimes() -> (all: Double, gradient: Double) {
+    package func takeTimes() -> (all: Double, gradient: Double) {
         defer { (times.all, times.gradient) = (0, 0) }
         return (times.all, times.gradient)
     }
 
     /// The positions of every global batch this rank builds.
-    public var share: Range<Int> { group.share(of: globalBatch) }
+    package var share: Range<Int> { group.share(of: globalBatch) }
 
     /// Runs a collective; an MPI failure ends the whole job with the rank and the reason on one line (Open MPI's
     /// default error handler aborts before returning anyway: this is for the handlers that return).

@@ -6,7 +6,7 @@ import Numerics
 
 extension MonitorConfig {
     /// What the monitor record measures with (the non-finite policy is the trainer's: `TrainerSettings`).
-    public var settings: MonitorSettings {
+    package var settings: MonitorSettings {
         MonitorSettings(overflowLimit: Float(overflowLimit), saturation: Float(saturation))
     }
 }
@@ -14,7 +14,7 @@ extension MonitorConfig {
 extension TrainConfig {
     /// The model of this config with `stateSlots` optimizer slots, initialised from `seed`; with
     /// `train.zero_init_output` (when `zeroOutput`) its output layer starts at zero.
-    public func makeModel(stateSlots: Int, zeroOutput: Bool? = nil) throws -> PatchModel {
+    package func makeModel(stateSlots: Int, zeroOutput: Bool? = nil) throws -> PatchModel {
         try PatchModel(
             model: model, inputs: inputs, residual: residual, logNorm: logNorm, stateSlots: stateSlots,
             seed: UInt64(seed),
@@ -23,7 +23,7 @@ extension TrainConfig {
 
     /// The step a run of this config takes: its loss, optimizer, schedule over `train.steps`, clipping, monitor,
     /// and with `train.ema` the EMA of the weights (started at the model's current weights).
-    public func makeTrainingStep(model: PatchModel, optimizer: any ConfigurableOptimizer) -> TrainingStep {
+    package func makeTrainingStep(model: PatchModel, optimizer: any ConfigurableOptimizer) -> TrainingStep {
         let ema = train.ema.map { WeightEMA(decay: $0, count: model.store.count) }
         ema?.reset(to: model.store)
         return TrainingStep(
@@ -31,7 +31,7 @@ extension TrainConfig {
     }
 
     /// The trainer's loop settings: intervals, clipping, the monitor and the non-finite policy.
-    public var trainerSettings: TrainerSettings {
+    package var trainerSettings: TrainerSettings {
         let onNonfinite: TrainerSettings.NonfinitePolicy
         let maxNonfinite: Int
         switch monitor.onNonFinite {
@@ -54,7 +54,7 @@ extension TrainConfig {
 extension TrainingStep {
     /// The step a trainer with `settings` takes (`Trainer.run` builds its step here too); `ema` is the average
     /// it updates (`settings.ema`'s decay).
-    public convenience init(
+    package convenience init(
         model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
         schedule: any LRSchedule, settings: TrainerSettings, ema: WeightEMA? = nil
     ) {

@@ -5,23 +5,23 @@ import Model
 import Numerics
 import RunFiles
 
-public struct MonitorSettings: Sendable, Equatable {
+package struct MonitorSettings: Sendable, Equatable {
     /// An output value above this (or non-finite) is an overflow pixel; 65504 is the largest half float.
-    public var overflowLimit: Float = 65504
+    package var overflowLimit: Float = 65504
     /// |tanh(p)| above this counts as saturated.
-    public var saturation: Float = 0.99
-    public init(overflowLimit: Float = 65504, saturation: Float = 0.99) {
+    package var saturation: Float = 0.99
+    package init(overflowLimit: Float = 65504, saturation: Float = 0.99) {
         self.overflowLimit = overflowLimit
         self.saturation = saturation
     }
 }
 
-public enum StepMonitor {
+package enum StepMonitor {
     /// Overflow pixels per patch: a pixel overflows when any channel of the output is non-finite, or above the
     /// limit where the target's same channel is not: HDR targets can hold values beyond the half range (a sun
     /// in an unclipped frame), and reproducing them is not an overflow the model caused.
     /// - Parameters: output, target (nil: every value above the limit counts): (N, 3, H, W).
-    public static func overflowPixels(_ output: Tensor, limit: Float, target: Tensor? = nil) -> [Int] {
+    package static func overflowPixels(_ output: Tensor, limit: Float, target: Tensor? = nil) -> [Int] {
         if let target { precondition(target.shape == output.shape, "overflowPixels: target \(target.shape)") }
         let n = output.shape[0]
         let c = output.shape[1]
@@ -57,7 +57,7 @@ public enum StepMonitor {
     }
 
     /// Largest output value of each patch (+inf when any is non-finite), for the incidents table.
-    public static func maxOutput(_ output: Tensor) -> [Float] {
+    package static func maxOutput(_ output: Tensor) -> [Float] {
         let n = output.shape[0]
         let m = output.sampleCount
         return (0..<n).map { s in
@@ -73,7 +73,7 @@ public enum StepMonitor {
     /// The monitor record of one step. `gradNorm` is the global norm before clipping (NaN when skipped early).
     /// Its statistics allocate nothing once `scratch` (the selection's buffer, owned by the caller) has grown;
     /// the record's percentile dictionary and the returned per-patch overflow counts are its only heap storage.
-    public static func record(
+    package static func record(
         step: Int, pass: PatchModel.Pass, target: Tensor?, head: ResidualHead, settings: MonitorSettings,
         learnedScale: Float?, gradNorm: Double, skipped: Bool, scratch: Workspace
     ) -> (MonitorRecord, [Int]) {

@@ -9,26 +9,26 @@ import Numerics
 import RunFiles
 import Synchronization
 
-public struct TrainerSettings: Sendable {
-    public enum NonfinitePolicy: String, Sendable { case skip, stop }
-    public var steps: Int
-    public var logEvery: Int
-    public var valEvery: Int
-    public var checkpointEvery: Int
-    public var gradClip: Double?
-    public var monitor: MonitorSettings
-    public var onNonfinite: NonfinitePolicy
+package struct TrainerSettings: Sendable {
+    package enum NonfinitePolicy: String, Sendable { case skip, stop }
+    package var steps: Int
+    package var logEvery: Int
+    package var valEvery: Int
+    package var checkpointEvery: Int
+    package var gradClip: Double?
+    package var monitor: MonitorSettings
+    package var onNonfinite: NonfinitePolicy
     /// Consecutive skipped steps after which the run stops.
-    public var maxNonfinite: Int
+    package var maxNonfinite: Int
     /// Validation PSNR-mu this far below the identity's (or not finite), or a non-finite loss: diverged.
-    public var divergenceMarginDB: Double
+    package var divergenceMarginDB: Double
     /// End the run where it diverged.
-    public var stopOnDivergence: Bool
+    package var stopOnDivergence: Bool
     /// `train.ema`: the decay of the EMA of the weights, nil for none. With it, validation and `best` use the
     /// average, and every checkpoint holds both sets.
-    public var ema: Double?
+    package var ema: Double?
 
-    public init(
+    package init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double? = nil,
         monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10,
         divergenceMarginDB: Double = 10, stopOnDivergence: Bool = false, ema: Double? = nil
@@ -48,55 +48,55 @@ public struct TrainerSettings: Sendable {
 }
 
 /// What the progress display gets after every step.
-public struct TrainingProgress: Sendable {
-    public var step: Int
-    public var steps: Int
-    public var loss: Double
-    public var stepsPerSecond: Double
-    public var overflowIncidents: Int
-    public var skipped: Int
+package struct TrainingProgress: Sendable {
+    package var step: Int
+    package var steps: Int
+    package var loss: Double
+    package var stepsPerSecond: Double
+    package var overflowIncidents: Int
+    package var skipped: Int
 }
 
 /// How a run ended.
-public struct TrainingOutcome: Sendable, Equatable {
-    public enum End: Sendable, Equatable {
+package struct TrainingOutcome: Sendable, Equatable {
+    package enum End: Sendable, Equatable {
         case finished, interrupted
         case stoppedOnNonfinite(String)
         /// monitor.on_divergence: stop, with the reason.
         case stoppedOnDivergence(String)
     }
-    public var end: End
-    public var step: Int
-    public var bestPsnrMu: Double?
-    public var lastValidation: MetricsRecord?
-    public var overflowIncidents: Int
-    public var skippedSteps: Int
+    package var end: End
+    package var step: Int
+    package var bestPsnrMu: Double?
+    package var lastValidation: MetricsRecord?
+    package var overflowIncidents: Int
+    package var skippedSteps: Int
     /// The step the run diverged at (also in metrics.jsonl as a "diverged" record), nil when it did not.
-    public var divergedAt: Int? = nil
+    package var divergedAt: Int? = nil
 }
 
-public final class Trainer: @unchecked Sendable {
-    public let settings: TrainerSettings
-    public let model: PatchModel
-    public let loss: CompositeLoss
-    public let optimizer: any ConfigurableOptimizer
-    public let schedule: any LRSchedule
-    public let config: JSONValue
-    public let checkpointDirectory: String
+package final class Trainer: @unchecked Sendable {
+    package let settings: TrainerSettings
+    package let model: PatchModel
+    package let loss: CompositeLoss
+    package let optimizer: any ConfigurableOptimizer
+    package let schedule: any LRSchedule
+    package let config: JSONValue
+    package let checkpointDirectory: String
     private let makeLoader: @Sendable (_ startEpoch: Int) throws -> PrefetchLoader
     private let validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?
     private let sink: RunSink
     private let stop = Atomic<Bool>(false)
-    public var progress: ((TrainingProgress) -> Void)?
+    package var progress: ((TrainingProgress) -> Void)?
     /// The EMA of the weights (`settings.ema`), nil for none: what validation and `best` use.
-    public let ema: WeightEMA?
+    package let ema: WeightEMA?
     /// Data-parallel training: the loader gives this rank's share of every global batch, the step combines the
     /// shares, and only rank 0 writes checkpoints (the caller gives the other ranks a sink that writes nothing,
     /// and a `validate` that reduces over the ranks). nil for a single process.
-    public let dataParallel: DataParallel?
+    package let dataParallel: DataParallel?
     private var isRoot: Bool { dataParallel?.group.isRoot ?? true }
 
-    public init(
+    package init(
         settings: TrainerSettings, model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
         schedule: any LRSchedule, config: JSONValue, checkpointDirectory: String, sink: RunSink,
         makeLoader: @escaping @Sendable (_ startEpoch: Int) throws -> PrefetchLoader,
@@ -118,17 +118,17 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// Which weights validation scores and `best` is chosen by: `ema` with an EMA, else `raw`.
-    public var validatedWeights: WeightsFile.WeightSet { ema == nil ? .raw : .ema }
+    package var validatedWeights: WeightsFile.WeightSet { ema == nil ? .raw : .ema }
 
     /// Asks the loop to save a checkpoint and return after the current step (SIGINT handler).
-    public func requestStop() { stop.store(true, ordering: .relaxed) }
+    package func requestStop() { stop.store(true, ordering: .relaxed) }
 
-    public var latest: CheckpointPair { RunDirectory.latest(in: checkpointDirectory) }
+    package var latest: CheckpointPair { RunDirectory.latest(in: checkpointDirectory) }
 
     /// Runs from step 0, or from the latest checkpoint when `resume` (bit-exact: the model, optimizer, EMA,
     /// schedule, loader position and counters continue as if never interrupted). A fresh run starts the EMA at
     /// the model's weights as they are (the seeded init, or what the caller loaded from `train.init_from`).
-    public func run(resume: Bool) throws -> TrainingOutcome {
+    package func run(resume: Bool) throws -> TrainingOutcome {
         var step = 0
         var streak = 0
         var best = -Double.infinity

@@ -6,24 +6,24 @@ import Model
 import Numerics
 import RunFiles
 
-public final class TrainingStep: @unchecked Sendable {
-    public let model: PatchModel
-    public let loss: CompositeLoss
-    public let optimizer: any ConfigurableOptimizer
-    public let schedule: any LRSchedule
+package final class TrainingStep: @unchecked Sendable {
+    package let model: PatchModel
+    package let loss: CompositeLoss
+    package let optimizer: any ConfigurableOptimizer
+    package let schedule: any LRSchedule
     /// Updates in the whole run: the schedule's T.
-    public let totalSteps: Int
+    package let totalSteps: Int
     /// Maximum global gradient norm; nil does not clip.
-    public let gradClip: Double?
+    package let gradClip: Double?
     /// The monitor record's settings; nil computes no record (and no gradient norm unless clipping needs it):
     /// the bare step PyTorch's reference times.
-    public let monitor: MonitorSettings?
+    package let monitor: MonitorSettings?
     /// The EMA of the weights (`train.ema`), updated after every applied optimizer update; nil for none.
-    public let ema: WeightEMA?
+    package let ema: WeightEMA?
     /// Data-parallel training: the batch `run` gets is this rank's share of a global batch, and the loss report,
     /// the gradient and the monitor record are combined over the ranks (`DataParallel`). nil, or a group of one,
     /// for a single process: then nothing of it runs.
-    public var dataParallel: DataParallel?
+    package var dataParallel: DataParallel?
 
     /// Reused from step to step: no allocation per step for the gradient of the loss or its report.
     private var gradDelta = Tensor(zeros: [0])
@@ -31,7 +31,7 @@ public final class TrainingStep: @unchecked Sendable {
     /// The monitor's selection buffer (its delta percentiles).
     private let monitorScratch = Workspace()
 
-    public init(
+    package init(
         model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
         schedule: any LRSchedule = ConstantSchedule(), totalSteps: Int, gradClip: Double? = nil,
         monitor: MonitorSettings? = MonitorSettings(), ema: WeightEMA? = nil
@@ -47,30 +47,30 @@ public final class TrainingStep: @unchecked Sendable {
     }
 
     /// Why a step did not update the weights.
-    public enum Skip: Sendable, Equatable {
+    package enum Skip: Sendable, Equatable {
         /// The loss is not finite; `terms` names the terms that are not.
         case nonfiniteLoss(terms: [String])
         /// A gradient is not finite; `parameter` is the first parameter holding one.
         case nonfiniteGradient(parameter: String)
     }
 
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// The forward pass (its tensors share the model's buffers until the next step).
-        public var pass: PatchModel.Pass
-        public var report: LossReport
+        package var pass: PatchModel.Pass
+        package var report: LossReport
         /// Global gradient norm before clipping; NaN when the loss was not finite, or when neither clipping nor
         /// the monitor asked for it.
-        public var gradNorm: Double
+        package var gradNorm: Double
         /// The learning rate applied (nil when skipped).
-        public var lr: Double?
-        public var skip: Skip?
+        package var lr: Double?
+        package var skip: Skip?
         /// The monitor record and its per-patch overflow pixel counts (nil without `monitor`); data-parallel, the
         /// whole global batch's.
-        public var record: MonitorRecord?
-        public var overflowPerPatch: [Int]
+        package var record: MonitorRecord?
+        package var overflowPerPatch: [Int]
         /// Data-parallel: every patch's largest output value in the global batch (the incidents table's); nil for a
         /// single process, whose `pass.output` holds them all.
-        public var overflowPeaks: [Float]? = nil
+        package var overflowPeaks: [Float]? = nil
     }
 
     /// Runs update `step` (0-based: the schedule's t) on one batch; the records call it step + 1.
@@ -78,7 +78,7 @@ public final class TrainingStep: @unchecked Sendable {
     /// of the weights (when there is one) is not updated either.
     /// - Parameter monitorProbe: wraps the monitor record's computation (the bench counts its allocations
     ///   apart, as data the run writes out rather than compute); nil runs it directly.
-    public func run(input: Tensor, target: Tensor, step: Int, monitorProbe: (any StepProbe)? = nil) -> Outcome {
+    package func run(input: Tensor, target: Tensor, step: Int, monitorProbe: (any StepProbe)? = nil) -> Outcome {
         let pass = model.forward(input)
         let inputs = model.lossInputs(pass, target: target)
         if gradDelta.shape != pass.delta.shape {
@@ -156,6 +156,6 @@ public final class TrainingStep: @unchecked Sendable {
 }
 
 /// Something that watches part of a step run (the bench counts the monitor record's heap allocations).
-public protocol StepProbe {
+package protocol StepProbe {
     func measure<R>(_ body: () -> R) -> R
 }

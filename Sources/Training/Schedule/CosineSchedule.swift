@@ -4,27 +4,27 @@ import Foundation
 
 /// lr(t) = min + 0.5 (base - min)(1 + cos(pi (t - w) / max(1, T - w))) for t >= w: base at t = w, min at t = T.
 /// Past T (a run extended without changing T) the cosine rises again; the trainer must pass the run's real T.
-public struct CosineSchedule: LRSchedule {
-    public static let type = "cosine"
-    public static let keys = ["min_lr"]
-    public let warmupSteps: Int
-    public let minLR: Double
+package struct CosineSchedule: LRSchedule {
+    package static let type = "cosine"
+    package static let keys = ["min_lr"]
+    package let warmupSteps: Int
+    package let minLR: Double
 
-    public init(warmupSteps: Int = 0, minLR: Double = 0) {
+    package init(warmupSteps: Int = 0, minLR: Double = 0) {
         self.warmupSteps = warmupSteps
         self.minLR = minLR
     }
 
-    public init(config: ConfigMapping, warmupSteps: Int) throws {
+    package init(config: ConfigMapping, warmupSteps: Int) throws {
         self.init(warmupSteps: warmupSteps, minLR: try config.value("min_lr", default: 0.0, in: .atLeast(0.0)))
     }
 
-    public func decayed(base: Double, step t: Int, totalSteps: Int) -> Double {
+    package func decayed(base: Double, step t: Int, totalSteps: Int) -> Double {
         let span = Double(max(1, totalSteps - warmupSteps))
         return minLR + 0.5 * (base - minLR) * (1 + cos(Double.pi * Double(t - warmupSteps) / span))
     }
 
-    public var parameters: [String: JSONValue] {
+    package var parameters: [String: JSONValue] {
         ["type": .string(Self.type), "warmup_steps": .integer(warmupSteps), "min_lr": .number(minLR)]
     }
 }

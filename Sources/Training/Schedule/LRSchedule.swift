@@ -10,7 +10,7 @@ import Config
 /// Shapes: `constant` b; `cosine` min + 0.5 (b - min)(1 + cos(pi (t - w) / max(1, T - w))) (reaches min_lr only
 /// at t = T, one past the last update t = T - 1); `step` b * gamma^floor((t - w) / step_size).
 /// Schedules are stateless: the schedule step saved in checkpoints is just t.
-public protocol LRSchedule: Sendable {
+package protocol LRSchedule: Sendable {
     static var type: String { get }
     /// Keys read besides `type` and `warmup_steps`.
     static var keys: [String] { get }
@@ -24,22 +24,22 @@ public protocol LRSchedule: Sendable {
 
 extension LRSchedule {
     /// The learning rate of update `t` (0-based) in a run of `totalSteps` updates.
-    public func lr(step t: Int, base: Double, totalSteps: Int) -> Double {
+    package func lr(step t: Int, base: Double, totalSteps: Int) -> Double {
         precondition(t >= 0, "negative schedule step \(t)")
         if t < warmupSteps { return base * Double(t + 1) / Double(warmupSteps) }
         return decayed(base: base, step: t, totalSteps: totalSteps)
     }
 
-    public static var registryEntry: Registry<any LRSchedule>.Entry {
+    package static var registryEntry: Registry<any LRSchedule>.Entry {
         Registry.Entry(type: type, keys: keys + ["warmup_steps"]) { config in
             try Self(config: config, warmupSteps: config.value("warmup_steps", default: 0, in: .atLeast(0)))
         }
     }
 }
 
-public enum Schedules {
+package enum Schedules {
     /// Every `schedule.type`.
-    public static let registry: Registry<any LRSchedule> = {
+    package static let registry: Registry<any LRSchedule> = {
         do {
             return try Registry(
                 kind: "schedule",
@@ -53,7 +53,7 @@ public enum Schedules {
     }()
 
     /// Builds the schedule named by `schedule.type`; unknown types and keys are ConfigErrors.
-    public static func make(_ config: ConfigMapping) throws -> any LRSchedule {
+    package static func make(_ config: ConfigMapping) throws -> any LRSchedule {
         try registry.make(config)
     }
 }

@@ -3,31 +3,31 @@ import Config
 import Foundation
 
 /// lr(t) = base * gamma^floor((t - w) / step_size) for t >= w (torch's StepLR, counted from the end of warmup).
-public struct StepSchedule: LRSchedule {
-    public static let type = "step"
-    public static let keys = ["step_size", "gamma"]
-    public let warmupSteps: Int
-    public let stepSize: Int
-    public let gamma: Double
+package struct StepSchedule: LRSchedule {
+    package static let type = "step"
+    package static let keys = ["step_size", "gamma"]
+    package let warmupSteps: Int
+    package let stepSize: Int
+    package let gamma: Double
 
-    public init(warmupSteps: Int = 0, stepSize: Int, gamma: Double) {
+    package init(warmupSteps: Int = 0, stepSize: Int, gamma: Double) {
         self.warmupSteps = warmupSteps
         self.stepSize = stepSize
         self.gamma = gamma
     }
 
     /// `step_size` (integer >= 1) and `gamma` (> 0) are required: there is no sensible default decay.
-    public init(config: ConfigMapping, warmupSteps: Int) throws {
+    package init(config: ConfigMapping, warmupSteps: Int) throws {
         self.init(
             warmupSteps: warmupSteps, stepSize: try config.required("step_size", in: .atLeast(1)),
             gamma: try config.required("gamma", in: .greaterThan(0.0)))
     }
 
-    public func decayed(base: Double, step t: Int, totalSteps: Int) -> Double {
+    package func decayed(base: Double, step t: Int, totalSteps: Int) -> Double {
         base * pow(gamma, Double((t - warmupSteps) / stepSize))
     }
 
-    public var parameters: [String: JSONValue] {
+    package var parameters: [String: JSONValue] {
         [
             "type": .string(Self.type), "warmup_steps": .integer(warmupSteps), "step_size": .integer(stepSize),
             "gamma": .number(gamma)
