@@ -30,7 +30,7 @@ package struct SeedStats: Sendable, Equatable {
 /// One finished run's numbers.
 /// - final validation: the last `val` record (model and identity);
 /// - overflow totals: monitor.jsonl summed over all steps; per 1000 patches = 1000 * total / patches seen;
-/// - clamp-hit and saturation: mean over the last 10% of monitor records (at least one);
+/// - clamp-hit and saturation: `EndOfRunRates` (the run report's: the last 10% of the steps that were not skipped);
 /// - learnable scale: the last monitor record's (nil when the head's scale is fixed);
 /// - wall time: the last train record's wall_seconds; steps/s = that record's step / its wall time;
 /// - diverged: the run's "diverged" record (non-finite loss, or validation PSNR-mu below the identity's by more
@@ -71,10 +71,9 @@ package struct AblationRunNumbers: Sendable {
         patches = logs.monitor.reduce(0) { $0 + $1.patches }
         overflowPixels = logs.monitor.reduce(0) { $0 + $1.overflowPixels }
         overflowIncidents = logs.monitor.reduce(0) { $0 + $1.overflowIncidents }
-        let tailCount = max(1, Int((Double(logs.monitor.count) / 10).rounded(.up)))
-        let tail = logs.monitor.suffix(tailCount)
-        clampHitRate = tail.isEmpty ? nil : tail.reduce(0) { $0 + $1.clampHitRate } / Double(tail.count)
-        saturationRate = tail.isEmpty ? nil : tail.reduce(0) { $0 + $1.saturationRate } / Double(tail.count)
+        let end = EndOfRunRates(logs.monitor)
+        clampHitRate = end?.clampHitRate
+        saturationRate = end?.saturationRate
         learnableScale = logs.monitor.last?.learnableScale
         let lastTrain = logs.metrics.last { $0.kind == "train" }
         wallSeconds = lastTrain?.wallSeconds

@@ -29,7 +29,7 @@ package struct RunStats: Sendable {
     /// Which weights the validations scored, from the records' `weights` field: `ema` (the EMA of the weights,
     /// `train.ema`) or `raw`; nil without validation. Records without the field validated the raw weights.
     package var validatedWeights: String?
-    /// Means (collapse: maximum) over the last 10% of non-skipped monitor records; nil without records.
+    /// `EndOfRunRates`: nil without records.
     package var endClampHitRate: Double?
     package var endSaturationRate: Double?
     package var endCollapseMax: Double?
@@ -81,13 +81,10 @@ package struct RunStats: Sendable {
             return (r.step, m, i)
         }
         validatedWeights = run.metrics.last { $0.kind == "val" && $0.model != nil }.map { $0.weights ?? "raw" }
-        let live = mon.filter { !$0.skipped }
-        let tail = live.suffix(max(1, Int((Double(live.count) * 0.1).rounded(.up))))
-        if !tail.isEmpty {
-            endClampHitRate = tail.reduce(0) { $0 + $1.clampHitRate } / Double(tail.count)
-            endSaturationRate = tail.reduce(0) { $0 + $1.saturationRate } / Double(tail.count)
-            endCollapseMax = tail.map(\.collapse).max()
-        }
+        let end = EndOfRunRates(mon)
+        endClampHitRate = end?.clampHitRate
+        endSaturationRate = end?.saturationRate
+        endCollapseMax = end?.collapseMax
     }
 
     /// The validation with the highest model PSNR-mu.
@@ -182,4 +179,23 @@ package struct RunStats: Sendable {
 /// "1 step", "3 steps", "1,204 steps".
 func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
     "\(ReportText.count(n)) \(n == 1 ? one : many ?? one + "s")"
+}
+
+/// The monitor's rates where a run ended: means of the clamp-hit and saturation rates, and the maximum collapse,
+/// over the last 10% (at least one) of its monitor records in step order, skipped steps left out (a step whose loss
+/// or gradient was not finite is not the state the run trains in). One definition for the run report and the
+/// ablation; nil without a record that was not skipped.
+package struct EndOfRunRates: Sendable, Equatable {
+    package var clampHitRate: Double
+    package var saturationRate: Double
+    package var collapseMax: Double
+
+    package init?(_ records: [MonitorRecord]) {
+        let live = records.sorted { $0.step < $1.step }.filter { !$0.skipped }
+        let tail = live.suffix(max(1, Int((Double(live.count) * 0.1).rounded(.up))))
+        guard !tail.isEmpty else { return nil }
+        clampHitRate = tail.reduce(0) { $0 + $1.clampHitRate } / Double(tail.count)
+        saturationRate = tail.reduce(0) { $0 + $1.saturationRate } / Double(tail.count)
+        collapseMax = tail.map(\.collapse).max()!
+    }
 }

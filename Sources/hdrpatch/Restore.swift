@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Data
 import EXRIO
+import Model
 import Numerics
 // `hdrpatch restore`: tiled inference of a checkpoint on one full image, written as EXR.
 // Also holds what `restore` and `evaluate` share: loading a checkpoint's model and their one-line errors.
@@ -42,10 +43,10 @@ struct Restore: ParsableCommand {
             let img = read.image
             let out = restorer.restore(Tensor(shape: [1, 3, img.height, img.width], storage: img.pixels))
             let overflow = out.storage.withUnsafeBufferPointer {
-                ImageMetrics.overflowPixels($0, channels: 3, limit: ImageMetrics.defaultOverflowLimit)
+                Overflow.pixels($0, reference: nil, channels: 3, limit: Overflow.defaultLimit)
             }
             let nonFinite = out.storage.withUnsafeBufferPointer {
-                ImageMetrics.overflowPixels($0, channels: 3, limit: .infinity)
+                Overflow.pixels($0, reference: nil, channels: 3, limit: .infinity)
             }
             let report = try EXRWriter.write(
                 HDRImage(width: img.width, height: img.height, pixels: out.storage),

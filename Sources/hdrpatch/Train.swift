@@ -149,10 +149,9 @@ struct Train: ParsableCommand {
         // Rank 0 alone writes the run's records; the others train, validate and write nothing.
         let log = group.isRoot ? try RunLog.open(dir: dir, resumeFromStep: resumeStep) : nil
         defer { log?.close() }
-        let settings = cfg.trainerSettings
         let share = group.isDistributed ? parallel.share : nil
         let trainer = Trainer(
-            settings: settings, model: model, loss: cfg.loss, optimizer: optimizer, schedule: cfg.schedule,
+            step: cfg.makeTrainingStep(model: model, optimizer: optimizer), settings: cfg.trainerSettings,
             config: cfg.resolved, checkpointDirectory: checkpoints, sink: log ?? SilentSink(),
             makeLoader: { epoch in
                 try PrefetchLoader(dataset: trainSet, config: loaderConfig, startEpoch: epoch, share: share)

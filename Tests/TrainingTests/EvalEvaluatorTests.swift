@@ -22,12 +22,17 @@ struct EvalEvaluatorTests {
     static func sample(_ t: Tensor, _ s: Int) -> ArraySlice<Float> { t.storage[(s * 60)..<((s + 1) * 60)] }
 
     @Test func identityEqualsTheMetricsOfInputAgainstTargetAveragedOverSamples() throws {
-        let (input, target) = Self.pair()
+        let (input, pairTarget) = Self.pair()
+        var target = pairTarget
         let evaluator = Evaluator(model: try identityModel(.plain(depth: 2, width: 3)), loss: nil)
         var output = input
         output.storage[7] = .infinity  // sample 0: one overflow pixel
         output.storage[70] = 1e6  // sample 1: one
         output.storage[71 + 20] = 7e4  // sample 1: another pixel (channel 1)
+        // Sample 1, pixel 0, channel 2: a sun the target holds beyond the limit, reproduced: not an overflow
+        // (`Overflow.pixels`, the monitor's rule).
+        target.storage[100] = 1e5
+        output.storage[100] = 1.2e5
         evaluator.add(input: input, target: target, output: output)
         let (model, identity) = evaluator.result()
         func mean(_ f: (ArraySlice<Float>, ArraySlice<Float>) -> Double, _ o: Tensor) -> Double {

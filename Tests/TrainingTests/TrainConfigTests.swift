@@ -86,7 +86,9 @@ import Testing
                 == MonitorConfig(
                     overflowLimit: 1000, saturation: 0.9, onNonFinite: .stop, divergenceMarginDB: 6,
                     stopOnDivergence: true))
-        #expect(c.trainerSettings.divergenceMarginDB == 6 && c.trainerSettings.stopOnDivergence)
+        #expect(c.trainerSettings == TrainerSettings(logEvery: 1, valEvery: 2, checkpointEvery: 3))
+        let step = c.makeTrainingStep(model: try c.makeModel(stateSlots: 2), optimizer: c.makeOptimizer())
+        #expect(step.monitor == c.monitor && step.totalSteps == 10 && step.gradClip == 0.5 && step.ema == nil)
         let s = try #require(c.schedule as? CosineSchedule)
         #expect(s.warmupSteps == 2 && s.minLR == 1e-5)
         let o = try #require(c.makeOptimizer() as? SGD)

@@ -29,6 +29,11 @@ struct TrainerTests {
     static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("data/sample/train").path
 
+    /// The EMA of `model`'s weights with `decay` (nil: none).
+    static func ema(_ decay: Double?, _ model: PatchModel) -> WeightEMA? {
+        decay.map { WeightEMA(decay: $0, count: model.store.count) }
+    }
+
     static func makeTrainer(
         dir: ScratchDir, sink: RunSink, steps: Int, lossYAML: String = "loss:\n  - {type: huber, weight: 2.0}",
         data: String = sample, ema: Double? = nil
@@ -41,8 +46,10 @@ struct TrainerTests {
         let dataset = try PairedDataset(root: data, config: config)
         let loss = try CompositeLoss.parse(lossYAML)
         return Trainer(
-            settings: TrainerSettings(steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 5, ema: ema),
-            model: model, loss: loss, optimizer: AdamW(lr: 3e-3), schedule: CosineSchedule(warmupSteps: 2),
+            step: TrainingStep(
+                model: model, loss: loss, optimizer: AdamW(lr: 3e-3), schedule: CosineSchedule(warmupSteps: 2),
+                totalSteps: steps, ema: Self.ema(ema, model)),
+            settings: TrainerSettings(logEvery: 1, valEvery: 1000, checkpointEvery: 5),
             config: .object(["name": .string("test")]), checkpointDirectory: dir.path, sink: sink,
             makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
             validate: nil)
@@ -117,7 +124,7 @@ struct TrainerTests {
     }
 
     static func poisonedTrainer(
-        dir: ScratchDir, sink: MemorySink, steps: Int, policy: TrainerSettings.NonfinitePolicy, ema: Double? = nil,
+        dir: ScratchDir, sink: MemorySink, steps: Int, policy: MonitorConfig.OnNonFinite, ema: Double? = nil,
         poisoned: @escaping (Int) -> Bool
     ) throws -> Trainer {
         let model = try PatchModel(
@@ -130,10 +137,10 @@ struct TrainerTests {
             WeightedLossTerm(weight: 1, term: PoisonLoss(poisoned: poisoned))
         ])
         return Trainer(
-            settings: TrainerSettings(
-                steps: steps, logEvery: 1, valEvery: 1000, checkpointEvery: 1000,
-                onNonfinite: policy, maxNonfinite: 3, ema: ema),
-            model: model, loss: loss, optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(),
+            step: TrainingStep(
+                model: model, loss: loss, optimizer: AdamW(lr: 1e-3), totalSteps: steps,
+                monitor: MonitorConfig(onNonFinite: policy), ema: Self.ema(ema, model)),
+            settings: TrainerSettings(logEvery: 1, valEvery: 1000, checkpointEvery: 1000),
             config: .object([:]), checkpointDirectory: dir.path, sink: sink,
             makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
             validate: nil)
@@ -142,7 +149,8 @@ struct TrainerTests {
     @Test func nonFiniteLossIsSkippedRecordedAndNeverReachesTheWeights() throws {
         let dir = ScratchDir()
         let sink = MemorySink()
-        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 12, policy: .skip, poisoned: { $0 % 4 == 1 })
+        let t = try Self.poisonedTrainer(
+            dir: dir, sink: sink, steps: 12, policy: .skip(max: 3), poisoned: { $0 % 4 == 1 })
         let outcome = try t.run(resume: false)
         #expect(outcome.end == .finished && outcome.skippedSteps == 3)
         let bad = sink.incidents.filter { $0.kind == .nonfiniteLoss }
@@ -160,7 +168,7 @@ struct TrainerTests {
         let dir = ScratchDir()
         let sink = MemorySink()
         let t = try Self.poisonedTrainer(
-            dir: dir, sink: sink, steps: 12, policy: .skip, ema: 0.9, poisoned: { $0 % 4 == 1 })
+            dir: dir, sink: sink, steps: 12, policy: .skip(max: 3), ema: 0.9, poisoned: { $0 % 4 == 1 })
         let store = t.model.store
         var weights: [[Float]] = []
         t.progress = { _ in weights.append(Array(store.values)) }
@@ -218,7 +226,7 @@ struct TrainerTests {
     @Test func tooManyNonFiniteStepsInARowStopTheRun() throws {
         let dir = ScratchDir()
         let sink = MemorySink()
-        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 20, policy: .skip, poisoned: { $0 >= 4 })
+        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 20, policy: .skip(max: 3), poisoned: { $0 >= 4 })
         let outcome = try t.run(resume: false)
         #expect(outcome.end == .stoppedOnNonfinite("3 non-finite step(s) in a row, the last at step 7"))
         let stopAtOnce = try Self.poisonedTrainer(
@@ -266,12 +274,12 @@ struct TrainerTests {
                 patches: 4)
         }
         return Trainer(
-            settings: TrainerSettings(
-                steps: steps, logEvery: 5, valEvery: 5, checkpointEvery: 1000, divergenceMarginDB: 10,
-                stopOnDivergence: stop, ema: ema),
-            model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}"),
-            optimizer: AdamW(lr: 1e-3), schedule: ConstantSchedule(), config: .object([:]),
-            checkpointDirectory: dir.path, sink: sink,
+            step: TrainingStep(
+                model: model, loss: try CompositeLoss.parse("loss:\n  - {type: huber, weight: 2.0}"),
+                optimizer: AdamW(lr: 1e-3), totalSteps: steps,
+                monitor: MonitorConfig(divergenceMarginDB: 10, stopOnDivergence: stop), ema: Self.ema(ema, model)),
+            settings: TrainerSettings(logEvery: 5, valEvery: 5, checkpointEvery: 1000),
+            config: .object([:]), checkpointDirectory: dir.path, sink: sink,
             makeLoader: { epoch in try PrefetchLoader(dataset: dataset, config: config, startEpoch: epoch) },
             validate: { m in
                 seen(m.store)
@@ -322,7 +330,7 @@ struct TrainerTests {
     @Test func aNonFiniteTrainingLossIsADivergenceAndStopsWhenAsked() throws {
         let dir = ScratchDir()
         let sink = MemorySink()
-        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 12, policy: .skip, poisoned: { $0 == 3 })
+        let t = try Self.poisonedTrainer(dir: dir, sink: sink, steps: 12, policy: .skip(max: 3), poisoned: { $0 == 3 })
         _ = try t.run(resume: false)
         #expect(sink.metrics.filter { $0.kind == "diverged" }.map(\.step) == [4])
         #expect(sink.metrics.first { $0.kind == "diverged" }?.reason == "non-finite training loss (poison)")

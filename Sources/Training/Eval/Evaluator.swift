@@ -9,8 +9,8 @@
 /// log(output + eps) - log(input + eps). `loss` is the weighted total; with no CompositeLoss `terms` is
 /// empty and `loss` is 0.
 /// Identity: output = input for the metrics; its loss terms use delta = 0 (output = exp(log(input + eps)) - eps).
-/// Overflow: a pixel overflows when a channel is non-finite or > `overflowLimit`; an incident is a sample
-/// with >= 1 overflow pixel.
+/// Overflow: `Overflow.pixels` against the target (the monitor's rule: a value above `overflowLimit` where the
+/// target's is not, or non-finite); an incident is a sample with >= 1 overflow pixel.
 /// In clip: PSNR-mu and PU21-PSNR over the pixels where the input reaches `clipLevel` (dilated by
 /// `ImageMetrics.clipDilation`), per sample, averaged over the samples with such pixels (the same pixels for the
 /// model and the identity).
@@ -37,7 +37,7 @@ package final class Evaluator {
 
     package init(
         model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
-        overflowLimit: Float = ImageMetrics.defaultOverflowLimit, clipLevel: Float? = nil
+        overflowLimit: Float = Overflow.defaultLimit, clipLevel: Float? = nil
     ) {
         self.model = model
         self.loss = loss
@@ -152,7 +152,7 @@ package final class Evaluator {
                     sums.psnrMu += ImageMetrics.psnrMu(output: out, reference: ref)
                     sums.pu21Psnr += ImageMetrics.pu21Psnr(output: out, reference: ref)
                     sums.logL1 += ImageMetrics.logL1(output: out, reference: ref, eps: eps)
-                    let over = ImageMetrics.overflowPixels(out, channels: channels, limit: overflowLimit)
+                    let over = Overflow.pixels(out, reference: ref, channels: channels, limit: overflowLimit)
                     sums.overflowPixels += over
                     if over > 0 { sums.overflowIncidents += 1 }
                     let mask = masks[s]

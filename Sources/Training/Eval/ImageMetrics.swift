@@ -1,4 +1,4 @@
-// Per-image quality metrics of a restored HDR image against its reference: PSNR-mu, PU21-PSNR, log-L1, overflow.
+// Per-image quality metrics of a restored HDR image against its reference: PSNR-mu, PU21-PSNR, log-L1 (overflow: `Overflow`).
 // The Evaluator averages them over images; here each function sees one sample's C*H*W values.
 import Glibc
 import Losses
@@ -21,8 +21,6 @@ package enum ImageMetrics {
     package static let pu21Peak = 256.0
     /// Per-image PSNR cap in dB, reached only when MSE <= peak^2 * 1e-10 (e.g. identical images).
     package static let psnrCap = 100.0
-    /// Largest half float: an output pixel above it (or non-finite) is an overflow pixel by default.
-    package static let defaultOverflowLimit: Float = 65504
 
     /// 10 log10(peak^2 / mse), capped at `psnrCap`; NaN stays NaN (a NaN output is never hidden).
     package static func psnr(mse: Double, peak: Double) -> Double {
@@ -164,25 +162,5 @@ package enum ImageMetrics {
         var sum = 0.0
         for (o, r) in zip(output, reference) { sum += abs(log(Double(o) + e) - log(Double(r) + e)) }
         return sum / Double(reference.count)
-    }
-
-    /// Pixels (not values) of one (C, H, W) sample that overflow: some channel is non-finite or > `limit`.
-    /// - Parameter sample: C planes of `pixels` values each.
-    package static func overflowPixels(_ sample: UnsafeBufferPointer<Float>, channels: Int, limit: Float) -> Int {
-        precondition(
-            channels >= 1 && sample.count % channels == 0,
-            "overflowPixels: \(sample.count) values for \(channels) channels")
-        let plane = sample.count / channels
-        var count = 0
-        for p in 0..<plane {
-            for c in 0..<channels {
-                let v = sample[c * plane + p]
-                if !v.isFinite || v > limit {
-                    count += 1
-                    break
-                }
-            }
-        }
-        return count
     }
 }

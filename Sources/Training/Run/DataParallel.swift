@@ -82,62 +82,12 @@ package struct DataParallel: Sendable {
         collective("the gradient allreduce", gradient: true) { try group.sum(store.grads) }
     }
 
-    /// The whole batch's monitor record from this rank's: counts summed, rates weighted, minima and maxima over
-    /// the ranks, the denominator's mean and standard deviation from every rank's sums, collapse from every
-    /// patch's mean delta. The delta percentiles (p1 ... p99) stay this rank's: exact ones would need every
-    /// rank's deltas (the whole batch's output) sent to one rank every step. Returns the per-patch overflow
-    /// counts and output peaks of the whole batch, in batch order.
-    func combine(_ record: inout MonitorRecord, perPatch: [Int], pass: PatchModel.Pass) -> ([Int], [Float]) {
-        let n = globalBatch
-        let share = self.share
-        let local = pass.delta.shape[0]
-        let elements = Double(pass.delta.count)
-        let denoms = Double(pass.norm.denom.count)
-        // Per patch, zero outside this rank's share: [overflow pixels | mean delta | peak] x n, summed.
-        var patches = [Double](repeating: 0, count: 3 * n)
-        let m = pass.delta.sampleCount
-        // Peaks only name overflowing patches in the incidents table: scanned only when this share has one.
-        let peaks = perPatch.contains { $0 > 0 } ? StepMonitor.maxOutput(pass.output) : nil
-        pass.delta.storage.withUnsafeBufferPointer { v in
-            for s in 0..<local {
-                patches[share.lowerBound + s] = Double(perPatch[s])
-                patches[n + share.lowerBound + s] = StepMonitor.patchMean(v, sample: s, count: m)
-                patches[2 * n + share.lowerBound + s] = peaks.map { Double($0[s]) } ?? 0
-            }
-        }
-        // One sum (the per-patch values, then these sums) and one minimum.
-        patches += [
-            record.clampHitRate * elements, record.saturationRate * elements, elements,
-            record.denomMean * denoms,
-            (record.denomStd * record.denomStd + record.denomMean * record.denomMean) * denoms,
-            denoms, Double(record.negativePixels)
-        ]
-        var lows = [record.deltaMin, -record.deltaMax, record.denomMin, -record.denomMax]
+    /// The whole batch's monitor sums from this rank's (`StepMonitor.sums` at this rank's offset in the global
+    /// batch): one sum and one minimum, packed; `MonitorSums.finalize` does the rest, as for a single process.
+    func combine(_ sums: inout MonitorSums) {
         collective("the monitor record's allreduce") {
-            try group.sum(&patches)
-            try group.min(&lows)
+            try group.sum(&sums.summed)
+            try group.min(&sums.minima)
         }
-        let sums = Array(patches[(3 * n)...])
-        let counts = (0..<n).map { Int(patches[$0].rounded()) }
-        let means = patches[n..<(2 * n)]
-        let pm = means.reduce(0, +) / Double(n)
-        let collapse = (means.reduce(0) { $0 + ($1 - pm) * ($1 - pm) } / Double(n)).squareRoot()
-        let mean = sums[3] / sums[5]
-        let std = Swift.max(0, sums[4] / sums[5] - mean * mean).squareRoot()
-        record.patches = n
-        record.overflowPixels = counts.reduce(0, +)
-        record.overflowIncidents = counts.filter { $0 > 0 }.count
-        record.negativePixels = Int(sums[6].rounded())
-        record.clampHitRate = sums[0].rounded() / sums[2]
-        record.saturationRate = sums[1].rounded() / sums[2]
-        record.deltaMin = lows[0]
-        record.deltaMax = -lows[1]
-        record.denomMean = mean
-        record.denomStd = std
-        record.denomCV = mean > 0 ? std / mean : 0
-        record.denomMin = lows[2]
-        record.denomMax = -lows[3]
-        record.collapse = collapse
-        return (counts, patches[(2 * n)..<(3 * n)].map { Float($0) })
     }
 }

@@ -9,41 +9,17 @@ import Numerics
 import RunFiles
 import Synchronization
 
-package struct TrainerSettings: Sendable {
-    package enum NonfinitePolicy: String, Sendable { case skip, stop }
-    package var steps: Int
+/// How often the loop logs, validates and checkpoints. What a step does (its length, clipping, monitor and its
+/// policies, EMA) is the `TrainingStep`'s.
+package struct TrainerSettings: Sendable, Equatable {
     package var logEvery: Int
     package var valEvery: Int
     package var checkpointEvery: Int
-    package var gradClip: Double?
-    package var monitor: MonitorSettings
-    package var onNonfinite: NonfinitePolicy
-    /// Consecutive skipped steps after which the run stops.
-    package var maxNonfinite: Int
-    /// Validation PSNR-mu this far below the identity's (or not finite), or a non-finite loss: diverged.
-    package var divergenceMarginDB: Double
-    /// End the run where it diverged.
-    package var stopOnDivergence: Bool
-    /// `train.ema`: the decay of the EMA of the weights, nil for none. With it, validation and `best` use the
-    /// average, and every checkpoint holds both sets.
-    package var ema: Double?
 
-    package init(
-        steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double? = nil,
-        monitor: MonitorSettings = MonitorSettings(), onNonfinite: NonfinitePolicy = .skip, maxNonfinite: Int = 10,
-        divergenceMarginDB: Double = 10, stopOnDivergence: Bool = false, ema: Double? = nil
-    ) {
-        self.steps = steps
+    package init(logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200) {
         self.logEvery = logEvery
         self.valEvery = valEvery
         self.checkpointEvery = checkpointEvery
-        self.gradClip = gradClip
-        self.monitor = monitor
-        self.onNonfinite = onNonfinite
-        self.maxNonfinite = maxNonfinite
-        self.divergenceMarginDB = divergenceMarginDB
-        self.stopOnDivergence = stopOnDivergence
-        self.ema = ema
     }
 }
 
@@ -77,10 +53,17 @@ package struct TrainingOutcome: Sendable, Equatable {
 
 package final class Trainer: @unchecked Sendable {
     package let settings: TrainerSettings
-    package let model: PatchModel
-    package let loss: CompositeLoss
-    package let optimizer: any ConfigurableOptimizer
-    package let schedule: any LRSchedule
+    /// The step the loop runs (built once, by `TrainConfig.makeTrainingStep` for a run): its model, loss,
+    /// optimizer, schedule, length (`totalSteps`), monitor and EMA.
+    package let trainingStep: TrainingStep
+    /// The step's `monitor:` section: thresholds, and the non-finite and divergence policies the loop applies.
+    package let monitor: MonitorConfig
+    package var model: PatchModel { trainingStep.model }
+    package var optimizer: any ConfigurableOptimizer { trainingStep.optimizer }
+    package var schedule: any LRSchedule { trainingStep.schedule }
+    /// The EMA of the weights (`train.ema`), nil for none: what validation and `best` use.
+    package var ema: WeightEMA? { trainingStep.ema }
+    package var steps: Int { trainingStep.totalSteps }
     package let config: JSONValue
     package let checkpointDirectory: String
     private let makeLoader: @Sendable (_ startEpoch: Int) throws -> PrefetchLoader
@@ -88,33 +71,30 @@ package final class Trainer: @unchecked Sendable {
     private let sink: RunSink
     private let stop = Atomic<Bool>(false)
     package var progress: ((TrainingProgress) -> Void)?
-    /// The EMA of the weights (`settings.ema`), nil for none: what validation and `best` use.
-    package let ema: WeightEMA?
     /// Data-parallel training: the loader gives this rank's share of every global batch, the step combines the
     /// shares, and only rank 0 writes checkpoints (the caller gives the other ranks a sink that writes nothing,
     /// and a `validate` that reduces over the ranks). nil for a single process.
     package let dataParallel: DataParallel?
     private var isRoot: Bool { dataParallel?.group.isRoot ?? true }
 
+    /// `step` must have a monitor (`step.monitor`): the loop records every step.
     package init(
-        settings: TrainerSettings, model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
-        schedule: any LRSchedule, config: JSONValue, checkpointDirectory: String, sink: RunSink,
+        step: TrainingStep, settings: TrainerSettings, config: JSONValue, checkpointDirectory: String, sink: RunSink,
         makeLoader: @escaping @Sendable (_ startEpoch: Int) throws -> PrefetchLoader,
         validate: ((PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics))?,
         dataParallel: DataParallel? = nil
     ) {
+        guard let monitor = step.monitor else { preconditionFailure("Trainer: the step has no monitor") }
+        trainingStep = step
+        self.monitor = monitor
         self.dataParallel = dataParallel
         self.settings = settings
-        self.model = model
-        self.loss = loss
-        self.optimizer = optimizer
-        self.schedule = schedule
         self.config = config
         self.checkpointDirectory = checkpointDirectory
         self.sink = sink
         self.makeLoader = makeLoader
         self.validate = validate
-        ema = settings.ema.map { WeightEMA(decay: $0, count: model.store.count) }
+        step.dataParallel = dataParallel
     }
 
     /// Which weights validation scores and `best` is chosen by: `ema` with an EMA, else `raw`.
@@ -186,14 +166,12 @@ package final class Trainer: @unchecked Sendable {
             try sink.metrics(
                 MetricsRecord(
                     kind: "diverged", step: step, epoch: (step - 1) / loader.batchesPerEpoch, wallSeconds: wall(),
-                    reason: reason, stopped: settings.stopOnDivergence ? true : nil))
-            return settings.stopOnDivergence
+                    reason: reason, stopped: monitor.stopOnDivergence ? true : nil))
+            return monitor.stopOnDivergence
         }
 
-        let trainingStep = TrainingStep(
-            model: model, loss: loss, optimizer: optimizer, schedule: schedule, settings: settings, ema: ema)
-        trainingStep.dataParallel = dataParallel
-        while step < settings.steps {
+        let steps = self.steps
+        while step < steps {
             // Data-parallel, the ranks stop together: at the first step after any of them was asked to.
             if stopRequested() {
                 end = .interrupted
@@ -225,10 +203,10 @@ package final class Trainer: @unchecked Sendable {
             case nil:
                 break
             }
-            let record = outcome.record!  // the trainer's step always has monitor settings
+            let record = outcome.record!  // the trainer's step always has a monitor (init checks)
             try sink.monitor(record)
             if record.overflowIncidents > 0 {
-                let peaks = outcome.overflowPeaks ?? StepMonitor.maxOutput(outcome.pass.output)
+                let peaks = outcome.overflowPeaks
                 for (i, k) in outcome.overflowPerPatch.enumerated() where k > 0 {
                     let o = origins[i]
                     try sink.incident(
@@ -248,7 +226,12 @@ package final class Trainer: @unchecked Sendable {
             if skipped {
                 streak += 1
                 totalSkipped += 1
-                if settings.onNonfinite == .stop || streak >= settings.maxNonfinite {
+                let stopAt: Int
+                switch monitor.onNonFinite {
+                case .skip(let max): stopAt = max
+                case .stop: stopAt = 1
+                }
+                if streak >= stopAt {
                     // The weights were not updated by skipped steps: the last checkpoint stays the last good one.
                     end = .stoppedOnNonfinite("\(streak) non-finite step(s) in a row, the last at step \(step)")
                     break
@@ -262,14 +245,14 @@ package final class Trainer: @unchecked Sendable {
             let now = wall()
             progress?(
                 TrainingProgress(
-                    step: step, steps: settings.steps, loss: report.total,
+                    step: step, steps: steps, loss: report.total,
                     stepsPerSecond: Double(intervalSteps) / max(now - intervalStart, 1e-9),
                     overflowIncidents: totalIncidents, skipped: totalSkipped))
-            if step % settings.logEvery == 0 || step == settings.steps {
+            if step % settings.logEvery == 0 || step == steps {
                 let elapsed = max(now - intervalStart, 1e-9)
                 let n = Double(max(intervalSteps, 1))
                 let wait = loader.waitSeconds - waitBefore
-                let lr = schedule.lr(step: step - 1, base: optimizer.baseLR, totalSteps: settings.steps)
+                let lr = schedule.lr(step: step - 1, base: optimizer.baseLR, totalSteps: steps)
                 let terms = intervalTerms.mapValues { $0 / n }
                 let mpi = dataParallel?.takeTimes()
                 try sink.metrics(
@@ -295,7 +278,7 @@ package final class Trainer: @unchecked Sendable {
                 intervalStart = now
                 waitBefore = loader.waitSeconds
             }
-            if let validate, step % settings.valEvery == 0 || step == settings.steps {
+            if let validate, step % settings.valEvery == 0 || step == steps {
                 let (m, id) =
                     try ema.map { e in try e.withAveragedWeights(in: model.store) { try validate(model) } }
                     ?? validate(model)
@@ -320,12 +303,12 @@ package final class Trainer: @unchecked Sendable {
                     }
                 }
                 let below = id.psnrMu - m.psnrMu
-                if !m.psnrMu.isFinite || !m.loss.isFinite || below > settings.divergenceMarginDB {
+                if !m.psnrMu.isFinite || !m.loss.isFinite || below > monitor.divergenceMarginDB {
                     let why =
                         m.psnrMu.isFinite && m.loss.isFinite
                         ? String(
                             format: "validation PSNR-mu %.2f dB, %.2f dB below the identity (margin %g dB)", m.psnrMu,
-                            below, settings.divergenceMarginDB)
+                            below, monitor.divergenceMarginDB)
                         : "validation not finite (PSNR-mu \(m.psnrMu), loss \(m.loss))"
                     if try diverged(why) {
                         end = .stoppedOnDivergence("diverged at step \(step): " + why)
@@ -333,7 +316,7 @@ package final class Trainer: @unchecked Sendable {
                     }
                 }
             }
-            if step % settings.checkpointEvery == 0 || step == settings.steps { try saveLatest() }
+            if step % settings.checkpointEvery == 0 || step == steps { try saveLatest() }
         }
         // Interrupted or stopped at a divergence: the latest checkpoint is where the run ended.
         if end == .interrupted { try saveLatest() }

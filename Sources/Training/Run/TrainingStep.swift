@@ -15,9 +15,10 @@ package final class TrainingStep: @unchecked Sendable {
     package let totalSteps: Int
     /// Maximum global gradient norm; nil does not clip.
     package let gradClip: Double?
-    /// The monitor record's settings; nil computes no record (and no gradient norm unless clipping needs it):
-    /// the bare step PyTorch's reference times.
-    package let monitor: MonitorSettings?
+    /// The `monitor:` section: the record's thresholds, and for the trainer the non-finite and divergence
+    /// policies; nil computes no record (and no gradient norm unless clipping needs it): the bare step PyTorch's
+    /// reference times.
+    package let monitor: MonitorConfig?
     /// The EMA of the weights (`train.ema`), updated after every applied optimizer update; nil for none.
     package let ema: WeightEMA?
     /// Data-parallel training: the batch `run` gets is this rank's share of a global batch, and the loss report,
@@ -34,7 +35,7 @@ package final class TrainingStep: @unchecked Sendable {
     package init(
         model: PatchModel, loss: CompositeLoss, optimizer: any ConfigurableOptimizer,
         schedule: any LRSchedule = ConstantSchedule(), totalSteps: Int, gradClip: Double? = nil,
-        monitor: MonitorSettings? = MonitorSettings(), ema: WeightEMA? = nil
+        monitor: MonitorConfig? = MonitorConfig(), ema: WeightEMA? = nil
     ) {
         self.model = model
         self.loss = loss
@@ -68,9 +69,9 @@ package final class TrainingStep: @unchecked Sendable {
         /// whole global batch's.
         package var record: MonitorRecord?
         package var overflowPerPatch: [Int]
-        /// Data-parallel: every patch's largest output value in the global batch (the incidents table's); nil for a
-        /// single process, whose `pass.output` holds them all.
-        package var overflowPeaks: [Float]? = nil
+        /// Every patch's largest output value where it overflowed (the incidents table's); data-parallel, the whole
+        /// global batch's.
+        package var overflowPeaks: [Float]
     }
 
     /// Runs update `step` (0-based: the schedule's t) on one batch; the records call it step + 1.
@@ -126,6 +127,7 @@ package final class TrainingStep: @unchecked Sendable {
         }
         var record: MonitorRecord?
         var perPatch: [Int] = []
+        var peaks: [Float] = []
         if let monitor {
             // Only constants are captured: a captured variable would be boxed on the heap every step.
             let norm = gradNorm
@@ -133,21 +135,19 @@ package final class TrainingStep: @unchecked Sendable {
             let head = model.head
             let scale = model.learnedScale
             let scratch = monitorScratch
-            func compute() -> (MonitorRecord, [Int]) {
-                StepMonitor.record(
+            func compute() -> (MonitorRecord, [Int], [Float]) {
+                var sums = StepMonitor.sums(
                     step: step + 1, pass: pass, target: target, head: head, settings: monitor,
-                    learnedScale: scale, gradNorm: norm, skipped: skipped, scratch: scratch)
+                    learnedScale: scale, gradNorm: norm, skipped: skipped, scratch: scratch,
+                    batch: parallel?.globalBatch, offset: parallel?.share.lowerBound ?? 0)
+                parallel?.combine(&sums)
+                return sums.finalize()
             }
             if let monitorProbe {
-                (record, perPatch) = monitorProbe.measure(compute)
+                (record, perPatch, peaks) = monitorProbe.measure(compute)
             } else {
-                (record, perPatch) = compute()
+                (record, perPatch, peaks) = compute()
             }
-        }
-        var peaks: [Float]?
-        if let parallel, var combined = record {
-            (perPatch, peaks) = parallel.combine(&combined, perPatch: perPatch, pass: pass)
-            record = combined
         }
         return Outcome(
             pass: pass, report: report, gradNorm: gradNorm, lr: lr, skip: skip, record: record,
