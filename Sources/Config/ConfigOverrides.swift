@@ -1,6 +1,5 @@
 // `--set key.path=value` overrides, applied to the YAML tree before strict decoding so that an override is
 // validated exactly like the file's own content (same types, bounds, unknown-key errors and suggestions).
-import Config
 import Foundation
 import Yams
 

@@ -32,7 +32,7 @@ package struct NetworkInputs: Sendable, Equatable {
         self.clipLevel = clipLevel
     }
 
-    /// Reads `inputs` (default [log_norm]) and `clip_level` (default 1.0, only with clip_mask) from the `model:`
+    /// Reads `inputs` (default [log_norm]) and `clip_level` (default 1.0, only with clip_mask; null: not set) from the `model:`
     /// section; the section's other keys are ModelConfig's.
     package init(config c: ConfigMapping) throws {
         var planes: [Plane] = [.logNorm]
@@ -51,12 +51,12 @@ package struct NetworkInputs: Sendable, Equatable {
                 throw c.error("inputs", "must start with log_norm (the normalized log image the residual is added to)")
             }
         }
-        if c.contains("clip_level") && !planes.contains(.clipMask) {
+        // null is no level: what a config over a base with clip_mask writes when it drops the mask.
+        let level: Double? = try c.optional("clip_level", in: .greaterThan(0.0))
+        if level != nil && !planes.contains(.clipMask) {
             throw c.error("clip_level", "only used with clip_mask in model.inputs")
         }
-        let level: Double = try c.value(
-            "clip_level", default: Double(Self.defaultClipLevel), in: .greaterThan(0.0))
-        self.init(planes: planes, clipLevel: Float(level))
+        self.init(planes: planes, clipLevel: Float(level ?? Double(Self.defaultClipLevel)))
     }
 
     /// Channels of the network's input.

@@ -19,8 +19,9 @@ struct Train: ParsableCommand {
             Writes the run directory (default runs/<name>-<timestamp>): config.yaml (the resolved config), \
             metrics.jsonl, monitor.jsonl, incidents.csv, a TensorBoard event file, checkpoints/latest.safetensors \
             (+ .state.safetensors), checkpoints/best.safetensors, report.html and report.md. --resume DIR continues \
-            a run exactly where its last checkpoint left it. Ctrl-C saves a checkpoint and exits (status 130). \
-            Config keys: configs/README.md.
+            a run exactly where its last checkpoint left it. Ctrl-C, SIGTERM and SIGUSR1 save a checkpoint and exit \
+            (status 130, 143, 138). A config may start from another with `base: FILE` and change only what differs; \
+            --print-config shows the result. Config keys: configs/README.md.
             """
     )
 
@@ -39,14 +40,28 @@ struct Train: ParsableCommand {
     @Option(help: "Loader worker threads (overrides data.workers).")
     var workers: Int?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Print the resolved config and exit without training.",
+            discussion:
+                "Base files merged, --set applied, every default filled in: what the run's config.yaml would hold."))
+    var printConfig = false
+
     func validate() throws {
         if resume == nil && config == nil { throw ValidationError("give --config FILE, or --resume RUN_DIR") }
+        if printConfig && resume != nil { throw ValidationError("--print-config takes --config, not --resume") }
         if resume != nil && (config != nil || !overrides.isEmpty || runDir != nil) {
             throw ValidationError("--resume takes the run's own config: drop --config, --set and --run-dir")
         }
     }
 
     func run() throws {
+        if printConfig {
+            try withOneLineErrors(keyErrorsNameFile: false) {
+                print(try TrainConfig.load(path: config!, overrides: overrides).resolvedJSONText)
+            }
+            return
+        }
         // Under mpirun every rank runs this; an error on any rank ends the whole job (MPI_Abort) with the rank
         // and the reason on one line, rather than leaving the others waiting in a collective.
         var group = ProcessGroup.single

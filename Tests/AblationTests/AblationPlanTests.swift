@@ -24,7 +24,13 @@ struct AblationPlanTests {
         #expect(
             runs[0].overrides == [
                 "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
-                "data.train=data/real/train", "data.val=data/real/val", "optim.lr=5.0e-3", "seed=0", "train.steps=600"
+                "data.val=data/real/val", "optim.lr=5.0e-3", "seed=0", "train.steps=600"
+            ])
+        #expect(
+            runs.last?.overrides.prefix(7) == [
+                "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
+                "data.train=data/hdr_warp/train", "data.val=data/hdr_warp/val", "model.inputs=[log_norm]",
+                "model.clip_level=null"
             ])
         #expect(runs.last?.dir == "out/hdr_warp/phase3_sparsity/optim.lr=5.0e-2/seed-2")
         for v in plan.variants {

@@ -32,27 +32,18 @@ package struct TrainConfig: Sendable, Equatable {
         "name", "seed", "data", "model", "residual", "loss", "optim", "schedule", "train", "monitor"
     ]
 
-    /// Reads a config file, applies `overrides` (`key.path=value`, in order) and decodes the result.
-    /// - Throws: ConfigError (an unreadable file has an empty key path and `file` set).
+    /// Reads a config file with its `base:` chain (`ConfigDocument`), applies `overrides` (`key.path=value`, in
+    /// order) and decodes the result.
+    /// - Throws: ConfigError (an unreadable file has an empty key path and `file` set; a key a base file set names
+    ///   that file).
     package static func load(path: String, overrides: [String] = []) throws -> TrainConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            // StrictYAML words the failure (errno's text, "is a directory", "not UTF-8 text").
-            _ = try StrictYAML.load(path: path)
-            throw ConfigError(keyPath: "", reason: "cannot read the file", file: path)
-        }
-        return try parse(text: text, file: path, overrides: overrides)
+        try ConfigDocument.load(path: path, overrides: overrides).decode { try TrainConfig(config: $0) }
     }
 
-    /// - Parameter file: only names the document in errors.
+    /// - Parameter file: only names the document in errors (a relative `base:` is relative to the current
+    ///   directory).
     package static func parse(text: String, file: String? = nil, overrides: [String] = []) throws -> TrainConfig {
-        // StrictYAML reports syntax errors and a non-mapping document in the project's wording; the raw tree
-        // is then composed again because overrides edit the tree, not a ConfigMapping.
-        _ = try StrictYAML.parse(text, file: file)
-        guard var root = try Yams.compose(yaml: text) else {
-            throw ConfigError(keyPath: "", reason: "empty document; expected a mapping", file: file)
-        }
-        for o in try overrides.map(ConfigOverride.init(parsing:)) { root = try o.apply(to: root) }
-        return try TrainConfig(config: ConfigMapping(root, path: "", file: file))
+        try ConfigDocument.parse(text: text, file: file, overrides: overrides).decode { try TrainConfig(config: $0) }
     }
 
     /// Decodes the root mapping and finishes it.

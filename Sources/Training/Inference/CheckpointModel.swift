@@ -37,14 +37,9 @@ package struct InferenceConfig {
         loss = root.contains("loss") ? try CompositeLoss(config: root) : nil
     }
 
-    /// A config file with `--set key.path=value` overrides applied first (as `TrainConfig.load` applies them).
+    /// A config file with its `base:` chain and `--set key.path=value` overrides applied (as `TrainConfig.load`).
     package static func load(path: String, overrides: [String]) throws -> InferenceConfig {
-        let checked = try StrictYAML.load(path: path)
-        if overrides.isEmpty { return try InferenceConfig(root: checked) }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), var root = try Yams.compose(yaml: text)
-        else { throw ConfigError(keyPath: "", reason: "cannot read the file", file: path) }
-        for o in try overrides.map(ConfigOverride.init(parsing:)) { root = try o.apply(to: root) }
-        return try InferenceConfig(root: ConfigMapping(root, path: "", file: path))
+        try ConfigDocument.load(path: path, overrides: overrides).decode { try InferenceConfig(root: $0) }
     }
 }
 
@@ -97,18 +92,17 @@ package enum CheckpointModel {
         let hasEMA = WeightsFile.holdsEMA(file)
         let chosen = weights ?? (hasEMA ? .ema : .raw)
         if chosen == .ema && !hasEMA { throw WeightsFile.noEMA(checkpoint) }
-        let root: ConfigMapping
+        let config: InferenceConfig
         let source: ConfigSource
         if let configPath {
-            root = try StrictYAML.load(path: configPath)
+            config = try InferenceConfig.load(path: configPath, overrides: [])
             source = .file(configPath)
         } else if let text = file.metadata["config"] {
-            root = try StrictYAML.parse(text, file: "\(checkpoint) (metadata config)")
+            config = try InferenceConfig(root: StrictYAML.parse(text, file: "\(checkpoint) (metadata config)"))
             source = .metadata
         } else {
             throw FileError(path: checkpoint, reason: "no config in the checkpoint metadata; pass --config")
         }
-        let config = try InferenceConfig(root: root)
         let model = try PatchModel(
             model: config.model, inputs: config.inputs, residual: config.residual, logNorm: config.logNorm,
             stateSlots: 0, seed: 0)
