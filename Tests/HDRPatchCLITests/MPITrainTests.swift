@@ -117,6 +117,54 @@ import Testing
         #expect(try RunLogReader.read(dir: run).monitor.map(\.step) == Array(1...60))
     }
 
+    /// SIGTERM (Slurm's time limit, scancel, preemption) to mpirun, which passes it on to every rank, or to one rank
+    /// alone: every rank stops after the same step, rank 0 saves the checkpoint at that step and writes the report,
+    /// and `--resume` under mpirun finishes with the weights of the run never interrupted.
+    @Test(arguments: [false, true]) func sigtermStopsEveryRankAtOneStepAndTheRunResumes(oneRank: Bool) throws {
+        let dir = ScratchDir()
+        let config = try Self.config(dir, steps: 300, checkpointEvery: 1000)
+        let clean = dir.file("clean")
+        #expect(try Self.launch(2, ["train", "--config", config, "--run-dir", clean]).status == 0)
+
+        let run = dir.file("stopped")
+        let launcher = try #require(Self.mpirun)
+        // mpirun inherits the signal mask of the thread that starts it, and the test runner's threads block
+        // SIGTERM (a shell's child would not): unblocked for the spawn, so that mpirun sees the signal as it would.
+        var term = sigset_t()
+        var before = sigset_t()
+        sigemptyset(&term)
+        sigaddset(&term, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &term, &before)
+        defer { pthread_sigmask(SIG_SETMASK, &before, nil) }
+        let job = try CLI.start(
+            ["--oversubscribe", "-np", "2", CLI.executable, "train", "--config", config, "--run-dir", run],
+            program: launcher, environment: Self.environment)
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline,
+            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
+                < 10
+        {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let ranks = Self.children(of: job.processIdentifier)
+        #expect(ranks.count == 2, "rank processes of mpirun: \(ranks)")
+        kill(oneRank ? ranks.last ?? job.processIdentifier : job.processIdentifier, SIGTERM)
+        job.waitUntilExit()
+        #expect(job.terminationStatus != 0, "an interrupted job is not a finished one")
+        let step =
+            try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"]
+            .flatMap(Int.init) ?? 0
+        #expect(step >= 10 && step < 300, "stopped mid-run, at checkpoint \(step)")
+        // Rank 0 recorded every step up to the one all ranks stopped at, and wrote the report.
+        #expect(try RunLogReader.read(dir: run).monitor.map(\.step) == Array(1...max(step, 1)))
+        #expect(FileManager.default.fileExists(atPath: run + "/report.html"))
+
+        let resumed = try Self.launch(2, ["train", "--resume", run])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming at step \(step)"))
+        #expect(try Self.weights(run) == Self.weights(clean))
+    }
+
     /// A rank that fails (here rank 1 alone meets a truncated EXR, while rank 0 goes on to its first allreduce)
     /// ends the whole job at once: non-zero, and one line naming the rank, the file and the reason.
     @Test func aFailingRankEndsTheJobWithOneLine() throws {

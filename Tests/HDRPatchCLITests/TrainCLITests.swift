@@ -271,4 +271,48 @@ struct TrainCLITests {
         let last = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"]
         #expect(last == "400")
     }
+
+    /// The checkpoint files `pid` has open while it writes them (`<name>.tmp-<pid>-<n>` beside the checkpoint).
+    static func checkpointWrites(of pid: Int32, in run: String) -> [String] {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
+            .filter { $0.hasPrefix(run + "/checkpoints/") && $0.contains(".tmp-") }
+    }
+
+    /// SIGTERM that arrives while a checkpoint is being written (the process caught, stopped, with a temporary
+    /// checkpoint file open) tears nothing: the write completes, the run saves at the step it stops at, exits 143,
+    /// leaves no temporary file, and its weights and state agree on the step and resume.
+    @Test func sigtermDuringACheckpointWriteTearsNothing() throws {
+        let dir = ScratchDir()
+        // A checkpoint every step, of a network large enough that writing it is a good share of each step.
+        let config = try Self.writeConfig(dir, steps: 150, checkpointEvery: 1)
+        try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "{arch: plain, depth: 2, width: 4}", with: "{arch: plain, depth: 4, width: 48}")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let run = dir.file("run")
+        let p = try Self.startTraining(config: config, run: run)
+        let pid = p.processIdentifier
+        var caught: [String] = []
+        let deadline = Date().addingTimeInterval(60)
+        while caught.isEmpty && p.isRunning && Date() < deadline {
+            kill(pid, SIGSTOP)
+            caught = Self.checkpointWrites(of: pid, in: run)
+            if !caught.isEmpty { kill(pid, SIGTERM) }
+            kill(pid, SIGCONT)
+            if caught.isEmpty { usleep(UInt32.random(in: 200...3000)) }
+        }
+        #expect(!caught.isEmpty, "never caught the run writing a checkpoint")
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 143)
+        let files = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")
+        #expect(!files.contains { $0.contains(".tmp-") }, "\(files)")
+        let weights = try SafetensorsFile.read(path: run + "/checkpoints/latest.safetensors").metadata["step"]
+        let state = try SafetensorsFile.read(path: run + "/checkpoints/latest.state.safetensors")
+        #expect(weights != nil && state.metadata["resume.step"] == weights, "\(state.metadata)")
+        let records = try String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(String(records.count) == weights, "stopped at the step of its last record")
+        let resumed = try CLI.run(["train", "--resume", run, "--workers", "0"], timeout: 240)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming at step \(weights ?? "?")"))
+    }
 }
