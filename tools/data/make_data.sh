@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the default data set (data/real), the HDR-input task (data/hdr_warp) and the held-out test set
 # (data/heldout, see heldout() below). data/real comes from the CC0 world HDRIs of Debian's blender-data package
-# (downloaded with apt-get download and unpacked, never installed) and the CC0 Poly Haven panoramas committed in
-# data/polyhaven. Split by source image: the val images never appear in train. Procedural scenes are added to
+# (downloaded with apt-get download and unpacked, never installed), the CC0 Poly Haven panoramas committed in
+# data/polyhaven and the OpenEXR sample images committed in data/ilm (its photographs are the validation set).
+# Split by source image: the val images never appear in train. Procedural scenes are added to
 # train. Without apt access, falls back to the committed sample set (data/sample) and says so.
 #   tools/data/make_data.sh [HDRPATCH_BINARY]
 set -euo pipefail
@@ -11,13 +12,13 @@ bin=${1:-.build/release/hdrpatch}
 recipe=configs/degrade/default.yaml
 downloads=data/downloads
 real=data/real
-# Held out for validation (split by image, never by patch): two indoor and two outdoor scenes with strong
-# highlights, two of Blender's and two of the committed Poly Haven panoramas (data/polyhaven/README.md).
-val_images="interior sunset empty_warehouse_01 immenstadter_horn"
+# Held out for validation (split by image, never by patch): six real photographs of the committed OpenEXR sample
+# images (data/ilm/README.md), like the held-out test set's; every panorama trains.
+val_images="Bonita Cannon Flowers MtTamNorth MtTamWest Tree"
 
-# A set made before the training pairs were written uncompressed, or before the Poly Haven panoramas joined the
-# sources, is rebuilt once.
-if [ -f "$real/.complete" ] && ! grep -q "sample\|train:none polyhaven" "$real/.complete"; then
+# A set made before the training pairs were written uncompressed, before the Poly Haven panoramas joined the
+# sources, or before the validation set became photographs (data/ilm), is rebuilt once.
+if [ -f "$real/.complete" ] && ! grep -q "sample\|train:none polyhaven ilm" "$real/.complete"; then
     echo "data: $real predates the current sources; rebuilding"
     rm -f "$real/.complete" && rm -rf data/hdr_warp
 fi
@@ -97,8 +98,9 @@ world="$downloads/unpacked/usr/share/blender/datafiles/studiolights/world"
 [ -d "$world" ] || { echo "error: $deb: no studiolights/world directory" >&2; exit 1; }
 
 rm -rf "$real" && mkdir -p "$real/sources/train" "$real/sources/val"
-# Blender's eight world HDRIs and the eleven committed Poly Haven ones (all CC0), by image.
-for f in "$world"/*.exr data/polyhaven/*.exr; do
+# Blender's eight world HDRIs and the eleven committed Poly Haven ones (all CC0) and the eight committed OpenEXR
+# sample images (BSD-3), by image.
+for f in "$world"/*.exr data/polyhaven/*.exr data/ilm/*.exr; do
     name=$(basename "$f" .exr)
     split=train
     for v in $val_images; do [ "$name" = "$v" ] && split=val; done
@@ -115,7 +117,7 @@ rm -rf "$real/procedural"
 "$bin" synth --from "$real/sources/train" --recipe "$recipe" --out "$real/train" --patch 128 --count 768 --seed 1 \
     --compression none
 "$bin" synth --from "$real/sources/val" --recipe "$recipe" --out "$real/val" --full --seed 2
-echo "blender-data $(basename "$deb") train:none polyhaven" > "$real/.complete"
+echo "blender-data $(basename "$deb") train:none polyhaven ilm" > "$real/.complete"
 echo "data: $real/train ($(ls "$real/train/input" | wc -l) pairs), $real/val ($(ls "$real/val/input" | wc -l) full images)"
 hdr_warp
 heldout
