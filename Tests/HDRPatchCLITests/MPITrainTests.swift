@@ -89,19 +89,7 @@ import Testing
         #expect(try Self.launch(2, ["train", "--config", config, "--run-dir", clean]).status == 0)
 
         let run = dir.file("killed")
-        let launcher = try #require(Self.mpirun)
-        let job = try CLI.start(
-            ["--oversubscribe", "-np", "2", CLI.executable, "train", "--config", config, "--run-dir", run],
-            program: launcher, environment: Self.environment)
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline,
-            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
-                < 10
-        {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        let ranks = Self.children(of: job.processIdentifier)
-        #expect(ranks.count == 2, "rank processes of mpirun: \(ranks)")
+        let (job, ranks) = try Self.startTwoRanks(config: config, run: run)
         if let victim = ranks.last { kill(victim, SIGKILL) }
         job.waitUntilExit()
         #expect(job.terminationStatus != 0, "mpirun ends non-zero when a rank is killed")
@@ -127,27 +115,7 @@ import Testing
         #expect(try Self.launch(2, ["train", "--config", config, "--run-dir", clean]).status == 0)
 
         let run = dir.file("stopped")
-        let launcher = try #require(Self.mpirun)
-        // mpirun inherits the signal mask of the thread that starts it, and the test runner's threads block
-        // SIGTERM (a shell's child would not): unblocked for the spawn, so that mpirun sees the signal as it would.
-        var term = sigset_t()
-        var before = sigset_t()
-        sigemptyset(&term)
-        sigaddset(&term, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &term, &before)
-        defer { pthread_sigmask(SIG_SETMASK, &before, nil) }
-        let job = try CLI.start(
-            ["--oversubscribe", "-np", "2", CLI.executable, "train", "--config", config, "--run-dir", run],
-            program: launcher, environment: Self.environment)
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline,
-            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
-                < 10
-        {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        let ranks = Self.children(of: job.processIdentifier)
-        #expect(ranks.count == 2, "rank processes of mpirun: \(ranks)")
+        let (job, ranks) = try Self.startTwoRanks(config: config, run: run)
         kill(oneRank ? ranks.last ?? job.processIdentifier : job.processIdentifier, SIGTERM)
         job.waitUntilExit()
         #expect(job.terminationStatus != 0, "an interrupted job is not a finished one")
@@ -227,6 +195,33 @@ import Testing
         let built = try CLI.run(["-o", binary, source], program: mpicc)
         #expect(built.status == 0, "\(built.stderr)")
         #expect(try CLI.run([], program: binary).status == 0, "a constant of the shim differs from mpi.h's")
+    }
+
+    /// `mpirun -np 2 hdrpatch train` on `config` into `run`, returned once rank 0 has recorded 10 steps, with its two
+    /// rank processes.
+    static func startTwoRanks(config: String, run: String) throws -> (Process, [Int32]) {
+        let launcher = try #require(Self.mpirun)
+        // mpirun inherits the signal mask of the thread that starts it, and the test runner's threads block
+        // SIGTERM (a shell's child would not): unblocked for the spawn, so that mpirun sees the signal as it would.
+        var term = sigset_t()
+        var before = sigset_t()
+        sigemptyset(&term)
+        sigaddset(&term, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &term, &before)
+        defer { pthread_sigmask(SIG_SETMASK, &before, nil) }
+        let job = try CLI.start(
+            ["--oversubscribe", "-np", "2", CLI.executable, "train", "--config", config, "--run-dir", run],
+            program: launcher, environment: Self.environment)
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline,
+            ((try? String(contentsOfFile: run + "/monitor.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0)
+                < 10
+        {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let ranks = Self.children(of: job.processIdentifier)
+        #expect(ranks.count == 2, "rank processes of mpirun: \(ranks)")
+        return (job, ranks)
     }
 
     /// The direct children of `pid` (mpirun's rank processes), from /proc.
