@@ -7,6 +7,11 @@ import Numerics
 /// - `log_level` (3 planes): log(x + eps) itself, the absolute level that the per-patch normalization removes.
 /// - `clip_mask` (3 planes): 1 where the input channel is >= `clip_level`, else 0: which values a sensor or an
 ///   8-bit file has clipped, and so carry no information about the scene above that level.
+/// - `clip_depth` (3 planes): how deep inside a clipped region each value lies: min(d, 24) / 24, d the chessboard
+///   distance (max(|dx|, |dy|)) to the nearest value of the same channel below `clip_level` in the patch (pixels
+///   outside the patch do not count), 0 where unclipped. It tells a network whose receptive field is a few pixels
+///   how large a clipped region is and where its centre lies, so that a highlight can get a shape. In the ONNX
+///   export: 24 3x3 MaxPools of the unclipped mask.
 ///
 /// None of them carries a gradient (they are data), so only the network's first layer grows.
 package struct NetworkInputs: Sendable, Equatable {
@@ -14,7 +19,17 @@ package struct NetworkInputs: Sendable, Equatable {
         case logNorm = "log_norm"
         case logLevel = "log_level"
         case clipMask = "clip_mask"
+        case clipDepth = "clip_depth"
     }
+
+    /// `clip_depth`'s reach: distances saturate here (pixels).
+    package static let clipDepthReach = 24
+
+    /// Pixels of context the planes take beyond the network's own receptive field (`clip_depth`'s reach).
+    package var contextRadius: Int { planes.contains(.clipDepth) ? Self.clipDepthReach : 0 }
+
+    /// Whether a plane reads `clip_level`.
+    var usesClipLevel: Bool { planes.contains(.clipMask) || planes.contains(.clipDepth) }
 
     package var planes: [Plane]
     /// The level at or above which `clip_mask` marks an input value as clipped (linear, the input's own scale).
@@ -53,8 +68,8 @@ package struct NetworkInputs: Sendable, Equatable {
         }
         // null is no level: what a config over a base with clip_mask writes when it drops the mask.
         let level: Double? = try c.optional("clip_level", in: .greaterThan(0.0))
-        if level != nil && !planes.contains(.clipMask) {
-            throw c.error("clip_level", "only used with clip_mask in model.inputs")
+        if level != nil && !(planes.contains(.clipMask) || planes.contains(.clipDepth)) {
+            throw c.error("clip_level", "only used with clip_mask or clip_depth in model.inputs")
         }
         self.init(planes: planes, clipLevel: Float(level ?? Double(Self.defaultClipLevel)))
     }
@@ -62,10 +77,10 @@ package struct NetworkInputs: Sendable, Equatable {
     /// Channels of the network's input.
     package var channels: Int { 3 * planes.count }
 
-    /// `{inputs, clip_level}` for the resolved config; clip_level only with clip_mask.
+    /// `{inputs, clip_level}` for the resolved config; clip_level only with clip_mask or clip_depth.
     package var json: [String: JSONValue] {
         var o: [String: JSONValue] = ["inputs": .array(planes.map { .string($0.rawValue) })]
-        if planes.contains(.clipMask) { o["clip_level"] = .number(Double(clipLevel)) }
+        if usesClipLevel { o["clip_level"] = .number(Double(clipLevel)) }
         return o
     }
 
@@ -93,7 +108,7 @@ package struct NetworkInputs: Sendable, Equatable {
                             parts,
                             AssembleJob(
                                 x: x, normalized: xn, logs: logs, out: o, planes: planes, plane: plane, level: level,
-                                samples: n, parts: parts))
+                                samples: n, parts: parts, height: h, width: w))
                     }
                 }
             }
@@ -105,7 +120,7 @@ package struct NetworkInputs: Sendable, Equatable {
         let x: UnsafeBufferPointer<Float>, normalized: UnsafeBufferPointer<Float>, logs: UnsafeBufferPointer<Float>
         let out: UnsafeMutableBufferPointer<Float>
         let planes: [Plane]
-        let plane: Int, level: Float, samples: Int, parts: Int
+        let plane: Int, level: Float, samples: Int, parts: Int, height: Int, width: Int
 
         func run(part: Int) {
             for job in Parallel.share(part, of: parts, total: samples * planes.count) {
@@ -119,8 +134,58 @@ package struct NetworkInputs: Sendable, Equatable {
                     for i in 0..<plane { out[dst + i] = logs[src + i] }
                 case .clipMask:
                     for i in 0..<plane { out[dst + i] = x[src + i] >= level ? 1 : 0 }
+                case .clipDepth:
+                    let hw = height * width
+                    for c in 0..<3 {
+                        NetworkInputs.clipDepth(
+                            UnsafeBufferPointer(rebasing: x[(src + c * hw)..<(src + (c + 1) * hw)]), level: level,
+                            height: height, width: width,
+                            into: UnsafeMutableBufferPointer(rebasing: out[(dst + c * hw)..<(dst + (c + 1) * hw)]))
+                    }
                 }
             }
         }
+    }
+
+    /// `clip_depth` of one channel plane (height x width): min(d, reach) / reach, d the chessboard distance to the
+    /// nearest value below `level`. Two raster passes over the 8-neighbourhood with unit steps (exact for the
+    /// chessboard metric); pixels outside the plane are neither clipped nor unclipped: they are not there. `out`
+    /// holds the distances, then the plane.
+    package static func clipDepth(
+        _ x: UnsafeBufferPointer<Float>, level: Float, height h: Int, width w: Int,
+        into out: UnsafeMutableBufferPointer<Float>
+    ) {
+        let far = Float(h + w)
+        for i in 0..<(h * w) { out[i] = x[i] >= level ? far : 0 }
+        for y in 0..<h {
+            for xx in 0..<w {
+                let i = y * w + xx
+                var d = out[i]
+                if d == 0 { continue }
+                if xx > 0 { d = min(d, out[i - 1] + 1) }
+                if y > 0 {
+                    d = min(d, out[i - w] + 1)
+                    if xx > 0 { d = min(d, out[i - w - 1] + 1) }
+                    if xx < w - 1 { d = min(d, out[i - w + 1] + 1) }
+                }
+                out[i] = d
+            }
+        }
+        for y in stride(from: h - 1, through: 0, by: -1) {
+            for xx in stride(from: w - 1, through: 0, by: -1) {
+                let i = y * w + xx
+                var d = out[i]
+                if d == 0 { continue }
+                if xx < w - 1 { d = min(d, out[i + 1] + 1) }
+                if y < h - 1 {
+                    d = min(d, out[i + w] + 1)
+                    if xx < w - 1 { d = min(d, out[i + w + 1] + 1) }
+                    if xx > 0 { d = min(d, out[i + w - 1] + 1) }
+                }
+                out[i] = d
+            }
+        }
+        let reach = Float(clipDepthReach)
+        for i in 0..<(h * w) { out[i] = min(out[i], reach) / reach }
     }
 }

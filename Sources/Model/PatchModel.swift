@@ -6,6 +6,9 @@ import Numerics
 package final class PatchModel: @unchecked Sendable {
     package let model: ModelConfig
     package let inputs: NetworkInputs
+    /// Pixels around an output pixel that it depends on: the network's receptive radius plus what the input planes
+    /// read beyond it (`clip_depth`'s reach). Tiled restore keeps this margin at interior tile edges.
+    package var contextRadius: Int { network.receptiveRadius + inputs.contextRadius }
     package let residual: ResidualConfig
     package let logNorm: LogNorm
     package let network: any PatchNetwork

@@ -95,6 +95,8 @@ package enum ONNXExport {
                             ONNXGraphBuilder.attribute("to", int: Int(Onnx_TensorProto.DataType.float.rawValue))
                         ]
                     ))
+            case .clipDepth:
+                planes.append(clipDepth(g, x, level: m.inputs.clipLevel))
             }
         }
         let networkInput =
@@ -249,6 +251,33 @@ package enum ONNXExport {
     }
 
     /// `arch: plain`: layers.0 ... layers.(depth-1), LeakyReLU after all but the last.
+    /// `clip_depth` (NetworkInputs): u_0 = 1 where x < clip_level, u_k = MaxPool3x3(u_{k-1}) (padding ignored,
+    /// as the patch's outside is), plane = 1 - (u_0 + ... + u_{K-1}) / K: min(chessboard distance, K) / K.
+    static func clipDepth(_ g: ONNXGraphBuilder, _ x: String, level: Float) -> String {
+        let reach = NetworkInputs.clipDepthReach
+        let levelName = g.scalar(
+            "clip_depth.level", level, doc: "model.clip_level: inputs at or above it count as clipped")
+        let below = g.node("Less", [x, levelName], output: "clip_depth.below", doc: "x < clip_level per channel")
+        var u = g.node(
+            "Cast", [below], output: "clip_depth.u0", doc: "u_0: 1 where unclipped",
+            attributes: [ONNXGraphBuilder.attribute("to", int: Int(Onnx_TensorProto.DataType.float.rawValue))])
+        var sum = u
+        for k in 1..<reach {
+            u = g.node(
+                "MaxPool", [u], output: "clip_depth.u\(k)",
+                doc: "u_\(k): unclipped within chessboard distance \(k)",
+                attributes: [
+                    ONNXGraphBuilder.attribute("kernel_shape", ints: [3, 3]),
+                    ONNXGraphBuilder.attribute("pads", ints: [1, 1, 1, 1])
+                ])
+            sum = g.node("Add", [sum, u], output: "clip_depth.sum\(k)", doc: "u_0 + ... + u_\(k)")
+        }
+        let scale = g.scalar("clip_depth.scale", -1 / Float(reach), doc: "-1 / reach")
+        let one = g.scalar("clip_depth.one", 1, doc: "1")
+        let scaled = g.node("Mul", [sum, scale], output: "clip_depth.scaled", doc: "-(u_0 + ... + u_{K-1}) / K")
+        return g.node("Add", [scaled, one], output: "inputs.clip_depth", doc: "clip_depth = min(d, K) / K")
+    }
+
     private static func plainNetwork(_ g: ONNXGraphBuilder, _ x: String, depth: Int, store: ParameterStore) -> String {
         var t = x
         for i in 0..<depth {

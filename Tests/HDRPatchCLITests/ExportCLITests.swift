@@ -38,7 +38,7 @@ struct ExportCLITests {
     /// network and a U-Net; between them every input plane.
     static let variants: [Variant] = {
         let archs: [(String, String, [String])] = [
-            ("plain", #""arch":"plain","depth":3,"width":8"#, ["log_norm", "clip_mask"]),
+            ("plain", #""arch":"plain","depth":3,"width":8"#, ["log_norm", "clip_mask", "clip_depth"]),
             ("unet", #""arch":"unet","width":4,"levels":2"#, ["log_norm", "log_level", "clip_mask"])
         ]
         let heads: [(String, String)] = [

@@ -31,7 +31,7 @@ struct NetworkInputsTests {
     static let badInputs: [(String, String)] = [
         (
             "[log_norm, clip_mak]",
-            "config error: model.inputs: unknown input plane 'clip_mak' (did you mean 'clip_mask'?); known: log_norm, log_level, clip_mask"
+            "config error: model.inputs: unknown input plane 'clip_mak' (did you mean 'clip_mask'?); known: log_norm, log_level, clip_mask, clip_depth"
         ),
         ("[log_norm, log_level, log_level]", "config error: model.inputs: log_level is listed twice"),
         (
@@ -55,11 +55,13 @@ struct NetworkInputsTests {
     }
 
     @Test func clipLevelNeedsTheMaskAndMustBePositive() throws {
+        #expect(try Self.parse("{arch: plain, inputs: [log_norm, clip_depth], clip_level: 2.0}").1.clipLevel == 2)
         do {
             _ = try Self.parse("{arch: plain, clip_level: 0.9}")
             Issue.record("accepted clip_level without clip_mask")
         } catch {
-            #expect("\(error)" == "config error: model.clip_level: only used with clip_mask in model.inputs")
+            #expect(
+                "\(error)" == "config error: model.clip_level: only used with clip_mask or clip_depth in model.inputs")
         }
         do {
             _ = try Self.parse("{arch: plain, inputs: [log_norm, clip_mask], clip_level: 0}")
@@ -81,6 +83,49 @@ struct NetworkInputsTests {
         #expect(Array(v[0..<6]) == Array(norm.normalized.storage))
         #expect(Array(v[6..<12]) == Array(norm.logImage.storage))
         #expect(Array(v[12..<18]) == [0, 1, 1, 0, 0, 1])
+    }
+
+    /// clip_depth against a brute-force chessboard distance: every clipped value's nearest unclipped value of the
+    /// same channel in the patch, min(d, 24) / 24; regions that touch the border, that fill a channel, and that
+    /// reach past 24 pixels.
+    @Test func clipDepthIsTheChessboardDistanceToTheNearestUnclippedValue() throws {
+        let h = 40
+        let w = 70
+        var rng = SeededRNG(seed: 9)
+        var x = [Float](repeating: 0, count: 3 * h * w)
+        for i in 0..<(h * w) {
+            let (y, xx) = i.quotientAndRemainder(dividingBy: w)
+            // Channel 0: a disc of radius 30 cut by the border and speckles; 1: all clipped; 2: random blobs.
+            x[i] = ((y - 5) * (y - 5) + (xx - 40) * (xx - 40) < 900 || rng.below(40) == 0) ? 1.5 : 0.5
+            x[h * w + i] = 3
+            x[2 * h * w + i] = rng.below(3) == 0 ? 0.2 : 1.0
+        }
+        let input = Tensor(shape: [1, 3, h, w], storage: x)
+        let inputs = NetworkInputs(planes: [.logNorm, .clipDepth], clipLevel: 1.0)
+        var out = Tensor(zeros: [0])
+        inputs.assemble(input: input, norm: LogNorm(eps: 1e-2)(input), into: &out)
+        #expect(out.shape == [1, 6, h, w] && inputs.contextRadius == 24)
+        for c in 0..<3 {
+            for y in 0..<h {
+                for xx in 0..<w {
+                    var d = Int.max
+                    for v in 0..<h {
+                        for u in 0..<w where x[(c * h + v) * w + u] < 1.0 {
+                            d = min(d, max(abs(v - y), abs(u - xx)))
+                        }
+                    }
+                    let expected = Float(min(d, 24)) / 24
+                    let got = out[0, 3 + c, y, xx]
+                    if got != expected {
+                        Issue.record("channel \(c) (\(y), \(xx)): \(got), expected \(expected)")
+                        return
+                    }
+                }
+            }
+        }
+        // The disc's centre: 22 pixels from its edge along the diagonal ((22, 22) is the first offset outside a
+        // radius of 30); the filled channel saturates.
+        #expect(out[0, 3, 5, 40] == Float(22) / 24 && out[0, 4, 0, 0] == 1)
     }
 
     /// A model whose extra planes' first-layer weights are zero computes exactly what the 3-plane model with the

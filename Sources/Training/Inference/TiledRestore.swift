@@ -44,7 +44,7 @@ package struct TiledRestore {
     package static let defaultTile = 256
 
     /// Twice the network's receptive radius, at least 16.
-    package static func defaultOverlap(for model: PatchModel) -> Int { max(16, 2 * model.network.receptiveRadius) }
+    package static func defaultOverlap(for model: PatchModel) -> Int { max(16, 2 * model.contextRadius) }
 
     /// - Parameter overlap: nil: `defaultOverlap(for:)`.
     /// - Parameter margin: nil: the network's receptive radius (at most half the overlap).
@@ -64,7 +64,7 @@ package struct TiledRestore {
         self.overlap = overlap
         self.batchSize = batchSize
         self.statistics = statistics
-        let m = margin ?? min(model.network.receptiveRadius, overlap / 2)
+        let m = margin ?? min(model.contextRadius, overlap / 2)
         guard m >= 0 && 2 * m <= overlap else {
             throw InferenceError("margin must be in 0...overlap / 2 (\(overlap / 2)), got \(m)")
         }
