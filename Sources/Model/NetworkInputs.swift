@@ -7,11 +7,11 @@ import Numerics
 /// - `log_level` (3 planes): log(x + eps) itself, the absolute level that the per-patch normalization removes.
 /// - `clip_mask` (3 planes): 1 where the input channel is >= `clip_level`, else 0: which values a sensor or an
 ///   8-bit file has clipped, and so carry no information about the scene above that level.
-/// - `clip_depth` (3 planes): how deep inside a clipped region each value lies: min(d, 24) / 24, d the chessboard
-///   distance (max(|dx|, |dy|)) to the nearest value of the same channel below `clip_level` in the patch (pixels
-///   outside the patch do not count), 0 where unclipped. It tells a network whose receptive field is a few pixels
-///   how large a clipped region is and where its centre lies, so that a highlight can get a shape. In the ONNX
-///   export: 24 3x3 MaxPools of the unclipped mask.
+/// - `clip_depth` (3 planes): how deep inside a clipped region each value lies: min(d, 24) / 24, d the octagonal
+///   distance (the unclipped region grown by a 3x3 square and a 3-pixel cross in turn) to the nearest value of the
+///   same channel below `clip_level` in the patch (pixels outside the patch do not count), 0 where unclipped. It
+///   tells a network whose receptive field is a few pixels how large a clipped region is and where its centre
+///   lies, so that a highlight can get a shape. In the ONNX export: 23 MaxPool steps of the unclipped mask.
 ///
 /// None of them carries a gradient (they are data), so only the network's first layer grows.
 package struct NetworkInputs: Sendable, Equatable {
@@ -147,45 +147,56 @@ package struct NetworkInputs: Sendable, Equatable {
         }
     }
 
-    /// `clip_depth` of one channel plane (height x width): min(d, reach) / reach, d the chessboard distance to the
-    /// nearest value below `level`. Two raster passes over the 8-neighbourhood with unit steps (exact for the
-    /// chessboard metric); pixels outside the plane are neither clipped nor unclipped: they are not there. `out`
-    /// holds the distances, then the plane.
+    /// `clip_depth` of one channel plane (height x width): min(d, reach) / reach, d the octagonal distance to the
+    /// nearest value below `level`: the unclipped region grown one step at a time, by the 3 x 3 square on odd steps
+    /// and by the 3-pixel cross on even ones, d the step that first reaches the value. Alternating the two makes
+    /// the distance's level sets octagons, close to circles (the square alone makes squares, whose corners a
+    /// network turns into spikes); the ONNX graph grows the region with the same MaxPools. Pixels outside the plane
+    /// are not there: they neither stop nor carry the growth. `out` holds the region as it grows, then the plane.
     package static func clipDepth(
         _ x: UnsafeBufferPointer<Float>, level: Float, height h: Int, width w: Int,
         into out: UnsafeMutableBufferPointer<Float>
     ) {
-        let far = Float(h + w)
-        for i in 0..<(h * w) { out[i] = x[i] >= level ? far : 0 }
-        for y in 0..<h {
-            for xx in 0..<w {
-                let i = y * w + xx
-                var d = out[i]
-                if d == 0 { continue }
-                if xx > 0 { d = min(d, out[i - 1] + 1) }
-                if y > 0 {
-                    d = min(d, out[i - w] + 1)
-                    if xx > 0 { d = min(d, out[i - w - 1] + 1) }
-                    if xx < w - 1 { d = min(d, out[i - w + 1] + 1) }
+        let n = h * w
+        let reach = clipDepthReach
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * n) { buffer in
+            // Three planes: the region grown so far, the region grown in this step, one horizontal pass.
+            let grown = UnsafeMutableBufferPointer(rebasing: buffer[0..<n])
+            let next = UnsafeMutableBufferPointer(rebasing: buffer[n..<(2 * n)])
+            let rows = UnsafeMutableBufferPointer(rebasing: buffer[(2 * n)..<(3 * n)])
+            for i in 0..<n {
+                grown[i] = x[i] < level ? 1 : 0
+                out[i] = 0
+            }
+            for k in 1...reach {
+                // Every pixel not yet reached counts one more step (d = the first k that reaches it).
+                for i in 0..<n where grown[i] == 0 { out[i] += 1 }
+                if k == reach { break }
+                for y in 0..<h {
+                    let r = y * w
+                    for xx in 0..<w {
+                        var v = grown[r + xx]
+                        if xx > 0 { v |= grown[r + xx - 1] }
+                        if xx < w - 1 { v |= grown[r + xx + 1] }
+                        rows[r + xx] = v
+                    }
                 }
-                out[i] = d
+                let square = k % 2 == 1
+                for y in 0..<h {
+                    let r = y * w
+                    for xx in 0..<w {
+                        // Square: the row maxima of the rows above and below; cross: their centres alone.
+                        let vertical = square ? rows : grown
+                        var v = rows[r + xx]
+                        if y > 0 { v |= vertical[r - w + xx] }
+                        if y < h - 1 { v |= vertical[r + w + xx] }
+                        next[r + xx] = v
+                    }
+                }
+                for i in 0..<n { grown[i] = next[i] }
             }
         }
-        for y in stride(from: h - 1, through: 0, by: -1) {
-            for xx in stride(from: w - 1, through: 0, by: -1) {
-                let i = y * w + xx
-                var d = out[i]
-                if d == 0 { continue }
-                if xx < w - 1 { d = min(d, out[i + 1] + 1) }
-                if y < h - 1 {
-                    d = min(d, out[i + w] + 1)
-                    if xx < w - 1 { d = min(d, out[i + w + 1] + 1) }
-                    if xx > 0 { d = min(d, out[i + w - 1] + 1) }
-                }
-                out[i] = d
-            }
-        }
-        let reach = Float(clipDepthReach)
-        for i in 0..<(h * w) { out[i] = min(out[i], reach) / reach }
+        let divisor = Float(reach)
+        for i in 0..<n { out[i] = out[i] / divisor }
     }
 }

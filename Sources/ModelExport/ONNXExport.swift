@@ -251,8 +251,9 @@ package enum ONNXExport {
     }
 
     /// `arch: plain`: layers.0 ... layers.(depth-1), LeakyReLU after all but the last.
-    /// `clip_depth` (NetworkInputs): u_0 = 1 where x < clip_level, u_k = MaxPool3x3(u_{k-1}) (padding ignored,
-    /// as the patch's outside is), plane = 1 - (u_0 + ... + u_{K-1}) / K: min(chessboard distance, K) / K.
+    /// `clip_depth` (NetworkInputs): u_0 = 1 where x < clip_level, u_k = u_{k-1} grown by the 3x3 square (k odd) or
+    /// the 3-pixel cross (k even: the larger of a 1x3 and a 3x1 MaxPool), padding ignored as the patch's outside
+    /// is; plane = 1 - (u_0 + ... + u_{K-1}) / K: min(octagonal distance, K) / K.
     static func clipDepth(_ g: ONNXGraphBuilder, _ x: String, level: Float) -> String {
         let reach = NetworkInputs.clipDepthReach
         let levelName = g.scalar(
@@ -262,14 +263,30 @@ package enum ONNXExport {
             "Cast", [below], output: "clip_depth.u0", doc: "u_0: 1 where unclipped",
             attributes: [ONNXGraphBuilder.attribute("to", int: Int(Onnx_TensorProto.DataType.float.rawValue))])
         var sum = u
+        // The cross's 1x3 and 3x1 pools pad explicitly with 0 (the same as ignoring the outside for a mask of 0s
+        // and 1s): onnx's reference evaluator fails on a padded MaxPool with a kernel side of 1.
+        let acrossPads = g.int64s("clip_depth.across_pads", [0, 0, 0, 1, 0, 0, 0, 1], doc: "one column each side")
+        let downPads = g.int64s("clip_depth.down_pads", [0, 0, 1, 0, 0, 0, 1, 0], doc: "one row each side")
+        func pool(_ v: String, _ kernel: [Int], _ pads: String?, _ name: String) -> String {
+            let input =
+                pads.map {
+                    g.node("Pad", [v, $0], output: name + ".padded", doc: "zeros around the mask")
+                } ?? v
+            return g.node(
+                "MaxPool", [input], output: name, doc: "max over \(kernel[0]) x \(kernel[1])",
+                attributes: [ONNXGraphBuilder.attribute("kernel_shape", ints: kernel)]
+                    + (pads == nil ? [ONNXGraphBuilder.attribute("pads", ints: [1, 1, 1, 1])] : []))
+        }
         for k in 1..<reach {
-            u = g.node(
-                "MaxPool", [u], output: "clip_depth.u\(k)",
-                doc: "u_\(k): unclipped within chessboard distance \(k)",
-                attributes: [
-                    ONNXGraphBuilder.attribute("kernel_shape", ints: [3, 3]),
-                    ONNXGraphBuilder.attribute("pads", ints: [1, 1, 1, 1])
-                ])
+            if k % 2 == 1 {
+                u = pool(u, [3, 3], nil, "clip_depth.u\(k)")
+            } else {
+                let across = pool(u, [1, 3], acrossPads, "clip_depth.u\(k).across")
+                let down = pool(u, [3, 1], downPads, "clip_depth.u\(k).down")
+                u = g.node(
+                    "Max", [across, down], output: "clip_depth.u\(k)",
+                    doc: "u_\(k): grown by the 3-pixel cross")
+            }
             sum = g.node("Add", [sum, u], output: "clip_depth.sum\(k)", doc: "u_0 + ... + u_\(k)")
         }
         let scale = g.scalar("clip_depth.scale", -1 / Float(reach), doc: "-1 / reach")

@@ -85,10 +85,18 @@ struct NetworkInputsTests {
         #expect(Array(v[12..<18]) == [0, 1, 1, 0, 0, 1])
     }
 
-    /// clip_depth against a brute-force chessboard distance: every clipped value's nearest unclipped value of the
+    /// The octagonal distance of an offset: the fewest steps, squares (3x3) and crosses in turn starting with a
+    /// square, whose sum reaches it: k >= max(|dx|, |dy|) and k + ceil(k / 2) >= |dx| + |dy|.
+    static func octagonal(_ dx: Int, _ dy: Int) -> Int {
+        var k = max(abs(dx), abs(dy))
+        while k + (k + 1) / 2 < abs(dx) + abs(dy) { k += 1 }
+        return k
+    }
+
+    /// clip_depth against a brute-force octagonal distance: every clipped value's nearest unclipped value of the
     /// same channel in the patch, min(d, 24) / 24; regions that touch the border, that fill a channel, and that
     /// reach past 24 pixels.
-    @Test func clipDepthIsTheChessboardDistanceToTheNearestUnclippedValue() throws {
+    @Test func clipDepthIsTheOctagonalDistanceToTheNearestUnclippedValue() throws {
         let h = 40
         let w = 70
         var rng = SeededRNG(seed: 9)
@@ -111,7 +119,7 @@ struct NetworkInputsTests {
                     var d = Int.max
                     for v in 0..<h {
                         for u in 0..<w where x[(c * h + v) * w + u] < 1.0 {
-                            d = min(d, max(abs(v - y), abs(u - xx)))
+                            d = min(d, Self.octagonal(v - y, u - xx))
                         }
                     }
                     let expected = Float(min(d, 24)) / 24
@@ -123,9 +131,10 @@ struct NetworkInputsTests {
                 }
             }
         }
-        // The disc's centre: 22 pixels from its edge along the diagonal ((22, 22) is the first offset outside a
-        // radius of 30); the filled channel saturates.
-        #expect(out[0, 3, 5, 40] == Float(22) / 24 && out[0, 4, 0, 0] == 1)
+        // The disc's centre lies deeper than 20 pixels; the filled channel saturates. The distance is no chessboard
+        // one: (3, 3) away takes 4 steps, (2, 0) 2.
+        #expect(out[0, 3, 5, 40] > Float(20) / 24 && out[0, 4, 0, 0] == 1)
+        #expect(Self.octagonal(3, 3) == 4 && Self.octagonal(2, 0) == 2 && Self.octagonal(1, 1) == 1)
     }
 
     /// A model whose extra planes' first-layer weights are zero computes exactly what the 3-plane model with the
