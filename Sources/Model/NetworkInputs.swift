@@ -7,9 +7,11 @@ import Numerics
 /// - `log_level` (3 planes): log(x + eps) itself, the absolute level that the per-patch normalization removes.
 /// - `clip_mask` (3 planes): 1 where the input channel is >= `clip_level`, else 0: which values a sensor or an
 ///   8-bit file has clipped, and so carry no information about the scene above that level.
-/// - `clip_depth` (3 planes): how deep inside a clipped region each value lies: min(d, 24) / 24, d the octagonal
-///   distance (the unclipped region grown by a 3x3 square and a 3-pixel cross in turn) to the nearest value of the
-///   same channel below `clip_level` in the patch (pixels outside the patch do not count), 0 where unclipped. It
+/// - `clip_depth` (3 planes, the same in each): how deep inside a clipped region each pixel lies: min(d, 24) / 24, d
+///   the octagonal distance (the unclipped region grown by a 3x3 square and a 3-pixel cross in turn) to the nearest
+///   pixel whose largest channel is below `clip_level` in the patch (pixels outside the patch do not count), 0
+///   where no channel clips. One plane for all channels: per channel, the network boosted each channel by its
+///   own depth and tinted clipped regions at their edges. It
 ///   tells a network whose receptive field is a few pixels how large a clipped region is and where its centre
 ///   lies, so that a highlight can get a shape. In the ONNX export: 23 MaxPool steps of the unclipped mask.
 ///
@@ -135,20 +137,16 @@ package struct NetworkInputs: Sendable, Equatable {
                 case .clipMask:
                     for i in 0..<plane { out[dst + i] = x[src + i] >= level ? 1 : 0 }
                 case .clipDepth:
-                    let hw = height * width
-                    for c in 0..<3 {
-                        NetworkInputs.clipDepth(
-                            UnsafeBufferPointer(rebasing: x[(src + c * hw)..<(src + (c + 1) * hw)]), level: level,
-                            height: height, width: width,
-                            into: UnsafeMutableBufferPointer(rebasing: out[(dst + c * hw)..<(dst + (c + 1) * hw)]))
-                    }
+                    NetworkInputs.clipDepth(
+                        UnsafeBufferPointer(rebasing: x[src..<(src + plane)]), level: level, height: height,
+                        width: width, into: UnsafeMutableBufferPointer(rebasing: out[dst..<(dst + plane)]))
                 }
             }
         }
     }
 
-    /// `clip_depth` of one channel plane (height x width): min(d, reach) / reach, d the octagonal distance to the
-    /// nearest value below `level`: the unclipped region grown one step at a time, by the 3 x 3 square on odd steps
+    /// `clip_depth` of one sample's 3 channel planes (height x width each), the same in all 3: min(d, reach) /
+    /// reach, d the octagonal distance to the nearest pixel whose largest channel is below `level`: the unclipped region grown one step at a time, by the 3 x 3 square on odd steps
     /// and by the 3-pixel cross on even ones, d the step that first reaches the value. Alternating the two makes
     /// the distance's level sets octagons, close to circles (the square alone makes squares, whose corners a
     /// network turns into spikes); the ONNX graph grows the region with the same MaxPools. Pixels outside the plane
@@ -158,6 +156,7 @@ package struct NetworkInputs: Sendable, Equatable {
         into out: UnsafeMutableBufferPointer<Float>
     ) {
         let n = h * w
+        precondition(x.count == 3 * n && out.count == 3 * n, "clipDepth: 3 planes of \(h) x \(w)")
         let reach = clipDepthReach
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * n) { buffer in
             // Three planes: the region grown so far, the region grown in this step, one horizontal pass.
@@ -165,7 +164,7 @@ package struct NetworkInputs: Sendable, Equatable {
             let next = UnsafeMutableBufferPointer(rebasing: buffer[n..<(2 * n)])
             let rows = UnsafeMutableBufferPointer(rebasing: buffer[(2 * n)..<(3 * n)])
             for i in 0..<n {
-                grown[i] = x[i] < level ? 1 : 0
+                grown[i] = max(x[i], x[n + i], x[2 * n + i]) < level ? 1 : 0
                 out[i] = 0
             }
             for k in 1...reach {
@@ -197,6 +196,11 @@ package struct NetworkInputs: Sendable, Equatable {
             }
         }
         let divisor = Float(reach)
-        for i in 0..<n { out[i] = out[i] / divisor }
+        for i in 0..<n {
+            let v = out[i] / divisor
+            out[i] = v
+            out[n + i] = v
+            out[2 * n + i] = v
+        }
     }
 }

@@ -251,14 +251,24 @@ package enum ONNXExport {
     }
 
     /// `arch: plain`: layers.0 ... layers.(depth-1), LeakyReLU after all but the last.
-    /// `clip_depth` (NetworkInputs): u_0 = 1 where x < clip_level, u_k = u_{k-1} grown by the 3x3 square (k odd) or
+    /// `clip_depth` (NetworkInputs): u_0 = 1 where a pixel's largest channel is below clip_level, u_k = u_{k-1} grown by the 3x3 square (k odd) or
     /// the 3-pixel cross (k even: the larger of a 1x3 and a 3x1 MaxPool), padding ignored as the patch's outside
     /// is; plane = 1 - (u_0 + ... + u_{K-1}) / K: min(octagonal distance, K) / K.
     static func clipDepth(_ g: ONNXGraphBuilder, _ x: String, level: Float) -> String {
         let reach = NetworkInputs.clipDepthReach
         let levelName = g.scalar(
             "clip_depth.level", level, doc: "model.clip_level: inputs at or above it count as clipped")
-        let below = g.node("Less", [x, levelName], output: "clip_depth.below", doc: "x < clip_level per channel")
+        let keep = ONNXGraphBuilder.attribute("keepdims", int: 1)
+        let largest =
+            g.opset >= 18
+            ? g.node(
+                "ReduceMax", [x, g.int64s("clip_depth.axes", [1], doc: "C")], output: "clip_depth.largest",
+                doc: "each pixel's largest channel", attributes: [keep])
+            : g.node(
+                "ReduceMax", [x], output: "clip_depth.largest", doc: "each pixel's largest channel",
+                attributes: [ONNXGraphBuilder.attribute("axes", ints: [1]), keep])
+        let below = g.node(
+            "Less", [largest, levelName], output: "clip_depth.below", doc: "largest channel < clip_level")
         var u = g.node(
             "Cast", [below], output: "clip_depth.u0", doc: "u_0: 1 where unclipped",
             attributes: [ONNXGraphBuilder.attribute("to", int: Int(Onnx_TensorProto.DataType.float.rawValue))])
@@ -292,7 +302,10 @@ package enum ONNXExport {
         let scale = g.scalar("clip_depth.scale", -1 / Float(reach), doc: "-1 / reach")
         let one = g.scalar("clip_depth.one", 1, doc: "1")
         let scaled = g.node("Mul", [sum, scale], output: "clip_depth.scaled", doc: "-(u_0 + ... + u_{K-1}) / K")
-        return g.node("Add", [scaled, one], output: "inputs.clip_depth", doc: "clip_depth = min(d, K) / K")
+        let depth = g.node("Add", [scaled, one], output: "clip_depth.plane", doc: "min(d, K) / K")
+        return g.node(
+            "Concat", [depth, depth, depth], output: "inputs.clip_depth", doc: "the same plane for each channel",
+            attributes: [ONNXGraphBuilder.attribute("axis", int: 1)])
     }
 
     private static func plainNetwork(_ g: ONNXGraphBuilder, _ x: String, depth: Int, store: ParameterStore) -> String {

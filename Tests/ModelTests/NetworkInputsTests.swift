@@ -93,47 +93,47 @@ struct NetworkInputsTests {
         return k
     }
 
-    /// clip_depth against a brute-force octagonal distance: every clipped value's nearest unclipped value of the
-    /// same channel in the patch, min(d, 24) / 24; regions that touch the border, that fill a channel, and that
-    /// reach past 24 pixels.
-    @Test func clipDepthIsTheOctagonalDistanceToTheNearestUnclippedValue() throws {
+    /// clip_depth against a brute-force octagonal distance: every pixel's nearest pixel of the patch whose largest
+    /// channel is below the level, min(d, 24) / 24, the same in all 3 planes; regions that touch the border, that
+    /// reach past 24 pixels, and a sample where every pixel clips.
+    @Test func clipDepthIsTheOctagonalDistanceToTheNearestUnclippedPixel() throws {
         let h = 40
         let w = 70
         var rng = SeededRNG(seed: 9)
-        var x = [Float](repeating: 0, count: 3 * h * w)
+        var x = [Float](repeating: 0, count: 2 * 3 * h * w)
         for i in 0..<(h * w) {
             let (y, xx) = i.quotientAndRemainder(dividingBy: w)
-            // Channel 0: a disc of radius 30 cut by the border and speckles; 1: all clipped; 2: random blobs.
-            x[i] = ((y - 5) * (y - 5) + (xx - 40) * (xx - 40) < 900 || rng.below(40) == 0) ? 1.5 : 0.5
-            x[h * w + i] = 3
-            x[2 * h * w + i] = rng.below(3) == 0 ? 0.2 : 1.0
+            // Sample 0: red clips in a disc of radius 30 cut by the border, green in random speckles, blue nowhere.
+            x[i] = ((y - 5) * (y - 5) + (xx - 40) * (xx - 40) < 900) ? 1.5 : 0.5
+            x[h * w + i] = rng.below(5) == 0 ? 1.0 : 0.2
+            x[2 * h * w + i] = 0.3
+            // Sample 1: every pixel clips in blue.
+            for c in 0..<3 { x[(3 + c) * h * w + i] = c == 2 ? 4 : 0.1 }
         }
-        let input = Tensor(shape: [1, 3, h, w], storage: x)
+        let input = Tensor(shape: [2, 3, h, w], storage: x)
         let inputs = NetworkInputs(planes: [.logNorm, .clipDepth], clipLevel: 1.0)
         var out = Tensor(zeros: [0])
         inputs.assemble(input: input, norm: LogNorm(eps: 1e-2)(input), into: &out)
-        #expect(out.shape == [1, 6, h, w] && inputs.contextRadius == 24)
-        for c in 0..<3 {
-            for y in 0..<h {
-                for xx in 0..<w {
-                    var d = Int.max
-                    for v in 0..<h {
-                        for u in 0..<w where x[(c * h + v) * w + u] < 1.0 {
-                            d = min(d, Self.octagonal(v - y, u - xx))
-                        }
-                    }
-                    let expected = Float(min(d, 24)) / 24
-                    let got = out[0, 3 + c, y, xx]
-                    if got != expected {
-                        Issue.record("channel \(c) (\(y), \(xx)): \(got), expected \(expected)")
-                        return
-                    }
+        #expect(out.shape == [2, 6, h, w] && inputs.contextRadius == 24)
+        func clipped(_ y: Int, _ xx: Int) -> Bool { (0..<3).contains { x[$0 * h * w + y * w + xx] >= 1.0 } }
+        for y in 0..<h {
+            for xx in 0..<w {
+                var d = Int.max
+                for v in 0..<h {
+                    for u in 0..<w where !clipped(v, u) { d = min(d, Self.octagonal(v - y, u - xx)) }
+                }
+                let expected = Float(min(d, 24)) / 24
+                for c in 0..<3 where out[0, 3 + c, y, xx] != expected {
+                    Issue.record("(\(y), \(xx)) plane \(c): \(out[0, 3 + c, y, xx]), expected \(expected)")
+                    return
+                }
+                if out[1, 3, y, xx] != 1 || out[1, 5, y, xx] != 1 {
+                    Issue.record("sample 1 (\(y), \(xx)): every pixel clips, so every depth is 1")
+                    return
                 }
             }
         }
-        // The disc's centre lies deeper than 20 pixels; the filled channel saturates. The distance is no chessboard
-        // one: (3, 3) away takes 4 steps, (2, 0) 2.
-        #expect(out[0, 3, 5, 40] > Float(20) / 24 && out[0, 4, 0, 0] == 1)
+        // The distance is no chessboard one: (3, 3) away takes 4 steps, (2, 0) 2.
         #expect(Self.octagonal(3, 3) == 4 && Self.octagonal(2, 0) == 2 && Self.octagonal(1, 1) == 1)
     }
 
