@@ -213,7 +213,7 @@ import Testing
         let text = try String(contentsOfFile: configsDirectory + "/default.yaml", encoding: .utf8)
         #expect(
             text.contains("train: {sources: data/real/sources/train, recipe: configs/degrade/online.yaml}\n")
-                && text.contains("val: data/real/val\n"))
+                && text.contains("  val: data/real/val  # six real photographs"))
         #expect(text.contains("  test: data/heldout/phone "))
     }
 
