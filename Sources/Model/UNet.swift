@@ -88,6 +88,15 @@ package final class UNet: PatchNetwork {
         set { stack.algorithm = newValue }
     }
 
+    /// Levels wider than this never run on the stack's mosaics (tests and tuning; default: chosen by lanes).
+    package var mosaicMaxSide: Int {
+        get { stack.mosaicMaxSide }
+        set { stack.mosaicMaxSide = newValue }
+    }
+
+    /// The stack's first level that runs on mosaics at the last forward's shape (levels + 1: none).
+    package var mosaicLevel: Int { stack.mosaicLevel }
+
     private var allLayers: [ConvLayer] {
         enc.flatMap { [$0.conv1, $0.conv2] } + dec.flatMap { [$0.conv1, $0.conv2] } + [out]
     }

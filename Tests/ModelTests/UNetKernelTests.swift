@@ -115,6 +115,47 @@ struct UNetKernelTests {
         }
     }
 
+    /// Winograd on mosaics of up to 8 images (bands of small images side by side, Sources/CKernels/mosaic.c)
+    /// against Winograd image by image: 11 images (a mosaic of 8, one of 3 on one thread; 6 and 5 on two), levels
+    /// of 40 x 24, 20 x 12, 10 x 6 and 5 x 3 (bands past the last row, tiles past the last column). Every output is
+    /// computed by the same tile as on its own image: the forward, every d input and so the bias gradients are bit
+    /// for bit the same; the weight gradients sum the same products in another order.
+    @Test func mosaicsComputeEveryOutputAsImageByImage() throws {
+        var rng = SeededRNG(seed: 127)
+        let (n, h, w) = (11, 40, 24)
+        let x = Tensor(shape: [n, 3, h, w], storage: (0..<(n * 3 * h * w)).map { _ in Float(rng.normal()) })
+        let dOut = Tensor(shape: [n, 3, h, w], storage: (0..<(n * 3 * h * w)).map { _ in Float(rng.normal()) })
+        let reference = UNet(width: 8, levels: 3)
+        let store = try ParameterStore(layout: reference.parameterLayout)
+        reference.initialize(store, seed: 128)
+        for level in SIMDLevel.allCases where level <= .best {
+            for threads in 1...2 {
+                func make(mosaics: Bool) -> UNet {
+                    let net = UNet(width: 8, levels: 3)
+                    net.simdLevel = level
+                    net.threads = threads
+                    net.convAlgorithm = .winograd
+                    if !mosaics { net.mosaicMaxSide = 0 }
+                    return net
+                }
+                let (on, off) = (make(mosaics: true), make(mosaics: false))
+                let a = Self.run(on, store, x, dOut)
+                let b = Self.run(off, store, x, dOut)
+                let label = "\(level.name), \(threads) thread(s)"
+                #expect(on.mosaicLevel <= 2 && off.mosaicLevel == 4, "\(label): mosaics from level \(on.mosaicLevel)")
+                #expect(a.p == b.p, "forward, \(label)")
+                for (name, g) in b.grads {
+                    if name.hasSuffix(".bias") {
+                        #expect(a.grads[name]! == g, "\(name), \(label)")
+                    } else {
+                        let e = Self.maxRelative(a.grads[name]!, g)
+                        #expect(e <= 2e-5, "\(name): \(e), \(label)")
+                    }
+                }
+            }
+        }
+    }
+
     /// The forward keeps its packed weights while they are unchanged (inference); a weight changed in place, or a
     /// new store, is packed again: the output is a fresh network's.
     @Test(arguments: Conv3x3Algorithm.allCases)

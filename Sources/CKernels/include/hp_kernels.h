@@ -103,6 +103,23 @@ void hp_wino_forward(int level, const float *packed, const float *bias, int cout
                      size_t plane, int h, int w, float *y, size_t ystride, float *scratch, int act, float slope,
                      const float *mask);
 
+/// Tiles per Winograd tile vector at `level` (the vector's lanes).
+int hp_wino_lanes(int level);
+/// Mosaics (mosaic.c): bands of `band` rows (a multiple of 4) of `images` images laid side by side in one padded
+/// grid of band x (segs * seg - 2) pixels, segs = images * ceil(h / band), segment s = image * bands + band index at
+/// columns [s * seg, s * seg + w + 2) (seg a multiple of 4, >= w + 2), so that Winograd's tile rows on small images
+/// fill the vector lanes and every output is computed as on its own image. hp_mosaic_gather: dst (c planes `dplane`
+/// apart, dplane >= (band + 2) * segs * seg + hp_conv3x3_slack(), all of it written) = the mosaic of src (images
+/// `image` floats apart, c padded planes of h x w `plane` apart), zeros between segments and past row h + 1. The
+/// interior of a mosaic of zero-bordered planes is zero wherever it is not an image's interior: the mosaic of an
+/// output gradient is hp_wino_weight_grad's dy as it is.
+void hp_mosaic_gather(const float *src, size_t image, size_t plane, int images, int c, int h, int w, int band,
+                      int seg, float *dst, size_t dplane);
+/// The inverse on outputs: the interior of each image's rows (rows 1 ... h, columns 1 ... w of its padded grid) =
+/// the mosaic src's values there (c planes `splane` apart); nothing else of dst is written.
+void hp_mosaic_scatter(const float *src, size_t splane, int c, int h, int w, int band, int seg, int images,
+                       float *dst, size_t image, size_t plane);
+
 /// Winograd weight gradient of the same convolution: the gradient of hp_wino_forward's products with respect to
 /// the transformed weights, summed over tiles (acc, hp_wino_grad_acc_count floats, +=), then mapped back to the 3x3
 /// taps by hp_wino_grad_finish. In exact arithmetic it is the direct weight gradient; in float about as accurate as

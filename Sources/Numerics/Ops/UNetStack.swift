@@ -65,6 +65,19 @@ package final class UNetStack: @unchecked Sendable {
     private let packedFrom = Workspace()
     private var packedValid = false
     private let scratch = Workspace()
+    /// Levels from this one down run over all of a part's images together, their Winograd layers on mosaics of up
+    /// to `mosaicImages` images (hp_mosaic_gather), where a mosaic's tile rows fill more vector lanes than the images'
+    /// own (levels + 1: none; set by `prepare`).
+    private var groupLevel = Int.max
+    /// Tiles per Winograd vector at the current SIMD level.
+    private var winoLanes = 16
+    /// Images in one mosaic: a 16 x 16 level's 8 images in bands of 4 rows are 32 segments, 160 tiles of which
+    /// 128 are the images' (10 AVX-512 vectors where the images alone take 32).
+    static let mosaicImages = 8
+    /// Per-image gradient planes: A and B of the levels that run together, where a part's images are between two
+    /// layers at once, and the decoder inputs' at every level when some levels do (their skip halves wait there for
+    /// the encoder's way up, which comes after the levels run together).
+    private let gImageA: [Workspace], gImageB: [Workspace], dCatImage: [Workspace]
     // Layouts for the current shape (computed when it changes, so steady-state calls allocate nothing).
     private var packOffsets: [Int] = [], adjointOffsets: [[Int]] = []
     private var accOffsets: [Int] = [], sumOffsets: [Int] = []
@@ -105,6 +118,9 @@ package final class UNetStack: @unchecked Sendable {
         dOut = (0..<levels).map { _ in Workspace() }
         phases = (0...levels).map { _ in Workspace() }
         dzSaved = list.map { _ in Workspace() }
+        gImageA = (0...levels).map { _ in Workspace() }
+        gImageB = (0...levels).map { _ in Workspace() }
+        dCatImage = (0..<levels).map { _ in Workspace() }
     }
 
     private func ch(_ l: Int) -> Int { width << l }
@@ -118,6 +134,8 @@ package final class UNetStack: @unchecked Sendable {
     /// level (two of w_l, the decoder input's gradient), then the weight-gradient accumulators and bias sums.
     struct ScratchLayout {
         var wino = 0, dPhases = 0, outPlane = 0, gA: [Int] = [], gB: [Int] = [], dCat: [Int] = []
+        /// Three mosaics (hp_mosaic_gather) of the largest channel count of a layer that runs on them.
+        var mosaic: [Int] = []
         var grads = 0, gradFloats = 0, total = 0
     }
 
@@ -128,9 +146,21 @@ package final class UNetStack: @unchecked Sendable {
             h % f == 0 && w % f == 0 && h > 0 && w > 0, "UNetStack: \(h) x \(w) is not divisible by 2^\(levels)")
         let level = simdLevel.rawValue
         geo = (0...levels).map { DirectGeometry(height: h >> $0, width: w >> $0, level: simdLevel) }
+        winoLanes = Int(hp_wino_lanes(level))
+        let chunk = min(n, Self.mosaicImages)
+        groupLevel = levels + 1
+        if algorithm != .direct {
+            for l in stride(from: levels, through: 0, by: -1) {
+                let g = geo[l]
+                let alone = chunk * ((g.height + 3) / 4) * (((g.width + 3) / 4 + winoLanes - 1) / winoLanes)
+                guard g.width <= mosaicMaxSide, mosaicShape(l, images: chunk).vectors < alone else { break }
+                groupLevel = l
+            }
+        }
         wino = layers.map { layer in
             layer.kind == .conv3 && algorithm.usesWinograd(cin: layer.cin, cout: layer.cout)
-                && (algorithm == .winograd || min(h, w) >> layer.level >= Self.winogradMinSide)
+                && (algorithm == .winograd || layer.level >= groupLevel
+                    || min(h, w) >> layer.level >= Self.winogradMinSide)
         }
         // Packed weights (forward) and adjoint weights (d input; four phase packs for a stride-2 layer).
         var total = 0
@@ -208,6 +238,15 @@ package final class UNetStack: @unchecked Sendable {
         for (i, layer) in layers.enumerated() where !wino[i] {
             _ = dzSaved[i].reserve(n * layer.cout * geo[layer.level].plane + tail)
         }
+        for l in 0...levels {
+            if l >= groupLevel {
+                _ = gImageA[l].reserve(n * ch(l) * geo[l].plane + tail)
+                _ = gImageB[l].reserve(n * ch(l) * geo[l].plane + tail)
+            }
+            if l < levels && groupLevel <= levels {
+                _ = dCatImage[l].reserve(n * (ch(l + 1) + ch(l)) * geo[l].plane + tail)
+            }
+        }
         // Per-thread scratch.
         var s = ScratchLayout()
         var at = 0
@@ -224,6 +263,14 @@ package final class UNetStack: @unchecked Sendable {
                 hp_wino_grad_scratch_count(level, a, b))
         }
         s.wino = take(winoFloats + 16)
+        var mosaicFloats = 0
+        for (i, layer) in layers.enumerated() where isMosaic(i) {
+            for c in 1...chunk {
+                let m = mosaicShape(layer.level, images: c)
+                mosaicFloats = max(mosaicFloats, max(layer.cin, layer.cout) * m.plane)
+            }
+        }
+        s.mosaic = (0..<3).map { _ in take(mosaicFloats) }
         let phaseFloats = (1...levels).map { 4 * ch($0 - 1) * geo[$0].plane }.max()!
         s.dPhases = take(phaseFloats + tail)
         s.outPlane = take(max(outputChannels, inputChannels) * geo[0].plane + tail)
@@ -260,6 +307,49 @@ package final class UNetStack: @unchecked Sendable {
 
     /// Whether layer i runs Winograd at the current shape (set by `prepare`).
     private var wino: [Bool] = []
+
+    /// Levels wider than this never run on mosaics (tuning and tests; the default lets `prepare` choose by lanes).
+    package var mosaicMaxSide = Int.max { didSet { if mosaicMaxSide != oldValue { shape = nil } } }
+
+    /// The first level that runs on mosaics at the current shape (levels + 1: none).
+    package var mosaicLevel: Int { min(groupLevel, levels + 1) }
+
+    /// Whether 3x3 layer i runs Winograd on mosaics of a part's images.
+    @inline(__always)
+    private func isMosaic(_ i: Int) -> Bool { wino[i] && layers[i].level >= groupLevel }
+
+    /// A mosaic of `images` images of level l (hp_mosaic_gather): its band rows, segment width and segments, the
+    /// tile vectors one Winograd pass over it computes (the fewest; the widest band on ties) and its plane.
+    struct MosaicShape {
+        let band, seg, segs, vectors, plane: Int
+        var wp: Int { segs * seg }
+    }
+
+    private func mosaicShape(_ l: Int, images: Int) -> MosaicShape {
+        let g = geo[l]
+        let seg = (g.width + 5) / 4 * 4
+        let th = (g.height + 3) / 4
+        var best = (b: 1, segs: images * th, vectors: Int.max)
+        for b in 1...th {
+            let segs = images * ((th + b - 1) / b)
+            let vectors = b * ((segs * seg / 4 + winoLanes - 1) / winoLanes)
+            if vectors <= best.vectors { best = (b, segs, vectors) }
+        }
+        let band = 4 * best.b
+        let plane = ((band + 2) * best.segs * seg + Int(hp_conv3x3_slack()) + 15) / 16 * 16
+        return MosaicShape(band: band, seg: seg, segs: best.segs, vectors: best.vectors, plane: plane)
+    }
+
+    /// Planes of consecutive images a fixed number of floats apart: image i's at base + (i - first) * stride.
+    struct ImagePlanes {
+        let base: UnsafeMutablePointer<Float>, stride: Int, first: Int
+        init(_ images: Range<Int>, _ of: (Int) -> UnsafeMutablePointer<Float>) {
+            first = images.lowerBound
+            base = of(first)
+            stride = base.distance(to: of(first + 1))
+        }
+        subscript(_ i: Int) -> UnsafeMutablePointer<Float> { base + (i - first) * stride }
+    }
 
     // MARK: forward
 
@@ -383,59 +473,111 @@ package final class UNetStack: @unchecked Sendable {
         }
     }
 
+    /// A part's images: one by one down to the levels that run together, all of them there, one by one up again.
     private func forward(part t: Int, of job: ForwardJob) {
-        let n = shape!.n
+        let share = Parallel.share(t, of: job.threads, total: shape!.n)
+        let m = min(groupLevel, levels + 1)
+        for i in share {
+            for l in 0..<m { encoderForward(l, i..<i + 1, part: t, job) }
+        }
+        if m <= levels {
+            for l in m...levels { encoderForward(l, share, part: t, job) }
+            for l in stride(from: levels - 1, through: m, by: -1) { decoderForward(l, share, part: t, job) }
+        }
+        for i in share {
+            for l in stride(from: min(m, levels) - 1, through: 0, by: -1) { decoderForward(l, i..<i + 1, part: t, job) }
+            outputForward(i, part: t, job)
+        }
+    }
+
+    /// enc.l on `images`: the padding and conv1 (level 0) or the stride-2 conv1, then conv2 into the skip half.
+    private func encoderForward(_ l: Int, _ images: Range<Int>, part t: Int, _ job: ForwardJob) {
         let level = simdLevel.rawValue
-        let base = scratch.slot(t).pointer
-        let s = scratchLayout
-        let winoScratch = base + s.wino
-        let g0 = geo[0]
-        let imageIn = inputChannels * g0.height * g0.width
-        let imageOut = outputChannels * g0.height * g0.width
-        for i in Parallel.share(t, of: job.threads, total: n) {
-            let xp = at(x0, i, inputChannels, 0)
-            hp_pad(job.x + i * imageIn, Int32(inputChannels), Int32(g0.height), Int32(g0.width), xp, g0.plane)
-            for l in 0...levels {
+        let g = geo[l]
+        if l == 0 {
+            let imageIn = inputChannels * g.height * g.width
+            for i in images {
+                hp_pad(
+                    job.x + i * imageIn, Int32(inputChannels), Int32(g.height), Int32(g.width),
+                    at(x0, i, inputChannels, 0), g.plane)
+            }
+            conv3Images(encConv1(0), images, part: t, bias: job.biases[encConv1(0)])
+        } else {
+            let gp = geo[l - 1]
+            for i in images {
                 let a = at(a1[l], i, ch(l), l)
-                let g = geo[l]
-                if l == 0 {
-                    conv3(encConv1(0), src: xp, dst: a, bias: job.biases[encConv1(0)], wino: winoScratch)
-                } else {
-                    let gp = geo[l - 1]
-                    let q = at(phases[l], i, 4 * ch(l - 1), l)
-                    hp_phase_split(
-                        encOut(i, l - 1), gp.plane, Int32(ch(l - 1)), Int32(gp.height), Int32(gp.width), q, g.plane)
-                    stride2Offsets[l].withUnsafeBufferPointer { off in
-                        hp_taps_forward(
-                            level, packed.pointer + packOffsets[encConv1(l)], job.biases[encConv1(l)], Int32(ch(l)),
-                            Int32(ch(l - 1)), 9, off.baseAddress, q, 4 * g.plane, a + g.wp + 1, g.plane, 0,
-                            Int32(g.outCount))
-                    }
-                    hp_finish_padded(a, Int32(ch(l)), Int32(g.height), Int32(g.width), g.plane, 1, slope)
+                let q = at(phases[l], i, 4 * ch(l - 1), l)
+                hp_phase_split(
+                    encOut(i, l - 1), gp.plane, Int32(ch(l - 1)), Int32(gp.height), Int32(gp.width), q, g.plane)
+                stride2Offsets[l].withUnsafeBufferPointer { off in
+                    hp_taps_forward(
+                        level, packed.pointer + packOffsets[encConv1(l)], job.biases[encConv1(l)], Int32(ch(l)),
+                        Int32(ch(l - 1)), 9, off.baseAddress, q, 4 * g.plane, a + g.wp + 1, g.plane, 0,
+                        Int32(g.outCount))
                 }
-                conv3(encConv2(l), src: a, dst: encOut(i, l), bias: job.biases[encConv2(l)], wino: winoScratch)
+                hp_finish_padded(a, Int32(ch(l)), Int32(g.height), Int32(g.width), g.plane, 1, slope)
             }
-            for l in stride(from: levels - 1, through: 0, by: -1) {
-                let g = geo[l]
-                let below = geo[l + 1]
-                let up = l + 1 == levels ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
-                let c = at(cat[l], i, ch(l + 1) + ch(l), l)
-                hp_upsample2x_padded(
-                    up, below.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), c, g.plane)
-                let mid = at(d1[l], i, ch(l), l)
-                conv3(decConv1(l), src: c, dst: mid, bias: job.biases[decConv1(l)], wino: winoScratch)
-                conv3(
-                    decConv2(l), src: mid, dst: at(dOut[l], i, ch(l), l), bias: job.biases[decConv2(l)],
-                    wino: winoScratch)
+        }
+        conv3Images(encConv2(l), images, part: t, bias: job.biases[encConv2(l)])
+    }
+
+    /// dec.l on `images`: the upsampling into the decoder input's other half, conv1, conv2.
+    private func decoderForward(_ l: Int, _ images: Range<Int>, part t: Int, _ job: ForwardJob) {
+        let (g, below) = (geo[l], geo[l + 1])
+        for i in images {
+            let up = l + 1 == levels ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
+            hp_upsample2x_padded(
+                up, below.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width),
+                at(cat[l], i, ch(l + 1) + ch(l), l), g.plane)
+        }
+        conv3Images(decConv1(l), images, part: t, bias: job.biases[decConv1(l)])
+        conv3Images(decConv2(l), images, part: t, bias: job.biases[decConv2(l)])
+    }
+
+    /// The 1x1 output layer of image i, unpadded into the output tensor.
+    private func outputForward(_ i: Int, part t: Int, _ job: ForwardJob) {
+        let g0 = geo[0]
+        let o = scratch.slot(t).pointer + scratchLayout.outPlane
+        outOffsets.withUnsafeBufferPointer { off in
+            hp_taps_forward(
+                simdLevel.rawValue, packed.pointer + packOffsets[outLayer], job.biases[outLayer],
+                Int32(outputChannels), Int32(width), 1, off.baseAddress, at(dOut[0], i, width, 0), g0.plane, o,
+                g0.plane, 0, Int32(g0.outCount))
+        }
+        let imageOut = outputChannels * g0.height * g0.width
+        hp_unpad(o, g0.plane, Int32(outputChannels), Int32(g0.height), Int32(g0.width), job.y + i * imageOut, 0)
+    }
+
+    /// 3x3 stride-1 layer k on `images`: image by image, or on mosaics of up to `mosaicImages` of them.
+    private func conv3Images(_ k: Int, _ images: Range<Int>, part t: Int, bias: UnsafePointer<Float>?) {
+        let base = scratch.slot(t).pointer
+        let winoScratch = base + scratchLayout.wino
+        guard isMosaic(k) else {
+            for i in images {
+                let (src, dst) = planes(k, i)
+                conv3(k, src: src, dst: dst, bias: bias, wino: winoScratch)
             }
-            let o = base + s.outPlane
-            outOffsets.withUnsafeBufferPointer { off in
-                hp_taps_forward(
-                    level, packed.pointer + packOffsets[outLayer], job.biases[outLayer], Int32(outputChannels),
-                    Int32(width), 1, off.baseAddress, at(dOut[0], i, width, 0), g0.plane, o, g0.plane, 0,
-                    Int32(g0.outCount))
-            }
-            hp_unpad(o, g0.plane, Int32(outputChannels), Int32(g0.height), Int32(g0.width), job.y + i * imageOut, 0)
+            return
+        }
+        let layer = layers[k]
+        let g = geo[layer.level]
+        let src = ImagePlanes(images) { planes(k, $0).src }
+        let dst = ImagePlanes(images) { planes(k, $0).dst }
+        let (mx, my) = (base + scratchLayout.mosaic[0], base + scratchLayout.mosaic[1])
+        let (cin, cout, h, w) = (Int32(layer.cin), Int32(layer.cout), Int32(g.height), Int32(g.width))
+        var first = images.lowerBound
+        while first < images.upperBound {
+            let c = min(Self.mosaicImages, images.upperBound - first)
+            let m = mosaicShape(layer.level, images: c)
+            hp_mosaic_gather(
+                src[first], src.stride, g.plane, Int32(c), cin, h, w, Int32(m.band), Int32(m.seg), mx, m.plane)
+            hp_wino_forward(
+                simdLevel.rawValue, packed.pointer + packOffsets[k], bias, cout, cin, mx, m.plane, Int32(m.band),
+                Int32(m.wp - 2), my + m.wp + 1, m.plane, winoScratch, Int32(HP_ACT_LEAKY), slope, nil)
+            hp_mosaic_scatter(
+                my, m.plane, cout, h, w, Int32(m.band), Int32(m.seg), Int32(c), dst[first], dst.stride, g.plane)
+            for i in first..<first + c { hp_finish_padded(dst[i], cout, h, w, g.plane, 0, slope) }
+            first += c
         }
     }
 
@@ -703,89 +845,202 @@ package final class UNetStack: @unchecked Sendable {
         wino[i] ? scratch : dzSaved[i].pointer + img * layers[i].cout * geo[layers[i].level].plane
     }
 
+    /// Gradient planes A and B of level l for image i: the image's own where a part's images are there together,
+    /// else the part's scratch at `base`.
+    @inline(__always)
+    private func gradA(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        l >= groupLevel ? gImageA[l].pointer + i * ch(l) * geo[l].plane : base + scratchLayout.gA[l]
+    }
+    @inline(__always)
+    private func gradB(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        l >= groupLevel ? gImageB[l].pointer + i * ch(l) * geo[l].plane : base + scratchLayout.gB[l]
+    }
+    /// The gradient of dec.l's input (the upsampled half, then the skip half) for image i.
+    @inline(__always)
+    private func dCatGrad(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        groupLevel <= levels
+            ? dCatImage[l].pointer + i * (ch(l + 1) + ch(l)) * geo[l].plane : base + scratchLayout.dCat[l]
+    }
+    /// The pre-activation gradient of dec.l's conv2 for image i.
+    private func dzDecoder(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        zbuf(decConv2(l), i, gradA(l, i, base))
+    }
+    /// The pre-activation gradient of enc.l's conv2 for image i: the skip half of dec.l's input gradient (or the
+    /// bottom's plane), or its copy in the saved slot of a direct layer.
+    private func dzEncoder(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        l == levels
+            ? zbuf(encConv2(l), i, gradA(l, i, base))
+            : zbuf(encConv2(l), i, dCatGrad(l, i, base) + ch(l + 1) * geo[l].plane)
+    }
+
+    /// A part's images: one by one from the output down to the levels that run together, all of them there, one by
+    /// one up the encoder again; then the direct layers' weight gradients over all of them.
     private func backward(part t: Int, of job: BackwardJob) {
-        let n = shape!.n
-        let level = simdLevel.rawValue
-        let s = scratchLayout
         let base = scratch.slot(t).pointer
-        let grads = base + s.grads
-        grads.update(repeating: 0, count: s.gradFloats)
-        let winoScratch = base + s.wino
-        let g0 = geo[0]
-        let imageOut = outputChannels * g0.height * g0.width
-        let share = Parallel.share(t, of: job.threads, total: n)
-        for i in share {
-            // out (1x1): d output padded, its bias gradient, d of dec.0's output.
-            let dyp = zbuf(outLayer, i, base + s.outPlane)
-            hp_pad(job.dy + i * imageOut, Int32(outputChannels), Int32(g0.height), Int32(g0.width), dyp, g0.plane)
-            let sums = UnsafeMutableRawPointer(grads + sumOffsets[outLayer]).assumingMemoryBound(to: Double.self)
-            hp_plane_sums(dyp, Int32(outputChannels), g0.plane, sums)
-            let last = at(dOut[0], i, width, 0)
-            var zero: Int32 = 0
-            var dz = zbuf(decConv2(0), i, base + s.gA[0])
-            hp_taps_forward(
-                level, packedAdjoint.pointer + adjointOffsets[outLayer][0], nil, Int32(width), Int32(outputChannels), 1,
-                &zero, dyp, g0.plane, dz, g0.plane, 0, Int32((g0.height + 2) * g0.wp))
-            hp_finish_padded_grad(dz, last, Int32(width), Int32(g0.height), Int32(g0.width), g0.plane, slope)
-            // Decoder, top to bottom: dz is the pre-activation gradient of dec.l's conv2.
-            for l in 0..<levels {
-                let g = geo[l]
-                let mid = at(d1[l], i, ch(l), l)
-                let dzMid = zbuf(decConv1(l), i, base + s.gB[l])
-                conv3Backward(decConv2(l), dz: dz, input: mid, dst: dzMid, mask: mid, grads: grads, wino: winoScratch)
-                let dCat = base + s.dCat[l]
-                conv3Backward(
-                    decConv1(l), dz: dzMid, input: at(cat[l], i, ch(l + 1) + ch(l), l), dst: dCat, mask: nil,
-                    grads: grads, wino: winoScratch)
-                // The upsampled half's gradient, summed back to level l + 1: d of dec.(l+1)'s or enc.L's output.
-                let below = geo[l + 1]
-                let bottom = l + 1 == levels
-                let next = zbuf(bottom ? encConv2(levels) : decConv2(l + 1), i, base + s.gA[l + 1])
-                hp_upsample2x_adjoint(
-                    dCat, g.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), next, below.plane)
-                let act = bottom ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
-                hp_finish_padded_grad(
-                    next, act, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), below.plane, slope)
-                dz = next
-            }
-            // Encoder, bottom to top: dz is the pre-activation gradient of enc.l's conv2.
-            for l in stride(from: levels, through: 0, by: -1) {
-                let g = geo[l]
-                let a = at(a1[l], i, ch(l), l)
-                let dzA = zbuf(encConv1(l), i, base + s.gB[l])
-                conv3Backward(encConv2(l), dz: dz, input: a, dst: dzA, mask: a, grads: grads, wino: winoScratch)
-                if l == 0 {
-                    conv3Backward(
-                        encConv1(0), dz: dzA, input: at(x0, i, inputChannels, 0), dst: nil, mask: nil, grads: grads,
-                        wino: winoScratch)
-                    continue
-                }
-                // Stride-2 conv1: bias, d input per phase merged into the skip half of dec.(l-1)'s input gradient
-                // (which already holds the skip's share); its weight gradient comes after the chains.
-                let i1 = encConv1(l)
-                let up = geo[l - 1]
-                let (cin, cout) = (Int32(ch(l - 1)), Int32(ch(l)))
-                let sums = UnsafeMutableRawPointer(grads + sumOffsets[i1]).assumingMemoryBound(to: Double.self)
-                hp_plane_sums(dzA, cout, g.plane, sums)
-                let dq = base + s.dPhases
-                for ph in 0..<4 {
-                    phaseOffsets[l][ph].withUnsafeBufferPointer { off in
-                        hp_taps_forward(
-                            level, packedAdjoint.pointer + adjointOffsets[i1][ph], nil, cin, cout, Int32(off.count),
-                            off.baseAddress, dzA, g.plane, dq + ph * g.plane, 4 * g.plane, 0,
-                            Int32((g.height + 1) * g.wp))
-                    }
-                }
-                let skip = base + s.dCat[l - 1] + ch(l) * up.plane
-                hp_phase_merge_add(dq, g.plane, cin, Int32(up.height), Int32(up.width), skip, up.plane)
-                let e = encOut(i, l - 1)
-                hp_finish_padded_grad(skip, e, cin, Int32(up.height), Int32(up.width), up.plane, slope)
-                dz = skip
-                let target = zbuf(encConv2(l - 1), i, skip)
-                if target != skip { target.update(from: skip, count: Int(cin) * up.plane) }
+        let grads = base + scratchLayout.grads
+        grads.update(repeating: 0, count: scratchLayout.gradFloats)
+        let share = Parallel.share(t, of: job.threads, total: shape!.n)
+        let m = min(groupLevel, levels + 1)
+        func down(_ i: Int) {
+            outputBackward(i, part: t, job)
+            for l in 0..<min(m, levels) { decoderBackward(l, i..<i + 1, part: t) }
+        }
+        func up(_ i: Int) {
+            for l in stride(from: m - 1, through: 0, by: -1) { encoderBackward(l, i..<i + 1, part: t) }
+        }
+        if m <= levels {
+            for i in share { down(i) }
+            for l in m..<levels { decoderBackward(l, share, part: t) }
+            for l in stride(from: levels, through: m, by: -1) { encoderBackward(l, share, part: t) }
+            for i in share { up(i) }
+        } else {
+            for i in share {
+                down(i)
+                up(i)
             }
         }
         gradientsOfDirectLayers(share, grads: grads)
+    }
+
+    /// The 1x1 output layer of image i: d output padded, its bias gradient, the pre-activation gradient of dec.0's
+    /// conv2.
+    private func outputBackward(_ i: Int, part t: Int, _ job: BackwardJob) {
+        let level = simdLevel.rawValue
+        let base = scratch.slot(t).pointer
+        let grads = base + scratchLayout.grads
+        let g0 = geo[0]
+        let imageOut = outputChannels * g0.height * g0.width
+        let dyp = zbuf(outLayer, i, base + scratchLayout.outPlane)
+        hp_pad(job.dy + i * imageOut, Int32(outputChannels), Int32(g0.height), Int32(g0.width), dyp, g0.plane)
+        let sums = UnsafeMutableRawPointer(grads + sumOffsets[outLayer]).assumingMemoryBound(to: Double.self)
+        hp_plane_sums(dyp, Int32(outputChannels), g0.plane, sums)
+        var zero: Int32 = 0
+        let dz = dzDecoder(0, i, base)
+        hp_taps_forward(
+            level, packedAdjoint.pointer + adjointOffsets[outLayer][0], nil, Int32(width), Int32(outputChannels), 1,
+            &zero, dyp, g0.plane, dz, g0.plane, 0, Int32((g0.height + 2) * g0.wp))
+        hp_finish_padded_grad(
+            dz, at(dOut[0], i, width, 0), Int32(width), Int32(g0.height), Int32(g0.width), g0.plane, slope)
+    }
+
+    /// dec.l backward on `images`: conv2, conv1 (d input into dec.l's input gradient), then the upsampled half's
+    /// gradient summed back to level l + 1: the pre-activation gradient of dec.(l+1)'s conv2 or enc.L's.
+    private func decoderBackward(_ l: Int, _ images: Range<Int>, part t: Int) {
+        let base = scratch.slot(t).pointer
+        let mid = ImagePlanes(images) { at(d1[l], $0, ch(l), l) }
+        let dzMid = ImagePlanes(images) { zbuf(decConv1(l), $0, gradB(l, $0, base)) }
+        conv3BackwardImages(
+            decConv2(l), images, part: t, dz: ImagePlanes(images) { dzDecoder(l, $0, base) }, input: mid, dst: dzMid,
+            mask: mid)
+        conv3BackwardImages(
+            decConv1(l), images, part: t, dz: dzMid,
+            input: ImagePlanes(images) { at(cat[l], $0, ch(l + 1) + ch(l), l) },
+            dst: ImagePlanes(images) { dCatGrad(l, $0, base) }, mask: nil)
+        let (g, below) = (geo[l], geo[l + 1])
+        let bottom = l + 1 == levels
+        for i in images {
+            let next = bottom ? dzEncoder(levels, i, base) : dzDecoder(l + 1, i, base)
+            hp_upsample2x_adjoint(
+                dCatGrad(l, i, base), g.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), next,
+                below.plane)
+            let act = bottom ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
+            hp_finish_padded_grad(
+                next, act, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), below.plane, slope)
+        }
+    }
+
+    /// enc.l backward on `images`: conv2, then conv1: at level 0 its weight gradient only, else the stride-2
+    /// layer's bias gradient and d input per phase, merged into the skip half of dec.(l-1)'s input gradient (which
+    /// already holds the skip's share): the pre-activation gradient of enc.(l-1)'s conv2. A stride-2 layer's weight
+    /// gradient comes after the chains.
+    private func encoderBackward(_ l: Int, _ images: Range<Int>, part t: Int) {
+        let level = simdLevel.rawValue
+        let base = scratch.slot(t).pointer
+        let grads = base + scratchLayout.grads
+        let g = geo[l]
+        let a = ImagePlanes(images) { at(a1[l], $0, ch(l), l) }
+        let dzA = ImagePlanes(images) { zbuf(encConv1(l), $0, gradB(l, $0, base)) }
+        conv3BackwardImages(
+            encConv2(l), images, part: t, dz: ImagePlanes(images) { dzEncoder(l, $0, base) }, input: a, dst: dzA,
+            mask: a)
+        if l == 0 {
+            conv3BackwardImages(
+                encConv1(0), images, part: t, dz: dzA, input: ImagePlanes(images) { at(x0, $0, inputChannels, 0) },
+                dst: nil, mask: nil)
+            return
+        }
+        let i1 = encConv1(l)
+        let up = geo[l - 1]
+        let (cin, cout) = (Int32(ch(l - 1)), Int32(ch(l)))
+        let sums = UnsafeMutableRawPointer(grads + sumOffsets[i1]).assumingMemoryBound(to: Double.self)
+        let dq = base + scratchLayout.dPhases
+        for i in images {
+            hp_plane_sums(dzA[i], cout, g.plane, sums)
+            for ph in 0..<4 {
+                phaseOffsets[l][ph].withUnsafeBufferPointer { off in
+                    hp_taps_forward(
+                        level, packedAdjoint.pointer + adjointOffsets[i1][ph], nil, cin, cout, Int32(off.count),
+                        off.baseAddress, dzA[i], g.plane, dq + ph * g.plane, 4 * g.plane, 0,
+                        Int32((g.height + 1) * g.wp))
+                }
+            }
+            let skip = dCatGrad(l - 1, i, base) + ch(l) * up.plane
+            hp_phase_merge_add(dq, g.plane, cin, Int32(up.height), Int32(up.width), skip, up.plane)
+            hp_finish_padded_grad(skip, encOut(i, l - 1), cin, Int32(up.height), Int32(up.width), up.plane, slope)
+            let target = dzEncoder(l - 1, i, base)
+            if target != skip { target.update(from: skip, count: Int(cin) * up.plane) }
+        }
+    }
+
+    /// conv3Backward of layer k on `images`: image by image, or on mosaics of up to `mosaicImages` of them (the
+    /// bias sums image by image as there).
+    private func conv3BackwardImages(
+        _ k: Int, _ images: Range<Int>, part t: Int, dz: ImagePlanes, input: ImagePlanes, dst: ImagePlanes?,
+        mask: ImagePlanes?
+    ) {
+        let base = scratch.slot(t).pointer
+        let grads = base + scratchLayout.grads
+        let winoScratch = base + scratchLayout.wino
+        guard isMosaic(k) else {
+            for i in images {
+                conv3Backward(
+                    k, dz: dz[i], input: input[i], dst: dst?[i], mask: mask.map { UnsafePointer($0[i]) }, grads: grads,
+                    wino: winoScratch)
+            }
+            return
+        }
+        let layer = layers[k]
+        let g = geo[layer.level]
+        let level = simdLevel.rawValue
+        let (cin, cout, h, w) = (Int32(layer.cin), Int32(layer.cout), Int32(g.height), Int32(g.width))
+        let sums = UnsafeMutableRawPointer(grads + sumOffsets[k]).assumingMemoryBound(to: Double.self)
+        for i in images { hp_plane_sums(dz[i], cout, g.plane, sums) }
+        let s = scratchLayout
+        let (mz, mx, my) = (base + s.mosaic[0], base + s.mosaic[1], base + s.mosaic[2])
+        var first = images.lowerBound
+        while first < images.upperBound {
+            let c = min(Self.mosaicImages, images.upperBound - first)
+            let m = mosaicShape(layer.level, images: c)
+            let (band, seg) = (Int32(m.band), Int32(m.seg))
+            hp_mosaic_gather(dz[first], dz.stride, g.plane, Int32(c), cout, h, w, band, seg, mz, m.plane)
+            hp_mosaic_gather(input[first], input.stride, g.plane, Int32(c), cin, h, w, band, seg, mx, m.plane)
+            hp_wino_weight_grad(
+                level, mz, m.plane, cout, mx, m.plane, cin, band, Int32(m.wp - 2), winoScratch, grads + accOffsets[k])
+            if let dst {
+                hp_wino_forward(
+                    level, packedAdjoint.pointer + adjointOffsets[k][0], nil, cin, cout, mz, m.plane, band,
+                    Int32(m.wp - 2), my + m.wp + 1, m.plane, winoScratch, Int32(HP_ACT_NONE), slope, nil)
+                hp_mosaic_scatter(my, m.plane, cin, h, w, band, seg, Int32(c), dst[first], dst.stride, g.plane)
+                for i in first..<first + c {
+                    if let mask {
+                        hp_finish_padded_grad(dst[i], mask[i], cin, h, w, g.plane, slope)
+                    } else {
+                        hp_finish_padded(dst[i], cin, h, w, g.plane, 0, slope)
+                    }
+                }
+            }
+            first += c
+        }
     }
 
     /// The weight gradients of the direct layers over the images `share` (their saved pre-activation gradients and
