@@ -48,6 +48,9 @@ package final class UNetStack: @unchecked Sendable {
     /// allocates nothing).
     private let weightCounts: [Int]
     private let weightTotal: Int
+    /// Layer indices by weight count, largest first: the weight transforms and the gradients' finish are split over
+    /// the threads by layer, position k of this list to part `snake(k, parts)`.
+    private let bySize: [Int]
     private var shape: (n: Int, h: Int, w: Int)?
     private var geo: [DirectGeometry] = []
     private var threadsUsed = 1
@@ -111,7 +114,9 @@ package final class UNetStack: @unchecked Sendable {
         list.append(Layer(kind: .pointwise, cin: w[0], cout: outputChannels, level: 0))
         layers = list
         weightCounts = list.map { $0.cout * $0.cin * ($0.kind == .pointwise ? 1 : 9) }
-        weightTotal = weightCounts.reduce(0, +)
+        let counts = list.map { $0.cout * $0.cin * ($0.kind == .pointwise ? 1 : 9) }
+        weightTotal = counts.reduce(0, +)
+        bySize = counts.indices.sorted { (counts[$0], $1) > (counts[$1], $0) }
         a1 = (0...levels).map { _ in Workspace() }
         cat = (0..<levels).map { _ in Workspace() }
         d1 = (0..<levels).map { _ in Workspace() }
@@ -412,22 +417,100 @@ package final class UNetStack: @unchecked Sendable {
             at += c
         }
         packedValid = true
-        let level = simdLevel.rawValue
-        let pk = packed.pointer
-        for (i, layer) in layers.enumerated() {
-            let p = pk + packOffsets[i]
-            let (a, b) = (Int32(layer.cout), Int32(layer.cin))
-            switch layer.kind {
-            case .conv3:
-                if wino[i] {
-                    hp_wino_pack(level, weights[i], a, b, 0, p)
-                } else {
-                    hp_conv3x3_pack(level, weights[i], a, b, 0, p)
+        let parts = min(max(1, threads ?? Parallel.threads), layers.count)
+        Parallel.run(parts, LayerJob(stack: self, parts: parts, op: .pack, weights: weights, dWeights: []))
+    }
+
+    /// Per-layer work split over the threads: the forward's weight transforms, the adjoint ones (backward), or the
+    /// weight gradients from the parts' accumulators.
+    private struct LayerJob: ParallelJob {
+        enum Op { case pack, packAdjoint, finish }
+        let stack: UNetStack, parts: Int, op: Op
+        let weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>]
+        func run(part: Int) {
+            for (k, i) in stack.bySize.enumerated() where UNetStack.snake(k, parts) == part {
+                switch op {
+                case .pack: stack.pack(i, weights[i])
+                case .packAdjoint: stack.packAdjoint(i, weights[i])
+                case .finish: stack.finishGradient(i, dWeights[i])
                 }
-            case .stride2: hp_conv3x3_pack(level, weights[i], a, b, 0, p)
-            case .pointwise:
-                var tap: Int32 = 0
-                hp_taps_pack(level, weights[i], a, b, 1, 1, &tap, 0, p)
+            }
+        }
+    }
+
+    /// 0, 1, ..., parts - 1, parts - 1, ..., 0, 0, 1, ...: layers largest first dealt out evenly.
+    static func snake(_ k: Int, _ parts: Int) -> Int {
+        let r = k % (2 * parts)
+        return r < parts ? r : 2 * parts - 1 - r
+    }
+
+    private func pack(_ i: Int, _ weights: UnsafePointer<Float>) {
+        let level = simdLevel.rawValue
+        let layer = layers[i]
+        let p = packed.pointer + packOffsets[i]
+        let (a, b) = (Int32(layer.cout), Int32(layer.cin))
+        switch layer.kind {
+        case .conv3:
+            if wino[i] {
+                hp_wino_pack(level, weights, a, b, 0, p)
+            } else {
+                hp_conv3x3_pack(level, weights, a, b, 0, p)
+            }
+        case .stride2: hp_conv3x3_pack(level, weights, a, b, 0, p)
+        case .pointwise:
+            var tap: Int32 = 0
+            hp_taps_pack(level, weights, a, b, 1, 1, &tap, 0, p)
+        }
+    }
+
+    /// The weights of layer i's d-input convolution (four phase packs for a stride-2 layer).
+    private func packAdjoint(_ i: Int, _ weights: UnsafePointer<Float>) {
+        guard i != encConv1(0) else { return }
+        let level = simdLevel.rawValue
+        let layer = layers[i]
+        let offs = adjointOffsets[i]
+        let (a, b) = (Int32(layer.cout), Int32(layer.cin))
+        switch layer.kind {
+        case .conv3:
+            let p = packedAdjoint.pointer + offs[0]
+            if wino[i] {
+                hp_wino_pack(level, weights, a, b, 1, p)
+            } else {
+                hp_conv3x3_pack(level, weights, a, b, 1, p)
+            }
+        case .stride2:
+            for (ph, taps) in Self.phaseTaps.enumerated() {
+                taps.withUnsafeBufferPointer { tp in
+                    hp_taps_pack(
+                        level, weights, a, b, 9, Int32(taps.count), tp.baseAddress, 1, packedAdjoint.pointer + offs[ph])
+                }
+            }
+        case .pointwise:
+            var tap: Int32 = 0
+            hp_taps_pack(level, weights, a, b, 1, 1, &tap, 1, packedAdjoint.pointer + offs[0])
+        }
+    }
+
+    /// dw += layer i's weight gradient from the parts' accumulators: a Winograd layer's summed in the transformed
+    /// domain in part order (the transform back is linear), then transformed back once; a direct layer's lanes
+    /// reduced part by part.
+    private func finishGradient(_ i: Int, _ dw: UnsafeMutablePointer<Float>) {
+        let level = simdLevel.rawValue
+        let layer = layers[i]
+        let s = scratchLayout
+        let first = scratch.slot(0).pointer + s.grads + accOffsets[i]
+        if wino[i] {
+            let count = Int(hp_wino_grad_acc_count(level, Int32(layer.cout), Int32(layer.cin)))
+            for t in 1..<max(threadsUsed, 1) {
+                let acc = scratch.slot(t).pointer + s.grads + accOffsets[i]
+                for j in 0..<count { first[j] += acc[j] }
+            }
+            hp_wino_grad_finish(level, first, Int32(layer.cout), Int32(layer.cin), dw)
+        } else {
+            for t in 0..<threadsUsed {
+                hp_reduce_lanes(
+                    level, scratch.slot(t).pointer + s.grads + accOffsets[i],
+                    layer.cout * layer.cin * (layer.kind == .pointwise ? 1 : 9), dw)
             }
         }
     }
@@ -748,47 +831,18 @@ package final class UNetStack: @unchecked Sendable {
         precondition(
             d.count == 4 && d[0] == sh.n && d[1] == outputChannels && d[2] == sh.h && d[3] == sh.w,
             "UNetStack.backward: d output \(dOutput.shape)")
-        let level = simdLevel.rawValue
-        for (i, layer) in layers.enumerated() where i != encConv1(0) {
-            let offs = adjointOffsets[i]
-            let (a, b) = (Int32(layer.cout), Int32(layer.cin))
-            switch layer.kind {
-            case .conv3:
-                let p = packedAdjoint.pointer + offs[0]
-                if wino[i] {
-                    hp_wino_pack(level, weights[i], a, b, 1, p)
-                } else {
-                    hp_conv3x3_pack(level, weights[i], a, b, 1, p)
-                }
-            case .stride2:
-                for (ph, taps) in Self.phaseTaps.enumerated() {
-                    taps.withUnsafeBufferPointer { tp in
-                        hp_taps_pack(
-                            level, weights[i], a, b, 9, Int32(taps.count), tp.baseAddress, 1,
-                            packedAdjoint.pointer + offs[ph])
-                    }
-                }
-            case .pointwise:
-                var tap: Int32 = 0
-                hp_taps_pack(level, weights[i], a, b, 1, 1, &tap, 1, packedAdjoint.pointer + offs[0])
-            }
-        }
+        let parts = min(max(1, threads ?? Parallel.threads), layers.count)
+        Parallel.run(parts, LayerJob(stack: self, parts: parts, op: .packAdjoint, weights: weights, dWeights: []))
         let threads = threadsUsed
         dOutput.storage.withUnsafeBufferPointer { db in
             guard let dy = db.baseAddress else { return }
             Parallel.run(threads, BackwardJob(stack: self, threads: threads, dy: dy))
         }
+        Parallel.run(parts, LayerJob(stack: self, parts: parts, op: .finish, weights: weights, dWeights: dWeights))
         let s = scratchLayout
         for t in 0..<threads {
             let grads = scratch.slot(t).pointer + s.grads
             for (i, layer) in layers.enumerated() {
-                let acc = grads + accOffsets[i]
-                if wino[i] {
-                    hp_wino_grad_finish(level, acc, Int32(layer.cout), Int32(layer.cin), dWeights[i])
-                } else {
-                    hp_reduce_lanes(
-                        level, acc, layer.cout * layer.cin * (layer.kind == .pointwise ? 1 : 9), dWeights[i])
-                }
                 let sums = UnsafeMutableRawPointer(grads + sumOffsets[i]).assumingMemoryBound(to: Double.self)
                 for co in 0..<layer.cout { dBiases[i][co] += Float(sums[co]) }
             }
