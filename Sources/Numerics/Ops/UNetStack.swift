@@ -2,8 +2,10 @@
 // activation stays padded from layer to layer (no pad/unpad per layer, no separate LeakyReLU pass), the decoder's
 // concatenation is never copied (the encoder writes its output straight into the skip half of the decoder's input,
 // the upsampling into the other half), stride-2 convolutions run on the four phases of their input with the
-// direct kernels' inner loop (hp_taps_forward), and each thread takes whole images through every layer, forward
-// and backward, so one image's activations stay in its core's cache.
+// direct kernels' inner loop (hp_taps_forward), and each thread takes whole images through the large levels,
+// forward and backward, so one image's activations stay in its core's cache. The small levels take a thread's
+// images together: there Winograd runs on mosaics of them (Sources/CKernels/mosaic.c), whose tile rows fill the
+// vector lanes that a small image's own tile rows leave empty.
 import CKernels
 
 #if canImport(Glibc)
@@ -28,13 +30,16 @@ package final class UNetStack: @unchecked Sendable {
     /// Threads; nil (the default) follows `Parallel.threads`. The stack runs min(threads, images) parts.
     package var threads: Int?
     /// Direct or Winograd for the 3x3 stride-1 layers (`automatic`: Winograd where
-    /// `Conv3x3Algorithm.usesWinograd` says so and the level's image is at least `winogradMinSide` on each side).
+    /// `Conv3x3Algorithm.usesWinograd` says so, on the levels that run on mosaics and on those whose image is at
+    /// least `winogradMinSide` on each side).
     package var algorithm: Conv3x3Algorithm = .automatic { didSet { if algorithm != oldValue { shape = nil } } }
 
-    /// Below this side (pixels) `automatic` keeps a layer direct: a small image's 4x4 tiles fill few of Winograd's
-    /// vector lanes (16 tiles per AVX-512 vector, blocks of 48 tiles per image).
-    /// Measured on the w16 l3 step (batch 16 x 64x64, AVX-512, one thread): 8 -> 191 ms, 16 -> 185, 32 -> 174,
-    /// 64 -> 199 (before the direct layers' batched weight gradients; after them 32 -> 155 ms, 64 -> 168).
+    /// Below this side (pixels) `automatic` keeps a layer direct unless its level runs on mosaics: a small image's
+    /// own 4x4 tiles fill few of Winograd's vector lanes (16 tiles per AVX-512 vector). Measured on the w16 l3 step
+    /// (batch 16 x 64x64, AVX-512, one thread), before mosaics: 8 -> 191 ms, 16 -> 185, 32 -> 174, 64 -> 199 (then
+    /// 32 -> 155 ms, 64 -> 168 after the direct layers' batched weight gradients). With mosaics every level below
+    /// 64 pixels runs Winograd on them at AVX-512 (below 32 at AVX2): this side matters where a mosaic would not
+    /// fill more lanes (the generic level's 4-lane vectors).
     package static let winogradMinSide = 32
 
     enum Kind { case conv3, stride2, pointwise }
