@@ -70,7 +70,7 @@ let package = Package(
             name: "hdrpatch",
             dependencies: [
                 "CBLAS", "EXRIO", "Config", "Data", "Model", "Losses", "Numerics", "RunFiles", "Training", "Reports",
-                "Ablation", "Cluster", "ModelExport",
+                "Ablation", "Cluster", "ModelExport", "CKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),

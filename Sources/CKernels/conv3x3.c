@@ -1,6 +1,7 @@
 // Run-time dispatch over the instruction-set variants of conv3x3_body.h, weight packing, padding.
 #include "hp_kernels.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +66,35 @@ typedef float hp_v16 __attribute__((vector_size(64)));
 #include "conv3x3_body.h"
 #endif
 
-int hp_cpu_level(void) {
+static int detected_level(void) {
 #ifdef HP_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return HP_LEVEL_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return HP_LEVEL_AVX2;
 #endif
     return HP_LEVEL_GENERIC;
+}
+
+int hp_cpu_level_detected(void) { return detected_level(); }
+
+int hp_simd_cap(const char *name) {
+    if (name == NULL || name[0] == 0) return -1;
+    if (strcmp(name, "avx512") == 0) return HP_LEVEL_AVX512;
+    if (strcmp(name, "avx2") == 0) return HP_LEVEL_AVX2;
+    if (strcmp(name, "generic") == 0) return HP_LEVEL_GENERIC;
+    return -2;
+}
+
+int hp_cpu_level(void) {
+    // Read once (a benign race: every thread computes the same value).
+    static _Atomic int cached = -1;
+    int level = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (level >= 0) return level;
+    level = detected_level();
+    const int cap = hp_simd_cap(getenv("HDRPATCH_SIMD"));
+    if (cap >= 0 && cap < level) level = cap;
+    atomic_store_explicit(&cached, level, memory_order_relaxed);
+    return level;
 }
 
 int hp_clamp_level(int level) {

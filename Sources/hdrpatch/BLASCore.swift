@@ -2,15 +2,31 @@
 // "Prescott" (SSE3) kernels on CPUs it does not recognise (seen on an AVX-512 Xeon VM: 31 GFLOP/s single-thread
 // sgemm instead of 116-147), and it picks its kernels once, when it is loaded.
 import CBLAS
+import CKernels
 import Foundation
 
 enum BLASCore {
     /// If OpenBLAS chose its generic fallback although the CPU has AVX2/FMA or AVX-512, re-executes this
     /// program once with OPENBLAS_CORETYPE set from the CPU's flags. A user's OPENBLAS_CORETYPE is respected
     /// (and also stops any loop); if the re-exec fails, the program goes on with the slow kernels.
+    /// Under HDRPATCH_SIMD=avx2 (or generic) OpenBLAS gets the matching kernels too (Haswell, Prescott), so that a run
+    /// on this machine computes what it computes on an AVX2 one.
     static func ensureNativeKernels() {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
         let chosen = String(cString: openblas_get_corename()).lowercased()
+        let capped: String? =
+            switch hp_simd_cap(ProcessInfo.processInfo.environment["HDRPATCH_SIMD"]) {
+            case Int32(HP_LEVEL_AVX2): "Haswell"
+            case Int32(HP_LEVEL_GENERIC): "Prescott"
+            default: nil
+            }
+        if let capped, hp_cpu_level() < hp_cpu_level_detected(), chosen != capped.lowercased() {
+            setenv("OPENBLAS_CORETYPE", capped, 1)
+            let args = CommandLine.arguments.map { strdup($0) } + [nil]
+            execv("/proc/self/exe", args)
+            unsetenv("OPENBLAS_CORETYPE")
+            return
+        }
         guard chosen == "prescott" || chosen == "core2" || chosen == "katmai", let core = nativeCore() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         let args = CommandLine.arguments.map { strdup($0) } + [nil]

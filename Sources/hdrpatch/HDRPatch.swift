@@ -1,5 +1,6 @@
 // The `hdrpatch` command line: a thin layer over the library targets, one file per subcommand.
 import ArgumentParser
+import CKernels
 import Cluster
 import Config
 import EXRIO
@@ -9,6 +10,10 @@ import Numerics
 @main
 struct Entry {
     static func main() {
+        if let name = ProcessInfo.processInfo.environment["HDRPATCH_SIMD"], hp_simd_cap(name) == -2 {
+            printError("HDRPATCH_SIMD: unknown level '\(name)' (avx512, avx2 or generic)")
+            exit(2)
+        }
         BLASCore.ensureNativeKernels()
         HDRPatch.main()
     }

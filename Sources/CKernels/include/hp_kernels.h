@@ -18,8 +18,13 @@ extern "C" {
 /// Instruction-set levels: 0 plain C (any CPU), 1 AVX2 + FMA, 2 AVX-512F.
 enum { HP_LEVEL_GENERIC = 0, HP_LEVEL_AVX2 = 1, HP_LEVEL_AVX512 = 2 };
 
-/// The best level this CPU runs.
+/// The best level this CPU runs, capped by the environment variable HDRPATCH_SIMD (`avx512`, `avx2` or `generic`)
+/// when set: the kernels of a smaller machine, bit for bit, on a larger one (read once per process).
 int hp_cpu_level(void);
+/// The best level this CPU runs, whatever HDRPATCH_SIMD says.
+int hp_cpu_level_detected(void);
+/// The level HDRPATCH_SIMD's value names: -1 for none (NULL or empty), -2 for an unknown name.
+int hp_simd_cap(const char *name);
 /// The level the kernels run for a requested `level`: clamped to [HP_LEVEL_GENERIC, hp_cpu_level()].
 int hp_clamp_level(int level);
 
