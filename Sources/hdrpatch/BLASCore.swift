@@ -47,3 +47,23 @@ enum BLASCore {
         return nil
     }
 }
+
+/// One line naming what a run's numbers depend on: the CPU, the kernels' instruction set (and HDRPATCH_SIMD when it
+/// capped them), OpenBLAS's core and the threads. `train` prints it, so a number can be traced to its machine.
+enum MachineLine {
+    static func describe(threads: Int) -> String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+            .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        let names = [Int32(HP_LEVEL_AVX512): "avx512", Int32(HP_LEVEL_AVX2): "avx2", Int32(HP_LEVEL_GENERIC): "generic"]
+        let level = names[hp_cpu_level()] ?? "?"
+        let capped =
+            hp_cpu_level() < hp_cpu_level_detected()
+            ? " (HDRPATCH_SIMD; the CPU runs \(names[hp_cpu_level_detected()] ?? "?"))" : ""
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return "machine: \(model), \(cores) cores, kernels \(level)\(capped), OpenBLAS "
+            + "\(String(cString: openblas_get_corename())), \(threads) thread(s)"
+    }
+}

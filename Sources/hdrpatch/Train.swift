@@ -189,7 +189,8 @@ struct Train: ParsableCommand {
                         } ?? "\(trainSet.pairs.count) train pairs, ")
                         + "\(valSet.pairs.count) val images, \(cfg.train.steps) steps" + ranks
                         + (resumeStep.map { ", resuming at step \($0)" } ?? "") + initLine
-                        + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "") + "\n")
+                        + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "") + "\n"
+                        + MachineLine.describe(threads: Parallel.threads) + "\n")
                         .utf8))
         }
         let outcome = try trainer.run(resume: resume != nil)

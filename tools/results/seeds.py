@@ -35,11 +35,15 @@ def run_gains(run):
 
 
 def simd():
+    """The instruction set of the kernels hdrpatch runs here: the CPU's, capped by HDRPATCH_SIMD when set."""
     try:
         flags = open("/proc/cpuinfo").read()
     except OSError:
         return "unknown"
-    return "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "no AVX2")
+    found = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "no AVX2")
+    order = ["no AVX2", "AVX2", "AVX-512"]
+    cap = {"generic": "no AVX2", "avx2": "AVX2", "avx512": "AVX-512"}.get(os.environ.get("HDRPATCH_SIMD", ""))
+    return cap if cap and order.index(cap) < order.index(found) else found
 
 
 def cpu():
@@ -70,7 +74,8 @@ def main():
         with open(os.path.join(r, "config.yaml")) as f:  # the resolved config, written as JSON (valid YAML)
             seeds.append(json.load(f).get("seed"))
     out = {"name": a.name, "config": a.config, "command": a.command, "seeds": seeds,
-           "machine": {"cpu": cpu(), "simd": simd(), "cores": os.cpu_count()},
+           "machine": {"cpu": cpu(), "simd": simd(), "cores": os.cpu_count(),
+                       **({"HDRPATCH_SIMD": os.environ["HDRPATCH_SIMD"]} if os.environ.get("HDRPATCH_SIMD") else {})},
            "date": datetime.date.today().isoformat(), "gains_db": {}}
     for split in ("val", "test"):
         keys = set.intersection(*(set(g[split]) for g in per)) if per else set()

@@ -19,13 +19,28 @@ def main():
     run, results = sys.argv[1:]
     with open(results) as f:
         ref = json.load(f)
+    # A range measured with this machine's kernels, if one beside it was (e.g. default-avx2.json for AVX2).
+    if ref["machine"]["simd"] != simd():
+        folder = os.path.dirname(results) or "."
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            if not name.endswith(".json") or path == results:
+                continue
+            try:
+                with open(path) as f:
+                    other = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if other.get("name") == ref["name"] and other.get("machine", {}).get("simd") == simd():
+                results, ref = path, other
+                break
     got = run_gains(run)
     m = ref["machine"]
     print(f"{run} against {results} ({ref['name']}: seeds {', '.join(map(str, ref['seeds']))}, {m['cpu']}, "
           f"{m['simd']}, {ref['date']}):")
     if simd() != m["simd"]:
-        print(f"  (this machine is {simd()}: the kernels' last bits differ, so expect the numbers within the range, "
-              "not equal to one seed's)")
+        print(f"  (this machine's kernels are {simd()}, and no range of the recipe was measured with them: their last "
+              "bits differ, so expect the numbers near the range, not equal to one seed's)")
     for split, title in (("test", "held-out test"), ("val", "validation")):
         for key, s in ref["gains_db"].get(split, {}).items():
             v = got[split].get(key)
