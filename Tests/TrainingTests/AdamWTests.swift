@@ -52,6 +52,41 @@ import Testing
         }
     }
 
+    /// 200,003 parameters: the update runs in chunks over the threads (at least 65,536 each) and equals one pass over
+    /// every element in order, in float as the formula is written, bit for bit.
+    @Test func chunksOverThreadsEqualOnePassBitForBit() throws {
+        let n = 200_003
+        let s = try ParameterStore(layout: [("w", [n])], stateSlots: 2)
+        var p = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            s.values[i] = Float(i % 97) * 0.01 - 0.4
+            p[i] = s.values[i]
+        }
+        var (m, v) = ([Float](repeating: 0, count: n), [Float](repeating: 0, count: n))
+        let (lr, wd): (Double, Double) = (2e-3, 0.01)
+        let opt = AdamW(lr: lr, weightDecay: wd)
+        for t in 0..<3 {
+            for i in 0..<n { s.grads[i] = Float((i * 7 + t * 13) % 31) * 0.003 - 0.04 }
+            opt.step(s, lr: lr)
+            let k = Double(Float(t + 1))
+            let (bc1, bc2) = (1 - pow(0.9, k), 1 - pow(0.999, k))
+            let decay = Float(1 - lr * wd)
+            let w1 = Float(1 - 0.9)
+            let (b2, oneMinusB2, bc2Sqrt) = (Float(0.999), Float(1 - 0.999), Float(pow(bc2, 0.5)))
+            let negStepSize = Float(-(lr / bc1))
+            for i in 0..<n {
+                let pi = p[i] * decay
+                let gi = s.grads[i]
+                let mNew = m[i].addingProduct(w1, gi - m[i])
+                let vNew = (v[i] * b2).addingProduct(oneMinusB2 * gi, gi)
+                (m[i], v[i]) = (mNew, vNew)
+                p[i] = pi + (negStepSize * mNew) / (vNew.squareRoot() / bc2Sqrt + Float(1e-8))
+            }
+        }
+        #expect((0..<n).allSatisfy { s.values[$0].bitPattern == p[$0].bitPattern })
+        #expect((0..<n).allSatisfy { s.state(0)[$0] == m[$0] && s.state(1)[$0] == v[$0] })
+    }
+
     @Test func zeroWeightDecayLeavesZeroGradParametersAlone() throws {
         let s = try ParameterStore(layout: [("w", [2])], stateSlots: 2)
         s.values[0] = 3

@@ -78,21 +78,35 @@ package final class AdamW: ConfigurableOptimizer, @unchecked Sendable {
         let bc2Sqrt = Float(pow(bc2, 0.5))
         let epsF = Float(eps)
         let negStepSize = Float(-(lr / bc1))
-        let p = store.values
-        let g = store.grads
-        let m = store.state(0)
-        let v = store.state(1)
-        for i in 0..<store.count {
-            var pi = p[i]
-            if applyDecay { pi = pi * decay }
-            let gi = g[i]
-            let mi = m[i]
-            let mNew = (lerpSmall ? mi : gi).addingProduct(lerpCoeff, gi - mi)
-            let vNew = (v[i] * b2).addingProduct(oneMinusB2 * gi, gi)
-            m[i] = mNew
-            v[i] = vNew
-            let denom = vNew.squareRoot() / bc2Sqrt + epsF
-            p[i] = pi + (negStepSize * mNew) / denom
+        // Every element on its own: the threads' chunks change nothing in the values (large networks: a w32 l3
+        // U-Net's 1.9M parameters took 10 ms of a step on one thread).
+        Parallel.chunks(
+            store.count, minimum: 65536,
+            Update(
+                p: store.values, g: store.grads, m: store.state(0), v: store.state(1), decay: decay,
+                applyDecay: applyDecay, lerpSmall: lerpSmall, lerpCoeff: lerpCoeff, b2: b2, oneMinusB2: oneMinusB2,
+                bc2Sqrt: bc2Sqrt, epsF: epsF, negStepSize: negStepSize))
+    }
+
+    private struct Update: ParallelChunkJob {
+        let p: UnsafeMutableBufferPointer<Float>, g: UnsafeMutableBufferPointer<Float>
+        let m: UnsafeMutableBufferPointer<Float>, v: UnsafeMutableBufferPointer<Float>
+        let decay: Float, applyDecay: Bool, lerpSmall: Bool
+        let lerpCoeff: Float, b2: Float, oneMinusB2: Float, bc2Sqrt: Float, epsF: Float, negStepSize: Float
+
+        func run(_ range: Range<Int>) {
+            for i in range {
+                var pi = p[i]
+                if applyDecay { pi = pi * decay }
+                let gi = g[i]
+                let mi = m[i]
+                let mNew = (lerpSmall ? mi : gi).addingProduct(lerpCoeff, gi - mi)
+                let vNew = (v[i] * b2).addingProduct(oneMinusB2 * gi, gi)
+                m[i] = mNew
+                v[i] = vNew
+                let denom = vNew.squareRoot() / bc2Sqrt + epsF
+                p[i] = pi + (negStepSize * mNew) / denom
+            }
         }
     }
 }
