@@ -82,10 +82,11 @@ package final class UNetStack: @unchecked Sendable {
     /// Images in one mosaic: a 16 x 16 level's 8 images in bands of 4 rows are 32 segments, 160 tiles of which
     /// 128 are the images' (10 AVX-512 vectors where the images alone take 32).
     static let mosaicImages = 8
-    /// Per-image gradient planes: A and B of the levels that run together, where a part's images are between two
-    /// layers at once, and the decoder inputs' at every level when some levels do (their skip halves wait there for
-    /// the encoder's way up, which comes after the levels run together).
-    private let gImageA: [Workspace], gImageB: [Workspace], dCatImage: [Workspace]
+    /// Per-image gradient planes where a part's images are between two layers at once: A, B and the decoder input's
+    /// of the levels that run together; above them, when some levels do, the skip halves of the decoder inputs'
+    /// gradients, which wait for the encoder's way up after those levels (a third of the whole at level 0 of a
+    /// U-Net: the upsampled half is summed down as soon as it is made).
+    private let gImageA: [Workspace], gImageB: [Workspace], dCatImage: [Workspace], skipImage: [Workspace]
     // Layouts for the current shape (computed when it changes, so steady-state calls allocate nothing).
     private var packOffsets: [Int] = [], adjointOffsets: [[Int]] = []
     private var accOffsets: [Int] = [], sumOffsets: [Int] = []
@@ -131,6 +132,7 @@ package final class UNetStack: @unchecked Sendable {
         gImageA = (0...levels).map { _ in Workspace() }
         gImageB = (0...levels).map { _ in Workspace() }
         dCatImage = (0..<levels).map { _ in Workspace() }
+        skipImage = (0..<levels).map { _ in Workspace() }
     }
 
     private func ch(_ l: Int) -> Int { width << l }
@@ -253,8 +255,10 @@ package final class UNetStack: @unchecked Sendable {
                 _ = gImageA[l].reserve(n * ch(l) * geo[l].plane + tail)
                 _ = gImageB[l].reserve(n * ch(l) * geo[l].plane + tail)
             }
-            if l < levels && groupLevel <= levels {
+            if l < levels && l >= groupLevel {
                 _ = dCatImage[l].reserve(n * (ch(l + 1) + ch(l)) * geo[l].plane + tail)
+            } else if l < levels && groupLevel <= levels {
+                _ = skipImage[l].reserve(n * ch(l) * geo[l].plane + tail)
             }
         }
         // Per-thread scratch.
@@ -917,8 +921,16 @@ package final class UNetStack: @unchecked Sendable {
     /// The gradient of dec.l's input (the upsampled half, then the skip half) for image i.
     @inline(__always)
     private func dCatGrad(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-        groupLevel <= levels
+        l >= groupLevel
             ? dCatImage[l].pointer + i * (ch(l + 1) + ch(l)) * geo[l].plane : base + scratchLayout.dCat[l]
+    }
+    /// Whether the skip half of dec.l's input gradient is copied out of the part's scratch to wait for the encoder.
+    @inline(__always)
+    private func skipWaits(_ l: Int) -> Bool { l < groupLevel && groupLevel <= levels }
+    /// The skip half of dec.l's input gradient for image i: the d of enc.l's output.
+    @inline(__always)
+    private func skipGrad(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        skipWaits(l) ? skipImage[l].pointer + i * ch(l) * geo[l].plane : dCatGrad(l, i, base) + ch(l + 1) * geo[l].plane
     }
     /// The pre-activation gradient of dec.l's conv2 for image i.
     private func dzDecoder(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
@@ -929,7 +941,7 @@ package final class UNetStack: @unchecked Sendable {
     private func dzEncoder(_ l: Int, _ i: Int, _ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
         l == levels
             ? zbuf(encConv2(l), i, gradA(l, i, base))
-            : zbuf(encConv2(l), i, dCatGrad(l, i, base) + ch(l + 1) * geo[l].plane)
+            : zbuf(encConv2(l), i, skipGrad(l, i, base))
     }
 
     /// A part's images: one by one from the output down to the levels that run together, all of them there, one by
@@ -998,6 +1010,9 @@ package final class UNetStack: @unchecked Sendable {
         let (g, below) = (geo[l], geo[l + 1])
         let bottom = l + 1 == levels
         for i in images {
+            if skipWaits(l) {
+                skipGrad(l, i, base).update(from: dCatGrad(l, i, base) + ch(l + 1) * g.plane, count: ch(l) * g.plane)
+            }
             let next = bottom ? dzEncoder(levels, i, base) : dzDecoder(l + 1, i, base)
             hp_upsample2x_adjoint(
                 dCatGrad(l, i, base), g.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), next,
@@ -1043,7 +1058,7 @@ package final class UNetStack: @unchecked Sendable {
                         Int32((g.height + 1) * g.wp))
                 }
             }
-            let skip = dCatGrad(l - 1, i, base) + ch(l) * up.plane
+            let skip = skipGrad(l - 1, i, base)
             hp_phase_merge_add(dq, g.plane, cin, Int32(up.height), Int32(up.width), skip, up.plane)
             hp_finish_padded_grad(skip, encOut(i, l - 1), cin, Int32(up.height), Int32(up.width), up.plane, slope)
             let target = dzEncoder(l - 1, i, base)
