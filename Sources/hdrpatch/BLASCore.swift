@@ -4,6 +4,7 @@
 import CBLAS
 import CKernels
 import Foundation
+import Numerics
 
 enum BLASCore {
     /// If OpenBLAS chose its generic fallback although the CPU has AVX2/FMA or AVX-512, re-executes this
@@ -20,18 +21,20 @@ enum BLASCore {
             case Int32(HP_LEVEL_GENERIC): "Prescott"
             default: nil
             }
-        if let capped, hp_cpu_level() < hp_cpu_level_detected(), chosen != capped.lowercased() {
-            setenv("OPENBLAS_CORETYPE", capped, 1)
-            let args = CommandLine.arguments.map { strdup($0) } + [nil]
-            execv("/proc/self/exe", args)
-            unsetenv("OPENBLAS_CORETYPE")
+        if let capped, hp_cpu_level() < hp_cpu_level_detected() {
+            if chosen != capped.lowercased() { reexec(core: capped) }
             return
         }
         guard chosen == "prescott" || chosen == "core2" || chosen == "katmai", let core = nativeCore() else { return }
+        reexec(core: core)
+    }
+
+    /// Runs this program again with OPENBLAS_CORETYPE=core. Returns only if exec failed: the program then goes on
+    /// with the kernels OpenBLAS chose.
+    private static func reexec(core: String) {
         setenv("OPENBLAS_CORETYPE", core, 1)
         let args = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", args)
-        // Only reached if exec failed: keep going with the generic kernels.
         unsetenv("OPENBLAS_CORETYPE")
     }
 
@@ -57,13 +60,11 @@ enum MachineLine {
             cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
-        let names = [Int32(HP_LEVEL_AVX512): "avx512", Int32(HP_LEVEL_AVX2): "avx2", Int32(HP_LEVEL_GENERIC): "generic"]
-        let level = names[hp_cpu_level()] ?? "?"
-        let capped =
-            hp_cpu_level() < hp_cpu_level_detected()
-            ? " (HDRPATCH_SIMD; the CPU runs \(names[hp_cpu_level_detected()] ?? "?"))" : ""
+        let level = SIMDLevel.best
+        let cpu = SIMDLevel(rawValue: hp_cpu_level_detected()) ?? level
+        let capped = level < cpu ? " (HDRPATCH_SIMD; the CPU runs \(cpu.name))" : ""
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        return "machine: \(model), \(cores) cores, kernels \(level)\(capped), OpenBLAS "
+        return "machine: \(model), \(cores) cores, kernels \(level.name)\(capped), OpenBLAS "
             + "\(String(cString: openblas_get_corename())), \(threads) thread(s)"
     }
 }

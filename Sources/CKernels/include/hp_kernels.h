@@ -19,7 +19,8 @@ extern "C" {
 enum { HP_LEVEL_GENERIC = 0, HP_LEVEL_AVX2 = 1, HP_LEVEL_AVX512 = 2 };
 
 /// The best level this CPU runs, capped by the environment variable HDRPATCH_SIMD (`avx512`, `avx2` or `generic`)
-/// when set: the kernels of a smaller machine, bit for bit, on a larger one (read once per process).
+/// when set: the kernels of a smaller machine, bit for bit, on a larger one (read once per process). A cap at or
+/// above the CPU's own level changes nothing.
 int hp_cpu_level(void);
 /// The best level this CPU runs, whatever HDRPATCH_SIMD says.
 int hp_cpu_level_detected(void);

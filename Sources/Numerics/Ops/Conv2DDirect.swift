@@ -20,7 +20,7 @@ package enum SIMDLevel: Int32, Sendable, CaseIterable, Comparable {
     case avx2 = 1
     case avx512 = 2
 
-    /// The best level this CPU runs.
+    /// The best level this CPU runs, capped by HDRPATCH_SIMD when set (hp_cpu_level).
     package static let best = SIMDLevel(rawValue: hp_cpu_level()) ?? .generic
 
     package static func < (a: SIMDLevel, b: SIMDLevel) -> Bool { a.rawValue < b.rawValue }

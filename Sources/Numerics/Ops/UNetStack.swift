@@ -119,8 +119,8 @@ package final class UNetStack: @unchecked Sendable {
         }
         list.append(Layer(kind: .pointwise, cin: w[0], cout: outputChannels, level: 0))
         layers = list
-        weightCounts = list.map { $0.cout * $0.cin * ($0.kind == .pointwise ? 1 : 9) }
         let counts = list.map { $0.cout * $0.cin * ($0.kind == .pointwise ? 1 : 9) }
+        weightCounts = counts
         weightTotal = counts.reduce(0, +)
         bySize = counts.indices.sorted { (counts[$0], $1) > (counts[$1], $0) }
         a1 = (0...levels).map { _ in Workspace() }
@@ -510,7 +510,7 @@ package final class UNetStack: @unchecked Sendable {
         let first = scratch.slot(0).pointer + s.grads + accOffsets[i]
         if wino[i] {
             let count = Int(hp_wino_grad_acc_count(level, Int32(layer.cout), Int32(layer.cin)))
-            for t in 1..<max(threadsUsed, 1) {
+            for t in 1..<threadsUsed {
                 let acc = scratch.slot(t).pointer + s.grads + accOffsets[i]
                 for j in 0..<count { first[j] += acc[j] }
             }
