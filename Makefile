@@ -1,14 +1,16 @@
 # hdrpatch: every target installs what it needs on a fresh Debian machine (root, or sudo when not root).
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev libopenexr-dev libpng-dev pkg-config python3 python3-venv libopenmpi-dev openmpi-bin slurmctld slurmd slurm-client munge
+APT_PACKAGES := libopenblas-dev libopenexr-dev libpng-dev pkg-config python3 python3-venv libopenmpi-dev openmpi-bin slurmctld slurmd slurm-client munge libllvm15
 SWIFT ?= swift
 # The project-local Python environment: onnxruntime and onnx for the checks of `hdrpatch export` (make test) and
-# onnxruntime's side of make bench. Built from Debian's python3 (python3-venv).
+# onnxruntime's side of make bench; Mitsuba 3 for make frames and its tests. Built from Debian's python3 (python3-venv).
 VENV := .venv
+VENV_REQUIREMENTS := tools/onnx/requirements.txt tools/frames/requirements.txt
+VENV_IMPORTS := import onnxruntime, onnx, numpy, OpenEXR, mitsuba
 VENV_PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup build test train eval data sample ablate ablate-quick bench format format-check clean help
+.PHONY: setup build test train eval data frames sample ablate ablate-quick bench format format-check clean help
 
 help:
 	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES)) and create .venv (tools/onnx/requirements.txt)"
@@ -18,6 +20,8 @@ help:
 	@echo "make data   - build data/real and data/hdr_warp from Blender's CC0 HDRIs, the committed Poly Haven panoramas and"
 	@echo "              ILM photographs (data/ilm: the validation set); falls back to data/sample without apt"
 	@echo "              and the held-out test set data/heldout from 5 ILM photographs (psychtoolbox-3-common)"
+	@echo "make frames - render HDR frame sequences with Mitsuba 3 and warp each frame into the next one's view:"
+	@echo "              data/frames (train/val/test pairs with hole masks; the ablation's frames task)"
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
 	@echo "make train  - setup, build, data, train configs/default.yaml, write the report (held-out test included)"
 	@echo "make eval   - the latest make-train checkpoint on the held-out photographs (data/heldout/phone)"
@@ -35,18 +39,24 @@ setup:
 	    || { echo "error: could not install$$missing (need root or sudo, and apt access)"; exit 1; }; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: a Swift 6 toolchain is required"; exit 1; }
-	@$(VENV)/bin/python -c "import onnxruntime, onnx, numpy, OpenEXR" 2>/dev/null || { \
-	  echo "setup: creating $(VENV) with tools/onnx/requirements.txt (onnxruntime, onnx, numpy, OpenEXR from PyPI)"; \
-	  rm -rf $(VENV) && $(VENV_PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check -r tools/onnx/requirements.txt \
-	    && $(VENV)/bin/python -c "import onnxruntime, onnx, numpy, OpenEXR" \
-	    || { echo "error: could not install tools/onnx/requirements.txt into $(VENV) (needs PyPI access): make test checks hdrpatch export with onnxruntime"; exit 1; }; }
+	@$(VENV)/bin/python -c "$(VENV_IMPORTS)" 2>/dev/null || { \
+	  echo "setup: creating $(VENV) with $(VENV_REQUIREMENTS) (onnxruntime, onnx, numpy, OpenEXR, mitsuba from PyPI)"; \
+	  rm -rf $(VENV) && $(VENV_PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check $(addprefix -r ,$(VENV_REQUIREMENTS)) \
+	    && $(VENV)/bin/python -c "$(VENV_IMPORTS)" \
+	    || { echo "error: could not install $(VENV_REQUIREMENTS) into $(VENV) (needs PyPI access): make test checks hdrpatch export with onnxruntime and the frames' reprojection with Mitsuba"; exit 1; }; }
 
 build: setup
 	$(SWIFT) build -c release --product hdrpatch
 
 test: setup format-check
+	$(VENV)/bin/python -m unittest tools/frames/test_frames.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Rendered HDR frame sequences (Mitsuba 3, CPU) and their reprojection pairs for the ablation's frames task:
+# data/frames/{train,val,test} (tools/frames/make_frames.py; 36 + 6 + 6 sequences of 8 frames, 128x128, 256 spp).
+frames: setup
+	$(VENV)/bin/python tools/frames/make_frames.py --out data/frames
 
 format:
 	$(SWIFT) format format --recursive --in-place --parallel Sources Tests Package.swift

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""`make frames`: rendered HDR frame sequences and their reprojection pairs for the `frames` task.
+
+Every sequence is one procedural scene (scenes.py) under one of the committed Poly Haven panoramas
+(data/polyhaven), rendered frame by frame with Mitsuba 3 (render.py); each consecutive pair (t, t + 1) becomes a
+training pair (warp.py):
+    input/NAME.exr   frame t warped into frame t + 1's view, holes filled from the nearest valid pixel
+    target/NAME.exr  frame t + 1 as rendered
+    mask/NAME.exr    1 where frame t had no view of the surface (disocclusion or outside its view), else 0 (Y)
+    manifest.json    per pair: sequence, scene seed, panorama, frames, hole fraction, moving objects; per
+                     sequence: the camera path and exposure
+The splits use disjoint panoramas and scene seeds: validation and test scenes are never seen in training.
+Each sequence is exposed once (its first frame's median luminance to 0.18), so every frame of it shares one
+scale, as a real renderer's frames do. Deterministic: the same arguments give the same files.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import render  # noqa: E402
+import scenes  # noqa: E402
+import warp  # noqa: E402
+
+# Panoramas per split (data/polyhaven, 11 CC0 1k panoramas): disjoint, each split with day and interior light.
+SPLITS = {
+    "val": ["kiara_1_dawn", "potsdamer_platz"],
+    "test": ["lebombo", "st_fagans_interior"],
+}
+SEED_BASE = {"train": 0, "val": 100000, "test": 200000}
+
+
+def panoramas(split, root):
+    names = sorted(os.path.splitext(f)[0] for f in os.listdir(root) if f.endswith(".exr"))
+    if split != "train":
+        return [os.path.join(root, n + ".exr") for n in SPLITS[split]]
+    held = {n for v in SPLITS.values() for n in v}
+    return [os.path.join(root, n + ".exr") for n in names if n not in held]
+
+
+def write_exr(path, img):
+    """Float32 ZIP EXR: RGB for (H, W, 3), Y for (H, W). Written to a temporary name, then renamed."""
+    import OpenEXR
+
+    if img.ndim == 2:
+        channels = {"Y": np.ascontiguousarray(img, dtype=np.float32)}
+    else:
+        channels = {"RGB": np.ascontiguousarray(img, dtype=np.float32)}
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    tmp = path + ".tmp.exr"
+    with OpenEXR.File(header, channels) as f:
+        f.write(tmp)
+    os.replace(tmp, path)
+
+
+def luminance(rgb):
+    return 0.2126 * rgb[..., 0] + 0.7152 * rgb[..., 1] + 0.0722 * rgb[..., 2]
+
+
+def render_sequence(scene, size, spp):
+    """Every frame of `scene`: (rgb, distance, body) per frame, rgb exposed so frame 0's median luminance is 0.18."""
+    frames = [render.render_frame(scene, f, size, size, spp)[:3] for f in range(scene["frames"])]
+    med = float(np.median(luminance(frames[0][0])))
+    scale = 0.18 / med if med > 0 else 1.0
+    return [(rgb * np.float32(scale), d, b) for rgb, d, b in frames], scale
+
+
+def sequence_pairs(scene, frames):
+    """(input, target, hole) per consecutive pair of `frames`."""
+    out = []
+    for t in range(len(frames) - 1):
+        rgb0, d0, b0 = frames[t]
+        rgb1, d1, b1 = frames[t + 1]
+        warped, hole = warp.warp(rgb0, d0, b0, scene, t, t + 1, d1, b1)
+        out.append((warped, rgb1, hole))
+    return out
+
+
+def scene_summary(scene):
+    """What the manifest keeps of a scene (no textures)."""
+    objs = [{"id": o["id"], "shape": o["shape"], "material": o["material"]["kind"],
+             "moving": bool(any(o["velocity"]) or o["spin"])} for o in scene["objects"]]
+    return {"seed": scene["seed"], "environment": os.path.basename(scene["environment"]["path"]),
+            "environment_rotation": scene["environment"]["rotation"], "camera": scene["camera"],
+            "objects": objs, "area_lights": len(scene["lights"])}
+
+
+def make_split(split, count, out, size, spp, frames, polyhaven, log):
+    envs = panoramas(split, polyhaven)
+    root = os.path.join(out, split)
+    tmp = root + ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for sub in ("input", "target", "mask"):
+        os.makedirs(os.path.join(tmp, sub))
+    pairs = []
+    sequences = []
+    for s in range(count):
+        seed = SEED_BASE[split] + s
+        scene = scenes.make_scene(seed, envs[s % len(envs)], frames=frames)
+        start = time.time()
+        rendered, scale = render_sequence(scene, size, spp)
+        summary = scene_summary(scene)
+        summary["sequence"] = s
+        summary["exposure_scale"] = scale
+        sequences.append(summary)
+        holes = []
+        for t, (inp, tgt, hole) in enumerate(sequence_pairs(scene, rendered)):
+            name = f"{s:03d}_{t:02d}.exr"
+            write_exr(os.path.join(tmp, "input", name), inp)
+            write_exr(os.path.join(tmp, "target", name), tgt)
+            write_exr(os.path.join(tmp, "mask", name), hole.astype(np.float32))
+            frac = float(hole.mean())
+            holes.append(frac)
+            pairs.append({"id": os.path.splitext(name)[0], "file": name, "sequence": s, "scene_seed": seed,
+                          "environment": summary["environment"], "frame": t, "target_frame": t + 1,
+                          "hole_fraction": round(frac, 6),
+                          "moving_objects": [o["id"] for o in summary["objects"] if o["moving"]]})
+        log(f"frames: {split} sequence {s + 1}/{count} (seed {seed}, {summary['environment']}): {frames} frames in "
+            f"{time.time() - start:.1f} s, holes {100 * np.mean(holes):.1f}% of pixels")
+    manifest = {"renderer": "mitsuba " + _mitsuba_version() + " llvm_ad_rgb, path tracer (max depth 6), box filter",
+                "size": size, "spp": spp, "frames_per_sequence": frames, "split": split,
+                "panoramas": [os.path.basename(e) for e in envs], "sequences": sequences, "pairs": pairs}
+    with open(os.path.join(tmp, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    shutil.rmtree(root, ignore_errors=True)
+    os.replace(tmp, root)
+    return pairs
+
+
+def _mitsuba_version():
+    import mitsuba
+
+    return mitsuba.__version__
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="data/frames")
+    ap.add_argument("--polyhaven", default="data/polyhaven")
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--spp", type=int, default=256)
+    ap.add_argument("--frames", type=int, default=8, help="frames per sequence (frames - 1 pairs)")
+    ap.add_argument("--train", type=int, default=36, help="training sequences")
+    ap.add_argument("--val", type=int, default=6)
+    ap.add_argument("--test", type=int, default=6)
+    a = ap.parse_args()
+    if not os.path.isdir(a.polyhaven):
+        sys.exit(f"error: {a.polyhaven}: no such directory (the committed Poly Haven panoramas)")
+    render.mitsuba()
+    start = time.time()
+    total = 0
+    for split, count in (("train", a.train), ("val", a.val), ("test", a.test)):
+        if count > 0:
+            total += len(make_split(split, count, a.out, a.size, a.spp, a.frames, a.polyhaven,
+                                    lambda s: print(s, flush=True)))
+    print(f"frames: {total} pairs of {a.size}x{a.size} in {a.out} in {time.time() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
