@@ -182,7 +182,7 @@ enum AblationHTML {
         s +=
             "<div class=\"scroll\">\n"
             + ReportHTML.table(
-                AblationText.tableHeader, AblationText.tableRows(g.table),
+                AblationText.tableHeader(region: AblationText.region(g.table)), AblationText.tableRows(g.table),
                 numeric: Set(2..<AblationText.tableHeader.count)) + "</div>\n"
         let terms = AblationText.termNames(g.table)
         if !terms.isEmpty {

@@ -12,13 +12,23 @@ package enum AblationText {
     static func db(_ v: Double) -> String { String(format: "%.2f", v) }
     static func percent(_ v: Double) -> String { ReportText.percent(v) }
 
-    static let tableHeader = [
-        "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu, NTIRE (dB)", "PSNR-mu gain, NTIRE (dB)",
-        "PU21-PSNR (dB)", "PU21 gain (dB)", "PSNR-mu gain in clip (dB)", "PU21 gain in clip (dB)", "Overflow incidents",
-        "Incidents / 1000 patches",
-        "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
-        "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s", "Diverged"
-    ]
+    /// The pixels the in-region columns cover in `table`'s runs: "clip", or the validation set's own ("holes").
+    static func region(_ table: [VariantSummary]) -> String {
+        table.lazy.flatMap(\.runs).compactMap(\.finalModel).first?.regionName ?? "clip"
+    }
+
+    static let tableHeader = tableHeader(region: "clip")
+
+    static func tableHeader(region: String) -> [String] {
+        [
+            "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu, NTIRE (dB)", "PSNR-mu gain, NTIRE (dB)",
+            "PU21-PSNR (dB)", "PU21 gain (dB)", "PSNR-mu gain in \(region) (dB)", "PU21 gain in \(region) (dB)",
+            "Overflow incidents",
+            "Incidents / 1000 patches",
+            "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
+            "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s", "Diverged"
+        ]
+    }
 
     static func tableRows(_ table: [VariantSummary]) -> [[String]] {
         table.map { v in
@@ -38,10 +48,14 @@ package enum AblationText {
     static func sig(_ v: Double) -> String { ReportText.number(v, digits: 3) }
 
     /// The lead table's columns after the variant (and the sweep point when there are several).
-    static let glanceColumns = [
-        "PSNR-mu gain, NTIRE (dB)", "PU21 gain (dB)", "PSNR-mu gain in clip (dB)", "Val log-L1",
-        "Incidents / 1000 patches", "First incident step", "Diverged"
-    ]
+    static let glanceColumns = glanceColumns(region: "clip")
+
+    static func glanceColumns(region: String) -> [String] {
+        [
+            "PSNR-mu gain, NTIRE (dB)", "PU21 gain (dB)", "PSNR-mu gain in \(region) (dB)", "Val log-L1",
+            "Incidents / 1000 patches", "First incident step", "Diverged"
+        ]
+    }
 
     /// Per task, a table a reader takes in at a glance: one row per variant and sweep point (variant-major), the
     /// key numbers as means over seeds with 3 significant digits (dB with 2 decimals); the spread is in the full
@@ -65,7 +79,8 @@ package enum AblationText {
                 }
             }
             let title = "At a glance" + (task.map { ": task \($0)" } ?? "")
-            return (title, ["Variant"] + (swept ? [pointHeader] : []) + glanceColumns, rows)
+            let columns = glanceColumns(region: region(groups.flatMap(\.table)))
+            return (title, ["Variant"] + (swept ? [pointHeader] : []) + columns, rows)
         }
     }
 
@@ -360,7 +375,7 @@ package enum AblationText {
         }
         for g in c.groups {
             s += "## " + (g.title.isEmpty ? "All numbers" : "All numbers: \(g.title)") + "\n\n"
-            s += ReportText.markdownTable(tableHeader, tableRows(g.table)) + "\n\n"
+            s += ReportText.markdownTable(tableHeader(region: region(g.table)), tableRows(g.table)) + "\n\n"
             if !termNames(g.table).isEmpty {
                 s +=
                     "### Final validation loss terms\n\n"

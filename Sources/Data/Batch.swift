@@ -41,13 +41,17 @@ package struct Batch: Sendable {
     /// The origins of the whole batch, every data-parallel rank's share (`PrefetchLoader(share:)` cuts only this
     /// rank's patches into `input`, `target` and `origins`); the same as `origins` without a share.
     package var batchOrigins: [PatchOrigin]
+    /// The region masks of the patches (N, 1, P, P; 1 inside), cut and augmented like the input, when the data
+    /// set has them (`PairedDataset.hasMasks`); nil otherwise.
+    package var regions: Tensor?
 
     package init(
         input: Tensor, target: Tensor, origins: [PatchOrigin], epoch: Int, index: Int,
-        batchOrigins: [PatchOrigin]? = nil
+        batchOrigins: [PatchOrigin]? = nil, regions: Tensor? = nil
     ) {
         self.input = input
         self.target = target
+        self.regions = regions
         self.origins = origins
         self.epoch = epoch
         self.index = index

@@ -1,7 +1,8 @@
 // Where each training pair came from: the data set's manifest.json (written by `hdrpatch synth`) names every
 // pair's source image and the crop's corner in it, so an incident in pair 000144.exr at (32, 1) is reported as
 // forest.exr at (332, 162). Read here with only the three fields the report needs (Reports does not link the
-// data pipeline).
+// data pipeline). `make frames` writes no source image but the rendered scene and frame of each pair, so an incident
+// in 003_04.exr at (12, 40) is reported in "scene 3 (seed 3, forest_slope.exr), frame 4 -> 5" at (12, 40).
 import Foundation
 
 package struct PairSources: Sendable, Equatable {
@@ -39,8 +40,23 @@ package struct PairSources: Sendable, Equatable {
             struct Pair: Decodable {
                 struct Crop: Decodable { var x: Int, y: Int }
                 var id: String
-                var source: String
+                var source: String?
                 var crop: Crop?
+                // make frames: the rendered sequence and frame the pair was warped from.
+                var sequence: Int?
+                var scene_seed: Int?
+                var environment: String?
+                var frame: Int?
+                var target_frame: Int?
+
+                /// What the report names as the pair's source.
+                var origin: String? {
+                    if let source { return (source as NSString).lastPathComponent }
+                    guard let sequence, let frame else { return nil }
+                    let scene = [scene_seed.map { "seed \($0)" }, environment].compactMap { $0 }.joined(separator: ", ")
+                    return "scene \(sequence)" + (scene.isEmpty ? "" : " (\(scene))") + ", frame \(frame)"
+                        + (target_frame.map { " -> \($0)" } ?? "")
+                }
             }
             var pairs: [Pair]
         }
@@ -64,8 +80,8 @@ package struct PairSources: Sendable, Equatable {
         }
         var byFile: [String: Source] = [:]
         for p in manifest.pairs {
-            byFile[p.id + ".exr"] = Source(
-                image: (p.source as NSString).lastPathComponent, x: p.crop?.x ?? 0, y: p.crop?.y ?? 0)
+            guard let origin = p.origin else { return (nil, "\(path): pair \(p.id) names no source or frame") }
+            byFile[p.id + ".exr"] = Source(image: origin, x: p.crop?.x ?? 0, y: p.crop?.y ?? 0)
         }
         return (PairSources(byFile: byFile, manifest: path), nil)
     }

@@ -231,8 +231,8 @@ package struct RunReport: Sendable {
         let db = { (v: Double) in String(format: "%.2f", v) }
         let share = String(format: "%.1f%% of pixels in %d of %d", 100 * m.clipFraction, m.clipSamples, m.patches)
         return [
-            ["PSNR-mu in clip (dB; \(share))", db(mc), db(ic), ReportText.signedDecibels(mc - ic)],
-            ["PU21-PSNR in clip (dB)", db(mp), db(ip), ReportText.signedDecibels(mp - ip)]
+            ["PSNR-mu in \(m.regionName) (dB; \(share))", db(mc), db(ic), ReportText.signedDecibels(mc - ic)],
+            ["PU21-PSNR in \(m.regionName) (dB)", db(mp), db(ip), ReportText.signedDecibels(mp - ip)]
         ]
     }
 

@@ -171,7 +171,8 @@ package struct RunStats: Sendable {
     /// " Where the input clipped (8.3% of pixels): PSNR-mu 19.46 vs 16.21 dB (+3.24 dB)." or "".
     static func clipSentence(_ m: EvalMetrics, _ i: EvalMetrics) -> String {
         guard let a = m.psnrMuClip, let b = i.psnrMuClip else { return "" }
-        return " Where the input clipped (\(String(format: "%.1f%%", 100 * m.clipFraction)) of pixels): PSNR-mu "
+        let region = m.region == nil ? "Where the input clipped" : "In the \(m.regionName)"
+        return " \(region) (\(String(format: "%.1f%%", 100 * m.clipFraction)) of pixels): PSNR-mu "
             + "\(String(format: "%.2f", a)) vs \(ReportText.decibels(b)) (\(ReportText.signedDecibels(a - b)))."
     }
 }

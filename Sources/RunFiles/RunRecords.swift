@@ -23,12 +23,19 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
     /// Samples with clipped pixels, and the mean over all samples of the fraction of pixels in the dilated mask.
     package var clipSamples: Int
     package var clipFraction: Double
+    /// Which pixels the `...Clip` metrics cover: nil for the clipped ones; "holes" for a data set's own region
+    /// masks (`root/mask/`, e.g. the disocclusions of warped frames), undilated.
+    package var region: String?
+
+    /// The region's name in reports: "clip" or the set's own ("holes").
+    package var regionName: String { region ?? "clip" }
 
     package init(
         psnrMu: Double, pu21Psnr: Double, logL1: Double, terms: [String: Double], loss: Double,
         overflowPixels: Int, overflowIncidents: Int, patches: Int, psnrMuClip: Double? = nil,
-        pu21PsnrClip: Double? = nil, clipSamples: Int = 0, clipFraction: Double = 0
+        pu21PsnrClip: Double? = nil, clipSamples: Int = 0, clipFraction: Double = 0, region: String? = nil
     ) {
+        self.region = region
         self.psnrMu = psnrMu
         self.pu21Psnr = pu21Psnr
         self.logL1 = logL1
@@ -55,6 +62,7 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
         case pu21PsnrClip = "pu21_psnr_clip"
         case clipSamples = "clip_samples"
         case clipFraction = "clip_fraction"
+        case region
     }
 
     package init(from decoder: any Decoder) throws {
@@ -71,6 +79,7 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
         pu21PsnrClip = try c.decodeIfPresent(Double.self, forKey: .pu21PsnrClip)
         clipSamples = try c.decodeIfPresent(Int.self, forKey: .clipSamples) ?? 0
         clipFraction = try c.decodeIfPresent(Double.self, forKey: .clipFraction) ?? 0
+        region = try c.decodeIfPresent(String.self, forKey: .region)
     }
 }
 

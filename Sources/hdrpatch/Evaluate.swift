@@ -93,19 +93,22 @@ struct Evaluate: ParsableCommand {
         }
         func f(_ v: Double) -> String { String(format: "%.4f", v) }
         func opt(_ v: Double?) -> String { v.map(f) ?? "n/a" }
+        let region = model.regionName
         var lines = [
             "\(images) image(s)" + (step.map { ", checkpoint step \($0)" } ?? "") + ", \(weights)",
             row("metric", "model", "identity"),
             row("psnr_mu NTIRE (dB)", f(model.psnrMu), f(identity.psnrMu)),
             row("pu21_psnr (dB)", f(model.pu21Psnr), f(identity.pu21Psnr)),
             row("log_l1", f(model.logL1), f(identity.logL1)),
-            row("psnr_mu in clip (dB)", opt(model.psnrMuClip), opt(identity.psnrMuClip)),
-            row("pu21_psnr in clip (dB)", opt(model.pu21PsnrClip), opt(identity.pu21PsnrClip)),
-            // The in-clip pixels are the input's (dilated): the same for model and identity.
+            row("psnr_mu in \(region) (dB)", opt(model.psnrMuClip), opt(identity.psnrMuClip)),
+            row("pu21_psnr in \(region) (dB)", opt(model.pu21PsnrClip), opt(identity.pu21PsnrClip)),
+            // The in-clip pixels are the input's (dilated), the holes the set's masks: the same for model and identity.
             row(
-                "in clip (% of pixels)", String(format: "%.2f", 100 * model.clipFraction),
+                "in \(region) (% of pixels)", String(format: "%.2f", 100 * model.clipFraction),
                 String(format: "%.2f", 100 * identity.clipFraction)),
-            row("images with clipping", "\(model.clipSamples)", "\(identity.clipSamples)")
+            row(
+                region == "clip" ? "images with clipping" : "images with \(region)", "\(model.clipSamples)",
+                "\(identity.clipSamples)")
         ]
         for name in model.terms.keys.sorted() {
             lines.append(row("loss: \(name)", f(model.terms[name]!), f(identity.terms[name] ?? .nan)))

@@ -377,14 +377,15 @@ struct Train: ParsableCommand {
             + clipSummary(m, id) + "\n"
     }
 
-    /// ", in clip (4.1% of pixels): PSNR-mu +2.10 dB, PU21-PSNR +1.30 dB" over the identity; "" when nothing clipped.
+    /// ", in clip (4.1% of pixels): PSNR-mu +2.10 dB, PU21-PSNR +1.30 dB" over the identity ("in holes" for a
+    /// set with region masks); "" when nothing clipped.
     static func clipSummary(_ m: EvalMetrics, _ id: EvalMetrics) -> String {
         guard let a = m.psnrMuClip, let b = id.psnrMuClip, let c = m.pu21PsnrClip, let d = id.pu21PsnrClip else {
             return ""
         }
-        return String(
-            format: ", in clip (%.1f%% of pixels): PSNR-mu %+.2f dB, PU21-PSNR %+.2f dB", 100 * m.clipFraction, a - b,
-            c - d)
+        return ", in \(m.regionName)"
+            + String(
+                format: " (%.1f%% of pixels): PSNR-mu %+.2f dB, PU21-PSNR %+.2f dB", 100 * m.clipFraction, a - b, c - d)
     }
 
     static func defaultRunDir(name: String) -> String {

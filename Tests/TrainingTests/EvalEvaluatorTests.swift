@@ -48,6 +48,38 @@ struct EvalEvaluatorTests {
         #expect(model.terms.isEmpty && model.loss == 0)
     }
 
+    /// A set with region masks is scored over its masks' pixels (not over the clipped ones), as "holes".
+    @Test func regionMasksReplaceTheClipMask() throws {
+        let (input, target) = Self.pair()
+        var output = input
+        for i in output.storage.indices { output.storage[i] = target.storage[i] * 0.9 }
+        // Sample 0: pixels 3 and 12 (of 20); sample 1: none.
+        var regions = Tensor(zeros: [2, 1, 4, 5])
+        regions.storage[3] = 1
+        regions.storage[12] = 0.5
+        regions.storage[13] = 0.49  // below one half: outside
+        let evaluator = Evaluator(model: try identityModel(.plain(depth: 2, width: 3)), loss: nil)
+        evaluator.add(input: input, target: target, output: output, regions: regions)
+        let (model, identity) = evaluator.result()
+        #expect(model.region == "holes" && identity.regionName == "holes")
+        var mask = [Bool](repeating: false, count: 20)
+        mask[3] = true
+        mask[12] = true
+        let want = Self.sample(output, 0).withUnsafeBufferPointer { o in
+            Self.sample(target, 0).withUnsafeBufferPointer { ImageMetrics.inMask(output: o, reference: $0, mask: mask) }
+        }
+        #expect(model.psnrMuClip == want?.psnrMu && model.pu21PsnrClip == want?.pu21Psnr)
+        #expect(model.clipSamples == 1 && model.clipFraction == (2.0 / 20) / 2)
+        // The same through batches; without regions the clip mask (level 1, dilated) decides, and says "clip".
+        let batched = Evaluator(model: try identityModel(.plain(depth: 2, width: 3)), loss: nil)
+        batched.add(Batch(input: input, target: target, origins: [], epoch: 0, index: 0, regions: regions))
+        #expect(batched.result().identity.psnrMuClip == identity.psnrMuClip)
+        let plain = Evaluator(model: try identityModel(.plain(depth: 2, width: 3)), loss: nil)
+        plain.add(input: input, target: target, output: output)
+        #expect(plain.result().model.region == nil && plain.result().model.regionName == "clip")
+        #expect(plain.result().model.clipSamples == 2)
+    }
+
     @Test func batchesRunTheModelAndReportEveryLossTerm() throws {
         let (input, target) = Self.pair()
         let loss = try CompositeLoss.parse(

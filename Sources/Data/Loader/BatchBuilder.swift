@@ -66,6 +66,9 @@ struct BatchBuilder: Sendable {
         let per = 3 * p * p
         var input = [Float](repeating: 0, count: n * per)
         var target = [Float](repeating: 0, count: n * per)
+        let masks = dataset.hasMasks
+        var regions = [Float](repeating: 0, count: masks ? n * p * p : 0)
+        var maskPatch = [Float](repeating: 0, count: masks ? per : 0)
         let order = patches.indices.sorted { (patches[$0].pair, $0) < (patches[$1].pair, $1) }
         try input.withUnsafeMutableBufferPointer { inBuf in
             try target.withUnsafeMutableBufferPointer { tgBuf in
@@ -73,6 +76,7 @@ struct BatchBuilder: Sendable {
                 while k < order.count {
                     let pair = patches[order[k]].pair
                     let images = try dataset.images(pair)
+                    let mask = try dataset.mask(pair)
                     while k < order.count, patches[order[k]].pair == pair {
                         let slot = order[k]
                         try PatchCrop.extract(
@@ -81,6 +85,13 @@ struct BatchBuilder: Sendable {
                         try PatchCrop.extract(
                             into: tgBuf.baseAddress! + slot * per, from: images.target,
                             origin: patches[slot].origin, size: p)
+                        if let mask {
+                            try maskPatch.withUnsafeMutableBufferPointer {
+                                try PatchCrop.extract(
+                                    into: $0.baseAddress!, from: mask, origin: patches[slot].origin, size: p)
+                            }
+                            regions.replaceSubrange((slot * p * p)..<((slot + 1) * p * p), with: maskPatch[0..<(p * p)])
+                        }
                         k += 1
                     }
                 }
@@ -89,7 +100,8 @@ struct BatchBuilder: Sendable {
         return Batch(
             input: Tensor(shape: [n, 3, p, p], storage: input),
             target: Tensor(shape: [n, 3, p, p], storage: target),
-            origins: patches.map(\.origin), epoch: epoch, index: index)
+            origins: patches.map(\.origin), epoch: epoch, index: index,
+            regions: masks ? Tensor(shape: [n, 1, p, p], storage: regions) : nil)
     }
 
     /// Each clean patch cut from its source (augmentation included), then degraded as sample `pairIDs[n]`.

@@ -25,6 +25,12 @@ enum ImageDirectory {
         return names.sorted()
     }
 
+    /// Whether `path` is a directory (following links).
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// `root` and `name` joined with one slash.
     static func join(_ root: String, _ name: String) -> String {
         var r = root

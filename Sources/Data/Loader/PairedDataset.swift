@@ -1,7 +1,11 @@
 // A data root of paired input/target images: pairing, size and pixel checks on open, decoded access later.
 import EXRIO
+import Glibc
 
-/// `root/input/NAME` (degraded) and `root/target/NAME` (clean) for every NAME in both directories.
+/// `root/input/NAME` (degraded) and `root/target/NAME` (clean) for every NAME in both directories, and when
+/// `root/mask/` exists, `root/mask/NAME` for every pair: a region of the pair (1 inside, 0 outside, the first
+/// channel; e.g. the holes a frame warp opened) that validation and `evaluate` score on its own, as they score
+/// the clipped pixels of sets without masks.
 ///
 /// Opening reads every pair once: to learn its size and to count NaN/Inf pixels. A pair with such pixels is
 /// skipped with a warning (`warning: <path>: N NaN and M Inf pixels; pair skipped`) or, with `strict`, is an
@@ -14,6 +18,8 @@ package final class PairedDataset: Sendable {
         package let name: String
         package let inputPath: String
         package let targetPath: String
+        /// `root/mask/NAME` when the set has masks.
+        package let maskPath: String?
         package let width: Int
         package let height: Int
     }
@@ -32,6 +38,10 @@ package final class PairedDataset: Sendable {
     package let readOptions: ReadOptions
     /// Decoded (input, target) per pair when opened with `cache`; nil re-reads files on demand.
     private let cache: [(input: HDRImage, target: HDRImage)]?
+    /// Decoded masks per pair when opened with `cache` and the set has masks.
+    private let maskCache: [HDRImage]?
+    /// Whether every pair has a region mask (`root/mask/`).
+    package var hasMasks: Bool { pairs.first?.maskPath != nil }
     /// Set when the pairs are made on the fly from clean sources (`init(sources:recipe:...)`): every "pair" is then
     /// one clean source image (input and target paths alike), and each training patch is degraded as it is cut.
     package let online: OnlineDegradation?
@@ -48,6 +58,9 @@ package final class PairedDataset: Sendable {
         let inputDir = ImageDirectory.join(root, "input")
         let targetDir = ImageDirectory.join(root, "target")
         let names = try Self.pairedNames(inputDir: inputDir, targetDir: targetDir)
+        let maskDir = ImageDirectory.join(root, "mask")
+        let masks = ImageDirectory.isDirectory(maskDir)
+        var maskCache: [HDRImage] = []
 
         var pairs: [Pair] = []
         var skipped: [String] = []
@@ -80,7 +93,18 @@ package final class PairedDataset: Sendable {
                 skipped.append(name)
                 continue
             }
-            pairs.append(Pair(name: name, inputPath: inPath, targetPath: tgPath, width: w, height: h))
+            var maskPath: String?
+            if masks {
+                let path = ImageDirectory.join(maskDir, name)
+                guard access(path, F_OK) == 0 else {
+                    throw LoaderError("missing mask: \(path) (\(maskDir) must hold a mask for every pair)")
+                }
+                let mask = try Self.readMask(path, options: readOptions, width: w, height: h)
+                if config.cache { maskCache.append(mask) }
+                maskPath = path
+            }
+            pairs.append(
+                Pair(name: name, inputPath: inPath, targetPath: tgPath, maskPath: maskPath, width: w, height: h))
             if config.cache { cache.append((input.image, target.image)) }
         }
         if pairs.isEmpty {
@@ -97,6 +121,7 @@ package final class PairedDataset: Sendable {
         self.patchSize = config.patchSize
         self.readOptions = readOptions
         self.cache = config.cache ? cache : nil
+        self.maskCache = config.cache && masks ? maskCache : nil
         self.online = nil
     }
 
@@ -131,7 +156,7 @@ package final class PairedDataset: Sendable {
                 skipped.append(name)
                 continue
             }
-            pairs.append(Pair(name: name, inputPath: path, targetPath: path, width: w, height: h))
+            pairs.append(Pair(name: name, inputPath: path, targetPath: path, maskPath: nil, width: w, height: h))
             cache.append((loaded.image, loaded.image))
         }
         if pairs.isEmpty {
@@ -145,6 +170,7 @@ package final class PairedDataset: Sendable {
         self.patchSize = config.patchSize
         self.readOptions = readOptions
         self.cache = cache
+        self.maskCache = nil
         self.online = OnlineDegradation(recipe: recipe, recipeName: recipeName, seed: config.seed)
     }
 
@@ -178,6 +204,36 @@ package final class PairedDataset: Sendable {
         if let cache { return cache[index] }
         let p = pairs[index]
         return (try reread(p.inputPath, p), try reread(p.targetPath, p))
+    }
+
+    /// The region mask of pair `index` (3, H, W; every channel the file's first), nil for a set without masks.
+    package func mask(_ index: Int) throws -> HDRImage? {
+        guard pairs.indices.contains(index) else {
+            throw LoaderError("pair index \(index) out of range 0..<\(pairs.count)")
+        }
+        guard let path = pairs[index].maskPath else { return nil }
+        if let maskCache { return maskCache[index] }
+        var options = readOptions
+        options.threads = 0
+        return try Self.readMask(path, options: options, width: pairs[index].width, height: pairs[index].height)
+    }
+
+    /// A mask file: the pair's size, finite values in [0, 1], its first channel copied to all three.
+    private static func readMask(_ path: String, options: ReadOptions, width: Int, height: Int) throws -> HDRImage {
+        let loaded = try ImageReader.read(path: path, options: options)
+        var image = loaded.image
+        if image.width != width || image.height != height {
+            throw LoaderError("\(path): mask is \(image.width)x\(image.height), its pair \(width)x\(height)")
+        }
+        let plane = width * height
+        for i in 0..<plane {
+            let v = image.pixels[i]
+            guard v >= 0 && v <= 1 else {
+                throw LoaderError("\(path): mask value \(v) at pixel (\(i % width), \(i / width)) is not in [0, 1]")
+            }
+        }
+        for c in 1..<3 { image.pixels.replaceSubrange((c * plane)..<((c + 1) * plane), with: image.pixels[0..<plane]) }
+        return image
     }
 
     private func reread(_ path: String, _ pair: Pair) throws -> HDRImage {

@@ -13,7 +13,8 @@
 /// target's is not, or non-finite); an incident is a sample with >= 1 overflow pixel.
 /// In clip: PSNR-mu and PU21-PSNR over the pixels where the input reaches `clipLevel` (dilated by
 /// `ImageMetrics.clipDilation`), per sample, averaged over the samples with such pixels (the same pixels for the
-/// model and the identity).
+/// model and the identity). A set with region masks (`Batch.regions`, `PairedDataset.mask`) is scored over its
+/// masks' pixels instead (value >= 0.5, undilated), and the metrics say so (`EvalMetrics.region` "holes").
 import Data
 import EXRIO
 import Glibc
@@ -34,6 +35,8 @@ package final class Evaluator {
 
     private var modelSums = Sums()
     private var identitySums = Sums()
+    /// Set once a sample came with a region mask: the in-region metrics are then the set's own region's.
+    private var region: String?
 
     package init(
         model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
@@ -60,13 +63,14 @@ package final class Evaluator {
                 delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
                 target: batch.target, eps: model.logNorm.eps)
         }
-        let masks = clipMasks(batch.input)
+        let masks = batch.regions.map(regionMasks) ?? clipMasks(batch.input)
         score(into: &modelSums, output: pass.output, target: batch.target, masks: masks, lossInputs: modelInputs)
         score(into: &identitySums, output: batch.input, target: batch.target, masks: masks, lossInputs: identityInputs)
     }
 
-    /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W).
-    package func add(input: Tensor, target: Tensor, output: Tensor) {
+    /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W);
+    /// `regions` (N, 1, H, W) are the samples' region masks when the set has them.
+    package func add(input: Tensor, target: Tensor, output: Tensor, regions: Tensor? = nil) {
         precondition(
             input.shape == target.shape && output.shape == target.shape && input.rank == 4,
             "Evaluator.add: shapes input \(input.shape), target \(target.shape), output \(output.shape)")
@@ -82,7 +86,7 @@ package final class Evaluator {
             modelInputs = LossInputs(delta: delta, logImage: logImage, target: target, eps: e)
             identityInputs = LossInputs(delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e)
         }
-        let masks = clipMasks(input)
+        let masks = regions.map(regionMasks) ?? clipMasks(input)
         score(into: &modelSums, output: output, target: target, masks: masks, lossInputs: modelInputs)
         score(into: &identitySums, output: input, target: target, masks: masks, lossInputs: identityInputs)
     }
@@ -100,7 +104,13 @@ package final class Evaluator {
             let shape = [1, 3, input.height, input.width]
             let x = Tensor(shape: shape, storage: input.pixels)
             let output = restorer.restore(x)
-            evaluator.add(input: x, target: Tensor(shape: shape, storage: target.pixels), output: output)
+            let regions = try dataset.mask(i).map {
+                Tensor(
+                    shape: [1, 1, input.height, input.width],
+                    storage: Array($0.pixels[0..<(input.height * input.width)]))
+            }
+            evaluator.add(
+                input: x, target: Tensor(shape: shape, storage: target.pixels), output: output, regions: regions)
             try each?(i, input, HDRImage(width: input.width, height: input.height, pixels: output.storage), target)
         }
         return evaluator.result()
@@ -122,7 +132,20 @@ package final class Evaluator {
     /// Means over the samples seen; precondition: at least one sample.
     package func result() -> (model: EvalMetrics, identity: EvalMetrics) {
         precondition(samples > 0, "Evaluator.result: no samples")
-        return (modelSums.metrics, identitySums.metrics)
+        var (m, i) = (modelSums.metrics, identitySums.metrics)
+        m.region = region
+        i.region = region
+        return (m, i)
+    }
+
+    /// Each sample's region mask (N, 1, H, W) as pixels >= 0.5 (empty where a sample has none).
+    private func regionMasks(_ regions: Tensor) -> [[Bool]] {
+        region = "holes"
+        let plane = regions.shape[2] * regions.shape[3]
+        return (0..<regions.shape[0]).map { s in
+            let mask = regions.storage[(s * plane)..<((s + 1) * plane)].map { $0 >= 0.5 }
+            return mask.contains(true) ? mask : []
+        }
     }
 
     /// Each sample's in-clip mask (empty where nothing clips).
