@@ -62,6 +62,65 @@ package struct L1Loss: ParameterlessLossTerm {
     }
 }
 
+/// |e| where the sample's region mask is set (the holes a frame warp opened), weighted by the mask's value;
+/// gradient mask * sign(e). Mean over all N*C*H*W elements, so `l1` (weight 1) plus `hole_l1` (weight 4) weights
+/// the holes 5x, as ExtraNet's loss does. Needs region masks (`data.train` and `data.val` with a mask/ directory):
+/// the trainer refuses the config without them; a batch without masks scores NaN.
+package struct HoleL1Loss: ParameterlessLossTerm {
+    package static let type = "hole_l1"
+    package var domain: LossDomain { .log }
+
+    package init() {}
+
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+        inputs.checkShapes(gradDelta, term: Self.type)
+        // Not defined without masks: NaN (a scored set without masks shows "nan"; the trainer refuses such a
+        // training or validation set before the first step).
+        guard let regions = inputs.regions else { return .nan }
+        let s = inputs.delta.shape
+        precondition(
+            regions.shape.count == 4 && regions.shape[0] == s[0] && regions.shape[1] == 1 && regions.shape[2] == s[2]
+                && regions.shape[3] == s[3], "hole_l1: regions have shape \(regions.shape), delta \(s)")
+        let count = inputs.delta.count
+        let scale = Float(weight / Double(count))
+        return inputs.delta.storage.withUnsafeBufferPointer { p in
+            inputs.gtDelta.storage.withUnsafeBufferPointer { t in
+                regions.storage.withUnsafeBufferPointer { r in
+                    gradDelta.storage.withUnsafeMutableBufferPointer { g in
+                        sumOverSamples(
+                            s[0],
+                            MaskedL1Samples(
+                                delta: p, gtDelta: t, regions: r, grad: g, channels: s[1], plane: s[2] * s[3],
+                                scale: scale))
+                    }
+                }
+            }
+        } / Double(count)
+    }
+}
+
+/// One sample of `hole_l1`: mask-weighted |e| summed in order, its gradient written.
+private struct MaskedL1Samples: SampleSumJob {
+    let delta: UnsafeBufferPointer<Float>, gtDelta: UnsafeBufferPointer<Float>, regions: UnsafeBufferPointer<Float>
+    let grad: UnsafeMutableBufferPointer<Float>
+    let channels: Int, plane: Int, scale: Float
+
+    func sample(_ s: Int, part _: Int) -> Double {
+        var sum = 0.0
+        for c in 0..<channels {
+            let base = (s * channels + c) * plane
+            for k in 0..<plane {
+                let w = regions[s * plane + k]
+                if w == 0 { continue }
+                let e = delta[base + k] - gtDelta[base + k]
+                sum += Double(w * abs(e))
+                grad[base + k] += scale * w * torchSign(e)
+            }
+        }
+        return sum
+    }
+}
+
 /// e^2, gradient 2e. Mean over all N*C*H*W elements.
 package struct MSELoss: ParameterlessLossTerm {
     package static let type = "mse"

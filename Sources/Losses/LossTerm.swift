@@ -23,8 +23,14 @@ package struct LossInputs: Sendable {
     /// The clean linear target.
     package var target: Tensor
     package var eps: Float
+    /// The batch's region masks (N, 1, H, W; 1 inside), when its data set has them (`hole_l1` needs them).
+    package var regions: Tensor?
 
-    package init(delta: Tensor, gtDelta: Tensor, logImage: Tensor, output: Tensor, target: Tensor, eps: Float) {
+    package init(
+        delta: Tensor, gtDelta: Tensor, logImage: Tensor, output: Tensor, target: Tensor, eps: Float,
+        regions: Tensor? = nil
+    ) {
+        self.regions = regions
         self.delta = delta
         self.gtDelta = gtDelta
         self.logImage = logImage

@@ -89,13 +89,14 @@ package final class PatchModel: @unchecked Sendable {
         return Pass(norm: norm, p: p, delta: delta, headCache: headCache, output: output, negativePixels: negative)
     }
 
-    /// Loss inputs for `pass` against `target` (N, 3, H, W); the reconstruction is the pass's, not redone.
-    package func lossInputs(_ pass: Pass, target: Tensor) -> LossInputs {
+    /// Loss inputs for `pass` against `target` (N, 3, H, W), with the batch's region masks when it has them; the
+    /// reconstruction is the pass's, not redone.
+    package func lossInputs(_ pass: Pass, target: Tensor, regions: Tensor? = nil) -> LossInputs {
         let eps = logNorm.eps
         Reconstruction.groundTruthDelta(target: target, logImage: pass.norm.logImage, eps: eps, into: &gtDelta)
         return LossInputs(
             delta: pass.delta, gtDelta: gtDelta, logImage: pass.norm.logImage, output: pass.output,
-            target: target, eps: eps)
+            target: target, eps: eps, regions: regions)
     }
 
     /// Accumulates (+=) every parameter gradient into `store.grads` from d loss / d delta.

@@ -95,13 +95,14 @@ extension LossInputs {
     ///   - logImage: log(input + eps), (N, C, H, W), as `LogNorm` produced it.
     ///   - target: clean linear target, (N, C, H, W), expected >= 0.
     ///   - eps: the same eps `LogNorm` used.
-    package init(delta: Tensor, logImage: Tensor, target: Tensor, eps: Float) {
+    ///   - regions: the samples' region masks (N, 1, H, W), when the set has them.
+    package init(delta: Tensor, logImage: Tensor, target: Tensor, eps: Float, regions: Tensor? = nil) {
         precondition(
             logImage.shape == delta.shape && target.shape == delta.shape,
             "LossInputs: shapes differ: delta \(delta.shape), logImage \(logImage.shape), target \(target.shape)")
         self.init(
             delta: delta, gtDelta: Reconstruction.groundTruthDelta(target: target, logImage: logImage, eps: eps),
             logImage: logImage, output: Reconstruction.output(logImage: logImage, delta: delta, eps: eps),
-            target: target, eps: eps)
+            target: target, eps: eps, regions: regions)
     }
 }

@@ -148,6 +148,14 @@ struct Train: ParsableCommand {
         var valLoaderConfig = loaderConfig
         valLoaderConfig.cache = true
         let valSet = try PairedDataset(root: cfg.data.val, config: valLoaderConfig, warn: warnings.closure)
+        // hole_l1 weighs the pixels of the sets' region masks: both sets must have them.
+        if let i = cfg.loss.terms.firstIndex(where: { type(of: $0.term).type == HoleL1Loss.type }) {
+            for (key, set) in [("data.train", trainSet), ("data.val", valSet)] where !set.hasMasks {
+                throw ConfigError(
+                    keyPath: "loss.\(i)",
+                    reason: "hole_l1 needs region masks, and \(key) (\(set.root)) has no mask/ directory")
+            }
+        }
         let validation = try ValidationSet(dataset: valSet, batchSize: cfg.data.batchSize, mode: .tiles)
         let allValBatches = try validation.batches()
         // Data-parallel, each rank scores its share of the validation batches and the sums are added up.

@@ -148,6 +148,16 @@ struct TrainCLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("run")))
         let typo = try CLI.run(["train", "--config", config, "--set", "trian.steps=3"])
         #expect(typo.status == 1 && typo.stderr.contains("trian: unknown key (did you mean 'train'?)"))
+        // hole_l1 weighs region masks: a set without a mask/ directory is refused before the first step.
+        let holes = try CLI.run([
+            "train", "--config", config, "--set", "loss=[{type: l1, weight: 1.0}, {type: hole_l1, weight: 4.0}]",
+            "--run-dir", dir.file("holes")
+        ])
+        #expect(holes.status == 1)
+        #expect(
+            holes.stderr
+                == "error: config error: loss.1: hole_l1 needs region masks, and data.train (\(Self.repo)/data/sample/train) has no mask/ directory\n"
+        )
     }
 
     /// Errors about a file as a whole name the file: a missing config, a directory that is not a run.

@@ -58,10 +58,10 @@ package final class Evaluator {
         var modelInputs: LossInputs?
         var identityInputs: LossInputs?
         if loss != nil {
-            modelInputs = model.lossInputs(pass, target: batch.target)
+            modelInputs = model.lossInputs(pass, target: batch.target, regions: batch.regions)
             identityInputs = LossInputs(
                 delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
-                target: batch.target, eps: model.logNorm.eps)
+                target: batch.target, eps: model.logNorm.eps, regions: batch.regions)
         }
         let masks = batch.regions.map(regionMasks) ?? clipMasks(batch.input)
         score(into: &modelSums, output: pass.output, target: batch.target, masks: masks, lossInputs: modelInputs)
@@ -83,8 +83,9 @@ package final class Evaluator {
             for i in 0..<delta.count {
                 delta.storage[i] = Float(log(Double(output.storage[i] + e))) - logImage.storage[i]
             }
-            modelInputs = LossInputs(delta: delta, logImage: logImage, target: target, eps: e)
-            identityInputs = LossInputs(delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e)
+            modelInputs = LossInputs(delta: delta, logImage: logImage, target: target, eps: e, regions: regions)
+            identityInputs = LossInputs(
+                delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e, regions: regions)
         }
         let masks = regions.map(regionMasks) ?? clipMasks(input)
         score(into: &modelSums, output: output, target: target, masks: masks, lossInputs: modelInputs)

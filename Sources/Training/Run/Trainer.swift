@@ -181,7 +181,8 @@ package final class Trainer: @unchecked Sendable {
             // Records number a step by how many steps have completed with it (1...steps), like checkpoints,
             // metrics and TensorBoard, so resuming at a checkpoint of step s keeps exactly the records <= s.
             let number = step + 1
-            let outcome = trainingStep.run(input: batch.input, target: batch.target, step: step)
+            let outcome = trainingStep.run(
+                input: batch.input, target: batch.target, regions: batch.regions, step: step)
             let report = outcome.report
             let skipped = outcome.skip != nil
             let origins = batch.batchOrigins  // the whole batch's, every rank's share

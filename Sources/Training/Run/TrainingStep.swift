@@ -79,9 +79,11 @@ package final class TrainingStep: @unchecked Sendable {
     /// of the weights (when there is one) is not updated either.
     /// - Parameter monitorProbe: wraps the monitor record's computation (the bench counts its allocations
     ///   apart, as data the run writes out rather than compute); nil runs it directly.
-    package func run(input: Tensor, target: Tensor, step: Int, monitorProbe: (any StepProbe)? = nil) -> Outcome {
+    package func run(
+        input: Tensor, target: Tensor, regions: Tensor? = nil, step: Int, monitorProbe: (any StepProbe)? = nil
+    ) -> Outcome {
         let pass = model.forward(input)
-        let inputs = model.lossInputs(pass, target: target)
+        let inputs = model.lossInputs(pass, target: target, regions: regions)
         if gradDelta.shape != pass.delta.shape {
             gradDelta = Tensor(zeros: pass.delta.shape)
         } else {
