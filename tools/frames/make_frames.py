@@ -134,6 +134,38 @@ def make_split(split, count, out, size, spp, frames, polyhaven, log):
     return pairs
 
 
+def read_exr(path):
+    import OpenEXR
+
+    with OpenEXR.File(path) as f:
+        ch = f.channels()
+        return np.array(ch["RGB"].pixels if "RGB" in ch else ch["Y"].pixels, dtype=np.float32)
+
+
+def preview(root, names, path):
+    """A PNG contact sheet of the pairs `names` of the split at `root`: per row the warped frame t (the input),
+    the rendered frame t + 1 (the target), the holes (white) and |log error| of the input (white: one stop or
+    more), tone-mapped x / (1 + x) after scaling the median luminance to 0.25. Written with Mitsuba's Bitmap."""
+    mi = render.mitsuba()
+    rows = []
+    for name in names:
+        inp = read_exr(os.path.join(root, "input", name))
+        tgt = read_exr(os.path.join(root, "target", name))
+        hole = read_exr(os.path.join(root, "mask", name))
+        k = 0.25 / max(float(np.median(luminance(tgt))), 1e-6)
+
+        def tone(x):
+            x = np.maximum(x * k, 0)
+            return x / (1 + x)
+
+        err = np.abs(np.log2(inp + 1e-2) - np.log2(tgt + 1e-2)).mean(-1)
+        grey = lambda a: np.repeat(np.clip(a, 0, 1)[..., None], 3, -1)  # noqa: E731
+        rows.append(np.concatenate([tone(inp), tone(tgt), grey(hole), grey(err)], 1))
+    sheet = np.ascontiguousarray(np.concatenate(rows, 0), dtype=np.float32)
+    bmp = mi.Bitmap(sheet, mi.Bitmap.PixelFormat.RGB)
+    bmp.convert(mi.Bitmap.PixelFormat.RGB, mi.Struct.Type.UInt8, srgb_gamma=True).write(path)
+
+
 def _mitsuba_version():
     import mitsuba
 
@@ -150,7 +182,17 @@ def main():
     ap.add_argument("--train", type=int, default=36, help="training sequences")
     ap.add_argument("--val", type=int, default=6)
     ap.add_argument("--test", type=int, default=6)
+    ap.add_argument("--preview", nargs="+", metavar=("PNG", "SPLIT/NAME"),
+                    help="render nothing: write a PNG contact sheet of these pairs of --out (e.g. val/001_03.exr)")
     a = ap.parse_args()
+    if a.preview:
+        png, pairs = a.preview[0], a.preview[1:]
+        splits = {p.split("/")[0] for p in pairs}
+        if len(splits) != 1 or not pairs:
+            sys.exit("error: --preview PNG SPLIT/NAME ...: name one split's pairs, e.g. val/001_03.exr val/002_05.exr")
+        preview(os.path.join(a.out, splits.pop()), [p.split("/", 1)[1] for p in pairs], png)
+        print(f"frames: {png}")
+        return
     if not os.path.isdir(a.polyhaven):
         sys.exit(f"error: {a.polyhaven}: no such directory (the committed Poly Haven panoramas)")
     render.mitsuba()
