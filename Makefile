@@ -55,6 +55,7 @@ test: setup format-check
 
 # Rendered HDR frame sequences (Mitsuba 3, CPU) and their reprojection pairs for the ablation's frames task:
 # data/frames/{train,val,test} (tools/frames/make_frames.py; 36 + 6 + 6 sequences of 8 frames, 128x128, 256 spp).
+# A split already made with the same settings is kept (--force renders it again).
 frames: setup
 	$(VENV)/bin/python tools/frames/make_frames.py --out data/frames
 
@@ -92,10 +93,10 @@ eval: data
 	echo "eval: $$ck on data/heldout/phone-full (the 5 photographs whole, tiled)" && \
 	.build/release/hdrpatch evaluate --checkpoint $$ck --data data/heldout/phone-full --images $$(dirname $$(dirname $$ck))/heldout-full
 
-ablate: data
+ablate: data frames
 	.build/release/hdrpatch ablate --config configs/ablation.yaml --jobs 2
 
-ablate-quick: data
+ablate-quick: data frames
 	.build/release/hdrpatch ablate --config configs/ablation.yaml --jobs 2 --quick --seeds 1
 
 PYTHON ?= python3

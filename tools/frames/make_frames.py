@@ -92,6 +92,21 @@ def scene_summary(scene):
             "objects": objs, "area_lights": len(scene["lights"])}
 
 
+def up_to_date(root, count, size, spp, frames):
+    """Whether `root` already holds this split as these arguments would make it (same renderer and settings)."""
+    try:
+        with open(os.path.join(root, "manifest.json")) as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return (m.get("generator") == GENERATOR and m.get("size") == size and m.get("spp") == spp
+            and m.get("frames_per_sequence") == frames and len(m.get("sequences", [])) == count)
+
+
+# Bump when the scenes, the renderer settings or the warp change: make frames then renders again.
+GENERATOR = 1
+
+
 def make_split(split, count, out, size, spp, frames, polyhaven, log):
     envs = panoramas(split, polyhaven)
     root = os.path.join(out, split)
@@ -124,7 +139,8 @@ def make_split(split, count, out, size, spp, frames, polyhaven, log):
                           "moving_objects": [o["id"] for o in summary["objects"] if o["moving"]]})
         log(f"frames: {split} sequence {s + 1}/{count} (seed {seed}, {summary['environment']}): {frames} frames in "
             f"{time.time() - start:.1f} s, holes {100 * np.mean(holes):.1f}% of pixels")
-    manifest = {"renderer": "mitsuba " + _mitsuba_version() + " llvm_ad_rgb, path tracer (max depth 6), box filter",
+    manifest = {"generator": GENERATOR,
+                "renderer": "mitsuba " + _mitsuba_version() + " llvm_ad_rgb, path tracer (max depth 6), box filter",
                 "size": size, "spp": spp, "frames_per_sequence": frames, "split": split,
                 "panoramas": [os.path.basename(e) for e in envs], "sequences": sequences, "pairs": pairs}
     with open(os.path.join(tmp, "manifest.json"), "w") as f:
@@ -182,6 +198,7 @@ def main():
     ap.add_argument("--train", type=int, default=36, help="training sequences")
     ap.add_argument("--val", type=int, default=6)
     ap.add_argument("--test", type=int, default=6)
+    ap.add_argument("--force", action="store_true", help="render again even where a split is up to date")
     ap.add_argument("--preview", nargs="+", metavar=("PNG", "SPLIT/NAME"),
                     help="render nothing: write a PNG contact sheet of these pairs of --out (e.g. val/001_03.exr)")
     a = ap.parse_args()
@@ -199,10 +216,14 @@ def main():
     start = time.time()
     total = 0
     for split, count in (("train", a.train), ("val", a.val), ("test", a.test)):
-        if count > 0:
-            total += len(make_split(split, count, a.out, a.size, a.spp, a.frames, a.polyhaven,
-                                    lambda s: print(s, flush=True)))
-    print(f"frames: {total} pairs of {a.size}x{a.size} in {a.out} in {time.time() - start:.0f} s")
+        if count <= 0:
+            continue
+        if not a.force and up_to_date(os.path.join(a.out, split), count, a.size, a.spp, a.frames):
+            print(f"frames: {os.path.join(a.out, split)} is up to date (--force renders it again)")
+            continue
+        total += len(make_split(split, count, a.out, a.size, a.spp, a.frames, a.polyhaven,
+                                lambda s: print(s, flush=True)))
+    print(f"frames: {total} new pairs of {a.size}x{a.size} in {a.out} in {time.time() - start:.0f} s")
 
 
 if __name__ == "__main__":
