@@ -1,5 +1,6 @@
 // Pointwise penalties on the log residual error e = delta - gtDelta: huber, l1 and mse.
 import Config
+import Foundation
 import Numerics
 
 // ln_hat - log(target + eps) = delta - gtDelta, so comparing in the log domain is comparing the deltas.
@@ -115,6 +116,74 @@ private struct MaskedL1Samples: SampleSumJob {
                 let e = delta[base + k] - gtDelta[base + k]
                 sum += Double(w * abs(e))
                 grad[base + k] += scale * w * torchSign(e)
+            }
+        }
+        return sum
+    }
+}
+
+/// |e| at the pixels where the input clipped: some channel of the input reaches `level` (linear, the input's own
+/// scale; default 1.0, the phone recipe's 8-bit white), found from log(input + eps) >= log(level + eps) less 1e-5
+/// (the logarithm's rounding). Every channel of such a pixel counts; gradient sign(e) there. Mean over all N*C*H*W
+/// elements, so `l1` 1 + `clip_l1` 4 weights the clipped pixels 5x: ExtraNet's hole weighting applied to the region
+/// a clipped input carries no information about (HDRCNN trains only there).
+package struct ClipL1Loss: ConfigurableLossTerm {
+    package static let type = "clip_l1"
+    package static let keys = ["level"]
+    package var domain: LossDomain { .log }
+    package let level: Double
+
+    package init(level: Double = 1.0) {
+        precondition(level > 0, "clip_l1: level must be > 0, got \(level)")
+        self.level = level
+    }
+
+    package init(config: ConfigMapping) throws {
+        self.init(level: try config.value("level", default: 1.0, in: .greaterThan(0.0)))
+    }
+
+    package var parameters: [String: JSONValue] { ["level": .number(level)] }
+
+    package func evaluate(_ inputs: LossInputs, weight: Double, gradDelta: inout Tensor) -> Double {
+        inputs.checkShapes(gradDelta, term: Self.type)
+        let s = inputs.delta.shape
+        let count = inputs.delta.count
+        let scale = Float(weight / Double(count))
+        let threshold = Float(Foundation.log(level + Double(inputs.eps))) - 1e-5
+        return inputs.delta.storage.withUnsafeBufferPointer { p in
+            inputs.gtDelta.storage.withUnsafeBufferPointer { t in
+                inputs.logImage.storage.withUnsafeBufferPointer { l in
+                    gradDelta.storage.withUnsafeMutableBufferPointer { g in
+                        sumOverSamples(
+                            s[0],
+                            ClipL1Samples(
+                                delta: p, gtDelta: t, logImage: l, grad: g, channels: s[1], plane: s[2] * s[3],
+                                threshold: threshold, scale: scale))
+                    }
+                }
+            }
+        } / Double(count)
+    }
+}
+
+/// One sample of `clip_l1`: |e| summed in order over the clipped pixels' channels, its gradient written.
+private struct ClipL1Samples: SampleSumJob {
+    let delta: UnsafeBufferPointer<Float>, gtDelta: UnsafeBufferPointer<Float>, logImage: UnsafeBufferPointer<Float>
+    let grad: UnsafeMutableBufferPointer<Float>
+    let channels: Int, plane: Int, threshold: Float, scale: Float
+
+    func sample(_ s: Int, part _: Int) -> Double {
+        var sum = 0.0
+        let first = s * channels * plane
+        for k in 0..<plane {
+            var clipped = false
+            for c in 0..<channels where logImage[first + c * plane + k] >= threshold { clipped = true }
+            if !clipped { continue }
+            for c in 0..<channels {
+                let i = first + c * plane + k
+                let e = delta[i] - gtDelta[i]
+                sum += Double(abs(e))
+                grad[i] += scale * torchSign(e)
             }
         }
         return sum

@@ -43,6 +43,7 @@ package enum LossTerms {
                 kind: "loss term",
                 [
                     entry(HuberLoss.self), entry(L1Loss.self), entry(MSELoss.self), entry(HoleL1Loss.self),
+                    entry(ClipL1Loss.self),
                     entry(HistogramLoss.self), entry(MomentLoss.self), entry(SparsityLoss.self),
                     entry(MuLawL1Loss.self), entry(PU21L1Loss.self)
                 ])

@@ -17,7 +17,7 @@ struct LossRegistryTests {
     @Test func registryListsEveryType() {
         #expect(
             LossTerms.registry.types == [
-                "histogram", "hole_l1", "huber", "l1", "moment", "mse", "mu_law_l1", "pu21_l1", "sparsity"
+                "clip_l1", "histogram", "hole_l1", "huber", "l1", "moment", "mse", "mu_law_l1", "pu21_l1", "sparsity"
             ])
     }
 
@@ -52,11 +52,11 @@ struct LossRegistryTests {
     @Test func unknownTypeListsTheKnownOnes() {
         #expect(
             Self.message("loss: [{type: hubber, weight: 1}]")
-                == "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+                == "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
         )
         #expect(
             Self.message("loss: [{type: l1, weight: 1}, {type: ssim, weight: 1}]")
-                == "config error: loss.1.type: unknown loss term 'ssim'; known: histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+                == "config error: loss.1.type: unknown loss term 'ssim'; known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
         )
     }
 
@@ -94,7 +94,7 @@ struct LossRegistryTests {
     @Test func theListMustExistAndHoldMappings() {
         #expect(
             Self.message("loss: []")
-                == "config error: loss: must list at least one loss term; known types: histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+                == "config error: loss: must list at least one loss term; known types: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
         )
         #expect(Self.message("other: 1") == "config error: loss: missing required key")
         #expect(Self.message("loss: {type: l1, weight: 1}") == "config error: loss: expected a list, found mapping")
