@@ -14,6 +14,9 @@ import Numerics
 ///   own depth and tinted clipped regions at their edges. It
 ///   tells a network whose receptive field is a few pixels how large a clipped region is and where its centre
 ///   lies, so that a highlight can get a shape. In the ONNX export: 23 MaxPool steps of the unclipped mask.
+/// - `hole_mask` (3 planes, the same in each): the data set's region mask (`root/mask/`, e.g. the disocclusions
+///   of a warped frame: 1 where the input holds no view of the surface). Training and validation sets must have
+///   masks; `restore` takes one with `--mask`; the ONNX export does not carry it (one graph input).
 ///
 /// None of them carries a gradient (they are data), so only the network's first layer grows.
 package struct NetworkInputs: Sendable, Equatable {
@@ -22,6 +25,7 @@ package struct NetworkInputs: Sendable, Equatable {
         case logLevel = "log_level"
         case clipMask = "clip_mask"
         case clipDepth = "clip_depth"
+        case holeMask = "hole_mask"
     }
 
     /// `clip_depth`'s reach: distances saturate here (pixels).
@@ -29,6 +33,9 @@ package struct NetworkInputs: Sendable, Equatable {
 
     /// Pixels of context the planes take beyond the network's own receptive field (`clip_depth`'s reach).
     package var contextRadius: Int { planes.contains(.clipDepth) ? Self.clipDepthReach : 0 }
+
+    /// Whether a plane reads the batch's region masks (`hole_mask`).
+    package var usesRegions: Bool { planes.contains(.holeMask) }
 
     /// Whether a plane reads `clip_level`.
     var usesClipLevel: Bool { planes.contains(.clipMask) || planes.contains(.clipDepth) }
@@ -88,7 +95,8 @@ package struct NetworkInputs: Sendable, Equatable {
 
     /// Writes the network input (N, channels, H, W) for `input` (N, 3, H, W, linear) and its LogNorm result.
     /// With only log_norm the caller passes `norm.normalized` itself; this is for the other layouts.
-    package func assemble(input: Tensor, norm: LogNormalized, into out: inout Tensor) {
+    /// `regions` (N, 1, H, W) fill `hole_mask`; without them it is 0 (no hole).
+    package func assemble(input: Tensor, norm: LogNormalized, regions: Tensor? = nil, into out: inout Tensor) {
         let n = input.shape[0]
         let h = input.shape[2]
         let w = input.shape[3]
@@ -100,17 +108,25 @@ package struct NetworkInputs: Sendable, Equatable {
         let plane = 3 * h * w
         let level = clipLevel
         let planes = planes
-        input.storage.withUnsafeBufferPointer { x in
-            norm.normalized.storage.withUnsafeBufferPointer { xn in
-                norm.logImage.storage.withUnsafeBufferPointer { logs in
-                    out.storage.withUnsafeMutableBufferPointer { o in
-                        // Every (sample, plane) is a copy of its own: split them over the compute threads.
-                        let parts = max(1, min(Parallel.threads, n * planes.count))
-                        Parallel.run(
-                            parts,
-                            AssembleJob(
-                                x: x, normalized: xn, logs: logs, out: o, planes: planes, plane: plane, level: level,
-                                samples: n, parts: parts, height: h, width: w))
+        if let regions {
+            precondition(
+                regions.shape.count == 4 && regions.shape[0] == n && regions.shape[1] == 1 && regions.shape[2] == h
+                    && regions.shape[3] == w, "NetworkInputs.assemble: regions \(regions.shape) for input \(s)")
+        }
+        let none: [Float] = []
+        (regions?.storage ?? none).withUnsafeBufferPointer { r in
+            input.storage.withUnsafeBufferPointer { x in
+                norm.normalized.storage.withUnsafeBufferPointer { xn in
+                    norm.logImage.storage.withUnsafeBufferPointer { logs in
+                        out.storage.withUnsafeMutableBufferPointer { o in
+                            // Every (sample, plane) is a copy of its own: split them over the compute threads.
+                            let parts = max(1, min(Parallel.threads, n * planes.count))
+                            Parallel.run(
+                                parts,
+                                AssembleJob(
+                                    x: x, normalized: xn, logs: logs, regions: r, out: o, planes: planes, plane: plane,
+                                    level: level, samples: n, parts: parts, height: h, width: w))
+                        }
                     }
                 }
             }
@@ -120,6 +136,8 @@ package struct NetworkInputs: Sendable, Equatable {
     /// Part `part` of the (sample, plane) copies (run every step: no closure, nothing allocated).
     private struct AssembleJob: ParallelJob {
         let x: UnsafeBufferPointer<Float>, normalized: UnsafeBufferPointer<Float>, logs: UnsafeBufferPointer<Float>
+        /// (N, 1, H, W) region masks, or empty (no region: hole_mask is 0).
+        let regions: UnsafeBufferPointer<Float>
         let out: UnsafeMutableBufferPointer<Float>
         let planes: [Plane]
         let plane: Int, level: Float, samples: Int, parts: Int, height: Int, width: Int
@@ -140,6 +158,11 @@ package struct NetworkInputs: Sendable, Equatable {
                     NetworkInputs.clipDepth(
                         UnsafeBufferPointer(rebasing: x[src..<(src + plane)]), level: level, height: height,
                         width: width, into: UnsafeMutableBufferPointer(rebasing: out[dst..<(dst + plane)]))
+                case .holeMask:
+                    let hw = height * width
+                    for c in 0..<3 {
+                        for i in 0..<hw { out[dst + c * hw + i] = regions.isEmpty ? 0 : regions[s * hw + i] }
+                    }
                 }
             }
         }

@@ -71,8 +71,11 @@ package final class PatchModel: @unchecked Sendable {
     }
 
     /// - Parameter input: linear HDR patches (N, 3, H, W), >= 0.
+    /// - Parameter regions: the patches' region masks (N, 1, H, W) for a `hole_mask` input (nil: no hole).
     /// - Parameter statistics: LogNorm's lo and hi for every sample instead of each sample's own (LogNorm).
-    package func forward(_ input: Tensor, statistics: (lo: Float, hi: Float)? = nil) -> Pass {
+    package func forward(
+        _ input: Tensor, regions: Tensor? = nil, statistics: (lo: Float, hi: Float)? = nil
+    ) -> Pass {
         // The network may still hold last step's normalized input (for its backward): let go before rewriting it.
         network.releaseInputs()
         logNorm(input, into: &norm, statistics: statistics)
@@ -80,7 +83,7 @@ package final class PatchModel: @unchecked Sendable {
         if inputs.planes.count == 1 {
             x = norm.normalized
         } else {
-            inputs.assemble(input: input, norm: norm, into: &networkInput)
+            inputs.assemble(input: input, norm: norm, regions: inputs.usesRegions ? regions : nil, into: &networkInput)
             x = networkInput
         }
         let p = network.forward(x, store: store)

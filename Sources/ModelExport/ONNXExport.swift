@@ -47,7 +47,8 @@ package enum ONNXExport {
 
     /// - Parameter metadata: key/value pairs for the model's metadata_props (the training config, the step, ...),
     ///   in this order.
-    /// - Throws: ExportError for an operator set outside `supportedOpsets`.
+    /// - Throws: ExportError for an operator set outside `supportedOpsets`, or a model with a `hole_mask` input (the
+    ///   graph has one input, the image).
     package static func model(
         _ m: PatchModel, opset: Int = defaultOpset, metadata: [(key: String, value: String)] = [],
         producerVersion: String = ""
@@ -55,6 +56,10 @@ package enum ONNXExport {
         guard supportedOpsets.contains(opset) else {
             throw ExportError(
                 "opset \(opset) is not supported (\(supportedOpsets.lowerBound) to \(supportedOpsets.upperBound))")
+        }
+        if m.inputs.usesRegions {
+            throw ExportError(
+                "model.inputs has hole_mask: the exported graph has one input (the image) and cannot carry the mask")
         }
         let g = ONNXGraphBuilder(opset: opset)
         g.reserve(inputName)
@@ -97,6 +102,8 @@ package enum ONNXExport {
                     ))
             case .clipDepth:
                 planes.append(clipDepth(g, x, level: m.inputs.clipLevel))
+            case .holeMask:
+                preconditionFailure("refused above")
             }
         }
         let networkInput =

@@ -33,6 +33,13 @@ struct Restore: ParsableCommand {
     @Flag(help: "Stored pixel type.")
     var pixelType: Convert.StoredType = .half
 
+    @Option(
+        help: """
+            Region mask (.exr or .hdr, the image's size, first channel in [0, 1]: 1 in the holes) for a model whose \
+            inputs include hole_mask; required by such a model and refused by any other.
+            """)
+    var mask: String?
+
     func run() throws {
         try model.withModel { loaded, restorer in
             print("\(model.checkpoint): \(loaded.weightsDescription)" + (loaded.step.map { ", step \($0)" } ?? ""))
@@ -41,7 +48,22 @@ struct Restore: ParsableCommand {
                 throw LoaderError("\(input): \(read.counts.nan) NaN and \(read.counts.inf) Inf pixels; cannot restore")
             }
             let img = read.image
-            let out = restorer.restore(Tensor(shape: [1, 3, img.height, img.width], storage: img.pixels))
+            var regions: Tensor?
+            switch (loaded.model.inputs.usesRegions, mask) {
+            case (true, nil):
+                throw ValidationError(
+                    "\(model.checkpoint): the model reads a hole mask (model.inputs hole_mask): give --mask FILE")
+            case (false, .some(let path)):
+                throw ValidationError("--mask \(path): the model has no hole_mask input")
+            case (true, .some(let path)):
+                let m = try PairedDataset.readMask(path, width: img.width, height: img.height)
+                regions = Tensor(
+                    shape: [1, 1, img.height, img.width], storage: Array(m.pixels[0..<(img.height * img.width)]))
+            case (false, nil):
+                break
+            }
+            let out = restorer.restore(
+                Tensor(shape: [1, 3, img.height, img.width], storage: img.pixels), regions: regions)
             let overflow = out.storage.withUnsafeBufferPointer {
                 Overflow.pixels($0, reference: nil, channels: 3, limit: Overflow.defaultLimit)
             }

@@ -148,6 +148,23 @@ struct Train: ParsableCommand {
         var valLoaderConfig = loaderConfig
         valLoaderConfig.cache = true
         let valSet = try PairedDataset(root: cfg.data.val, config: valLoaderConfig, warn: warnings.closure)
+        // A hole_mask input reads the sets' region masks: both sets must have them.
+        if model.inputs.usesRegions {
+            for (key, set) in [("data.train", trainSet), ("data.val", valSet)] where !set.hasMasks {
+                throw ConfigError(
+                    keyPath: "model.inputs",
+                    reason: "hole_mask needs region masks, and \(key) (\(set.root)) has no mask/ directory")
+            }
+            var isDirectory: ObjCBool = false
+            if let test = cfg.data.test,
+                !(FileManager.default.fileExists(atPath: test + "/mask", isDirectory: &isDirectory)
+                    && isDirectory.boolValue)
+            {
+                throw ConfigError(
+                    keyPath: "model.inputs",
+                    reason: "hole_mask needs region masks, and data.test (\(test)) has no mask/ directory")
+            }
+        }
         // hole_l1 weighs the pixels of the sets' region masks: both sets must have them.
         if let i = cfg.loss.terms.firstIndex(where: { type(of: $0.term).type == HoleL1Loss.type }) {
             for (key, set) in [("data.train", trainSet), ("data.val", valSet)] where !set.hasMasks {
@@ -336,7 +353,9 @@ struct Train: ParsableCommand {
         func write(_ dataset: PairedDataset, indices: [Int], prefix: String, restorer: TiledRestore) throws {
             for i in indices {
                 let (input, target) = try dataset.images(i)
-                let out = restorer.restore(Tensor(shape: [1, 3, input.height, input.width], storage: input.pixels))
+                let out = restorer.restore(
+                    Tensor(shape: [1, 3, input.height, input.width], storage: input.pixels),
+                    regions: try dataset.regions(i))
                 try write(
                     prefix + "-" + dataset.pairs[i].name, input: input,
                     restored: HDRImage(width: input.width, height: input.height, pixels: out.storage), target: target)
@@ -366,10 +385,11 @@ struct Train: ParsableCommand {
                         height: h)
                 }
                 let (ci, ct) = (crop(input), crop(target))
+                let regions = try trainSet.regions(i).map { restorer.crop($0, x: x0, y: y0, width: w, height: h) }
                 try write(
                     "overflow-step\(incident.step)-" + incident.file,
                     input: HDRImage(width: w, height: h, pixels: ci.storage),
-                    restored: HDRImage(width: w, height: h, pixels: restorer.restore(ci).storage),
+                    restored: HDRImage(width: w, height: h, pixels: restorer.restore(ci, regions: regions).storage),
                     target: HDRImage(width: w, height: h, pixels: ct.storage))
             }
         }

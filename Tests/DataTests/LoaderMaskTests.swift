@@ -94,6 +94,6 @@ struct LoaderMaskTests {
         try LoaderFixture.write(Self.mask(width: 20, height: 16, seed: 3), root + "/mask/b.exr")
         #expect(
             message { _ = try PairedDataset(root: root, config: config) }
-                == "\(root)/mask/b.exr: mask is 20x16, its pair 24x18")
+                == "\(root)/mask/b.exr: mask is 20x16, its image 24x18")
     }
 }

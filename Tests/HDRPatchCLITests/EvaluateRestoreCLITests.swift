@@ -168,6 +168,60 @@ struct EvaluateRestoreCLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("x.exr")))
     }
 
+    /// A model with a hole_mask input (one conv over 6 planes, weights 0: the identity) restores with --mask and
+    /// says what is missing without it; a model without that input refuses --mask; export refuses the model.
+    @Test func aHoleMaskModelTakesItsMaskFromTheCommandLine() throws {
+        let dir = ScratchDir()
+        let ckpt = dir.file("holes.safetensors")
+        let header: [String: Any] = [
+            "layers.0.weight": ["dtype": "F32", "shape": [3, 6, 3, 3], "data_offsets": [0, 648]],
+            "layers.0.bias": ["dtype": "F32", "shape": [3], "data_offsets": [648, 660]],
+            "__metadata__": ["step": "7"]
+        ]
+        let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var bytes = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + Array(json)
+        bytes += [UInt8](repeating: 0, count: 660)
+        try Data(bytes).write(to: URL(fileURLWithPath: ckpt))
+        let yaml = dir.file("model.yaml")
+        try
+            "model: {arch: plain, depth: 1, width: 4, inputs: [log_norm, hole_mask]}\nresidual: {mode: adaptive, clamp: null}\n"
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        let input = dir.file("in.exr")
+        let img = Self.image(width: 21, height: 13, scale: 1)
+        try EXRWriter.write(img, to: input, options: EXRWriteOptions(pixelType: .float))
+        let mask = dir.file("mask.exr")
+        try EXRWriter.write(
+            HDRImage(width: 21, height: 13, pixels: (0..<(3 * 21 * 13)).map { Float($0 % 2) }), to: mask,
+            options: EXRWriteOptions(pixelType: .float))
+        let base = ["restore", "--checkpoint", ckpt, "--config", yaml, input, dir.file("out.exr"), "--float"]
+        let missing = try CLI.run(base)
+        #expect(missing.status != 0)
+        #expect(
+            missing.stderr.hasSuffix(
+                "\(ckpt): the model reads a hole mask (model.inputs hole_mask): give --mask FILE\n"),
+            "\(missing.stderr)")
+        let ok = try CLI.run(base + ["--mask", mask])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let back = try ImageReader.read(path: dir.file("out.exr")).image
+        for (o, x) in zip(back.pixels, img.pixels) { #expect(abs(o - x) <= 1e-6 * (x + 1e-4)) }
+        let small = dir.file("small.exr")
+        try EXRWriter.write(Self.image(width: 20, height: 13, scale: 0), to: small, options: EXRWriteOptions())
+        let wrongSize = try CLI.run(base + ["--mask", small])
+        #expect(wrongSize.status != 0 && wrongSize.stderr.contains("\(small): mask is 20x13, its image 21x13"))
+        // A model without the input refuses a mask.
+        let plain = dir.file("plain.safetensors")
+        try Self.writeCheckpoint(plain, weight: 0, config: nil)
+        try "model: {arch: plain, depth: 1, width: 4}\nresidual: {mode: adaptive, clamp: null}\n"
+            .write(toFile: dir.file("plain.yaml"), atomically: true, encoding: .utf8)
+        let refused = try CLI.run([
+            "restore", "--checkpoint", plain, "--config", dir.file("plain.yaml"), input, dir.file("o.exr"), "--mask",
+            mask
+        ])
+        #expect(refused.status != 0 && refused.stderr.contains("--mask \(mask): the model has no hole_mask input"))
+        let export = try CLI.run(["export", "--checkpoint", ckpt, "--config", yaml, "--onnx", dir.file("m.onnx")])
+        #expect(export.status != 0 && export.stderr.contains("model.inputs has hole_mask"), "\(export.stderr)")
+    }
+
     @Test func restoreWritesTheImageAndReportsOverflow() throws {
         let dir = ScratchDir()
         let ckpt = dir.file("identity.safetensors")

@@ -154,6 +154,14 @@ struct TrainCLITests {
             "--run-dir", dir.file("holes")
         ])
         #expect(holes.status == 1)
+        let plane = try CLI.run([
+            "train", "--config", config, "--set", "model.inputs=[log_norm, hole_mask]", "--run-dir", dir.file("plane")
+        ])
+        #expect(
+            plane.status == 1
+                && plane.stderr
+                    == "error: config error: model.inputs: hole_mask needs region masks, and data.train (\(Self.repo)/data/sample/train) has no mask/ directory\n"
+        )
         #expect(
             holes.stderr
                 == "error: config error: loss.1: hole_l1 needs region masks, and data.train (\(Self.repo)/data/sample/train) has no mask/ directory\n"

@@ -31,7 +31,7 @@ struct NetworkInputsTests {
     static let badInputs: [(String, String)] = [
         (
             "[log_norm, clip_mak]",
-            "config error: model.inputs: unknown input plane 'clip_mak' (did you mean 'clip_mask'?); known: log_norm, log_level, clip_mask, clip_depth"
+            "config error: model.inputs: unknown input plane 'clip_mak' (did you mean 'clip_mask'?); known: log_norm, log_level, clip_mask, clip_depth, hole_mask"
         ),
         ("[log_norm, log_level, log_level]", "config error: model.inputs: log_level is listed twice"),
         (
@@ -83,6 +83,25 @@ struct NetworkInputsTests {
         #expect(Array(v[0..<6]) == Array(norm.normalized.storage))
         #expect(Array(v[6..<12]) == Array(norm.logImage.storage))
         #expect(Array(v[12..<18]) == [0, 1, 1, 0, 0, 1])
+    }
+
+    @Test func holeMaskPlanesAreTheRegionsInEveryChannel() throws {
+        let x = Tensor(shape: [2, 3, 1, 2], storage: (0..<12).map { Float($0) * 0.2 })
+        let norm = LogNorm(eps: 1e-2)(x)
+        let inputs = NetworkInputs(planes: [.logNorm, .holeMask])
+        #expect(inputs.usesRegions && !NetworkInputs.logNormOnly.usesRegions && inputs.channels == 6)
+        var out = Tensor(zeros: [0])
+        let regions = Tensor(shape: [2, 1, 1, 2], storage: [1, 0, 0.5, 1])
+        inputs.assemble(input: x, norm: norm, regions: regions, into: &out)
+        #expect(out.shape == [2, 6, 1, 2])
+        let v = Array(out.storage)
+        #expect(Array(v[0..<6]) == Array(norm.normalized.storage[0..<6]))
+        #expect(Array(v[6..<12]) == [1, 0, 1, 0, 1, 0])
+        #expect(Array(v[18..<24]) == [0.5, 1, 0.5, 1, 0.5, 1])
+        // Without regions: no hole.
+        inputs.assemble(input: x, norm: norm, into: &out)
+        #expect(Array(out.storage[6..<12]) == [0, 0, 0, 0, 0, 0] && Array(out.storage[18..<24]) == [0, 0, 0, 0, 0, 0])
+        #expect(try Self.parse("{arch: plain, inputs: [log_norm, hole_mask]}").1.planes == [.logNorm, .holeMask])
     }
 
     /// The octagonal distance of an offset: the fewest steps, squares (3x3) and crosses in turn starting with a

@@ -139,6 +139,35 @@ struct InferenceTiledRestoreTests {
         #expect(exact.storage.map(\.bitPattern) == expected.storage.map(\.bitPattern))
     }
 
+    /// A hole_mask model's tiles read the mask's own tiles: with tiles away from every overlap (weights 1), each
+    /// half of the restored image is its tile's forward pass with its half of the mask.
+    @Test func aHoleMaskIsTiledWithTheImage() throws {
+        let model = try PatchModel(
+            model: .plain(depth: 2, width: 3), inputs: NetworkInputs(planes: [.logNorm, .holeMask]),
+            residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil), logNorm: LogNorm(), stateSlots: 0, seed: 2)
+        let image = testImage(width: 16, height: 8, seed: 9)
+        var rng = SeededRNG(seed: 4)
+        let regions = Tensor(shape: [1, 1, 8, 16], storage: (0..<128).map { _ in rng.uniform() < 0.3 ? 1 : 0 })
+        let restorer = try TiledRestore(model: model, tile: 8, overlap: 0, batchSize: 2, statistics: .tile)
+        let out = restorer.restore(image, regions: regions)
+        for x0 in [0, 8] {
+            let expected = model.forward(
+                restorer.crop(image, x: x0, y: 0, width: 8, height: 8),
+                regions: restorer.crop(regions, x: x0, y: 0, width: 8, height: 8)
+            ).output
+            for c in 0..<3 {
+                for y in 0..<8 {
+                    for x in 0..<8 { #expect(out[0, c, y, x0 + x] == expected[0, c, y, x]) }
+                }
+            }
+        }
+        // The mask matters: without it (no hole anywhere) the output differs.
+        #expect(restorer.restore(image).storage != out.storage)
+        // One tile for the whole image: the forward pass with the whole mask, bit for bit.
+        let whole = try TiledRestore(model: model, tile: 16, overlap: 0).restore(image, regions: regions)
+        #expect(whole.storage == model.forward(image, regions: regions).output.storage)
+    }
+
     @Test func aTileAwayFromEveryOverlapIsThatTilesForwardPass() throws {
         // Tile 8, overlap 0, 16 x 8 image: two tiles side by side, weights 1: each half is its own patch.
         let model = try PatchModel(

@@ -1,6 +1,7 @@
 // A data root of paired input/target images: pairing, size and pixel checks on open, decoded access later.
 import EXRIO
 import Glibc
+import Numerics
 
 /// `root/input/NAME` (degraded) and `root/target/NAME` (clean) for every NAME in both directories, and when
 /// `root/mask/` exists, `root/mask/NAME` for every pair: a region of the pair (1 inside, 0 outside, the first
@@ -218,12 +219,21 @@ package final class PairedDataset: Sendable {
         return try Self.readMask(path, options: options, width: pairs[index].width, height: pairs[index].height)
     }
 
+    /// The region mask of pair `index` as a (1, 1, H, W) tensor (what `TiledRestore.restore` takes), nil without masks.
+    package func regions(_ index: Int) throws -> Tensor? {
+        try mask(index).map { m in
+            Tensor(shape: [1, 1, m.height, m.width], storage: Array(m.pixels[0..<(m.height * m.width)]))
+        }
+    }
+
     /// A mask file: the pair's size, finite values in [0, 1], its first channel copied to all three.
-    private static func readMask(_ path: String, options: ReadOptions, width: Int, height: Int) throws -> HDRImage {
+    package static func readMask(
+        _ path: String, options: ReadOptions = ReadOptions(), width: Int, height: Int
+    ) throws -> HDRImage {
         let loaded = try ImageReader.read(path: path, options: options)
         var image = loaded.image
         if image.width != width || image.height != height {
-            throw LoaderError("\(path): mask is \(image.width)x\(image.height), its pair \(width)x\(height)")
+            throw LoaderError("\(path): mask is \(image.width)x\(image.height), its image \(width)x\(height)")
         }
         let plane = width * height
         for i in 0..<plane {

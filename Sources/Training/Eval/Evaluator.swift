@@ -54,7 +54,7 @@ package final class Evaluator {
 
     /// Runs the batch through the model, as training does, and scores model and identity.
     package func add(_ batch: Batch) {
-        let pass = model.forward(batch.input)
+        let pass = model.forward(batch.input, regions: batch.regions)
         var modelInputs: LossInputs?
         var identityInputs: LossInputs?
         if loss != nil {
@@ -104,12 +104,8 @@ package final class Evaluator {
             let (input, target) = try dataset.images(i)
             let shape = [1, 3, input.height, input.width]
             let x = Tensor(shape: shape, storage: input.pixels)
-            let output = restorer.restore(x)
-            let regions = try dataset.mask(i).map {
-                Tensor(
-                    shape: [1, 1, input.height, input.width],
-                    storage: Array($0.pixels[0..<(input.height * input.width)]))
-            }
+            let regions = try dataset.regions(i)
+            let output = restorer.restore(x, regions: regions)
             evaluator.add(
                 input: x, target: Tensor(shape: shape, storage: target.pixels), output: output, regions: regions)
             try each?(i, input, HDRImage(width: input.width, height: input.height, pixels: output.storage), target)

@@ -72,8 +72,10 @@ package struct TiledRestore {
     }
 
     /// - Parameter image: linear HDR, (1, 3, H, W), >= 0.
+    /// - Parameter regions: the image's region mask (1, 1, H, W), tiled with it, for a model with a `hole_mask`
+    ///   input (nil: no hole).
     /// - Returns: the restored linear image, (1, 3, H, W); non-finite values are kept for the caller to count.
-    package func restore(_ image: Tensor) -> Tensor {
+    package func restore(_ image: Tensor, regions: Tensor? = nil) -> Tensor {
         precondition(
             image.rank == 4 && image.shape[0] == 1 && image.shape[1] == 3,
             "TiledRestore: expected (1, 3, H, W), got \(image.shape)")
@@ -81,7 +83,13 @@ package struct TiledRestore {
         let w = image.shape[3]
         let grid = self.grid(width: w, height: h)
         // One tile is the whole image (edge padding adds no value): its own statistics are the image's.
-        if grid.tileCount == 1 { return run([image], width: w, height: h, statistics: nil)[0] }
+        let regions = model.inputs.usesRegions ? regions : nil
+        if let regions {
+            precondition(regions.shape == [1, 1, h, w], "TiledRestore: regions \(regions.shape) for \(image.shape)")
+        }
+        if grid.tileCount == 1 {
+            return run([image], regions: regions.map { [$0] }, width: w, height: h, statistics: nil)[0]
+        }
         let stats = statistics == .image ? model.logNorm.logRange(image) : nil
 
         let th = grid.tileHeight
@@ -92,7 +100,10 @@ package struct TiledRestore {
         for first in Swift.stride(from: 0, to: origins.count, by: batchSize) {
             let chunk = origins[first..<min(first + batchSize, origins.count)]
             let tiles = chunk.map { crop(image, x: grid.xStarts[$0.0], y: grid.yStarts[$0.1], width: tw, height: th) }
-            let outs = run(tiles, width: tw, height: th, statistics: stats)
+            let regionTiles = regions.map { r in
+                chunk.map { crop(r, x: grid.xStarts[$0.0], y: grid.yStarts[$0.1], width: tw, height: th) }
+            }
+            let outs = run(tiles, regions: regionTiles, width: tw, height: th, statistics: stats)
             for (out, (i, j)) in zip(outs, chunk) {
                 // Tiles in order, each tile's rows split over the threads: every pixel sums its tiles in the
                 // same order as one thread would.
@@ -150,27 +161,21 @@ package struct TiledRestore {
     }
 
     /// Forward passes of same-sized (1, 3, height, width) tiles as one batch, padded for the network
-    /// and cropped back. - Returns: one (1, 3, height, width) output per tile.
-    func run(_ tiles: [Tensor], width: Int, height: Int, statistics: (lo: Float, hi: Float)?) -> [Tensor] {
+    /// and cropped back; `regions`, when given, the tiles' (1, 1, height, width) masks, padded alike.
+    /// - Returns: one (1, 3, height, width) output per tile.
+    func run(
+        _ tiles: [Tensor], regions: [Tensor]? = nil, width: Int, height: Int, statistics: (lo: Float, hi: Float)?
+    ) -> [Tensor] {
         let m = model.model.sizeMultiple
         let pw = (width + m - 1) / m * m
         let ph = (height + m - 1) / m * m
         if tiles.count == 1 && pw == width && ph == height {
-            return [model.forward(tiles[0], statistics: statistics).output]
+            return [model.forward(tiles[0], regions: regions?[0], statistics: statistics).output]
         }
         let per = 3 * ph * pw
-        var batch = Tensor(zeros: [tiles.count, 3, ph, pw])
-        for (n, t) in tiles.enumerated() {
-            for c in 0..<3 {
-                for y in 0..<ph {
-                    let src = (c * height + min(y, height - 1)) * width
-                    for x in 0..<pw {
-                        batch.storage[n * per + (c * ph + y) * pw + x] = t.storage[src + min(x, width - 1)]
-                    }
-                }
-            }
-        }
-        let out = model.forward(batch, statistics: statistics).output
+        let batch = Self.padded(tiles, channels: 3, width: width, height: height, to: (pw, ph))
+        let regionBatch = regions.map { Self.padded($0, channels: 1, width: width, height: height, to: (pw, ph)) }
+        let out = model.forward(batch, regions: regionBatch, statistics: statistics).output
         return tiles.indices.map { n in
             var storage = [Float]()
             storage.reserveCapacity(3 * height * width)
@@ -184,18 +189,37 @@ package struct TiledRestore {
         }
     }
 
-    /// The (1, 3, height, width) window of `image` at (x, y).
+    /// (N, channels, ph, pw): each (1, channels, height, width) tile with its last row and column repeated.
+    static func padded(_ tiles: [Tensor], channels: Int, width: Int, height: Int, to size: (Int, Int)) -> Tensor {
+        let (pw, ph) = size
+        let per = channels * ph * pw
+        var batch = Tensor(zeros: [tiles.count, channels, ph, pw])
+        for (n, t) in tiles.enumerated() {
+            for c in 0..<channels {
+                for y in 0..<ph {
+                    let src = (c * height + min(y, height - 1)) * width
+                    for x in 0..<pw {
+                        batch.storage[n * per + (c * ph + y) * pw + x] = t.storage[src + min(x, width - 1)]
+                    }
+                }
+            }
+        }
+        return batch
+    }
+
+    /// The (1, C, height, width) window of the (1, C, H, W) `image` at (x, y).
     package func crop(_ image: Tensor, x: Int, y: Int, width: Int, height: Int) -> Tensor {
+        let channels = image.shape[1]
         let h = image.shape[2]
         let w = image.shape[3]
         var storage = [Float]()
-        storage.reserveCapacity(3 * height * width)
-        for c in 0..<3 {
+        storage.reserveCapacity(channels * height * width)
+        for c in 0..<channels {
             for r in 0..<height {
                 let row = (c * h + y + r) * w + x
                 storage.append(contentsOf: image.storage[row..<(row + width)])
             }
         }
-        return Tensor(shape: [1, 3, height, width], storage: storage)
+        return Tensor(shape: [1, channels, height, width], storage: storage)
     }
 }

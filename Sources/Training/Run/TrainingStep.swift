@@ -82,7 +82,7 @@ package final class TrainingStep: @unchecked Sendable {
     package func run(
         input: Tensor, target: Tensor, regions: Tensor? = nil, step: Int, monitorProbe: (any StepProbe)? = nil
     ) -> Outcome {
-        let pass = model.forward(input)
+        let pass = model.forward(input, regions: regions)
         let inputs = model.lossInputs(pass, target: target, regions: regions)
         if gradDelta.shape != pass.delta.shape {
             gradDelta = Tensor(zeros: pass.delta.shape)
