@@ -13,6 +13,8 @@ struct LossParityTests {
         var params: [String: Double]
         var eps: Float
         var log_image, delta, target, grad_delta: FixtureTensor
+        /// hole_l1's region masks (N, 1, H, W).
+        var regions: FixtureTensor?
         var value: Double
     }
 
@@ -31,7 +33,8 @@ struct LossParityTests {
         let loss = try CompositeLoss.parse(yaml)
         let tensor = { (t: FixtureTensor) in Tensor(shape: t.shape, storage: t.data) }
         let inputs = LossInputs(
-            delta: tensor(f.delta), logImage: tensor(f.log_image), target: tensor(f.target), eps: f.eps)
+            delta: tensor(f.delta), logImage: tensor(f.log_image), target: tensor(f.target), eps: f.eps,
+            regions: f.regions.map(tensor))
         let (report, grad) = loss.evaluate(inputs)
         let valueError = abs(report.total - f.value) / max(abs(f.value), 1e-12)
         let gradError = ParityFixture.relativeError(grad.storage, f.grad_delta.data)

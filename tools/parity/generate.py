@@ -142,6 +142,44 @@ def losses():
         })
 
 
+def region_losses():
+    """The region-weighted L1 terms: hole_l1 (|e| weighted by the batch's region masks, (N, 1, H, W), some soft) and
+    clip_l1 (|e| where some input channel reaches `level`), both summed and divided by every element."""
+    g = torch.Generator().manual_seed(101)
+    eps = 1e-2
+    shape = (2, 3, 6, 7)
+    inp = torch.exp(torch.randn(shape, generator=g) * 1.5 - 1)
+    # A phone-like clip at 1.0 for a third of the pixels (one channel each), and values above it elsewhere.
+    clip = torch.rand(2, 1, 6, 7, generator=g) < 0.33
+    channel = torch.randint(0, 3, (2, 1, 6, 7), generator=g)
+    onehot = torch.nn.functional.one_hot(channel.squeeze(1), 3).permute(0, 3, 1, 2).bool()
+    inp = torch.where(clip & onehot, torch.ones_like(inp), inp)
+    target = inp * torch.exp(torch.randn(shape, generator=g) * 0.7 + 0.3)
+    log_img = torch.log(inp + eps)
+    gt_delta = torch.log(target + eps) - log_img
+    base_delta = gt_delta + torch.randn(shape, generator=g) * 0.8
+    regions = (torch.rand(2, 1, 6, 7, generator=g) < 0.3).float()
+    regions[0, 0, 2, 3] = 0.5
+    regions[1, 0, 4, 1] = 0.25
+    for kind, params in [("hole_l1", {}), ("clip_l1", {"level": 1.0}), ("clip_l1", {"level": 2.5})]:
+        delta = base_delta.clone().requires_grad_(True)
+        err = (delta - gt_delta).abs()
+        if kind == "hole_l1":
+            value = (regions * err).sum() / err.numel()
+        else:
+            clipped = (inp >= params["level"]).any(dim=1, keepdim=True).float()
+            value = (clipped * err).sum() / err.numel()
+        value.backward()
+        body = {
+            "type": kind, "params": params, "eps": eps,
+            "log_image": tensor(log_img), "delta": tensor(delta), "target": tensor(target),
+            "value": float(value.detach()), "grad_delta": tensor(delta.grad),
+        }
+        if kind == "hole_l1":
+            body["regions"] = tensor(regions)
+        write(f"loss_{kind}" + "".join(f"_{k}{v:g}" for k, v in params.items()), body)
+
+
 def bound():
     """The output's lower bound: out = clamp(exp(log_image + delta) - eps, min=0) where the residual pulls dark pixels
     below eps (eps 1e-2, as the default config), with the two linear-domain terms through it."""
@@ -313,6 +351,7 @@ if __name__ == "__main__":
         heads()
     if "losses" in what:
         losses()
+        region_losses()
     if "bound" in what:
         bound()
     if "networks" in what:
