@@ -16,23 +16,31 @@ struct AblationPlanTests {
                 "legacy_mode_a", "phase1", "mode_b", "learnable", "phase3_histogram",
                 "phase3_moment", "phase3_sparsity"
             ])
-        #expect(plan.tasks.map(\.name) == ["phone", "hdr_warp"])
+        #expect(plan.tasks.map(\.name) == ["phone", "hdr_warp", "frames"])
         #expect(plan.points.map(\.label) == ["optim.lr=5.0e-3", "optim.lr=2.0e-2", "optim.lr=5.0e-2"])
         let runs = plan.runs(out: "out", quick: false)
-        #expect(runs.count == 7 * 2 * 3 * 3)
+        #expect(runs.count == 7 * 3 * 3 * 3)
         #expect(runs[0].dir == "out/phone/legacy_mode_a/optim.lr=5.0e-3/seed-0")
         #expect(
             runs[0].overrides == [
                 "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
                 "data.val=data/real/val", "optim.lr=5.0e-3", "seed=0", "train.steps=600"
             ])
+        let warp = runs[7 * 2 * 3 * 3 - 1]
         #expect(
-            runs.last?.overrides.prefix(7) == [
+            warp.overrides.prefix(7) == [
                 "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
                 "data.train=data/hdr_warp/train", "data.val=data/hdr_warp/val", "model.inputs=[log_norm]",
                 "model.clip_level=null"
             ])
-        #expect(runs.last?.dir == "out/hdr_warp/phase3_sparsity/optim.lr=5.0e-2/seed-2")
+        #expect(warp.dir == "out/hdr_warp/phase3_sparsity/optim.lr=5.0e-2/seed-2")
+        #expect(
+            runs.last?.overrides.prefix(8) == [
+                "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
+                "data.train=data/frames/train", "data.val=data/frames/val", "data.test=data/frames/test",
+                "model.inputs=[log_norm]", "model.clip_level=null"
+            ])
+        #expect(runs.last?.dir == "out/frames/phase3_sparsity/optim.lr=5.0e-2/seed-2")
         for v in plan.variants {
             #expect(FileManager.default.fileExists(atPath: Self.repo + "/" + v.config), "\(v.config)")
         }
