@@ -155,11 +155,7 @@ struct Train: ParsableCommand {
                     keyPath: "model.inputs",
                     reason: "hole_mask needs region masks, and \(key) (\(set.root)) has no mask/ directory")
             }
-            var isDirectory: ObjCBool = false
-            if let test = cfg.data.test,
-                !(FileManager.default.fileExists(atPath: test + "/mask", isDirectory: &isDirectory)
-                    && isDirectory.boolValue)
-            {
+            if let test = cfg.data.test, !PairedDataset.hasMaskDirectory(root: test) {
                 throw ConfigError(
                     keyPath: "model.inputs",
                     reason: "hole_mask needs region masks, and data.test (\(test)) has no mask/ directory")

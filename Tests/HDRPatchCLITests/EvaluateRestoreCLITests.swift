@@ -218,6 +218,11 @@ struct EvaluateRestoreCLITests {
             mask
         ])
         #expect(refused.status != 0 && refused.stderr.contains("--mask \(mask): the model has no hole_mask input"))
+        // evaluate on a set without masks: refused, not scored as if nothing were a hole.
+        let noMasks = try CLI.run(["evaluate", "--checkpoint", ckpt, "--config", yaml, "--data", try Self.dataset(dir)])
+        #expect(
+            noMasks.status != 0 && noMasks.stderr.contains("the model reads a hole mask (model.inputs hole_mask)"),
+            "\(noMasks.stderr)")
         let export = try CLI.run(["export", "--checkpoint", ckpt, "--config", yaml, "--onnx", dir.file("m.onnx")])
         #expect(export.status != 0 && export.stderr.contains("model.inputs has hole_mask"), "\(export.stderr)")
     }

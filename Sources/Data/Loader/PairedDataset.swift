@@ -43,6 +43,12 @@ package final class PairedDataset: Sendable {
     private let maskCache: [HDRImage]?
     /// Whether every pair has a region mask (`root/mask/`).
     package var hasMasks: Bool { pairs.first?.maskPath != nil }
+
+    /// Whether the data root `root` has a mask/ directory (what makes a set's pairs carry region masks), without
+    /// opening the set.
+    package static func hasMaskDirectory(root: String) -> Bool {
+        ImageDirectory.isDirectory(ImageDirectory.join(root, "mask"))
+    }
     /// Set when the pairs are made on the fly from clean sources (`init(sources:recipe:...)`): every "pair" is then
     /// one clean source image (input and target paths alike), and each training patch is degraded as it is cut.
     package let online: OnlineDegradation?
@@ -60,7 +66,7 @@ package final class PairedDataset: Sendable {
         let targetDir = ImageDirectory.join(root, "target")
         let names = try Self.pairedNames(inputDir: inputDir, targetDir: targetDir)
         let maskDir = ImageDirectory.join(root, "mask")
-        let masks = ImageDirectory.isDirectory(maskDir)
+        let masks = Self.hasMaskDirectory(root: root)
         var maskCache: [HDRImage] = []
 
         var pairs: [Pair] = []

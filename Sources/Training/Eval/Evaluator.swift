@@ -99,6 +99,12 @@ package final class Evaluator {
         of dataset: PairedDataset, model: PatchModel, loss: CompositeLoss?, restorer: TiledRestore,
         each: ((_ index: Int, _ input: HDRImage, _ restored: HDRImage, _ target: HDRImage) throws -> Void)? = nil
     ) throws -> (model: EvalMetrics, identity: EvalMetrics) {
+        // A hole_mask input without masks would read "no hole" everywhere: refused, never scored that way.
+        if model.inputs.usesRegions && !dataset.hasMasks {
+            throw InferenceError(
+                "\(dataset.root): the model reads a hole mask (model.inputs hole_mask) and this set has no mask/ directory"
+            )
+        }
         let evaluator = Evaluator(model: model, loss: loss)
         for i in dataset.pairs.indices {
             let (input, target) = try dataset.images(i)
