@@ -89,7 +89,8 @@ struct Evaluate: ParsableCommand {
 
     static func table(model: EvalMetrics, identity: EvalMetrics, images: Int, step: Int?, weights: String) -> String {
         func row(_ name: String, _ m: String, _ i: String) -> String {
-            name.padding(toLength: 22, withPad: " ", startingAt: 0) + m.leftPad(14) + i.leftPad(14)
+            // Never cut a name ("pu21_psnr in holes (dB)", a long loss term's): at least one space after it.
+            name.padding(toLength: max(24, name.count + 1), withPad: " ", startingAt: 0) + m.leftPad(14) + i.leftPad(14)
         }
         func f(_ v: Double) -> String { String(format: "%.4f", v) }
         func opt(_ v: Double?) -> String { v.map(f) ?? "n/a" }
