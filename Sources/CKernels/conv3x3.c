@@ -34,6 +34,7 @@ typedef float hp_v4 __attribute__((vector_size(16)));
 
 #ifdef HP_X86
 typedef float hp_v8 __attribute__((vector_size(32)));
+#define HP_FENCE_REGS 1
 #define HP_SUFFIX avx2
 #define HP_TARGET __attribute__((target("avx2,fma")))
 #define HP_VEC hp_v8

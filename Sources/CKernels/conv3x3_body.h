@@ -34,7 +34,11 @@ static inline __attribute__((always_inline)) HP_TARGET void HP_FN(taps_fw_)(cons
                     for (int m = 0; m < HP_MB; m++) {
                         const float wm = w[m];
 #pragma clang loop unroll(full)
-                        for (int v = 0; v < HP_V; v++) acc[m][v] += xv[v] * wm;
+                        for (int v = 0; v < HP_V; v++) {
+                            acc[m][v] += xv[v] * wm;
+                            HP_KEEP(acc[m][v]);
+                        }
+                        HP_LOADS_AFTER();
                     }
                     w += HP_MB;
                 }
@@ -156,6 +160,9 @@ static HP_TARGET void HP_FN(taps_weight_grad_images_)(const float *dy, size_t dy
 #endif
 
 #undef HP_FORWARD_ONLY
+#undef HP_FENCE_REGS
+#undef HP_KEEP
+#undef HP_LOADS_AFTER
 #undef HP_SUFFIX
 #undef HP_TARGET
 #undef HP_VEC

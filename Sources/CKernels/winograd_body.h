@@ -115,7 +115,11 @@ static inline __attribute__((always_inline)) HP_TARGET void HP_FN(wino_gemm_)(co
                 for (int m = 0; m < HP_MB; m++) {
                     const float um = ux[m];
 #pragma clang loop unroll(full)
-                    for (int v = 0; v < nbv; v++) acc[m][v] += vv[v] * um;
+                    for (int v = 0; v < nbv; v++) {
+                        acc[m][v] += vv[v] * um;
+                        HP_KEEP(acc[m][v]);
+                    }
+                    HP_LOADS_AFTER();
                 }
                 ux += HP_MB;
                 vx += 36 * bw;
@@ -396,6 +400,9 @@ static HP_TARGET void HP_FN(wino_grad_)(const float *dy, size_t dystride, int co
 }
 #endif
 
+#undef HP_FENCE_REGS
+#undef HP_KEEP
+#undef HP_LOADS_AFTER
 #undef HP_SUFFIX
 #undef HP_TARGET
 #undef HP_VEC
