@@ -30,6 +30,7 @@ typedef float hp_v4 __attribute__((vector_size(16)));
 #define HP_MB 4
 #define HP_V 2
 #define HP_MBW 1
+#define HP_TG 9
 #include "conv3x3_body.h"
 
 #ifdef HP_X86
@@ -41,7 +42,8 @@ typedef float hp_v8 __attribute__((vector_size(32)));
 #define HP_VW 8
 #define HP_MB 4
 #define HP_V 3
-#define HP_MBW 1
+#define HP_MBW 2
+#define HP_TG 5
 #include "conv3x3_body.h"
 
 typedef float hp_v16 __attribute__((vector_size(64)));
@@ -52,6 +54,7 @@ typedef float hp_v16 __attribute__((vector_size(64)));
 #define HP_MB 8
 #define HP_V 3
 #define HP_MBW 3
+#define HP_TG 9
 #include "conv3x3_body.h"
 
 // AVX-512 with 4 output channels per block, for layers with at most 4 outputs (the networks' 3-channel last
@@ -63,6 +66,7 @@ typedef float hp_v16 __attribute__((vector_size(64)));
 #define HP_MB 4
 #define HP_V 3
 #define HP_MBW 3
+#define HP_TG 9
 #define HP_FORWARD_ONLY 1
 #include "conv3x3_body.h"
 #endif

@@ -1,6 +1,7 @@
 // One instruction-set variant of the direct 3x3 kernels, included by conv3x3.c (undefined again at the end) with
 //   HP_SUFFIX (name suffix), HP_TARGET (function attribute), HP_VEC (vector type of HP_VW floats),
-//   HP_MB x HP_V (forward register block: output channels x vectors), HP_MBW (weight-gradient channels);
+//   HP_MB x HP_V (forward register block: output channels x vectors), HP_MBW x HP_TG (weight-gradient register
+//   block: output channels x taps per pass);
 //   HP_FORWARD_ONLY leaves out the weight-gradient kernel.
 #include "simd_prelude.h"
 
@@ -100,38 +101,46 @@ static inline __attribute__((always_inline)) HP_TARGET void HP_FN(taps_wgi_)(con
                 const float *d[HP_MBW];
                 for (int m = 0; m < HP_MBW; m++) d[m] = dy + (size_t)(co + (m < valid ? m : valid - 1)) * dystride;
                 for (int ci = 0; ci < cin; ci++) {
-                    // Rows past the last channel re-read the last valid row and are never stored (keeps a[][] in
-                    // registers: every index below is a constant after unrolling).
-                    float *ap[HP_MBW];
+                    // Taps in groups of HP_TG (a constant: the group loop unrolls), each group's accumulators in
+                    // registers for one pass over the outputs: with fewer registers than HP_MBW x nt accumulators
+                    // (AVX2: 2 channels x 9 taps) the x vector loaded for a tap serves HP_MBW channels. Every
+                    // accumulator lane still adds its terms in image and output order.
 #pragma clang loop unroll(full)
-                    for (int m = 0; m < HP_MBW; m++)
-                        ap[m] = acc + (size_t)(co + (m < valid ? m : valid - 1)) * rowStride + (size_t)ci * nt * HP_VW;
-                    HP_VEC a[HP_MBW][9];
+                    for (int k0 = 0; k0 < nt; k0 += HP_TG) {
+                        const int k1 = k0 + HP_TG < nt ? k0 + HP_TG : nt;
+                        // Rows past the last channel re-read the last valid row and are never stored (keeps a[][]
+                        // in registers: every index below is a constant after unrolling).
+                        float *ap[HP_MBW];
 #pragma clang loop unroll(full)
-                    for (int m = 0; m < HP_MBW; m++) {
+                        for (int m = 0; m < HP_MBW; m++)
+                            ap[m] = acc + (size_t)(co + (m < valid ? m : valid - 1)) * rowStride + (size_t)ci * nt * HP_VW;
+                        HP_VEC a[HP_MBW][HP_TG];
 #pragma clang loop unroll(full)
-                        for (int k = 0; k < nt; k++) a[m][k] = HP_FN(load_)(ap[m] + k * HP_VW);
-                    }
-                    for (int b = b0; b < b1; b++) {
-                        const float *xc = x + (size_t)b * xImage + (size_t)ci * plane;
-                        const size_t db = (size_t)b * dyImage;
-                        for (int j = jc; j < je; j += HP_VW) {
-                            HP_VEC dv[HP_MBW];
+                        for (int m = 0; m < HP_MBW; m++) {
 #pragma clang loop unroll(full)
-                            for (int m = 0; m < HP_MBW; m++) dv[m] = HP_FN(load_)(d[m] + db + j);
+                            for (int k = k0; k < k1; k++) a[m][k - k0] = HP_FN(load_)(ap[m] + k * HP_VW);
+                        }
+                        for (int b = b0; b < b1; b++) {
+                            const float *xc = x + (size_t)b * xImage + (size_t)ci * plane;
+                            const size_t db = (size_t)b * dyImage;
+                            for (int j = jc; j < je; j += HP_VW) {
+                                HP_VEC dv[HP_MBW];
 #pragma clang loop unroll(full)
-                            for (int k = 0; k < nt; k++) {
-                                const HP_VEC xv = HP_FN(load_)(xc + j + off[k]);
+                                for (int m = 0; m < HP_MBW; m++) dv[m] = HP_FN(load_)(d[m] + db + j);
 #pragma clang loop unroll(full)
-                                for (int m = 0; m < HP_MBW; m++) a[m][k] += dv[m] * xv;
+                                for (int k = k0; k < k1; k++) {
+                                    const HP_VEC xv = HP_FN(load_)(xc + j + off[k]);
+#pragma clang loop unroll(full)
+                                    for (int m = 0; m < HP_MBW; m++) a[m][k - k0] += dv[m] * xv;
+                                }
                             }
                         }
-                    }
 #pragma clang loop unroll(full)
-                    for (int m = HP_MBW - 1; m >= 0; m--) {
-                        if (m < valid) {
+                        for (int m = HP_MBW - 1; m >= 0; m--) {
+                            if (m < valid) {
 #pragma clang loop unroll(full)
-                            for (int k = 0; k < nt; k++) HP_FN(store_)(ap[m] + k * HP_VW, a[m][k]);
+                                for (int k = k0; k < k1; k++) HP_FN(store_)(ap[m] + k * HP_VW, a[m][k - k0]);
+                            }
                         }
                     }
                 }
@@ -170,6 +179,7 @@ static HP_TARGET void HP_FN(taps_weight_grad_images_)(const float *dy, size_t dy
 #undef HP_MB
 #undef HP_V
 #undef HP_MBW
+#undef HP_TG
 #undef HP_FN
 #undef HP_CAT
 #undef HP_CAT2
