@@ -35,6 +35,7 @@ typedef float hp_w4 __attribute__((vector_size(16)));
 #ifdef HP_X86
 typedef float hp_w8 __attribute__((vector_size(32)));
 #define HP_FENCE_REGS 1
+#define HP_PREFETCH_INPUT 1
 #define HP_SUFFIX avx2
 #define HP_TARGET __attribute__((target("avx2,fma")))
 #define HP_VEC hp_w8
