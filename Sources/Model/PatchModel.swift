@@ -38,14 +38,14 @@ package final class PatchModel: @unchecked Sendable {
     }
 
     /// Allocates the store (with `stateSlots` optimizer slots) and initialises it: the network from `seed`
-    /// (PyTorch's default Conv2d init), `head.scale` to `learnable_init`. With `zeroOutputLayer` (training's
+    /// (`initScheme`: PyTorch's default Conv2d init unless said), `head.scale` to `learnable_init`. With `zeroOutputLayer` (training's
     /// choice) the network's output layer starts at zero, so p = 0, delta = 0 and the untrained model is exactly
     /// the identity baseline (output = input up to exp/log rounding): training starts from what it must beat
     /// instead of from a random multiplicative residual of up to e^(cap * tanh(p)).
     /// `inputs` (default: log_norm alone) decides the network's input channels.
     package init(
         model: ModelConfig, inputs: NetworkInputs = .logNormOnly, residual: ResidualConfig, logNorm: LogNorm,
-        stateSlots: Int, seed: UInt64, zeroOutputLayer: Bool = false
+        stateSlots: Int, seed: UInt64, zeroOutputLayer: Bool = false, initScheme: InitScheme = .pytorch
     ) throws {
         self.model = model
         self.inputs = inputs
@@ -54,7 +54,7 @@ package final class PatchModel: @unchecked Sendable {
         network = model.makeNetwork(inputChannels: inputs.channels)
         head = ResidualHead(config: residual)
         store = try ParameterStore(layout: network.parameterLayout + head.parameterLayout, stateSlots: stateSlots)
-        network.initialize(store, seed: seed)
+        network.initialize(store, seed: seed, scheme: initScheme)
         if zeroOutputLayer {
             for suffix in [".weight", ".bias"] {
                 if let e = store.entry(named: network.outputLayer + suffix) { store.values(e).update(repeating: 0) }

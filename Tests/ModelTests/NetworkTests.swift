@@ -48,6 +48,44 @@ struct NetworkTests {
         }
     }
 
+    /// He's init (`train.init: kaiming`): weights uniform in [-b, b], b = sqrt(6 / ((1 + slope^2) fan_in)), so a
+    /// layer's weights have variance 2 / ((1 + slope^2) fan_in); biases zero; seeded like the default.
+    @Test(arguments: [false, true]) func kaimingInitialisationHasHesVarianceAndZeroBiases(unet: Bool) throws {
+        let net: any PatchNetwork = unet ? UNet(width: 16, levels: 2, inputChannels: 4) : PlainNet(depth: 5, width: 32)
+        let a = try ParameterStore(layout: net.parameterLayout)
+        let b = try ParameterStore(layout: net.parameterLayout)
+        let d = try ParameterStore(layout: net.parameterLayout)
+        net.initialize(a, seed: 5, scheme: .kaiming)
+        net.initialize(b, seed: 5, scheme: .kaiming)
+        net.initialize(d, seed: 5)
+        #expect(Array(a.values) == Array(b.values))
+        let shapes = Dictionary(uniqueKeysWithValues: net.parameterLayout.map { ($0.name, $0.shape) })
+        var checked = 0
+        for e in a.entries {
+            let v = a.values(e)
+            let shape = try #require(shapes[e.name])
+            if e.name.hasSuffix(".bias") {
+                #expect(v.allSatisfy { $0 == 0 }, "\(e.name)")
+                #expect(d.values(e).contains { $0 != 0 }, "the default init draws biases: \(e.name)")
+                continue
+            }
+            let fanIn = Double(shape[1] * shape[2] * shape[3])
+            let slope = Double(leakySlope)
+            let bound = (6 / ((1 + slope * slope) * fanIn)).squareRoot()
+            #expect(v.allSatisfy { abs(Double($0)) <= bound }, "\(e.name)")
+            if v.count >= 4096 {
+                let variance = v.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(v.count)
+                let he = 2 / ((1 + slope * slope) * fanIn)
+                #expect(abs(variance / he - 1) < 0.06, "\(e.name): variance \(variance), He's \(he)")
+                // PyTorch's default draws the same layer with 1 / (3 fan_in): 5.8x less.
+                let dv = d.values(e).reduce(0.0) { $0 + Double($1) * Double($1) } / Double(v.count)
+                #expect(variance / dv > 5 && variance / dv < 6.7, "\(e.name)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 3)
+    }
+
     /// On one thread both batches run on the U-Net's stack, image by image: bit for bit the same. (With more threads
     /// than images the layer-by-layer path runs instead, equal within rounding: UNetKernelTests.)
     @Test(arguments: 1...3) func forwardIsDeterministicAndBatchIndependent(threads: Int) throws {

@@ -33,6 +33,8 @@ import Testing
         (["train.ema=fast"], "config error: train.ema: expected a number, found string 'fast'"),
         (["train.ema=true"], "config error: train.ema: expected a number, found boolean true"),
         (["train.emma=0.999"], "config error: train.emma: unknown key (did you mean 'ema'?)"),
+        (["train.init=he"], "config error: train.init: expected pytorch or kaiming, got 'he'"),
+        (["train.init=1"], "config error: train.init: expected a string, found integer 1"),
         (
             ["train.init_from_weights=ema"],
             "config error: train.init_from_weights: not used without train.init_from"
@@ -127,6 +129,8 @@ import Testing
         let cfg = try fx.parse(["train.init_from=\(fx.weights)", "train.init_from_weights=ema", "train.ema=0.999"])
         #expect(cfg.train.initFromWeights == .ema && cfg.train.ema == 0.999)
         #expect(try fx.parse(["train.ema=null"]).train.ema == nil)
+        #expect(try fx.parse(["train.init=kaiming"]).train.initScheme == .kaiming)
+        #expect(try fx.parse([]).train.initScheme == .pytorch)
     }
 
     @Test func missingSectionsAndKeys() {

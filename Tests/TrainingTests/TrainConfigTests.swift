@@ -142,7 +142,7 @@ import Testing
                     "steps": .integer(10), "log_every": .integer(10), "val_every": .integer(100),
                     "checkpoint_every": .integer(200), "grad_clip": .null, "init_from": .null,
                     "init_from_weights": .null,
-                    "zero_init_output": .bool(true), "ema": .null
+                    "zero_init_output": .bool(true), "init": .string("pytorch"), "ema": .null
                 ]))
         #expect(
             o["monitor"]

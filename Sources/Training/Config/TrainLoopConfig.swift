@@ -1,5 +1,6 @@
 // The `train:` section of a training config: how long to train, how often to log, validate and checkpoint.
 import Config
+import Model
 
 package struct TrainLoopConfig: Sendable, Equatable {
     /// `steps`: optimizer updates in the run (required, > 0).
@@ -20,19 +21,22 @@ package struct TrainLoopConfig: Sendable, Equatable {
     /// identity baseline. false keeps PyTorch's default init there too (a random initial residual, as the
     /// residual-scaling strategy assumes: what can make an untrained Mode A overflow).
     package var zeroInitOutput: Bool
+    /// `init` (`pytorch`): how the conv weights are drawn, PyTorch's nn.Conv2d default or `kaiming` (He's init for
+    /// the LeakyReLU, biases zero: InitScheme).
+    package var initScheme: InitScheme
     /// `ema`: decay of the exponential moving average of the weights, in (0, 1), or null/absent for none. With it,
     /// validation and `best` use the average, and every checkpoint holds both sets (docs/conventions.md).
     package var ema: Double?
 
     package static let keys = [
         "steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "init_from_weights",
-        "zero_init_output", "ema"
+        "zero_init_output", "init", "ema"
     ]
 
     package init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double?,
         initFrom: String? = nil, initFromWeights: WeightsFile.WeightSet? = nil, zeroInitOutput: Bool = true,
-        ema: Double? = nil
+        initScheme: InitScheme = .pytorch, ema: Double? = nil
     ) {
         self.steps = steps
         self.logEvery = logEvery
@@ -42,6 +46,7 @@ package struct TrainLoopConfig: Sendable, Equatable {
         self.initFrom = initFrom
         self.initFromWeights = initFromWeights
         self.zeroInitOutput = zeroInitOutput
+        self.initScheme = initScheme
         self.ema = ema
     }
 
@@ -60,6 +65,11 @@ package struct TrainLoopConfig: Sendable, Equatable {
             initFromWeights = set
         }
         zeroInitOutput = try c.value("zero_init_output", default: true)
+        let scheme: String = try c.value("init", default: InitScheme.pytorch.rawValue)
+        guard let initScheme = InitScheme(rawValue: scheme) else {
+            throw c.error("init", "expected pytorch or kaiming, got '\(scheme)'")
+        }
+        self.initScheme = initScheme
         ema = try c.optional(
             "ema", in: ConfigBounds(lower: 0.0, lowerInclusive: false, upper: 1.0, upperInclusive: false))
         try c.finish(known: Self.keys)
@@ -87,7 +97,7 @@ package struct TrainLoopConfig: Sendable, Equatable {
             "checkpoint_every": .integer(checkpointEvery), "grad_clip": gradClip.map(JSONValue.number) ?? .null,
             "init_from": initFrom.map(JSONValue.string) ?? .null,
             "init_from_weights": initFromWeights.map { .string($0.rawValue) } ?? .null,
-            "zero_init_output": .bool(zeroInitOutput),
+            "zero_init_output": .bool(zeroInitOutput), "init": .string(initScheme.rawValue),
             "ema": ema.map(JSONValue.number) ?? .null
         ])
     }
