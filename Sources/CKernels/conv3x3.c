@@ -66,7 +66,6 @@ typedef float hp_v16 __attribute__((vector_size(64)));
 #define HP_MB 4
 #define HP_V 3
 #define HP_MBW 3
-#define HP_TG 9
 #define HP_FORWARD_ONLY 1
 #include "conv3x3_body.h"
 #endif

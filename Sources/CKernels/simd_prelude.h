@@ -12,14 +12,9 @@
 // loop over input channels: the Winograd GEMM of a w32 l3 U-Net step ran at half the FMA rate (perf annotate,
 // AVX2, 2026-12-07). HP_KEEP(v) makes v's value final at this point; HP_LOADS_AFTER() keeps later loads (the next
 // broadcast) after it. They emit no instruction and change no result.
-#ifndef HP_KEEP_DEFINED
-#define HP_KEEP_DEFINED 1
-#define HP_KEEP_REG(v) __asm__ volatile("" : "+x"(v))
-#define HP_LOADS_AFTER_REG() __asm__ volatile("" ::: "memory")
-#endif
 #ifdef HP_FENCE_REGS
-#define HP_KEEP(v) HP_KEEP_REG(v)
-#define HP_LOADS_AFTER() HP_LOADS_AFTER_REG()
+#define HP_KEEP(v) __asm__ volatile("" : "+x"(v))
+#define HP_LOADS_AFTER() __asm__ volatile("" ::: "memory")
 #else
 #define HP_KEEP(v) ((void)0)
 #define HP_LOADS_AFTER() ((void)0)

@@ -38,10 +38,10 @@ package final class PatchModel: @unchecked Sendable {
     }
 
     /// Allocates the store (with `stateSlots` optimizer slots) and initialises it: the network from `seed`
-    /// (`initScheme`: PyTorch's default Conv2d init unless said), `head.scale` to `learnable_init`. With `zeroOutputLayer` (training's
-    /// choice) the network's output layer starts at zero, so p = 0, delta = 0 and the untrained model is exactly
-    /// the identity baseline (output = input up to exp/log rounding): training starts from what it must beat
-    /// instead of from a random multiplicative residual of up to e^(cap * tanh(p)).
+    /// (`initScheme`: PyTorch's default Conv2d init unless said), `head.scale` to `learnable_init`. With
+    /// `zeroOutputLayer` (training's choice) the network's output layer starts at zero, so p = 0, delta = 0 and the
+    /// untrained model is exactly the identity baseline (output = input up to exp/log rounding): training starts
+    /// from what it must beat instead of from a random multiplicative residual of up to e^(cap * tanh(p)).
     /// `inputs` (default: log_norm alone) decides the network's input channels.
     package init(
         model: ModelConfig, inputs: NetworkInputs = .logNormOnly, residual: ResidualConfig, logNorm: LogNorm,

@@ -67,7 +67,8 @@ package struct TrainLoopConfig: Sendable, Equatable {
         zeroInitOutput = try c.value("zero_init_output", default: true)
         let scheme: String = try c.value("init", default: InitScheme.pytorch.rawValue)
         guard let initScheme = InitScheme(rawValue: scheme) else {
-            throw c.error("init", "expected pytorch or kaiming, got '\(scheme)'")
+            let known = InitScheme.allCases.map(\.rawValue).joined(separator: " or ")
+            throw c.error("init", "expected \(known), got '\(scheme)'")
         }
         self.initScheme = initScheme
         ema = try c.optional(
