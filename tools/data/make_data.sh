@@ -15,10 +15,12 @@ real=data/real
 # Held out for validation (split by image, never by patch): six real photographs of the committed OpenEXR sample
 # images (data/ilm/README.md), like the held-out test set's; every panorama trains.
 val_images="Bonita Cannon Flowers MtTamNorth MtTamWest Tree"
+# The stamp names how many Poly Haven panoramas the set was made with, so committing more rebuilds it.
+polyhaven_count=$(ls data/polyhaven/*.exr | wc -l)
 
 # A set made before the training pairs were written uncompressed, before the Poly Haven panoramas joined the
 # sources, or before the validation set became photographs (data/ilm), is rebuilt once.
-if [ -f "$real/.complete" ] && ! grep -q "sample\|train:none polyhaven ilm" "$real/.complete"; then
+if [ -f "$real/.complete" ] && ! grep -q "sample\|train:none polyhaven:$polyhaven_count ilm" "$real/.complete"; then
     echo "data: $real predates the current sources; rebuilding"
     rm -f "$real/.complete" && rm -rf data/hdr_warp
 fi
@@ -98,8 +100,8 @@ world="$downloads/unpacked/usr/share/blender/datafiles/studiolights/world"
 [ -d "$world" ] || { echo "error: $deb: no studiolights/world directory" >&2; exit 1; }
 
 rm -rf "$real" && mkdir -p "$real/sources/train" "$real/sources/val"
-# Blender's eight world HDRIs and the eleven committed Poly Haven ones (all CC0) and the eight committed OpenEXR
-# sample images (BSD-3), by image.
+# Blender's eight world HDRIs and the committed Poly Haven panoramas (all CC0; data/polyhaven/README.md) and the
+# eight committed OpenEXR sample images (BSD-3), by image.
 for f in "$world"/*.exr data/polyhaven/*.exr data/ilm/*.exr; do
     name=$(basename "$f" .exr)
     split=train
@@ -117,7 +119,7 @@ rm -rf "$real/procedural"
 "$bin" synth --from "$real/sources/train" --recipe "$recipe" --out "$real/train" --patch 128 --count 768 --seed 1 \
     --compression none
 "$bin" synth --from "$real/sources/val" --recipe "$recipe" --out "$real/val" --full --seed 2
-echo "blender-data $(basename "$deb") train:none polyhaven ilm" > "$real/.complete"
+echo "blender-data $(basename "$deb") train:none polyhaven:$polyhaven_count ilm" > "$real/.complete"
 echo "data: $real/train ($(ls "$real/train/input" | wc -l) pairs), $real/val ($(ls "$real/val/input" | wc -l) full images)"
 hdr_warp
 heldout
