@@ -1,5 +1,6 @@
 // Pairs made on the fly (`data.train: {sources, recipe}`): every patch is the recipe applied to the clean crop the
 // sampler chose, with its own streams, a pure function of (seed, epoch, index); the recipe's ranges draw per pair.
+import Config
 import EXRIO
 import Foundation
 import Numerics
@@ -61,6 +62,15 @@ struct LoaderOnlineTests {
         return try (0..<count).map { _ in try loader.next() }
     }
 
+    /// The clean 16 x 16 patch of source `pair` at `origin`, as the loader cuts it.
+    static func cleanCrop(_ data: PairedDataset, pair: Int, origin: PatchOrigin) throws -> HDRImage {
+        var clean = HDRImage(width: 16, height: 16)
+        try clean.pixels.withUnsafeMutableBufferPointer {
+            try PatchCrop.extract(into: $0.baseAddress!, from: try data.images(pair).target, origin: origin, size: 16)
+        }
+        return clean
+    }
+
     @Test func everyPatchIsTheRecipeOnItsCleanCropWithItsOwnStreams() throws {
         let dir = ScratchDir()
         let root = try Self.sources(dir)
@@ -73,12 +83,7 @@ struct LoaderOnlineTests {
             for slot in 0..<4 {
                 let i = batch.index * 4 + slot
                 let spec = try sampler.sample(epoch: batch.epoch, index: i)
-                var clean = HDRImage(width: 16, height: 16)
-                try clean.pixels.withUnsafeMutableBufferPointer {
-                    try PatchCrop.extract(
-                        into: $0.baseAddress!, from: try data.images(spec.pair).target, origin: batch.origins[slot],
-                        size: 16)
-                }
+                let clean = try Self.cleanCrop(data, pair: spec.pair, origin: batch.origins[slot])
                 let (x, y) = recipe.apply(
                     clean: clean, seed: OnlineDegradation.streamSeed(9), pair: batch.epoch * 12 + i)
                 let per = 3 * 16 * 16
@@ -125,6 +130,132 @@ struct LoaderOnlineTests {
             }
             #expect(abs(Double(clipped) / Double(n) - f) <= 2.0 / Double(n), "f \(f): \(clipped) of \(n)")
         }
+    }
+
+    @Test func sourceStatisticsHoldTheImagesQuantiles() throws {
+        var rng = SeededRNG(seed: 8)
+        var img = HDRImage(width: 50, height: 40)
+        for i in img.pixels.indices { img.pixels[i] = Float(exp(rng.normal() * 2)) }
+        let n = img.planeCount
+        let peaks = (0..<n).map { Double(max(img.pixels[$0], img.pixels[n + $0], img.pixels[2 * n + $0])) }.sorted()
+        let lums = (0..<n).map {
+            0.2126 * Double(img.pixels[$0]) + 0.7152 * Double(img.pixels[n + $0]) + 0.0722
+                * Double(img.pixels[2 * n + $0])
+        }.sorted()
+        let stats = SourceStatistics(img)
+        let r = SourceStatistics.resolution
+        // At the table's points, the image's own quantile, numpy's linear rule, exactly.
+        for k in [0, 1, 409, 2048, 3686, r - 1, r] {
+            let p = Double(k) / Double(r)
+            #expect(stats.peak(at: p) == SourceStatistics.quantile(sorted: peaks, p))
+            #expect(stats.luminance(at: p) == SourceStatistics.quantile(sorted: lums, p))
+        }
+        #expect(stats.peak(at: 0) == peaks.first! && stats.peak(at: 1) == peaks.last!)
+        // Between them, within the table's step of the exact quantile.
+        for p in stride(from: 0.0003, to: 1, by: 0.0137) {
+            let k = Int(p * Double(r))
+            let step = stats.peakQuantiles[k + 1] - stats.peakQuantiles[k]
+            #expect(abs(stats.peak(at: p) - SourceStatistics.quantile(sorted: peaks, p)) <= step, "p \(p)")
+        }
+        #expect(ExposureStep.luminancePercentile(img, 50) == stats.luminance(at: 0.5))
+    }
+
+    /// A 200 x 100 image whose left 40 columns are a bright sky (50 + row) and whose right half is shadow.
+    static func skyAndShadow() -> HDRImage {
+        var img = HDRImage(width: 200, height: 100)
+        for c in 0..<3 {
+            for y in 0..<100 {
+                for x in 0..<200 {
+                    img[c, y, x] = Float(
+                        x < 40 ? 50 + Double(y) : x < 100 ? 1 + 0.01 * Double(x) : 0.01 + 0.0001 * Double(x))
+                }
+            }
+        }
+        return img
+    }
+
+    @Test func exposureOverTheImageExposesAPatchAsTheWholeFrame() throws {
+        let img = Self.skyAndShadow()
+        let stats = SourceStatistics(img)
+        let byImage = ExposureStep(clipFraction: ParameterRange(0.1), over: .image)
+        let byPatch = ExposureStep(clipFraction: ParameterRange(0.1))
+        // One scale for the frame: white over its 0.9 quantile, which lies in the sky (20% of the pixels).
+        let s = byImage.scale(for: stats, fraction: 0.1)
+        #expect(s == 1 / stats.peak(at: 0.9))
+        func clippedShare(_ patch: HDRImage, _ step: ExposureStep) -> Double {
+            var (input, target) = (patch, patch)
+            var r = SeededRNG(seed: 1)
+            step.apply(input: &input, target: &target, rng: &r, source: stats)
+            #expect(input == target)
+            let n = target.planeCount
+            return Double((0..<n).filter { target.pixels[$0] >= 0.99999 }.count) / Double(n)
+        }
+        let sky = SynthOutput.cut(img, .init(x: 0, y: 60, width: 32, height: 32))
+        let shadow = SynthOutput.cut(img, .init(x: 150, y: 50, width: 32, height: 32))
+        // By the image: the patch of the sky's brighter half clips whole (the frame's 0.9 quantile is the sky's
+        // median, about 100), the shadow patch not at all; by the patch, each clips its own 10%.
+        #expect(clippedShare(sky, byImage) == 1 && clippedShare(shadow, byImage) == 0)
+        #expect(abs(clippedShare(sky, byPatch) - 0.1) < 0.035 && abs(clippedShare(shadow, byPatch) - 0.1) < 0.035)
+        // The patch is scaled by the frame's factor, bit for bit as the step scales.
+        var (input, target) = (shadow, shadow)
+        var r = SeededRNG(seed: 1)
+        byImage.apply(input: &input, target: &target, rng: &r, source: stats)
+        #expect(target.pixels == shadow.pixels.map { Float(Double($0) * s) })
+        // Without a source (the pair is the whole image) it measures the pair itself.
+        var (wi, wt) = (img, img)
+        var r2 = SeededRNG(seed: 1)
+        byImage.apply(input: &wi, target: &wt, rng: &r2, source: nil)
+        #expect(wt.pixels == img.pixels.map { Float(Double($0) * s) })
+        // Percentile mode by the image: the frame's median luminance goes to 0.18.
+        let median = ExposureStep(percentile: 50, value: 0.18, over: .image)
+        #expect(median.scale(for: stats, fraction: nil) == 0.18 / stats.luminance(at: 0.5))
+    }
+
+    @Test func onlineSetsExposeEachPatchByItsSource() throws {
+        let dir = ScratchDir()
+        let root = try Self.sources(dir)
+        let text = Self.recipeText.replacingOccurrences(
+            of: "clip_fraction: [0.05, 0.15]\n", with: "clip_fraction: [0.05, 0.15]\n    over: image\n")
+        let recipe = try DegradationRecipe.parse(text)
+        let plain = try DegradationRecipe.parse(Self.recipeText)
+        #expect(recipe.needsSourceStatistics && !plain.needsSourceStatistics)
+        let c = Self.config(workers: 1)
+        let data = try PairedDataset(sources: root, recipe: recipe, recipeName: "t", config: c)
+        #expect(try Self.dataset(root, c).sourceStatistics == nil)
+        let stats = try #require(data.sourceStatistics)
+        #expect(stats.count == 3)
+        for k in 0..<3 { #expect(stats[k] == SourceStatistics(try data.images(k).target)) }
+        let sampler = try EpochSampler(dataset: data, config: c)
+        let loader = try PrefetchLoader(dataset: data, config: c)
+        defer { loader.close() }
+        for _ in 0..<3 {
+            let batch = try loader.next()
+            for slot in 0..<4 {
+                let spec = try sampler.sample(epoch: batch.epoch, index: batch.index * 4 + slot)
+                let clean = try Self.cleanCrop(data, pair: spec.pair, origin: batch.origins[slot])
+                let (x, _) = recipe.apply(
+                    clean: clean, seed: OnlineDegradation.streamSeed(9),
+                    pair: batch.epoch * 12 + batch.index * 4 + slot,
+                    source: stats[spec.pair])
+                let per = 3 * 16 * 16
+                #expect(Array(batch.input.storage[(slot * per)..<((slot + 1) * per)]) == x.pixels)
+            }
+        }
+    }
+
+    @Test func exposureScopeIsCheckedAndRecorded() throws {
+        #expect(throws: ConfigError.self) {
+            try DegradationRecipe.parse("name: t\nsteps:\n  - type: exposure\n    over: frame\n")
+        }
+        do {
+            _ = try DegradationRecipe.parse("name: t\nsteps:\n  - type: exposure\n    over: frame\n")
+        } catch {
+            #expect("\(error)" == "config error: steps.0.over: expected patch or image, got 'frame'")
+        }
+        let r = try DegradationRecipe.parse("name: t\nsteps:\n  - type: exposure\n    over: image\n")
+        let step = try #require(r.steps[0] as? ExposureStep)
+        #expect(step.over == .image && step.percentile == 50 && step.value == 0.18)
+        #expect(step.parameters["over"] == .string("image"))
     }
 
     @Test func rangesDrawWithinThemAndFixedValuesDrawNothing() throws {

@@ -119,8 +119,10 @@ struct SynthRecipeTests {
             let reported = Set(step.parameters.keys)
             if step is ExposureStep {
                 let other = Set(ExposureStep(clipFraction: ParameterRange(0.1)).parameters.keys)
+                let image = Set(ExposureStep(clipFraction: ParameterRange(0.1), over: .image).parameters.keys)
                 #expect(reported == ["percentile", "value"] && other == ["clip_fraction", "white"])
-                #expect(reported.union(other) == keys)
+                #expect(image == ["clip_fraction", "white", "over"])
+                #expect(reported.union(other).union(image) == keys)
             } else {
                 #expect(keys == reported, "\(type(of: step).type)")
             }

@@ -86,6 +86,22 @@ struct SynthRunnerTests {
         #expect(input == i1[6] && target == i1[7])
     }
 
+    @Test func exposureOverTheImageUsesTheWholeSceneForEveryPatch() throws {
+        let dir = ScratchDir()
+        let recipe = try DegradationRecipe.parse(
+            "name: t\nsteps:\n  - type: exposure\n    clip_fraction: 0.1\n    over: image\n  - type: clip\n")
+        #expect(recipe.needsSourceStatistics)
+        _ = try SynthRunner.run(options(.procedural, recipe, out: dir.file("s"), patch: 16, count: 4, seed: 3))
+        let m = try SynthManifest.read(path: dir.file("s/manifest.json"))
+        let scene = ProceduralScene.render(width: 512, height: 256, seed: 3, index: 0)
+        let stats = SourceStatistics(scene)
+        for (i, p) in m.pairs.enumerated() {
+            let target = try ImageReader.read(path: dir.file("s/target/\(p.id).exr")).image
+            let (_, expected) = recipe.apply(clean: SynthOutput.cut(scene, p.crop), seed: 3, pair: i, source: stats)
+            #expect(target == expected, "pair \(i)")
+        }
+    }
+
     @Test func proceduralUsesOneSceneForEvery16PatchesAndFullRendersCountScenes() throws {
         let dir = ScratchDir()
         let s = try SynthRunner.run(options(.procedural, try identity(), out: dir.file("p"), patch: 4, count: 17))

@@ -120,7 +120,8 @@ struct BatchBuilder: Sendable {
             try clean.pixels.withUnsafeMutableBufferPointer {
                 try PatchCrop.extract(into: $0.baseAddress!, from: source, origin: patch.origin, size: p)
             }
-            let (x, y) = online.degrade(clean: clean, pairID: pairIDs[slot])
+            let (x, y) = online.degrade(
+                clean: clean, pairID: pairIDs[slot], source: dataset.sourceStatistics?[patch.pair])
             input.replaceSubrange((slot * per)..<((slot + 1) * per), with: x.pixels)
             target.replaceSubrange((slot * per)..<((slot + 1) * per), with: y.pixels)
         }

@@ -22,8 +22,11 @@ package struct OnlineDegradation: Sendable {
     /// Pair id of sample `index` of `epoch`.
     package static func pairID(epoch: Int, index: Int, samplesPerEpoch: Int) -> Int { epoch * samplesPerEpoch + index }
 
-    /// The (input, target) patch of a clean patch for sample `pairID`.
-    package func degrade(clean: HDRImage, pairID: Int) -> (input: HDRImage, target: HDRImage) {
-        recipe.apply(clean: clean, seed: Self.streamSeed(seed), pair: pairID)
+    /// The (input, target) patch of a clean patch for sample `pairID`; `source`: the statistics of the image it
+    /// was cut from, when the recipe exposes by the whole image (`recipe.needsSourceStatistics`).
+    package func degrade(
+        clean: HDRImage, pairID: Int, source: SourceStatistics? = nil
+    ) -> (input: HDRImage, target: HDRImage) {
+        recipe.apply(clean: clean, seed: Self.streamSeed(seed), pair: pairID, source: source)
     }
 }

@@ -52,6 +52,9 @@ package final class PairedDataset: Sendable {
     /// Set when the pairs are made on the fly from clean sources (`init(sources:recipe:...)`): every "pair" is then
     /// one clean source image (input and target paths alike), and each training patch is degraded as it is cut.
     package let online: OnlineDegradation?
+    /// Per source of an online set whose recipe exposes by the whole image (`over: image`): its statistics,
+    /// made once as the sources are read; nil otherwise.
+    package let sourceStatistics: [SourceStatistics]?
 
     package var isCached: Bool { cache != nil }
 
@@ -130,6 +133,7 @@ package final class PairedDataset: Sendable {
         self.cache = config.cache ? cache : nil
         self.maskCache = config.cache && masks ? maskCache : nil
         self.online = nil
+        self.sourceStatistics = nil
     }
 
     /// Clean source images (every .exr and .hdr in `sources`, decoded once and kept) from which each training
@@ -179,6 +183,7 @@ package final class PairedDataset: Sendable {
         self.cache = cache
         self.maskCache = nil
         self.online = OnlineDegradation(recipe: recipe, recipeName: recipeName, seed: config.seed)
+        self.sourceStatistics = recipe.needsSourceStatistics ? cache.map { SourceStatistics($0.target) } : nil
     }
 
     /// Names present in both directories; anything in only one of them is an error naming the file and the

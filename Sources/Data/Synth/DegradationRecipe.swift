@@ -36,17 +36,26 @@ package struct DegradationRecipe: Sendable {
 
     /// Runs the steps in order on (input, target), both starting as `clean`. Step s of this pair draws from
     /// `SynthStreams.step(seed:pair:step:)`, so a pair is reproducible on its own.
-    /// - Parameter clean: (3, H, W) linear, finite, >= 0.
+    /// - Parameters:
+    ///   - clean: (3, H, W) linear, finite, >= 0.
+    ///   - source: statistics of the image `clean` was cut from, for steps that expose by it
+    ///     (`needsSourceStatistics`); nil when `clean` is the whole image (such a step then uses `clean`).
     /// - Returns: input (degraded capture) and target (clean, after scene steps), both (3, H, W).
-    package func apply(clean: HDRImage, seed: UInt64, pair: Int) -> (input: HDRImage, target: HDRImage) {
+    package func apply(
+        clean: HDRImage, seed: UInt64, pair: Int, source: SourceStatistics? = nil
+    ) -> (input: HDRImage, target: HDRImage) {
         var input = clean
         var target = clean
         for (s, step) in steps.enumerated() {
             var rng = SynthStreams.step(seed: seed, pair: pair, step: s)
-            step.apply(input: &input, target: &target, rng: &rng)
+            step.apply(input: &input, target: &target, rng: &rng, source: source)
         }
         return (input, target)
     }
+
+    /// Whether a step reads the statistics of the whole source image (`exposure` with `over: image`): callers
+    /// that cut patches then make `SourceStatistics` once per source and pass them to `apply`.
+    package var needsSourceStatistics: Bool { steps.contains { $0.usesSourceStatistics } }
 
     /// The recipe as used: `{name, steps: [{type, <every key with defaults filled>}]}`.
     package var json: JSONValue {

@@ -18,8 +18,24 @@ package protocol DegradationStep: Sendable {
     ///   - target: (3, H, W) linear clean image, same size, modified in place by scene steps only.
     ///   - rng: this step's own stream for this pair (see `SynthStreams.step`); steps without randomness ignore it.
     func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG)
+    /// As `apply(input:target:rng:)`, for a patch cut from a larger source image whose statistics are `source`
+    /// (nil when the pair is the whole image). Only a step that reads the source (`usesSourceStatistics`)
+    /// implements it; the others ignore `source`.
+    func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG, source: SourceStatistics?)
+    /// Whether `apply` reads the source image's statistics (the recipe's caller then computes them per source).
+    var usesSourceStatistics: Bool { get }
     /// Every parameter as used, defaults filled in (for the manifest).
     var parameters: [String: JSONValue] { get }
+}
+
+extension DegradationStep {
+    package func apply(
+        input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG, source: SourceStatistics?
+    ) {
+        apply(input: &input, target: &target, rng: &rng)
+    }
+
+    package var usesSourceStatistics: Bool { false }
 }
 
 extension DegradationStep {

@@ -13,9 +13,19 @@ import Numerics
 /// the highlights: it scales so that that fraction of the pixels has its brightest channel at or above `white`
 /// (default 1.0, a later clip step's level), i.e. maps the (1 - f) quantile of max(R, G, B) to `white`: the way a
 /// camera's auto-exposure leaves a chosen share of a scene clipped, whatever its dynamic range.
+///
+/// `over: patch` (the default) takes the percentile or quantile over the pair being made; `over: image` over the
+/// whole source image a patch was cut from (`SourceStatistics`, passed by the online loader and `synth`), so a
+/// patch is exposed as the camera exposed the frame: patches of a clipped sky come out clipped whole and patches
+/// of shadow not at all, as in a photograph's crops.
 package struct ExposureStep: DegradationStep {
     package static let type = "exposure"
-    package static let keys = ["percentile", "value", "clip_fraction", "white"]
+    package static let keys = ["percentile", "value", "clip_fraction", "white", "over"]
+
+    /// What the exposure is measured over.
+    package enum Scope: String, Sendable, CaseIterable {
+        case patch, image
+    }
 
     /// In [0, 100].
     package var percentile: Double
@@ -24,21 +34,28 @@ package struct ExposureStep: DegradationStep {
     /// When set: the share of pixels to leave at or above `white` (each in (0, 1)), instead of percentile/value.
     package var clipFraction: ParameterRange?
     package var white: Double
+    package var over: Scope
 
-    package init(percentile: Double = 50, value: Double = 0.18) {
+    package init(percentile: Double = 50, value: Double = 0.18, over: Scope = .patch) {
         self.percentile = percentile
         self.value = value
         self.clipFraction = nil
         self.white = 1
+        self.over = over
     }
 
-    package init(clipFraction: ParameterRange, white: Double = 1) {
-        self.init()
+    package init(clipFraction: ParameterRange, white: Double = 1, over: Scope = .patch) {
+        self.init(over: over)
         self.clipFraction = clipFraction
         self.white = white
     }
 
     package init(config: ConfigMapping) throws {
+        let overName: String = try config.value("over", default: Scope.patch.rawValue)
+        guard let over = Scope(rawValue: overName) else {
+            let names = Scope.allCases.map(\.rawValue).joined(separator: " or ")
+            throw config.error("over", "expected \(names), got '\(overName)'")
+        }
         if config.contains("clip_fraction") {
             for key in ["percentile", "value"] where config.contains(key) {
                 throw config.error(key, "not used with clip_fraction (which sets the exposure itself)")
@@ -46,19 +63,25 @@ package struct ExposureStep: DegradationStep {
             self.init(
                 clipFraction: try ParameterRange(
                     config: config, key: "clip_fraction", bounds: .within(0.0001...0.9999)),
-                white: try config.value("white", default: 1.0, in: .greaterThan(0)))
+                white: try config.value("white", default: 1.0, in: .greaterThan(0)), over: over)
         } else {
             if config.contains("white") { throw config.error("white", "only used with clip_fraction") }
             self.init(
                 percentile: try config.value("percentile", default: 50.0, in: .within(0...100)),
-                value: try config.value("value", default: 0.18, in: .greaterThan(0)))
+                value: try config.value("value", default: 0.18, in: .greaterThan(0)), over: over)
         }
     }
 
+    /// `over` is listed only when it is `image`, so the manifests of recipes without it read as before.
     package var parameters: [String: JSONValue] {
-        if let clipFraction { return ["clip_fraction": clipFraction.json, "white": .number(white)] }
-        return ["percentile": .number(percentile), "value": .number(value)]
+        var p: [String: JSONValue] =
+            clipFraction.map { ["clip_fraction": $0.json, "white": .number(white)] }
+            ?? ["percentile": .number(percentile), "value": .number(value)]
+        if over == .image { p["over"] = .string(over.rawValue) }
+        return p
     }
+
+    package var usesSourceStatistics: Bool { over == .image }
 
     /// The factor that leaves fraction f of `target`'s pixels with max(R, G, B) >= white (1 when that quantile
     /// is 0).
@@ -83,8 +106,32 @@ package struct ExposureStep: DegradationStep {
         return p > 0 ? value / p : 1
     }
 
+    /// The factor for a patch of an image with these statistics: white over its (1 - f) quantile of max(R, G,
+    /// B) with `clip_fraction`, else value over its percentile luminance (1 when that quantile is 0).
+    package func scale(for source: SourceStatistics, fraction f: Double?) -> Double {
+        if let f {
+            let q = source.peak(at: 1 - f)
+            return q > 0 ? white / q : 1
+        }
+        let p = source.luminance(at: percentile / 100)
+        return p > 0 ? value / p : 1
+    }
+
     package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
-        let s = clipFraction.map { clipScale(for: target, fraction: $0.draw(&rng)) } ?? scale(for: target)
+        apply(input: &input, target: &target, rng: &rng, source: nil)
+    }
+
+    /// With `over: image`, the exposure of `source` (the whole image; `target` itself when nil, the pair then
+    /// being the whole image), else of `target`.
+    package func apply(
+        input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG, source: SourceStatistics?
+    ) {
+        let s: Double
+        if over == .image {
+            s = scale(for: source ?? SourceStatistics(target), fraction: clipFraction.map { $0.draw(&rng) })
+        } else {
+            s = clipFraction.map { clipScale(for: target, fraction: $0.draw(&rng)) } ?? scale(for: target)
+        }
         guard s != 1 else { return }
         target.mapValues { Float(Double($0) * s) }
         input.mapValues { Float(Double($0) * s) }

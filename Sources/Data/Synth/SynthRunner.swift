@@ -94,12 +94,13 @@ package enum SynthRunner {
         let threads = o.threads > 0 ? o.threads : ProcessInfo.processInfo.activeProcessorCount
         for s in plan.sourceNames.indices {
             let image = try plan.load(s)
+            let stats = o.recipe.needsSourceStatistics && !o.full ? SourceStatistics(image) : nil
             let mine = plan.pairs.indices.filter { plan.pairs[$0].source == s }
             let chunks = min(max(threads, 1), max(mine.count, 1))
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 for k in stride(from: chunk, to: mine.count, by: chunks) {
                     let i = mine[k]
-                    let r = Result { try makePair(i, image: image, plan: plan, o) }
+                    let r = Result { try makePair(i, image: image, source: stats, plan: plan, o) }
                     results.withLock { $0[i] = r }
                 }
             }
@@ -107,7 +108,10 @@ package enum SynthRunner {
         return try results.withLock { all in try plan.pairs.indices.map { try all[$0]!.get() } }
     }
 
-    static func makePair(_ i: Int, image: HDRImage, plan: SynthPlan, _ o: SynthOptions) throws -> PairResult {
+    /// - Parameter source: `image`'s statistics when the recipe exposes patches by the whole image.
+    static func makePair(
+        _ i: Int, image: HDRImage, source: SourceStatistics? = nil, plan: SynthPlan, _ o: SynthOptions
+    ) throws -> PairResult {
         var rng = plan.pairs[i].rng
         let crop: SynthManifest.Crop
         if o.full {
@@ -118,7 +122,7 @@ package enum SynthRunner {
             crop = .init(x: x, y: y, width: o.patch, height: o.patch)
         }
         let clean = o.full ? image : SynthOutput.cut(image, crop)
-        let (input, target) = o.recipe.apply(clean: clean, seed: o.seed, pair: i)
+        let (input, target) = o.recipe.apply(clean: clean, seed: o.seed, pair: i, source: source)
         let id = plan.id(i)
         try SynthOutput.write(input, target, id: id, out: o.out, compression: o.compression)
         return PairResult(

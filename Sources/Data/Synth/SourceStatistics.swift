@@ -1,0 +1,59 @@
+// Quantiles of a whole source image, for a step that exposes a patch by the image it was cut from.
+import EXRIO
+
+/// Tables of quantiles of one image's max(R, G, B) and Rec. 709 luminance, made once per source so that an
+/// `exposure` step with `over: image` can expose every patch cut from it as a camera exposes the whole frame
+/// (HDRCNN's virtual camera): a patch of sky may then be clipped whole and a patch of shadow not at all.
+///
+/// Entry k of a table is the image's k / `resolution` quantile, interpolated linearly between order statistics
+/// (rank p * (n - 1), numpy's default, as `ExposureStep` computes a patch's); a quantile between entries is
+/// interpolated linearly between them. Keeping 4097 values instead of the sorted image (0.5M values for a 1k
+/// panorama) bounds memory, at an error below one table step of the distribution.
+package struct SourceStatistics: Sendable, Equatable {
+    package static let resolution = 4096
+    /// resolution + 1 quantiles of max(R, G, B), ascending.
+    package let peakQuantiles: [Double]
+    /// resolution + 1 quantiles of 0.2126 R + 0.7152 G + 0.0722 B, ascending.
+    package let luminanceQuantiles: [Double]
+
+    /// - Parameter image: (3, H, W), finite values, at least one pixel.
+    package init(_ image: HDRImage) {
+        let n = image.planeCount
+        precondition(n > 0, "SourceStatistics of an empty image")
+        var peak = [Double](repeating: 0, count: n)
+        var lum = [Double](repeating: 0, count: n)
+        image.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<n {
+                peak[i] = Double(max(p[i], p[n + i], p[2 * n + i]))
+                lum[i] = 0.2126 * Double(p[i]) + 0.7152 * Double(p[n + i]) + 0.0722 * Double(p[2 * n + i])
+            }
+        }
+        peakQuantiles = Self.table(sorted: peak.sorted())
+        luminanceQuantiles = Self.table(sorted: lum.sorted())
+    }
+
+    /// The p-quantile (p in [0, 1]) of max(R, G, B).
+    package func peak(at p: Double) -> Double { Self.lookup(peakQuantiles, p) }
+
+    /// The p-quantile (p in [0, 1]) of luminance.
+    package func luminance(at p: Double) -> Double { Self.lookup(luminanceQuantiles, p) }
+
+    /// The p-quantile of ascending `sorted` (count >= 1), linear between order statistics.
+    package static func quantile(sorted: [Double], _ p: Double) -> Double {
+        let n = sorted.count
+        let rank = min(max(p, 0), 1) * Double(n - 1)
+        let lo = Int(rank.rounded(.down))
+        let hi = min(lo + 1, n - 1)
+        return sorted[lo] + (rank - Double(lo)) * (sorted[hi] - sorted[lo])
+    }
+
+    static func table(sorted: [Double]) -> [Double] {
+        (0...resolution).map { quantile(sorted: sorted, Double($0) / Double(resolution)) }
+    }
+
+    static func lookup(_ table: [Double], _ p: Double) -> Double {
+        let x = min(max(p, 0), 1) * Double(resolution)
+        let k = min(Int(x.rounded(.down)), resolution - 1)
+        return table[k] + (x - Double(k)) * (table[k + 1] - table[k])
+    }
+}
