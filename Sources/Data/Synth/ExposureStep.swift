@@ -86,17 +86,8 @@ package struct ExposureStep: DegradationStep {
     /// The factor that leaves fraction f of `target`'s pixels with max(R, G, B) >= white (1 when that quantile
     /// is 0).
     package func clipScale(for target: HDRImage, fraction f: Double) -> Double {
-        let n = target.planeCount
-        guard n > 0 else { return 1 }
-        var peak = [Double](repeating: 0, count: n)
-        target.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<n { peak[i] = Double(max(p[i], p[n + i], p[2 * n + i])) }
-        }
-        peak.sort()
-        let rank = (1 - f) * Double(n - 1)
-        let lo = Int(rank.rounded(.down))
-        let hi = min(lo + 1, n - 1)
-        let q = peak[lo] + (rank - Double(lo)) * (peak[hi] - peak[lo])
+        guard target.planeCount > 0 else { return 1 }
+        let q = SourceStatistics.quantile(sorted: SourceStatistics.peaks(target).sorted(), 1 - f)
         return q > 0 ? white / q : 1
     }
 
@@ -140,19 +131,7 @@ package struct ExposureStep: DegradationStep {
     /// Percentile (0...100) of Rec. 709 luminance over all pixels, with linear interpolation between ranks.
     /// - Parameter image: (3, H, W), finite values.
     package static func luminancePercentile(_ image: HDRImage, _ percentile: Double) -> Double {
-        let n = image.planeCount
-        guard n > 0 else { return 0 }
-        var lum = [Double](repeating: 0, count: n)
-        image.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<n {
-                lum[i] = 0.2126 * Double(p[i]) + 0.7152 * Double(p[n + i]) + 0.0722 * Double(p[2 * n + i])
-            }
-        }
-        lum.sort()
-        let rank = percentile / 100 * Double(n - 1)
-        let lo = Int(rank.rounded(.down))
-        let hi = min(lo + 1, n - 1)
-        let f = rank - Double(lo)
-        return lum[lo] + (lum[hi] - lum[lo]) * f
+        guard image.planeCount > 0 else { return 0 }
+        return SourceStatistics.quantile(sorted: SourceStatistics.luminances(image).sorted(), percentile / 100)
     }
 }

@@ -18,18 +18,28 @@ package struct SourceStatistics: Sendable, Equatable {
 
     /// - Parameter image: (3, H, W), finite values, at least one pixel.
     package init(_ image: HDRImage) {
+        precondition(image.planeCount > 0, "SourceStatistics of an empty image")
+        peakQuantiles = Self.table(sorted: Self.peaks(image).sorted())
+        luminanceQuantiles = Self.table(sorted: Self.luminances(image).sorted())
+    }
+
+    /// max(R, G, B) of every pixel, in pixel order.
+    package static func peaks(_ image: HDRImage) -> [Double] {
         let n = image.planeCount
-        precondition(n > 0, "SourceStatistics of an empty image")
-        var peak = [Double](repeating: 0, count: n)
-        var lum = [Double](repeating: 0, count: n)
-        image.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<n {
-                peak[i] = Double(max(p[i], p[n + i], p[2 * n + i]))
-                lum[i] = 0.2126 * Double(p[i]) + 0.7152 * Double(p[n + i]) + 0.0722 * Double(p[2 * n + i])
+        return image.pixels.withUnsafeBufferPointer { p in
+            (0..<n).map { Double(max(p[$0], p[n + $0], p[2 * n + $0])) }
+        }
+    }
+
+    /// Rec. 709 luminance 0.2126 R + 0.7152 G + 0.0722 B of every pixel, in pixel order.
+    package static func luminances(_ image: HDRImage) -> [Double] {
+        let n = image.planeCount
+        return image.pixels.withUnsafeBufferPointer { p in
+            (0..<n).map { (i: Int) -> Double in
+                let (r, g, b) = (Double(p[i]), Double(p[n + i]), Double(p[2 * n + i]))
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b
             }
         }
-        peakQuantiles = Self.table(sorted: peak.sorted())
-        luminanceQuantiles = Self.table(sorted: lum.sorted())
     }
 
     /// The p-quantile (p in [0, 1]) of max(R, G, B).
