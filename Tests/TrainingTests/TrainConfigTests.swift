@@ -212,7 +212,7 @@ import Testing
     @Test func defaultConfigPointsAtTheRealData() throws {
         let text = try String(contentsOfFile: configsDirectory + "/default.yaml", encoding: .utf8)
         #expect(
-            text.contains("train: {sources: data/real/sources/train, recipe: configs/degrade/online.yaml}\n")
+            text.contains("train: {sources: data/real/sources/train, recipe: configs/degrade/online_median.yaml}\n")
                 && text.contains("  val: data/real/val  # six real photographs"))
         #expect(text.contains("  test: data/heldout/phone "))
     }
