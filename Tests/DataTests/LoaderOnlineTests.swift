@@ -250,7 +250,7 @@ struct LoaderOnlineTests {
         #expect(error.map { "\($0)" } == "config error: steps.0.over: expected patch or image, got 'frame'")
         let r = try DegradationRecipe.parse("name: t\nsteps:\n  - type: exposure\n    over: image\n")
         let step = try #require(r.steps[0] as? ExposureStep)
-        #expect(step.over == .image && step.percentile == 50 && step.value == 0.18)
+        #expect(step.over == .image && step.percentile == 50 && step.value == ParameterRange(0.18))
         #expect(step.parameters["over"] == .string("image"))
     }
 

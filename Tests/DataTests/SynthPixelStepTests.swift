@@ -43,6 +43,50 @@ struct SynthPixelStepTests {
         }
     }
 
+    /// `value: [low, high]`: each pair's value is one log-uniform draw from the pair's stream, and the percentile
+    /// lands on it; a fixed value draws nothing (the stream goes on as before ranges existed).
+    @Test func exposureValueRangeIsDrawnLogUniformlyPerPair() throws {
+        let recipe = try DegradationRecipe.parse(
+            "name: r\nsteps:\n  - type: exposure\n    percentile: 50\n    value: [0.09, 0.36]\n")
+        let step = try #require(recipe.steps[0] as? ExposureStep)
+        #expect(step.value == ParameterRange(low: 0.09, high: 0.36, logarithmic: true))
+        #expect(step.parameters["value"] == .array([.number(0.09), .number(0.36)]))
+        let clean = testImage(width: 21, height: 13, seed: 4)
+        var landed: [Double] = []
+        for seed in UInt64(0)..<8 {
+            var input = clean
+            var target = clean
+            var rng = SeededRNG(seed: seed)
+            var reference = SeededRNG(seed: seed)
+            step.apply(input: &input, target: &target, rng: &rng)
+            let expected = 0.09 * exp(reference.uniform() * log(0.36 / 0.09))
+            let p = ExposureStep.luminancePercentile(target, 50)
+            #expect(abs(p - expected) <= 1e-6 * expected)
+            #expect(rng.next() == reference.next())  // one draw, no more
+            landed.append(p)
+        }
+        #expect(landed.allSatisfy { $0 >= 0.09 * (1 - 1e-6) && $0 <= 0.36 * (1 + 1e-6) })
+        #expect(Set(landed.map { Float($0) }).count == landed.count)
+        // Fixed: no draw, and the manifest keeps its number.
+        let fixed = ExposureStep(percentile: 50, value: 0.18)
+        #expect(fixed.parameters["value"] == .number(0.18))
+        var rng = SeededRNG(seed: 3)
+        var untouched = SeededRNG(seed: 3)
+        var input = clean
+        var target = clean
+        fixed.apply(input: &input, target: &target, rng: &rng)
+        #expect(rng.next() == untouched.next())
+        // A range the wrong way round, or below 0, names the key.
+        for bad in ["[0.36, 0.09]", "[0, 0.36]"] {
+            let error = #expect(throws: (any Error).self) {
+                try DegradationRecipe.parse("name: r\nsteps:\n  - type: exposure\n    value: \(bad)\n")
+            }
+            #expect(
+                error.map { "\($0)".hasPrefix("config error: steps.0.value: ") } == true, "\(String(describing: error))"
+            )
+        }
+    }
+
     @Test func exposureUsesTheTargetsScaleForTheInput() {
         var target = testImage(width: 16, height: 16, seed: 2)
         var input = HDRImage(width: 16, height: 16, fill: 0.5)

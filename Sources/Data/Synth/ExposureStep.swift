@@ -7,7 +7,8 @@ import Numerics
 /// luminance (0.2126 R + 0.7152 G + 0.0722 B), interpolated linearly between order statistics (rank
 /// p/100 * (n-1), numpy's default). Scaling is linear, so afterwards the target's percentile is `value`.
 /// When P is 0 (an all-black patch, or one where more than (100 - percentile)% of pixels are black) no
-/// scale can reach `value` and both images are left as they are.
+/// scale can reach `value` and both images are left as they are. `value` may be a range [low, high], drawn
+/// log-uniformly per pair: an auto-exposure that misses its target by a random number of stops.
 ///
 /// With `clip_fraction` (a fraction or a range [low, high], drawn uniformly per pair) the step instead exposes for
 /// the highlights: it scales so that that fraction of the pixels has its brightest channel at or above `white`
@@ -29,14 +30,19 @@ package struct ExposureStep: DegradationStep {
 
     /// In [0, 100].
     package var percentile: Double
-    /// Linear luminance the percentile is mapped to, > 0.
-    package var value: Double
+    /// Linear luminance the percentile is mapped to, > 0: a number, or a range [low, high] drawn log-uniformly per
+    /// pair (an exposure's error counts in stops).
+    package var value: ParameterRange
     /// When set: the share of pixels to leave at or above `white` (each in (0, 1)), instead of percentile/value.
     package var clipFraction: ParameterRange?
     package var white: Double
     package var over: Scope
 
     package init(percentile: Double = 50, value: Double = 0.18, over: Scope = .patch) {
+        self.init(percentile: percentile, value: ParameterRange(value), over: over)
+    }
+
+    package init(percentile: Double, value: ParameterRange, over: Scope = .patch) {
         self.percentile = percentile
         self.value = value
         self.clipFraction = nil
@@ -68,7 +74,9 @@ package struct ExposureStep: DegradationStep {
             if config.contains("white") { throw config.error("white", "only used with clip_fraction") }
             self.init(
                 percentile: try config.value("percentile", default: 50.0, in: .within(0...100)),
-                value: try config.value("value", default: 0.18, in: .greaterThan(0)), over: over)
+                value: config.contains("value")
+                    ? try ParameterRange(config: config, key: "value", bounds: .greaterThan(0), logarithmic: true)
+                    : ParameterRange(0.18), over: over)
         }
     }
 
@@ -76,7 +84,7 @@ package struct ExposureStep: DegradationStep {
     package var parameters: [String: JSONValue] {
         var p: [String: JSONValue] =
             clipFraction.map { ["clip_fraction": $0.json, "white": .number(white)] }
-            ?? ["percentile": .number(percentile), "value": .number(value)]
+            ?? ["percentile": .number(percentile), "value": value.json]
         if over == .image { p["over"] = .string(over.rawValue) }
         return p
     }
@@ -91,21 +99,23 @@ package struct ExposureStep: DegradationStep {
         return q > 0 ? white / q : 1
     }
 
-    /// The factor the step applies to this target (1 when its percentile luminance is 0).
-    package func scale(for target: HDRImage) -> Double {
+    /// The factor the step applies to this target (1 when its percentile luminance is 0), for the value `v`
+    /// (the value's low end when nil: the value itself when it is one number).
+    package func scale(for target: HDRImage, value v: Double? = nil) -> Double {
         let p = Self.luminancePercentile(target, percentile)
-        return p > 0 ? value / p : 1
+        return p > 0 ? (v ?? value.low) / p : 1
     }
 
     /// The factor for a patch of an image with these statistics: white over its (1 - f) quantile of max(R, G,
-    /// B) with `clip_fraction`, else value over its percentile luminance (1 when that quantile is 0).
-    package func scale(for source: SourceStatistics, fraction f: Double?) -> Double {
+    /// B) with `clip_fraction`, else the value `v` (its low end when nil) over its percentile luminance (1 when
+    /// that quantile is 0).
+    package func scale(for source: SourceStatistics, fraction f: Double?, value v: Double? = nil) -> Double {
         if let f {
             let q = source.peak(at: 1 - f)
             return q > 0 ? white / q : 1
         }
         let p = source.luminance(at: percentile / 100)
-        return p > 0 ? value / p : 1
+        return p > 0 ? (v ?? value.low) / p : 1
     }
 
     package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
@@ -117,11 +127,18 @@ package struct ExposureStep: DegradationStep {
     package func apply(
         input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG, source: SourceStatistics?
     ) {
+        // A fixed value draws nothing, so a recipe without a range uses its stream as before ranges existed.
         let s: Double
-        if over == .image {
-            s = scale(for: source ?? SourceStatistics(target), fraction: clipFraction.map { $0.draw(&rng) })
+        if let clipFraction {
+            let f = clipFraction.draw(&rng)
+            s =
+                over == .image
+                ? scale(for: source ?? SourceStatistics(target), fraction: f) : clipScale(for: target, fraction: f)
         } else {
-            s = clipFraction.map { clipScale(for: target, fraction: $0.draw(&rng)) } ?? scale(for: target)
+            let v = value.draw(&rng)
+            s =
+                over == .image
+                ? scale(for: source ?? SourceStatistics(target), fraction: nil, value: v) : scale(for: target, value: v)
         }
         guard s != 1 else { return }
         target.mapValues { Float(Double($0) * s) }
