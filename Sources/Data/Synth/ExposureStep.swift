@@ -99,23 +99,31 @@ package struct ExposureStep: DegradationStep {
         return q > 0 ? white / q : 1
     }
 
-    /// The factor the step applies to this target (1 when its percentile luminance is 0), for the value `v`
-    /// (the value's low end when nil: the value itself when it is one number).
+    /// The factor the step applies to this target (1 when its percentile luminance is 0), for the drawn value `v`;
+    /// nil only when the value is one number (a range has no value without a draw).
     package func scale(for target: HDRImage, value v: Double? = nil) -> Double {
         let p = Self.luminancePercentile(target, percentile)
-        return p > 0 ? (v ?? value.low) / p : 1
+        return p > 0 ? resolved(v) / p : 1
     }
 
     /// The factor for a patch of an image with these statistics: white over its (1 - f) quantile of max(R, G,
-    /// B) with `clip_fraction`, else the value `v` (its low end when nil) over its percentile luminance (1 when
-    /// that quantile is 0).
+    /// B) with `clip_fraction`, else the drawn value `v` (nil only for a single number) over its percentile
+    /// luminance (1 when that quantile is 0).
     package func scale(for source: SourceStatistics, fraction f: Double?, value v: Double? = nil) -> Double {
         if let f {
             let q = source.peak(at: 1 - f)
             return q > 0 ? white / q : 1
         }
         let p = source.luminance(at: percentile / 100)
-        return p > 0 ? (v ?? value.low) / p : 1
+        return p > 0 ? resolved(v) / p : 1
+    }
+
+    /// `v`, or the value when it is a single number; a range without a drawn value is a caller's error.
+    private func resolved(_ v: Double?) -> Double {
+        if let v { return v }
+        precondition(
+            !value.isRange, "ExposureStep: value \(value.low)...\(value.high) is a range: pass the drawn value")
+        return value.low
     }
 
     package func apply(input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG) {
@@ -127,19 +135,14 @@ package struct ExposureStep: DegradationStep {
     package func apply(
         input: inout HDRImage, target: inout HDRImage, rng: inout SeededRNG, source: SourceStatistics?
     ) {
-        // A fixed value draws nothing, so a recipe without a range uses its stream as before ranges existed.
-        let s: Double
-        if let clipFraction {
-            let f = clipFraction.draw(&rng)
-            s =
-                over == .image
-                ? scale(for: source ?? SourceStatistics(target), fraction: f) : clipScale(for: target, fraction: f)
-        } else {
-            let v = value.draw(&rng)
-            s =
-                over == .image
-                ? scale(for: source ?? SourceStatistics(target), fraction: nil, value: v) : scale(for: target, value: v)
-        }
+        // A fixed value or fraction draws nothing, so a recipe without ranges uses its stream as before ranges
+        // existed (with clip_fraction the value is always the fixed default).
+        let f = clipFraction?.draw(&rng)
+        let v = value.draw(&rng)
+        let s =
+            over == .image
+            ? scale(for: source ?? SourceStatistics(target), fraction: f, value: v)
+            : f.map { clipScale(for: target, fraction: $0) } ?? scale(for: target, value: v)
         guard s != 1 else { return }
         target.mapValues { Float(Double($0) * s) }
         input.mapValues { Float(Double($0) * s) }
