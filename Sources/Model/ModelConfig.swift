@@ -4,8 +4,8 @@ import Numerics
 
 /// `arch: plain` (keys `depth` default 5, `width` default 32, `conv_algorithm` default auto) or `arch: unet`
 /// (`width` default 16, `levels` default 2). A key of the other architecture is a config error, not silently
-/// ignored. `inputs` and `clip_level` in the same section are NetworkInputs': read them first
-/// (`NetworkInputs(config:)`), then this finishes the section.
+/// ignored. `inputs` and `clip_level` in the same section are NetworkInputs', `self_ensemble` SelfEnsemble's: read
+/// them first (`NetworkInputs(config:)`, `SelfEnsemble(config:)`), then this finishes the section.
 package enum ModelConfig: Sendable, Equatable {
     /// conv: how the 3x3 convolutions are computed (auto: Winograd for width -> width layers, direct for the
     /// 3-channel first and last; direct; winograd). Same network and parameters either way.
@@ -42,7 +42,7 @@ package enum ModelConfig: Sendable, Equatable {
                 width: try c.value("width", default: 16, in: .within(1...1024)),
                 levels: try c.value("levels", default: 2, in: .within(1...8)))
         }
-        try c.finish(known: own + ["arch"] + NetworkInputs.keys)
+        try c.finish(known: own + ["arch"] + NetworkInputs.keys + SelfEnsemble.keys)
     }
 
     /// A new network of this architecture (parameters still to be allocated and initialised).

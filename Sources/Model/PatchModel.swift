@@ -11,6 +11,8 @@ package final class PatchModel: @unchecked Sendable {
     package var contextRadius: Int { network.receptiveRadius + inputs.contextRadius }
     package let residual: ResidualConfig
     package let logNorm: LogNorm
+    /// How `infer` restores: one pass, or the mean residual over transformed copies (`model.self_ensemble`).
+    package var selfEnsemble = SelfEnsemble.single
     package let network: any PatchNetwork
     package let head: ResidualHead
     package let store: ParameterStore
@@ -76,20 +78,51 @@ package final class PatchModel: @unchecked Sendable {
     package func forward(
         _ input: Tensor, regions: Tensor? = nil, statistics: (lo: Float, hi: Float)? = nil
     ) -> Pass {
-        // The network may still hold last step's normalized input (for its backward): let go before rewriting it.
-        network.releaseInputs()
-        logNorm(input, into: &norm, statistics: statistics)
-        let x: Tensor
-        if inputs.planes.count == 1 {
-            x = norm.normalized
-        } else {
-            inputs.assemble(input: input, norm: norm, regions: inputs.usesRegions ? regions : nil, into: &networkInput)
-            x = networkInput
-        }
+        let x = normalizedInput(input, regions: regions, statistics: statistics)
         let p = network.forward(x, store: store)
         head.forward(delta: &delta, p: p, cache: &headCache, denom: norm.denom, learnedScale: learnedScale)
         let negative = Reconstruction.output(logImage: norm.logImage, delta: delta, eps: logNorm.eps, into: &output)
         return Pass(norm: norm, p: p, delta: delta, headCache: headCache, output: output, negativePixels: negative)
+    }
+
+    /// LogNorm of `input` into `norm`, and the network's input: `norm.normalized`, or every plane of `inputs`.
+    private func normalizedInput(_ input: Tensor, regions: Tensor?, statistics: (lo: Float, hi: Float)?) -> Tensor {
+        // The network may still hold last step's normalized input (for its backward): let go before rewriting it.
+        network.releaseInputs()
+        logNorm(input, into: &norm, statistics: statistics)
+        if inputs.planes.count == 1 { return norm.normalized }
+        inputs.assemble(input: input, norm: norm, regions: inputs.usesRegions ? regions : nil, into: &networkInput)
+        return networkInput
+    }
+
+    /// Inference (restore, evaluate, validation): `forward` when `selfEnsemble` is 1; otherwise LogNorm once, the
+    /// network and head on each of the first `selfEnsemble.count` transforms of the network input
+    /// (`SelfEnsemble.Transform`), each clamped residual turned back and summed in transform order, delta = sum /
+    /// count, and the reconstruction of that delta. LogNorm's statistics, the clip planes and the head's
+    /// coefficient do not change under a flip or a transpose, so every pass sees the same patch. The pass's `p` and
+    /// `headCache` are the untransformed pass's.
+    package func infer(
+        _ input: Tensor, regions: Tensor? = nil, statistics: (lo: Float, hi: Float)? = nil
+    ) -> Pass {
+        let count = selfEnsemble.count
+        if count == 1 { return forward(input, regions: regions, statistics: statistics) }
+        let x = normalizedInput(input, regions: regions, statistics: statistics)
+        var sum = Tensor(zeros: input.shape)
+        var first: (p: Tensor, cache: ResidualHead.Cache)?
+        for k in 0..<count {
+            let t = SelfEnsemble.Transform(k)
+            let p = network.forward(k == 0 ? x : SelfEnsemble.apply(t, x), store: store)
+            var d = Tensor(zeros: [0])
+            var cache = ResidualHead.Cache()
+            head.forward(delta: &d, p: p, cache: &cache, denom: norm.denom, learnedScale: learnedScale)
+            SelfEnsemble.addInverse(t, d, into: &sum)
+            if k == 0 { first = (p, cache) }
+        }
+        let n = Float(count)
+        for i in sum.storage.indices { sum.storage[i] /= n }
+        let negative = Reconstruction.output(logImage: norm.logImage, delta: sum, eps: logNorm.eps, into: &output)
+        return Pass(
+            norm: norm, p: first!.p, delta: sum, headCache: first!.cache, output: output, negativePixels: negative)
     }
 
     /// Loss inputs for `pass` against `target` (N, 3, H, W), with the batch's region masks when it has them; the

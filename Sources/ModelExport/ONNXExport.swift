@@ -115,23 +115,41 @@ package enum ONNXExport {
                     + m.inputs.planes.map(\.rawValue).joined(separator: ", "),
                 attributes: [ONNXGraphBuilder.attribute("axis", int: 1)])
 
-        let p: String
-        switch m.model {
-        case .plain(let depth, _, _): p = plainNetwork(g, networkInput, depth: depth, store: m.store)
-        case .unet(_, let levels): p = uNet(g, networkInput, levels: levels, store: m.store)
-        }
-
-        let t = g.node("Tanh", [p], output: "head.tanh", doc: "t = tanh(p)")
         let coefficient = headCoefficient(g, m, denom: denom)
-        var delta = g.node("Mul", [coefficient, t], output: "head.delta_raw", doc: "coefficient * tanh(p)")
-        if let c = m.residual.clamp {
-            let low = g.scalar("clamp_min", -c, doc: "-residual.clamp")
-            let high = g.scalar("clamp_max", c, doc: "residual.clamp")
-            delta = g.node(
-                "Clip", [delta, low, high], output: "head.delta",
-                doc:
-                    "the safety clamp: delta = clip(delta, -\(c), \(c)); exp's argument is then at most log_image + \(c)"
-            )
+        let clampBounds = m.residual.clamp.map { c in
+            (g.scalar("clamp_min", -c, doc: "-residual.clamp"), g.scalar("clamp_max", c, doc: "residual.clamp"))
+        }
+        // One branch per transform of the self-ensemble (one branch, unprefixed, without it): network and head on
+        // the transformed input, the clamped residual turned back; then their mean.
+        let count = m.selfEnsemble.count
+        var deltas: [String] = []
+        for k in 0..<count {
+            let transform = SelfEnsemble.Transform(k)
+            g.scope = count == 1 ? "" : "ensemble.\(k)."
+            let branchInput = dihedral(g, networkInput, transform, inverse: false)
+            let p: String
+            switch m.model {
+            case .plain(let depth, _, _): p = plainNetwork(g, branchInput, depth: depth, store: m.store)
+            case .unet(_, let levels): p = uNet(g, branchInput, levels: levels, store: m.store)
+            }
+            let t = g.node("Tanh", [p], output: "head.tanh", doc: "t = tanh(p)")
+            var branchDelta = g.node("Mul", [coefficient, t], output: "head.delta_raw", doc: "coefficient * tanh(p)")
+            if let c = m.residual.clamp, let (low, high) = clampBounds {
+                branchDelta = g.node(
+                    "Clip", [branchDelta, low, high], output: "head.delta",
+                    doc:
+                        "the safety clamp: delta = clip(delta, -\(c), \(c)); exp's argument is then at most log_image + \(c)"
+                )
+            }
+            deltas.append(dihedral(g, branchDelta, transform, inverse: true))
+        }
+        g.scope = ""
+        var delta = deltas[0]
+        if count > 1 {
+            let sum = g.node(
+                "Sum", deltas, output: "ensemble.sum", doc: "the \(count) residuals, each in the input's orientation")
+            let n = g.scalar("ensemble.count", Float(count), doc: "model.self_ensemble")
+            delta = g.node("Div", [sum, n], output: "ensemble.delta", doc: "delta: the mean of the \(count) residuals")
         }
         let logOut = g.node("Add", [logImage, delta], output: "reconstruct.log_out", doc: "log_image + delta")
         let expOut = g.node("Exp", [logOut], output: "reconstruct.exp", doc: "exp(log_image + delta)")
@@ -217,6 +235,34 @@ package enum ONNXExport {
         return (padded, hw)
     }
 
+    /// `x` (N, C, H, W) through a self-ensemble transform (transpose H and W, then the flips), or back (the flips,
+    /// then the transpose); the identity transform is `x` itself.
+    private static func dihedral(
+        _ g: ONNXGraphBuilder, _ x: String, _ t: SelfEnsemble.Transform, inverse: Bool
+    ) -> String {
+        var v = x
+        let stage = inverse ? "inverse" : "transform"
+        func transpose() {
+            v = g.node(
+                "Transpose", [v], output: "ensemble.\(stage).transpose", doc: "H and W swapped",
+                attributes: [ONNXGraphBuilder.attribute("perm", ints: [0, 1, 3, 2])])
+        }
+        func flip(axis: Int64, _ name: String) {
+            let starts = g.sharedInt64s("ensemble.flip.start", [-1], doc: "from the last row or column")
+            let ends = g.sharedInt64s("ensemble.flip.end", [Int64.min], doc: "past the first")
+            let axes = g.sharedInt64s("ensemble.flip.axis\(axis)", [axis], doc: axis == 2 ? "H" : "W")
+            let steps = g.sharedInt64s("ensemble.flip.step", [-1], doc: "backwards")
+            v = g.node(
+                "Slice", [v, starts, ends, axes, steps], output: "ensemble.\(stage).flip_\(name)",
+                doc: "reversed along \(name)")
+        }
+        if t.transpose && !inverse { transpose() }
+        if t.flipW { flip(axis: 3, "w") }
+        if t.flipH { flip(axis: 2, "h") }
+        if t.transpose && inverse { transpose() }
+        return v
+    }
+
     /// ReduceMin/ReduceMax over (C, H, W), keepdims: (N, 1, 1, 1).
     private static func reduce(_ g: ONNXGraphBuilder, _ op: String, _ x: String, output: String, doc: String) -> String
     {
@@ -237,9 +283,9 @@ package enum ONNXExport {
         let b = store.entry(named: name + ".bias")!
         let k = w.shape[2]
         let pad = k / 2
-        let weight = g.floats(
+        let weight = g.parameter(
             name + ".weight", shape: w.shape, Array(store.values(w)), doc: "\(name) weight (out, in, \(k), \(k))")
-        let bias = g.floats(name + ".bias", shape: b.shape, Array(store.values(b)), doc: "\(name) bias")
+        let bias = g.parameter(name + ".bias", shape: b.shape, Array(store.values(b)), doc: "\(name) bias")
         return g.node(
             "Conv", [x, weight, bias], output: name, doc: doc,
             attributes: [
@@ -344,7 +390,7 @@ package enum ONNXExport {
             t = block(g, t, "enc.\(l)", stride: l == 0 ? 1 : 2, store: store)
             encoded.append(t)
         }
-        let scales = g.floats("up.scales", shape: [4], [1, 1, 2, 2], doc: "nearest upsampling x2 of H and W")
+        let scales = g.parameter("up.scales", shape: [4], [1, 1, 2, 2], doc: "nearest upsampling x2 of H and W")
         for l in stride(from: levels - 1, through: 0, by: -1) {
             let up = g.node(
                 "Resize", [t, "", scales], output: "up.\(l)",

@@ -9,6 +9,10 @@ final class ONNXGraphBuilder {
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
     private var used: Set<String> = []
+    /// Parameters added by `parameter`, by name: a second branch of the graph reads the same initializer.
+    private var parameters: [String: String] = [:]
+    /// Prefixed to every node's output name (a self-ensemble's branch: "ensemble.3."); "" by default.
+    var scope = ""
     /// The operator set the graph is written for: ops whose signature changed pick their form from it.
     let opset: Int
 
@@ -35,7 +39,7 @@ final class ONNXGraphBuilder {
     func node(
         _ op: String, _ inputs: [String], output: String, doc: String, attributes: [Onnx_AttributeProto] = []
     ) -> String {
-        let out = unique(output)
+        let out = unique(scope + output)
         var n = Onnx_NodeProto()
         n.opType = op
         n.input = inputs
@@ -63,6 +67,23 @@ final class ONNXGraphBuilder {
         t.docString = doc
         initializers.append(t)
         return t.name
+    }
+
+    /// `floats` once per name: every later call with the same name returns the first initializer (the weights
+    /// that each branch of a self-ensemble shares).
+    func parameter(_ name: String, shape: [Int], _ values: @autoclosure () -> [Float], doc: String) -> String {
+        if let known = parameters[name] { return known }
+        let made = floats(name, shape: shape, values(), doc: doc)
+        parameters[name] = made
+        return made
+    }
+
+    /// `int64s` once per name, as `parameter`.
+    func sharedInt64s(_ name: String, _ values: [Int64], doc: String) -> String {
+        if let known = parameters[name] { return known }
+        let made = int64s(name, values, doc: doc)
+        parameters[name] = made
+        return made
     }
 
     /// A float32 scalar (shape []) initializer.

@@ -54,22 +54,29 @@ struct Evaluate: ParsableCommand {
             }
             if json {
                 let info = CheckpointInfo(
-                    path: self.model.checkpoint, weights: loaded.weights.rawValue, step: loaded.step)
+                    path: self.model.checkpoint, weights: loaded.weights.rawValue, step: loaded.step,
+                    selfEnsemble: loaded.model.selfEnsemble.count)
                 print(try Self.jsonText(model: model, identity: identity, checkpoint: info))
             } else {
                 print(
                     Self.table(
                         model: model, identity: identity, images: dataset.pairs.count, step: loaded.step,
-                        weights: loaded.weightsDescription))
+                        weights: loaded.inferenceDescription))
             }
         }
     }
 
-    /// What was scored: the file, which of its weights (`raw` or `ema`) and its step.
+    /// What was scored: the file, which of its weights (`raw` or `ema`), its step and the passes per tile.
     struct CheckpointInfo: Encodable {
         var path: String
         var weights: String
         var step: Int?
+        var selfEnsemble: Int = 1
+
+        enum CodingKeys: String, CodingKey {
+            case path, weights, step
+            case selfEnsemble = "self_ensemble"
+        }
     }
 
     /// `{"checkpoint": {...}, "identity": {...}, "model": {...}}` with EvalMetrics' keys, sorted, on one line.

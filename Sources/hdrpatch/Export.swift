@@ -29,6 +29,8 @@ struct Export: ParsableCommand {
     @Flag(help: "Export the EMA weights (an error when the checkpoint holds none); the same as --weights ema.")
     var ema = false
 
+    @OptionGroup var ensemble: SelfEnsembleOption
+
     @Option(help: "Output ONNX file (written atomically).")
     var onnx: String
 
@@ -51,7 +53,8 @@ struct Export: ParsableCommand {
             }
             let loaded = try CheckpointModel.load(
                 checkpoint: checkpoint, configPath: config, weights: ema ? .ema : weights)
-            print("\(checkpoint): \(loaded.weightsDescription)" + (loaded.step.map { ", step \($0)" } ?? ""))
+            ensemble.apply(to: loaded.model)
+            print("\(checkpoint): \(loaded.inferenceDescription)" + (loaded.step.map { ", step \($0)" } ?? ""))
             let configText: String
             if let config {
                 configText = try String(decoding: FileBytes.read(config), as: UTF8.self)
@@ -68,6 +71,7 @@ struct Export: ParsableCommand {
                 ("hdrpatch.eps", "\(m.logNorm.eps)"),
                 ("hdrpatch.denom_floor", "\(m.logNorm.denomFloor)"),
                 ("hdrpatch.inputs", m.inputs.planes.map(\.rawValue).joined(separator: ",")),
+                ("hdrpatch.self_ensemble", "\(m.selfEnsemble.count)"),
                 ("hdrpatch.statistics", "sample")
             ]
             if let step = loaded.step { metadata.insert(("hdrpatch.step", "\(step)"), at: 2) }

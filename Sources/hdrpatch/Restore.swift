@@ -42,7 +42,7 @@ struct Restore: ParsableCommand {
 
     func run() throws {
         try model.withModel { loaded, restorer in
-            print("\(model.checkpoint): \(loaded.weightsDescription)" + (loaded.step.map { ", step \($0)" } ?? ""))
+            print("\(model.checkpoint): \(loaded.inferenceDescription)" + (loaded.step.map { ", step \($0)" } ?? ""))
             let read = try ImageReader.read(path: input)
             if read.counts.nan + read.counts.inf > 0 {
                 throw LoaderError("\(input): \(read.counts.nan) NaN and \(read.counts.inf) Inf pixels; cannot restore")
@@ -127,6 +127,8 @@ struct CheckpointOptions: ParsableArguments {
                 + "(each tile its own, as each training crop)."))
     var norm: TiledRestore.Statistics = .image
 
+    @OptionGroup var ensemble: SelfEnsembleOption
+
     func validate() throws {
         if tile < 1 { throw ValidationError("--tile must be at least 1") }
         if let overlap, overlap < 0 || overlap >= tile {
@@ -138,9 +140,31 @@ struct CheckpointOptions: ParsableArguments {
     func withModel(_ body: (CheckpointModel.Loaded, TiledRestore) throws -> Void) throws {
         try withOneLineErrors(file: config ?? checkpoint) {
             let loaded = try CheckpointModel.load(checkpoint: checkpoint, configPath: config, weights: weights)
+            ensemble.apply(to: loaded.model)
             try body(loaded, try TiledRestore(model: loaded.model, tile: tile, overlap: overlap, statistics: norm))
         }
     }
 }
 
 extension TiledRestore.Statistics: ExpressibleByArgument {}
+
+/// `--self-ensemble N` of restore, evaluate and export: the checkpoint's `model.self_ensemble` unless given.
+struct SelfEnsembleOption: ParsableArguments {
+    @Option(
+        name: .customLong("self-ensemble"),
+        help: ArgumentHelp(
+            "Network passes per tile, averaged: 1, 2, 4 or 8 flipped and transposed copies (the residuals' mean).",
+            discussion: "Default: the checkpoint's model.self_ensemble (1 when it has none)."))
+    var count: Int?
+
+    func validate() throws {
+        if let count, !SelfEnsemble.allowed.contains(count) {
+            throw ValidationError("--self-ensemble must be 1, 2, 4 or 8 (got \(count))")
+        }
+    }
+
+    /// Sets the model's self-ensemble when the option was given.
+    func apply(to model: PatchModel) {
+        if let count { model.selfEnsemble = SelfEnsemble(count: count) }
+    }
+}

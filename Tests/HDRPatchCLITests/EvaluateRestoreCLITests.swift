@@ -13,8 +13,10 @@ struct EvaluateRestoreCLITests {
     /// hand so this target needs no Training: every weight `weight`, biases `bias` (both 0: the identity).
     /// With `emaWeight`, also `ema.layers.0.weight` (every value `emaWeight`), `ema.layers.0.bias` (zeros) and
     /// `ema_decay` 0.999, as a run with `train.ema` writes them.
+    /// `kernel`, when given, holds the 81 conv weights instead of `weight` everywhere.
     static func writeCheckpoint(
-        _ path: String, weight: Float, bias: Float = 0, config: String?, emaWeight: Float? = nil
+        _ path: String, weight: Float, bias: Float = 0, config: String?, emaWeight: Float? = nil,
+        kernel: [Float]? = nil
     ) throws {
         var meta: [String: String] = ["step": "7"]
         if let config { meta["config"] = config }
@@ -22,7 +24,7 @@ struct EvaluateRestoreCLITests {
             "layers.0.weight": ["dtype": "F32", "shape": [3, 3, 3, 3], "data_offsets": [0, 324]],
             "layers.0.bias": ["dtype": "F32", "shape": [3], "data_offsets": [324, 336]]
         ]
-        var values = [Float](repeating: weight, count: 81) + [bias, bias, bias]
+        var values = (kernel ?? [Float](repeating: weight, count: 81)) + [bias, bias, bias]
         if let emaWeight {
             meta["ema_decay"] = "0.999"
             header["ema.layers.0.weight"] = ["dtype": "F32", "shape": [3, 3, 3, 3], "data_offsets": [336, 660]]
@@ -165,6 +167,75 @@ struct EvaluateRestoreCLITests {
         let missing = try CLI.run(["restore", "--checkpoint", onlyRaw, input, dir.file("x.exr"), "--weights", "ema"])
         #expect(missing.status == 1)
         #expect(missing.stderr == "error: \(onlyRaw): holds no EMA weights (no 'ema.' tensors), only the raw ones\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x.exr")))
+    }
+
+    /// A checkpoint whose config has `self_ensemble: 8` and whose kernel has no symmetry: restore says it averages 8
+    /// passes, and its output turns with its input (restoring the mirrored image gives the mirrored restoration)
+    /// while one pass (`--self-ensemble 1`) does not; evaluate reports the passes; a count other than 1, 2, 4, 8
+    /// is refused.
+    @Test func theSelfEnsembleComesFromTheCheckpointAndCanBeOverridden() throws {
+        let dir = ScratchDir()
+        let ckpt = dir.file("ens.safetensors")
+        let config =
+            #"{"model":{"arch":"plain","depth":1,"width":4,"self_ensemble":8},"#
+            + #""residual":{"mode":"fixed_cap","clamp":8},"loss":[{"type":"l1","weight":1.0}]}"#
+        try Self.writeCheckpoint(
+            ckpt, weight: 0, config: config, kernel: (0..<81).map { Float(sin(Double($0) * 1.7)) * 0.05 })
+        let (w, h) = (19, 13)
+        let img = Self.image(width: w, height: h, scale: 1)
+        var mirrored = img
+        for c in 0..<3 {
+            for y in 0..<h {
+                for x in 0..<w { mirrored.pixels[(c * h + y) * w + x] = img.pixels[(c * h + y) * w + (w - 1 - x)] }
+            }
+        }
+        let float = EXRWriteOptions(pixelType: .float)
+        try EXRWriter.write(img, to: dir.file("in.exr"), options: float)
+        try EXRWriter.write(mirrored, to: dir.file("mirrored.exr"), options: float)
+        func restore(_ input: String, _ extra: [String] = []) throws -> (String, [Float]) {
+            let out = dir.file("out.exr")
+            let r = try CLI.run(["restore", "--checkpoint", ckpt, dir.file(input), out, "--float"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return (r.stdout, try ImageReader.read(path: out).image.pixels)
+        }
+        /// Largest relative difference between `a` and the mirror image of `b`.
+        func asymmetry(_ a: [Float], _ b: [Float]) -> Float {
+            var worst: Float = 0
+            for c in 0..<3 {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let u = a[(c * h + y) * w + x]
+                        worst = max(worst, abs(u - b[(c * h + y) * w + (w - 1 - x)]) / (abs(u) + 1e-3))
+                    }
+                }
+            }
+            return worst
+        }
+        let (text, ensemble) = try restore("in.exr")
+        #expect(text.hasPrefix("\(ckpt): raw weights, self-ensemble of 8 passes, step 7\n"), "\(text)")
+        #expect(asymmetry(ensemble, try restore("mirrored.exr").1) < 1e-5)
+        let (singleText, single) = try restore("in.exr", ["--self-ensemble", "1"])
+        #expect(singleText.hasPrefix("\(ckpt): raw weights, step 7\n"), "\(singleText)")
+        #expect(asymmetry(single, try restore("mirrored.exr", ["--self-ensemble", "1"]).1) > 1e-3)
+        #expect(single != ensemble && single != img.pixels)
+
+        let data = try Self.dataset(dir)
+        for (extra, passes) in [([String](), 8), (["--self-ensemble", "2"], 2)] {
+            let r = try CLI.run(["evaluate", "--checkpoint", ckpt, "--data", data, "--json"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [String: Any]]
+            #expect(object?["checkpoint"]?["self_ensemble"] as? Int == passes)
+        }
+        for command in [
+            ["restore", "--checkpoint", ckpt, dir.file("in.exr"), dir.file("x.exr")],
+            ["evaluate", "--checkpoint", ckpt, "--data", data]
+        ] {
+            let bad = try CLI.run(command + ["--self-ensemble", "3"])
+            #expect(
+                bad.status == 64 && bad.stderr.contains("--self-ensemble must be 1, 2, 4 or 8 (got 3)"), "\(bad.stderr)"
+            )
+        }
         #expect(!FileManager.default.fileExists(atPath: dir.file("x.exr")))
     }
 

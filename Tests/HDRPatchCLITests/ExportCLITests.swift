@@ -24,12 +24,16 @@ struct ExportCLITests {
         var clamp: Double?
         var opset = 17
         var eps = 1e-2
+        /// model.self_ensemble (1: not written).
+        var selfEnsemble = 1
 
         var config: String {
             let planes = inputs.map { "\"\($0)\"" }.joined(separator: ",")
             let clampText = clamp.map { "\($0)" } ?? "null"
+            let ensemble = selfEnsemble == 1 ? "" : #","self_ensemble":"# + "\(selfEnsemble)"
             return #"{"model":{"#
-                + model + #","inputs":["# + planes + #"]},"residual":{"# + residual + #","clamp":"# + clampText
+                + model + #","inputs":["# + planes + #"]"# + ensemble + #"},"residual":{"# + residual + #","clamp":"#
+                + clampText
                 + #"},"data":{"eps":"# + "\(eps)" + #","denom_floor":0.01}}"#
         }
     }
@@ -165,6 +169,16 @@ struct ExportCLITests {
             v.opset = opset
             all.append(v)
         }
+        // The self-ensemble: 8 branches (transposed ones on the non-square images, the U-Net's on its padded
+        // input) and 2, on a plain network and a U-Net.
+        for (base, count) in [
+            ("plain learnable clamp 0.6", 8), ("unet adaptive clamp 0.6", 8), ("unet learnable no clamp", 2)
+        ] {
+            var v = Self.variants.first { $0.name == base }!
+            v.name += " self-ensemble \(count)"
+            v.selfEnsemble = count
+            all.append(v)
+        }
         for v in all {
             let ckpt = dir.file("\(v.name.replacingOccurrences(of: " ", with: "_")).safetensors")
             try Self.writeCheckpoint(v, to: ckpt)
@@ -197,6 +211,8 @@ struct ExportCLITests {
                 for op in ["Resize", "Concat", "Pad", "Slice"] { #expect(ops.contains(op), "\(name): no \(op)") }
             }
             #expect(ops.contains("GreaterOrEqual") == v.inputs.contains("clip_mask"), "\(name)")
+            #expect(ops.contains("Sum") == (v.selfEnsemble > 1), "\(name): Sum iff a self-ensemble")
+            #expect(ops.contains("Transpose") == (v.selfEnsemble == 8), "\(name): Transpose iff 8 branches")
             let inputs = report["inputs"] as? [[Any]]
             #expect(inputs?.first?.first as? String == "linear_rgb", "\(name)")
             #expect(
@@ -205,6 +221,7 @@ struct ExportCLITests {
             let metadata = report["metadata"] as? [String: String] ?? [:]
             #expect(metadata["hdrpatch.config"] == v.config, "\(name): the metadata carries the training config")
             #expect(metadata["hdrpatch.weights"] == "raw" && metadata["hdrpatch.step"] == "0", "\(name)")
+            #expect(metadata["hdrpatch.self_ensemble"] == "\(v.selfEnsemble)", "\(name)")
             let images = report["images"] as? [[String: Any]] ?? []
             #expect(images.count == 4, "\(name)")
             for (k, image) in images.enumerated() {

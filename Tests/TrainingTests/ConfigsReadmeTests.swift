@@ -50,9 +50,10 @@ struct ConfigsReadmeTests {
             arch == "unet"
             ? "unet w\(number(m["width"])) l\(number(m["levels"]))"
             : "\(arch) d\(number(m["depth"])) w\(number(m["width"]))"
+        let ensemble = m["self_ensemble"].map { ", self-ensemble \(number($0))" } ?? ""
         return
             "| `\(file)` | \(base.map { "`\($0)`" } ?? "") | \(residual.joined(separator: ", ")) | \(loss) | \(data) | "
-            + "\(shape), \(inputs) | \(c.train.steps) |"
+            + "\(shape), \(inputs)\(ensemble) | \(c.train.steps) |"
     }
 
     static func table() throws -> String {

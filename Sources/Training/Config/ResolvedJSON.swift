@@ -18,10 +18,11 @@ extension ModelConfig {
         }
     }
 
-    /// `json` with `inputs` (and `clip_level`) added: the resolved `model:` section.
-    package func json(inputs: NetworkInputs) -> JSONValue {
+    /// `json` with `inputs` (and `clip_level`, and `self_ensemble` when not 1) added: the resolved `model:` section.
+    package func json(inputs: NetworkInputs, selfEnsemble: SelfEnsemble = .single) -> JSONValue {
         guard case .object(var o) = json else { return json }
         o.merge(inputs.json) { a, _ in a }
+        o.merge(selfEnsemble.json) { a, _ in a }
         return .object(o)
     }
 

@@ -19,6 +19,8 @@ package struct TrainConfig: Sendable, Equatable {
     package var model: ModelConfig
     /// `model.inputs` / `model.clip_level`: the planes the network sees.
     package var inputs: NetworkInputs
+    /// `model.self_ensemble`: how validation, the held-out scoring and a checkpoint's inference restore.
+    package var selfEnsemble: SelfEnsemble
     package var residual: ResidualConfig
     package var loss: CompositeLoss
     /// The optimizer's resolved parameters, `type` included; `makeOptimizer()` builds a fresh one (an optimizer
@@ -60,6 +62,7 @@ package struct TrainConfig: Sendable, Equatable {
         seed = try c.value("seed", default: 0, in: .atLeast(0))
         let modelSection = try c.mapping("model")
         inputs = try NetworkInputs(config: modelSection)
+        selfEnsemble = try SelfEnsemble(config: modelSection)
         model = try ModelConfig(config: modelSection)
         data = try TrainDataConfig(config: c.mapping("data"), sizeMultiple: model.sizeMultiple, modelName: model.label)
         residual = try ResidualConfig(config: c.mapping("residual"))
@@ -99,7 +102,8 @@ package struct TrainConfig: Sendable, Equatable {
     /// metadata; `parse(text:)` of its JSON text (YAML is a superset of JSON) gives an equal config.
     package var resolved: JSONValue {
         .object([
-            "name": .string(name), "seed": .integer(seed), "data": data.json, "model": model.json(inputs: inputs),
+            "name": .string(name), "seed": .integer(seed), "data": data.json,
+            "model": model.json(inputs: inputs, selfEnsemble: selfEnsemble),
             "residual": residual.json, "loss": loss.json, "optim": .object(optim),
             "schedule": .object(schedule.parameters),
             "train": train.json, "monitor": monitor.json

@@ -52,9 +52,10 @@ package final class Evaluator {
     /// Samples seen so far.
     package var samples: Int { modelSums.samples }
 
-    /// Runs the batch through the model, as training does, and scores model and identity.
+    /// Runs the batch through the model's inference (`PatchModel.infer`: as training's forward, or its
+    /// self-ensemble) and scores model and identity.
     package func add(_ batch: Batch) {
-        let pass = model.forward(batch.input, regions: batch.regions)
+        let pass = model.infer(batch.input, regions: batch.regions)
         var modelInputs: LossInputs?
         var identityInputs: LossInputs?
         if loss != nil {

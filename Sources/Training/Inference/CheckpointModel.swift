@@ -15,6 +15,7 @@ import Yams
 package struct InferenceConfig {
     package var model: ModelConfig
     package var inputs: NetworkInputs
+    package var selfEnsemble: SelfEnsemble
     package var residual: ResidualConfig
     package var logNorm: LogNorm
     package var loss: CompositeLoss?
@@ -23,6 +24,7 @@ package struct InferenceConfig {
     package init(root: ConfigMapping) throws {
         let modelSection = try root.mapping("model")
         inputs = try NetworkInputs(config: modelSection)
+        selfEnsemble = try SelfEnsemble(config: modelSection)
         model = try ModelConfig(config: modelSection)
         residual = try ResidualConfig(config: try root.mapping("residual"))
         if let data = try root.optionalMapping("data") {
@@ -75,6 +77,12 @@ package enum CheckpointModel {
                 return "raw weights" + (fileHoldsEMA ? " (the file also holds EMA weights)" : "")
             }
         }
+
+        /// `weightsDescription`, and `, self-ensemble of 8 passes` when the model restores with one.
+        package var inferenceDescription: String {
+            let n = model.selfEnsemble.count
+            return weightsDescription + (n == 1 ? "" : ", self-ensemble of \(n) passes")
+        }
     }
 
     /// Reads `checkpoint` (safetensors weights). The config is `configPath` when given (it wins over the
@@ -106,6 +114,7 @@ package enum CheckpointModel {
         let model = try PatchModel(
             model: config.model, inputs: config.inputs, residual: config.residual, logNorm: config.logNorm,
             stateSlots: 0, seed: 0)
+        model.selfEnsemble = config.selfEnsemble
         let metadata = try WeightsFile.load(into: model.store, from: checkpoint, weights: chosen)
         return Loaded(
             model: model, loss: config.loss, step: metadata["step"].flatMap { Int($0) },

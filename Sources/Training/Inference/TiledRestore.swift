@@ -1,5 +1,5 @@
-// Restores a full image of any size with a patch model: overlapping tiles, each through PatchModel.forward,
-// blended with TileGrid's weights.
+// Restores a full image of any size with a patch model: overlapping tiles, each through PatchModel.infer (its
+// forward, or its self-ensemble), blended with TileGrid's weights.
 import Model
 import Numerics
 
@@ -20,7 +20,7 @@ package struct InferenceError: Error, Sendable, Equatable, CustomStringConvertib
 ///   radius (at least 16). With `.image`, a plain network's tiled output then equals the single forward pass of
 ///   the whole image up to float rounding (TiledRestoreTests measures it on a real image).
 /// - An image with width <= tile and height <= tile is one forward pass on the whole image: the output is
-///   bit for bit `model.forward(image).output` (when no padding is needed, see below).
+///   bit for bit `model.infer(image).output` (when no padding is needed, see below).
 /// - Otherwise tiles (`TileGrid`) go through the model `batchSize` at a time and are blended in Double with
 ///   weights that sum to 1 at every pixel, rounded to float32 once.
 /// - U-Net sides must be multiples of 2^levels: a tile that is not is padded by edge replication (its own
@@ -170,12 +170,12 @@ package struct TiledRestore {
         let pw = (width + m - 1) / m * m
         let ph = (height + m - 1) / m * m
         if tiles.count == 1 && pw == width && ph == height {
-            return [model.forward(tiles[0], regions: regions?[0], statistics: statistics).output]
+            return [model.infer(tiles[0], regions: regions?[0], statistics: statistics).output]
         }
         let per = 3 * ph * pw
         let batch = Self.padded(tiles, channels: 3, width: width, height: height, to: (pw, ph))
         let regionBatch = regions.map { Self.padded($0, channels: 1, width: width, height: height, to: (pw, ph)) }
-        let out = model.forward(batch, regions: regionBatch, statistics: statistics).output
+        let out = model.infer(batch, regions: regionBatch, statistics: statistics).output
         return tiles.indices.map { n in
             var storage = [Float]()
             storage.reserveCapacity(3 * height * width)

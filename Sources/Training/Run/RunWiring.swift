@@ -7,11 +7,14 @@ import Numerics
 extension TrainConfig {
     /// The model of this config with `stateSlots` optimizer slots, initialised from `seed` by `train.init`; with
     /// `train.zero_init_output` (when `zeroOutput`) its output layer starts at zero.
+    /// Its inference (`PatchModel.infer`) restores as `model.self_ensemble` says.
     package func makeModel(stateSlots: Int, zeroOutput: Bool? = nil) throws -> PatchModel {
-        try PatchModel(
+        let m = try PatchModel(
             model: model, inputs: inputs, residual: residual, logNorm: logNorm, stateSlots: stateSlots,
             seed: UInt64(seed),
             zeroOutputLayer: zeroOutput ?? train.zeroInitOutput, initScheme: train.initScheme)
+        m.selfEnsemble = selfEnsemble
+        return m
     }
 
     /// The step a run of this config takes: its loss, optimizer, schedule over `train.steps`, clipping, the
