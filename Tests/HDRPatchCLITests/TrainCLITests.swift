@@ -30,6 +30,46 @@ struct TrainCLITests {
         return path
     }
 
+    /// `data.val_mode: images` validates on every image restored whole: the run's last validation is what `evaluate`
+    /// prints for the checkpoint of that step; with `tiles` (the sample's 64-pixel images cut into four 32-pixel tiles
+    /// each) it is not. An unknown mode is one error line naming the key.
+    @Test func validationOnWholeImagesIsWhatEvaluatePrints() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 8, checkpointEvery: 8)
+        for mode in ["images", "tiles"] {
+            let run = dir.file("run-\(mode)")
+            let r = try CLI.run(
+                ["train", "--config", config, "--run-dir", run, "--set", "data.val_mode=\(mode)"], timeout: 240)
+            #expect(r.status == 0, "\(r.stderr)")
+            let val = try #require(try RunLogReader.read(dir: run).metrics.last { $0.kind == "val" })
+            #expect(val.step == 8)
+            let e = try CLI.run([
+                "evaluate", "--checkpoint", run + "/checkpoints/latest.safetensors", "--data",
+                Self.repo + "/data/sample/val", "--json"
+            ])
+            #expect(e.status == 0, "\(e.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: [String: Any]]
+            let evaluated = try #require(object?["model"]?["psnr_mu"] as? Double)
+            let evaluatedIdentity = try #require(object?["identity"]?["psnr_mu"] as? Double)
+            let validated = try #require(val.model?.psnrMu)
+            let identity = try #require(val.identity?.psnrMu)
+            if mode == "images" {
+                #expect(abs(validated - evaluated) < 1e-9, "validation \(validated), evaluate \(evaluated)")
+                #expect(abs(identity - evaluatedIdentity) < 1e-9)
+            } else {
+                #expect(abs(validated - evaluated) > 1e-3, "tiles scored like whole images: \(validated)")
+            }
+        }
+        let bad = try CLI.run([
+            "train", "--config", config, "--run-dir", dir.file("bad"), "--set", "data.val_mode=whole"
+        ])
+        #expect(bad.status != 0)
+        #expect(
+            bad.stderr.contains("data.val_mode: unknown validation mode 'whole'")
+                && bad.stderr.split(separator: "\n").count == 1,
+            "\(bad.stderr)")
+    }
+
     @Test func aSmallRunWritesEverythingAndAReport() throws {
         let dir = ScratchDir()
         let config = try Self.writeConfig(dir)

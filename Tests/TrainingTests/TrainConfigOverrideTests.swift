@@ -69,7 +69,7 @@ import Testing
                 == "config error: model.depth: not used by arch unet (it belongs to arch plain)")
         #expect(
             fx.message(["data.newkey=1"])
-                == "config error: data.newkey: unknown key; known keys: augment, batch_size, cache, denom_floor, eps, patch_size, prefetch, samples_per_epoch, strict, test, train, val, workers"
+                == "config error: data.newkey: unknown key; known keys: augment, batch_size, cache, denom_floor, eps, patch_size, prefetch, samples_per_epoch, strict, test, train, val, val_mode, workers"
         )
     }
 

@@ -120,7 +120,7 @@ import Testing
                     "eps": .number(1e-4), "denom_floor": .number(1e-2),
                     "augment": .object(["flip_h": .bool(true), "flip_v": .bool(true), "rot90": .bool(true)]),
                     "workers": .integer(2), "prefetch": .integer(4), "cache": .bool(false), "strict": .bool(false),
-                    "samples_per_epoch": .null
+                    "samples_per_epoch": .null, "val_mode": .string("tiles")
                 ]))
         #expect(
             o["model"]

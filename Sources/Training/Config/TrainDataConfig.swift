@@ -14,6 +14,17 @@ package struct TrainDataConfig: Sendable, Equatable {
     /// `test` (null): a held-out test set, same layout, from sources training never touches; scored once when
     /// the run ends (its best checkpoint, each image restored whole as `evaluate` does). Must exist when given.
     package var test: String?
+    /// How validation scores `val` (`val_mode`).
+    package enum ValMode: String, Sendable, CaseIterable {
+        /// Every image cut into `patch_size` tiles (the last row and column aligned to the edges), each tile scored
+        /// as an image of its own: one network input per tile, as training's patches.
+        case tiles
+        /// Every image restored whole, as `evaluate` and the held-out scoring restore it (`TiledRestore`: tiles of
+        /// 256 blended, the whole image's LogNorm statistics), and scored as one image.
+        case images
+    }
+    /// `val_mode` (tiles).
+    package var valMode: ValMode
     /// `patch_size` (64, a multiple of the model's size multiple), `batch_size` (16), `workers` (2),
     /// `prefetch` (4), `cache` (false), `strict` (false), `samples_per_epoch` (null: one per pair),
     /// `augment` ({flip_h, flip_v, rot90}, each true by default).
@@ -32,7 +43,7 @@ package struct TrainDataConfig: Sendable, Equatable {
 
     package static let keys = [
         "train", "val", "test", "patch_size", "batch_size", "eps", "denom_floor", "augment", "workers",
-        "prefetch", "cache", "strict", "samples_per_epoch"
+        "prefetch", "cache", "strict", "samples_per_epoch", "val_mode"
     ]
     package static let augmentKeys = ["flip_h", "flip_v", "rot90"]
     package static let onlineKeys = ["sources", "recipe"]
@@ -76,6 +87,12 @@ package struct TrainDataConfig: Sendable, Equatable {
         prefetch = try c.value("prefetch", default: 4, in: .atLeast(1))
         cache = try c.value("cache", default: false)
         strict = try c.value("strict", default: false)
+        let mode: String = try c.value("val_mode", default: ValMode.tiles.rawValue)
+        guard let valMode = ValMode(rawValue: mode) else {
+            throw c.error(
+                "val_mode", DidYouMean.unknown("validation mode", mode, among: ValMode.allCases.map(\.rawValue)))
+        }
+        self.valMode = valMode
         // Made on the fly, an epoch has no natural size: 768 samples (the size of make data's stored set).
         samplesPerEpoch =
             try c.optional("samples_per_epoch", in: .atLeast(1)) ?? (trainRecipe != nil ? Self.onlineEpoch : nil)
@@ -113,7 +130,8 @@ package struct TrainDataConfig: Sendable, Equatable {
             ]),
             "workers": .integer(workers), "prefetch": .integer(prefetch), "cache": .bool(cache),
             "strict": .bool(strict),
-            "samples_per_epoch": samplesPerEpoch.map(JSONValue.integer) ?? .null
+            "samples_per_epoch": samplesPerEpoch.map(JSONValue.integer) ?? .null,
+            "val_mode": .string(valMode.rawValue)
         ])
     }
 }

@@ -109,15 +109,24 @@ package final class Evaluator {
         let evaluator = Evaluator(model: model, loss: loss)
         for i in dataset.pairs.indices {
             let (input, target) = try dataset.images(i)
-            let shape = [1, 3, input.height, input.width]
-            let x = Tensor(shape: shape, storage: input.pixels)
-            let regions = try dataset.regions(i)
-            let output = restorer.restore(x, regions: regions)
-            evaluator.add(
-                input: x, target: Tensor(shape: shape, storage: target.pixels), output: output, regions: regions)
-            try each?(i, input, HDRImage(width: input.width, height: input.height, pixels: output.storage), target)
+            let output = evaluator.restoreAndAdd(
+                input: input, target: target, regions: try dataset.regions(i), restorer: restorer)
+            try each?(i, input, output, target)
         }
         return evaluator.result()
+    }
+
+    /// Restores `input` whole with `restorer` (tiled like `restore`), scores it and the identity against `target`,
+    /// and returns the restored image. `regions` (1, 1, H, W): the image's region mask when the set has them.
+    @discardableResult
+    package func restoreAndAdd(
+        input: HDRImage, target: HDRImage, regions: Tensor?, restorer: TiledRestore
+    ) -> HDRImage {
+        let shape = [1, 3, input.height, input.width]
+        let x = Tensor(shape: shape, storage: input.pixels)
+        let output = restorer.restore(x, regions: regions)
+        add(input: x, target: Tensor(shape: shape, storage: target.pixels), output: output, regions: regions)
+        return HDRImage(width: input.width, height: input.height, pixels: output.storage)
     }
 
     /// Combines the sums of several evaluators (data-parallel validation: each rank scores its share of the
