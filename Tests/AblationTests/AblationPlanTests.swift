@@ -24,21 +24,24 @@ struct AblationPlanTests {
         #expect(
             runs[0].overrides == [
                 "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
-                "model.self_ensemble=1", "data.val=data/real/val", "optim.lr=5.0e-3", "seed=0", "train.steps=600"
+                "model.self_ensemble=1", "data.val_mode=tiles", "data.val=data/real/val", "optim.lr=5.0e-3", "seed=0",
+                "train.steps=600"
             ])
         let warp = runs[7 * 2 * 3 * 3 - 1]
         #expect(
-            warp.overrides.prefix(8) == [
+            warp.overrides.prefix(9) == [
                 "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
-                "model.self_ensemble=1", "data.train=data/hdr_warp/train", "data.val=data/hdr_warp/val",
+                "model.self_ensemble=1", "data.val_mode=tiles", "data.train=data/hdr_warp/train",
+                "data.val=data/hdr_warp/val",
                 "model.inputs=[log_norm]",
                 "model.clip_level=null"
             ])
         #expect(warp.dir == "out/hdr_warp/phase3_sparsity/optim.lr=5.0e-2/seed-2")
         #expect(
-            runs.last?.overrides.prefix(9) == [
+            runs.last?.overrides.prefix(10) == [
                 "train.zero_init_output=false", "train.val_every=150", "monitor.on_divergence=stop",
-                "model.self_ensemble=1", "data.train=data/frames/train", "data.val=data/frames/val",
+                "model.self_ensemble=1", "data.val_mode=tiles", "data.train=data/frames/train",
+                "data.val=data/frames/val",
                 "data.test=data/frames/test",
                 "model.inputs=[log_norm]", "model.clip_level=null"
             ])
