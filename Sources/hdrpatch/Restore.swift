@@ -153,7 +153,7 @@ struct SelfEnsembleOption: ParsableArguments {
     @Option(
         name: .customLong("self-ensemble"),
         help: ArgumentHelp(
-            "Network passes per tile, averaged: 1, 2, 4 or 8 flipped and transposed copies (the residuals' mean).",
+            "Network passes per patch, averaged: 1, 2, 4 or 8 flipped and transposed copies (export: graph branches).",
             discussion: "Default: the checkpoint's model.self_ensemble (1 when it has none)."))
     var count: Int?
 
