@@ -3,7 +3,7 @@
 import Config
 import Numerics
 
-/// How many of the eight dihedral transforms of a patch (`SelfEnsemble.transform`) inference runs the network
+/// How many of the eight dihedral transforms of a patch (`SelfEnsemble.Transform`) inference runs the network
 /// on; the restored image is max(exp(log_image + mean of their residuals) - eps, 0), each residual clamped and
 /// turned back before the mean. 1 is a single pass (`PatchModel.forward`). Training never reads it: the
 /// training step is one pass, as always, and its augmentation already shows the network every transform.

@@ -116,8 +116,8 @@ package enum ONNXExport {
                 attributes: [ONNXGraphBuilder.attribute("axis", int: 1)])
 
         let coefficient = headCoefficient(g, m, denom: denom)
-        let clampBounds = m.residual.clamp.map { c in
-            (g.scalar("clamp_min", -c, doc: "-residual.clamp"), g.scalar("clamp_max", c, doc: "residual.clamp"))
+        let clamp = m.residual.clamp.map { c in
+            (c, g.scalar("clamp_min", -c, doc: "-residual.clamp"), g.scalar("clamp_max", c, doc: "residual.clamp"))
         }
         // One branch per transform of the self-ensemble (one branch, unprefixed, without it): network and head on
         // the transformed input, the clamped residual turned back; then their mean.
@@ -134,7 +134,7 @@ package enum ONNXExport {
             }
             let t = g.node("Tanh", [p], output: "head.tanh", doc: "t = tanh(p)")
             var branchDelta = g.node("Mul", [coefficient, t], output: "head.delta_raw", doc: "coefficient * tanh(p)")
-            if let c = m.residual.clamp, let (low, high) = clampBounds {
+            if let (c, low, high) = clamp {
                 branchDelta = g.node(
                     "Clip", [branchDelta, low, high], output: "head.delta",
                     doc:

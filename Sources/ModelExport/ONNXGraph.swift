@@ -72,16 +72,18 @@ final class ONNXGraphBuilder {
     /// `floats` once per name: every later call with the same name returns the first initializer (the weights
     /// that each branch of a self-ensemble shares).
     func parameter(_ name: String, shape: [Int], _ values: @autoclosure () -> [Float], doc: String) -> String {
-        if let known = parameters[name] { return known }
-        let made = floats(name, shape: shape, values(), doc: doc)
-        parameters[name] = made
-        return made
+        shared(name) { floats(name, shape: shape, values(), doc: doc) }
     }
 
     /// `int64s` once per name, as `parameter`.
     func sharedInt64s(_ name: String, _ values: [Int64], doc: String) -> String {
+        shared(name) { int64s(name, values, doc: doc) }
+    }
+
+    /// The initializer first made for `name`, or the one `make` adds now.
+    private func shared(_ name: String, _ make: () -> String) -> String {
         if let known = parameters[name] { return known }
-        let made = int64s(name, values, doc: doc)
+        let made = make()
         parameters[name] = made
         return made
     }

@@ -66,7 +66,7 @@ struct Evaluate: ParsableCommand {
         }
     }
 
-    /// What was scored: the file, which of its weights (`raw` or `ema`), its step and the passes per tile.
+    /// What was scored: the file, which of its weights (`raw` or `ema`), its step and the network passes per patch.
     struct CheckpointInfo: Encodable {
         var path: String
         var weights: String

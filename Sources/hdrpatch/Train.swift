@@ -172,34 +172,33 @@ struct Train: ParsableCommand {
         let overflowLimit = Float(cfg.monitor.overflowLimit)
         // Data-parallel, each rank scores its share of the validation tiles (or images) and the sums are added up.
         // The identity baseline does not change during the run: scored along with every validation.
-        let validate: (PatchModel) throws -> (model: EvalMetrics, identity: EvalMetrics)
+        // This rank's share, scored into an evaluator of the model being validated.
+        let scoreShare: (Evaluator) throws -> Void
         switch cfg.data.valMode {
         case .tiles:
             let validation = try ValidationSet(dataset: valSet, batchSize: cfg.data.batchSize, mode: .tiles)
             let allValBatches = try validation.batches()
             let valBatches = Array(allValBatches[group.share(of: allValBatches.count)])
-            validate = { m in
-                let evaluator = Evaluator(model: m, loss: cfg.loss, eps: cfg.logNorm.eps, overflowLimit: overflowLimit)
-                for b in valBatches { evaluator.add(b) }
-                if group.isDistributed { try evaluator.combine { try group.sum(&$0) } }
-                return evaluator.result()
-            }
+            scoreShare = { evaluator in for b in valBatches { evaluator.add(b) } }
         case .images:
             // Decoded once; each validation restores them whole, as the held-out scoring does.
             let images = try group.share(of: valSet.pairs.count).map { i in
                 let (input, target) = try valSet.images(i)
                 return (input: input, target: target, regions: try valSet.regions(i))
             }
-            validate = { m in
-                let evaluator = Evaluator(model: m, loss: cfg.loss, eps: cfg.logNorm.eps, overflowLimit: overflowLimit)
-                let restorer = try TiledRestore(model: m)
+            scoreShare = { evaluator in
+                let restorer = try TiledRestore(model: evaluator.model)
                 for image in images {
                     evaluator.restoreAndAdd(
                         input: image.input, target: image.target, regions: image.regions, restorer: restorer)
                 }
-                if group.isDistributed { try evaluator.combine { try group.sum(&$0) } }
-                return evaluator.result()
             }
+        }
+        let validate = { (m: PatchModel) -> (model: EvalMetrics, identity: EvalMetrics) in
+            let evaluator = Evaluator(model: m, loss: cfg.loss, eps: cfg.logNorm.eps, overflowLimit: overflowLimit)
+            try scoreShare(evaluator)
+            if group.isDistributed { try evaluator.combine { try group.sum(&$0) } }
+            return evaluator.result()
         }
 
         // Rank 0 alone writes the run's records; the others train, validate and write nothing.
