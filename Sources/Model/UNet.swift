@@ -94,6 +94,14 @@ package final class UNet: PatchNetwork {
         set { stack.mosaicMaxSide = newValue }
     }
 
+    /// Per-layer wall-clock sums of the stack while attached (`hdrpatch bench --layers`).
+    package var profile: LayerProfile? {
+        get { stack.profile }
+        set { stack.profile = newValue }
+    }
+    /// The stack's layers, one line each, in the order `profile` counts them.
+    package var layerDescriptions: [String] { stack.layerDescriptions }
+
     /// The stack's first level that runs on mosaics at the last forward's shape (levels + 1: none).
     package var mosaicLevel: Int { stack.mosaicLevel }
 

@@ -110,6 +110,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Also write the timed image as float EXR here (--what restore).")
     var imageOut: String?
 
+    @Flag(
+        help:
+            "Also print where a U-Net step's time goes, layer by layer (--what step with --arch unet or a U-Net config)."
+    )
+    var layers = false
+
     @Flag(help: "Keep decoded images in memory (--what loader).")
     var cache = false
 
@@ -120,6 +126,9 @@ struct Bench: ParsableCommand {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
+        if layers && (what != .step || (config == nil && arch != .unet)) {
+            throw ValidationError("--layers times a U-Net's step: --what step with --arch unet or a U-Net config")
+        }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
         if config != nil && what != .step && what != .allreduce && what != .restore {
             throw ValidationError(

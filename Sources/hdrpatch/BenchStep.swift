@@ -105,6 +105,10 @@ extension Bench {
         let pm = trainingStep.model
         let batch = setup.batch
         let patch = setup.patch
+        if layers && !(pm.network is UNet) {
+            throw ValidationError(
+                "--layers times a U-Net's layers: use --arch unet, or a config whose model.arch is unet")
+        }
         let algorithms: [Conv3x3Algorithm] = pm.network is PlainNet || pm.network is UNet ? conv : [.automatic]
         var rng = SeededRNG(seed: 1)
         let shape = [batch, 3, patch, patch]
@@ -142,15 +146,19 @@ extension Bench {
                     update += 1
                 }
                 for _ in 0..<3 { trainStep() }
+                let unet = layers ? pm.network as? UNet : nil
+                let profile = unet.map { LayerProfile(layers: $0.layerDescriptions.count) }
                 var times: [Double] = []
                 var fwd: [Double] = []
                 var allocations: UInt = 0
                 monitorCounter?.total = 0
                 for _ in 0..<steps {
                     let before = Self.allocationCount?() ?? 0
+                    unet?.profile = profile
                     let a = DispatchTime.now().uptimeNanoseconds
                     trainStep()
                     let b = DispatchTime.now().uptimeNanoseconds
+                    unet?.profile = nil
                     allocations += (Self.allocationCount?() ?? 0) - before
                     _ = pm.forward(input)
                     let c = DispatchTime.now().uptimeNanoseconds
@@ -177,6 +185,10 @@ extension Bench {
                             gflops: gflops, percentOfPeak: gflops.map { 100 * $0 / peak.gflops },
                             conv: pm.network is PlainNet ? algorithm.rawValue : nil))
                 }
+                if let unet, let profile, !json {
+                    Self.printLayers(
+                        unet, profile, steps: steps, threads: t, stepMs: times.reduce(0, +) / Double(steps))
+                }
                 if Self.allocationCount != nil {
                     let monitorAllocations = monitorCounter?.total ?? 0
                     let perStep = Double(allocations - monitorAllocations) / Double(steps)
@@ -195,6 +207,36 @@ extension Bench {
             }
         }
         return rows
+    }
+}
+
+extension Bench {
+    /// The layer table of `--layers`: milliseconds per step of each layer's forward, backward chain, direct weight
+    /// gradient and weight transforms, summed over the threads (thread-ms: on 2 threads the columns add up to about
+    /// twice the step), and what the layers leave of the step (LogNorm, head, loss, AdamW, the pool's waits).
+    static func printLayers(_ unet: UNet, _ profile: LayerProfile, steps: Int, threads: Int, stepMs: Double) {
+        let phases = LayerProfile.Phase.allCases
+        print("per layer, ms per step (summed over \(threads) thread(s)): forward, backward, weight grad, transforms")
+        var columns = [Double](repeating: 0, count: phases.count)
+        let rows = unet.layerDescriptions.enumerated().map { i, name in
+            (name, phases.map { profile.milliseconds(layer: i, phase: $0) / Double(steps) })
+        }
+        let all = rows.reduce(0) { $0 + $1.1.reduce(0, +) }
+        for (name, ms) in rows {
+            for (k, v) in ms.enumerated() { columns[k] += v }
+            let total = ms.reduce(0, +)
+            print(
+                String(
+                    format: "  %-36@ %8.2f %8.2f %8.2f %8.2f  = %8.2f (%4.1f%%)",
+                    name.padding(
+                        toLength: 36, withPad: " ", startingAt: 0), ms[0], ms[1], ms[2], ms[3], total,
+                    100 * total / all))
+        }
+        print(
+            String(
+                format: "  %-36@ %8.2f %8.2f %8.2f %8.2f  = %8.2f of %.2f ms per step x %d thread(s)",
+                "all layers".padding(toLength: 36, withPad: " ", startingAt: 0), columns[0], columns[1], columns[2],
+                columns[3], all, stepMs, threads))
     }
 }
 

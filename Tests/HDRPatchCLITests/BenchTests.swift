@@ -74,6 +74,39 @@ struct BenchTests {
         }
     }
 
+    /// --layers: one line per U-Net layer (forward, backward, weight gradient, transforms, total) and their sum
+    /// beside the step; a plain network is a one-line error.
+    @Test func layerTableOfAUNetStep() throws {
+        let r = try CLI.run([
+            "bench", "--what", "step", "--arch", "unet", "--width", "4", "--levels", "1", "--patch", "16", "--batch",
+            "2", "--threads", "1", "--steps", "2", "--layers"
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex { $0.hasPrefix("per layer, ms per step") })
+        let names = [
+            "enc.0.conv1 3x3 3->4", "enc.0.conv2 3x3 4->4", "enc.1.conv1 3x3 s2 4->8", "enc.1.conv2 3x3 8->8",
+            "dec.0.conv1 3x3 12->4", "dec.0.conv2 3x3 4->4", "out 1x1 4->3"
+        ]
+        var sum = 0.0
+        for (k, name) in names.enumerated() {
+            let line = lines[header + 1 + k]
+            #expect(line.contains(name), "\(line)")
+            // forward backward grad transforms = total (percent)
+            let numbers = line.split(separator: "=")[0].split(separator: " ").suffix(4).compactMap { Double($0) }
+            let total = Double(line.split(separator: "=")[1].split(separator: " ")[0]) ?? -1
+            #expect(numbers.count == 4 && abs(numbers.reduce(0, +) - total) <= 0.011, "\(line)")
+            sum += total
+        }
+        let all = lines[header + 1 + names.count]
+        #expect(all.contains("all layers") && all.contains("ms per step x 1 thread(s)"), "\(all)")
+        let allTotal = Double(all.split(separator: "=")[1].split(separator: " ")[0]) ?? -1
+        #expect(abs(allTotal - sum) <= 0.01 * Double(names.count) && allTotal > 0, "\(all)")
+
+        let plain = try CLI.run(["bench", "--what", "step", "--depth", "2", "--width", "4", "--steps", "1", "--layers"])
+        #expect(plain.status == 64 && plain.stderr.contains("--layers"), "\(plain.stderr)")
+    }
+
     /// --config times the config's own network (here shrunk with --set): rows named after the config.
     @Test func configStepRowsUseTheConfigsNetworkAndBatch() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -182,4 +182,41 @@ struct UNetKernelTests {
         net.initialize(other, seed: 126)
         #expect(net.forward(x, store: other).storage == fresh(other), "a new store")
     }
+
+    /// `bench --layers`: an attached profile times every layer's forward, backward chain and weight transforms, and
+    /// the weight gradient a direct layer takes after the chains (a Winograd layer's is in its backward: none there),
+    /// changes no result, and counts nothing once detached.
+    @Test(arguments: [Conv3x3Algorithm.direct, .winograd], [1, 2])
+    func layerProfileTimesEveryLayer(algorithm: Conv3x3Algorithm, threads: Int) throws {
+        var rng = SeededRNG(seed: 130)
+        let (n, h, w) = (4, 32, 32)
+        let x = Tensor(shape: [n, 4, h, w], storage: (0..<(n * 4 * h * w)).map { _ in Float(rng.normal()) })
+        let dOut = Tensor(shape: [n, 3, h, w], storage: (0..<(n * 3 * h * w)).map { _ in Float(rng.normal()) })
+        let net = UNet(width: 8, levels: 2, inputChannels: 4)
+        net.threads = threads
+        net.convAlgorithm = algorithm
+        let store = try ParameterStore(layout: net.parameterLayout)
+        net.initialize(store, seed: 131)
+        let untimed = Self.run(net, store, x, dOut)
+        let names = net.layerDescriptions
+        #expect(names.count == 4 * 2 + 2 + 1)
+        #expect(names.first == "enc.0.conv1 3x3 4->8 level 0" && names[2] == "enc.1.conv1 3x3 s2 8->16 level 1")
+        #expect(names[6] == "dec.0.conv1 3x3 24->8 level 0" && names.last == "out 1x1 8->3 level 0")
+        let profile = LayerProfile(layers: names.count)
+        net.profile = profile
+        let timed = Self.run(net, store, x, dOut)
+        net.profile = nil
+        #expect(timed.p == untimed.p && timed.grads == untimed.grads, "the profile changes no result")
+        func table() -> [[Double]] {
+            names.indices.map { i in LayerProfile.Phase.allCases.map { profile.milliseconds(layer: i, phase: $0) } }
+        }
+        let ms = table()
+        for (i, name) in names.enumerated() {
+            #expect(ms[i][0] > 0 && ms[i][1] > 0 && ms[i][3] > 0, "\(name): \(ms[i])")
+            let direct = algorithm == .direct || !name.contains(" 3x3 ") || name.contains(" s2 ")
+            #expect((ms[i][2] > 0) == direct, "\(name), \(algorithm.rawValue): weight gradient \(ms[i][2]) ms")
+        }
+        _ = Self.run(net, store, x, dOut)
+        #expect(table() == ms, "detached: nothing more counted")
+    }
 }

@@ -33,6 +33,24 @@ package final class UNetStack: @unchecked Sendable {
     /// `Conv3x3Algorithm.usesWinograd` says so, on the levels that run on mosaics and on those whose image is at
     /// least `winogradMinSide` on each side).
     package var algorithm: Conv3x3Algorithm = .automatic { didSet { if algorithm != oldValue { shape = nil } } }
+    /// Per-layer wall-clock sums while attached (`hdrpatch bench --layers`); nil: nothing is timed.
+    package var profile: LayerProfile?
+    /// One line per layer, in layer order: its name (the parameter prefix), kind, channels and level.
+    package var layerDescriptions: [String] {
+        layers.enumerated().map { i, layer in
+            let name: String
+            if i == layers.count - 1 {
+                name = "out"
+            } else if i < 2 * (levels + 1) {
+                name = "enc.\(i / 2).conv\(i % 2 + 1)"
+            } else {
+                let j = i - 2 * (levels + 1)
+                name = "dec.\(j / 2).conv\(j % 2 + 1)"
+            }
+            let kind = layer.kind == .conv3 ? "3x3" : layer.kind == .stride2 ? "3x3 s2" : "1x1"
+            return "\(name) \(kind) \(layer.cin)->\(layer.cout) level \(layer.level)"
+        }
+    }
 
     /// Below this side (pixels) `automatic` keeps a layer direct unless its level runs on mosaics: a small image's
     /// own 4x4 tiles fill few of Winograd's vector lanes (16 tiles per AVX-512 vector). Measured on the w16 l3 step
@@ -438,10 +456,12 @@ package final class UNetStack: @unchecked Sendable {
         let weights: [UnsafePointer<Float>], dWeights: [UnsafeMutablePointer<Float>]
         func run(part: Int) {
             for (k, i) in stack.bySize.enumerated() where UNetStack.snake(k, parts) == part {
-                switch op {
-                case .pack: stack.pack(i, weights[i])
-                case .packAdjoint: stack.packAdjoint(i, weights[i])
-                case .finish: stack.finishGradient(i, dWeights[i])
+                stack.timed(part, i, .transforms) {
+                    switch op {
+                    case .pack: stack.pack(i, weights[i])
+                    case .packAdjoint: stack.packAdjoint(i, weights[i])
+                    case .finish: stack.finishGradient(i, dWeights[i])
+                    }
                 }
             }
         }
@@ -451,6 +471,12 @@ package final class UNetStack: @unchecked Sendable {
     static func snake(_ k: Int, _ parts: Int) -> Int {
         let r = k % (2 * parts)
         return r < parts ? r : 2 * parts - 1 - r
+    }
+
+    /// Runs body, timed as (part t, layer i, phase) when a profile is attached.
+    @inline(__always)
+    private func timed(_ t: Int, _ i: Int, _ phase: LayerProfile.Phase, _ body: () -> Void) {
+        if let profile { profile.time(t, i, phase, body) } else { body() }
     }
 
     private func pack(_ i: Int, _ weights: UnsafePointer<Float>) {
@@ -596,18 +622,20 @@ package final class UNetStack: @unchecked Sendable {
             conv3Images(encConv1(0), images, part: t, bias: job.biases[encConv1(0)])
         } else {
             let gp = geo[l - 1]
-            for i in images {
-                let a = at(a1[l], i, ch(l), l)
-                let q = at(phases[l], i, 4 * ch(l - 1), l)
-                hp_phase_split(
-                    encOut(i, l - 1), gp.plane, Int32(ch(l - 1)), Int32(gp.height), Int32(gp.width), q, g.plane)
-                stride2Offsets[l].withUnsafeBufferPointer { off in
-                    hp_taps_forward(
-                        level, packed.pointer + packOffsets[encConv1(l)], job.biases[encConv1(l)], Int32(ch(l)),
-                        Int32(ch(l - 1)), 9, off.baseAddress, q, 4 * g.plane, a + g.wp + 1, g.plane, 0,
-                        Int32(g.outCount))
+            timed(t, encConv1(l), .forward) {
+                for i in images {
+                    let a = at(a1[l], i, ch(l), l)
+                    let q = at(phases[l], i, 4 * ch(l - 1), l)
+                    hp_phase_split(
+                        encOut(i, l - 1), gp.plane, Int32(ch(l - 1)), Int32(gp.height), Int32(gp.width), q, g.plane)
+                    stride2Offsets[l].withUnsafeBufferPointer { off in
+                        hp_taps_forward(
+                            level, packed.pointer + packOffsets[encConv1(l)], job.biases[encConv1(l)], Int32(ch(l)),
+                            Int32(ch(l - 1)), 9, off.baseAddress, q, 4 * g.plane, a + g.wp + 1, g.plane, 0,
+                            Int32(g.outCount))
+                    }
+                    hp_finish_padded(a, Int32(ch(l)), Int32(g.height), Int32(g.width), g.plane, 1, slope)
                 }
-                hp_finish_padded(a, Int32(ch(l)), Int32(g.height), Int32(g.width), g.plane, 1, slope)
             }
         }
         conv3Images(encConv2(l), images, part: t, bias: job.biases[encConv2(l)])
@@ -616,11 +644,13 @@ package final class UNetStack: @unchecked Sendable {
     /// dec.l on `images`: the upsampling into the decoder input's other half, conv1, conv2.
     private func decoderForward(_ l: Int, _ images: Range<Int>, part t: Int, _ job: ForwardJob) {
         let (g, below) = (geo[l], geo[l + 1])
-        for i in images {
-            let up = l + 1 == levels ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
-            hp_upsample2x_padded(
-                up, below.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width),
-                at(cat[l], i, ch(l + 1) + ch(l), l), g.plane)
+        timed(t, decConv1(l), .forward) {
+            for i in images {
+                let up = l + 1 == levels ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
+                hp_upsample2x_padded(
+                    up, below.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width),
+                    at(cat[l], i, ch(l + 1) + ch(l), l), g.plane)
+            }
         }
         conv3Images(decConv1(l), images, part: t, bias: job.biases[decConv1(l)])
         conv3Images(decConv2(l), images, part: t, bias: job.biases[decConv2(l)])
@@ -628,6 +658,9 @@ package final class UNetStack: @unchecked Sendable {
 
     /// The 1x1 output layer of image i, unpadded into the output tensor.
     private func outputForward(_ i: Int, part t: Int, _ job: ForwardJob) {
+        timed(t, outLayer, .forward) { outputForwardUntimed(i, part: t, job) }
+    }
+    private func outputForwardUntimed(_ i: Int, part t: Int, _ job: ForwardJob) {
         let g0 = geo[0]
         let o = scratch.slot(t).pointer + scratchLayout.outPlane
         outOffsets.withUnsafeBufferPointer { off in
@@ -642,6 +675,9 @@ package final class UNetStack: @unchecked Sendable {
 
     /// 3x3 stride-1 layer k on `images`: image by image, or on mosaics of up to `mosaicImages` of them.
     private func conv3Images(_ k: Int, _ images: Range<Int>, part t: Int, bias: UnsafePointer<Float>?) {
+        timed(t, k, .forward) { conv3ImagesUntimed(k, images, part: t, bias: bias) }
+    }
+    private func conv3ImagesUntimed(_ k: Int, _ images: Range<Int>, part t: Int, bias: UnsafePointer<Float>?) {
         let base = scratch.slot(t).pointer
         let winoScratch = base + scratchLayout.wino
         guard isMosaic(k) else {
@@ -970,12 +1006,15 @@ package final class UNetStack: @unchecked Sendable {
                 up(i)
             }
         }
-        gradientsOfDirectLayers(share, grads: grads)
+        gradientsOfDirectLayers(share, part: t, grads: grads)
     }
 
     /// The 1x1 output layer of image i: d output padded, its bias gradient, the pre-activation gradient of dec.0's
     /// conv2.
     private func outputBackward(_ i: Int, part t: Int, _ job: BackwardJob) {
+        timed(t, outLayer, .backward) { outputBackwardUntimed(i, part: t, job) }
+    }
+    private func outputBackwardUntimed(_ i: Int, part t: Int, _ job: BackwardJob) {
         let level = simdLevel.rawValue
         let base = scratch.slot(t).pointer
         let grads = base + scratchLayout.grads
@@ -1009,17 +1048,20 @@ package final class UNetStack: @unchecked Sendable {
             dst: ImagePlanes(images) { dCatGrad(l, $0, base) }, mask: nil)
         let (g, below) = (geo[l], geo[l + 1])
         let bottom = l + 1 == levels
-        for i in images {
-            if skipWaits(l) {
-                skipGrad(l, i, base).update(from: dCatGrad(l, i, base) + ch(l + 1) * g.plane, count: ch(l) * g.plane)
+        timed(t, decConv1(l), .backward) {
+            for i in images {
+                if skipWaits(l) {
+                    skipGrad(l, i, base).update(
+                        from: dCatGrad(l, i, base) + ch(l + 1) * g.plane, count: ch(l) * g.plane)
+                }
+                let next = bottom ? dzEncoder(levels, i, base) : dzDecoder(l + 1, i, base)
+                hp_upsample2x_adjoint(
+                    dCatGrad(l, i, base), g.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), next,
+                    below.plane)
+                let act = bottom ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
+                hp_finish_padded_grad(
+                    next, act, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), below.plane, slope)
             }
-            let next = bottom ? dzEncoder(levels, i, base) : dzDecoder(l + 1, i, base)
-            hp_upsample2x_adjoint(
-                dCatGrad(l, i, base), g.plane, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), next,
-                below.plane)
-            let act = bottom ? encOut(i, levels) : at(dOut[l + 1], i, ch(l + 1), l + 1)
-            hp_finish_padded_grad(
-                next, act, Int32(ch(l + 1)), Int32(below.height), Int32(below.width), below.plane, slope)
         }
     }
 
@@ -1048,27 +1090,37 @@ package final class UNetStack: @unchecked Sendable {
         let (cin, cout) = (Int32(ch(l - 1)), Int32(ch(l)))
         let sums = UnsafeMutableRawPointer(grads + sumOffsets[i1]).assumingMemoryBound(to: Double.self)
         let dq = base + scratchLayout.dPhases
-        for i in images {
-            hp_plane_sums(dzA[i], cout, g.plane, sums)
-            for ph in 0..<4 {
-                phaseOffsets[l][ph].withUnsafeBufferPointer { off in
-                    hp_taps_forward(
-                        level, packedAdjoint.pointer + adjointOffsets[i1][ph], nil, cin, cout, Int32(off.count),
-                        off.baseAddress, dzA[i], g.plane, dq + ph * g.plane, 4 * g.plane, 0,
-                        Int32((g.height + 1) * g.wp))
+        timed(t, i1, .backward) {
+            for i in images {
+                hp_plane_sums(dzA[i], cout, g.plane, sums)
+                for ph in 0..<4 {
+                    phaseOffsets[l][ph].withUnsafeBufferPointer { off in
+                        hp_taps_forward(
+                            level, packedAdjoint.pointer + adjointOffsets[i1][ph], nil, cin, cout, Int32(off.count),
+                            off.baseAddress, dzA[i], g.plane, dq + ph * g.plane, 4 * g.plane, 0,
+                            Int32((g.height + 1) * g.wp))
+                    }
                 }
+                let skip = skipGrad(l - 1, i, base)
+                hp_phase_merge_add(dq, g.plane, cin, Int32(up.height), Int32(up.width), skip, up.plane)
+                hp_finish_padded_grad(skip, encOut(i, l - 1), cin, Int32(up.height), Int32(up.width), up.plane, slope)
+                let target = dzEncoder(l - 1, i, base)
+                if target != skip { target.update(from: skip, count: Int(cin) * up.plane) }
             }
-            let skip = skipGrad(l - 1, i, base)
-            hp_phase_merge_add(dq, g.plane, cin, Int32(up.height), Int32(up.width), skip, up.plane)
-            hp_finish_padded_grad(skip, encOut(i, l - 1), cin, Int32(up.height), Int32(up.width), up.plane, slope)
-            let target = dzEncoder(l - 1, i, base)
-            if target != skip { target.update(from: skip, count: Int(cin) * up.plane) }
         }
     }
 
     /// conv3Backward of layer k on `images`: image by image, or on mosaics of up to `mosaicImages` of them (the
     /// bias sums image by image as there).
     private func conv3BackwardImages(
+        _ k: Int, _ images: Range<Int>, part t: Int, dz: ImagePlanes, input: ImagePlanes, dst: ImagePlanes?,
+        mask: ImagePlanes?
+    ) {
+        timed(t, k, .backward) {
+            conv3BackwardImagesUntimed(k, images, part: t, dz: dz, input: input, dst: dst, mask: mask)
+        }
+    }
+    private func conv3BackwardImagesUntimed(
         _ k: Int, _ images: Range<Int>, part t: Int, dz: ImagePlanes, input: ImagePlanes, dst: ImagePlanes?,
         mask: ImagePlanes?
     ) {
@@ -1119,37 +1171,40 @@ package final class UNetStack: @unchecked Sendable {
 
     /// The weight gradients of the direct layers over the images `share` (their saved pre-activation gradients and
     /// inputs), into the thread's accumulators: small images a group at a time (hp_taps_weight_grad_images).
-    private func gradientsOfDirectLayers(_ share: Range<Int>, grads: UnsafeMutablePointer<Float>) {
+    private func gradientsOfDirectLayers(_ share: Range<Int>, part t: Int, grads: UnsafeMutablePointer<Float>) {
         guard !share.isEmpty else { return }
         let level = simdLevel.rawValue
         let first = share.lowerBound
         for (i, layer) in layers.enumerated() where !wino[i] {
-            let g = geo[layer.level]
-            let dzImage = layer.cout * g.plane
-            let dz = dzSaved[i].pointer + first * dzImage
-            let acc = grads + accOffsets[i]
-            let (cin, cout) = (Int32(layer.cin), Int32(layer.cout))
-            switch layer.kind {
-            case .pointwise:
-                let x = at(dOut[0], first, width, 0)
-                var zero: Int32 = 0
-                hp_taps_weight_grad_images(
-                    level, dz, g.plane, dzImage, cout, x, g.plane, width * g.plane, cin, 1, &zero, Int32(g.plane),
-                    Int32(share.count), acc)
-            case .stride2:
-                let l = layer.level
-                let x = at(phases[l], first, 4 * layer.cin, l)
-                stride2Offsets[l].withUnsafeBufferPointer { off in
+            timed(t, i, .weightGradient) {
+                let g = geo[layer.level]
+                let dzImage = layer.cout * g.plane
+                let dz = dzSaved[i].pointer + first * dzImage
+                let acc = grads + accOffsets[i]
+                let (cin, cout) = (Int32(layer.cin), Int32(layer.cout))
+                switch layer.kind {
+                case .pointwise:
+                    let x = at(dOut[0], first, width, 0)
+                    var zero: Int32 = 0
                     hp_taps_weight_grad_images(
-                        level, dz + g.wp + 1, g.plane, dzImage, cout, x, 4 * g.plane, 4 * layer.cin * g.plane, cin, 9,
-                        off.baseAddress, Int32(g.laneEnd), Int32(share.count), acc)
-                }
-            case .conv3:
-                let (x, xImage) = directInput(i, first)
-                conv3Offsets[layer.level].withUnsafeBufferPointer { off in
-                    hp_taps_weight_grad_images(
-                        level, dz + g.wp + 1, g.plane, dzImage, cout, x, g.plane, xImage, cin, 9, off.baseAddress,
-                        Int32(g.laneEnd), Int32(share.count), acc)
+                        level, dz, g.plane, dzImage, cout, x, g.plane, width * g.plane, cin, 1, &zero, Int32(g.plane),
+                        Int32(share.count), acc)
+                case .stride2:
+                    let l = layer.level
+                    let x = at(phases[l], first, 4 * layer.cin, l)
+                    stride2Offsets[l].withUnsafeBufferPointer { off in
+                        hp_taps_weight_grad_images(
+                            level, dz + g.wp + 1, g.plane, dzImage, cout, x, 4 * g.plane, 4 * layer.cin * g.plane, cin,
+                            9,
+                            off.baseAddress, Int32(g.laneEnd), Int32(share.count), acc)
+                    }
+                case .conv3:
+                    let (x, xImage) = directInput(i, first)
+                    conv3Offsets[layer.level].withUnsafeBufferPointer { off in
+                        hp_taps_weight_grad_images(
+                            level, dz + g.wp + 1, g.plane, dzImage, cout, x, g.plane, xImage, cin, 9, off.baseAddress,
+                            Int32(g.laneEnd), Int32(share.count), acc)
+                    }
                 }
             }
         }
