@@ -174,13 +174,15 @@ void hp_wino_weight_grad(int level, const float *dy, size_t dystride, int cout, 
 }
 
 void hp_wino_grad_finish(int level, const float *acc, int cout, int cin, float *dw) {
-    // Blocks of 8 output channels, whose sums are contiguous in acc, in lanes: the same operations in the same
-    // order per channel as one at a time (which read 36 values a cache line apart).
+    // Blocks of 16 output channels, whose sums are contiguous in acc (a cache line), in lanes: the same operations in
+    // the same order per channel as one at a time (which read 36 values a cache line apart). A block's 36 rows lie
+    // cin * coutp floats apart, in one cache set for a large layer; blocks of 8 read each line twice, evicted in
+    // between by the other rows (w32 l3 step, 1 thread, `bench --layers`: the transforms 25 -> 16 ms).
     const size_t coutp = (size_t)wino_grad_coutp(level, cout);
     for (int ci = 0; ci < cin; ci++)
-        for (int c0 = 0; c0 < cout; c0 += 8) {
-            const int nc = cout - c0 < 8 ? cout - c0 : 8;
-            double t[6][3][8];  // dU G
+        for (int c0 = 0; c0 < cout; c0 += 16) {
+            const int nc = cout - c0 < 16 ? cout - c0 : 16;
+            double t[6][3][16];  // dU G
             for (int a = 0; a < 6; a++)
                 for (int l = 0; l < 3; l++)
                     for (int j = 0; j < nc; j++) {
