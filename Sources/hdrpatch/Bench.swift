@@ -122,12 +122,15 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    static let layersNeedAUNet =
+        "--layers times a U-Net's step: --what step with --arch unet, or a config whose model.arch is unet"
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads must be >= 0") }
         if layers && (what != .step || (config == nil && arch != .unet)) {
-            throw ValidationError("--layers times a U-Net's step: --what step with --arch unet or a U-Net config")
+            throw ValidationError(Self.layersNeedAUNet)
         }
         if what == .exr && files.isEmpty { throw ValidationError("--what exr needs at least one --file") }
         if config != nil && what != .step && what != .allreduce && what != .restore {

@@ -105,10 +105,7 @@ extension Bench {
         let pm = trainingStep.model
         let batch = setup.batch
         let patch = setup.patch
-        if layers && !(pm.network is UNet) {
-            throw ValidationError(
-                "--layers times a U-Net's layers: use --arch unet, or a config whose model.arch is unet")
-        }
+        if layers && !(pm.network is UNet) { throw ValidationError(Self.layersNeedAUNet) }
         let algorithms: [Conv3x3Algorithm] = pm.network is PlainNet || pm.network is UNet ? conv : [.automatic]
         var rng = SeededRNG(seed: 1)
         let shape = [batch, 3, patch, patch]

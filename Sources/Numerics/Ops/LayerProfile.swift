@@ -12,10 +12,10 @@ package final class LayerProfile: @unchecked Sendable {
     package enum Phase: Int, CaseIterable, Sendable {
         case forward, backward, weightGradient, transforms
     }
+    /// Rows kept: parts past the last (more threads than this) add to the last row.
     package static let maxParts = 64
     package let layers: Int
     private let ns: UnsafeMutablePointer<UInt64>
-    private var count: Int { Self.maxParts * layers * Phase.allCases.count }
 
     package init(layers: Int) {
         self.layers = layers
@@ -39,8 +39,6 @@ package final class LayerProfile: @unchecked Sendable {
         let slot = (min(part, Self.maxParts - 1) * layers + layer) * Phase.allCases.count + phase.rawValue
         ns[slot] &+= Self.now() &- start
     }
-
-    package func reset() { ns.update(repeating: 0, count: count) }
 
     /// Milliseconds of (layer, phase), summed over the parts (thread-milliseconds).
     package func milliseconds(layer: Int, phase: Phase) -> Double {

@@ -1173,39 +1173,42 @@ package final class UNetStack: @unchecked Sendable {
     /// inputs), into the thread's accumulators: small images a group at a time (hp_taps_weight_grad_images).
     private func gradientsOfDirectLayers(_ share: Range<Int>, part t: Int, grads: UnsafeMutablePointer<Float>) {
         guard !share.isEmpty else { return }
+        for i in layers.indices where !wino[i] {
+            timed(t, i, .weightGradient) { directWeightGradient(i, share, grads: grads) }
+        }
+    }
+
+    /// Direct layer i's weight gradient over the images `share`, into the thread's accumulators at `grads`.
+    private func directWeightGradient(_ i: Int, _ share: Range<Int>, grads: UnsafeMutablePointer<Float>) {
         let level = simdLevel.rawValue
         let first = share.lowerBound
-        for (i, layer) in layers.enumerated() where !wino[i] {
-            timed(t, i, .weightGradient) {
-                let g = geo[layer.level]
-                let dzImage = layer.cout * g.plane
-                let dz = dzSaved[i].pointer + first * dzImage
-                let acc = grads + accOffsets[i]
-                let (cin, cout) = (Int32(layer.cin), Int32(layer.cout))
-                switch layer.kind {
-                case .pointwise:
-                    let x = at(dOut[0], first, width, 0)
-                    var zero: Int32 = 0
-                    hp_taps_weight_grad_images(
-                        level, dz, g.plane, dzImage, cout, x, g.plane, width * g.plane, cin, 1, &zero, Int32(g.plane),
-                        Int32(share.count), acc)
-                case .stride2:
-                    let l = layer.level
-                    let x = at(phases[l], first, 4 * layer.cin, l)
-                    stride2Offsets[l].withUnsafeBufferPointer { off in
-                        hp_taps_weight_grad_images(
-                            level, dz + g.wp + 1, g.plane, dzImage, cout, x, 4 * g.plane, 4 * layer.cin * g.plane, cin,
-                            9,
-                            off.baseAddress, Int32(g.laneEnd), Int32(share.count), acc)
-                    }
-                case .conv3:
-                    let (x, xImage) = directInput(i, first)
-                    conv3Offsets[layer.level].withUnsafeBufferPointer { off in
-                        hp_taps_weight_grad_images(
-                            level, dz + g.wp + 1, g.plane, dzImage, cout, x, g.plane, xImage, cin, 9, off.baseAddress,
-                            Int32(g.laneEnd), Int32(share.count), acc)
-                    }
-                }
+        let layer = layers[i]
+        let g = geo[layer.level]
+        let dzImage = layer.cout * g.plane
+        let dz = dzSaved[i].pointer + first * dzImage
+        let acc = grads + accOffsets[i]
+        let (cin, cout) = (Int32(layer.cin), Int32(layer.cout))
+        switch layer.kind {
+        case .pointwise:
+            let x = at(dOut[0], first, width, 0)
+            var zero: Int32 = 0
+            hp_taps_weight_grad_images(
+                level, dz, g.plane, dzImage, cout, x, g.plane, width * g.plane, cin, 1, &zero, Int32(g.plane),
+                Int32(share.count), acc)
+        case .stride2:
+            let l = layer.level
+            let x = at(phases[l], first, 4 * layer.cin, l)
+            stride2Offsets[l].withUnsafeBufferPointer { off in
+                hp_taps_weight_grad_images(
+                    level, dz + g.wp + 1, g.plane, dzImage, cout, x, 4 * g.plane, 4 * layer.cin * g.plane, cin, 9,
+                    off.baseAddress, Int32(g.laneEnd), Int32(share.count), acc)
+            }
+        case .conv3:
+            let (x, xImage) = directInput(i, first)
+            conv3Offsets[layer.level].withUnsafeBufferPointer { off in
+                hp_taps_weight_grad_images(
+                    level, dz + g.wp + 1, g.plane, dzImage, cout, x, g.plane, xImage, cin, 9, off.baseAddress,
+                    Int32(g.laneEnd), Int32(share.count), acc)
             }
         }
     }
