@@ -26,10 +26,13 @@ package struct RunDirectory: Sendable, Equatable {
     package static let imagesName = "images"
     /// What every picture in `images/` shows (Training's ComparisonPicture draws them), for the report's caption.
     package static let imagesCaption =
-        "Input | restored | target, tone-mapped as PSNR-mu sees them (mu-law of tanh(x / q), q the target's 99th "
-        + "percentile), and the log error |log(restored + eps) - log(target + eps)| (the model's eps) from 0 (black) to 1 or more "
-        + "(pale yellow); "
-        + "crops of 256 x 256 centred on the target's brightest pixel. val-*: validation images; test-*: the "
+        "Top row: input | restored | target, tone-mapped as PSNR-mu sees them (mu-law of tanh(x / q), q the target's "
+        + "99th percentile), and the log error |log(restored + eps) - log(target + eps)| (the model's eps) from 0 "
+        + "(black) to 1 or more (pale yellow). Bottom row, the highlights the top row shows as white: input | restored "
+        + "| target as log2 luminance over the 8 stops below the target crop's brightest pixel (black to pale yellow; "
+        + "a flat fill is one colour, a highlight has levels), and the restored luminance against the target's in "
+        + "stops (black: equal; red: brighter, blue: darker, full colour at 2 stops). "
+        + "Crops of 256 x 256 centred on the target's brightest pixel. val-*: validation images; test-*: the "
         + "held-out test set, one per source photograph; overflow-step<N>-*: the training patches of the worst "
         + "overflow incidents (most overflow pixels), at the incident's crop position before augmentation, restored "
         + "by the checkpoint the run ended with (not by the model of step N)."

@@ -24,7 +24,7 @@ struct ComparisonPictureTests {
         }
         let input = Self.image(10, 4) { _, _ in 0 }
         let p = ComparisonPicture.render(input: input, restored: restored, target: target, eps: 1e-4)
-        #expect(p.width == 4 * 10 + 3 * ComparisonPicture.gap && p.height == 4)
+        #expect(p.width == 4 * 10 + 3 * ComparisonPicture.gap && p.height == 2 * 4 + ComparisonPicture.gap)
         // q: numpy's 99th percentile of 117 ones and 3 hundreds (three channels of 40 pixels): rank
         // 0.99 * 119 = 117.81 lies between sorted values 117 and 118, both 100, so q = 100.
         let q = 100.0
@@ -41,6 +41,23 @@ struct ComparisonPictureTests {
         #expect(px(3 * panel + 7, 0) == [0, 0, 4])
         #expect(px(3 * panel + 2, 0) == [252, 255, 164])
         #expect(ComparisonPicture.heat(0.5) == (188, 55, 84) && ComparisonPicture.heat(.nan) == (252, 255, 164))
+        // The highlight row (below a white gap): log2 luminance over the 8 stops below the target's brightest
+        // (100, so black at 100 / 256): a luminance of 1 is (log2(1) - (log2(100) - 8)) / 8 of the way up.
+        let row = 4 + ComparisonPicture.gap
+        func rgb(_ c: (UInt8, UInt8, UInt8)) -> [UInt8] { [c.0, c.1, c.2] }
+        #expect(px(0, 4) == [255, 255, 255], "the gap between the rows is white")
+        #expect(px(0, row) == [0, 0, 4], "input 0: below the range")
+        #expect(px(2 * panel + 9, row + 3) == [252, 255, 164], "the target's brightest: the top colour")
+        let one = (0 - (log2(100.0) - ComparisonPicture.viewStops)) / ComparisonPicture.viewStops
+        #expect(px(2 * panel + 7, row) == rgb(ComparisonPicture.heat(one)))
+        #expect(px(panel + 7, row) == px(2 * panel + 7, row), "restored = target there")
+        #expect(px(panel + 2, row) != px(2 * panel + 2, row), "e times brighter: another level")
+        // Signed error in stops: black where equal, red where brighter (log2((e + eps) / (1 + eps)) = 1.44 stops,
+        // 0.72 of the full colour at 2), blue where darker.
+        #expect(px(3 * panel + 7, row) == [0, 0, 0])
+        let d = log2((M_E + 1e-4) / (1 + 1e-4)) / ComparisonPicture.signedTop
+        #expect(px(3 * panel + 2, row) == [255 * d, 80 * d, 40 * d].map { UInt8($0.rounded()) })
+        #expect(ComparisonPicture.signed(-5) == (60, 130, 255) && ComparisonPicture.signed(.nan) == (255, 255, 255))
     }
 
     @Test func largeImagesAreCroppedAroundTheBrightestPixelInsideTheImage() {
@@ -49,6 +66,6 @@ struct ComparisonPictureTests {
         let centre = Self.image(600, 300) { x, y in x == 300 && y == 150 ? 50 : 0.5 }
         #expect(ComparisonPicture.cropOrigin(target: centre, w: 256, h: 256) == (172, 22))
         let p = ComparisonPicture.render(input: target, restored: target, target: target, eps: 1e-4)
-        #expect(p.width == 4 * 256 + 3 * ComparisonPicture.gap && p.height == 256)
+        #expect(p.width == 4 * 256 + 3 * ComparisonPicture.gap && p.height == 2 * 256 + ComparisonPicture.gap)
     }
 }

@@ -1,6 +1,10 @@
-// The picture a report shows for one image: input | restored | target | log-error heat map, side by side, as 8-bit
-// RGB (PNG through EXRIO.PNGFile). The three images share one tone map, the one PSNR-mu scores
-// (ImageMetrics.muTonemap with the target's normaliser), so what looks different is what the metric counts.
+// The picture a report shows for one image, as 8-bit RGB (PNG through EXRIO.PNGFile), two rows of four panels:
+// 1. input | restored | target | log-error heat map. The three images share one tone map, the one PSNR-mu scores
+//    (ImageMetrics.muTonemap with the target's normaliser), so what looks different is what the metric counts.
+// 2. The highlights: input | restored | target as log2 luminance over the top `viewStops` stops of the target's crop,
+//    in false colour, and the restored luminance's signed error in stops. The tone map of row 1 saturates every
+//    highlight to white, so a flat fill of a clipped region and a highlight with a shape look alike there; here a
+//    fill is one colour and a highlight has levels.
 import EXRIO
 import Foundation
 
@@ -12,6 +16,10 @@ package enum ComparisonPicture {
     static let gap = 4
     /// The heat map's top: |log error| of 1.0 (a factor e) and above is the brightest colour.
     package static let heatTop = 1.0
+    /// The highlight row's range: log2 luminance from the target crop's brightest pixel down this many stops.
+    package static let viewStops = 8.0
+    /// The signed error's full colour: restored luminance this many stops above (red) or below (blue) the target's.
+    package static let signedTop = 2.0
     /// Inferno-like stops, black to pale yellow (perceptually ordered, readable in grey).
     static let stops: [(Double, Double, Double)] = [
         (0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)
@@ -34,7 +42,8 @@ package enum ComparisonPicture {
         return (min(max(0, cx - w / 2), target.width - w), min(max(0, cy - h / 2), target.height - h))
     }
 
-    /// The composite as (rgb bytes, width, height): four panels of min(crop, image) pixels.
+    /// The composite as (rgb bytes, width, height): two rows of four panels of min(crop, image) pixels, `gap`
+    /// apart.
     /// - Parameter eps: the model's LogNorm eps: the heat map is |log(restored + eps) - log(target + eps)| averaged
     ///   over the channels, the per-pixel log-L1 the metrics report.
     package static func render(
@@ -54,28 +63,61 @@ package enum ComparisonPicture {
             return t.isNaN ? 255 : UInt8(max(0, min(255, (t * 255).rounded())))
         }
         let outW = 4 * w + 3 * gap
-        var rgb = [UInt8](repeating: 255, count: outW * h * 3)
+        let outH = 2 * h + gap
+        var rgb = [UInt8](repeating: 255, count: outW * outH * 3)
         let n = target.planeCount
+        func luminance(_ image: HDRImage, _ i: Int) -> Double {
+            0.2126 * Double(image.pixels[i]) + 0.7152 * Double(image.pixels[n + i]) + 0.0722
+                * Double(image.pixels[2 * n + i])
+        }
+        // The highlight row's top: the target crop's brightest luminance (a floor keeps a black crop drawable).
+        var top = 1e-30
+        for y in 0..<h {
+            for x in 0..<w { top = max(top, luminance(target, (oy + y) * target.width + (ox + x))) }
+        }
+        let topStops = log2(top)
+        func put(_ panel: Int, row: Int, _ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
+            let o = ((row * (h + gap) + y) * outW + panel * (w + gap) + x) * 3
+            rgb[o] = c.0
+            rgb[o + 1] = c.1
+            rgb[o + 2] = c.2
+        }
         for y in 0..<h {
             for x in 0..<w {
                 let i = (oy + y) * target.width + (ox + x)
                 for (panel, image) in [input, restored, target].enumerated() {
                     let o = (y * outW + panel * (w + gap) + x) * 3
                     for c in 0..<3 { rgb[o + c] = tone(image.pixels[c * n + i]) }
+                    put(panel, row: 1, x, y, level(luminance(image, i), top: topStops))
                 }
                 var e = 0.0
                 for c in 0..<3 {
                     e += abs(
                         Double(log(restored.pixels[c * n + i] + eps)) - Double(log(target.pixels[c * n + i] + eps)))
                 }
-                let (r, g, b) = heat(e / 3)
-                let o = (y * outW + 3 * (w + gap) + x) * 3
-                rgb[o] = r
-                rgb[o + 1] = g
-                rgb[o + 2] = b
+                put(3, row: 0, x, y, heat(e / 3))
+                let d = log2((luminance(restored, i) + Double(eps)) / (luminance(target, i) + Double(eps)))
+                put(3, row: 1, x, y, signed(d))
             }
         }
-        return (rgb, outW, h)
+        return (rgb, outW, outH)
+    }
+
+    /// Colour of a luminance in the highlight row: log2(y) from `top - viewStops` (black) to `top` (pale yellow),
+    /// clamped at both ends; a NaN or non-positive luminance is black.
+    static func level(_ y: Double, top: Double) -> (UInt8, UInt8, UInt8) {
+        guard y > 0 else { return heat(0) }
+        let t = (log2(y) - (top - viewStops)) / viewStops
+        return heat(t.isNaN ? 0 : max(0, min(1, t)) * heatTop)
+    }
+
+    /// Colour of a signed error d in stops: black at 0, towards red above (too bright) and blue below (too dark),
+    /// full at |d| >= `signedTop`; NaN is white.
+    static func signed(_ d: Double) -> (UInt8, UInt8, UInt8) {
+        if d.isNaN { return (255, 255, 255) }
+        let t = min(abs(d) / signedTop, 1)
+        func v(_ full: Double) -> UInt8 { UInt8((full * t).rounded()) }
+        return d > 0 ? (v(255), v(80), v(40)) : (v(60), v(130), v(255))
     }
 
     /// Colour of a |log error| (NaN and beyond `heatTop`: the top colour).
