@@ -123,6 +123,42 @@ struct SynthFilterTests {
         }
         #expect(seen.count == 200)
     }
+
+    @Test func zoomMagnifiesTargetAndInputAlikeAndDrawsLogUniformly() throws {
+        // A fixed factor of 4 on a 16 x 16 ramp: the central 4 x 4 fills the pair, sampled bilinearly at
+        // c + (x - c) / 4 (c = 7.5); input and target get the same warp.
+        let ramp = HDRImage(width: 16, height: 16, pixels: (0..<(3 * 256)).map { Float($0 % 16) + Float($0 / 256) })
+        var input = ramp
+        var target = ramp
+        var rng = SeededRNG(seed: 3)
+        ZoomStep(factor: ParameterRange(4)).apply(input: &input, target: &target, rng: &rng)
+        #expect(input == target)
+        for x in 0..<16 {
+            let expected = 7.5 + (Double(x) - 7.5) / 4
+            for c in 0..<3 { #expect(abs(Double(target[c, 5, x]) - (expected + Double(c))) < 1e-5) }
+        }
+        // Factor 1 (fixed) is the identity and draws nothing.
+        var same = ramp
+        var sameTarget = ramp
+        ZoomStep(factor: ParameterRange(1)).apply(input: &same, target: &sameTarget, rng: &rng)
+        #expect(same == ramp && sameTarget == ramp)
+        // A range [1, 4] is drawn log-uniformly: the median factor is 2 (the geometric mean), not 2.5.
+        let recipe = try DegradationRecipe.parse("name: z\nsteps:\n  - type: zoom\n    factor: [1, 4]\n")
+        let step = try #require(recipe.steps.first as? ZoomStep)
+        #expect(step.parameters["factor"] == .array([.number(1), .number(4)]))
+        var below2 = 0
+        for i in 0..<2000 {
+            var r = SeededRNG(seed: 11, UInt64(i))
+            let s = step.factor.draw(&r)
+            #expect(s >= 1 && s <= 4)
+            if s < 2 { below2 += 1 }
+        }
+        #expect(abs(below2 - 1000) < 100)
+        // Factors below 1 (which would repeat the edge) are refused.
+        #expect(throws: (any Error).self) {
+            try DegradationRecipe.parse("name: z\nsteps:\n  - type: zoom\n    factor: [0.5, 2]\n")
+        }
+    }
 }
 
 enum TestImageDiff {
