@@ -35,7 +35,8 @@ struct Evaluate: ParsableCommand {
         help: ArgumentHelp(
             "Write a picture per image into this directory (<pair>.png): input | restored | target, tone-mapped as "
                 + "PSNR-mu sees them, and a log-error heat map; below them the same crops as log2 luminance over "
-                + "the target's top 8 stops, and the restored luminance's error in stops.", valueName: "dir"))
+                + "the target crop's median to its brightest pixel, and the restored luminance's error in stops.",
+            valueName: "dir"))
     var images: String?
 
     func run() throws {

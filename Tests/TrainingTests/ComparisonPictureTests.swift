@@ -60,6 +60,22 @@ struct ComparisonPictureTests {
         #expect(ComparisonPicture.signed(-5) == (60, 130, 255) && ComparisonPicture.signed(.nan) == (255, 255, 255))
     }
 
+    @Test func theHighlightRowSpansTheTargetFromItsMedianToItsBrightest() {
+        // A room at 1 with a flame at 2^14 (14 stops, more than the minimum 8): a pixel at 2^7 sits half way up.
+        let target = Self.image(12, 6) { x, y in x == 11 && y == 5 ? 16384 : x == 3 && y == 2 ? 128 : 1 }
+        let p = ComparisonPicture.render(input: target, restored: target, target: target, eps: 1e-4)
+        func px(_ x: Int, _ y: Int) -> [UInt8] { Array(p.rgb[(y * p.width + x) * 3..<(y * p.width + x) * 3 + 3]) }
+        let row = 6 + ComparisonPicture.gap
+        let half = ComparisonPicture.heat(0.5)
+        #expect(px(3, row + 2) == [half.0, half.1, half.2])
+        #expect(px(0, row) == [0, 0, 4], "the median: the bottom of the range")
+        #expect(px(11, row + 5) == [252, 255, 164])
+        // Beyond 20 stops the range stops growing: the room falls below it, still black.
+        #expect(ComparisonPicture.level(1, top: 30, stops: 20) == (0, 0, 4))
+        #expect(ComparisonPicture.level(1024, top: 30, stops: 20) == (0, 0, 4))
+        #expect(ComparisonPicture.level(1_048_576, top: 30, stops: 20) == ComparisonPicture.heat(0.5))
+    }
+
     @Test func largeImagesAreCroppedAroundTheBrightestPixelInsideTheImage() {
         let target = Self.image(600, 300) { x, y in x == 590 && y == 10 ? 50 : 0.5 }
         #expect(ComparisonPicture.cropOrigin(target: target, w: 256, h: 256) == (344, 0))

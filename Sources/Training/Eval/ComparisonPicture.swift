@@ -1,7 +1,7 @@
 // The picture a report shows for one image, as 8-bit RGB (PNG through EXRIO.PNGFile), two rows of four panels:
 // 1. input | restored | target | log-error heat map. The three images share one tone map, the one PSNR-mu scores
 //    (ImageMetrics.muTonemap with the target's normaliser), so what looks different is what the metric counts.
-// 2. The highlights: input | restored | target as log2 luminance over the top `viewStops` stops of the target's crop,
+// 2. The highlights: input | restored | target as log2 luminance from the target crop's brightest pixel to its median,
 //    in false colour, and the restored luminance's signed error in stops. The tone map of row 1 saturates every
 //    highlight to white, so a flat fill of a clipped region and a highlight with a shape look alike there; here a
 //    fill is one colour and a highlight has levels.
@@ -16,8 +16,10 @@ package enum ComparisonPicture {
     static let gap = 4
     /// The heat map's top: |log error| of 1.0 (a factor e) and above is the brightest colour.
     package static let heatTop = 1.0
-    /// The highlight row's range: log2 luminance from the target crop's brightest pixel down this many stops.
+    /// The highlight row's range: log2 luminance from the target crop's brightest pixel down to its median, but at
+    /// least `viewStops` and at most `viewStopsMax` stops (a candle flame 14 stops above the room still shows the room).
     package static let viewStops = 8.0
+    package static let viewStopsMax = 20.0
     /// The signed error's full colour: restored luminance this many stops above (red) or below (blue) the target's.
     package static let signedTop = 2.0
     /// Inferno-like stops, black to pale yellow (perceptually ordered, readable in grey).
@@ -70,12 +72,16 @@ package enum ComparisonPicture {
             0.2126 * Double(image.pixels[i]) + 0.7152 * Double(image.pixels[n + i]) + 0.0722
                 * Double(image.pixels[2 * n + i])
         }
-        // The highlight row's top: the target crop's brightest luminance (a floor keeps a black crop drawable).
-        var top = 1e-30
+        // The highlight row's range: the target crop's brightest luminance down to its median (a floor keeps a
+        // black crop drawable), at least `viewStops` and at most `viewStopsMax` stops.
+        var crop = [Double]()
+        crop.reserveCapacity(w * h)
         for y in 0..<h {
-            for x in 0..<w { top = max(top, luminance(target, (oy + y) * target.width + (ox + x))) }
+            for x in 0..<w { crop.append(max(1e-30, luminance(target, (oy + y) * target.width + (ox + x)))) }
         }
-        let topStops = log2(top)
+        crop.sort()
+        let topStops = log2(crop[crop.count - 1])
+        let range = min(max(viewStops, topStops - log2(crop[crop.count / 2])), viewStopsMax)
         func put(_ panel: Int, row: Int, _ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
             let o = ((row * (h + gap) + y) * outW + panel * (w + gap) + x) * 3
             rgb[o] = c.0
@@ -88,7 +94,7 @@ package enum ComparisonPicture {
                 for (panel, image) in [input, restored, target].enumerated() {
                     let o = (y * outW + panel * (w + gap) + x) * 3
                     for c in 0..<3 { rgb[o + c] = tone(image.pixels[c * n + i]) }
-                    put(panel, row: 1, x, y, level(luminance(image, i), top: topStops))
+                    put(panel, row: 1, x, y, level(luminance(image, i), top: topStops, stops: range))
                 }
                 var e = 0.0
                 for c in 0..<3 {
@@ -103,11 +109,11 @@ package enum ComparisonPicture {
         return (rgb, outW, outH)
     }
 
-    /// Colour of a luminance in the highlight row: log2(y) from `top - viewStops` (black) to `top` (pale yellow),
+    /// Colour of a luminance in the highlight row: log2(y) from `top - stops` (black) to `top` (pale yellow),
     /// clamped at both ends; a NaN or non-positive luminance is black.
-    static func level(_ y: Double, top: Double) -> (UInt8, UInt8, UInt8) {
+    static func level(_ y: Double, top: Double, stops: Double) -> (UInt8, UInt8, UInt8) {
         guard y > 0 else { return heat(0) }
-        let t = (log2(y) - (top - viewStops)) / viewStops
+        let t = (log2(y) - (top - stops)) / stops
         return heat(t.isNaN ? 0 : max(0, min(1, t)) * heatTop)
     }
 
