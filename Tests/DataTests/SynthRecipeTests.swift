@@ -169,4 +169,10 @@ struct SynthRecipeTests {
         let r = try DegradationRecipe.load(path: recipePath("misaligned.yaml"))
         #expect(r.steps.map { type(of: $0).type } == ["exposure", "blur", "shift", "noise", "clip", "crf_quantize"])
     }
+
+    @Test func zoomedRecipeMagnifiesBeforeItExposes() throws {
+        let r = try DegradationRecipe.load(path: recipePath("online_median_zoom.yaml"))
+        #expect(r.steps.map { type(of: $0).type } == ["zoom", "exposure", "noise", "clip", "crf_quantize"])
+        #expect(r.steps[0].parameters["factor"] == .array([.number(1), .number(4)]))
+    }
 }
