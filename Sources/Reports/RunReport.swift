@@ -230,10 +230,17 @@ package struct RunReport: Sendable {
         }
         let db = { (v: Double) in String(format: "%.2f", v) }
         let share = String(format: "%.1f%% of pixels in %d of %d", 100 * m.clipFraction, m.clipSamples, m.patches)
-        return [
+        var rows = [
             ["PSNR-mu in \(m.regionName) (dB; \(share))", db(mc), db(ic), ReportText.signedDecibels(mc - ic)],
             ["PU21-PSNR in \(m.regionName) (dB)", db(mp), db(ip), ReportText.signedDecibels(mp - ip)]
         ]
+        if let mr = m.logCorrClip, let ir = i.logCorrClip {
+            rows.append([
+                "shape in \(m.regionName): log-luminance correlation with the target (0: a flat fill)",
+                String(format: "%.3f", mr), String(format: "%.3f", ir), String(format: "%+.3f", mr - ir)
+            ])
+        }
+        return rows
     }
 
     static func validationRows(_ s: RunStats) -> [[String]] {
@@ -257,9 +264,13 @@ package struct RunReport: Sendable {
                 "\(ReportText.number(best.model.logL1)) (step \(best.step))"
             ]
         ]
-            + zip(clipRows(last.model, last.identity), [best.model.psnrMuClip, best.model.pu21PsnrClip]).map { row, b in
-                row + [b.map { "\(db($0)) (step \(best.step))" } ?? "n/a"]
-            }
+            + zip(
+                clipRows(last.model, last.identity),
+                [
+                    best.model.psnrMuClip.map(db), best.model.pu21PsnrClip.map(db),
+                    best.model.logCorrClip.map { String(format: "%.3f", $0) }
+                ]
+            ).map { row, b in row + [b.map { "\($0) (step \(best.step))" } ?? "n/a"] }
     }
 
     /// Non-finite incidents first (they skipped a step), by step; then overflow by pixel count, largest first.

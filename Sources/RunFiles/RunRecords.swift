@@ -23,6 +23,11 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
     /// Samples with clipped pixels, and the mean over all samples of the fraction of pixels in the dilated mask.
     package var clipSamples: Int
     package var clipFraction: Double
+    /// The shape of the reconstruction where the input clipped: the correlation of log luminance with the
+    /// reference's over the pixels clipped in every channel, averaged over the samples with at least 16 of them
+    /// (ImageMetrics.logLuminanceCorrelation). A flat fill scores about 0 whatever its level; nil when no sample
+    /// has enough clipped pixels (and in logs written before it).
+    package var logCorrClip: Double?
     /// Which pixels the `...Clip` metrics cover: nil for the clipped ones; "holes" for a data set's own region
     /// masks (`root/mask/`, e.g. the disocclusions of warped frames), undilated.
     package var region: String?
@@ -33,7 +38,8 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
     package init(
         psnrMu: Double, pu21Psnr: Double, logL1: Double, terms: [String: Double], loss: Double,
         overflowPixels: Int, overflowIncidents: Int, patches: Int, psnrMuClip: Double? = nil,
-        pu21PsnrClip: Double? = nil, clipSamples: Int = 0, clipFraction: Double = 0, region: String? = nil
+        pu21PsnrClip: Double? = nil, clipSamples: Int = 0, clipFraction: Double = 0, logCorrClip: Double? = nil,
+        region: String? = nil
     ) {
         self.region = region
         self.psnrMu = psnrMu
@@ -48,6 +54,7 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
         self.pu21PsnrClip = pu21PsnrClip
         self.clipSamples = clipSamples
         self.clipFraction = clipFraction
+        self.logCorrClip = logCorrClip
     }
 
     enum CodingKeys: String, CodingKey {
@@ -62,6 +69,7 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
         case pu21PsnrClip = "pu21_psnr_clip"
         case clipSamples = "clip_samples"
         case clipFraction = "clip_fraction"
+        case logCorrClip = "log_corr_clip"
         case region
     }
 
@@ -79,6 +87,7 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
         pu21PsnrClip = try c.decodeIfPresent(Double.self, forKey: .pu21PsnrClip)
         clipSamples = try c.decodeIfPresent(Int.self, forKey: .clipSamples) ?? 0
         clipFraction = try c.decodeIfPresent(Double.self, forKey: .clipFraction) ?? 0
+        logCorrClip = try c.decodeIfPresent(Double.self, forKey: .logCorrClip)
         region = try c.decodeIfPresent(String.self, forKey: .region)
     }
 }

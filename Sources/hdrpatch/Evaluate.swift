@@ -112,6 +112,7 @@ struct Evaluate: ParsableCommand {
             row("log_l1", f(model.logL1), f(identity.logL1)),
             row("psnr_mu in \(region) (dB)", opt(model.psnrMuClip), opt(identity.psnrMuClip)),
             row("pu21_psnr in \(region) (dB)", opt(model.pu21PsnrClip), opt(identity.pu21PsnrClip)),
+            row("log-luminance corr in \(region)", opt(model.logCorrClip), opt(identity.logCorrClip)),
             // The in-clip pixels are the input's (dilated), the holes the set's masks: the same for model and identity.
             row(
                 "in \(region) (% of pixels)", String(format: "%.2f", 100 * model.clipFraction),

@@ -429,6 +429,7 @@ struct Train: ParsableCommand {
         return ", in \(m.regionName)"
             + String(
                 format: " (%.1f%% of pixels): PSNR-mu %+.2f dB, PU21-PSNR %+.2f dB", 100 * m.clipFraction, a - b, c - d)
+            + (m.logCorrClip.map { String(format: ", shape r %.2f", $0) } ?? "")
     }
 
     static func defaultRunDir(name: String) -> String {

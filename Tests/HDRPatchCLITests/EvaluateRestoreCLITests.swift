@@ -75,7 +75,8 @@ struct EvaluateRestoreCLITests {
         #expect(object?["checkpoint"]?["path"] as? String == ckpt)
         let keys: Set<String> = [
             "psnr_mu", "pu21_psnr", "log_l1", "terms", "loss", "overflow_pixels",
-            "overflow_incidents", "patches", "psnr_mu_clip", "pu21_psnr_clip", "clip_samples", "clip_fraction"
+            "overflow_incidents", "patches", "psnr_mu_clip", "pu21_psnr_clip", "clip_samples", "clip_fraction",
+            "log_corr_clip"
         ]
         #expect(Set(object?["model"]?.keys.map { $0 } ?? []) == keys)
         #expect(Set(object?["identity"]?.keys.map { $0 } ?? []) == keys)

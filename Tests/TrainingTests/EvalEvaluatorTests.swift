@@ -116,4 +116,47 @@ struct EvalEvaluatorTests {
         #expect(abs(a.psnrMu - b.psnrMu) < 1e-9 && abs(a.logL1 - b.logL1) < 1e-9 && a.patches == b.patches)
         #expect(abs(a.terms["l1"]! - b.terms["l1"]!) < 1e-9)
     }
+
+    @Test func theShapeCorrelationCoversTheClippedPixelsAloneAndAveragesOverImages() throws {
+        // One 12 x 12 image whose input clips in a 6 x 6 square (white 1.0); the target rises to 40 at its
+        // centre; the output is the target inside the square and 0.5 outside, where the target is 0.5 too.
+        let (h, w) = (12, 12)
+        var target = [Float](repeating: 0.5, count: 3 * h * w)
+        var input = target
+        var core = [Bool](repeating: false, count: h * w)
+        for y in 3..<9 {
+            for x in 3..<9 {
+                let p = y * w + x
+                core[p] = true
+                let v = Float(2 + 38 * Foundation.exp(-(Double(x) - 5.5) * (Double(x) - 5.5) / 4))
+                for c in 0..<3 {
+                    target[c * h * w + p] = v + Float(y)
+                    input[c * h * w + p] = 1
+                }
+            }
+        }
+        // Pixel (0, 0) clips in red only: its luminance still shows in green and blue, so it is not scored.
+        input[0] = 1
+        let shape = [1, 3, h, w]
+        let evaluator = Evaluator(model: try identityModel(.plain(depth: 2, width: 3)), loss: nil)
+        evaluator.add(
+            input: Tensor(shape: shape, storage: input), target: Tensor(shape: shape, storage: target),
+            output: Tensor(shape: shape, storage: target))
+        let (model, identity) = evaluator.result()
+        // Over the square alone (clipped in every channel): the output is the target there, so 1; the identity's
+        // input is flat there: 0. (Over the dilated mask the rim, where both are 0.5, would make even a flat fill
+        // correlate.)
+        #expect(abs((model.logCorrClip ?? 0) - 1) < 1e-12)
+        #expect(identity.logCorrClip == 0)
+        let want = target.withUnsafeBufferPointer { t in
+            ImageMetrics.logLuminanceCorrelation(output: t, reference: t, mask: core, eps: evaluator.eps)
+        }
+        #expect(model.logCorrClip == want)
+        // A second image with no clipping adds no score: the mean stays over the one image that has it.
+        let flat = [Float](repeating: 0.5, count: 3 * h * w)
+        evaluator.add(
+            input: Tensor(shape: shape, storage: flat), target: Tensor(shape: shape, storage: flat),
+            output: Tensor(shape: shape, storage: flat))
+        #expect(evaluator.result().model.logCorrClip == model.logCorrClip)
+    }
 }

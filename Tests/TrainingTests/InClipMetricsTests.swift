@@ -64,4 +64,73 @@ struct InClipMetricsTests {
         }
         #expect(none == nil)
     }
+
+    @Test func theFullyClippedMaskNeedsEveryChannel() {
+        let (h, w) = (2, 3)
+        var x = [Float](repeating: 0.2, count: 3 * h * w)
+        let full = {
+            x.withUnsafeBufferPointer {
+                ImageMetrics.fullyClippedMask(input: $0, channels: 3, height: h, width: w, level: 1)
+            }
+        }
+        #expect(full().isEmpty)
+        for c in 0..<3 { x[c * h * w + 4] = 1 }  // pixel 4: every channel at the level
+        x[0 * h * w + 1] = 5  // pixel 1: red only
+        x[1 * h * w + 2] = 2
+        x[2 * h * w + 2] = 2  // pixel 2: green and blue
+        #expect(full() == [false, false, false, false, true, false])
+        x[1 * h * w + 4] = .nan  // NaN is not clipped
+        #expect(full().isEmpty)
+    }
+
+    /// The shape correlation of `output` against `reference` over `mask` (eps 1e-2, the default's).
+    static func corr(_ output: [Float], _ reference: [Float], _ mask: [Bool]) -> Double? {
+        output.withUnsafeBufferPointer { o in
+            reference.withUnsafeBufferPointer {
+                ImageMetrics.logLuminanceCorrelation(output: o, reference: $0, mask: mask, eps: 1e-2)
+            }
+        }
+    }
+
+    @Test func theShapeCorrelationSeesLevelsNotTheFillsHeight() throws {
+        // An 8 x 8 highlight: the reference rises towards the centre; grey (equal channels), so Y = the value.
+        let plane = 64
+        let dome = (0..<plane).map { p -> Float in
+            let (y, x) = (Double(p / 8) - 3.5, Double(p % 8) - 3.5)
+            return Float(2 + 60 * Foundation.exp(-(x * x + y * y) / 6))
+        }
+        let reference = dome + dome + dome
+        let all = [Bool](repeating: true, count: plane)
+        // A flat fill, at any level: 0.
+        #expect(Self.corr([Float](repeating: 6, count: 3 * plane), reference, all) == 0)
+        #expect(Self.corr([Float](repeating: 600, count: 3 * plane), reference, all) == 0)
+        // The shape at another level (log(Y + eps) shifted, nearly: eps is small against Y): close to 1.
+        let scaled = reference.map { $0 * 0.25 }
+        let r = try #require(Self.corr(scaled, reference, all))
+        #expect(r > 0.999 && r <= 1)
+        // Inverted: close to -1.
+        let inverted = reference.map { 1000 / $0 }
+        #expect(try #require(Self.corr(inverted, reference, all)) < -0.999)
+        // Pearson by hand on a noisy output, in Double.
+        var rng = SeededRNG(seed: 5)
+        let noisyPlane = dome.map { $0 * Float(Foundation.exp(0.5 * rng.normal())) }
+        let noisy = noisyPlane + noisyPlane + noisyPlane
+        let a = (0..<plane).map { Foundation.log(Double(noisy[$0]) + Double(Float(1e-2))) }
+        let b = (0..<plane).map { Foundation.log(Double(reference[$0]) + Double(Float(1e-2))) }
+        let (ma, mb) = (a.reduce(0, +) / 64, b.reduce(0, +) / 64)
+        let sab = zip(a, b).map { ($0 - ma) * ($1 - mb) }.reduce(0, +)
+        let saa = a.map { ($0 - ma) * ($0 - ma) }.reduce(0, +)
+        let sbb = b.map { ($0 - mb) * ($0 - mb) }.reduce(0, +)
+        let want = sab / (saa * sbb).squareRoot()
+        let got = try #require(Self.corr(noisy, reference, all))
+        #expect(abs(got - want) < 1e-9)
+        #expect(want > 0.5 && want < 0.99)
+        // Only the mask's pixels count: a mask of 16 keeps a score, 15 has none.
+        var some = [Bool](repeating: false, count: plane)
+        for p in 0..<16 { some[p * 4] = true }
+        #expect(Self.corr(noisy, reference, some) != nil)
+        some[0] = false
+        #expect(Self.corr(noisy, reference, some) == nil)
+        #expect(Self.corr(noisy, reference, []) == nil)
+    }
 }

@@ -65,8 +65,13 @@ package final class Evaluator {
                 target: batch.target, eps: model.logNorm.eps, regions: batch.regions)
         }
         let masks = batch.regions.map(regionMasks) ?? clipMasks(batch.input)
-        score(into: &modelSums, output: pass.output, target: batch.target, masks: masks, lossInputs: modelInputs)
-        score(into: &identitySums, output: batch.input, target: batch.target, masks: masks, lossInputs: identityInputs)
+        let cores = batch.regions == nil ? fullyClipped(batch.input) : masks
+        score(
+            into: &modelSums, output: pass.output, target: batch.target, masks: masks, cores: cores,
+            lossInputs: modelInputs)
+        score(
+            into: &identitySums, output: batch.input, target: batch.target, masks: masks, cores: cores,
+            lossInputs: identityInputs)
     }
 
     /// Scores outputs computed elsewhere (e.g. `TiledRestore`) for `input` against `target`, all (N, 3, H, W);
@@ -89,8 +94,10 @@ package final class Evaluator {
                 delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e, regions: regions)
         }
         let masks = regions.map(regionMasks) ?? clipMasks(input)
-        score(into: &modelSums, output: output, target: target, masks: masks, lossInputs: modelInputs)
-        score(into: &identitySums, output: input, target: target, masks: masks, lossInputs: identityInputs)
+        let cores = regions == nil ? fullyClipped(input) : masks
+        score(into: &modelSums, output: output, target: target, masks: masks, cores: cores, lossInputs: modelInputs)
+        score(
+            into: &identitySums, output: input, target: target, masks: masks, cores: cores, lossInputs: identityInputs)
     }
 
     /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
@@ -161,20 +168,32 @@ package final class Evaluator {
         }
     }
 
+    /// Each sample's pixels clipped in every channel (empty where none is).
+    private func fullyClipped(_ input: Tensor) -> [[Bool]] { perSample(input, ImageMetrics.fullyClippedMask) }
+
     /// Each sample's in-clip mask (empty where nothing clips).
     private func clipMasks(_ input: Tensor) -> [[Bool]] {
+        perSample(input) { ImageMetrics.clipMask(input: $0, channels: $1, height: $2, width: $3, level: $4) }
+    }
+
+    /// `mask(values, channels, height, width, clip level)` of each sample of (N, C, H, W) `input`.
+    private func perSample(
+        _ input: Tensor, _ mask: (UnsafeBufferPointer<Float>, Int, Int, Int, Float) -> [Bool]
+    ) -> [[Bool]] {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         return input.storage.withUnsafeBufferPointer { x in
             (0..<n).map { s in
-                ImageMetrics.clipMask(
-                    input: UnsafeBufferPointer(rebasing: x[(s * c * h * w)..<((s + 1) * c * h * w)]), channels: c,
-                    height: h, width: w, level: clipLevel)
+                mask(UnsafeBufferPointer(rebasing: x[(s * c * h * w)..<((s + 1) * c * h * w)]), c, h, w, clipLevel)
             }
         }
     }
 
+    /// `masks`: each sample's pixels of the in-clip PSNRs (dilated); `cores`: those of the shape correlation (the
+    /// pixels clipped in every channel, where nothing but a reconstruction can put a value; a set's region masks as
+    /// they are).
     private func score(
-        into sums: inout Sums, output: Tensor, target: Tensor, masks: [[Bool]], lossInputs: LossInputs?
+        into sums: inout Sums, output: Tensor, target: Tensor, masks: [[Bool]], cores: [[Bool]],
+        lossInputs: LossInputs?
     ) {
         let n = target.shape[0]
         let m = target.sampleCount
@@ -198,6 +217,12 @@ package final class Evaluator {
                         sums.pu21PsnrClip += clip.pu21Psnr
                         sums.clipSamples += 1
                     }
+                    if let r = ImageMetrics.logLuminanceCorrelation(
+                        output: out, reference: ref, mask: cores[s], eps: eps)
+                    {
+                        sums.corrClip += r
+                        sums.corrSamples += 1
+                    }
                 }
             }
         }
@@ -215,13 +240,14 @@ package final class Evaluator {
         var terms: [String: Double] = [:]
         var overflowPixels = 0, overflowIncidents = 0, samples = 0
         var psnrMuClip = 0.0, pu21PsnrClip = 0.0, clipFraction = 0.0, clipSamples = 0
+        var corrClip = 0.0, corrSamples = 0
 
         init() {}
 
         func packed(_ names: [String]) -> [Double] {
             [
                 psnrMu, pu21Psnr, logL1, loss, Double(overflowPixels), Double(overflowIncidents), Double(samples),
-                psnrMuClip, pu21PsnrClip, clipFraction, Double(clipSamples)
+                psnrMuClip, pu21PsnrClip, clipFraction, Double(clipSamples), corrClip, Double(corrSamples)
             ]
                 + names.map { terms[$0] ?? 0 }
         }
@@ -239,7 +265,9 @@ package final class Evaluator {
             pu21PsnrClip = v[b + 8]
             clipFraction = v[b + 9]
             clipSamples = Int(v[b + 10].rounded())
-            for (k, name) in names.enumerated() { terms[name] = v[b + 11 + k] }
+            corrClip = v[b + 11]
+            corrSamples = Int(v[b + 12].rounded())
+            for (k, name) in names.enumerated() { terms[name] = v[b + 13 + k] }
         }
 
         var metrics: EvalMetrics {
@@ -251,7 +279,7 @@ package final class Evaluator {
                 overflowIncidents: overflowIncidents, patches: samples,
                 psnrMuClip: clipSamples > 0 ? psnrMuClip / c : nil,
                 pu21PsnrClip: clipSamples > 0 ? pu21PsnrClip / c : nil, clipSamples: clipSamples,
-                clipFraction: clipFraction / n)
+                clipFraction: clipFraction / n, logCorrClip: corrSamples > 0 ? corrClip / Double(corrSamples) : nil)
         }
     }
 }

@@ -129,6 +129,69 @@ package enum ImageMetrics {
         return mask
     }
 
+    /// The pixels of one (C, H, W) input whose every channel is >= `level`: where the input says nothing about the
+    /// scene but that it is bright (a pixel with one channel clipped still shows its luminance's shape in the
+    /// others). Empty when there is none.
+    package static func fullyClippedMask(
+        input: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int, level: Float
+    ) -> [Bool] {
+        precondition(
+            input.count == channels * height * width,
+            "fullyClippedMask: \(input.count) values for \(channels) x \(height) x \(width)")
+        let plane = height * width
+        var mask = [Bool](repeating: true, count: plane)
+        for c in 0..<channels {
+            for p in 0..<plane where !(input[c * plane + p] >= level) { mask[p] = false }
+        }
+        return mask.contains(true) ? mask : []
+    }
+
+    /// Fewest pixels an image's clipped region needs for `logLuminanceCorrelation` to score it.
+    package static let shapeMinPixels = 16
+
+    /// The shape of a reconstructed highlight: the Pearson correlation of log(Y + eps) between output and reference
+    /// over the pixels of `mask` (Y: Rec. 709 luminance of the first three channels, or the one channel), in Double.
+    /// 1 when the output rises and falls where the reference does, whatever its level; 0 when either side is
+    /// constant there (a flat fill of a clipped region has no shape, whatever its level). nil for fewer than
+    /// `shapeMinPixels` pixels in `mask`.
+    package static func logLuminanceCorrelation(
+        output: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, mask: [Bool], eps: Float
+    ) -> Double? {
+        precondition(output.count == reference.count, "logLuminanceCorrelation: sizes differ")
+        let plane = mask.count
+        guard plane > 0, reference.count % plane == 0 else { return nil }
+        let channels = reference.count / plane
+        func y(_ v: UnsafeBufferPointer<Float>, _ p: Int) -> Double {
+            let l =
+                channels >= 3
+                ? 0.2126 * Double(v[p]) + 0.7152 * Double(v[plane + p]) + 0.0722 * Double(v[2 * plane + p])
+                : Double(v[p])
+            return log(max(l, 0) + Double(eps))
+        }
+        var n = 0.0
+        var (sa, sb) = (0.0, 0.0)
+        for p in 0..<plane where mask[p] {
+            sa += y(output, p)
+            sb += y(reference, p)
+            n += 1
+        }
+        guard n >= Double(shapeMinPixels) else { return nil }
+        let (ma, mb) = (sa / n, sb / n)
+        var (saa, sbb, sab) = (0.0, 0.0, 0.0)
+        for p in 0..<plane where mask[p] {
+            let a = y(output, p) - ma
+            let b = y(reference, p) - mb
+            saa += a * a
+            sbb += b * b
+            sab += a * b
+        }
+        // Relative to the mean's square: a constant that rounding made vary by 1e-16 is still constant.
+        let tiny = 1e-20 * n * max(1, ma * ma, mb * mb)
+        guard saa > tiny, sbb > tiny else { return 0 }
+        let r = sab / (saa * sbb).squareRoot()
+        return r.isFinite ? min(1, max(-1, r)) : nil
+    }
+
     /// PSNR-mu and PU21-PSNR over the values of the pixels in `mask` only (every channel of each), with the
     /// whole reference's normalisers (q, PU21's luminance scale): the same tone maps as the whole-image metrics,
     /// restricted to where the input clipped. nil for an empty mask.
