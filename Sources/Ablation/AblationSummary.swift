@@ -130,6 +130,8 @@ package struct VariantSummary: Sendable {
             return m - i
         }
     }
+    /// The shape of the fill where every channel of the input clipped (`log_corr_clip`; the identity's is 0).
+    package var logCorrClip: SeedStats? { stat { $0.finalModel?.logCorrClip } }
     package var overflowPixels: SeedStats? { stat { Double($0.overflowPixels) } }
     package var overflowIncidents: SeedStats? { stat { Double($0.overflowIncidents) } }
     package var pixelsPer1000: SeedStats? { stat(\.pixelsPer1000) }

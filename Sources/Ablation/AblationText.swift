@@ -23,7 +23,7 @@ package enum AblationText {
         [
             "Variant", "Seeds", "Val log-L1", "Val loss", "PSNR-mu, NTIRE (dB)", "PSNR-mu gain, NTIRE (dB)",
             "PU21-PSNR (dB)", "PU21 gain (dB)", "PSNR-mu gain in \(region) (dB)", "PU21 gain in \(region) (dB)",
-            "Overflow incidents",
+            "Shape in \(region) (r)", "Overflow incidents",
             "Incidents / 1000 patches",
             "Overflow pixels", "Pixels / 1000 patches", "Clamp-hit (last 10%)",
             "Saturation (last 10%)", "Learnable scale", "Wall (s)", "Steps/s", "Diverged"
@@ -36,7 +36,8 @@ package enum AblationText {
                 v.variant, v.runs.isEmpty ? "none" : v.seeds.map(String.init).joined(separator: ", "),
                 stat(v.valLogL1), stat(v.valLoss), stat(v.psnrMu, db), stat(v.psnrMuGain, db), stat(v.pu21Psnr, db),
                 stat(v.pu21PsnrGain, db), stat(v.psnrMuClipGain, db), stat(v.pu21PsnrClipGain, db),
-                stat(v.overflowIncidents), stat(v.incidentsPer1000), stat(v.overflowPixels),
+                stat(v.logCorrClip, { String(format: "%.3f", $0) }), stat(v.overflowIncidents),
+                stat(v.incidentsPer1000), stat(v.overflowPixels),
                 stat(v.pixelsPer1000), stat(v.clampHitRate, percent), stat(v.saturationRate, percent),
                 v.learnableScale == nil ? "fixed" : stat(v.learnableScale), stat(v.wallSeconds), stat(v.stepsPerSecond),
                 divergedText(v)
@@ -397,7 +398,7 @@ package enum AblationText {
             ("val_log_l1", \.valLogL1), ("val_loss", \.valLoss), ("val_psnr_mu_db", \.psnrMu),
             ("val_psnr_mu_gain_db", \.psnrMuGain), ("val_pu21_psnr_db", \.pu21Psnr),
             ("val_pu21_psnr_gain_db", \.pu21PsnrGain), ("val_psnr_mu_clip_gain_db", \.psnrMuClipGain),
-            ("val_pu21_psnr_clip_gain_db", \.pu21PsnrClipGain),
+            ("val_pu21_psnr_clip_gain_db", \.pu21PsnrClipGain), ("val_log_corr_clip", \.logCorrClip),
             ("overflow_incidents_total", \.overflowIncidents),
             ("overflow_incidents_per_1000_patches", \.incidentsPer1000),
             ("overflow_pixels_total", \.overflowPixels), ("overflow_pixels_per_1000_patches", \.pixelsPer1000),

@@ -45,7 +45,7 @@ struct SyntheticAblationRun {
         func val(_ step: Int, _ l: Double) -> MetricsRecord {
             let model = EvalMetrics(
                 psnrMu: psnr, pu21Psnr: 40, logL1: l, terms: ["l1": 2 * l, "sparsity": 0.5], loss: 2 * l + 0.05,
-                overflowPixels: 0, overflowIncidents: 0, patches: 64)
+                overflowPixels: 0, overflowIncidents: 0, patches: 64, logCorrClip: psnr / 100)
             let identity = EvalMetrics(
                 psnrMu: 30, pu21Psnr: 38, logL1: 0.5, terms: [:], loss: 1, overflowPixels: 0,
                 overflowIncidents: 0, patches: 64)
@@ -281,6 +281,9 @@ struct AblationReportTests {
         #expect(col("overflow_incidents_per_1000_patches_std") == "\(800.0.squareRoot())")
         #expect(col("learnable_scale_mean") == "n/a")
         #expect(col("steps_per_second_mean") == "2.0")
+        // The shape in clip, the model's alone (the identity's is 0 by construction): psnr / 100 per seed here.
+        #expect(close(Double(col("val_log_corr_clip_mean")), (0.31 + 0.305) / 2))
+        #expect(c.markdown().contains("Shape in clip (r)"))
         #expect(lines[3].hasPrefix(",,learnable,2,0,0,0,"))
     }
 
