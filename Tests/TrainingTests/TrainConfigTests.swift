@@ -200,7 +200,7 @@ import Testing
         #expect(
             files == [
                 "default.yaml", "learnable.yaml", "legacy_mode_a.yaml", "mode_b.yaml", "phase1.yaml",
-                "phase3_histogram.yaml", "phase3_moment.yaml", "phase3_sparsity.yaml"
+                "phase3_histogram.yaml", "phase3_moment.yaml", "phase3_sparsity.yaml", "unet.yaml"
             ])
         for f in files {
             let c = try TrainConfig.load(path: configsDirectory + "/" + f, overrides: fx.dataOverrides)
@@ -256,6 +256,17 @@ import Testing
             #expect(try shared(load(name)) == shared(d), "\(name)")
         }
         #expect(d.inputs == NetworkInputs(planes: [.logNorm, .clipMask], clipLevel: 1.0) && l.inputs == d.inputs)
+        // unet.yaml is the default's recipe with a U-Net and its training settings: residual, loss, data sources,
+        // steps and monitor are the default's.
+        let u = try load("unet")
+        #expect(u.model == .unet(width: 16, levels: 2) && u.inputs == d.inputs && u.data.batchSize == 8)
+        #expect(u.optim["lr"] == .number(1e-3) && u.train.ema == 0.999 && u.train.steps == d.train.steps)
+        guard case .object(var uo) = u.resolved, case .object(var dob) = d.resolved else { return }
+        for k in ["name", "model", "optim", "schedule", "train", "data"] {
+            uo[k] = nil
+            dob[k] = nil
+        }
+        #expect(JSONValue.object(uo) == .object(dob))
     }
 }
 
