@@ -26,13 +26,14 @@ struct SynthRecipeTests {
     @Test func unknownStepTypeListsTheKnownTypes() {
         #expect(
             message("name: x\nsteps:\n  - type: blurr\n    sigma: 1\n")
-                == "config error: steps.0.type: unknown degradation step 'blurr' (did you mean 'blur'?); known: blur, clip, crf_quantize, exposure, noise, shift"
+                == "config error: steps.0.type: unknown degradation step 'blurr' (did you mean 'blur'?); known: blur, clip, crf_quantize, exposure, noise, shift, zoom"
         )
         #expect(
             message("name: x\nsteps:\n  - type: jpeg\n")
-                == "config error: steps.0.type: unknown degradation step 'jpeg'; known: blur, clip, crf_quantize, exposure, noise, shift"
+                == "config error: steps.0.type: unknown degradation step 'jpeg'; known: blur, clip, crf_quantize, exposure, noise, shift, zoom"
         )
-        #expect(DegradationSteps.registry.types == ["blur", "clip", "crf_quantize", "exposure", "noise", "shift"])
+        #expect(
+            DegradationSteps.registry.types == ["blur", "clip", "crf_quantize", "exposure", "noise", "shift", "zoom"])
     }
 
     @Test func duplicateRegistrationsFail() {
@@ -91,6 +92,8 @@ struct SynthRecipeTests {
                 sigma: 0.5
               - type: shift
                 max_shift: 0.5
+              - type: zoom
+                factor: 2
             """)
         #expect(
             r.json
@@ -109,7 +112,8 @@ struct SynthRecipeTests {
                         .object([
                             "type": .string("shift"), "max_shift": .number(0.5), "max_rotation_deg": .number(0),
                             "max_scale": .number(0)
-                        ])
+                        ]),
+                        .object(["type": .string("zoom"), "factor": .number(2)])
                     ])
                 ]))
         // Each step's declared keys are exactly the parameters it reports (so the manifest records every key);
