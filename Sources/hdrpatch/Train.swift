@@ -171,7 +171,6 @@ struct Train: ParsableCommand {
         }
         let overflowLimit = Float(cfg.monitor.overflowLimit)
         // Data-parallel, each rank scores its share of the validation tiles (or images) and the sums are added up.
-        // The identity baseline does not change during the run: scored along with every validation.
         // This rank's share, scored into an evaluator of the model being validated.
         let scoreShare: (Evaluator) throws -> Void
         switch cfg.data.valMode {
@@ -194,9 +193,14 @@ struct Train: ParsableCommand {
                 }
             }
         }
+        // The identity baseline does not change during the run: scored at the first validation (this rank's share,
+        // before the ranks' sums are added) and reused by every later one.
+        let identity = IdentityCache()
         let validate = { (m: PatchModel) -> (model: EvalMetrics, identity: EvalMetrics) in
             let evaluator = Evaluator(model: m, loss: cfg.loss, eps: cfg.logNorm.eps, overflowLimit: overflowLimit)
+            if let scores = identity.scores { evaluator.reuseIdentity(scores) }
             try scoreShare(evaluator)
+            if identity.scores == nil { identity.scores = evaluator.identityScores }
             if group.isDistributed { try evaluator.combine { try group.sum(&$0) } }
             return evaluator.result()
         }
@@ -471,4 +475,9 @@ final class SilentSink: RunSink {
 /// Prints loader warnings (skipped pairs) on standard error as they come.
 final class WarningPrinter: Sendable {
     var closure: @Sendable (String) -> Void { { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+}
+
+/// The identity's validation scores of a run, kept from its first validation (the validation closure's state).
+private final class IdentityCache: @unchecked Sendable {
+    var scores: Evaluator.IdentityScores?
 }

@@ -159,4 +159,28 @@ struct EvalEvaluatorTests {
             output: Tensor(shape: shape, storage: flat))
         #expect(evaluator.result().model.logCorrClip == model.logCorrClip)
     }
+
+    @Test func identityScoresReusedAreTheIdentitysAndTheModelIsScoredAnew() throws {
+        let (input, target) = Self.pair()
+        let loss = try CompositeLoss.parse("loss:\n  - type: l1\n    weight: 1.0\n")
+        let net = try PatchModel(
+            model: .plain(depth: 2, width: 3), residual: ResidualConfig(mode: .adaptive(k: 0.9), clamp: nil),
+            logNorm: LogNorm(), stateSlots: 0, seed: 4)
+        let first = Evaluator(model: net, loss: loss)
+        first.add(Batch(input: input, target: target, origins: [], epoch: 0, index: 0))
+        let again = Evaluator(model: net, loss: loss)
+        again.reuseIdentity(first.identityScores)
+        again.add(Batch(input: input, target: target, origins: [], epoch: 0, index: 0))
+        // Bit for bit what scoring both gives.
+        #expect(again.result().model == first.result().model && again.result().identity == first.result().identity)
+        // The identity really is taken, not scored: scores of another set stay that set's.
+        let other = Evaluator(model: net, loss: loss)
+        let brighter = Tensor(shape: input.shape, storage: input.storage.map { $0 * 1.5 })
+        other.add(Batch(input: brighter, target: target, origins: [], epoch: 0, index: 0))
+        let reused = Evaluator(model: net, loss: loss)
+        reused.reuseIdentity(other.identityScores)
+        reused.add(Batch(input: input, target: target, origins: [], epoch: 0, index: 0))
+        #expect(reused.result().identity == other.result().identity)
+        #expect(reused.result().identity != first.result().identity && reused.result().model == first.result().model)
+    }
 }

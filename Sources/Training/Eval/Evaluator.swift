@@ -35,8 +35,29 @@ package final class Evaluator {
 
     private var modelSums = Sums()
     private var identitySums = Sums()
+    /// Set by `reuseIdentity`: the identity's sums are these and `add` scores the model alone.
+    private var identityGiven = false
     /// Set once a sample came with a region mask: the in-region metrics are then the set's own region's.
     private var region: String?
+
+    /// The identity's scores of the samples added so far (this evaluator's own, before any `combine`), to be given
+    /// to a later evaluator of the same samples: the identity's output is its input, so its scores on a fixed set
+    /// never change, and training's validations score it once per run instead of at every check.
+    package struct IdentityScores: Sendable {
+        fileprivate let sums: Sums
+        fileprivate let region: String?
+    }
+
+    package var identityScores: IdentityScores { IdentityScores(sums: identitySums, region: region) }
+
+    /// Takes `scores` as the identity's, for exactly the samples this evaluator will be given (in any order): `add`
+    /// then scores the model alone. Call before the first `add`.
+    package func reuseIdentity(_ scores: IdentityScores) {
+        precondition(modelSums.samples == 0 && identitySums.samples == 0, "Evaluator.reuseIdentity: after add")
+        identitySums = scores.sums
+        region = scores.region
+        identityGiven = true
+    }
 
     package init(
         model: PatchModel, loss: CompositeLoss?, eps: Float? = nil,
@@ -60,15 +81,18 @@ package final class Evaluator {
         var identityInputs: LossInputs?
         if loss != nil {
             modelInputs = model.lossInputs(pass, target: batch.target, regions: batch.regions)
-            identityInputs = LossInputs(
-                delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
-                target: batch.target, eps: model.logNorm.eps, regions: batch.regions)
+            if !identityGiven {
+                identityInputs = LossInputs(
+                    delta: Tensor(zeros: batch.input.shape), logImage: pass.norm.logImage,
+                    target: batch.target, eps: model.logNorm.eps, regions: batch.regions)
+            }
         }
         let masks = batch.regions.map(regionMasks) ?? clipMasks(batch.input)
         let cores = batch.regions == nil ? fullyClipped(batch.input) : masks
         score(
             into: &modelSums, output: pass.output, target: batch.target, masks: masks, cores: cores,
             lossInputs: modelInputs)
+        if identityGiven { return }
         score(
             into: &identitySums, output: batch.input, target: batch.target, masks: masks, cores: cores,
             lossInputs: identityInputs)
@@ -90,12 +114,15 @@ package final class Evaluator {
                 delta.storage[i] = Float(log(Double(output.storage[i] + e))) - logImage.storage[i]
             }
             modelInputs = LossInputs(delta: delta, logImage: logImage, target: target, eps: e, regions: regions)
-            identityInputs = LossInputs(
-                delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e, regions: regions)
+            if !identityGiven {
+                identityInputs = LossInputs(
+                    delta: Tensor(zeros: input.shape), logImage: logImage, target: target, eps: e, regions: regions)
+            }
         }
         let masks = regions.map(regionMasks) ?? clipMasks(input)
         let cores = regions == nil ? fullyClipped(input) : masks
         score(into: &modelSums, output: output, target: target, masks: masks, cores: cores, lossInputs: modelInputs)
+        if identityGiven { return }
         score(
             into: &identitySums, output: input, target: target, masks: masks, cores: cores, lossInputs: identityInputs)
     }
@@ -235,7 +262,7 @@ package final class Evaluator {
     }
 
     /// Running sums over samples (loss terms weighted by batch size).
-    private struct Sums {
+    fileprivate struct Sums: Sendable {
         var psnrMu = 0.0, pu21Psnr = 0.0, logL1 = 0.0, loss = 0.0
         var terms: [String: Double] = [:]
         var overflowPixels = 0, overflowIncidents = 0, samples = 0
