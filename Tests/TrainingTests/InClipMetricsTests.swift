@@ -132,5 +132,11 @@ struct InClipMetricsTests {
         some[0] = false
         #expect(Self.corr(noisy, reference, some) == nil)
         #expect(Self.corr(noisy, reference, []) == nil)
+        // A NaN or infinite output is never hidden (not 0, not left out): the score is NaN.
+        var broken = noisy
+        broken[5] = .nan
+        #expect(Self.corr(broken, reference, all)?.isNaN == true)
+        broken[5] = .infinity
+        #expect(Self.corr(broken, reference, all)?.isNaN == true)
     }
 }

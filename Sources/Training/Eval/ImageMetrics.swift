@@ -153,7 +153,7 @@ package enum ImageMetrics {
     /// over the pixels of `mask` (Y: Rec. 709 luminance of the first three channels, or the one channel), in Double.
     /// 1 when the output rises and falls where the reference does, whatever its level; 0 when either side is
     /// constant there (a flat fill of a clipped region has no shape, whatever its level). nil for fewer than
-    /// `shapeMinPixels` pixels in `mask`.
+    /// `shapeMinPixels` pixels in `mask`; NaN when a value there is NaN or infinite (never hidden, as the PSNRs).
     package static func logLuminanceCorrelation(
         output: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, mask: [Bool], eps: Float
     ) -> Double? {
@@ -176,6 +176,7 @@ package enum ImageMetrics {
             n += 1
         }
         guard n >= Double(shapeMinPixels) else { return nil }
+        guard sa.isFinite && sb.isFinite else { return .nan }
         let (ma, mb) = (sa / n, sb / n)
         var (saa, sbb, sab) = (0.0, 0.0, 0.0)
         for p in 0..<plane where mask[p] {
@@ -188,8 +189,7 @@ package enum ImageMetrics {
         // Relative to the mean's square: a constant that rounding made vary by 1e-16 is still constant.
         let tiny = 1e-20 * n * max(1, ma * ma, mb * mb)
         guard saa > tiny, sbb > tiny else { return 0 }
-        let r = sab / (saa * sbb).squareRoot()
-        return r.isFinite ? min(1, max(-1, r)) : nil
+        return min(1, max(-1, sab / (saa * sbb).squareRoot()))
     }
 
     /// PSNR-mu and PU21-PSNR over the values of the pixels in `mask` only (every channel of each), with the
