@@ -196,7 +196,12 @@ struct Train: ParsableCommand {
         // The identity baseline does not change during the run: scored at the first validation (this rank's share,
         // before the ranks' sums are added) and reused by every later one.
         let identity = IdentityCache()
+        // train.val_self_ensemble: the validations' passes per patch, in place of model.self_ensemble's.
+        let valPasses = cfg.train.valSelfEnsemble
         let validate = { (m: PatchModel) -> (model: EvalMetrics, identity: EvalMetrics) in
+            let restores = m.selfEnsemble
+            if let valPasses { m.selfEnsemble = valPasses }
+            defer { m.selfEnsemble = restores }
             let evaluator = Evaluator(model: m, loss: cfg.loss, eps: cfg.logNorm.eps, overflowLimit: overflowLimit)
             if let scores = identity.scores { evaluator.reuseIdentity(scores) }
             try scoreShare(evaluator)
@@ -233,7 +238,11 @@ struct Train: ParsableCommand {
                         } ?? "\(trainSet.pairs.count) train pairs, ")
                         + "\(valSet.pairs.count) val images, \(cfg.train.steps) steps" + ranks
                         + (resumeStep.map { ", resuming at step \($0)" } ?? "") + initLine
-                        + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "") + "\n"
+                        + (cfg.train.ema.map { ", validating the EMA of the weights (decay \($0))" } ?? "")
+                        + (valPasses.map {
+                            ", validating with \($0.count) pass(es) per patch (restoring with "
+                                + "\(cfg.selfEnsemble.count))"
+                        } ?? "") + "\n"
                         + MachineLine.describe(threads: Parallel.threads) + "\n")
                         .utf8))
         }

@@ -60,14 +60,52 @@ struct TrainCLITests {
                 #expect(abs(validated - evaluated) > 1e-3, "tiles scored like whole images: \(validated)")
             }
         }
-        let bad = try CLI.run([
-            "train", "--config", config, "--run-dir", dir.file("bad"), "--set", "data.val_mode=whole"
-        ])
+        try Self.expectOneLineError(
+            config, dir, set: "data.val_mode=whole", "data.val_mode: unknown validation mode 'whole'")
+    }
+
+    /// `train --set <set>` on `config` exits non-zero with one line on stderr that holds `message`.
+    static func expectOneLineError(_ config: String, _ dir: ScratchDir, set: String, _ message: String) throws {
+        let bad = try CLI.run(["train", "--config", config, "--run-dir", dir.file("bad"), "--set", set])
         #expect(bad.status != 0)
-        #expect(
-            bad.stderr.contains("data.val_mode: unknown validation mode 'whole'")
-                && bad.stderr.split(separator: "\n").count == 1,
-            "\(bad.stderr)")
+        #expect(bad.stderr.contains(message) && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+
+    /// `train.val_self_ensemble` validates with its passes per patch while the checkpoint keeps
+    /// `model.self_ensemble`'s: the last validation is `evaluate --self-ensemble 1`'s score of that step's
+    /// checkpoint, not `evaluate`'s eight-pass one. A count other than 1, 2, 4 or 8 is one error line naming the key.
+    @Test func validationPassesAreTrainValSelfEnsembles() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 8, checkpointEvery: 8)
+        let run = dir.file("run")
+        let r = try CLI.run(
+            [
+                "train", "--config", config, "--run-dir", run, "--set", "data.val_mode=images", "--set",
+                "model.self_ensemble=8", "--set", "train.val_self_ensemble=1"
+            ], timeout: 240)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(", validating with 1 pass(es) per patch (restoring with 8)"), "\(r.stdout)")
+        let val = try #require(try RunLogReader.read(dir: run).metrics.last { $0.kind == "val" })
+        #expect(val.step == 8)
+        let validated = try #require(val.model?.psnrMu)
+        func evaluated(_ passes: [String]) throws -> Double {
+            let e = try CLI.run(
+                [
+                    "evaluate", "--checkpoint", run + "/checkpoints/latest.safetensors", "--data",
+                    Self.repo + "/data/sample/val", "--json"
+                ] + passes)
+            #expect(e.status == 0, "\(e.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: [String: Any]]
+            return try #require(object?["model"]?["psnr_mu"] as? Double)
+        }
+        let one = try evaluated(["--self-ensemble", "1"])
+        let eight = try evaluated([])
+        #expect(abs(validated - one) < 1e-9, "validation \(validated), evaluate with one pass \(one)")
+        #expect(abs(validated - eight) > 1e-6, "validated as with eight passes: \(validated) vs \(eight)")
+        let saved = try String(contentsOfFile: run + "/config.yaml", encoding: .utf8)
+        #expect(saved.contains(#""val_self_ensemble":1"#) || saved.contains(#""val_self_ensemble" : 1"#), "\(saved)")
+        try Self.expectOneLineError(
+            config, dir, set: "train.val_self_ensemble=3", "train.val_self_ensemble: must be 1, 2, 4 or 8 (got 3)")
     }
 
     @Test func aSmallRunWritesEverythingAndAReport() throws {

@@ -27,16 +27,20 @@ package struct TrainLoopConfig: Sendable, Equatable {
     /// `ema`: decay of the exponential moving average of the weights, in (0, 1), or null/absent for none. With it,
     /// validation and `best` use the average, and every checkpoint holds both sets (docs/conventions.md).
     package var ema: Double?
+    /// `val_self_ensemble`: the passes per patch (1, 2, 4 or 8) of the validations during the run, or null/absent
+    /// for `model.self_ensemble`'s. Only which checkpoint is `best` can change with it: training never reads it,
+    /// and the held-out scoring, the pictures and every later restore use `model.self_ensemble`.
+    package var valSelfEnsemble: SelfEnsemble?
 
     package static let keys = [
         "steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "init_from_weights",
-        "zero_init_output", "init", "ema"
+        "zero_init_output", "init", "ema", "val_self_ensemble"
     ]
 
     package init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double?,
         initFrom: String? = nil, initFromWeights: WeightsFile.WeightSet? = nil, zeroInitOutput: Bool = true,
-        initScheme: InitScheme = .pytorch, ema: Double? = nil
+        initScheme: InitScheme = .pytorch, ema: Double? = nil, valSelfEnsemble: SelfEnsemble? = nil
     ) {
         self.steps = steps
         self.logEvery = logEvery
@@ -48,6 +52,7 @@ package struct TrainLoopConfig: Sendable, Equatable {
         self.zeroInitOutput = zeroInitOutput
         self.initScheme = initScheme
         self.ema = ema
+        self.valSelfEnsemble = valSelfEnsemble
     }
 
     package init(config c: ConfigMapping) throws {
@@ -73,6 +78,12 @@ package struct TrainLoopConfig: Sendable, Equatable {
         self.initScheme = initScheme
         ema = try c.optional(
             "ema", in: ConfigBounds(lower: 0.0, lowerInclusive: false, upper: 1.0, upperInclusive: false))
+        if let n: Int = try c.optional("val_self_ensemble") {
+            guard SelfEnsemble.allowed.contains(n) else {
+                throw c.error("val_self_ensemble", "must be 1, 2, 4 or 8 (got \(n))")
+            }
+            valSelfEnsemble = SelfEnsemble(count: n)
+        }
         try c.finish(known: Self.keys)
     }
 
@@ -92,14 +103,17 @@ package struct TrainLoopConfig: Sendable, Equatable {
         }
     }
 
+    /// `val_self_ensemble` only when it is said, so the configs of before resolve as they did.
     package var json: JSONValue {
-        .object([
+        var o: [String: JSONValue] = [
             "steps": .integer(steps), "log_every": .integer(logEvery), "val_every": .integer(valEvery),
             "checkpoint_every": .integer(checkpointEvery), "grad_clip": gradClip.map(JSONValue.number) ?? .null,
             "init_from": initFrom.map(JSONValue.string) ?? .null,
             "init_from_weights": initFromWeights.map { .string($0.rawValue) } ?? .null,
             "zero_init_output": .bool(zeroInitOutput), "init": .string(initScheme.rawValue),
             "ema": ema.map(JSONValue.number) ?? .null
-        ])
+        ]
+        if let valSelfEnsemble { o["val_self_ensemble"] = .integer(valSelfEnsemble.count) }
+        return .object(o)
     }
 }

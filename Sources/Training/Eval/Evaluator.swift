@@ -231,17 +231,18 @@ package final class Evaluator {
                     let r = (s * m)..<((s + 1) * m)
                     let out = UnsafeBufferPointer(rebasing: o[r])
                     let ref = UnsafeBufferPointer(rebasing: t[r])
-                    sums.psnrMu += ImageMetrics.psnrMu(output: out, reference: ref)
-                    sums.pu21Psnr += ImageMetrics.pu21Psnr(output: out, reference: ref)
-                    sums.logL1 += ImageMetrics.logL1(output: out, reference: ref, eps: eps)
+                    let mask = masks[s]
+                    let scores = ImageMetrics.scores(output: out, reference: ref, mask: mask, eps: eps)
+                    sums.psnrMu += scores.psnrMu
+                    sums.pu21Psnr += scores.pu21Psnr
+                    sums.logL1 += scores.logL1
                     let over = Overflow.pixels(out, reference: ref, channels: channels, limit: overflowLimit)
                     sums.overflowPixels += over
                     if over > 0 { sums.overflowIncidents += 1 }
-                    let mask = masks[s]
                     sums.clipFraction += Double(mask.count { $0 }) / Double(max(m / channels, 1))
-                    if let clip = ImageMetrics.inMask(output: out, reference: ref, mask: mask) {
-                        sums.psnrMuClip += clip.psnrMu
-                        sums.pu21PsnrClip += clip.pu21Psnr
+                    if let mu = scores.inMaskPsnrMu, let pu21 = scores.inMaskPu21Psnr {
+                        sums.psnrMuClip += mu
+                        sums.pu21PsnrClip += pu21
                         sums.clipSamples += 1
                     }
                     if let r = ImageMetrics.logLuminanceCorrelation(
