@@ -95,7 +95,8 @@ package struct ExposureStep: DegradationStep {
     /// is 0).
     package func clipScale(for target: HDRImage, fraction f: Double) -> Double {
         guard target.planeCount > 0 else { return 1 }
-        let q = SourceStatistics.quantile(sorted: SourceStatistics.peaks(target).sorted(), 1 - f)
+        var peaks = SourceStatistics.peaks(target)
+        let q = SourceStatistics.quantile(selecting: &peaks, 1 - f)
         return q > 0 ? white / q : 1
     }
 
@@ -152,6 +153,7 @@ package struct ExposureStep: DegradationStep {
     /// - Parameter image: (3, H, W), finite values.
     package static func luminancePercentile(_ image: HDRImage, _ percentile: Double) -> Double {
         guard image.planeCount > 0 else { return 0 }
-        return SourceStatistics.quantile(sorted: SourceStatistics.luminances(image).sorted(), percentile / 100)
+        var luminances = SourceStatistics.luminances(image)
+        return SourceStatistics.quantile(selecting: &luminances, percentile / 100)
     }
 }

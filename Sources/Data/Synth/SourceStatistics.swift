@@ -57,6 +57,59 @@ package struct SourceStatistics: Sendable, Equatable {
         return sorted[lo] + (rank - Double(lo)) * (sorted[hi] - sorted[lo])
     }
 
+    /// `quantile(sorted: values.sorted(), p)` without sorting: the two order statistics it interpolates between,
+    /// found by selection (the same values, so the same result bit for bit). `values` (count >= 1, no NaN) is
+    /// left permuted. A patch's exposure takes one quantile of its 4096 values, where a sort was a tenth of the
+    /// loader's time.
+    package static func quantile(selecting values: inout [Double], _ p: Double) -> Double {
+        let n = values.count
+        precondition(n > 0, "quantile of no values")
+        let rank = min(max(p, 0), 1) * Double(n - 1)
+        let lo = Int(rank.rounded(.down))
+        let hi = min(lo + 1, n - 1)
+        return values.withUnsafeMutableBufferPointer { v in
+            let a = select(v, rank: lo)
+            // Selection leaves every value above rank lo at a higher index: the next order statistic is their least.
+            var b = a
+            if hi > lo {
+                b = v[hi]
+                for i in (hi + 1)..<max(hi + 1, n) where v[i] < b { b = v[i] }
+            }
+            return a + (rank - Double(lo)) * (b - a)
+        }
+    }
+
+    /// The value of rank k (0-based) of `v`, which is left partitioned around it (Hoare's selection, the middle
+    /// of three as pivot).
+    private static func select(_ v: UnsafeMutableBufferPointer<Double>, rank k: Int) -> Double {
+        var (lo, hi) = (0, v.count - 1)
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if v[mid] < v[lo] { v.swapAt(mid, lo) }
+            if v[hi] < v[lo] { v.swapAt(hi, lo) }
+            if v[hi] < v[mid] { v.swapAt(hi, mid) }
+            let pivot = v[mid]
+            var (i, j) = (lo, hi)
+            while i <= j {
+                while v[i] < pivot { i += 1 }
+                while pivot < v[j] { j -= 1 }
+                if i <= j {
+                    v.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                hi = j
+            } else if k >= i {
+                lo = i
+            } else {
+                return v[k]
+            }
+        }
+        return v[k]
+    }
+
     static func table(sorted: [Double]) -> [Double] {
         (0...resolution).map { quantile(sorted: sorted, Double($0) / Double(resolution)) }
     }
