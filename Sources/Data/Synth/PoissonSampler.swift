@@ -29,7 +29,6 @@ package enum PoissonSampler {
     }
 
     static func ptrs(_ mean: Double, _ rng: inout SeededRNG) -> Double {
-        let logMean = log(mean)
         let b = 0.931 + 2.53 * mean.squareRoot()
         let a = -0.059 + 0.02483 * b
         let invAlpha = 1.1239 + 1.1328 / (b - 3.4)
@@ -42,6 +41,9 @@ package enum PoissonSampler {
             let k = ((2 * a / us + b) * u + mean + 0.43).rounded(.down)
             if us >= 0.07 && v <= vr { return k }
             if k < 0 || (us < 0.013 && v > us) { continue }
+            // Only the rejections that reach this test need log(mean): taken here, not once per variate (most
+            // variates are accepted above), the same value where it is used.
+            let logMean = log(mean)
             var sign: Int32 = 0
             let logFactorial = lgamma_r(k + 1, &sign)  // lgamma_r: no shared signgam, safe across threads
             if log(v) + log(invAlpha) - log(a / (us * us) + b) <= -mean + k * logMean - logFactorial { return k }
