@@ -10,7 +10,7 @@ VENV_IMPORTS := import onnxruntime, onnx, numpy, OpenEXR, mitsuba
 VENV_PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup build test train eval data frames sample ablate ablate-quick bench format format-check clean help
+.PHONY: setup build test train eval data data-train frames sample ablate ablate-quick bench format format-check clean help
 
 help:
 	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES)) and create .venv (tools/onnx/requirements.txt)"
@@ -23,7 +23,8 @@ help:
 	@echo "make frames - render HDR frame sequences with Mitsuba 3 and warp each frame into the next one's view:"
 	@echo "              data/frames (train/val/test pairs with hole masks; the ablation's frames task)"
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
-	@echo "make train  - setup, build, data, train configs/default.yaml, write the report (held-out test included)"
+	@echo "make train  - setup, build, the data it reads (make data-train: data/real's sources and validation photographs,"
+	@echo "              data/heldout), train configs/default.yaml, write the report (held-out test included)"
 	@echo "make eval   - the latest make-train checkpoint on the held-out photographs (data/heldout/phone)"
 	@echo "make bench  - training step and forward times (side by side with PyTorch when torch is importable), restore"
 	@echo "              throughput side by side with onnxruntime"
@@ -68,13 +69,18 @@ format-check:
 data: build
 	tools/data/make_data.sh .build/release/hdrpatch
 
+# Only what make train and make eval read: the clean training sources, the validation photographs, the held-out set
+# (not the stored pairs of data/real/train and data/hdr_warp, which the ablation reads).
+data-train: build
+	tools/data/make_data.sh .build/release/hdrpatch train
+
 sample: build
 	rm -rf data/sample
 	.build/release/hdrpatch synth --from procedural --recipe configs/degrade/default.yaml --out data/sample/train --patch 64 --count 40 --seed 11
 	.build/release/hdrpatch synth --from procedural --recipe configs/degrade/default.yaml --out data/sample/val --patch 64 --count 8 --seed 12
 
 # Without the held-out set (no apt access for make data) the run trains and validates as usual and says so.
-train: data
+train: data-train
 	@test -d data/heldout/phone || echo "train: no data/heldout/phone (make data could not fetch it): no held-out test"
 	@# Then where this run's gains fall in the range docs/results/default.json documents (seeds 0-2, the machine named there).
 	run=runs/default-$$(date -u +%Y%m%d-%H%M%S); \
@@ -84,7 +90,7 @@ train: data
 
 # The latest make-train run's best checkpoint on the held-out photographs, model vs identity: the 256x256 patches,
 # then the five photographs whole (tiled, pictures into <run>/heldout-full).
-eval: data
+eval: data-train
 	@run=$$(ls -d runs/default-* 2>/dev/null | sort | tail -n 1); \
 	if [ -z "$$run" ]; then echo "error: no runs/default-* (run make train first)"; exit 1; fi; \
 	ck=$$run/checkpoints/best.safetensors; [ -f $$ck ] || ck=$$run/checkpoints/latest.safetensors; \

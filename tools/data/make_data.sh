@@ -5,10 +5,15 @@
 # data/polyhaven and the OpenEXR sample images committed in data/ilm (its photographs are the validation set).
 # Split by source image: the val images never appear in train. Procedural scenes are added to
 # train. Without apt access, falls back to the committed sample set (data/sample) and says so.
-#   tools/data/make_data.sh [HDRPATCH_BINARY]
+#   tools/data/make_data.sh [HDRPATCH_BINARY] [all|train]
+# `train` builds only what `make train` and `make eval` read (the clean training sources, the validation
+# photographs and the held-out set); `all` (the default, `make data`) adds the stored training pairs of data/real/train
+# and data/hdr_warp, which the ablation and `bench --what loader` read.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-.build/release/hdrpatch}
+scope=${2:-all}
+case "$scope" in all|train) ;; *) echo "error: make_data.sh: scope '$scope' is not all or train" >&2; exit 2;; esac
 recipe=configs/degrade/default.yaml
 downloads=data/downloads
 real=data/real
@@ -20,10 +25,13 @@ polyhaven_count=$(ls data/polyhaven/*.exr | wc -l)
 
 # A set made before the training pairs were written uncompressed, before the Poly Haven panoramas joined the
 # sources, or before the validation set became photographs (data/ilm), is rebuilt once.
-if [ -f "$real/.complete" ] && ! grep -q "sample\|train:none polyhaven:$polyhaven_count ilm" "$real/.complete"; then
-    echo "data: $real predates the current sources; rebuilding"
-    rm -f "$real/.complete" && rm -rf data/hdr_warp
-fi
+# $real/.sources marks the sources and the validation photographs made, $real/.complete the stored pairs as well.
+for stamp in "$real/.complete" "$real/.sources"; do
+    if [ -f "$stamp" ] && ! grep -q "sample\|train:none polyhaven:$polyhaven_count ilm" "$stamp"; then
+        echo "data: $real predates the current sources; rebuilding"
+        rm -f "$real/.complete" "$real/.sources" && rm -rf data/hdr_warp
+    fi
+done
 # The HDR-input task (configs/degrade/hdr_warp.yaml) from the same sources and split, once data/real exists.
 hdr_warp() {
     local out=data/hdr_warp
@@ -73,53 +81,67 @@ heldout() {
     echo "data: $out/phone ($(ls "$out/phone/input" | wc -l) pairs of 256x256 from $(echo $images | wc -w) photographs), $out/phone-full"
 }
 
-if [ -f "$real/.complete" ]; then
-    echo "data: $real is complete (remove it to rebuild)"
-    hdr_warp
-    heldout
-    exit 0
-fi
-
-mkdir -p "$downloads"
-deb=$(ls "$downloads"/blender-data_*.deb 2>/dev/null | head -n 1 || true)
-if [ -z "$deb" ]; then
-    echo "data: downloading blender-data (about 31 MB) with apt-get download"
-    if ! (cd "$downloads" && apt-get download blender-data >/dev/null 2>&1 \
-          || { apt-get update -qq >/dev/null 2>&1 && apt-get download blender-data >/dev/null 2>&1; }); then
-        echo "warning: blender-data could not be downloaded (no apt access?); using the sample set data/sample" >&2
-        rm -rf "$real" && mkdir -p "$real/sources/train" && cp -r data/sample/train data/sample/val "$real/"
-        # The default config makes its pairs from clean sources: the sample set's targets stand in.
-        cp data/sample/train/target/*.exr "$real/sources/train/"
-        echo "sample" > "$real/.complete"
-        exit 0
+# The clean training sources (the panoramas, the sample images but the validation ones, procedural scenes) and
+# the validation photographs. Without apt access, the committed sample set stands in and the script ends there.
+sources() {
+    if [ -f "$real/.complete" ] || [ -f "$real/.sources" ]; then
+        echo "data: $real/sources and $real/val are complete (remove $real to rebuild)"
+        return
     fi
-    deb=$(ls "$downloads"/blender-data_*.deb | head -n 1)
-fi
-rm -rf "$downloads/unpacked" && dpkg -x "$deb" "$downloads/unpacked"
-world="$downloads/unpacked/usr/share/blender/datafiles/studiolights/world"
-[ -d "$world" ] || { echo "error: $deb: no studiolights/world directory" >&2; exit 1; }
+    mkdir -p "$downloads"
+    local deb
+    deb=$(ls "$downloads"/blender-data_*.deb 2>/dev/null | head -n 1 || true)
+    if [ -z "$deb" ]; then
+        echo "data: downloading blender-data (about 31 MB) with apt-get download"
+        if ! (cd "$downloads" && apt-get download blender-data >/dev/null 2>&1 \
+              || { apt-get update -qq >/dev/null 2>&1 && apt-get download blender-data >/dev/null 2>&1; }); then
+            echo "warning: blender-data could not be downloaded (no apt access?); using the sample set data/sample" >&2
+            rm -rf "$real" && mkdir -p "$real/sources/train" && cp -r data/sample/train data/sample/val "$real/"
+            # The default config makes its pairs from clean sources: the sample set's targets stand in.
+            cp data/sample/train/target/*.exr "$real/sources/train/"
+            echo "sample" > "$real/.complete"
+            exit 0
+        fi
+        deb=$(ls "$downloads"/blender-data_*.deb | head -n 1)
+    fi
+    rm -rf "$downloads/unpacked" && dpkg -x "$deb" "$downloads/unpacked"
+    local world="$downloads/unpacked/usr/share/blender/datafiles/studiolights/world"
+    [ -d "$world" ] || { echo "error: $deb: no studiolights/world directory" >&2; exit 1; }
 
-rm -rf "$real" && mkdir -p "$real/sources/train" "$real/sources/val"
-# Blender's eight world HDRIs and the committed Poly Haven panoramas (all CC0; data/polyhaven/README.md) and the
-# eight committed OpenEXR sample images (BSD-3), by image.
-for f in "$world"/*.exr data/polyhaven/*.exr data/ilm/*.exr; do
-    name=$(basename "$f" .exr)
-    split=train
-    for v in $val_images; do [ "$name" = "$v" ] && split=val; done
-    cp "$f" "$real/sources/$split/"
-done
+    rm -rf "$real" && mkdir -p "$real/sources/train" "$real/sources/val"
+    # Blender's eight world HDRIs and the committed Poly Haven panoramas (all CC0; data/polyhaven/README.md) and the
+    # eight committed OpenEXR sample images (BSD-3), by image.
+    for f in "$world"/*.exr data/polyhaven/*.exr data/ilm/*.exr; do
+        local name split=train
+        name=$(basename "$f" .exr)
+        for v in $val_images; do [ "$name" = "$v" ] && split=val; done
+        cp "$f" "$real/sources/$split/"
+    done
 
-# Procedural scenes (sky, sun, lamps, textured shadows) join the train sources as clean images.
-"$bin" synth --from procedural --full --count 4 --recipe configs/degrade/identity.yaml --out "$real/procedural" --seed 3
-for f in "$real"/procedural/target/*.exr; do cp "$f" "$real/sources/train/procedural-$(basename "$f")"; done
-rm -rf "$real/procedural"
+    # Procedural scenes (sky, sun, lamps, textured shadows) join the train sources as clean images.
+    "$bin" synth --from procedural --full --count 4 --recipe configs/degrade/identity.yaml --out "$real/procedural" --seed 3
+    for f in "$real"/procedural/target/*.exr; do cp "$f" "$real/sources/train/procedural-$(basename "$f")"; done
+    rm -rf "$real/procedural"
+    "$bin" synth --from "$real/sources/val" --recipe "$recipe" --out "$real/val" --full --seed 2
+    echo "blender-data $(basename "$deb") train:none polyhaven:$polyhaven_count ilm" > "$real/.sources"
+    echo "data: $real/sources/train ($(ls "$real/sources/train" | wc -l) clean sources), $real/val ($(ls "$real/val/input" | wc -l) full images)"
+}
 
-# Uncompressed: the loader decodes these pairs all through training, ~7x faster than ZIP (2572 vs 349
+# The stored training pairs (the ablation's and `bench --what loader`'s; the default config makes its own on the
+# fly). Uncompressed: the loader decodes these pairs all through training, ~7x faster than ZIP (2572 vs 349
 # patches/s on one worker, hdrpatch bench --what loader), for ~1.3x the disk (about 300 MB).
-"$bin" synth --from "$real/sources/train" --recipe "$recipe" --out "$real/train" --patch 128 --count 768 --seed 1 \
-    --compression none
-"$bin" synth --from "$real/sources/val" --recipe "$recipe" --out "$real/val" --full --seed 2
-echo "blender-data $(basename "$deb") train:none polyhaven:$polyhaven_count ilm" > "$real/.complete"
-echo "data: $real/train ($(ls "$real/train/input" | wc -l) pairs), $real/val ($(ls "$real/val/input" | wc -l) full images)"
-hdr_warp
+pairs() {
+    if [ -f "$real/.complete" ]; then echo "data: $real is complete (remove it to rebuild)"; return; fi
+    rm -rf "$real/train"
+    "$bin" synth --from "$real/sources/train" --recipe "$recipe" --out "$real/train" --patch 128 --count 768 --seed 1 \
+        --compression none
+    cp "$real/.sources" "$real/.complete"
+    echo "data: $real/train ($(ls "$real/train/input" | wc -l) pairs)"
+}
+
+sources
+if [ "$scope" = all ]; then
+    pairs
+    hdr_warp
+fi
 heldout
