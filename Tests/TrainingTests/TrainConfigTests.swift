@@ -215,6 +215,9 @@ import Testing
             text.contains("train: {sources: data/real/sources/train, recipe: configs/degrade/online_median.yaml}\n")
                 && text.contains("  val: data/real/val  # six real photographs"))
         #expect(text.contains("  test: data/heldout/phone "))
+        // Validated with one pass per patch, restored (held-out scoring, pictures, restore) with eight.
+        let c = try TrainConfig.load(path: configsDirectory + "/default.yaml", overrides: fx.dataOverrides)
+        #expect(c.train.valSelfEnsemble == SelfEnsemble(count: 1) && c.selfEnsemble == SelfEnsemble(count: 8))
     }
 
     /// The strategy variants, exactly as docs/conventions.md states them, and nothing else differing between

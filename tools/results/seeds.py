@@ -34,6 +34,13 @@ def run_gains(run):
     return {"val": gains(val[-1]), "test": gains(test[-1]) if test else {}}
 
 
+def val_passes(run):
+    """Passes per patch of a run's validations: train.val_self_ensemble, else model.self_ensemble, else 1."""
+    with open(os.path.join(run, "config.yaml")) as f:  # the resolved config, written as JSON (valid YAML)
+        c = json.load(f)
+    return c.get("train", {}).get("val_self_ensemble") or c.get("model", {}).get("self_ensemble") or 1
+
+
 def simd():
     """The instruction set of the kernels hdrpatch runs here: the CPU's, capped by HDRPATCH_SIMD when set."""
     try:
@@ -77,6 +84,10 @@ def main():
            "machine": {"cpu": cpu(), "simd": simd(), "cores": os.cpu_count(),
                        **({"HDRPATCH_SIMD": os.environ["HDRPATCH_SIMD"]} if os.environ.get("HDRPATCH_SIMD") else {})},
            "date": datetime.date.today().isoformat(), "gains_db": {}}
+    passes = sorted({val_passes(r) for r in a.runs})
+    if len(passes) != 1:
+        sys.exit(f"seeds.py: the runs validated with different passes per patch: {passes}")
+    out["val_passes"] = passes[0]
     for split in ("val", "test"):
         keys = set.intersection(*(set(g[split]) for g in per)) if per else set()
         out["gains_db"][split] = {k: stats([g[split][k] for g in per]) for k in sorted(keys)}
