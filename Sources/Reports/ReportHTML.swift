@@ -27,6 +27,7 @@ package enum ReportHTML {
             s += table(
                 ["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable,
                 numeric: [1, 2, 3])
+            if let note = r.validationNote { s += "<p class=\"note\">\(h(note))</p>\n" }
         }
         if let note = r.testNote {
             s += "<h2>Held-out test</h2>\n<p class=\"note\">\(h(note))</p>\n"

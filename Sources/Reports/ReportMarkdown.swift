@@ -13,6 +13,7 @@ enum ReportMarkdown {
             s +=
                 ReportText.markdownTable(
                     ["Metric", "Model (last)", "Identity (last)", "Gain", "Best model"], r.validationTable) + "\n\n"
+            if let note = r.validationNote { s += note + "\n\n" }
         }
         if let note = r.testNote {
             s += "## Held-out test\n\n\(note)\n\n"

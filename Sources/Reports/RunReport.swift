@@ -52,6 +52,9 @@ package struct RunReport: Sendable {
     /// empty and nil when the run has no test record.
     package var testTable: [[String]]
     package var testNote: String?
+    /// How many passes per patch the validations restored with, beside the held-out test's and the pictures'
+    /// (`validationPassesNote`); nil when both are one pass.
+    package var validationNote: String?
     /// The run's pictures (`images/*.png`, by name), embedded in report.html and linked from report.md.
     package var pictures: [(name: String, png: [UInt8])] = []
     package var sections: [ReportSection]
@@ -85,6 +88,7 @@ package struct RunReport: Sendable {
         name = Self.runName(run)
         summary = Self.summaryRows(run, stats)
         validationTable = Self.validationRows(stats)
+        validationNote = validationTable.isEmpty ? nil : Self.validationPassesNote(configText: run.configText)
         let test = run.metrics.last { $0.kind == "test" }
         testTable = test.map(Self.testRows) ?? []
         testNote = test.map { t in
@@ -171,6 +175,28 @@ package struct RunReport: Sendable {
     /// config.yaml's top-level `name`, else the directory's name.
     /// The files whose unfinished last line was skipped, by name.
     var skippedFileNames: [String] { run.skippedPartialLastLine.map { ($0 as NSString).lastPathComponent } }
+
+    /// "Each validation restored the images with 1 pass per patch (train.val_self_ensemble); the held-out test and
+    /// the pictures with 8 (model.self_ensemble)." from the run's resolved config (JSON); nil when both are 1 or
+    /// the config cannot be read.
+    static func validationPassesNote(configText: String?) -> String? {
+        guard let text = configText,
+            let config = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        else { return nil }
+        let restore = (config["model"] as? [String: Any])?["self_ensemble"] as? Int ?? 1
+        let validate = (config["train"] as? [String: Any])?["val_self_ensemble"] as? Int
+        let passes = { (n: Int) in n == 1 ? "1 pass" : "\(n) passes" }
+        switch validate {
+        case let v? where v != restore:
+            return "Each validation restored the images with \(passes(v)) per patch (train.val_self_ensemble); the "
+                + "held-out test and the pictures with \(restore) (model.self_ensemble)."
+        default:
+            return restore == 1
+                ? nil
+                : "Every restore of this run, validations included, averages \(passes(restore)) per patch "
+                    + "(model.self_ensemble)."
+        }
+    }
 
     static func runName(_ run: RunLogContents) -> String {
         if let text = run.configText, let map = try? StrictYAML.parse(text),

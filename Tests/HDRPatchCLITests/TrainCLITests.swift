@@ -102,6 +102,8 @@ struct TrainCLITests {
         let eight = try evaluated([])
         #expect(abs(validated - one) < 1e-9, "validation \(validated), evaluate with one pass \(one)")
         #expect(abs(validated - eight) > 1e-6, "validated as with eight passes: \(validated) vs \(eight)")
+        let report = try String(contentsOfFile: run + "/report.md", encoding: .utf8)
+        #expect(report.contains("Each validation restored the images with 1 pass per patch (train.val_self_ensemble)"))
         let saved = try String(contentsOfFile: run + "/config.yaml", encoding: .utf8)
         #expect(saved.contains(#""val_self_ensemble":1"#) || saved.contains(#""val_self_ensemble" : 1"#), "\(saved)")
         try Self.expectOneLineError(
