@@ -166,7 +166,7 @@ struct SynthPixelStepTests {
     ])
     func quantizeByTableIsTheFormulaBitForBit(curve: CameraResponse, bits: Int) {
         let step = CRFQuantizeStep(curve: curve, bits: bits)
-        var values: [Float] = [-1, 0, -0.0, 1, 5, .infinity, .leastNonzeroMagnitude, 1e-30]
+        var values: [Float] = [-1, 0, -0.0, 1, 5, .infinity, -.infinity, .leastNonzeroMagnitude, 1e-30]
         values += (0...200_000).map { Float($0) / 200_000 }
         var rng = SeededRNG(seed: 8)
         values += (0..<50_000).map { _ in Float(exp2(-24 * rng.uniform())) }
@@ -183,6 +183,18 @@ struct SynthPixelStepTests {
         for x in values where step.quantize(x).bitPattern != step.quantizeByFormula(x).bitPattern { differ += 1 }
         #expect(differ == 0, "\(differ) of \(values.count) values")
         #expect(step.quantize(.nan).isNaN == step.quantizeByFormula(.nan).isNaN)
+    }
+
+    /// The lookup by thresholds against the formula on every 1021st float of [0, 1] (about a million, every
+    /// binade), 8-bit sRGB: what the default recipe quantizes with.
+    @Test func quantizeIsTheFormulaOnASweepOfEveryBinade() {
+        let step = CRFQuantizeStep(curve: .srgb, bits: 8)
+        var differ = 0
+        for p in stride(from: UInt32(0), through: (1.0 as Float).bitPattern, by: 1021) {
+            let x = Float(bitPattern: p)
+            if step.quantize(x).bitPattern != step.quantizeByFormula(x).bitPattern { differ += 1 }
+        }
+        #expect(differ == 0)
     }
 
     @Test func eightBitSrgbErrorBoundAndTargetUntouched() {
