@@ -24,11 +24,15 @@ package struct SelfEnsemble: Sendable, Equatable {
 
     /// Reads `self_ensemble` (default 1) from the `model:` section.
     package init(config c: ConfigMapping) throws {
-        let n: Int = try c.value("self_ensemble", default: 1)
-        guard Self.allowed.contains(n) else {
-            throw c.error("self_ensemble", "must be 1, 2, 4 or 8 (got \(n))")
-        }
-        self.init(count: n)
+        self = try Self.read(c, key: "self_ensemble") ?? .single
+    }
+
+    /// The count at `key` of `c` (1, 2, 4 or 8), nil when the key is absent or null.
+    /// - Throws: ConfigError at `key` for any other count.
+    package static func read(_ c: ConfigMapping, key: String) throws -> SelfEnsemble? {
+        guard let n: Int = try c.optional(key) else { return nil }
+        guard allowed.contains(n) else { throw c.error(key, "must be 1, 2, 4 or 8 (got \(n))") }
+        return SelfEnsemble(count: n)
     }
 
     /// `{self_ensemble}` for the resolved config, only when it is not 1 (so the configs of before resolve as

@@ -42,12 +42,12 @@ def main():
         print(f"  (this machine's kernels are {simd()}, and no range of the recipe was measured with them: their last "
               "bits differ, so expect the numbers near the range, not equal to one seed's)")
     # Validation with another number of passes per patch scores the same checkpoints differently (one pass about
-    # 0.03 dB below eight): not compared. A file without the field was measured with eight.
-    ref_passes, run_passes = ref.get("val_passes", 8), val_passes(run)
+    # 0.03 dB below eight): not compared, nor against a file that does not say its passes.
+    ref_passes, run_passes = ref.get("val_passes"), val_passes(run)
     splits = (("test", "held-out test"), ("val", "validation"))
     if ref_passes != run_passes:
-        print(f"  (the range's validations ran {ref_passes} pass(es) per patch and this run's {run_passes}: "
-              "validation not compared)")
+        ran = f"ran {ref_passes} pass(es) per patch" if ref_passes else "do not say their passes per patch"
+        print(f"  (the range's validations {ran} and this run's ran {run_passes}: validation not compared)")
         splits = splits[:1]
     for split, title in splits:
         for key, s in ref["gains_db"].get(split, {}).items():

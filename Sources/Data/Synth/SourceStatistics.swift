@@ -73,7 +73,7 @@ package struct SourceStatistics: Sendable, Equatable {
             var b = a
             if hi > lo {
                 b = v[hi]
-                for i in (hi + 1)..<max(hi + 1, n) where v[i] < b { b = v[i] }
+                for i in (hi + 1)..<n where v[i] < b { b = v[i] }
             }
             return a + (rank - Double(lo)) * (b - a)
         }

@@ -78,12 +78,7 @@ package struct TrainLoopConfig: Sendable, Equatable {
         self.initScheme = initScheme
         ema = try c.optional(
             "ema", in: ConfigBounds(lower: 0.0, lowerInclusive: false, upper: 1.0, upperInclusive: false))
-        if let n: Int = try c.optional("val_self_ensemble") {
-            guard SelfEnsemble.allowed.contains(n) else {
-                throw c.error("val_self_ensemble", "must be 1, 2, 4 or 8 (got \(n))")
-            }
-            valSelfEnsemble = SelfEnsemble(count: n)
-        }
+        valSelfEnsemble = try SelfEnsemble.read(c, key: "val_self_ensemble")
         try c.finish(known: Self.keys)
     }
 
