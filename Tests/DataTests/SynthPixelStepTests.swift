@@ -197,6 +197,25 @@ struct SynthPixelStepTests {
         #expect(differ == 0)
     }
 
+    /// The lookup starts each value's count at its bucket's code (buckets of 2^16 bit patterns); the floats on both
+    /// sides of every bucket edge in [0, 1] get the formula's value, at 8 bits (at most one threshold per bucket)
+    /// and at 16 (many).
+    @Test(arguments: [8, 16])
+    func quantizeIsTheFormulaAtEveryBucketEdge(bits: Int) {
+        let step = CRFQuantizeStep(curve: .srgb, bits: bits)
+        var differ = 0
+        var checked = 0
+        for edge in stride(from: UInt32(0), through: (1.0 as Float).bitPattern, by: 1 << 16) {
+            for p in (max(edge, 2) - 2)...(edge + 2) where p <= (1.0 as Float).bitPattern {
+                let x = Float(bitPattern: p)
+                checked += 1
+                if step.quantize(x).bitPattern != step.quantizeByFormula(x).bitPattern { differ += 1 }
+            }
+        }
+        #expect(checked > 80_000)
+        #expect(differ == 0, "\(differ) of \(checked) values")
+    }
+
     @Test func eightBitSrgbErrorBoundAndTargetUntouched() {
         let clean = HDRImage(width: 64, height: 4, pixels: (0..<768).map { Float($0) / 767 })
         var input = clean
