@@ -14,10 +14,17 @@ package enum Parallel {
         set { configured.store(max(1, newValue), ordering: .relaxed) }
     }
 
-    static func defaultThreads() -> Int {
+    /// The thread count the environment sets (`HDRPATCH_THREADS`, else `OPENBLAS_NUM_THREADS`), nil when neither
+    /// holds a count >= 1.
+    package static var environmentThreads: Int? {
         for name in ["HDRPATCH_THREADS", "OPENBLAS_NUM_THREADS"] {
             if let raw = getenv(name), let n = Int(String(cString: raw)), n >= 1 { return n }
         }
+        return nil
+    }
+
+    static func defaultThreads() -> Int {
+        if let n = environmentThreads { return n }
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         if let raw = getenv("OMPI_COMM_WORLD_LOCAL_SIZE"), let ranks = Int(String(cString: raw)), ranks >= 1 {
             return max(1, cores / ranks)

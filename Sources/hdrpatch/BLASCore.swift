@@ -54,7 +54,8 @@ enum BLASCore {
 /// One line naming what a run's numbers depend on: the CPU, the kernels' instruction set (and HDRPATCH_SIMD when it
 /// capped them), OpenBLAS's core and the threads. `train` prints it, so a number can be traced to its machine.
 enum MachineLine {
-    static func describe(threads: Int) -> String {
+    /// `stepThreads`: the training steps' own count (`train.compute_threads`) when it differs from `threads`.
+    static func describe(threads: Int, stepThreads: Int? = nil) -> String {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model =
             cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
@@ -65,6 +66,9 @@ enum MachineLine {
         let capped = level < cpu ? " (HDRPATCH_SIMD; the CPU runs \(cpu.name))" : ""
         let cores = ProcessInfo.processInfo.activeProcessorCount
         return "machine: \(model), \(cores) cores, kernels \(level.name)\(capped), OpenBLAS "
-            + "\(String(cString: openblas_get_corename())), \(threads) thread(s)"
+            + "\(String(cString: openblas_get_corename())), "
+            + (stepThreads.flatMap { $0 == threads ? nil : $0 }.map {
+                "\($0) compute thread(s) for the steps (train.compute_threads), \(threads) for validation"
+            } ?? "\(threads) thread(s)")
     }
 }

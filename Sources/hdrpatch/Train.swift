@@ -243,7 +243,7 @@ struct Train: ParsableCommand {
                             ", validating with \($0.count) pass(es) per patch (restoring with "
                                 + "\(cfg.selfEnsemble.count))"
                         } ?? "") + "\n"
-                        + MachineLine.describe(threads: Parallel.threads) + "\n")
+                        + MachineLine.describe(threads: Parallel.threads, stepThreads: cfg.train.stepThreads) + "\n")
                         .utf8))
         }
         let outcome = try trainer.run(resume: resume != nil)

@@ -110,6 +110,51 @@ struct TrainCLITests {
             config, dir, set: "train.val_self_ensemble=3", "train.val_self_ensemble: must be 1, 2, 4 or 8 (got 3)")
     }
 
+    /// `train.compute_threads` runs the steps on that many threads and validates on the program's: a run with it at 1
+    /// trains bit for bit as a run with `HDRPATCH_THREADS=1` and scores the same validations, and its first lines
+    /// say both counts. `HDRPATCH_THREADS`, when set, holds for the steps too. (An empty variable is an unset one.)
+    @Test func computeThreadsRunTheStepsAndTheEnvironmentOverridesThem() throws {
+        let dir = ScratchDir()
+        let config = try Self.writeConfig(dir, steps: 8, checkpointEvery: 8)
+        func train(_ name: String, _ environment: [String: String], _ set: [String]) throws -> (String, String) {
+            let run = dir.file(name)
+            let r = try CLI.run(
+                ["train", "--config", config, "--run-dir", run] + set.flatMap { ["--set", $0] }, timeout: 240,
+                environment: environment)
+            #expect(r.status == 0, "\(r.stderr)")
+            return (r.stdout, run)
+        }
+        let unset = ["HDRPATCH_THREADS": "", "OPENBLAS_NUM_THREADS": ""]
+        let (line, stepsOnOne) = try train("steps-on-one", unset, ["train.compute_threads=1"])
+        let (_, allOnOne) = try train("all-on-one", ["HDRPATCH_THREADS": "1"], [])
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if cores >= 2 {
+            #expect(
+                line.contains(
+                    ", 1 compute thread(s) for the steps (train.compute_threads), \(cores) for validation\n"),
+                "\(line)")
+        }
+        // The tensors of a safetensors file: what follows its 8-byte length and JSON header (whose metadata holds
+        // the config and the wall time, which differ).
+        func tensors(_ path: String) throws -> Data {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let length = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            return bytes.dropFirst(8 + length)
+        }
+        for file in ["latest.safetensors", "latest.state.safetensors"] {
+            let a = try tensors(stepsOnOne + "/checkpoints/" + file)
+            let b = try tensors(allOnOne + "/checkpoints/" + file)
+            #expect(a.count > 100 && a == b, "\(file) differs")
+        }
+        let validations = { (run: String) in
+            try RunLogReader.read(dir: run).metrics.filter { $0.kind == "val" }.map { $0.model?.psnrMu }
+        }
+        let (one, all) = (try validations(stepsOnOne), try validations(allOnOne))
+        #expect(one.count == 1 && one == all)
+        let (overridden, _) = try train("overridden", ["HDRPATCH_THREADS": "2"], ["train.compute_threads=1"])
+        #expect(overridden.contains(", 2 thread(s)\n") && !overridden.contains("compute thread"), "\(overridden)")
+    }
+
     @Test func aSmallRunWritesEverythingAndAReport() throws {
         let dir = ScratchDir()
         let config = try Self.writeConfig(dir)

@@ -218,6 +218,21 @@ import Testing
         // Validated with one pass per patch, restored (held-out scoring, pictures, restore) with eight.
         let c = try TrainConfig.load(path: configsDirectory + "/default.yaml", overrides: fx.dataOverrides)
         #expect(c.train.valSelfEnsemble == SelfEnsemble(count: 1) && c.selfEnsemble == SelfEnsemble(count: 8))
+        // Its steps on one compute thread beside the loader's worker (docs/performance.md).
+        #expect(c.train.computeThreads == 1)
+    }
+
+    /// `train.compute_threads`: absent by default (and then absent from the resolved config, as before it existed),
+    /// an integer in [1, 256] otherwise, kept through the resolved config; anything else is one error naming it.
+    @Test func computeThreadsIsOptionalAndBounded() throws {
+        let plain = try fx.parse()
+        #expect(plain.train.computeThreads == nil && !plain.resolvedJSONText.contains("compute_threads"))
+        let one = try fx.parse(["train.compute_threads=1"])
+        #expect(one.train.computeThreads == 1 && one.resolvedJSONText.contains("compute_threads"))
+        #expect(try TrainConfig.parse(text: one.resolvedJSONText) == one)
+        #expect(fx.message(["train.compute_threads=0"]).hasPrefix("config error: train.compute_threads: "))
+        #expect(fx.message(["train.compute_threads=300"]).hasPrefix("config error: train.compute_threads: "))
+        #expect(fx.message(["train.compute_threads=two"]).hasPrefix("config error: train.compute_threads: "))
     }
 
     /// The strategy variants, exactly as docs/conventions.md states them, and nothing else differing between

@@ -1,6 +1,7 @@
 // The `train:` section of a training config: how long to train, how often to log, validate and checkpoint.
 import Config
 import Model
+import Numerics
 
 package struct TrainLoopConfig: Sendable, Equatable {
     /// `steps`: optimizer updates in the run (required, > 0).
@@ -31,16 +32,23 @@ package struct TrainLoopConfig: Sendable, Equatable {
     /// for `model.self_ensemble`'s. Only which checkpoint is `best` can change with it: training never reads it,
     /// and the held-out scoring, the pictures and every later restore use `model.self_ensemble`.
     package var valSelfEnsemble: SelfEnsemble?
+    /// `compute_threads`: the compute threads of the training steps, in [1, 256] and at most the program's count
+    /// (`Parallel.threads`: every core, or a rank's share of them), or null/absent for that count. The validations and the held-out scoring keep those. A loader worker
+    /// that makes the pairs on the fly shares the cores with the steps, and where its batch costs about what a
+    /// step costs on one thread, one compute thread beside it trains faster than every core (docs/performance.md).
+    /// `HDRPATCH_THREADS` or `OPENBLAS_NUM_THREADS`, when set, overrides it (`stepThreads`).
+    package var computeThreads: Int?
 
     package static let keys = [
         "steps", "log_every", "val_every", "checkpoint_every", "grad_clip", "init_from", "init_from_weights",
-        "zero_init_output", "init", "ema", "val_self_ensemble"
+        "zero_init_output", "init", "ema", "val_self_ensemble", "compute_threads"
     ]
 
     package init(
         steps: Int, logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, gradClip: Double?,
         initFrom: String? = nil, initFromWeights: WeightsFile.WeightSet? = nil, zeroInitOutput: Bool = true,
-        initScheme: InitScheme = .pytorch, ema: Double? = nil, valSelfEnsemble: SelfEnsemble? = nil
+        initScheme: InitScheme = .pytorch, ema: Double? = nil, valSelfEnsemble: SelfEnsemble? = nil,
+        computeThreads: Int? = nil
     ) {
         self.steps = steps
         self.logEvery = logEvery
@@ -53,6 +61,7 @@ package struct TrainLoopConfig: Sendable, Equatable {
         self.initScheme = initScheme
         self.ema = ema
         self.valSelfEnsemble = valSelfEnsemble
+        self.computeThreads = computeThreads
     }
 
     package init(config c: ConfigMapping) throws {
@@ -79,6 +88,7 @@ package struct TrainLoopConfig: Sendable, Equatable {
         ema = try c.optional(
             "ema", in: ConfigBounds(lower: 0.0, lowerInclusive: false, upper: 1.0, upperInclusive: false))
         valSelfEnsemble = try SelfEnsemble.read(c, key: "val_self_ensemble")
+        computeThreads = try c.optional("compute_threads", in: .within(1...256))
         try c.finish(known: Self.keys)
     }
 
@@ -98,7 +108,13 @@ package struct TrainLoopConfig: Sendable, Equatable {
         }
     }
 
-    /// `val_self_ensemble` only when it is said, so the configs of before resolve as they did.
+    /// The compute threads of this run's steps: `compute_threads`, unless the environment sets the program's thread
+    /// count (`HDRPATCH_THREADS`, `OPENBLAS_NUM_THREADS`: a job scheduler's allocation, a user's choice for one
+    /// run), which then holds for the steps too. nil: the program's count.
+    package var stepThreads: Int? { Parallel.environmentThreads == nil ? computeThreads : nil }
+
+    /// `val_self_ensemble` and `compute_threads` only when they are said, so the configs of before resolve as they
+    /// did.
     package var json: JSONValue {
         var o: [String: JSONValue] = [
             "steps": .integer(steps), "log_every": .integer(logEvery), "val_every": .integer(valEvery),
@@ -109,6 +125,7 @@ package struct TrainLoopConfig: Sendable, Equatable {
             "ema": ema.map(JSONValue.number) ?? .null
         ]
         if let valSelfEnsemble { o["val_self_ensemble"] = .integer(valSelfEnsemble.count) }
+        if let computeThreads { o["compute_threads"] = .integer(computeThreads) }
         return .object(o)
     }
 }

@@ -29,6 +29,8 @@ extension TrainConfig {
 
     /// The trainer's intervals.
     package var trainerSettings: TrainerSettings {
-        TrainerSettings(logEvery: train.logEvery, valEvery: train.valEvery, checkpointEvery: train.checkpointEvery)
+        TrainerSettings(
+            logEvery: train.logEvery, valEvery: train.valEvery, checkpointEvery: train.checkpointEvery,
+            stepThreads: train.stepThreads)
     }
 }

@@ -15,11 +15,15 @@ package struct TrainerSettings: Sendable, Equatable {
     package var logEvery: Int
     package var valEvery: Int
     package var checkpointEvery: Int
+    /// The compute threads (`Parallel.threads`) of the training steps, at most the count the loop found, which
+    /// validation runs with. nil: that count for both.
+    package var stepThreads: Int?
 
-    package init(logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200) {
+    package init(logEvery: Int = 10, valEvery: Int = 100, checkpointEvery: Int = 200, stepThreads: Int? = nil) {
         self.logEvery = logEvery
         self.valEvery = valEvery
         self.checkpointEvery = checkpointEvery
+        self.stepThreads = stepThreads
     }
 }
 
@@ -170,6 +174,12 @@ package final class Trainer: @unchecked Sendable {
             return monitor.stopOnDivergence
         }
 
+        // The steps on `stepThreads`, each validation on the threads the loop was given.
+        let validationThreads = Parallel.threads
+        let stepThreads = min(settings.stepThreads ?? validationThreads, validationThreads)
+        Parallel.threads = stepThreads
+        defer { Parallel.threads = validationThreads }
+
         let steps = self.steps
         while step < steps {
             // Data-parallel, the ranks stop together: at the first step after any of them was asked to.
@@ -280,6 +290,8 @@ package final class Trainer: @unchecked Sendable {
                 waitBefore = loader.waitSeconds
             }
             if let validate, step % settings.valEvery == 0 || step == steps {
+                Parallel.threads = validationThreads
+                defer { Parallel.threads = stepThreads }
                 let (m, id) =
                     try ema.map { e in try e.withAveragedWeights(in: model.store) { try validate(model) } }
                     ?? validate(model)
