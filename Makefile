@@ -10,10 +10,11 @@ VENV_IMPORTS := import onnxruntime, onnx, numpy, OpenEXR, mitsuba
 VENV_PYTHON := $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: setup build test train eval data data-train frames sample ablate ablate-quick bench format format-check clean help
+.PHONY: packages setup build test train eval data data-train frames sample ablate ablate-quick bench format format-check clean help
 
 help:
 	@echo "make setup  - install missing Debian packages ($(APT_PACKAGES)) and create .venv (tools/onnx/requirements.txt)"
+	@echo "              (make packages: the Debian packages and the Swift check alone, what build, data and train need)"
 	@echo "make build  - release build of hdrpatch (.build/release/hdrpatch)"
 	@echo "make test   - setup, check formatting, build and run every test"
 	@echo "make format - format the Swift sources with swift-format (.swift-format)"
@@ -23,14 +24,16 @@ help:
 	@echo "make frames - render HDR frame sequences with Mitsuba 3 and warp each frame into the next one's view:"
 	@echo "              data/frames (train/val/test pairs with hole masks; the ablation's frames task)"
 	@echo "make sample - regenerate the small committed sample set data/sample (procedural scenes)"
-	@echo "make train  - setup, build, the data it reads (make data-train: data/real's sources and validation photographs,"
+	@echo "make train  - packages, build, the data it reads (make data-train: data/real's sources and validation photographs,"
 	@echo "              data/heldout), train configs/default.yaml, write the report (held-out test included)"
 	@echo "make eval   - the latest make-train checkpoint on the held-out photographs (data/heldout/phone)"
 	@echo "make bench  - training step and forward times (side by side with PyTorch when torch is importable), restore"
 	@echo "              throughput side by side with onnxruntime"
 	@echo "make ablate - the strategy ablation (configs/ablation.yaml: 7 variants x 3 tasks x 3 learning rates x 3 seeds, about 70 min on 2 cores, after make data and make frames); ablate-quick: the demo (1 seed, 150 steps; its phone and hdr_warp runs took about 4.5 min)"
 
-setup:
+# The Debian packages and the toolchain: what build, data and train need. The venv (setup) is for the tests, frames
+# and the benchmarks beside onnxruntime only, so a fresh clone's `make train` does not create it.
+packages:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -40,13 +43,15 @@ setup:
 	    || { echo "error: could not install$$missing (need root or sudo, and apt access)"; exit 1; }; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: a Swift 6 toolchain is required"; exit 1; }
+
+setup: packages
 	@$(VENV)/bin/python -c "$(VENV_IMPORTS)" 2>/dev/null || { \
 	  echo "setup: creating $(VENV) with $(VENV_REQUIREMENTS) (onnxruntime, onnx, numpy, OpenEXR, mitsuba from PyPI)"; \
 	  rm -rf $(VENV) && $(VENV_PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check $(addprefix -r ,$(VENV_REQUIREMENTS)) \
 	    && $(VENV)/bin/python -c "$(VENV_IMPORTS)" \
 	    || { echo "error: could not install $(VENV_REQUIREMENTS) into $(VENV) (needs PyPI access): make test checks hdrpatch export with onnxruntime and the frames' reprojection with Mitsuba"; exit 1; }; }
 
-build: setup
+build: packages
 	$(SWIFT) build -c release --product hdrpatch
 
 test: setup format-check
@@ -118,7 +123,7 @@ $(ALLOC_COUNTER): tools/alloc/count_alloc.c
 # Timings first (no preload; direct and the default Winograd convolutions in one run), then the allocation count
 # per step under the counter, the default training config's own step (times and allocations), then PyTorch side
 # by side: the benchmark network, then the default config's step (its input planes, loss terms, clipping).
-bench: build $(ALLOC_COUNTER)
+bench: build setup $(ALLOC_COUNTER)
 	.build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --conv direct auto
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --steps 5 | grep allocations
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --arch unet --threads 1 2 --steps 3 | grep allocations
