@@ -129,25 +129,25 @@ bench: build setup $(ALLOC_COUNTER)
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --arch unet --threads 1 2 --steps 3 | grep allocations
 	@# 256 x 256 patches on one thread take the conv stack's strips of rows (forwardInRows).
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --depth 4 --width 16 --patch 256 --batch 2 --threads 1 --steps 3 | grep allocations
-	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 | grep -v '^sgemm\|^OpenBLAS'
+	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step --config configs/plain.yaml --threads 1 2 | grep -v '^sgemm\|^OpenBLAS'
 	@if $(PYTHON) -c "import torch, yaml" 2>/dev/null; then \
 	  { .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --json | tr -d '\n'; echo; \
 	    $(PYTHON) bench/torch_reference.py $(BENCH_NET) --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
-	  { .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 --json | tr -d '\n'; echo; \
-	    $(PYTHON) bench/torch_reference.py --config configs/default.yaml --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
+	  { .build/release/hdrpatch bench --what step --config configs/plain.yaml --threads 1 2 --json | tr -d '\n'; echo; \
+	    $(PYTHON) bench/torch_reference.py --config configs/plain.yaml --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
 	  $(PYTHON) bench/unet_side_by_side.py --hdrpatch .build/release/hdrpatch --runs 1; \
 	else echo "(torch and pyyaml not importable with $(PYTHON): no side-by-side; e.g. make bench PYTHON=/tmp/torchvenv/bin/python)"; fi
 	@# Restore throughput of the default network on a 1024 x 1024 image, then side by side with onnxruntime (.venv)
 	@# on the same model (exported by the bench) and the same image, the whole image as one pass on both sides.
 	mkdir -p .build/bench
-	.build/release/hdrpatch bench --what restore --config configs/default.yaml --threads 1 2 --steps 5 \
+	.build/release/hdrpatch bench --what restore --config configs/plain.yaml --threads 1 2 --steps 5 \
 	  --onnx .build/bench/default.onnx --image-out .build/bench/restore.exr
-	{ .build/release/hdrpatch bench --what restore --config configs/default.yaml --threads 1 2 --steps 5 --tiles 0 --json | tr -d '\n'; echo; \
+	{ .build/release/hdrpatch bench --what restore --config configs/plain.yaml --threads 1 2 --steps 5 --tiles 0 --json | tr -d '\n'; echo; \
 	  $(VENV)/bin/python tools/onnx/bench_onnx.py --model .build/bench/default.onnx --image .build/bench/restore.exr --threads 1 2 --json; } \
 	  | $(VENV)/bin/python tools/onnx/compare_bench.py
 	@# The U-Net (width 16, 3 levels, the default's inputs) the same way, at 256 x 256 and on a 1024 x 1024 image.
 	for s in 256 1024; do \
-	  .build/release/hdrpatch bench --what restore --config configs/default.yaml --set '$(UNET_MODEL)' --threads 1 2 \
+	  .build/release/hdrpatch bench --what restore --config configs/plain.yaml --set '$(UNET_MODEL)' --threads 1 2 \
 	    --steps 10 --tiles 0 --size $$s --onnx .build/bench/unet.onnx --image-out .build/bench/unet$$s.exr --json | tr -d '\n'; echo; \
 	  $(VENV)/bin/python tools/onnx/bench_onnx.py --model .build/bench/unet.onnx --image .build/bench/unet$$s.exr --threads 1 2 --json; \
 	done | $(VENV)/bin/python tools/onnx/compare_bench.py

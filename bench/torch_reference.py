@@ -10,7 +10,7 @@ hdrpatch's monitor record, which only hdrpatch's step pays for). Both on the sam
 x = exp(2 N(0, 1) - 1), target = 1.5 x. The forward row: with --config, LogNorm to reconstruction without the loss
 (what hdrpatch's forward row times); without, the whole pipeline with its loss.
     /tmp/torchvenv/bin/python bench/torch_reference.py --depth 5 --width 32 --threads 1 2 --json
-    /tmp/torchvenv/bin/python bench/torch_reference.py --config configs/default.yaml --threads 1 2
+    /tmp/torchvenv/bin/python bench/torch_reference.py --config configs/plain.yaml --threads 1 2
 """
 import argparse
 import json

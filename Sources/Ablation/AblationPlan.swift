@@ -4,7 +4,7 @@ import Config
 
 /// ```yaml
 /// name: residual-scaling
-/// base: configs/default.yaml        # used by variants without their own `config`
+/// base: configs/plain.yaml          # used by variants without their own `config`
 /// seeds: [0, 1, 2]
 /// steps: 1500                       # every run's train.steps
 /// quick_steps: 150                  # with --quick

@@ -2,7 +2,7 @@
 // log, mu_law_l1's tanh and log1p), in double through glibc's vector math library (libmvec), chosen at run time.
 //
 // The scalar loops they replace (Float(f(Double(x))) with libm, one call per element) took about 40% of the
-// default config's training step (perf, `hdrpatch bench --what step --config configs/default.yaml`): libmvec
+// default config's training step (perf, `hdrpatch bench --what step --config configs/plain.yaml`): libmvec
 // computes 8 (AVX-512) or 4 (AVX2) doubles per call to the same accuracy class (documented maximum error 4 ulp in
 // double, against libm's 1), so after the one rounding to float the results are those of libm in all but the
 // rare ties the few extra double ulps can move. The generic level calls libm itself.

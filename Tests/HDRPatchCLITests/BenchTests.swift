@@ -112,7 +112,7 @@ struct BenchTests {
     @Test func configStepRowsUseTheConfigsNetworkAndBatch() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
-        let config = repo + "/configs/default.yaml"
+        let config = repo + "/configs/plain.yaml"
         // The step runs on synthetic patches: data directories that do not exist are not an error here.
         let data = ["--set", "data.train=\(repo)/no-such-dir/train", "--set", "data.val=\(repo)/no-such-dir/val"]
         let r = try CLI.run(
@@ -122,7 +122,7 @@ struct BenchTests {
             ])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
-        #expect(report.rows.map(\.name) == ["sgemm 2048", "step config default", "forward config default"])
+        #expect(report.rows.map(\.name) == ["sgemm 2048", "step config plain", "forward config plain"])
         // The FLOPs of plain d2 w4 with the default's 6 input planes (log_norm, clip_mask) at batch 2 x 16 x 16:
         // 2 x (6 x 4 + 4 x 3) x 9 x 256 x 2 = 331776 FLOP forward: the config's network, inputs and batch.
         let forward = try #require(report.rows.last)

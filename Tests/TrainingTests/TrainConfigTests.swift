@@ -200,7 +200,7 @@ import Testing
         #expect(
             files == [
                 "default.yaml", "learnable.yaml", "legacy_mode_a.yaml", "mode_b.yaml", "phase1.yaml",
-                "phase3_histogram.yaml", "phase3_moment.yaml", "phase3_sparsity.yaml", "unet.yaml"
+                "phase3_histogram.yaml", "phase3_moment.yaml", "phase3_sparsity.yaml", "plain.yaml", "unet.yaml"
             ])
         for f in files {
             let c = try TrainConfig.load(path: configsDirectory + "/" + f, overrides: fx.dataOverrides)
@@ -210,16 +210,25 @@ import Testing
     }
 
     @Test func defaultConfigPointsAtTheRealData() throws {
-        let text = try String(contentsOfFile: configsDirectory + "/default.yaml", encoding: .utf8)
+        let text = try String(contentsOfFile: configsDirectory + "/plain.yaml", encoding: .utf8)
         #expect(
             text.contains("train: {sources: data/real/sources/train, recipe: configs/degrade/online_median.yaml}\n")
                 && text.contains("  val: data/real/val  # six real photographs"))
         #expect(text.contains("  test: data/heldout/phone "))
-        // Validated with one pass per patch, restored (held-out scoring, pictures, restore) with eight.
-        let c = try TrainConfig.load(path: configsDirectory + "/default.yaml", overrides: fx.dataOverrides)
+        // The default (plain.yaml's recipe with a U-Net) reads them through its base, validates with one pass per
+        // patch, restores (held-out scoring, pictures, restore) with eight, and runs its steps on every core.
+        let (c, p) = try ConfigPathChecks.$enabled.withValue(false) {
+            (
+                try TrainConfig.load(path: configsDirectory + "/default.yaml"),
+                try TrainConfig.load(path: configsDirectory + "/plain.yaml")
+            )
+        }
+        #expect(c.data.train == p.data.train && c.data.val == p.data.val && c.data.test == p.data.test)
+        #expect(c.data.test?.hasSuffix("data/heldout/phone") == true && c.model == .unet(width: 16, levels: 2))
         #expect(c.train.valSelfEnsemble == SelfEnsemble(count: 1) && c.selfEnsemble == SelfEnsemble(count: 8))
-        // Its steps on one compute thread beside the loader's worker (docs/performance.md).
-        #expect(c.train.computeThreads == 1)
+        #expect(c.train.computeThreads == nil)
+        // The plain network's steps on one compute thread beside the loader's worker (docs/performance.md).
+        #expect(p.train.computeThreads == 1)
     }
 
     /// `train.compute_threads`: absent by default (and then absent from the resolved config, as before it existed),
@@ -267,16 +276,18 @@ import Testing
             for k in ["name", "residual", "loss"] + dropping { o[k] = nil }
             return .object(o)
         }
-        // Everything but name, residual and loss is default.yaml's (the variants are `base: default.yaml`, phase 3
-        // over learnable.yaml): the ablation compares variants of the recipe `make train` runs.
-        let d = try load("default")
+        // Everything but name, residual and loss is plain.yaml's (the variants are `base: plain.yaml`, phase 3
+        // over learnable.yaml): the ablation compares variants of the plain network's recipe.
+        let d = try load("plain")
         for name in ["legacy_mode_a", "phase1", "mode_b", "learnable"] + phase3.keys.sorted() {
             #expect(try shared(load(name)) == shared(d), "\(name)")
         }
         #expect(d.inputs == NetworkInputs(planes: [.logNorm, .clipMask], clipLevel: 1.0) && l.inputs == d.inputs)
-        // unet.yaml is the default's recipe with a U-Net and its training settings: residual, loss, data sources,
-        // steps and monitor are the default's.
-        let u = try load("unet")
+        // default.yaml (and unet.yaml, the same recipe under its earlier name) is the plain recipe with a U-Net and
+        // its training settings: residual, loss, data sources, steps and monitor are the plain recipe's.
+        let u = try load("default")
+        let unetOfBefore = try load("unet")
+        #expect(shared(unetOfBefore) == shared(u))
         #expect(u.model == .unet(width: 16, levels: 2) && u.inputs == d.inputs && u.data.batchSize == 8)
         #expect(u.optim["lr"] == .number(1e-3) && u.train.ema == 0.999 && u.train.steps == d.train.steps)
         guard case .object(var uo) = u.resolved, case .object(var dob) = d.resolved else { return }
