@@ -11,6 +11,7 @@ x = exp(2 N(0, 1) - 1), target = 1.5 x. The forward row: with --config, LogNorm 
 (what hdrpatch's forward row times); without, the whole pipeline with its loss.
     /tmp/torchvenv/bin/python bench/torch_reference.py --depth 5 --width 32 --threads 1 2 --json
     /tmp/torchvenv/bin/python bench/torch_reference.py --config configs/plain.yaml --threads 1 2
+    /tmp/torchvenv/bin/python bench/torch_reference.py --config configs/default.yaml --threads 1 2   # the U-Net
 """
 import argparse
 import json
@@ -25,14 +26,36 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from generate import Head, Plain, UNet, loss_value, pipeline  # noqa: E402
 
 
+def merged(base, over):
+    """`over` put over `base` as configs/README.md's `base:` says: mappings merge key by key (one holding `_delete_:
+    true` replaces the base's whole), anything else replaces the base's value."""
+    if not isinstance(over, dict):
+        return over
+    if over.get("_delete_") is True or not isinstance(base, dict):
+        return {k: v for k, v in over.items() if k != "_delete_"}
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merged(base.get(k), v)
+    return out
+
+
+def load_config(path):
+    """A training config with its `base:` chain applied (each relative to the file that names it)."""
+    import yaml
+
+    with open(path) as f:
+        cfg = yaml.safe_load(f) or {}
+    base = cfg.pop("base", None)
+    if base is None:
+        return cfg
+    return merged(load_config(os.path.join(os.path.dirname(path), base)), cfg)
+
+
 class ConfigStep:
     """One training config's step (the subset of keys a step's cost depends on; defaults as configs/README.md)."""
 
     def __init__(self, path):
-        import yaml
-
-        with open(path) as f:
-            cfg = yaml.safe_load(f)
+        cfg = load_config(path)
         data, model, res = cfg.get("data", {}), cfg["model"], cfg["residual"]
         self.name = "config " + cfg.get("name", os.path.splitext(os.path.basename(path))[0])
         self.batch, self.patch = data.get("batch_size", 16), data.get("patch_size", 64)
