@@ -122,7 +122,8 @@ $(ALLOC_COUNTER): tools/alloc/count_alloc.c
 
 # Timings first (no preload; direct and the default Winograd convolutions in one run), then the allocation count
 # per step under the counter, the default training config's own step (times and allocations), then PyTorch side
-# by side: the benchmark network, then the default config's step (its input planes, loss terms, clipping).
+# by side: the benchmark network, then the plain recipe's step and the U-Net default's (input planes, loss terms,
+# clipping).
 bench: build setup $(ALLOC_COUNTER)
 	.build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --conv direct auto
 	LD_PRELOAD=$(CURDIR)/$(ALLOC_COUNTER) .build/release/hdrpatch bench --what step $(BENCH_NET) --threads 1 2 --steps 5 | grep allocations
@@ -135,6 +136,8 @@ bench: build setup $(ALLOC_COUNTER)
 	    $(PYTHON) bench/torch_reference.py $(BENCH_NET) --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
 	  { .build/release/hdrpatch bench --what step --config configs/plain.yaml --threads 1 2 --json | tr -d '\n'; echo; \
 	    $(PYTHON) bench/torch_reference.py --config configs/plain.yaml --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
+	  { .build/release/hdrpatch bench --what step --config configs/default.yaml --threads 1 2 --json | tr -d '\n'; echo; \
+	    $(PYTHON) bench/torch_reference.py --config configs/default.yaml --threads 1 2 --json; } | $(PYTHON) bench/compare.py; \
 	  $(PYTHON) bench/unet_side_by_side.py --hdrpatch .build/release/hdrpatch --runs 1; \
 	else echo "(torch and pyyaml not importable with $(PYTHON): no side-by-side; e.g. make bench PYTHON=/tmp/torchvenv/bin/python)"; fi
 	@# Restore throughput of the default network on a 1024 x 1024 image, then side by side with onnxruntime (.venv)
