@@ -77,21 +77,6 @@ package struct CRFQuantizeStep: DegradationStep {
                 }
             }
         }
-
-        /// The same count by bisection over all the thresholds: the definition `code` is tested against.
-        func codeByBisection(_ x: Float) -> Int {
-            var (lo, n) = (0, thresholds.count)  // the count lies in lo...lo + n
-            while n > 0 {
-                let half = n / 2
-                if thresholds[lo + half] <= x {
-                    lo += half + 1
-                    n -= half + 1
-                } else {
-                    n = half
-                }
-            }
-            return zeroCode + lo
-        }
     }
 
     package init(curve: CameraResponse = .srgb, bits: Int = 8) {

@@ -33,10 +33,11 @@ package struct TrainLoopConfig: Sendable, Equatable {
     /// and the held-out scoring, the pictures and every later restore use `model.self_ensemble`.
     package var valSelfEnsemble: SelfEnsemble?
     /// `compute_threads`: the compute threads of the training steps, in [1, 256] and at most the program's count
-    /// (`Parallel.threads`: every core, or a rank's share of them), or null/absent for that count. The validations and the held-out scoring keep those. A loader worker
-    /// that makes the pairs on the fly shares the cores with the steps, and where its batch costs about what a
-    /// step costs on one thread, one compute thread beside it trains faster than every core (docs/performance.md).
-    /// `HDRPATCH_THREADS` or `OPENBLAS_NUM_THREADS`, when set, overrides it (`stepThreads`).
+    /// (`Parallel.threads`: every core, or a rank's share of them), or null/absent for that count. The validations
+    /// and the held-out scoring keep the program's count. A loader worker that makes the pairs on the fly shares the
+    /// cores with the steps, and where its batch costs about what a step costs on one thread, one compute thread
+    /// beside it trains faster than every core (docs/performance.md). `HDRPATCH_THREADS` or `OPENBLAS_NUM_THREADS`,
+    /// when set, overrides it (`stepThreads`).
     package var computeThreads: Int?
 
     package static let keys = [
