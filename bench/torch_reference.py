@@ -77,7 +77,7 @@ class ConfigStep:
         for kind, _, params in self.terms:
             if kind == "huber":
                 params.setdefault("delta", 1.0)
-            if kind == "mu_law_l1":
+            if kind in ("mu_law_l1", "mu_law_mse"):
                 params.setdefault("mu", 5000.0)
         opt = cfg["optim"]
         if opt["type"] != "adamw":

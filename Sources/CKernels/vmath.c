@@ -90,12 +90,12 @@ void hp_map_tanh(int level, const float *x, float *y, size_t n) {
     }
 }
 
-double hp_mulaw_l1(int level, const float *out, const float *tgt, float *grad, size_t n, double q, double mu,
-                   double scale, double eps) {
+double hp_mulaw_loss(int level, int squared, const float *out, const float *tgt, float *grad, size_t n, double q,
+                     double mu, double scale, double eps) {
     switch (hp_clamp_level(level)) {
 #ifdef HP_X86
-    case HP_LEVEL_AVX512: return mulaw_l1_avx512(out, tgt, grad, n, q, mu, scale, eps);
-    case HP_LEVEL_AVX2: return mulaw_l1_avx2(out, tgt, grad, n, q, mu, scale, eps);
+    case HP_LEVEL_AVX512: return mulaw_loss_avx512(squared, out, tgt, grad, n, q, mu, scale, eps);
+    case HP_LEVEL_AVX2: return mulaw_loss_avx2(squared, out, tgt, grad, n, q, mu, scale, eps);
 #endif
     default: break;
     }
@@ -106,11 +106,11 @@ double hp_mulaw_l1(int level, const float *out, const float *tgt, float *grad, s
         const double no = tanh(clamp_low(x) / q);
         const double nt = tanh(clamp_low((double)tgt[i]) / q);
         const double e = (log1p(mu * no) - log1p(mu * nt)) * inv_log_mu;
-        sum += fabs(e);
+        sum += squared ? e * e : fabs(e);
         // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x > 0 (at 0 the output is held by its lower
         // bound, whose gradient is 0: Reconstruction.output).
         const double dt = x > 0 ? mu / (1 + mu * no) * inv_log_mu * (1 - no * no) / q : 0;
-        grad[i] += (float)(scale * torch_sign(e) * dt * (x + eps));
+        grad[i] += (float)(scale * (squared ? 2 * e : torch_sign(e)) * dt * (x + eps));
     }
     return sum;
 }

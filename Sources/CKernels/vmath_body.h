@@ -90,10 +90,10 @@ static HP_TARGET void HP_FN(map_tanh_)(const float *x, float *y, size_t n) {
     }
 }
 
-/// hp_mulaw_l1 for this width: |e| summed per lane, the lanes added in order at the end. Padding lanes (output
-/// and target 1.0) are left out of the sum by their zero mask and write nothing.
-static HP_TARGET double HP_FN(mulaw_l1_)(const float *out, const float *tgt, float *grad, size_t n, double q,
-                                         double mu, double scale, double eps) {
+/// hp_mulaw_loss for this width: |e| (or e^2) summed per lane, the lanes added in order at the end. Padding lanes
+/// (output and target 1.0) are left out of the sum by their zero mask and write nothing.
+static HP_TARGET double HP_FN(mulaw_loss_)(int squared, const float *out, const float *tgt, float *grad, size_t n,
+                                           double q, double mu, double scale, double eps) {
     const HP_DV zero = HP_FN(splat_)(0), one = HP_FN(splat_)(1), minus = HP_FN(splat_)(-1);
     const HP_DV vq = HP_FN(splat_)(q), vmu = HP_FN(splat_)(mu), vscale = HP_FN(splat_)(scale);
     const HP_DV veps = HP_FN(splat_)(eps), inv = HP_FN(splat_)(1 / log1p(mu));
@@ -118,11 +118,13 @@ static HP_TARGET double HP_FN(mulaw_l1_)(const float *out, const float *tgt, flo
         const HP_DV no = HP_MV(tanh)(HP_FN(select_)(zero >= x, zero, x) / vq);
         const HP_DV nt = HP_MV(tanh)(HP_FN(select_)(zero >= t, zero, t) / vq);
         const HP_DV e = (HP_MV(log1p)(vmu * no) - HP_MV(log1p)(vmu * nt)) * inv;
-        acc += (HP_DV)((HP_LV)e & absmask & live);
+        acc += (HP_DV)((HP_LV)(squared ? e * e : e) & absmask & live);
         // dT/dx = mu / (1 + mu n) / log(1 + mu) * (1 - n^2) / q, for x > 0 (0: held by the output's lower bound).
         const HP_DV dt = HP_FN(select_)(x > zero, vmu / (one + vmu * no) * inv * (one - no * no) / vq, zero);
-        // torch.sign(e): NaN stays NaN.
-        const HP_DV sign = HP_FN(select_)(e > zero, one, HP_FN(select_)(e < zero, minus, HP_FN(select_)(e == zero, zero, e)));
+        // torch.sign(e), NaN staying NaN; or d e^2 / de = 2e.
+        const HP_DV sign = squared ? e + e
+                                   : HP_FN(select_)(e > zero, one,
+                                                    HP_FN(select_)(e < zero, minus, HP_FN(select_)(e == zero, zero, e)));
         HP_FN(storef_)(pg, HP_FN(loadf_)(pg) + HP_FN(tofloat_)(vscale * sign * dt * (x + veps)));
         if (k < HP_W) memcpy(grad + i, bg, k * sizeof(float));
     }

@@ -5,7 +5,7 @@ import Numerics
 /// YAML schema (a list under the training config's `loss:` key; at least one entry):
 /// ```yaml
 /// loss:
-///   - type: huber        # a registered type: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity
+///   - type: huber        # a registered type: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, mu_law_mse, pu21_l1, sparsity
 ///     weight: 2.0        # required, >= 0 (0 = evaluated and reported, but not trained on)
 ///     delta: 1.0         # the type's own keys: huber `delta` (> 0, default 1.0), mu_law_l1 `mu` (> 0, default 5000)
 ///   - type: sparsity

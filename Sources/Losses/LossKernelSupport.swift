@@ -56,7 +56,7 @@ struct OutputTermBuffers {
     let sampleCount: Int, scale: Double, eps: Double
 }
 
-/// The frame of the per-sample terms on the linear output (mu_law_l1, pu21_l1): the value is the mean over all
+/// The frame of the per-sample terms on the linear output (mu_law_l1, mu_law_mse, pu21_l1): the value is the mean over all
 /// N * M elements of the per-sample sums `job` computes; the gradient, accumulated by the job, carries weight / (N * M).
 func meanOverOutputSamples<Job: SampleSumJob>(
     _ inputs: LossInputs, weight: Double, gradDelta: inout Tensor, term: String,

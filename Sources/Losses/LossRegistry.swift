@@ -45,7 +45,7 @@ package enum LossTerms {
                     entry(HuberLoss.self), entry(L1Loss.self), entry(MSELoss.self), entry(HoleL1Loss.self),
                     entry(ClipL1Loss.self),
                     entry(HistogramLoss.self), entry(MomentLoss.self), entry(SparsityLoss.self),
-                    entry(MuLawL1Loss.self), entry(PU21L1Loss.self)
+                    entry(MuLawL1Loss.self), entry(MuLawMSELoss.self), entry(PU21L1Loss.self)
                 ])
         } catch {
             fatalError("\(error)")

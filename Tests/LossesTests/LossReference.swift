@@ -133,9 +133,11 @@ enum Ref {
         return v[lo] + (h - Double(lo)) * (v[hi] - v[lo])
     }
 
-    /// A term on the linear output: mean over elements of |T_s(out) - T_s(target)|, T_s a per-sample transform
-    /// made from the target's sample; the transform returns (value, slope w.r.t. the linear value).
+    /// A term on the linear output: mean over elements of |T_s(out) - T_s(target)| (or its square), T_s a
+    /// per-sample transform made from the target's sample; the transform returns (value, slope w.r.t. the linear
+    /// value).
     static func linearL1(
+        squared: Bool = false,
         _ transform: @escaping @Sendable (ArraySlice<Double>) -> @Sendable (Double) -> (Double, Double)
     ) -> Reference {
         { b in
@@ -148,16 +150,16 @@ enum Ref {
                 for i in (s * b.m)..<((s + 1) * b.m) {
                     let (vo, slope) = f(out[i])
                     let e = vo - f(b.target[i]).0
-                    sum += abs(e)
-                    grad[i] = sign(e) * slope * (out[i] + b.eps) / count
+                    sum += squared ? e * e : abs(e)
+                    grad[i] = (squared ? 2 * e : sign(e)) * slope * (out[i] + b.eps) / count
                 }
             }
             return (sum / count, grad)
         }
     }
 
-    static func muLaw(_ mu: Double) -> Reference {
-        linearL1 { tgt in
+    static func muLaw(_ mu: Double, squared: Bool = false) -> Reference {
+        linearL1(squared: squared) { tgt in
             let q = max(quantile(tgt, 0.99), 1e-8)
             return { x in
                 let n = tanh(max(x, 0) / q)

@@ -17,7 +17,8 @@ struct LossRegistryTests {
     @Test func registryListsEveryType() {
         #expect(
             LossTerms.registry.types == [
-                "clip_l1", "histogram", "hole_l1", "huber", "l1", "moment", "mse", "mu_law_l1", "pu21_l1", "sparsity"
+                "clip_l1", "histogram", "hole_l1", "huber", "l1", "moment", "mse", "mu_law_l1", "mu_law_mse", "pu21_l1",
+                "sparsity"
             ])
     }
 
@@ -44,19 +45,22 @@ struct LossRegistryTests {
               - {type: sparsity, weight: 0.1}
               - {type: mu_law_l1, weight: 1, mu: 5000}
               - {type: pu21_l1, weight: 0.01}
+              - {type: mu_law_mse, weight: 40, mu: 100}
             """)
-        #expect(loss.terms.map { $0.term.domain } == [.log, .log, .log, .delta, .delta, .delta, .muLaw, .pu21])
-        #expect(loss.terms.map(\.weight) == [2, 1, 1, 1, 1, 0.1, 1, 0.01])
+        #expect(
+            loss.terms.map { $0.term.domain } == [.log, .log, .log, .delta, .delta, .delta, .muLaw, .pu21, .muLaw])
+        #expect(loss.terms.map(\.weight) == [2, 1, 1, 1, 1, 0.1, 1, 0.01, 40])
+        #expect((loss.terms[8].term as? MuLawMSELoss)?.mu == 100)
     }
 
     @Test func unknownTypeListsTheKnownOnes() {
         #expect(
             Self.message("loss: [{type: hubber, weight: 1}]")
-                == "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+                == "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, mu_law_mse, pu21_l1, sparsity"
         )
         #expect(
             Self.message("loss: [{type: l1, weight: 1}, {type: ssim, weight: 1}]")
-                == "config error: loss.1.type: unknown loss term 'ssim'; known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+                == "config error: loss.1.type: unknown loss term 'ssim'; known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, mu_law_mse, pu21_l1, sparsity"
         )
     }
 
@@ -94,7 +98,7 @@ struct LossRegistryTests {
     @Test func theListMustExistAndHoldMappings() {
         #expect(
             Self.message("loss: []")
-                == "config error: loss: must list at least one loss term; known types: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+                == "config error: loss: must list at least one loss term; known types: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, mu_law_mse, pu21_l1, sparsity"
         )
         #expect(Self.message("other: 1") == "config error: loss: missing required key")
         #expect(Self.message("loss: {type: l1, weight: 1}") == "config error: loss: expected a list, found mapping")

@@ -94,10 +94,10 @@ struct VectorMathTests {
         }
     }
 
-    /// mu_law_l1's kernel against its definition written out per element in Double (the formula of
-    /// Losses/MuLawL1Loss.swift): the sum to 1e-12 relative, every gradient within a float ulp.
-    @Test(arguments: levels)
-    func muLawMatchesItsDefinition(level: SIMDLevel) {
+    /// mu_law_l1's and mu_law_mse's kernel against its definition written out per element in Double (the formula
+    /// of Losses/MuLawLosses.swift): the sum to 1e-12 relative, every gradient within a float ulp.
+    @Test(arguments: levels, [false, true])
+    func muLawMatchesItsDefinition(level: SIMDLevel, squared: Bool) {
         let n = 3001
         var out = Self.values(n, seed: 6, scale: 2, offset: 0).map { Float(Foundation.exp(Double($0))) - 0.01 }
         let tgt = Self.values(n, seed: 7, scale: 2, offset: 0.3).map { Float(Foundation.exp(Double($0))) }
@@ -116,23 +116,24 @@ struct VectorMathTests {
             let no = Foundation.tanh(max(x, 0) / q)
             let nt = Foundation.tanh(max(Double(tgt[i]), 0) / q)
             let e = (Foundation.log1p(mu * no) - Foundation.log1p(mu * nt)) * invLogMu
-            expectedSum += abs(e)
+            expectedSum += squared ? e * e : abs(e)
             // 0 is the reconstruction's lower bound (its gradient is 0 there).
             let dT = x > 0 ? mu / (1 + mu * no) * invLogMu * (1 - no * no) / q : 0
-            let sign: Double = e > 0 ? 1 : (e < 0 ? -1 : 0)
+            let sign: Double = squared ? 2 * e : (e > 0 ? 1 : (e < 0 ? -1 : 0))
             expectedGrad[i] += Float(scale * sign * dT * (x + eps))
         }
         var grad = [Float](repeating: 0.5, count: n)
         let sum = out.withUnsafeBufferPointer { op in
             tgt.withUnsafeBufferPointer { tp in
                 grad.withUnsafeMutableBufferPointer {
-                    VectorMath.muLawL1(
-                        output: op, target: tp, grad: $0, q: q, mu: mu, scale: scale, eps: eps, level: level)
+                    VectorMath.muLawLoss(
+                        output: op, target: tp, grad: $0, q: q, mu: mu, scale: scale, eps: eps, squared: squared,
+                        level: level)
                 }
             }
         }
         #expect(abs(sum - expectedSum) <= 1e-12 * expectedSum)
-        Self.expectClose(grad, expectedGrad, ties: 30, "mu-law gradient \(level.name)")
+        Self.expectClose(grad, expectedGrad, ties: 30, "mu-law gradient \(level.name), squared \(squared)")
         // Below zero the gradient is 0: only the 0.5 it started from.
         #expect(grad[5] == 0.5)
     }

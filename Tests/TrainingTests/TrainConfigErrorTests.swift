@@ -95,7 +95,7 @@ import Testing
         ),
         (
             ["loss.0.type=hubber"],
-            "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, pu21_l1, sparsity"
+            "config error: loss.0.type: unknown loss term 'hubber' (did you mean 'huber'?); known: clip_l1, histogram, hole_l1, huber, l1, moment, mse, mu_law_l1, mu_law_mse, pu21_l1, sparsity"
         ),
         // Malformed overrides name themselves.
         (["residual.clamp"], "config error: --set residual.clamp: no '=' (expected key.path=value)"),

@@ -103,12 +103,13 @@ def loss_value(kind, params, delta, gt_delta, out, target):
         return ((p.mean(1) - g.mean(1)).abs() + (p.var(1, unbiased=False) - g.var(1, unbiased=False)).abs()).mean()
     if kind == "sparsity":
         return delta.abs().mean()
-    if kind == "mu_law_l1":
+    if kind in ("mu_law_l1", "mu_law_mse"):
         mu = params["mu"]
         q = torch.quantile(target.reshape(n, -1), 0.99, dim=1).clamp_min(1e-8).view(n, 1, 1, 1).detach()
         def t(x):
             return torch.log(1 + mu * torch.tanh(torch.clamp(x, min=0) / q)) / torch.log(torch.tensor(1.0 + mu))
-        return (t(out) - t(target)).abs().mean()
+        e = t(out) - t(target)
+        return e.abs().mean() if kind == "mu_law_l1" else (e * e).mean()
     if kind == "pu21_l1":
         s = (4000.0 / target.reshape(n, -1).max(dim=1).values).view(n, 1, 1, 1).detach()
         def v(x):
@@ -128,7 +129,7 @@ def losses():
     gt_delta = torch.log(target + eps) - log_img
     base_delta = gt_delta + torch.randn(shape, generator=g) * 0.8
     cases = [("huber", {"delta": 1.0}), ("huber", {"delta": 0.25}), ("l1", {}), ("mse", {}), ("histogram", {}),
-             ("moment", {}), ("sparsity", {}), ("mu_law_l1", {"mu": 5000.0}), ("pu21_l1", {})]
+             ("moment", {}), ("sparsity", {}), ("mu_law_l1", {"mu": 5000.0}), ("mu_law_mse", {"mu": 5000.0}), ("pu21_l1", {})]
     for kind, params in cases:
         delta = base_delta.clone().requires_grad_(True)
         out = torch.clamp(torch.exp(log_img + delta) - eps, min=0)  # radiance is never negative
@@ -191,7 +192,7 @@ def bound():
     log_img = torch.log(inp + eps)
     gt_delta = torch.log(target + eps) - log_img
     base_delta = torch.randn(shape, generator=g) * 1.5 - 0.5
-    for kind, params in [("mu_law_l1", {"mu": 5000.0}), ("pu21_l1", {})]:
+    for kind, params in [("mu_law_l1", {"mu": 5000.0}), ("mu_law_mse", {"mu": 5000.0}), ("pu21_l1", {})]:
         delta = base_delta.clone().requires_grad_(True)
         unbounded = torch.exp(log_img + delta) - eps
         out = torch.clamp(unbounded, min=0)

@@ -169,12 +169,12 @@ void hp_map_exp(int level, const float *a, const float *b, float sub, float *y, 
 size_t hp_map_exp_floor(int level, const float *a, const float *b, float sub, float *y, size_t n);
 /// hp_map_tanh: y[i] = (float)tanh((double)x[i]).
 void hp_map_tanh(int level, const float *x, float *y, size_t n);
-/// mu_law_l1 over one sample's n values (Sources/Losses/MuLawL1Loss.swift): returns the sum of |T(n(out)) -
-/// T(n(tgt))| with n(v) = tanh(max(v, 0) / q), T(n) = log1p(mu n) / log1p(mu), and adds to grad[i] the
-/// chained gradient scale * sign(e) * dT/dout * (out + eps) (dT = 0 where out <= 0: 0 is the reconstruction's
-/// lower bound, whose gradient is 0), in double.
-double hp_mulaw_l1(int level, const float *out, const float *tgt, float *grad, size_t n, double q, double mu,
-                   double scale, double eps);
+/// mu_law_l1 and mu_law_mse over one sample's n values (Sources/Losses/MuLawLosses.swift): with e = T(n(out)) -
+/// T(n(tgt)), n(v) = tanh(max(v, 0) / q), T(n) = log1p(mu n) / log1p(mu), returns the sum of |e| (squared = 0)
+/// or of e^2 (squared != 0), and adds to grad[i] the chained gradient scale * g(e) * dT/dout * (out + eps), g(e)
+/// = sign(e) or 2e (dT = 0 where out <= 0: 0 is the reconstruction's lower bound, whose gradient is 0), in double.
+double hp_mulaw_loss(int level, int squared, const float *out, const float *tgt, float *grad, size_t n, double q,
+                     double mu, double scale, double eps);
 
 /// A part of a parallel job: fn(ctx, part).
 typedef void (*hp_pool_fn)(void *ctx, int part);

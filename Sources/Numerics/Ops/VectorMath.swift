@@ -54,18 +54,19 @@ package enum VectorMath {
 }
 
 extension VectorMath {
-    /// mu_law_l1's per-sample sum and gradient (Losses/MuLawL1Loss.swift holds the definition): returns the sum
-    /// over i of |e_i|, e_i = (log1p(mu n(out_i)) - log1p(mu n(tgt_i))) / log1p(mu), n(v) = tanh(max(v, 0) / q),
-    /// and adds Float(scale * sign(e_i) * dT_i * (out_i + eps)) to grad[i], dT_i the derivative of the first term
-    /// in out_i (0 where out_i < 0). All in Double.
+    /// mu_law_l1's and mu_law_mse's per-sample sum and gradient (Losses/MuLawLosses.swift holds the definition):
+    /// returns the sum over i of |e_i| (or e_i^2 when `squared`), e_i = (log1p(mu n(out_i)) - log1p(mu n(tgt_i))) /
+    /// log1p(mu), n(v) = tanh(max(v, 0) / q), and adds Float(scale * g(e_i) * dT_i * (out_i + eps)) to grad[i],
+    /// g(e) = sign(e) (or 2e), dT_i the derivative of the first term in out_i (0 where out_i < 0). All in Double.
     @inline(__always)
-    package static func muLawL1(
+    package static func muLawLoss(
         output: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>, grad: UnsafeMutableBufferPointer<Float>,
-        q: Double, mu: Double, scale: Double, eps: Double, level: SIMDLevel = level
+        q: Double, mu: Double, scale: Double, eps: Double, squared: Bool = false, level: SIMDLevel = level
     ) -> Double {
-        precondition(output.count == target.count && output.count == grad.count, "VectorMath.muLawL1: counts differ")
+        precondition(output.count == target.count && output.count == grad.count, "VectorMath.muLawLoss: counts differ")
         guard !output.isEmpty else { return 0 }
-        return hp_mulaw_l1(
-            level.rawValue, output.baseAddress, target.baseAddress, grad.baseAddress, output.count, q, mu, scale, eps)
+        return hp_mulaw_loss(
+            level.rawValue, squared ? 1 : 0, output.baseAddress, target.baseAddress, grad.baseAddress, output.count, q,
+            mu, scale, eps)
     }
 }

@@ -1,17 +1,50 @@
-// mu_law_l1: reference with central differences, kernel against it, the clamp at 0 and the percentile floor.
+// mu_law_l1 and mu_law_mse: reference with central differences, kernel against it, the clamp at 0 and the
+// percentile floor.
 import Glibc
 import Numerics
 import Testing
 
 @testable import Losses
 
-struct MuLawL1LossTests {
+struct MuLawLossesTests {
     /// Outputs 5% to 65% away from the target (log error in [0.05, 0.5]): T differences far from 0.
     static func batch(seed: UInt64) -> RefBatch { RefBatch.make(seed: seed) { signedUniform(&$0, 0.05, 0.5) } }
 
     @Test(arguments: [5000.0, 10.0])
     func matchesReference(mu: Double) {
         Check.all(MuLawL1Loss(mu: mu), Ref.muLaw(mu), Self.batch(seed: 31))
+    }
+
+    @Test(arguments: [5000.0, 10.0])
+    func squaredMatchesReference(mu: Double) {
+        Check.all(MuLawMSELoss(mu: mu), Ref.muLaw(mu, squared: true), Self.batch(seed: 32))
+    }
+
+    /// The squared term by hand: the same T and q as the L1's, its error squared and its gradient 2e dT/dx.
+    @Test func squaredByHandOnOneSample() {
+        let target: [Float] = [1, 2, 3, 4]
+        let shape = [1, 1, 1, 4]
+        let z = Tensor(zeros: shape)
+        let inputs = LossInputs(
+            delta: z, gtDelta: z, logImage: z, output: Tensor(shape: shape, storage: [2, 2, 3, 1]),
+            target: Tensor(shape: shape, storage: target), eps: 1e-4)
+        var g = Tensor(zeros: shape)
+        let v = MuLawMSELoss(mu: 5000).evaluate(inputs, weight: 3, gradDelta: &g)
+        let q = 3.97
+        let T = { (x: Double) in log(1 + 5000 * tanh(x / q)) / log(1 + 5000) }
+        let e0 = T(2) - T(1)
+        let e3 = T(1) - T(4)
+        // The value is the unweighted mean; the weight scales the gradient only.
+        #expect(abs(v - (e0 * e0 + e3 * e3) / 4) < 1e-12)
+        let slope = { (x: Double) in
+            let n = tanh(x / q)
+            return 5000 / (1 + 5000 * n) / log(5001) * (1 - n * n) / q * (x + 1e-4)
+        }
+        let g0 = 3 * 2 * e0 * slope(2) / 4
+        let g3 = 3 * 2 * e3 * slope(1) / 4
+        #expect(abs(Double(g.storage[0]) - g0) < 1e-6 * abs(g0))
+        #expect(abs(Double(g.storage[3]) - g3) < 1e-6 * abs(g3))
+        #expect(g.storage[1] == 0 && g.storage[2] == 0)
     }
 
     @Test func byHandOnOneSample() {
