@@ -52,6 +52,7 @@ typedef float hp_w8 __attribute__((vector_size(32)));
 #include "winograd_body.h"
 
 typedef float hp_w16 __attribute__((vector_size(64)));
+#define HP_PREFETCH_INPUT 1
 #define HP_SUFFIX avx512
 #define HP_TARGET __attribute__((target("avx512f,avx2,fma")))
 #define HP_VEC hp_w16
