@@ -157,12 +157,16 @@ struct BenchTests {
     }
 
     /// HDRPATCH_SIMD caps the kernels (and OpenBLAS's core) at a smaller machine's: what a run computes on an AVX2
-    /// machine, on this one. An unknown level is one error line and exit status 2.
+    /// machine, on this one. A user's OPENBLAS_CORETYPE is kept (some machines set one in their environment, so the
+    /// first run takes it away). An unknown level is one error line and exit status 2.
     @Test func simdCapPicksTheKernelsAndTheBLASCore() throws {
         let args = ["bench", "--what", "step", "--depth", "2", "--width", "4", "--threads", "1", "--steps", "1"]
-        let generic = try CLI.run(args, environment: ["HDRPATCH_SIMD": "generic"])
+        let generic = try CLI.run(args, environment: ["HDRPATCH_SIMD": "generic"], unsetting: ["OPENBLAS_CORETYPE"])
         #expect(generic.status == 0, "\(generic.stderr)")
         #expect(generic.stdout.contains("core Prescott; convolution kernels: generic"), "\(generic.stdout)")
+        let chosen = try CLI.run(args, environment: ["HDRPATCH_SIMD": "generic", "OPENBLAS_CORETYPE": "Haswell"])
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        #expect(chosen.stdout.contains("core Haswell; convolution kernels: generic"), "\(chosen.stdout)")
         let bad = try CLI.run(args, environment: ["HDRPATCH_SIMD": "avx9"])
         #expect(bad.status == 2)
         #expect(bad.stderr == "error: HDRPATCH_SIMD: unknown level 'avx9' (avx512, avx2 or generic)\n")

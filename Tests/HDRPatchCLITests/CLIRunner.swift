@@ -35,15 +35,18 @@ enum CLI {
 
     /// Runs the CLI. A run longer than `timeout` seconds (a hang) is killed. Death by a signal, a crash or
     /// that kill, is reported as minus the signal number, so it can never pass for an exit status.
-    /// `program` (default: the CLI) with `args`, `environment` added to this process's.
+    /// `program` (default: the CLI) with `args`, `environment` added to this process's and the names in `unsetting`
+    /// taken out of it.
     static func run(
-        _ args: [String], timeout: Double = 300, program: String? = nil, environment: [String: String] = [:]
+        _ args: [String], timeout: Double = 300, program: String? = nil, environment: [String: String] = [:],
+        unsetting: Set<String> = []
     ) throws -> CLIResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program ?? executable)
         p.arguments = args
-        if !environment.isEmpty {
+        if !environment.isEmpty || !unsetting.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+                .filter { !unsetting.contains($0.key) }
         }
         let out = Pipe()
         let err = Pipe()
