@@ -19,7 +19,9 @@ struct Evaluate: ParsableCommand {
             baseline uses the input as the output. --weights ema|raw picks the EMA or the raw weights of a \
             checkpoint that holds both (train.ema; default ema); the table's first line and the JSON's \
             "checkpoint" object say which were scored. --json prints {"checkpoint": {"path", "weights", "step"}, \
-            "model": {...}, "identity": {...}}; non-finite numbers are written as the strings "inf", "-inf", "nan".
+            "model": {...}, "identity": {...}}; non-finite numbers are written as the strings "inf", "-inf", "nan". \
+            --per-image adds a row per image (its file, PSNR-mu model and identity, the gains in PSNR-mu, PU21 \
+            and in clip, its clipped share) and, with --json, "images": [{"name", "model", "identity"}].
             """
     )
 
@@ -30,6 +32,9 @@ struct Evaluate: ParsableCommand {
 
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
+
+    @Flag(help: "Also score every image alone: a row per image (with --json, an \"images\" list).")
+    var perImage = false
 
     @Option(
         help: ArgumentHelp(
@@ -45,9 +50,21 @@ struct Evaluate: ParsableCommand {
                 root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
                 warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })
             if let images { try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true) }
+            var rows: [ImageRow] = []
             let (model, identity) = try Evaluator.scoreImages(
                 of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
             ) { i, input, restored, target in
+                if perImage {
+                    // The image scored alone, from the output already restored: the set's scores are the means of these.
+                    let alone = Evaluator(model: loaded.model, loss: loaded.loss)
+                    let shape = [1, 3, input.height, input.width]
+                    alone.add(
+                        input: Tensor(shape: shape, storage: input.pixels),
+                        target: Tensor(shape: shape, storage: target.pixels),
+                        output: Tensor(shape: shape, storage: restored.pixels), regions: try dataset.regions(i))
+                    let (m, id) = alone.result()
+                    rows.append(ImageRow(name: dataset.pairs[i].name, model: m, identity: id))
+                }
                 guard let images else { return }
                 let name = (dataset.pairs[i].name as NSString).deletingPathExtension
                 try ComparisonPicture.write(
@@ -58,12 +75,15 @@ struct Evaluate: ParsableCommand {
                 let info = CheckpointInfo(
                     path: self.model.checkpoint, weights: loaded.weights.rawValue, step: loaded.step,
                     selfEnsemble: loaded.model.selfEnsemble.count)
-                print(try Self.jsonText(model: model, identity: identity, checkpoint: info))
+                print(
+                    try Self.jsonText(model: model, identity: identity, checkpoint: info, images: perImage ? rows : nil)
+                )
             } else {
                 print(
                     Self.table(
                         model: model, identity: identity, images: dataset.pairs.count, step: loaded.step,
                         weights: loaded.inferenceDescription))
+                if perImage { print(Self.imageTable(rows)) }
             }
         }
     }
@@ -81,19 +101,60 @@ struct Evaluate: ParsableCommand {
         }
     }
 
-    /// `{"checkpoint": {...}, "identity": {...}, "model": {...}}` with EvalMetrics' keys, sorted, on one line.
-    static func jsonText(model: EvalMetrics, identity: EvalMetrics, checkpoint: CheckpointInfo) throws -> String {
+    /// One image scored alone (`--per-image`): its pair's file name and both predictors' metrics.
+    struct ImageRow: Encodable {
+        var name: String
+        var model: EvalMetrics
+        var identity: EvalMetrics
+    }
+
+    /// `{"checkpoint": {...}, "identity": {...}, "model": {...}}` with EvalMetrics' keys, sorted, on one line; with
+    /// `images`, also `"images": [{"identity", "model", "name"}]` in the set's order.
+    static func jsonText(
+        model: EvalMetrics, identity: EvalMetrics, checkpoint: CheckpointInfo, images: [ImageRow]? = nil
+    ) throws -> String {
         struct Output: Encodable {
             var checkpoint: CheckpointInfo
             var model: EvalMetrics
             var identity: EvalMetrics
+            var images: [ImageRow]?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let output = Output(checkpoint: checkpoint, model: model, identity: identity)
+        let output = Output(checkpoint: checkpoint, model: model, identity: identity, images: images)
         return String(decoding: try encoder.encode(output), as: UTF8.self)
+    }
+
+    /// A row per image: PSNR-mu of model and identity, the gains (model - identity) in PSNR-mu, PU21-PSNR and PSNR-mu
+    /// in the clipped (or region) pixels, and the image's share of such pixels. "n/a" where the image has none.
+    static func imageTable(_ rows: [ImageRow]) -> String {
+        let width = max("per image".count, rows.map(\.name.count).max() ?? 0) + 2
+        func cell(_ s: String, _ n: Int) -> String {
+            s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s
+        }
+        func gain(_ m: Double?, _ i: Double?) -> String {
+            guard let m, let i else { return "n/a" }
+            return String(format: "%+.2f", m - i)
+        }
+        let region = rows.first?.model.regionName ?? "clip"
+        var lines = [
+            "per image".padding(toLength: width, withPad: " ", startingAt: 0) + cell("psnr_mu", 10)
+                + cell("identity", 10) + cell("gain", 8) + cell("pu21 gain", 11) + cell("gain in \(region)", 14)
+                + cell("in \(region) %", 12)
+        ]
+        for r in rows {
+            lines.append(
+                r.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + cell(String(format: "%.2f", r.model.psnrMu), 10)
+                    + cell(String(format: "%.2f", r.identity.psnrMu), 10)
+                    + cell(gain(r.model.psnrMu, r.identity.psnrMu), 8)
+                    + cell(gain(r.model.pu21Psnr, r.identity.pu21Psnr), 11)
+                    + cell(gain(r.model.psnrMuClip, r.identity.psnrMuClip), 14)
+                    + cell(String(format: "%.1f", 100 * r.model.clipFraction), 12))
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func table(model: EvalMetrics, identity: EvalMetrics, images: Int, step: Int?, weights: String) -> String {

@@ -94,6 +94,44 @@ struct EvaluateRestoreCLITests {
         #expect(table.status == 0 && table.stdout.contains("psnr_mu") && table.stdout.contains("identity"), "\(table)")
     }
 
+    /// `--per-image` scores every image alone: one row per pair in the set's order, and the set's numbers are the
+    /// means of the rows' (every metric is per image, then averaged over images).
+    @Test func perImageRowsAverageToTheSetsScores() throws {
+        let dir = ScratchDir()
+        let ckpt = dir.file("ckpt.safetensors")
+        try Self.writeCheckpoint(ckpt, weight: 0.01, config: Self.config)
+        let data = try Self.dataset(dir)
+        let r = try CLI.run([
+            "evaluate", "--checkpoint", ckpt, "--data", data, "--tile", "16", "--overlap", "4", "--json", "--per-image"
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let rows = object?["images"] as? [[String: Any]] ?? []
+        #expect(rows.map { $0["name"] as? String } == ["a.exr", "b.exr"])
+        for side in ["model", "identity"] {
+            let set = object?[side] as? [String: Any]
+            let each = rows.map { $0[side] as? [String: Any] }
+            #expect(each.allSatisfy { $0?["patches"] as? Int == 1 })
+            for key in ["psnr_mu", "pu21_psnr", "log_l1", "psnr_mu_clip"] {
+                let values = each.compactMap { $0?[key] as? Double }
+                let mean = values.reduce(0, +) / Double(values.count)
+                let whole = set?[key] as? Double ?? .nan
+                #expect(values.count == 2 && abs(mean - whole) <= 1e-9 * max(1, abs(whole)), "\(side) \(key)")
+            }
+        }
+        // The two images differ, so the rows do.
+        let psnr = rows.compactMap { ($0["model"] as? [String: Any])?["psnr_mu"] as? Double }
+        #expect(psnr.count == 2 && psnr[0] != psnr[1])
+        // Without the flag the JSON keeps its three keys; the table gets a row per image with it.
+        let plain = try CLI.run(["evaluate", "--checkpoint", ckpt, "--data", data, "--tile", "16", "--json"])
+        let keys = (try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])?.keys
+        #expect(Set(keys.map(Array.init) ?? []) == ["checkpoint", "model", "identity"])
+        let table = try CLI.run(["evaluate", "--checkpoint", ckpt, "--data", data, "--tile", "16", "--per-image"])
+        let lines = table.stdout.split(separator: "\n")
+        #expect(table.status == 0 && lines.contains { $0.hasPrefix("per image") }, "\(table.stdout)")
+        #expect(lines.contains { $0.hasPrefix("a.exr") } && lines.contains { $0.hasPrefix("b.exr") }, "\(table.stdout)")
+    }
+
     /// A checkpoint holding raw weights 0 (the identity) and EMA weights 0.01: evaluate scores the EMA weights by
     /// default, exactly as a file holding only those would score, `--weights raw` the raw ones; both say which.
     @Test func evaluatePicksTheEMAWeightsByDefaultAndSaysSo() throws {
