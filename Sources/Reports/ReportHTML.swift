@@ -32,6 +32,10 @@ package enum ReportHTML {
         if let note = r.testNote {
             s += "<h2>Held-out test</h2>\n<p class=\"note\">\(h(note))</p>\n"
             s += table(["Metric", "Model", "Identity", "Gain"], r.testTable, numeric: [1, 2, 3])
+            if !r.testImagesTable.isEmpty {
+                s += "<p class=\"note\">\(h(RunReport.testImagesNote))</p>\n"
+                s += table(RunReport.testImagesHeader, r.testImagesTable, numeric: [1, 2, 3, 4, 5])
+            }
         }
         if !r.pictures.isEmpty {
             s += "<h2>Pictures</h2>\n<p class=\"note\">\(h(RunDirectory.imagesCaption))</p>\n"

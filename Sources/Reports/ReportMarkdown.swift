@@ -18,6 +18,10 @@ enum ReportMarkdown {
         if let note = r.testNote {
             s += "## Held-out test\n\n\(note)\n\n"
             s += ReportText.markdownTable(["Metric", "Model", "Identity", "Gain"], r.testTable) + "\n\n"
+            if !r.testImagesTable.isEmpty {
+                s += RunReport.testImagesNote + "\n\n"
+                s += ReportText.markdownTable(RunReport.testImagesHeader, r.testImagesTable) + "\n\n"
+            }
         }
         if !r.pictures.isEmpty {
             s += "## Pictures\n\n\(RunDirectory.imagesCaption)\n\n"

@@ -52,6 +52,10 @@ package struct RunReport: Sendable {
     /// empty and nil when the run has no test record.
     package var testTable: [[String]]
     package var testNote: String?
+    /// The held-out images scored alone, grouped by the photograph they were cut from (by file without a manifest):
+    /// source, images, and their mean gains in PSNR-mu, PU21-PSNR and PSNR-mu in clip, and their clipped share;
+    /// empty when the test record has no per-image scores.
+    package var testImagesTable: [[String]]
     /// How many passes per patch the validations restored with, beside the held-out test's and the pictures'
     /// (`validationPassesNote`); nil when both are one pass.
     package var validationNote: String?
@@ -91,6 +95,7 @@ package struct RunReport: Sendable {
         validationNote = validationTable.isEmpty ? nil : Self.validationPassesNote(configText: run.configText)
         let test = run.metrics.last { $0.kind == "test" }
         testTable = test.map(Self.testRows) ?? []
+        testImagesTable = test.map { Self.testImageRows($0.images ?? []) } ?? []
         testNote = test.map { t in
             "\(t.data ?? "?"): \(ReportText.count(t.model?.patches ?? 0)) held-out images, each restored whole with "
                 + "\(t.checkpoint ?? "?") (step \(t.step)\(t.weights == "ema" ? ", its EMA weights" : "")), as "
@@ -246,6 +251,43 @@ package struct RunReport: Sendable {
                 l1Gain.isFinite ? (l1Gain <= 0 ? "-" : "+") + ReportText.percent(abs(l1Gain)) : "n/a"
             ]
         ] + clipRows(m, i)
+    }
+
+    /// What `testImagesTable` shows.
+    package static let testImagesNote =
+        "By source photograph: each held-out image scored alone (its gain over the identity), then averaged over "
+        + "the images cut from the same photograph. A photograph whose gain equals its gain in clip has its error "
+        + "in the clipped pixels only."
+
+    /// The header of `testImagesTable`.
+    package static let testImagesHeader = [
+        "Source photograph", "Images", "PSNR-mu gain", "PU21-PSNR gain", "PSNR-mu gain in clip", "Clipped share"
+    ]
+
+    /// `images` grouped by source (the file name of the photograph; the pair's own name when the set has no
+    /// manifest), in order of first appearance: how many, and the means over them of each image's gain (model minus
+    /// identity, dB) and clipped share. The in-clip gain averages the images with clipped pixels ("n/a" if none).
+    package static func testImageRows(_ images: [ImageScore]) -> [[String]] {
+        var order: [String] = []
+        var groups: [String: [ImageScore]] = [:]
+        for image in images {
+            let key = image.source.map { ($0 as NSString).lastPathComponent } ?? image.name
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(image)
+        }
+        func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
+        return order.map { key in
+            let g = groups[key]!
+            let psnr = mean(g.map { $0.model.psnrMu - $0.identity.psnrMu })!
+            let pu21 = mean(g.map { $0.model.pu21Psnr - $0.identity.pu21Psnr })!
+            let clip = mean(
+                g.compactMap { s in s.model.psnrMuClip.flatMap { m in s.identity.psnrMuClip.map { m - $0 } } })
+            let share = mean(g.map(\.model.clipFraction))!
+            return [
+                key, "\(g.count)", ReportText.signedDecibels(psnr), ReportText.signedDecibels(pu21),
+                clip.map(ReportText.signedDecibels) ?? "n/a", String(format: "%.1f%%", 100 * share)
+            ]
+        }
     }
 
     /// PSNR-mu and PU21-PSNR where the input clipped (metric with how much clipped, model, identity, gain); none

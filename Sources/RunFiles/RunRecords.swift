@@ -92,6 +92,23 @@ package struct EvalMetrics: Codable, Sendable, Equatable {
     }
 }
 
+/// One image of a set scored alone (`evaluate --per-image`, a run's held-out test): its pair's file name, the
+/// source photograph it was cut from when the set's manifest says so, and both predictors' metrics on it alone (the
+/// set's metrics are the means of its images').
+package struct ImageScore: Codable, Sendable, Equatable {
+    package var name: String
+    package var source: String?
+    package var model: EvalMetrics
+    package var identity: EvalMetrics
+
+    package init(name: String, source: String? = nil, model: EvalMetrics, identity: EvalMetrics) {
+        self.name = name
+        self.source = source
+        self.model = model
+        self.identity = identity
+    }
+}
+
 /// One line of metrics.jsonl: `kind` "train" (every log_every steps), "val" (every val_every steps), "diverged"
 /// (once, at the step the run diverged: `reason` says how; `stopped` when the run ended there) or "test" (once,
 /// when the run ends: the held-out `data.test` set scored with the checkpoint `checkpoint`, at its step).
@@ -123,14 +140,17 @@ package struct MetricsRecord: Codable, Sendable, Equatable {
     /// test: the held-out set's directory and the weights file scored on it.
     package var data: String?
     package var checkpoint: String?
+    /// test: every image scored alone, in the set's order (absent in runs written before the field existed).
+    package var images: [ImageScore]?
 
     package init(
         kind: String, step: Int, epoch: Int, wallSeconds: Double, lr: Double? = nil, loss: Double? = nil,
         terms: [String: Double]? = nil, stepsPerSecond: Double? = nil, dataWaitFraction: Double? = nil,
         model: EvalMetrics? = nil, identity: EvalMetrics? = nil, weights: String? = nil, reason: String? = nil,
         stopped: Bool? = nil, data: String? = nil, checkpoint: String? = nil, mpiFraction: Double? = nil,
-        gradientAllreduceFraction: Double? = nil
+        gradientAllreduceFraction: Double? = nil, images: [ImageScore]? = nil
     ) {
+        self.images = images
         self.mpiFraction = mpiFraction
         self.gradientAllreduceFraction = gradientAllreduceFraction
         self.kind = kind
@@ -159,7 +179,7 @@ package struct MetricsRecord: Codable, Sendable, Equatable {
         case dataWaitFraction = "data_wait_fraction"
         case mpiFraction = "mpi_fraction"
         case gradientAllreduceFraction = "gradient_allreduce_fraction"
-        case model, identity, weights, reason, stopped, data, checkpoint
+        case model, identity, weights, reason, stopped, data, checkpoint, images
     }
 }
 

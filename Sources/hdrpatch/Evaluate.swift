@@ -50,20 +50,16 @@ struct Evaluate: ParsableCommand {
                 root: data, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0),
                 warn: { FileHandle.standardError.write(Foundation.Data(($0 + "\n").utf8)) })
             if let images { try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true) }
-            var rows: [ImageRow] = []
+            var rows: [ImageScore] = []
             let (model, identity) = try Evaluator.scoreImages(
                 of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
             ) { i, input, restored, target in
                 if perImage {
                     // The image scored alone, from the output already restored: the set's scores are the means of these.
-                    let alone = Evaluator(model: loaded.model, loss: loaded.loss)
-                    let shape = [1, 3, input.height, input.width]
-                    alone.add(
-                        input: Tensor(shape: shape, storage: input.pixels),
-                        target: Tensor(shape: shape, storage: target.pixels),
-                        output: Tensor(shape: shape, storage: restored.pixels), regions: try dataset.regions(i))
-                    let (m, id) = alone.result()
-                    rows.append(ImageRow(name: dataset.pairs[i].name, model: m, identity: id))
+                    let (m, id) = Evaluator.scoreAlone(
+                        model: loaded.model, loss: loaded.loss, input: input, target: target, output: restored,
+                        regions: try dataset.regions(i))
+                    rows.append(ImageScore(name: dataset.pairs[i].name, model: m, identity: id))
                 }
                 guard let images else { return }
                 let name = (dataset.pairs[i].name as NSString).deletingPathExtension
@@ -101,23 +97,16 @@ struct Evaluate: ParsableCommand {
         }
     }
 
-    /// One image scored alone (`--per-image`): its pair's file name and both predictors' metrics.
-    struct ImageRow: Encodable {
-        var name: String
-        var model: EvalMetrics
-        var identity: EvalMetrics
-    }
-
     /// `{"checkpoint": {...}, "identity": {...}, "model": {...}}` with EvalMetrics' keys, sorted, on one line; with
     /// `images`, also `"images": [{"identity", "model", "name"}]` in the set's order.
     static func jsonText(
-        model: EvalMetrics, identity: EvalMetrics, checkpoint: CheckpointInfo, images: [ImageRow]? = nil
+        model: EvalMetrics, identity: EvalMetrics, checkpoint: CheckpointInfo, images: [ImageScore]? = nil
     ) throws -> String {
         struct Output: Encodable {
             var checkpoint: CheckpointInfo
             var model: EvalMetrics
             var identity: EvalMetrics
-            var images: [ImageRow]?
+            var images: [ImageScore]?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -129,7 +118,7 @@ struct Evaluate: ParsableCommand {
 
     /// A row per image: PSNR-mu of model and identity, the gains (model - identity) in PSNR-mu, PU21-PSNR and PSNR-mu
     /// in the clipped (or region) pixels, and the image's share of such pixels. "n/a" where the image has none.
-    static func imageTable(_ rows: [ImageRow]) -> String {
+    static func imageTable(_ rows: [ImageScore]) -> String {
         let width = max("per image".count, rows.map(\.name.count).max() ?? 0) + 2
         func cell(_ s: String, _ n: Int) -> String {
             s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s

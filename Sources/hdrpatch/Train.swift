@@ -353,15 +353,27 @@ struct Train: ParsableCommand {
     ) throws -> MetricsRecord {
         FileHandle.standardOutput.write(
             Data("test: scoring \(weights) on \(root) (\(dataset.pairs.count) held-out images)\n".utf8))
+        // Each image alone too, with the photograph it was cut from (the set's manifest), for the report's table.
+        let manifest = try? SynthManifest.read(path: root + "/manifest.json")
+        let sourceOf = Dictionary(
+            (manifest?.pairs ?? []).map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
+        var images: [ImageScore] = []
         let (model, identity) = try Evaluator.scoreImages(
             of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
         ) { i, input, restored, target in
+            let name = dataset.pairs[i].name
+            let (m, id) = Evaluator.scoreAlone(
+                model: loaded.model, loss: loaded.loss, input: input, target: target, output: restored,
+                regions: try dataset.regions(i))
+            images.append(
+                ImageScore(
+                    name: name, source: sourceOf[(name as NSString).deletingPathExtension], model: m, identity: id))
             guard picture.contains(i) else { return }
-            try pictures.write("test-" + dataset.pairs[i].name, input: input, restored: restored, target: target)
+            try pictures.write("test-" + name, input: input, restored: restored, target: target)
         }
         return MetricsRecord(
             kind: "test", step: loaded.step ?? 0, epoch: 0, wallSeconds: wallSeconds, model: model,
-            identity: identity, weights: loaded.weights.rawValue, data: root, checkpoint: weights)
+            identity: identity, weights: loaded.weights.rawValue, data: root, checkpoint: weights, images: images)
     }
 
     /// The pictures of a run's `images/` (ComparisonPicture), with the model's LogNorm eps for the heat map.

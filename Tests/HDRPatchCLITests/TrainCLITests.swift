@@ -226,8 +226,20 @@ struct TrainCLITests {
                 String(
                     format: "| PSNR-mu, NTIRE (dB) | %.2f | %.2f | %+.2f dB |", m.psnrMu, i.psnrMu, m.psnrMu - i.psnrMu)
             ))
+        // Every held-out image scored alone: in the set's order, the set's numbers their means, and in the report
+        // by source photograph (the sample set's 8 pairs come from one procedural scene: one row of all 8).
+        let images = t.images ?? []
+        #expect(images.map(\.name) == (0..<8).map { String(format: "%06d.exr", $0) })
+        #expect(images.allSatisfy { $0.model.patches == 1 && $0.source == images.first?.source && $0.source != nil })
+        let psnrMean = images.map(\.model.psnrMu).reduce(0, +) / Double(max(images.count, 1))
+        #expect(abs(psnrMean - m.psnrMu) <= 1e-9 * m.psnrMu, "\(psnrMean) \(m.psnrMu)")
+        let identityMean = images.map(\.identity.psnrMu).reduce(0, +) / Double(max(images.count, 1))
+        let source = ((images.first?.source ?? "") as NSString).lastPathComponent
+        #expect(
+            md.contains(String(format: "| %@ | 8 | %+.2f dB |", source, psnrMean - identityMean)), "\(md)")
         let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
         #expect(html.contains("<h2>Held-out test</h2>"))
+        #expect(html.contains("By source photograph"))
         let missing = try CLI.run(
             ["train", "--config", config, "--set", "data.test=\(dir.file("nowhere"))", "--run-dir", dir.file("run2")])
         #expect(missing.status == 1)

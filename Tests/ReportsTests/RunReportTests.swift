@@ -13,6 +13,38 @@ struct RunReportTests {
         return (try RunReport.load(dir.path), dir)
     }
 
+    /// The held-out images by source photograph: grouped by the source's file name in order of first appearance
+    /// (the pair's own name without one), each gain the mean of its images' gains; the in-clip gain over the images
+    /// with clipped pixels only.
+    @Test func heldOutImagesAreAveragedBySourcePhotograph() {
+        func metrics(_ psnr: Double, _ pu21: Double, clip: Double?, share: Double) -> EvalMetrics {
+            EvalMetrics(
+                psnrMu: psnr, pu21Psnr: pu21, logL1: 0.1, terms: [:], loss: 0, overflowPixels: 0, overflowIncidents: 0,
+                patches: 1, psnrMuClip: clip, pu21PsnrClip: clip.map { $0 - 5 }, clipSamples: clip == nil ? 0 : 1,
+                clipFraction: share)
+        }
+        let identity = metrics(20, 15, clip: 10, share: 0.2)
+        let images = [
+            ImageScore(
+                name: "000000.exr", source: "data/heldout/sources/Candle.exr",
+                model: metrics(24, 16, clip: 14, share: 0.2), identity: identity),
+            ImageScore(
+                name: "000001.exr", source: "data/heldout/sources/Desk.exr",
+                model: metrics(23, 18, clip: 12, share: 0.4), identity: metrics(20, 15, clip: 10, share: 0.4)),
+            ImageScore(
+                name: "000002.exr", source: "data/heldout/sources/Candle.exr",
+                model: metrics(22, 15, clip: nil, share: 0), identity: metrics(20, 15, clip: nil, share: 0)),
+            ImageScore(name: "lone.exr", model: metrics(21, 15.5, clip: nil, share: 0), identity: identity)
+        ]
+        #expect(
+            RunReport.testImageRows(images) == [
+                ["Candle.exr", "2", "+3.00 dB", "+0.50 dB", "+4.00 dB", "10.0%"],
+                ["Desk.exr", "1", "+3.00 dB", "+3.00 dB", "+2.00 dB", "40.0%"],
+                ["lone.exr", "1", "+1.00 dB", "+0.50 dB", "n/a", "0.0%"]
+            ])
+        #expect(RunReport.testImageRows([]).isEmpty)
+    }
+
     @Test func incidentsWorstFirstAndCapped() throws {
         let (r, _) = try Self.report()
         #expect(r.worstIncidents.count == RunReport.incidentCap)

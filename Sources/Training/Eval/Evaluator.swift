@@ -150,6 +150,19 @@ package final class Evaluator {
         return evaluator.result()
     }
 
+    /// `output` (restored elsewhere) and the identity scored against `target` for this image alone, all (3, H, W)
+    /// images of one size; `regions` (1, 1, H, W): its region mask when its set has them.
+    package static func scoreAlone(
+        model: PatchModel, loss: CompositeLoss?, input: HDRImage, target: HDRImage, output: HDRImage, regions: Tensor?
+    ) -> (model: EvalMetrics, identity: EvalMetrics) {
+        let alone = Evaluator(model: model, loss: loss)
+        let shape = [1, 3, input.height, input.width]
+        alone.add(
+            input: Tensor(shape: shape, storage: input.pixels), target: Tensor(shape: shape, storage: target.pixels),
+            output: Tensor(shape: shape, storage: output.pixels), regions: regions)
+        return alone.result()
+    }
+
     /// Restores `input` whole with `restorer` (tiled like `restore`), scores it and the identity against `target`,
     /// and returns the restored image. `regions` (1, 1, H, W): the image's region mask when the set has them.
     @discardableResult
