@@ -256,8 +256,7 @@ package struct RunReport: Sendable {
     /// What `testImagesTable` shows.
     package static let testImagesNote =
         "By source photograph: each held-out image scored alone (its gain over the identity), then averaged over "
-        + "the images cut from the same photograph. A photograph whose gain equals its gain in clip has its error "
-        + "in the clipped pixels only."
+        + "the images cut from the same photograph; the gain in clip over those of them with clipped pixels."
 
     /// The header of `testImagesTable`.
     package static let testImagesHeader = [
