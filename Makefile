@@ -55,7 +55,7 @@ build: packages
 	$(SWIFT) build -c release --product hdrpatch
 
 test: setup format-check
-	$(VENV)/bin/python -m unittest tools/frames/test_frames.py
+	$(VENV)/bin/python -m unittest tools/frames/test_frames.py tools/results/test_per_image.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
