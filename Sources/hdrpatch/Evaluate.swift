@@ -53,13 +53,9 @@ struct Evaluate: ParsableCommand {
             var rows: [ImageScore] = []
             let (model, identity) = try Evaluator.scoreImages(
                 of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
-            ) { i, input, restored, target in
+            ) { i, input, restored, target, scores in
                 if perImage {
-                    // The image scored alone, from the output already restored: the set's scores are the means of these.
-                    let (m, id) = Evaluator.scoreAlone(
-                        model: loaded.model, loss: loaded.loss, input: input, target: target, output: restored,
-                        regions: try dataset.regions(i))
-                    rows.append(ImageScore(name: dataset.pairs[i].name, model: m, identity: id))
+                    rows.append(ImageScore(name: dataset.pairs[i].name, model: scores.model, identity: scores.identity))
                 }
                 guard let images else { return }
                 let name = (dataset.pairs[i].name as NSString).deletingPathExtension

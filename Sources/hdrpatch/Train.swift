@@ -360,14 +360,12 @@ struct Train: ParsableCommand {
         var images: [ImageScore] = []
         let (model, identity) = try Evaluator.scoreImages(
             of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
-        ) { i, input, restored, target in
+        ) { i, input, restored, target, scores in
             let name = dataset.pairs[i].name
-            let (m, id) = Evaluator.scoreAlone(
-                model: loaded.model, loss: loaded.loss, input: input, target: target, output: restored,
-                regions: try dataset.regions(i))
             images.append(
                 ImageScore(
-                    name: name, source: sourceOf[(name as NSString).deletingPathExtension], model: m, identity: id))
+                    name: name, source: sourceOf[(name as NSString).deletingPathExtension], model: scores.model,
+                    identity: scores.identity))
             guard picture.contains(i) else { return }
             try pictures.write("test-" + name, input: input, restored: restored, target: target)
         }

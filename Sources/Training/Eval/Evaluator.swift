@@ -23,6 +23,12 @@ import Model
 import Numerics
 import RunFiles
 
+/// One image's own scores (`Evaluator.scoreImages`).
+package struct ImageScores: Sendable {
+    package var model: EvalMetrics
+    package var identity: EvalMetrics
+}
+
 package final class Evaluator {
     package let model: PatchModel
     package let loss: CompositeLoss?
@@ -121,18 +127,38 @@ package final class Evaluator {
         }
         let masks = regions.map(regionMasks) ?? clipMasks(input)
         let cores = regions == nil ? fullyClipped(input) : masks
-        score(into: &modelSums, output: output, target: target, masks: masks, cores: cores, lossInputs: modelInputs)
-        if identityGiven { return }
+        // These samples' own sums beside the running ones (each value added to both), for `lastAdded`.
+        var model = Sums()
         score(
-            into: &identitySums, output: input, target: target, masks: masks, cores: cores, lossInputs: identityInputs)
+            into: &modelSums, also: &model, output: output, target: target, masks: masks, cores: cores,
+            lossInputs: modelInputs)
+        var identity = Sums()
+        if !identityGiven {
+            score(
+                into: &identitySums, also: &identity, output: input, target: target, masks: masks, cores: cores,
+                lossInputs: identityInputs)
+        }
+        var (m, i) = (model.metrics, identity.metrics)
+        m.region = region
+        i.region = region
+        lastAdded = (m, identityGiven ? nil : i)
     }
+
+    /// The metrics of the samples of the last `add(input:target:output:regions:)` (or `restoreAndAdd`) alone: the
+    /// model's and, unless the identity's scores are reused, the identity's. For one image, its own scores; the
+    /// set's are the means of these.
+    package private(set) var lastAdded: (model: EvalMetrics, identity: EvalMetrics?)?
 
     /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
     /// what `evaluate` prints and what `train` reports for its held-out `data.test` set.
-    /// `each` sees every pair's index, input, restored output and target (for pictures).
+    /// `each` sees every pair's index, input, restored output and target (for pictures), and its own scores (model,
+    /// identity; the set's are their means).
     package static func scoreImages(
         of dataset: PairedDataset, model: PatchModel, loss: CompositeLoss?, restorer: TiledRestore,
-        each: ((_ index: Int, _ input: HDRImage, _ restored: HDRImage, _ target: HDRImage) throws -> Void)? = nil
+        each: (
+            (_ index: Int, _ input: HDRImage, _ restored: HDRImage, _ target: HDRImage, _ scores: ImageScores) throws
+                -> Void
+        )? = nil
     ) throws -> (model: EvalMetrics, identity: EvalMetrics) {
         // A hole_mask input without masks would read "no hole" everywhere: refused, never scored that way.
         if model.inputs.usesRegions && !dataset.hasMasks {
@@ -145,22 +171,10 @@ package final class Evaluator {
             let (input, target) = try dataset.images(i)
             let output = evaluator.restoreAndAdd(
                 input: input, target: target, regions: try dataset.regions(i), restorer: restorer)
-            try each?(i, input, output, target)
+            let scores = evaluator.lastAdded!
+            try each?(i, input, output, target, ImageScores(model: scores.model, identity: scores.identity!))
         }
         return evaluator.result()
-    }
-
-    /// `output` (restored elsewhere) and the identity scored against `target` for this image alone, all (3, H, W)
-    /// images of one size; `regions` (1, 1, H, W): its region mask when its set has them.
-    package static func scoreAlone(
-        model: PatchModel, loss: CompositeLoss?, input: HDRImage, target: HDRImage, output: HDRImage, regions: Tensor?
-    ) -> (model: EvalMetrics, identity: EvalMetrics) {
-        let alone = Evaluator(model: model, loss: loss)
-        let shape = [1, 3, input.height, input.width]
-        alone.add(
-            input: Tensor(shape: shape, storage: input.pixels), target: Tensor(shape: shape, storage: target.pixels),
-            output: Tensor(shape: shape, storage: output.pixels), regions: regions)
-        return alone.result()
     }
 
     /// Restores `input` whole with `restorer` (tiled like `restore`), scores it and the identity against `target`,
@@ -235,6 +249,17 @@ package final class Evaluator {
         into sums: inout Sums, output: Tensor, target: Tensor, masks: [[Bool]], cores: [[Bool]],
         lossInputs: LossInputs?
     ) {
+        var unused = Sums()
+        score(
+            into: &sums, also: &unused, output: output, target: target, masks: masks, cores: cores,
+            lossInputs: lossInputs)
+    }
+
+    /// Scores every sample into `sums` and, value by value the same way, into `also`.
+    private func score(
+        into sums: inout Sums, also own: inout Sums, output: Tensor, target: Tensor, masks: [[Bool]],
+        cores: [[Bool]], lossInputs: LossInputs?
+    ) {
         let n = target.shape[0]
         let m = target.sampleCount
         let channels = target.shape[1]
@@ -246,32 +271,43 @@ package final class Evaluator {
                     let ref = UnsafeBufferPointer(rebasing: t[r])
                     let mask = masks[s]
                     let scores = ImageMetrics.scores(output: out, reference: ref, mask: mask, eps: eps)
-                    sums.psnrMu += scores.psnrMu
-                    sums.pu21Psnr += scores.pu21Psnr
-                    sums.logL1 += scores.logL1
                     let over = Overflow.pixels(out, reference: ref, channels: channels, limit: overflowLimit)
-                    sums.overflowPixels += over
-                    if over > 0 { sums.overflowIncidents += 1 }
-                    sums.clipFraction += Double(mask.count { $0 }) / Double(max(m / channels, 1))
-                    if let mu = scores.inMaskPsnrMu, let pu21 = scores.inMaskPu21Psnr {
-                        sums.psnrMuClip += mu
-                        sums.pu21PsnrClip += pu21
-                        sums.clipSamples += 1
-                    }
-                    if let r = ImageMetrics.logLuminanceCorrelation(
+                    let fraction = Double(mask.count { $0 }) / Double(max(m / channels, 1))
+                    let corr = ImageMetrics.logLuminanceCorrelation(
                         output: out, reference: ref, mask: cores[s], eps: eps)
-                    {
-                        sums.corrClip += r
-                        sums.corrSamples += 1
+                    // The same values into the running sums and the call's own.
+                    func add(_ t: inout Sums) {
+                        t.psnrMu += scores.psnrMu
+                        t.pu21Psnr += scores.pu21Psnr
+                        t.logL1 += scores.logL1
+                        t.overflowPixels += over
+                        if over > 0 { t.overflowIncidents += 1 }
+                        t.clipFraction += fraction
+                        if let mu = scores.inMaskPsnrMu, let pu21 = scores.inMaskPu21Psnr {
+                            t.psnrMuClip += mu
+                            t.pu21PsnrClip += pu21
+                            t.clipSamples += 1
+                        }
+                        if let corr {
+                            t.corrClip += corr
+                            t.corrSamples += 1
+                        }
                     }
+                    add(&sums)
+                    add(&own)
                 }
             }
         }
         sums.samples += n
+        own.samples += n
         if let loss, let lossInputs {
             let report = loss.evaluate(lossInputs).report
-            for term in report.terms { sums.terms[term.name, default: 0] += term.value * Double(n) }
+            for term in report.terms {
+                sums.terms[term.name, default: 0] += term.value * Double(n)
+                own.terms[term.name, default: 0] += term.value * Double(n)
+            }
             sums.loss += report.total * Double(n)
+            own.loss += report.total * Double(n)
         }
     }
 
