@@ -54,9 +54,7 @@ struct Evaluate: ParsableCommand {
             let (model, identity) = try Evaluator.scoreImages(
                 of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
             ) { i, input, restored, target, scores in
-                if perImage {
-                    rows.append(ImageScore(name: dataset.pairs[i].name, model: scores.model, identity: scores.identity))
-                }
+                if perImage { rows.append(scores) }
                 guard let images else { return }
                 let name = (dataset.pairs[i].name as NSString).deletingPathExtension
                 try ComparisonPicture.write(
@@ -116,28 +114,25 @@ struct Evaluate: ParsableCommand {
     /// in the clipped (or region) pixels, and the image's share of such pixels. "n/a" where the image has none.
     static func imageTable(_ rows: [ImageScore]) -> String {
         let width = max("per image".count, rows.map(\.name.count).max() ?? 0) + 2
-        func cell(_ s: String, _ n: Int) -> String {
-            s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s
-        }
         func gain(_ m: Double?, _ i: Double?) -> String {
             guard let m, let i else { return "n/a" }
             return String(format: "%+.2f", m - i)
         }
         let region = rows.first?.model.regionName ?? "clip"
         var lines = [
-            "per image".padding(toLength: width, withPad: " ", startingAt: 0) + cell("psnr_mu", 10)
-                + cell("identity", 10) + cell("gain", 8) + cell("pu21 gain", 11) + cell("gain in \(region)", 14)
-                + cell("in \(region) %", 12)
+            "per image".padding(toLength: width, withPad: " ", startingAt: 0) + "psnr_mu".leftPad(10)
+                + "identity".leftPad(10) + "gain".leftPad(8) + "pu21 gain".leftPad(11) + "gain in \(region)".leftPad(14)
+                + "in \(region) %".leftPad(12)
         ]
         for r in rows {
             lines.append(
                 r.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                    + cell(String(format: "%.2f", r.model.psnrMu), 10)
-                    + cell(String(format: "%.2f", r.identity.psnrMu), 10)
-                    + cell(gain(r.model.psnrMu, r.identity.psnrMu), 8)
-                    + cell(gain(r.model.pu21Psnr, r.identity.pu21Psnr), 11)
-                    + cell(gain(r.model.psnrMuClip, r.identity.psnrMuClip), 14)
-                    + cell(String(format: "%.1f", 100 * r.model.clipFraction), 12))
+                    + String(format: "%.2f", r.model.psnrMu).leftPad(10)
+                    + String(format: "%.2f", r.identity.psnrMu).leftPad(10)
+                    + gain(r.model.psnrMu, r.identity.psnrMu).leftPad(8)
+                    + gain(r.model.pu21Psnr, r.identity.pu21Psnr).leftPad(11)
+                    + gain(r.model.psnrMuClip, r.identity.psnrMuClip).leftPad(14)
+                    + String(format: "%.1f", 100 * r.model.clipFraction).leftPad(12))
         }
         return lines.joined(separator: "\n")
     }

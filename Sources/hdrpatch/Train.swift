@@ -270,9 +270,10 @@ struct Train: ParsableCommand {
                 let dataset = try PairedDataset(
                     root: testSet, config: LoaderConfig(patchSize: 1, batchSize: 1, workers: 0), warn: warnings.closure)
                 let wall = outcome.lastValidation?.wallSeconds ?? 0
+                let sources = Self.pairSources(root: testSet)
                 test = try Self.scoreTestSet(
-                    dataset, root: testSet, loaded: loaded, weights: weights, restorer: restorer, wallSeconds: wall,
-                    pictures: pictures, picture: Set(Self.pictureIndices(dataset, root: testSet)))
+                    dataset, root: testSet, sources: sources, loaded: loaded, weights: weights, restorer: restorer,
+                    wallSeconds: wall, pictures: pictures, picture: Set(Self.pictureIndices(dataset, sources: sources)))
                 try log.append(test!)
             }
             try pictures.writeOverflowPatches(
@@ -323,13 +324,17 @@ struct Train: ParsableCommand {
     /// Pictures per set (validation, held-out test) written into `images/` when a run ends.
     static let picturesPerSet = 5
 
-    /// Which pairs of a test set to picture: the first pair of each source image (by the set's manifest, so
-    /// every photograph shows once), up to `picturesPerSet`; pairs spread over the set without a manifest.
-    static func pictureIndices(_ dataset: PairedDataset, root: String) -> [Int] {
-        guard let manifest = try? SynthManifest.read(path: root + "/manifest.json") else {
-            return spread(dataset.pairs.count, picturesPerSet)
-        }
-        let sourceOf = Dictionary(manifest.pairs.map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
+    /// The source image of each pair id (file name without extension) of the set at `root`, by its manifest
+    /// (`hdrpatch synth` writes one); nil without a readable manifest.
+    static func pairSources(root: String) -> [String: String]? {
+        guard let manifest = try? SynthManifest.read(path: root + "/manifest.json") else { return nil }
+        return Dictionary(manifest.pairs.map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Which pairs of a test set to picture: the first pair of each source image (`sources`, the set's manifest's,
+    /// so every photograph shows once), up to `picturesPerSet`; pairs spread over the set without a manifest.
+    static func pictureIndices(_ dataset: PairedDataset, sources: [String: String]?) -> [Int] {
+        guard let sourceOf = sources else { return spread(dataset.pairs.count, picturesPerSet) }
         var seen = Set<String>()
         var out: [Int] = []
         for (i, pair) in dataset.pairs.enumerated() where out.count < picturesPerSet {
@@ -348,26 +353,21 @@ struct Train: ParsableCommand {
     /// The held-out set scored once, each image restored whole exactly as `evaluate` does: the same numbers
     /// `hdrpatch evaluate` prints for that checkpoint. The pairs in `picture` are pictured from the same restore.
     static func scoreTestSet(
-        _ dataset: PairedDataset, root: String, loaded: CheckpointModel.Loaded, weights: String,
-        restorer: TiledRestore, wallSeconds: Double, pictures: Pictures, picture: Set<Int>
+        _ dataset: PairedDataset, root: String, sources: [String: String]?, loaded: CheckpointModel.Loaded,
+        weights: String, restorer: TiledRestore, wallSeconds: Double, pictures: Pictures, picture: Set<Int>
     ) throws -> MetricsRecord {
         FileHandle.standardOutput.write(
             Data("test: scoring \(weights) on \(root) (\(dataset.pairs.count) held-out images)\n".utf8))
-        // Each image alone too, with the photograph it was cut from (the set's manifest), for the report's table.
-        let manifest = try? SynthManifest.read(path: root + "/manifest.json")
-        let sourceOf = Dictionary(
-            (manifest?.pairs ?? []).map { ($0.id, $0.source) }, uniquingKeysWith: { a, _ in a })
+        // Each image's own scores, with the photograph it was cut from (`sources`), for the report's table.
         var images: [ImageScore] = []
         let (model, identity) = try Evaluator.scoreImages(
             of: dataset, model: loaded.model, loss: loaded.loss, restorer: restorer
         ) { i, input, restored, target, scores in
-            let name = dataset.pairs[i].name
-            images.append(
-                ImageScore(
-                    name: name, source: sourceOf[(name as NSString).deletingPathExtension], model: scores.model,
-                    identity: scores.identity))
+            var score = scores
+            score.source = sources?[(score.name as NSString).deletingPathExtension]
+            images.append(score)
             guard picture.contains(i) else { return }
-            try pictures.write("test-" + name, input: input, restored: restored, target: target)
+            try pictures.write("test-" + score.name, input: input, restored: restored, target: target)
         }
         return MetricsRecord(
             kind: "test", step: loaded.step ?? 0, epoch: 0, wallSeconds: wallSeconds, model: model,

@@ -23,12 +23,6 @@ import Model
 import Numerics
 import RunFiles
 
-/// One image's own scores (`Evaluator.scoreImages`).
-package struct ImageScores: Sendable {
-    package var model: EvalMetrics
-    package var identity: EvalMetrics
-}
-
 package final class Evaluator {
     package let model: PatchModel
     package let loss: CompositeLoss?
@@ -151,12 +145,12 @@ package final class Evaluator {
 
     /// Every pair of `dataset` restored whole with `restorer` (tiled like `restore`) and scored, model and identity:
     /// what `evaluate` prints and what `train` reports for its held-out `data.test` set.
-    /// `each` sees every pair's index, input, restored output and target (for pictures), and its own scores (model,
-    /// identity; the set's are their means).
+    /// `each` sees every pair's index, input, restored output and target (for pictures), and its own scores (named
+    /// by the pair's file, no source; the set's are their means).
     package static func scoreImages(
         of dataset: PairedDataset, model: PatchModel, loss: CompositeLoss?, restorer: TiledRestore,
         each: (
-            (_ index: Int, _ input: HDRImage, _ restored: HDRImage, _ target: HDRImage, _ scores: ImageScores) throws
+            (_ index: Int, _ input: HDRImage, _ restored: HDRImage, _ target: HDRImage, _ scores: ImageScore) throws
                 -> Void
         )? = nil
     ) throws -> (model: EvalMetrics, identity: EvalMetrics) {
@@ -172,7 +166,9 @@ package final class Evaluator {
             let output = evaluator.restoreAndAdd(
                 input: input, target: target, regions: try dataset.regions(i), restorer: restorer)
             let scores = evaluator.lastAdded!
-            try each?(i, input, output, target, ImageScores(model: scores.model, identity: scores.identity!))
+            try each?(
+                i, input, output, target,
+                ImageScore(name: dataset.pairs[i].name, model: scores.model, identity: scores.identity!))
         }
         return evaluator.result()
     }
