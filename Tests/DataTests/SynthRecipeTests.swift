@@ -26,14 +26,16 @@ struct SynthRecipeTests {
     @Test func unknownStepTypeListsTheKnownTypes() {
         #expect(
             message("name: x\nsteps:\n  - type: blurr\n    sigma: 1\n")
-                == "config error: steps.0.type: unknown degradation step 'blurr' (did you mean 'blur'?); known: blur, clip, crf_quantize, exposure, noise, shift, zoom"
+                == "config error: steps.0.type: unknown degradation step 'blurr' (did you mean 'blur'?); known: blur, clip, crf_quantize, exposure, lights, noise, shift, zoom"
         )
         #expect(
             message("name: x\nsteps:\n  - type: jpeg\n")
-                == "config error: steps.0.type: unknown degradation step 'jpeg'; known: blur, clip, crf_quantize, exposure, noise, shift, zoom"
+                == "config error: steps.0.type: unknown degradation step 'jpeg'; known: blur, clip, crf_quantize, exposure, lights, noise, shift, zoom"
         )
         #expect(
-            DegradationSteps.registry.types == ["blur", "clip", "crf_quantize", "exposure", "noise", "shift", "zoom"])
+            DegradationSteps.registry.types == [
+                "blur", "clip", "crf_quantize", "exposure", "lights", "noise", "shift", "zoom"
+            ])
     }
 
     @Test func duplicateRegistrationsFail() {
@@ -94,6 +96,10 @@ struct SynthRecipeTests {
                 max_shift: 0.5
               - type: zoom
                 factor: 2
+              - type: lights
+                radius: 3
+                peak: 100
+                falloff: 2
             """)
         #expect(
             r.json
@@ -113,7 +119,11 @@ struct SynthRecipeTests {
                             "type": .string("shift"), "max_shift": .number(0.5), "max_rotation_deg": .number(0),
                             "max_scale": .number(0)
                         ]),
-                        .object(["type": .string("zoom"), "factor": .number(2)])
+                        .object(["type": .string("zoom"), "factor": .number(2)]),
+                        .object([
+                            "type": .string("lights"), "probability": .number(1), "count": .integer(1),
+                            "radius": .number(3), "peak": .number(100), "falloff": .number(2), "aspect": .number(1)
+                        ])
                     ])
                 ]))
         // Each step's declared keys are exactly the parameters it reports (so the manifest records every key);

@@ -4,7 +4,7 @@ import EXRIO
 import Numerics
 
 /// A step turns a (clean target, capture-so-far input) pair into the next pair.
-/// The "scene" steps (`exposure`, `zoom`) transform both images alike; every other step degrades the input only,
+/// The "scene" steps (`exposure`, `zoom`, `lights`) transform both images alike; every other step degrades the input only,
 /// because the target is what a perfect capture of the same scene would have recorded.
 package protocol DegradationStep: Sendable {
     /// The `type:` name in recipes.
@@ -53,7 +53,7 @@ package enum DegradationSteps {
                 [
                     ExposureStep.registryEntry, NoiseStep.registryEntry, ClipStep.registryEntry,
                     CRFQuantizeStep.registryEntry, BlurStep.registryEntry, ShiftStep.registryEntry,
-                    ZoomStep.registryEntry
+                    ZoomStep.registryEntry, LightsStep.registryEntry
                 ])
         } catch {
             fatalError("\(error)")
