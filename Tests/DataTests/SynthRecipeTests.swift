@@ -184,6 +184,23 @@ struct SynthRecipeTests {
         #expect(r.steps.map { type(of: $0).type } == ["exposure", "blur", "shift", "noise", "clip", "crf_quantize"])
     }
 
+    @Test func lightsRecipeAddsItsLightsBeforeItExposes() throws {
+        let r = try DegradationRecipe.load(path: recipePath("online_median_lights.yaml"))
+        #expect(r.steps.map { type(of: $0).type } == ["lights", "exposure", "noise", "clip", "crf_quantize"])
+        let lights = try #require(r.steps[0] as? LightsStep)
+        #expect(lights.probability == 0.5 && lights.count == 1...2)
+    }
+
+    @Test func everyCommittedRecipeLoads() throws {
+        let directory = URL(fileURLWithPath: recipePath(""))
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 8)
+        for file in files {
+            let r = try DegradationRecipe.load(path: directory.appendingPathComponent(file).path)
+            #expect(!r.name.isEmpty, "\(file)")
+        }
+    }
+
     @Test func zoomedRecipeMagnifiesBeforeItExposes() throws {
         let r = try DegradationRecipe.load(path: recipePath("online_median_zoom.yaml"))
         #expect(r.steps.map { type(of: $0).type } == ["zoom", "exposure", "noise", "clip", "crf_quantize"])
