@@ -87,7 +87,7 @@ sample: build
 # Without the held-out set (no apt access for make data) the run trains and validates as usual and says so.
 train: data-train
 	@test -d data/heldout/phone || echo "train: no data/heldout/phone (make data could not fetch it): no held-out test"
-	@# Then where this run's gains fall in the range docs/results/default.json documents (seeds 0-2, the machine named there).
+	@# Then where this run's gains fall in the range docs/results/default.json documents (seeds 0-4, the machine named there).
 	run=runs/default-$$(date -u +%Y%m%d-%H%M%S); \
 	.build/release/hdrpatch train --config configs/default.yaml --run-dir $$run \
 	  $$(test -d data/heldout/phone || echo --set data.test=null) \

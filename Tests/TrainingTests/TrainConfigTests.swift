@@ -215,8 +215,9 @@ import Testing
             text.contains("train: {sources: data/real/sources/train, recipe: configs/degrade/online_median.yaml}\n")
                 && text.contains("  val: data/real/val  # six real photographs"))
         #expect(text.contains("  test: data/heldout/phone "))
-        // The default (plain.yaml's recipe with a U-Net) reads them through its base, validates with one pass per
-        // patch, restores (held-out scoring, pictures, restore) with eight, and runs its steps on every core.
+        // The default (plain.yaml's recipe with a U-Net) reads the same sources and sets through its base, with soft
+        // lights added to its training pairs, validates with one pass per patch, restores (held-out scoring,
+        // pictures, restore) with eight, and runs its steps on every core.
         let (c, p) = try ConfigPathChecks.$enabled.withValue(false) {
             (
                 try TrainConfig.load(path: configsDirectory + "/default.yaml"),
@@ -224,6 +225,8 @@ import Testing
             )
         }
         #expect(c.data.train == p.data.train && c.data.val == p.data.val && c.data.test == p.data.test)
+        #expect(p.data.trainRecipe?.hasSuffix("configs/degrade/online_median.yaml") == true)
+        #expect(c.data.trainRecipe?.hasSuffix("configs/degrade/online_median_lights_soft.yaml") == true)
         #expect(c.data.test?.hasSuffix("data/heldout/phone") == true && c.model == .unet(width: 16, levels: 2))
         #expect(c.train.valSelfEnsemble == SelfEnsemble(count: 1) && c.selfEnsemble == SelfEnsemble(count: 8))
         #expect(c.train.computeThreads == nil)
@@ -283,13 +286,15 @@ import Testing
             #expect(try shared(load(name)) == shared(d), "\(name)")
         }
         #expect(d.inputs == NetworkInputs(planes: [.logNorm, .clipMask], clipLevel: 1.0) && l.inputs == d.inputs)
-        // default.yaml (and unet.yaml, the same recipe under its earlier name) is the plain recipe with a U-Net and
-        // its training settings: residual, loss, data sources, steps and monitor are the plain recipe's.
+        // default.yaml is the plain recipe with a U-Net and its training settings (unet.yaml, the default of
+        // 2026-12-07), trained for 10000 steps on pairs with soft lights: residual, loss, data sources and monitor
+        // are the plain recipe's.
         let u = try load("default")
         let unetOfBefore = try load("unet")
-        #expect(shared(unetOfBefore) == shared(u))
+        #expect(shared(unetOfBefore, dropping: ["data", "train"]) == shared(u, dropping: ["data", "train"]))
         #expect(u.model == .unet(width: 16, levels: 2) && u.inputs == d.inputs && u.data.batchSize == 8)
-        #expect(u.optim["lr"] == .number(1e-3) && u.train.ema == 0.999 && u.train.steps == d.train.steps)
+        #expect(u.optim["lr"] == .number(1e-3) && u.train.ema == 0.999 && u.train.steps == 10000)
+        #expect(unetOfBefore.train.steps == d.train.steps)  // (the recipes: defaultConfigPointsAtTheRealData)
         guard case .object(var uo) = u.resolved, case .object(var dob) = d.resolved else { return }
         for k in ["name", "model", "optim", "schedule", "train", "data"] {
             uo[k] = nil
