@@ -9,7 +9,9 @@ seeds move the sky photographs by 0.2-0.3 dB and the others by a tenth of that (
         --recipe default runs/default-s0 runs/default-s1 runs/default-s2 \\
         --recipe depth runs/depth-s0 runs/depth-s1 runs/depth-s2
 
-Options: --data (default data/real/val), --passes (default 1, as the default's validations restore).
+Options: --data (default data/real/val), --passes (default 1, as the default's validations restore), --metric (default
+psnr_mu; psnr_mu_clip, pu21_psnr, pu21_psnr_clip or log_corr_clip: the same comparison in clip, in PU21, or of the
+fill's shape).
 """
 import argparse
 import json
@@ -19,9 +21,24 @@ import subprocess
 import sys
 
 
-def gains(result):
-    """{image name: PSNR-mu gain} of one `evaluate --per-image --json` result."""
-    return {r["name"]: r["model"]["psnr_mu"] - r["identity"]["psnr_mu"] for r in result["images"]}
+# What --metric may compare: each image's gain over the identity (model - identity; the identity's shape r is 0).
+METRICS = {"psnr_mu": "PSNR-mu gain", "psnr_mu_clip": "PSNR-mu gain in clip", "pu21_psnr": "PU21-PSNR gain",
+           "pu21_psnr_clip": "PU21-PSNR gain in clip", "log_corr_clip": "shape in clip (r)"}
+
+
+def number(v):
+    return v if isinstance(v, (int, float)) and v == v else None  # NaN, "nan" and absent are no score
+
+
+def gains(result, metric="psnr_mu"):
+    """{image name: gain in `metric`} of one `evaluate --per-image --json` result; an image without a score there
+    (the in-clip metrics of an image whose input never clips) is left out."""
+    out = {}
+    for r in result["images"]:
+        m, i = number(r["model"].get(metric)), number(r["identity"].get(metric))
+        if m is not None and i is not None:
+            out[r["name"]] = m - i
+    return out
 
 
 def summarize(recipes):
@@ -78,6 +95,8 @@ def main():
     ap.add_argument("--hdrpatch", default=".build/release/hdrpatch")
     ap.add_argument("--data", default="data/real/val")
     ap.add_argument("--passes", type=int, default=1)
+    ap.add_argument("--metric", choices=sorted(METRICS), default="psnr_mu",
+                    help="what to compare per photograph (default psnr_mu; the cached evaluations hold them all)")
     ap.add_argument("--recipe", nargs="+", action="append", required=True, metavar=("NAME", "RUN"),
                     help="a recipe's name and its runs (one per seed); the first recipe is the reference")
     a = ap.parse_args()
@@ -85,7 +104,7 @@ def main():
     for spec in a.recipe:
         if len(spec) < 2:
             sys.exit(f"per_image.py: --recipe {spec[0]}: no runs")
-        recipes.append((spec[0], [gains(scored(r, a.hdrpatch, a.data, a.passes)) for r in spec[1:]]))
+        recipes.append((spec[0], [gains(scored(r, a.hdrpatch, a.data, a.passes), a.metric) for r in spec[1:]]))
     _, rows = summarize(recipes)
     # The photographs' own names, from the set's manifest (`hdrpatch synth` writes one) when it has them.
     try:
@@ -98,7 +117,7 @@ def main():
     width = max(len(r[0]) for r in rows) + 2
     header = "photograph".ljust(width) + "".join(f"{n} (n={len(runs)})".rjust(22) for n, runs in recipes)
     header += "".join(f"{n} - {recipes[0][0]}".rjust(18) for n, _ in recipes[1:])
-    print(f"PSNR-mu gain over the identity on {a.data}, each run's best checkpoint, {a.passes} pass(es); "
+    print(f"{METRICS[a.metric]} over the identity on {a.data}, each run's best checkpoint, {a.passes} pass(es); "
           "mean +- std over runs; * a difference beyond both recipes' spread")
     print(header)
     for image, cells, diffs in rows:

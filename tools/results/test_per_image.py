@@ -40,5 +40,25 @@ class SummarizeTests(unittest.TestCase):
             per_image.summarize([("a", [{"x.exr": 1.0}]), ("b", [{"z.exr": 2.0}])])
 
 
+class GainsTests(unittest.TestCase):
+    RESULT = {"images": [
+        {"name": "a.exr", "model": {"psnr_mu": 30.0, "psnr_mu_clip": 25.0, "log_corr_clip": 0.4},
+         "identity": {"psnr_mu": 27.5, "psnr_mu_clip": 21.0, "log_corr_clip": 0.0}},
+        {"name": "b.exr", "model": {"psnr_mu": 40.0, "log_corr_clip": "nan"},
+         "identity": {"psnr_mu": 39.0, "log_corr_clip": 0.0}},
+    ]}
+
+    def test_each_metric_is_the_models_value_less_the_identitys(self):
+        self.assertEqual(per_image.gains(self.RESULT), {"a.exr": 2.5, "b.exr": 1.0})
+        self.assertEqual(per_image.gains(self.RESULT, "psnr_mu_clip"), {"a.exr": 4.0})
+        self.assertEqual(per_image.gains(self.RESULT, "log_corr_clip"), {"a.exr": 0.4})
+
+    def test_an_image_without_a_score_is_left_out(self):
+        # b.exr never clips (no in-clip PSNR) and its shape is NaN: neither is a score of 0.
+        self.assertNotIn("b.exr", per_image.gains(self.RESULT, "psnr_mu_clip"))
+        self.assertNotIn("b.exr", per_image.gains(self.RESULT, "log_corr_clip"))
+        self.assertEqual(per_image.gains(self.RESULT, "pu21_psnr"), {})
+
+
 if __name__ == "__main__":
     unittest.main()
