@@ -90,8 +90,12 @@ package struct LightsStep: DegradationStep {
 
         /// The light's luminance over the reference level at pixel (px, py).
         package func profile(_ px: Double, _ py: Double) -> Double {
+            profile(px, py, cos: Foundation.cos(angle), sin: Foundation.sin(angle))
+        }
+
+        /// `profile(px, py)` with the angle's cosine and sine given (computed once per light, not per pixel).
+        func profile(_ px: Double, _ py: Double, cos c: Double, sin s: Double) -> Double {
             let (dx, dy) = (px - x, py - y)
-            let (c, s) = (cos(angle), sin(angle))
             let u = (dx * c + dy * s) / radius
             let v = (-dx * s + dy * c) * aspect / radius
             return peak * pow(1 + u * u + v * v, -falloff / 2)
@@ -127,11 +131,13 @@ package struct LightsStep: DegradationStep {
     }
 
     /// The reference level the peaks are relative to: the median luminance, else the mean, else 1.
+    /// The luminances are computed once: the mean before the median's selection reorders them.
     package static func referenceLevel(_ image: HDRImage) -> Double {
-        let median = ExposureStep.luminancePercentile(image, 50)
+        var lum = SourceStatistics.luminances(image)
+        if lum.isEmpty { return 1 }
+        let mean = lum.reduce(0, +) / Double(lum.count)
+        let median = SourceStatistics.quantile(selecting: &lum, 0.5)
         if median > 0 { return median }
-        let lum = SourceStatistics.luminances(image)
-        let mean = lum.isEmpty ? 0 : lum.reduce(0, +) / Double(lum.count)
         return mean > 0 ? mean : 1
     }
 
@@ -144,9 +150,10 @@ package struct LightsStep: DegradationStep {
         var added = [Float](repeating: 0, count: 3 * n)
         for light in lights {
             let t = light.tint
+            let (c, s) = (cos(light.angle), sin(light.angle))
             for y in 0..<h {
                 for x in 0..<w {
-                    let l = m * light.profile(Double(x) + 0.5, Double(y) + 0.5)
+                    let l = m * light.profile(Double(x) + 0.5, Double(y) + 0.5, cos: c, sin: s)
                     let i = y * w + x
                     added[i] += Float(l * t.r)
                     added[n + i] += Float(l * t.g)
